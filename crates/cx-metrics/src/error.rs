@@ -1,0 +1,175 @@
+//! The crate's one error type.
+//!
+//! Every fallible function returns [`Result<T>`](Result). Messages say what was wrong, where (position or
+//! column) and what to do about it; payloads stay small so errors are cheap to build and to match on.
+
+use std::fmt;
+
+/// Why an estimate cannot be computed from the data it was given.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UndefinedReason {
+    /// No row was counted (empty input, or every value omitted as missing).
+    NoRows,
+    /// Rows were counted but their weights sum to zero.
+    ZeroTotalWeight,
+}
+
+impl fmt::Display for UndefinedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NoRows => "no rows were counted (empty input, or every value was missing)",
+            Self::ZeroTotalWeight => "the weights of the counted rows sum to zero",
+        })
+    }
+}
+
+/// Everything that can go wrong in `cx-metrics`.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// A rating lies outside its scale.
+    #[error(
+        "value {value} at position {index} is outside the scale {min}..={max}; \
+         check the column is on this scale, or recode it first"
+    )]
+    OutOfRange {
+        /// Position of the value in its input.
+        index: usize,
+        /// The offending value.
+        value: f64,
+        /// Lowest valid scale point.
+        min: i32,
+        /// Highest valid scale point.
+        max: i32,
+    },
+    /// A rating is a fraction where a whole scale point is required.
+    #[error(
+        "value {value} at position {index} is not a whole scale point; \
+         ratings must be integers (round or recode the column first)"
+    )]
+    NotIntegral {
+        /// Position of the value in its input.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A value is infinite.
+    #[error("value {value} at position {index} is not finite; remove or replace it")]
+    NonFinite {
+        /// Position of the value in its input.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A value is missing and the missing-value policy is `raise`.
+    #[error(
+        "value at position {index} is missing (NaN/None) and nan_policy is \"raise\"; \
+         drop missing values first or use nan_policy=\"omit\""
+    )]
+    Missing {
+        /// Position of the missing value.
+        index: usize,
+    },
+    /// A survey weight is negative, NaN or infinite.
+    #[error(
+        "weight {weight} at position {index} is invalid; survey weights must be finite and >= 0"
+    )]
+    InvalidWeight {
+        /// Position of the weight.
+        index: usize,
+        /// The offending weight.
+        weight: f64,
+    },
+    /// Two inputs that must be aligned have different lengths.
+    #[error("{what}: lengths differ ({left} vs {right}); pass inputs of the same length")]
+    LengthMismatch {
+        /// Which inputs disagree, e.g. "values and weights".
+        what: &'static str,
+        /// Length of the first input.
+        left: usize,
+        /// Length of the second input.
+        right: usize,
+    },
+    /// An argument is outside its domain (confidence level, margin, power, scale bounds, ...).
+    #[error("invalid {name}: {message}")]
+    InvalidArgument {
+        /// The argument's name as the caller spells it.
+        name: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// Two states that cannot be combined (different scales, different drivers, ...).
+    #[error("cannot combine: {0}")]
+    Incompatible(String),
+    /// The estimate is undefined for this data.
+    #[error("the estimate is undefined: {0}")]
+    Undefined(UndefinedReason),
+    /// An iterative method did not converge.
+    #[error("{method} did not converge: {message}")]
+    NoConvergence {
+        /// The method that failed.
+        method: &'static str,
+        /// What happened.
+        message: String,
+    },
+    /// A named column is not in the data.
+    #[error("column {column:?} not found; available columns: {available}")]
+    UnknownColumn {
+        /// The name that was asked for.
+        column: String,
+        /// The names that exist, comma separated.
+        available: String,
+    },
+    /// A column cannot be used as a driver or outcome.
+    #[error("column {column:?}: {message}")]
+    BadColumn {
+        /// The column's name.
+        column: String,
+        /// What is wrong with it and what to do.
+        message: String,
+    },
+    /// Drivers are perfectly (or numerically) collinear.
+    #[error(
+        "drivers are collinear: {columns} are (near-)linear combinations of the others; \
+         drop or combine one of them (or treat them as a group)"
+    )]
+    Collinear {
+        /// The columns involved, comma separated.
+        columns: String,
+    },
+    /// Too few complete rows for the model.
+    #[error(
+        "only {rows} complete rows, but the model needs at least {needed}; \
+         collect more responses or use fewer drivers"
+    )]
+    TooFewRows {
+        /// Complete rows available.
+        rows: usize,
+        /// Rows needed.
+        needed: usize,
+    },
+    /// The problem is too ill-conditioned to solve to a trustworthy accuracy.
+    #[error(
+        "the design is too ill-conditioned to solve reliably (condition number {condition:.3e}); \
+         rescale or centre the drivers, or drop near-duplicate ones"
+    )]
+    IllConditioned {
+        /// The estimated condition number.
+        condition: f64,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Build an [`Error::InvalidArgument`].
+    pub fn invalid(name: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            name,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! # cx-metrics
+//!
+//! Customer-experience analytics with typed inputs and honest uncertainty: Net Promoter Score, CSAT and
+//! CES with confidence intervals, comparisons and sample-size planning; driver analysis of the six KPMG
+//! pillars of experience; operational metrics.
+//!
+//! Raw values are validated once, at the edge, into typed ratings; they are folded into mergeable tallies
+//! (see [`Merge`]); results are computed from tallies and are plain data.
+//!
+//! ```
+//! use cx_metrics::{NanPolicy, Merge, ScaleTally, Scale};
+//! let mut t = ScaleTally::new(Scale::NPS);
+//! t.fold(&[10u8, 9, 7, 3], None, NanPolicy::Omit).unwrap();
+//! assert_eq!(t.n(), 4);
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod intervals;
+pub mod scale;
+pub mod tally;
+
+pub use error::{Error, Result, UndefinedReason};
+pub use intervals::Interval;
+pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+pub use tally::{Merge, ScaleTally};

@@ -1,0 +1,466 @@
+//! Mergeable tallies: weighted counts per scale point.
+//!
+//! A [`ScaleTally`] is the state every survey score is computed from (NPS, CSAT, CES). It folds raw values
+//! row by row or from slices, merges with another tally of the same scale (associative, commutative, the
+//! empty tally is the identity) and round-trips through serde, so partitions can be tallied on other
+//! threads, processes or machines and combined.
+//!
+//! Folding a slice validates every value and weight first and changes nothing on error, so a failed fold
+//! never leaves a half-updated tally behind.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::scale::{NanPolicy, RawValue, Scale};
+
+/// States that can be combined with another state of the same kind.
+///
+/// Implementations are associative and commutative, and a freshly created (empty) state is the identity.
+pub trait Merge {
+    /// Fold `other` into `self`.
+    fn merge(&mut self, other: &Self) -> Result<()>;
+}
+
+/// Weighted counts per scale point, with everything needed for estimates and their intervals.
+///
+/// ```
+/// use cx_metrics::{Direction, Merge, NanPolicy, Scale, ScaleTally};
+/// let scale = Scale::new(1, 5, Direction::HigherIsBetter).unwrap();
+/// let mut a = ScaleTally::new(scale);
+/// a.fold(&[5.0, 4.0, f64::NAN], None, NanPolicy::Omit).unwrap();
+/// let mut b = ScaleTally::new(scale);
+/// b.fold(&[1u8, 5], Some(&[2.0, 1.0]), NanPolicy::Omit).unwrap();
+/// a.merge(&b).unwrap();
+/// assert_eq!(a.n(), 4);
+/// assert_eq!(a.n_omitted(), 1);
+/// assert_eq!(a.weight_at(5), 2.0);
+/// assert_eq!(a.sum_weights(), 5.0);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaleTally {
+    scale: Scale,
+    rows: Vec<u64>,
+    weight: Vec<f64>,
+    weight_sq: Vec<f64>,
+    omitted: u64,
+}
+
+/// Slices longer than this are folded in parallel chunks of this size.
+const CHUNK: usize = 1 << 16;
+
+impl ScaleTally {
+    /// An empty tally on `scale`.
+    pub fn new(scale: Scale) -> Self {
+        let k = scale.points();
+        Self {
+            scale,
+            rows: vec![0; k],
+            weight: vec![0.0; k],
+            weight_sq: vec![0.0; k],
+            omitted: 0,
+        }
+    }
+
+    /// The scale.
+    pub fn scale(&self) -> Scale {
+        self.scale
+    }
+    /// Rows counted (missing values excluded).
+    pub fn n(&self) -> u64 {
+        self.rows.iter().sum()
+    }
+    /// Rows omitted as missing.
+    pub fn n_omitted(&self) -> u64 {
+        self.omitted
+    }
+    /// Σw over counted rows.
+    pub fn sum_weights(&self) -> f64 {
+        self.weight.iter().sum()
+    }
+    /// Σw² over counted rows.
+    pub fn sum_weights_sq(&self) -> f64 {
+        self.weight_sq.iter().sum()
+    }
+    /// Kish effective sample size (Σw)²/Σw²; equals `n` without weights, 0 when Σw = 0.
+    pub fn effective_n(&self) -> f64 {
+        let s2 = self.sum_weights_sq();
+        if s2 > 0.0 {
+            let s = self.sum_weights();
+            s * s / s2
+        } else {
+            0.0
+        }
+    }
+    /// Rows counted at `point` (0 off the scale).
+    pub fn rows_at(&self, point: i32) -> u64 {
+        self.slot(point).map_or(0, |i| self.rows[i])
+    }
+    /// Σw at `point` (0 off the scale).
+    pub fn weight_at(&self, point: i32) -> f64 {
+        self.slot(point).map_or(0.0, |i| self.weight[i])
+    }
+    /// Σw² at `point` (0 off the scale).
+    pub fn weight_sq_at(&self, point: i32) -> f64 {
+        self.slot(point).map_or(0.0, |i| self.weight_sq[i])
+    }
+    /// Rows per point, lowest point first.
+    pub fn rows(&self) -> &[u64] {
+        &self.rows
+    }
+    /// Σw per point, lowest point first.
+    pub fn weights(&self) -> &[f64] {
+        &self.weight
+    }
+    /// Σw² per point, lowest point first.
+    pub fn weights_sq(&self) -> &[f64] {
+        &self.weight_sq
+    }
+    /// (Σw, Σw², rows) over the points for which `pred` is true.
+    pub fn sum_where(&self, mut pred: impl FnMut(i32) -> bool) -> (f64, f64, u64) {
+        let mut acc = (0.0, 0.0, 0);
+        for (i, p) in (self.scale.min()..=self.scale.max()).enumerate() {
+            if pred(p) {
+                acc.0 += self.weight[i];
+                acc.1 += self.weight_sq[i];
+                acc.2 += self.rows[i];
+            }
+        }
+        acc
+    }
+
+    fn slot(&self, point: i32) -> Option<usize> {
+        self.scale.contains(point).then(|| self.scale.slot(point))
+    }
+
+    /// Count one validated point with weight `weight` (finite, ≥ 0).
+    pub fn push_point(&mut self, point: i32, weight: f64) -> Result<()> {
+        let index = self.position();
+        if !self.scale.contains(point) {
+            return Err(self.scale.out_of_range(index, f64::from(point)));
+        }
+        check_weight(weight, index)?;
+        let i = self.scale.slot(point);
+        self.rows[i] += 1;
+        self.weight[i] += weight;
+        self.weight_sq[i] += weight * weight;
+        Ok(())
+    }
+
+    /// Count one raw value with weight `weight`; its position in the stream names it in errors.
+    pub fn push<T: RawValue>(&mut self, value: T, weight: f64, policy: NanPolicy) -> Result<()> {
+        let index = self.position();
+        check_weight(weight, index)?;
+        if value.is_missing() {
+            return match policy {
+                NanPolicy::Raise => Err(Error::Missing { index }),
+                _ => {
+                    self.omitted += 1;
+                    Ok(())
+                }
+            };
+        }
+        let p = self.scale.point_of(value, index)?;
+        self.push_point(p, weight)
+    }
+
+    /// Rows seen so far, counted or omitted: the stream position of the next row.
+    fn position(&self) -> usize {
+        (self.n() + self.omitted) as usize
+    }
+
+    /// Fold a slice of raw values, optionally weighted, validating every value and weight.
+    ///
+    /// On error nothing is changed. Positions in errors are positions in `values`.
+    /// Long slices are folded in parallel; the result does not depend on the number of threads.
+    pub fn fold<T: RawValue>(
+        &mut self,
+        values: &[T],
+        weights: Option<&[f64]>,
+        policy: NanPolicy,
+    ) -> Result<()> {
+        if let Some(w) = weights {
+            if w.len() != values.len() {
+                return Err(Error::LengthMismatch {
+                    what: "values and weights",
+                    left: values.len(),
+                    right: w.len(),
+                });
+            }
+        }
+        let scale = self.scale;
+        let kernel = |start: usize, end: usize| -> std::result::Result<Chunk, Error> {
+            match weights {
+                None => count_chunk(&values[start..end], start, &scale, policy),
+                Some(w) => {
+                    weigh_chunk(&values[start..end], &w[start..end], start, &scale, policy)
+                }
+            }
+        };
+        let parts: Vec<std::result::Result<Chunk, Error>> = if values.len() <= CHUNK {
+            vec![kernel(0, values.len())]
+        } else {
+            (0..values.len().div_ceil(CHUNK))
+                .into_par_iter()
+                .map(|c| kernel(c * CHUNK, ((c + 1) * CHUNK).min(values.len())))
+                .collect()
+        };
+        // Chunks are in input order, so the first error is the one at the lowest position.
+        let mut chunks = Vec::with_capacity(parts.len());
+        for part in parts {
+            chunks.push(part?);
+        }
+        for c in chunks {
+            self.add_chunk(c);
+        }
+        Ok(())
+    }
+
+    fn add_chunk(&mut self, c: Chunk) {
+        self.omitted += c.omitted;
+        for (i, r) in c.rows.iter().enumerate() {
+            self.rows[i] += r;
+        }
+        match c.weight {
+            Some((w, w2)) => {
+                for i in 0..self.weight.len() {
+                    self.weight[i] += w[i];
+                    self.weight_sq[i] += w2[i];
+                }
+            }
+            None => {
+                for (i, r) in c.rows.iter().enumerate() {
+                    self.weight[i] += *r as f64;
+                    self.weight_sq[i] += *r as f64;
+                }
+            }
+        }
+    }
+}
+
+impl Merge for ScaleTally {
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        if self.scale != other.scale {
+            return Err(Error::Incompatible(format!(
+                "tallies on different scales ({} {:?} and {} {:?})",
+                self.scale,
+                self.scale.direction(),
+                other.scale,
+                other.scale.direction()
+            )));
+        }
+        for i in 0..self.rows.len() {
+            self.rows[i] += other.rows[i];
+            self.weight[i] += other.weight[i];
+            self.weight_sq[i] += other.weight_sq[i];
+        }
+        self.omitted += other.omitted;
+        Ok(())
+    }
+}
+
+#[inline]
+fn check_weight(weight: f64, index: usize) -> Result<()> {
+    if weight.is_finite() && weight >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidWeight { index, weight })
+    }
+}
+
+/// Counts of one chunk of a slice.
+struct Chunk {
+    rows: Vec<u64>,
+    weight: Option<(Vec<f64>, Vec<f64>)>,
+    omitted: u64,
+}
+
+/// The error for the value at `index` (called only once a value failed the fast check).
+#[cold]
+fn value_error<T: RawValue>(value: T, index: usize, scale: &Scale, policy: NanPolicy) -> Error {
+    if value.is_missing() {
+        debug_assert_eq!(policy, NanPolicy::Raise);
+        return Error::Missing { index };
+    }
+    match scale.point_of(value, index) {
+        Err(e) => e,
+        Ok(_) => unreachable_valid(index),
+    }
+}
+
+#[cold]
+fn unreachable_valid(index: usize) -> Error {
+    Error::invalid("values", format!("internal: value at {index} rejected but valid"))
+}
+
+/// Unweighted histogram of a chunk: four interleaved sub-histograms keep the loop free of
+/// store-to-load stalls when neighbouring values fall on the same point.
+fn count_chunk<T: RawValue>(
+    values: &[T],
+    offset: usize,
+    scale: &Scale,
+    policy: NanPolicy,
+) -> Result<Chunk> {
+    let k = scale.points();
+    let min = i64::from(scale.min());
+    let mut h = vec![0u64; 4 * k];
+    let (h01, h23) = h.split_at_mut(2 * k);
+    let (h0, h1) = h01.split_at_mut(k);
+    let (h2, h3) = h23.split_at_mut(k);
+    let mut omitted = 0u64;
+    let slot = |v: T| -> Option<usize> {
+        let s = v.as_i64()?.wrapping_sub(min) as u64;
+        (s < k as u64).then_some(s as usize)
+    };
+    let mut quads = values.chunks_exact(4);
+    let mut base = offset;
+    for q in quads.by_ref() {
+        match (slot(q[0]), slot(q[1]), slot(q[2]), slot(q[3])) {
+            (Some(a), Some(b), Some(c), Some(d)) => {
+                h0[a] += 1;
+                h1[b] += 1;
+                h2[c] += 1;
+                h3[d] += 1;
+            }
+            _ => {
+                for (j, &v) in q.iter().enumerate() {
+                    match slot(v) {
+                        Some(s) => h0[s] += 1,
+                        None if v.is_missing() && policy == NanPolicy::Omit => omitted += 1,
+                        None => return Err(value_error(v, base + j, scale, policy)),
+                    }
+                }
+            }
+        }
+        base += 4;
+    }
+    for (j, &v) in quads.remainder().iter().enumerate() {
+        match slot(v) {
+            Some(s) => h0[s] += 1,
+            None if v.is_missing() && policy == NanPolicy::Omit => omitted += 1,
+            None => return Err(value_error(v, base + j, scale, policy)),
+        }
+    }
+    let rows = (0..k).map(|i| h0[i] + h1[i] + h2[i] + h3[i]).collect();
+    Ok(Chunk {
+        rows,
+        weight: None,
+        omitted,
+    })
+}
+
+/// Weighted histogram of a chunk.
+fn weigh_chunk<T: RawValue>(
+    values: &[T],
+    weights: &[f64],
+    offset: usize,
+    scale: &Scale,
+    policy: NanPolicy,
+) -> Result<Chunk> {
+    let k = scale.points();
+    let min = i64::from(scale.min());
+    let mut rows = vec![0u64; k];
+    let mut w1 = vec![0.0f64; k];
+    let mut w2 = vec![0.0f64; k];
+    let mut omitted = 0u64;
+    for (j, (&v, &w)) in values.iter().zip(weights).enumerate() {
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(Error::InvalidWeight {
+                index: offset + j,
+                weight: w,
+            });
+        }
+        let s = v
+            .as_i64()
+            .map(|x| x.wrapping_sub(min) as u64)
+            .filter(|&s| s < k as u64);
+        match s {
+            Some(s) => {
+                let s = s as usize;
+                rows[s] += 1;
+                w1[s] += w;
+                w2[s] += w * w;
+            }
+            None if v.is_missing() && policy == NanPolicy::Omit => omitted += 1,
+            None => return Err(value_error(v, offset + j, scale, policy)),
+        }
+    }
+    Ok(Chunk {
+        rows,
+        weight: Some((w1, w2)),
+        omitted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scale::Direction;
+
+    fn five() -> Scale {
+        Scale::new(1, 5, Direction::HigherIsBetter).unwrap()
+    }
+
+    #[test]
+    fn fold_reports_first_bad_position_and_changes_nothing() {
+        let mut t = ScaleTally::new(five());
+        t.fold(&[1u8, 2, 3], None, NanPolicy::Omit).unwrap();
+        let before = t.clone();
+        let mut v = vec![3.0; 200_000];
+        v[150_000] = 7.0;
+        v[170_000] = 2.5;
+        assert_eq!(
+            t.fold(&v, None, NanPolicy::Omit),
+            Err(five().out_of_range(150_000, 7.0))
+        );
+        assert_eq!(t, before);
+        let w = vec![1.0; 3];
+        assert!(matches!(
+            t.fold(&[1.0, f64::NAN, 2.0], Some(&w), NanPolicy::Raise),
+            Err(Error::Missing { index: 1 })
+        ));
+        assert!(matches!(
+            t.fold(&[1.0, 2.0, 2.0], Some(&[1.0, -0.5, 1.0]), NanPolicy::Raise),
+            Err(Error::InvalidWeight { index: 1, .. })
+        ));
+        assert!(matches!(
+            t.fold(&[1.0, 2.0], Some(&[1.0]), NanPolicy::Raise),
+            Err(Error::LengthMismatch { .. })
+        ));
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn parallel_fold_equals_sequential_push() {
+        let v: Vec<i16> = (0..300_001).map(|i| (i * 7 % 5 + 1) as i16).collect();
+        let w: Vec<f64> = (0..v.len()).map(|i| (i % 3) as f64 * 0.5).collect();
+        let mut a = ScaleTally::new(five());
+        a.fold(&v, Some(&w), NanPolicy::Omit).unwrap();
+        let mut b = ScaleTally::new(five());
+        for (x, y) in v.iter().zip(&w) {
+            b.push(*x, *y, NanPolicy::Omit).unwrap();
+        }
+        assert_eq!(a.rows(), b.rows());
+        for p in 1..=5 {
+            let (x, y) = (a.weight_at(p), b.weight_at(p));
+            assert!((x - y).abs() <= 1e-9 * y.abs());
+        }
+        let mut c = ScaleTally::new(five());
+        c.fold(&v, None, NanPolicy::Omit).unwrap();
+        assert_eq!(c.rows(), a.rows());
+        assert_eq!(c.effective_n(), v.len() as f64);
+    }
+
+    #[test]
+    fn merge_rejects_other_scales_and_round_trips() {
+        let mut a = ScaleTally::new(five());
+        a.fold(&[Some(1u8), None, Some(5)], None, NanPolicy::Omit)
+            .unwrap();
+        let other = ScaleTally::new(Scale::new(1, 5, Direction::LowerIsBetter).unwrap());
+        assert!(matches!(a.merge(&other), Err(Error::Incompatible(_))));
+        let json = serde_json::to_string(&a).unwrap();
+        let back: ScaleTally = serde_json::from_str(&json).unwrap();
+        assert_eq!(a, back);
+        assert_eq!(back.n_omitted(), 1);
+    }
+}
