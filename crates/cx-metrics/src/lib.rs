@@ -22,6 +22,9 @@ pub mod scale;
 pub mod tally;
 
 pub use error::{Error, Result, UndefinedReason};
-pub use intervals::Interval;
+pub use intervals::{
+    compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
+    ProportionComparison, ProportionMethod,
+};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
