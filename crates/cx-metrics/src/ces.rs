@@ -432,3 +432,97 @@ pub fn compare_ces<V: CesVersion>(
         confidence_level,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(got: f64, want: f64) {
+        assert!(((got - want) / want).abs() < 1e-12, "{got} vs {want}");
+    }
+
+    #[test]
+    fn ces1_is_lower_is_better_with_low_effort_as_agree() {
+        // numpy 2.4.6 mean / std(ddof=1), scipy 1.17.1 t.isf(0.05, 9), statsmodels 0.15.0
+        // proportion_confint(6, 10, 0.1, "wilson") and proportion_confint(2, 10, 0.1, "beta").
+        let r = ces1(&[1u8, 2, 2, 3, 4, 5, 1, 1, 2, 3], None, NanPolicy::Raise).unwrap();
+        assert_eq!(Ces1::scale().direction(), Direction::LowerIsBetter);
+        close(r.share_agree, 0.6);
+        close(r.share_neutral, 0.2);
+        close(r.share_disagree, 0.2);
+        close(r.net, 0.4);
+        close(r.mean, 2.4);
+        close(r.sd, 1.3498971154211057);
+        let ci = r.mean_ci(0.9).unwrap();
+        close(ci.low, 1.6174900100638157);
+        close(ci.high, 3.182509989936184);
+        let ci = r.ci(0.9, ProportionMethod::Wilson).unwrap();
+        close(ci.low, 0.3516385978601217);
+        close(ci.high, 0.8057730081231966);
+        let ci = r
+            .disagree_ci(0.9, ProportionMethod::ClopperPearson)
+            .unwrap();
+        close(ci.low, 0.03677143788746509);
+        close(ci.high, 0.5069013010632024);
+        assert!(matches!(
+            ces1(&[6u8], None, NanPolicy::Omit),
+            Err(Error::OutOfRange { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn undefined_and_errors() {
+        let r = Ces2Tally::new().result();
+        assert_eq!(r.undefined, Some(UndefinedReason::NoRows));
+        assert!(r.mean.is_nan() && r.share_agree.is_nan() && r.net.is_nan());
+        let no_rows = Some(Error::Undefined(UndefinedReason::NoRows));
+        assert_eq!(r.ci(0.95, ProportionMethod::Wilson).err(), no_rows);
+        assert_eq!(r.disagree_ci(0.95, ProportionMethod::Wilson).err(), no_rows);
+        assert_eq!(r.mean_ci(0.95).err(), no_rows);
+        let z = ces2(&[7u8, 1], Some(&[0.0, 0.0]), NanPolicy::Omit).unwrap();
+        assert_eq!(z.undefined, Some(UndefinedReason::ZeroTotalWeight));
+        assert_eq!(
+            compare_ces(&z, &r, 0.95).err(),
+            Some(Error::Undefined(UndefinedReason::ZeroTotalWeight))
+        );
+        let one = ces2(&[f64::NAN, 6.0], None, NanPolicy::Omit).unwrap();
+        assert_eq!((one.n, one.n_omitted), (1, 1));
+        assert_eq!(
+            one.mean_ci(0.95).err(),
+            Some(Error::Undefined(UndefinedReason::SingleObservation))
+        );
+        assert!(matches!(
+            ces2(&[f64::NAN], None, NanPolicy::Raise),
+            Err(Error::Missing { index: 0 })
+        ));
+        assert!(matches!(
+            ces2(&[4.5], None, NanPolicy::Omit),
+            Err(Error::NotIntegral { .. })
+        ));
+        assert!(matches!(
+            ces2(&[4u8, 5], Some(&[1.0]), NanPolicy::Omit),
+            Err(Error::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            one.ci(-0.1, ProportionMethod::Wilson),
+            Err(Error::InvalidArgument { .. })
+        ));
+    }
+
+    #[test]
+    fn versions_do_not_cross_through_serde() {
+        let mut t = Ces2Tally::new();
+        t.fold(&[7u8, 5, 4, 2], None, NanPolicy::Omit).unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Ces2Tally>(&json).unwrap(), t);
+        assert!(serde_json::from_str::<Ces1Tally>(&json).is_err());
+        let r = t.result();
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"version\":\"ces2\""));
+        assert_eq!(serde_json::from_str::<CesResult<Ces2>>(&json).unwrap(), r);
+        assert!(serde_json::from_str::<CesResult<Ces1>>(&json).is_err());
+        let five = ScaleTally::new(Ces1::scale());
+        assert!(Ces2Tally::from_tally(five.clone()).is_err());
+        assert!(Ces1Tally::from_tally(five).is_ok());
+    }
+}

@@ -480,3 +480,181 @@ pub fn compare_csat(
         confidence_level,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn five() -> CsatScale {
+        CsatScale::new(5).unwrap()
+    }
+
+    fn close(got: f64, want: f64) {
+        assert!(((got - want) / want).abs() < 1e-12, "{got} vs {want}");
+    }
+
+    #[test]
+    fn scales_and_satisfied_sets() {
+        for k in [0, 1, 4, 6, 8, 11] {
+            assert!(matches!(
+                CsatScale::new(k),
+                Err(Error::InvalidArgument { .. })
+            ));
+        }
+        let s = |k: u8, sat| {
+            let c = CsatScale::new(k).unwrap();
+            (
+                c.satisfied_points(sat).unwrap(),
+                c.bottom_points(sat).unwrap(),
+            )
+        };
+        assert_eq!(s(2, Satisfied::TopBox), (2..=2, 1..=1));
+        assert_eq!(s(3, Satisfied::TopBox), (3..=3, 1..=1));
+        assert_eq!(s(3, Satisfied::TopTwoBox), (2..=3, 1..=1));
+        assert_eq!(s(5, Satisfied::TopTwoBox), (4..=5, 1..=2));
+        assert_eq!(s(5, Satisfied::AtLeast(3)), (3..=5, 1..=2));
+        assert_eq!(s(7, Satisfied::AtLeast(5)), (5..=7, 1..=3));
+        assert_eq!(s(10, Satisfied::TopTwoBox), (9..=10, 1..=2));
+        assert_eq!(s(10, Satisfied::AtLeast(2)), (2..=10, 1..=1));
+        let two = CsatScale::new(2).unwrap();
+        assert!(two.satisfied_points(Satisfied::TopTwoBox).is_err());
+        for p in [-1, 0, 1, 6] {
+            assert!(five().satisfied_points(Satisfied::AtLeast(p)).is_err());
+            assert!(five().bottom_points(Satisfied::AtLeast(p)).is_err());
+        }
+        let t = CsatTally::new(two);
+        assert!(matches!(
+            t.result(Satisfied::TopTwoBox),
+            Err(Error::InvalidArgument { .. })
+        ));
+        assert!(csat(&[1u8, 2], None, two, Satisfied::TopTwoBox, NanPolicy::Omit).is_err());
+        assert_eq!("top_two_box".parse::<Satisfied>(), Ok(Satisfied::TopTwoBox));
+        assert_eq!("top_box".parse::<Satisfied>(), Ok(Satisfied::TopBox));
+        assert!("top2".parse::<Satisfied>().is_err());
+    }
+
+    #[test]
+    fn undefined_data_gives_nan_figures_and_interval_errors() {
+        let empty = CsatTally::new(five());
+        let r = empty.result(Satisfied::TopBox).unwrap();
+        assert_eq!(r.undefined, Some(UndefinedReason::NoRows));
+        assert!(r.share_satisfied.is_nan() && r.mean.is_nan() && r.net.is_nan());
+        assert!(r.mean_0_100.is_nan() && r.sd.is_nan());
+        let undefined = Err(Error::Undefined(UndefinedReason::NoRows));
+        assert_eq!(r.ci(0.95, ProportionMethod::Wilson), undefined);
+        assert_eq!(r.bottom_ci(0.95, ProportionMethod::Jeffreys), undefined);
+        assert_eq!(r.mean_ci(0.95), undefined);
+        let mut zero = CsatTally::new(five());
+        zero.fold(&[3u8, 4], Some(&[0.0, 0.0]), NanPolicy::Omit)
+            .unwrap();
+        let z = zero.result(Satisfied::TopBox).unwrap();
+        assert_eq!(z.undefined, Some(UndefinedReason::ZeroTotalWeight));
+        assert_eq!(
+            z.ci(0.95, ProportionMethod::Wilson),
+            Err(Error::Undefined(UndefinedReason::ZeroTotalWeight))
+        );
+        let mut one = CsatTally::new(five());
+        one.fold(&[4u8, 2], Some(&[0.7, 0.0]), NanPolicy::Omit)
+            .unwrap();
+        let o = one.result(Satisfied::TopTwoBox).unwrap();
+        assert_eq!(o.undefined, None);
+        assert_eq!((o.share_satisfied, o.mean, o.effective_n), (1.0, 4.0, 1.0));
+        assert!(o.sd.is_nan());
+        assert_eq!(
+            o.mean_ci(0.95),
+            Err(Error::Undefined(UndefinedReason::SingleObservation))
+        );
+        assert!(o.ci(0.95, ProportionMethod::ClopperPearson).is_ok());
+        assert!(matches!(
+            compare_csat(&r, &o, 0.95),
+            Err(Error::Incompatible(_))
+        ));
+        let r2 = empty.result(Satisfied::TopTwoBox).unwrap();
+        assert_eq!(
+            compare_csat(&r2, &o, 0.95).err(),
+            Some(Error::Undefined(UndefinedReason::NoRows))
+        );
+        assert!(matches!(
+            o.ci(1.5, ProportionMethod::Wilson),
+            Err(Error::InvalidArgument { .. })
+        ));
+        assert!(matches!(o.mean_ci(0.0), Err(Error::InvalidArgument { .. })));
+    }
+
+    #[test]
+    fn weighted_figures_match_numpy_and_statsmodels() {
+        // numpy 2.4.6: np.average(x, weights=w), sqrt(np.cov(x, aweights=w, ddof=1)), Kish n_eff;
+        // scipy 1.17.1 t.isf(0.025, n_eff - 1); statsmodels 0.15.0
+        // proportion_confint(p * n_eff, n_eff, 0.05, method=...).
+        let x = [5u8, 4, 4, 3, 5, 2, 1, 4, 5, 3];
+        let w = [1.5, 0.5, 2.0, 1.0, 1.0, 0.25, 3.0, 1.0, 2.0, 0.75];
+        let r = csat(&x, Some(&w), five(), Satisfied::TopTwoBox, NanPolicy::Omit).unwrap();
+        close(r.mean, 3.480769230769231);
+        close(r.sd, 1.6552738287539221);
+        close(r.effective_n, 7.308108108108108);
+        close(r.share_satisfied, 0.6153846153846154);
+        close(r.share_bottom, 0.25);
+        close(r.sum_weights, 13.0);
+        let ci = r.mean_ci(0.95).unwrap();
+        close(ci.low, 2.000075778146085);
+        close(ci.high, 4.9614626833923765);
+        for (m, lo, hi) in [
+            (
+                ProportionMethod::Wilson,
+                0.287310741076983,
+                0.863949527349215,
+            ),
+            (
+                ProportionMethod::AgrestiCoull,
+                0.28551985244807354,
+                0.8657404159781246,
+            ),
+            (
+                ProportionMethod::Jeffreys,
+                0.2742925629099757,
+                0.8828081293059967,
+            ),
+            (
+                ProportionMethod::ClopperPearson,
+                0.22195665346169957,
+                0.9186617091466369,
+            ),
+        ] {
+            let ci = r.ci(0.95, m).unwrap();
+            close(ci.low, lo);
+            close(ci.high, hi);
+        }
+    }
+
+    #[test]
+    fn mean_interval_is_clipped_to_the_scale() {
+        let r = csat(&[1u8, 5], None, five(), Satisfied::TopBox, NanPolicy::Omit).unwrap();
+        let ci = r.mean_ci(0.95).unwrap();
+        assert_eq!((ci.low, ci.high, ci.clipped), (1.0, 5.0, true));
+    }
+
+    #[test]
+    fn merge_and_serde_check_scales() {
+        let mut a = CsatTally::new(five());
+        a.fold(&[5u8, 1, 3], None, NanPolicy::Omit).unwrap();
+        let b = CsatTally::new(CsatScale::new(7).unwrap());
+        assert!(matches!(a.merge(&b), Err(Error::Incompatible(_))));
+        let json = serde_json::to_string(&a).unwrap();
+        let back: CsatTally = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+        let r = a.result(Satisfied::AtLeast(3)).unwrap();
+        let back: CsatResult = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        // A tally on a non-CSAT scale, or with counts that do not fit its scale, is refused.
+        let lower = ScaleTally::new(Scale::new(1, 5, Direction::LowerIsBetter).unwrap());
+        assert!(CsatTally::from_tally(lower).is_err());
+        let four = ScaleTally::new(Scale::new(1, 4, Direction::HigherIsBetter).unwrap());
+        assert!(CsatTally::from_tally(four).is_err());
+        assert!(json.contains("\"rows\":[1,0,1,0,1]") && json.contains("\"weight\":[1.0,"));
+        let short = json.replacen("[1,0,1,0,1]", "[1,0,1]", 1);
+        assert!(serde_json::from_str::<CsatTally>(&short).is_err());
+        let negative = json.replacen("\"weight\":[1.0,", "\"weight\":[-1.0,", 1);
+        assert!(serde_json::from_str::<CsatTally>(&negative).is_err());
+        assert!(serde_json::from_str::<CsatScale>("4").is_err());
+    }
+}
