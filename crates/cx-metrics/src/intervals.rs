@@ -221,6 +221,8 @@ pub enum ProportionMethod {
     AgrestiCoull,
     /// Jeffreys equal-tailed interval: the α/2 and 1 − α/2 quantiles of Beta(x + ½, n − x + ½), with the
     /// boundary convention of Brown, Cai & DasGupta (2001): lower = 0 when x = 0, upper = 1 when x = n.
+    /// With a fractional count close to 0 or n (weighted data) the equal-tailed interval can miss
+    /// p̂ = x/n itself, e.g. x = 0.01 of n = 100 at 50 %; prefer Wilson there.
     Jeffreys,
     /// Clopper & Pearson (1934) "exact" interval: lower = Beta(x, n − x + 1) quantile at α/2 (0 when
     /// x = 0), upper = Beta(x + 1, n − x) quantile at 1 − α/2 (1 when x = n).
