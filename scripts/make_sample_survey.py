@@ -159,12 +159,18 @@ def _weights(rng: np.random.Generator, seg: IntArray, chan: IntArray) -> FloatAr
     low, high = WEIGHT_TRIM
     for _ in range(20):  # trim and rescale until both hold
         w = np.clip(w / w.mean(), low, high)
-    return np.round(w / w.mean(), 4)
+    rounded: FloatArray = np.round(w / w.mean(), 4)
+    return rounded
 
 
 def generate(seed: int = DEFAULT_SEED, n: int = DEFAULT_N) -> dict[str, NDArray[np.generic]]:
-    """Draw the survey. Returns every column (ratings as float with NaN for blanks) plus the
-    hidden columns ``had_problem`` (bool) and ``ltr_latent`` (float, before rounding)."""
+    """Draw the survey.
+
+    Returns every public column (ratings as float, NaN for a blank) plus two hidden columns that
+    the CSV does not contain: ``had_problem`` (bool; False means resolution is structurally
+    missing) and ``ltr_latent`` (float, the recommendation score before rounding and clipping).
+    The order of the random draws is part of the output: changing it changes the data.
+    """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -202,7 +208,10 @@ def generate(seed: int = DEFAULT_SEED, n: int = DEFAULT_N) -> dict[str, NDArray[
     ltr = _clip_round(ltr_latent, 0, 10).astype(np.float64)
 
     csat = _clip_round(
-        4.3 + 0.75 * experience + 0.1 * (pillars["expectations"] - 7.0) + 0.6 * rng.standard_normal(n),
+        4.3
+        + 0.75 * experience
+        + 0.1 * (pillars["expectations"] - 7.0)
+        + 0.6 * rng.standard_normal(n),
         1,
         5,
     ).astype(np.float64)
@@ -229,7 +238,7 @@ def generate(seed: int = DEFAULT_SEED, n: int = DEFAULT_N) -> dict[str, NDArray[
         **pillars,
     }
     columns["resolution"] = np.where(had_problem, pillars["resolution"], np.nan)
-    for name, rate in ITEM_NONRESPONSE.items():  # fixed order: dict order above
+    for name, rate in ITEM_NONRESPONSE.items():
         blank = rng.random(n) < rate
         values = np.asarray(columns[name], dtype=np.float64)
         columns[name] = np.where(blank, np.nan, values)
