@@ -115,6 +115,13 @@ def test_docstring_examples_run() -> None:
     assert result.failed == 0
 
 
+def test_docs_page_examples_run() -> None:
+    page = REPO / "docs" / "datasets.md"
+    result = doctest.testfile(str(page), module_relative=False)
+    assert result.attempted >= 5
+    assert result.failed == 0
+
+
 # --- layout -----------------------------------------------------------------------------------
 
 
