@@ -248,7 +248,7 @@ proptest! {
 
     #[test]
     fn proportion_intervals_contain_the_estimate(
-        n in 0.5f64..5000.0,
+        n in prop_oneof![0.5f64..5000.0, 1.0e5f64..1.0e10],
         frac in 0.0f64..=1.0,
         whole in any::<bool>(),
         level in 0.5f64..0.9999,
