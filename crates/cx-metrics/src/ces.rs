@@ -12,6 +12,13 @@
 //! merged with a [`CesTally<Ces1>`], nor a [`CesResult<Ces2>`] compared with a [`CesResult<Ces1>`]:
 //! the compiler rejects it.
 //!
+//! Shares get the proportion intervals of [`crate::intervals`] (Wilson 1927; Agresti & Coull 1998;
+//! Brown, Cai & DasGupta 2001), comparisons Newcombe's (1998b) hybrid score interval, the mean a t
+//! interval; with survey weights all use the Kish (1965) effective sample size. CES 1.0 (1–5 effort)
+//! is the question of Dixon, Freeman & Toman (2010), "Stop trying to delight your customers",
+//! *Harvard Business Review*; CES 2.0 (1–7 agreement) that of Dixon, Toman & DeLisi (2013),
+//! *The Effortless Experience*.
+//!
 //! ```compile_fail
 //! use cx_metrics::{Ces1Tally, Ces2Tally, Merge};
 //! let mut a = Ces2Tally::new();

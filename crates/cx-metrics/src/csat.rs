@@ -8,6 +8,11 @@
 //! Answers are folded into a mergeable [`CsatTally`]; [`CsatTally::result`] computes a [`CsatResult`],
 //! whose methods give intervals; [`compare_csat`] compares two independent samples.
 //!
+//! Shares get the proportion intervals of [`crate::intervals`] (Wilson 1927; Agresti & Coull 1998;
+//! Jeffreys and Clopper–Pearson as in Brown, Cai & DasGupta 2001), differences Newcombe's (1998b)
+//! hybrid score interval, and the mean a t interval; with survey weights all of them use the Kish (1965)
+//! effective sample size.
+//!
 //! ```
 //! use cx_metrics::csat::{csat, CsatScale, Satisfied};
 //! use cx_metrics::{NanPolicy, ProportionMethod};
@@ -419,6 +424,22 @@ impl CsatResult {
             (1, i32::from(self.points)),
         )
     }
+
+    /// [`CsatResult::mean_ci`] mapped to the 0–100 rescale: each bound b becomes (b − 1)/(k − 1) · 100.
+    ///
+    /// # Errors
+    ///
+    /// As [`CsatResult::mean_ci`].
+    pub fn mean_0_100_ci(&self, confidence_level: f64) -> Result<Interval> {
+        let ci = self.mean_ci(confidence_level)?;
+        let k = f64::from(self.points);
+        let to_100 = |b: f64| (b - 1.0) / (k - 1.0) * 100.0;
+        Ok(Interval {
+            low: to_100(ci.low),
+            high: to_100(ci.high),
+            ..ci
+        })
+    }
 }
 
 /// The CSAT of one sample from raw answers: fold them into a [`CsatTally`] on `scale` and compute
@@ -598,6 +619,9 @@ mod tests {
         let ci = r.mean_ci(0.95).unwrap();
         close(ci.low, 2.000075778146085);
         close(ci.high, 4.9614626833923765);
+        let ci = r.mean_0_100_ci(0.95).unwrap();
+        close(ci.low, (2.000075778146085 - 1.0) / 4.0 * 100.0);
+        close(ci.high, (4.9614626833923765 - 1.0) / 4.0 * 100.0);
         for (m, lo, hi) in [
             (
                 ProportionMethod::Wilson,

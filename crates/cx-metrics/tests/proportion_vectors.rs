@@ -118,6 +118,9 @@ fn csat_five_point_example() {
     close(r.share_bottom, num(&c["bottom2"]), "bottom2");
     close(r.net, num(&c["net"]), "net");
     close(r.mean_0_100, num(&c["rescaled_0_100"]), "rescaled 0-100");
+    let ci100 = r.mean_0_100_ci(0.95).unwrap();
+    close(ci100.low, (lo - 1.0) / 4.0 * 100.0, "mean 0-100 t low");
+    close(ci100.high, (hi - 1.0) / 4.0 * 100.0, "mean 0-100 t high");
     // The same answers as AtLeast(4) give the same figures.
     let r4 = t.result(Satisfied::AtLeast(4)).unwrap();
     assert_eq!(
