@@ -2,6 +2,9 @@
 //! an independent brute force written here: every subset R² by a fresh Cholesky solve, and the Shapley
 //! value by its factorial-weight formula.
 
+// Scores of several measures are compared index by index.
+#![allow(clippy::needless_range_loop)]
+
 use cx_metrics::importance::{
     relative_importance, shapley_from_subsets, DriverGroup, ImportanceMeasure, ImportanceOptions,
     ImportanceWarning, LmgMethod,
@@ -62,7 +65,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn decompositions_sum_to_r_squared(r in (2usize..9).prop_flat_map(|k| correlation_matrix(k))) {
+    fn decompositions_sum_to_r_squared(r in (2usize..9).prop_flat_map(correlation_matrix)) {
         let p = r.nrows() - 1;
         let res = relative_importance(&r, &names(p), &ImportanceOptions::default()).unwrap();
         let full = brute_r2(&r, &(0..p).collect::<Vec<_>>());
@@ -84,7 +87,7 @@ proptest! {
     }
 
     #[test]
-    fn enumeration_matches_brute_force(r in (2usize..13).prop_flat_map(|k| correlation_matrix(k))) {
+    fn enumeration_matches_brute_force(r in (2usize..13).prop_flat_map(correlation_matrix)) {
         // Up to 11 drivers: exercises the split of the enumeration into blocks (above 8 units).
         let p = r.nrows() - 1;
         let opts = ImportanceOptions::default().with_all_subsets(true).with_dominance(true);
@@ -198,7 +201,7 @@ proptest! {
     }
 
     #[test]
-    fn always_without_groups_keeps_decompositions_summing(r in (4usize..9).prop_flat_map(|k| correlation_matrix(k))) {
+    fn always_without_groups_keeps_decompositions_summing(r in (4usize..9).prop_flat_map(correlation_matrix)) {
         let p = r.nrows() - 1;
         let opts = ImportanceOptions::default().with_always(&["x0"]);
         let res = relative_importance(&r, &names(p), &opts).unwrap();

@@ -102,7 +102,7 @@ pub(crate) fn genizi_and_car(problem: &Problem) -> Result<(Vec<f64>, Vec<f64>)> 
     let rxx = DMatrix::from_fn(n, n, |i, j| c[(i, j)] / (sd[i] * sd[j]));
     let rxy = DVector::from_fn(n, |i, _| c[(i, n)] / (sd[i] * sd[n]));
     let eig = rxx.symmetric_eigen();
-    if eig.eigenvalues.iter().any(|&l| !(l > 0.0)) {
+    if eig.eigenvalues.iter().any(|&l| l.is_nan() || l <= 0.0) {
         return Err(singular());
     }
     let v = &eig.eigenvectors;
