@@ -264,3 +264,30 @@ fn suppressor_triggers_a_sign_warning() {
     let plain = relative_importance(&r, &["a", "b"], &ImportanceOptions::default()).unwrap();
     assert!(plain.warnings.is_empty() && plain.scores[0].signed.is_none());
 }
+
+#[test]
+fn above_the_exact_limit_lmg_is_sampled() {
+    // 27 drivers, equicorrelated at 0.2, each with r = 0.3 to the outcome: by symmetry every driver's
+    // LMG is R²/27 exactly, and the sampled estimate must sum to R² for every order.
+    let p = 27;
+    let r = DMatrix::from_fn(p + 1, p + 1, |i, j| match (i == j, i == p || j == p) {
+        (true, _) => 1.0,
+        (false, true) => 0.3,
+        (false, false) => 0.2,
+    });
+    let opts = ImportanceOptions::default()
+        .with_measures(&[ImportanceMeasure::Lmg])
+        .with_lmg_method(LmgMethod::Auto, 2000, 1);
+    let res = relative_importance(&r, &names(p), &opts).unwrap();
+    assert_eq!(res.lmg_method, Some(LmgMethod::Sampled));
+    let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
+    let se = lmg.standard_error.as_ref().unwrap();
+    assert!((lmg.raw.iter().sum::<f64>() - res.r_squared).abs() < TOL);
+    for j in 0..p {
+        assert!((lmg.raw[j] - res.r_squared / p as f64).abs() <= 5.0 * se[j] + 1e-12);
+    }
+    // Exact enumeration and the stored table are refused above the limit.
+    let exact = opts.clone().with_lmg_method(LmgMethod::Exact, 2000, 1);
+    assert!(relative_importance(&r, &names(p), &exact).is_err());
+    assert!(relative_importance(&r, &names(p), &opts.with_dominance(true)).is_err());
+}
