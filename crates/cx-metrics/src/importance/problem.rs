@@ -461,6 +461,28 @@ mod tests {
     }
 
     #[test]
+    fn one_driver_gets_all_of_r_squared() {
+        let r = DMatrix::from_row_slice(2, 2, &[1.0, 0.6, 0.6, 1.0]);
+        let o = ImportanceOptions::default()
+            .with_dominance(true)
+            .with_signed(true);
+        let res = relative_importance(&r, &["a"], &o).unwrap();
+        for s in &res.scores {
+            assert!((s.raw[0] - 0.36).abs() < 1e-15, "{}", s.measure);
+        }
+        assert_eq!(res.dominance.unwrap().complete, vec![vec![0.5]]);
+        // The same driver after an always covariate uncorrelated with it.
+        let r = DMatrix::from_row_slice(3, 3, &[1.0, 0.0, 0.3, 0.0, 1.0, 0.6, 0.3, 0.6, 1.0]);
+        let o = ImportanceOptions::default().with_always(&["z"]);
+        let res = relative_importance(&r, &["z", "a"], &o).unwrap();
+        assert!((res.r_squared_always - 0.09).abs() < 1e-15);
+        assert!((res.r_squared - 0.45).abs() < 1e-15);
+        for s in &res.scores {
+            assert!((s.raw[0] - 0.36).abs() < 1e-15, "{}", s.measure);
+        }
+    }
+
+    #[test]
     fn outcome_fully_explained_is_an_error() {
         // y = (x1 + x2)/√2 with x1 ⟂ x2.
         let h = std::f64::consts::FRAC_1_SQRT_2;

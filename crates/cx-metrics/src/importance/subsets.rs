@@ -176,6 +176,28 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// Record a chain of subsets below the current node (of `size` units, bitmask `mask`) that the walk
+    /// resolved inline: `chain[k] = (unit, v)` adds `unit` to the previous subset of the chain.
+    fn record(&mut self, sub: &mut [f64], size: usize, mask: usize, chain: &[(usize, f64)]) {
+        let g = self.sums.g;
+        let mut m = mask;
+        for (k, &(unit, v)) in chain.iter().enumerate() {
+            m |= 1 << unit;
+            if let Some(slot) = self.table.as_deref_mut().and_then(|t| t.get_mut(m)) {
+                *slot = self.r2_always + v;
+            }
+            // Every unit of the chain up to this one is in the subset.
+            for &(member, _) in chain.get(..=k).unwrap_or_default() {
+                if let Some(slot) = self.sums.by_unit.get_mut((size + 1 + k) * g + member) {
+                    *slot += v;
+                }
+            }
+            if let Some(slot) = sub.get_mut(1 + k) {
+                *slot += v;
+            }
+        }
+    }
+
     /// Visit the node whose matrix is `levels[0].mat` (dimension `d`, rows from unit `first` on),
     /// with `size` units and explained variance `v`; leaves in `levels[0].sub` the subtree's sums of `v`
     /// by size offset.
@@ -207,29 +229,33 @@ impl Walk<'_> {
                 return;
             };
             let range = self.units[c].clone();
+            let i = range.start - base;
+            let y = d - 1;
+            let at = |a: usize, b: usize| cur.mat.get(a * d + b).copied().unwrap_or(f64::NAN);
+            let positive = |x: f64| x > 0.0;
             if c + 1 == n_free && range.len() == 1 {
                 // A leaf of one driver: only its increment is needed, not the matrix it leaves.
-                let i = range.start - base;
-                let (pivot, ry) = (cur.mat.get(i * d + i), cur.mat.get(i * d + d - 1));
-                let (Some(&pivot), Some(&ry)) = (pivot, ry) else {
-                    return;
-                };
-                if pivot.is_nan() || pivot <= 0.0 {
+                let pivot = at(i, i);
+                if !positive(pivot) {
                     self.singular = true;
                     return;
                 }
-                let leaf = v + ry * ry / pivot;
-                let leaf_mask = mask | (1 << c);
-                if let Some(slot) = self.table.as_deref_mut().and_then(|t| t.get_mut(leaf_mask)) {
-                    *slot = self.r2_always + leaf;
+                let leaf = v + at(i, y).powi(2) / pivot;
+                self.record(&mut cur.sub, size, mask, &[(c, leaf)]);
+                continue;
+            }
+            if c + 2 == n_free && range.len() == 1 && self.units[c + 1].len() == 1 {
+                // One single-driver unit left after this one: both subsets from a 2×2 elimination.
+                let (l, pivot) = (i + 1, at(i, i));
+                let f = at(i, l) / pivot;
+                let rest = at(l, l) - f * at(i, l);
+                if !positive(pivot) || !positive(rest) {
+                    self.singular = true;
+                    return;
                 }
-                let g = self.sums.g;
-                if let Some(slot) = self.sums.by_unit.get_mut((size + 1) * g + c) {
-                    *slot += leaf;
-                }
-                if let Some(slot) = cur.sub.get_mut(1) {
-                    *slot += leaf;
-                }
+                let with_c = v + at(i, y).powi(2) / pivot;
+                let both = with_c + (at(l, y) - f * at(i, y)).powi(2) / rest;
+                self.record(&mut cur.sub, size, mask, &[(c, with_c), (c + 1, both)]);
                 continue;
             }
             // First driver of the unit: rows of `cur.mat` are offset by `base`.
