@@ -19,6 +19,7 @@
 pub mod ces;
 pub mod csat;
 pub mod error;
+pub mod importance;
 pub mod intervals;
 pub mod scale;
 mod summary;
@@ -29,6 +30,11 @@ pub use ces::{
 };
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
 pub use error::{Error, Result, UndefinedReason};
+pub use importance::{
+    dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
+    ImportanceMeasure, ImportanceOptions, ImportanceWarning, LmgMethod, MeasureScores,
+    RelativeImportance, SubsetRSquared,
+};
 pub use intervals::{
     compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
     ProportionComparison, ProportionMethod,
