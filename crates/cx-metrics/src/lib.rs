@@ -19,6 +19,7 @@
 pub mod error;
 pub mod importance;
 pub mod intervals;
+pub mod logistic;
 pub mod scale;
 pub mod tally;
 
@@ -29,5 +30,10 @@ pub use importance::{
     RelativeImportance, SubsetRSquared,
 };
 pub use intervals::Interval;
+pub use logistic::{
+    detractor_model, logistic_regression, nps_model, nps_pseudo_r2_shapley, promoter_model,
+    pseudo_r2_shapley, LogisticOptions, LogisticRegression, LogisticTerm, NpsOutcome,
+    PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy,
+};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
