@@ -608,3 +608,160 @@ fn results_round_trip_through_serde() {
     assert_eq!(back.n_events, fit.n_events);
     close("llf", back.log_likelihood, fit.log_likelihood, 1e-15);
 }
+
+/// The bundled sample survey (2000 rows; blank = missing): weight, ltr and the six pillar ratings.
+const SAMPLE_SURVEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../python/cx_metrics/data/sample_survey.csv"
+);
+
+const PILLARS: [&str; 6] = [
+    "integrity",
+    "resolution",
+    "expectations",
+    "time_and_effort",
+    "personalisation",
+    "empathy",
+];
+
+/// (weight, ltr, pillar columns), blanks as NaN.
+fn sample_survey() -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(SAMPLE_SURVEY).expect("sample survey is readable");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (iw, il) = (at("weight"), at("ltr"));
+    let ip: Vec<usize> = PILLARS.iter().map(|p| at(p)).collect();
+    let (mut w, mut ltr, mut pillars) = (Vec::new(), Vec::new(), vec![Vec::new(); 6]);
+    let num = |s: &str| {
+        if s.is_empty() {
+            f64::NAN
+        } else {
+            s.parse().unwrap()
+        }
+    };
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        w.push(num(f[iw]));
+        ltr.push(num(f[il]));
+        for (col, &i) in pillars.iter_mut().zip(&ip) {
+            col.push(num(f[i]));
+        }
+    }
+    (w, ltr, pillars)
+}
+
+/// Weighted promoter and detractor models of the six pillars against statsmodels, and their pseudo-R²
+/// Shapley decompositions against a brute-force factorial formula over statsmodels subset fits:
+///
+/// ```python
+/// d = pd.read_csv("sample_survey.csv"); c = d.dropna(subset=["ltr"] + pillars)
+/// y = (c["ltr"] >= 9).astype(float)        # detractor: (c["ltr"] <= 6)
+/// w = c["weight"].to_numpy()
+/// g = sm.GLM(y, sm.add_constant(c[pillars]), family=sm.families.Binomial(), freq_weights=w)
+/// g = g.fit(tol=1e-14, maxiter=100); g.params, g.bse, g.llf
+/// p1 = np.sum(w * y) / np.sum(w); ll0 = np.sum(w * (y * np.log(p1) + (1 - y) * np.log(1 - p1)))
+/// r2[mask] = 1 - (same GLM on the pillars in mask).llf / ll0            # r2[0] = 0
+/// phi[j] = sum(k!(6-k-1)!/6! * (r2[mask | 1<<j] - r2[mask]) for masks without j, k = |mask|)
+/// ```
+#[test]
+fn sample_survey_promoter_and_detractor_models_match_statsmodels() {
+    struct Reference {
+        target: NpsOutcome,
+        events: usize,
+        params: [f64; 7],
+        bse: [f64; 7],
+        llf: f64,
+        pseudo_r2: f64,
+        shapley: [f64; 6],
+    }
+    let refs = [
+        Reference {
+            target: NpsOutcome::Promoter,
+            events: 393,
+            params: [
+                -11.186847953850851,
+                0.2856073923050766,
+                0.37526017007886214,
+                0.30645749996618743,
+                0.5534732023118994,
+                -6.98036890416677e-05,
+                0.10729511690211609,
+            ],
+            bse: [
+                0.7273559816245461,
+                0.07075571886062852,
+                0.07684519937535733,
+                0.07540161990590669,
+                0.07673858214706161,
+                0.07107543188445013,
+                0.07615727391954044,
+            ],
+            llf: -354.6058724450387,
+            pseudo_r2: 0.4413692474412346,
+            shapley: [
+                0.06612035143289478,
+                0.08259704758808549,
+                0.07973909702688435,
+                0.11903420395849522,
+                0.03856770758216475,
+                0.05531083985271005,
+            ],
+        },
+        Reference {
+            target: NpsOutcome::Detractor,
+            events: 245,
+            params: [
+                8.0227015481545,
+                -0.18655335778668136,
+                -0.40478206977232173,
+                -0.21038116433279838,
+                -0.534321549211123,
+                -0.020648422851423327,
+                -0.1662350068439055,
+            ],
+            bse: [
+                0.6342718263297347,
+                0.07209912811137481,
+                0.07993776798135373,
+                0.0794855043980951,
+                0.08113945383067292,
+                0.07348921738289887,
+                0.07979352336714753,
+            ],
+            llf: -315.65843727442666,
+            pseudo_r2: 0.4197874753699746,
+            shapley: [
+                0.05347587701877657,
+                0.08763214042575224,
+                0.06708751838717583,
+                0.11902889932513058,
+                0.036824313456201636,
+                0.05573872675693772,
+            ],
+        },
+    ];
+    let (w, ltr, pillars) = sample_survey();
+    let drivers: Vec<(&str, &[f64])> = PILLARS
+        .iter()
+        .copied()
+        .zip(pillars.iter().map(Vec::as_slice))
+        .collect();
+    let o = LogisticOptions::default();
+    for r in &refs {
+        let fit = cx_metrics::logistic::nps_model(r.target, &ltr, &drivers, Some(&w), &o).unwrap();
+        assert_eq!((fit.n, fit.n_omitted, fit.n_events), (919, 1081, r.events));
+        for (j, t) in all_terms(&fit).into_iter().enumerate() {
+            close("coef", t.estimate, r.params[j], 1e-8);
+            close("se", t.std_error, r.bse[j], 1e-8);
+        }
+        close("llf", fit.log_likelihood, r.llf, 1e-10);
+        let sh = nps_pseudo_r2_shapley(r.target, &ltr, &drivers, Some(&w), &o).unwrap();
+        close("pseudo-R²", sh.pseudo_r2, r.pseudo_r2, 1e-10);
+        for (d, &want) in sh.drivers.iter().zip(&r.shapley) {
+            close(&format!("Shapley {}", d.name), d.value, want, 1e-9);
+        }
+        let total: f64 = sh.drivers.iter().map(|d| d.value).sum();
+        assert!((total - sh.pseudo_r2).abs() <= 1e-12);
+    }
+}
