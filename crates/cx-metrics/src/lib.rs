@@ -33,7 +33,7 @@ pub use intervals::Interval;
 pub use logistic::{
     detractor_model, logistic_regression, nps_model, nps_pseudo_r2_shapley, promoter_model,
     pseudo_r2_shapley, LogisticOptions, LogisticRegression, LogisticTerm, NpsOutcome,
-    PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy,
+    PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy, ShapleyMethod, ShapleyOptions,
 };
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};

@@ -35,6 +35,8 @@
 //! - Albert, A. & Anderson, J. A. (1984). On the existence of maximum likelihood estimates in logistic
 //!   regression models. *Biometrika* 71(1), 1–10.
 //! - Shapley, L. S. (1953). A value for n-person games. *Contributions to the Theory of Games* II, 307–317.
+//! - Castro, J., Gómez, D. & Tejada, J. (2009). Polynomial calculation of the Shapley value based on
+//!   sampling. *Computers & Operations Research* 36(5), 1726–1730.
 
 mod data;
 mod irls;
@@ -50,7 +52,10 @@ use crate::intervals::{check_level, normal_p_two_sided, z_two_sided, Interval};
 use crate::scale::NanPolicy;
 
 pub use nps::{detractor_model, nps_model, nps_pseudo_r2_shapley, promoter_model, NpsOutcome};
-pub use shapley::{pseudo_r2_shapley, DriverShare, PseudoR2Shapley, MAX_EXACT_DRIVERS};
+pub use shapley::{
+    pseudo_r2_shapley, DriverShare, PseudoR2Shapley, ShapleyMethod, ShapleyOptions,
+    MAX_EXACT_DRIVERS,
+};
 
 /// What to do when the drivers separate the outcome.
 #[non_exhaustive]

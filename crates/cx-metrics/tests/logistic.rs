@@ -28,6 +28,7 @@
 use cx_metrics::logistic::{
     detractor_model, logistic_regression, nps_pseudo_r2_shapley, promoter_model, pseudo_r2_shapley,
     LogisticOptions, LogisticRegression, NpsOutcome, SeparationKind, SeparationPolicy,
+    ShapleyMethod, ShapleyOptions,
 };
 use cx_metrics::Error;
 
@@ -65,6 +66,13 @@ fn swiss_binary() -> Swiss {
         agriculture: c[1].clone(),
         education: c[3].clone(),
         catholic: c[4].clone(),
+    }
+}
+
+fn exact() -> ShapleyOptions {
+    ShapleyOptions {
+        method: ShapleyMethod::Exact,
+        ..ShapleyOptions::default()
     }
 }
 
@@ -254,7 +262,8 @@ fn shapley_pseudo_r2_sums_and_matches_factorial_formula() {
         ("Education", &s.education),
         ("Catholic", &s.catholic),
     ];
-    let sh = pseudo_r2_shapley(&s.y, &drivers, None, &LogisticOptions::default()).unwrap();
+    let sh =
+        pseudo_r2_shapley(&s.y, &drivers, None, &LogisticOptions::default(), &exact()).unwrap();
     // Subset pseudo-R² against statsmodels' subset log-likelihoods (llnull as above).
     let llf = [
         -32.56727838565162,
@@ -307,30 +316,6 @@ fn shapley_pseudo_r2_sums_and_matches_factorial_formula() {
             sh.drivers[j].value
         );
     }
-}
-
-#[test]
-fn shapley_refuses_more_than_twelve_drivers() {
-    let s = swiss_binary();
-    let cols: Vec<Vec<f64>> = (0..13)
-        .map(|k| {
-            s.agriculture
-                .iter()
-                .enumerate()
-                .map(|(i, a)| a + ((i * (k + 3)) % 7) as f64)
-                .collect()
-        })
-        .collect();
-    let names: Vec<String> = (0..13).map(|k| format!("d{k}")).collect();
-    let drivers: Vec<(&str, &[f64])> = names
-        .iter()
-        .map(String::as_str)
-        .zip(cols.iter().map(Vec::as_slice))
-        .collect();
-    let err = pseudo_r2_shapley(&s.y, &drivers, None, &LogisticOptions::default()).unwrap_err();
-    assert!(
-        matches!(err, Error::InvalidArgument { name: "drivers", ref message } if message.contains("12"))
-    );
 }
 
 #[test]
@@ -388,7 +373,7 @@ fn quasi_complete_separation_names_the_driver() {
             ..
         }
     ));
-    assert!(pseudo_r2_shapley(&y, &drivers, None, &warn).is_err());
+    assert!(pseudo_r2_shapley(&y, &drivers, None, &warn, &ShapleyOptions::default()).is_err());
 }
 
 /// A small NPS survey: 0–10 ratings and two drivers, with one missing rating and one missing driver value.
@@ -486,7 +471,8 @@ fn promoter_and_detractor_models_count_events() {
             assert_eq!(a.estimate, b.estimate);
         }
     }
-    let sh = nps_pseudo_r2_shapley(NpsOutcome::Detractor, &ltr, &drivers, None, &o).unwrap();
+    let sh =
+        nps_pseudo_r2_shapley(NpsOutcome::Detractor, &ltr, &drivers, None, &o, &exact()).unwrap();
     close("detractor pseudo-R²", sh.pseudo_r2, det.pseudo_r2, 1e-15);
     assert_eq!(sh.n_events, 8);
     assert_eq!("promoter".parse::<NpsOutcome>(), Ok(NpsOutcome::Promoter));
@@ -756,7 +742,7 @@ fn sample_survey_promoter_and_detractor_models_match_statsmodels() {
             close("se", t.std_error, r.bse[j], 1e-8);
         }
         close("llf", fit.log_likelihood, r.llf, 1e-10);
-        let sh = nps_pseudo_r2_shapley(r.target, &ltr, &drivers, Some(&w), &o).unwrap();
+        let sh = nps_pseudo_r2_shapley(r.target, &ltr, &drivers, Some(&w), &o, &exact()).unwrap();
         close("pseudo-R²", sh.pseudo_r2, r.pseudo_r2, 1e-10);
         for (d, &want) in sh.drivers.iter().zip(&r.shapley) {
             close(&format!("Shapley {}", d.name), d.value, want, 1e-9);
@@ -764,4 +750,138 @@ fn sample_survey_promoter_and_detractor_models_match_statsmodels() {
         let total: f64 = sh.drivers.iter().map(|d| d.value).sum();
         assert!((total - sh.pseudo_r2).abs() <= 1e-12);
     }
+}
+
+/// Uniform (0, 1) numbers from SplitMix64 (Steele, Lea & Flood 2014), deterministic.
+fn uniforms(seed: u64, n: usize) -> Vec<f64> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        })
+        .collect()
+}
+
+#[test]
+fn a_strong_but_overlapping_driver_is_not_called_separation() {
+    // True model logit P(y = 1) = 25·x on x ∈ (−1, 1): many fitted probabilities are within 1e-10 of 0
+    // or 1, but outcomes overlap near x = 0, so the maximum-likelihood estimate exists.
+    let n = 3000;
+    let x: Vec<f64> = uniforms(1, n).iter().map(|u| 2.0 * u - 1.0).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .zip(uniforms(2, n))
+        .map(|(&x, u)| {
+            if u < 1.0 / (1.0 + (-25.0 * x).exp()) {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let fit = logistic_regression(&y, &[("x", &x)], None, &LogisticOptions::default()).unwrap();
+    assert!(fit.converged && fit.separation.is_none());
+    let (b0, b1) = (fit.intercept.estimate, fit.drivers[0].estimate);
+    // The score equations hold at the estimate: Σ (y − μ) = 0 and Σ x (y − μ) = 0.
+    let (mut s0, mut s1) = (0.0, 0.0);
+    for (&x, &y) in x.iter().zip(&y) {
+        let r = y - 1.0 / (1.0 + (-(b0 + b1 * x)).exp());
+        s0 += r;
+        s1 += r * x;
+    }
+    assert!(s0.abs() < 1e-8 && s1.abs() < 1e-8, "score ({s0:e}, {s1:e})");
+    // The estimate is within 4 standard errors of the truth.
+    assert!((b1 - 25.0).abs() < 4.0 * fit.drivers[0].std_error, "{b1}");
+}
+
+#[test]
+fn iteration_limit_is_reported_not_hidden() {
+    let s = swiss_binary();
+    let o = LogisticOptions {
+        max_iter: 1,
+        ..LogisticOptions::default()
+    };
+    let fit = logistic_regression(&s.y, &[("Education", &s.education)], None, &o).unwrap();
+    assert!(!fit.converged);
+    assert_eq!(fit.iterations, 1);
+    let err =
+        pseudo_r2_shapley(&s.y, &[("Education", &s.education)], None, &o, &exact()).unwrap_err();
+    assert!(matches!(err, Error::NoConvergence { .. }));
+}
+
+#[test]
+fn sampled_shapley_agrees_with_exact_within_its_standard_error() {
+    let s = swiss_binary();
+    let drivers: [(&str, &[f64]); 3] = [
+        ("Agriculture", &s.agriculture),
+        ("Education", &s.education),
+        ("Catholic", &s.catholic),
+    ];
+    let o = LogisticOptions::default();
+    let ex = pseudo_r2_shapley(&s.y, &drivers, None, &o, &exact()).unwrap();
+    let so = ShapleyOptions {
+        method: ShapleyMethod::Sampled,
+        permutations: 600,
+        seed: 7,
+    };
+    let sa = pseudo_r2_shapley(&s.y, &drivers, None, &o, &so).unwrap();
+    assert_eq!((sa.method, sa.permutations), (ShapleyMethod::Sampled, 600));
+    assert!(sa.subsets.is_empty());
+    let total: f64 = sa.drivers.iter().map(|d| d.value).sum();
+    assert!((total - sa.pseudo_r2).abs() <= 1e-12);
+    for (a, e) in sa.drivers.iter().zip(&ex.drivers) {
+        assert!(a.std_error > 0.0);
+        assert!(
+            (a.value - e.value).abs() <= 4.0 * a.std_error,
+            "{} vs {} (se {})",
+            a.value,
+            e.value,
+            a.std_error
+        );
+    }
+    // Same seed, same estimate.
+    let again = pseudo_r2_shapley(&s.y, &drivers, None, &o, &so).unwrap();
+    assert_eq!(again, sa);
+}
+
+#[test]
+fn more_than_twelve_drivers_are_sampled_or_refused() {
+    let (w, ltr, pillars) = sample_survey();
+    let mut cols = pillars.clone();
+    for k in 0..7 {
+        cols.push(uniforms(100 + k, ltr.len()));
+    }
+    let names: Vec<String> = (0..13).map(|k| format!("d{k}")).collect();
+    let drivers: Vec<(&str, &[f64])> = names
+        .iter()
+        .map(String::as_str)
+        .zip(cols.iter().map(Vec::as_slice))
+        .collect();
+    let o = LogisticOptions::default();
+    let err = nps_pseudo_r2_shapley(NpsOutcome::Promoter, &ltr, &drivers, Some(&w), &o, &exact())
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument { name: "drivers", ref message } if message.contains("12"))
+    );
+    let auto = ShapleyOptions {
+        permutations: 24,
+        ..ShapleyOptions::default()
+    };
+    let sh =
+        nps_pseudo_r2_shapley(NpsOutcome::Promoter, &ltr, &drivers, Some(&w), &o, &auto).unwrap();
+    assert_eq!(sh.method, ShapleyMethod::Sampled);
+    let total: f64 = sh.drivers.iter().map(|d| d.value).sum();
+    assert!((total - sh.pseudo_r2).abs() <= 1e-12);
+    let few = ShapleyOptions {
+        permutations: 1,
+        ..auto
+    };
+    assert!(
+        nps_pseudo_r2_shapley(NpsOutcome::Promoter, &ltr, &drivers, Some(&w), &o, &few).is_err()
+    );
 }

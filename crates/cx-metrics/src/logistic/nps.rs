@@ -10,7 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::data;
-use super::shapley::{check_count, decompose, PseudoR2Shapley};
+use super::shapley::{check_method, decompose, PseudoR2Shapley, ShapleyOptions};
 use super::{fit_data, LogisticOptions, LogisticRegression};
 use crate::error::{Error, Result};
 use crate::scale::{NpsCategory, RawValue, Scale};
@@ -145,10 +145,11 @@ pub fn nps_pseudo_r2_shapley<T: RawValue>(
     drivers: &[(&str, &[f64])],
     weights: Option<&[f64]>,
     options: &LogisticOptions,
+    shapley: &ShapleyOptions,
 ) -> Result<PseudoR2Shapley> {
     let settings = options.settings()?;
-    check_count(drivers.len())?;
+    let exact = check_method(drivers.len(), shapley)?;
     let y = events(ratings, target)?;
     let data = data::prepare(target.id(), &y, drivers, weights, options.nan_policy)?;
-    decompose(&data, options, &settings)
+    decompose(&data, options, &settings, exact, shapley)
 }
