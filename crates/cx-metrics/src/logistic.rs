@@ -311,9 +311,9 @@ pub struct LogisticRegression {
     pub aic: f64,
     /// McFadden's pseudo-R² `1 − ℓ/ℓ₀`.
     pub pseudo_r2: f64,
-    /// Complete rows used.
+    /// Complete rows (those of weight 0 included; they do not affect the fit).
     pub n: usize,
-    /// Rows with the outcome (y = 1).
+    /// Complete rows with the outcome (y = 1).
     pub n_events: usize,
     /// Rows dropped because the outcome or a driver was missing.
     pub n_omitted: usize,

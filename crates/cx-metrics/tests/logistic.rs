@@ -885,3 +885,32 @@ fn more_than_twelve_drivers_are_sampled_or_refused() {
         nps_pseudo_r2_shapley(NpsOutcome::Promoter, &ltr, &drivers, Some(&w), &o, &few).is_err()
     );
 }
+
+#[test]
+fn zero_weight_rows_do_not_change_the_fit() {
+    // Rows 0–9 get weight 0; the fit equals the unweighted fit of rows 10–46.
+    let s = swiss_binary();
+    let w: Vec<f64> = (0..47).map(|i| if i < 10 { 0.0 } else { 1.0 }).collect();
+    let weighted = fit_swiss(Some(&w));
+    let tail = |c: &[f64]| c[10..].to_vec();
+    let (a, e, c) = (tail(&s.agriculture), tail(&s.education), tail(&s.catholic));
+    let direct = logistic_regression(
+        &tail(&s.y),
+        &[("Agriculture", &a), ("Education", &e), ("Catholic", &c)],
+        None,
+        &LogisticOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((weighted.n, direct.n), (47, 37));
+    for (x, y) in all_terms(&weighted).into_iter().zip(all_terms(&direct)) {
+        close("coef", x.estimate, y.estimate, 1e-10);
+        close("se", x.std_error, y.std_error, 1e-10);
+    }
+    close("llf", weighted.log_likelihood, direct.log_likelihood, 1e-12);
+    close(
+        "llnull",
+        weighted.null_log_likelihood,
+        direct.null_log_likelihood,
+        1e-12,
+    );
+}

@@ -130,7 +130,7 @@ pub struct PseudoR2Shapley {
     /// When exact, the pseudo-R² of every subset by bitmask (bit j = driver j), 2^p entries, entry 0 = 0;
     /// empty when sampled.
     pub subsets: Vec<f64>,
-    /// Complete rows used.
+    /// Complete rows (those of weight 0 included).
     pub n: usize,
     /// Rows with the outcome.
     pub n_events: usize,
