@@ -21,6 +21,7 @@ pub mod csat;
 pub mod error;
 pub mod importance;
 pub mod intervals;
+pub mod logistic;
 pub mod scale;
 mod summary;
 pub mod tally;
@@ -38,6 +39,11 @@ pub use importance::{
 pub use intervals::{
     compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
     ProportionComparison, ProportionMethod,
+};
+pub use logistic::{
+    detractor_model, logistic_regression, nps_model, nps_pseudo_r2_shapley, promoter_model,
+    pseudo_r2_shapley, LogisticOptions, LogisticRegression, LogisticTerm, NpsOutcome,
+    PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy, ShapleyMethod, ShapleyOptions,
 };
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
