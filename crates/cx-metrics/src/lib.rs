@@ -17,11 +17,17 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod importance;
 pub mod intervals;
 pub mod scale;
 pub mod tally;
 
 pub use error::{Error, Result, UndefinedReason};
+pub use importance::{
+    dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
+    ImportanceMeasure, ImportanceOptions, ImportanceWarning, LmgMethod, MeasureScores,
+    RelativeImportance, SubsetRSquared,
+};
 pub use intervals::Interval;
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
