@@ -19,6 +19,9 @@
 pub mod error;
 pub mod importance;
 pub mod intervals;
+pub mod linalg;
+pub mod moments;
+pub mod regression;
 pub mod scale;
 pub mod tally;
 
@@ -29,5 +32,7 @@ pub use importance::{
     RelativeImportance, SubsetRSquared,
 };
 pub use intervals::Interval;
+pub use moments::{Covariance, Moments};
+pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
