@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod drivers;
 pub mod error;
 pub mod importance;
 pub mod intervals;
@@ -25,6 +26,10 @@ pub mod regression;
 pub mod scale;
 pub mod tally;
 
+pub use drivers::{
+    driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments, DriverAnalysis,
+    DriverOptions, DriverWarning, MissingPolicy,
+};
 pub use error::{Error, Result, UndefinedReason};
 pub use importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
