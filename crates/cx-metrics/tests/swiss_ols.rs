@@ -30,16 +30,35 @@ fn swiss() -> (Vec<String>, Vec<Vec<f64>>) {
 
 fn close(what: &str, got: f64, want: f64) {
     let rel = (got - want).abs() / want.abs();
-    assert!(rel <= TOL, "{what}: got {got:e}, R {want:e} (relative {rel:e})");
+    assert!(
+        rel <= TOL,
+        "{what}: got {got:e}, R {want:e} (relative {rel:e})"
+    );
 }
 
 fn check(path: &str, fit: &OlsFit, r: &Value) {
     assert_eq!(fit.n, 47);
     assert_eq!(fit.df_residual, 41);
-    close(&format!("{path} R²"), fit.r_squared, r["r_squared"].as_f64().unwrap());
-    close(&format!("{path} adj R²"), fit.adj_r_squared, r["adj_r_squared"].as_f64().unwrap());
-    close(&format!("{path} F"), fit.f_statistic, r["f_statistic"].as_f64().unwrap());
-    close(&format!("{path} sigma"), fit.sigma, r["sigma"].as_f64().unwrap());
+    close(
+        &format!("{path} R²"),
+        fit.r_squared,
+        r["r_squared"].as_f64().unwrap(),
+    );
+    close(
+        &format!("{path} adj R²"),
+        fit.adj_r_squared,
+        r["adj_r_squared"].as_f64().unwrap(),
+    );
+    close(
+        &format!("{path} F"),
+        fit.f_statistic,
+        r["f_statistic"].as_f64().unwrap(),
+    );
+    close(
+        &format!("{path} sigma"),
+        fit.sigma,
+        r["sigma"].as_f64().unwrap(),
+    );
     let coefs = r["coefficients"].as_array().unwrap();
     let cis = r["ci95"].as_array().unwrap();
     assert_eq!(fit.coefficients.len(), coefs.len());
@@ -47,7 +66,11 @@ fn check(path: &str, fit: &OlsFit, r: &Value) {
         let term = want["term"].as_str().unwrap();
         assert_eq!(c.term, term);
         let at = |k: &str| format!("{path} {term} {k}");
-        close(&at("estimate"), c.estimate, want["estimate"].as_f64().unwrap());
+        close(
+            &at("estimate"),
+            c.estimate,
+            want["estimate"].as_f64().unwrap(),
+        );
         close(&at("se"), c.std_error, want["std_error"].as_f64().unwrap());
         close(&at("t"), c.t, want["t"].as_f64().unwrap());
         close(&at("p"), c.p_value, want["p_value"].as_f64().unwrap());
@@ -59,7 +82,11 @@ fn check(path: &str, fit: &OlsFit, r: &Value) {
     }
     // F(5, 41) p-value of R's summary.lm: pf(19.76106, 5, 41, lower.tail = FALSE) = 5.593799e-10,
     // printed by R as "p-value: 5.594e-10"; checked to the printed digits.
-    assert!((fit.f_p_value - 5.594e-10).abs() < 5e-14, "F p {}", fit.f_p_value);
+    assert!(
+        (fit.f_p_value - 5.594e-10).abs() < 5e-14,
+        "F p {}",
+        fit.f_p_value
+    );
 }
 
 #[test]
@@ -104,11 +131,17 @@ fn swiss_matches_r_lm_through_all_three_entry_points() {
         let (sa, sb) = (a.standardized.unwrap_or(0.0), b.standardized.unwrap_or(0.0));
         assert!((sa - sb).abs() <= 1e-12);
     }
-    assert!((mem.condition_number - summary.condition_number).abs() <= 1e-10 * mem.condition_number);
+    assert!(
+        (mem.condition_number - summary.condition_number).abs() <= 1e-10 * mem.condition_number
+    );
     // Standardized slopes squared are relaimpo's "betasq".
     for c in &mem.coefficients[1..] {
         let betasq = r["importance"]["betasq"][c.term.as_str()].as_f64().unwrap();
-        close(&format!("betasq {}", c.term), c.standardized.unwrap().powi(2), betasq);
+        close(
+            &format!("betasq {}", c.term),
+            c.standardized.unwrap().powi(2),
+            betasq,
+        );
     }
     let json = serde_json::to_string(&mem).unwrap();
     assert_eq!(serde_json::from_str::<OlsFit>(&json).unwrap(), mem);
