@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 /// [0.2, 3]. Columns: the six drivers, then the outcome.
 fn survey(seed: u64, n: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut cols = vec![Vec::with_capacity(n); 7];
+    let mut cols: Vec<Vec<f64>> = (0..7).map(|_| Vec::with_capacity(n)).collect();
     let mut w = Vec::with_capacity(n);
     let effect = [0.30, 0.25, 0.15, 0.10, 0.05, 0.12];
     for _ in 0..n {
