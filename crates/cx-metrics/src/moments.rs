@@ -12,7 +12,10 @@
 //! `x̄ ← x̄ + d·w/W'` and `C ← C + d dᵀ · w·W/W'`. Two states merge with the pairwise formula of Chan,
 //! Golub & LeVeque (1979, "Updating formulae and a pairwise algorithm for computing sample variances"):
 //! with `δ = x̄_b − x̄_a`, `x̄ = x̄_a + δ·W_b/W` and `C = C_a + C_b + δδᵀ·W_a W_b / W`. Neither ever forms
-//! raw sums of squares, so the state stays accurate when means are large relative to spreads.
+//! raw sums of squares. The means are carried in double-double (a compensation term beside each, see
+//! [`crate::linalg`]), so the deviations `d` are accurate to working precision relative to themselves
+//! rather than to the mean: the state stays accurate when means are large relative to spreads
+//! (e.g. timestamps, or revenue around 10⁶ with a spread of a few units).
 //!
 //! The state is a monoid ([`Merge`]): partitions can be folded anywhere, serialised with serde and
 //! combined; [`Moments::covariance`] turns it into a [`Covariance`] that regression consumes.
@@ -21,6 +24,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::linalg::two_sum;
 use crate::tally::Merge;
 
 /// Weighted means and co-moments of k named variables.
@@ -46,6 +50,8 @@ pub struct Moments {
     sum_w: f64,
     sum_w2: f64,
     mean: Vec<f64>,
+    /// Compensation terms: the mean is the double-double `mean + mean_lo`.
+    mean_lo: Vec<f64>,
     /// Co-moments, row-major k×k (symmetric).
     comoment: Vec<f64>,
 }
@@ -73,6 +79,7 @@ impl Moments {
             sum_w: 0.0,
             sum_w2: 0.0,
             mean: vec![0.0; k],
+            mean_lo: vec![0.0; k],
             comoment: vec![0.0; k * k],
         })
     }
@@ -168,8 +175,8 @@ impl Moments {
             &mut heap
         };
         for j in 0..k {
-            d[j] = row[j] - self.mean[j];
-            self.mean[j] += d[j] * ratio;
+            d[j] = (row[j] - self.mean[j]) - self.mean_lo[j];
+            self.shift_mean(j, d[j] * ratio);
         }
         for j in 0..k {
             let dj = d[j] * factor;
@@ -270,8 +277,18 @@ impl Moments {
             sum_w: 0.0,
             sum_w2: 0.0,
             mean: vec![0.0; k],
+            mean_lo: vec![0.0; k],
             comoment: vec![0.0; k * k],
         }
+    }
+
+    /// Add `increment` to the double-double mean of variable `j`, keeping it normalised.
+    #[inline]
+    fn shift_mean(&mut self, j: usize, increment: f64) {
+        let (s, e) = two_sum(self.mean[j], increment);
+        let (hi, lo) = two_sum(s, self.mean_lo[j] + e);
+        self.mean[j] = hi;
+        self.mean_lo[j] = lo;
     }
 
     /// Chan et al.'s pairwise merge (names already checked).
@@ -291,13 +308,15 @@ impl Moments {
         let w = self.sum_w + other.sum_w;
         let factor = self.sum_w * other.sum_w / w;
         let ratio = other.sum_w / w;
-        let delta: Vec<f64> = (0..k).map(|j| other.mean[j] - self.mean[j]).collect();
+        let delta: Vec<f64> = (0..k)
+            .map(|j| (other.mean[j] - self.mean[j]) + (other.mean_lo[j] - self.mean_lo[j]))
+            .collect();
         for j in 0..k {
             for l in 0..k {
                 self.comoment[j * k + l] +=
                     other.comoment[j * k + l] + delta[j] * delta[l] * factor;
             }
-            self.mean[j] += delta[j] * ratio;
+            self.shift_mean(j, delta[j] * ratio);
         }
         self.n += other.n;
         self.sum_w = w;
