@@ -22,6 +22,7 @@ pub mod importance;
 pub mod intervals;
 pub mod linalg;
 pub mod moments;
+pub mod pillars;
 pub mod regression;
 pub mod scale;
 pub mod tally;
@@ -38,6 +39,7 @@ pub use importance::{
 };
 pub use intervals::Interval;
 pub use moments::{Covariance, Moments};
+pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
