@@ -28,8 +28,9 @@ pub mod scale;
 pub mod tally;
 
 pub use drivers::{
-    driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments, DriverAnalysis,
-    DriverOptions, DriverWarning, MissingPolicy,
+    driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
+    pillar_driver_analysis, pillar_driver_analysis_from_scores, DriverAnalysis, DriverOptions,
+    DriverWarning, MissingPolicy,
 };
 pub use error::{Error, Result, UndefinedReason};
 pub use importance::{

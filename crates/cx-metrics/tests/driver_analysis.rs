@@ -12,9 +12,12 @@
 
 use cx_metrics::drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
-    non_numeric_column, DriverAnalysis, DriverOptions, DriverWarning, MissingPolicy,
+    non_numeric_column, pillar_driver_analysis, pillar_driver_analysis_from_scores, pillar_names,
+    DriverAnalysis, DriverOptions, DriverWarning, MissingPolicy,
 };
-use cx_metrics::{DriverGroup, Error, ImportanceMeasure, Moments};
+use cx_metrics::{
+    Direction, DriverGroup, Error, ImportanceMeasure, Moments, Pillar, PillarItems, Scale,
+};
 use serde_json::Value;
 
 const FIXTURE: &str = concat!(
@@ -720,20 +723,23 @@ fn integer_weights_equal_duplicated_rows() {
 #[test]
 fn sample_survey_with_indicator_for_resolution() {
     let (header, cols) = read_csv(SAMPLE_SURVEY, false);
-    let col = |n: &str| &cols[header.iter().position(|h| h == n).unwrap()];
-    let pillars = [
-        "integrity",
-        "resolution",
-        "expectations",
-        "time_and_effort",
-        "personalisation",
-        "empathy",
-    ];
-    let drivers: Vec<(&str, &[f64])> = pillars.iter().map(|p| (*p, col(p).as_slice())).collect();
+    let col = |n: &str| cols[header.iter().position(|h| h == n).unwrap()].as_slice();
+    let pillars = pillar_names();
+    assert_eq!(
+        pillars,
+        [
+            "integrity",
+            "resolution",
+            "expectations",
+            "time_and_effort",
+            "personalisation",
+            "empathy"
+        ]
+    );
     let ltr = col("ltr");
     let weights = col("weight");
     let opts = DriverOptions::default().with_indicator_for(&["resolution"]);
-    let res = driver_analysis(ltr, &drivers, Some(weights), &opts).unwrap();
+    let res = pillar_driver_analysis(ltr, pillars.map(col), Some(weights), &opts).unwrap();
     // Rows dropped: a missing ltr or a missing pillar other than resolution, counted from the file.
     let dropped = (0..ltr.len())
         .filter(|&i| {
@@ -763,6 +769,21 @@ fn sample_survey_with_indicator_for_resolution() {
         1e-12,
         "LMG + always = R²",
     );
+    // The same analysis from pillar scores of one item per pillar (scores = the ratings).
+    let scale = Scale::new(1, 10, Direction::HigherIsBetter).unwrap();
+    let items = PillarItems::new(
+        scale,
+        Pillar::ALL
+            .iter()
+            .map(|p| (p.id().to_owned(), *p))
+            .collect(),
+        1,
+    )
+    .unwrap();
+    let scores = items.score(&pillars.map(col)).unwrap();
+    let from_scores =
+        pillar_driver_analysis_from_scores(ltr, &scores, Some(weights), &opts).unwrap();
+    assert_eq!(from_scores, res);
 }
 
 #[test]
@@ -787,4 +808,62 @@ fn sample_survey_listwise_matches_the_documented_fit() {
         close(res.coefficient(p).unwrap().estimate, b, 0.0005 / b.abs(), p);
     }
     close(res.r_squared, 0.635, 0.0005 / 0.635, "R²");
+}
+
+#[test]
+fn sample_survey_partitions_merged_equal_the_rows_in_memory() {
+    let (header, cols) = read_csv(SAMPLE_SURVEY, false);
+    let col = |n: &str| cols[header.iter().position(|h| h == n).unwrap()].as_slice();
+    let (ltr, weights) = (col("ltr"), col("weight"));
+    let pillars = pillar_names();
+    let rows = pillar_driver_analysis(
+        ltr,
+        pillars.map(col),
+        Some(weights),
+        &DriverOptions::default(),
+    )
+    .unwrap();
+    // Complete rows, folded in two partitions (odd and even rows) and merged.
+    let complete: Vec<usize> = (0..ltr.len())
+        .filter(|&i| !ltr[i].is_nan() && pillars.iter().all(|p| !col(p)[i].is_nan()))
+        .collect();
+    let names = pillars.iter().copied().chain(["ltr"]);
+    let mut parts = [
+        Moments::new(names.clone()).unwrap(),
+        Moments::new(names).unwrap(),
+    ];
+    for (k, part) in parts.iter_mut().enumerate() {
+        let idx: Vec<usize> = complete.iter().copied().filter(|i| i % 2 == k).collect();
+        let pick = |c: &[f64]| idx.iter().map(|&i| c[i]).collect::<Vec<f64>>();
+        let mut data: Vec<Vec<f64>> = pillars.iter().map(|p| pick(col(p))).collect();
+        data.push(pick(ltr));
+        let slices: Vec<&[f64]> = data.iter().map(Vec::as_slice).collect();
+        part.fold_columns(&slices, Some(&pick(weights))).unwrap();
+    }
+    let [mut merged, other] = parts;
+    cx_metrics::Merge::merge(&mut merged, &other).unwrap();
+    let summary =
+        driver_analysis_from_moments(&merged, &pillars, &DriverOptions::default()).unwrap();
+    assert_eq!(summary.n, rows.n);
+    close(summary.effective_n, rows.effective_n, 1e-12, "n_eff");
+    for (a, b) in summary
+        .regression
+        .coefficients
+        .iter()
+        .zip(&rows.regression.coefficients)
+    {
+        close(a.estimate, b.estimate, 1e-10, &a.term);
+        close(a.std_error, b.std_error, 1e-10, &a.term);
+    }
+    for m in ImportanceMeasure::ALL {
+        for (a, b) in summary
+            .scores(m)
+            .unwrap()
+            .raw
+            .iter()
+            .zip(&rows.scores(m).unwrap().raw)
+        {
+            close(*a, *b, 1e-10, m.as_str());
+        }
+    }
 }

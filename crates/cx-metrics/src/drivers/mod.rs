@@ -14,6 +14,8 @@
 //! - [`driver_analysis_from_moments`]: the mergeable [`Moments`] accumulator, for data folded in
 //!   partitions.
 //!
+//! [`pillar_driver_analysis`] runs the analysis with the six pillars of experience as drivers.
+//!
 //! The importance measures are computed from the (weighted) correlation matrix of the model's terms and
 //! the outcome; `always` covariates (and the missing-value indicators of [`MissingPolicy::Indicator`])
 //! are adjusted for in every model and not ranked.
@@ -39,6 +41,7 @@ use crate::importance::{
     MeasureScores, RelativeImportance, MAX_EXACT_UNITS,
 };
 use crate::moments::{Covariance, Moments};
+use crate::pillars::{Pillar, PillarScores};
 use crate::regression::{ols, ols_from_covariance, Coefficient, OlsFit};
 
 mod data;
@@ -326,6 +329,53 @@ pub fn driver_analysis_from_moments<S: AsRef<str>>(
         moments.n_zero_weight(),
         options,
     )
+}
+
+/// The six pillars' ids in [`Pillar::ALL`] order (`integrity`, `resolution`, `expectations`,
+/// `time_and_effort`, `personalisation`, `empathy`): the driver names of the pillar preset.
+pub fn pillar_names() -> [&'static str; 6] {
+    Pillar::ALL.map(Pillar::id)
+}
+
+/// Driver analysis of the six pillars of experience: the outcome (`options.outcome`, by default `ltr`)
+/// on one rating column per pillar, in [`Pillar::ALL`] order, named by [`Pillar::id`].
+///
+/// For a summary, call [`driver_analysis_from_moments`] or [`driver_analysis_from_covariance`] with
+/// [`pillar_names`] as the drivers; for pillar scores computed from survey items, see
+/// [`pillar_driver_analysis_from_scores`].
+///
+/// # Errors
+/// As [`driver_analysis`].
+pub fn pillar_driver_analysis(
+    outcome: &[f64],
+    pillars: [&[f64]; 6],
+    weights: Option<&[f64]>,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    let drivers: Vec<(&str, &[f64])> = pillar_names().into_iter().zip(pillars).collect();
+    driver_analysis(outcome, &drivers, weights, options)
+}
+
+/// Driver analysis of the pillars measured in `scores` (see [`PillarItems::score`]); respondents
+/// without a score on a pillar are missing values, handled by `options.missing`.
+///
+/// [`PillarItems::score`]: crate::pillars::PillarItems::score
+///
+/// # Errors
+/// As [`driver_analysis`]; [`Error::BadColumn`] when `outcome` and the scores differ in length.
+pub fn pillar_driver_analysis_from_scores(
+    outcome: &[f64],
+    scores: &PillarScores,
+    weights: Option<&[f64]>,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    let columns: Vec<(&str, Vec<f64>)> = scores
+        .pillars
+        .iter()
+        .filter_map(|&p| scores.column(p).map(|c| (p.id(), c)))
+        .collect();
+    let drivers: Vec<(&str, &[f64])> = columns.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    driver_analysis(outcome, &drivers, weights, options)
 }
 
 /// A fitted model and the correlation matrix of its terms, before the importance step.
