@@ -867,3 +867,67 @@ fn sample_survey_partitions_merged_equal_the_rows_in_memory() {
         }
     }
 }
+
+#[test]
+fn always_and_groups_on_swiss_match_the_r_subset_table() {
+    // Subset R² from relaimpo's table in the fixture (bits: Agriculture 1, Examination 2,
+    // Education 4, Catholic 8, Infant.Mortality 16).
+    let fx = fixture();
+    let v = |mask: u32| {
+        fx["subset_r_squared_bitmask"][mask.to_string()]
+            .as_f64()
+            .unwrap()
+    };
+    let sw = Swiss::load();
+
+    let opts = fertility().with_always(&["Catholic"]);
+    let res = driver_analysis(&sw.fertility, &sw.columns(), None, &opts).unwrap();
+    assert_eq!(res.always, ["Catholic"]);
+    assert_eq!(
+        res.importance.names,
+        [
+            "Agriculture",
+            "Examination",
+            "Education",
+            "Infant.Mortality"
+        ]
+    );
+    close(
+        res.importance.r_squared_always,
+        v(8),
+        REL_TOL,
+        "R²(Catholic)",
+    );
+    let first = &res.scores(ImportanceMeasure::First).unwrap().raw;
+    let last = &res.scores(ImportanceMeasure::Last).unwrap().raw;
+    for (j, bit) in [1u32, 2, 4, 16].into_iter().enumerate() {
+        close(first[j], v(bit | 8) - v(8), REL_TOL, "first given Catholic");
+        close(last[j], v(31) - v(31 & !bit), REL_TOL, "last");
+    }
+    let lmg: f64 = res.scores(ImportanceMeasure::Lmg).unwrap().raw.iter().sum();
+    close(lmg, v(31) - v(8), REL_TOL, "LMG sums to R² beyond always");
+
+    let group = DriverGroup::new("schooling", &["Examination", "Education"]);
+    let res = driver_analysis(
+        &sw.fertility,
+        &sw.columns(),
+        None,
+        &fertility().with_group(group),
+    )
+    .unwrap();
+    assert_eq!(
+        res.importance.names,
+        ["Agriculture", "schooling", "Catholic", "Infant.Mortality"]
+    );
+    assert!(
+        res.scores(ImportanceMeasure::Genizi).is_none(),
+        "per-driver measures need no groups"
+    );
+    let first = &res.scores(ImportanceMeasure::First).unwrap().raw;
+    let last = &res.scores(ImportanceMeasure::Last).unwrap().raw;
+    close(first[1], v(6), REL_TOL, "first of the group");
+    close(last[1], v(31) - v(25), REL_TOL, "last of the group");
+    assert_eq!(res.top_driver(), Some("schooling"));
+    // The regression table still has every driver.
+    assert_eq!(res.regression.coefficients.len(), 6);
+}
