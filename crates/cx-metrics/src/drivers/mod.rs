@@ -229,65 +229,10 @@ pub fn driver_analysis(
         weights,
     };
     let mut warnings = Vec::new();
-    let n_zero_weight_all = weights.map_or(0, |w| w.iter().filter(|&&x| x == 0.0).count());
     let fitted = if options.missing == MissingPolicy::Pairwise {
-        let summary = missing::pairwise(&cols)?;
-        let mut fit = ols_from_covariance(&summary.covariance, name, options.confidence_level)?;
-        fit.n_zero_weight = n_zero_weight_all as u64;
-        warnings.extend(diagnostics::binary_outcome(name, outcome));
-        warnings.push(DriverWarning::PairwiseDeletion {
-            min_pair_n: summary.min_pair_n,
-            max_pair_n: summary.max_pair_n,
-            incomplete_rows: summary.incomplete_rows,
-        });
-        Fitted {
-            terms: names.iter().map(|s| (*s).to_owned()).collect(),
-            fit,
-            correlation: summary.correlation,
-            n_dropped: summary.incomplete_rows,
-            filled: Vec::new(),
-        }
+        fit_pairwise(&cols, options, &mut warnings)?
     } else {
-        let rows = missing::prepare(&cols, options.missing, &options.indicator_for)?;
-        let terms: Vec<(&str, &[f64])> = rows
-            .names
-            .iter()
-            .zip(&rows.columns)
-            .map(|(n, c)| (n.as_str(), c.as_slice()))
-            .collect();
-        let fit = ols(
-            name,
-            &rows.y,
-            &terms,
-            rows.weights.as_deref(),
-            options.confidence_level,
-        )?;
-        let mut moments = Moments::new(rows.names.iter().map(String::as_str).chain([name]))?;
-        let mut slices: Vec<&[f64]> = rows.columns.iter().map(Vec::as_slice).collect();
-        slices.push(&rows.y);
-        moments.fold_columns(&slices, rows.weights.as_deref())?;
-        let positive = rows
-            .y
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| rows.weights.as_ref().is_none_or(|w| w[*i] > 0.0))
-            .map(|(_, y)| y);
-        warnings.extend(diagnostics::binary_outcome(name, positive));
-        for f in &rows.filled {
-            warnings.push(DriverWarning::MissingIndicator {
-                driver: f.driver.clone(),
-                indicator: f.indicator.clone(),
-                n_missing: f.n_missing,
-                fill_value: f.fill_value,
-            });
-        }
-        Fitted {
-            correlation: moments.covariance()?.correlation(),
-            terms: rows.names,
-            fit,
-            n_dropped: rows.n_dropped,
-            filled: rows.filled,
-        }
+        fit_rows(&cols, options, &mut warnings)?
     };
     finish(&names, fitted, warnings, options)
 }
@@ -387,6 +332,75 @@ struct Fitted {
     correlation: Vec<f64>,
     n_dropped: usize,
     filled: Vec<FilledDriver>,
+}
+
+/// Listwise, raise or indicator: the regression from the prepared rows, the correlations of the
+/// same rows.
+fn fit_rows(
+    cols: &Columns<'_>,
+    options: &DriverOptions,
+    warnings: &mut Vec<DriverWarning>,
+) -> Result<Fitted> {
+    let name = cols.outcome;
+    let rows = missing::prepare(cols, options.missing, &options.indicator_for)?;
+    let terms: Vec<(&str, &[f64])> = rows
+        .names
+        .iter()
+        .zip(&rows.columns)
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
+    let weights = rows.weights.as_deref();
+    let fit = ols(name, &rows.y, &terms, weights, options.confidence_level)?;
+    let mut moments = Moments::new(rows.names.iter().map(String::as_str).chain([name]))?;
+    let mut slices: Vec<&[f64]> = rows.columns.iter().map(Vec::as_slice).collect();
+    slices.push(&rows.y);
+    moments.fold_columns(&slices, weights)?;
+    let positive = rows
+        .y
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| weights.is_none_or(|w| w[*i] > 0.0))
+        .map(|(_, y)| y);
+    warnings.extend(diagnostics::binary_outcome(name, positive));
+    warnings.extend(rows.filled.iter().map(|f| DriverWarning::MissingIndicator {
+        driver: f.driver.clone(),
+        indicator: f.indicator.clone(),
+        n_missing: f.n_missing,
+        fill_value: f.fill_value,
+    }));
+    Ok(Fitted {
+        correlation: moments.covariance()?.correlation(),
+        terms: rows.names,
+        fit,
+        n_dropped: rows.n_dropped,
+        filled: rows.filled,
+    })
+}
+
+/// Pairwise: the regression and the importance from the pairwise-complete summary.
+fn fit_pairwise(
+    cols: &Columns<'_>,
+    options: &DriverOptions,
+    warnings: &mut Vec<DriverWarning>,
+) -> Result<Fitted> {
+    let summary = missing::pairwise(cols)?;
+    let mut fit = ols_from_covariance(&summary.covariance, cols.outcome, options.confidence_level)?;
+    fit.n_zero_weight = cols
+        .weights
+        .map_or(0, |w| w.iter().filter(|&&x| x == 0.0).count() as u64);
+    warnings.extend(diagnostics::binary_outcome(cols.outcome, cols.y));
+    warnings.push(DriverWarning::PairwiseDeletion {
+        min_pair_n: summary.min_pair_n,
+        max_pair_n: summary.max_pair_n,
+        incomplete_rows: summary.incomplete_rows,
+    });
+    Ok(Fitted {
+        terms: cols.drivers.iter().map(|(n, _)| (*n).to_owned()).collect(),
+        fit,
+        correlation: summary.correlation,
+        n_dropped: summary.incomplete_rows,
+        filled: Vec::new(),
+    })
 }
 
 fn from_summary<S: AsRef<str>>(
