@@ -2,6 +2,9 @@
 //! an independent brute force written here: every subset R² by a fresh Cholesky solve, and the Shapley
 //! value by its factorial-weight formula.
 
+// Scores of several measures are compared index by index.
+#![allow(clippy::needless_range_loop)]
+
 use cx_metrics::importance::{
     relative_importance, shapley_from_subsets, DriverGroup, ImportanceMeasure, ImportanceOptions,
     ImportanceWarning, LmgMethod,
@@ -62,7 +65,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn decompositions_sum_to_r_squared(r in (2usize..9).prop_flat_map(|k| correlation_matrix(k))) {
+    fn decompositions_sum_to_r_squared(r in (2usize..9).prop_flat_map(correlation_matrix)) {
         let p = r.nrows() - 1;
         let res = relative_importance(&r, &names(p), &ImportanceOptions::default()).unwrap();
         let full = brute_r2(&r, &(0..p).collect::<Vec<_>>());
@@ -84,7 +87,7 @@ proptest! {
     }
 
     #[test]
-    fn enumeration_matches_brute_force(r in (2usize..13).prop_flat_map(|k| correlation_matrix(k))) {
+    fn enumeration_matches_brute_force(r in (2usize..13).prop_flat_map(correlation_matrix)) {
         // Up to 11 drivers: exercises the split of the enumeration into blocks (above 8 units).
         let p = r.nrows() - 1;
         let opts = ImportanceOptions::default().with_all_subsets(true).with_dominance(true);
@@ -198,7 +201,7 @@ proptest! {
     }
 
     #[test]
-    fn always_without_groups_keeps_decompositions_summing(r in (4usize..9).prop_flat_map(|k| correlation_matrix(k))) {
+    fn always_without_groups_keeps_decompositions_summing(r in (4usize..9).prop_flat_map(correlation_matrix)) {
         let p = r.nrows() - 1;
         let opts = ImportanceOptions::default().with_always(&["x0"]);
         let res = relative_importance(&r, &names(p), &opts).unwrap();
@@ -260,4 +263,31 @@ fn suppressor_triggers_a_sign_warning() {
     // Not requested: no signed scores, no warning.
     let plain = relative_importance(&r, &["a", "b"], &ImportanceOptions::default()).unwrap();
     assert!(plain.warnings.is_empty() && plain.scores[0].signed.is_none());
+}
+
+#[test]
+fn above_the_exact_limit_lmg_is_sampled() {
+    // 27 drivers, equicorrelated at 0.2, each with r = 0.3 to the outcome: by symmetry every driver's
+    // LMG is R²/27 exactly, and the sampled estimate must sum to R² for every order.
+    let p = 27;
+    let r = DMatrix::from_fn(p + 1, p + 1, |i, j| match (i == j, i == p || j == p) {
+        (true, _) => 1.0,
+        (false, true) => 0.3,
+        (false, false) => 0.2,
+    });
+    let opts = ImportanceOptions::default()
+        .with_measures(&[ImportanceMeasure::Lmg])
+        .with_lmg_method(LmgMethod::Auto, 2000, 1);
+    let res = relative_importance(&r, &names(p), &opts).unwrap();
+    assert_eq!(res.lmg_method, Some(LmgMethod::Sampled));
+    let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
+    let se = lmg.standard_error.as_ref().unwrap();
+    assert!((lmg.raw.iter().sum::<f64>() - res.r_squared).abs() < TOL);
+    for j in 0..p {
+        assert!((lmg.raw[j] - res.r_squared / p as f64).abs() <= 5.0 * se[j] + 1e-12);
+    }
+    // Exact enumeration and the stored table are refused above the limit.
+    let exact = opts.clone().with_lmg_method(LmgMethod::Exact, 2000, 1);
+    assert!(relative_importance(&r, &names(p), &exact).is_err());
+    assert!(relative_importance(&r, &names(p), &opts.with_dominance(true)).is_err());
 }

@@ -15,7 +15,11 @@
 //! - car (Zuber & Strimmer 2011): the CAR scores `ω` above, importance `C_yy ω_j²`; sums to `v(U)`.
 //!
 //! Without `always`, `C_yy = 1` and these are exactly relaimpo's `first`, `last`, `betasq`, `pratt`,
-//! `genizi` and `car`.
+//! `genizi` and `car`. With `always`, `first`, `last` (and LMG) are relaimpo's; relaimpo computes
+//! `genizi` and `car` on the partial correlation matrix without the factor `C_yy`, i.e. as fractions of
+//! the variance left after the `always` covariates: theirs equal ours divided by `1 − R²(always)`. Here
+//! every measure uses the one unit (total outcome variance), so the decompositions all sum to
+//! `R² − R²(always)`.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -102,7 +106,7 @@ pub(crate) fn genizi_and_car(problem: &Problem) -> Result<(Vec<f64>, Vec<f64>)> 
     let rxx = DMatrix::from_fn(n, n, |i, j| c[(i, j)] / (sd[i] * sd[j]));
     let rxy = DVector::from_fn(n, |i, _| c[(i, n)] / (sd[i] * sd[n]));
     let eig = rxx.symmetric_eigen();
-    if eig.eigenvalues.iter().any(|&l| !(l > 0.0)) {
+    if eig.eigenvalues.iter().any(|&l| l.is_nan() || l <= 0.0) {
         return Err(singular());
     }
     let v = &eig.eigenvectors;

@@ -159,7 +159,7 @@ fn check_positive_definite(r: &DMatrix<f64>, label: &dyn Fn(usize) -> String) ->
     let mut m = r.clone();
     for k in 0..n {
         let pivot = m[(k, k)];
-        if !(pivot > PIVOT_TOLERANCE) {
+        if pivot.is_nan() || pivot <= PIVOT_TOLERANCE {
             if k + 1 == n {
                 return Err(Error::BadColumn {
                     column: label(k),
@@ -342,4 +342,130 @@ pub(crate) fn build<S: AsRef<str>>(
         r2_always,
         grouped,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::importance::{relative_importance, DriverGroup, ImportanceMeasure};
+
+    fn good() -> DMatrix<f64> {
+        DMatrix::from_row_slice(
+            4,
+            4,
+            &[
+                1.0, 0.3, 0.2, 0.5, //
+                0.3, 1.0, 0.1, 0.4, //
+                0.2, 0.1, 1.0, 0.3, //
+                0.5, 0.4, 0.3, 1.0,
+            ],
+        )
+    }
+
+    const NAMES: [&str; 3] = ["price", "speed", "ease"];
+
+    fn err(r: &DMatrix<f64>, names: &[&str], o: &ImportanceOptions) -> Error {
+        relative_importance(r, names, o).unwrap_err()
+    }
+
+    #[test]
+    fn matrix_errors_name_the_driver() {
+        let o = ImportanceOptions::default();
+        let mut r = good();
+        r[(1, 2)] = 0.2;
+        assert!(matches!(err(&r, &NAMES, &o), Error::BadColumn { column, .. } if column == "ease"));
+        let mut r = good();
+        r[(2, 2)] = 1.1;
+        assert!(matches!(err(&r, &NAMES, &o), Error::BadColumn { column, .. } if column == "ease"));
+        let mut r = good();
+        r[(0, 3)] = f64::NAN;
+        assert!(
+            matches!(err(&r, &NAMES, &o), Error::BadColumn { column, .. } if column == "price")
+        );
+        let mut r = good();
+        r[(0, 1)] = 1.5;
+        r[(1, 0)] = 1.5;
+        assert!(
+            matches!(err(&r, &NAMES, &o), Error::BadColumn { column, .. } if column == "speed")
+        );
+        // speed = price exactly: not positive definite, and speed is named.
+        let mut r = good();
+        for (i, v) in [1.0, 1.0, 0.2, 0.5].into_iter().enumerate() {
+            r[(1, i)] = v;
+            r[(i, 1)] = v;
+        }
+        assert!(
+            matches!(err(&r, &NAMES, &o), Error::Collinear { columns } if columns.starts_with("speed"))
+        );
+        assert!(matches!(
+            err(&DMatrix::zeros(3, 4), &NAMES, &o),
+            Error::InvalidArgument { .. }
+        ));
+        assert!(matches!(
+            err(&good(), &["a", "b"], &o),
+            Error::LengthMismatch { .. }
+        ));
+        assert!(matches!(
+            err(&good(), &["a", "a", "b"], &o),
+            Error::InvalidArgument { .. }
+        ));
+    }
+
+    #[test]
+    fn option_errors() {
+        let r = good();
+        let o = ImportanceOptions::default().with_always(&["colour"]);
+        assert!(matches!(err(&r, &NAMES, &o), Error::UnknownColumn { .. }));
+        let o = ImportanceOptions::default().with_always(&NAMES);
+        assert!(matches!(err(&r, &NAMES, &o), Error::InvalidArgument { .. }));
+        let o = ImportanceOptions::default()
+            .with_group(DriverGroup::new("g", &["price", "speed"]))
+            .with_group(DriverGroup::new("h", &["speed", "ease"]));
+        assert!(matches!(err(&r, &NAMES, &o), Error::InvalidArgument { .. }));
+        let o = ImportanceOptions::default()
+            .with_always(&["price"])
+            .with_group(DriverGroup::new("g", &["price", "speed"]));
+        assert!(matches!(err(&r, &NAMES, &o), Error::InvalidArgument { .. }));
+        let o = ImportanceOptions::default()
+            .with_group(DriverGroup::new("g", &["price", "speed"]))
+            .with_signed(true);
+        assert!(matches!(err(&r, &NAMES, &o), Error::InvalidArgument { .. }));
+        let o =
+            ImportanceOptions::default().with_group(DriverGroup::new("ease", &["price", "speed"]));
+        assert!(matches!(err(&r, &NAMES, &o), Error::InvalidArgument { .. }));
+        // With a group and no explicit measures: the three that apply.
+        let o = ImportanceOptions::default().with_group(DriverGroup::new("g", &["price", "speed"]));
+        let res = relative_importance(&r, &NAMES, &o).unwrap();
+        assert_eq!(res.names, ["g", "ease"]);
+        let got: Vec<_> = res.scores.iter().map(|s| s.measure).collect();
+        assert_eq!(
+            got,
+            [
+                ImportanceMeasure::Lmg,
+                ImportanceMeasure::Last,
+                ImportanceMeasure::First
+            ]
+        );
+    }
+
+    #[test]
+    fn option_strings_parse() {
+        for m in ImportanceMeasure::ALL {
+            assert_eq!(m.as_str().parse::<ImportanceMeasure>().unwrap(), m);
+        }
+        assert!("johnson".parse::<ImportanceMeasure>().is_err());
+        assert_eq!(
+            "sampled".parse::<crate::importance::LmgMethod>().unwrap(),
+            crate::importance::LmgMethod::Sampled
+        );
+    }
+
+    #[test]
+    fn outcome_fully_explained_is_an_error() {
+        // y = (x1 + x2)/√2 with x1 ⟂ x2.
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        let r = DMatrix::from_row_slice(3, 3, &[1.0, 0.0, h, 0.0, 1.0, h, h, h, 1.0]);
+        let e = relative_importance(&r, &["a", "b"], &ImportanceOptions::default()).unwrap_err();
+        assert!(matches!(e, Error::BadColumn { column, .. } if column == "outcome"));
+    }
 }

@@ -136,18 +136,21 @@ pub(crate) fn eliminate(src: &[f64], d: usize, i: usize, dst: &mut Vec<f64>) -> 
     let nd = d - 1 - i;
     let row_i = src.get(i * d..(i + 1) * d)?;
     let pivot = *row_i.get(i)?;
-    if !(pivot > 0.0) {
+    if pivot.is_nan() || pivot <= 0.0 {
         return None;
     }
     let tail_i = row_i.get(i + 1..)?;
     dst.clear();
-    dst.resize(nd * nd, 0.0);
-    for (a, out) in dst.chunks_exact_mut(nd.max(1)).take(nd).enumerate() {
+    for a in 0..nd {
         let row_a = src.get((i + 1 + a) * d..(i + 2 + a) * d)?;
         let f = row_a.get(i)? / pivot;
-        for ((o, &x), &z) in out.iter_mut().zip(row_a.get(i + 1..)?).zip(tail_i) {
-            *o = x - f * z;
-        }
+        dst.extend(
+            row_a
+                .get(i + 1..)?
+                .iter()
+                .zip(tail_i)
+                .map(|(&x, &z)| x - f * z),
+        );
     }
     let ry = *row_i.get(d - 1)?;
     Some(ry * ry / pivot)
@@ -204,6 +207,31 @@ impl Walk<'_> {
                 return;
             };
             let range = self.units[c].clone();
+            if c + 1 == n_free && range.len() == 1 {
+                // A leaf of one driver: only its increment is needed, not the matrix it leaves.
+                let i = range.start - base;
+                let (pivot, ry) = (cur.mat.get(i * d + i), cur.mat.get(i * d + d - 1));
+                let (Some(&pivot), Some(&ry)) = (pivot, ry) else {
+                    return;
+                };
+                if pivot.is_nan() || pivot <= 0.0 {
+                    self.singular = true;
+                    return;
+                }
+                let leaf = v + ry * ry / pivot;
+                let leaf_mask = mask | (1 << c);
+                if let Some(slot) = self.table.as_deref_mut().and_then(|t| t.get_mut(leaf_mask)) {
+                    *slot = self.r2_always + leaf;
+                }
+                let g = self.sums.g;
+                if let Some(slot) = self.sums.by_unit.get_mut((size + 1) * g + c) {
+                    *slot += leaf;
+                }
+                if let Some(slot) = cur.sub.get_mut(1) {
+                    *slot += leaf;
+                }
+                continue;
+            }
             // First driver of the unit: rows of `cur.mat` are offset by `base`.
             let mut inc = 0.0;
             let mut nd = d;
@@ -279,6 +307,7 @@ pub(crate) fn enumerate(problem: &Problem, store: bool) -> Result<(SubsetSums, O
             .enumerate()
             .map(|(b, chunk)| run(b, Some(chunk)))
             .collect(),
+        None if m == 0 => vec![run(0, None)],
         None => (0..1usize << m)
             .into_par_iter()
             .map(|b| run(b, None))
