@@ -46,11 +46,18 @@ use crate::regression::{ols, ols_from_covariance, Coefficient, OlsFit};
 
 mod data;
 pub mod diagnostics;
+pub mod matrix;
 pub mod missing;
+pub mod whatif;
 
 pub use data::non_numeric_column;
 pub use diagnostics::DriverWarning;
+pub use matrix::{
+    importance_performance, importance_performance_from_scores, CutLine, DriverPoint,
+    ImportancePerformance, MatrixDriver, MatrixOptions, Performance, Quadrant, RatedDriver,
+};
 pub use missing::{FilledDriver, MissingPolicy, INDICATOR_SUFFIX};
+pub use whatif::{what_if, what_if_bootstrap, DriverShift, Shift, WhatIf};
 
 use missing::Columns;
 
