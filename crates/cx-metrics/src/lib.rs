@@ -16,6 +16,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ces;
+pub mod csat;
 pub mod drivers;
 pub mod error;
 pub mod importance;
@@ -25,8 +27,13 @@ pub mod moments;
 pub mod pillars;
 pub mod regression;
 pub mod scale;
+mod summary;
 pub mod tally;
 
+pub use ces::{
+    ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
+};
+pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
 pub use drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
     pillar_driver_analysis, pillar_driver_analysis_from_scores, DriverAnalysis, DriverOptions,
@@ -38,7 +45,10 @@ pub use importance::{
     ImportanceMeasure, ImportanceOptions, ImportanceWarning, LmgMethod, MeasureScores,
     RelativeImportance, SubsetRSquared,
 };
-pub use intervals::Interval;
+pub use intervals::{
+    compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
+    ProportionComparison, ProportionMethod,
+};
 pub use moments::{Covariance, Moments};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
