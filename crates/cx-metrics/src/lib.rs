@@ -18,10 +18,15 @@
 
 pub mod ces;
 pub mod csat;
+pub mod drivers;
 pub mod error;
 pub mod importance;
 pub mod intervals;
+pub mod linalg;
 pub mod logistic;
+pub mod moments;
+pub mod pillars;
+pub mod regression;
 pub mod scale;
 mod summary;
 pub mod tally;
@@ -30,6 +35,11 @@ pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
 };
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
+pub use drivers::{
+    driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
+    pillar_driver_analysis, pillar_driver_analysis_from_scores, DriverAnalysis, DriverOptions,
+    DriverWarning, MissingPolicy,
+};
 pub use error::{Error, Result, UndefinedReason};
 pub use importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
@@ -45,5 +55,8 @@ pub use logistic::{
     pseudo_r2_shapley, LogisticOptions, LogisticRegression, LogisticTerm, NpsOutcome,
     PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy, ShapleyMethod, ShapleyOptions,
 };
+pub use moments::{Covariance, Moments};
+pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores};
+pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};

@@ -1,0 +1,104 @@
+//! Checks of the inputs of a driver analysis, done once before any computation; every error names the
+//! column it is about.
+
+use std::collections::HashSet;
+
+use super::DriverOptions;
+use crate::error::{Error, Result};
+
+/// The error for a column that is not numeric (text, dates, categories): the bindings detect the type,
+/// the core says what to do.
+///
+/// ```
+/// use cx_metrics::drivers::non_numeric_column;
+/// let e = non_numeric_column("segment", "str");
+/// assert!(e.to_string().contains("\"segment\""));
+/// ```
+pub fn non_numeric_column(column: &str, found: &str) -> Error {
+    Error::BadColumn {
+        column: column.to_owned(),
+        message: format!(
+            "holds {found} values, not numbers; a driver or outcome must be numeric \
+             (recode categories as ratings or 0/1 dummies first)"
+        ),
+    }
+}
+
+/// Check the columns: names unique and not the outcome, lengths equal, no infinite value (NaN is a
+/// missing value, handled by the policy), weights finite and ≥ 0.
+pub(crate) fn check_columns(
+    outcome: &str,
+    y: &[f64],
+    drivers: &[(&str, &[f64])],
+    weights: Option<&[f64]>,
+) -> Result<()> {
+    if drivers.is_empty() {
+        return Err(Error::invalid("drivers", "at least one driver is needed"));
+    }
+    let n = y.len();
+    for (i, (name, col)) in drivers.iter().enumerate() {
+        if *name == outcome || drivers[..i].iter().any(|(a, _)| a == name) {
+            return Err(Error::BadColumn {
+                column: (*name).to_owned(),
+                message: "is given twice (as a driver or as the outcome); names must be unique"
+                    .into(),
+            });
+        }
+        if col.len() != n {
+            return Err(Error::BadColumn {
+                column: (*name).to_owned(),
+                message: format!(
+                    "has {} values but the outcome {outcome:?} has {n}; columns must have the same length",
+                    col.len()
+                ),
+            });
+        }
+    }
+    if let Some(w) = weights {
+        if w.len() != n {
+            return Err(Error::LengthMismatch {
+                what: "outcome and weights",
+                left: n,
+                right: w.len(),
+            });
+        }
+        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::InvalidWeight {
+                index: i,
+                weight: w[i],
+            });
+        }
+    }
+    let all = std::iter::once((outcome, y)).chain(drivers.iter().copied());
+    for (name, col) in all {
+        if let Some(i) = col.iter().position(|v| v.is_infinite()) {
+            return Err(Error::BadColumn {
+                column: name.to_owned(),
+                message: format!(
+                    "value {} at row {i} is infinite; remove or replace it (NaN marks a missing value)",
+                    col[i]
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Check that every name in `always`, `groups` and `indicator_for` is a driver.
+pub(crate) fn check_names(drivers: &[&str], options: &DriverOptions) -> Result<()> {
+    let known: HashSet<&str> = drivers.iter().copied().collect();
+    let wanted = options
+        .always
+        .iter()
+        .chain(options.groups.iter().flat_map(|g| &g.members))
+        .chain(&options.indicator_for);
+    for name in wanted {
+        if !known.contains(name.as_str()) {
+            return Err(Error::UnknownColumn {
+                column: name.clone(),
+                available: drivers.join(", "),
+            });
+        }
+    }
+    Ok(())
+}

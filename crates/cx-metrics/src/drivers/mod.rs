@@ -1,0 +1,558 @@
+//! Driver analysis: which drivers move the outcome, and by how much.
+//!
+//! One call regresses the outcome (by default the 0–10 recommendation score, `ltr`) on named drivers
+//! and decomposes the explained variance among them: the regression table with inference
+//! ([`regression`](crate::regression)), every relative-importance measure and dominance analysis
+//! ([`importance`](crate::importance)), variance inflation factors, R², adjusted R², `n`, Kish's
+//! effective `n`, the rows dropped for missing values, and structured warnings ([`DriverWarning`]).
+//!
+//! Three entry points give the same answer:
+//!
+//! - [`driver_analysis`]: columns in memory, with survey weights and a [`MissingPolicy`];
+//! - [`driver_analysis_from_covariance`]: a weighted [`Covariance`] summary (or a correlation matrix
+//!   with standard deviations, via [`Covariance::from_correlation`]) with its `n`;
+//! - [`driver_analysis_from_moments`]: the mergeable [`Moments`] accumulator, for data folded in
+//!   partitions.
+//!
+//! [`pillar_driver_analysis`] runs the analysis with the six pillars of experience as drivers.
+//!
+//! The importance measures are computed from the (weighted) correlation matrix of the model's terms and
+//! the outcome; `always` covariates (and the missing-value indicators of [`MissingPolicy::Indicator`])
+//! are adjusted for in every model and not ranked.
+//!
+//! ```
+//! use cx_metrics::drivers::{driver_analysis, DriverOptions};
+//! let ltr = [9.0, 7.0, 10.0, 4.0, 8.0, 6.0, 9.0, 3.0, 7.0, 10.0];
+//! let ease = [6.0, 5.0, 7.0, 2.0, 5.0, 4.0, 7.0, 1.0, 4.0, 6.0];
+//! let speed = [5.0, 6.0, 6.0, 3.0, 4.0, 5.0, 5.0, 2.0, 6.0, 7.0];
+//! let res = driver_analysis(&ltr, &[("ease", &ease), ("speed", &speed)], None, &DriverOptions::default())
+//!     .unwrap();
+//! assert_eq!(res.n, 10);
+//! let lmg = res.scores(cx_metrics::ImportanceMeasure::Lmg).unwrap();
+//! assert!((lmg.raw.iter().sum::<f64>() - res.r_squared).abs() < 1e-12);
+//! ```
+
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::importance::{
+    relative_importance, Dominance, DriverGroup, ImportanceMeasure, ImportanceOptions,
+    MeasureScores, RelativeImportance, MAX_EXACT_UNITS,
+};
+use crate::moments::{Covariance, Moments};
+use crate::pillars::{Pillar, PillarScores};
+use crate::regression::{ols, ols_from_covariance, Coefficient, OlsFit};
+
+mod data;
+pub mod diagnostics;
+pub mod matrix;
+pub mod missing;
+pub mod whatif;
+
+pub use data::non_numeric_column;
+pub use diagnostics::DriverWarning;
+pub use matrix::{
+    importance_performance, importance_performance_from_scores, CutLine, DriverPoint,
+    ImportancePerformance, MatrixDriver, MatrixOptions, Performance, Quadrant, RatedDriver,
+};
+pub use missing::{FilledDriver, MissingPolicy, INDICATOR_SUFFIX};
+pub use whatif::{what_if, what_if_bootstrap, DriverShift, Shift, WhatIf};
+
+use missing::Columns;
+
+/// The default outcome: the 0–10 likelihood-to-recommend score.
+pub const DEFAULT_OUTCOME: &str = "ltr";
+
+/// Options of a driver analysis. Start from `default()` and set what you need.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriverOptions {
+    /// The outcome's name (default [`DEFAULT_OUTCOME`], `"ltr"`); in the summary entry points, the
+    /// variable used as the outcome.
+    pub outcome: String,
+    /// What to do with missing (NaN) values (rows entry point only).
+    pub missing: MissingPolicy,
+    /// With [`MissingPolicy::Indicator`]: the drivers to fill; empty = every driver with a missing value.
+    /// Missing values in other drivers drop the row.
+    pub indicator_for: Vec<String>,
+    /// Drivers adjusted for in every model and not ranked.
+    pub always: Vec<String>,
+    /// Groups of drivers ranked as one unit.
+    pub groups: Vec<DriverGroup>,
+    /// Confidence level of the coefficient intervals (default 0.95).
+    pub confidence_level: f64,
+}
+
+impl Default for DriverOptions {
+    fn default() -> Self {
+        Self {
+            outcome: DEFAULT_OUTCOME.to_owned(),
+            missing: MissingPolicy::default(),
+            indicator_for: Vec::new(),
+            always: Vec::new(),
+            groups: Vec::new(),
+            confidence_level: 0.95,
+        }
+    }
+}
+
+impl DriverOptions {
+    /// Set the outcome's name.
+    pub fn with_outcome(mut self, outcome: impl Into<String>) -> Self {
+        self.outcome = outcome.into();
+        self
+    }
+
+    /// Set the missing-data policy.
+    pub fn with_missing(mut self, missing: MissingPolicy) -> Self {
+        self.missing = missing;
+        self
+    }
+
+    /// Use [`MissingPolicy::Indicator`] for these drivers (missing values elsewhere drop the row).
+    pub fn with_indicator_for<S: AsRef<str>>(mut self, drivers: &[S]) -> Self {
+        self.missing = MissingPolicy::Indicator;
+        self.indicator_for = drivers.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Set the drivers adjusted for and not ranked.
+    pub fn with_always<S: AsRef<str>>(mut self, drivers: &[S]) -> Self {
+        self.always = drivers.iter().map(|s| s.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// Add a group of drivers ranked as one unit.
+    pub fn with_group(mut self, group: DriverGroup) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Set the confidence level of the coefficient intervals.
+    pub fn with_confidence_level(mut self, confidence_level: f64) -> Self {
+        self.confidence_level = confidence_level;
+        self
+    }
+}
+
+/// The result of a driver analysis: plain data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriverAnalysis {
+    /// The outcome.
+    pub outcome: String,
+    /// The named drivers, in input order (ranked, grouped and `always` alike).
+    pub drivers: Vec<String>,
+    /// The model's terms in regression order: the drivers, then the missing-value indicators.
+    pub terms: Vec<String>,
+    /// Terms adjusted for in every model and not ranked: the `always` drivers, then the indicators.
+    pub always: Vec<String>,
+    /// The drivers filled by [`MissingPolicy::Indicator`].
+    pub filled: Vec<FilledDriver>,
+    /// The missing-data policy applied.
+    pub missing: MissingPolicy,
+    /// The regression table and fit statistics (intercept first, then `terms`).
+    pub regression: OlsFit,
+    /// The relative-importance measures of the ranked units (`dominance` is moved to the field below).
+    pub importance: RelativeImportance,
+    /// Dominance analysis of the ranked units (`None` above
+    /// [`MAX_EXACT_UNITS`] units).
+    pub dominance: Option<Dominance>,
+    /// Zero-order (weighted) correlation of each term with the outcome, in `terms` order.
+    pub correlations: Vec<f64>,
+    /// Variance inflation factor of each term, in `terms` order.
+    pub vif: Vec<f64>,
+    /// R² of the full model.
+    pub r_squared: f64,
+    /// Adjusted R².
+    pub adj_r_squared: f64,
+    /// Rows used with positive weight (pairwise: the rows of the smallest pair).
+    pub n: u64,
+    /// Kish's effective sample size (Σw)²/Σw².
+    pub effective_n: f64,
+    /// Rows dropped for a missing value (pairwise: rows with any missing value, used only in the pairs
+    /// where both values are present; summary entry points: 0).
+    pub n_dropped: usize,
+    /// Rows with weight zero, counted and excluded from `n`.
+    pub n_zero_weight: u64,
+    /// Confidence level of the coefficient intervals.
+    pub confidence_level: f64,
+    /// Things to know about the result.
+    pub warnings: Vec<DriverWarning>,
+}
+
+impl DriverAnalysis {
+    /// The regression coefficient of `term` (a driver, an indicator or `"(Intercept)"`).
+    pub fn coefficient(&self, term: &str) -> Option<&Coefficient> {
+        self.regression.coefficient(term)
+    }
+
+    /// The scores of an importance measure, if computed (per-driver measures are not with groups).
+    pub fn scores(&self, measure: ImportanceMeasure) -> Option<&MeasureScores> {
+        self.importance.scores(measure)
+    }
+
+    /// The ranked unit (driver or group) with the largest LMG share of R².
+    pub fn top_driver(&self) -> Option<&str> {
+        let lmg = self.scores(ImportanceMeasure::Lmg)?;
+        let best = lmg
+            .raw
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))?
+            .0;
+        self.importance.names.get(best).map(String::as_str)
+    }
+}
+
+/// Driver analysis from columns in memory (entry point 1).
+///
+/// `outcome` holds the outcome (named `options.outcome`), `drivers` the named driver columns, all of
+/// the same length; NaN marks a missing value, handled by `options.missing`. `weights` are survey
+/// weights (finite, ≥ 0). The regression is fitted from the rows (QR with iterative refinement, see
+/// [`ols`]); the importance measures from the weighted correlation matrix of the same rows.
+///
+/// # Errors
+/// Each names the column it is about: [`Error::BadColumn`] for a duplicate name, a length mismatch,
+/// an infinite value, a zero-variance column, a missing value under `raise`, or an indicator name that
+/// is taken; [`Error::InvalidWeight`]; [`Error::UnknownColumn`] for a name in `always`, `groups` or
+/// `indicator_for` that is not a driver; [`Error::TooFewRows`] when fewer than `p + 2` complete rows
+/// remain; [`Error::Collinear`] for perfectly collinear drivers; [`Error::InvalidArgument`] when the
+/// pairwise correlation matrix is not positive definite, or for invalid options.
+pub fn driver_analysis(
+    outcome: &[f64],
+    drivers: &[(&str, &[f64])],
+    weights: Option<&[f64]>,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    let name = options.outcome.as_str();
+    data::check_columns(name, outcome, drivers, weights)?;
+    let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
+    data::check_names(&names, options)?;
+    let cols = Columns {
+        outcome: name,
+        y: outcome,
+        drivers,
+        weights,
+    };
+    let mut warnings = Vec::new();
+    let fitted = if options.missing == MissingPolicy::Pairwise {
+        fit_pairwise(&cols, options, &mut warnings)?
+    } else {
+        fit_rows(&cols, options, &mut warnings)?
+    };
+    finish(&names, fitted, warnings, options)
+}
+
+/// Driver analysis from a weighted covariance summary (entry point 2).
+///
+/// `cov` holds (at least) the outcome `options.outcome` and the `drivers`; other variables are
+/// ignored. Build it with [`Moments::covariance`], [`Covariance::new`] or, from a published
+/// correlation matrix with standard deviations and `n`, [`Covariance::from_correlation`]. The summary
+/// has no missing values: `options.missing` must be `listwise` or `raise` (which then change nothing),
+/// and `n_dropped` is 0.
+///
+/// # Errors
+/// As [`driver_analysis`]; also [`Error::UnknownColumn`] for a driver or outcome not in `cov`, and
+/// [`Error::InvalidArgument`] for the `pairwise` or `indicator` policy.
+pub fn driver_analysis_from_covariance<S: AsRef<str>>(
+    cov: &Covariance,
+    drivers: &[S],
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    from_summary(cov, drivers, 0, options)
+}
+
+/// Driver analysis from a mergeable moments accumulator (entry point 3).
+///
+/// The accumulator must hold the outcome `options.outcome` and the `drivers` (others are ignored);
+/// its zero-weight rows are reported in `n_zero_weight`. See [`driver_analysis_from_covariance`].
+///
+/// # Errors
+/// As [`driver_analysis_from_covariance`], and those of [`Moments::covariance`].
+pub fn driver_analysis_from_moments<S: AsRef<str>>(
+    moments: &Moments,
+    drivers: &[S],
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    from_summary(
+        &moments.covariance()?,
+        drivers,
+        moments.n_zero_weight(),
+        options,
+    )
+}
+
+/// The six pillars' ids in [`Pillar::ALL`] order (`integrity`, `resolution`, `expectations`,
+/// `time_and_effort`, `personalisation`, `empathy`): the driver names of the pillar preset.
+pub fn pillar_names() -> [&'static str; 6] {
+    Pillar::ALL.map(Pillar::id)
+}
+
+/// Driver analysis of the six pillars of experience: the outcome (`options.outcome`, by default `ltr`)
+/// on one rating column per pillar, in [`Pillar::ALL`] order, named by [`Pillar::id`].
+///
+/// For a summary, call [`driver_analysis_from_moments`] or [`driver_analysis_from_covariance`] with
+/// [`pillar_names`] as the drivers; for pillar scores computed from survey items, see
+/// [`pillar_driver_analysis_from_scores`].
+///
+/// # Errors
+/// As [`driver_analysis`].
+pub fn pillar_driver_analysis(
+    outcome: &[f64],
+    pillars: [&[f64]; 6],
+    weights: Option<&[f64]>,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    let drivers: Vec<(&str, &[f64])> = pillar_names().into_iter().zip(pillars).collect();
+    driver_analysis(outcome, &drivers, weights, options)
+}
+
+/// Driver analysis of the pillars measured in `scores` (see [`PillarItems::score`]); respondents
+/// without a score on a pillar are missing values, handled by `options.missing`.
+///
+/// [`PillarItems::score`]: crate::pillars::PillarItems::score
+///
+/// # Errors
+/// As [`driver_analysis`]; [`Error::BadColumn`] when `outcome` and the scores differ in length.
+pub fn pillar_driver_analysis_from_scores(
+    outcome: &[f64],
+    scores: &PillarScores,
+    weights: Option<&[f64]>,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    let columns: Vec<(&str, Vec<f64>)> = scores
+        .pillars
+        .iter()
+        .filter_map(|&p| scores.column(p).map(|c| (p.id(), c)))
+        .collect();
+    let drivers: Vec<(&str, &[f64])> = columns.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    driver_analysis(outcome, &drivers, weights, options)
+}
+
+/// A fitted model and the correlation matrix of its terms, before the importance step.
+struct Fitted {
+    /// The model's terms (drivers, then indicators).
+    terms: Vec<String>,
+    fit: OlsFit,
+    /// Row-major correlation matrix of `terms` and the outcome (last).
+    correlation: Vec<f64>,
+    n_dropped: usize,
+    filled: Vec<FilledDriver>,
+}
+
+/// Listwise, raise or indicator: the regression from the prepared rows, the correlations of the
+/// same rows.
+fn fit_rows(
+    cols: &Columns<'_>,
+    options: &DriverOptions,
+    warnings: &mut Vec<DriverWarning>,
+) -> Result<Fitted> {
+    let name = cols.outcome;
+    let rows = missing::prepare(cols, options.missing, &options.indicator_for)?;
+    let terms: Vec<(&str, &[f64])> = rows
+        .names
+        .iter()
+        .zip(&rows.columns)
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
+    let weights = rows.weights.as_deref();
+    let fit = ols(name, &rows.y, &terms, weights, options.confidence_level)?;
+    let mut moments = Moments::new(rows.names.iter().map(String::as_str).chain([name]))?;
+    let mut slices: Vec<&[f64]> = rows.columns.iter().map(Vec::as_slice).collect();
+    slices.push(&rows.y);
+    moments.fold_columns(&slices, weights)?;
+    let positive = rows
+        .y
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| weights.is_none_or(|w| w[*i] > 0.0))
+        .map(|(_, y)| y);
+    warnings.extend(diagnostics::binary_outcome(name, positive));
+    warnings.extend(rows.filled.iter().map(|f| DriverWarning::MissingIndicator {
+        driver: f.driver.clone(),
+        indicator: f.indicator.clone(),
+        n_missing: f.n_missing,
+        fill_value: f.fill_value,
+    }));
+    Ok(Fitted {
+        correlation: moments.covariance()?.correlation(),
+        terms: rows.names,
+        fit,
+        n_dropped: rows.n_dropped,
+        filled: rows.filled,
+    })
+}
+
+/// Pairwise: the regression and the importance from the pairwise-complete summary.
+fn fit_pairwise(
+    cols: &Columns<'_>,
+    options: &DriverOptions,
+    warnings: &mut Vec<DriverWarning>,
+) -> Result<Fitted> {
+    let summary = missing::pairwise(cols)?;
+    let mut fit = ols_from_covariance(&summary.covariance, cols.outcome, options.confidence_level)?;
+    fit.n_zero_weight = cols
+        .weights
+        .map_or(0, |w| w.iter().filter(|&&x| x == 0.0).count() as u64);
+    warnings.extend(diagnostics::binary_outcome(cols.outcome, cols.y));
+    warnings.push(DriverWarning::PairwiseDeletion {
+        min_pair_n: summary.min_pair_n,
+        max_pair_n: summary.max_pair_n,
+        incomplete_rows: summary.incomplete_rows,
+    });
+    Ok(Fitted {
+        terms: cols.drivers.iter().map(|(n, _)| (*n).to_owned()).collect(),
+        fit,
+        correlation: summary.correlation,
+        n_dropped: summary.incomplete_rows,
+        filled: Vec::new(),
+    })
+}
+
+fn from_summary<S: AsRef<str>>(
+    cov: &Covariance,
+    drivers: &[S],
+    n_zero_weight: u64,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    if matches!(
+        options.missing,
+        MissingPolicy::Pairwise | MissingPolicy::Indicator
+    ) {
+        return Err(Error::invalid(
+            "missing",
+            format!(
+                "{:?} applies to rows; a covariance or moments summary has no missing values \
+                 (use \"listwise\")",
+                options.missing.as_str()
+            ),
+        ));
+    }
+    let names: Vec<&str> = drivers.iter().map(AsRef::as_ref).collect();
+    if names.is_empty() {
+        return Err(Error::invalid("drivers", "at least one driver is needed"));
+    }
+    for (i, d) in names.iter().enumerate() {
+        if *d == options.outcome || names[..i].contains(d) {
+            return Err(Error::BadColumn {
+                column: (*d).to_owned(),
+                message: "is given twice (as a driver or as the outcome); names must be unique"
+                    .into(),
+            });
+        }
+    }
+    data::check_names(&names, options)?;
+    let mut idx = names
+        .iter()
+        .map(|d| cov.index_of(d))
+        .collect::<Result<Vec<usize>>>()?;
+    idx.push(cov.index_of(&options.outcome)?);
+    let k = idx.len();
+    let sub = Covariance::new(
+        idx.iter().map(|&i| cov.names[i].clone()).collect(),
+        (0..k * k)
+            .map(|c| cov.get(idx[c / k], idx[c % k]))
+            .collect(),
+        idx.iter().map(|&i| cov.means[i]).collect(),
+        cov.n,
+        cov.sum_weights,
+        cov.effective_n,
+    )?;
+    let mut fit = ols_from_covariance(&sub, &options.outcome, options.confidence_level)?;
+    fit.n_zero_weight = n_zero_weight;
+    let fitted = Fitted {
+        terms: names.iter().map(|s| (*s).to_owned()).collect(),
+        fit,
+        correlation: sub.correlation(),
+        n_dropped: 0,
+        filled: Vec::new(),
+    };
+    finish(&names, fitted, Vec::new(), options)
+}
+
+/// The importance step, the diagnostics and the result.
+fn finish(
+    drivers: &[&str],
+    fitted: Fitted,
+    mut warnings: Vec<DriverWarning>,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
+    let Fitted {
+        terms,
+        fit,
+        correlation,
+        n_dropped,
+        filled,
+    } = fitted;
+    let k = terms.len() + 1;
+    if correlation.len() != k * k {
+        return Err(Error::invalid(
+            "correlation",
+            format!("expected a {k}×{k} matrix"),
+        ));
+    }
+    let corr = DMatrix::from_row_slice(k, k, &correlation);
+    let always: Vec<String> = options
+        .always
+        .iter()
+        .cloned()
+        .chain(filled.iter().map(|f| f.indicator.clone()))
+        .collect();
+    let ranked = drivers
+        .iter()
+        .filter(|d| !options.always.iter().any(|a| a == *d))
+        .count();
+    let grouped: usize = options.groups.iter().map(|g| g.members.len()).sum();
+    let units = ranked.saturating_sub(grouped) + options.groups.len();
+    let mut imp_options = ImportanceOptions::default()
+        .with_always(&always)
+        .with_signed(options.groups.is_empty())
+        .with_dominance(units <= MAX_EXACT_UNITS);
+    imp_options.groups = options.groups.clone();
+    let mut importance = relative_importance(&corr, &terms, &imp_options)?;
+    let dominance = importance.dominance.take();
+
+    let correlations: Vec<f64> = (0..k - 1).map(|j| corr[(j, k - 1)]).collect();
+    let vif: Vec<f64> = fit
+        .coefficients
+        .iter()
+        .skip(1)
+        .map(|c| c.vif.unwrap_or(f64::NAN))
+        .collect();
+    warnings.extend(diagnostics::sample_size(fit.n, terms.len()));
+    for (t, &v) in terms.iter().zip(&vif) {
+        warnings.extend(diagnostics::vif(t, v));
+    }
+    for (d, &r) in drivers.iter().zip(&correlations) {
+        warnings.extend(diagnostics::negative_correlation(d, r));
+    }
+    warnings.extend(
+        importance
+            .warnings
+            .iter()
+            .cloned()
+            .map(|detail| DriverWarning::Importance { detail }),
+    );
+    Ok(DriverAnalysis {
+        outcome: options.outcome.clone(),
+        drivers: drivers.iter().map(|s| (*s).to_owned()).collect(),
+        always,
+        filled,
+        missing: options.missing,
+        correlations,
+        vif,
+        r_squared: fit.r_squared,
+        adj_r_squared: fit.adj_r_squared,
+        n: fit.n,
+        effective_n: fit.effective_n,
+        n_dropped,
+        n_zero_weight: fit.n_zero_weight,
+        confidence_level: options.confidence_level,
+        terms,
+        regression: fit,
+        importance,
+        dominance,
+        warnings,
+    })
+}

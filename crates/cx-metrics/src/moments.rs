@@ -1,0 +1,611 @@
+//! Mergeable weighted moments of k variables: means and co-moments, the state of driver analysis.
+//!
+//! [`Moments`] folds rows `(x₁ … x_k)` with survey weights `w ≥ 0` and keeps
+//!
+//! * `n`, the rows with positive weight (zero-weight rows are counted apart, as R `lm` does),
+//! * `W = Σw` and `Σw²` (for Kish's effective sample size `n_eff = W²/Σw²`),
+//! * the weighted means `x̄ⱼ = Σw xⱼ / W`,
+//! * the co-moments `Cⱼₗ = Σ w (xⱼ − x̄ⱼ)(xₗ − x̄ₗ)`.
+//!
+//! One row is added with West's weighted form of Welford's update (West 1979, "Updating mean and variance
+//! estimates: an improved method", CACM 22(9)): with `W' = W + w` and `d = x − x̄`,
+//! `x̄ ← x̄ + d·w/W'` and `C ← C + d dᵀ · w·W/W'`. Two states merge with the pairwise formula of Chan,
+//! Golub & LeVeque (1979, "Updating formulae and a pairwise algorithm for computing sample variances"):
+//! with `δ = x̄_b − x̄_a`, `x̄ = x̄_a + δ·W_b/W` and `C = C_a + C_b + δδᵀ·W_a W_b / W`. Neither ever forms
+//! raw sums of squares. The means are carried in double-double (a compensation term beside each, see
+//! [`crate::linalg`]), so the deviations `d` are accurate to working precision relative to themselves
+//! rather than to the mean: the state stays accurate when means are large relative to spreads
+//! (e.g. timestamps, or revenue around 10⁶ with a spread of a few units).
+//!
+//! The state is a monoid ([`Merge`]): partitions can be folded anywhere, serialised with serde and
+//! combined; [`Moments::covariance`] turns it into a [`Covariance`] that regression consumes.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::linalg::two_sum;
+use crate::tally::Merge;
+
+/// Weighted means and co-moments of k named variables.
+///
+/// ```
+/// use cx_metrics::{Merge, Moments};
+/// let mut a = Moments::new(["x", "y"]).unwrap();
+/// a.add_row(&[1.0, 2.0], 1.0).unwrap();
+/// a.add_row(&[2.0, 4.0], 1.0).unwrap();
+/// let mut b = Moments::new(["x", "y"]).unwrap();
+/// b.fold_columns(&[&[3.0], &[6.0]], None).unwrap();
+/// a.merge(&b).unwrap();
+/// let cov = a.covariance().unwrap();
+/// assert_eq!(a.n(), 3);
+/// assert!((cov.get(0, 1) - 2.0).abs() < 1e-15);
+/// assert!((cov.correlation_at(0, 1) - 1.0).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    names: Vec<String>,
+    n: u64,
+    n_zero_weight: u64,
+    sum_w: f64,
+    sum_w2: f64,
+    mean: Vec<f64>,
+    /// Compensation terms: the mean is the double-double `mean + mean_lo`.
+    mean_lo: Vec<f64>,
+    /// Co-moments, row-major k×k (symmetric).
+    comoment: Vec<f64>,
+}
+
+/// Slices longer than this are folded in parallel chunks of this size, then merged in order.
+const CHUNK: usize = 1 << 14;
+
+impl Moments {
+    /// An empty state over the named variables (at least one; names unique).
+    pub fn new<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Result<Self> {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        if names.is_empty() {
+            return Err(Error::invalid("names", "at least one variable is needed"));
+        }
+        for (i, a) in names.iter().enumerate() {
+            if names[..i].contains(a) {
+                return Err(Error::invalid("names", format!("{a:?} appears twice")));
+            }
+        }
+        let k = names.len();
+        Ok(Self {
+            names,
+            n: 0,
+            n_zero_weight: 0,
+            sum_w: 0.0,
+            sum_w2: 0.0,
+            mean: vec![0.0; k],
+            mean_lo: vec![0.0; k],
+            comoment: vec![0.0; k * k],
+        })
+    }
+
+    /// Number of variables k.
+    pub fn k(&self) -> usize {
+        self.names.len()
+    }
+    /// The variables' names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+    /// Rows with positive weight.
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+    /// Rows with weight zero (counted, but they contribute nothing).
+    pub fn n_zero_weight(&self) -> u64 {
+        self.n_zero_weight
+    }
+    /// W = Σw.
+    pub fn sum_weights(&self) -> f64 {
+        self.sum_w
+    }
+    /// Σw².
+    pub fn sum_weights_sq(&self) -> f64 {
+        self.sum_w2
+    }
+    /// Kish's effective sample size (Σw)²/Σw² (equals `n` without weights; 0 when empty).
+    pub fn effective_n(&self) -> f64 {
+        if self.sum_w2 > 0.0 {
+            self.sum_w * self.sum_w / self.sum_w2
+        } else {
+            0.0
+        }
+    }
+    /// Weighted means x̄ⱼ = Σw xⱼ / Σw.
+    pub fn means(&self) -> &[f64] {
+        &self.mean
+    }
+    /// Co-moments Cⱼₗ = Σw (xⱼ − x̄ⱼ)(xₗ − x̄ₗ), row-major k×k.
+    pub fn comoments(&self) -> &[f64] {
+        &self.comoment
+    }
+
+    /// Add one row of k values with weight `weight` (finite, ≥ 0).
+    ///
+    /// Values must be finite: a NaN or infinity is an [`Error::BadColumn`] naming the column and the row's
+    /// position in the stream (missing-data policies belong to the caller). Nothing changes on error.
+    pub fn add_row(&mut self, row: &[f64], weight: f64) -> Result<()> {
+        let position = self.n + self.n_zero_weight;
+        self.check_row(row, weight, position)?;
+        self.push_unchecked(row, weight);
+        Ok(())
+    }
+
+    fn check_row(&self, row: &[f64], weight: f64, position: u64) -> Result<()> {
+        if row.len() != self.k() {
+            return Err(Error::LengthMismatch {
+                what: "row and variables",
+                left: row.len(),
+                right: self.k(),
+            });
+        }
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(Error::InvalidWeight {
+                index: position as usize,
+                weight,
+            });
+        }
+        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            return Err(non_finite(&self.names[j], position as usize, row[j]));
+        }
+        Ok(())
+    }
+
+    /// West's update with a validated row.
+    fn push_unchecked(&mut self, row: &[f64], w: f64) {
+        if w == 0.0 {
+            self.n_zero_weight += 1;
+            return;
+        }
+        let k = self.k();
+        let w_new = self.sum_w + w;
+        let factor = w * self.sum_w / w_new;
+        let ratio = w / w_new;
+        let mut d = [0.0f64; 16];
+        let mut heap;
+        let d: &mut [f64] = if k <= 16 {
+            &mut d[..k]
+        } else {
+            heap = vec![0.0; k];
+            &mut heap
+        };
+        for j in 0..k {
+            d[j] = (row[j] - self.mean[j]) - self.mean_lo[j];
+            self.shift_mean(j, d[j] * ratio);
+        }
+        for j in 0..k {
+            let dj = d[j] * factor;
+            for (c, dl) in self.comoment[j * k + j..(j + 1) * k]
+                .iter_mut()
+                .zip(&d[j..])
+            {
+                *c += dj * dl;
+            }
+        }
+        for j in 0..k {
+            for l in 0..j {
+                self.comoment[j * k + l] = self.comoment[l * k + j];
+            }
+        }
+        self.n += 1;
+        self.sum_w = w_new;
+        self.sum_w2 += w * w;
+    }
+
+    /// Fold column slices (one per variable, same length), optionally weighted.
+    ///
+    /// Every value and weight is validated first and nothing changes on error; errors name the column
+    /// and the row's position in these slices. Long inputs are folded in parallel chunks that are merged
+    /// in input order, so the result does not depend on the number of threads.
+    pub fn fold_columns(&mut self, columns: &[&[f64]], weights: Option<&[f64]>) -> Result<()> {
+        if columns.len() != self.k() {
+            return Err(Error::LengthMismatch {
+                what: "columns and variables",
+                left: columns.len(),
+                right: self.k(),
+            });
+        }
+        let n = columns.first().map_or(0, |c| c.len());
+        for (j, c) in columns.iter().enumerate() {
+            if c.len() != n {
+                return Err(Error::BadColumn {
+                    column: self.names[j].clone(),
+                    message: format!(
+                        "has {} values but {:?} has {n}; columns must have the same length",
+                        c.len(),
+                        self.names[0]
+                    ),
+                });
+            }
+        }
+        if let Some(w) = weights {
+            if w.len() != n {
+                return Err(Error::LengthMismatch {
+                    what: "columns and weights",
+                    left: n,
+                    right: w.len(),
+                });
+            }
+            if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+                return Err(Error::InvalidWeight {
+                    index: i,
+                    weight: w[i],
+                });
+            }
+        }
+        for (j, c) in columns.iter().enumerate() {
+            if let Some(i) = c.iter().position(|v| !v.is_finite()) {
+                return Err(non_finite(&self.names[j], i, c[i]));
+            }
+        }
+        let fold_range = |start: usize, end: usize| {
+            let mut m = self.empty_like();
+            let mut row = vec![0.0; self.k()];
+            for i in start..end {
+                for (r, c) in row.iter_mut().zip(columns) {
+                    *r = c[i];
+                }
+                m.push_unchecked(&row, weights.map_or(1.0, |w| w[i]));
+            }
+            m
+        };
+        let parts: Vec<Moments> = if n <= CHUNK {
+            vec![fold_range(0, n)]
+        } else {
+            (0..n.div_ceil(CHUNK))
+                .into_par_iter()
+                .map(|c| fold_range(c * CHUNK, ((c + 1) * CHUNK).min(n)))
+                .collect()
+        };
+        for p in &parts {
+            self.merge_unchecked(p);
+        }
+        Ok(())
+    }
+
+    fn empty_like(&self) -> Self {
+        let k = self.k();
+        Self {
+            names: self.names.clone(),
+            n: 0,
+            n_zero_weight: 0,
+            sum_w: 0.0,
+            sum_w2: 0.0,
+            mean: vec![0.0; k],
+            mean_lo: vec![0.0; k],
+            comoment: vec![0.0; k * k],
+        }
+    }
+
+    /// Add `increment` to the double-double mean of variable `j`, keeping it normalised.
+    #[inline]
+    fn shift_mean(&mut self, j: usize, increment: f64) {
+        let (s, e) = two_sum(self.mean[j], increment);
+        let (hi, lo) = two_sum(s, self.mean_lo[j] + e);
+        self.mean[j] = hi;
+        self.mean_lo[j] = lo;
+    }
+
+    /// Chan et al.'s pairwise merge (names already checked).
+    fn merge_unchecked(&mut self, other: &Self) {
+        self.n_zero_weight += other.n_zero_weight;
+        if other.sum_w == 0.0 {
+            self.n += other.n;
+            return;
+        }
+        if self.sum_w == 0.0 {
+            let zero = self.n_zero_weight;
+            *self = other.clone();
+            self.n_zero_weight = zero;
+            return;
+        }
+        let k = self.k();
+        let w = self.sum_w + other.sum_w;
+        let factor = self.sum_w * other.sum_w / w;
+        let ratio = other.sum_w / w;
+        let delta: Vec<f64> = (0..k)
+            .map(|j| (other.mean[j] - self.mean[j]) + (other.mean_lo[j] - self.mean_lo[j]))
+            .collect();
+        for j in 0..k {
+            for l in 0..k {
+                self.comoment[j * k + l] +=
+                    other.comoment[j * k + l] + delta[j] * delta[l] * factor;
+            }
+            self.shift_mean(j, delta[j] * ratio);
+        }
+        self.n += other.n;
+        self.sum_w = w;
+        self.sum_w2 += other.sum_w2;
+    }
+
+    /// The weighted covariance matrix, means and sample sizes (see [`Covariance`]).
+    ///
+    /// Fails with [`Error::Undefined`] when no row has positive weight, or when the data cannot give a
+    /// covariance (`n_eff ≤ 1`, e.g. a single row).
+    pub fn covariance(&self) -> Result<Covariance> {
+        if self.n == 0 {
+            return Err(Error::Undefined(crate::error::UndefinedReason::NoRows));
+        }
+        let denominator = self.sum_w - self.sum_w2 / self.sum_w;
+        if denominator.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+            return Err(Error::TooFewRows {
+                rows: self.n as usize,
+                needed: 2,
+            });
+        }
+        Ok(Covariance {
+            names: self.names.clone(),
+            matrix: self.comoment.iter().map(|c| c / denominator).collect(),
+            means: self.mean.clone(),
+            n: self.n,
+            sum_weights: self.sum_w,
+            effective_n: self.effective_n(),
+        })
+    }
+}
+
+impl Merge for Moments {
+    /// Chan, Golub & LeVeque's pairwise combination; fails if the variables differ.
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        if self.names != other.names {
+            return Err(Error::Incompatible(format!(
+                "moments of different variables ({} and {})",
+                self.names.join(", "),
+                other.names.join(", ")
+            )));
+        }
+        self.merge_unchecked(other);
+        Ok(())
+    }
+}
+
+fn non_finite(column: &str, index: usize, value: f64) -> Error {
+    Error::BadColumn {
+        column: column.to_string(),
+        message: format!(
+            "value {value} at row {index} is not finite; drop or impute missing values first"
+        ),
+    }
+}
+
+/// A weighted covariance matrix with the means and sample sizes needed to fit a regression from it.
+///
+/// `matrix[j·k + l] = Cⱼₗ / d` where `Cⱼₗ = Σw (xⱼ − x̄ⱼ)(xₗ − x̄ₗ)` and the denominator is
+/// `d = W − Σw²/W = W (1 − 1/n_eff)` with `W = Σw` — R's `cov.wt(method = "unbiased")`; without weights
+/// `d = n − 1`, the ordinary sample covariance. Correlations do not depend on `d`.
+///
+/// Build one from data with [`Moments::covariance`], or from published summaries with
+/// [`Covariance::new`] / [`Covariance::from_correlation`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Covariance {
+    /// Variable names, in matrix order.
+    pub names: Vec<String>,
+    /// Covariances, row-major k×k.
+    pub matrix: Vec<f64>,
+    /// Weighted means.
+    pub means: Vec<f64>,
+    /// Rows with positive weight.
+    pub n: u64,
+    /// W = Σw (equals `n` without weights).
+    pub sum_weights: f64,
+    /// Kish's effective sample size W²/Σw² (equals `n` without weights).
+    pub effective_n: f64,
+}
+
+impl Covariance {
+    /// A covariance summary from its parts, checked for shape, symmetry and finiteness.
+    ///
+    /// Without weights pass `sum_weights = effective_n = n` (the matrix is then the usual `n − 1`
+    /// sample covariance).
+    pub fn new(
+        names: Vec<String>,
+        matrix: Vec<f64>,
+        means: Vec<f64>,
+        n: u64,
+        sum_weights: f64,
+        effective_n: f64,
+    ) -> Result<Self> {
+        let k = names.len();
+        if k == 0 || matrix.len() != k * k || means.len() != k {
+            return Err(Error::invalid(
+                "covariance",
+                format!(
+                    "{k} names need a {k}×{k} matrix ({} given) and {k} means ({} given)",
+                    matrix.len(),
+                    means.len()
+                ),
+            ));
+        }
+        let c = Self {
+            names,
+            matrix,
+            means,
+            n,
+            sum_weights,
+            effective_n,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// A covariance summary from a correlation matrix and standard deviations (on the same
+    /// denominator `d` as [`Covariance`]): `Σⱼₗ = ρⱼₗ·sⱼ·sₗ`.
+    pub fn from_correlation(
+        names: Vec<String>,
+        correlation: &[f64],
+        sds: &[f64],
+        means: Vec<f64>,
+        n: u64,
+        sum_weights: f64,
+        effective_n: f64,
+    ) -> Result<Self> {
+        let k = names.len();
+        if correlation.len() != k * k || sds.len() != k {
+            return Err(Error::invalid(
+                "correlation",
+                format!(
+                    "{k} names need a {k}×{k} matrix ({} given) and {k} sds ({} given)",
+                    correlation.len(),
+                    sds.len()
+                ),
+            ));
+        }
+        let matrix = (0..k * k)
+            .map(|i| correlation[i] * sds[i / k] * sds[i % k])
+            .collect();
+        Self::new(names, matrix, means, n, sum_weights, effective_n)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let k = self.k();
+        let all_finite = self.matrix.iter().chain(&self.means).all(|v| v.is_finite());
+        if !all_finite {
+            return Err(Error::invalid(
+                "covariance",
+                "matrix and means must be finite",
+            ));
+        }
+        for j in 0..k {
+            if self.matrix[j * k + j] < 0.0 {
+                return Err(Error::BadColumn {
+                    column: self.names[j].clone(),
+                    message: "has a negative variance".into(),
+                });
+            }
+            for l in 0..j {
+                let (a, b) = (self.matrix[j * k + l], self.matrix[l * k + j]);
+                if (a - b).abs() > 1e-12 * a.abs().max(b.abs()) {
+                    return Err(Error::invalid(
+                        "covariance",
+                        format!(
+                            "not symmetric at ({:?}, {:?}): {a} vs {b}",
+                            self.names[j], self.names[l]
+                        ),
+                    ));
+                }
+            }
+        }
+        let sizes_ok = self.sum_weights.is_finite()
+            && self.sum_weights > 0.0
+            && self.effective_n.is_finite()
+            && self.effective_n > 1.0
+            && self.effective_n <= self.n as f64 * (1.0 + 1e-12);
+        if !sizes_ok {
+            return Err(Error::invalid(
+                "covariance",
+                format!(
+                    "need sum_weights > 0 and 1 < effective_n <= n (got n = {}, sum_weights = {}, \
+                     effective_n = {})",
+                    self.n, self.sum_weights, self.effective_n
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Number of variables k.
+    pub fn k(&self) -> usize {
+        self.names.len()
+    }
+    /// Covariance of variables `j` and `l` (NaN when out of range).
+    pub fn get(&self, j: usize, l: usize) -> f64 {
+        let k = self.k();
+        if j < k && l < k {
+            self.matrix[j * k + l]
+        } else {
+            f64::NAN
+        }
+    }
+    /// The denominator `d = W − Σw²/W = W(1 − 1/n_eff)` the co-moments were divided by.
+    pub fn denominator(&self) -> f64 {
+        self.sum_weights * (1.0 - 1.0 / self.effective_n)
+    }
+    /// Standard deviations `sⱼ = √Σⱼⱼ`.
+    pub fn sds(&self) -> Vec<f64> {
+        (0..self.k()).map(|j| self.get(j, j).sqrt()).collect()
+    }
+    /// Correlation of variables `j` and `l`: `Σⱼₗ / (sⱼ sₗ)` (NaN if either has zero variance).
+    pub fn correlation_at(&self, j: usize, l: usize) -> f64 {
+        let d = (self.get(j, j) * self.get(l, l)).sqrt();
+        if d > 0.0 {
+            self.get(j, l) / d
+        } else {
+            f64::NAN
+        }
+    }
+    /// The correlation matrix, row-major k×k (NaN rows/columns for zero-variance variables).
+    pub fn correlation(&self) -> Vec<f64> {
+        let k = self.k();
+        (0..k * k)
+            .map(|i| {
+                if i / k == i % k && self.get(i / k, i / k) > 0.0 {
+                    1.0
+                } else {
+                    self.correlation_at(i / k, i % k)
+                }
+            })
+            .collect()
+    }
+    /// Position of the variable called `name`.
+    pub fn index_of(&self, name: &str) -> Result<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::UnknownColumn {
+                column: name.to_string(),
+                available: self.names.join(", "),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_two_pass_formulas_and_rejects_bad_rows() {
+        // Weighted covariance checked against the two-pass definition computed by hand:
+        // x = (1, 2, 4), y = (3, 1, 2), w = (1, 2, 1): W = 4, x̄ = 9/4, ȳ = 7/4.
+        let mut m = Moments::new(["x", "y"]).unwrap();
+        m.fold_columns(
+            &[&[1.0, 2.0, 4.0], &[3.0, 1.0, 2.0]],
+            Some(&[1.0, 2.0, 1.0]),
+        )
+        .unwrap();
+        assert_eq!(m.means(), &[2.25, 1.75]);
+        // Cxx = 1·1.5625 + 2·0.0625 + 1·3.0625 = 4.75; Cxy = 1·(−1.25)(1.25) + 2·(−0.25)(−0.75)
+        //       + 1·(1.75)(0.25) = −0.75; Cyy = 1.5625 + 2·0.5625 + 0.0625 = 2.75.
+        let c = m.comoments();
+        assert!((c[0] - 4.75).abs() < 1e-15 && (c[1] + 0.75).abs() < 1e-15);
+        assert!((c[3] - 2.75).abs() < 1e-15 && c[1] == c[2]);
+        let cov = m.covariance().unwrap();
+        // d = 4 − 6/4 = 2.5.
+        assert!((cov.denominator() - 2.5).abs() < 1e-15);
+        assert!((cov.get(0, 0) - 1.9).abs() < 1e-15);
+        let before = m.clone();
+        let err = m.add_row(&[1.0, f64::NAN], 1.0).unwrap_err();
+        assert!(err.to_string().contains("\"y\"") && err.to_string().contains("row 3"));
+        assert!(matches!(
+            m.add_row(&[1.0, 1.0], -1.0),
+            Err(Error::InvalidWeight { index: 3, .. })
+        ));
+        assert!(m
+            .fold_columns(&[&[1.0, 2.0], &[1.0]], None)
+            .unwrap_err()
+            .to_string()
+            .contains("\"y\""));
+        assert_eq!(m, before);
+        m.add_row(&[5.0, 5.0], 0.0).unwrap();
+        assert_eq!((m.n(), m.n_zero_weight()), (3, 1));
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Moments>(&json).unwrap(), m);
+        assert!(Moments::new(["a", "a"]).is_err());
+        let other = Moments::new(["x", "z"]).unwrap();
+        assert!(matches!(m.merge(&other), Err(Error::Incompatible(_))));
+    }
+}
