@@ -174,6 +174,7 @@ pub fn ols_from_covariance(
     confidence_level: f64,
 ) -> Result<OlsFit> {
     check_level(confidence_level)?;
+    cov.validate()?;
     let o = cov.index_of(outcome)?;
     let core = covariance_core(cov, o)?;
     finish(core, confidence_level)
@@ -233,6 +234,15 @@ fn finish(core: Core, confidence_level: f64) -> Result<OlsFit> {
     }
     let t_dist = student(df)?;
     let q = t_quantile(confidence_level, df)?;
+    let finite = core.beta.iter().chain(&core.s).all(|v| v.is_finite())
+        && core.rss.is_finite()
+        && core.tss.is_finite();
+    if !finite {
+        // Overflow or underflow in extreme inputs: refuse rather than return NaNs.
+        return Err(Error::IllConditioned {
+            condition: core.condition_number,
+        });
+    }
     let sigma2 = core.rss / df as f64;
     let mut coefficients = Vec::with_capacity(m);
     for j in 0..m {
@@ -923,6 +933,86 @@ mod tests {
             ols_from_moments(&m, "z", 0.95),
             Err(Error::UnknownColumn { .. })
         ));
+    }
+
+    #[test]
+    fn weighted_fit_matches_exact_rational_arithmetic() {
+        // First 15 rows of R's swiss data, Fertility ~ Agriculture + Education, with weights (one zero).
+        // Reference: weighted least squares solved exactly with Python's fractions.Fraction on these
+        // f64 values (normal equations, Gauss–Jordan), σ² = Σw r²/(n − 3) over the 14 positive-weight
+        // rows, R² with the weighted mean, n_eff = (Σw)²/Σw².
+        let y = [
+            80.2, 83.1, 92.5, 85.8, 76.9, 76.1, 83.8, 92.4, 82.4, 82.9, 87.1, 64.1, 66.9, 68.9,
+            61.7,
+        ];
+        let agri = [
+            17.0, 45.1, 39.7, 36.5, 43.5, 35.3, 70.2, 67.8, 53.3, 45.2, 64.5, 62.0, 67.5, 60.7,
+            69.3,
+        ];
+        let educ = [
+            12.0, 9.0, 5.0, 7.0, 15.0, 7.0, 7.0, 8.0, 7.0, 13.0, 6.0, 12.0, 7.0, 12.0, 5.0,
+        ];
+        let w = [
+            1.0, 2.0, 0.5, 3.0, 1.5, 1.0, 0.0, 2.5, 1.0, 0.25, 2.0, 1.0, 1.75, 1.0, 3.0,
+        ];
+        let drivers: [(&str, &[f64]); 2] = [("Agriculture", &agri), ("Education", &educ)];
+        let fit = ols("Fertility", &y, &drivers, Some(&w), 0.95).unwrap();
+        let coef = [96.6771454409296, -0.2659363775426622, -0.4986837077154867];
+        let se = [16.998010974898342, 0.20885333017882407, 1.1053303236057168];
+        for j in 0..3 {
+            let c = &fit.coefficients[j];
+            assert!(
+                (c.estimate - coef[j]).abs() <= 1e-13 * coef[j].abs(),
+                "{c:?}"
+            );
+            assert!((c.std_error - se[j]).abs() <= 1e-13 * se[j], "{c:?}");
+        }
+        assert!((fit.r_squared - 0.12846813382202446).abs() <= 1e-13);
+        assert!((fit.sigma - 13.63078042522481).abs() <= 1e-13 * 13.6);
+        assert!((fit.effective_n - 10.78134110787172).abs() <= 1e-13 * 10.8);
+        assert_eq!((fit.n, fit.n_zero_weight, fit.df_residual), (14, 1, 11));
+        let mut m = Moments::new(["Agriculture", "Education", "Fertility"]).unwrap();
+        m.fold_columns(&[&agri, &educ, &y], Some(&w)).unwrap();
+        let mom = ols_from_moments(&m, "Fertility", 0.95).unwrap();
+        assert_eq!((mom.n, mom.n_zero_weight), (14, 1));
+        for j in 0..3 {
+            let (a, b) = (&fit.coefficients[j], &mom.coefficients[j]);
+            assert!((a.estimate - b.estimate).abs() <= 1e-12 * a.estimate.abs());
+            assert!((a.std_error - b.std_error).abs() <= 1e-12 * a.std_error);
+        }
+    }
+
+    #[test]
+    fn hard_polynomials_are_solved_accurately_or_refused() {
+        // y = 1 + x + … + x^d on x = 0..=20 (Wampler1 pushed to higher degree): every value is an exact
+        // integer below 2^53, the certified coefficients are all 1. Each fit must be either accurate
+        // or an explicit refusal, never a silent wrong answer.
+        let x: Vec<f64> = (0..=20).map(f64::from).collect();
+        let mut solved = Vec::new();
+        for d in 5..=12 {
+            let cols: Vec<Vec<f64>> = (1..=d)
+                .map(|k| x.iter().map(|v| v.powi(k)).collect())
+                .collect();
+            let y: Vec<f64> = x.iter().map(|v| (0..=d).map(|k| v.powi(k)).sum()).collect();
+            let names: Vec<String> = (1..=d).map(|k| format!("x^{k}")).collect();
+            let drivers: Vec<(&str, &[f64])> = names
+                .iter()
+                .zip(&cols)
+                .map(|(n, c)| (n.as_str(), c.as_slice()))
+                .collect();
+            match ols("y", &y, &drivers, None, 0.95) {
+                Ok(fit) => {
+                    solved.push(d);
+                    for c in &fit.coefficients {
+                        assert!((c.estimate - 1.0).abs() < 1e-6, "degree {d}: {c:?}");
+                    }
+                }
+                Err(Error::IllConditioned { .. } | Error::Collinear { .. }) => {}
+                Err(e) => panic!("degree {d}: {e}"),
+            }
+        }
+        eprintln!("solved degrees: {solved:?}");
+        assert!(solved.len() >= 4, "solved only {solved:?}");
     }
 
     #[test]
