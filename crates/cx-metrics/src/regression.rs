@@ -41,7 +41,7 @@ use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
 use crate::error::{Error, Result};
 use crate::intervals::{check_level, Interval};
-use crate::linalg::{dot2, inverse_power_of_two, sum2, Dd};
+use crate::linalg::{dot2, inverse_power_of_two, sum2, two_prod, Dd};
 use crate::moments::{Covariance, Moments};
 
 /// The name given to the intercept term.
@@ -621,16 +621,21 @@ impl Refiner<'_> {
         self.qr.q_tr_mul(&mut qty);
         let mut x = self.solve_r(&qty.rows(0, m).into_owned()).ok_or_else(ill)?;
         let mut r = self.residual(&x, None);
-        let mut previous = f64::INFINITY;
+        let mut progress = Progress::new(condition);
         let y_scale = y.amax();
-        for step in 0..MAX_STEPS {
+        loop {
             // f = y − r − Ax and g = −AᵀW r, both in double-double.
             let f = self.residual(&x, Some(&r));
+            let wr: Vec<Dd> = (0..n)
+                .map(|i| {
+                    let (hi, lo) = two_prod(self.w[i], r[i]);
+                    Dd { hi, lo }
+                })
+                .collect();
             let g = DVector::from_fn(m, |j, _| {
                 let mut acc = Dd::ZERO;
-                for i in 0..n {
-                    let wr = Dd::from_f64(self.w[i]).mul_f64(r[i]);
-                    acc.add_prod_dd(-self.a[(i, j)], wr);
+                for (i, wri) in wr.iter().enumerate() {
+                    acc.add_prod_dd(-self.a[(i, j)], *wri);
                 }
                 acc.value()
             });
@@ -645,22 +650,9 @@ impl Refiner<'_> {
             r += &dr;
             let size = (dx.amax() / x.amax().max(f64::MIN_POSITIVE))
                 .max(dr.amax() / r.amax().max(y_scale * 1e-16).max(f64::MIN_POSITIVE));
-            if !size.is_finite() {
-                return Err(ill());
-            }
-            if size <= CONVERGED {
+            if progress.done(size)? {
                 break;
             }
-            if step >= 2 && size > 0.5 * previous {
-                if size <= ACCEPTABLE {
-                    break;
-                }
-                return Err(ill());
-            }
-            if step + 1 == MAX_STEPS && size > ACCEPTABLE {
-                return Err(ill());
-            }
-            previous = size;
         }
         // Residuals of the final β, in double-double, rounded.
         let resid = self.residual(&x, None);
@@ -682,11 +674,29 @@ impl Refiner<'_> {
         })
     }
 
-    /// `(AᵀWA)⁻¹`, row-major, column by column with refinement of `AᵀWA z = eₖ` (residuals in
-    /// double-double, corrections through `R⁻¹R⁻ᵀ`).
+    /// `(AᵀWA)⁻¹`, row-major, column by column with refinement of `AᵀWA z = eₖ`: the Gram matrix
+    /// `G = AᵀWA` is formed once in double-double, residuals `eₖ − Gz` are computed from it in
+    /// double-double, corrections go through `R⁻¹R⁻ᵀ`.
     fn inverse(&self, condition: f64) -> Result<Vec<f64>> {
         let (n, m) = self.a.shape();
         let ill = || Error::IllConditioned { condition };
+        let mut gram = vec![Dd::ZERO; m * m];
+        for i in 0..n {
+            for j in 0..m {
+                let (h, l) = two_prod(self.w[i], self.a[(i, j)]);
+                for k in j..m {
+                    let g = &mut gram[j * m + k];
+                    g.add_prod(h, self.a[(i, k)]);
+                    g.lo += l * self.a[(i, k)];
+                }
+            }
+        }
+        let gram: Vec<Dd> = (0..m * m)
+            .map(|jk| {
+                let (j, k) = (jk / m, jk % m);
+                gram[j.min(k) * m + j.max(k)].normalized()
+            })
+            .collect();
         let solve = |v: &DVector<f64>| -> Result<DVector<f64>> {
             let h = self.solve_rt(v).ok_or_else(ill)?;
             self.solve_r(&h).ok_or_else(ill)
@@ -695,44 +705,22 @@ impl Refiner<'_> {
         for k in 0..m {
             let e = DVector::from_fn(m, |j, _| if j == k { 1.0 } else { 0.0 });
             let mut z = solve(&e)?;
-            let mut previous = f64::INFINITY;
-            for step in 0..MAX_STEPS {
-                // ρ = eₖ − AᵀW(Az), with Az kept in double-double.
-                let wu: Vec<Dd> = (0..n)
-                    .map(|i| {
-                        let mut u = Dd::ZERO;
-                        for j in 0..m {
-                            u.add_prod(self.a[(i, j)], z[j]);
-                        }
-                        u.normalized().mul_f64(self.w[i])
-                    })
-                    .collect();
+            let mut progress = Progress::new(condition);
+            loop {
                 let rho = DVector::from_fn(m, |l, _| {
                     let mut acc = Dd::from_f64(e[l]);
-                    for (i, wui) in wu.iter().enumerate() {
-                        acc.add_prod_dd(-self.a[(i, l)], *wui);
+                    for j in 0..m {
+                        let g = gram[l * m + j];
+                        acc.add_prod(-g.hi, z[j]);
+                        acc.lo -= g.lo * z[j];
                     }
                     acc.value()
                 });
                 let dz = solve(&rho)?;
                 z += &dz;
-                let size = dz.amax() / z.amax().max(f64::MIN_POSITIVE);
-                if !size.is_finite() {
-                    return Err(ill());
-                }
-                if size <= CONVERGED {
+                if progress.done(dz.amax() / z.amax().max(f64::MIN_POSITIVE))? {
                     break;
                 }
-                if step >= 2 && size > 0.5 * previous {
-                    if size <= ACCEPTABLE {
-                        break;
-                    }
-                    return Err(ill());
-                }
-                if step + 1 == MAX_STEPS && size > ACCEPTABLE {
-                    return Err(ill());
-                }
-                previous = size;
             }
             for j in 0..m {
                 s[j * m + k] = z[j];
@@ -747,6 +735,48 @@ impl Refiner<'_> {
             }
         }
         Ok(s)
+    }
+}
+
+/// Convergence control of an iterative refinement: stop at working precision, accept a stall only
+/// once the steps are negligible, refuse otherwise.
+struct Progress {
+    step: usize,
+    previous: f64,
+    condition: f64,
+}
+
+impl Progress {
+    fn new(condition: f64) -> Self {
+        Self {
+            step: 0,
+            previous: f64::INFINITY,
+            condition,
+        }
+    }
+
+    /// Record a step of relative size `size`: `Ok(true)` when finished, `Ok(false)` to go on.
+    fn done(&mut self, size: f64) -> Result<bool> {
+        let ill = Error::IllConditioned {
+            condition: self.condition,
+        };
+        self.step += 1;
+        if !size.is_finite() {
+            return Err(ill);
+        }
+        if size <= CONVERGED {
+            return Ok(true);
+        }
+        let stalled = self.step > 2 && size > 0.5 * self.previous;
+        if stalled || self.step >= MAX_STEPS {
+            return if size <= ACCEPTABLE {
+                Ok(true)
+            } else {
+                Err(ill)
+            };
+        }
+        self.previous = size;
+        Ok(false)
     }
 }
 
