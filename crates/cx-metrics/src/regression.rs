@@ -8,7 +8,8 @@
 //!    (power-of-two equilibrated, √w-scaled) design from `nalgebra`, then Björck's iterative refinement of
 //!    the augmented system `[W⁻¹ X; Xᵀ 0]` — in the form `r + Xβ = y`, `XᵀW r = 0` — with both residuals
 //!    computed in double-double arithmetic ([`crate::linalg`]), and refinement of `(XᵀWX)⁻¹` the same
-//!    way. The fixed point is the exact least-squares solution of the `f64` data, rounded; the iteration
+//!    way ([`RefinedLeastSquares`](crate::linalg::RefinedLeastSquares)). The fixed point is the exact
+//!    least-squares solution of the `f64` data, rounded; the iteration
 //!    contracts by about `κ(X)·u` per step, so it converges whenever the equilibrated design is not
 //!    numerically singular, and [`Error::IllConditioned`] is returned when it does not.
 //!    References: Å. Björck (1967), "Iterative refinement of linear least squares solutions I", BIT 7;
@@ -35,13 +36,13 @@
 //! weighted correlation matrix `R_xx` — the 2-norm condition number of the centred, unit-length-scaled
 //! driver matrix (Belsley, Kuh & Welsch 1980, *Regression Diagnostics*, ch. 3).
 
-use nalgebra::{DMatrix, DVector, SymmetricEigen, SVD};
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
 use crate::error::{Error, Result};
 use crate::intervals::{check_level, Interval};
-use crate::linalg::{dot2, inverse_power_of_two, sum2, two_prod, Dd};
+use crate::linalg::{dot2, sum2, Dd, RefineError, RefinedLeastSquares};
 use crate::moments::{Covariance, Moments};
 
 /// The name given to the intercept term.
@@ -421,7 +422,6 @@ impl Rows {
     fn solve(self) -> Result<Core> {
         let n = self.y.len();
         let p = self.x.len();
-        let m = p + 1;
         let w = &self.w;
         // Centred co-moments of drivers and outcome, for TSS, spreads, VIF and the condition number.
         let sum_w = sum2(w).value();
@@ -455,47 +455,26 @@ impl Rows {
         });
         let condition_number = correlation_condition(&corr);
 
-        // Design with an intercept, columns scaled by powers of two (exact) to unit-ish length.
-        let design: Vec<&[f64]> = self.x.iter().map(Vec::as_slice).collect();
-        let scale: Vec<f64> = std::iter::once(inverse_power_of_two(sum_w.sqrt()))
-            .chain(
-                design
-                    .iter()
-                    .map(|c| inverse_power_of_two(dot2(c, &weight_times(c, w)).value().sqrt())),
-            )
+        // Design with an intercept column, solved and refined to the exact least-squares solution.
+        let ones = vec![1.0; n];
+        let design: Vec<&[f64]> = std::iter::once(ones.as_slice())
+            .chain(self.x.iter().map(Vec::as_slice))
             .collect();
-        let a = DMatrix::from_fn(n, m, |i, j| {
-            if j == 0 {
-                scale[0]
-            } else {
-                design[j - 1][i] * scale[j]
-            }
-        });
-        let sqrt_w: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
-        let b = DMatrix::from_fn(n, m, |i, j| a[(i, j)] * sqrt_w[i]);
-        let qr = b.qr();
-        let r = qr.r();
-
         let names: Vec<String> = std::iter::once(INTERCEPT.to_string())
             .chain(self.names.iter().cloned())
             .collect();
-        let design_condition = check_rank(&r, &names)?;
-
-        let solver = Refiner {
-            a: &a,
-            y: &self.y,
-            w,
-            sqrt_w: &sqrt_w,
-            qr: &qr,
-            r: &r,
+        let solution = match RefinedLeastSquares::solve(&design, &self.y, w) {
+            Ok(s) => s,
+            Err(RefineError::RankDeficient { null_vector }) => {
+                return Err(Error::Collinear {
+                    columns: null_vector_columns(null_vector.into_iter(), &names),
+                })
+            }
+            Err(RefineError::NotConverged { condition }) => {
+                return Err(Error::IllConditioned { condition })
+            }
         };
-        let (x, resid) = solver.least_squares(design_condition)?;
-        let s_scaled = solver.inverse(design_condition)?;
-
-        let beta: Vec<f64> = (0..m).map(|j| x[j] * scale[j]).collect();
-        let s: Vec<f64> = (0..m * m)
-            .map(|k| s_scaled[k] * scale[k / m] * scale[k % m])
-            .collect();
+        let resid = &solution.residuals;
         let mut rss = Dd::ZERO;
         for (ri, wi) in resid.iter().zip(w) {
             rss.add_prod(wi * ri, *ri);
@@ -503,8 +482,8 @@ impl Rows {
         Ok(Core {
             outcome: self.outcome,
             drivers: self.names,
-            beta,
-            s,
+            beta: solution.coefficients,
+            s: solution.unscaled_covariance,
             rss: rss.value(),
             tss,
             spread,
@@ -516,10 +495,6 @@ impl Rows {
             effective_n: sum_w * sum_w / sum_w2,
         })
     }
-}
-
-fn weight_times(c: &[f64], w: &[f64]) -> Vec<f64> {
-    c.iter().zip(w).map(|(a, b)| a * b).collect()
 }
 
 fn zero_variance(column: &str, value: f64) -> Error {
@@ -541,33 +516,6 @@ fn correlation_condition(corr: &DMatrix<f64>) -> f64 {
     }
 }
 
-/// Relative singular-value threshold below which the equilibrated design is taken as rank deficient.
-const RANK_TOLERANCE: f64 = 1e-13;
-
-/// Check the equilibrated R factor has full numerical rank; return its 2-norm condition number, or
-/// name the columns of the near-null vector.
-fn check_rank(r: &DMatrix<f64>, names: &[String]) -> Result<f64> {
-    let m = r.ncols();
-    let norms: Vec<f64> = (0..m).map(|j| r.column(j).norm()).collect();
-    if let Some(j) = norms.iter().position(|v| v.is_nan() || *v <= 0.0) {
-        return Err(Error::Collinear {
-            columns: names[j].clone(),
-        });
-    }
-    let rs = DMatrix::from_fn(m, m, |i, j| r[(i, j)] / norms[j]);
-    let svd = SVD::new(rs, false, true);
-    let sv = &svd.singular_values;
-    let (max, min) = (sv[0], sv[m - 1]);
-    if min > max * RANK_TOLERANCE {
-        return Ok(max / min);
-    }
-    let columns = svd.v_t.as_ref().map_or_else(
-        || names.join(", "),
-        |vt| null_vector_columns(vt.row(m - 1).iter().copied(), names),
-    );
-    Err(Error::Collinear { columns })
-}
-
 /// Names of the columns that carry a near-null vector (components ≥ 5 % of the largest), drivers
 /// first, with the intercept mentioned last.
 fn null_vector_columns(v: impl Iterator<Item = f64>, names: &[String]) -> String {
@@ -583,201 +531,6 @@ fn null_vector_columns(v: impl Iterator<Item = f64>, names: &[String]) -> String
         out.push("the intercept".into());
     }
     out.join(", ")
-}
-
-/// Iterative refinement on the QR factorisation of the equilibrated design.
-struct Refiner<'a> {
-    /// Equilibrated design (n×m), exact multiples of the data by powers of two.
-    a: &'a DMatrix<f64>,
-    y: &'a [f64],
-    w: &'a [f64],
-    sqrt_w: &'a [f64],
-    qr: &'a nalgebra::linalg::QR<f64, nalgebra::Dyn, nalgebra::Dyn>,
-    r: &'a DMatrix<f64>,
-}
-
-/// At most this many refinement steps.
-const MAX_STEPS: usize = 60;
-/// A step whose relative size is at most this has reached working precision.
-const CONVERGED: f64 = 4.0 * f64::EPSILON;
-/// The largest relative step accepted when the iteration stops contracting.
-const ACCEPTABLE: f64 = 1e-12;
-
-impl Refiner<'_> {
-    fn solve_r(&self, v: &DVector<f64>) -> Option<DVector<f64>> {
-        self.r.solve_upper_triangular(v)
-    }
-    fn solve_rt(&self, v: &DVector<f64>) -> Option<DVector<f64>> {
-        self.r.tr_solve_upper_triangular(v)
-    }
-
-    /// Björck's refinement of `r + Aβ = y`, `AᵀW r = 0`: returns (β, residuals).
-    fn least_squares(&self, condition: f64) -> Result<(Vec<f64>, Vec<f64>)> {
-        let (n, m) = self.a.shape();
-        let ill = || Error::IllConditioned { condition };
-        let y = DVector::from_column_slice(self.y);
-        // Initial QR solution.
-        let mut qty = DVector::from_fn(n, |i, _| self.y[i] * self.sqrt_w[i]);
-        self.qr.q_tr_mul(&mut qty);
-        let mut x = self.solve_r(&qty.rows(0, m).into_owned()).ok_or_else(ill)?;
-        let mut r = self.residual(&x, None);
-        let mut progress = Progress::new(condition);
-        let y_scale = y.amax();
-        loop {
-            // f = y − r − Ax and g = −AᵀW r, both in double-double.
-            let f = self.residual(&x, Some(&r));
-            let wr: Vec<Dd> = (0..n)
-                .map(|i| {
-                    let (hi, lo) = two_prod(self.w[i], r[i]);
-                    Dd { hi, lo }
-                })
-                .collect();
-            let g = DVector::from_fn(m, |j, _| {
-                let mut acc = Dd::ZERO;
-                for (i, wri) in wr.iter().enumerate() {
-                    acc.add_prod_dd(-self.a[(i, j)], *wri);
-                }
-                acc.value()
-            });
-            let mut d = DVector::from_fn(n, |i, _| f[i] * self.sqrt_w[i]);
-            self.qr.q_tr_mul(&mut d);
-            let h = self.solve_rt(&g).ok_or_else(ill)?;
-            let dx = self
-                .solve_r(&(d.rows(0, m).into_owned() - h))
-                .ok_or_else(ill)?;
-            let dr = &f - self.a * &dx;
-            x += &dx;
-            r += &dr;
-            let size = (dx.amax() / x.amax().max(f64::MIN_POSITIVE))
-                .max(dr.amax() / r.amax().max(y_scale * 1e-16).max(f64::MIN_POSITIVE));
-            if progress.done(size)? {
-                break;
-            }
-        }
-        // Residuals of the final β, in double-double, rounded.
-        let resid = self.residual(&x, None);
-        Ok((x.iter().copied().collect(), resid.iter().copied().collect()))
-    }
-
-    /// `y − r − Aβ` (or `y − Aβ` without `r`) in double-double, rounded to `f64`.
-    fn residual(&self, x: &DVector<f64>, r: Option<&DVector<f64>>) -> DVector<f64> {
-        let (n, m) = self.a.shape();
-        DVector::from_fn(n, |i, _| {
-            let mut acc = Dd::from_f64(self.y[i]);
-            if let Some(r) = r {
-                acc.add(-r[i]);
-            }
-            for j in 0..m {
-                acc.add_prod(-self.a[(i, j)], x[j]);
-            }
-            acc.value()
-        })
-    }
-
-    /// `(AᵀWA)⁻¹`, row-major, column by column with refinement of `AᵀWA z = eₖ`: the Gram matrix
-    /// `G = AᵀWA` is formed once in double-double, residuals `eₖ − Gz` are computed from it in
-    /// double-double, corrections go through `R⁻¹R⁻ᵀ`.
-    fn inverse(&self, condition: f64) -> Result<Vec<f64>> {
-        let (n, m) = self.a.shape();
-        let ill = || Error::IllConditioned { condition };
-        let mut gram = vec![Dd::ZERO; m * m];
-        for i in 0..n {
-            for j in 0..m {
-                let (h, l) = two_prod(self.w[i], self.a[(i, j)]);
-                for k in j..m {
-                    let g = &mut gram[j * m + k];
-                    g.add_prod(h, self.a[(i, k)]);
-                    g.lo += l * self.a[(i, k)];
-                }
-            }
-        }
-        let gram: Vec<Dd> = (0..m * m)
-            .map(|jk| {
-                let (j, k) = (jk / m, jk % m);
-                gram[j.min(k) * m + j.max(k)].normalized()
-            })
-            .collect();
-        let solve = |v: &DVector<f64>| -> Result<DVector<f64>> {
-            let h = self.solve_rt(v).ok_or_else(ill)?;
-            self.solve_r(&h).ok_or_else(ill)
-        };
-        let mut s = vec![0.0; m * m];
-        for k in 0..m {
-            let e = DVector::from_fn(m, |j, _| if j == k { 1.0 } else { 0.0 });
-            let mut z = solve(&e)?;
-            let mut progress = Progress::new(condition);
-            loop {
-                let rho = DVector::from_fn(m, |l, _| {
-                    let mut acc = Dd::from_f64(e[l]);
-                    for j in 0..m {
-                        let g = gram[l * m + j];
-                        acc.add_prod(-g.hi, z[j]);
-                        acc.lo -= g.lo * z[j];
-                    }
-                    acc.value()
-                });
-                let dz = solve(&rho)?;
-                z += &dz;
-                if progress.done(dz.amax() / z.amax().max(f64::MIN_POSITIVE))? {
-                    break;
-                }
-            }
-            for j in 0..m {
-                s[j * m + k] = z[j];
-            }
-        }
-        // Symmetrise (the columns were refined independently).
-        for j in 0..m {
-            for k in 0..j {
-                let v = 0.5 * (s[j * m + k] + s[k * m + j]);
-                s[j * m + k] = v;
-                s[k * m + j] = v;
-            }
-        }
-        Ok(s)
-    }
-}
-
-/// Convergence control of an iterative refinement: stop at working precision, accept a stall only
-/// once the steps are negligible, refuse otherwise.
-struct Progress {
-    step: usize,
-    previous: f64,
-    condition: f64,
-}
-
-impl Progress {
-    fn new(condition: f64) -> Self {
-        Self {
-            step: 0,
-            previous: f64::INFINITY,
-            condition,
-        }
-    }
-
-    /// Record a step of relative size `size`: `Ok(true)` when finished, `Ok(false)` to go on.
-    fn done(&mut self, size: f64) -> Result<bool> {
-        let ill = Error::IllConditioned {
-            condition: self.condition,
-        };
-        self.step += 1;
-        if !size.is_finite() {
-            return Err(ill);
-        }
-        if size <= CONVERGED {
-            return Ok(true);
-        }
-        let stalled = self.step > 2 && size > 0.5 * self.previous;
-        if stalled || self.step >= MAX_STEPS {
-            return if size <= ACCEPTABLE {
-                Ok(true)
-            } else {
-                Err(ill)
-            };
-        }
-        self.previous = size;
-        Ok(false)
-    }
 }
 
 /// Relative eigenvalue threshold of the driver correlation matrix below which drivers are collinear.
