@@ -8,10 +8,10 @@
 //!    (power-of-two equilibrated, √w-scaled) design from `nalgebra`, then Björck's iterative refinement of
 //!    the augmented system `[W⁻¹ X; Xᵀ 0]` — in the form `r + Xβ = y`, `XᵀW r = 0` — with both residuals
 //!    computed in double-double arithmetic ([`crate::linalg`]), and refinement of `(XᵀWX)⁻¹` the same
-//!    way ([`RefinedLeastSquares`](crate::linalg::RefinedLeastSquares)). The fixed point is the exact
-//!    least-squares solution of the `f64` data, rounded; the iteration
-//!    contracts by about `κ(X)·u` per step, so it converges whenever the equilibrated design is not
-//!    numerically singular, and [`Error::IllConditioned`] is returned when it does not.
+//!    way ([`RefinedLeastSquares`]). The fixed point is the exact least-squares solution of the `f64`
+//!    data, rounded; the iteration contracts by about `κ(X)·u` per step, so it converges whenever the
+//!    equilibrated design is not numerically singular, and [`Error::IllConditioned`] is returned when
+//!    it does not.
 //!    References: Å. Björck (1967), "Iterative refinement of linear least squares solutions I", BIT 7;
 //!    N. J. Higham (2002), *Accuracy and Stability of Numerical Algorithms*, §20.5.
 //! 2. [`ols_from_covariance`]: a weighted covariance (or correlation) matrix with means, `n`, `Σw` and the
