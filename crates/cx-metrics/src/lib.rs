@@ -16,6 +16,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ces;
+pub mod csat;
 pub mod error;
 pub mod intervals;
 pub mod linalg;
@@ -23,12 +25,20 @@ pub mod moments;
 pub mod pillars;
 pub mod regression;
 pub mod scale;
+mod summary;
 pub mod tally;
 
+pub use ces::{
+    ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
+};
+pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
 pub use error::{Error, Result, UndefinedReason};
-pub use intervals::Interval;
+pub use intervals::{
+    compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
+    ProportionComparison, ProportionMethod,
+};
 pub use moments::{Covariance, Moments};
-pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores};
+pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};

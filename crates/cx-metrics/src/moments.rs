@@ -23,7 +23,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UndefinedReason};
 use crate::linalg::two_sum;
 use crate::tally::Merge;
 
@@ -370,11 +370,12 @@ impl Moments {
 
     /// The weighted covariance matrix, means and sample sizes (see [`Covariance`]).
     ///
-    /// Fails with [`Error::Undefined`] when no row has positive weight, or when the data cannot give a
-    /// covariance (`n_eff ≤ 1`, e.g. a single row).
+    /// Fails with [`Error::Undefined`] when no row has positive weight ([`UndefinedReason::NoRows`]) or
+    /// when the data cannot give a covariance (`n_eff ≤ 1`, e.g. a single row:
+    /// [`UndefinedReason::SingleObservation`]).
     pub fn covariance(&self) -> Result<Covariance> {
         if self.n == 0 {
-            return Err(Error::Undefined(crate::error::UndefinedReason::NoRows));
+            return Err(Error::Undefined(UndefinedReason::NoRows));
         }
         if !(self.sum_w.is_finite() && self.sum_w2.is_finite()) {
             return Err(Error::invalid(
@@ -384,10 +385,7 @@ impl Moments {
         }
         let denominator = self.sum_w - self.sum_w2 / self.sum_w;
         if denominator.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-            return Err(Error::TooFewRows {
-                rows: self.n as usize,
-                needed: 2,
-            });
+            return Err(Error::Undefined(UndefinedReason::SingleObservation));
         }
         Ok(Covariance {
             names: self.names.clone(),

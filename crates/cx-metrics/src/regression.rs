@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
 use crate::error::{Error, Result};
-use crate::intervals::{check_level, Interval};
+use crate::intervals::{self, check_level, Interval};
 use crate::linalg::{dot2, sum2, Dd, RefineError, RefinedLeastSquares};
 use crate::moments::{Covariance, Moments};
 
@@ -184,6 +184,13 @@ pub fn ols_from_covariance(
 /// Fit `outcome ~ all other variables` from a moments accumulator (entry point 3).
 pub fn ols_from_moments(moments: &Moments, outcome: &str, confidence_level: f64) -> Result<OlsFit> {
     check_level(confidence_level)?;
+    let needed = moments.k() + 1;
+    if (moments.n() as usize) < needed {
+        return Err(Error::TooFewRows {
+            rows: moments.n() as usize,
+            needed,
+        });
+    }
     let cov = moments.covariance()?;
     let mut fit = ols_from_covariance(&cov, outcome, confidence_level)?;
     fit.n_zero_weight = moments.n_zero_weight();
@@ -210,9 +217,7 @@ struct Core {
 }
 
 fn t_quantile(confidence_level: f64, df: usize) -> Result<f64> {
-    let c = check_level(confidence_level)?;
-    let t = student(df)?;
-    Ok(t.inverse_cdf(0.5 + c / 2.0))
+    intervals::t_two_sided(confidence_level, df as f64)
 }
 
 fn student(df: usize) -> Result<StudentsT> {
