@@ -478,6 +478,17 @@ impl PillarScores {
         options: SummaryOptions,
     ) -> Result<Vec<PillarSummary>> {
         let n = self.n_respondents as usize;
+        let consistent = self.scores.len() == self.pillars.len()
+            && self.n_unscored.len() == self.pillars.len()
+            && self.scores.iter().all(|s| s.len() == n);
+        if !consistent {
+            return Err(Error::Incompatible(format!(
+                "pillar scores are inconsistent: {} pillars, {} score columns, {} respondents",
+                self.pillars.len(),
+                self.scores.len(),
+                n
+            )));
+        }
         if groups.len() != n {
             return Err(Error::LengthMismatch {
                 what: "groups and respondents",
