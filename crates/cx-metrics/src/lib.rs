@@ -56,7 +56,7 @@ pub use logistic::{
     PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy, ShapleyMethod, ShapleyOptions,
 };
 pub use moments::{Covariance, Moments};
-pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores};
+pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};

@@ -23,7 +23,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, UndefinedReason};
 use crate::linalg::two_sum;
 use crate::tally::Merge;
 
@@ -43,6 +43,7 @@ use crate::tally::Merge;
 /// assert!((cov.correlation_at(0, 1) - 1.0).abs() < 1e-15);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MomentsState")]
 pub struct Moments {
     names: Vec<String>,
     n: u64,
@@ -54,6 +55,50 @@ pub struct Moments {
     mean_lo: Vec<f64>,
     /// Co-moments, row-major k×k (symmetric).
     comoment: Vec<f64>,
+}
+
+/// The serialised form of [`Moments`], checked on the way in so a corrupt state cannot reach the
+/// arithmetic.
+#[derive(Deserialize)]
+struct MomentsState {
+    names: Vec<String>,
+    n: u64,
+    n_zero_weight: u64,
+    sum_w: f64,
+    sum_w2: f64,
+    mean: Vec<f64>,
+    mean_lo: Vec<f64>,
+    comoment: Vec<f64>,
+}
+
+impl TryFrom<MomentsState> for Moments {
+    type Error = Error;
+    fn try_from(s: MomentsState) -> Result<Self> {
+        let mut m = Moments::new(s.names)?;
+        let k = m.k();
+        let shapes = s.mean.len() == k && s.mean_lo.len() == k && s.comoment.len() == k * k;
+        let finite = [s.sum_w, s.sum_w2]
+            .iter()
+            .chain(&s.mean)
+            .chain(&s.mean_lo)
+            .chain(&s.comoment)
+            .all(|v| v.is_finite());
+        let sizes = s.sum_w >= 0.0 && s.sum_w2 >= 0.0 && ((s.n == 0) == (s.sum_w == 0.0));
+        if !(shapes && finite && sizes) {
+            return Err(Error::invalid(
+                "moments",
+                "serialised state is inconsistent (shapes, finiteness or sizes)",
+            ));
+        }
+        m.n = s.n;
+        m.n_zero_weight = s.n_zero_weight;
+        m.sum_w = s.sum_w;
+        m.sum_w2 = s.sum_w2;
+        m.mean = s.mean;
+        m.mean_lo = s.mean_lo;
+        m.comoment = s.comoment;
+        Ok(m)
+    }
 }
 
 /// Slices longer than this are folded in parallel chunks of this size, then merged in order.
@@ -325,18 +370,22 @@ impl Moments {
 
     /// The weighted covariance matrix, means and sample sizes (see [`Covariance`]).
     ///
-    /// Fails with [`Error::Undefined`] when no row has positive weight, or when the data cannot give a
-    /// covariance (`n_eff ≤ 1`, e.g. a single row).
+    /// Fails with [`Error::Undefined`] when no row has positive weight ([`UndefinedReason::NoRows`]) or
+    /// when the data cannot give a covariance (`n_eff ≤ 1`, e.g. a single row:
+    /// [`UndefinedReason::SingleObservation`]).
     pub fn covariance(&self) -> Result<Covariance> {
         if self.n == 0 {
-            return Err(Error::Undefined(crate::error::UndefinedReason::NoRows));
+            return Err(Error::Undefined(UndefinedReason::NoRows));
+        }
+        if !(self.sum_w.is_finite() && self.sum_w2.is_finite()) {
+            return Err(Error::invalid(
+                "weights",
+                "their sum (or sum of squares) overflows; rescale the weights",
+            ));
         }
         let denominator = self.sum_w - self.sum_w2 / self.sum_w;
         if denominator.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-            return Err(Error::TooFewRows {
-                rows: self.n as usize,
-                needed: 2,
-            });
+            return Err(Error::Undefined(UndefinedReason::SingleObservation));
         }
         Ok(Covariance {
             names: self.names.clone(),
@@ -410,17 +459,6 @@ impl Covariance {
         sum_weights: f64,
         effective_n: f64,
     ) -> Result<Self> {
-        let k = names.len();
-        if k == 0 || matrix.len() != k * k || means.len() != k {
-            return Err(Error::invalid(
-                "covariance",
-                format!(
-                    "{k} names need a {k}×{k} matrix ({} given) and {k} means ({} given)",
-                    matrix.len(),
-                    means.len()
-                ),
-            ));
-        }
         let c = Self {
             names,
             matrix,
@@ -461,8 +499,20 @@ impl Covariance {
         Self::new(names, matrix, means, n, sum_weights, effective_n)
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Check shape (k names, k×k matrix, k means), finiteness, symmetry, non-negative variances and
+    /// `0 < Σw`, `1 < n_eff ≤ n`. The fields are public, so regression calls this before using them.
+    pub fn validate(&self) -> Result<()> {
         let k = self.k();
+        if k == 0 || self.matrix.len() != k * k || self.means.len() != k {
+            return Err(Error::invalid(
+                "covariance",
+                format!(
+                    "{k} names need a {k}×{k} matrix ({} given) and {k} means ({} given)",
+                    self.matrix.len(),
+                    self.means.len()
+                ),
+            ));
+        }
         let all_finite = self.matrix.iter().chain(&self.means).all(|v| v.is_finite());
         if !all_finite {
             return Err(Error::invalid(

@@ -14,7 +14,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::scale::Scale;
+use crate::intervals::{self, Interval, ProportionMethod};
+use crate::moments::Moments;
+use crate::scale::{Direction, Scale};
+use crate::summary;
 
 /// The three tiers of the pillar model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -389,10 +392,240 @@ impl PillarScores {
     }
 }
 
+/// Options of [`PillarScores::summarize`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SummaryOptions {
+    /// How many of the best scale points count as "top box" (1 = the best point only, 2 = top-2 box).
+    pub top_box: u32,
+    /// Confidence level of the intervals, e.g. 0.95.
+    pub confidence_level: f64,
+}
+
+impl Default for SummaryOptions {
+    fn default() -> Self {
+        Self {
+            top_box: 2,
+            confidence_level: 0.95,
+        }
+    }
+}
+
+/// One pillar's scores summarised over one group of respondents: plain data.
+///
+/// With weights `w` over the `n` scored respondents of positive weight, `W = Σw` and Kish's
+/// `n_eff = W²/Σw²`: the mean is `x̄ = Σw x / W`; the standard deviation uses the denominator
+/// `W(1 − 1/n_eff)` (`n − 1` without weights); the mean's interval is Student's t with `n_eff − 1`
+/// degrees of freedom and standard error `sd/√n_eff` ([`intervals::mean_t_ci`]), clipped to the scale
+/// (and flagged `clipped`), as for CSAT and CES means; the top-box share is `Σw[top]/W` with a Wilson
+/// interval at `n_eff` ([`intervals::proportion_ci`]). Intervals are `None` when the group has too few
+/// respondents for them (a t interval needs `n_eff > 1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PillarSummary {
+    /// The group's label (`"all"` from [`PillarScores::summarize`]).
+    pub group: String,
+    /// The pillar.
+    pub pillar: Pillar,
+    /// Scored respondents with positive weight.
+    pub n: u64,
+    /// Respondents of the group without a score on this pillar.
+    pub n_unscored: u64,
+    /// Respondents of the group with weight zero (scored or not).
+    pub n_zero_weight: u64,
+    /// Kish's effective sample size of the scored respondents.
+    pub effective_n: f64,
+    /// Weighted mean score (`None` when no respondent is scored).
+    pub mean: Option<f64>,
+    /// Weighted standard deviation of the scores (`None` when `n_eff ≤ 1`).
+    pub sd: Option<f64>,
+    /// t interval for the mean.
+    pub mean_ci: Option<Interval>,
+    /// The lowest score counted as top box (the highest, for a lower-is-better scale).
+    pub top_box_threshold: f64,
+    /// Weighted share of scored respondents in the top box.
+    pub top_box_share: Option<f64>,
+    /// Wilson interval for the top-box share.
+    pub top_box_ci: Option<Interval>,
+}
+
+impl PillarScores {
+    /// Summaries of every measured pillar over all respondents (group `"all"`).
+    ///
+    /// ```
+    /// use cx_metrics::pillars::SummaryOptions;
+    /// use cx_metrics::{Direction, Pillar, PillarItems, Scale};
+    /// let scale = Scale::new(1, 5, Direction::HigherIsBetter).unwrap();
+    /// let items = PillarItems::new(scale, vec![("e".into(), Pillar::Empathy)], 1).unwrap();
+    /// let scores = items.score(&[&[5.0, 4.0, 2.0, 5.0]]).unwrap();
+    /// let s = scores.summarize(None, SummaryOptions::default()).unwrap();
+    /// assert_eq!(s[0].mean, Some(4.0));
+    /// assert_eq!(s[0].top_box_share, Some(0.75));
+    /// ```
+    pub fn summarize(
+        &self,
+        weights: Option<&[f64]>,
+        options: SummaryOptions,
+    ) -> Result<Vec<PillarSummary>> {
+        let groups = vec!["all"; self.n_respondents as usize];
+        self.summarize_by(&groups, weights, options)
+    }
+
+    /// Summaries per group of respondents (one label per respondent) and pillar, groups in sorted
+    /// order, pillars in model order.
+    pub fn summarize_by<S: AsRef<str>>(
+        &self,
+        groups: &[S],
+        weights: Option<&[f64]>,
+        options: SummaryOptions,
+    ) -> Result<Vec<PillarSummary>> {
+        let n = self.n_respondents as usize;
+        let consistent = self.scores.len() == self.pillars.len()
+            && self.n_unscored.len() == self.pillars.len()
+            && self.scores.iter().all(|s| s.len() == n);
+        if !consistent {
+            return Err(Error::Incompatible(format!(
+                "pillar scores are inconsistent: {} pillars, {} score columns, {} respondents",
+                self.pillars.len(),
+                self.scores.len(),
+                n
+            )));
+        }
+        if groups.len() != n {
+            return Err(Error::LengthMismatch {
+                what: "groups and respondents",
+                left: groups.len(),
+                right: n,
+            });
+        }
+        if let Some(w) = weights {
+            if w.len() != n {
+                return Err(Error::LengthMismatch {
+                    what: "weights and respondents",
+                    left: w.len(),
+                    right: n,
+                });
+            }
+            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(Error::InvalidWeight {
+                    index: i,
+                    weight: w[i],
+                });
+            }
+        }
+        intervals::check_level(options.confidence_level)?;
+        let points = self.scale.points() as u32;
+        if options.top_box == 0 || options.top_box >= points {
+            return Err(Error::invalid(
+                "top_box",
+                format!(
+                    "{}; count between 1 and {} of the best points of {}",
+                    options.top_box,
+                    points - 1,
+                    self.scale
+                ),
+            ));
+        }
+        let span = f64::from(options.top_box - 1);
+        let (threshold, is_top): (f64, Box<dyn Fn(f64) -> bool>) = match self.scale.direction() {
+            Direction::HigherIsBetter => {
+                let t = f64::from(self.scale.max()) - span;
+                (t, Box::new(move |x| x >= t))
+            }
+            Direction::LowerIsBetter => {
+                let t = f64::from(self.scale.min()) + span;
+                (t, Box::new(move |x| x <= t))
+            }
+        };
+        let mut labels: Vec<&str> = groups.iter().map(AsRef::as_ref).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let mut out = Vec::with_capacity(labels.len() * self.pillars.len());
+        for label in labels {
+            let members: Vec<usize> = (0..n).filter(|&i| groups[i].as_ref() == label).collect();
+            for (k, &pillar) in self.pillars.iter().enumerate() {
+                let mut m = Moments::new(["score"])?;
+                let (mut top, mut unscored) = (0.0, 0u64);
+                for &i in &members {
+                    let w = weights.map_or(1.0, |w| w[i]);
+                    match self.scores[k][i] {
+                        Some(x) => {
+                            m.add_row(&[x], w)?;
+                            if is_top(x) {
+                                top += w;
+                            }
+                        }
+                        None => unscored += 1,
+                    }
+                }
+                out.push(summary(
+                    label, pillar, self.scale, &m, top, unscored, threshold, options,
+                )?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summary(
+    label: &str,
+    pillar: Pillar,
+    scale: Scale,
+    m: &Moments,
+    top: f64,
+    n_unscored: u64,
+    top_box_threshold: f64,
+    options: SummaryOptions,
+) -> Result<PillarSummary> {
+    let level = options.confidence_level;
+    let n_eff = m.effective_n();
+    let scored = m.n() > 0;
+    let mean = scored.then(|| m.means()[0]);
+    let sd = if n_eff > 1.0 {
+        Some(m.covariance()?.get(0, 0).max(0.0).sqrt())
+    } else {
+        None
+    };
+    let mean_ci = match (mean, sd) {
+        (Some(x), Some(s)) => Some(summary::mean_ci(
+            None,
+            x,
+            s,
+            n_eff,
+            level,
+            (scale.min(), scale.max()),
+        )?),
+        _ => None,
+    };
+    let share = scored.then(|| top / m.sum_weights());
+    let top_box_ci = match share {
+        Some(p) => Some(summary::share_ci(
+            None,
+            p,
+            n_eff,
+            level,
+            ProportionMethod::Wilson,
+        )?),
+        None => None,
+    };
+    Ok(PillarSummary {
+        group: label.to_string(),
+        pillar,
+        n: m.n(),
+        n_unscored,
+        n_zero_weight: m.n_zero_weight(),
+        effective_n: n_eff,
+        mean,
+        sd,
+        mean_ci,
+        top_box_threshold,
+        top_box_share: share,
+        top_box_ci,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scale::Direction;
 
     #[test]
     fn ids_round_trip_and_groups_are_the_model() {
@@ -454,5 +687,201 @@ mod tests {
         assert!(items.score(&[&[5.0], &[4.0], &[3.0], &[1.5]]).is_err());
         assert!(PillarItems::new(scale, vec![], 1).is_err());
         assert!(PillarItems::new(scale, vec![("a".into(), Pillar::Empathy)], 0).is_err());
+    }
+
+    #[test]
+    fn summaries_match_independent_formulas() {
+        // Reference: mpmath at 40 digits — weighted mean, sd with denominator W − Σw²/W, Student t
+        // quantile with n_eff − 1 (fractional) degrees of freedom from the regularized incomplete beta,
+        // Wilson interval at n_eff with z = √2·erfinv(0.95). Order: mean, sd, n_eff, t low, t high,
+        // top-2-box share, Wilson low, Wilson high.
+        let scale = Scale::new(1, 5, Direction::HigherIsBetter).unwrap();
+        let items = PillarItems::new(
+            scale,
+            vec![
+                ("e1".into(), Pillar::Empathy),
+                ("e2".into(), Pillar::Empathy),
+                ("r1".into(), Pillar::Resolution),
+            ],
+            1,
+        )
+        .unwrap();
+        let nan = f64::NAN;
+        let scores = items
+            .score(&[
+                &[5.0, 4.0, 3.0, 5.0, 2.0, 4.0, nan, 1.0],
+                &[4.0, 4.0, nan, 5.0, 3.0, 5.0, nan, 2.0],
+                &[5.0, 3.0, 4.0, 2.0, nan, 5.0, 4.0, 1.0],
+            ])
+            .unwrap();
+        let groups = ["a", "a", "b", "a", "b", "b", "a", "b"];
+        let w = [1.0, 2.0, 1.0, 0.5, 1.5, 1.0, 2.0, 1.0];
+        type Expected = (&'static str, Pillar, [f64; 8]);
+        let unweighted: [Expected; 4] = [
+            (
+                "a",
+                Pillar::Resolution,
+                [
+                    3.5,
+                    1.2909944487358056,
+                    4.0,
+                    1.445739743239478,
+                    5.554260256760522,
+                    0.5,
+                    0.1500389891521495,
+                    0.8499610108478505,
+                ],
+            ),
+            (
+                "a",
+                Pillar::Empathy,
+                [
+                    4.5,
+                    0.5,
+                    3.0,
+                    3.2579311441248344,
+                    5.742068855875165,
+                    1.0,
+                    0.4385029682449545,
+                    1.0,
+                ],
+            ),
+            (
+                "b",
+                Pillar::Resolution,
+                [
+                    3.3333333333333335,
+                    2.0816659994661326,
+                    3.0,
+                    -1.8378116792089316,
+                    8.504478345875599,
+                    0.6666666666666666,
+                    0.20765960080204773,
+                    0.9385080552796038,
+                ],
+            ),
+            (
+                "b",
+                Pillar::Empathy,
+                [
+                    2.875,
+                    1.25,
+                    4.0,
+                    0.8859710591976815,
+                    4.864028940802318,
+                    0.25,
+                    0.04558726080970056,
+                    0.6993581574175981,
+                ],
+            ),
+        ];
+        let weighted: [Expected; 4] = [
+            (
+                "a",
+                Pillar::Resolution,
+                [
+                    3.6363636363636362,
+                    1.0578504710249077,
+                    3.27027027027027,
+                    1.3858622964627851,
+                    5.886864976264488,
+                    0.5454545454545454,
+                    0.15412355481539447,
+                    0.88768024472402,
+                ],
+            ),
+            (
+                "a",
+                Pillar::Empathy,
+                [
+                    4.285714285714286,
+                    0.48181205582971576,
+                    2.3333333333333335,
+                    2.017344319104253,
+                    6.554084252324318,
+                    1.0,
+                    0.37788046546820775,
+                    1.0,
+                ],
+            ),
+            (
+                "b",
+                Pillar::Resolution,
+                [
+                    3.3333333333333335,
+                    2.0816659994661326,
+                    3.0,
+                    -1.8378116792089316,
+                    8.504478345875599,
+                    0.6666666666666666,
+                    0.20765960080204773,
+                    0.9385080552796038,
+                ],
+            ),
+            (
+                "b",
+                Pillar::Empathy,
+                [
+                    2.8333333333333335,
+                    1.1937336386313322,
+                    3.857142857142857,
+                    0.8430975441381603,
+                    4.8235691225285064,
+                    0.2222222222222222,
+                    0.036089341464657955,
+                    0.6855669758083763,
+                ],
+            ),
+        ];
+        let options = SummaryOptions::default();
+        for (weights, expected) in [(None, &unweighted), (Some(&w[..]), &weighted)] {
+            let got = scores.summarize_by(&groups, weights, options).unwrap();
+            assert_eq!(got.len(), 4);
+            for (s, (group, pillar, e)) in got.iter().zip(expected.iter()) {
+                assert_eq!((s.group.as_str(), s.pillar), (*group, *pillar));
+                let mean_ci = s.mean_ci.unwrap();
+                let top_ci = s.top_box_ci.unwrap();
+                let values = [
+                    s.mean.unwrap(),
+                    s.sd.unwrap(),
+                    s.effective_n,
+                    mean_ci.low,
+                    mean_ci.high,
+                    s.top_box_share.unwrap(),
+                    top_ci.low,
+                    top_ci.high,
+                ];
+                // The mean's interval is clipped to the scale 1..=5, as for CSAT and CES.
+                let mut e = *e;
+                let clipped = e[3] < 1.0 || e[4] > 5.0;
+                e[3] = e[3].max(1.0);
+                e[4] = e[4].min(5.0);
+                assert_eq!(mean_ci.clipped, clipped);
+                for (k, (v, x)) in values.iter().zip(&e).enumerate() {
+                    assert!(
+                        (v - x).abs() <= 1e-12 * x.abs().max(1.0),
+                        "{group} {pillar} [{k}]: {v} vs {x}"
+                    );
+                }
+            }
+        }
+        // Unscored respondents are counted per group: respondent 6 (group a) has no empathy answer,
+        // respondent 4 (group b) no resolution answer.
+        let all = scores.summarize_by(&groups, None, options).unwrap();
+        assert_eq!(all[1].n_unscored, 1);
+        assert_eq!(all[2].n_unscored, 1);
+        assert_eq!(all[1].n, 3);
+        assert!(scores.summarize_by(&groups[..3], None, options).is_err());
+        let bad = SummaryOptions {
+            top_box: 5,
+            ..options
+        };
+        assert!(scores.summarize(None, bad).is_err());
+        // A single scored respondent: a mean, but no interval.
+        let one = items.score(&[&[5.0], &[nan], &[nan]]).unwrap();
+        let s = one.summarize(None, options).unwrap();
+        assert_eq!(s[0].n, 0);
+        assert_eq!(s[0].mean, None);
+        assert_eq!((s[1].mean, s[1].mean_ci), (Some(5.0), None));
     }
 }

@@ -8,9 +8,10 @@
 //!    (power-of-two equilibrated, √w-scaled) design from `nalgebra`, then Björck's iterative refinement of
 //!    the augmented system `[W⁻¹ X; Xᵀ 0]` — in the form `r + Xβ = y`, `XᵀW r = 0` — with both residuals
 //!    computed in double-double arithmetic ([`crate::linalg`]), and refinement of `(XᵀWX)⁻¹` the same
-//!    way. The fixed point is the exact least-squares solution of the `f64` data, rounded; the iteration
-//!    contracts by about `κ(X)·u` per step, so it converges whenever the equilibrated design is not
-//!    numerically singular, and [`Error::IllConditioned`] is returned when it does not.
+//!    way ([`RefinedLeastSquares`]). The fixed point is the exact least-squares solution of the `f64`
+//!    data, rounded; the iteration contracts by about `κ(X)·u` per step, so it converges whenever the
+//!    equilibrated design is not numerically singular, and [`Error::IllConditioned`] is returned when
+//!    it does not.
 //!    References: Å. Björck (1967), "Iterative refinement of linear least squares solutions I", BIT 7;
 //!    N. J. Higham (2002), *Accuracy and Stability of Numerical Algorithms*, §20.5.
 //! 2. [`ols_from_covariance`]: a weighted covariance (or correlation) matrix with means, `n`, `Σw` and the
@@ -35,13 +36,13 @@
 //! weighted correlation matrix `R_xx` — the 2-norm condition number of the centred, unit-length-scaled
 //! driver matrix (Belsley, Kuh & Welsch 1980, *Regression Diagnostics*, ch. 3).
 
-use nalgebra::{DMatrix, DVector, SymmetricEigen, SVD};
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
 use crate::error::{Error, Result};
-use crate::intervals::{check_level, Interval};
-use crate::linalg::{dot2, inverse_power_of_two, sum2, Dd};
+use crate::intervals::{self, check_level, Interval};
+use crate::linalg::{dot2, sum2, Dd, RefineError, RefinedLeastSquares};
 use crate::moments::{Covariance, Moments};
 
 /// The name given to the intercept term.
@@ -174,6 +175,7 @@ pub fn ols_from_covariance(
     confidence_level: f64,
 ) -> Result<OlsFit> {
     check_level(confidence_level)?;
+    cov.validate()?;
     let o = cov.index_of(outcome)?;
     let core = covariance_core(cov, o)?;
     finish(core, confidence_level)
@@ -182,6 +184,13 @@ pub fn ols_from_covariance(
 /// Fit `outcome ~ all other variables` from a moments accumulator (entry point 3).
 pub fn ols_from_moments(moments: &Moments, outcome: &str, confidence_level: f64) -> Result<OlsFit> {
     check_level(confidence_level)?;
+    let needed = moments.k() + 1;
+    if (moments.n() as usize) < needed {
+        return Err(Error::TooFewRows {
+            rows: moments.n() as usize,
+            needed,
+        });
+    }
     let cov = moments.covariance()?;
     let mut fit = ols_from_covariance(&cov, outcome, confidence_level)?;
     fit.n_zero_weight = moments.n_zero_weight();
@@ -208,9 +217,7 @@ struct Core {
 }
 
 fn t_quantile(confidence_level: f64, df: usize) -> Result<f64> {
-    let c = check_level(confidence_level)?;
-    let t = student(df)?;
-    Ok(t.inverse_cdf(0.5 + c / 2.0))
+    intervals::t_two_sided(confidence_level, df as f64)
 }
 
 fn student(df: usize) -> Result<StudentsT> {
@@ -233,6 +240,15 @@ fn finish(core: Core, confidence_level: f64) -> Result<OlsFit> {
     }
     let t_dist = student(df)?;
     let q = t_quantile(confidence_level, df)?;
+    let finite = core.beta.iter().chain(&core.s).all(|v| v.is_finite())
+        && core.rss.is_finite()
+        && core.tss.is_finite();
+    if !finite {
+        // Overflow or underflow in extreme inputs: refuse rather than return NaNs.
+        return Err(Error::IllConditioned {
+            condition: core.condition_number,
+        });
+    }
     let sigma2 = core.rss / df as f64;
     let mut coefficients = Vec::with_capacity(m);
     for j in 0..m {
@@ -411,7 +427,6 @@ impl Rows {
     fn solve(self) -> Result<Core> {
         let n = self.y.len();
         let p = self.x.len();
-        let m = p + 1;
         let w = &self.w;
         // Centred co-moments of drivers and outcome, for TSS, spreads, VIF and the condition number.
         let sum_w = sum2(w).value();
@@ -445,47 +460,26 @@ impl Rows {
         });
         let condition_number = correlation_condition(&corr);
 
-        // Design with an intercept, columns scaled by powers of two (exact) to unit-ish length.
-        let design: Vec<&[f64]> = self.x.iter().map(Vec::as_slice).collect();
-        let scale: Vec<f64> = std::iter::once(inverse_power_of_two(sum_w.sqrt()))
-            .chain(
-                design
-                    .iter()
-                    .map(|c| inverse_power_of_two(dot2(c, &weight_times(c, w)).value().sqrt())),
-            )
+        // Design with an intercept column, solved and refined to the exact least-squares solution.
+        let ones = vec![1.0; n];
+        let design: Vec<&[f64]> = std::iter::once(ones.as_slice())
+            .chain(self.x.iter().map(Vec::as_slice))
             .collect();
-        let a = DMatrix::from_fn(n, m, |i, j| {
-            if j == 0 {
-                scale[0]
-            } else {
-                design[j - 1][i] * scale[j]
-            }
-        });
-        let sqrt_w: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
-        let b = DMatrix::from_fn(n, m, |i, j| a[(i, j)] * sqrt_w[i]);
-        let qr = b.qr();
-        let r = qr.r();
-
         let names: Vec<String> = std::iter::once(INTERCEPT.to_string())
             .chain(self.names.iter().cloned())
             .collect();
-        let design_condition = check_rank(&r, &names)?;
-
-        let solver = Refiner {
-            a: &a,
-            y: &self.y,
-            w,
-            sqrt_w: &sqrt_w,
-            qr: &qr,
-            r: &r,
+        let solution = match RefinedLeastSquares::solve(&design, &self.y, w) {
+            Ok(s) => s,
+            Err(RefineError::RankDeficient { null_vector }) => {
+                return Err(Error::Collinear {
+                    columns: null_vector_columns(null_vector.into_iter(), &names),
+                })
+            }
+            Err(RefineError::NotConverged { condition }) => {
+                return Err(Error::IllConditioned { condition })
+            }
         };
-        let (x, resid) = solver.least_squares(design_condition)?;
-        let s_scaled = solver.inverse(design_condition)?;
-
-        let beta: Vec<f64> = (0..m).map(|j| x[j] * scale[j]).collect();
-        let s: Vec<f64> = (0..m * m)
-            .map(|k| s_scaled[k] * scale[k / m] * scale[k % m])
-            .collect();
+        let resid = &solution.residuals;
         let mut rss = Dd::ZERO;
         for (ri, wi) in resid.iter().zip(w) {
             rss.add_prod(wi * ri, *ri);
@@ -493,8 +487,8 @@ impl Rows {
         Ok(Core {
             outcome: self.outcome,
             drivers: self.names,
-            beta,
-            s,
+            beta: solution.coefficients,
+            s: solution.unscaled_covariance,
             rss: rss.value(),
             tss,
             spread,
@@ -506,10 +500,6 @@ impl Rows {
             effective_n: sum_w * sum_w / sum_w2,
         })
     }
-}
-
-fn weight_times(c: &[f64], w: &[f64]) -> Vec<f64> {
-    c.iter().zip(w).map(|(a, b)| a * b).collect()
 }
 
 fn zero_variance(column: &str, value: f64) -> Error {
@@ -531,33 +521,6 @@ fn correlation_condition(corr: &DMatrix<f64>) -> f64 {
     }
 }
 
-/// Relative singular-value threshold below which the equilibrated design is taken as rank deficient.
-const RANK_TOLERANCE: f64 = 1e-13;
-
-/// Check the equilibrated R factor has full numerical rank; return its 2-norm condition number, or
-/// name the columns of the near-null vector.
-fn check_rank(r: &DMatrix<f64>, names: &[String]) -> Result<f64> {
-    let m = r.ncols();
-    let norms: Vec<f64> = (0..m).map(|j| r.column(j).norm()).collect();
-    if let Some(j) = norms.iter().position(|v| v.is_nan() || *v <= 0.0) {
-        return Err(Error::Collinear {
-            columns: names[j].clone(),
-        });
-    }
-    let rs = DMatrix::from_fn(m, m, |i, j| r[(i, j)] / norms[j]);
-    let svd = SVD::new(rs, false, true);
-    let sv = &svd.singular_values;
-    let (max, min) = (sv[0], sv[m - 1]);
-    if min > max * RANK_TOLERANCE {
-        return Ok(max / min);
-    }
-    let columns = svd.v_t.as_ref().map_or_else(
-        || names.join(", "),
-        |vt| null_vector_columns(vt.row(m - 1).iter().copied(), names),
-    );
-    Err(Error::Collinear { columns })
-}
-
 /// Names of the columns that carry a near-null vector (components ≥ 5 % of the largest), drivers
 /// first, with the intercept mentioned last.
 fn null_vector_columns(v: impl Iterator<Item = f64>, names: &[String]) -> String {
@@ -573,171 +536,6 @@ fn null_vector_columns(v: impl Iterator<Item = f64>, names: &[String]) -> String
         out.push("the intercept".into());
     }
     out.join(", ")
-}
-
-/// Iterative refinement on the QR factorisation of the equilibrated design.
-struct Refiner<'a> {
-    /// Equilibrated design (n×m), exact multiples of the data by powers of two.
-    a: &'a DMatrix<f64>,
-    y: &'a [f64],
-    w: &'a [f64],
-    sqrt_w: &'a [f64],
-    qr: &'a nalgebra::linalg::QR<f64, nalgebra::Dyn, nalgebra::Dyn>,
-    r: &'a DMatrix<f64>,
-}
-
-/// At most this many refinement steps.
-const MAX_STEPS: usize = 60;
-/// A step whose relative size is at most this has reached working precision.
-const CONVERGED: f64 = 4.0 * f64::EPSILON;
-/// The largest relative step accepted when the iteration stops contracting.
-const ACCEPTABLE: f64 = 1e-12;
-
-impl Refiner<'_> {
-    fn solve_r(&self, v: &DVector<f64>) -> Option<DVector<f64>> {
-        self.r.solve_upper_triangular(v)
-    }
-    fn solve_rt(&self, v: &DVector<f64>) -> Option<DVector<f64>> {
-        self.r.tr_solve_upper_triangular(v)
-    }
-
-    /// Björck's refinement of `r + Aβ = y`, `AᵀW r = 0`: returns (β, residuals).
-    fn least_squares(&self, condition: f64) -> Result<(Vec<f64>, Vec<f64>)> {
-        let (n, m) = self.a.shape();
-        let ill = || Error::IllConditioned { condition };
-        let y = DVector::from_column_slice(self.y);
-        // Initial QR solution.
-        let mut qty = DVector::from_fn(n, |i, _| self.y[i] * self.sqrt_w[i]);
-        self.qr.q_tr_mul(&mut qty);
-        let mut x = self.solve_r(&qty.rows(0, m).into_owned()).ok_or_else(ill)?;
-        let mut r = self.residual(&x, None);
-        let mut previous = f64::INFINITY;
-        let y_scale = y.amax();
-        for step in 0..MAX_STEPS {
-            // f = y − r − Ax and g = −AᵀW r, both in double-double.
-            let f = self.residual(&x, Some(&r));
-            let g = DVector::from_fn(m, |j, _| {
-                let mut acc = Dd::ZERO;
-                for i in 0..n {
-                    let wr = Dd::from_f64(self.w[i]).mul_f64(r[i]);
-                    acc.add_prod_dd(-self.a[(i, j)], wr);
-                }
-                acc.value()
-            });
-            let mut d = DVector::from_fn(n, |i, _| f[i] * self.sqrt_w[i]);
-            self.qr.q_tr_mul(&mut d);
-            let h = self.solve_rt(&g).ok_or_else(ill)?;
-            let dx = self
-                .solve_r(&(d.rows(0, m).into_owned() - h))
-                .ok_or_else(ill)?;
-            let dr = &f - self.a * &dx;
-            x += &dx;
-            r += &dr;
-            let size = (dx.amax() / x.amax().max(f64::MIN_POSITIVE))
-                .max(dr.amax() / r.amax().max(y_scale * 1e-16).max(f64::MIN_POSITIVE));
-            if !size.is_finite() {
-                return Err(ill());
-            }
-            if size <= CONVERGED {
-                break;
-            }
-            if step >= 2 && size > 0.5 * previous {
-                if size <= ACCEPTABLE {
-                    break;
-                }
-                return Err(ill());
-            }
-            if step + 1 == MAX_STEPS && size > ACCEPTABLE {
-                return Err(ill());
-            }
-            previous = size;
-        }
-        // Residuals of the final β, in double-double, rounded.
-        let resid = self.residual(&x, None);
-        Ok((x.iter().copied().collect(), resid.iter().copied().collect()))
-    }
-
-    /// `y − r − Aβ` (or `y − Aβ` without `r`) in double-double, rounded to `f64`.
-    fn residual(&self, x: &DVector<f64>, r: Option<&DVector<f64>>) -> DVector<f64> {
-        let (n, m) = self.a.shape();
-        DVector::from_fn(n, |i, _| {
-            let mut acc = Dd::from_f64(self.y[i]);
-            if let Some(r) = r {
-                acc.add(-r[i]);
-            }
-            for j in 0..m {
-                acc.add_prod(-self.a[(i, j)], x[j]);
-            }
-            acc.value()
-        })
-    }
-
-    /// `(AᵀWA)⁻¹`, row-major, column by column with refinement of `AᵀWA z = eₖ` (residuals in
-    /// double-double, corrections through `R⁻¹R⁻ᵀ`).
-    fn inverse(&self, condition: f64) -> Result<Vec<f64>> {
-        let (n, m) = self.a.shape();
-        let ill = || Error::IllConditioned { condition };
-        let solve = |v: &DVector<f64>| -> Result<DVector<f64>> {
-            let h = self.solve_rt(v).ok_or_else(ill)?;
-            self.solve_r(&h).ok_or_else(ill)
-        };
-        let mut s = vec![0.0; m * m];
-        for k in 0..m {
-            let e = DVector::from_fn(m, |j, _| if j == k { 1.0 } else { 0.0 });
-            let mut z = solve(&e)?;
-            let mut previous = f64::INFINITY;
-            for step in 0..MAX_STEPS {
-                // ρ = eₖ − AᵀW(Az), with Az kept in double-double.
-                let wu: Vec<Dd> = (0..n)
-                    .map(|i| {
-                        let mut u = Dd::ZERO;
-                        for j in 0..m {
-                            u.add_prod(self.a[(i, j)], z[j]);
-                        }
-                        u.normalized().mul_f64(self.w[i])
-                    })
-                    .collect();
-                let rho = DVector::from_fn(m, |l, _| {
-                    let mut acc = Dd::from_f64(e[l]);
-                    for (i, wui) in wu.iter().enumerate() {
-                        acc.add_prod_dd(-self.a[(i, l)], *wui);
-                    }
-                    acc.value()
-                });
-                let dz = solve(&rho)?;
-                z += &dz;
-                let size = dz.amax() / z.amax().max(f64::MIN_POSITIVE);
-                if !size.is_finite() {
-                    return Err(ill());
-                }
-                if size <= CONVERGED {
-                    break;
-                }
-                if step >= 2 && size > 0.5 * previous {
-                    if size <= ACCEPTABLE {
-                        break;
-                    }
-                    return Err(ill());
-                }
-                if step + 1 == MAX_STEPS && size > ACCEPTABLE {
-                    return Err(ill());
-                }
-                previous = size;
-            }
-            for j in 0..m {
-                s[j * m + k] = z[j];
-            }
-        }
-        // Symmetrise (the columns were refined independently).
-        for j in 0..m {
-            for k in 0..j {
-                let v = 0.5 * (s[j * m + k] + s[k * m + j]);
-                s[j * m + k] = v;
-                s[k * m + j] = v;
-            }
-        }
-        Ok(s)
-    }
 }
 
 /// Relative eigenvalue threshold of the driver correlation matrix below which drivers are collinear.
@@ -923,6 +721,86 @@ mod tests {
             ols_from_moments(&m, "z", 0.95),
             Err(Error::UnknownColumn { .. })
         ));
+    }
+
+    #[test]
+    fn weighted_fit_matches_exact_rational_arithmetic() {
+        // First 15 rows of R's swiss data, Fertility ~ Agriculture + Education, with weights (one zero).
+        // Reference: weighted least squares solved exactly with Python's fractions.Fraction on these
+        // f64 values (normal equations, Gauss–Jordan), σ² = Σw r²/(n − 3) over the 14 positive-weight
+        // rows, R² with the weighted mean, n_eff = (Σw)²/Σw².
+        let y = [
+            80.2, 83.1, 92.5, 85.8, 76.9, 76.1, 83.8, 92.4, 82.4, 82.9, 87.1, 64.1, 66.9, 68.9,
+            61.7,
+        ];
+        let agri = [
+            17.0, 45.1, 39.7, 36.5, 43.5, 35.3, 70.2, 67.8, 53.3, 45.2, 64.5, 62.0, 67.5, 60.7,
+            69.3,
+        ];
+        let educ = [
+            12.0, 9.0, 5.0, 7.0, 15.0, 7.0, 7.0, 8.0, 7.0, 13.0, 6.0, 12.0, 7.0, 12.0, 5.0,
+        ];
+        let w = [
+            1.0, 2.0, 0.5, 3.0, 1.5, 1.0, 0.0, 2.5, 1.0, 0.25, 2.0, 1.0, 1.75, 1.0, 3.0,
+        ];
+        let drivers: [(&str, &[f64]); 2] = [("Agriculture", &agri), ("Education", &educ)];
+        let fit = ols("Fertility", &y, &drivers, Some(&w), 0.95).unwrap();
+        let coef = [96.6771454409296, -0.2659363775426622, -0.4986837077154867];
+        let se = [16.998010974898342, 0.20885333017882407, 1.1053303236057168];
+        for j in 0..3 {
+            let c = &fit.coefficients[j];
+            assert!(
+                (c.estimate - coef[j]).abs() <= 1e-13 * coef[j].abs(),
+                "{c:?}"
+            );
+            assert!((c.std_error - se[j]).abs() <= 1e-13 * se[j], "{c:?}");
+        }
+        assert!((fit.r_squared - 0.12846813382202446).abs() <= 1e-13);
+        assert!((fit.sigma - 13.63078042522481).abs() <= 1e-13 * 13.6);
+        assert!((fit.effective_n - 10.78134110787172).abs() <= 1e-13 * 10.8);
+        assert_eq!((fit.n, fit.n_zero_weight, fit.df_residual), (14, 1, 11));
+        let mut m = Moments::new(["Agriculture", "Education", "Fertility"]).unwrap();
+        m.fold_columns(&[&agri, &educ, &y], Some(&w)).unwrap();
+        let mom = ols_from_moments(&m, "Fertility", 0.95).unwrap();
+        assert_eq!((mom.n, mom.n_zero_weight), (14, 1));
+        for j in 0..3 {
+            let (a, b) = (&fit.coefficients[j], &mom.coefficients[j]);
+            assert!((a.estimate - b.estimate).abs() <= 1e-12 * a.estimate.abs());
+            assert!((a.std_error - b.std_error).abs() <= 1e-12 * a.std_error);
+        }
+    }
+
+    #[test]
+    fn hard_polynomials_are_solved_accurately_or_refused() {
+        // y = 1 + x + … + x^d on x = −10..=10 (Wampler1 pushed to higher degree): every value is an
+        // exact integer below 2^53, the certified coefficients are all 1. Each fit must be either
+        // accurate or an explicit refusal, never a silent wrong answer.
+        let x: Vec<f64> = (-10..=10).map(f64::from).collect();
+        let mut solved = Vec::new();
+        for d in 5..=15 {
+            let cols: Vec<Vec<f64>> = (1..=d)
+                .map(|k| x.iter().map(|v| v.powi(k)).collect())
+                .collect();
+            let y: Vec<f64> = x.iter().map(|v| (0..=d).map(|k| v.powi(k)).sum()).collect();
+            let names: Vec<String> = (1..=d).map(|k| format!("x^{k}")).collect();
+            let drivers: Vec<(&str, &[f64])> = names
+                .iter()
+                .zip(&cols)
+                .map(|(n, c)| (n.as_str(), c.as_slice()))
+                .collect();
+            match ols("y", &y, &drivers, None, 0.95) {
+                Ok(fit) => {
+                    solved.push(d);
+                    for c in &fit.coefficients {
+                        assert!((c.estimate - 1.0).abs() < 1e-6, "degree {d}: {c:?}");
+                    }
+                }
+                Err(Error::IllConditioned { .. } | Error::Collinear { .. }) => {}
+                Err(e) => panic!("degree {d}: {e}"),
+            }
+        }
+        eprintln!("solved degrees: {solved:?}");
+        assert!(solved.len() >= 4, "solved only {solved:?}");
     }
 
     #[test]

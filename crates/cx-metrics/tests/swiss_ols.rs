@@ -3,6 +3,7 @@
 //! accumulator. Reference: `relimp_swiss.json` (R 4.2.2, printed to 17 significant digits); tolerance
 //! 1e-10 relative, as the validation README sets for regression against R.
 
+use cx_metrics::importance::{relative_importance, ImportanceMeasure, ImportanceOptions};
 use cx_metrics::{ols, ols_from_covariance, ols_from_moments, Covariance, Moments, OlsFit};
 use serde_json::Value;
 
@@ -142,6 +143,18 @@ fn swiss_matches_r_lm_through_all_three_entry_points() {
             c.standardized.unwrap().powi(2),
             betasq,
         );
+    }
+    // The moments' correlation matrix feeds relative importance: its full-model R² and betasq agree
+    // with this regression (drivers first, outcome last).
+    let corr = cov.correlation();
+    let order = [1, 2, 3, 4, 5, 0];
+    let r_matrix = nalgebra::DMatrix::from_fn(6, 6, |a, b| corr[order[a] * 6 + order[b]]);
+    let importance =
+        relative_importance(&r_matrix, &names[1..], &ImportanceOptions::default()).unwrap();
+    assert!((importance.r_squared - mem.r_squared).abs() <= 1e-12);
+    let betasq = &importance.scores(ImportanceMeasure::Betasq).unwrap().raw;
+    for (c, b) in mem.coefficients[1..].iter().zip(betasq) {
+        assert!((c.standardized.unwrap().powi(2) - b).abs() <= 1e-12 * b);
     }
     let json = serde_json::to_string(&mem).unwrap();
     assert_eq!(serde_json::from_str::<OlsFit>(&json).unwrap(), mem);
