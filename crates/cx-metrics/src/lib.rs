@@ -22,6 +22,7 @@ pub mod importance;
 pub mod intervals;
 pub mod linalg;
 pub mod moments;
+pub mod multiple;
 pub mod pillars;
 pub mod regression;
 pub mod scale;
@@ -40,6 +41,7 @@ pub use importance::{
 };
 pub use intervals::Interval;
 pub use moments::{Covariance, Moments};
+pub use multiple::PValueAdjustment;
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};

@@ -44,13 +44,22 @@ use crate::moments::{Covariance, Moments};
 use crate::pillars::{Pillar, PillarScores};
 use crate::regression::{ols, ols_from_covariance, Coefficient, OlsFit};
 
+pub mod bootstrap;
 mod data;
 pub mod diagnostics;
 pub mod missing;
+pub mod relative_weight_se;
 
+pub use bootstrap::{
+    bootstrap, BootstrapEstimate, BootstrapOptions, DriverBootstrap, ImportanceDifference,
+    MeasureBootstrap, RankInterval, RankProbabilities,
+};
 pub use data::non_numeric_column;
 pub use diagnostics::DriverWarning;
 pub use missing::{FilledDriver, MissingPolicy, INDICATOR_SUFFIX};
+pub use relative_weight_se::{
+    relative_weight_gradient, relative_weight_standard_errors, RelativeWeightErrors,
+};
 
 use missing::Columns;
 
