@@ -49,6 +49,7 @@ mod data;
 pub mod diagnostics;
 pub mod missing;
 pub mod relative_weight_se;
+pub mod segments;
 
 pub use bootstrap::{
     bootstrap, BootstrapEstimate, BootstrapOptions, DriverBootstrap, ImportanceDifference,
@@ -59,6 +60,10 @@ pub use diagnostics::DriverWarning;
 pub use missing::{FilledDriver, MissingPolicy, INDICATOR_SUFFIX};
 pub use relative_weight_se::{
     relative_weight_gradient, relative_weight_standard_errors, RelativeWeightErrors,
+};
+pub use segments::{
+    segment_driver_analysis, segment_importance_test, SegmentAnalyses, SegmentAnalysis,
+    SegmentDifference, SegmentImportanceTest, SegmentMeasureTest, SegmentStatus, Segments,
 };
 
 use missing::Columns;
