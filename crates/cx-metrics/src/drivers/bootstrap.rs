@@ -28,7 +28,7 @@
 //!
 //! **BCa interval** (Efron 1987; Efron & Tibshirani 1993, §14.3): the quantiles at
 //! `α₁ = Φ(ẑ₀ + (ẑ₀ + z_{α/2}) / (1 − â(ẑ₀ + z_{α/2})))` and `α₂` likewise with `z_{1−α/2}`, where the
-//! bias correction is `ẑ₀ = Φ⁻¹(#{θ*_b < θ̂}/B)` and the acceleration
+//! bias correction is `ẑ₀ = Φ⁻¹([#{θ*_b < θ̂} + #{θ*_b ≤ θ̂}] / 2B)` (ties count half) and the acceleration
 //! `â = Σ(θ̄₍.₎ − θ̂₍ᵢ₎)³ / (6 [Σ(θ̄₍.₎ − θ̂₍ᵢ₎)²]^{3/2})` comes from the leave-one-out jackknife. The `n`
 //! jackknife values are computed by subtracting each row's contribution from the full-sample sums,
 //! not by `n` refits. The definitions are those of `scipy.stats.bootstrap(method="BCa")`.
@@ -76,6 +76,10 @@ pub const DEFAULT_RESAMPLES: usize = 1000;
 /// Smallest admitted pivot of the drivers' correlation matrix in a replicate (as in the importance
 /// measures): below it the replicate counts as collinear.
 const PIVOT_TOLERANCE: f64 = 1e-10;
+
+/// Smallest admitted variance of a standardized variable per unit weight in a replicate (1 in the
+/// full sample): below it the variable is constant in the resample up to rounding.
+const VARIANCE_TOLERANCE: f64 = 1e-10;
 
 /// Options of [`bootstrap`]. Start from `default()` and set what you need.
 #[non_exhaustive]
@@ -312,6 +316,8 @@ pub(crate) struct Engine {
     z: Vec<f64>,
     /// Weights of the rows (all positive).
     w: Vec<f64>,
+    /// The packed products of every row (row-major, `packed_len(k)` each), when small enough to store.
+    products: Option<Vec<f64>>,
     center: Vec<f64>,
     scale: Vec<f64>,
     /// The model's terms.
@@ -324,43 +330,54 @@ pub(crate) struct Engine {
     pub n: usize,
 }
 
-/// Weighted sums of one replicate: `Σ w`, `Σ w z`, `Σ w z zᵀ` (upper triangle, row-major `k×k`).
+/// Weighted sums of one replicate, packed: `[Σ w, Σ w zₐ (a < k), Σ w zₐ z_b (a ≤ b, row by row)]`.
 #[derive(Debug, Clone)]
 struct Sums {
-    s0: f64,
-    s1: Vec<f64>,
-    s2: Vec<f64>,
+    v: Vec<f64>,
+}
+
+/// Length of the packed sums of `k` variables.
+fn packed_len(k: usize) -> usize {
+    1 + k + k * (k + 1) / 2
 }
 
 impl Sums {
     fn zeros(k: usize) -> Self {
         Self {
-            s0: 0.0,
-            s1: vec![0.0; k],
-            s2: vec![0.0; k * k],
+            v: vec![0.0; packed_len(k)],
         }
     }
 
-    fn clear(&mut self) {
-        self.s0 = 0.0;
-        self.s1.fill(0.0);
-        self.s2.fill(0.0);
+    fn s0(&self) -> f64 {
+        self.v[0]
     }
 
-    /// Add row `z` with weight `w` (a negative weight removes it).
+    /// `self += m · row` (a packed row of products).
     #[inline]
-    fn add(&mut self, z: &[f64], w: f64) {
-        let k = z.len();
-        self.s0 += w;
-        for (a, (&za, s1)) in z.iter().zip(self.s1.iter_mut()).enumerate() {
-            let wa = w * za;
-            *s1 += wa;
-            for (s, &zb) in self.s2[a * k + a..(a + 1) * k].iter_mut().zip(&z[a..]) {
-                *s += wa * zb;
-            }
+    fn add_scaled(&mut self, row: &[f64], m: f64) {
+        for (s, &x) in self.v.iter_mut().zip(row) {
+            *s += m * x;
         }
     }
 }
+
+/// The packed products `[w, w zₐ, w zₐ z_b]` of one standardized row `z` with weight `w`.
+fn pack_row(z: &[f64], w: f64, out: &mut [f64]) {
+    let k = z.len();
+    out[0] = w;
+    let mut t = 1 + k;
+    for (a, &za) in z.iter().enumerate() {
+        let wa = w * za;
+        out[1 + a] = wa;
+        for &zb in &z[a..] {
+            out[t] = wa * zb;
+            t += 1;
+        }
+    }
+}
+
+/// Rows × packed length above which the packed products are formed on the fly instead of stored.
+const MAX_STORED_PRODUCTS: usize = 1 << 23;
 
 /// The generator of replicate `replicate` of stratum `stratum` (0 for an unstratified bootstrap).
 pub(crate) fn replicate_rng(seed: u64, stratum: u64, replicate: usize) -> ChaCha8Rng {
@@ -450,10 +467,19 @@ impl Engine {
             .with_always(&always)
             .with_measures(measures);
         importance.groups = options.groups.clone();
+        let len = packed_len(k);
+        let products = (n * len <= MAX_STORED_PRODUCTS).then(|| {
+            let mut p = vec![0.0; n * len];
+            for ((zi, &wi), out) in z.chunks_exact(k).zip(&w).zip(p.chunks_exact_mut(len)) {
+                pack_row(zi, wi, out);
+            }
+            p
+        });
         let mut engine = Self {
             k,
             z,
             w,
+            products,
             center,
             scale,
             terms: rows.names,
@@ -481,37 +507,68 @@ impl Engine {
         self.k + m * self.units.len()
     }
 
+    /// Sums over the rows with multiplicities `m` (all ones for `None`).
+    fn sums(&self, m: Option<&[u32]>, out: &mut Sums, scratch: &mut [f64]) {
+        out.v.fill(0.0);
+        let mult = |i: usize| m.map_or(1.0, |m| f64::from(m[i]));
+        match &self.products {
+            Some(p) => {
+                for (i, row) in p.chunks_exact(out.v.len()).enumerate() {
+                    out.add_scaled(row, mult(i));
+                }
+            }
+            None => {
+                for (i, (z, &w)) in self.z.chunks_exact(self.k).zip(&self.w).enumerate() {
+                    let c = mult(i);
+                    if c > 0.0 {
+                        pack_row(z, w, scratch);
+                        out.add_scaled(scratch, c);
+                    }
+                }
+            }
+        }
+    }
+
     fn full_sums(&self) -> Sums {
         let mut s = Sums::zeros(self.k);
-        for (z, &w) in self.z.chunks_exact(self.k).zip(&self.w) {
-            s.add(z, w);
-        }
+        let mut scratch = vec![0.0; s.v.len()];
+        self.sums(None, &mut s, &mut scratch);
         s
     }
 
     /// The centred co-moments (full symmetric `k×k`) and the means in standardized units.
     fn comoments(&self, s: &Sums) -> Option<(Vec<f64>, Vec<f64>)> {
         let k = self.k;
-        if !(s.s0 > 0.0) {
+        let s0 = s.s0();
+        if !(s0 > 0.0) {
             return None;
         }
-        let mean: Vec<f64> = s.s1.iter().map(|x| x / s.s0).collect();
+        let s1 = s.v.get(1..1 + k)?;
+        let mean: Vec<f64> = s1.iter().map(|x| x / s0).collect();
         let mut c = vec![0.0; k * k];
+        let mut t = 1 + k;
         for a in 0..k {
             for b in a..k {
-                let v = s.s2[a * k + b] - s.s1[a] * mean[b];
+                let v = s.v.get(t)? - s1[a] * mean[b];
                 c[a * k + b] = v;
                 c[b * k + a] = v;
+                t += 1;
             }
         }
         Some((c, mean))
     }
 
     fn correlation(&self, s: &Sums) -> Option<DMatrix<f64>> {
-        let k = self.k;
         let (c, _) = self.comoments(s)?;
+        self.correlation_of(s, &c)
+    }
+
+    /// The correlation matrix of the co-moments `c`; `None` when a variable has no variation in the
+    /// resample (its standardized variance per unit weight is at the rounding level).
+    fn correlation_of(&self, s: &Sums, c: &[f64]) -> Option<DMatrix<f64>> {
+        let k = self.k;
         let sd: Vec<f64> = (0..k).map(|a| c[a * k + a].sqrt()).collect();
-        if sd.iter().any(|x| !(*x > 0.0)) {
+        if sd.iter().any(|x| !(x * x > VARIANCE_TOLERANCE * s.s0())) {
             return None;
         }
         Some(DMatrix::from_fn(k, k, |a, b| {
@@ -527,8 +584,8 @@ impl Engine {
     fn statistics(&self, s: &Sums) -> Option<Vec<f64>> {
         let k = self.k;
         let p = k - 1;
-        let corr = self.correlation(s)?;
         let (c, mean) = self.comoments(s)?;
+        let corr = self.correlation_of(s, &c)?;
         let sd: Vec<f64> = (0..k).map(|a| c[a * k + a].sqrt()).collect();
         let rxx = corr.view((0, 0), (p, p)).into_owned();
         let rxy = DVector::from_fn(p, |a, _| corr[(a, p)]);
@@ -587,43 +644,41 @@ impl Engine {
     /// `b` replicates of stratum `stratum`, in replicate order; `None` for a replicate that failed.
     pub(crate) fn replicates(&self, b: usize, seed: u64, stratum: u64) -> Vec<Option<Vec<f64>>> {
         let n = self.n;
+        let len = packed_len(self.k);
         (0..b)
             .into_par_iter()
             .map_init(
-                || (vec![0u32; n], Sums::zeros(self.k)),
-                |(counts, sums), r| {
+                || (vec![0u32; n], Sums::zeros(self.k), vec![0.0; len]),
+                |(counts, sums, scratch), r| {
                     let mut rng = replicate_rng(seed, stratum, r);
                     counts.fill(0);
                     for _ in 0..n {
-                        let i = rng.random_range(0..n);
-                        if let Some(c) = counts.get_mut(i) {
+                        if let Some(c) = counts.get_mut(rng.random_range(0..n)) {
                             *c += 1;
                         }
                     }
-                    sums.clear();
-                    for ((z, &w), &m) in self.z.chunks_exact(self.k).zip(&self.w).zip(counts.iter())
-                    {
-                        if m > 0 {
-                            sums.add(z, f64::from(m) * w);
-                        }
-                    }
+                    self.sums(Some(counts), sums, scratch);
                     self.statistics(sums)
                 },
             )
             .collect()
     }
 
-    /// The leave-one-out statistics, by subtracting each row from the full-sample sums.
+    /// The leave-one-out statistics, by subtracting each row's products from the full-sample sums.
     pub(crate) fn jackknife(&self) -> Vec<Option<Vec<f64>>> {
         let full = self.full_sums();
+        let len = full.v.len();
         (0..self.n)
             .into_par_iter()
             .map_init(
-                || full.clone(),
-                |sums, i| {
+                || (full.clone(), vec![0.0; len]),
+                |(sums, row), i| {
                     sums.clone_from(&full);
-                    let z = self.z.get(i * self.k..(i + 1) * self.k)?;
-                    sums.add(z, -self.w[i]);
+                    match &self.products {
+                        Some(p) => row.copy_from_slice(p.get(i * len..(i + 1) * len)?),
+                        None => pack_row(self.z.get(i * self.k..(i + 1) * self.k)?, self.w[i], row),
+                    }
+                    sums.add_scaled(row, -1.0);
                     self.statistics(sums)
                 },
             )
@@ -701,7 +756,8 @@ pub fn summarise_replicates(
         confidence_level,
     );
     let below = theta.iter().filter(|&&t| t < estimate).count();
-    let z0 = normal_quantile(below as f64 / b as f64);
+    let at_or_below = theta.iter().filter(|&&t| t <= estimate).count();
+    let z0 = normal_quantile((below + at_or_below) as f64 / (2 * b) as f64);
     let acceleration = if jack.is_empty() {
         0.0
     } else {

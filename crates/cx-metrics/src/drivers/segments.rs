@@ -116,15 +116,12 @@ impl Segments {
     }
 
     fn find(&self, name: &str) -> Result<usize> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "segment",
-                    format!("{name:?} not found; segments: {}", self.names.join(", ")),
-                )
-            })
+        self.names.iter().position(|n| n == name).ok_or_else(|| {
+            Error::invalid(
+                "segment",
+                format!("{name:?} not found; segments: {}", self.names.join(", ")),
+            )
+        })
     }
 }
 
@@ -401,7 +398,9 @@ pub fn segment_importance_test(
             if t == s {
                 return Err(Error::invalid(
                     "against",
-                    format!("{name:?} is the segment itself; compare with another segment or the rest"),
+                    format!(
+                        "{name:?} is the segment itself; compare with another segment or the rest"
+                    ),
                 ));
             }
             segments.rows_of(t)
