@@ -199,8 +199,18 @@ fn bca_equals_percentile_when_symmetric_and_unbiased() {
     let bca = s.bca.unwrap();
     // statrs' Φ(Φ⁻¹(α/2)) round-trips to ~1e-12 and the quantile function is steep here (about
     // 600 per unit of level in the tails), so the bounds agree to ~1e-9.
-    assert!((bca.low - s.percentile.low).abs() < 1e-8, "{} vs {}", bca.low, s.percentile.low);
-    assert!((bca.high - s.percentile.high).abs() < 1e-8, "{} vs {}", bca.high, s.percentile.high);
+    assert!(
+        (bca.low - s.percentile.low).abs() < 1e-8,
+        "{} vs {}",
+        bca.low,
+        s.percentile.low
+    );
+    assert!(
+        (bca.high - s.percentile.high).abs() < 1e-8,
+        "{} vs {}",
+        bca.high,
+        s.percentile.high
+    );
     // Every replicate above the estimate: the bias correction is infinite and BCa is not reported.
     let s = summarise_replicates("t", -1.0, &[0.0, 1.0, 2.0], &[], 0.9).unwrap();
     assert!(s.bca.is_none());
@@ -209,7 +219,10 @@ fn bca_equals_percentile_when_symmetric_and_unbiased() {
 // ---------------------------------------------------------------------------------------------
 // The bootstrap of a driver analysis
 
-fn sample(seed: u64, n: usize) -> (Vec<f64>, Vec<(String, Vec<f64>)>, Vec<f64>) {
+/// Named columns.
+type Columns = Vec<(String, Vec<f64>)>;
+
+fn sample(seed: u64, n: usize) -> (Vec<f64>, Columns, Vec<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (y, xs) = simulate(&mut rng, n, &[0.5, 0.3, 0.3, 0.0], false);
     let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64 * 0.75).collect();
@@ -532,4 +545,34 @@ fn segment_test_finds_a_driver_that_differs() {
         &boot_opts
     )
     .is_err());
+}
+
+/// With `always` covariates and the indicator policy the full-sample estimates are those of the
+/// driver analysis (coefficients of every term, importance of the ranked drivers only).
+#[test]
+fn always_and_indicator_estimates_equal_the_driver_analysis() {
+    let (y, mut cols, _) = sample(8, 200);
+    for i in (0..200).step_by(9) {
+        cols[1].1[i] = f64::NAN;
+    }
+    let drivers = view(&cols);
+    let o = opts().with_indicator_for(&["x1"]).with_always(&["x3"]);
+    let boot_opts = BootstrapOptions::default().with_resamples(100).with_seed(2);
+    let b = bootstrap(&y, &drivers, None, &o, &boot_opts).unwrap();
+    let a = driver_analysis(&y, &drivers, None, &o).unwrap();
+    assert_eq!(b.units, a.importance.names);
+    assert_eq!(b.coefficients.len(), a.regression.coefficients.len());
+    for (c, r) in b.coefficients.iter().zip(&a.regression.coefficients) {
+        assert_eq!(c.name, r.term);
+        assert!((c.estimate - r.estimate).abs() < 1e-10 * (1.0 + r.estimate.abs()));
+    }
+    let lmg = b.measure(ImportanceMeasure::Lmg).unwrap();
+    for (e, x) in lmg
+        .scores
+        .iter()
+        .zip(&a.scores(ImportanceMeasure::Lmg).unwrap().raw)
+    {
+        assert!((e.estimate - x).abs() < 1e-12);
+    }
+    assert_eq!(b.n, a.n as usize);
 }

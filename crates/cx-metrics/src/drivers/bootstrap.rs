@@ -540,7 +540,7 @@ impl Engine {
     fn comoments(&self, s: &Sums) -> Option<(Vec<f64>, Vec<f64>)> {
         let k = self.k;
         let s0 = s.s0();
-        if !(s0 > 0.0) {
+        if s0.is_nan() || s0 <= 0.0 {
             return None;
         }
         let s1 = s.v.get(1..1 + k)?;
@@ -568,7 +568,8 @@ impl Engine {
     fn correlation_of(&self, s: &Sums, c: &[f64]) -> Option<DMatrix<f64>> {
         let k = self.k;
         let sd: Vec<f64> = (0..k).map(|a| c[a * k + a].sqrt()).collect();
-        if sd.iter().any(|x| !(x * x > VARIANCE_TOLERANCE * s.s0())) {
+        let floor = VARIANCE_TOLERANCE * s.s0();
+        if sd.iter().any(|x| x.is_nan() || x * x <= floor) {
             return None;
         }
         Some(DMatrix::from_fn(k, k, |a, b| {
@@ -594,7 +595,7 @@ impl Engine {
             .l_dirty()
             .diagonal()
             .iter()
-            .any(|d| !(d * d > PIVOT_TOLERANCE))
+            .any(|d| d.is_nan() || d * d <= PIVOT_TOLERANCE)
         {
             return None;
         }

@@ -90,7 +90,7 @@ pub fn relative_weight_gradient(correlation: &DMatrix<f64>) -> Result<(Vec<f64>,
     let rxx = correlation.view((0, 0), (p, p)).into_owned();
     let rxy = DVector::from_fn(p, |a, _| correlation[(a, p)]);
     let eig = rxx.symmetric_eigen();
-    if eig.eigenvalues.iter().any(|l| !(*l > 0.0)) {
+    if eig.eigenvalues.iter().any(|l| l.is_nan() || *l <= 0.0) {
         return Err(Error::Collinear {
             columns: "some drivers".to_owned(),
         });
