@@ -25,6 +25,7 @@ pub mod intervals;
 pub mod linalg;
 pub mod logistic;
 pub mod moments;
+pub mod multiple;
 pub mod pillars;
 pub mod regression;
 pub mod scale;
@@ -56,6 +57,7 @@ pub use logistic::{
     PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy, ShapleyMethod, ShapleyOptions,
 };
 pub use moments::{Covariance, Moments};
+pub use multiple::PValueAdjustment;
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};

@@ -44,12 +44,19 @@ use crate::moments::{Covariance, Moments};
 use crate::pillars::{Pillar, PillarScores};
 use crate::regression::{ols, ols_from_covariance, Coefficient, OlsFit};
 
+pub mod bootstrap;
 mod data;
 pub mod diagnostics;
 pub mod matrix;
 pub mod missing;
+pub mod relative_weight_se;
+pub mod segments;
 pub mod whatif;
 
+pub use bootstrap::{
+    bootstrap, BootstrapEstimate, BootstrapOptions, DriverBootstrap, ImportanceDifference,
+    MeasureBootstrap, RankInterval, RankProbabilities,
+};
 pub use data::non_numeric_column;
 pub use diagnostics::DriverWarning;
 pub use matrix::{
@@ -57,6 +64,13 @@ pub use matrix::{
     ImportancePerformance, MatrixDriver, MatrixOptions, Performance, Quadrant, RatedDriver,
 };
 pub use missing::{FilledDriver, MissingPolicy, INDICATOR_SUFFIX};
+pub use relative_weight_se::{
+    relative_weight_gradient, relative_weight_standard_errors, RelativeWeightErrors,
+};
+pub use segments::{
+    segment_driver_analysis, segment_importance_test, SegmentAnalyses, SegmentAnalysis,
+    SegmentDifference, SegmentImportanceTest, SegmentMeasureTest, SegmentStatus, Segments,
+};
 pub use whatif::{what_if, what_if_bootstrap, DriverShift, Shift, WhatIf};
 
 use missing::Columns;

@@ -1,0 +1,137 @@
+//! Adjusting p-values when several tests are reported together.
+//!
+//! When `m` hypotheses are tested at once (every pairwise difference of driver importances, every
+//! driver in a comparison of two segments), the chance that at least one true null is rejected grows
+//! with `m`. [`PValueAdjustment`] turns the raw p-values into adjusted ones that can be compared with
+//! the nominal level α directly:
+//!
+//! | method | controls | adjusted p-value of the i-th smallest `p₍ᵢ₎` |
+//! | --- | --- | --- |
+//! | [`none`](PValueAdjustment::None) | nothing (per-test error rate) | `p₍ᵢ₎` |
+//! | [`holm`](PValueAdjustment::Holm) | family-wise error rate, any dependence | `max_{j ≤ i} min(1, (m − j + 1) p₍ⱼ₎)` |
+//! | [`benjamini_hochberg`](PValueAdjustment::BenjaminiHochberg) | false discovery rate (independent or positively dependent tests) | `min_{j ≥ i} min(1, m p₍ⱼ₎ / j)` |
+//!
+//! The values equal R's `p.adjust(method = "holm" | "BH")` and statsmodels'
+//! `multipletests(method="holm" | "fdr_bh")`.
+//!
+//! # References
+//! - Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
+//!   Statistics* 6(2), 65–70.
+//! - Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate: a practical and powerful
+//!   approach to multiple testing. *Journal of the Royal Statistical Society B* 57(1), 289–300.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How p-values reported together are adjusted for multiplicity.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PValueAdjustment {
+    /// No adjustment: each p-value stands alone.
+    None,
+    /// Holm's (1979) step-down method: controls the family-wise error rate under any dependence
+    /// between the tests, and is uniformly more powerful than Bonferroni. The default.
+    #[default]
+    Holm,
+    /// Benjamini & Hochberg's (1995) step-up method: controls the false discovery rate.
+    BenjaminiHochberg,
+}
+
+impl PValueAdjustment {
+    /// Every method.
+    pub const ALL: [Self; 3] = [Self::None, Self::Holm, Self::BenjaminiHochberg];
+
+    /// The snake_case name, as parsed by `FromStr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Holm => "holm",
+            Self::BenjaminiHochberg => "benjamini_hochberg",
+        }
+    }
+
+    /// Adjust `p_values` (each in `[0, 1]`), returned in the input order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the first p-value that is NaN or outside `[0, 1]`.
+    ///
+    /// ```
+    /// use cx_metrics::multiple::PValueAdjustment;
+    /// // R: p.adjust(c(0.01, 0.04, 0.03), "holm") = 0.03 0.06 0.06
+    /// let adj = PValueAdjustment::Holm.adjust(&[0.01, 0.04, 0.03]).unwrap();
+    /// assert!((adj[0] - 0.03).abs() < 1e-15 && (adj[1] - 0.06).abs() < 1e-15);
+    /// ```
+    pub fn adjust(self, p_values: &[f64]) -> Result<Vec<f64>> {
+        if let Some((i, p)) = p_values
+            .iter()
+            .enumerate()
+            .find(|(_, p)| !(0.0..=1.0).contains(*p))
+        {
+            return Err(Error::invalid(
+                "p_values",
+                format!("p-value {p} at position {i} is not a probability in [0, 1]"),
+            ));
+        }
+        let m = p_values.len();
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
+        let mut adjusted = p_values.to_vec();
+        match self {
+            Self::None => {}
+            Self::Holm => {
+                let mut running: f64 = 0.0;
+                for (rank, &i) in order.iter().enumerate() {
+                    running = running.max(((m - rank) as f64 * p_values[i]).min(1.0));
+                    adjusted[i] = running;
+                }
+            }
+            Self::BenjaminiHochberg => {
+                let mut running: f64 = 1.0;
+                for (rank, &i) in order.iter().enumerate().rev() {
+                    running = running.min((m as f64 * p_values[i] / (rank + 1) as f64).min(1.0));
+                    adjusted[i] = running;
+                }
+            }
+        }
+        Ok(adjusted)
+    }
+}
+
+impl fmt::Display for PValueAdjustment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PValueAdjustment {
+    type Err = Error;
+
+    /// Parse `"none"`, `"holm"`, `"benjamini_hochberg"` or its short form `"bh"`.
+    ///
+    /// ```
+    /// use cx_metrics::multiple::PValueAdjustment;
+    /// assert_eq!("bh".parse::<PValueAdjustment>().unwrap(), PValueAdjustment::BenjaminiHochberg);
+    /// assert!("bonferroni".parse::<PValueAdjustment>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        if s == "bh" {
+            return Ok(Self::BenjaminiHochberg);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "adjustment",
+                    format!(
+                        "{s:?}; use one of \"none\", \"holm\", \"benjamini_hochberg\" (\"bh\")"
+                    ),
+                )
+            })
+    }
+}
