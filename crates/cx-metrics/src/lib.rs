@@ -18,10 +18,12 @@
 
 pub mod error;
 pub mod intervals;
+pub mod nps;
 pub mod scale;
 pub mod tally;
 
 pub use error::{Error, Result, UndefinedReason};
 pub use intervals::Interval;
+pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
