@@ -59,9 +59,17 @@ struct Binomial {
 }
 
 impl Binomial {
-    fn new(n: u64, p: f64) -> Self {
-        let flip = p > 0.5;
-        let p = if flip { 1.0 - p } else { p };
+    /// Bin(n, s / (s + f)), from the integer counts of successes `s` and failures `f` that define
+    /// the probability: the sampler draws the rarer side (so swapping `s` and `f` mirrors every
+    /// draw exactly, k ↔ n − k).
+    fn new(n: u64, s: u64, f: u64) -> Self {
+        let flip = s > f;
+        let total = (s + f) as f64;
+        let p = if total > 0.0 {
+            s.min(f) as f64 / total
+        } else {
+            0.0
+        };
         let q = 1.0 - p;
         if n == 0 || p <= 0.0 {
             return Self {
@@ -148,7 +156,8 @@ fn percentiles(mut reps: Vec<f64>, level: f64) -> (f64, f64) {
 }
 
 /// Percentile interval from category counts (detractors, passives, promoters): each resample draws
-/// a multinomial(n; shares) sample as two binomials, the same law as resampling the n rows.
+/// a multinomial(n; shares) sample as two binomials (passives, then promoters among the rest), the
+/// same law as resampling the n rows. Swapping promoters and detractors negates every replicate.
 pub(crate) fn from_counts(
     counts: [u64; 3],
     level: f64,
@@ -162,19 +171,14 @@ pub(crate) fn from_counts(
     if n == 0 {
         return Err(Error::Undefined(UndefinedReason::NoRows));
     }
-    let promoters = Binomial::new(n, p as f64 / n as f64);
-    let share_d = if d + o > 0 {
-        d as f64 / (d + o) as f64
-    } else {
-        0.0
-    };
+    let passives = Binomial::new(n, o, p + d);
     let reps: Vec<f64> = (0..n_resamples)
         .into_par_iter()
         .map(|b| {
             let mut rng = rng_for(seed, b);
-            let xp = promoters.sample(&mut rng);
-            let xd = Binomial::new(n - xp, share_d).sample(&mut rng);
-            (xp as f64 - xd as f64) / n as f64
+            let rest = n - passives.sample(&mut rng);
+            let xp = Binomial::new(rest, p, d).sample(&mut rng);
+            (xp as f64 - (rest - xp) as f64) / n as f64
         })
         .collect();
     Ok(percentiles(reps, level))
@@ -264,8 +268,9 @@ mod tests {
     fn binomial_sampler_follows_the_binomial_law() {
         // 40 000 draws of Bin(20, 0.3) and Bin(20, 0.8): each frequency within 5 standard errors of
         // the exact pmf.
-        for p in [0.3, 0.8] {
-            let s = Binomial::new(20, p);
+        for (succ, fail) in [(3, 7), (4, 1)] {
+            let p = succ as f64 / (succ + fail) as f64;
+            let s = Binomial::new(20, succ, fail);
             let mut rng = rng_for(11, 0);
             let draws = 40_000;
             let mut freq = [0u32; 21];
@@ -280,7 +285,7 @@ mod tests {
             }
         }
         // Large n: mean and variance of Bin(10^8, 0.45).
-        let s = Binomial::new(100_000_000, 0.45);
+        let s = Binomial::new(100_000_000, 45, 55);
         let mut rng = rng_for(5, 1);
         let xs: Vec<f64> = (0..4000).map(|_| s.sample(&mut rng) as f64).collect();
         let m = xs.iter().sum::<f64>() / 4000.0;

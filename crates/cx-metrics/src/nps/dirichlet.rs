@@ -163,8 +163,11 @@ mod tests {
             assert!((got - want).abs() < 1e-12, "I_{x}({a}, {b}): {got} vs {want}");
         }
         // I_½(a, a) = ½ by symmetry; I_x(a, 1) = x^a.
+        // What remains is the rounding of ln B(a, a) (about a·ε); statrs' truncated fraction is off
+        // by 9e-3 at a = 10^6.
         for a in [1e4, 1e6, 1e8] {
-            assert!((beta_cdf(a, a, 0.5) - 0.5).abs() < 1e-9, "{a}");
+            let err = (beta_cdf(a, a, 0.5) - 0.5).abs();
+            assert!(err < 1e-14 * a, "I_0.5({a}, {a}) is off by {err:e}");
         }
         assert!((beta_cdf(3.5, 1.0, 0.3) - 0.3f64.powf(3.5)).abs() < 1e-15);
     }

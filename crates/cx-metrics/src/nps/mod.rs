@@ -440,4 +440,169 @@ mod tests {
         assert_eq!(a, b);
         assert!(!t.is_weighted());
     }
+
+    #[test]
+    fn every_error_is_typed() {
+        let r = NpsTally::from_counts(20, 30, 50).result();
+        for level in [0.0, 1.0, -0.5, 1.5, f64::NAN] {
+            for m in [
+                NpsMethod::Wald,
+                NpsMethod::AdjustedWald,
+                NpsMethod::Tango,
+                NpsMethod::Dirichlet {
+                    prior: DEFAULT_PRIOR,
+                },
+                NpsMethod::Bootstrap {
+                    n_resamples: 10,
+                    seed: 1,
+                },
+            ] {
+                assert!(
+                    matches!(
+                        r.ci(level, m),
+                        Err(Error::InvalidArgument {
+                            name: "confidence_level",
+                            ..
+                        })
+                    ),
+                    "{level} {m}"
+                );
+            }
+        }
+        for prior in [[0.0, 1.0, 1.0], [1.0, f64::INFINITY, 1.0], [1.0, 1.0, -2.0]] {
+            assert!(matches!(
+                r.ci(0.95, NpsMethod::Dirichlet { prior }),
+                Err(Error::InvalidArgument { name: "prior", .. })
+            ));
+        }
+        assert!(matches!(
+            r.ci(0.95, NpsMethod::Bootstrap { n_resamples: 0, seed: 1 }),
+            Err(Error::InvalidArgument { name: "n_resamples", .. })
+        ));
+        assert!(matches!(
+            r.normal_estimate(NpsMethod::Tango),
+            Err(Error::InvalidArgument { name: "method", .. })
+        ));
+        assert!(matches!(
+            compare(&r, &r, NpsMethod::Tango),
+            Err(Error::InvalidArgument { name: "method", .. })
+        ));
+        let empty = NpsTally::new().result();
+        assert_eq!(
+            compare(&r, &empty, NpsMethod::Wald),
+            Err(Error::Undefined(UndefinedReason::NoRows))
+        );
+        assert_eq!(
+            empty.dirichlet_posterior(DEFAULT_PRIOR),
+            Err(Error::Undefined(UndefinedReason::NoRows))
+        );
+        assert!("wilson".parse::<NpsMethod>().is_err());
+        for m in ["adjusted_wald", "wald", "tango", "dirichlet", "bootstrap"] {
+            assert_eq!(m.parse::<NpsMethod>().unwrap().id(), m);
+        }
+
+        // Weighted data: the tally-based bootstrap refuses and names the rows-based function.
+        let mut w = NpsTally::new();
+        w.fold(&[10u8, 3, 8], Some(&[1.0, 2.0, 0.5]), NanPolicy::Omit)
+            .unwrap();
+        let rw = w.result();
+        match rw.ci(0.95, NpsMethod::Bootstrap { n_resamples: 100, seed: 1 }) {
+            Err(Error::InvalidArgument { name, message }) => {
+                assert_eq!(name, "method");
+                assert!(message.contains("bootstrap_ci"), "{message}");
+            }
+            other => panic!("expected an error naming bootstrap_ci, got {other:?}"),
+        }
+        assert!(bootstrap_ci(&[10u8, 3, 8], Some(&[1.0, 2.0, 0.5]), 0.95, 100, 1, NanPolicy::Omit).is_ok());
+        assert!(matches!(
+            bootstrap_ci(&[10u8, 3], Some(&[1.0]), 0.95, 100, 1, NanPolicy::Omit),
+            Err(Error::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            bootstrap_ci(&[10u8, 11], None, 0.95, 100, 1, NanPolicy::Omit),
+            Err(Error::OutOfRange { index: 1, .. })
+        ));
+        assert_eq!(
+            bootstrap_ci(&[10u8, 3], Some(&[0.0, 0.0]), 0.95, 100, 1, NanPolicy::Omit),
+            Err(Error::Undefined(UndefinedReason::ZeroTotalWeight))
+        );
+
+        // Planning.
+        let wc = AnticipatedVariance::WorstCase;
+        assert!(sample_size(0.0, 0.95, NpsMethod::Wald, wc).is_err());
+        assert!(sample_size(0.05, 1.0, NpsMethod::Wald, wc).is_err());
+        assert!(sample_size(0.05, 0.95, NpsMethod::Tango, wc).is_err());
+        let bad = AnticipatedVariance::Shares {
+            promoters: 0.7,
+            detractors: 0.4,
+        };
+        assert!(sample_size(0.05, 0.95, NpsMethod::Wald, bad).is_err());
+        assert!(sample_size(0.05, 0.95, NpsMethod::Wald, AnticipatedVariance::Variance(1.5)).is_err());
+        assert!(sample_size_two_groups(0.0, 0.05, 0.8, wc).is_err());
+        assert!(sample_size_two_groups(0.1, 0.0, 0.8, wc).is_err());
+        assert!(sample_size_two_groups(0.1, 0.05, 1.0, wc).is_err());
+
+        // Paired tallies.
+        let mut p = PairedTally::new();
+        assert!(matches!(
+            p.fold(&[1u8, 2], &[3u8], None, NanPolicy::Omit),
+            Err(Error::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            p.fold(&[1.0, f64::NAN], &[3.0, 4.0], None, NanPolicy::Raise),
+            Err(Error::Missing { index: 1 })
+        ));
+        assert!(matches!(
+            p.fold(&[1u8, 2], &[3u8, 4], Some(&[1.0, -1.0]), NanPolicy::Raise),
+            Err(Error::InvalidWeight { index: 1, .. })
+        ));
+        assert_eq!(p, PairedTally::new());
+        assert_eq!(
+            p.result().ci(0.95),
+            Err(Error::Undefined(UndefinedReason::NoRows))
+        );
+    }
+
+    #[test]
+    fn shares_planning_uses_their_variance() {
+        // V = 0.5 + 0.2 − 0.3² = 0.61; n = ⌈1.959964² · 0.61 / 0.05²⌉ = ⌈937.29⌉ = 938.
+        let s = AnticipatedVariance::Shares {
+            promoters: 0.5,
+            detractors: 0.2,
+        };
+        assert!((s.variance().unwrap() - 0.61).abs() < 1e-15);
+        assert_eq!(sample_size(0.05, 0.95, NpsMethod::Wald, s).unwrap(), 938);
+        assert_eq!(sample_size(0.05, 0.95, NpsMethod::AdjustedWald, s).unwrap(), 935);
+        assert_eq!(sample_size(1.9, 0.95, NpsMethod::AdjustedWald, s).unwrap(), 1);
+    }
+
+    #[test]
+    fn paired_difference_matches_the_per_respondent_differences() {
+        // s_a = [1,1,−1,0,1,−1,0,1], s_b = [1,−1,−1,1,0,−1,0,1], d = [0,2,0,−1,1,0,0,0]:
+        // mean 0.25, population variance 6/8 − 0.0625 = 0.6875, SE √(0.6875/8).
+        let a = [10u8, 9, 3, 7, 10, 0, 8, 9];
+        let b = [9u8, 6, 3, 10, 8, 0, 8, 10];
+        let mut t = PairedTally::new();
+        t.fold(&a, &b, None, NanPolicy::Raise).unwrap();
+        let r = t.result();
+        let se = (0.6875f64 / 8.0).sqrt();
+        assert!((r.difference - 0.25).abs() < 1e-15);
+        assert!((r.score_a - 0.25).abs() < 1e-15 && r.score_b.abs() < 1e-15);
+        assert!((r.std_error - se).abs() < 1e-15);
+        assert!((r.z - 0.25 / se).abs() < 1e-13);
+        let ci = r.ci(0.95).unwrap();
+        let z = crate::intervals::z_two_sided(0.95).unwrap();
+        assert!((ci.low - (0.25 - z * se)).abs() < 1e-15);
+        // Merging two halves equals folding the whole; a missing pair is omitted and counted.
+        let mut h = PairedTally::new();
+        h.fold(&a[..3], &b[..3], None, NanPolicy::Raise).unwrap();
+        let mut g = PairedTally::new();
+        g.fold(&a[3..], &b[3..], None, NanPolicy::Raise).unwrap();
+        h.merge(&g).unwrap();
+        assert_eq!(h, t);
+        h.push(f64::NAN, 3.0, 1.0, NanPolicy::Omit).unwrap();
+        assert_eq!(h.n_omitted(), 1);
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(serde_json::from_str::<PairedTally>(&json).unwrap(), h);
+    }
 }
