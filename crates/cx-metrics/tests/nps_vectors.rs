@@ -67,7 +67,12 @@ fn single_sample_cases() {
         let r = NpsTally::from_counts(d, o, p).result();
         assert_eq!(r.n, case["n"].as_u64().unwrap(), "{name} n");
         close(&format!("{name} nps"), r.score, num(&case["nps"]), CLOSED);
-        close(&format!("{name} V"), r.variance, num(&case["variance"]), CLOSED);
+        close(
+            &format!("{name} V"),
+            r.variance,
+            num(&case["variance"]),
+            CLOSED,
+        );
         close(&format!("{name} se"), r.std_error, num(&case["se"]), CLOSED);
 
         let wald = r.ci_unclipped(0.95, NpsMethod::Wald).unwrap();
@@ -76,8 +81,18 @@ fn single_sample_cases() {
 
         let adj = &case["adjusted_wald"];
         let e = r.normal_estimate(NpsMethod::AdjustedWald).unwrap();
-        close(&format!("{name} adj centre"), e.centre, num(&adj["centre"]), CLOSED);
-        close(&format!("{name} adj se"), e.std_error, num(&adj["se"]), CLOSED);
+        close(
+            &format!("{name} adj centre"),
+            e.centre,
+            num(&adj["centre"]),
+            CLOSED,
+        );
+        close(
+            &format!("{name} adj se"),
+            e.std_error,
+            num(&adj["se"]),
+            CLOSED,
+        );
         let raw = r.ci_unclipped(0.95, NpsMethod::AdjustedWald).unwrap();
         pair(&format!("{name} adj"), raw, &adj["ci_unclipped"], CLOSED);
         let clipped = r.ci(0.95, NpsMethod::AdjustedWald).unwrap();
@@ -90,10 +105,25 @@ fn single_sample_cases() {
 
         if let Some(dir) = case.get("dirichlet_1_1_1") {
             let post = r.dirichlet_posterior(DEFAULT_PRIOR).unwrap();
-            close(&format!("{name} dir mean"), post.centre, num(&dir["mean"]), CLOSED);
-            close(&format!("{name} dir sd"), post.std_error, num(&dir["sd"]), CLOSED);
+            close(
+                &format!("{name} dir mean"),
+                post.centre,
+                num(&dir["mean"]),
+                CLOSED,
+            );
+            close(
+                &format!("{name} dir sd"),
+                post.std_error,
+                num(&dir["sd"]),
+                CLOSED,
+            );
             let ci = r
-                .ci(0.95, NpsMethod::Dirichlet { prior: DEFAULT_PRIOR })
+                .ci(
+                    0.95,
+                    NpsMethod::Dirichlet {
+                        prior: DEFAULT_PRIOR,
+                    },
+                )
                 .unwrap();
             pair(&format!("{name} dir"), ci, &dir["equal_tailed"], DIRICHLET);
         }
@@ -125,13 +155,28 @@ fn two_independent_groups() {
     ] {
         let want = &t1[key];
         let c = compare(&a, &b, method).unwrap();
-        close(&format!("T1 {key} delta"), c.difference, num(&want["delta"]), CLOSED);
-        close(&format!("T1 {key} se"), c.std_error, num(&want["se"]), CLOSED);
+        close(
+            &format!("T1 {key} delta"),
+            c.difference,
+            num(&want["delta"]),
+            CLOSED,
+        );
+        close(
+            &format!("T1 {key} se"),
+            c.std_error,
+            num(&want["se"]),
+            CLOSED,
+        );
         close(&format!("T1 {key} z"), c.z, num(&want["z"]), CLOSED);
         // The normal tail comes from statrs' erfc, whose relative error near z = 2.7 is about
         // 4e-11 (Python's math.erfc gives the fixture's value to 1e-15): 1e-10 here.
         close(&format!("T1 {key} p"), c.p_value, num(&want["p"]), 1e-10);
-        pair(&format!("T1 {key} ci"), c.ci(0.95).unwrap(), &want["ci"], CLOSED);
+        pair(
+            &format!("T1 {key} ci"),
+            c.ci(0.95).unwrap(),
+            &want["ci"],
+            CLOSED,
+        );
     }
 }
 
@@ -184,10 +229,20 @@ fn weighted_example() {
     assert!(r.weighted);
     close("W1 nps", r.score, num(&w1["nps"]), CLOSED);
     close("W1 promoters", r.promoters, num(&w1["promoters"]), CLOSED);
-    close("W1 detractors", r.detractors, num(&w1["detractors"]), CLOSED);
+    close(
+        "W1 detractors",
+        r.detractors,
+        num(&w1["detractors"]),
+        CLOSED,
+    );
     close("W1 n_eff", r.effective_n, num(&w1["n_eff"]), CLOSED);
     close("W1 deff", r.deff, num(&w1["deff"]), CLOSED);
-    close("W1 se_lin", r.se_linearised, num(&w1["se_linearised"]), CLOSED);
+    close(
+        "W1 se_lin",
+        r.se_linearised,
+        num(&w1["se_linearised"]),
+        CLOSED,
+    );
     close(
         "W1 se_lin_ss",
         r.se_linearised_small_sample.unwrap(),
@@ -198,6 +253,11 @@ fn weighted_example() {
     // Intervals use n_eff: Wald is score ± z·se_kish.
     let ci = r.ci_unclipped(0.95, NpsMethod::Wald).unwrap();
     let z = 1.959_963_984_540_054;
-    close("W1 wald low", ci.low, r.score - z * num(&w1["se_kish"]), CLOSED);
+    close(
+        "W1 wald low",
+        ci.low,
+        r.score - z * num(&w1["se_kish"]),
+        CLOSED,
+    );
     assert!(r.ci(0.95, NpsMethod::Tango).is_ok());
 }

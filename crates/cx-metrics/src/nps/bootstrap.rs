@@ -281,7 +281,10 @@ mod tests {
                 let pk = binomial(20, k as u64) * p.powi(k as i32) * (1.0 - p).powi(20 - k as i32);
                 let se = (pk * (1.0 - pk) / draws as f64).sqrt();
                 let got = f64::from(c) / draws as f64;
-                assert!((got - pk).abs() <= 5.0 * se + 1e-9, "p={p} k={k}: {got} vs {pk}");
+                assert!(
+                    (got - pk).abs() <= 5.0 * se + 1e-9,
+                    "p={p} k={k}: {got} vs {pk}"
+                );
             }
         }
         // Large n: mean and variance of Bin(10^8, 0.45).

@@ -125,15 +125,13 @@ impl PairedTally {
     /// A table of unit-weight pair counts, `table[a][b]` with categories ordered detractor, passive,
     /// promoter.
     pub fn from_counts(table: [[u64; 3]; 3]) -> Self {
-        let mut t = Self::new();
-        for i in 0..3 {
-            for j in 0..3 {
-                t.rows[i][j] = table[i][j];
-                t.weight[i][j] = table[i][j] as f64;
-                t.weight_sq[i][j] = table[i][j] as f64;
-            }
+        let as_f64 = table.map(|row| row.map(|c| c as f64));
+        Self {
+            rows: table,
+            weight: as_f64,
+            weight_sq: as_f64,
+            omitted: 0,
         }
-        t
     }
 
     /// Rows per cell.
@@ -176,10 +174,7 @@ impl PairedTally {
         }
         let pa = Scale::NPS.point_of(a, index)?;
         let pb = Scale::NPS.point_of(b, index)?;
-        Ok(Some((
-            index_of_point(pa),
-            index_of_point(pb),
-        )))
+        Ok(Some((index_of_point(pa), index_of_point(pb))))
     }
 
     /// Count one pair with survey weight `weight`; its position in the stream names it in errors.
@@ -290,22 +285,22 @@ impl PairedTally {
         if undefined.is_some() {
             return r;
         }
-        let (mut sa, mut sb) = (0.0, 0.0);
-        for i in 0..3 {
-            for j in 0..3 {
-                let p = self.weight[i][j] / sw;
-                sa += p * SIGN[i];
-                sb += p * SIGN[j];
-            }
-        }
+        // (share, first score, second score) of each cell.
+        let cells = || {
+            (0..9).map(|c| {
+                let (i, j) = (c / 3, c % 3);
+                (self.weight[i][j] / sw, SIGN[i], SIGN[j])
+            })
+        };
+        let sa: f64 = cells().map(|(p, a, _)| p * a).sum();
+        let sb: f64 = cells().map(|(p, _, b)| p * b).sum();
         let diff = sa - sb;
-        let mut var = 0.0;
-        for i in 0..3 {
-            for j in 0..3 {
-                let e = SIGN[i] - SIGN[j] - diff;
-                var += self.weight[i][j] / sw * e * e;
-            }
-        }
+        let var: f64 = cells()
+            .map(|(p, a, b)| {
+                let e = a - b - diff;
+                p * e * e
+            })
+            .sum();
         let se = (var / effective_n).sqrt();
         let (z, p) = z_and_p(diff, se);
         r.score_a = sa;

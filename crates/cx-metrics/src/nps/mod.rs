@@ -115,7 +115,12 @@ impl NpsTally {
     }
 
     /// Count one raw value with survey weight `weight` (finite, ≥ 0), validating it.
-    pub fn push<T: RawValue>(&mut self, value: T, weight: f64, nan_policy: NanPolicy) -> Result<()> {
+    pub fn push<T: RawValue>(
+        &mut self,
+        value: T,
+        weight: f64,
+        nan_policy: NanPolicy,
+    ) -> Result<()> {
         self.0.push(value, weight, nan_policy)
     }
 
@@ -155,9 +160,7 @@ impl NpsTally {
 
     /// (rows, Σw, Σw²) of one category.
     pub fn category(&self, category: NpsCategory) -> (u64, f64, f64) {
-        let (w, w2, r) = self
-            .0
-            .sum_where(|p| NpsCategory::of(p as u8) == category);
+        let (w, w2, r) = self.0.sum_where(|p| NpsCategory::of(p as u8) == category);
         (r, w, w2)
     }
 
@@ -339,8 +342,7 @@ impl NpsResult {
         r.variance = variance;
         r.std_error = (variance / effective_n).sqrt();
         r.se_linearised = lin;
-        r.se_linearised_small_sample =
-            (n >= 2).then(|| lin * (n as f64 / (n as f64 - 1.0)).sqrt());
+        r.se_linearised_small_sample = (n >= 2).then(|| lin * (n as f64 / (n as f64 - 1.0)).sqrt());
         r.deff = n as f64 / effective_n;
         r
     }
@@ -409,7 +411,8 @@ mod tests {
         assert_eq!(back.n_omitted, 1);
 
         let mut z = NpsTally::new();
-        z.fold(&[9u8, 3], Some(&[0.0, 0.0]), NanPolicy::Omit).unwrap();
+        z.fold(&[9u8, 3], Some(&[0.0, 0.0]), NanPolicy::Omit)
+            .unwrap();
         let r = z.result();
         assert_eq!(r.undefined, Some(UndefinedReason::ZeroTotalWeight));
         assert_eq!(
@@ -476,8 +479,17 @@ mod tests {
             ));
         }
         assert!(matches!(
-            r.ci(0.95, NpsMethod::Bootstrap { n_resamples: 0, seed: 1 }),
-            Err(Error::InvalidArgument { name: "n_resamples", .. })
+            r.ci(
+                0.95,
+                NpsMethod::Bootstrap {
+                    n_resamples: 0,
+                    seed: 1
+                }
+            ),
+            Err(Error::InvalidArgument {
+                name: "n_resamples",
+                ..
+            })
         ));
         assert!(matches!(
             r.normal_estimate(NpsMethod::Tango),
@@ -506,14 +518,28 @@ mod tests {
         w.fold(&[10u8, 3, 8], Some(&[1.0, 2.0, 0.5]), NanPolicy::Omit)
             .unwrap();
         let rw = w.result();
-        match rw.ci(0.95, NpsMethod::Bootstrap { n_resamples: 100, seed: 1 }) {
+        match rw.ci(
+            0.95,
+            NpsMethod::Bootstrap {
+                n_resamples: 100,
+                seed: 1,
+            },
+        ) {
             Err(Error::InvalidArgument { name, message }) => {
                 assert_eq!(name, "method");
                 assert!(message.contains("bootstrap_ci"), "{message}");
             }
             other => panic!("expected an error naming bootstrap_ci, got {other:?}"),
         }
-        assert!(bootstrap_ci(&[10u8, 3, 8], Some(&[1.0, 2.0, 0.5]), 0.95, 100, 1, NanPolicy::Omit).is_ok());
+        assert!(bootstrap_ci(
+            &[10u8, 3, 8],
+            Some(&[1.0, 2.0, 0.5]),
+            0.95,
+            100,
+            1,
+            NanPolicy::Omit
+        )
+        .is_ok());
         assert!(matches!(
             bootstrap_ci(&[10u8, 3], Some(&[1.0]), 0.95, 100, 1, NanPolicy::Omit),
             Err(Error::LengthMismatch { .. })
@@ -537,7 +563,13 @@ mod tests {
             detractors: 0.4,
         };
         assert!(sample_size(0.05, 0.95, NpsMethod::Wald, bad).is_err());
-        assert!(sample_size(0.05, 0.95, NpsMethod::Wald, AnticipatedVariance::Variance(1.5)).is_err());
+        assert!(sample_size(
+            0.05,
+            0.95,
+            NpsMethod::Wald,
+            AnticipatedVariance::Variance(1.5)
+        )
+        .is_err());
         assert!(sample_size_two_groups(0.0, 0.05, 0.8, wc).is_err());
         assert!(sample_size_two_groups(0.1, 0.0, 0.8, wc).is_err());
         assert!(sample_size_two_groups(0.1, 0.05, 1.0, wc).is_err());
@@ -572,8 +604,14 @@ mod tests {
         };
         assert!((s.variance().unwrap() - 0.61).abs() < 1e-15);
         assert_eq!(sample_size(0.05, 0.95, NpsMethod::Wald, s).unwrap(), 938);
-        assert_eq!(sample_size(0.05, 0.95, NpsMethod::AdjustedWald, s).unwrap(), 935);
-        assert_eq!(sample_size(1.9, 0.95, NpsMethod::AdjustedWald, s).unwrap(), 1);
+        assert_eq!(
+            sample_size(0.05, 0.95, NpsMethod::AdjustedWald, s).unwrap(),
+            935
+        );
+        assert_eq!(
+            sample_size(1.9, 0.95, NpsMethod::AdjustedWald, s).unwrap(),
+            1
+        );
     }
 
     #[test]

@@ -218,7 +218,8 @@ mod tests {
         // A narrow peak: ∫ of a normal density with sd 1e-3 over [0, 1] centred at 0.5 is 1.
         let s = 1e-3;
         let pdf = |x: f64| {
-            (-(x - 0.5) * (x - 0.5) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())
+            (-(x - 0.5) * (x - 0.5) / (2.0 * s * s)).exp()
+                / (s * (2.0 * std::f64::consts::PI).sqrt())
         };
         let v = integrate(pdf, 0.0, 1.0, 1e-13, 1e-13);
         assert!((v - 1.0).abs() < 1e-12, "{v}");

@@ -65,7 +65,10 @@ fn check_positive(name: &'static str, x: f64) -> Result<f64> {
     if x.is_finite() && x > 0.0 {
         Ok(x)
     } else {
-        Err(Error::invalid(name, format!("{x}; it must be finite and > 0")))
+        Err(Error::invalid(
+            name,
+            format!("{x}; it must be finite and > 0"),
+        ))
     }
 }
 
