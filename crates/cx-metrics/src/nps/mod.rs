@@ -571,6 +571,8 @@ mod tests {
         )
         .is_err());
         assert!(sample_size_two_groups(0.0, 0.05, 0.8, wc).is_err());
+        assert!(sample_size(1e-200, 0.95, NpsMethod::Wald, wc).is_err());
+        assert!(sample_size_two_groups(1e-200, 0.05, 0.8, wc).is_err());
         assert!(sample_size_two_groups(0.1, 0.0, 0.8, wc).is_err());
         assert!(sample_size_two_groups(0.1, 0.05, 1.0, wc).is_err());
 

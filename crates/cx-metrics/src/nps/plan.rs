@@ -105,7 +105,20 @@ pub fn sample_size(
             ))
         }
     };
-    Ok(n.max(1.0) as u64)
+    to_count(n, "margin_of_error")
+}
+
+/// A planned count as an integer, at least 1; a count beyond 2^53 (a vanishing margin or effect)
+/// is an error rather than a saturated number.
+fn to_count(n: f64, name: &'static str) -> Result<u64> {
+    if n.is_finite() && n <= 9.007_199_254_740_992e15 {
+        Ok(n.max(1.0) as u64)
+    } else {
+        Err(Error::invalid(
+            name,
+            format!("the required sample size ({n:e}) is beyond any survey; ask for a wider margin or a larger difference"),
+        ))
+    }
 }
 
 /// Respondents per group (two independent groups of equal size) to detect a difference `delta` in
@@ -142,7 +155,7 @@ pub fn sample_size_two_groups(
     let zb = normal_quantile(power);
     let v = anticipated.variance()?;
     let n = ((za + zb) * (za + zb) * 2.0 * v / (delta * delta)).ceil();
-    Ok(n.max(1.0) as u64)
+    to_count(n, "delta")
 }
 
 fn check_alpha(alpha: f64) -> Result<f64> {
