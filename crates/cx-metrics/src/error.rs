@@ -14,6 +14,9 @@ pub enum UndefinedReason {
     NoRows,
     /// Rows were counted but their weights sum to zero.
     ZeroTotalWeight,
+    /// Only one row carries weight (effective sample size ≤ 1), so a spread (standard deviation, t
+    /// interval) cannot be estimated.
+    SingleObservation,
 }
 
 impl fmt::Display for UndefinedReason {
@@ -21,6 +24,10 @@ impl fmt::Display for UndefinedReason {
         f.write_str(match self {
             Self::NoRows => "no rows were counted (empty input, or every value was missing)",
             Self::ZeroTotalWeight => "the weights of the counted rows sum to zero",
+            Self::SingleObservation => {
+                "only one row carries weight (effective sample size <= 1), so no spread can be \
+                 estimated; collect more responses"
+            }
         })
     }
 }
@@ -158,6 +165,21 @@ pub enum Error {
     IllConditioned {
         /// The estimated condition number.
         condition: f64,
+    },
+    /// The outcome is perfectly predicted by a linear combination of the drivers (complete or
+    /// quasi-complete separation, Albert & Anderson 1984): maximum-likelihood estimates do not exist.
+    #[error(
+        "{kind} separation: the outcome of {rows} rows is perfectly predicted by {drivers}, so the \
+         maximum-likelihood coefficients do not exist (they diverge); drop, merge or coarsen these \
+         drivers, or collect more responses where they overlap"
+    )]
+    Separation {
+        /// "complete" or "quasi-complete".
+        kind: &'static str,
+        /// The drivers involved, comma separated.
+        drivers: String,
+        /// Rows whose fitted probability reached 0 or 1.
+        rows: usize,
     },
 }
 
