@@ -26,6 +26,7 @@ pub mod linalg;
 pub mod logistic;
 pub mod moments;
 pub mod multiple;
+pub mod nps;
 pub mod pillars;
 pub mod regression;
 pub mod scale;
@@ -58,6 +59,7 @@ pub use logistic::{
 };
 pub use moments::{Covariance, Moments};
 pub use multiple::PValueAdjustment;
+pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};

@@ -1,0 +1,308 @@
+//! Seeded percentile bootstrap of the NPS: from counts (unweighted) or from rows (weighted).
+//!
+//! Each resample b draws from its own ChaCha8 stream (`seed`, stream b), so results depend only on
+//! the seed, never on the number of threads.
+
+use rand::{Rng, RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use statrs::function::factorial::ln_binomial;
+
+use super::NpsTally;
+use crate::error::{Error, Result, UndefinedReason};
+use crate::intervals::{check_level, Interval};
+use crate::scale::{NanPolicy, NpsCategory, RawValue};
+
+/// A percentile-bootstrap interval computed from rows, with its bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BootstrapCi {
+    /// The percentile interval (linear interpolation between order statistics, numpy's default).
+    pub interval: Interval,
+    /// NPS of the rows as given.
+    pub score: f64,
+    /// Standard deviation of the resampled scores (the bootstrap standard error).
+    pub std_error: f64,
+    /// Resamples drawn.
+    pub n_resamples: usize,
+    /// Resamples whose weights summed to zero (no NPS; left out of the percentiles and counted here).
+    pub n_undefined: usize,
+}
+
+fn rng_for(seed: u64, resample: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(resample as u64);
+    rng
+}
+
+fn check_resamples(n_resamples: usize) -> Result<()> {
+    if n_resamples == 0 {
+        return Err(Error::invalid(
+            "n_resamples",
+            "0; draw at least 1 resample (thousands for a stable interval)",
+        ));
+    }
+    Ok(())
+}
+
+/// Binomial(n, p) sampler by inversion with a chop-down search that starts at the mode and walks
+/// outwards, alternating sides (Kemp 1986; Kachitvichyanukul & Schmeiser 1988): u ~ U(0, 1) is
+/// reduced by pmf(m), pmf(m+1), pmf(m−1), pmf(m+2), … until it falls below zero. Each outcome gets
+/// exactly its probability (the order of the search does not matter), up to rounding of pmf(m),
+/// which comes from statrs' log-gamma; the expected cost is O(√(np(1−p))).
+struct Binomial {
+    n: u64,
+    flip: bool,
+    mode: u64,
+    pmf_mode: f64,
+    ratio: f64,
+}
+
+impl Binomial {
+    /// Bin(n, s / (s + f)), from the integer counts of successes `s` and failures `f` that define
+    /// the probability: the sampler draws the rarer side (so swapping `s` and `f` mirrors every
+    /// draw exactly, k ↔ n − k).
+    fn new(n: u64, s: u64, f: u64) -> Self {
+        let flip = s > f;
+        let total = (s + f) as f64;
+        let p = if total > 0.0 {
+            s.min(f) as f64 / total
+        } else {
+            0.0
+        };
+        let q = 1.0 - p;
+        if n == 0 || p <= 0.0 {
+            return Self {
+                n,
+                flip,
+                mode: 0,
+                pmf_mode: 1.0,
+                ratio: 0.0,
+            };
+        }
+        let mode = (((n as f64) + 1.0) * p).floor().min(n as f64) as u64;
+        let ln_pmf = ln_binomial(n, mode) + mode as f64 * p.ln() + (n - mode) as f64 * q.ln();
+        Self {
+            n,
+            flip,
+            mode,
+            pmf_mode: ln_pmf.exp(),
+            ratio: p / q,
+        }
+    }
+
+    fn sample<R: Rng>(&self, rng: &mut R) -> u64 {
+        let mut u: f64 = rng.random();
+        let n = self.n;
+        let m = self.mode;
+        u -= self.pmf_mode;
+        if u < 0.0 || self.ratio == 0.0 {
+            return self.orient(m);
+        }
+        // Upward side: k = m + i, pmf(k+1) = pmf(k)·(n−k)/(k+1)·p/q.
+        // Downward side: k = m − i, pmf(k−1) = pmf(k)·k/(n−k+1)·q/p.
+        let (mut up, mut fu) = (m, self.pmf_mode);
+        let (mut down, mut fd) = (m, self.pmf_mode);
+        loop {
+            let can_up = up < n && fu > 0.0;
+            let can_down = down > 0 && fd > 0.0;
+            if !can_up && !can_down {
+                // Only rounding of the pmf leaves mass unassigned: return the mode.
+                return self.orient(m);
+            }
+            if can_up {
+                fu *= (n - up) as f64 / (up + 1) as f64 * self.ratio;
+                up += 1;
+                u -= fu;
+                if u < 0.0 {
+                    return self.orient(up);
+                }
+            }
+            if can_down {
+                fd *= down as f64 / ((n - down + 1) as f64 * self.ratio);
+                down -= 1;
+                u -= fd;
+                if u < 0.0 {
+                    return self.orient(down);
+                }
+            }
+        }
+    }
+
+    fn orient(&self, k: u64) -> u64 {
+        if self.flip {
+            self.n - k
+        } else {
+            k
+        }
+    }
+}
+
+/// The linear-interpolation (numpy default, Hyndman–Fan type 7) quantile of sorted data.
+fn quantile_sorted(x: &[f64], q: f64) -> f64 {
+    let h = (x.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(x.len() - 1);
+    match (x.get(lo), x.get(hi)) {
+        (Some(&a), Some(&b)) => a + (h - lo as f64) * (b - a),
+        _ => f64::NAN,
+    }
+}
+
+fn percentiles(mut reps: Vec<f64>, level: f64) -> (f64, f64) {
+    reps.sort_by(f64::total_cmp);
+    let a = (1.0 - level) / 2.0;
+    (quantile_sorted(&reps, a), quantile_sorted(&reps, 1.0 - a))
+}
+
+/// Percentile interval from category counts (detractors, passives, promoters): each resample draws
+/// a multinomial(n; shares) sample as two binomials (passives, then promoters among the rest), the
+/// same law as resampling the n rows. Swapping promoters and detractors negates every replicate.
+pub(crate) fn from_counts(
+    counts: [u64; 3],
+    level: f64,
+    n_resamples: usize,
+    seed: u64,
+) -> Result<(f64, f64)> {
+    check_level(level)?;
+    check_resamples(n_resamples)?;
+    let [d, o, p] = counts;
+    let n = d + o + p;
+    if n == 0 {
+        return Err(Error::Undefined(UndefinedReason::NoRows));
+    }
+    let passives = Binomial::new(n, o, p + d);
+    let reps: Vec<f64> = (0..n_resamples)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = rng_for(seed, b);
+            let rest = n - passives.sample(&mut rng);
+            let xp = Binomial::new(rest, p, d).sample(&mut rng);
+            (xp as f64 - (rest - xp) as f64) / n as f64
+        })
+        .collect();
+    Ok(percentiles(reps, level))
+}
+
+/// Seeded percentile-bootstrap interval of the NPS from rows, for weighted (or unweighted) data.
+///
+/// Values are validated as in [`NpsTally::fold`] (same errors, same `nan_policy`); missing rows are
+/// left out. Each resample draws n of the counted rows with replacement and computes the weighted
+/// NPS Σw·s / Σw; a resample whose weights sum to zero has no NPS and is counted in `n_undefined`.
+/// Cost O(n_resamples × n); reproducible for a seed whatever the number of threads.
+///
+/// ```
+/// use cx_metrics::nps::bootstrap_ci;
+/// use cx_metrics::NanPolicy;
+/// let v = [10u8, 9, 3, 7, 10, 0, 8, 9];
+/// let w = [1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 3.0, 1.0];
+/// let b = bootstrap_ci(&v, Some(&w), 0.9, 2000, 7, NanPolicy::Omit).unwrap();
+/// assert!(b.interval.low <= b.score && b.score <= b.interval.high);
+/// ```
+pub fn bootstrap_ci<T: RawValue>(
+    values: &[T],
+    weights: Option<&[f64]>,
+    confidence_level: f64,
+    n_resamples: usize,
+    seed: u64,
+    nan_policy: NanPolicy,
+) -> Result<BootstrapCi> {
+    check_level(confidence_level)?;
+    check_resamples(n_resamples)?;
+    let mut tally = NpsTally::new();
+    tally.fold(values, weights, nan_policy)?;
+    let result = tally.result();
+    result.check_defined()?;
+    // Every non-missing value is valid now: keep (score, weight) of the counted rows.
+    let rows: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_missing())
+        .filter_map(|(i, v)| {
+            let point = v.as_i64()?;
+            let s = NpsCategory::of(point as u8).sign();
+            Some((s, weights.and_then(|w| w.get(i).copied()).unwrap_or(1.0)))
+        })
+        .collect();
+    let n = rows.len();
+    let reps: Vec<Option<f64>> = (0..n_resamples)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = rng_for(seed, b);
+            let (mut sw, mut sws) = (0.0, 0.0);
+            for _ in 0..n {
+                let (s, w) = rows[rng.random_range(0..n)];
+                sw += w;
+                sws += w * s;
+            }
+            (sw > 0.0).then(|| sws / sw)
+        })
+        .collect();
+    let defined: Vec<f64> = reps.iter().flatten().copied().collect();
+    let n_undefined = n_resamples - defined.len();
+    if defined.is_empty() {
+        return Err(Error::Undefined(UndefinedReason::ZeroTotalWeight));
+    }
+    let m = defined.iter().sum::<f64>() / defined.len() as f64;
+    let var = if defined.len() > 1 {
+        defined.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (defined.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let (lo, hi) = percentiles(defined, confidence_level);
+    Ok(BootstrapCi {
+        interval: Interval::new(lo, hi, confidence_level),
+        score: result.score,
+        std_error: var.sqrt(),
+        n_resamples,
+        n_undefined,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use statrs::function::factorial::binomial;
+
+    #[test]
+    fn binomial_sampler_follows_the_binomial_law() {
+        // 40 000 draws of Bin(20, 0.3) and Bin(20, 0.8): each frequency within 5 standard errors of
+        // the exact pmf.
+        for (succ, fail) in [(3, 7), (4, 1)] {
+            let p = succ as f64 / (succ + fail) as f64;
+            let s = Binomial::new(20, succ, fail);
+            let mut rng = rng_for(11, 0);
+            let draws = 40_000;
+            let mut freq = [0u32; 21];
+            for _ in 0..draws {
+                freq[s.sample(&mut rng) as usize] += 1;
+            }
+            for (k, &c) in freq.iter().enumerate() {
+                let pk = binomial(20, k as u64) * p.powi(k as i32) * (1.0 - p).powi(20 - k as i32);
+                let se = (pk * (1.0 - pk) / draws as f64).sqrt();
+                let got = f64::from(c) / draws as f64;
+                assert!(
+                    (got - pk).abs() <= 5.0 * se + 1e-9,
+                    "p={p} k={k}: {got} vs {pk}"
+                );
+            }
+        }
+        // Large n: mean and variance of Bin(10^8, 0.45).
+        let s = Binomial::new(100_000_000, 45, 55);
+        let mut rng = rng_for(5, 1);
+        let xs: Vec<f64> = (0..4000).map(|_| s.sample(&mut rng) as f64).collect();
+        let m = xs.iter().sum::<f64>() / 4000.0;
+        let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 3999.0;
+        let (em, ev): (f64, f64) = (4.5e7, 1e8 * 0.45 * 0.55);
+        assert!((m - em).abs() < 5.0 * (ev / 4000.0).sqrt());
+        assert!((v / ev - 1.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn type7_quantile_matches_numpy() {
+        // numpy.quantile([1, 2, 3, 4], [0.025, 0.975]) = [1.075, 3.925]
+        let x = [1.0, 2.0, 3.0, 4.0];
+        assert!((quantile_sorted(&x, 0.025) - 1.075).abs() < 1e-15);
+        assert!((quantile_sorted(&x, 0.975) - 3.925).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,377 @@
+//! Comparing two NPS: independent groups ([`compare`]) and paired responses ([`PairedTally`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::{serde_nan, Estimate, NpsMethod, NpsResult};
+use crate::error::{Error, Result, UndefinedReason};
+use crate::intervals::{check_level, normal_p_two_sided, z_two_sided, Interval};
+use crate::scale::{NanPolicy, NpsCategory, RawValue, Scale};
+use crate::tally::Merge;
+
+/// z statistic and two-sided p-value of `difference / std_error`. With a zero standard error (every
+/// respondent of both groups in one category under Wald) z is ±∞ with p = 0 for a non-zero
+/// difference, and 0 with p = 1 for no difference.
+fn z_and_p(difference: f64, std_error: f64) -> (f64, f64) {
+    if std_error > 0.0 {
+        let z = difference / std_error;
+        (z, normal_p_two_sided(z))
+    } else if difference == 0.0 {
+        (0.0, 1.0)
+    } else {
+        (difference.signum() * f64::INFINITY, 0.0)
+    }
+}
+
+/// Interval difference ± z·SE for a difference of two NPS, clipped to [−2, 2] and flagged.
+fn difference_ci(difference: f64, std_error: f64, confidence_level: f64) -> Result<Interval> {
+    let z = z_two_sided(confidence_level)?;
+    Ok(Interval::new(
+        difference - z * std_error,
+        difference + z * std_error,
+        confidence_level,
+    )
+    .clip(-2.0, 2.0))
+}
+
+/// The difference between the NPS of two independent groups, a − b.
+///
+/// # Formula
+/// difference = c_a − c_b, SE = √(SE_a² + SE_b²), z = difference / SE, p = 2(1 − Φ(|z|)), where
+/// (c, SE) is each group's [`NpsResult::normal_estimate`] (Wald: NPS and √(V/n_eff); adjusted
+/// Wald: (P − D)/(n + 3) and √(Ṽ/(n + 3))).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NpsComparison {
+    /// The method (Wald or adjusted Wald).
+    pub method: NpsMethod,
+    /// a − b.
+    pub difference: f64,
+    /// Standard error of the difference.
+    pub std_error: f64,
+    /// difference / std_error.
+    pub z: f64,
+    /// Two-sided p-value of z.
+    pub p_value: f64,
+}
+
+impl NpsComparison {
+    /// Interval difference ± z·SE at `confidence_level`, clipped to [−2, 2] (flagged if clipped).
+    pub fn ci(&self, confidence_level: f64) -> Result<Interval> {
+        difference_ci(self.difference, self.std_error, confidence_level)
+    }
+}
+
+/// Compare the NPS of two independent groups, a − b, by [`NpsMethod::Wald`] or
+/// [`NpsMethod::AdjustedWald`] (other methods are an [`Error::InvalidArgument`]); an undefined
+/// group is an [`Error::Undefined`]. With weights each group's Kish effective n is used.
+///
+/// ```
+/// use cx_metrics::nps::{compare, NpsMethod, NpsTally};
+/// let a = NpsTally::from_counts(20, 30, 50).result();
+/// let b = NpsTally::from_counts(30, 40, 30).result();
+/// let c = compare(&a, &b, NpsMethod::Wald).unwrap();
+/// assert!((c.difference - 0.3).abs() < 1e-15);
+/// assert!((c.std_error - 0.11).abs() < 1e-15);
+/// ```
+pub fn compare(a: &NpsResult, b: &NpsResult, method: NpsMethod) -> Result<NpsComparison> {
+    let (ea, eb): (Estimate, Estimate) = (a.normal_estimate(method)?, b.normal_estimate(method)?);
+    let difference = ea.centre - eb.centre;
+    let std_error = ea.std_error.hypot(eb.std_error);
+    let (z, p_value) = z_and_p(difference, std_error);
+    Ok(NpsComparison {
+        method,
+        difference,
+        std_error,
+        z,
+        p_value,
+    })
+}
+
+fn index(c: NpsCategory) -> usize {
+    match c {
+        NpsCategory::Detractor => 0,
+        NpsCategory::Passive => 1,
+        NpsCategory::Promoter => 2,
+    }
+}
+
+const SIGN: [f64; 3] = [-1.0, 0.0, 1.0];
+
+/// A mergeable 3×3 weighted table of paired NPS categories: the same respondents rated twice
+/// (two waves, or two brands). Rows index the first rating's category, columns the second's, in
+/// the order detractor, passive, promoter.
+///
+/// ```
+/// use cx_metrics::nps::PairedTally;
+/// use cx_metrics::NanPolicy;
+/// let mut t = PairedTally::new();
+/// t.fold(&[10u8, 9, 3, 7], &[9u8, 6, 3, 10], None, NanPolicy::Omit).unwrap();
+/// let r = t.result();
+/// assert!((r.difference - (r.score_a - r.score_b)).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PairedTally {
+    rows: [[u64; 3]; 3],
+    weight: [[f64; 3]; 3],
+    weight_sq: [[f64; 3]; 3],
+    omitted: u64,
+}
+
+impl PairedTally {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A table of unit-weight pair counts, `table[a][b]` with categories ordered detractor, passive,
+    /// promoter.
+    pub fn from_counts(table: [[u64; 3]; 3]) -> Self {
+        let as_f64 = table.map(|row| row.map(|c| c as f64));
+        Self {
+            rows: table,
+            weight: as_f64,
+            weight_sq: as_f64,
+            omitted: 0,
+        }
+    }
+
+    /// Rows per cell.
+    pub fn rows(&self) -> &[[u64; 3]; 3] {
+        &self.rows
+    }
+    /// Σw per cell.
+    pub fn weights(&self) -> &[[f64; 3]; 3] {
+        &self.weight
+    }
+    /// Σw² per cell.
+    pub fn weights_sq(&self) -> &[[f64; 3]; 3] {
+        &self.weight_sq
+    }
+    /// Pairs counted.
+    pub fn n(&self) -> u64 {
+        self.rows.iter().flatten().sum()
+    }
+    /// Pairs omitted because either value was missing.
+    pub fn n_omitted(&self) -> u64 {
+        self.omitted
+    }
+
+    /// Validate one pair at position `index`: `Ok(None)` when it is omitted as missing.
+    fn cell<A: RawValue, B: RawValue>(
+        a: A,
+        b: B,
+        weight: f64,
+        index: usize,
+        policy: NanPolicy,
+    ) -> Result<Option<(usize, usize)>> {
+        if !(weight.is_finite() && weight >= 0.0) {
+            return Err(Error::InvalidWeight { index, weight });
+        }
+        if a.is_missing() || b.is_missing() {
+            return match policy {
+                NanPolicy::Raise => Err(Error::Missing { index }),
+                _ => Ok(None),
+            };
+        }
+        let pa = Scale::NPS.point_of(a, index)?;
+        let pb = Scale::NPS.point_of(b, index)?;
+        Ok(Some((index_of_point(pa), index_of_point(pb))))
+    }
+
+    /// Count one pair with survey weight `weight`; its position in the stream names it in errors.
+    pub fn push<A: RawValue, B: RawValue>(
+        &mut self,
+        a: A,
+        b: B,
+        weight: f64,
+        nan_policy: NanPolicy,
+    ) -> Result<()> {
+        let index = (self.n() + self.omitted) as usize;
+        match Self::cell(a, b, weight, index, nan_policy)? {
+            Some((i, j)) => {
+                self.rows[i][j] += 1;
+                self.weight[i][j] += weight;
+                self.weight_sq[i][j] += weight * weight;
+            }
+            None => self.omitted += 1,
+        }
+        Ok(())
+    }
+
+    /// Fold aligned slices of first and second ratings, optionally weighted. A pair with either value
+    /// missing is omitted (and counted) or raises, per `nan_policy`. On error nothing is changed.
+    pub fn fold<A: RawValue, B: RawValue>(
+        &mut self,
+        a: &[A],
+        b: &[B],
+        weights: Option<&[f64]>,
+        nan_policy: NanPolicy,
+    ) -> Result<()> {
+        if a.len() != b.len() {
+            return Err(Error::LengthMismatch {
+                what: "first and second ratings",
+                left: a.len(),
+                right: b.len(),
+            });
+        }
+        if let Some(w) = weights {
+            if w.len() != a.len() {
+                return Err(Error::LengthMismatch {
+                    what: "ratings and weights",
+                    left: a.len(),
+                    right: w.len(),
+                });
+            }
+        }
+        let mut part = Self::new();
+        for (k, (&x, &y)) in a.iter().zip(b).enumerate() {
+            let w = weights.and_then(|w| w.get(k).copied()).unwrap_or(1.0);
+            match Self::cell(x, y, w, k, nan_policy)? {
+                Some((i, j)) => {
+                    part.rows[i][j] += 1;
+                    part.weight[i][j] += w;
+                    part.weight_sq[i][j] += w * w;
+                }
+                None => part.omitted += 1,
+            }
+        }
+        self.merge(&part)
+    }
+
+    /// The paired difference of NPS (first − second) with its standard error, z and p-value.
+    ///
+    /// # Formula
+    /// Each respondent contributes d = s_a − s_b ∈ {−2, …, 2}. With p_ij the weighted cell shares:
+    /// difference = Σ p_ij d_ij = NPS_a − NPS_b, Var(d) = Σ p_ij (d_ij − difference)²,
+    /// SE = √(Var(d) / n_eff) with n_eff = (Σw)²/Σw² (Kish 1965; n without weights).
+    pub fn result(&self) -> PairedNpsResult {
+        let n = self.n();
+        let sw: f64 = self.weight.iter().flatten().sum();
+        let sw2: f64 = self.weight_sq.iter().flatten().sum();
+        let weighted = (0..9).any(|c| {
+            let (i, j) = (c / 3, c % 3);
+            let r = self.rows[i][j] as f64;
+            self.weight[i][j] != r || self.weight_sq[i][j] != r
+        });
+        let effective_n = if weighted {
+            if sw2 > 0.0 {
+                sw * sw / sw2
+            } else {
+                0.0
+            }
+        } else {
+            n as f64
+        };
+        let undefined = if n == 0 {
+            Some(UndefinedReason::NoRows)
+        } else if sw <= 0.0 {
+            Some(UndefinedReason::ZeroTotalWeight)
+        } else {
+            None
+        };
+        let nan = f64::NAN;
+        let mut r = PairedNpsResult {
+            n,
+            n_omitted: self.omitted,
+            sum_weights: sw,
+            effective_n,
+            score_a: nan,
+            score_b: nan,
+            difference: nan,
+            std_error: nan,
+            z: nan,
+            p_value: nan,
+            undefined,
+        };
+        if undefined.is_some() {
+            return r;
+        }
+        // (share, first score, second score) of each cell.
+        let cells = || {
+            (0..9).map(|c| {
+                let (i, j) = (c / 3, c % 3);
+                (self.weight[i][j] / sw, SIGN[i], SIGN[j])
+            })
+        };
+        let sa: f64 = cells().map(|(p, a, _)| p * a).sum();
+        let sb: f64 = cells().map(|(p, _, b)| p * b).sum();
+        let diff = sa - sb;
+        let var: f64 = cells()
+            .map(|(p, a, b)| {
+                let e = a - b - diff;
+                p * e * e
+            })
+            .sum();
+        let se = (var / effective_n).sqrt();
+        let (z, p) = z_and_p(diff, se);
+        r.score_a = sa;
+        r.score_b = sb;
+        r.difference = diff;
+        r.std_error = se;
+        r.z = z;
+        r.p_value = p;
+        r
+    }
+}
+
+fn index_of_point(p: i32) -> usize {
+    index(NpsCategory::of(p as u8))
+}
+
+impl Merge for PairedTally {
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        for i in 0..3 {
+            for j in 0..3 {
+                self.rows[i][j] += other.rows[i][j];
+                self.weight[i][j] += other.weight[i][j];
+                self.weight_sq[i][j] += other.weight_sq[i][j];
+            }
+        }
+        self.omitted += other.omitted;
+        Ok(())
+    }
+}
+
+/// The paired difference of two NPS measured on the same respondents (first − second).
+/// Estimate fields are NaN (`null` in JSON) when `undefined` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedNpsResult {
+    /// Pairs counted.
+    pub n: u64,
+    /// Pairs omitted as missing.
+    pub n_omitted: u64,
+    /// Σw over counted pairs.
+    pub sum_weights: f64,
+    /// Kish effective n (n without weights).
+    pub effective_n: f64,
+    /// NPS of the first ratings.
+    #[serde(with = "serde_nan")]
+    pub score_a: f64,
+    /// NPS of the second ratings.
+    #[serde(with = "serde_nan")]
+    pub score_b: f64,
+    /// score_a − score_b.
+    #[serde(with = "serde_nan")]
+    pub difference: f64,
+    /// Standard error of the difference, √(Var(d)/n_eff).
+    #[serde(with = "serde_nan")]
+    pub std_error: f64,
+    /// difference / std_error (±∞ or 0 when the SE is 0, see [`compare`]).
+    #[serde(with = "serde_nan")]
+    pub z: f64,
+    /// Two-sided p-value of z.
+    #[serde(with = "serde_nan")]
+    pub p_value: f64,
+    /// Why the estimate is undefined, if it is.
+    pub undefined: Option<UndefinedReason>,
+}
+
+impl PairedNpsResult {
+    /// Wald interval difference ± z·SE at `confidence_level`, clipped to [−2, 2] (flagged).
+    pub fn ci(&self, confidence_level: f64) -> Result<Interval> {
+        check_level(confidence_level)?;
+        if let Some(reason) = self.undefined {
+            return Err(Error::Undefined(reason));
+        }
+        difference_ci(self.difference, self.std_error, confidence_level)
+    }
+}
