@@ -70,7 +70,7 @@ def _from_arrow(obj: Any) -> npt.NDArray[Any]:
                 return np.asarray(obj.to_numpy())
             return np.asarray(obj.to_numpy(zero_copy_only=False))
         filled = pc.fill_null(obj.cast(pa.float64()), float("nan"))
-        return np.asarray(filled.to_numpy() if isinstance(filled, pa.ChunkedArray) else filled.to_numpy())
+        return np.asarray(filled.to_numpy())
     if pa.types.is_boolean(typ):
         raise _bool_error(f"a pyarrow {typ} array")
     raise InvalidArgumentError(
@@ -95,13 +95,13 @@ def _as_array(obj: object, name: str) -> npt.NDArray[Any]:
     if module == "pandas" and hasattr(obj, "to_numpy"):
         if hasattr(obj, "columns"):
             raise InvalidArgumentError(
-                f"invalid {name}: got a pandas DataFrame; pass one column, e.g. df[\"recommend\"]"
+                f'invalid {name}: got a pandas DataFrame; pass one column, e.g. df["recommend"]'
             )
         return _from_pandas(obj)
     if module == "polars" and hasattr(obj, "to_numpy"):
         if hasattr(obj, "columns"):
             raise InvalidArgumentError(
-                f"invalid {name}: got a polars DataFrame; pass one column, e.g. df[\"recommend\"]"
+                f'invalid {name}: got a polars DataFrame; pass one column, e.g. df["recommend"]'
             )
         return _from_polars(obj)
     if module == "pyarrow" and hasattr(obj, "type"):
@@ -115,7 +115,9 @@ def _as_array(obj: object, name: str) -> npt.NDArray[Any]:
     try:
         return np.asarray(obj)
     except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(f"invalid {name}: cannot read {type(obj).__name__} as numbers ({exc})") from exc
+        raise InvalidArgumentError(
+            f"invalid {name}: cannot read {type(obj).__name__} as numbers ({exc})"
+        ) from exc
 
 
 def _check_1d(arr: npt.NDArray[Any], name: str) -> None:
@@ -183,7 +185,6 @@ def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[
     arr = to_values(obj, "weights")
     if arr.shape[0] != n:
         raise LengthMismatchError(
-            f"{values_name} and weights: lengths differ ({n} vs {arr.shape[0]}); "
-            "pass one weight per value"
+            f"{values_name} and weights: lengths differ ({n} vs {arr.shape[0]}); pass one weight per value"
         )
     return np.ascontiguousarray(arr, dtype=np.float64)
