@@ -352,7 +352,10 @@ mod tests {
         ));
         assert_eq!(s.point(f64::NAN, 3), Err(Error::Missing { index: 3 }));
         assert_eq!(s.point_of(-1i64, 4), Err(s.out_of_range(4, -1.0)));
-        assert_eq!(s.point_of(u64::MAX, 5), Err(s.out_of_range(5, u64::MAX as f64)));
+        assert_eq!(
+            s.point_of(u64::MAX, 5),
+            Err(s.out_of_range(5, u64::MAX as f64))
+        );
         assert_eq!(s.point_of(Some(3u8), 0), Ok(3));
         assert!(Scale::new(3, 3, Direction::HigherIsBetter).is_err());
     }

@@ -192,9 +192,7 @@ impl ScaleTally {
         let kernel = |start: usize, end: usize| -> std::result::Result<Chunk, Error> {
             match weights {
                 None => count_chunk(&values[start..end], start, &scale, policy),
-                Some(w) => {
-                    weigh_chunk(&values[start..end], &w[start..end], start, &scale, policy)
-                }
+                Some(w) => weigh_chunk(&values[start..end], &w[start..end], start, &scale, policy),
             }
         };
         let parts: Vec<std::result::Result<Chunk, Error>> = if values.len() <= CHUNK {
@@ -290,7 +288,10 @@ fn value_error<T: RawValue>(value: T, index: usize, scale: &Scale, policy: NanPo
 
 #[cold]
 fn unreachable_valid(index: usize) -> Error {
-    Error::invalid("values", format!("internal: value at {index} rejected but valid"))
+    Error::invalid(
+        "values",
+        format!("internal: value at {index} rejected but valid"),
+    )
 }
 
 /// Unweighted histogram of a chunk: four interleaved sub-histograms keep the loop free of
