@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from .exceptions import InvalidArgumentError, LengthMismatchError
 
-__all__ = ["to_values", "to_weights"]
+__all__ = ["same_length", "to_values", "to_weights"]
 
 _NATIVE_KINDS = frozenset("iuf")
 _SUPPORTED = (
@@ -188,3 +188,11 @@ def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[
             f"{values_name} and weights: lengths differ ({n} vs {arr.shape[0]}); pass one weight per value"
         )
     return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def same_length(a: npt.NDArray[Any], b: npt.NDArray[Any], what: str) -> None:
+    """Raise LengthMismatchError naming ``what`` unless ``a`` and ``b`` have the same length."""
+    if a.shape[0] != b.shape[0]:
+        raise LengthMismatchError(
+            f"{what}: lengths differ ({a.shape[0]} vs {b.shape[0]}); pass inputs of the same length"
+        )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["Interval"]
+__all__ = ["Comparison", "Interval"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +84,67 @@ def html_table(title: str, rows: list[tuple[str, str]]) -> str:
     """A small escaped two-column HTML table for Jupyter."""
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return f"<table><caption>{html.escape(title)}</caption><tbody>{body}</tbody></table>"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Difference of a score between two samples, ``a - b``, with its z test.
+
+    Attributes
+    ----------
+    difference : float
+        Estimated difference (fractions: 0.1 is 10 points).
+    std_error : float
+        Standard error of the difference.
+    z : float
+        Test statistic.
+    p_value : float
+        Two-sided p-value of ``z`` under the standard normal.
+    method : str
+        How the difference and its interval were computed.
+
+    Call :meth:`ci` for the interval at any confidence level.
+    """
+
+    difference: float
+    std_error: float
+    z: float
+    p_value: float
+    method: str
+    # The native function and its leading arguments: ci(level) calls it again with the level.
+    _redo: tuple[str, tuple[Any, ...]] = field(repr=False, compare=False)
+
+    @classmethod
+    def _compute(cls, function: str, args: tuple[Any, ...], method: str) -> Comparison:
+        from . import _native
+
+        raw = getattr(_native, function)(*args, 0.95)
+        return cls(
+            float(raw.difference),
+            float(raw.std_error),
+            float(raw.z),
+            float(raw.p_value),
+            method,
+            (function, args),
+        )
+
+    def ci(self, confidence_level: float = 0.95) -> Interval:
+        """Confidence interval of the difference."""
+        from . import _native
+
+        function, args = self._redo
+        raw = getattr(_native, function)(*args, confidence_level)
+        return Interval._from_native(raw.interval, self.method)
+
+    def __str__(self) -> str:
+        ci = self.ci()
+        return (
+            f"difference {100 * self.difference:+.1f} points (95% CI {100 * ci.low:+.1f} to "
+            f"{100 * ci.high:+.1f}); z = {self.z:.2f}, p = {self.p_value:.3g} ({self.method})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The comparison as a JSON-safe dict (with the 95% interval)."""
+        out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
+        out["ci"] = self.ci().to_dict()
+        return out
