@@ -14,6 +14,9 @@ pub enum UndefinedReason {
     NoRows,
     /// Rows were counted but their weights sum to zero.
     ZeroTotalWeight,
+    /// Only one row carries weight (effective sample size ≤ 1), so a spread (standard deviation, t
+    /// interval) cannot be estimated.
+    SingleObservation,
 }
 
 impl fmt::Display for UndefinedReason {
@@ -21,6 +24,10 @@ impl fmt::Display for UndefinedReason {
         f.write_str(match self {
             Self::NoRows => "no rows were counted (empty input, or every value was missing)",
             Self::ZeroTotalWeight => "the weights of the counted rows sum to zero",
+            Self::SingleObservation => {
+                "only one row carries weight (effective sample size <= 1), so no spread can be \
+                 estimated; collect more responses"
+            }
         })
     }
 }

@@ -16,12 +16,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ces;
+pub mod csat;
 pub mod error;
 pub mod intervals;
 pub mod scale;
+mod summary;
 pub mod tally;
 
+pub use ces::{
+    ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
+};
+pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
 pub use error::{Error, Result, UndefinedReason};
-pub use intervals::Interval;
+pub use intervals::{
+    compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
+    ProportionComparison, ProportionMethod,
+};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
