@@ -48,7 +48,7 @@ test-rust: ## cargo fmt --check, clippy -D warnings, cargo test of the workspace
 lint-python: venv ## ruff check, ruff format --check, mypy --strict on the typed usage file
 	$(VENV)/bin/ruff check --config $(PYPROJECT) python benches/python
 	$(VENV)/bin/ruff format --config $(PYPROJECT) --check python benches/python
-	cd python && ../$(PY) -m mypy --strict tests/typed_usage.py
+	cd python && ../$(PY) -m mypy --strict tests/test_typed_usage.py
 
 test-python: build-wheel ## pytest and stubtest against the installed wheel
 	$(PY) -m pytest python/tests

@@ -77,7 +77,7 @@ def main() -> None:
         report(
             f"unweighted, {label} ratings (ratio = peer time / cx.nps time)",
             {
-                "cx.nps": best_time(lambda y=y: cx.nps(y).nps, args.repeat),
+                "cx.nps": best_time(lambda y=y: cx.nps(y).score, args.repeat),
                 "numpy count_nonzero": best_time(lambda y=y: numpy_nps(y), args.repeat),
                 "pandas Series": best_time(lambda s=s: pandas_nps(s), args.repeat),
             },
@@ -85,7 +85,7 @@ def main() -> None:
     report(
         "weighted, int64 ratings, float64 weights",
         {
-            "cx.nps": best_time(lambda: cx.nps(y64, weights=w).nps, args.repeat),
+            "cx.nps": best_time(lambda: cx.nps(y64, weights=w).score, args.repeat),
             "numpy masked sums": best_time(lambda: numpy_weighted_nps(y64, w), args.repeat),
             "pandas Series": best_time(lambda: pandas_weighted_nps(s64, ws), args.repeat),
         },

@@ -64,6 +64,8 @@ fn describe(obj: &Bound<'_, PyAny>) -> String {
 
 /// Core states that fold slices of raw values (every tally).
 pub trait Fold: Send {
+    /// The counts per scale point underneath.
+    fn counts(&self) -> &cx_metrics::ScaleTally;
     /// The core's `fold`: validate and count `values` (optionally weighted).
     fn fold<T: RawValue>(
         &mut self,
@@ -74,6 +76,9 @@ pub trait Fold: Send {
 }
 
 impl Fold for cx_metrics::ScaleTally {
+    fn counts(&self) -> &cx_metrics::ScaleTally {
+        self
+    }
     fn fold<T: RawValue>(
         &mut self,
         values: &[T],
@@ -115,3 +120,24 @@ impl<S: Fold> SliceOp for FoldInto<'_, S> {
         self.state.fold(values, self.weights, self.policy)
     }
 }
+
+/// Implement [`Fold`] for a core tally that wraps a `ScaleTally` (has `tally()` and `fold`).
+macro_rules! impl_fold {
+    ($($t:ty),*) => {$(
+        impl $crate::arrays::Fold for $t {
+            fn counts(&self) -> &cx_metrics::ScaleTally {
+                self.tally()
+            }
+            fn fold<T: cx_metrics::RawValue>(
+                &mut self,
+                values: &[T],
+                weights: Option<&[f64]>,
+                policy: cx_metrics::NanPolicy,
+            ) -> cx_metrics::Result<()> {
+                <$t>::fold(self, values, weights, policy)
+            }
+        }
+    )*};
+}
+
+pub(crate) use impl_fold;

@@ -33,13 +33,13 @@ macro_rules! tally_pymethods {
             /// Rows counted (missing values excluded).
             #[getter]
             fn n(&self) -> u64 {
-                self.inner.n()
+                $crate::arrays::Fold::counts(&self.inner).n()
             }
 
             /// Rows omitted as missing.
             #[getter]
             fn n_omitted(&self) -> u64 {
-                self.inner.n_omitted()
+                $crate::arrays::Fold::counts(&self.inner).n_omitted()
             }
 
             /// The state as JSON text.
@@ -85,3 +85,35 @@ macro_rules! tally_pymethods {
 }
 
 pub(crate) use tally_pymethods;
+
+/// Generate the `#[pymethods]` block of a frozen result pyclass wrapping serde-able `$core` in `inner`:
+/// JSON, pickle, then the class's own `$extra` items.
+macro_rules! result_pymethods {
+    ($py_ty:ident, $core:ty, { $($extra:tt)* }) => {
+        #[pymethods]
+        impl $py_ty {
+            /// The result as JSON text.
+            fn to_json(&self) -> PyResult<String> {
+                serde_json::to_string(&self.inner)
+                    .map_err(|e| $crate::errors::invalid_argument("result", e))
+            }
+
+            /// A result from the JSON text written by `to_json`.
+            #[staticmethod]
+            fn from_json(text: &str) -> PyResult<Self> {
+                serde_json::from_str::<$core>(text)
+                    .map(|inner| Self { inner })
+                    .map_err(|e| $crate::errors::invalid_argument("result", e))
+            }
+
+            fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+                let ctor = py.get_type::<Self>().getattr("from_json")?;
+                Ok((ctor, (self.to_json()?,)))
+            }
+
+            $($extra)*
+        }
+    };
+}
+
+pub(crate) use result_pymethods;

@@ -35,3 +35,8 @@ pub use intervals::{
 };
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};
+
+/// The README's Rust example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
