@@ -166,6 +166,21 @@ pub enum Error {
         /// The estimated condition number.
         condition: f64,
     },
+    /// The outcome is perfectly predicted by a linear combination of the drivers (complete or
+    /// quasi-complete separation, Albert & Anderson 1984): maximum-likelihood estimates do not exist.
+    #[error(
+        "{kind} separation: the outcome of {rows} rows is perfectly predicted by {drivers}, so the \
+         maximum-likelihood coefficients do not exist (they diverge); drop, merge or coarsen these \
+         drivers, or collect more responses where they overlap"
+    )]
+    Separation {
+        /// "complete" or "quasi-complete".
+        kind: &'static str,
+        /// The drivers involved, comma separated.
+        drivers: String,
+        /// Rows whose fitted probability reached 0 or 1.
+        rows: usize,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -19,7 +19,9 @@
 pub mod ces;
 pub mod csat;
 pub mod error;
+pub mod importance;
 pub mod intervals;
+pub mod logistic;
 pub mod scale;
 mod summary;
 pub mod tally;
@@ -29,9 +31,19 @@ pub use ces::{
 };
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
 pub use error::{Error, Result, UndefinedReason};
+pub use importance::{
+    dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
+    ImportanceMeasure, ImportanceOptions, ImportanceWarning, LmgMethod, MeasureScores,
+    RelativeImportance, SubsetRSquared,
+};
 pub use intervals::{
     compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
     ProportionComparison, ProportionMethod,
+};
+pub use logistic::{
+    detractor_model, logistic_regression, nps_model, nps_pseudo_r2_shapley, promoter_model,
+    pseudo_r2_shapley, LogisticOptions, LogisticRegression, LogisticTerm, NpsOutcome,
+    PseudoR2Shapley, Separation, SeparationKind, SeparationPolicy, ShapleyMethod, ShapleyOptions,
 };
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use tally::{Merge, ScaleTally};

@@ -38,12 +38,58 @@ pub trait Merge {
 /// assert_eq!(a.sum_weights(), 5.0);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawTally")]
 pub struct ScaleTally {
     scale: Scale,
     rows: Vec<u64>,
     weight: Vec<f64>,
     weight_sq: Vec<f64>,
     omitted: u64,
+}
+
+/// The serialised form, checked on the way in so a hand-edited or corrupted state cannot break merges.
+#[derive(Deserialize)]
+struct RawTally {
+    scale: Scale,
+    rows: Vec<u64>,
+    weight: Vec<f64>,
+    weight_sq: Vec<f64>,
+    omitted: u64,
+}
+
+impl TryFrom<RawTally> for ScaleTally {
+    type Error = Error;
+    fn try_from(r: RawTally) -> Result<Self> {
+        let scale = Scale::new(r.scale.min(), r.scale.max(), r.scale.direction())?;
+        let k = scale.points();
+        if r.rows.len() != k || r.weight.len() != k || r.weight_sq.len() != k {
+            return Err(Error::Incompatible(format!(
+                "a serialised tally on {scale} needs {k} counts per field, found {}, {} and {}",
+                r.rows.len(),
+                r.weight.len(),
+                r.weight_sq.len()
+            )));
+        }
+        if let Some((i, w)) = r
+            .weight
+            .iter()
+            .chain(&r.weight_sq)
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(Error::InvalidWeight {
+                index: i % k,
+                weight: *w,
+            });
+        }
+        Ok(Self {
+            scale,
+            rows: r.rows,
+            weight: r.weight,
+            weight_sq: r.weight_sq,
+            omitted: r.omitted,
+        })
+    }
 }
 
 /// Slices longer than this are folded in parallel chunks of this size.
@@ -463,5 +509,12 @@ mod tests {
         let back: ScaleTally = serde_json::from_str(&json).unwrap();
         assert_eq!(a, back);
         assert_eq!(back.n_omitted(), 1);
+        // A corrupted state is refused on the way in instead of breaking a later merge.
+        let short = json.replacen("\"rows\":[1,0,0,0,1]", "\"rows\":[1,0]", 1);
+        assert_ne!(short, json);
+        assert!(serde_json::from_str::<ScaleTally>(&short).is_err());
+        let negative = json.replacen("\"weight\":[1.0", "\"weight\":[-1.0", 1);
+        assert_ne!(negative, json);
+        assert!(serde_json::from_str::<ScaleTally>(&negative).is_err());
     }
 }
