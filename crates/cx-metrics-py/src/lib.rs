@@ -1,9 +1,43 @@
 //! Python bindings of `cx-metrics`: conversion and error mapping only.
+//!
+//! The statistics live in the core crate; this crate turns numpy arrays into slices, option strings into
+//! the core's enums (through their `FromStr`), core errors into `cx_metrics.exceptions` classes, and core
+//! states and results into Python classes.
 use pyo3::prelude::*;
+
+mod arrays;
+mod ces;
+mod comparison;
+mod csat;
+mod errors;
+mod proportion;
+mod scale_tally;
+mod tally;
+
+/// An interval as the tuple `(low, high, confidence_level, clipped)` that Python wraps.
+pub(crate) type IntervalTuple = (f64, f64, f64, bool);
+
+/// The [`IntervalTuple`] of an interval.
+pub(crate) fn interval_tuple(i: cx_metrics::Interval) -> IntervalTuple {
+    (i.low, i.high, i.confidence_level, i.clipped)
+}
 
 /// The native module behind `cx_metrics`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<scale_tally::PyScaleTally>()?;
+    m.add_class::<comparison::PyProportionComparison>()?;
+    m.add_class::<csat::PyCsatTally>()?;
+    m.add_class::<csat::PyCsatResult>()?;
+    m.add_function(wrap_pyfunction!(csat::compare_csat, m)?)?;
+    m.add_class::<ces::PyCes2Tally>()?;
+    m.add_class::<ces::PyCes2Result>()?;
+    m.add_class::<ces::PyCes1Tally>()?;
+    m.add_class::<ces::PyCes1Result>()?;
+    m.add_function(wrap_pyfunction!(ces::compare_ces2, m)?)?;
+    m.add_function(wrap_pyfunction!(ces::compare_ces1, m)?)?;
+    m.add_function(wrap_pyfunction!(proportion::proportion_ci, m)?)?;
+    m.add_function(wrap_pyfunction!(proportion::compare_proportions, m)?)?;
     Ok(())
 }

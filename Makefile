@@ -1,0 +1,64 @@
+# Every target works on a fresh machine with the Rust toolchain and Python 3.11 (with pip):
+# everything Python-side is installed into .venv by `make venv`.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYPROJECT := python/pyproject.toml
+WHEEL_DIR := dist
+export RUSTFLAGS ?= -Dwarnings
+
+.PHONY: help venv develop demo test test-rust test-python lint-python build-wheel bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort \
+		| awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: $(PYPROJECT)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -c 'import tomllib, re; \
+		extras = tomllib.load(open("$(PYPROJECT)", "rb"))["project"]["optional-dependencies"]; \
+		reqs = [r for g in ("test", "plot", "dev") for r in extras[g] if not r.startswith("cx-metrics")]; \
+		print("\n".join(reqs))' > $(VENV)/requirements-dev.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## Create .venv with maturin and the test, plot and dev dependencies
+
+develop: venv ## Build the extension (release) and install it into .venv, editable
+	cd python && VIRTUAL_ENV=$(abspath $(VENV)) $(abspath $(VENV))/bin/maturin develop --release --quiet
+
+demo: develop ## Print an NPS / CSAT / CES report with intervals for the bundled sample survey
+	$(PY) -m cx_metrics.demo
+
+build-wheel: venv ## Build the release wheel and install it into .venv
+	rm -rf $(WHEEL_DIR)
+	cd python && $(abspath $(VENV))/bin/maturin build --release --quiet -i $(abspath $(PY)) -o $(abspath $(WHEEL_DIR))
+	$(PY) -m pip install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
+
+test-rust: ## cargo fmt --check, clippy -D warnings, cargo test of the workspace
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+
+lint-python: venv ## ruff check, ruff format --check, mypy --strict on the typed usage file
+	$(VENV)/bin/ruff check --config $(PYPROJECT) python benches/python
+	$(VENV)/bin/ruff format --config $(PYPROJECT) --check python benches/python
+	cd python && ../$(PY) -m mypy --strict tests/test_typed_usage.py
+
+test-python: build-wheel ## pytest and stubtest against the installed wheel
+	$(PY) -m pytest python/tests
+	$(PY) -m mypy.stubtest cx_metrics._native
+
+test: venv test-rust build-wheel test-python lint-python ## Everything CI checks (Rust, wheel, pytest, ruff, stubtest, mypy)
+	@echo "make test: all checks passed"
+
+bench: develop ## Time cx.nps against numpy and pandas on 10^7 responses
+	$(PY) benches/python/bench_nps.py
+
+clean: ## Remove the venv, wheels and build products
+	rm -rf $(VENV) $(WHEEL_DIR) python/cx_metrics/*.so

@@ -1,0 +1,96 @@
+"""Time ``cx.nps`` against what a user would otherwise write: numpy and pandas, same data, one run.
+
+Prints seconds per call (best of several repeats) and the ratio peer / cx_metrics (above 1 means
+cx_metrics is faster). Unweighted on int16 and int64 ratings, and weighted with float64 weights.
+Run with ``make bench``. Figures depend on the machine; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+import cx_metrics as cx
+
+
+def best_time(fn: Callable[[], float], repeat: int) -> tuple[float, float]:
+    """(fastest wall-clock seconds of ``repeat`` calls, the value returned)."""
+    fn()  # warm-up
+    best = float("inf")
+    value = float("nan")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def numpy_nps(y: npt.NDArray[np.integer]) -> float:
+    return float((np.count_nonzero(y >= 9) - np.count_nonzero(y <= 6)) / y.size)
+
+
+def numpy_weighted_nps(y: npt.NDArray[np.integer], w: npt.NDArray[np.float64]) -> float:
+    return float((w[y >= 9].sum() - w[y <= 6].sum()) / w.sum())
+
+
+def pandas_nps(s: pd.Series) -> float:
+    return float((s >= 9).mean() - (s <= 6).mean())
+
+
+def pandas_weighted_nps(s: pd.Series, w: pd.Series) -> float:
+    return float((w[s >= 9].sum() - w[s <= 6].sum()) / w.sum())
+
+
+def report(title: str, timings: dict[str, tuple[float, float]]) -> None:
+    ours, value = timings["cx.nps"]
+    print(f"\n{title}")
+    for name, (secs, v) in timings.items():
+        if not np.isclose(v, value, rtol=1e-9, atol=1e-12):
+            raise SystemExit(f"{name} disagrees with cx.nps: {v} vs {value}")
+        ratio = "" if name == "cx.nps" else f"  ratio {secs / ours:6.2f}x"
+        print(f"  {name:<28} {secs * 1e3:9.2f} ms{ratio}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=10_000_000, help="respondents (default 10^7)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed repeats per contender")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(20261123)
+    y64 = rng.integers(0, 11, args.n, dtype=np.int64)
+    y16 = y64.astype(np.int16)
+    w = rng.uniform(0.3, 3.0, args.n)
+    s64, s16, ws = pd.Series(y64), pd.Series(y16), pd.Series(w)
+    print(
+        f"cx_metrics {cx.__version__}, numpy {np.__version__}, pandas {pd.__version__}; "
+        f"n = {args.n:,}, best of {args.repeat}, {os.cpu_count()} CPUs"
+    )
+
+    for label, y, s in (("int16", y16, s16), ("int64", y64, s64)):
+        report(
+            f"unweighted, {label} ratings (ratio = peer time / cx.nps time)",
+            {
+                "cx.nps": best_time(lambda y=y: cx.nps(y).score, args.repeat),
+                "numpy count_nonzero": best_time(lambda y=y: numpy_nps(y), args.repeat),
+                "pandas Series": best_time(lambda s=s: pandas_nps(s), args.repeat),
+            },
+        )
+    report(
+        "weighted, int64 ratings, float64 weights",
+        {
+            "cx.nps": best_time(lambda: cx.nps(y64, weights=w).score, args.repeat),
+            "numpy masked sums": best_time(lambda: numpy_weighted_nps(y64, w), args.repeat),
+            "pandas Series": best_time(lambda: pandas_weighted_nps(s64, ws), args.repeat),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

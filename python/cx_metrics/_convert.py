@@ -1,0 +1,198 @@
+"""Turn user inputs into 1-D numpy arrays for the native module, without per-element Python work.
+
+Accepted: lists, tuples, numpy arrays of integer and float dtypes (passed through as they are), pandas
+Series (nullable ``Int64``/``Float64`` with ``pd.NA`` become float NaN), polars Series (nulls become NaN),
+pyarrow Array and ChunkedArray (nulls become NaN). Missing values are then handled by ``nan_policy``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .exceptions import InvalidArgumentError, LengthMismatchError
+
+__all__ = ["same_length", "to_values", "to_weights"]
+
+_NATIVE_KINDS = frozenset("iuf")
+_SUPPORTED = (
+    np.int8,
+    np.int16,
+    np.int32,
+    np.int64,
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.uint64,
+    np.float32,
+    np.float64,
+)
+
+
+def _module_of(obj: object) -> str:
+    return type(obj).__module__.partition(".")[0]
+
+
+def _from_pandas(obj: Any) -> npt.NDArray[Any]:
+    dtype = obj.dtype
+    kind = getattr(dtype, "kind", "O")
+    if getattr(dtype, "na_value", None) is not None and kind in "iuf":
+        # Nullable extension dtypes (Int64, Float64, ...): pd.NA becomes NaN.
+        if not obj.hasnans:
+            return np.asarray(obj.to_numpy(dtype=dtype.numpy_dtype))
+        return np.asarray(obj.to_numpy(dtype=np.float64, na_value=np.nan))
+    if kind == "b" and getattr(dtype, "na_value", None) is not None:
+        raise _bool_error("a pandas Series of dtype boolean")
+    return np.asarray(obj.to_numpy())
+
+
+def _from_polars(obj: Any) -> npt.NDArray[Any]:
+    if obj.dtype.is_numeric():
+        if obj.null_count() == 0:
+            return np.asarray(obj.to_numpy())
+        import polars as pl
+
+        return np.asarray(obj.cast(pl.Float64).fill_null(float("nan")).to_numpy())
+    return np.asarray(obj.to_numpy())
+
+
+def _from_arrow(obj: Any) -> npt.NDArray[Any]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typ = obj.type
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        if obj.null_count == 0:
+            if isinstance(obj, pa.ChunkedArray):
+                return np.asarray(obj.to_numpy())
+            return np.asarray(obj.to_numpy(zero_copy_only=False))
+        filled = pc.fill_null(obj.cast(pa.float64()), float("nan"))
+        return np.asarray(filled.to_numpy())
+    if pa.types.is_boolean(typ):
+        raise _bool_error(f"a pyarrow {typ} array")
+    raise InvalidArgumentError(
+        f"invalid values: a pyarrow array of type {typ} is not numeric; "
+        "pass integer or float ratings (cast or recode the column first)"
+    )
+
+
+def _bool_error(what: str) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"invalid values: got {what}; ratings must be integer or float scale points, not booleans "
+        "(convert with .astype(int) if the booleans really are 0/1 ratings)"
+    )
+
+
+def _as_array(obj: object, name: str) -> npt.NDArray[Any]:
+    if obj is None:
+        raise InvalidArgumentError(f"invalid {name}: got None; pass a list, array or Series of numbers")
+    if isinstance(obj, np.ndarray):
+        return obj
+    module = _module_of(obj)
+    if module == "pandas" and hasattr(obj, "to_numpy"):
+        if hasattr(obj, "columns"):
+            raise InvalidArgumentError(
+                f'invalid {name}: got a pandas DataFrame; pass one column, e.g. df["recommend"]'
+            )
+        return _from_pandas(obj)
+    if module == "polars" and hasattr(obj, "to_numpy"):
+        if hasattr(obj, "columns"):
+            raise InvalidArgumentError(
+                f'invalid {name}: got a polars DataFrame; pass one column, e.g. df["recommend"]'
+            )
+        return _from_polars(obj)
+    if module == "pyarrow" and hasattr(obj, "type"):
+        return _from_arrow(obj)
+    if isinstance(obj, str | bytes):
+        raise InvalidArgumentError(f"invalid {name}: got a {type(obj).__name__}; pass a sequence of numbers")
+    if isinstance(obj, dict | set | frozenset):
+        raise InvalidArgumentError(
+            f"invalid {name}: got a {type(obj).__name__}, which has no order; pass a list or array"
+        )
+    try:
+        return np.asarray(obj)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"invalid {name}: cannot read {type(obj).__name__} as numbers ({exc})"
+        ) from exc
+
+
+def _check_1d(arr: npt.NDArray[Any], name: str) -> None:
+    if arr.ndim != 1:
+        raise InvalidArgumentError(
+            f"invalid {name}: expected a 1-D array, got {arr.ndim}-D with shape {arr.shape}; "
+            "pass one column (e.g. arr[:, 0]) or flatten it with .ravel()"
+        )
+
+
+def to_values(obj: object, name: str = "values") -> npt.NDArray[Any]:
+    """Ratings as a 1-D numpy array of a supported integer or float dtype.
+
+    Integer and float arrays pass through untouched (no copy); objects holding only numbers and None are
+    converted to float64 with None as NaN; booleans, strings and other objects are rejected.
+    """
+    arr = _as_array(obj, name)
+    _check_1d(arr, name)
+    kind = arr.dtype.kind
+    if kind in _NATIVE_KINDS:
+        if arr.dtype.type not in _SUPPORTED:
+            # float16, longdouble and the like: widen or narrow to float64.
+            return arr.astype(np.float64)
+        if not arr.dtype.isnative:
+            return arr.astype(arr.dtype.newbyteorder("="))
+        return arr
+    if kind == "b":
+        raise _bool_error("booleans")
+    if kind == "O":
+        return _objects_to_float(arr, name)
+    raise InvalidArgumentError(
+        f"invalid {name}: dtype {arr.dtype} is not numeric; "
+        "pass integer or float ratings (convert strings with pandas.to_numeric first)"
+    )
+
+
+def _objects_to_float(arr: npt.NDArray[Any], name: str) -> npt.NDArray[np.float64]:
+    out = np.empty(arr.shape, dtype=np.float64)
+    for i, v in enumerate(arr):
+        if v is None or v is _pandas_na():
+            out[i] = np.nan
+        elif isinstance(v, bool | np.bool_):
+            raise InvalidArgumentError(
+                f"invalid {name}: value {v!r} at position {i} is a boolean; ratings must be numbers"
+            )
+        elif isinstance(v, int | float | np.integer | np.floating):
+            out[i] = float(v)
+        else:
+            raise InvalidArgumentError(
+                f"invalid {name}: value {v!r} at position {i} is a {type(v).__name__}, not a number; "
+                "convert the column to numbers first (e.g. pandas.to_numeric)"
+            )
+    return out
+
+
+def _pandas_na() -> object:
+    pd = sys.modules.get("pandas")
+    return pd.NA if pd is not None else None
+
+
+def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[np.float64] | None:
+    """Survey weights as a contiguous float64 array of length ``n``, or None."""
+    if obj is None:
+        return None
+    arr = to_values(obj, "weights")
+    if arr.shape[0] != n:
+        raise LengthMismatchError(
+            f"{values_name} and weights: lengths differ ({n} vs {arr.shape[0]}); pass one weight per value"
+        )
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def same_length(a: npt.NDArray[Any], b: npt.NDArray[Any], what: str) -> None:
+    """Raise LengthMismatchError naming ``what`` unless ``a`` and ``b`` have the same length."""
+    if a.shape[0] != b.shape[0]:
+        raise LengthMismatchError(
+            f"{what}: lengths differ ({a.shape[0]} vs {b.shape[0]}); pass inputs of the same length"
+        )

@@ -1,0 +1,86 @@
+"""Exceptions raised by cx_metrics.
+
+Every error derives from :class:`CxMetricsError`, itself a :class:`ValueError`, so ``except ValueError``
+keeps working. Each kind of failure has its own subclass; the Rust core's errors map to them one to one
+and keep the core's message, which says what was wrong, where (position or column) and what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CollinearityError",
+    "ColumnError",
+    "ConvergenceError",
+    "CxMetricsError",
+    "IllConditionedError",
+    "IncompatibleError",
+    "InvalidArgumentError",
+    "InvalidWeightError",
+    "LengthMismatchError",
+    "MissingValueError",
+    "NonFiniteError",
+    "NotIntegralError",
+    "OutOfRangeError",
+    "TooFewRowsError",
+    "UndefinedError",
+]
+
+
+class CxMetricsError(ValueError):
+    """Base class of every error raised by cx_metrics."""
+
+
+class OutOfRangeError(CxMetricsError):
+    """A rating lies outside its scale."""
+
+
+class NotIntegralError(CxMetricsError):
+    """A rating is a fraction where a whole scale point is required."""
+
+
+class NonFiniteError(CxMetricsError):
+    """A value is infinite."""
+
+
+class MissingValueError(CxMetricsError):
+    """A value is missing and ``nan_policy`` is ``"raise"``."""
+
+
+class InvalidWeightError(CxMetricsError):
+    """A survey weight is negative, NaN or infinite."""
+
+
+class LengthMismatchError(CxMetricsError):
+    """Two inputs that must be aligned have different lengths."""
+
+
+class InvalidArgumentError(CxMetricsError):
+    """An argument has the wrong type, shape or value (confidence level, method name, 2-D input...)."""
+
+
+class IncompatibleError(CxMetricsError):
+    """Two states cannot be combined (tallies on different scales, ...)."""
+
+
+class UndefinedError(CxMetricsError):
+    """The estimate is undefined for this data (no rows, or weights summing to zero)."""
+
+
+class ConvergenceError(CxMetricsError):
+    """An iterative method did not converge."""
+
+
+class ColumnError(CxMetricsError):
+    """A named column is missing, or cannot be used as a driver or outcome."""
+
+
+class CollinearityError(CxMetricsError):
+    """Drivers are (near-)linear combinations of each other."""
+
+
+class TooFewRowsError(CxMetricsError):
+    """Too few complete rows for the model."""
+
+
+class IllConditionedError(CxMetricsError):
+    """The problem is too ill-conditioned to solve to a trustworthy accuracy."""

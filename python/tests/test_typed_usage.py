@@ -1,0 +1,35 @@
+"""Typical use of the public API, written to pass ``mypy --strict`` (CI runs it) and run as a test."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+import cx_metrics as cx
+
+
+def weekly_csat(chunks: list[npt.NDArray[np.int16]]) -> tuple[cx.CsatResult, cx.Interval]:
+    tally = cx.CsatTally(5)
+    for chunk in chunks:
+        part = cx.CsatTally(5)
+        part.fold(chunk)
+        tally = tally + part
+    result: cx.CsatResult = tally.result(satisfied="top_two_box")
+    return result, result.ci(0.9, "jeffreys")
+
+
+def effort(values: list[int | None]) -> float:
+    r: cx.CesResult = cx.ces(values, version=2, nan_policy="omit")
+    ci: cx.Interval = r.mean_ci(0.95)
+    return ci.width
+
+
+def test_typed_usage() -> None:
+    chunks = [np.array([5, 4, 3], dtype=np.int16), np.array([2, 5], dtype=np.int16)]
+    result, ci = weekly_csat(chunks)
+    assert result.n == 5 and ci.method == "jeffreys" and ci.contains(result.share_satisfied)
+    assert effort([7, 6, None, 2]) > 0.0
+    comparison: cx.Comparison = cx.compare_proportions(56, 70, 48, 80)
+    assert comparison.p_value < 0.01
+    interval: cx.Interval = cx.proportion_ci(1, 29, method="clopper_pearson")
+    assert interval.low > 0.0
