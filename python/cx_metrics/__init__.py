@@ -5,9 +5,11 @@ sample-size planning. The statistics run in Rust; this package converts inputs (
 polars, pyarrow), holds results and formats them.
 
 >>> import cx_metrics as cx
->>> r = cx.csat([5, 4, 4, 2, None], satisfied="top_two_box")
->>> (r.share_satisfied, r.n, r.n_omitted)
-(0.75, 4, 1)
+>>> r = cx.nps([10, 9, 9, 8, 7, 6, 3, 10, 9, 0, None])
+>>> print(r)  # doctest: +ELLIPSIS
+NPS +20.0 (95% CI ...; n=10: 50.0% promoters, 20.0% passives, 30.0% detractors)
+>>> (r.n, r.n_omitted)
+(10, 1)
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from ._tally import ScaleTally
 from .ces import CesResult, CesTally, ces, compare_ces
 from .csat import CsatResult, CsatTally, compare_csat, csat
 from .exceptions import CxMetricsError
+from .nps import (
+    NpsResult,
+    NpsTally,
+    compare_nps,
+    nps,
+    nps_bootstrap_ci,
+    nps_sample_size,
+    nps_sample_size_two_groups,
+)
 from .proportions import compare_proportions, proportion_ci
 
 __all__ = [
@@ -29,14 +40,21 @@ __all__ = [
     "CsatTally",
     "CxMetricsError",
     "Interval",
+    "NpsResult",
+    "NpsTally",
     "ScaleTally",
     "__version__",
     "ces",
     "compare_ces",
     "compare_csat",
+    "compare_nps",
     "compare_proportions",
     "csat",
     "datasets",
     "exceptions",
+    "nps",
+    "nps_bootstrap_ci",
+    "nps_sample_size",
+    "nps_sample_size_two_groups",
     "proportion_ci",
 ]

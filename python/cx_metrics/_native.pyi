@@ -12,13 +12,21 @@ __all__ = [
     "Ces2Tally",
     "CsatResult",
     "CsatTally",
+    "NpsComparison",
+    "NpsResult",
+    "NpsTally",
     "ProportionComparison",
     "ScaleTally",
     "__version__",
     "compare_ces1",
     "compare_ces2",
     "compare_csat",
+    "compare_nps",
+    "compare_nps_paired",
     "compare_proportions",
+    "nps_bootstrap_ci",
+    "nps_sample_size",
+    "nps_sample_size_two_groups",
     "proportion_ci",
 ]
 
@@ -185,3 +193,97 @@ def proportion_ci(successes: float, n: float, confidence_level: float, method: s
 def compare_proportions(
     x1: float, n1: float, x2: float, n2: float, confidence_level: float
 ) -> ProportionComparison: ...
+
+@final
+class NpsTally(_Tally):
+    def __new__(cls) -> NpsTally: ...
+    def result(self) -> NpsResult: ...
+
+@final
+class NpsResult(_Result):
+    @property
+    def n(self) -> int: ...
+    @property
+    def n_omitted(self) -> int: ...
+    @property
+    def n_promoters(self) -> int: ...
+    @property
+    def n_passives(self) -> int: ...
+    @property
+    def n_detractors(self) -> int: ...
+    @property
+    def sum_weights(self) -> float: ...
+    @property
+    def effective_n(self) -> float: ...
+    @property
+    def weighted(self) -> bool: ...
+    @property
+    def promoters(self) -> float: ...
+    @property
+    def passives(self) -> float: ...
+    @property
+    def detractors(self) -> float: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def variance(self) -> float: ...
+    @property
+    def std_error(self) -> float: ...
+    @property
+    def se_linearised(self) -> float: ...
+    @property
+    def se_linearised_small_sample(self) -> float | None: ...
+    @property
+    def se_kish(self) -> float: ...
+    @property
+    def deff(self) -> float: ...
+    @property
+    def undefined(self) -> str | None: ...
+    def ci(self, confidence_level: float, method: str) -> _IntervalTuple: ...
+    def ci_unclipped(self, confidence_level: float, method: str) -> _IntervalTuple: ...
+    def normal_estimate(self, method: str) -> tuple[float, float]: ...
+    def dirichlet_posterior(self, prior: tuple[float, float, float]) -> tuple[float, float]: ...
+
+@final
+class NpsComparison:
+    @property
+    def difference(self) -> float: ...
+    @property
+    def std_error(self) -> float: ...
+    @property
+    def z(self) -> float: ...
+    @property
+    def p_value(self) -> float: ...
+    @property
+    def interval(self) -> _IntervalTuple: ...
+
+def compare_nps(a: NpsResult, b: NpsResult, method: str, confidence_level: float) -> NpsComparison: ...
+def compare_nps_paired(
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None,
+    nan_policy: str,
+    confidence_level: float,
+) -> NpsComparison: ...
+def nps_bootstrap_ci(
+    values: npt.NDArray[Any],
+    weights: npt.NDArray[np.float64] | None,
+    confidence_level: float,
+    n_resamples: int,
+    seed: int,
+    nan_policy: str,
+) -> tuple[_IntervalTuple, float, float, int]: ...
+def nps_sample_size(
+    margin: float,
+    confidence_level: float,
+    method: str,
+    shares: tuple[float, float] | None = None,
+    variance: float | None = None,
+) -> int: ...
+def nps_sample_size_two_groups(
+    delta: float,
+    alpha: float,
+    power: float,
+    shares: tuple[float, float] | None = None,
+    variance: float | None = None,
+) -> int: ...

@@ -24,7 +24,18 @@ def effort(values: list[int | None]) -> float:
     return ci.width
 
 
+def loyalty(ratings: npt.NDArray[np.uint8], weights: list[float]) -> tuple[float, cx.Interval, int]:
+    r: cx.NpsResult = cx.nps(ratings, weights=weights, nan_policy="raise")
+    ci = r.ci(confidence_level=0.9, method="tango")
+    diff: cx.Comparison = cx.compare_nps(r, cx.nps([10, 0, 7]), method="wald")
+    assert diff.ci(0.95).width > 0
+    planned: int = cx.nps_sample_size(0.05, shares=(0.5, 0.2)) + cx.nps_sample_size_two_groups(0.1)
+    return r.score, ci, planned
+
+
 def test_typed_usage() -> None:
+    score, ci, planned = loyalty(np.array([10, 9, 3, 7], dtype=np.uint8), [1.0, 2.0, 1.0, 0.5])
+    assert ci.contains(score) and planned > 1000
     chunks = [np.array([5, 4, 3], dtype=np.int16), np.array([2, 5], dtype=np.int16)]
     result, ci = weekly_csat(chunks)
     assert result.n == 5 and ci.method == "jeffreys" and ci.contains(result.share_satisfied)

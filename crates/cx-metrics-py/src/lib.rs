@@ -10,6 +10,7 @@ mod ces;
 mod comparison;
 mod csat;
 mod errors;
+mod nps;
 mod proportion;
 mod scale_tally;
 mod tally;
@@ -37,6 +38,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ces::PyCes1Result>()?;
     m.add_function(wrap_pyfunction!(ces::compare_ces2, m)?)?;
     m.add_function(wrap_pyfunction!(ces::compare_ces1, m)?)?;
+    m.add_class::<nps::PyNpsTally>()?;
+    m.add_class::<nps::PyNpsResult>()?;
+    m.add_class::<nps::PyNpsComparison>()?;
+    m.add_function(wrap_pyfunction!(nps::compare_nps, m)?)?;
+    m.add_function(wrap_pyfunction!(nps::compare_nps_paired, m)?)?;
+    m.add_function(wrap_pyfunction!(nps::nps_bootstrap_ci, m)?)?;
+    m.add_function(wrap_pyfunction!(nps::nps_sample_size, m)?)?;
+    m.add_function(wrap_pyfunction!(nps::nps_sample_size_two_groups, m)?)?;
     m.add_function(wrap_pyfunction!(proportion::proportion_ci, m)?)?;
     m.add_function(wrap_pyfunction!(proportion::compare_proportions, m)?)?;
     Ok(())

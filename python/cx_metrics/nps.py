@@ -1,0 +1,408 @@
+"""Net Promoter Score: the estimate, its intervals, comparisons and sample-size planning.
+
+NPS = share of promoters (9-10) minus share of detractors (0-6) on the 0-10 "how likely are you to
+recommend" question. Results hold the score as a fraction in [-1, 1]; ``str()`` shows it on the usual
+-100..+100 scale. All statistics are computed in Rust.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+import numpy as np
+
+from . import _native
+from ._convert import same_length, to_values, to_weights
+from ._results import Comparison, Interval, html_table, json_safe, pct
+from ._tally import NanPolicy, _Tally
+from .exceptions import InvalidArgumentError
+
+__all__ = [
+    "NpsComparisonMethod",
+    "NpsMethod",
+    "NpsResult",
+    "NpsTally",
+    "compare_nps",
+    "nps",
+    "nps_bootstrap_ci",
+    "nps_sample_size",
+    "nps_sample_size_two_groups",
+]
+
+NpsMethod = Literal["adjusted_wald", "wald", "tango", "dirichlet", "bootstrap"]
+"""Interval methods for NPS, spelled as the Rust ``NpsMethod`` parses them."""
+
+NpsComparisonMethod = Literal["adjusted_wald", "wald"]
+"""Methods of the two-sample NPS comparison."""
+
+
+@dataclass(frozen=True)
+class NpsResult:
+    """The Net Promoter Score of a sample, with what its intervals need.
+
+    Attributes
+    ----------
+    score : float
+        NPS as a fraction in [-1, 1] (promoters minus detractors); ``100 * score`` is the usual figure.
+    promoters, passives, detractors : float
+        Weighted shares of the three categories (they sum to 1).
+    std_error : float
+        Standard error of ``score`` (with the Kish effective sample size when weighted).
+    variance : float
+        Per-respondent variance of the NPS score, ``p + d - (p - d)**2``.
+    n : int
+        Rows counted.
+    n_omitted : int
+        Rows omitted as missing (``nan_policy="omit"``).
+    n_promoters, n_passives, n_detractors : int
+        Rows per category.
+    sum_weights, effective_n : float
+        Σw and the Kish effective sample size (``n`` without weights).
+    deff : float
+        Kish design effect ``n / effective_n``.
+    se_linearised : float
+        Linearised (Taylor) standard error of the weighted score.
+    se_linearised_small_sample : float or None
+        The same with the n/(n-1) small-sample factor (None when n < 2).
+    se_kish : float
+        ``sqrt(variance / effective_n)``: the standard error the intervals use.
+    weighted : bool
+        Whether survey weights were given.
+    undefined : str or None
+        Why the figures are NaN (no rows, weights summing to zero), when they are.
+    """
+
+    score: float
+    promoters: float
+    passives: float
+    detractors: float
+    std_error: float
+    variance: float
+    n: int
+    n_omitted: int
+    n_promoters: int
+    n_passives: int
+    n_detractors: int
+    sum_weights: float
+    effective_n: float
+    deff: float
+    se_linearised: float
+    se_linearised_small_sample: float | None
+    se_kish: float
+    weighted: bool
+    undefined: str | None
+    _native: Any = field(repr=False, compare=False)
+
+    @classmethod
+    def _from_native(cls, r: Any) -> NpsResult:
+        return cls(
+            score=float(r.score),
+            promoters=float(r.promoters),
+            passives=float(r.passives),
+            detractors=float(r.detractors),
+            std_error=float(r.std_error),
+            variance=float(r.variance),
+            n=int(r.n),
+            n_omitted=int(r.n_omitted),
+            n_promoters=int(r.n_promoters),
+            n_passives=int(r.n_passives),
+            n_detractors=int(r.n_detractors),
+            sum_weights=float(r.sum_weights),
+            effective_n=float(r.effective_n),
+            deff=float(r.deff),
+            se_linearised=float(r.se_linearised),
+            se_linearised_small_sample=r.se_linearised_small_sample,
+            se_kish=float(r.se_kish),
+            weighted=bool(r.weighted),
+            undefined=r.undefined,
+            _native=r,
+        )
+
+    def ci(self, confidence_level: float = 0.95, method: NpsMethod = "adjusted_wald") -> Interval:
+        """Confidence interval of the score, clipped to [-1, 1] (``clipped`` says when it was).
+
+        Parameters
+        ----------
+        confidence_level : float
+            Nominal coverage, strictly between 0 and 1.
+        method : {"adjusted_wald", "wald", "tango", "dirichlet", "bootstrap"}
+            ``"adjusted_wald"`` (default; Rocks 2016, adds 0.75, 1.5, 0.75 pseudo-counts) keeps good
+            coverage at small n; ``"tango"`` is the score interval (Tango 1998); ``"dirichlet"`` the
+            equal-tailed posterior interval under a flat Dirichlet(1, 1, 1) prior; ``"wald"`` the
+            textbook interval; ``"bootstrap"`` a seeded percentile bootstrap of the counts (9999
+            resamples, seed 0; unweighted only: for weighted data use :func:`nps_bootstrap_ci`).
+            With weights, every method uses the Kish effective sample size.
+
+        Examples
+        --------
+        >>> import cx_metrics as cx
+        >>> r = cx.nps([10] * 50 + [7] * 30 + [3] * 20)
+        >>> print(r.ci(0.95, "wald"))
+        95% CI [0.147, 0.453] (wald)
+        >>> print(r.ci(0.95, "tango"))
+        95% CI [0.140, 0.443] (tango)
+        """
+        return Interval._from_native(self._native.ci(confidence_level, method), method)
+
+    def ci_unclipped(self, confidence_level: float = 0.95, method: NpsMethod = "adjusted_wald") -> Interval:
+        """The interval before clipping to [-1, 1] (differs from :meth:`ci` only for the Wald methods)."""
+        return Interval._from_native(self._native.ci_unclipped(confidence_level, method), method)
+
+    def normal_estimate(self, method: NpsComparisonMethod = "adjusted_wald") -> tuple[float, float]:
+        """``(centre, std_error)`` of the normal approximation behind the Wald or adjusted-Wald interval."""
+        centre, se = self._native.normal_estimate(method)
+        return float(centre), float(se)
+
+    def dirichlet_posterior(self, prior: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> tuple[float, float]:
+        """``(mean, sd)`` of the score under the Dirichlet(prior + counts) posterior.
+
+        ``prior`` is (detractors, passives, promoters), each finite and > 0.
+        """
+        mean, sd = self._native.dirichlet_posterior(prior)
+        return float(mean), float(sd)
+
+    def __str__(self) -> str:
+        if self.undefined is not None:
+            return f"NPS undefined ({self.undefined}); n={self.n}, {self.n_omitted} omitted"
+        ci = self.ci()
+        return (
+            f"NPS {100 * self.score:+.1f} (95% CI {100 * ci.low:+.1f} to {100 * ci.high:+.1f}, "
+            f"adjusted Wald; n={self.n}: {pct(self.promoters)} promoters, {pct(self.passives)} passives, "
+            f"{pct(self.detractors)} detractors)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as a JSON-safe dict (with the default 95% adjusted-Wald interval when defined)."""
+        out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
+        out["ci"] = None if self.undefined is not None else self.ci().to_dict()
+        return out
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("NPS", f"{100 * self.score:+.1f}"),
+            ("promoters / passives / detractors", " / ".join(map(pct, self._shares()))),
+            ("n (omitted)", f"{self.n} ({self.n_omitted})"),
+            ("effective n", f"{self.effective_n:.1f}"),
+        ]
+        if self.undefined is None:
+            ci = self.ci()
+            rows.insert(1, ("95% CI (adjusted Wald)", f"{100 * ci.low:+.1f} to {100 * ci.high:+.1f}"))
+        return html_table("Net Promoter Score", rows)
+
+    def _shares(self) -> tuple[float, float, float]:
+        return (self.promoters, self.passives, self.detractors)
+
+
+class NpsTally(_Tally):
+    """Mergeable counts of detractors, passives and promoters (with weights).
+
+    Fold ratings chunk by chunk or per partition, merge the tallies (``+`` or :meth:`merge`), pickle
+    them, and finish with :meth:`result`.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> import cx_metrics as cx
+    >>> a, b = cx.NpsTally(), cx.NpsTally()
+    >>> a.fold([10, 9, 3])
+    >>> b.fold([7, None])
+    >>> total = pickle.loads(pickle.dumps(a + b))
+    >>> total.n, total.n_omitted, round(total.result().score, 2)
+    (4, 1, 0.25)
+    """
+
+    __slots__ = ()
+    _native_type = _native.NpsTally
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def result(self) -> NpsResult:
+        """The NPS of everything folded so far."""
+        return NpsResult._from_native(self._inner.result())
+
+
+def nps(values: object, weights: object = None, nan_policy: NanPolicy = "omit") -> NpsResult:
+    """Net Promoter Score of 0-10 ratings.
+
+    Parameters
+    ----------
+    values : array-like
+        Ratings 0..10 (list, numpy array of any integer or float dtype, pandas/polars Series, pyarrow
+        array). Fractions, values off the scale and infinities are errors naming their position.
+    weights : array-like, optional
+        Survey weights, finite and >= 0, one per value.
+    nan_policy : {"omit", "raise"}
+        ``"omit"`` (default) skips missing values and counts them in ``n_omitted``.
+
+    Returns
+    -------
+    NpsResult
+        The score, category shares, standard error and ``.ci(confidence_level, method)``.
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> r = cx.nps([10, 9, 9, 8, 7, 6, 3, None])
+    >>> r.score, r.n, r.n_omitted
+    (0.14285714285714285, 7, 1)
+    >>> print(r.ci(0.95, "wald"))
+    95% CI [-0.474, 0.760] (wald)
+    """
+    t = NpsTally()
+    t.fold(values, weights=weights, nan_policy=nan_policy)
+    return t.result()
+
+
+def compare_nps(
+    a: object,
+    b: object,
+    paired: bool = False,
+    method: NpsComparisonMethod = "adjusted_wald",
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+) -> Comparison:
+    """Compare the NPS of two samples: difference ``a - b``, standard error, z test and interval.
+
+    Parameters
+    ----------
+    a, b : array-like or NpsResult or NpsTally
+        The two samples: ratings, or results/tallies already computed (independent groups only).
+    paired : bool
+        Whether ``a[i]`` and ``b[i]`` are the same respondent's two answers (ratings of equal length;
+        a pair with either answer missing is omitted). The standard error then uses the covariance.
+    method : {"adjusted_wald", "wald"}
+        Independent groups: ``"adjusted_wald"`` (default) or ``"wald"`` estimates of each group.
+        Ignored when paired.
+    weights : array-like, optional
+        Survey weights of the pairs (paired only).
+    nan_policy : {"omit", "raise"}
+        Missing ratings (when ratings are given).
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> a = [10] * 50 + [8] * 30 + [2] * 20
+    >>> b = [10] * 30 + [8] * 40 + [2] * 30
+    >>> c = cx.compare_nps(a, b, method="wald")
+    >>> round(c.difference, 3), round(c.std_error, 3), round(c.p_value, 4)
+    (0.3, 0.11, 0.0064)
+    >>> print(c.ci(0.95))
+    95% CI [0.084, 0.516] (wald)
+    """
+    if paired:
+        va = np.asarray(to_values(a, "a"), dtype=np.float64)
+        vb = np.asarray(to_values(b, "b"), dtype=np.float64)
+        same_length(va, vb, "a and b (paired)")
+        w = to_weights(weights, va.shape[0], "a and b")
+        return Comparison._compute("compare_nps_paired", (va, vb, w, nan_policy), "paired")
+    if weights is not None:
+        raise InvalidArgumentError(
+            "invalid weights: only for paired ratings; weight each group when computing its NpsResult"
+        )
+    ra = _native_result(a, nan_policy)
+    rb = _native_result(b, nan_policy)
+    return Comparison._compute("compare_nps", (ra, rb, method), method)
+
+
+def _native_result(x: object, nan_policy: NanPolicy) -> Any:
+    if isinstance(x, NpsResult):
+        return x._native
+    if isinstance(x, NpsTally):
+        return x.result()._native
+    return nps(x, nan_policy=nan_policy)._native
+
+
+def nps_bootstrap_ci(
+    values: object,
+    weights: object = None,
+    confidence_level: float = 0.95,
+    n_resamples: int = 9999,
+    seed: int = 0,
+    nan_policy: NanPolicy = "omit",
+) -> Interval:
+    """Seeded percentile-bootstrap interval of the NPS from the rows (weighted or not).
+
+    Each resample draws n of the counted rows with replacement; reproducible for a seed whatever the
+    number of threads. Cost grows with ``n_resamples * n``.
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> ci = cx.nps_bootstrap_ci([10, 9, 3, 7, 10, 0, 8, 9], weights=[1, 2, 0.5, 1, 1.5, 1, 3, 1], seed=7)
+    >>> ci.method, ci.low < ci.high
+    ('bootstrap', True)
+    """
+    arr = to_values(values)
+    w = to_weights(weights, arr.shape[0])
+    raw, _score, _se, _undefined = _native.nps_bootstrap_ci(
+        arr, w, confidence_level, n_resamples, seed, nan_policy
+    )
+    return Interval._from_native(raw, "bootstrap")
+
+
+def nps_sample_size(
+    margin: float,
+    confidence_level: float = 0.95,
+    method: NpsComparisonMethod = "adjusted_wald",
+    shares: tuple[float, float] | None = None,
+    variance: float | None = None,
+) -> int:
+    """Respondents needed for an NPS interval of half-width ``margin`` (a fraction: 0.05 is 5 points).
+
+    Parameters
+    ----------
+    margin : float
+        Desired half-width of the interval on the [-1, 1] scale.
+    confidence_level : float
+        Nominal coverage.
+    method : {"adjusted_wald", "wald"}
+        The interval the survey will report.
+    shares : (promoters, detractors), optional
+        Anticipated shares of promoters and detractors.
+    variance : float, optional
+        Anticipated per-respondent variance (0..1) instead of shares. Neither: the worst case, 1.
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> cx.nps_sample_size(0.05, method="wald")
+    1537
+    >>> cx.nps_sample_size(0.05, shares=(0.5, 0.2))  # V = 0.7 - 0.3**2 = 0.61
+    935
+    """
+    return int(_native.nps_sample_size(margin, confidence_level, method, shares, variance))
+
+
+def nps_sample_size_two_groups(
+    delta: float,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    variance: float | None = None,
+    shares: tuple[float, float] | None = None,
+) -> int:
+    """Respondents per group to detect an NPS difference ``delta`` (fraction) with a two-sided z test.
+
+    Parameters
+    ----------
+    delta : float
+        Smallest difference worth detecting, on the [-1, 1] scale (0.1 = 10 points).
+    power : float
+        Probability of detecting it.
+    alpha : float
+        Two-sided significance level.
+    variance : float, optional
+        Anticipated per-respondent variance in each group (0..1); default the worst case, 1.
+    shares : (promoters, detractors), optional
+        Anticipated shares instead of the variance.
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> cx.nps_sample_size_two_groups(0.1)
+    1570
+    >>> cx.nps_sample_size_two_groups(0.1, variance=0.6)
+    942
+    """
+    return int(_native.nps_sample_size_two_groups(delta, alpha, power, shares, variance))
