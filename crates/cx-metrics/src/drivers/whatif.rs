@@ -81,10 +81,10 @@ use super::matrix::RatedDriver;
 use crate::error::{Error, Result, UndefinedReason};
 use crate::intervals::{check_level, Interval};
 use crate::moments::Moments;
+use crate::nps::NpsTally;
 use crate::pillars::Pillar;
 use crate::regression::{ols, ols_from_moments};
 use crate::scale::{Direction, NanPolicy, NpsCategory, Scale};
-use crate::tally::ScaleTally;
 
 /// The name of the outcome in the model.
 const OUTCOME: &str = "ltr";
@@ -391,24 +391,13 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     a + (h - lo as f64) * (b - a)
 }
 
-/// NPS on −1..1 of validated 0–10 points, as the NPS of a tally: `Σw_P/Σw − Σw_D/Σw`.
+/// NPS on −1..1 of validated 0–10 points: the score of their [`NpsTally`].
 fn nps<T: crate::scale::RawValue>(points: &[T], weights: Option<&[f64]>) -> Result<f64> {
-    let mut t = ScaleTally::new(Scale::NPS);
+    let mut t = NpsTally::new();
     t.fold(points, weights, NanPolicy::Raise)?;
-    let weight = |c: NpsCategory| t.sum_where(|p| NpsCategory::of(p as u8) == c).0;
-    let (wd, w0, wp) = (
-        weight(NpsCategory::Detractor),
-        weight(NpsCategory::Passive),
-        weight(NpsCategory::Promoter),
-    );
-    let sw = wd + w0 + wp;
-    if t.n() == 0 {
-        return Err(Error::Undefined(UndefinedReason::NoRows));
-    }
-    if sw <= 0.0 {
-        return Err(Error::Undefined(UndefinedReason::ZeroTotalWeight));
-    }
-    Ok(wp / sw - wd / sw)
+    let r = t.result();
+    r.check_defined()?;
+    Ok(r.score)
 }
 
 /// The complete, positive-weight rows of the model.
