@@ -556,6 +556,32 @@ mod tests {
     }
 
     #[test]
+    fn small_and_large_scales_count_like_push() {
+        // The parallel, interleaved histogram equals row-by-row pushes on a small and a large scale.
+        for scale in [
+            Scale::NPS,
+            Scale::new(0, 100, Direction::HigherIsBetter).unwrap(),
+        ] {
+            let v: Vec<Option<i64>> = (0..100_003i64)
+                .map(|i| (i % 17 != 3).then_some((i * 31 + i / 7) % i64::from(scale.max() + 1)))
+                .collect();
+            let mut fast = ScaleTally::new(scale);
+            fast.fold(&v, None, NanPolicy::Omit).unwrap();
+            let mut slow = ScaleTally::new(scale);
+            for x in &v {
+                slow.push(*x, 1.0, NanPolicy::Omit).unwrap();
+            }
+            assert_eq!(fast, slow);
+            let mut bad = v.clone();
+            bad[77_777] = Some(-1);
+            assert_eq!(
+                ScaleTally::new(scale).fold(&bad, None, NanPolicy::Omit),
+                Err(scale.out_of_range(77_777, -1.0))
+            );
+        }
+    }
+
+    #[test]
     fn merge_rejects_other_scales_and_round_trips() {
         let mut a = ScaleTally::new(five());
         a.fold(&[Some(1u8), None, Some(5)], None, NanPolicy::Omit)
