@@ -157,8 +157,19 @@ pub(crate) fn lmg_sampled(
             Ok((sum, sum_sq))
         })
         .collect();
-    let mut sum = vec![0.0; g];
-    let mut sum_sq = vec![0.0; g];
+    sampled_mean_and_se(blocks, g, permutations)
+}
+
+/// Combine per-block (Σ increment, Σ increment²) of a permutation-sampling Shapley estimate, in block
+/// order, into the mean increment per player and its standard error `sd / √permutations`.
+/// Shared by every sampled Shapley decomposition (LMG here, pseudo-R² in `logistic`).
+pub(crate) fn sampled_mean_and_se(
+    blocks: Vec<Result<(Vec<f64>, Vec<f64>)>>,
+    players: usize,
+    permutations: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut sum = vec![0.0; players];
+    let mut sum_sq = vec![0.0; players];
     for r in blocks {
         let (s, q) = r?;
         for (a, b) in sum.iter_mut().zip(&s) {

@@ -375,25 +375,7 @@ fn sampled(
             Ok((sum, sum_sq))
         })
         .collect();
-    let mut sum = vec![0.0; p];
-    let mut sum_sq = vec![0.0; p];
-    for block in blocks {
-        let (s, q) = block?;
-        for (a, b) in sum.iter_mut().zip(&s) {
-            *a += b;
-        }
-        for (a, b) in sum_sq.iter_mut().zip(&q) {
-            *a += b;
-        }
-    }
-    let mf = m as f64;
-    let mean: Vec<f64> = sum.iter().map(|s| s / mf).collect();
-    let se = sum_sq
-        .iter()
-        .zip(&mean)
-        .map(|(q, mu)| ((q - mf * mu * mu).max(0.0) / (mf - 1.0) / mf).sqrt())
-        .collect();
-    Ok((mean, se))
+    crate::importance::lmg::sampled_mean_and_se(blocks, p, m)
 }
 
 fn not_converged(what: &str, max_iter: usize) -> Error {
