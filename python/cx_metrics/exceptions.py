@@ -21,6 +21,7 @@ __all__ = [
     "NonFiniteError",
     "NotIntegralError",
     "OutOfRangeError",
+    "SeparationError",
     "TooFewRowsError",
     "UndefinedError",
 ]
@@ -84,3 +85,7 @@ class TooFewRowsError(CxMetricsError):
 
 class IllConditionedError(CxMetricsError):
     """The problem is too ill-conditioned to solve to a trustworthy accuracy."""
+
+
+class SeparationError(CxMetricsError):
+    """The drivers predict a 0/1 outcome perfectly (separation): logistic estimates do not exist."""

@@ -22,6 +22,7 @@ import_exception!(cx_metrics.exceptions, ColumnError);
 import_exception!(cx_metrics.exceptions, CollinearityError);
 import_exception!(cx_metrics.exceptions, TooFewRowsError);
 import_exception!(cx_metrics.exceptions, IllConditionedError);
+import_exception!(cx_metrics.exceptions, SeparationError);
 
 /// The Python exception for a core error, variant by variant.
 pub fn to_py(err: Error) -> PyErr {
@@ -41,6 +42,7 @@ pub fn to_py(err: Error) -> PyErr {
         Error::Collinear { .. } => CollinearityError::new_err(msg),
         Error::TooFewRows { .. } => TooFewRowsError::new_err(msg),
         Error::IllConditioned { .. } => IllConditionedError::new_err(msg),
+        Error::Separation { .. } => SeparationError::new_err(msg),
         // `Error` is non-exhaustive: a variant added later still derives from the base class.
         _ => CxMetricsError::new_err(msg),
     }

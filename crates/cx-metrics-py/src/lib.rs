@@ -9,6 +9,7 @@ mod arrays;
 mod ces;
 mod comparison;
 mod csat;
+mod drivers;
 mod errors;
 mod nps;
 mod proportion;
@@ -48,5 +49,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nps::nps_sample_size_two_groups, m)?)?;
     m.add_function(wrap_pyfunction!(proportion::proportion_ci, m)?)?;
     m.add_function(wrap_pyfunction!(proportion::compare_proportions, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::driver_analysis_json, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::driver_bootstrap_json, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::driver_matrix_json, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::driver_what_if_json, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::segment_driver_analysis_json, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::nps_model_json, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::pillars, m)?)?;
     Ok(())
 }
