@@ -20,6 +20,7 @@ from ._results import Comparison, Interval
 from ._tally import ScaleTally
 from .ces import CesResult, CesTally, ces, compare_ces
 from .csat import CsatResult, CsatTally, compare_csat, csat
+from .drivers import DriverAnalysis, DriverWarning, driver_analysis
 from .exceptions import CxMetricsError
 from .nps import (
     NpsResult,
@@ -39,6 +40,8 @@ __all__ = [
     "CsatResult",
     "CsatTally",
     "CxMetricsError",
+    "DriverAnalysis",
+    "DriverWarning",
     "Interval",
     "NpsResult",
     "NpsTally",
@@ -51,6 +54,7 @@ __all__ = [
     "compare_proportions",
     "csat",
     "datasets",
+    "driver_analysis",
     "exceptions",
     "nps",
     "nps_bootstrap_ci",

@@ -1,6 +1,6 @@
 """Type stubs of the native extension module ``cx_metrics._native`` (checked by mypy.stubtest)."""
 
-from typing import Any, Self, final
+from typing import Any, NoReturn, Self, final
 
 import numpy as np
 import numpy.typing as npt
@@ -24,15 +24,29 @@ __all__ = [
     "compare_nps",
     "compare_nps_paired",
     "compare_proportions",
+    "driver_analysis_json",
+    "driver_bootstrap_json",
+    "driver_matrix_json",
+    "driver_what_if_json",
     "nps_bootstrap_ci",
+    "nps_model_json",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "pillars",
     "proportion_ci",
+    "raise_non_numeric_column",
+    "raise_unknown_column",
+    "segment_driver_analysis_json",
 ]
 
 __version__: str
 
 _IntervalTuple = tuple[float, float, float, bool]
+_F64 = npt.NDArray[np.float64]
+# (outcome, missing, indicator_for, always, groups as (name, members), confidence_level)
+_Spec = tuple[str, str, list[str], list[str], list[tuple[str, list[str]]], float]
+# (min, max, higher_is_better, top_box)
+_ScaleSpec = tuple[int, int, bool, int]
 
 class _Tally:
     def fold(
@@ -287,3 +301,49 @@ def nps_sample_size_two_groups(
     shares: tuple[float, float] | None = None,
     variance: float | None = None,
 ) -> int: ...
+def driver_analysis_json(
+    y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, spec: _Spec
+) -> str: ...
+def driver_bootstrap_json(
+    y: _F64,
+    names: list[str],
+    columns: list[_F64],
+    weights: _F64 | None,
+    spec: _Spec,
+    n_resamples: int,
+    seed: int,
+    confidence_level: float,
+    measures: list[str],
+    adjustment: str,
+) -> str: ...
+def driver_matrix_json(
+    y: _F64,
+    names: list[str],
+    columns: list[_F64],
+    weights: _F64 | None,
+    spec: _Spec,
+    scales: list[_ScaleSpec],
+    view: tuple[str, bool, str, str, str],
+    intervals: list[tuple[float, float, float]] | None,
+) -> str: ...
+def driver_what_if_json(
+    y: _F64,
+    names: list[str],
+    columns: list[_F64],
+    weights: _F64 | None,
+    scales: list[_ScaleSpec],
+    shifts: list[tuple[str, str, float, float]],
+    binning: str,
+    n_resamples: int | None,
+    seed: int,
+    confidence_level: float,
+) -> str: ...
+def segment_driver_analysis_json(
+    y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, spec: _Spec, labels: list[str]
+) -> str: ...
+def nps_model_json(
+    target: str, y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, confidence_level: float
+) -> str: ...
+def pillars() -> list[tuple[str, str, str, str]]: ...
+def raise_non_numeric_column(column: str, found: str) -> NoReturn: ...
+def raise_unknown_column(column: str, available: list[str]) -> NoReturn: ...

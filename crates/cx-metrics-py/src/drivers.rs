@@ -15,7 +15,7 @@ use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use serde::Serialize;
 
-use crate::errors::{invalid_argument, IntoPyResult};
+use crate::errors::{invalid_argument, to_py, IntoPyResult};
 
 /// The options of a driver analysis as Python passes them:
 /// `(outcome, missing, indicator_for, always, groups, confidence_level)`, groups as `(name, members)`.
@@ -357,4 +357,21 @@ pub fn pillars() -> Vec<(&'static str, &'static str, &'static str, &'static str)
         .iter()
         .map(|p| (p.id(), p.name(), p.description(), p.group().id()))
         .collect()
+}
+
+/// Raise the core's error for a column that is not numeric (`found` says what it holds).
+#[pyfunction]
+pub fn raise_non_numeric_column(column: &str, found: &str) -> PyResult<()> {
+    Err(to_py(cx_metrics::drivers::non_numeric_column(
+        column, found,
+    )))
+}
+
+/// Raise the core's error for a column name that is not in the data.
+#[pyfunction]
+pub fn raise_unknown_column(column: &str, available: Vec<String>) -> PyResult<()> {
+    Err(to_py(cx_metrics::Error::UnknownColumn {
+        column: column.to_owned(),
+        available: available.join(", "),
+    }))
 }

@@ -1,0 +1,176 @@
+"""Named columns out of a table: pandas, polars or pyarrow tables, a dict of columns, or a 2-D array.
+
+Each column asked for becomes a contiguous float64 numpy array with NaN for a missing value (pandas
+``NA``, polars and pyarrow nulls, ``None``). Booleans become 0/1. A column of text, dates or categories
+raises the core's :class:`~cx_metrics.exceptions.ColumnError` naming it; a name that is not in the table
+raises the same class, listing the available columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _native
+from ._convert import _as_array, _module_of
+from .exceptions import InvalidArgumentError
+
+__all__ = ["Table"]
+
+Column = npt.NDArray[np.float64]
+
+
+class Table:
+    """Read access to the named columns of ``data`` (see the module docstring for what is accepted)."""
+
+    def __init__(self, data: object, columns: Sequence[str] | None = None) -> None:
+        self._data = data
+        self._kind = _kind(data)
+        if self._kind == "numpy":
+            arr = np.asarray(data)
+            if arr.ndim != 2:
+                raise InvalidArgumentError(
+                    f"invalid data: expected a table or a 2-D array, got a {arr.ndim}-D array"
+                )
+            if columns is None:
+                raise InvalidArgumentError(
+                    "invalid columns: a 2-D numpy array has no column names; pass columns=[...] "
+                    "with one name per column"
+                )
+            if len(columns) != arr.shape[1]:
+                raise InvalidArgumentError(
+                    f"invalid columns: {len(columns)} names for an array of {arr.shape[1]} columns"
+                )
+            self._data = arr
+            self._names = [str(c) for c in columns]
+        else:
+            if columns is not None:
+                raise InvalidArgumentError(
+                    "invalid columns: columns= names the columns of a 2-D numpy array; "
+                    "a table already has names"
+                )
+            self._names = _names(data, self._kind)
+
+    @property
+    def names(self) -> list[str]:
+        """The table's column names."""
+        return list(self._names)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows (of the first column; the core checks that lengths agree)."""
+        if not self._names:
+            return 0
+        return len(self._raw(self._names[0]))
+
+    def float_column(self, name: str) -> Column:
+        """Column ``name`` as contiguous float64 with NaN for missing values."""
+        return _to_float(self._raw(name), name)
+
+    def labels(self, name: str) -> list[str]:
+        """Column ``name`` as text labels (a missing label becomes ``"None"`` or ``"nan"``, kept as is)."""
+        raw = self._raw(name)
+        values = raw.to_list() if hasattr(raw, "to_list") else list(np.asarray(raw, dtype=object))
+        return [str(v) for v in values]
+
+    def _raw(self, name: str) -> Any:
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"invalid column name: {name!r} is not a string")
+        if name not in self._names:
+            _native.raise_unknown_column(name, self._names)
+            raise AssertionError("unreachable")  # pragma: no cover
+        data: Any = self._data
+        if self._kind == "numpy":
+            return data[:, self._names.index(name)]
+        if self._kind == "pandas":
+            return data[name]
+        if self._kind == "polars":
+            return data.get_column(name)
+        if self._kind == "pyarrow":
+            return data.column(name)
+        return data[name]
+
+
+def _kind(data: object) -> str:
+    if isinstance(data, np.ndarray):
+        return "numpy"
+    if isinstance(data, Mapping):
+        return "dict"
+    module = _module_of(data)
+    if module == "pandas" and hasattr(data, "columns"):
+        return "pandas"
+    if module == "polars" and hasattr(data, "get_column"):
+        return "polars"
+    if module == "pyarrow" and hasattr(data, "column_names"):
+        return "pyarrow"
+    raise InvalidArgumentError(
+        f"invalid data: got a {type(data).__name__}; pass a pandas, polars or pyarrow table, a dict of "
+        "columns, or a 2-D numpy array with columns=[...]"
+    )
+
+
+def _names(data: Any, kind: str) -> list[str]:
+    if kind == "pandas":
+        return [str(c) for c in data.columns]
+    if kind == "polars":
+        return list(data.columns)
+    if kind == "pyarrow":
+        return list(data.column_names)
+    return [str(k) for k in data]
+
+
+def _non_numeric(name: str, found: str) -> NoReturn:
+    _native.raise_non_numeric_column(name, found)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _to_float(raw: Any, name: str) -> Column:
+    module = _module_of(raw)
+    if module == "pandas":
+        dtype = raw.dtype
+        if getattr(dtype, "kind", "O") in "iufb":
+            return np.ascontiguousarray(raw.to_numpy(dtype=np.float64, na_value=np.nan))
+        if getattr(dtype, "kind", "O") != "O" or str(dtype) == "category":
+            _non_numeric(name, str(dtype))
+        return _objects(np.asarray(raw.to_numpy(), dtype=object), name)
+    if module == "polars":
+        import polars as pl
+
+        if raw.dtype.is_numeric() or raw.dtype == pl.Boolean:
+            out = raw.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+            return np.ascontiguousarray(out, dtype=np.float64)
+        _non_numeric(name, str(raw.dtype))
+    if module == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        typ = raw.type
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ):
+            filled = pc.fill_null(raw.cast(pa.float64()), float("nan"))
+            return np.ascontiguousarray(filled.to_numpy(), dtype=np.float64)
+        _non_numeric(name, str(typ))
+    arr = _as_array(raw, name)
+    if arr.ndim != 1:
+        raise InvalidArgumentError(f"invalid column {name!r}: expected 1-D values, got shape {arr.shape}")
+    if arr.dtype.kind in "iufb":
+        return np.ascontiguousarray(arr, dtype=np.float64)
+    if arr.dtype.kind == "O":
+        return _objects(arr, name)
+    found = "str" if arr.dtype.kind in "US" else str(arr.dtype)
+    _non_numeric(name, found)
+
+
+def _objects(arr: npt.NDArray[Any], name: str) -> Column:
+    """Numbers, booleans and missing markers (None, NaN, pandas NA) to float64; anything else raises."""
+    out = np.empty(arr.shape[0], dtype=np.float64)
+    for i, v in enumerate(arr):
+        if v is None or (v.__class__.__name__ == "NAType"):
+            out[i] = np.nan
+        elif isinstance(v, int | float | np.integer | np.floating | np.bool_):
+            out[i] = float(v)
+        else:
+            _non_numeric(name, type(v).__name__)
+    return out

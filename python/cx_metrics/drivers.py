@@ -1,0 +1,574 @@
+"""Driver analysis: which drivers move the outcome (by default the 0-10 ``ltr`` score), and by how much.
+
+:func:`driver_analysis` regresses the outcome on named driver columns of a table and decomposes the
+explained variance among them (LMG/Shapley, Johnson's relative weights as ``genizi``, Pratt, first,
+last, squared betas, CAR scores), with dominance analysis, VIFs and structured warnings. Every figure is
+computed in Rust; the result crosses as JSON and is held here as plain data. pandas is imported only by
+the accessors that return DataFrames.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _native
+from ._json import as_float, loads
+from ._table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Dominance",
+    "DriverAnalysis",
+    "DriverWarning",
+    "MissingPolicy",
+    "driver_analysis",
+]
+
+MissingPolicy = Literal["listwise", "raise", "pairwise", "indicator"]
+"""What to do with missing values, spelled as the Rust ``MissingPolicy`` parses them."""
+
+Column = npt.NDArray[np.float64]
+Spec = tuple[str, str, list[str], list[str], list[tuple[str, list[str]]], float]
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The converted columns and options a result was computed from, kept so its methods can rerun."""
+
+    y: Column
+    names: tuple[str, ...]
+    columns: tuple[Column, ...]
+    weights: Column | None
+    spec: Spec
+
+    def args(self) -> tuple[Column, list[str], list[Column], Column | None]:
+        return self.y, list(self.names), list(self.columns), self.weights
+
+    def subset(self, rows: npt.NDArray[np.bool_]) -> _Inputs:
+        return _Inputs(
+            np.ascontiguousarray(self.y[rows]),
+            self.names,
+            tuple(np.ascontiguousarray(c[rows]) for c in self.columns),
+            None if self.weights is None else np.ascontiguousarray(self.weights[rows]),
+            self.spec,
+        )
+
+
+@dataclass(frozen=True)
+class DriverWarning:
+    """Something to know about a driver analysis.
+
+    Attributes
+    ----------
+    kind : str
+        The Rust ``DriverWarning`` variant in snake_case (``"severe_vif"``, ``"small_sample"``,
+        ``"negative_correlation"``, ``"binary_outcome"``, ``"pairwise_deletion"``,
+        ``"missing_indicator"``, ``"moderate_vif"``, ``"importance"``).
+    details : dict
+        The variant's fields as the core reports them.
+    """
+
+    kind: str
+    details: Mapping[str, Any]
+
+    @property
+    def message(self) -> str:
+        """The warning as one readable sentence."""
+        d = self.details
+        k = self.kind
+        if k == "small_sample":
+            return (
+                f"small sample: {d['n']} rows for {d['terms']} terms (at least {d['recommended']} "
+                "recommended); estimates and rankings are unstable"
+            )
+        if k in ("moderate_vif", "severe_vif"):
+            level = "severe" if k == "severe_vif" else "moderate"
+            return f"{level} collinearity: {d['driver']} has VIF {as_float(d['vif']):.1f}"
+        if k == "negative_correlation":
+            return (
+                f"{d['driver']} correlates negatively with the outcome "
+                f"(r = {as_float(d['correlation']):.3f}); is its scale reverse-coded?"
+            )
+        if k == "binary_outcome":
+            return (
+                f"the outcome {d['outcome']} takes two values only: a linear model of it is a linear "
+                "probability model; see promoter_drivers / detractor_drivers"
+            )
+        if k == "pairwise_deletion":
+            return (
+                f"pairwise deletion: correlations rest on {d['min_pair_n']} to {d['max_pair_n']} rows "
+                f"({d['incomplete_rows']} rows incomplete)"
+            )
+        if k == "missing_indicator":
+            return (
+                f"{d['driver']}: {d['n_missing']} missing values filled with "
+                f"{as_float(d['fill_value']):.3f} and adjusted for by {d['indicator']}"
+            )
+        if k == "importance":
+            inner = d.get("detail", {})
+            return f"importance: {inner.get('kind', '')} {_fields(inner)}".rstrip()
+        return f"{k}: {_fields(d)}"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """The warning as the core reports it: ``{"kind": ..., **details}``."""
+        return {"kind": self.kind, **copy.deepcopy(dict(self.details))}
+
+
+def _fields(d: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in d.items() if k != "kind")
+
+
+@dataclass(frozen=True)
+class Dominance:
+    """Dominance analysis of the ranked drivers (Budescu 1993; Azen & Budescu 2003).
+
+    Pairwise tables code 1 when the row driver dominates the column driver, 0 when the column dominates
+    the row, 0.5 when neither does.
+    """
+
+    names: tuple[str, ...]
+    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def conditional_by_size(self) -> pd.DataFrame:
+        """Average R² increment of each driver over the models of each size (0 = alone)."""
+        import pandas as pd
+
+        rows = self._raw["conditional_by_size"]
+        frame = pd.DataFrame([[as_float(x) for x in r] for r in rows], index=list(self.names))
+        frame.index.name = "driver"
+        frame.columns.name = "model_size"
+        return frame
+
+    @property
+    def general(self) -> pd.Series:
+        """General dominance weights (equal to LMG)."""
+        import pandas as pd
+
+        return pd.Series([as_float(x) for x in self._raw["general"]], index=list(self.names), name="general")
+
+    def _pairwise(self, key: str) -> pd.DataFrame:
+        import pandas as pd
+
+        names = list(self.names)
+        return pd.DataFrame([[as_float(x) for x in r] for r in self._raw[key]], index=names, columns=names)
+
+    @property
+    def complete(self) -> pd.DataFrame:
+        """Pairwise complete dominance."""
+        return self._pairwise("complete")
+
+    @property
+    def conditional(self) -> pd.DataFrame:
+        """Pairwise conditional dominance."""
+        return self._pairwise("conditional")
+
+    @property
+    def general_pairwise(self) -> pd.DataFrame:
+        """Pairwise general dominance."""
+        return self._pairwise("general_pairwise")
+
+
+@dataclass(frozen=True)
+class DriverAnalysis:
+    """The result of :func:`driver_analysis`: plain data, computed in Rust.
+
+    Attributes
+    ----------
+    outcome : str
+        The outcome column.
+    drivers : tuple of str
+        The named drivers, in input order.
+    terms : tuple of str
+        The model's terms: the drivers, then the missing-value indicators.
+    always : tuple of str
+        Terms adjusted for in every model and not ranked (``always`` drivers, then indicators).
+    units : tuple of str
+        The ranked units (drivers, or group names): the rows of :attr:`importance`.
+    missing : str
+        The missing-value policy applied.
+    r_squared, adj_r_squared : float
+        R² and adjusted R² of the full model.
+    n : int
+        Rows used (with positive weight).
+    effective_n : float
+        Kish's effective sample size.
+    n_dropped : int
+        Rows dropped for a missing value.
+    n_zero_weight : int
+        Rows of weight zero, not counted in ``n``.
+    confidence_level : float
+        Level of the coefficient intervals.
+    warnings : tuple of DriverWarning
+        Things to know about the result.
+
+    The tables (:attr:`coefficients`, :attr:`importance`, :attr:`vif`, :attr:`dominance`) are built on
+    access, as pandas objects. The result keeps a reference to the converted input columns (float64
+    arrays, not the original table) so that :meth:`bootstrap`, :meth:`matrix` and :meth:`what_if` can
+    run on the same rows; they are not part of :meth:`to_dict`, ``repr`` or equality.
+    """
+
+    outcome: str
+    drivers: tuple[str, ...]
+    terms: tuple[str, ...]
+    always: tuple[str, ...]
+    units: tuple[str, ...]
+    missing: str
+    r_squared: float
+    adj_r_squared: float
+    n: int
+    effective_n: float
+    n_dropped: int
+    n_zero_weight: int
+    confidence_level: float
+    warnings: tuple[DriverWarning, ...]
+    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _inputs: _Inputs | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def _from_json(cls, raw: Mapping[str, Any], inputs: _Inputs | None) -> DriverAnalysis:
+        return cls(
+            outcome=str(raw["outcome"]),
+            drivers=tuple(raw["drivers"]),
+            terms=tuple(raw["terms"]),
+            always=tuple(raw["always"]),
+            units=tuple(raw["importance"]["names"]),
+            missing=str(raw["missing"]),
+            r_squared=as_float(raw["r_squared"]),
+            adj_r_squared=as_float(raw["adj_r_squared"]),
+            n=int(raw["n"]),
+            effective_n=as_float(raw["effective_n"]),
+            n_dropped=int(raw["n_dropped"]),
+            n_zero_weight=int(raw["n_zero_weight"]),
+            confidence_level=as_float(raw["confidence_level"]),
+            warnings=tuple(
+                DriverWarning(w["kind"], {k: v for k, v in w.items() if k != "kind"}) for w in raw["warnings"]
+            ),
+            _raw=raw,
+            _inputs=inputs,
+        )
+
+    # ----- tables -------------------------------------------------------------------------------
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """Regression table indexed by term, intercept first.
+
+        Columns: ``estimate``, ``std_error``, ``t``, ``p_value``, ``ci_low``, ``ci_high`` (at
+        :attr:`confidence_level`).
+        """
+        import pandas as pd
+
+        rows = self._raw["regression"]["coefficients"]
+        frame = pd.DataFrame(
+            {
+                "estimate": [as_float(c["estimate"]) for c in rows],
+                "std_error": [as_float(c["std_error"]) for c in rows],
+                "t": [as_float(c["t"]) for c in rows],
+                "p_value": [as_float(c["p_value"]) for c in rows],
+                "ci_low": [as_float(c["ci"]["low"]) for c in rows],
+                "ci_high": [as_float(c["ci"]["high"]) for c in rows],
+            },
+            index=pd.Index([c["term"] for c in rows], name="term"),
+        )
+        return frame
+
+    @property
+    def importance(self) -> pd.DataFrame:
+        """Relative importance indexed by ranked unit (driver or group).
+
+        One column per measure in R² units, in relaimpo's order and spelled as the Rust
+        ``ImportanceMeasure`` parses them: ``lmg`` (Shapley value of R²), ``last``, ``first``,
+        ``betasq`` (squared standardized coefficient), ``pratt``, ``genizi`` (Genizi's decomposition,
+        identical to Johnson's relative weights) and ``car``; then ``lmg_share`` (LMG as a share of the
+        decomposed R²). Per-driver measures are absent when drivers are grouped.
+        """
+        import pandas as pd
+
+        imp = self._raw["importance"]
+        data: dict[str, list[float]] = {}
+        for s in imp["scores"]:
+            data[s["measure"]] = [as_float(x) for x in s["raw"]]
+        lmg = next((s for s in imp["scores"] if s["measure"] == "lmg"), None)
+        if lmg is not None:
+            share = lmg["share"]
+            data["lmg_share"] = (
+                [as_float(x) for x in share] if share is not None else [math.nan] * len(self.units)
+            )
+        return pd.DataFrame(data, index=pd.Index(list(self.units), name="driver"))
+
+    @property
+    def vif(self) -> pd.Series:
+        """Variance inflation factor of each term."""
+        import pandas as pd
+
+        return pd.Series(
+            [as_float(v) for v in self._raw["vif"]], index=pd.Index(list(self.terms), name="term"), name="vif"
+        )
+
+    @property
+    def correlations(self) -> pd.Series:
+        """Zero-order (weighted) correlation of each term with the outcome."""
+        import pandas as pd
+
+        return pd.Series(
+            [as_float(v) for v in self._raw["correlations"]],
+            index=pd.Index(list(self.terms), name="term"),
+            name="correlation",
+        )
+
+    @property
+    def dominance(self) -> Dominance | None:
+        """Dominance analysis of the ranked units (None when there are too many for exact subsets)."""
+        d = self._raw.get("dominance")
+        if d is None:
+            return None
+        return Dominance(tuple(d["names"]), d)
+
+    @property
+    def f_statistic(self) -> float:
+        """F statistic of the full model against the intercept-only model."""
+        return as_float(self._raw["regression"]["f_statistic"])
+
+    @property
+    def f_p_value(self) -> float:
+        """p-value of :attr:`f_statistic`."""
+        return as_float(self._raw["regression"]["f_p_value"])
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard error."""
+        return as_float(self._raw["regression"]["sigma"])
+
+    @property
+    def top_driver(self) -> str | None:
+        """The ranked unit with the largest LMG score (None when LMG was not computed)."""
+        lmg = self._scores("lmg")
+        if not lmg:
+            return None
+        return self.units[max(range(len(lmg)), key=lambda i: lmg[i])]
+
+    def _scores(self, measure: str, kind: str = "raw") -> list[float]:
+        for s in self._raw["importance"]["scores"]:
+            if s["measure"] == measure and s[kind] is not None:
+                return [as_float(x) for x in s[kind]]
+        return []
+
+    # ----- formatting ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The core's result as a JSON-safe dict (NaN and infinities are None)."""
+        return copy.deepcopy(dict(self._raw))
+
+    def _headline(self) -> str:
+        dropped = f", {self.n_dropped} dropped" if self.n_dropped else ""
+        return (
+            f"Driver analysis of {self.outcome}: R² = {self.r_squared:.3f} (adjusted "
+            f"{self.adj_r_squared:.3f}), n = {self.n}{dropped}, missing = {self.missing}"
+        )
+
+    def _coef_rows(self) -> list[tuple[str, str, str, str, str]]:
+        rows = []
+        for c in self._raw["regression"]["coefficients"]:
+            rows.append(
+                (
+                    str(c["term"]),
+                    _num(c["estimate"]),
+                    _num(c["std_error"]),
+                    _p(c["p_value"]),
+                    f"[{_num(c['ci']['low'])}, {_num(c['ci']['high'])}]",
+                )
+            )
+        return rows
+
+    def _importance_rows(self) -> list[tuple[str, str, str]]:
+        raw = self._scores("lmg")
+        share = self._scores("lmg", "share")
+        return [
+            (
+                u,
+                _num(raw[i]) if raw else "-",
+                f"{100 * share[i]:.1f}%" if share else "-",
+            )
+            for i, u in enumerate(self.units)
+        ]
+
+    def __str__(self) -> str:
+        level = f"{100 * self.confidence_level:g}% CI"
+        lines = [self._headline(), ""]
+        lines += _text_table(("term", "estimate", "std_error", "p_value", level), self._coef_rows())
+        lines.append("")
+        lines += _text_table(("driver", "lmg", "lmg_share"), self._importance_rows())
+        if self.warnings:
+            lines.append("")
+            lines += [f"warning: {w.message}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        level = f"{100 * self.confidence_level:g}% CI"
+        parts = [
+            f"<p>{html.escape(self._headline())}</p>",
+            _html_table(("term", "estimate", "std_error", "p_value", level), self._coef_rows()),
+            _html_table(("driver", "lmg", "lmg_share"), self._importance_rows()),
+        ]
+        if self.warnings:
+            items = "".join(f"<li>{html.escape(w.message)}</li>" for w in self.warnings)
+            parts.append(f"<ul>{items}</ul>")
+        return "<div>" + "".join(parts) + "</div>"
+
+
+def _num(x: Any) -> str:
+    v = as_float(x)
+    return "nan" if math.isnan(v) else f"{v:.4g}"
+
+
+def _p(x: Any) -> str:
+    v = as_float(x)
+    if math.isnan(v):
+        return "nan"
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = [f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]]
+    return ["  ".join(f.format(v) for f, v in zip(fmt, r, strict=True)) for r in [header, *rows]]
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _driver_names(drivers: Sequence[Any] | str) -> list[str]:
+    if isinstance(drivers, str):
+        return [drivers]
+    return [str(getattr(d, "value", d)) for d in drivers]
+
+
+def _weights(table: Table, weights: object) -> Column | None:
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        return table.float_column(weights)
+    from ._table import _to_float
+
+    return _to_float(weights, "weights")
+
+
+def _inputs(
+    data: object,
+    outcome: str,
+    drivers: Sequence[Any] | str,
+    weights: object,
+    columns: Sequence[str] | None,
+    spec: Spec,
+) -> tuple[Table, _Inputs]:
+    table = Table(data, columns)
+    names = _driver_names(drivers)
+    y = table.float_column(outcome)
+    cols = tuple(table.float_column(n) for n in names)
+    return table, _Inputs(y, tuple(names), cols, _weights(table, weights), spec)
+
+
+def _spec(
+    outcome: str,
+    missing: str,
+    indicator_for: Sequence[str] | None,
+    always: Sequence[str] | None,
+    groups: Mapping[str, Sequence[str]] | None,
+    confidence_level: float,
+) -> Spec:
+    return (
+        outcome,
+        missing,
+        list(indicator_for or []),
+        list(always or []),
+        [(str(k), [str(m) for m in v]) for k, v in (groups or {}).items()],
+        float(confidence_level),
+    )
+
+
+def _run(inputs: _Inputs) -> DriverAnalysis:
+    raw = loads(_native.driver_analysis_json(*inputs.args(), inputs.spec))
+    return DriverAnalysis._from_json(raw, inputs)
+
+
+def driver_analysis(
+    data: object,
+    outcome: str = "ltr",
+    drivers: Sequence[Any] | str = (),
+    weights: object = None,
+    missing: MissingPolicy = "listwise",
+    always: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence_level: float = 0.95,
+    *,
+    indicator_for: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+) -> DriverAnalysis:
+    """Regress ``outcome`` on ``drivers`` and rank the drivers by their share of the explained variance.
+
+    Parameters
+    ----------
+    data : table
+        A pandas, polars or pyarrow table, a dict of columns, or a 2-D numpy array with ``columns=``.
+        Columns become float64 with NaN for missing values; a text or date column raises
+        :class:`~cx_metrics.exceptions.ColumnError` naming it.
+    outcome : str
+        The outcome column (default ``"ltr"``, the 0-10 recommendation score).
+    drivers : sequence of str
+        The driver columns (names, or :class:`~cx_metrics.Pillar` members; see ``cx.PILLARS``).
+    weights : str or array, optional
+        Survey weights: a column name or an array with one weight per row (finite, >= 0).
+    missing : {"listwise", "raise", "pairwise", "indicator"}
+        Missing values: drop the row (counted in ``n_dropped``), raise, pairwise-complete
+        correlations, or the indicator method for structurally missing driver answers (fill with the
+        mean and adjust for a 0/1 ``<driver>_missing`` covariate; biased for answers that exist but
+        were not given).
+    always : sequence of str, optional
+        Drivers adjusted for in every model and not ranked.
+    groups : mapping of str to sequence of str, optional
+        Groups of drivers ranked as one unit, ``{"group name": [driver, ...]}``.
+    confidence_level : float
+        Level of the coefficient intervals.
+    indicator_for : sequence of str, optional
+        With ``missing="indicator"``: the drivers to fill (default every driver with a missing value).
+    columns : sequence of str, optional
+        Column names of a 2-D numpy ``data``.
+
+    Returns
+    -------
+    DriverAnalysis
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> data = {
+    ...     "ltr": [9, 7, 10, 4, 8, 6, 9, 3, 7, 10],
+    ...     "ease": [6, 5, 7, 2, 5, 4, 7, 1, 4, 6],
+    ...     "speed": [5, 6, 6, 3, 4, 5, 5, 2, 6, 7],
+    ... }
+    >>> r = cx.driver_analysis(data, drivers=["ease", "speed"])
+    >>> r.n, r.top_driver
+    (10, 'ease')
+    >>> round(sum(r.importance["lmg"]), 12) == round(r.r_squared, 12)
+    True
+    """
+    spec = _spec(outcome, missing, indicator_for, always, groups, confidence_level)
+    _, inputs = _inputs(data, outcome, drivers, weights, columns, spec)
+    return _run(inputs)

@@ -1,0 +1,194 @@
+"""Driver analysis through the Python API: reference figures, every input type, every error case."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from conftest import VALIDATION, load_vectors
+
+import cx_metrics as cx
+from cx_metrics.exceptions import ColumnError, InvalidArgumentError, InvalidWeightError, LengthMismatchError
+
+SWISS_DRIVERS = ["Agriculture", "Examination", "Education", "Catholic", "Infant.Mortality"]
+# relaimpo / R lm printed 17 significant digits; the validation README sets 1e-10 relative.
+TOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def relimp() -> dict[str, Any]:
+    return load_vectors("relimp_swiss.json")
+
+
+@pytest.fixture(scope="module")
+def swiss() -> pd.DataFrame:
+    return pd.read_csv(VALIDATION / "swiss.csv")
+
+
+@pytest.fixture(scope="module")
+def swiss_fit(swiss: pd.DataFrame) -> cx.DriverAnalysis:
+    return cx.driver_analysis(swiss, outcome="Fertility", drivers=SWISS_DRIVERS)
+
+
+def close(a: float, b: float, tol: float = TOL) -> bool:
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol * 1e-3)
+
+
+def test_swiss_regression_matches_r(swiss_fit: cx.DriverAnalysis, relimp: dict[str, Any]) -> None:
+    coef = swiss_fit.coefficients
+    assert list(coef.index) == ["(Intercept)", *SWISS_DRIVERS]
+    for ref in relimp["coefficients"]:
+        row = coef.loc[ref["term"]]
+        for col in ("estimate", "std_error", "t", "p_value"):
+            assert close(row[col], ref[col]), (ref["term"], col, row[col], ref[col])
+    for ref in relimp["ci95"]:
+        assert close(coef.loc[ref["term"], "ci_low"], ref["low"])
+        assert close(coef.loc[ref["term"], "ci_high"], ref["high"])
+    assert swiss_fit.n == relimp["n"] == 47
+    assert close(swiss_fit.r_squared, relimp["r_squared"])
+    assert close(swiss_fit.adj_r_squared, relimp["adj_r_squared"])
+    assert close(swiss_fit.f_statistic, relimp["f_statistic"])
+    assert close(swiss_fit.sigma, relimp["sigma"])
+    for term, v in relimp["vif"].items():
+        assert close(swiss_fit.vif[term], v)
+
+
+def test_swiss_importance_matches_relaimpo(swiss_fit: cx.DriverAnalysis, relimp: dict[str, Any]) -> None:
+    imp = swiss_fit.importance
+    assert list(imp.index) == SWISS_DRIVERS
+    for measure, values in relimp["importance"].items():
+        for driver, v in values.items():
+            assert close(imp.loc[driver, measure], v), (measure, driver)
+    for driver, v in relimp["importance_share"]["lmg"].items():
+        assert close(imp.loc[driver, "lmg_share"], v)
+    dom = swiss_fit.dominance
+    assert dom is not None
+    for driver, by_size in relimp["conditional_dominance_by_size"].items():
+        for size, v in enumerate(by_size):
+            assert close(dom.conditional_by_size.loc[driver, size], v)
+    assert swiss_fit.top_driver == "Education"
+
+
+def test_result_formats(swiss_fit: cx.DriverAnalysis) -> None:
+    text = str(swiss_fit)
+    assert "Driver analysis of Fertility" in text and "Education" in text and "95% CI" in text
+    assert "<table>" in swiss_fit._repr_html_()
+    d = swiss_fit.to_dict()
+    assert d["n"] == 47 and d["regression"]["coefficients"][0]["term"] == "(Intercept)"
+    assert "DriverAnalysis(" in repr(swiss_fit)
+    assert json.loads(json.dumps(d)) == d
+
+
+def _all_inputs(swiss: pd.DataFrame) -> dict[str, tuple[object, dict[str, Any]]]:
+    cols = ["Fertility", *SWISS_DRIVERS]
+    sub = swiss[cols]
+    return {
+        "pandas": (sub, {}),
+        "polars": (pl.from_pandas(sub), {}),
+        "pyarrow": (pa.Table.from_pandas(sub, preserve_index=False), {}),
+        "dict_of_lists": ({c: sub[c].tolist() for c in cols}, {}),
+        "dict_of_series": ({c: sub[c] for c in cols}, {}),
+        "numpy": (sub.to_numpy(), {"columns": cols}),
+    }
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow", "dict_of_lists", "dict_of_series", "numpy"])
+def test_every_input_type_gives_the_same_result(
+    kind: str, swiss: pd.DataFrame, swiss_fit: cx.DriverAnalysis
+) -> None:
+    data, kw = _all_inputs(swiss)[kind]
+    r = cx.driver_analysis(data, outcome="Fertility", drivers=SWISS_DRIVERS, **kw)
+    assert r == swiss_fit
+    assert r.coefficients.equals(swiss_fit.coefficients)
+
+
+def test_nullable_and_missing_values_become_nan(swiss: pd.DataFrame) -> None:
+    sub = swiss[["Fertility", *SWISS_DRIVERS]].copy()
+    sub["Examination"] = sub["Examination"].astype("Int64")
+    sub.loc[3, "Examination"] = pd.NA
+    r = cx.driver_analysis(sub, outcome="Fertility", drivers=SWISS_DRIVERS)
+    assert (r.n, r.n_dropped) == (46, 1)
+    for frame in (pl.from_pandas(sub), pa.Table.from_pandas(sub, preserve_index=False)):
+        assert cx.driver_analysis(frame, outcome="Fertility", drivers=SWISS_DRIVERS) == r
+    ref = cx.driver_analysis(sub.drop(index=3).astype(float), outcome="Fertility", drivers=SWISS_DRIVERS)
+    assert np.allclose(r.coefficients.to_numpy(), ref.coefficients.to_numpy(), rtol=1e-12)
+
+
+def test_weights_by_name_or_array(swiss: pd.DataFrame) -> None:
+    w = np.linspace(0.5, 2.0, len(swiss))
+    df = swiss.assign(w=w)
+    by_name = cx.driver_analysis(df, outcome="Fertility", drivers=SWISS_DRIVERS, weights="w")
+    by_array = cx.driver_analysis(df, outcome="Fertility", drivers=SWISS_DRIVERS, weights=w)
+    assert by_name == by_array
+    assert by_name.effective_n < 47
+
+
+def test_unknown_column_lists_the_available_ones(swiss: pd.DataFrame) -> None:
+    with pytest.raises(ColumnError, match=r'"Educaton" not found; available columns: .*Education'):
+        cx.driver_analysis(swiss, outcome="Fertility", drivers=["Educaton"])
+    with pytest.raises(ColumnError, match="not found"):
+        cx.driver_analysis(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, weights="nope")
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow", "dict"])
+def test_string_column_is_a_bad_column(kind: str, swiss: pd.DataFrame) -> None:
+    df = swiss[["Fertility", "Education"]].assign(region=["north", "south"] * 23 + ["east"])
+    data: object = {
+        "pandas": df,
+        "polars": pl.from_pandas(df),
+        "pyarrow": pa.Table.from_pandas(df, preserve_index=False),
+        "dict": {c: df[c].tolist() for c in df.columns},
+    }[kind]
+    with pytest.raises(ColumnError, match=r'column "region": holds .* not numbers'):
+        cx.driver_analysis(data, outcome="Fertility", drivers=["Education", "region"])
+
+
+def test_mismatched_lengths() -> None:
+    data = {"ltr": [1.0, 2, 3, 4, 5, 6], "ease": [1.0, 2, 3, 4, 5]}
+    with pytest.raises(ColumnError, match=r'column "ease": has 5 values'):
+        cx.driver_analysis(data, drivers=["ease"])
+    with pytest.raises(LengthMismatchError):
+        cx.driver_analysis({"ltr": [1.0, 2, 3, 4], "ease": [2.0, 1, 4, 3]}, drivers=["ease"], weights=[1.0])
+
+
+def test_nan_weights_are_invalid() -> None:
+    data = {"ltr": [1.0, 2, 3, 4, 5], "ease": [2.0, 1, 4, 3, 5]}
+    with pytest.raises(InvalidWeightError, match="position 2"):
+        cx.driver_analysis(data, drivers=["ease"], weights=[1.0, 1, np.nan, 1, 1])
+
+
+def test_bad_table_arguments() -> None:
+    with pytest.raises(InvalidArgumentError, match="columns="):
+        cx.driver_analysis(np.ones((5, 2)), drivers=["a"])
+    with pytest.raises(InvalidArgumentError, match="invalid data"):
+        cx.driver_analysis([1, 2, 3], drivers=["a"])
+    with pytest.raises(InvalidArgumentError, match="missing"):
+        cx.driver_analysis({"ltr": [1.0, 2, 3, 4], "a": [2.0, 1, 4, 3]}, drivers=["a"], missing="drop")  # type: ignore[arg-type]
+
+
+def test_sample_survey_with_indicator_for_resolution() -> None:
+    df = cx.datasets.sample_survey()
+    pillars = list(cx.datasets.SAMPLE_SURVEY_PILLARS)
+    assert df["resolution"].isna().any()
+    r = cx.driver_analysis(
+        df, drivers=pillars, weights="weight", missing="indicator", indicator_for=["resolution"]
+    )
+    assert r.terms == (*pillars, "resolution_missing")
+    assert r.always == ("resolution_missing",)
+    assert list(r.importance.index) == pillars
+    kinds = [w.kind for w in r.warnings]
+    assert "missing_indicator" in kinds
+    filled = next(w for w in r.warnings if w.kind == "missing_indicator")
+    others = ["ltr", *(p for p in pillars if p != "resolution")]
+    analysed = df[others].notna().all(axis=1)
+    assert filled.details["n_missing"] == int((analysed & df["resolution"].isna()).sum())
+    assert r.n_dropped == int((~analysed).sum())
+    assert "resolution" in str(r)
+    listwise = cx.driver_analysis(df, drivers=pillars, weights="weight")
+    assert listwise.n < r.n
