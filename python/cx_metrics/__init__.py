@@ -31,9 +31,11 @@ from .nps import (
     nps_sample_size,
     nps_sample_size_two_groups,
 )
+from .pillars import PILLARS, Pillar, pillar_driver_analysis
 from .proportions import compare_proportions, proportion_ci
 
 __all__ = [
+    "PILLARS",
     "CesResult",
     "CesTally",
     "Comparison",
@@ -45,6 +47,7 @@ __all__ = [
     "Interval",
     "NpsResult",
     "NpsTally",
+    "Pillar",
     "ScaleTally",
     "__version__",
     "ces",
@@ -60,5 +63,6 @@ __all__ = [
     "nps_bootstrap_ci",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "pillar_driver_analysis",
     "proportion_ci",
 ]

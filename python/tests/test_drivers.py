@@ -192,3 +192,27 @@ def test_sample_survey_with_indicator_for_resolution() -> None:
     assert "resolution" in str(r)
     listwise = cx.driver_analysis(df, drivers=pillars, weights="weight")
     assert listwise.n < r.n
+
+
+def test_pillar_enum_mirrors_the_core() -> None:
+    assert cx.PILLARS == (
+        "integrity",
+        "resolution",
+        "expectations",
+        "time_and_effort",
+        "personalisation",
+        "empathy",
+    )
+    assert [p.id for p in cx.Pillar] == list(cx.PILLARS)
+    assert cx.Pillar.TIME_AND_EFFORT.name == "Time and Effort"
+    assert [p.group for p in cx.Pillar] == ["foundation"] * 2 + ["intermediate"] * 2 + ["distinguishing"] * 2
+    assert all(len(p.description) > 40 for p in cx.Pillar)
+    assert cx.Pillar("empathy") is cx.Pillar.EMPATHY
+
+
+def test_pillar_preset_equals_naming_the_pillars() -> None:
+    df = cx.datasets.sample_survey()
+    preset = cx.pillar_driver_analysis(df, weights="weight")
+    assert preset == cx.driver_analysis(df, drivers=cx.PILLARS, weights="weight")
+    assert preset == cx.driver_analysis(df, drivers=list(cx.Pillar), weights="weight")
+    assert preset.units == cx.PILLARS
