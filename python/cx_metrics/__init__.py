@@ -31,6 +31,7 @@ from .nps import (
     nps_sample_size,
     nps_sample_size_two_groups,
 )
+from .nps_drivers import NpsDriverModel, detractor_drivers, promoter_drivers
 from .pillars import PILLARS, Pillar, pillar_driver_analysis
 from .proportions import compare_proportions, proportion_ci
 
@@ -45,6 +46,7 @@ __all__ = [
     "DriverAnalysis",
     "DriverWarning",
     "Interval",
+    "NpsDriverModel",
     "NpsResult",
     "NpsTally",
     "Pillar",
@@ -57,6 +59,7 @@ __all__ = [
     "compare_proportions",
     "csat",
     "datasets",
+    "detractor_drivers",
     "driver_analysis",
     "exceptions",
     "nps",
@@ -64,5 +67,6 @@ __all__ = [
     "nps_sample_size",
     "nps_sample_size_two_groups",
     "pillar_driver_analysis",
+    "promoter_drivers",
     "proportion_ci",
 ]

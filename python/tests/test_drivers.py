@@ -216,3 +216,38 @@ def test_pillar_preset_equals_naming_the_pillars() -> None:
     assert preset == cx.driver_analysis(df, drivers=cx.PILLARS, weights="weight")
     assert preset == cx.driver_analysis(df, drivers=list(cx.Pillar), weights="weight")
     assert preset.units == cx.PILLARS
+
+
+@pytest.mark.parametrize("target", ["promoter", "detractor"])
+def test_nps_models_match_statsmodels(target: str) -> None:
+    import statsmodels.api as sm
+
+    df = cx.datasets.sample_survey()
+    pillars = list(cx.PILLARS)
+    fit = {"promoter": cx.promoter_drivers, "detractor": cx.detractor_drivers}[target]
+    m = fit(df, drivers=pillars, weights="weight")
+    complete = df[["ltr", "weight", *pillars]].dropna()
+    y = (complete["ltr"] >= 9) if target == "promoter" else (complete["ltr"] <= 6)
+    x = sm.add_constant(complete[pillars].astype(float))
+    ref = sm.GLM(y.astype(float), x, family=sm.families.Binomial(), freq_weights=complete["weight"]).fit(
+        tol=1e-12
+    )
+    # statsmodels GLM with freq_weights: the same pseudo-ML estimates and frequency-weight SEs (both
+    # converged to a relative deviance change below 1e-10, hence the 1e-6 tolerance).
+    coef = m.coefficients
+    assert np.allclose(coef["estimate"].to_numpy(), ref.params.to_numpy(), rtol=1e-6, atol=1e-9)
+    assert np.allclose(coef["std_error"].to_numpy(), ref.bse.to_numpy(), rtol=1e-6)
+    assert np.allclose(coef["odds_ratio"].to_numpy(), np.exp(ref.params.to_numpy()), rtol=1e-6)
+    ci = np.exp(ref.conf_int(0.05).to_numpy())
+    assert np.allclose(coef[["or_ci_low", "or_ci_high"]].to_numpy(), ci, rtol=1e-6)
+    assert math.isclose(m.log_likelihood, ref.llf, rel_tol=1e-9)
+    assert math.isclose(m.pseudo_r2, 1 - ref.llf / ref.llnull, rel_tol=1e-8)
+    assert (m.n, m.n_omitted) == (len(complete), len(df) - len(complete))
+    assert m.target == target and target in str(m) and "<table>" in m._repr_html_()
+    assert m.to_dict()["outcome"] == target
+
+
+def test_nps_model_rejects_ratings_off_the_scale() -> None:
+    data = {"ltr": [11.0, 9, 3, 7, 8, 9, 6, 10, 2, 8], "ease": [6.0, 7, 2, 5, 6, 4, 3, 5, 1, 7]}
+    with pytest.raises(cx.exceptions.OutOfRangeError):
+        cx.promoter_drivers(data, drivers=["ease"])
