@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import html
 import math
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,9 +23,13 @@ import numpy.typing as npt
 from . import _native
 from ._json import as_float, loads
 from ._table import Table
+from .exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .driver_bootstrap import DriverBootstrap
+    from .driver_matrix import ImportancePerformance, WhatIf
 
 __all__ = [
     "Dominance",
@@ -367,6 +372,185 @@ class DriverAnalysis:
                 return [as_float(x) for x in s[kind]]
         return []
 
+    # ----- methods that rerun the core on the kept rows -------------------------------------------
+
+    def _kept(self) -> _Inputs:
+        if self._inputs is None:
+            raise InvalidArgumentError(
+                "this DriverAnalysis holds no input rows (it was rebuilt from a dict); "
+                "run cx.driver_analysis on the data again"
+            )
+        return self._inputs
+
+    def bootstrap(
+        self,
+        n_resamples: int = 1000,
+        seed: int | None = None,
+        confidence_level: float = 0.95,
+        *,
+        measures: Sequence[str] = ("lmg", "genizi"),
+        adjustment: str = "holm",
+    ) -> DriverBootstrap:
+        """Bootstrap the analysis on the rows it was computed from (case resampling, weights kept).
+
+        Parameters
+        ----------
+        n_resamples : int
+            Replicates (at least 2; 1000 or more for BCa intervals).
+        seed : int, optional
+            Seed of the resampling; None draws one at random (reported as ``.seed``).
+        confidence_level : float
+            Level of every interval.
+        measures : sequence of str
+            Importance measures to bootstrap; the first ranks the drivers. Empty: coefficients only.
+        adjustment : {"holm", "benjamini_hochberg", "none"}
+            Adjustment of the pairwise p-values.
+
+        Examples
+        --------
+        >>> import cx_metrics as cx
+        >>> r = cx.pillar_driver_analysis(cx.datasets.sample_survey())
+        >>> b = r.bootstrap(n_resamples=200, seed=1)
+        >>> b.n_resamples, b.seed, b.units == cx.PILLARS
+        (200, 1, True)
+        """
+        from .driver_bootstrap import DriverBootstrap
+
+        inputs = self._kept()
+        if seed is None:
+            seed = secrets.randbits(64)
+        raw = loads(
+            _native.driver_bootstrap_json(
+                *inputs.args(),
+                inputs.spec,
+                n_resamples,
+                seed,
+                confidence_level,
+                list(measures),
+                adjustment,
+            )
+        )
+        return DriverBootstrap._from_json(raw)
+
+    def matrix(
+        self,
+        scale: tuple[int, int] | Mapping[str, tuple[int, int]],
+        top_box: int = 1,
+        measure: str = "lmg",
+        share: bool = True,
+        performance: Literal["mean", "top_box"] = "mean",
+        importance_cut: str | float = "mean",
+        performance_cut: str | float = "mean",
+        *,
+        direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
+        importance_intervals: Sequence[tuple[float, float]] | None = None,
+    ) -> ImportancePerformance:
+        """The importance-performance matrix of the ranked drivers.
+
+        Parameters
+        ----------
+        scale : (min, max) or mapping of driver to (min, max)
+            The drivers' rating scale (the same for all, or one per driver).
+        top_box : int
+            The best points of the scale that count as the top box (1 = top box, 2 = top-2 box).
+        measure, share : str, bool
+            The importance axis: a measure (as in :attr:`importance`), as shares of 1 or in R² units.
+        performance : {"mean", "top_box"}
+            The performance axis: the weighted mean rating or the weighted top-box share.
+        importance_cut, performance_cut : "mean", "median" or a number
+            Where each axis is cut.
+        direction : {"higher_is_better", "lower_is_better"}
+            The direction of the scale.
+        importance_intervals : sequence of (low, high), optional
+            Importance intervals, one per ranked driver (in the units of the axis): a driver whose
+            interval contains the cut line is marked uncertain.
+
+        Examples
+        --------
+        >>> import cx_metrics as cx
+        >>> r = cx.pillar_driver_analysis(cx.datasets.sample_survey())
+        >>> m = r.matrix(scale=(1, 10), top_box=2)
+        >>> m.quadrant("time_and_effort")
+        'fix_first'
+        """
+        from .driver_matrix import ImportancePerformance
+
+        inputs = self._kept()
+        intervals = (
+            None
+            if importance_intervals is None
+            else [(float(lo), float(hi), 0.95) for lo, hi in importance_intervals]
+        )
+        view = (measure, bool(share), performance, _cut(importance_cut), _cut(performance_cut))
+        raw = loads(
+            _native.driver_matrix_json(
+                *inputs.args(),
+                inputs.spec,
+                _scales(inputs.names, scale, top_box, direction),
+                view,
+                intervals,
+            )
+        )
+        return ImportancePerformance._from_json(raw)
+
+    def what_if(
+        self,
+        shifts: Mapping[str, float | tuple[Any, ...]],
+        *,
+        scale: tuple[int, int] | Mapping[str, tuple[int, int]],
+        top_box: int = 1,
+        direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
+        binning: Literal["latent", "round"] = "latent",
+        n_resamples: int | None = None,
+        seed: int = 0,
+        confidence_level: float = 0.95,
+    ) -> WhatIf:
+        """Expected NPS if the ratings of some drivers changed.
+
+        The outcome must be the 0-10 recommendation score. The model is refitted on the rows complete on
+        the outcome and every driver of this analysis (so with ``missing="indicator"`` the filled rows
+        are dropped here, and counted in ``n_dropped``).
+
+        Parameters
+        ----------
+        shifts : mapping of driver to change
+            ``{"driver": delta}`` moves every rating ``delta`` points toward the best end (capped at the
+            scale's end); ``("below", threshold, delta)`` moves only ratings worse than ``threshold``;
+            ``("top_box_target", share)`` lifts the lowest-rated respondents into the top box until its
+            weighted share reaches ``share``.
+        scale, top_box, direction
+            The drivers' scale, as in :meth:`matrix`.
+        binning : {"latent", "round"}
+            How simulated answers are binned into promoters, passives and detractors.
+        n_resamples : int, optional
+            With a number, a bootstrap percentile interval of the change from that many resamples.
+        seed, confidence_level
+            Of the bootstrap.
+
+        Examples
+        --------
+        >>> import cx_metrics as cx
+        >>> r = cx.driver_analysis(cx.datasets.sample_survey(), drivers=["time_and_effort", "integrity"])
+        >>> w = r.what_if({"time_and_effort": 1}, scale=(1, 10))
+        >>> bool(w.change > 0), w.simulated == w.baseline + w.change
+        (True, True)
+        """
+        from .driver_matrix import WhatIf
+
+        inputs = self._kept()
+        raw = loads(
+            _native.driver_what_if_json(
+                *inputs.args(),
+                _scales(inputs.names, scale, top_box, direction),
+                [_shift(name, s) for name, s in shifts.items()],
+                binning,
+                n_resamples,
+                seed,
+                confidence_level,
+            )
+        )
+        return WhatIf._from_json(raw)
+
     # ----- formatting ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -428,6 +612,46 @@ class DriverAnalysis:
             items = "".join(f"<li>{html.escape(w.message)}</li>" for w in self.warnings)
             parts.append(f"<ul>{items}</ul>")
         return "<div>" + "".join(parts) + "</div>"
+
+
+def _cut(cut: str | float) -> str:
+    return cut if isinstance(cut, str) else repr(float(cut))
+
+
+def _scales(
+    names: Sequence[str],
+    scale: tuple[int, int] | Mapping[str, tuple[int, int]],
+    top_box: int,
+    direction: str,
+) -> list[tuple[int, int, bool, int]]:
+    if direction not in ("higher_is_better", "lower_is_better"):
+        raise InvalidArgumentError(
+            f'invalid direction: {direction!r}; use "higher_is_better" or "lower_is_better"'
+        )
+    higher = direction == "higher_is_better"
+    out = []
+    for n in names:
+        if isinstance(scale, Mapping):
+            if n not in scale:
+                raise InvalidArgumentError(f"invalid scale: no scale for driver {n!r}")
+            lo, hi = scale[n]
+        else:
+            lo, hi = scale
+        out.append((int(lo), int(hi), higher, int(top_box)))
+    return out
+
+
+def _shift(name: str, s: float | tuple[Any, ...]) -> tuple[str, str, float, float]:
+    if isinstance(s, tuple):
+        if len(s) == 3 and s[0] == "below":
+            return (name, "below", float(s[1]), float(s[2]))
+        if len(s) == 2 and s[0] == "top_box_target":
+            return (name, "top_box_target", float(s[1]), 0.0)
+        raise InvalidArgumentError(
+            f'invalid shift for {name!r}: {s!r}; use a number, ("below", threshold, delta) or '
+            '("top_box_target", share)'
+        )
+    return (name, "all", float(s), 0.0)
 
 
 def _num(x: Any) -> str:

@@ -251,3 +251,106 @@ def test_nps_model_rejects_ratings_off_the_scale() -> None:
     data = {"ltr": [11.0, 9, 3, 7, 8, 9, 6, 10, 2, 8], "ease": [6.0, 7, 2, 5, 6, 4, 3, 5, 1, 7]}
     with pytest.raises(cx.exceptions.OutOfRangeError):
         cx.promoter_drivers(data, drivers=["ease"])
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    return cx.datasets.sample_survey()
+
+
+def test_bootstrap_runs_on_the_kept_rows(survey: pd.DataFrame) -> None:
+    r = cx.pillar_driver_analysis(survey, weights="weight")
+    b = r.bootstrap(n_resamples=100, seed=5)
+    assert (b.n_resamples, b.seed, b.n) == (100, 5, r.n)
+    # The point estimates of the bootstrap are those of the analysis itself.
+    assert np.allclose(b.coefficients["estimate"], r.coefficients["estimate"], rtol=1e-9)
+    assert np.allclose(b.importance.loc["lmg", "estimate"], r.importance["lmg"], rtol=1e-9)
+    lmg = b.importance.loc["lmg"]
+    assert (lmg["ci_low"] <= lmg["estimate"]).all() and (lmg["estimate"] <= lmg["ci_high"]).all()
+    ranks = b.rank_probabilities
+    assert ranks is not None
+    assert np.allclose(ranks[list(range(1, 7))].sum(axis=1), 1.0)
+    assert b.to_dict() == r.bootstrap(n_resamples=100, seed=5).to_dict()
+    assert b.to_dict() != r.bootstrap(n_resamples=100, seed=6).to_dict()
+    fresh = r.bootstrap(n_resamples=20)
+    assert fresh.to_dict() == r.bootstrap(n_resamples=20, seed=fresh.seed).to_dict()
+    assert set(b.differences["measure"]) == {"lmg", "genizi"}
+    assert "seed 5" in str(b) and "<table>" in b._repr_html_()
+
+
+def test_matrix_axes_are_the_analysis_shares_and_the_mean_ratings(survey: pd.DataFrame) -> None:
+    r = cx.pillar_driver_analysis(survey, weights="weight")
+    m = r.matrix(scale=(1, 10), top_box=2)
+    d = m.drivers
+    assert np.allclose(d["importance"], r.importance["lmg_share"], rtol=1e-12)
+    w = survey["weight"].to_numpy()
+    for p in cx.PILLARS:
+        x = survey[p].to_numpy(dtype=float)
+        ok = ~np.isnan(x)
+        assert math.isclose(d.loc[p, "performance"], np.average(x[ok], weights=w[ok]), rel_tol=1e-12)
+        assert d.loc[p, "n_missing"] == int((~ok).sum())
+    assert math.isclose(m.importance_line, float(np.mean(d["importance"])), rel_tol=1e-12)
+    important = d["importance"] >= m.importance_line
+    performing = d["performance"] >= m.performance_line
+    expected = np.select(
+        [important & ~performing, important & performing, ~important & ~performing],
+        ["fix_first", "keep_it_up", "low_priority"],
+        "possible_overkill",
+    )
+    assert list(d["quadrant"]) == list(expected)
+    assert sorted(d["priority"]) == list(range(1, 7))
+    top = r.matrix(scale=(1, 10), top_box=2, performance="top_box", importance_cut=0.15)
+    x = survey["integrity"].to_numpy(dtype=float)
+    ok = ~np.isnan(x)
+    assert math.isclose(
+        top.drivers.loc["integrity", "performance"], np.average(x[ok] >= 9, weights=w[ok]), rel_tol=1e-12
+    )
+    assert top.importance_line == 0.15
+    assert "fix_first" in str(m)
+
+
+def _latent_score(y: np.ndarray) -> np.ndarray:
+    # A simulated answer y stands for a latent answer uniform on [y - 1/2, y + 1/2).
+    promoter = np.clip(y + 0.5 - 8.5, 0.0, 1.0)
+    detractor = np.clip(6.5 - (y - 0.5), 0.0, 1.0)
+    return promoter - detractor
+
+
+def test_what_if_applies_the_analysis_slopes(survey: pd.DataFrame) -> None:
+    drivers = ["time_and_effort", "integrity"]
+    r = cx.driver_analysis(survey, drivers=drivers)
+    w = r.what_if({"time_and_effort": 1}, scale=(1, 10))
+    # Independent reference: ltr' = ltr + b * dx on the complete rows, binned on the latent scale.
+    rows = survey[["ltr", *drivers]].dropna()
+    y = rows["ltr"].to_numpy(dtype=float)
+    x = rows["time_and_effort"].to_numpy(dtype=float)
+    dx = np.minimum(x + 1, 10) - x
+    b = r.coefficients.loc["time_and_effort", "estimate"]
+    base = np.mean(_latent_score(y))
+    sim = np.mean(_latent_score(y + b * dx))
+    assert (w.n, w.n_dropped) == (len(rows), len(survey) - len(rows))
+    assert math.isclose(w.baseline, base, rel_tol=1e-12)
+    assert math.isclose(w.simulated, sim, rel_tol=1e-12)
+    assert w.scenario.loc["time_and_effort", "n_capped"] == int((x == 10).sum())
+    assert math.isclose(w.scenario.loc["time_and_effort", "coefficient"], b, rel_tol=1e-12)
+    none = r.what_if({"integrity": 0}, scale=(1, 10))
+    assert none.change == 0.0 and none.simulated == none.baseline
+    boot = r.what_if({"time_and_effort": 1}, scale=(1, 10), n_resamples=100, seed=2)
+    assert boot.interval is not None and boot.interval.contains(boot.change)
+    assert boot.seed == 2 and "CI" in str(boot)
+    below = r.what_if({"integrity": ("below", 5, 2)}, scale=(1, 10))
+    assert below.scenario.loc["integrity", "n_changed"] == int((rows["integrity"] < 5).sum())
+
+
+def test_method_errors(survey: pd.DataFrame) -> None:
+    r = cx.pillar_driver_analysis(survey)
+    with pytest.raises(ColumnError, match="nope"):
+        r.what_if({"nope": 1}, scale=(1, 10))
+    with pytest.raises(InvalidArgumentError, match="invalid shift"):
+        r.what_if({"integrity": ("up", 1)}, scale=(1, 10))
+    with pytest.raises(InvalidArgumentError, match="n_resamples"):
+        r.bootstrap(n_resamples=1, seed=0)
+    with pytest.raises(InvalidArgumentError, match="measure"):
+        r.matrix(scale=(1, 10), measure="relevance")
+    with pytest.raises(cx.exceptions.CxMetricsError):
+        r.matrix(scale=(1, 5))

@@ -1,0 +1,194 @@
+"""The bootstrap of a driver analysis: intervals of every coefficient and importance, pairwise
+differences of importance with adjusted p-values, and rank probabilities. Resampling runs in Rust
+(seeded ChaCha streams: the result depends on the seed only); see :meth:`DriverAnalysis.bootstrap`.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._json import as_float
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DriverBootstrap"]
+
+_ESTIMATE_COLUMNS = ("estimate", "std_error", "bias", "ci_low", "ci_high", "bca_low", "bca_high")
+
+
+def _estimate_row(e: Mapping[str, Any]) -> list[float]:
+    bca = e.get("bca") or {}
+    return [
+        as_float(e["estimate"]),
+        as_float(e["std_error"]),
+        as_float(e["bias"]),
+        as_float(e["percentile"]["low"]),
+        as_float(e["percentile"]["high"]),
+        as_float(bca.get("low")),
+        as_float(bca.get("high")),
+    ]
+
+
+@dataclass(frozen=True)
+class DriverBootstrap:
+    """Bootstrap of a driver analysis (case resampling with survey weights kept).
+
+    Attributes
+    ----------
+    outcome : str
+        The outcome.
+    units : tuple of str
+        The ranked drivers (or groups).
+    measures : tuple of str
+        The importance measures bootstrapped; the first ranks the drivers.
+    n : int
+        Rows resampled.
+    n_resamples, n_failed : int
+        Replicates drawn, and those that could not be fitted (left out).
+    seed : int
+        The seed (drawn at random when none was given; reuse it to reproduce the result).
+    confidence_level : float
+        Level of every interval.
+    adjustment : str
+        Multiplicity adjustment of the pairwise p-values.
+
+    Intervals are percentile intervals (``ci_low``, ``ci_high``) and BCa intervals (``bca_low``,
+    ``bca_high``; NaN where BCa is undefined).
+    """
+
+    outcome: str
+    units: tuple[str, ...]
+    measures: tuple[str, ...]
+    n: int
+    n_resamples: int
+    n_failed: int
+    seed: int
+    confidence_level: float
+    adjustment: str
+    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def _from_json(cls, raw: Mapping[str, Any]) -> DriverBootstrap:
+        return cls(
+            outcome=str(raw["outcome"]),
+            units=tuple(raw["units"]),
+            measures=tuple(m["measure"] for m in raw["importance"]),
+            n=int(raw["n"]),
+            n_resamples=int(raw["n_resamples"]),
+            n_failed=int(raw["n_failed"]),
+            seed=int(raw["seed"]),
+            confidence_level=as_float(raw["confidence_level"]),
+            adjustment=str(raw["adjustment"]),
+            _raw=raw,
+        )
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """Bootstrap of each regression coefficient, indexed by term."""
+        import pandas as pd
+
+        rows = self._raw["coefficients"]
+        return pd.DataFrame(
+            [_estimate_row(e) for e in rows],
+            index=pd.Index([e["name"] for e in rows], name="term"),
+            columns=list(_ESTIMATE_COLUMNS),
+        )
+
+    @property
+    def importance(self) -> pd.DataFrame:
+        """Bootstrap of each importance score (R² units), indexed by (measure, driver)."""
+        import pandas as pd
+
+        keys = [(m["measure"], e["name"]) for m in self._raw["importance"] for e in m["scores"]]
+        rows = [_estimate_row(e) for m in self._raw["importance"] for e in m["scores"]]
+        index = pd.MultiIndex.from_tuples(keys, names=["measure", "driver"])
+        return pd.DataFrame(rows, index=index, columns=list(_ESTIMATE_COLUMNS))
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        """Pairwise differences of importance (``first - second``) with their tests."""
+        import pandas as pd
+
+        out = []
+        for m in self._raw["importance"]:
+            for d in m["differences"]:
+                e = d["difference"]
+                out.append(
+                    {
+                        "measure": m["measure"],
+                        "first": d["first"],
+                        "second": d["second"],
+                        "difference": as_float(e["estimate"]),
+                        "std_error": as_float(e["std_error"]),
+                        "ci_low": as_float(e["percentile"]["low"]),
+                        "ci_high": as_float(e["percentile"]["high"]),
+                        "p_value": as_float(d["p_value"]),
+                        "p_adjusted": as_float(d["p_adjusted"]),
+                        "significant": bool(d["significant"]),
+                    }
+                )
+        return pd.DataFrame(out)
+
+    @property
+    def rank_probabilities(self) -> pd.DataFrame | None:
+        """Probability of each driver (rows) taking each rank (columns, 1 = most important) under the
+        first measure, with ``top`` (probability of rank 1) and the rank interval; None without
+        measures."""
+        import pandas as pd
+
+        ranks = self._raw.get("ranks")
+        if ranks is None:
+            return None
+        g = len(self.units)
+        frame = pd.DataFrame(
+            [[as_float(x) for x in row] for row in ranks["probabilities"]],
+            index=pd.Index(list(self.units), name="driver"),
+            columns=list(range(1, g + 1)),
+        )
+        frame["rank"] = ranks["rank"]
+        frame["rank_low"] = [i["low"] for i in ranks["intervals"]]
+        frame["rank_high"] = [i["high"] for i in ranks["intervals"]]
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The core's result as a JSON-safe dict."""
+        return copy.deepcopy(dict(self._raw))
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        if not self._raw["importance"]:
+            return []
+        m = self._raw["importance"][0]
+        return [
+            (
+                str(e["name"]),
+                f"{as_float(e['estimate']):.4f}",
+                f"[{as_float(e['percentile']['low']):.4f}, {as_float(e['percentile']['high']):.4f}]",
+            )
+            for e in m["scores"]
+        ]
+
+    def _headline(self) -> str:
+        return (
+            f"Bootstrap of the driver analysis of {self.outcome}: {self.n_resamples} resamples "
+            f"({self.n_failed} failed), seed {self.seed}, n = {self.n}"
+        )
+
+    def __str__(self) -> str:
+        from .drivers import _text_table
+
+        level = f"{100 * self.confidence_level:g}% CI"
+        measure = self.measures[0] if self.measures else "-"
+        return "\n".join([self._headline(), "", *_text_table(("driver", measure, level), self._rows())])
+
+    def _repr_html_(self) -> str:
+        from .drivers import _html_table
+
+        level = f"{100 * self.confidence_level:g}% CI"
+        measure = self.measures[0] if self.measures else "-"
+        table = _html_table(("driver", measure, level), self._rows())
+        return f"<div><p>{html.escape(self._headline())}</p>{table}</div>"
