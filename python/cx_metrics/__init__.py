@@ -20,7 +20,9 @@ from ._results import Comparison, Interval
 from ._tally import ScaleTally
 from .ces import CesResult, CesTally, ces, compare_ces
 from .csat import CsatResult, CsatTally, compare_csat, csat
-from .drivers import DriverAnalysis, DriverWarning, driver_analysis
+from .driver_bootstrap import DriverBootstrap
+from .driver_matrix import ImportancePerformance, WhatIf
+from .drivers import DriverAnalysis, DriverWarning, SegmentDriverAnalyses, driver_analysis
 from .exceptions import CxMetricsError
 from .nps import (
     NpsResult,
@@ -44,13 +46,17 @@ __all__ = [
     "CsatTally",
     "CxMetricsError",
     "DriverAnalysis",
+    "DriverBootstrap",
     "DriverWarning",
+    "ImportancePerformance",
     "Interval",
     "NpsDriverModel",
     "NpsResult",
     "NpsTally",
     "Pillar",
     "ScaleTally",
+    "SegmentDriverAnalyses",
+    "WhatIf",
     "__version__",
     "ces",
     "compare_ces",

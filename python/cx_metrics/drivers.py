@@ -13,9 +13,9 @@ import copy
 import html
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -732,6 +732,7 @@ def _run(inputs: _Inputs) -> DriverAnalysis:
     return DriverAnalysis._from_json(raw, inputs)
 
 
+@overload
 def driver_analysis(
     data: object,
     outcome: str = "ltr",
@@ -744,7 +745,41 @@ def driver_analysis(
     *,
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
-) -> DriverAnalysis:
+    by: None = None,
+) -> DriverAnalysis: ...
+
+
+@overload
+def driver_analysis(
+    data: object,
+    outcome: str = "ltr",
+    drivers: Sequence[Any] | str = (),
+    weights: object = None,
+    missing: MissingPolicy = "listwise",
+    always: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence_level: float = 0.95,
+    *,
+    indicator_for: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    by: object,
+) -> SegmentDriverAnalyses: ...
+
+
+def driver_analysis(
+    data: object,
+    outcome: str = "ltr",
+    drivers: Sequence[Any] | str = (),
+    weights: object = None,
+    missing: MissingPolicy = "listwise",
+    always: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence_level: float = 0.95,
+    *,
+    indicator_for: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    by: object = None,
+) -> DriverAnalysis | SegmentDriverAnalyses:
     """Regress ``outcome`` on ``drivers`` and rank the drivers by their share of the explained variance.
 
     Parameters
@@ -774,10 +809,14 @@ def driver_analysis(
         With ``missing="indicator"``: the drivers to fill (default every driver with a missing value).
     columns : sequence of str, optional
         Column names of a 2-D numpy ``data``.
+    by : str or array, optional
+        A segment column (name, or one label per row): run the analysis in every segment and return a
+        :class:`SegmentDriverAnalyses`. Labels are compared as text; a missing label is its own segment
+        (``"None"`` or ``"nan"``).
 
     Returns
     -------
-    DriverAnalysis
+    DriverAnalysis, or SegmentDriverAnalyses with ``by``
 
     Examples
     --------
@@ -794,5 +833,102 @@ def driver_analysis(
     True
     """
     spec = _spec(outcome, missing, indicator_for, always, groups, confidence_level)
-    _, inputs = _inputs(data, outcome, drivers, weights, columns, spec)
-    return _run(inputs)
+    table, inputs = _inputs(data, outcome, drivers, weights, columns, spec)
+    if by is None:
+        return _run(inputs)
+    labels = table.labels(by) if isinstance(by, str) else _labels(by)
+    raw = loads(_native.segment_driver_analysis_json(*inputs.args(), spec, labels))
+    return SegmentDriverAnalyses._from_json(raw, inputs, np.asarray(labels, dtype=object))
+
+
+def _labels(by: object) -> list[str]:
+    values = by.to_list() if hasattr(by, "to_list") else list(np.asarray(by, dtype=object).ravel())
+    return [str(v) for v in values]
+
+
+@dataclass(frozen=True)
+class SegmentDriverAnalyses:
+    """A driver analysis per segment (``cx.driver_analysis(..., by=...)``): no segment disappears.
+
+    Attributes
+    ----------
+    segments : tuple of str
+        Every segment, in order of first appearance.
+    analyses : mapping of str to DriverAnalysis
+        The segments that could be analysed.
+    skipped : mapping of str to str
+        The segments that could not, with the reason (too few rows, a driver without variation...).
+    n_rows : mapping of str to int
+        Rows labelled with each segment.
+
+    ``result["web"]`` is the analysis of segment ``"web"``; iterating gives the analysed segments.
+    """
+
+    segments: tuple[str, ...]
+    analyses: Mapping[str, DriverAnalysis]
+    skipped: Mapping[str, str]
+    n_rows: Mapping[str, int]
+    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def _from_json(
+        cls, raw: Mapping[str, Any], inputs: _Inputs, labels: npt.NDArray[Any]
+    ) -> SegmentDriverAnalyses:
+        analyses: dict[str, DriverAnalysis] = {}
+        skipped: dict[str, str] = {}
+        for seg in raw["segments"]:
+            name = str(seg["segment"])
+            status = seg["status"]
+            if status["status"] == "analysed":
+                analyses[name] = DriverAnalysis._from_json(status["analysis"], inputs.subset(labels == name))
+            else:
+                skipped[name] = str(status["reason"])
+        return cls(
+            segments=tuple(str(seg["segment"]) for seg in raw["segments"]),
+            analyses=analyses,
+            skipped=skipped,
+            n_rows={str(seg["segment"]): int(seg["n_rows"]) for seg in raw["segments"]},
+            _raw=raw,
+        )
+
+    def __getitem__(self, segment: str) -> DriverAnalysis:
+        if segment in self.analyses:
+            return self.analyses[segment]
+        if segment in self.skipped:
+            raise KeyError(f"segment {segment!r} was skipped: {self.skipped[segment]}")
+        raise KeyError(f"segment {segment!r} not found; segments: {', '.join(self.segments)}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.analyses)
+
+    def __len__(self) -> int:
+        return len(self.analyses)
+
+    def importance(self, column: str = "lmg_share") -> pd.DataFrame:
+        """One column of :attr:`DriverAnalysis.importance` per analysed segment (drivers x segments)."""
+        import pandas as pd
+
+        return pd.DataFrame({s: a.importance[column] for s, a in self.analyses.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The core's result as a JSON-safe dict."""
+        return copy.deepcopy(dict(self._raw))
+
+    def _rows(self) -> list[tuple[str, str, str, str, str]]:
+        out = []
+        for s in self.segments:
+            a = self.analyses.get(s)
+            if a is None:
+                out.append((s, str(self.n_rows[s]), "-", "-", f"skipped: {self.skipped[s]}"))
+            else:
+                out.append((s, str(self.n_rows[s]), str(a.n), f"{a.r_squared:.3f}", a.top_driver or "-"))
+        return out
+
+    def __str__(self) -> str:
+        header = ("segment", "rows", "n", "r_squared", "top driver")
+        head = f"Driver analysis by segment: {len(self.analyses)} analysed, {len(self.skipped)} skipped"
+        return "\n".join([head, "", *_text_table(header, self._rows())])
+
+    def _repr_html_(self) -> str:
+        header = ("segment", "rows", "n", "r_squared", "top driver")
+        return "<div>" + _html_table(header, self._rows()) + "</div>"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Final
+from typing import Final, overload
 
 from . import _native
-from .drivers import DriverAnalysis, MissingPolicy, driver_analysis
+from .drivers import DriverAnalysis, MissingPolicy, SegmentDriverAnalyses, driver_analysis
 
 __all__ = ["PILLARS", "Pillar", "pillar_driver_analysis"]
 
@@ -70,6 +70,7 @@ PILLARS: Final[tuple[str, ...]] = tuple(p.id for p in Pillar)
 """The six pillar ids in model order: the driver names of the pillar preset."""
 
 
+@overload
 def pillar_driver_analysis(
     data: object,
     outcome: str = "ltr",
@@ -81,7 +82,39 @@ def pillar_driver_analysis(
     *,
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
-) -> DriverAnalysis:
+    by: None = None,
+) -> DriverAnalysis: ...
+
+
+@overload
+def pillar_driver_analysis(
+    data: object,
+    outcome: str = "ltr",
+    weights: object = None,
+    missing: MissingPolicy = "listwise",
+    always: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence_level: float = 0.95,
+    *,
+    indicator_for: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    by: object,
+) -> SegmentDriverAnalyses: ...
+
+
+def pillar_driver_analysis(
+    data: object,
+    outcome: str = "ltr",
+    weights: object = None,
+    missing: MissingPolicy = "listwise",
+    always: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence_level: float = 0.95,
+    *,
+    indicator_for: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    by: object = None,
+) -> DriverAnalysis | SegmentDriverAnalyses:
     """:func:`~cx_metrics.driver_analysis` with the six pillar columns (:data:`PILLARS`) as drivers.
 
     Examples
@@ -103,4 +136,5 @@ def pillar_driver_analysis(
         confidence_level,
         indicator_for=indicator_for,
         columns=columns,
+        by=by,
     )

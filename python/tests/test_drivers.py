@@ -354,3 +354,35 @@ def test_method_errors(survey: pd.DataFrame) -> None:
         r.matrix(scale=(1, 10), measure="relevance")
     with pytest.raises(cx.exceptions.CxMetricsError):
         r.matrix(scale=(1, 5))
+
+
+def test_by_segment_equals_the_analysis_of_each_subset(survey: pd.DataFrame) -> None:
+    res = cx.pillar_driver_analysis(survey, weights="weight", by="segment")
+    assert res.segments == tuple(survey["segment"].unique())
+    assert not res.skipped and len(res) == len(res.segments)
+    for seg in res:
+        sub = survey[survey["segment"] == seg]
+        assert res.n_rows[seg] == len(sub)
+        assert res[seg] == cx.pillar_driver_analysis(sub, weights="weight")
+    first = res.segments[0]
+    boot = res[first].bootstrap(n_resamples=20, seed=1)
+    assert boot.n == res[first].n
+    assert list(res.importance().columns) == list(res.segments)
+    by_array = cx.driver_analysis(
+        survey, drivers=cx.PILLARS, weights="weight", by=survey["segment"].to_numpy()
+    )
+    assert by_array.analyses == res.analyses
+    assert "4 analysed" in str(res) and "<table>" in res._repr_html_()
+
+
+def test_by_segment_reports_skipped_segments() -> None:
+    data = {
+        "ltr": [9.0, 7, 10, 4, 8, 6, 9, 3, 7, 10, 5, 8],
+        "ease": [6.0, 5, 7, 2, 5, 4, 7, 1, 4, 6, 3, 6],
+        "channel": ["web"] * 10 + ["store"] * 2,
+    }
+    res = cx.driver_analysis(data, drivers=["ease"], by="channel")
+    assert list(res) == ["web"]
+    assert "rows" in res.skipped["store"]
+    with pytest.raises(KeyError, match="skipped"):
+        res["store"]
