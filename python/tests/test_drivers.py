@@ -386,3 +386,13 @@ def test_by_segment_reports_skipped_segments() -> None:
     assert "rows" in res.skipped["store"]
     with pytest.raises(KeyError, match="skipped"):
         res["store"]
+
+
+def test_results_pickle(survey: pd.DataFrame) -> None:
+    import pickle
+
+    r = cx.pillar_driver_analysis(survey)
+    back = pickle.loads(pickle.dumps(r))
+    assert back == r and back.coefficients.equals(r.coefficients)
+    assert back.bootstrap(n_resamples=10, seed=1).to_dict() == r.bootstrap(n_resamples=10, seed=1).to_dict()
+    assert pickle.loads(pickle.dumps(cx.Pillar.EMPATHY)) is cx.Pillar.EMPATHY

@@ -33,6 +33,16 @@ def loyalty(ratings: npt.NDArray[np.uint8], weights: list[float]) -> tuple[float
     return r.score, ci, planned
 
 
+def pillar_priorities(survey: object) -> tuple[float, str, float]:
+    r: cx.DriverAnalysis = cx.driver_analysis(survey, drivers=cx.PILLARS, weights="weight")
+    m: cx.ImportancePerformance = r.matrix(scale=(1, 10), top_box=2)
+    w: cx.WhatIf = r.what_if({m.priorities[0]: 1.0}, scale=(1, 10))
+    segments: cx.SegmentDriverAnalyses = cx.pillar_driver_analysis(survey, by="segment")
+    model: cx.NpsDriverModel = cx.promoter_drivers(survey, drivers=[cx.Pillar.EMPATHY])
+    assert len(segments) > 0 and model.n > 0
+    return r.r_squared, m.priorities[0], w.change
+
+
 def test_typed_usage() -> None:
     score, ci, planned = loyalty(np.array([10, 9, 3, 7], dtype=np.uint8), [1.0, 2.0, 1.0, 0.5])
     assert ci.contains(score) and planned > 1000
@@ -44,3 +54,5 @@ def test_typed_usage() -> None:
     assert comparison.p_value < 0.01
     interval: cx.Interval = cx.proportion_ci(1, 29, method="clopper_pearson")
     assert interval.low > 0.0
+    r2, first, change = pillar_priorities(cx.datasets.sample_survey())
+    assert 0.0 < r2 < 1.0 and first in cx.PILLARS and change > 0.0
