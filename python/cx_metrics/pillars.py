@@ -48,7 +48,7 @@ class Pillar(enum.Enum):
         return str(self.value)
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         """The display name (``"Time and Effort"``); the member's Python name is ``_name_``."""
         return _table()[self.id][0]
 

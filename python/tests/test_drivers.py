@@ -372,6 +372,8 @@ def test_by_segment_equals_the_analysis_of_each_subset(survey: pd.DataFrame) -> 
         survey, drivers=cx.PILLARS, weights="weight", by=survey["segment"].to_numpy()
     )
     assert by_array.analyses == res.analyses
+    for table in (pl.from_pandas(survey), pa.Table.from_pandas(survey, preserve_index=False)):
+        assert cx.pillar_driver_analysis(table, weights="weight", by="segment").analyses == res.analyses
     assert "4 analysed" in str(res) and "<table>" in res._repr_html_()
 
 
