@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 PYPROJECT := python/pyproject.toml
 WHEEL_DIR := dist
 export RUSTFLAGS ?= -Dwarnings
+# Property tests draw from a fixed seed here so that a run of `make test` is reproducible; plain
+# `cargo test` draws fresh cases every run (override with PROPTEST_RNG_SEED=... make test).
+export PROPTEST_RNG_SEED ?= 20261123
 
 .PHONY: help venv develop demo test test-rust test-python lint-python build-wheel bench clean
 
