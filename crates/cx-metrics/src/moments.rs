@@ -7,12 +7,14 @@
 //! * the weighted means `x̄ⱼ = Σw xⱼ / W`,
 //! * the co-moments `Cⱼₗ = Σ w (xⱼ − x̄ⱼ)(xₗ − x̄ₗ)`.
 //!
-//! One row is added with West's weighted form of Welford's update (West 1979, "Updating mean and variance
+//! One row ([`Moments::add_row`]) is added with West's weighted form of Welford's update (West 1979, "Updating mean and variance
 //! estimates: an improved method", CACM 22(9)): with `W' = W + w` and `d = x − x̄`,
 //! `x̄ ← x̄ + d·w/W'` and `C ← C + d dᵀ · w·W/W'`. Two states merge with the pairwise formula of Chan,
 //! Golub & LeVeque (1979, "Updating formulae and a pairwise algorithm for computing sample variances"):
 //! with `δ = x̄_b − x̄_a`, `x̄ = x̄_a + δ·W_b/W` and `C = C_a + C_b + δδᵀ·W_a W_b / W`. Neither ever forms
-//! raw sums of squares. The means are carried in double-double (a compensation term beside each, see
+//! raw sums of squares. [`Moments::fold_columns`] works in blocks of 256 rows: each block's means and
+//! co-moments come from the corrected two-pass formula (Chan, Golub & LeVeque 1983, "Algorithms for
+//! computing the sample variance"), computed while the block is in cache, and the block is merged in. The means are carried in double-double (a compensation term beside each, see
 //! [`crate::linalg`]), so the deviations `d` are accurate to working precision relative to themselves
 //! rather than to the mean: the state stays accurate when means are large relative to spreads
 //! (e.g. timestamps, or revenue around 10⁶ with a spread of a few units).
@@ -103,6 +105,54 @@ impl TryFrom<MomentsState> for Moments {
 
 /// Slices longer than this are folded in parallel chunks of this size, then merged in order.
 const CHUNK: usize = 1 << 14;
+/// Rows per block of [`Moments::fold_columns`]: small enough that a block of every column stays in cache.
+const BLOCK: usize = 256;
+
+/// Scratch space of one fold: deviations from the block means, and the same times the weights.
+struct BlockBuffers {
+    ones: Vec<f64>,
+    dev: Vec<f64>,
+    wdev: Vec<f64>,
+    correction: Vec<f64>,
+}
+
+impl BlockBuffers {
+    fn new(k: usize) -> Self {
+        Self {
+            ones: vec![1.0; BLOCK],
+            dev: vec![0.0; k * BLOCK],
+            wdev: vec![0.0; k * BLOCK],
+            correction: vec![0.0; k],
+        }
+    }
+}
+
+/// `Σ aᵢbᵢ` with four interleaved accumulators (so that it vectorises), for block-sized slices.
+fn lanes_dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `Σ aᵢ` with four interleaved accumulators.
+fn lanes_sum(a: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let c = a.chunks_exact(4);
+    let tail: f64 = c.remainder().iter().sum();
+    for x in c {
+        for l in 0..4 {
+            acc[l] += x[l];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
 
 impl Moments {
     /// An empty state over the named variables (at least one; names unique).
@@ -288,14 +338,21 @@ impl Moments {
                 return Err(non_finite(&self.names[j], i, c[i]));
             }
         }
+        self.fold_validated(columns, weights, n);
+        Ok(())
+    }
+
+    /// [`Moments::fold_columns`] of columns already checked: `k` finite columns of length `n`, finite
+    /// non-negative weights.
+    pub(crate) fn fold_validated(&mut self, columns: &[&[f64]], weights: Option<&[f64]>, n: usize) {
         let fold_range = |start: usize, end: usize| {
             let mut m = self.empty_like();
-            let mut row = vec![0.0; self.k()];
-            for i in start..end {
-                for (r, c) in row.iter_mut().zip(columns) {
-                    *r = c[i];
-                }
-                m.push_unchecked(&row, weights.map_or(1.0, |w| w[i]));
+            let mut block = BlockBuffers::new(self.k());
+            let mut s = start;
+            while s < end {
+                let e = (s + BLOCK).min(end);
+                m.fold_block(columns, weights, s, e, &mut block);
+                s = e;
             }
             m
         };
@@ -310,7 +367,63 @@ impl Moments {
         for p in &parts {
             self.merge_unchecked(p);
         }
-        Ok(())
+    }
+
+    /// Fold rows `start..end` (at most [`BLOCK`], validated) as one block: the block's own means and
+    /// co-moments by the corrected two-pass formula while the rows are in cache, then a Chan merge.
+    fn fold_block(
+        &mut self,
+        columns: &[&[f64]],
+        weights: Option<&[f64]>,
+        start: usize,
+        end: usize,
+        buf: &mut BlockBuffers,
+    ) {
+        let len = end - start;
+        let k = self.k();
+        let w: &[f64] = match weights {
+            Some(w) => &w[start..end],
+            None => &buf.ones[..len],
+        };
+        let n_positive = w.iter().filter(|v| **v > 0.0).count() as u64;
+        let sum_w = lanes_sum(w);
+        if n_positive == 0 {
+            self.n_zero_weight += len as u64;
+            return;
+        }
+        let mut block = self.empty_like();
+        block.n = n_positive;
+        block.n_zero_weight = len as u64 - n_positive;
+        block.sum_w = sum_w;
+        block.sum_w2 = lanes_dot(w, w);
+        for (j, col) in columns.iter().enumerate() {
+            let x = &col[start..end];
+            let mean = lanes_dot(w, x) / sum_w;
+            let d = &mut buf.dev[j * BLOCK..j * BLOCK + len];
+            for (di, xi) in d.iter_mut().zip(x) {
+                *di = xi - mean;
+            }
+            let wd = &mut buf.wdev[j * BLOCK..j * BLOCK + len];
+            for ((o, di), wi) in wd.iter_mut().zip(d.iter()).zip(w) {
+                *o = wi * di;
+            }
+            // Σw·d is zero in exact arithmetic: its rounding residue corrects the mean and the co-moments.
+            let correction = lanes_sum(wd);
+            buf.correction[j] = correction;
+            let (hi, lo) = two_sum(mean, correction / sum_w);
+            block.mean[j] = hi;
+            block.mean_lo[j] = lo;
+        }
+        for j in 0..k {
+            let wd = &buf.wdev[j * BLOCK..j * BLOCK + len];
+            for l in j..k {
+                let d = &buf.dev[l * BLOCK..l * BLOCK + len];
+                let c = lanes_dot(wd, d) - buf.correction[j] * buf.correction[l] / sum_w;
+                block.comoment[j * k + l] = c;
+                block.comoment[l * k + j] = c;
+            }
+        }
+        self.merge_unchecked(&block);
     }
 
     fn empty_like(&self) -> Self {

@@ -36,7 +36,10 @@
 //! weighted correlation matrix `R_xx` — the 2-norm condition number of the centred, unit-length-scaled
 //! driver matrix (Belsley, Kuh & Welsch 1980, *Regression Diagnostics*, ch. 3).
 
+use std::borrow::Cow;
+
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
@@ -152,10 +155,25 @@ pub fn ols(
     weights: Option<&[f64]>,
     confidence_level: f64,
 ) -> Result<OlsFit> {
+    ols_and_moments(outcome, y, drivers, weights, confidence_level, false).map(|(fit, _)| fit)
+}
+
+/// [`ols`], and the moments of the drivers and the outcome (outcome last) that it computed on the way.
+/// With `finite`, the caller has already checked that every value is finite.
+pub(crate) fn ols_and_moments(
+    outcome: &str,
+    y: &[f64],
+    drivers: &[(&str, &[f64])],
+    weights: Option<&[f64]>,
+    confidence_level: f64,
+    finite: bool,
+) -> Result<(OlsFit, Moments)> {
     check_level(confidence_level)?;
-    let data = Rows::validate(outcome, y, drivers, weights)?;
-    let core = data.solve()?;
-    finish(core, confidence_level)
+    let data = Rows::validate(outcome, y, drivers, weights, finite)?;
+    let n_zero_weight = data.n_zero_weight;
+    let (mut core, moments) = data.solve()?;
+    core.n_zero_weight = n_zero_weight;
+    Ok((finish(core, confidence_level)?, moments))
 }
 
 /// Fit `outcome ~ all other variables` from a covariance summary (entry point 2).
@@ -316,14 +334,22 @@ fn finish(core: Core, confidence_level: f64) -> Result<OlsFit> {
     })
 }
 
-/// Validated rows with positive weight.
-struct Rows {
+/// Designs with at most this many cells (rows × terms) are always solved exactly.
+const EXACT_CELLS: usize = 1 << 18;
+/// Larger designs whose drivers' correlation matrix has a condition number `√(λ_max/λ_min)` at most this
+/// are solved by the corrected semi-normal equations; the others exactly.
+const FAST_CONDITION: f64 = 1e3;
+/// At most this many correction passes over the rows in the corrected semi-normal equations.
+const CORRECTIONS: usize = 3;
+
+/// Validated rows with positive weight, borrowed when no row has to be left out.
+struct Rows<'a> {
     outcome: String,
     names: Vec<String>,
     /// Driver columns (positive-weight rows only).
-    x: Vec<Vec<f64>>,
-    y: Vec<f64>,
-    w: Vec<f64>,
+    x: Vec<Cow<'a, [f64]>>,
+    y: Cow<'a, [f64]>,
+    w: Option<Cow<'a, [f64]>>,
     n_zero_weight: u64,
 }
 
@@ -334,12 +360,13 @@ fn bad(column: &str, message: String) -> Error {
     }
 }
 
-impl Rows {
+impl<'a> Rows<'a> {
     fn validate(
         outcome: &str,
-        y: &[f64],
-        drivers: &[(&str, &[f64])],
-        weights: Option<&[f64]>,
+        y: &'a [f64],
+        drivers: &[(&str, &'a [f64])],
+        weights: Option<&'a [f64]>,
+        finite: bool,
     ) -> Result<Self> {
         let n_all = y.len();
         if drivers.is_empty() {
@@ -381,7 +408,7 @@ impl Rows {
             }
         }
         let columns = std::iter::once((outcome, y)).chain(drivers.iter().copied());
-        for (name, col) in columns {
+        for (name, col) in columns.filter(|_| !finite) {
             if let Some(i) = col.iter().position(|v| !v.is_finite()) {
                 return Err(bad(
                     name,
@@ -392,18 +419,29 @@ impl Rows {
                 ));
             }
         }
+        let zero_weight = weights.is_some_and(|w| w.contains(&0.0));
         let keep: Vec<usize> = match weights {
-            Some(w) => (0..n_all).filter(|&i| w[i] > 0.0).collect(),
-            None => (0..n_all).collect(),
+            Some(w) if zero_weight => (0..n_all).filter(|&i| w[i] > 0.0).collect(),
+            _ => Vec::new(),
         };
-        let pick = |col: &[f64]| keep.iter().map(|&i| col[i]).collect::<Vec<f64>>();
+        let pick = |col: &'a [f64]| -> Cow<'a, [f64]> {
+            if zero_weight {
+                Cow::Owned(keep.iter().map(|&i| col[i]).collect())
+            } else {
+                Cow::Borrowed(col)
+            }
+        };
         let rows = Self {
             outcome: outcome.to_string(),
             names: drivers.iter().map(|(n, _)| n.to_string()).collect(),
             x: drivers.iter().map(|(_, c)| pick(c)).collect(),
             y: pick(y),
-            w: weights.map_or_else(|| vec![1.0; keep.len()], pick),
-            n_zero_weight: (n_all - keep.len()) as u64,
+            w: weights.map(pick),
+            n_zero_weight: if zero_weight {
+                (n_all - keep.len()) as u64
+            } else {
+                0
+            },
         };
         let needed = drivers.len() + 2;
         if rows.y.len() < needed {
@@ -424,18 +462,86 @@ impl Rows {
         Ok(rows)
     }
 
-    fn solve(self) -> Result<Core> {
+    /// The drivers' and the outcome's moments (outcome last), and the least-squares solution.
+    fn solve(self) -> Result<(Core, Moments)> {
         let n = self.y.len();
         let p = self.x.len();
-        let w = &self.w;
-        // Centred co-moments of drivers and outcome, for TSS, spreads, VIF and the condition number.
+        let cols: Vec<&[f64]> = self
+            .x
+            .iter()
+            .map(AsRef::as_ref)
+            .chain([self.y.as_ref()])
+            .collect();
+        let w = self.w.as_deref();
+        let mut moments = Moments::new(self.names.iter().cloned().chain([self.outcome.clone()]))?;
+        // Validated above: finite, equal lengths, weights finite and positive.
+        moments.fold_validated(&cols, w, n);
+        let cov = moments.covariance()?;
+        let mut core = match covariance_core(&cov, p) {
+            Ok(core) => core,
+            // The exact solver names the columns of a collinear design, the intercept included.
+            Err(
+                Error::Collinear { .. } | Error::IllConditioned { .. } | Error::BadColumn { .. },
+            ) => return Ok((self.solve_exact(None)?, moments)),
+            Err(e) => return Err(e),
+        };
+        if n * (p + 1) <= EXACT_CELLS || core.condition_number > FAST_CONDITION {
+            core = self.solve_exact(Some(core))?;
+        } else {
+            correct_semi_normal(&mut core, &cov, &cols, w);
+        }
+        Ok((core, moments))
+    }
+
+    /// The exact least-squares solution: Householder QR refined with double-double residuals. With the
+    /// moments solution `from_moments`, its spreads, TSS and condition number are kept.
+    fn solve_exact(&self, from_moments: Option<Core>) -> Result<Core> {
+        let n = self.y.len();
+        let ones = vec![1.0; n];
+        let w: &[f64] = self.w.as_deref().unwrap_or(&ones);
+        let design: Vec<&[f64]> = std::iter::once(ones.as_slice())
+            .chain(self.x.iter().map(AsRef::as_ref))
+            .collect();
+        let names: Vec<String> = std::iter::once(INTERCEPT.to_string())
+            .chain(self.names.iter().cloned())
+            .collect();
+        let solution = match RefinedLeastSquares::solve(&design, &self.y, w) {
+            Ok(s) => s,
+            Err(RefineError::RankDeficient { null_vector }) => {
+                return Err(Error::Collinear {
+                    columns: null_vector_columns(null_vector.into_iter(), &names),
+                })
+            }
+            Err(RefineError::NotConverged { condition }) => {
+                return Err(Error::IllConditioned { condition })
+            }
+        };
+        let mut core = match from_moments {
+            Some(core) => core,
+            // Only reached for a design the moments could not solve, which the QR solved: rare enough
+            // to fall back on the moments of the rows for the diagnostics.
+            None => self.exact_diagnostics(w)?,
+        };
+        let mut rss = Dd::ZERO;
+        for (ri, wi) in solution.residuals.iter().zip(w) {
+            rss.add_prod(wi * ri, *ri);
+        }
+        core.beta = solution.coefficients;
+        core.s = solution.unscaled_covariance;
+        core.rss = rss.value();
+        Ok(core)
+    }
+
+    /// Spreads, TSS and condition number in double-double, for designs the moments cannot solve.
+    fn exact_diagnostics(&self, w: &[f64]) -> Result<Core> {
+        let p = self.x.len();
         let sum_w = sum2(w).value();
         let sum_w2 = dot2(w, w).value();
         let cols: Vec<&[f64]> = self
             .x
             .iter()
-            .map(Vec::as_slice)
-            .chain([self.y.as_slice()])
+            .map(AsRef::as_ref)
+            .chain([self.y.as_ref()])
             .collect();
         let centred: Vec<Vec<f64>> = cols
             .iter()
@@ -458,48 +564,114 @@ impl Rows {
                 comoment(a, b) / (spread[a] * spread[b])
             }
         });
-        let condition_number = correlation_condition(&corr);
-
-        // Design with an intercept column, solved and refined to the exact least-squares solution.
-        let ones = vec![1.0; n];
-        let design: Vec<&[f64]> = std::iter::once(ones.as_slice())
-            .chain(self.x.iter().map(Vec::as_slice))
-            .collect();
-        let names: Vec<String> = std::iter::once(INTERCEPT.to_string())
-            .chain(self.names.iter().cloned())
-            .collect();
-        let solution = match RefinedLeastSquares::solve(&design, &self.y, w) {
-            Ok(s) => s,
-            Err(RefineError::RankDeficient { null_vector }) => {
-                return Err(Error::Collinear {
-                    columns: null_vector_columns(null_vector.into_iter(), &names),
-                })
-            }
-            Err(RefineError::NotConverged { condition }) => {
-                return Err(Error::IllConditioned { condition })
-            }
-        };
-        let resid = &solution.residuals;
-        let mut rss = Dd::ZERO;
-        for (ri, wi) in resid.iter().zip(w) {
-            rss.add_prod(wi * ri, *ri);
-        }
         Ok(Core {
-            outcome: self.outcome,
-            drivers: self.names,
-            beta: solution.coefficients,
-            s: solution.unscaled_covariance,
-            rss: rss.value(),
+            outcome: self.outcome.clone(),
+            drivers: self.names.clone(),
+            beta: Vec::new(),
+            s: Vec::new(),
+            rss: f64::NAN,
             tss,
             spread,
             spread_y: tss.sqrt(),
-            condition_number,
-            n: n as u64,
-            n_zero_weight: self.n_zero_weight,
+            condition_number: correlation_condition(&corr),
+            n: self.y.len() as u64,
+            n_zero_weight: 0,
             sum_weights: sum_w,
             effective_n: sum_w * sum_w / sum_w2,
         })
     }
+}
+
+/// Björck's corrected semi-normal equations in working precision: with the residuals
+/// `r = (y − ȳ) − Σ βⱼ(xⱼ − x̄ⱼ)` of the rows, `g = X̃ᵀW r` and the correction `δ = C_xx⁻¹ g`, repeated
+/// while the correction still moves the slopes. The RSS comes from the residuals,
+/// `RSS(β + δ) = rᵀW r − gᵀδ`, rather than from the co-moments (which lose digits when R² is near 1).
+fn correct_semi_normal(core: &mut Core, cov: &Covariance, cols: &[&[f64]], w: Option<&[f64]>) {
+    let p = cols.len() - 1;
+    let m = p + 1;
+    let means = &cov.means;
+    for _ in 0..CORRECTIONS {
+        let (g, rr) = residual_products(cols, w, means, &core.beta[1..]);
+        let delta: Vec<f64> = (0..p)
+            .map(|a| (0..p).map(|b| core.s[(a + 1) * m + b + 1] * g[b]).sum())
+            .collect();
+        core.rss = (rr - g.iter().zip(&delta).map(|(a, b)| a * b).sum::<f64>()).max(0.0);
+        let mut moved = 0.0f64;
+        for (a, d) in delta.iter().enumerate() {
+            core.beta[a + 1] += d;
+            moved = moved.max((d * core.spread[a] / core.spread_y).abs());
+        }
+        let mut intercept = Dd::from_f64(means[p]);
+        for (b, mean) in core.beta[1..].iter().zip(&means[..p]) {
+            intercept.add_prod(-b, *mean);
+        }
+        core.beta[0] = intercept.value();
+        if moved <= 16.0 * f64::EPSILON {
+            break;
+        }
+    }
+}
+
+/// `(X̃ᵀW r, rᵀW r)` over the rows in blocks, chunks summed in order (independent of the thread count).
+fn residual_products(
+    cols: &[&[f64]],
+    w: Option<&[f64]>,
+    means: &[f64],
+    slopes: &[f64],
+) -> (Vec<f64>, f64) {
+    const BLOCK: usize = 256;
+    const CHUNK: usize = 1 << 14;
+    let p = slopes.len();
+    let n = cols[p].len();
+    let chunk = |start: usize, end: usize| {
+        let mut g = vec![0.0; p];
+        let mut rr = 0.0;
+        let mut r = [0.0f64; BLOCK];
+        let mut wr = [0.0f64; BLOCK];
+        let mut s = start;
+        while s < end {
+            let e = (s + BLOCK).min(end);
+            let (r, wr) = (&mut r[..e - s], &mut wr[..e - s]);
+            for (ri, yi) in r.iter_mut().zip(&cols[p][s..e]) {
+                *ri = yi - means[p];
+            }
+            for j in 0..p {
+                for (ri, xi) in r.iter_mut().zip(&cols[j][s..e]) {
+                    *ri -= slopes[j] * (xi - means[j]);
+                }
+            }
+            match w {
+                Some(w) => wr
+                    .iter_mut()
+                    .zip(r.iter())
+                    .zip(&w[s..e])
+                    .for_each(|((o, ri), wi)| *o = ri * wi),
+                None => wr.copy_from_slice(r),
+            }
+            for j in 0..p {
+                let mut acc = 0.0;
+                for (wri, xi) in wr.iter().zip(&cols[j][s..e]) {
+                    acc += wri * (xi - means[j]);
+                }
+                g[j] += acc;
+            }
+            rr += wr.iter().zip(r.iter()).map(|(a, b)| a * b).sum::<f64>();
+            s = e;
+        }
+        (g, rr)
+    };
+    let parts: Vec<(Vec<f64>, f64)> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| chunk(c * CHUNK, ((c + 1) * CHUNK).min(n)))
+        .collect();
+    parts
+        .into_iter()
+        .fold((vec![0.0; p], 0.0), |(mut g, rr), (pg, prr)| {
+            for (a, b) in g.iter_mut().zip(pg) {
+                *a += b;
+            }
+            (g, rr + prr)
+        })
 }
 
 fn zero_variance(column: &str, value: f64) -> Error {

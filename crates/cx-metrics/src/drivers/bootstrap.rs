@@ -405,7 +405,7 @@ impl Engine {
             ));
         }
         let name = options.outcome.as_str();
-        data::check_columns(name, outcome, drivers, weights)?;
+        let finite = data::check_columns(name, outcome, drivers, weights)?;
         let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
         data::check_names(&names, options)?;
         let cols = Columns {
@@ -413,6 +413,7 @@ impl Engine {
             y: outcome,
             drivers,
             weights,
+            finite,
         };
         let rows = missing::prepare(&cols, options.missing, &options.indicator_for)?;
         let k = rows.names.len() + 1;

@@ -25,13 +25,14 @@ pub fn non_numeric_column(column: &str, found: &str) -> Error {
 }
 
 /// Check the columns: names unique and not the outcome, lengths equal, no infinite value (NaN is a
-/// missing value, handled by the policy), weights finite and ≥ 0.
+/// missing value, handled by the policy), weights finite and ≥ 0. Returns whether every value is finite
+/// (no missing value at all).
 pub(crate) fn check_columns(
     outcome: &str,
     y: &[f64],
     drivers: &[(&str, &[f64])],
     weights: Option<&[f64]>,
-) -> Result<()> {
+) -> Result<bool> {
     if drivers.is_empty() {
         return Err(Error::invalid("drivers", "at least one driver is needed"));
     }
@@ -70,7 +71,12 @@ pub(crate) fn check_columns(
         }
     }
     let all = std::iter::once((outcome, y)).chain(drivers.iter().copied());
+    let mut finite = true;
     for (name, col) in all {
+        if col.iter().all(|v| v.is_finite()) {
+            continue;
+        }
+        finite = false;
         if let Some(i) = col.iter().position(|v| v.is_infinite()) {
             return Err(Error::BadColumn {
                 column: name.to_owned(),
@@ -81,7 +87,7 @@ pub(crate) fn check_columns(
             });
         }
     }
-    Ok(())
+    Ok(finite)
 }
 
 /// Check that every name in `always`, `groups` and `indicator_for` is a driver.

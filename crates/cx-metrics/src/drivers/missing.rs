@@ -23,6 +23,8 @@
 //! and that is the use it is offered for here. Each filled driver is reported as a
 //! [`DriverWarning::MissingIndicator`](super::DriverWarning::MissingIndicator).
 
+use std::borrow::Cow;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -113,15 +115,15 @@ pub struct FilledDriver {
 
 /// Complete columns for the model, after the policy.
 #[derive(Debug, Clone)]
-pub(crate) struct PreparedRows {
+pub(crate) struct PreparedRows<'a> {
     /// The model's terms: the drivers, then the indicators.
     pub names: Vec<String>,
-    /// One column per term.
-    pub columns: Vec<Vec<f64>>,
+    /// One column per term (borrowed from the input when no row was dropped and nothing filled).
+    pub columns: Vec<Cow<'a, [f64]>>,
     /// The outcome.
-    pub y: Vec<f64>,
+    pub y: Cow<'a, [f64]>,
     /// Weights of the kept rows, if weighted.
-    pub weights: Option<Vec<f64>>,
+    pub weights: Option<Cow<'a, [f64]>>,
     /// Rows dropped for a missing value.
     pub n_dropped: usize,
     /// The drivers filled by the indicator method.
@@ -134,6 +136,8 @@ pub(crate) struct Columns<'a> {
     pub y: &'a [f64],
     pub drivers: &'a [(&'a str, &'a [f64])],
     pub weights: Option<&'a [f64]>,
+    /// Every outcome and driver value is finite (known from the checks): no row has a missing value.
+    pub finite: bool,
 }
 
 impl Columns<'_> {
@@ -153,11 +157,11 @@ impl Columns<'_> {
 
 /// Apply `listwise`, `raise` or `indicator` (with `indicator_for` the drivers to fill; empty = every
 /// driver with a missing value).
-pub(crate) fn prepare(
-    cols: &Columns<'_>,
+pub(crate) fn prepare<'a>(
+    cols: &Columns<'a>,
     policy: MissingPolicy,
     indicator_for: &[String],
-) -> Result<PreparedRows> {
+) -> Result<PreparedRows<'a>> {
     let n = cols.n();
     if policy == MissingPolicy::Raise {
         for i in 0..n {
@@ -181,20 +185,37 @@ pub(crate) fn prepare(
                 && (indicator_for.is_empty() || indicator_for.iter().any(|d| d == name))
         })
         .collect();
-    let keep: Vec<usize> = (0..n)
-        .filter(|&i| {
-            !cols.y[i].is_nan()
-                && cols
-                    .drivers
-                    .iter()
-                    .zip(&fill)
-                    .all(|((_, c), &f)| f || !c[i].is_nan())
-        })
-        .collect();
-    let n_dropped = n - keep.len();
-    let pick = |c: &[f64]| keep.iter().map(|&i| c[i]).collect::<Vec<f64>>();
+    let complete = cols.finite
+        || (!cols.y.iter().any(|v| v.is_nan())
+            && cols
+                .drivers
+                .iter()
+                .all(|(_, c)| !c.iter().any(|v| v.is_nan())));
+    // With no missing value nothing is dropped or filled: `keep` is only read when something is.
+    let keep: Vec<usize> = if complete {
+        Vec::new()
+    } else {
+        (0..n)
+            .filter(|&i| {
+                !cols.y[i].is_nan()
+                    && cols
+                        .drivers
+                        .iter()
+                        .zip(&fill)
+                        .all(|((_, c), &f)| f || !c[i].is_nan())
+            })
+            .collect()
+    };
+    let n_dropped = if complete { 0 } else { n - keep.len() };
+    let pick = |c: &'a [f64]| -> Cow<'a, [f64]> {
+        if n_dropped == 0 {
+            Cow::Borrowed(c)
+        } else {
+            Cow::Owned(keep.iter().map(|&i| c[i]).collect())
+        }
+    };
     let mut names: Vec<String> = cols.drivers.iter().map(|(n, _)| (*n).to_owned()).collect();
-    let mut columns: Vec<Vec<f64>> = cols.drivers.iter().map(|(_, c)| pick(c)).collect();
+    let mut columns: Vec<Cow<'a, [f64]>> = cols.drivers.iter().map(|(_, c)| pick(c)).collect();
     let mut filled = Vec::new();
     let mut indicator_columns = Vec::new();
     for (j, (name, raw)) in cols.drivers.iter().enumerate() {
@@ -222,7 +243,7 @@ pub(crate) fn prepare(
                 message: "every analysed value is missing; it cannot be a driver".into(),
             });
         };
-        for (v, &m) in columns[j].iter_mut().zip(&missing) {
+        for (v, &m) in columns[j].to_mut().iter_mut().zip(&missing) {
             if m {
                 *v = fill_value;
             }
@@ -249,7 +270,7 @@ pub(crate) fn prepare(
     }
     for (name, column) in indicator_columns {
         names.push(name);
-        columns.push(column);
+        columns.push(Cow::Owned(column));
     }
     Ok(PreparedRows {
         names,

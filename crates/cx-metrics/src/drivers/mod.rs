@@ -42,7 +42,7 @@ use crate::importance::{
 };
 use crate::moments::{Covariance, Moments};
 use crate::pillars::{Pillar, PillarScores};
-use crate::regression::{ols, ols_from_covariance, Coefficient, OlsFit};
+use crate::regression::{ols_and_moments, ols_from_covariance, Coefficient, OlsFit};
 
 pub mod bootstrap;
 mod data;
@@ -240,7 +240,7 @@ pub fn driver_analysis(
     options: &DriverOptions,
 ) -> Result<DriverAnalysis> {
     let name = options.outcome.as_str();
-    data::check_columns(name, outcome, drivers, weights)?;
+    let finite = data::check_columns(name, outcome, drivers, weights)?;
     let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
     data::check_names(&names, options)?;
     let cols = Columns {
@@ -248,6 +248,7 @@ pub fn driver_analysis(
         y: outcome,
         drivers,
         weights,
+        finite,
     };
     let mut warnings = Vec::new();
     let fitted = if options.missing == MissingPolicy::Pairwise {
@@ -368,14 +369,18 @@ fn fit_rows(
         .names
         .iter()
         .zip(&rows.columns)
-        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .map(|(n, c)| (n.as_str(), c.as_ref()))
         .collect();
     let weights = rows.weights.as_deref();
-    let fit = ols(name, &rows.y, &terms, weights, options.confidence_level)?;
-    let mut moments = Moments::new(rows.names.iter().map(String::as_str).chain([name]))?;
-    let mut slices: Vec<&[f64]> = rows.columns.iter().map(Vec::as_slice).collect();
-    slices.push(&rows.y);
-    moments.fold_columns(&slices, weights)?;
+    // After the checks and the missing-value policy every value is finite.
+    let (fit, moments) = ols_and_moments(
+        name,
+        &rows.y,
+        &terms,
+        weights,
+        options.confidence_level,
+        true,
+    )?;
     let positive = rows
         .y
         .iter()
