@@ -69,6 +69,8 @@ class NpsResult:
         ``sqrt(variance / effective_n)``: the standard error the intervals use.
     weighted : bool
         Whether survey weights were given.
+    distribution : tuple of float
+        Weighted share of each answer 0, 1, ..., 10 (eleven values summing to 1; NaN when undefined).
     undefined : str or None
         Why the figures are NaN (no rows, weights summing to zero), when they are.
     """
@@ -91,6 +93,7 @@ class NpsResult:
     se_linearised_small_sample: float | None
     se_kish: float
     weighted: bool
+    distribution: tuple[float, ...]
     undefined: str | None
     _native: Any = field(repr=False, compare=False)
 
@@ -115,6 +118,7 @@ class NpsResult:
             se_linearised_small_sample=r.se_linearised_small_sample,
             se_kish=float(r.se_kish),
             weighted=bool(r.weighted),
+            distribution=tuple(float(x) for x in r.distribution),
             undefined=r.undefined,
             _native=r,
         )
@@ -175,6 +179,7 @@ class NpsResult:
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe dict (with the default 95% adjusted-Wald interval when defined)."""
         out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
+        out["distribution"] = [json_safe(x) for x in self.distribution]
         out["ci"] = None if self.undefined is not None else self.ci().to_dict()
         return out
 

@@ -128,6 +128,10 @@ result_pymethods!(PyNpsResult, cx_metrics::NpsResult, {
         self.inner.deff
     }
     #[getter]
+    fn distribution(&self) -> Vec<f64> {
+        self.inner.distribution.clone()
+    }
+    #[getter]
     fn undefined(&self) -> Option<String> {
         self.inner.undefined.map(|u| u.to_string())
     }

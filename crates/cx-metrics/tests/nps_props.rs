@@ -99,6 +99,15 @@ proptest! {
             prop_assert!((0.0..=1.0).contains(&r.variance));
             prop_assert!((-1.0..=1.0).contains(&r.score));
             prop_assert!(near(r.promoters + r.passives + r.detractors, 1.0));
+            // The per-point distribution sums to the category shares.
+            let d = &r.distribution;
+            prop_assert_eq!(d.len(), 11);
+            prop_assert!(near(d.iter().sum::<f64>(), 1.0));
+            prop_assert!(near(d[..7].iter().sum::<f64>(), r.detractors));
+            prop_assert!(near(d[7] + d[8], r.passives));
+            prop_assert!(near(d[9] + d[10], r.promoters));
+        } else {
+            prop_assert!(r.distribution.iter().all(|x| x.is_nan()));
         }
     }
 

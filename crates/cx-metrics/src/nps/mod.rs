@@ -280,6 +280,10 @@ pub struct NpsResult {
     /// Kish design effect n / n_eff = n Σw² / (Σw)² (1 without weights).
     #[serde(with = "serde_nan")]
     pub deff: f64,
+    /// Share of the weight on each point 0, 1, …, 10 (eleven values summing to 1; NaN when undefined):
+    /// the answer distribution that the shares of the three categories summarise.
+    #[serde(with = "serde_nan::vec")]
+    pub distribution: Vec<f64>,
     /// Why the estimate is undefined, if it is.
     pub undefined: Option<UndefinedReason>,
 }
@@ -323,11 +327,18 @@ impl NpsResult {
             se_linearised: nan,
             se_linearised_small_sample: None,
             deff: nan,
+            distribution: vec![nan; Scale::NPS.points()],
             undefined,
         };
         if undefined.is_some() {
             return r;
         }
+        r.distribution = t
+            .tally()
+            .weights()
+            .iter()
+            .map(|w| w / sum_weights)
+            .collect();
         let (pp, p0, pd) = (wp / sum_weights, w0 / sum_weights, wd / sum_weights);
         let score = pp - pd;
         // Mathematically ≥ 0; max() only absorbs a rounding error of an ulp when one share is 1.
