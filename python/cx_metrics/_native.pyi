@@ -347,5 +347,16 @@ def nps_model_json(
     target: str, y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, confidence_level: float
 ) -> str: ...
 def pillars() -> list[tuple[str, str, str, str]]: ...
+def pillar_scores_json(
+    names: list[str],
+    columns: list[_F64],
+    item_pillars: list[str],
+    scale: tuple[int, int, bool],
+    min_answered: int,
+    groups: list[str] | None,
+    weights: _F64 | None,
+    top_box: int,
+    confidence_level: float,
+) -> str: ...
 def raise_non_numeric_column(column: str, found: str) -> NoReturn: ...
 def raise_unknown_column(column: str, available: list[str]) -> NoReturn: ...

@@ -18,7 +18,7 @@ pub trait SliceOp: Send {
 }
 
 /// The array's data as a slice: borrowed when contiguous, copied otherwise.
-fn contiguous<'a, T: Element + Copy>(a: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
+pub(crate) fn contiguous<'a, T: Element + Copy>(a: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
     match a.as_slice() {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(a.as_array().iter().copied().collect()),

@@ -11,10 +11,13 @@ use cx_metrics::logistic::{LogisticOptions, NpsOutcome};
 use cx_metrics::{
     Direction, DriverGroup, ImportanceMeasure, Interval, PValueAdjustment, Pillar, Scale,
 };
+use std::borrow::Cow;
+
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use serde::Serialize;
 
+use crate::arrays::contiguous;
 use crate::errors::{invalid_argument, to_py, IntoPyResult};
 
 /// The options of a driver analysis as Python passes them:
@@ -31,20 +34,28 @@ type Spec = (
 /// A driver's scale and top box as Python passes them: `(min, max, higher_is_better, top_box)`.
 type ScaleSpec = (i32, i32, bool, u32);
 
-/// Owned copies of the columns, so the core can run without the GIL.
-struct Data {
-    y: Vec<f64>,
+/// The columns as slices, borrowed from the numpy arrays when contiguous (copied otherwise), so the
+/// core runs without the GIL and without a copy of the data.
+struct Data<'a> {
+    y: Cow<'a, [f64]>,
     names: Vec<String>,
-    columns: Vec<Vec<f64>>,
-    weights: Option<Vec<f64>>,
+    columns: Vec<Cow<'a, [f64]>>,
+    weights: Option<Cow<'a, [f64]>>,
 }
 
-impl Data {
+/// Read-only views of the arrays Python passed, kept alive while [`Data`] borrows them.
+struct Arrays<'py> {
+    y: PyReadonlyArray1<'py, f64>,
+    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+}
+
+impl<'py> Arrays<'py> {
     fn new(
-        y: PyReadonlyArray1<'_, f64>,
-        names: Vec<String>,
-        columns: Vec<PyReadonlyArray1<'_, f64>>,
-        weights: Option<PyReadonlyArray1<'_, f64>>,
+        y: PyReadonlyArray1<'py, f64>,
+        names: &[String],
+        columns: Vec<PyReadonlyArray1<'py, f64>>,
+        weights: Option<PyReadonlyArray1<'py, f64>>,
     ) -> PyResult<Self> {
         if names.len() != columns.len() {
             return Err(invalid_argument(
@@ -53,18 +64,28 @@ impl Data {
             ));
         }
         Ok(Self {
-            y: y.as_array().to_vec(),
-            names,
-            columns: columns.iter().map(|c| c.as_array().to_vec()).collect(),
-            weights: weights.map(|w| w.as_array().to_vec()),
+            y,
+            columns,
+            weights,
         })
     }
 
+    fn data(&self, names: Vec<String>) -> Data<'_> {
+        Data {
+            y: contiguous(&self.y),
+            names,
+            columns: self.columns.iter().map(contiguous).collect(),
+            weights: self.weights.as_ref().map(contiguous),
+        }
+    }
+}
+
+impl Data<'_> {
     fn drivers(&self) -> Vec<(&str, &[f64])> {
         self.names
             .iter()
             .zip(&self.columns)
-            .map(|(n, c)| (n.as_str(), c.as_slice()))
+            .map(|(n, c)| (n.as_str(), c.as_ref()))
             .collect()
     }
 
@@ -130,7 +151,8 @@ pub fn driver_analysis_json(
     weights: Option<PyReadonlyArray1<'_, f64>>,
     spec: Spec,
 ) -> PyResult<String> {
-    let data = Data::new(y, names, columns, weights)?;
+    let arrays = Arrays::new(y, &names, columns, weights)?;
+    let data = arrays.data(names);
     let o = options(spec)?;
     let r = py
         .detach(|| {
@@ -157,7 +179,8 @@ pub fn driver_bootstrap_json(
     measures: Vec<String>,
     adjustment: &str,
 ) -> PyResult<String> {
-    let data = Data::new(y, names, columns, weights)?;
+    let arrays = Arrays::new(y, &names, columns, weights)?;
+    let data = arrays.data(names);
     let o = options(spec)?;
     let adjustment: PValueAdjustment = adjustment.parse().py()?;
     let boot = BootstrapOptions::default()
@@ -198,7 +221,8 @@ pub fn driver_matrix_json(
     view: (String, bool, String, String, String),
     intervals: Option<Vec<(f64, f64, f64)>>,
 ) -> PyResult<String> {
-    let data = Data::new(y, names, columns, weights)?;
+    let arrays = Arrays::new(y, &names, columns, weights)?;
+    let data = arrays.data(names);
     let o = options(spec)?;
     let (measure, share, performance, importance_cut, performance_cut) = view;
     let measure: ImportanceMeasure = measure.parse().py()?;
@@ -264,7 +288,8 @@ pub fn driver_what_if_json(
     seed: u64,
     confidence_level: f64,
 ) -> PyResult<String> {
-    let data = Data::new(y, names, columns, weights)?;
+    let arrays = Arrays::new(y, &names, columns, weights)?;
+    let data = arrays.data(names);
     let rated = data.rated(&scales)?;
     let shifts = shifts.iter().map(shift).collect::<PyResult<Vec<_>>>()?;
     let binning: Binning = binning.parse().py()?;
@@ -301,7 +326,8 @@ pub fn segment_driver_analysis_json(
     spec: Spec,
     labels: Vec<String>,
 ) -> PyResult<String> {
-    let data = Data::new(y, names, columns, weights)?;
+    let arrays = Arrays::new(y, &names, columns, weights)?;
+    let data = arrays.data(names);
     let o = options(spec)?;
     let segments = Segments::from_labels(&labels);
     let r = py
@@ -331,7 +357,8 @@ pub fn nps_model_json(
     confidence_level: f64,
 ) -> PyResult<String> {
     let target: NpsOutcome = target.parse().py()?;
-    let data = Data::new(y, names, columns, weights)?;
+    let arrays = Arrays::new(y, &names, columns, weights)?;
+    let data = arrays.data(names);
     let o = LogisticOptions {
         confidence_level,
         ..LogisticOptions::default()
@@ -348,6 +375,69 @@ pub fn nps_model_json(
         })
         .py()?;
     json(&r)
+}
+
+/// Pillar scores per respondent from survey items (`names`, `columns`, and the pillar id each item
+/// measures), and their summaries per group (`groups`, one label per respondent; all respondents as
+/// `"all"` without), as JSON: `{"scores": PillarScores, "summaries": [PillarSummary, ...]}`.
+#[pyfunction]
+#[pyo3(signature = (names, columns, item_pillars, scale, min_answered, groups, weights, top_box, confidence_level))]
+#[allow(clippy::too_many_arguments)]
+pub fn pillar_scores_json(
+    py: Python<'_>,
+    names: Vec<String>,
+    columns: Vec<PyReadonlyArray1<'_, f64>>,
+    item_pillars: Vec<String>,
+    scale: (i32, i32, bool),
+    min_answered: usize,
+    groups: Option<Vec<String>>,
+    weights: Option<PyReadonlyArray1<'_, f64>>,
+    top_box: u32,
+    confidence_level: f64,
+) -> PyResult<String> {
+    if names.len() != columns.len() || names.len() != item_pillars.len() {
+        return Err(invalid_argument(
+            "items",
+            format!(
+                "{} names, {} columns and {} pillars; give one column and one pillar per item",
+                names.len(),
+                columns.len(),
+                item_pillars.len()
+            ),
+        ));
+    }
+    let (min, max, higher) = scale;
+    let direction = if higher {
+        Direction::HigherIsBetter
+    } else {
+        Direction::LowerIsBetter
+    };
+    let scale = Scale::new(min, max, direction).py()?;
+    let items = names
+        .into_iter()
+        .zip(&item_pillars)
+        .map(|(n, p)| Ok((n, p.parse::<Pillar>().py()?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let items = cx_metrics::PillarItems::new(scale, items, min_answered).py()?;
+    let columns: Vec<Cow<'_, [f64]>> = columns.iter().map(contiguous).collect();
+    let weights = weights.as_ref().map(contiguous);
+    let options = cx_metrics::pillars::SummaryOptions {
+        top_box,
+        confidence_level,
+    };
+    let out = py
+        .detach(|| -> cx_metrics::Result<_> {
+            let slices: Vec<&[f64]> = columns.iter().map(AsRef::as_ref).collect();
+            let scores = items.score(&slices)?;
+            let w = weights.as_deref();
+            let summaries = match &groups {
+                Some(g) => scores.summarize_by(g, w, options)?,
+                None => scores.summarize(w, options)?,
+            };
+            Ok(serde_json::json!({ "scores": scores, "summaries": summaries }))
+        })
+        .py()?;
+    json(&out)
 }
 
 /// The six pillars in model order: `(id, name, description, group)`.

@@ -56,6 +56,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(drivers::segment_driver_analysis_json, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::nps_model_json, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::pillars, m)?)?;
+    m.add_function(wrap_pyfunction!(drivers::pillar_scores_json, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_non_numeric_column, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_unknown_column, m)?)?;
     Ok(())
