@@ -86,6 +86,45 @@ def _bool_error(what: str) -> InvalidArgumentError:
     )
 
 
+def _source(obj: object) -> str | None:
+    """How a message names ``obj``: 'the pandas Series "ltr"' for a named Series, else None."""
+    module = _module_of(obj)
+    label = getattr(obj, "name", None)
+    if module in ("pandas", "polars") and isinstance(label, str) and label and not hasattr(obj, "columns"):
+        return f'the {module} Series "{label}"'
+    return None
+
+
+def _frame_error(obj: Any, name: str, module: str) -> InvalidArgumentError:
+    columns = [str(c) for c in obj.columns]
+    shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
+    example = columns[0] if columns else "ratings"
+    return InvalidArgumentError(
+        f'invalid {name}: got a {module} DataFrame (columns {shown}); pass one column, e.g. df["{example}"]'
+    )
+
+
+def _text_problem(value: object, position: int, source: str | None) -> str:
+    """What is wrong with a text value where a rating belongs, and what to do: numbers stored as text
+    are converted, labels (a segment, a channel) belong elsewhere."""
+    where = f"value {value!r} at position {position}" + (f" of {source}" if source else "")
+    if not _numeric_text(value):
+        return (
+            f"{where} is text, not a rating; pass the column that holds the ratings "
+            "(a column of labels can only split the rows into groups)"
+        )
+    return f"{where} is text, not a number; convert the column to numbers first (e.g. pandas.to_numeric)"
+
+
+def _numeric_text(value: object) -> bool:
+    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _as_array(obj: object, name: str) -> npt.NDArray[Any]:
     if obj is None:
         raise InvalidArgumentError(f"invalid {name}: got None; pass a list, array or Series of numbers")
@@ -94,15 +133,11 @@ def _as_array(obj: object, name: str) -> npt.NDArray[Any]:
     module = _module_of(obj)
     if module == "pandas" and hasattr(obj, "to_numpy"):
         if hasattr(obj, "columns"):
-            raise InvalidArgumentError(
-                f'invalid {name}: got a pandas DataFrame; pass one column, e.g. df["recommend"]'
-            )
+            raise _frame_error(obj, name, module)
         return _from_pandas(obj)
     if module == "polars" and hasattr(obj, "to_numpy"):
         if hasattr(obj, "columns"):
-            raise InvalidArgumentError(
-                f'invalid {name}: got a polars DataFrame; pass one column, e.g. df["recommend"]'
-            )
+            raise _frame_error(obj, name, module)
         return _from_polars(obj)
     if module == "pyarrow" and hasattr(obj, "type"):
         return _from_arrow(obj)
@@ -147,14 +182,23 @@ def to_values(obj: object, name: str = "values") -> npt.NDArray[Any]:
     if kind == "b":
         raise _bool_error("booleans")
     if kind == "O":
-        return _objects_to_float(arr, name)
+        return _objects_to_float(arr, name, _source(obj))
+    if kind in "US" and not isinstance(obj, np.ndarray):
+        # A list mixing numbers and text: numpy turned the numbers into text too. Look at the
+        # elements as they were given, so the message names the one that is text.
+        return _objects_to_float(np.asarray(obj, dtype=object), name, _source(obj))
+    if kind in "US" and arr.shape[0] > 0:
+        # Name the first label if there is one (the likelier mistake), else the first value.
+        at = next((i for i, v in enumerate(arr) if not _numeric_text(v.item())), 0)
+        problem = _text_problem(arr[at].item(), at, None)
+        raise InvalidArgumentError(f"invalid {name}: dtype {arr.dtype} is not numeric: {problem}")
     raise InvalidArgumentError(
         f"invalid {name}: dtype {arr.dtype} is not numeric; "
         "pass integer or float ratings (convert strings with pandas.to_numeric first)"
     )
 
 
-def _objects_to_float(arr: npt.NDArray[Any], name: str) -> npt.NDArray[np.float64]:
+def _objects_to_float(arr: npt.NDArray[Any], name: str, source: str | None = None) -> npt.NDArray[np.float64]:
     out = np.empty(arr.shape, dtype=np.float64)
     for i, v in enumerate(arr):
         if v is None or v is _pandas_na():
@@ -166,10 +210,7 @@ def _objects_to_float(arr: npt.NDArray[Any], name: str) -> npt.NDArray[np.float6
         elif isinstance(v, int | float | np.integer | np.floating):
             out[i] = float(v)
         else:
-            raise InvalidArgumentError(
-                f"invalid {name}: value {v!r} at position {i} is a {type(v).__name__}, not a number; "
-                "convert the column to numbers first (e.g. pandas.to_numeric)"
-            )
+            raise InvalidArgumentError(f"invalid {name}: {_text_problem(v, i, source)}")
     return out
 
 
