@@ -69,3 +69,36 @@ pub use tally::{Merge, ScaleTally};
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of the guide (docs/*.md), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/getting-started-rust.md")]
+pub struct GettingStartedRustDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/nps.md")]
+pub struct NpsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/csat.md")]
+pub struct CsatDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/ces.md")]
+pub struct CesDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/intervals.md")]
+pub struct IntervalsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/driver-analysis.md")]
+pub struct DriverAnalysisDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/scaling-out.md")]
+pub struct ScalingOutDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/service.md")]
+pub struct ServiceDoctests;
