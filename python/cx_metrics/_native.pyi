@@ -32,6 +32,7 @@ __all__ = [
     "nps_model_json",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "pillar_scores_json",
     "pillars",
     "proportion_ci",
     "raise_non_numeric_column",
