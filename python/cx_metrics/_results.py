@@ -1,11 +1,24 @@
-"""Plain result data shared by every metric: intervals and the formatting helpers of results."""
+"""Plain result data shared by every metric: intervals, and the one place results are formatted.
+
+Every public result prints a compact summary (``str``), renders an escaped HTML table in Jupyter
+(``_repr_html_``, built by :func:`html_table`), converts to JSON-safe builtins (``to_dict``) and, when it
+is tabular, to a pandas or polars DataFrame (the :class:`Tabular` mixin, from one column description).
+pandas and polars are imported only by the conversions that return their frames.
+"""
 
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from .exceptions import UndefinedError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
 
 __all__ = ["Comparison", "Interval"]
 
@@ -33,6 +46,8 @@ class Interval:
     95% CI [0.140, 0.440] (adjusted_wald)
     >>> ci.contains(0.3), round(ci.width, 2)
     (True, 0.3)
+    >>> ci.to_dict()["high"]
+    0.44
     """
 
     low: float
@@ -56,16 +71,40 @@ class Interval:
         return self.low <= x <= self.high
 
     def __str__(self) -> str:
-        return f"{_level(self.confidence_level)} CI [{self.low:.3f}, {self.high:.3f}] ({self.method})"
+        return f"{level_text(self.confidence_level)} CI [{self.low:.3f}, {self.high:.3f}] ({self.method})"
 
     def to_dict(self) -> dict[str, Any]:
-        """The interval as a JSON-safe dict."""
+        """The interval as a JSON-safe dict (a NaN bound is None)."""
         return {f.name: json_safe(getattr(self, f.name)) for f in fields(self)}
 
+    def _repr_html_(self) -> str:
+        rows = [
+            ("low", num(self.low)),
+            ("high", num(self.high)),
+            ("method", self.method),
+            ("clipped to the parameter's range", "yes" if self.clipped else "no"),
+        ]
+        return html_table(f"{level_text(self.confidence_level)} confidence interval", rows)
 
-def _level(confidence_level: float) -> str:
+
+def interval_or_none(compute: Callable[[], Interval]) -> Interval | None:
+    """``compute()``, or None when the estimate is undefined (no rows, or too few for a spread)."""
+    try:
+        return compute()
+    except UndefinedError:
+        return None
+
+
+# ----- formatting helpers ---------------------------------------------------------------------------
+
+
+def level_text(confidence_level: float) -> str:
+    """A confidence level as a percentage: ``0.95`` -> ``"95%"``, ``0.975`` -> ``"97.5%"``."""
     pct = 100.0 * confidence_level
     return f"{pct:.0f}%" if math.isclose(pct, round(pct)) else f"{pct:g}%"
+
+
+_level = level_text
 
 
 def json_safe(x: Any) -> Any:
@@ -75,15 +114,201 @@ def json_safe(x: Any) -> Any:
     return x
 
 
+def json_clean(x: Any) -> Any:
+    """``x`` as JSON-safe builtins, recursively: NaN and infinities become None, tuples lists, numpy
+    scalars Python numbers, mapping keys text (a ``None`` key stays None only inside values)."""
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, int):
+        return int(x)
+    if isinstance(x, float):
+        return json_safe(float(x))
+    if isinstance(x, Mapping):
+        return {str(k): json_clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [json_clean(v) for v in x]
+    if hasattr(x, "to_dict"):
+        return json_clean(x.to_dict())
+    item = getattr(x, "item", None)  # numpy scalars
+    if callable(item):
+        return json_clean(item())
+    raise TypeError(f"cannot convert a {type(x).__name__} to JSON")
+
+
+def json_dict(x: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`json_clean` of a mapping: a fresh JSON-safe dict (nothing shared with ``x``)."""
+    out: dict[str, Any] = json_clean(x)
+    return out
+
+
 def pct(share: float) -> str:
-    """A share in [0, 1] as a percentage with one decimal."""
-    return f"{100.0 * share:.1f}%"
+    """A share in [0, 1] as a percentage with one decimal (``"n/a"`` when NaN)."""
+    return "n/a" if math.isnan(share) else f"{100.0 * share:.1f}%"
 
 
-def html_table(title: str, rows: list[tuple[str, str]]) -> str:
-    """A small escaped two-column HTML table for Jupyter."""
-    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    return f"<table><caption>{html.escape(title)}</caption><tbody>{body}</tbody></table>"
+def points(score: float) -> str:
+    """An NPS fraction in [-1, 1] as signed points with one decimal (``"n/a"`` when NaN)."""
+    return "n/a" if math.isnan(score) else f"{100.0 * score:+.1f}"
+
+
+def num(x: float | None, digits: int = 4) -> str:
+    """A number with ``digits`` significant digits (``"n/a"`` for None or NaN)."""
+    if x is None or math.isnan(x):
+        return "n/a"
+    return f"{x:.{digits}g}"
+
+
+def fixed(x: float | None, decimals: int = 2) -> str:
+    """A number with ``decimals`` decimals (``"n/a"`` for None or NaN)."""
+    if x is None or math.isnan(x):
+        return "n/a"
+    return f"{x:.{decimals}f}"
+
+
+def p_value(x: float | None) -> str:
+    """A p-value: ``"<0.001"`` below 0.001, else three decimals (``"n/a"`` for None or NaN)."""
+    if x is None or math.isnan(x):
+        return "n/a"
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def label_text(label: str | None) -> str:
+    """A group label for display: a missing label reads ``"(missing)"``."""
+    return "(missing)" if label is None else label
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Lines of a plain-text table: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = [f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]]
+    return ["  ".join(f.format(v) for f, v in zip(fmt, r, strict=True)).rstrip() for r in [header, *rows]]
+
+
+# ----- the HTML of every result ---------------------------------------------------------------------
+
+_CAPTION = "caption-side:top;text-align:left;font-weight:bold;padding-bottom:0.3em"
+_LEFT = "text-align:left"
+_RIGHT = "text-align:right"
+_WARNING = "background-color:#fff3cd;color:#664d03"
+_TOTAL = "font-weight:bold;border-top:1px solid currentColor"
+
+
+def html_table(
+    caption: str | None,
+    rows: Sequence[Sequence[str]],
+    *,
+    header: Sequence[str] | None = None,
+    warnings: Sequence[str] = (),
+    total: Sequence[str] | None = None,
+) -> str:
+    """A small HTML table for Jupyter; every text is escaped and no script is emitted.
+
+    The first cell of each row is its header (left-aligned), the others are right-aligned figures.
+    ``total`` is a last row set apart (bold, ruled); each of ``warnings`` is a highlighted row
+    (``class="cx-warning"``) spanning the table.
+    """
+    n_cols = max([len(header or ())] + [len(r) for r in rows] + [len(total or ()), 1])
+    out = ["<table>"]
+    if caption:
+        out.append(f'<caption style="{_CAPTION}">{html.escape(caption)}</caption>')
+    if header is not None:
+        cells = "".join(
+            f'<th style="{_LEFT if i == 0 else _RIGHT}">{html.escape(h)}</th>' for i, h in enumerate(header)
+        )
+        out.append(f"<thead><tr>{cells}</tr></thead>")
+    out.append("<tbody>")
+    for r in rows:
+        out.append(_html_row(r))
+    if total is not None:
+        out.append(_html_row(total, style=_TOTAL))
+    for w in warnings:
+        out.append(
+            f'<tr class="cx-warning" style="{_WARNING}"><td colspan="{n_cols}" style="{_LEFT}">'
+            f"&#9888; {html.escape(w)}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _html_row(cells: Sequence[str], style: str | None = None) -> str:
+    attr = f' style="{style}"' if style else ""
+    head, *rest = cells
+    body = "".join(f'<td style="{_RIGHT}">{html.escape(c)}</td>' for c in rest)
+    return f'<tr{attr}><th style="{_LEFT}">{html.escape(head)}</th>{body}</tr>'
+
+
+def html_block(*parts: str, headline: str | None = None) -> str:
+    """Tables (already HTML) in one ``<div>``, after an escaped ``headline`` paragraph."""
+    lead = f"<p>{html.escape(headline)}</p>" if headline else ""
+    return '<div class="cx-metrics">' + lead + "".join(parts) + "</div>"
+
+
+# ----- DataFrames -----------------------------------------------------------------------------------
+
+Kind = Literal["str", "int", "float", "bool"]
+FrameColumn = tuple[str, Kind, Sequence[Any]]
+"""A column of a result's table: name, kind, values (None for a missing text, NaN or None for a
+missing number)."""
+
+
+def pandas_frame(columns: Sequence[FrameColumn]) -> pd.DataFrame:
+    """A pandas DataFrame of the columns: numbers as float64 (NaN missing), counts as int64, text as
+    pandas' default text dtype (missing: NaN with pandas 3, None before), flags as bool."""
+    import numpy as np
+    import pandas as pd
+
+    # Text as pandas' own default: the "str" dtype from pandas 3 (NaN missing), object before (None).
+    text: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
+    data: dict[str, Any] = {}
+    for name, kind, values in columns:
+        if kind == "float":
+            data[name] = np.asarray([math.nan if v is None else float(v) for v in values], dtype=np.float64)
+        elif kind == "int":
+            data[name] = np.asarray([int(v) for v in values], dtype=np.int64)
+        elif kind == "bool":
+            data[name] = np.asarray([bool(v) for v in values], dtype=np.bool_)
+        else:
+            data[name] = pd.Series([None if v is None else str(v) for v in values], dtype=text)
+    return pd.DataFrame(data)
+
+
+def polars_frame(columns: Sequence[FrameColumn]) -> pl.DataFrame:
+    """A polars DataFrame of the columns: numbers as Float64 with null for a missing or undefined
+    value, counts as Int64, text as String, flags as Boolean."""
+    import polars as pl
+
+    dtypes: dict[str, Any] = {"str": pl.String, "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
+    series = []
+    for name, kind, values in columns:
+        if kind == "float":
+            vals: list[Any] = [None if v is None or math.isnan(float(v)) else float(v) for v in values]
+        elif kind == "int":
+            vals = [int(v) for v in values]
+        elif kind == "bool":
+            vals = [bool(v) for v in values]
+        else:
+            vals = [None if v is None else str(v) for v in values]
+        series.append(pl.Series(name, vals, dtype=dtypes[kind]))
+    return pl.DataFrame(series)
+
+
+class Tabular:
+    """Mixin of the results that are tables: ``to_pandas()`` and ``to_polars()`` from ``_columns()``."""
+
+    __slots__ = ()
+
+    def _columns(self) -> list[FrameColumn]:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The result's table as a pandas DataFrame (one row per record, key columns first; missing
+        or undefined figures are NaN). See the class docstring for the columns."""
+        return pandas_frame(self._columns())
+
+    def to_polars(self) -> pl.DataFrame:
+        """The result's table as a polars DataFrame (the columns of :meth:`to_pandas`; missing or
+        undefined figures are null)."""
+        return polars_frame(self._columns())
 
 
 @dataclass(frozen=True)
@@ -148,3 +373,15 @@ class Comparison:
         out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
         out["ci"] = self.ci().to_dict()
         return out
+
+    def _repr_html_(self) -> str:
+        ci = self.ci()
+        rows = [
+            ("difference (a - b)", f"{100 * self.difference:+.1f} points"),
+            ("95% CI", f"{100 * ci.low:+.1f} to {100 * ci.high:+.1f} points"),
+            ("standard error", f"{100 * self.std_error:.2f} points"),
+            ("z", fixed(self.z)),
+            ("p-value (two-sided)", p_value(self.p_value)),
+            ("method", self.method),
+        ]
+        return html_table("Comparison of two samples", rows)

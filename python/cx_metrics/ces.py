@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from . import _native
-from ._results import Comparison, Interval, html_table, json_safe, pct
+from ._results import (
+    Comparison,
+    FrameColumn,
+    Interval,
+    Tabular,
+    fixed,
+    html_table,
+    interval_or_none,
+    json_safe,
+    pct,
+)
 from ._tally import NanPolicy, _Tally
 from .csat import ProportionMethod
 from .exceptions import IncompatibleError, InvalidArgumentError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["CesResult", "CesTally", "CesVersion", "ces", "compare_ces"]
 
@@ -19,6 +32,10 @@ CesVersion = Literal[1, 2]
 
 _TALLIES: dict[int, Any] = {2: _native.Ces2Tally, 1: _native.Ces1Tally}
 
+# (agree, disagree) points of each version, as the core counts ``share_agree`` and ``share_disagree``:
+# CES 2.0 agrees with "the company made it easy" at 5-7 of 1-7; CES 1.0 low effort is 1-2 of 1-5.
+_SIDES: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {2: ((5, 7), (1, 3)), 1: ((1, 2), (4, 5))}
+
 
 def _version(version: object) -> int:
     if isinstance(version, bool) or version not in _TALLIES:
@@ -27,7 +44,7 @@ def _version(version: object) -> int:
 
 
 @dataclass(frozen=True)
-class CesResult:
+class CesResult(Tabular):
     """CES figures of one sample.
 
     Attributes
@@ -48,6 +65,10 @@ class CesResult:
         Σw and the Kish effective sample size.
     undefined : str or None
         Why the figures are NaN, when they are.
+
+    ``to_pandas()`` / ``to_polars()`` give one row: ``n``, ``mean``, ``mean_ci_low``, ``mean_ci_high``
+    (95% t), ``sd``, ``share_agree``, ``ci_low``, ``ci_high`` (95% Wilson), ``share_neutral``,
+    ``share_disagree``, ``net``, ``n_omitted``, ``effective_n``. :meth:`plot` draws the distribution.
     """
 
     version: int
@@ -64,9 +85,23 @@ class CesResult:
     effective_n: float
     undefined: str | None
     _native: Any = field(repr=False, compare=False)
+    # The tally's state: pickling rebuilds the native result from it, since a result with a NaN figure
+    # does not cross as JSON.
+    _state: bytes | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state.get("_state") is not None:
+            state["_native"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("_native") is None and state.get("_state") is not None:
+            state["_native"] = _TALLIES[state["version"]].from_bytes(state["_state"]).result()
+        self.__dict__.update(state)
 
     @classmethod
-    def _from_native(cls, r: Any, version: int) -> CesResult:
+    def _from_native(cls, r: Any, version: int, state: bytes | None = None) -> CesResult:
         return cls(
             version=version,
             mean=float(r.mean),
@@ -82,6 +117,7 @@ class CesResult:
             effective_n=float(r.effective_n),
             undefined=r.undefined,
             _native=r,
+            _state=state,
         )
 
     def ci(self, confidence_level: float = 0.95, method: ProportionMethod = "wilson") -> Interval:
@@ -96,12 +132,24 @@ class CesResult:
         """Student-t confidence interval of the mean rating."""
         return Interval._from_native(self._native.mean_ci(confidence_level), "t")
 
+    @property
+    def agree_points(self) -> tuple[int, int]:
+        """The lowest and highest point on the easy side (``share_agree``): 5-7 for CES 2.0, 1-2 for
+        CES 1.0."""
+        return _SIDES[self.version][0]
+
+    @property
+    def disagree_points(self) -> tuple[int, int]:
+        """The lowest and highest point on the hard side (``share_disagree``)."""
+        return _SIDES[self.version][1]
+
     def __str__(self) -> str:
         if self.undefined is not None:
             return f"CES {self.version}.0 undefined ({self.undefined}); n={self.n}, {self.n_omitted} omitted"
-        ci = self.mean_ci()
+        ci = interval_or_none(self.mean_ci)
+        ci_text = "" if ci is None else f" (95% CI {ci.low:.2f} to {ci.high:.2f})"
         return (
-            f"CES {self.version}.0 mean {self.mean:.2f} (95% CI {ci.low:.2f} to {ci.high:.2f}); "
+            f"CES {self.version}.0 mean {self.mean:.2f}{ci_text}; "
             f"{pct(self.share_agree)} agree, {pct(self.share_disagree)} disagree; n={self.n}"
         )
 
@@ -109,23 +157,54 @@ class CesResult:
         """The result as a JSON-safe dict (with the 95% intervals of the mean and the agree share)."""
         out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
         out["distribution"] = [json_safe(x) for x in self.distribution]
-        defined = self.undefined is None
-        out["mean_ci"] = self.mean_ci().to_dict() if defined else None
-        out["ci"] = self.ci().to_dict() if defined else None
+        mean_ci, ci = interval_or_none(self.mean_ci), interval_or_none(self.ci)
+        out["mean_ci"] = None if mean_ci is None else mean_ci.to_dict()
+        out["ci"] = None if ci is None else ci.to_dict()
         return out
 
+    def _columns(self) -> list[FrameColumn]:
+        nan = float("nan")
+        mean_ci, ci = interval_or_none(self.mean_ci), interval_or_none(self.ci)
+        return [
+            ("n", "int", [self.n]),
+            ("mean", "float", [self.mean]),
+            ("mean_ci_low", "float", [nan if mean_ci is None else mean_ci.low]),
+            ("mean_ci_high", "float", [nan if mean_ci is None else mean_ci.high]),
+            ("sd", "float", [self.sd]),
+            ("share_agree", "float", [self.share_agree]),
+            ("ci_low", "float", [nan if ci is None else ci.low]),
+            ("ci_high", "float", [nan if ci is None else ci.high]),
+            ("share_neutral", "float", [self.share_neutral]),
+            ("share_disagree", "float", [self.share_disagree]),
+            ("net", "float", [self.net]),
+            ("n_omitted", "int", [self.n_omitted]),
+            ("effective_n", "float", [self.effective_n]),
+        ]
+
     def _repr_html_(self) -> str:
-        return html_table(
-            f"Customer effort (CES {self.version}.0)",
-            [
-                ("mean (sd)", f"{self.mean:.2f} ({self.sd:.2f})"),
-                (
-                    "agree / neutral / disagree",
-                    " / ".join(map(pct, (self.share_agree, self.share_neutral, self.share_disagree))),
-                ),
-                ("n (omitted)", f"{self.n} ({self.n_omitted})"),
-            ],
-        )
+        rows = [("mean (sd)", f"{fixed(self.mean)} ({fixed(self.sd)})")]
+        mean_ci, ci = interval_or_none(self.mean_ci), interval_or_none(self.ci)
+        if mean_ci is not None:
+            rows.append(("95% CI of the mean (t)", f"{fixed(mean_ci.low)} to {fixed(mean_ci.high)}"))
+        lo, hi = self.agree_points
+        rows.append((f"agree ({lo}-{hi})", pct(self.share_agree)))
+        if ci is not None:
+            rows.append(("95% CI of agree (Wilson)", f"{pct(ci.low)} to {pct(ci.high)}"))
+        rows += [
+            ("neutral / disagree", f"{pct(self.share_neutral)} / {pct(self.share_disagree)}"),
+            ("n (omitted)", f"{self.n} ({self.n_omitted})"),
+        ]
+        if self.effective_n != self.n:
+            rows.append(("effective n", f"{self.effective_n:.1f}"))
+        warnings = [] if self.undefined is None else [f"undefined: {self.undefined}"]
+        return html_table(f"Customer effort (CES {self.version}.0)", rows, warnings=warnings)
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """The distribution of answers with the agree points marked
+        (:func:`cx_metrics.plot.rating_distribution`: ``ax``); needs matplotlib (the ``plot`` extra)."""
+        from .plot import rating_distribution
+
+        return rating_distribution(self, **kwargs)
 
 
 class CesTally(_Tally):
@@ -181,7 +260,7 @@ class CesTally(_Tally):
 
     def result(self) -> CesResult:
         """CES figures of everything folded so far."""
-        return CesResult._from_native(self._inner.result(), self.version)
+        return CesResult._from_native(self._inner.result(), self.version, self.to_bytes())
 
 
 def ces(

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _native
-from ._results import Comparison, Interval, html_table, json_safe, pct
+from ._results import (
+    Comparison,
+    FrameColumn,
+    Interval,
+    Tabular,
+    fixed,
+    html_table,
+    interval_or_none,
+    json_safe,
+    pct,
+)
 from ._tally import NanPolicy, _Tally
 from .exceptions import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["CsatResult", "CsatTally", "ProportionMethod", "Satisfied", "compare_csat", "csat"]
 
@@ -20,7 +33,7 @@ Satisfied = Literal["top_box", "top_two_box"] | int
 
 
 @dataclass(frozen=True)
-class CsatResult:
+class CsatResult(Tabular):
     """CSAT figures of one sample.
 
     Attributes
@@ -47,6 +60,10 @@ class CsatResult:
         Σw and the Kish effective sample size.
     undefined : str or None
         Why the figures are NaN, when they are.
+
+    ``to_pandas()`` / ``to_polars()`` give one row: ``n``, ``share_satisfied``, ``ci_low``, ``ci_high``
+    (95% Wilson), ``mean``, ``mean_ci_low``, ``mean_ci_high`` (95% t), ``sd``, ``share_bottom``,
+    ``net``, ``n_omitted``, ``effective_n``. :meth:`plot` draws the distribution.
     """
 
     share_satisfied: float
@@ -64,9 +81,24 @@ class CsatResult:
     effective_n: float
     undefined: str | None
     _native: Any = field(repr=False, compare=False)
+    # The tally's state and the satisfied set it was finished with: pickling rebuilds the native result
+    # from them, since a result with a NaN figure does not cross as JSON.
+    _state: tuple[bytes, Satisfied] | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state.get("_state") is not None:
+            state["_native"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("_native") is None and state.get("_state") is not None:
+            data, satisfied = state["_state"]
+            state["_native"] = _native.CsatTally.from_bytes(data).result(satisfied)
+        self.__dict__.update(state)
 
     @classmethod
-    def _from_native(cls, r: Any) -> CsatResult:
+    def _from_native(cls, r: Any, state: tuple[bytes, Satisfied] | None = None) -> CsatResult:
         return cls(
             share_satisfied=float(r.share_satisfied),
             share_bottom=float(r.share_bottom),
@@ -83,6 +115,7 @@ class CsatResult:
             effective_n=float(r.effective_n),
             undefined=r.undefined,
             _native=r,
+            _state=state,
         )
 
     def ci(self, confidence_level: float = 0.95, method: ProportionMethod = "wilson") -> Interval:
@@ -101,6 +134,18 @@ class CsatResult:
         """Student-t confidence interval of the mean rescaled to 0..100 (``mean_0_100``)."""
         return Interval._from_native(self._native.mean_0_100_ci(confidence_level), "t")
 
+    @property
+    def satisfied_points(self) -> tuple[int, int]:
+        """The lowest and highest point counted as satisfied (points run 1..``points``)."""
+        lo, hi = self._native.satisfied_points
+        return int(lo), int(hi)
+
+    @property
+    def bottom_points(self) -> tuple[int, int]:
+        """The lowest and highest point of the bottom box(es) (``share_bottom``)."""
+        lo, hi = self._native.bottom_points
+        return int(lo), int(hi)
+
     def __str__(self) -> str:
         if self.undefined is not None:
             return f"CSAT undefined ({self.undefined}); n={self.n}, {self.n_omitted} omitted"
@@ -117,16 +162,49 @@ class CsatResult:
         out["ci"] = None if self.undefined is not None else self.ci().to_dict()
         return out
 
-    def _repr_html_(self) -> str:
-        rows = [
-            ("CSAT", f"{pct(self.share_satisfied)} ({self.satisfied} of {self.points})"),
-            ("mean (sd)", f"{self.mean:.2f} ({self.sd:.2f})"),
-            ("n (omitted)", f"{self.n} ({self.n_omitted})"),
+    def _columns(self) -> list[FrameColumn]:
+        nan = float("nan")
+        ci = interval_or_none(self.ci)
+        mean_ci = interval_or_none(self.mean_ci)
+        return [
+            ("n", "int", [self.n]),
+            ("share_satisfied", "float", [self.share_satisfied]),
+            ("ci_low", "float", [nan if ci is None else ci.low]),
+            ("ci_high", "float", [nan if ci is None else ci.high]),
+            ("mean", "float", [self.mean]),
+            ("mean_ci_low", "float", [nan if mean_ci is None else mean_ci.low]),
+            ("mean_ci_high", "float", [nan if mean_ci is None else mean_ci.high]),
+            ("sd", "float", [self.sd]),
+            ("share_bottom", "float", [self.share_bottom]),
+            ("net", "float", [self.net]),
+            ("n_omitted", "int", [self.n_omitted]),
+            ("effective_n", "float", [self.effective_n]),
         ]
-        if self.undefined is None:
-            ci = self.ci()
-            rows.insert(1, ("95% CI (Wilson)", f"{pct(ci.low)} to {pct(ci.high)}"))
-        return html_table("Customer satisfaction", rows)
+
+    def _repr_html_(self) -> str:
+        lo, hi = self.satisfied_points
+        rows = [
+            ("CSAT", f"{pct(self.share_satisfied)} answering {lo}-{hi} of {self.points} ({self.satisfied})")
+        ]
+        ci = interval_or_none(self.ci)
+        if ci is not None:
+            rows.append(("95% CI (Wilson)", f"{pct(ci.low)} to {pct(ci.high)}"))
+        rows.append(("mean (sd)", f"{fixed(self.mean)} ({fixed(self.sd)})"))
+        m = interval_or_none(self.mean_ci)
+        if m is not None:
+            rows.append(("95% CI of the mean (t)", f"{fixed(m.low)} to {fixed(m.high)}"))
+        rows.append(("n (omitted)", f"{self.n} ({self.n_omitted})"))
+        if self.effective_n != self.n:
+            rows.append(("effective n", f"{self.effective_n:.1f}"))
+        warnings = [] if self.undefined is None else [f"undefined: {self.undefined}"]
+        return html_table("Customer satisfaction", rows, warnings=warnings)
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """The distribution of answers with the satisfied points marked
+        (:func:`cx_metrics.plot.rating_distribution`: ``ax``); needs matplotlib (the ``plot`` extra)."""
+        from .plot import rating_distribution
+
+        return rating_distribution(self, **kwargs)
 
 
 class CsatTally(_Tally):
@@ -155,7 +233,7 @@ class CsatTally(_Tally):
 
     def result(self, *, satisfied: Satisfied) -> CsatResult:
         """CSAT figures of everything folded so far; ``satisfied`` is always explicit."""
-        return CsatResult._from_native(self._inner.result(satisfied))
+        return CsatResult._from_native(self._inner.result(satisfied), (self.to_bytes(), satisfied))
 
 
 def csat(

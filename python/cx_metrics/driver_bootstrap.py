@@ -5,16 +5,24 @@ differences of importance with adjusted p-values, and rank probabilities. Resamp
 
 from __future__ import annotations
 
-import copy
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._json import as_float
+from ._results import (
+    FrameColumn,
+    Tabular,
+    html_block,
+    html_table,
+    json_dict,
+    level_text,
+    text_table,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
 __all__ = ["DriverBootstrap"]
 
@@ -35,7 +43,7 @@ def _estimate_row(e: Mapping[str, Any]) -> list[float]:
 
 
 @dataclass(frozen=True)
-class DriverBootstrap:
+class DriverBootstrap(Tabular):
     """Bootstrap of a driver analysis (case resampling with survey weights kept).
 
     Attributes
@@ -58,7 +66,11 @@ class DriverBootstrap:
         Multiplicity adjustment of the pairwise p-values.
 
     Intervals are percentile intervals (``ci_low``, ``ci_high``) and BCa intervals (``bca_low``,
-    ``bca_high``; NaN where BCa is undefined).
+    ``bca_high``; NaN where BCa is undefined). ``to_pandas()`` / ``to_polars()`` give one row per
+    bootstrapped figure: ``measure`` (an importance measure, or ``"coefficient"``), ``term`` (the
+    driver, or the model term), then ``estimate``, ``std_error``, ``bias``, ``ci_low``, ``ci_high``,
+    ``bca_low`` and ``bca_high``; importance first. :meth:`plot` draws the importance with its
+    intervals.
     """
 
     outcome: str
@@ -157,7 +169,19 @@ class DriverBootstrap:
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
-        return copy.deepcopy(dict(self._raw))
+        return json_dict(self._raw)
+
+    def _columns(self) -> list[FrameColumn]:
+        keys = [(m["measure"], e["name"]) for m in self._raw["importance"] for e in m["scores"]]
+        keys += [("coefficient", e["name"]) for e in self._raw["coefficients"]]
+        rows = [_estimate_row(e) for m in self._raw["importance"] for e in m["scores"]]
+        rows += [_estimate_row(e) for e in self._raw["coefficients"]]
+        out: list[FrameColumn] = [
+            ("measure", "str", [k[0] for k in keys]),
+            ("term", "str", [k[1] for k in keys]),
+        ]
+        out += [(c, "float", [r[i] for r in rows]) for i, c in enumerate(_ESTIMATE_COLUMNS)]
+        return out
 
     def _rows(self) -> list[tuple[str, str, str]]:
         if not self._raw["importance"]:
@@ -178,17 +202,29 @@ class DriverBootstrap:
             f"({self.n_failed} failed), seed {self.seed}, n = {self.n}"
         )
 
-    def __str__(self) -> str:
-        from .drivers import _text_table
+    def _warnings(self) -> list[str]:
+        if not self.n_failed:
+            return []
+        return [
+            f"{self.n_failed} of {self.n_resamples} resamples could not be fitted and were left out; "
+            "the intervals rest on the others"
+        ]
 
-        level = f"{100 * self.confidence_level:g}% CI"
+    def __str__(self) -> str:
+        level = f"{level_text(self.confidence_level)} CI"
         measure = self.measures[0] if self.measures else "-"
-        return "\n".join([self._headline(), "", *_text_table(("driver", measure, level), self._rows())])
+        lines = [self._headline(), "", *text_table(("driver", measure, level), self._rows())]
+        return "\n".join(lines + [f"warning: {w}" for w in self._warnings()])
 
     def _repr_html_(self) -> str:
-        from .drivers import _html_table
-
-        level = f"{100 * self.confidence_level:g}% CI"
+        level = f"{level_text(self.confidence_level)} CI (percentile)"
         measure = self.measures[0] if self.measures else "-"
-        table = _html_table(("driver", measure, level), self._rows())
-        return f"<div><p>{html.escape(self._headline())}</p>{table}</div>"
+        table = html_table(None, self._rows(), header=("driver", measure, level), warnings=self._warnings())
+        return html_block(table, headline=self._headline())
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """Bars of the bootstrapped importance with their intervals (:func:`cx_metrics.plot.importance`:
+        ``measure``, ``interval`` and ``ax``); needs matplotlib (the ``plot`` extra)."""
+        from .plot import importance
+
+        return importance(self, **kwargs)

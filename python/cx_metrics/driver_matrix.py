@@ -6,23 +6,35 @@ Both run in Rust on the rows the analysis was computed from; see :meth:`DriverAn
 
 from __future__ import annotations
 
-import copy
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._json import as_float
-from ._results import Interval
+from ._results import (
+    FrameColumn,
+    Interval,
+    Kind,
+    Tabular,
+    html_block,
+    html_table,
+    json_dict,
+    level_text,
+    num,
+    pct,
+    points,
+    text_table,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
 __all__ = ["ImportancePerformance", "WhatIf"]
 
 
 @dataclass(frozen=True)
-class ImportancePerformance:
+class ImportancePerformance(Tabular):
     """The importance-performance matrix: each driver's importance against its performance, split into
     four quadrants (``fix_first``, ``keep_it_up``, ``low_priority``, ``possible_overkill``) by two cut
     lines, and ranked by expected gain (importance x headroom; priority 1 = act first).
@@ -37,6 +49,9 @@ class ImportancePerformance:
         Where the axes are cut.
     direction : str
         The direction of the performance axis.
+
+    ``to_pandas()`` / ``to_polars()`` give :attr:`drivers` with the driver as the first column;
+    :meth:`plot` draws the matrix.
     """
 
     measure: str
@@ -65,21 +80,26 @@ class ImportancePerformance:
         uncertain_importance, uncertain_performance, priority, n, n_missing."""
         import pandas as pd
 
+        frame = self.to_pandas().set_index("driver")
+        return pd.DataFrame(frame)
+
+    def _columns(self) -> list[FrameColumn]:
         rows = self._raw["drivers"]
-        cols = [
-            "importance",
-            "performance",
-            "headroom",
-            "expected_gain",
-            "quadrant",
-            "uncertain_importance",
-            "uncertain_performance",
-            "priority",
-            "n",
-            "n_missing",
+        kinds: list[tuple[str, Kind]] = [
+            ("importance", "float"),
+            ("performance", "float"),
+            ("headroom", "float"),
+            ("expected_gain", "float"),
+            ("quadrant", "str"),
+            ("uncertain_importance", "bool"),
+            ("uncertain_performance", "bool"),
+            ("priority", "int"),
+            ("n", "int"),
+            ("n_missing", "int"),
         ]
-        data = {c: [as_float(r[c]) if isinstance(r[c], float) else r[c] for r in rows] for c in cols}
-        return pd.DataFrame(data, index=pd.Index([r["name"] for r in rows], name="driver"))
+        out: list[FrameColumn] = [("driver", "str", [r["name"] for r in rows])]
+        out += [(c, k, [as_float(r[c]) if k == "float" else r[c] for r in rows]) for c, k in kinds]
+        return out
 
     def quadrant(self, driver: str) -> str:
         """The quadrant of ``driver``."""
@@ -95,16 +115,20 @@ class ImportancePerformance:
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
-        return copy.deepcopy(dict(self._raw))
+        return json_dict(self._raw)
 
-    def _rows(self) -> list[tuple[str, str, str, str, str]]:
+    def _rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        show = pct if self.share else num
+        shown = pct if self.performance == "top_box" else num
         return [
             (
-                str(r["priority"]),
                 str(r["name"]),
-                f"{as_float(r['importance']):.3f}",
-                f"{as_float(r['performance']):.3f}",
-                str(r["quadrant"]),
+                str(r["priority"]),
+                show(as_float(r["importance"])),
+                shown(as_float(r["performance"])),
+                str(r["quadrant"])
+                + (" (uncertain)" if r["uncertain_importance"] or r["uncertain_performance"] else ""),
+                str(r["n"]),
             )
             for r in sorted(self._raw["drivers"], key=lambda r: r["priority"])
         ]
@@ -116,21 +140,30 @@ class ImportancePerformance:
             f"({self.performance}, cut at {self.performance_line:.3f})"
         )
 
-    def __str__(self) -> str:
-        from .drivers import _text_table
+    _HEADER = ("driver", "priority", "importance", "performance", "quadrant", "n")
 
-        header = ("priority", "driver", "importance", "performance", "quadrant")
-        return "\n".join([self._headline(), "", *_text_table(header, self._rows())])
+    def __str__(self) -> str:
+        return "\n".join([self._headline(), "", *text_table(self._HEADER, self._rows())])
 
     def _repr_html_(self) -> str:
-        from .drivers import _html_table
+        uncertain = [
+            f"{r['name']}: its interval crosses a cut line; the quadrant could be the neighbouring one"
+            for r in self._raw["drivers"]
+            if r["uncertain_importance"] or r["uncertain_performance"]
+        ]
+        table = html_table(None, self._rows(), header=self._HEADER, warnings=uncertain)
+        return html_block(table, headline=self._headline())
 
-        header = ("priority", "driver", "importance", "performance", "quadrant")
-        return f"<div><p>{html.escape(self._headline())}</p>{_html_table(header, self._rows())}</div>"
+    def plot(self, **kwargs: Any) -> Axes:
+        """The matrix: drivers as points, the cut lines and the quadrants
+        (:func:`cx_metrics.plot.importance_performance`: ``ax``); needs matplotlib (the ``plot`` extra)."""
+        from .plot import importance_performance
+
+        return importance_performance(self, **kwargs)
 
 
 @dataclass(frozen=True)
-class WhatIf:
+class WhatIf(Tabular):
     """Expected NPS if driver ratings changed: the model's slopes applied to each respondent's change,
     keeping their own residual. NPS figures are fractions in [-1, 1] (``str`` shows points).
 
@@ -150,6 +183,10 @@ class WhatIf:
         Bootstrap replicates drawn and those that could not be fitted.
     seed : int or None
         The bootstrap seed.
+
+    ``to_pandas()`` / ``to_polars()`` give the scenario, one row per shifted driver: ``driver``,
+    ``shift`` (in words), ``coefficient``, ``n_changed``, ``n_capped``, ``mean_change``,
+    ``top_box_before``, ``top_box_after``.
     """
 
     baseline: float
@@ -200,29 +237,93 @@ class WhatIf:
     def scenario(self) -> pd.DataFrame:
         """What each driver's shift did: shift, coefficient, n_changed, n_capped, mean_change,
         top_box_before, top_box_after."""
-        import pandas as pd
+        return self.to_pandas().set_index("driver")
 
+    def _columns(self) -> list[FrameColumn]:
         rows = self._raw["scenario"]
-        cols = ["coefficient", "n_changed", "n_capped", "mean_change", "top_box_before", "top_box_after"]
-        data: dict[str, list[Any]] = {"shift": [str(r["shift"]) for r in rows]}
-        for c in cols:
-            data[c] = [r[c] if isinstance(r[c], int) else as_float(r[c]) for r in rows]
-        return pd.DataFrame(data, index=pd.Index([r["driver"] for r in rows], name="driver"))
+        out: list[FrameColumn] = [
+            ("driver", "str", [r["driver"] for r in rows]),
+            ("shift", "str", [_shift_text(r["shift"]) for r in rows]),
+            ("coefficient", "float", [as_float(r["coefficient"]) for r in rows]),
+            ("n_changed", "int", [r["n_changed"] for r in rows]),
+            ("n_capped", "int", [r["n_capped"] for r in rows]),
+            ("mean_change", "float", [as_float(r["mean_change"]) for r in rows]),
+            ("top_box_before", "float", [as_float(r["top_box_before"]) for r in rows]),
+            ("top_box_after", "float", [as_float(r["top_box_after"]) for r in rows]),
+        ]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
-        return copy.deepcopy(dict(self._raw))
+        return json_dict(self._raw)
+
+    def _ci_text(self) -> str:
+        if self.interval is None:
+            return ""
+        level = level_text(self.interval.confidence_level)
+        return f"{level} CI {points(self.interval.low)} to {points(self.interval.high)}"
 
     def __str__(self) -> str:
-        ci = ""
-        if self.interval is not None:
-            level = f"{100 * self.interval.confidence_level:g}%"
-            ci = f", {level} CI {100 * self.interval.low:+.1f} to {100 * self.interval.high:+.1f}"
-        drivers = ", ".join(f"{r['driver']} {r['shift']}" for r in self._raw["scenario"])
+        ci = self._ci_text()
+        drivers = ", ".join(f"{r['driver']} {_shift_text(r['shift'])}" for r in self._raw["scenario"])
         return (
-            f"What if {drivers}: NPS {100 * self.baseline:+.1f} -> {100 * self.simulated:+.1f} "
-            f"(change {100 * self.change:+.1f} points{ci}; n = {self.n}, {self.n_dropped} dropped)"
+            f"What if {drivers}:\nNPS {points(self.baseline)} -> {points(self.simulated)} "
+            f"(change {points(self.change)} points{', ' + ci if ci else ''}; n = {self.n}, "
+            f"{self.n_dropped} dropped)"
         )
 
+    def _notes(self) -> list[str]:
+        out = []
+        if self.n_capped:
+            out.append(f"{self.n_capped} respondents' change was cut by the end of a scale")
+        if self.n_clipped_low or self.n_clipped_high:
+            out.append(
+                f"simulated answers clipped to 0-10: {self.n_clipped_low} at 0, {self.n_clipped_high} at 10"
+            )
+        if self.n_failed_resamples:
+            out.append(f"{self.n_failed_resamples} of {self.n_resamples} bootstrap resamples failed")
+        return out
+
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(str(self))}</p>"
+        drivers = ", ".join(str(r["driver"]) for r in self._raw["scenario"])
+        summary = [
+            ("NPS observed", points(self.baseline)),
+            ("NPS simulated", points(self.simulated)),
+            ("change (points)", points(self.change)),
+        ]
+        if self.interval is not None:
+            summary.append(
+                (
+                    f"{level_text(self.interval.confidence_level)} CI of the change (bootstrap)",
+                    f"{points(self.interval.low)} to {points(self.interval.high)}",
+                )
+            )
+        summary += [("n (dropped)", f"{self.n} ({self.n_dropped})"), ("binning", self.binning)]
+        rows = [
+            (
+                str(r["driver"]),
+                _shift_text(r["shift"]),
+                num(as_float(r["coefficient"])),
+                str(r["n_changed"]),
+                pct(as_float(r["top_box_before"])),
+                pct(as_float(r["top_box_after"])),
+            )
+            for r in self._raw["scenario"]
+        ]
+        header = ("driver", "shift", "coefficient", "changed", "top box before", "top box after")
+        return html_block(
+            html_table(f"What if: {drivers}", summary, warnings=self._notes()),
+            html_table("Scenario", rows, header=header),
+        )
+
+
+def _shift_text(shift: Mapping[str, Any]) -> str:
+    """A shift as the core reports it (``{"all": 1.0}``, ...) in words."""
+    if "all" in shift:
+        return f"{as_float(shift['all']):+g} points"
+    if "below" in shift:
+        b = shift["below"]
+        return f"{as_float(b['delta']):+g} points below {as_float(b['threshold']):g}"
+    if "top_box_target" in shift:
+        return f"top box to {pct(as_float(shift['top_box_target']['share']))}"
+    return ", ".join(f"{k} {v}" for k, v in shift.items())

@@ -9,8 +9,6 @@ the accessors that return DataFrames.
 
 from __future__ import annotations
 
-import copy
-import html
 import math
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,11 +20,23 @@ import numpy.typing as npt
 
 from . import _native
 from ._json import as_float, loads
+from ._results import (
+    FrameColumn,
+    Tabular,
+    html_block,
+    html_table,
+    json_dict,
+    level_text,
+    num,
+    p_value,
+    text_table,
+)
 from ._table import Table
 from .exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.axes import Axes
 
     from .driver_bootstrap import DriverBootstrap
     from .driver_matrix import ImportancePerformance, WhatIf
@@ -128,8 +138,11 @@ class DriverWarning:
         return self.message
 
     def to_dict(self) -> dict[str, Any]:
-        """The warning as the core reports it: ``{"kind": ..., **details}``."""
-        return {"kind": self.kind, **copy.deepcopy(dict(self.details))}
+        """The warning as the core reports it: ``{"kind": ..., **details}`` (JSON-safe)."""
+        return {"kind": self.kind, **json_dict(self.details)}
+
+    def _repr_html_(self) -> str:
+        return html_table(f"Driver analysis warning: {self.kind}", [], warnings=[self.message])
 
 
 def _fields(d: Mapping[str, Any]) -> str:
@@ -137,11 +150,14 @@ def _fields(d: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class Dominance:
+class Dominance(Tabular):
     """Dominance analysis of the ranked drivers (Budescu 1993; Azen & Budescu 2003).
 
     Pairwise tables code 1 when the row driver dominates the column driver, 0 when the column dominates
-    the row, 0.5 when neither does.
+    the row, 0.5 when neither does. ``to_pandas()`` / ``to_polars()`` give one row per driver:
+    ``driver``, ``general`` (the general dominance weight, equal to LMG), ``conditional_0`` ... (the
+    average R² increment over the models with 0, 1, ... other drivers) and ``completely_dominates``
+    (the drivers it completely dominates, comma-separated).
     """
 
     names: tuple[str, ...]
@@ -186,9 +202,46 @@ class Dominance:
         """Pairwise general dominance."""
         return self._pairwise("general_pairwise")
 
+    def _dominated(self, i: int) -> list[str]:
+        row = self._raw["complete"][i]
+        return [self.names[j] for j, x in enumerate(row) if j != i and x is not None and float(x) == 1.0]
+
+    def _columns(self) -> list[FrameColumn]:
+        sizes = len(self._raw["conditional_by_size"][0]) if self.names else 0
+        out: list[FrameColumn] = [
+            ("driver", "str", list(self.names)),
+            ("general", "float", [as_float(x) for x in self._raw["general"]]),
+        ]
+        for k in range(sizes):
+            out.append(
+                (f"conditional_{k}", "float", [as_float(r[k]) for r in self._raw["conditional_by_size"]])
+            )
+        out.append(
+            ("completely_dominates", "str", [", ".join(self._dominated(i)) for i in range(len(self.names))])
+        )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The core's dominance analysis as a JSON-safe dict."""
+        return json_dict(self._raw)
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        general = [as_float(x) for x in self._raw["general"]]
+        return [(n, num(general[i]), ", ".join(self._dominated(i)) or "-") for i, n in enumerate(self.names)]
+
+    def __str__(self) -> str:
+        header = ("driver", "general", "completely dominates")
+        return "\n".join(
+            [f"Dominance analysis of {len(self.names)} drivers", "", *text_table(header, self._rows())]
+        )
+
+    def _repr_html_(self) -> str:
+        header = ("driver", "general", "completely dominates")
+        return html_table(f"Dominance analysis of {len(self.names)} drivers", self._rows(), header=header)
+
 
 @dataclass(frozen=True)
-class DriverAnalysis:
+class DriverAnalysis(Tabular):
     """The result of :func:`driver_analysis`: plain data, computed in Rust.
 
     Attributes
@@ -221,7 +274,11 @@ class DriverAnalysis:
         Things to know about the result.
 
     The tables (:attr:`coefficients`, :attr:`importance`, :attr:`vif`, :attr:`dominance`) are built on
-    access, as pandas objects. The result keeps a reference to the converted input columns (float64
+    access, as pandas objects. ``to_pandas()`` / ``to_polars()`` give the driver table, one row per
+    ranked unit: ``driver``, the importance measures of :attr:`importance` (``lmg`` ... ``lmg_share``),
+    then, for units that are model terms, ``estimate``, ``std_error``, ``t``, ``p_value``, ``ci_low``,
+    ``ci_high``, ``vif`` and ``correlation`` (NaN for a group of drivers). :meth:`plot` draws the
+    importance. The result keeps a reference to the converted input columns (float64
     arrays, not the original table) so that :meth:`bootstrap`, :meth:`matrix` and :meth:`what_if` can
     run on the same rows; they are not part of :meth:`to_dict`, ``repr`` or equality.
     """
@@ -303,6 +360,9 @@ class DriverAnalysis:
         """
         import pandas as pd
 
+        return pd.DataFrame(self._importance_columns(), index=pd.Index(list(self.units), name="driver"))
+
+    def _importance_columns(self) -> dict[str, list[float]]:
         imp = self._raw["importance"]
         data: dict[str, list[float]] = {}
         for s in imp["scores"]:
@@ -313,7 +373,7 @@ class DriverAnalysis:
             data["lmg_share"] = (
                 [as_float(x) for x in share] if share is not None else [math.nan] * len(self.units)
             )
-        return pd.DataFrame(data, index=pd.Index(list(self.units), name="driver"))
+        return data
 
     @property
     def vif(self) -> pd.Series:
@@ -555,13 +615,48 @@ class DriverAnalysis:
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict (NaN and infinities are None)."""
-        return copy.deepcopy(dict(self._raw))
+        return json_dict(self._raw)
+
+    def _columns(self) -> list[FrameColumn]:
+        out: list[FrameColumn] = [("driver", "str", list(self.units))]
+        out += [(c, "float", values) for c, values in self._importance_columns().items()]
+        coefs = {c["term"]: c for c in self._raw["regression"]["coefficients"]}
+        terms = {t: i for i, t in enumerate(self.terms)}
+        nan = math.nan
+
+        def coef(key: str) -> list[float]:
+            return [as_float(coefs[u][key]) if u in coefs else nan for u in self.units]
+
+        out += [
+            ("estimate", "float", coef("estimate")),
+            ("std_error", "float", coef("std_error")),
+            ("t", "float", coef("t")),
+            ("p_value", "float", coef("p_value")),
+            ("ci_low", "float", [as_float(coefs[u]["ci"]["low"]) if u in coefs else nan for u in self.units]),
+            (
+                "ci_high",
+                "float",
+                [as_float(coefs[u]["ci"]["high"]) if u in coefs else nan for u in self.units],
+            ),
+            (
+                "vif",
+                "float",
+                [as_float(self._raw["vif"][terms[u]]) if u in terms else nan for u in self.units],
+            ),
+            (
+                "correlation",
+                "float",
+                [as_float(self._raw["correlations"][terms[u]]) if u in terms else nan for u in self.units],
+            ),
+        ]
+        return out
 
     def _headline(self) -> str:
         dropped = f", {self.n_dropped} dropped" if self.n_dropped else ""
+        zero = f", {self.n_zero_weight} of weight zero" if self.n_zero_weight else ""
         return (
             f"Driver analysis of {self.outcome}: R² = {self.r_squared:.3f} (adjusted "
-            f"{self.adj_r_squared:.3f}), n = {self.n}{dropped}, missing = {self.missing}"
+            f"{self.adj_r_squared:.3f}), n = {self.n}{dropped}{zero}, missing = {self.missing}"
         )
 
     def _coef_rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -570,10 +665,10 @@ class DriverAnalysis:
             rows.append(
                 (
                     str(c["term"]),
-                    _num(c["estimate"]),
-                    _num(c["std_error"]),
-                    _p(c["p_value"]),
-                    f"[{_num(c['ci']['low'])}, {_num(c['ci']['high'])}]",
+                    num(c["estimate"]),
+                    num(c["std_error"]),
+                    p_value(c["p_value"]),
+                    f"[{num(c['ci']['low'])}, {num(c['ci']['high'])}]",
                 )
             )
         return rows
@@ -584,34 +679,42 @@ class DriverAnalysis:
         return [
             (
                 u,
-                _num(raw[i]) if raw else "-",
+                num(raw[i]) if raw else "-",
                 f"{100 * share[i]:.1f}%" if share else "-",
             )
             for i, u in enumerate(self.units)
         ]
 
     def __str__(self) -> str:
-        level = f"{100 * self.confidence_level:g}% CI"
+        level = f"{level_text(self.confidence_level)} CI"
         lines = [self._headline(), ""]
-        lines += _text_table(("term", "estimate", "std_error", "p_value", level), self._coef_rows())
+        lines += text_table(("term", "estimate", "std_error", "p_value", level), self._coef_rows())
         lines.append("")
-        lines += _text_table(("driver", "lmg", "lmg_share"), self._importance_rows())
+        lines += text_table(("driver", "lmg", "lmg_share"), self._importance_rows())
         if self.warnings:
             lines.append("")
             lines += [f"warning: {w.message}" for w in self.warnings]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        level = f"{100 * self.confidence_level:g}% CI"
-        parts = [
-            f"<p>{html.escape(self._headline())}</p>",
-            _html_table(("term", "estimate", "std_error", "p_value", level), self._coef_rows()),
-            _html_table(("driver", "lmg", "lmg_share"), self._importance_rows()),
-        ]
-        if self.warnings:
-            items = "".join(f"<li>{html.escape(w.message)}</li>" for w in self.warnings)
-            parts.append(f"<ul>{items}</ul>")
-        return "<div>" + "".join(parts) + "</div>"
+        level = f"{level_text(self.confidence_level)} CI"
+        coefficients = html_table(
+            "Regression", self._coef_rows(), header=("term", "estimate", "std_error", "p_value", level)
+        )
+        importance = html_table(
+            "Relative importance",
+            self._importance_rows(),
+            header=("driver", "lmg", "lmg_share"),
+            warnings=[w.message for w in self.warnings],
+        )
+        return html_block(coefficients, importance, headline=self._headline())
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """Bars of driver importance, most important on top (:func:`cx_metrics.plot.importance`:
+        ``measure``, default ``"lmg_share"``, and ``ax``); needs matplotlib (the ``plot`` extra)."""
+        from .plot import importance
+
+        return importance(self, **kwargs)
 
 
 def _cut(cut: str | float) -> str:
@@ -652,30 +755,6 @@ def _shift(name: str, s: float | tuple[Any, ...]) -> tuple[str, str, float, floa
             '("top_box_target", share)'
         )
     return (name, "all", float(s), 0.0)
-
-
-def _num(x: Any) -> str:
-    v = as_float(x)
-    return "nan" if math.isnan(v) else f"{v:.4g}"
-
-
-def _p(x: Any) -> str:
-    v = as_float(x)
-    if math.isnan(v):
-        return "nan"
-    return "<0.001" if v < 0.001 else f"{v:.3f}"
-
-
-def _text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    fmt = [f"{{:<{widths[0]}}}"] + [f"{{:>{w}}}" for w in widths[1:]]
-    return ["  ".join(f.format(v) for f, v in zip(fmt, r, strict=True)) for r in [header, *rows]]
-
-
-def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _driver_names(drivers: Sequence[Any] | str) -> list[str]:
@@ -847,7 +926,7 @@ def _labels(by: object) -> list[str]:
 
 
 @dataclass(frozen=True)
-class SegmentDriverAnalyses:
+class SegmentDriverAnalyses(Tabular):
     """A driver analysis per segment (``cx.driver_analysis(..., by=...)``): no segment disappears.
 
     Attributes
@@ -862,6 +941,9 @@ class SegmentDriverAnalyses:
         Rows labelled with each segment.
 
     ``result["web"]`` is the analysis of segment ``"web"``; iterating gives the analysed segments.
+    ``to_pandas()`` / ``to_polars()`` stack the segments' driver tables (see
+    :class:`DriverAnalysis`) after ``segment``, ``n_rows``, ``n``, ``r_squared`` and ``skipped``; a
+    skipped segment keeps one row, with no driver, NaN figures and its reason in ``skipped``.
     """
 
     segments: tuple[str, ...]
@@ -912,23 +994,63 @@ class SegmentDriverAnalyses:
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
-        return copy.deepcopy(dict(self._raw))
+        return json_dict(self._raw)
+
+    def _columns(self) -> list[FrameColumn]:
+        keys: list[tuple[str, int, int, float, str | None]] = []
+        tables: list[list[FrameColumn]] = []
+        for s in self.segments:
+            a = self.analyses.get(s)
+            if a is None:
+                keys.append((s, self.n_rows[s], 0, math.nan, self.skipped[s]))
+                tables.append([])
+                continue
+            cols = a._columns()
+            keys += [(s, self.n_rows[s], a.n, a.r_squared, None)] * len(a.units)
+            tables.append(cols)
+        names: list[str] = []
+        for cols in tables:
+            names += [c[0] for c in cols if c[0] not in names]
+        data: dict[str, list[Any]] = {name: [] for name in names}
+        for s, cols in zip(self.segments, tables, strict=True):
+            have = {c[0]: c[2] for c in cols}
+            rows = len(self.analyses[s].units) if s in self.analyses else 1
+            for name in names:
+                data[name] += (
+                    list(have[name]) if name in have else [None if name == "driver" else math.nan] * rows
+                )
+        out: list[FrameColumn] = [
+            ("segment", "str", [k[0] for k in keys]),
+            ("n_rows", "int", [k[1] for k in keys]),
+            ("n", "int", [k[2] for k in keys]),
+            ("r_squared", "float", [k[3] for k in keys]),
+            ("skipped", "str", [k[4] for k in keys]),
+        ]
+        out += [(name, "str" if name == "driver" else "float", data[name]) for name in names]
+        return out
 
     def _rows(self) -> list[tuple[str, str, str, str, str]]:
         out = []
         for s in self.segments:
             a = self.analyses.get(s)
             if a is None:
-                out.append((s, str(self.n_rows[s]), "-", "-", f"skipped: {self.skipped[s]}"))
+                out.append((s, str(self.n_rows[s]), "-", "-", "skipped"))
             else:
                 out.append((s, str(self.n_rows[s]), str(a.n), f"{a.r_squared:.3f}", a.top_driver or "-"))
         return out
 
+    def _headline(self) -> str:
+        return f"Driver analysis by segment: {len(self.analyses)} analysed, {len(self.skipped)} skipped"
+
     def __str__(self) -> str:
         header = ("segment", "rows", "n", "r_squared", "top driver")
-        head = f"Driver analysis by segment: {len(self.analyses)} analysed, {len(self.skipped)} skipped"
-        return "\n".join([head, "", *_text_table(header, self._rows())])
+        lines = [self._headline(), "", *text_table(header, self._rows())]
+        return "\n".join(lines + [f"skipped {s}: {reason}" for s, reason in self.skipped.items()])
 
     def _repr_html_(self) -> str:
         header = ("segment", "rows", "n", "r_squared", "top driver")
-        return "<div>" + _html_table(header, self._rows()) + "</div>"
+        warnings = [f"{s} skipped: {reason}" for s, reason in self.skipped.items()]
+        warnings += [f"{s}: {w.message}" for s, a in self.analyses.items() for w in a.warnings]
+        return html_block(
+            html_table(None, self._rows(), header=header, warnings=warnings), headline=self._headline()
+        )

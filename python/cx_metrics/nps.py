@@ -8,15 +8,28 @@ recommend" question. Results hold the score as a fraction in [-1, 1]; ``str()`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from . import _native
 from ._convert import same_length, to_values, to_weights
-from ._results import Comparison, Interval, html_table, json_safe, pct
+from ._results import (
+    Comparison,
+    FrameColumn,
+    Interval,
+    Tabular,
+    html_table,
+    json_safe,
+    level_text,
+    pct,
+    points,
+)
 from ._tally import NanPolicy, _Tally
 from .exceptions import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "NpsComparisonMethod",
@@ -38,7 +51,7 @@ NpsComparisonMethod = Literal["adjusted_wald", "wald"]
 
 
 @dataclass(frozen=True)
-class NpsResult:
+class NpsResult(Tabular):
     """The Net Promoter Score of a sample, with what its intervals need.
 
     Attributes
@@ -73,6 +86,11 @@ class NpsResult:
         Weighted share of each answer 0, 1, ..., 10 (eleven values summing to 1; NaN when undefined).
     undefined : str or None
         Why the figures are NaN (no rows, weights summing to zero), when they are.
+
+    ``to_pandas()`` / ``to_polars()`` give one row: ``n``, ``score``, ``ci_low``, ``ci_high`` (95%
+    adjusted Wald), ``promoters``, ``passives``, ``detractors``, then ``n_omitted``, the counts per
+    category, ``effective_n`` and ``std_error`` (the columns of :attr:`NpsByGroup.table` without
+    ``group``). :meth:`plot` draws the distribution of answers.
     """
 
     score: float
@@ -183,20 +201,85 @@ class NpsResult:
         out["ci"] = None if self.undefined is not None else self.ci().to_dict()
         return out
 
-    def _repr_html_(self) -> str:
-        rows = [
-            ("NPS", f"{100 * self.score:+.1f}"),
+    def _interval_or_none(self, confidence_level: float, method: NpsMethod) -> Interval | None:
+        return None if self.undefined is not None else self.ci(confidence_level, method)
+
+    def _columns(self) -> list[FrameColumn]:
+        return _nps_columns([self], [self._interval_or_none(0.95, "adjusted_wald")])
+
+    def _html_rows(self, ci: Interval | None) -> list[tuple[str, str]]:
+        rows = [("NPS", points(self.score))]
+        if ci is not None:
+            rows.append((f"{level_text(ci.confidence_level)} CI ({_method_name(ci.method)})", _ci_points(ci)))
+        rows += [
             ("promoters / passives / detractors", " / ".join(map(pct, self._shares()))),
             ("n (omitted)", f"{self.n} ({self.n_omitted})"),
-            ("effective n", f"{self.effective_n:.1f}"),
         ]
-        if self.undefined is None:
-            ci = self.ci()
-            rows.insert(1, ("95% CI (adjusted Wald)", f"{100 * ci.low:+.1f} to {100 * ci.high:+.1f}"))
-        return html_table("Net Promoter Score", rows)
+        if self.weighted:
+            rows.append(("effective n (design effect)", f"{self.effective_n:.1f} ({self.deff:.2f})"))
+        return rows
+
+    def _html_warnings(self, ci: Interval | None) -> list[str]:
+        warnings = []
+        if self.undefined is not None:
+            warnings.append(f"undefined: {self.undefined}")
+        if ci is not None and ci.clipped:
+            warnings.append("the interval was clipped to the score's range, -100 to +100")
+        return warnings
+
+    def _repr_html_(self) -> str:
+        ci = self._interval_or_none(0.95, "adjusted_wald")
+        return html_table("Net Promoter Score", self._html_rows(ci), warnings=self._html_warnings(ci))
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """Bars of the answers 0-10 by category, with the score and its interval in the title.
+
+        Keyword arguments go to :func:`cx_metrics.plot.nps_distribution` (``ax``,
+        ``confidence_level``, ``method``); needs matplotlib (the ``plot`` extra).
+        """
+        from .plot import nps_distribution
+
+        return nps_distribution(self, **kwargs)
 
     def _shares(self) -> tuple[float, float, float]:
         return (self.promoters, self.passives, self.detractors)
+
+
+_METHOD_NAMES = {
+    "adjusted_wald": "adjusted Wald",
+    "wald": "Wald",
+    "tango": "Tango",
+    "dirichlet": "Dirichlet",
+    "bootstrap": "bootstrap",
+}
+
+
+def _method_name(method: str) -> str:
+    return _METHOD_NAMES.get(method, method)
+
+
+def _ci_points(ci: Interval) -> str:
+    return f"{points(ci.low)} to {points(ci.high)}"
+
+
+def _nps_columns(results: list[NpsResult], intervals: list[Interval | None]) -> list[FrameColumn]:
+    """The NPS table's columns after ``group``: one row per result, with its interval (or NaN)."""
+    nan = float("nan")
+    return [
+        ("n", "int", [r.n for r in results]),
+        ("score", "float", [r.score for r in results]),
+        ("ci_low", "float", [nan if ci is None else ci.low for ci in intervals]),
+        ("ci_high", "float", [nan if ci is None else ci.high for ci in intervals]),
+        ("promoters", "float", [r.promoters for r in results]),
+        ("passives", "float", [r.passives for r in results]),
+        ("detractors", "float", [r.detractors for r in results]),
+        ("n_omitted", "int", [r.n_omitted for r in results]),
+        ("n_promoters", "int", [r.n_promoters for r in results]),
+        ("n_passives", "int", [r.n_passives for r in results]),
+        ("n_detractors", "int", [r.n_detractors for r in results]),
+        ("effective_n", "float", [r.effective_n for r in results]),
+        ("std_error", "float", [r.std_error for r in results]),
+    ]
 
 
 class NpsTally(_Tally):

@@ -5,16 +5,25 @@ differs from what prevents detractors. The fits run in Rust (IRLS, Wald interval
 
 from __future__ import annotations
 
-import copy
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _native
 from ._json import as_float, loads
+from ._results import (
+    FrameColumn,
+    Tabular,
+    html_block,
+    html_table,
+    json_dict,
+    level_text,
+    num,
+    p_value,
+    text_table,
+)
 from ._table import Table
-from .drivers import _driver_names, _num, _p, _text_table, _weights
+from .drivers import _driver_names, _weights
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,7 +32,7 @@ __all__ = ["NpsDriverModel", "detractor_drivers", "promoter_drivers"]
 
 
 @dataclass(frozen=True)
-class NpsDriverModel:
+class NpsDriverModel(Tabular):
     """A logistic model of being a promoter or a detractor.
 
     Attributes
@@ -42,6 +51,8 @@ class NpsDriverModel:
         Whether the fit converged.
     confidence_level : float
         Level of the coefficient and odds-ratio intervals.
+
+    ``to_pandas()`` / ``to_polars()`` give :attr:`coefficients` with the term as the first column.
     """
 
     target: str
@@ -81,35 +92,39 @@ class NpsDriverModel:
     def coefficients(self) -> pd.DataFrame:
         """Table indexed by term, intercept first: ``estimate`` (log-odds), ``std_error``, ``z``,
         ``p_value``, ``ci_low``, ``ci_high``, ``odds_ratio``, ``or_ci_low``, ``or_ci_high``."""
-        import pandas as pd
+        return self.to_pandas().set_index("term")
 
+    def _columns(self) -> list[FrameColumn]:
         terms = self._terms()
-        return pd.DataFrame(
-            {
-                "estimate": [as_float(t["estimate"]) for t in terms],
-                "std_error": [as_float(t["std_error"]) for t in terms],
-                "z": [as_float(t["z"]) for t in terms],
-                "p_value": [as_float(t["p_value"]) for t in terms],
-                "ci_low": [as_float(t["interval"]["low"]) for t in terms],
-                "ci_high": [as_float(t["interval"]["high"]) for t in terms],
-                "odds_ratio": [as_float(t["odds_ratio"]) for t in terms],
-                "or_ci_low": [as_float(t["odds_ratio_interval"]["low"]) for t in terms],
-                "or_ci_high": [as_float(t["odds_ratio_interval"]["high"]) for t in terms],
-            },
-            index=pd.Index([t["name"] for t in terms], name="term"),
-        )
+
+        def col(get: Any) -> list[float]:
+            return [as_float(get(t)) for t in terms]
+
+        return [
+            ("term", "str", [t["name"] for t in terms]),
+            ("estimate", "float", col(lambda t: t["estimate"])),
+            ("std_error", "float", col(lambda t: t["std_error"])),
+            ("z", "float", col(lambda t: t["z"])),
+            ("p_value", "float", col(lambda t: t["p_value"])),
+            ("ci_low", "float", col(lambda t: t["interval"]["low"])),
+            ("ci_high", "float", col(lambda t: t["interval"]["high"])),
+            ("odds_ratio", "float", col(lambda t: t["odds_ratio"])),
+            ("or_ci_low", "float", col(lambda t: t["odds_ratio_interval"]["low"])),
+            ("or_ci_high", "float", col(lambda t: t["odds_ratio_interval"]["high"])),
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
-        return copy.deepcopy(dict(self._raw))
+        return json_dict(self._raw)
 
     def _rows(self) -> list[tuple[str, str, str, str]]:
         return [
             (
                 str(t["name"]),
-                _num(t["odds_ratio"]),
-                f"[{_num(t['odds_ratio_interval']['low'])}, {_num(t['odds_ratio_interval']['high'])}]",
-                _p(t["p_value"]),
+                num(as_float(t["odds_ratio"])),
+                f"[{num(as_float(t['odds_ratio_interval']['low']))}, "
+                f"{num(as_float(t['odds_ratio_interval']['high']))}]",
+                p_value(as_float(t["p_value"])),
             )
             for t in self._raw["drivers"]
         ]
@@ -120,18 +135,19 @@ class NpsDriverModel:
             f"({self.n_events} {self.target}s, {self.n_omitted} omitted)"
         )
 
+    def _warnings(self) -> list[str]:
+        return [] if self.converged else ["the fit did not converge: the estimates are not reliable"]
+
+    def _header(self) -> tuple[str, ...]:
+        return ("driver", "odds_ratio", f"{level_text(self.confidence_level)} CI", "p_value")
+
     def __str__(self) -> str:
-        level = f"{100 * self.confidence_level:g}% CI"
-        return "\n".join(
-            [self._headline(), "", *_text_table(("driver", "odds_ratio", level, "p_value"), self._rows())]
-        )
+        lines = [self._headline(), "", *text_table(self._header(), self._rows())]
+        return "\n".join(lines + [f"warning: {w}" for w in self._warnings()])
 
     def _repr_html_(self) -> str:
-        from .drivers import _html_table
-
-        level = f"{100 * self.confidence_level:g}% CI"
-        table = _html_table(("driver", "odds_ratio", level, "p_value"), self._rows())
-        return f"<div><p>{html.escape(self._headline())}</p>{table}</div>"
+        table = html_table(None, self._rows(), header=self._header(), warnings=self._warnings())
+        return html_block(table, headline=self._headline())
 
 
 def _model(
