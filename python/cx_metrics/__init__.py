@@ -10,9 +10,16 @@ polars, pyarrow), holds results and formats them.
 NPS +20.0 (95% CI ...; n=10: 50.0% promoters, 20.0% passives, 30.0% detractors)
 >>> (r.n, r.n_omitted)
 (10, 1)
+
+Every result prints a summary, renders as a table in Jupyter, converts with ``to_dict()`` (and
+``to_pandas()`` / ``to_polars()`` when it is a table) and pickles; most draw themselves with ``.plot()``
+(matplotlib, the ``plot`` extra), through the functions of :mod:`cx_metrics.plot`, which is imported
+only when first used.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from . import datasets, exceptions
 from ._native import __version__
@@ -34,7 +41,8 @@ from .nps import (
     nps_sample_size_two_groups,
 )
 from .nps_drivers import NpsDriverModel, detractor_drivers, promoter_drivers
-from .pillars import PILLARS, Pillar, pillar_driver_analysis
+from .nps_groups import NpsByGroup, nps_by_group
+from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
 
 __all__ = [
@@ -50,10 +58,12 @@ __all__ = [
     "DriverWarning",
     "ImportancePerformance",
     "Interval",
+    "NpsByGroup",
     "NpsDriverModel",
     "NpsResult",
     "NpsTally",
     "Pillar",
+    "PillarSummary",
     "ScaleTally",
     "SegmentDriverAnalyses",
     "WhatIf",
@@ -70,9 +80,20 @@ __all__ = [
     "exceptions",
     "nps",
     "nps_bootstrap_ci",
+    "nps_by_group",
     "nps_sample_size",
     "nps_sample_size_two_groups",
     "pillar_driver_analysis",
+    "pillar_summary",
     "promoter_drivers",
     "proportion_ci",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``cx.plot`` imports matplotlib on first use only (``import cx_metrics`` never does).
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

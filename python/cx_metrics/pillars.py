@@ -1,20 +1,47 @@
-"""The six pillars of customer experience (the KPMG model) and the pillar preset of driver analysis.
+"""The six pillars of customer experience (the KPMG model): the pillar preset of driver analysis, and
+pillar scores per respondent from survey items with their summaries per group.
 
 The ids, display names, descriptions and groups come from the Rust ``Pillar`` enum; this module only
-mirrors them as a Python :class:`~enum.Enum`.
+mirrors them as a Python :class:`~enum.Enum`. Pillar scores and their summaries are computed in Rust
+(``PillarItems::score``, ``PillarScores::summarize_by``) and cross as JSON.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Final, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from . import _native
-from .drivers import DriverAnalysis, MissingPolicy, SegmentDriverAnalyses, driver_analysis
+from ._convert import _module_of
+from ._groups import split_rows
+from ._json import as_float, loads
+from ._results import (
+    FrameColumn,
+    Tabular,
+    fixed,
+    html_block,
+    html_table,
+    json_dict,
+    label_text,
+    level_text,
+    pct,
+    text_table,
+)
+from ._table import Table
+from .drivers import DriverAnalysis, MissingPolicy, SegmentDriverAnalyses, _weights, driver_analysis
+from .exceptions import InvalidArgumentError
 
-__all__ = ["PILLARS", "Pillar", "pillar_driver_analysis"]
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+__all__ = ["PILLARS", "Pillar", "PillarSummary", "pillar_driver_analysis", "pillar_summary"]
 
 
 @cache
@@ -138,3 +165,392 @@ def pillar_driver_analysis(
         columns=columns,
         by=by,
     )
+
+
+# ----- pillar scores and their summaries ------------------------------------------------------------
+
+_SUMMARY_COLUMNS: Final[tuple[str, ...]] = (
+    "n",
+    "n_unscored",
+    "effective_n",
+    "mean",
+    "mean_ci_low",
+    "mean_ci_high",
+    "sd",
+    "top_box_share",
+    "top_box_ci_low",
+    "top_box_ci_high",
+    "n_zero_weight",
+)
+
+
+@dataclass(frozen=True)
+class PillarSummary(Tabular):
+    """Pillar scores per respondent and their summaries per group (``cx.pillar_summary``).
+
+    A respondent's score on a pillar is the mean of its answered items, given at least
+    ``min(min_answered, items of the pillar)`` answers; otherwise the respondent is *unscored* on that
+    pillar (counted, never dropped silently). Each group's summary of a pillar has the weighted mean
+    with a Student-t interval (``n_eff - 1`` degrees of freedom, standard error ``sd / sqrt(n_eff)``,
+    clipped to the scale), the weighted standard deviation and the weighted top-box share with a
+    Wilson interval at Kish's effective sample size ``n_eff = (sum w)^2 / sum w^2``.
+
+    Attributes
+    ----------
+    items : dict of str to str
+        Item column -> pillar id.
+    pillars : tuple of Pillar
+        The measured pillars, in model order.
+    by : str or None
+        The group column (``"group"`` for labels given as an array; None without groups).
+    groups : tuple of str or None
+        The groups in sorted label order (``("all",)`` without ``by``); ``None`` is the group of rows
+        with a missing label, last.
+    scale : (int, int)
+        The items' scale, ``(min, max)``.
+    direction : str
+        ``"higher_is_better"`` or ``"lower_is_better"``.
+    min_answered, top_box : int
+        The scoring rule and how many of the best points make the top box.
+    top_box_threshold : float
+        The lowest score counted as top box (the highest, on a lower-is-better scale).
+    confidence_level : float
+        Level of the intervals.
+    n_respondents : int
+        Rows of the data.
+    n_unscored : dict of str to int
+        Respondents without a score, per pillar id.
+    weighted : bool
+        Whether survey weights were given.
+
+    :attr:`scores` has the scores (NaN when unscored); :attr:`table`, ``to_pandas()`` and
+    ``to_polars()`` have one row per group and pillar: ``group``, ``pillar`` (the id), ``n`` (scored
+    respondents of positive weight), ``n_unscored``, ``effective_n``, ``mean``, ``mean_ci_low``,
+    ``mean_ci_high``, ``sd``, ``top_box_share``, ``top_box_ci_low``, ``top_box_ci_high`` and
+    ``n_zero_weight``; undefined figures (no scored respondent, ``n_eff <= 1`` for the sd and the mean's
+    interval) are NaN. :meth:`plot` draws the pillar profile of every group.
+    """
+
+    items: dict[str, str]
+    pillars: tuple[Pillar, ...]
+    by: str | None
+    groups: tuple[str | None, ...]
+    scale: tuple[int, int]
+    direction: str
+    min_answered: int
+    top_box: int
+    top_box_threshold: float
+    confidence_level: float
+    n_respondents: int
+    n_unscored: dict[str, int]
+    weighted: bool
+    _rows: tuple[dict[str, Any], ...] = field(repr=False)
+    _scores: dict[str, npt.NDArray[np.float64]] = field(repr=False, compare=False)
+    _index: Any = field(repr=False, compare=False)
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """One row per respondent (the index of a pandas ``data``), one column per measured pillar id;
+        NaN where the respondent is unscored."""
+        import pandas as pd
+
+        frame = pd.DataFrame({p.id: self._scores[p.id] for p in self.pillars})
+        if self._index is not None:
+            frame.index = self._index
+        return frame
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per group and pillar, as a pandas DataFrame (the same as :meth:`to_pandas`)."""
+        return self.to_pandas()
+
+    def _columns(self) -> list[FrameColumn]:
+        rows = self._rows
+        out: list[FrameColumn] = [
+            ("group", "str", [r["group"] for r in rows]),
+            ("pillar", "str", [r["pillar"] for r in rows]),
+        ]
+        for c in _SUMMARY_COLUMNS:
+            kind: Literal["int", "float"] = "int" if c in ("n", "n_unscored", "n_zero_weight") else "float"
+            out.append((c, kind, [r[c] if kind == "int" else as_float(r[c]) for r in rows]))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-safe builtins: options, one summary per group and pillar (the columns of
+        :attr:`table`, undefined figures None) and the scores per pillar id (None when unscored)."""
+        return json_dict(
+            {
+                "items": self.items,
+                "pillars": [p.id for p in self.pillars],
+                "by": self.by,
+                "groups": list(self.groups),
+                "scale": list(self.scale),
+                "direction": self.direction,
+                "min_answered": self.min_answered,
+                "top_box": self.top_box,
+                "top_box_threshold": self.top_box_threshold,
+                "confidence_level": self.confidence_level,
+                "n_respondents": self.n_respondents,
+                "n_unscored": self.n_unscored,
+                "weighted": self.weighted,
+                "summaries": [dict(r) for r in self._rows],
+                "scores": {
+                    p: [None if np.isnan(v) else float(v) for v in col] for p, col in self._scores.items()
+                },
+            }
+        )
+
+    def _level(self) -> str:
+        return f"{level_text(self.confidence_level)} CI"
+
+    def _text_rows(self) -> list[tuple[str, ...]]:
+        out: list[tuple[str, ...]] = []
+        for r in self._rows:
+            mean, share = r["mean"], r["top_box_share"]
+            out.append(
+                (
+                    label_text(r["group"]),
+                    Pillar(r["pillar"]).name,
+                    str(r["n"]),
+                    fixed(mean),
+                    _range(r["mean_ci_low"], r["mean_ci_high"], fixed),
+                    "n/a" if share is None else pct(share),
+                    _range(r["top_box_ci_low"], r["top_box_ci_high"], pct),
+                )
+            )
+        return out
+
+    def _header(self) -> tuple[str, ...]:
+        lo, hi = self.scale
+        return (
+            self.by or "group",
+            "pillar",
+            "n",
+            f"mean ({lo}-{hi})",
+            self._level(),
+            "top box",
+            self._level(),
+        )
+
+    def _headline(self) -> str:
+        lo, hi = self.scale
+        weighted = ", weighted" if self.weighted else ""
+        groups = "" if self.by is None else f" by {self.by} ({len(self.groups)} groups)"
+        return (
+            f"Pillar scores{groups}: {len(self.pillars)} pillars from {len(self.items)} items on "
+            f"{lo}-{hi}, n = {self.n_respondents}{weighted}; top box = the best {self.top_box} points"
+        )
+
+    def _warnings(self) -> list[str]:
+        out = []
+        unscored = [f"{Pillar(p).name} {k}" for p, k in self.n_unscored.items() if k]
+        if unscored:
+            rule = (
+                "no item answered"
+                if self.min_answered == 1
+                else f"fewer than {self.min_answered} items answered"
+            )
+            out.append(f"respondents unscored ({rule}) of {self.n_respondents}: {', '.join(unscored)}")
+        out += [
+            f"{label_text(r['group'])}, {Pillar(r['pillar']).name}: no scored respondent; the summary is "
+            "undefined"
+            for r in self._rows
+            if r["mean"] is None
+        ]
+        if None in self.groups:
+            out.append(f"(missing): respondents without a {self.by} label form their own group")
+        return out
+
+    def __str__(self) -> str:
+        lines = [self._headline(), "", *text_table(self._header(), self._text_rows())]
+        return "\n".join(lines + [f"note: {w}" for w in self._warnings()])
+
+    def _repr_html_(self) -> str:
+        table = html_table(None, self._text_rows(), header=self._header(), warnings=self._warnings())
+        return html_block(table, headline=self._headline())
+
+    def plot(self, **kwargs: Any) -> Axes:
+        """The pillar means of every group with their intervals (:func:`cx_metrics.plot.pillar_profile`:
+        ``ax``); needs matplotlib (the ``plot`` extra)."""
+        from .plot import pillar_profile
+
+        return pillar_profile(self, **kwargs)
+
+
+def _range(low: float | None, high: float | None, show: Any) -> str:
+    if low is None or high is None:
+        return "n/a"
+    return f"{show(low)} to {show(high)}"
+
+
+def _pillar_id(p: object) -> str:
+    if isinstance(p, Pillar):
+        return p.id
+    if isinstance(p, str):
+        return p
+    raise InvalidArgumentError(
+        f"invalid items: {p!r} is not a pillar; use a cx.Pillar or one of {', '.join(PILLARS)}"
+    )
+
+
+def _items(items: Mapping[str, Pillar | str] | Sequence[Pillar | str] | None) -> dict[str, str]:
+    if items is None:
+        return {p: p for p in PILLARS}
+    if isinstance(items, Mapping):
+        return {str(k): _pillar_id(v) for k, v in items.items()}
+    if isinstance(items, str):
+        return {items: items}
+    return {_pillar_id(p): _pillar_id(p) for p in items}
+
+
+def _code(k: int) -> str:
+    # Group numbers as text that sorts like the numbers (the core sorts group labels as text).
+    return f"{k:012d}"
+
+
+def pillar_summary(
+    data: object,
+    items: Mapping[str, Pillar | str] | Sequence[Pillar | str] | None = None,
+    scale: tuple[int, int] = (1, 10),
+    by: object = None,
+    weights: object = None,
+    min_answered: int = 1,
+    top_box: int = 2,
+    confidence_level: float = 0.95,
+    *,
+    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
+) -> PillarSummary:
+    """Pillar scores per respondent from survey items, summarised per group.
+
+    Parameters
+    ----------
+    data : table
+        A pandas, polars or pyarrow table, or a dict of columns.
+    items : mapping of item column to pillar, or sequence of pillars, optional
+        Which pillar each item column measures (a :class:`Pillar` or its id); several items may
+        measure one pillar. A sequence of pillars means columns named by their ids. Default: the six
+        pillar id columns (:data:`PILLARS`), each measuring its own pillar; a missing column raises
+        :class:`~cx_metrics.exceptions.ColumnError`.
+    scale : (int, int)
+        The items' scale ``(min, max)``; an answer off the scale is an error naming its column and row.
+    by : str or array, optional
+        A group column (name, or one label per row): a segment, a brand, a wave. Groups come in sorted
+        label order; respondents with a missing label form their own group, keyed ``None``, last.
+        Without ``by``, one group ``"all"``.
+    weights : str or array, optional
+        Survey weights: a column name or one weight per row (finite, >= 0).
+    min_answered : int
+        Items of a pillar a respondent must answer to be scored (capped at the pillar's item count).
+    top_box : int
+        How many of the best scale points count as top box (2 on 1-10: scores of 9 or more).
+    confidence_level : float
+        Level of the intervals.
+    direction : {"higher_is_better", "lower_is_better"}
+        Which end of the scale is best (decides the top box).
+
+    Returns
+    -------
+    PillarSummary
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> data = {
+    ...     "trust": [9, 7, 10, 4, None, 8],
+    ...     "honest": [10, 6, 9, None, None, 8],
+    ...     "easy": [6, 9, 10, 3, 7, 5],
+    ...     "brand": ["A", "A", "B", "B", "A", "B"],
+    ... }
+    >>> items = {"trust": "integrity", "honest": "integrity", "easy": cx.Pillar.TIME_AND_EFFORT}
+    >>> s = cx.pillar_summary(data, items, by="brand")
+    >>> s.scores["integrity"].tolist()
+    [9.5, 6.5, 9.5, 4.0, nan, 8.0]
+    >>> s.table[["group", "pillar", "n", "mean", "top_box_share"]].round(3).to_dict("records")[:2]
+    [{'group': 'A', 'pillar': 'integrity', 'n': 2, 'mean': 8.0, 'top_box_share': 0.5},
+     {'group': 'A', 'pillar': 'time_and_effort', 'n': 3, 'mean': 7.333, 'top_box_share': 0.333}]
+    """
+    if direction not in ("higher_is_better", "lower_is_better"):
+        raise InvalidArgumentError(
+            f'invalid direction: {direction!r}; use "higher_is_better" or "lower_is_better"'
+        )
+    mapping = _items(items)
+    table = Table(data)
+    names = list(mapping)
+    columns = [table.float_column(n) for n in names]
+    n_rows = table.n_rows if not columns else columns[0].shape[0]
+    w = _weights(table, weights)
+    if by is None:
+        by_name: str | None = None
+        labels: tuple[str | None, ...] = ("all",)
+        codes = None
+    else:
+        by_name, groups = split_rows(table, by, n_rows)
+        labels = groups.labels
+        codes = [_code(int(k)) for k in groups.codes]
+    lo, hi = int(scale[0]), int(scale[1])
+    raw = loads(
+        _native.pillar_scores_json(
+            names,
+            columns,
+            [mapping[n] for n in names],
+            (lo, hi, direction == "higher_is_better"),
+            int(min_answered),
+            codes,
+            w,
+            int(top_box),
+            float(confidence_level),
+        )
+    )
+    scores = raw["scores"]
+    pillars = tuple(Pillar(p) for p in scores["pillars"])
+    label_of = {("all" if codes is None else _code(k)): g for k, g in enumerate(labels)}
+    order = {p: k for k, p in enumerate(scores["pillars"])}
+    rows = sorted(
+        (_summary_row(s, label_of[s["group"]]) for s in raw["summaries"]),
+        key=lambda r: (labels.index(r["group"]), order[r["pillar"]]),
+    )
+    higher = direction == "higher_is_better"
+    threshold = float(hi - top_box + 1) if higher else float(lo + top_box - 1)
+    if raw["summaries"]:
+        threshold = as_float(raw["summaries"][0]["top_box_threshold"])
+    return PillarSummary(
+        items=mapping,
+        pillars=pillars,
+        by=by_name,
+        groups=labels,
+        scale=(lo, hi),
+        direction=direction,
+        min_answered=int(min_answered),
+        top_box=int(top_box),
+        top_box_threshold=threshold,
+        confidence_level=float(confidence_level),
+        n_respondents=int(scores["n_respondents"]),
+        n_unscored={p: int(k) for p, k in zip(scores["pillars"], scores["n_unscored"], strict=True)},
+        weighted=w is not None,
+        _rows=tuple(rows),
+        _scores={
+            p: np.array([np.nan if v is None else v for v in col], dtype=np.float64)
+            for p, col in zip(scores["pillars"], scores["scores"], strict=True)
+        },
+        _index=getattr(data, "index", None) if _module_of(data) == "pandas" else None,
+    )
+
+
+def _summary_row(s: Mapping[str, Any], group: str | None) -> dict[str, Any]:
+    mean_ci = s.get("mean_ci") or {}
+    top_ci = s.get("top_box_ci") or {}
+    return {
+        "group": group,
+        "pillar": str(s["pillar"]),
+        "n": int(s["n"]),
+        "n_unscored": int(s["n_unscored"]),
+        "effective_n": s["effective_n"],
+        "mean": s["mean"],
+        "mean_ci_low": mean_ci.get("low"),
+        "mean_ci_high": mean_ci.get("high"),
+        "sd": s["sd"],
+        "top_box_share": s["top_box_share"],
+        "top_box_ci_low": top_ci.get("low"),
+        "top_box_ci_high": top_ci.get("high"),
+        "n_zero_weight": int(s["n_zero_weight"]),
+    }
