@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+import polars as pl
+from matplotlib.axes import Axes
 
 import cx_metrics as cx
+from cx_metrics import plot
 
 
 def weekly_csat(chunks: list[npt.NDArray[np.int16]]) -> tuple[cx.CsatResult, cx.Interval]:
@@ -43,6 +52,35 @@ def pillar_priorities(survey: object) -> tuple[float, str, float]:
     return r.r_squared, m.priorities[0], w.change
 
 
+def story(survey: pd.DataFrame) -> list[Axes]:
+    waves: cx.NpsByGroup = cx.nps_by_group(survey, by="wave", weights="weight", confidence_level=0.9)
+    first: cx.NpsResult = waves[waves.groups[0]]
+    ci: cx.Interval | None = waves.intervals[waves.groups[0]]
+    table: pd.DataFrame = waves.table
+    frame: pl.DataFrame = waves.to_polars()
+    assert first.n > 0 and ci is not None and len(table) == frame.height == 4
+    pillars: cx.PillarSummary = cx.pillar_summary(
+        survey, items={p.id: p for p in cx.Pillar}, scale=(1, 10), by="segment", weights="weight", top_box=2
+    )
+    scores: pd.DataFrame = pillars.scores
+    summary: dict[str, object] = pillars.to_dict()
+    assert scores.shape == (2000, 6) and "summaries" in summary
+    analysis: cx.DriverAnalysis = cx.pillar_driver_analysis(survey)
+    boot: cx.DriverBootstrap = analysis.bootstrap(n_resamples=20, seed=1)
+    drivers: pd.DataFrame = analysis.to_pandas()
+    assert len(drivers) == 6
+    return [
+        first.plot(confidence_level=0.9),
+        waves.plot(kind="bar"),
+        cx.csat(survey["csat"], satisfied="top_two_box").plot(),
+        plot.rating_distribution(cx.ces(survey["ces"])),
+        plot.importance(boot, interval="bca"),
+        analysis.plot(measure="genizi"),
+        analysis.matrix(scale=(1, 10)).plot(),
+        plot.pillar_profile(pillars),
+    ]
+
+
 def test_typed_usage() -> None:
     score, ci, planned = loyalty(np.array([10, 9, 3, 7], dtype=np.uint8), [1.0, 2.0, 1.0, 0.5])
     assert ci.contains(score) and planned > 1000
@@ -56,3 +94,6 @@ def test_typed_usage() -> None:
     assert interval.low > 0.0
     r2, first, change = pillar_priorities(cx.datasets.sample_survey())
     assert 0.0 < r2 < 1.0 and first in cx.PILLARS and change > 0.0
+    axes = story(cx.datasets.sample_survey())
+    assert all(isinstance(ax, Axes) for ax in axes)
+    plt.close("all")

@@ -1,0 +1,971 @@
+"""Pictures of results: the story of a survey in six charts (matplotlib, the optional ``plot`` extra).
+
+Every function takes a result and ``ax=None`` (a new figure is made when None) and returns the
+:class:`~matplotlib.axes.Axes` it drew on; results have a ``.plot()`` method that calls the matching
+function. ``import cx_metrics`` never imports matplotlib: this module does, when it is imported.
+
+Colours are the Okabe-Ito palette (safe for colour-blind readers): detractors, dissatisfied and
+high-effort answers in vermillion, passives and neutral answers in grey, promoters, satisfied and
+low-effort answers in bluish green, and series in blue, orange, green, vermillion, purple, sky blue.
+Figures made here use the constrained layout, so labels are not clipped.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import matplotlib.pyplot as plt
+>>> import cx_metrics as cx
+>>> from cx_metrics import plot
+>>> ax = plot.nps_distribution(cx.nps([10, 9, 9, 8, 7, 6, 3, 10, 9, 0]))
+>>> print(ax.get_title(loc="left"))
+NPS +20.0 (95% CI -30.3 to +61.1)
+adjusted Wald interval; n = 10
+>>> plt.close(ax.figure)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+try:
+    import matplotlib  # noqa: F401  (the error below names the extra to install)
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "cx_metrics.plot needs matplotlib; install it with: pip install 'cx-metrics[plot]'"
+    ) from error
+
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from ._results import label_text, level_text, pct, points
+from .ces import CesResult
+from .csat import CsatResult
+from .driver_bootstrap import DriverBootstrap
+from .driver_matrix import ImportancePerformance
+from .drivers import DriverAnalysis
+from .exceptions import InvalidArgumentError
+from .nps import NpsMethod, NpsResult, _method_name
+from .nps_groups import NpsByGroup
+from .pillars import Pillar, PillarSummary
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.backend_bases import RendererBase
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "importance",
+    "importance_performance",
+    "nps_by_group",
+    "nps_distribution",
+    "pillar_profile",
+    "rating_distribution",
+]
+
+# Okabe & Ito (2008), "Color Universal Design".
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+GREEN = "#009E73"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+SKY = "#56B4E9"
+YELLOW = "#F0E442"
+GREY = "#9E9E9E"
+LIGHT_GREY = "#C8C8C8"
+INK = "#222222"
+SERIES = (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, INK, YELLOW)
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
+
+NEGATIVE, NEUTRAL, POSITIVE = VERMILLION, LIGHT_GREY, GREEN
+QUADRANT_COLOURS = {
+    "fix_first": VERMILLION,
+    "keep_it_up": GREEN,
+    "low_priority": "#808080",
+    "possible_overkill": BLUE,
+}
+QUADRANT_NAMES = {
+    "fix_first": "Fix first",
+    "keep_it_up": "Keep it up",
+    "low_priority": "Low priority",
+    "possible_overkill": "Possible overkill",
+}
+MEASURE_NAMES = {
+    "lmg": "LMG (Shapley value of R²)",
+    "lmg_share": "LMG share of the explained variance",
+    "last": "last (R² lost without the driver)",
+    "first": "first (squared correlation)",
+    "betasq": "squared standardized coefficient",
+    "pratt": "Pratt's measure",
+    "genizi": "relative weight (Genizi / Johnson)",
+    "car": "CAR score",
+}
+
+TITLE_SIZE = 12
+LABEL_SIZE = 10
+TICK_SIZE = 9
+NOTE_SIZE = 8
+
+
+# ----- shared pieces --------------------------------------------------------------------------------
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _fig, new = plt.subplots(figsize=size, layout="constrained")
+    return new
+
+
+def _style(ax: Axes, grid: Literal["x", "y", "both"] = "y") -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=TICK_SIZE)
+    ax.grid(True, axis=grid, color="#E4E4E4", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _legend_outside(
+    ax: Axes, handles: Sequence[Any], labels: Sequence[str], title: str | None = None
+) -> None:
+    legend = ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=TICK_SIZE,
+        title=title,
+        title_fontsize=TICK_SIZE,
+        alignment="left",
+    )
+    legend.set_in_layout(True)
+
+
+def _span(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _title(ax: Axes, main: str, detail: str | None = None) -> None:
+    """A left-aligned title: the headline figure, and the details on a second line."""
+    ax.set_title(main if detail is None else f"{main}\n{detail}", loc="left", fontsize=TITLE_SIZE)
+
+
+def _share_label(share: float) -> str:
+    if not share > 0:
+        return ""
+    if share < 0.0005:
+        return "<0.1%"
+    return f"{100 * share:.1f}%" if share < 0.095 else f"{100 * share:.0f}%"
+
+
+def _bar_labels(ax: Axes, bars: Any, shares: Sequence[float]) -> None:
+    labels = [_share_label(share) for share in shares]
+    ax.bar_label(bars, labels=labels, padding=2, fontsize=NOTE_SIZE, color=INK)
+
+
+def _rotate_if_crowded(ax: Axes, labels: Sequence[str]) -> None:
+    # Rotate the category labels when the longest would not fit in its slot of the axes' width.
+    if not labels:
+        return
+    fig = _root_figure(ax)
+    width = ax.get_position().width * fig.get_figwidth() * 72.0
+    if max(len(s) for s in labels) * 0.55 * TICK_SIZE > 0.92 * width / len(labels):
+        for t in ax.get_xticklabels():
+            t.set_rotation(30)
+            t.set_horizontalalignment("right")
+
+
+# ----- NPS ------------------------------------------------------------------------------------------
+
+
+def nps_distribution(
+    result: NpsResult,
+    *,
+    ax: Axes | None = None,
+    confidence_level: float = 0.95,
+    method: NpsMethod = "adjusted_wald",
+) -> Axes:
+    """Bars of the answers 0-10, coloured by category, with the score and its interval in the title.
+
+    Parameters
+    ----------
+    result : NpsResult
+        The score; its ``distribution`` (weighted share of each answer) gives the bar heights.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    confidence_level, method
+        The interval in the title (see :meth:`NpsResult.ci`).
+
+    Returns
+    -------
+    matplotlib Axes
+        Eleven bars (answers 0..10), a legend of detractors (0-6), passives (7-8) and promoters
+        (9-10) with their shares. An undefined result draws empty bars and says so.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> ax = cx.nps([10] * 5 + [8] * 3 + [2] * 2).plot(confidence_level=0.9)
+    >>> [round(float(bar.get_height()), 2) for bar in ax.patches][8:]
+    [0.3, 0.0, 0.5]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Detractors (0-6): 20.0%', 'Passives (7-8): 30.0%', 'Promoters (9-10): 50.0%']
+    >>> plt.close(ax.figure)
+    """
+    ax = _axes(ax, (8.0, 4.2))
+    dist = np.asarray(result.distribution, dtype=np.float64)
+    defined = result.undefined is None
+    heights = np.where(np.isnan(dist), 0.0, dist)
+    colours = [NEGATIVE] * 7 + [NEUTRAL] * 2 + [POSITIVE] * 2
+    bars = ax.bar(np.arange(11), heights, width=0.78, color=colours, edgecolor="white", linewidth=0.6)
+    _style(ax)
+    ax.set_xticks(np.arange(11))
+    ax.set_xlim(-0.6, 10.6)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("Likelihood to recommend (0 = not at all, 10 = extremely likely)", fontsize=LABEL_SIZE)
+    share = "Weighted share of answers" if result.weighted else "Share of answers"
+    ax.set_ylabel(share, fontsize=LABEL_SIZE)
+    handles = [Patch(color=c) for c in (NEGATIVE, NEUTRAL, POSITIVE)]
+    if defined:
+        _bar_labels(ax, bars, heights.tolist())
+        ax.set_ylim(0, max(float(heights.max()) * 1.18, 0.05))
+        ci = result.ci(confidence_level, method)
+        n = f"n = {result.n:,}" + (f" (effective n = {result.effective_n:,.0f})" if result.weighted else "")
+        _title(
+            ax,
+            f"NPS {points(result.score)} ({level_text(ci.confidence_level)} CI {points(ci.low)} to "
+            f"{points(ci.high)})",
+            f"{_method_name(method)} interval; {n}",
+        )
+        shares = (result.detractors, result.passives, result.promoters)
+    else:
+        ax.set_ylim(0, 1)
+        ax.text(
+            0.5,
+            0.5,
+            f"no answers to show\n({result.undefined})",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=LABEL_SIZE,
+            color=GREY,
+            wrap=True,
+        )
+        _title(ax, "NPS undefined", f"n = {result.n}, {result.n_omitted} omitted")
+        shares = (math.nan, math.nan, math.nan)
+    labels = [
+        f"{name}: {pct(s)}"
+        for name, s in zip(("Detractors (0-6)", "Passives (7-8)", "Promoters (9-10)"), shares, strict=True)
+    ]
+    _legend_outside(ax, handles, labels)
+    return ax
+
+
+def nps_by_group(
+    groups: NpsByGroup, *, ax: Axes | None = None, kind: Literal["line", "bar"] = "line"
+) -> Axes:
+    """NPS of every period or segment with its interval: a line with a band, or bars with error bars.
+
+    Parameters
+    ----------
+    groups : NpsByGroup
+        The scores (drawn in points, -100 to +100) and their intervals.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    kind : {"line", "bar"}
+        ``"line"`` (periods: a line over the groups in order, the interval as a band) or ``"bar"``
+        (segments: bars with error bars).
+
+    Returns
+    -------
+    matplotlib Axes
+        The overall score is a dashed line; a group without a score is marked "n/a".
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> g = cx.nps_by_group(cx.datasets.sample_survey(), by="wave")
+    >>> ax = g.plot(kind="bar")
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2026-Q1', '2026-Q2', '2026-Q3', '2026-Q4']
+    >>> heights = [bar.get_height() for bar in ax.patches]
+    >>> heights == [100 * g[w].score for w in g]
+    True
+    >>> plt.close(ax.figure)
+    """
+    if kind not in ("line", "bar"):
+        raise InvalidArgumentError(f'invalid kind: {kind!r}; use "line" or "bar"')
+    ax = _axes(ax, (8.0, 4.2))
+    labels = [label_text(g) for g in groups.groups]
+    x = np.arange(len(labels), dtype=np.float64)
+    score = 100.0 * np.array([groups.results[g].score for g in groups.groups], dtype=np.float64)
+    low, high = _bounds([groups.intervals[g] for g in groups.groups])
+    low, high = 100.0 * low, 100.0 * high
+    level = f"{level_text(groups.confidence_level)} CI"
+    handles: list[Any] = []
+    names: list[str] = []
+    if kind == "line":
+        band = ax.fill_between(x, low, high, color=BLUE, alpha=0.18, linewidth=0, gid="interval")
+        (line,) = ax.plot(x, score, color=BLUE, marker="o", markersize=6, linewidth=2, gid="score")
+        for xi, s in zip(x, score, strict=True):
+            if not math.isnan(s):
+                ax.annotate(
+                    f"{s:+.1f}",
+                    (xi, s),
+                    xytext=(0, 7),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=NOTE_SIZE,
+                    color=INK,
+                    bbox=_HALO,
+                )
+        handles += [line, band]
+        names += ["NPS", level]
+    else:
+        bars = ax.bar(x, score, width=0.6, color=BLUE, alpha=0.85, gid="score")
+        err = ax.errorbar(
+            x, score, yerr=_yerr(score, low, high), fmt="none", ecolor=INK, elinewidth=1.2, capsize=4
+        )
+        ax.axhline(0.0, color=INK, linewidth=0.8)
+        handles += [bars, err]
+        names += ["NPS", level]
+    overall = groups.overall
+    if overall.undefined is None:
+        ref = ax.axhline(100.0 * overall.score, color=GREY, linestyle="--", linewidth=1.2, gid="overall")
+        handles.append(ref)
+        names.append(f"all: {points(overall.score)}")
+    for xi, s in zip(x, score, strict=True):
+        if math.isnan(s):
+            ax.annotate(
+                "n/a",
+                (xi, 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=NOTE_SIZE,
+                color=GREY,
+            )
+    _style(ax)
+    ax.set_xticks(x, labels)
+    _rotate_if_crowded(ax, labels)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    if kind == "line" and np.isfinite(score).any():
+        # Zero (as many promoters as detractors) stays in view, as a baseline or as a marked line.
+        values = np.concatenate([low, high, score])
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = max(0.1 * (max(hi, 0.0) - min(lo, 0.0)), 2.0)
+        if lo >= 0.0:
+            ax.set_ylim(-0.15 * pad, hi + pad)
+        elif hi <= 0.0:
+            ax.set_ylim(lo - pad, 0.15 * pad)
+        else:
+            ax.axhline(0.0, color=INK, linewidth=0.8)
+    ax.set_ylabel("NPS (points, -100 to +100)", fontsize=LABEL_SIZE)
+    ax.set_xlabel(groups.by, fontsize=LABEL_SIZE)
+    weighted = ", weighted" if overall.weighted else ""
+    _title(
+        ax,
+        f"NPS of {groups.outcome} by {groups.by}",
+        f"{level}, {_method_name(groups.method)}; n = {overall.n:,}{weighted}",
+    )
+    _legend_outside(ax, handles, names)
+    return ax
+
+
+def _bounds(intervals: Sequence[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    low = np.array([math.nan if ci is None else ci.low for ci in intervals], dtype=np.float64)
+    high = np.array([math.nan if ci is None else ci.high for ci in intervals], dtype=np.float64)
+    return low, high
+
+
+def _yerr(
+    centre: npt.NDArray[np.float64], low: npt.NDArray[np.float64], high: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    # Distances from the estimate to each bound; never negative (a clipped bound may equal it).
+    return np.vstack([np.maximum(centre - low, 0.0), np.maximum(high - centre, 0.0)])
+
+
+# ----- CSAT and CES ---------------------------------------------------------------------------------
+
+
+def rating_distribution(result: CsatResult | CesResult, *, ax: Axes | None = None) -> Axes:
+    """Bars of a CSAT or CES distribution, with the satisfied (CSAT) or agree (CES) points marked.
+
+    The satisfied / agree points are green and shaded, the bottom box / disagree points vermillion,
+    the rest grey; the legend gives each side's share, the title the score and its 95% interval.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> r = cx.csat([5] * 25 + [4] * 40 + [3] * 20 + [2] * 10 + [1] * 5, satisfied="top_two_box")
+    >>> ax = r.plot()
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Dissatisfied (1-2): 15.0%', 'Neutral (3): 20.0%', 'Satisfied (4-5): 65.0%']
+    >>> plt.close(ax.figure)
+    """
+    ax = _axes(ax, (7.0, 4.2))
+    if isinstance(result, CsatResult):
+        lowest, highest = 1, result.points
+        good, bad = result.satisfied_points, result.bottom_points
+        names = ("Dissatisfied", "Neutral", "Satisfied")
+        xlabel = f"Satisfaction (1 = lowest, {result.points} = highest)"
+        if result.undefined is None:
+            ci = result.ci()
+            title = f"CSAT {pct(result.share_satisfied)} (95% CI {pct(ci.low)} to {pct(ci.high)})"
+            detail = (
+                f"{result.satisfied} of {result.points}, Wilson interval; mean {result.mean:.2f}; "
+                f"n = {result.n:,}"
+            )
+    elif isinstance(result, CesResult):
+        lowest, highest = 1, len(result.distribution)
+        good, bad = result.agree_points, result.disagree_points
+        if result.version == 2:
+            names = ("Disagree", "Neutral", "Agree")
+            xlabel = "The company made it easy (1 = strongly disagree, 7 = strongly agree)"
+        else:
+            names = ("High effort", "Neutral", "Low effort")
+            xlabel = "Effort (1 = very low, 5 = very high)"
+        if result.undefined is None:
+            ci = result.mean_ci()
+            title = f"CES {result.version}.0 mean {result.mean:.2f} (95% CI {ci.low:.2f} to {ci.high:.2f})"
+            detail = f"{pct(result.share_agree)} {names[2].lower()}; n = {result.n:,}"
+    else:
+        raise InvalidArgumentError(
+            f"invalid result: a {type(result).__name__}; rating_distribution draws a CsatResult or a "
+            "CesResult"
+        )
+    kind = "CSAT" if isinstance(result, CsatResult) else f"CES {result.version}.0"
+    if result.undefined is not None:
+        title, detail = f"{kind} undefined", f"n = {result.n}, {result.n_omitted} omitted"
+    scale = np.arange(lowest, highest + 1)
+    dist = np.asarray(result.distribution, dtype=np.float64)
+    heights = np.where(np.isnan(dist), 0.0, dist)
+
+    def side(p: int) -> int:
+        return 2 if good[0] <= p <= good[1] else 0 if bad[0] <= p <= bad[1] else 1
+
+    colours = [(NEGATIVE, NEUTRAL, POSITIVE)[side(int(p))] for p in scale]
+    ax.axvspan(good[0] - 0.45, good[1] + 0.45, color=POSITIVE, alpha=0.08, linewidth=0)
+    bars = ax.bar(scale, heights, width=0.72, color=colours, edgecolor="white", linewidth=0.6)
+    _style(ax)
+    ax.set_xticks(scale)
+    ax.set_xlim(lowest - 0.6, highest + 0.6)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    ax.set_ylabel(
+        "Weighted share of answers" if result.effective_n != result.n else "Share of answers",
+        fontsize=LABEL_SIZE,
+    )
+    _title(ax, title, detail)
+    if result.undefined is None:
+        _bar_labels(ax, bars, heights.tolist())
+        ax.set_ylim(0, max(float(heights.max()) * 1.18, 0.05))
+    else:
+        ax.set_ylim(0, 1)
+        ax.text(
+            0.5,
+            0.5,
+            "no answers to show",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=LABEL_SIZE,
+            color=GREY,
+        )
+    handles, labels = [], []
+    for k, name in enumerate(names):
+        pts = [int(p) for p in scale if side(int(p)) == k]
+        if not pts:
+            continue
+        share = float(heights[[p - lowest for p in pts]].sum()) if result.undefined is None else math.nan
+        handles.append(Patch(color=(NEGATIVE, NEUTRAL, POSITIVE)[k]))
+        labels.append(f"{name} ({_span(pts[0], pts[-1])}): {pct(share)}")
+    _legend_outside(ax, handles, labels)
+    return ax
+
+
+# ----- driver analysis ------------------------------------------------------------------------------
+
+
+def importance(
+    result: DriverAnalysis | DriverBootstrap,
+    *,
+    measure: str | None = None,
+    ax: Axes | None = None,
+    interval: Literal["percentile", "bca"] = "percentile",
+) -> Axes:
+    """Horizontal bars of driver importance, most important on top; from a bootstrap, with intervals.
+
+    Parameters
+    ----------
+    result : DriverAnalysis or DriverBootstrap
+        A driver analysis, or its bootstrap (:meth:`DriverAnalysis.bootstrap`).
+    measure : str, optional
+        A column of :attr:`DriverAnalysis.importance` (default ``"lmg_share"``, LMG as a share of the
+        explained variance), or for a bootstrap one of its ``measures`` in R² units (default the
+        first, which ranks the drivers). A bootstrap holds no shares.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    interval : {"percentile", "bca"}
+        The bootstrap interval drawn as error bars.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> r = cx.pillar_driver_analysis(cx.datasets.sample_survey())
+    >>> ax = r.plot()
+    >>> [t.get_text() for t in ax.get_yticklabels()][-1] == r.importance["lmg_share"].idxmax()
+    True
+    >>> plt.close(ax.figure)
+    """
+    if isinstance(result, DriverAnalysis):
+        table = result.importance
+        measure = "lmg_share" if measure is None else measure
+        if measure not in table.columns:
+            raise InvalidArgumentError(
+                f"invalid measure: {measure!r}; this analysis has {', '.join(map(str, table.columns))}"
+            )
+        names = [str(u) for u in table.index]
+        values = table[measure].to_numpy(dtype=np.float64)
+        low = high = None
+        title = f"Driver importance for {result.outcome}"
+        detail = f"R² = {result.r_squared:.3f}, n = {result.n:,}"
+    elif isinstance(result, DriverBootstrap):
+        if not result.measures:
+            raise InvalidArgumentError("invalid result: this bootstrap holds no importance measure to draw")
+        measure = result.measures[0] if measure is None else measure
+        if measure not in result.measures:
+            hint = "; a bootstrap holds R² units, e.g. 'lmg'" if measure.endswith("_share") else ""
+            raise InvalidArgumentError(
+                f"invalid measure: {measure!r}; this bootstrap has {', '.join(result.measures)}{hint}"
+            )
+        if interval not in ("percentile", "bca"):
+            raise InvalidArgumentError(f'invalid interval: {interval!r}; use "percentile" or "bca"')
+        rows = result.importance.loc[measure]
+        names = [str(u) for u in rows.index]
+        values = rows["estimate"].to_numpy(dtype=np.float64)
+        lo_col, hi_col = ("ci_low", "ci_high") if interval == "percentile" else ("bca_low", "bca_high")
+        low = rows[lo_col].to_numpy(dtype=np.float64)
+        high = rows[hi_col].to_numpy(dtype=np.float64)
+        title = f"Driver importance for {result.outcome}"
+        detail = (
+            f"{level_text(result.confidence_level)} {interval} intervals from {result.n_resamples:,} "
+            f"resamples; n = {result.n:,}"
+        )
+    else:
+        raise InvalidArgumentError(
+            f"invalid result: a {type(result).__name__}; importance draws a DriverAnalysis or a "
+            "DriverBootstrap"
+        )
+    ax = _axes(ax, (8.0, max(2.6, 0.45 * len(names) + 1.6)))
+    # Largest on top: sort ascending (NaN first, at the bottom) and draw from the bottom up.
+    order = sorted(range(len(names)), key=lambda i: (not math.isnan(values[i]), values[i]))
+    y = np.arange(len(order), dtype=np.float64)
+    v = values[order]
+    ax.barh(y, v, height=0.62, color=BLUE, alpha=0.9)
+    share = measure == "lmg_share"
+    ends = v.copy()
+    if low is not None and high is not None:
+        lo, hi = low[order], high[order]
+        ax.errorbar(v, y, xerr=_yerr(v, lo, hi), fmt="none", ecolor=INK, elinewidth=1.2, capsize=3.5)
+        ends = np.fmax(v, hi)
+    for yi, value, end in zip(y, v, ends, strict=True):
+        text = "n/a" if math.isnan(value) else (f"{100 * value:.1f}%" if share else f"{value:.3f}")
+        ax.annotate(
+            text,
+            (0.0 if math.isnan(end) else end, yi),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontsize=NOTE_SIZE,
+            color=INK,
+        )
+    _style(ax, grid="x")
+    ax.set_yticks(y, [names[i] for i in order])
+    ax.tick_params(axis="y", length=0)
+    top = float(np.nanmax(ends)) if np.isfinite(ends).any() else 1.0
+    bottom = min(0.0, float(np.nanmin(v)) if np.isfinite(v).any() else 0.0)
+    ax.set_xlim(bottom * 1.15, max(top, 1e-12) * 1.16)
+    ax.axvline(0.0, color=INK, linewidth=0.8)
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    if share:
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("Share of the explained variance (LMG)", fontsize=LABEL_SIZE)
+    else:
+        ax.set_xlabel(f"Importance: {MEASURE_NAMES.get(measure, measure)}, in R² units", fontsize=LABEL_SIZE)
+    _title(ax, title, detail)
+    return ax
+
+
+def importance_performance(matrix: ImportancePerformance, *, ax: Axes | None = None) -> Axes:
+    """The importance-performance matrix: drivers as points, the two cut lines, the four quadrants.
+
+    Performance runs left to right from worse to better (a lower-is-better mean is drawn reversed),
+    importance bottom to top, so "Fix first" is always top left. Points are coloured by quadrant; an
+    open marker is a driver whose interval crosses a cut line. Driver names are placed by a
+    deterministic search around each point (most important first) so that no two names, no name and
+    point, and no name and quadrant label overlap; a name pushed away from its point gets a thin leader
+    line. Names are placed for the figure's size at the time of the call.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> m = cx.pillar_driver_analysis(cx.datasets.sample_survey()).matrix(scale=(1, 10))
+    >>> ax = m.plot()
+    >>> sorted(t.get_text() for t in ax.texts if t.get_gid() == "quadrant")
+    ['Fix first', 'Keep it up', 'Low priority', 'Possible overkill']
+    >>> plt.close(ax.figure)
+    """
+    ax = _axes(ax, (8.0, 6.0))
+    table = matrix.drivers
+    names = [str(n) for n in table.index]
+    perf = table["performance"].to_numpy(dtype=np.float64)
+    imp = table["importance"].to_numpy(dtype=np.float64)
+    quadrants = [str(q) for q in table["quadrant"]]
+    uncertain = (
+        table["uncertain_importance"].astype(bool) | table["uncertain_performance"].astype(bool)
+    ).tolist()
+    px, iy = matrix.performance_line, matrix.importance_line
+    reverse = matrix.direction == "lower_is_better" and matrix.performance == "mean"
+    (x0, x1), (y0, y1) = _limits(np.append(perf, px), 0.2), _limits(np.append(imp, iy), 0.16)
+    # Shade the quadrant to act on: important and under-performing.
+    worse = (px, x1) if reverse else (x0, px)
+    ax.add_patch(
+        Rectangle(
+            (worse[0], iy), worse[1] - worse[0], y1 - iy, color=VERMILLION, alpha=0.06, linewidth=0, zorder=0
+        )
+    )
+    ax.axvline(px, color=INK, linewidth=1.0, linestyle="--", zorder=1, gid="performance_line")
+    ax.axhline(iy, color=INK, linewidth=1.0, linestyle="--", zorder=1, gid="importance_line")
+    marker_area = 70.0
+    colours = [QUADRANT_COLOURS.get(q, GREY) for q in quadrants]
+    faces = ["white" if u else c for u, c in zip(uncertain, colours, strict=True)]
+    ax.scatter(perf, imp, s=marker_area, c=faces, edgecolors=colours, linewidths=1.6, zorder=3)
+    ax.set_xlim((x1, x0) if reverse else (x0, x1))
+    ax.set_ylim(y0, y1)
+    ax.set_autoscale_on(False)
+    _style(ax, grid="both")
+    share = matrix.share
+    if share:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    if matrix.performance == "top_box":
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("Performance: top-box share (better →)", fontsize=LABEL_SIZE)
+    else:
+        ax.set_xlabel("Performance: mean rating (better →)", fontsize=LABEL_SIZE)
+    measure = MEASURE_NAMES.get(matrix.measure, matrix.measure).split(" (")[0]
+    unit = "share of the explained variance" if share else "R² units"
+    ax.set_ylabel(f"Importance: {measure}, {unit}", fontsize=LABEL_SIZE)
+    _title(ax, "Where to act: importance against performance", _matrix_detail(matrix))
+    corners = {
+        "fix_first": (0.015, 0.985, "left", "top"),
+        "keep_it_up": (0.985, 0.985, "right", "top"),
+        "low_priority": (0.015, 0.015, "left", "bottom"),
+        "possible_overkill": (0.985, 0.015, "right", "bottom"),
+    }
+    quadrant_texts = []
+    for q, (qx, qy, ha, va) in corners.items():
+        t = ax.text(
+            qx,
+            qy,
+            QUADRANT_NAMES[q],
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=LABEL_SIZE,
+            fontweight="bold",
+            color=QUADRANT_COLOURS[q],
+            alpha=0.9,
+            gid="quadrant",
+            zorder=2,
+        )
+        quadrant_texts.append(t)
+    if any(uncertain):
+        hollow = Line2D(
+            [], [], linestyle="none", marker="o", markersize=8, markerfacecolor="white", markeredgecolor=INK
+        )
+        _legend_outside(ax, [hollow], ["quadrant uncertain\n(interval crosses a cut line)"])
+    fig = _root_figure(ax)
+    renderer = _renderer(fig)
+    obstacles = [t.get_window_extent(renderer).extents for t in quadrant_texts]
+    anchors = ax.transData.transform(np.column_stack([perf, imp]))
+    sizes = [_text_size(ax, n, renderer) for n in names]
+    radius = math.sqrt(marker_area) / 2.0 * fig.dpi / 72.0 + 1.0
+    order = sorted(range(len(names)), key=lambda i: (-imp[i] if math.isfinite(imp[i]) else math.inf, i))
+    offsets = _place_labels(anchors, sizes, radius, ax.bbox.extents, obstacles, order)
+    to_points = 72.0 / fig.dpi
+    for i, name in enumerate(names):
+        dx, dy = offsets[i]
+        far = math.hypot(dx, dy) > radius + 0.9 * max(sizes[i]) + 4.0
+        arrow = (
+            {
+                "arrowstyle": "-",
+                "color": GREY,
+                "linewidth": 0.7,
+                "shrinkA": 0.0,
+                "shrinkB": math.sqrt(marker_area) / 2.0 + 1.0,
+            }
+            if far
+            else None
+        )
+        label = ax.annotate(
+            name,
+            (perf[i], imp[i]),
+            xytext=(dx * to_points, dy * to_points),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize=TICK_SIZE,
+            color=INK,
+            bbox=_HALO,
+            arrowprops=arrow,
+            gid="driver",
+            zorder=4,
+        )
+        label.set_in_layout(False)
+    return ax
+
+
+def _matrix_detail(matrix: ImportancePerformance) -> str:
+    def cut(kind: str, value: float, percent: bool) -> str:
+        return f"{kind} at {100 * value:.1f}%" if percent else f"{kind} at {value:.3g}"
+
+    return (
+        f"dashed lines: {cut('importance', matrix.importance_line, matrix.share)}, "
+        f"{cut('performance', matrix.performance_line, matrix.performance == 'top_box')}"
+    )
+
+
+def _limits(values: npt.NDArray[np.float64], pad: float) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.2
+    return lo - pad * span, hi + pad * span
+
+
+def _root_figure(ax: Axes) -> Figure:
+    fig: Any = ax.figure
+    while getattr(fig, "figure", fig) is not fig:  # a SubFigure: up to the Figure that draws
+        fig = fig.figure
+    return fig  # type: ignore[no-any-return]
+
+
+def _renderer(fig: Figure) -> RendererBase:
+    fig.draw_without_rendering()  # runs the layout engine: axes are where they will be drawn
+    get = getattr(fig.canvas, "get_renderer", None)
+    if callable(get):
+        return get()  # type: ignore[no-any-return]
+    return fig._get_renderer()  # type: ignore[attr-defined,no-any-return]
+
+
+def _text_size(ax: Axes, text: str, renderer: RendererBase) -> tuple[float, float]:
+    probe = ax.text(0.0, 0.0, text, fontsize=TICK_SIZE, ha="center", va="center")
+    extent = probe.get_window_extent(renderer)
+    probe.remove()
+    return float(extent.width), float(extent.height)
+
+
+Box = tuple[float, float, float, float]
+# A faint white ground under a label, so that lines behind it do not cut through the letters.
+_HALO = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
+
+# Directions around a point, tried in this order at each distance: beside, above and below, the
+# diagonals, then in between.
+_DIRECTIONS = (
+    (1.0, 0.0),
+    (-1.0, 0.0),
+    (0.0, 1.0),
+    (0.0, -1.0),
+    (1.0, 1.0),
+    (-1.0, 1.0),
+    (1.0, -1.0),
+    (-1.0, -1.0),
+    (1.0, 0.5),
+    (-1.0, 0.5),
+    (1.0, -0.5),
+    (-1.0, -0.5),
+    (0.5, 1.0),
+    (-0.5, 1.0),
+    (0.5, -1.0),
+    (-0.5, -1.0),
+)
+
+
+def _place_labels(
+    anchors: npt.NDArray[np.float64],
+    sizes: Sequence[tuple[float, float]],
+    radius: float,
+    area: Sequence[float],
+    obstacles: Sequence[Sequence[float]],
+    order: Sequence[int],
+    pad: float = 2.0,
+    rings: int = 30,
+) -> list[tuple[float, float]]:
+    """Offsets (display units) of the label centres from their points.
+
+    Greedy and deterministic: labels are placed one at a time in ``order``; each takes the first
+    candidate position (rings of growing distance around its point, directions in a fixed order) whose
+    padded box overlaps no label placed so far, no point and no obstacle, and lies inside ``area``.
+    When no candidate is free the least-overlapping one is taken.
+    """
+    ax0, ay0, ax1, ay1 = (float(v) for v in area)
+    points_boxes: list[Box] = [
+        (float(x) - radius, float(y) - radius, float(x) + radius, float(y) + radius)
+        for x, y in anchors
+        if math.isfinite(x) and math.isfinite(y)
+    ]
+    blocked: list[Box] = [tuple(float(v) for v in o) for o in obstacles]  # type: ignore[misc]
+    placed: list[Box] = []
+    offsets: list[tuple[float, float]] = [(0.0, 0.0)] * len(sizes)
+    for i in order:
+        x, y = (float(v) for v in anchors[i])
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        w, h = sizes[i]
+        best: tuple[float, float] = (radius + 3.0 + w / 2.0, 0.0)
+        best_cost = math.inf
+        for ring in range(rings):
+            gap = radius + 3.0 + ring * 0.55 * h
+            for dx, dy in _DIRECTIONS:
+                cx = x + dx * (gap + w / 2.0)
+                cy = y + dy * (gap + h / 2.0)
+                box = (cx - w / 2.0 - pad, cy - h / 2.0 - pad, cx + w / 2.0 + pad, cy + h / 2.0 + pad)
+                cost = _outside(box, (ax0, ay0, ax1, ay1)) * 4.0
+                cost += sum(_overlap(box, b) for b in placed) * 2.0
+                cost += sum(_overlap(box, b) for b in points_boxes)
+                cost += sum(_overlap(box, b) for b in blocked)
+                if cost < best_cost:
+                    best, best_cost = (cx - x, cy - y), cost
+                if cost == 0.0:
+                    break
+            if best_cost == 0.0:
+                break
+        offsets[i] = best
+        cx, cy = x + best[0], y + best[1]
+        placed.append((cx - w / 2.0 - pad, cy - h / 2.0 - pad, cx + w / 2.0 + pad, cy + h / 2.0 + pad))
+    return offsets
+
+
+def _overlap(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0.0 and h > 0.0 else 0.0
+
+
+def _outside(box: Box, area: Box) -> float:
+    inside = _overlap(box, area)
+    return (box[2] - box[0]) * (box[3] - box[1]) - inside
+
+
+# ----- pillars --------------------------------------------------------------------------------------
+
+
+def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
+    """The pillar means of every group (segments, brands, waves) with their intervals.
+
+    One series per group: markers at the mean score of each pillar joined by a thin line, error bars
+    for the interval, groups side by side within a pillar so their intervals do not hide each other.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> s = cx.pillar_summary(cx.datasets.sample_survey(), by="segment")
+    >>> ax = s.plot()
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['north', 'south', 'east', 'west']
+    >>> [t.get_text() for t in ax.get_xticklabels()][:2]
+    ['Integrity', 'Resolution']
+    >>> plt.close(ax.figure)
+    """
+    ax = _axes(ax, (9.0, 4.6))
+    pillars = [p.id for p in summary.pillars]
+    table = summary._rows
+    n_groups = len(summary.groups)
+    x = np.arange(len(pillars), dtype=np.float64)
+    width = min(0.6, 0.14 * n_groups) if n_groups > 1 else 0.0
+    shifts = np.linspace(-width / 2.0, width / 2.0, n_groups) if n_groups > 1 else np.zeros(1)
+    handles, labels = [], []
+    lows, highs = [], []
+    for k, g in enumerate(summary.groups):
+        rows = {r["pillar"]: r for r in table if r["group"] == g}
+        mean = np.array([_float(rows[p]["mean"]) for p in pillars])
+        low = np.array([_float(rows[p]["mean_ci_low"]) for p in pillars])
+        high = np.array([_float(rows[p]["mean_ci_high"]) for p in pillars])
+        lows.append(low)
+        highs.append(high)
+        colour = SERIES[k % len(SERIES)]
+        container = ax.errorbar(
+            x + shifts[k],
+            mean,
+            yerr=_yerr(mean, low, high),
+            color=colour,
+            marker=MARKERS[k % len(MARKERS)],
+            markersize=6,
+            linewidth=1.0,
+            elinewidth=1.3,
+            capsize=3,
+            alpha=0.95,
+            label=label_text(g),
+        )
+        handles.append(container)
+        labels.append(label_text(g))
+    _style(ax)
+    ax.set_xticks(x, [Pillar(p).name for p in pillars])
+    _rotate_if_crowded(ax, [Pillar(p).name for p in pillars])
+    ax.set_xlim(-0.5, len(pillars) - 0.5)
+    lo, hi = summary.scale
+    values = np.concatenate(lows + highs) if lows else np.array([])
+    finite = values[np.isfinite(values)]
+    if finite.size:
+        span = max(float(finite.max() - finite.min()), 0.1 * (hi - lo))
+        ax.set_ylim(max(lo, float(finite.min()) - 0.15 * span), min(hi, float(finite.max()) + 0.15 * span))
+    else:
+        ax.set_ylim(lo, hi)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.set_ylabel(f"Mean score ({lo} to {hi})", fontsize=LABEL_SIZE)
+    by = f" by {summary.by}" if summary.by else ""
+    weighted = ", weighted" if summary.weighted else ""
+    _title(
+        ax,
+        f"Pillar profile{by}",
+        f"mean score with {level_text(summary.confidence_level)} CI; n = {summary.n_respondents:,}{weighted}",
+    )
+    if n_groups > 1 or summary.by is not None:
+        _legend_outside(ax, handles, labels, title=summary.by)
+    return ax
+
+
+def _float(x: float | None) -> float:
+    return math.nan if x is None else float(x)
