@@ -336,9 +336,12 @@ class PillarSummary(Tabular):
         lo, hi = self.scale
         weighted = ", weighted" if self.weighted else ""
         groups = "" if self.by is None else f" by {self.by} ({len(self.groups)} groups)"
+        pillars = f"{len(self.pillars)} pillar{'' if len(self.pillars) == 1 else 's'}"
+        items = f"{len(self.items)} item{'' if len(self.items) == 1 else 's'}"
+        best = "the best point" if self.top_box == 1 else f"the best {self.top_box} points"
         return (
-            f"Pillar scores{groups}: {len(self.pillars)} pillars from {len(self.items)} items on "
-            f"{lo}-{hi}, n = {self.n_respondents}{weighted}; top box = the best {self.top_box} points"
+            f"Pillar scores{groups}: {pillars} from {items} on {lo}-{hi}, n = {self.n_respondents}"
+            f"{weighted}; top box = {best}"
         )
 
     def _warnings(self) -> list[str]:

@@ -920,9 +920,9 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
     lows, highs = [], []
     for k, g in enumerate(summary.groups):
         rows = {r["pillar"]: r for r in table if r["group"] == g}
-        mean = np.array([_float(rows[p]["mean"]) for p in pillars])
-        low = np.array([_float(rows[p]["mean_ci_low"]) for p in pillars])
-        high = np.array([_float(rows[p]["mean_ci_high"]) for p in pillars])
+        mean = np.array([_float(rows.get(p, {}).get("mean")) for p in pillars])
+        low = np.array([_float(rows.get(p, {}).get("mean_ci_low")) for p in pillars])
+        high = np.array([_float(rows.get(p, {}).get("mean_ci_high")) for p in pillars])
         lows.append(low)
         highs.append(high)
         colour = SERIES[k % len(SERIES)]

@@ -495,3 +495,22 @@ def test_every_plot_method_returns_axes(survey: pd.DataFrame, analysis: cx.Drive
         for t in ax.texts:
             assert isinstance(t, Text)
         plt.close(ax.figure)
+
+
+def test_empty_and_unscored_results_draw_without_error() -> None:
+    empty = cx.nps_by_group({"ltr": np.array([], dtype=float), "wave": np.array([], dtype=object)}, by="wave")
+    assert empty.groups == () and len(empty.table) == 0
+    for kind in ("line", "bar"):
+        ax = empty.plot(kind=kind)  # type: ignore[arg-type]
+        render(ax)
+        assert [t.get_text() for t in ax.get_xticklabels()] == []
+        assert "n = 0" in ax.get_title(loc="left")
+    unscored = cx.pillar_summary({"integrity": [np.nan, np.nan]}, items=["integrity"], by=["a", "b"])
+    ax = unscored.plot()
+    render(ax)
+    assert legend_texts(ax) == ["a", "b"]
+    for c in (c for c in ax.containers if isinstance(c, ErrorbarContainer)):
+        assert np.isnan(np.asarray(c.lines[0].get_ydata(), dtype=float)).all()  # type: ignore[union-attr]
+    nothing = cx.pillar_summary({"integrity": np.array([], dtype=float)}, items=["integrity"])
+    assert len(nothing.table) == 0
+    render(nothing.plot())
