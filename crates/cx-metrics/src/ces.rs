@@ -300,22 +300,31 @@ pub struct CesResult<V: CesVersion> {
     /// Rows omitted as missing.
     pub n_omitted: u64,
     /// Σw over counted rows (= n without weights).
+    #[serde(with = "crate::serde_nan")]
     pub sum_weights: f64,
     /// Kish effective sample size (Σw)²/Σw² (= n without weights).
+    #[serde(with = "crate::serde_nan")]
     pub effective_n: f64,
     /// Weighted mean answer on the native scale (CES 1.0: lower is better).
+    #[serde(with = "crate::serde_nan")]
     pub mean: f64,
     /// Weighted standard deviation (n − 1 divisor without weights, reliability-weights correction with).
+    #[serde(with = "crate::serde_nan")]
     pub sd: f64,
     /// Weighted share on the agree / low-effort side.
+    #[serde(with = "crate::serde_nan")]
     pub share_agree: f64,
     /// Weighted share of neutral answers.
+    #[serde(with = "crate::serde_nan")]
     pub share_neutral: f64,
     /// Weighted share on the disagree / high-effort side.
+    #[serde(with = "crate::serde_nan")]
     pub share_disagree: f64,
     /// `share_agree − share_disagree`, in [−1, 1].
+    #[serde(with = "crate::serde_nan")]
     pub net: f64,
     /// Weighted share of each point, point 1 first.
+    #[serde(with = "crate::serde_nan::vec")]
     pub distribution: Vec<f64>,
     /// Why the figures are undefined, if they are.
     pub undefined: Option<UndefinedReason>,

@@ -352,22 +352,31 @@ pub struct CsatResult {
     /// Rows omitted as missing.
     pub n_omitted: u64,
     /// Σw over counted rows (= n without weights).
+    #[serde(with = "crate::serde_nan")]
     pub sum_weights: f64,
     /// Kish effective sample size (Σw)²/Σw² (= n without weights).
+    #[serde(with = "crate::serde_nan")]
     pub effective_n: f64,
     /// Weighted share of satisfied answers, in [0, 1].
+    #[serde(with = "crate::serde_nan")]
     pub share_satisfied: f64,
     /// Weighted share of bottom-box answers, in [0, 1].
+    #[serde(with = "crate::serde_nan")]
     pub share_bottom: f64,
     /// `share_satisfied − share_bottom`, in [−1, 1].
+    #[serde(with = "crate::serde_nan")]
     pub net: f64,
     /// Weighted mean answer, in [1, k].
+    #[serde(with = "crate::serde_nan")]
     pub mean: f64,
     /// Weighted standard deviation (n − 1 divisor without weights, reliability-weights correction with).
+    #[serde(with = "crate::serde_nan")]
     pub sd: f64,
     /// The mean rescaled to 0–100: (mean − 1)/(k − 1) · 100.
+    #[serde(with = "crate::serde_nan")]
     pub mean_0_100: f64,
     /// Weighted share of each point, point 1 first.
+    #[serde(with = "crate::serde_nan::vec")]
     pub distribution: Vec<f64>,
     /// Why the figures are undefined, if they are.
     pub undefined: Option<UndefinedReason>,

@@ -30,6 +30,7 @@ pub mod nps;
 pub mod pillars;
 pub mod regression;
 pub mod scale;
+mod serde_nan;
 mod summary;
 pub mod tally;
 

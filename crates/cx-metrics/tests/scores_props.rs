@@ -270,3 +270,32 @@ proptest! {
         prop_assert!(d.contains(x / n - (n - x) / n) && -1.0 <= d.low && d.high <= 1.0, "{d:?}");
     }
 }
+
+/// Regression: CSAT and CES results whose figures are NaN (an empty tally; a CES of one answer, which
+/// has no standard deviation) were written to JSON as `null` but could not be read back.
+#[test]
+fn results_with_nan_figures_round_trip_through_serde() {
+    let empty = CsatTally::new(CsatScale::new(5).unwrap())
+        .result(Satisfied::TopTwoBox)
+        .unwrap();
+    assert!(empty.undefined.is_some() && empty.mean.is_nan());
+    let back: CsatResult = serde_json::from_str(&serde_json::to_string(&empty).unwrap()).unwrap();
+    assert!(back.mean.is_nan() && back.distribution.iter().all(|x| x.is_nan()));
+    assert_eq!(back.undefined, empty.undefined);
+
+    let mut one = Ces2Tally::new();
+    one.fold(&[6u8], None, NanPolicy::Omit).unwrap();
+    let r = one.result();
+    assert!(r.sd.is_nan() && r.mean == 6.0);
+    let json = serde_json::to_string(&r).unwrap();
+    let back: CesResult<cx_metrics::Ces2> = serde_json::from_str(&json).unwrap();
+    assert!(back.sd.is_nan());
+    assert_eq!(
+        (back.mean, back.n, back.distribution.clone()),
+        (r.mean, r.n, r.distribution.clone())
+    );
+    let empty = Ces1Tally::new().result();
+    let json = serde_json::to_string(&empty).unwrap();
+    let back: CesResult<cx_metrics::Ces1> = serde_json::from_str(&json).unwrap();
+    assert!(back.mean.is_nan() && back.undefined.is_some());
+}

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{serde_nan, Estimate, NpsMethod, NpsResult};
+use super::{Estimate, NpsMethod, NpsResult};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::intervals::{check_level, normal_p_two_sided, z_two_sided, Interval};
 use crate::scale::{NanPolicy, NpsCategory, RawValue, Scale};
@@ -344,22 +344,22 @@ pub struct PairedNpsResult {
     /// Kish effective n (n without weights).
     pub effective_n: f64,
     /// NPS of the first ratings.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub score_a: f64,
     /// NPS of the second ratings.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub score_b: f64,
     /// score_a − score_b.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub difference: f64,
     /// Standard error of the difference, √(Var(d)/n_eff).
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub std_error: f64,
     /// difference / std_error (±∞ or 0 when the SE is 0, see [`compare`]).
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub z: f64,
     /// Two-sided p-value of z.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub p_value: f64,
     /// Why the estimate is undefined, if it is.
     pub undefined: Option<UndefinedReason>,

@@ -29,7 +29,6 @@ mod dirichlet;
 mod interval;
 mod numeric;
 mod plan;
-mod serde_nan;
 mod tango;
 
 pub use bootstrap::{bootstrap_ci, BootstrapCi};
@@ -254,35 +253,35 @@ pub struct NpsResult {
     /// Whether any row carries a weight other than 1.
     pub weighted: bool,
     /// Weighted share of promoters, p_P.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub promoters: f64,
     /// Weighted share of passives, p_0.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub passives: f64,
     /// Weighted share of detractors, p_D.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub detractors: f64,
     /// NPS = p_P − p_D on −1..1.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub score: f64,
     /// V = p_P + p_D − (p_P − p_D)², the per-respondent variance of the +1/0/−1 score (in [0, 1]).
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub variance: f64,
     /// √(V / n_eff): the standard error the intervals use (the Kish SE under weights).
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub std_error: f64,
     /// Linearised (Taylor) SE of the weighted ratio Σw·s / Σw: √(Σ w_i² (s_i − NPS)²) / Σw.
     /// Equals `std_error` without weights.
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub se_linearised: f64,
     /// `se_linearised` × √(n / (n − 1)), the usual small-sample correction; `None` when n < 2.
     pub se_linearised_small_sample: Option<f64>,
     /// Kish design effect n / n_eff = n Σw² / (Σw)² (1 without weights).
-    #[serde(with = "serde_nan")]
+    #[serde(with = "crate::serde_nan")]
     pub deff: f64,
     /// Share of the weight on each point 0, 1, …, 10 (eleven values summing to 1; NaN when undefined):
     /// the answer distribution that the shares of the three categories summarise.
-    #[serde(with = "serde_nan::vec")]
+    #[serde(with = "crate::serde_nan::vec")]
     pub distribution: Vec<f64>,
     /// Why the estimate is undefined, if it is.
     pub undefined: Option<UndefinedReason>,
@@ -448,10 +447,23 @@ mod tests {
     fn from_counts_matches_pushed_rows() {
         let t = NpsTally::from_counts(3, 2, 5);
         let mut u = NpsTally::new();
-        u.fold(&[0u8, 1, 6, 7, 8, 9, 10, 10, 9, 9], None, NanPolicy::Raise)
-            .unwrap();
+        // `from_counts` puts every detractor on 0, passive on 7 and promoter on 10.
+        u.fold(
+            &[0u8, 0, 0, 7, 7, 10, 10, 10, 10, 10],
+            None,
+            NanPolicy::Raise,
+        )
+        .unwrap();
         let (a, b) = (t.result(), u.result());
         assert_eq!(a, b);
+        let mut v = NpsTally::new();
+        v.fold(&[0u8, 1, 6, 7, 8, 9, 10, 10, 9, 9], None, NanPolicy::Raise)
+            .unwrap();
+        let c = v.result();
+        assert_eq!(
+            (c.score, c.variance, c.std_error),
+            (a.score, a.variance, a.std_error)
+        );
         assert!(!t.is_weighted());
     }
 
