@@ -31,6 +31,7 @@ pub mod pillars;
 pub mod regression;
 pub mod scale;
 mod serde_nan;
+mod simd;
 mod summary;
 pub mod tally;
 

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, UndefinedReason};
 use crate::linalg::two_sum;
+use crate::simd::{self, vectorized};
 use crate::tally::Merge;
 
 /// Weighted means and co-moments of k named variables.
@@ -106,52 +107,27 @@ impl TryFrom<MomentsState> for Moments {
 /// Slices longer than this are folded in parallel chunks of this size, then merged in order.
 const CHUNK: usize = 1 << 14;
 /// Rows per block of [`Moments::fold_columns`]: small enough that a block of every column stays in cache.
-const BLOCK: usize = 256;
+const BLOCK: usize = 2048;
 
-/// Scratch space of one fold: deviations from the block means, and the same times the weights.
-struct BlockBuffers {
-    ones: Vec<f64>,
+/// Scratch space of one fold, allocated once per chunk: the deviations of a block's rows from the
+/// block means (and the same times the weights), and the block's own moments.
+struct Scratch {
     dev: Vec<f64>,
     wdev: Vec<f64>,
     correction: Vec<f64>,
+    block: Moments,
 }
 
-impl BlockBuffers {
-    fn new(k: usize) -> Self {
+impl Scratch {
+    fn new(like: &Moments) -> Self {
+        let k = like.k();
         Self {
-            ones: vec![1.0; BLOCK],
             dev: vec![0.0; k * BLOCK],
             wdev: vec![0.0; k * BLOCK],
             correction: vec![0.0; k],
+            block: like.empty_like(),
         }
     }
-}
-
-/// `Σ aᵢbᵢ` with four interleaved accumulators (so that it vectorises), for block-sized slices.
-fn lanes_dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// `Σ aᵢ` with four interleaved accumulators.
-fn lanes_sum(a: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let c = a.chunks_exact(4);
-    let tail: f64 = c.remainder().iter().sum();
-    for x in c {
-        for l in 0..4 {
-            acc[l] += x[l];
-        }
-    }
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 impl Moments {
@@ -333,27 +309,54 @@ impl Moments {
                 });
             }
         }
-        for (j, c) in columns.iter().enumerate() {
-            if let Some(i) = c.iter().position(|v| !v.is_finite()) {
-                return Err(non_finite(&self.names[j], i, c[i]));
-            }
+        // The values are checked while they are folded (a non-finite value makes its block's sums
+        // non-finite); only then is a failed fold searched for the value to name.
+        let mut part = self.empty_like();
+        if !part.fold_unchecked(columns, weights, n) {
+            return Err(self.first_non_finite(columns));
         }
-        self.fold_validated(columns, weights, n);
+        self.merge_unchecked(&part);
         Ok(())
     }
 
-    /// [`Moments::fold_columns`] of columns already checked: `k` finite columns of length `n`, finite
-    /// non-negative weights.
-    pub(crate) fn fold_validated(&mut self, columns: &[&[f64]], weights: Option<&[f64]>, n: usize) {
+    /// The error for the first non-finite value of `columns`, column by column (or, when every value
+    /// is finite, for sums that overflowed).
+    #[cold]
+    fn first_non_finite(&self, columns: &[&[f64]]) -> Error {
+        for (j, c) in columns.iter().enumerate() {
+            if let Some(i) = c.iter().position(|v| !v.is_finite()) {
+                return non_finite(&self.names[j], i, c[i]);
+            }
+        }
+        overflow(&self.names)
+    }
+
+    /// [`Moments::fold_columns`] of columns whose lengths and weights are already checked: `k`
+    /// columns of length `n`, finite non-negative weights. Returns whether every value was finite;
+    /// when one was not, `self` holds non-finite sums and must be discarded.
+    ///
+    /// A value is seen as non-finite when its block's sums are (a NaN or an infinity makes them so;
+    /// finite values whose sums overflow are reported the same way).
+    pub(crate) fn fold_unchecked(
+        &mut self,
+        columns: &[&[f64]],
+        weights: Option<&[f64]>,
+        n: usize,
+    ) -> bool {
         let fold_range = |start: usize, end: usize| {
             let mut m = self.empty_like();
-            let mut block = BlockBuffers::new(self.k());
-            let mut s = start;
-            while s < end {
-                let e = (s + BLOCK).min(end);
-                m.fold_block(columns, weights, s, e, &mut block);
-                s = e;
-            }
+            let mut scratch = Scratch::new(self);
+            vectorized(
+                #[inline(always)]
+                || {
+                    let mut s = start;
+                    while s < end {
+                        let e = (s + BLOCK).min(end);
+                        m.fold_block(columns, weights, s, e, &mut scratch);
+                        s = e;
+                    }
+                },
+            );
             m
         };
         let parts: Vec<Moments> = if n <= CHUNK {
@@ -367,63 +370,116 @@ impl Moments {
         for p in &parts {
             self.merge_unchecked(p);
         }
+        self.is_finite()
+    }
+
+    /// Whether every sum of the state is finite.
+    fn is_finite(&self) -> bool {
+        [self.sum_w, self.sum_w2]
+            .iter()
+            .chain(&self.mean)
+            .chain(&self.mean_lo)
+            .chain(&self.comoment)
+            .all(|v| v.is_finite())
     }
 
     /// Fold rows `start..end` (at most [`BLOCK`], validated) as one block: the block's own means and
     /// co-moments by the corrected two-pass formula while the rows are in cache, then a Chan merge.
+    ///
+    /// With `d = x − x̄_b` (x̄_b the block's weighted mean) and `c = Σw·d` (zero in exact arithmetic,
+    /// its rounding residue), the block mean is `x̄_b + c/W` and the co-moments `Σ w dⱼ dₗ − cⱼcₗ/W`.
+    #[inline(always)]
     fn fold_block(
         &mut self,
         columns: &[&[f64]],
         weights: Option<&[f64]>,
         start: usize,
         end: usize,
-        buf: &mut BlockBuffers,
+        buf: &mut Scratch,
     ) {
         let len = end - start;
         let k = self.k();
-        let w: &[f64] = match weights {
-            Some(w) => &w[start..end],
-            None => &buf.ones[..len],
+        let w = weights.map(|w| &w[start..end]);
+        let (n_positive, sum_w, sum_w2) = match w {
+            Some(w) => (
+                w.iter().filter(|v| **v > 0.0).count() as u64,
+                simd::sum(w),
+                simd::dot(w, w),
+            ),
+            None => (len as u64, len as f64, len as f64),
         };
-        let n_positive = w.iter().filter(|v| **v > 0.0).count() as u64;
-        let sum_w = lanes_sum(w);
         if n_positive == 0 {
+            // Nothing to add, but the values must still be finite.
+            let finite = columns
+                .iter()
+                .all(|c| c[start..end].iter().all(|v| v.is_finite()));
             self.n_zero_weight += len as u64;
+            if !finite {
+                self.sum_w = f64::NAN;
+            }
             return;
         }
-        let mut block = self.empty_like();
+        let block = &mut buf.block;
         block.n = n_positive;
         block.n_zero_weight = len as u64 - n_positive;
         block.sum_w = sum_w;
-        block.sum_w2 = lanes_dot(w, w);
+        block.sum_w2 = sum_w2;
         for (j, col) in columns.iter().enumerate() {
             let x = &col[start..end];
-            let mean = lanes_dot(w, x) / sum_w;
             let d = &mut buf.dev[j * BLOCK..j * BLOCK + len];
-            for (di, xi) in d.iter_mut().zip(x) {
-                *di = xi - mean;
-            }
-            let wd = &mut buf.wdev[j * BLOCK..j * BLOCK + len];
-            for ((o, di), wi) in wd.iter_mut().zip(d.iter()).zip(w) {
-                *o = wi * di;
-            }
-            // Σw·d is zero in exact arithmetic: its rounding residue corrects the mean and the co-moments.
-            let correction = lanes_sum(wd);
+            let correction = match w {
+                None => {
+                    let mean = simd::sum(x) / sum_w;
+                    for (di, xi) in d.iter_mut().zip(x) {
+                        *di = xi - mean;
+                    }
+                    let correction = simd::sum(d);
+                    let (hi, lo) = two_sum(mean, correction / sum_w);
+                    block.mean[j] = hi;
+                    block.mean_lo[j] = lo;
+                    correction
+                }
+                Some(w) => {
+                    let mean = simd::dot(w, x) / sum_w;
+                    for (di, xi) in d.iter_mut().zip(x) {
+                        *di = xi - mean;
+                    }
+                    let wd = &mut buf.wdev[j * BLOCK..j * BLOCK + len];
+                    for ((o, di), wi) in wd.iter_mut().zip(d.iter()).zip(w) {
+                        *o = wi * di;
+                    }
+                    let correction = simd::sum(wd);
+                    let (hi, lo) = two_sum(mean, correction / sum_w);
+                    block.mean[j] = hi;
+                    block.mean_lo[j] = lo;
+                    correction
+                }
+            };
             buf.correction[j] = correction;
-            let (hi, lo) = two_sum(mean, correction / sum_w);
-            block.mean[j] = hi;
-            block.mean_lo[j] = lo;
         }
+        // Σ w dⱼ dₗ: the weighted deviations against the plain ones, two columns per sweep.
+        let weighted = if w.is_some() { &buf.wdev } else { &buf.dev };
+        let dev = |j: usize| &buf.dev[j * BLOCK..j * BLOCK + len];
         for j in 0..k {
-            let wd = &buf.wdev[j * BLOCK..j * BLOCK + len];
-            for l in j..k {
-                let d = &buf.dev[l * BLOCK..l * BLOCK + len];
-                let c = lanes_dot(wd, d) - buf.correction[j] * buf.correction[l] / sum_w;
-                block.comoment[j * k + l] = c;
-                block.comoment[l * k + j] = c;
+            let a = &weighted[j * BLOCK..j * BLOCK + len];
+            let mut l = j;
+            while l < k {
+                let (cl, cm) = if l + 1 < k {
+                    simd::dot2(a, dev(l), dev(l + 1))
+                } else {
+                    (simd::dot(a, dev(l)), 0.0)
+                };
+                for (m, c) in [(l, cl), (l + 1, cm)] {
+                    if m < k {
+                        let c = c - buf.correction[j] * buf.correction[m] / sum_w;
+                        block.comoment[j * k + m] = c;
+                        block.comoment[m * k + j] = c;
+                    }
+                }
+                l += 2;
             }
         }
-        self.merge_unchecked(&block);
+        self.merge_unchecked(block);
     }
 
     fn empty_like(&self) -> Self {
@@ -466,9 +522,17 @@ impl Moments {
         let w = self.sum_w + other.sum_w;
         let factor = self.sum_w * other.sum_w / w;
         let ratio = other.sum_w / w;
-        let delta: Vec<f64> = (0..k)
-            .map(|j| (other.mean[j] - self.mean[j]) + (other.mean_lo[j] - self.mean_lo[j]))
-            .collect();
+        let mut stack = [0.0f64; 16];
+        let mut heap;
+        let delta: &mut [f64] = if k <= 16 {
+            &mut stack[..k]
+        } else {
+            heap = vec![0.0; k];
+            &mut heap
+        };
+        for (j, d) in delta.iter_mut().enumerate() {
+            *d = (other.mean[j] - self.mean[j]) + (other.mean_lo[j] - self.mean_lo[j]);
+        }
         for j in 0..k {
             for l in 0..k {
                 self.comoment[j * k + l] +=
@@ -524,6 +588,16 @@ impl Merge for Moments {
         self.merge_unchecked(other);
         Ok(())
     }
+}
+
+fn overflow(names: &[String]) -> Error {
+    Error::invalid(
+        "values",
+        format!(
+            "the sums of {} overflow the floating-point range; rescale the data",
+            names.join(", ")
+        ),
+    )
 }
 
 fn non_finite(column: &str, index: usize, value: f64) -> Error {

@@ -127,3 +127,110 @@ fn driver_analysis_at_scale_equals_its_parts() {
     let fit = ols("y", &y, &drivers, Some(&w), 0.95).unwrap();
     assert_eq!(r.regression, fit);
 }
+
+/// Values are checked for finiteness while the moments fold, not in a pass of their own: every way a
+/// non-finite value can hide (a parallel chunk far from the start, a block of zero weights, a column of
+/// infinities that also looks constant) still gives the error that names its column and row.
+#[test]
+fn non_finite_values_are_found_while_folding() {
+    use cx_metrics::{Error, MissingPolicy, Moments};
+    let (cols, y, w) = survey(70_000, 3, 2.0, 11);
+    let names = ["x0", "x1", "x2"];
+    let drivers = |cols: &[Vec<f64>]| -> Vec<(&'static str, Vec<f64>)> {
+        names.iter().copied().zip(cols.iter().cloned()).collect()
+    };
+    let fit = |cols: &[Vec<f64>], y: &[f64], w: Option<&[f64]>| {
+        let d = drivers(cols);
+        let d: Vec<(&str, &[f64])> = d.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+        ols("y", y, &d, w, 0.95)
+    };
+    let names_of = |e: Error| match e {
+        Error::BadColumn { column, message } => (column, message),
+        other => panic!("unexpected {other:?}"),
+    };
+
+    // A NaN deep in a parallel chunk, and an infinity before it in another column.
+    let mut c = cols.clone();
+    c[2][65_000] = f64::NAN;
+    c[1][40_123] = f64::INFINITY;
+    let (column, message) = names_of(fit(&c, &y, None).unwrap_err());
+    assert_eq!(column, "x1");
+    assert!(message.contains("row 40123"), "{message}");
+
+    // In a row of weight zero (left out of the fold): still an error.
+    let mut wz = w.clone();
+    let mut c = cols.clone();
+    wz[50_000] = 0.0;
+    c[0][50_000] = f64::NEG_INFINITY;
+    let (column, message) = names_of(fit(&c, &y, Some(&wz)).unwrap_err());
+    assert_eq!(column, "x0");
+    assert!(message.contains("row 50000"), "{message}");
+
+    // A whole block of weight zero with a NaN inside.
+    let mut wz = w.clone();
+    wz[4096..8192].iter_mut().for_each(|v| *v = 0.0);
+    let mut yy = y.clone();
+    yy[5000] = f64::NAN;
+    let (column, message) = names_of(fit(&cols, &yy, Some(&wz)).unwrap_err());
+    assert_eq!(column, "y");
+    assert!(message.contains("row 5000"), "{message}");
+
+    // An outcome of infinities is reported as non-finite, not as constant.
+    let inf = vec![f64::INFINITY; y.len()];
+    let (column, message) = names_of(fit(&cols, &inf, None).unwrap_err());
+    assert_eq!(column, "y");
+    assert!(message.contains("not finite"), "{message}");
+
+    // Finite values whose sums overflow: an error that says so, not infinite moments.
+    let huge: Vec<Vec<f64>> = cols
+        .iter()
+        .map(|c| c.iter().map(|v| v * 1e300).collect())
+        .collect();
+    let e = fit(&huge, &y, None).unwrap_err();
+    assert!(e.to_string().contains("overflow"), "{e}");
+    let mut m = Moments::new(["a", "b"]).unwrap();
+    let e = m.fold_columns(&[&huge[0], &huge[1]], None).unwrap_err();
+    assert!(e.to_string().contains("overflow"), "{e}");
+    assert_eq!(m.n(), 0, "nothing is folded on error");
+
+    // The moments name the first bad value too, and change nothing.
+    let mut c = cols.clone();
+    c[1][69_999] = f64::NAN;
+    let mut m = Moments::new(names).unwrap();
+    let slices: Vec<&[f64]> = c.iter().map(Vec::as_slice).collect();
+    let (column, message) = names_of(m.fold_columns(&slices, Some(&w)).unwrap_err());
+    assert_eq!(column, "x1");
+    assert!(message.contains("row 69999"), "{message}");
+    assert_eq!(m.n(), 0);
+
+    // A driver analysis assumes no missing value first and redoes the fit when one is found: the
+    // result equals the fit of the complete rows.
+    let mut c = cols.clone();
+    let mut yy = y.clone();
+    c[0][100] = f64::NAN;
+    c[2][60_000] = f64::NAN;
+    yy[30_000] = f64::NAN;
+    let d = drivers(&c);
+    let d: Vec<(&str, &[f64])> = d.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    let r = driver_analysis(
+        &yy,
+        &d,
+        Some(&w),
+        &DriverOptions::default().with_outcome("y"),
+    )
+    .unwrap();
+    assert_eq!(r.n_dropped, 3);
+    let keep: Vec<usize> = (0..y.len())
+        .filter(|i| ![100, 30_000, 60_000].contains(i))
+        .collect();
+    let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let complete: Vec<Vec<f64>> = c.iter().map(|v| pick(v)).collect();
+    let direct = fit(&complete, &pick(&yy), Some(&pick(&w))).unwrap();
+    assert_eq!(r.regression, direct);
+    // And under "raise" the missing value is an error naming it.
+    let raise = DriverOptions::default()
+        .with_outcome("y")
+        .with_missing(MissingPolicy::Raise);
+    let e = driver_analysis(&yy, &d, Some(&w), &raise).unwrap_err();
+    assert!(e.to_string().contains("row 100"), "{e}");
+}

@@ -24,15 +24,26 @@ pub fn non_numeric_column(column: &str, found: &str) -> Error {
     }
 }
 
-/// Check the columns: names unique and not the outcome, lengths equal, no infinite value (NaN is a
-/// missing value, handled by the policy), weights finite and ≥ 0. Returns whether every value is finite
-/// (no missing value at all).
+/// Check the columns: [`check_shape`], then [`check_values`]. Returns whether every value is finite (no
+/// missing value at all).
 pub(crate) fn check_columns(
     outcome: &str,
     y: &[f64],
     drivers: &[(&str, &[f64])],
     weights: Option<&[f64]>,
 ) -> Result<bool> {
+    check_shape(outcome, y, drivers, weights)?;
+    check_values(outcome, y, drivers)
+}
+
+/// Check the columns' shape: at least one driver, names unique and not the outcome, lengths equal,
+/// weights finite and ≥ 0.
+pub(crate) fn check_shape(
+    outcome: &str,
+    y: &[f64],
+    drivers: &[(&str, &[f64])],
+    weights: Option<&[f64]>,
+) -> Result<()> {
     if drivers.is_empty() {
         return Err(Error::invalid("drivers", "at least one driver is needed"));
     }
@@ -70,6 +81,12 @@ pub(crate) fn check_columns(
             });
         }
     }
+    Ok(())
+}
+
+/// Check the values: no infinite value (NaN is a missing value, handled by the policy). Returns whether
+/// every value is finite.
+pub(crate) fn check_values(outcome: &str, y: &[f64], drivers: &[(&str, &[f64])]) -> Result<bool> {
     let all = std::iter::once((outcome, y)).chain(drivers.iter().copied());
     let mut finite = true;
     for (name, col) in all {

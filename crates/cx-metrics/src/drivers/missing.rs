@@ -136,7 +136,8 @@ pub(crate) struct Columns<'a> {
     pub y: &'a [f64],
     pub drivers: &'a [(&'a str, &'a [f64])],
     pub weights: Option<&'a [f64]>,
-    /// Every outcome and driver value is finite (known from the checks): no row has a missing value.
+    /// Every outcome and driver value is finite: no row has a missing value. Either known from the
+    /// checks, or assumed by a first attempt whose fit then finds out (and is redone if wrong).
     pub finite: bool,
 }
 
@@ -163,7 +164,7 @@ pub(crate) fn prepare<'a>(
     indicator_for: &[String],
 ) -> Result<PreparedRows<'a>> {
     let n = cols.n();
-    if policy == MissingPolicy::Raise {
+    if policy == MissingPolicy::Raise && !cols.finite {
         for i in 0..n {
             if let Some((name, _)) = cols.all().find(|(_, c)| c[i].is_nan()) {
                 return Err(Error::BadColumn {

@@ -240,21 +240,35 @@ pub fn driver_analysis(
     options: &DriverOptions,
 ) -> Result<DriverAnalysis> {
     let name = options.outcome.as_str();
-    let finite = data::check_columns(name, outcome, drivers, weights)?;
+    data::check_shape(name, outcome, drivers, weights)?;
     let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
     data::check_names(&names, options)?;
-    let cols = Columns {
+    let mut cols = Columns {
         outcome: name,
         y: outcome,
         drivers,
         weights,
-        finite,
+        // First assume that no value is missing: the fit then reads the columns in place and finds
+        // a NaN or an infinity as it folds them, without a pass of its own.
+        finite: true,
     };
     let mut warnings = Vec::new();
     let fitted = if options.missing == MissingPolicy::Pairwise {
+        cols.finite = data::check_values(name, outcome, drivers)?;
         fit_pairwise(&cols, options, &mut warnings)?
     } else {
-        fit_rows(&cols, options, &mut warnings)?
+        match fit_rows(&cols, options, &mut warnings)? {
+            Some(fitted) => fitted,
+            None => {
+                cols.finite = data::check_values(name, outcome, drivers)?;
+                fit_rows(&cols, options, &mut warnings)?.ok_or_else(|| {
+                    Error::invalid(
+                        "values",
+                        "the sums of the columns overflow the floating-point range; rescale the data",
+                    )
+                })?
+            }
+        }
     };
     finish(&names, fitted, warnings, options)
 }
@@ -357,12 +371,13 @@ struct Fitted {
 }
 
 /// Listwise, raise or indicator: the regression from the prepared rows, the correlations of the
-/// same rows.
+/// same rows. `None` when a value of the prepared rows is not finite (only possible when `cols.finite`
+/// was assumed rather than checked).
 fn fit_rows(
     cols: &Columns<'_>,
     options: &DriverOptions,
     warnings: &mut Vec<DriverWarning>,
-) -> Result<Fitted> {
+) -> Result<Option<Fitted>> {
     let name = cols.outcome;
     let rows = missing::prepare(cols, options.missing, &options.indicator_for)?;
     let terms: Vec<(&str, &[f64])> = rows
@@ -372,15 +387,11 @@ fn fit_rows(
         .map(|(n, c)| (n.as_str(), c.as_ref()))
         .collect();
     let weights = rows.weights.as_deref();
-    // After the checks and the missing-value policy every value is finite.
-    let (fit, moments) = ols_and_moments(
-        name,
-        &rows.y,
-        &terms,
-        weights,
-        options.confidence_level,
-        true,
-    )?;
+    let Some((fit, moments)) =
+        ols_and_moments(name, &rows.y, &terms, weights, options.confidence_level)?
+    else {
+        return Ok(None);
+    };
     let positive = rows
         .y
         .iter()
@@ -394,13 +405,13 @@ fn fit_rows(
         n_missing: f.n_missing,
         fill_value: f.fill_value,
     }));
-    Ok(Fitted {
+    Ok(Some(Fitted {
         correlation: moments.covariance()?.correlation(),
         terms: rows.names,
         fit,
         n_dropped: rows.n_dropped,
         filled: rows.filled,
-    })
+    }))
 }
 
 /// Pairwise: the regression and the importance from the pairwise-complete summary.
