@@ -159,18 +159,31 @@ impl FromStr for NanPolicy {
 /// A raw input element that can be turned into a scale point.
 ///
 /// Implemented for every primitive integer and float type, and for `Option<T>` (where `None` is missing).
-pub trait RawValue: Copy + Send + Sync {
+pub trait RawValue: Copy + Send + Sync + PartialEq {
+    /// Slices of this type are counted by comparing every value with each scale point (a vectorised
+    /// kernel): integers of at most 16 bits and floats. Wider integers go through a histogram, which
+    /// is faster for them.
+    const COMPARE: bool = false;
+    /// Integers of any width: [`RawValue::as_i64`] is exact and cheap for them.
+    const INTEGER: bool = false;
     /// Whether the value is missing (NaN for floats, `None` for options; never for integers).
     fn is_missing(self) -> bool;
     /// The value as `f64` (for messages and generic validation).
     fn as_f64(self) -> f64;
     /// The value as an integer when it is exactly one, without going through `f64`.
     fn as_i64(self) -> Option<i64>;
+    /// The scale point `p` as a value of this type, where the type can hold it (used by the
+    /// comparison kernel of [`RawValue::COMPARE`] types; `None` otherwise).
+    fn from_point(p: i32) -> Option<Self> {
+        let _ = p;
+        None
+    }
 }
 
 macro_rules! raw_int {
     ($($t:ty),*) => {$(
         impl RawValue for $t {
+            const INTEGER: bool = true;
             #[inline]
             fn is_missing(self) -> bool { false }
             #[inline]
@@ -180,11 +193,32 @@ macro_rules! raw_int {
         }
     )*};
 }
-raw_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+raw_int!(i32, i64, u32, u64);
+
+macro_rules! raw_narrow_int {
+    ($($t:ty),*) => {$(
+        impl RawValue for $t {
+            const COMPARE: bool = true;
+            const INTEGER: bool = true;
+            #[inline]
+            fn is_missing(self) -> bool { false }
+            #[inline]
+            fn as_f64(self) -> f64 { f64::from(self) }
+            #[inline]
+            fn as_i64(self) -> Option<i64> { Some(i64::from(self)) }
+            #[inline]
+            fn from_point(p: i32) -> Option<Self> { Self::try_from(p).ok() }
+        }
+    )*};
+}
+raw_narrow_int!(i8, i16, u8, u16);
 
 macro_rules! raw_float {
     ($($t:ty),*) => {$(
         impl RawValue for $t {
+            const COMPARE: bool = true;
+            #[inline]
+            fn from_point(p: i32) -> Option<Self> { Some(p as $t) }
             #[inline]
             fn is_missing(self) -> bool { self.is_nan() }
             #[inline]

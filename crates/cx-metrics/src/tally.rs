@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::scale::{NanPolicy, RawValue, Scale};
+use crate::simd::vectorized;
 
 /// States that can be combined with another state of the same kind.
 ///
@@ -236,10 +237,15 @@ impl ScaleTally {
         }
         let scale = self.scale;
         let kernel = |start: usize, end: usize| -> std::result::Result<Chunk, Error> {
-            match weights {
-                None => count_chunk(&values[start..end], start, &scale, policy),
-                Some(w) => weigh_chunk(&values[start..end], &w[start..end], start, &scale, policy),
-            }
+            vectorized(
+                #[inline(always)]
+                || match weights {
+                    None => count_chunk(&values[start..end], start, &scale, policy),
+                    Some(w) => {
+                        weigh_chunk(&values[start..end], &w[start..end], start, &scale, policy)
+                    }
+                },
+            )
         };
         let parts: Vec<std::result::Result<Chunk, Error>> = if values.len() <= CHUNK {
             vec![kernel(0, values.len())]
@@ -340,8 +346,18 @@ fn unreachable_valid(index: usize) -> Error {
     )
 }
 
-/// Unweighted histogram of a chunk: four interleaved sub-histograms keep the loop free of
-/// store-to-load stalls when neighbouring values fall on the same point.
+/// Rows per block of the slice kernels: a block of values and weights stays in the L1 cache, and its
+/// per-point counts fit in `u16`.
+const BLOCK: usize = 2048;
+
+/// Unweighted counts of a chunk, block by block.
+///
+/// Narrow integers and floats ([`RawValue::COMPARE`]) are counted by comparing the block with each
+/// scale point (and, for floats under `omit`, counting the NaNs); when the counts add up to the block's
+/// length, every value was a valid point or an omitted missing value, with nothing to check further.
+/// Otherwise, and for the other types, the block goes through [`histogram_block`], which also finds the
+/// first bad value.
+#[inline(always)]
 fn count_chunk<T: RawValue>(
     values: &[T],
     offset: usize,
@@ -349,15 +365,102 @@ fn count_chunk<T: RawValue>(
     policy: NanPolicy,
 ) -> Result<Chunk> {
     let k = scale.points();
-    let min = i64::from(scale.min());
+    let points: Vec<Option<T>> = if T::COMPARE {
+        (scale.min()..=scale.max()).map(T::from_point).collect()
+    } else {
+        Vec::new()
+    };
+    let mut rows = vec![0u64; k];
+    let mut block_rows = vec![0u64; k];
     let mut h = vec![0u64; 4 * k];
+    let mut omitted = 0u64;
+    for (b, block) in values.chunks(BLOCK).enumerate() {
+        if T::COMPARE {
+            let mut total = 0u64;
+            for (r, p) in block_rows.iter_mut().zip(&points) {
+                *r = p.map_or(0, |p| count_equal(block, p));
+                total += *r;
+            }
+            let missing = if T::INTEGER || policy == NanPolicy::Raise {
+                0
+            } else {
+                count_missing(block)
+            };
+            if total + missing == block.len() as u64 {
+                rows.iter_mut().zip(&block_rows).for_each(|(r, c)| *r += c);
+                omitted += missing;
+                continue;
+            }
+        }
+        omitted += histogram_block(block, offset + b * BLOCK, scale, policy, &mut h)?;
+    }
+    for (i, r) in rows.iter_mut().enumerate() {
+        *r += h[i] + h[k + i] + h[2 * k + i] + h[3 * k + i];
+    }
+    Ok(Chunk {
+        rows,
+        weight: None,
+        omitted,
+    })
+}
+
+/// How many values of `block` (at most [`BLOCK`]) equal `p`: compare and add in lanes as wide as the
+/// values, so that it vectorises.
+#[inline(always)]
+fn count_equal<T: RawValue>(block: &[T], p: T) -> u64 {
+    if std::mem::size_of::<T>() <= 2 {
+        u64::from(
+            block
+                .iter()
+                .fold(0u16, |a, &v| a.wrapping_add(u16::from(v == p))),
+        )
+    } else if std::mem::size_of::<T>() == 4 {
+        u64::from(block.iter().fold(0u32, |a, &v| a + u32::from(v == p)))
+    } else {
+        block.iter().fold(0u64, |a, &v| a + u64::from(v == p))
+    }
+}
+
+/// How many values of `block` are missing (NaN).
+#[inline(always)]
+fn count_missing<T: RawValue>(block: &[T]) -> u64 {
+    if std::mem::size_of::<T>() == 4 {
+        u64::from(
+            block
+                .iter()
+                .fold(0u32, |a, &v| a + u32::from(v.is_missing())),
+        )
+    } else {
+        block
+            .iter()
+            .fold(0u64, |a, &v| a + u64::from(v.is_missing()))
+    }
+}
+
+/// Unweighted histogram of a block into `h` (four interleaved sub-histograms of the scale's points,
+/// which keep the loop free of store-to-load stalls when neighbouring values fall on the same point);
+/// returns the rows omitted as missing.
+#[inline(always)]
+fn histogram_block<T: RawValue>(
+    values: &[T],
+    offset: usize,
+    scale: &Scale,
+    policy: NanPolicy,
+    h: &mut [u64],
+) -> Result<u64> {
+    let k = scale.points();
+    let min = i64::from(scale.min());
     let (h01, h23) = h.split_at_mut(2 * k);
     let (h0, h1) = h01.split_at_mut(k);
     let (h2, h3) = h23.split_at_mut(k);
     let mut omitted = 0u64;
     let slot = |v: T| -> Option<usize> {
-        let s = v.as_i64()?.wrapping_sub(min) as u64;
-        (s < k as u64).then_some(s as usize)
+        if T::INTEGER {
+            let s = v.as_i64()?.wrapping_sub(min) as u64;
+            (s < k as u64).then_some(s as usize)
+        } else {
+            float_slot(v.as_f64(), min, k)
+        }
     };
     let mut quads = values.chunks_exact(4);
     let mut base = offset;
@@ -388,12 +491,7 @@ fn count_chunk<T: RawValue>(
             None => return Err(value_error(v, base + j, scale, policy)),
         }
     }
-    let rows = (0..k).map(|i| h0[i] + h1[i] + h2[i] + h3[i]).collect();
-    Ok(Chunk {
-        rows,
-        weight: None,
-        omitted,
-    })
+    Ok(omitted)
 }
 
 /// The zero-based slot of `x` on a scale starting at `min` with `k` points, if `x` is one of its
@@ -406,9 +504,14 @@ fn float_slot(x: f64, min: i64, k: usize) -> Option<usize> {
     (s >= 0.0 && s < k as f64 && (s as usize) as f64 == s).then_some(s as usize)
 }
 
-/// Weighted histogram of a chunk: like [`count_chunk`], four interleaved sets of accumulators keep
-/// consecutive rows on the same point from waiting on each other's floating-point additions, and a
-/// quad of valid rows with valid weights takes one predictable branch.
+/// Weighted counts of a chunk, block by block.
+///
+/// Each block is first mapped to slots (the zero-based scale point of every value, or `k` for a value
+/// that is not a point) while its weights are checked, two loops that vectorise; a block whose values
+/// and weights are all valid is then added in one tight loop over four interleaved sets of
+/// accumulators (which keep consecutive rows on the same point from waiting on each other's
+/// additions). Any other block is taken row by row, with the checks of [`ScaleTally::push`].
+#[inline(always)]
 fn weigh_chunk<T: RawValue>(
     values: &[T],
     weights: &[f64],
@@ -418,69 +521,66 @@ fn weigh_chunk<T: RawValue>(
 ) -> Result<Chunk> {
     let k = scale.points();
     let min = i64::from(scale.min());
-    let slot = |v: T| -> Option<usize> { float_slot(v.as_f64(), min, k) };
+    let slot = |v: T| -> Option<usize> {
+        if T::INTEGER {
+            let s = v.as_i64()?.wrapping_sub(min) as u64;
+            (s < k as u64).then_some(s as usize)
+        } else {
+            float_slot(v.as_f64(), min, k)
+        }
+    };
     // Finite and ≥ 0 (NaN fails both comparisons).
     let good = |w: f64| (0.0..=f64::MAX).contains(&w);
     let mut rows = vec![0u64; 4 * k];
     let mut w1 = vec![0.0f64; 4 * k];
     let mut w2 = vec![0.0f64; 4 * k];
     let mut omitted = 0u64;
-    // One row, checked in full: the weight first, then the value (as `ScaleTally::push`).
-    let mut one = |v: T,
-                   w: f64,
-                   index: usize,
-                   rows: &mut [u64],
-                   w1: &mut [f64],
-                   w2: &mut [f64]|
-     -> Result<()> {
-        if !good(w) {
-            return Err(Error::InvalidWeight { index, weight: w });
+    let mut slots = vec![0u32; BLOCK];
+    for (b, (vb, wb)) in values.chunks(BLOCK).zip(weights.chunks(BLOCK)).enumerate() {
+        let slots = &mut slots[..vb.len()];
+        for (s, &v) in slots.iter_mut().zip(vb) {
+            *s = slot(v).map_or(k as u32, |s| s as u32);
         }
-        match slot(v) {
-            Some(s) => {
-                rows[s] += 1;
-                w1[s] += w;
-                w2[s] += w * w;
-                Ok(())
-            }
-            None if v.is_missing() && policy == NanPolicy::Omit => {
-                omitted += 1;
-                Ok(())
-            }
-            None => Err(value_error(v, index, scale, policy)),
-        }
-    };
-    let mut vq = values.chunks_exact(4);
-    let mut wq = weights.chunks_exact(4);
-    let mut base = offset;
-    for (q, w) in vq.by_ref().zip(wq.by_ref()) {
-        let all_good = good(w[0]) & good(w[1]) & good(w[2]) & good(w[3]);
-        match (slot(q[0]), slot(q[1]), slot(q[2]), slot(q[3])) {
-            (Some(a), Some(b), Some(c), Some(d)) if all_good => {
-                let (b, c, d) = (k + b, 2 * k + c, 3 * k + d);
-                rows[a] += 1;
-                rows[b] += 1;
-                rows[c] += 1;
-                rows[d] += 1;
-                w1[a] += w[0];
-                w1[b] += w[1];
-                w1[c] += w[2];
-                w1[d] += w[3];
-                w2[a] += w[0] * w[0];
-                w2[b] += w[1] * w[1];
-                w2[c] += w[2] * w[2];
-                w2[d] += w[3] * w[3];
-            }
-            _ => {
-                for j in 0..4 {
-                    one(q[j], w[j], base + j, &mut rows, &mut w1, &mut w2)?;
+        let valid = slots.iter().fold(true, |a, &s| a & ((s as usize) < k))
+            & wb.iter().fold(true, |a, &w| a & good(w));
+        if valid {
+            let (sq, wq) = (slots.chunks_exact(4), wb.chunks_exact(4));
+            let (sr, wr) = (sq.remainder(), wq.remainder());
+            for (s, w) in sq.zip(wq) {
+                for l in 0..4 {
+                    let i = l * k + s[l] as usize;
+                    rows[i] += 1;
+                    w1[i] += w[l];
+                    w2[i] += w[l] * w[l];
                 }
             }
+            for (&s, &w) in sr.iter().zip(wr) {
+                let i = s as usize;
+                rows[i] += 1;
+                w1[i] += w;
+                w2[i] += w * w;
+            }
+            continue;
         }
-        base += 4;
-    }
-    for (j, (&v, &w)) in vq.remainder().iter().zip(wq.remainder()).enumerate() {
-        one(v, w, base + j, &mut rows, &mut w1, &mut w2)?;
+        // One row at a time, checked in full: the weight first, then the value (as `push`).
+        let base = offset + b * BLOCK;
+        for (j, (&v, &w)) in vb.iter().zip(wb).enumerate() {
+            if !good(w) {
+                return Err(Error::InvalidWeight {
+                    index: base + j,
+                    weight: w,
+                });
+            }
+            match slot(v) {
+                Some(s) => {
+                    rows[s] += 1;
+                    w1[s] += w;
+                    w2[s] += w * w;
+                }
+                None if v.is_missing() && policy == NanPolicy::Omit => omitted += 1,
+                None => return Err(value_error(v, base + j, scale, policy)),
+            }
+        }
     }
     let fold4 = |x: &[f64]| -> Vec<f64> {
         (0..k)
@@ -599,5 +699,78 @@ mod tests {
         let negative = json.replacen("\"weight\":[1.0", "\"weight\":[-1.0", 1);
         assert_ne!(negative, json);
         assert!(serde_json::from_str::<ScaleTally>(&negative).is_err());
+    }
+
+    /// Every kernel (comparison for narrow integers and floats, histogram for wide integers and
+    /// options, the weighted block kernel) counts like row-by-row pushes, over several parallel chunks
+    /// and blocks, and names the first bad value or weight whatever block it is in.
+    #[test]
+    fn every_kernel_counts_like_push_and_names_the_first_bad_value() {
+        fn check<T: RawValue + std::fmt::Debug>(
+            make: impl Fn(i64) -> T,
+            bad: T,
+            missing: Option<T>,
+        ) {
+            let scale = Scale::new(1, 7, Direction::HigherIsBetter).unwrap();
+            let n = 150_011usize;
+            let mut v: Vec<T> = (0..n as i64)
+                .map(|i| make(1 + (i * 7 + i / 13) % 7))
+                .collect();
+            if let Some(m) = missing {
+                for i in (5..n).step_by(997) {
+                    v[i] = m;
+                }
+            }
+            let w: Vec<f64> = (0..n).map(|i| 0.25 + (i % 11) as f64 / 4.0).collect();
+            for weights in [None, Some(w.as_slice())] {
+                let mut fast = ScaleTally::new(scale);
+                fast.fold(&v, weights, NanPolicy::Omit).unwrap();
+                let mut slow = ScaleTally::new(scale);
+                for (i, x) in v.iter().enumerate() {
+                    slow.push(*x, weights.map_or(1.0, |w| w[i]), NanPolicy::Omit)
+                        .unwrap();
+                }
+                assert_eq!(fast.rows(), slow.rows(), "{}", std::any::type_name::<T>());
+                assert_eq!(fast.n_omitted(), slow.n_omitted());
+                for (a, b) in fast.weights().iter().zip(slow.weights()) {
+                    assert!((a - b).abs() <= 1e-9 * b, "{a} vs {b}");
+                }
+                let mut wrong = v.clone();
+                wrong[123_456] = bad;
+                wrong[140_000] = bad;
+                let e = ScaleTally::new(scale).fold(&wrong, weights, NanPolicy::Omit);
+                assert!(
+                    matches!(
+                        &e,
+                        Err(Error::OutOfRange { index: 123_456, .. })
+                            | Err(Error::NotIntegral { index: 123_456, .. })
+                            | Err(Error::NonFinite { index: 123_456, .. })
+                    ),
+                    "{} {e:?}",
+                    std::any::type_name::<T>()
+                );
+                if missing.is_some() {
+                    let e = ScaleTally::new(scale).fold(&v, weights, NanPolicy::Raise);
+                    assert_eq!(e, Err(Error::Missing { index: 5 }));
+                }
+            }
+            let mut bad_w = w.clone();
+            bad_w[99_999] = f64::NAN;
+            assert!(matches!(
+                ScaleTally::new(scale).fold(&v, Some(&bad_w), NanPolicy::Omit),
+                Err(Error::InvalidWeight { index: 99_999, .. })
+            ));
+        }
+        check(|x| x as u8, 9u8, None);
+        check(|x| x as i8, -1i8, None);
+        check(|x| x as i16, 0i16, None);
+        check(|x| x as u16, 300u16, None);
+        check(|x| x as i32, 8i32, None);
+        check(|x| x, -5i64, None);
+        check(|x| x as u64, u64::MAX, None);
+        check(|x| x as f32, 2.5f32, Some(f32::NAN));
+        check(|x| x as f64, f64::INFINITY, Some(f64::NAN));
+        check(|x| x as f64, 3.25f64, Some(f64::NAN));
+        check(|x| Some(x as f64), Some(0.0), Some(None));
     }
 }
