@@ -32,7 +32,7 @@ from ._results import (
     text_table,
 )
 from ._table import Table
-from .exceptions import InvalidArgumentError
+from .exceptions import InvalidArgumentError, SegmentError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -977,8 +977,8 @@ class SegmentDriverAnalyses(Tabular):
         if segment in self.analyses:
             return self.analyses[segment]
         if segment in self.skipped:
-            raise KeyError(f"segment {segment!r} was skipped: {self.skipped[segment]}")
-        raise KeyError(f"segment {segment!r} not found; segments: {', '.join(self.segments)}")
+            raise SegmentError(f"segment {segment!r} was skipped: {self.skipped[segment]}")
+        raise SegmentError(f"segment {segment!r} not found; segments: {', '.join(self.segments)}")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.analyses)

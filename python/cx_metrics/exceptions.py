@@ -21,6 +21,7 @@ __all__ = [
     "NonFiniteError",
     "NotIntegralError",
     "OutOfRangeError",
+    "SegmentError",
     "SeparationError",
     "TooFewRowsError",
     "UndefinedError",
@@ -89,3 +90,14 @@ class IllConditionedError(CxMetricsError):
 
 class SeparationError(CxMetricsError):
     """The drivers predict a 0/1 outcome perfectly (separation): logistic estimates do not exist."""
+
+
+class SegmentError(CxMetricsError, KeyError):
+    """A segment or group looked up by its label is not in the result, or was skipped (and why).
+
+    Also a :class:`KeyError`, as for any lookup by key.
+    """
+
+    def __str__(self) -> str:
+        # KeyError would show the message quoted, as a key.
+        return str(self.args[0]) if self.args else ""

@@ -27,6 +27,7 @@ from ._results import (
 from ._table import Table
 from ._tally import NanPolicy
 from .drivers import _weights
+from .exceptions import SegmentError
 from .nps import NpsMethod, NpsResult, NpsTally, _ci_points, _method_name, _nps_columns
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class NpsByGroup(Tabular):
         if group in self.results:
             return self.results[group]
         shown = ", ".join(label_text(g) for g in self.groups)
-        raise KeyError(f"group {group!r} not found; groups: {shown}")
+        raise SegmentError(f"group {group!r} not found; groups: {shown}")
 
     def __iter__(self) -> Iterator[str | None]:
         return iter(self.groups)

@@ -130,7 +130,10 @@ def test_weights_by_name_or_array(swiss: pd.DataFrame) -> None:
 
 
 def test_unknown_column_lists_the_available_ones(swiss: pd.DataFrame) -> None:
-    with pytest.raises(ColumnError, match=r'"Educaton" not found; available columns: .*Education'):
+    expected = (
+        r'"Educaton" not found \(did you mean "Education"\? names are case-sensitive\); available columns: .*'
+    )
+    with pytest.raises(ColumnError, match=expected):
         cx.driver_analysis(swiss, outcome="Fertility", drivers=["Educaton"])
     with pytest.raises(ColumnError, match="not found"):
         cx.driver_analysis(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, weights="nope")

@@ -1,10 +1,9 @@
 """Weighted tallies through JSON and pickle, as docs/service.md describes them.
 
 Survey weights such as 0.3342 make Σw and Σw² floats whose shortest decimal form has 17 digits. The
-JSON written is exact (shortest round-trip form), but the bindings parse it without serde_json's
-``float_roundtrip`` feature, so the last binary digit of a sum can change on the way back: the restored
-tally then compares unequal although every result agrees. The strict xfail below turns into a failure
-the day that is fixed; then drop the marker and the sentence of docs/service.md about it.
+JSON written is exact (shortest round-trip form) and is parsed back correctly rounded, so a restored
+tally equals the original bit for bit (regression test: the bindings once parsed JSON without
+serde_json's ``float_roundtrip`` feature, and the last bit of a sum could change).
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import json
 import math
 import pickle
-
-import pytest
 
 import cx_metrics as cx
 
@@ -50,10 +47,6 @@ def test_the_json_written_is_exact() -> None:
     assert state["rows"] == t.rows()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bindings parse JSON without serde_json's float_roundtrip feature (last bit of Σw² changes)",
-)
 def test_a_weighted_tally_round_trips_bit_for_bit() -> None:
     t = weighted_tally()
     assert cx.NpsTally.from_json(t.to_json()) == t

@@ -80,9 +80,7 @@ pub enum Error {
         index: usize,
     },
     /// A survey weight is negative, NaN or infinite.
-    #[error(
-        "weight {weight} at position {index} is invalid; survey weights must be finite and >= 0"
-    )]
+    #[error("{}", weight_message(*index, *weight))]
     InvalidWeight {
         /// Position of the weight.
         index: usize,
@@ -122,7 +120,10 @@ pub enum Error {
         message: String,
     },
     /// A named column is not in the data.
-    #[error("column {column:?} not found; available columns: {available}")]
+    #[error(
+        "column {column:?} not found{}; available columns: {available}",
+        suggestion(column, available)
+    )]
     UnknownColumn {
         /// The name that was asked for.
         column: String,
@@ -147,10 +148,7 @@ pub enum Error {
         columns: String,
     },
     /// Too few complete rows for the model.
-    #[error(
-        "only {rows} complete rows, but the model needs at least {needed}; \
-         collect more responses or use fewer drivers"
-    )]
+    #[error("{}", too_few_rows_message(*rows, *needed))]
     TooFewRows {
         /// Complete rows available.
         rows: usize,
@@ -193,5 +191,106 @@ impl Error {
             name,
             message: message.into(),
         }
+    }
+}
+
+fn weight_message(index: usize, weight: f64) -> String {
+    if weight.is_nan() {
+        format!(
+            "weight at position {index} is missing (NaN); give every row a weight or drop the rows \
+             without one (a weight of 0 keeps a row out of the estimates)"
+        )
+    } else {
+        format!(
+            "weight {weight} at position {index} is invalid; survey weights must be finite and >= 0"
+        )
+    }
+}
+
+fn too_few_rows_message(rows: usize, needed: usize) -> String {
+    if rows == 0 {
+        format!(
+            "no complete rows, but the model needs at least {needed}: the data are empty, or every \
+             row misses the outcome or a driver; check the filter that selected the rows"
+        )
+    } else {
+        format!(
+            "only {rows} complete rows, but the model needs at least {needed}; \
+             collect more responses or use fewer drivers"
+        )
+    }
+}
+
+/// `" (did you mean \"x\"?)"` when one available name (a comma-separated list) is close to `column`:
+/// the same up to case, or within a third of its length in edit distance.
+fn suggestion(column: &str, available: &str) -> String {
+    let lower = column.to_lowercase();
+    let best = available
+        .split(", ")
+        .filter(|a| !a.is_empty() && *a != column)
+        .map(|a| {
+            let d = if a.to_lowercase() == lower {
+                0
+            } else {
+                edit_distance(&lower, &a.to_lowercase())
+            };
+            (d, a)
+        })
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, a)) if d <= (column.chars().count() / 3).max(1) => {
+            format!(" (did you mean {a:?}? names are case-sensitive)")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Levenshtein distance between two strings, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let unknown = |c: &str| {
+            Error::UnknownColumn {
+                column: c.into(),
+                available: "ltr, time_and_effort, Empathy, weight".into(),
+            }
+            .to_string()
+        };
+        assert!(unknown("time_and_efort").contains("(did you mean \"time_and_effort\"?"));
+        assert!(unknown("empathy").contains("(did you mean \"Empathy\"?"));
+        assert!(!unknown("brand").contains("did you mean"));
+        let nan = Error::InvalidWeight {
+            index: 5,
+            weight: f64::NAN,
+        };
+        assert!(nan.to_string().contains("position 5 is missing (NaN)"));
+        let negative = Error::InvalidWeight {
+            index: 2,
+            weight: -1.0,
+        };
+        assert!(negative.to_string().contains("finite and >= 0"));
+        let none = Error::TooFewRows { rows: 0, needed: 8 }.to_string();
+        assert!(none.starts_with("no complete rows") && none.contains("check the filter"));
+        let few = Error::TooFewRows { rows: 3, needed: 8 }.to_string();
+        assert!(few.starts_with("only 3 complete rows"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 }

@@ -738,7 +738,10 @@ fn residual_chunk(
 fn zero_variance(column: &str, value: f64) -> Error {
     bad(
         column,
-        format!("has zero variance (every used value is {value}); it cannot be in the model"),
+        format!(
+            "has zero variance (every used value is {value}); it cannot be in the model: \
+             drop it from the drivers (or check the filter that selected the rows)"
+        ),
     )
 }
 
