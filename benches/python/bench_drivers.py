@@ -9,34 +9,29 @@
    all 2^p subsets grows; the criterion bench ``lmg_exact`` times LMG alone on a correlation matrix.
 
 Before timing, every contender's coefficients (and pingouin's LMG) are checked against ours, so the
-ratios compare the same answer. Prints seconds per call (best of several repeats) and the ratio
-peer / cx_metrics (above 1 means cx_metrics is faster). Figures depend on the machine; nothing is asserted.
+ratios compare the same answer. Prints seconds per call (best of several rounds, the contenders timed
+in turns) and the ratio peer / cx_metrics (above 1 means cx_metrics is faster). Figures depend on the
+machine; nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import race
 
 import cx_metrics as cx
 
 
 def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """(fastest wall-clock seconds of ``repeat`` calls, the value of the last call)."""
-    value = fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
+    """(fastest wall-clock seconds of ``repeat`` calls, the value of the last call), for one contender."""
+    return race({"only": fn}, repeat)["only"]
 
 
 def survey(n: int, p: int, seed: int) -> tuple[pd.DataFrame, list[str]]:
@@ -63,10 +58,17 @@ def versus_statsmodels(n: int, repeat: int) -> None:
     import statsmodels.api as sm
 
     df, names = survey(n, 6, 1)
-    ours, r = best_time(lambda: cx.driver_analysis(df, drivers=names), repeat)
     x = sm.add_constant(df[names].to_numpy())
     y = df["ltr"].to_numpy()
-    theirs, fit = best_time(lambda: sm.OLS(y, x).fit(), repeat)
+    times = race(
+        {
+            "cx": lambda: cx.driver_analysis(df, drivers=names),
+            "sm": lambda: sm.OLS(y, x).fit(),
+            "sm+X": lambda: sm.OLS(df["ltr"].to_numpy(), sm.add_constant(df[names].to_numpy())).fit(),
+        },
+        repeat,
+    )
+    (ours, r), (theirs, fit), (with_design, _) = times["cx"], times["sm"], times["sm+X"]
     coef = r.coefficients
     if not np.allclose(coef["estimate"], fit.params, rtol=1e-9) or not np.allclose(
         coef["std_error"], fit.bse, rtol=1e-9
@@ -75,17 +77,7 @@ def versus_statsmodels(n: int, repeat: int) -> None:
     print(f"\nn = {n:,}, p = 6: full driver analysis vs OLS alone (ratio = peer / cx)")
     line("cx.driver_analysis (OLS, VIF, every measure)", ours, None)
     line("statsmodels OLS(...).fit()", theirs, ours)
-    line(*_with_design(df, names, repeat), ours)
-
-
-def _with_design(df: pd.DataFrame, names: list[str], repeat: int) -> tuple[str, float]:
-    import statsmodels.api as sm
-
-    def fit() -> Any:
-        return sm.OLS(df["ltr"].to_numpy(), sm.add_constant(df[names].to_numpy())).fit()
-
-    secs, _ = best_time(fit, repeat)
-    return "statsmodels add_constant + OLS(...).fit()", secs
+    line("statsmodels add_constant + OLS(...).fit()", with_design, ours)
 
 
 def versus_pingouin(n: int, repeat: int) -> None:
@@ -95,12 +87,16 @@ def versus_pingouin(n: int, repeat: int) -> None:
         print("\npingouin is not installed: skipping the p = 12 comparison (`make bench` installs it)")
         return
     df, names = survey(n, 12, 2)
-    ours, r = best_time(lambda: cx.driver_analysis(df, drivers=names), repeat)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs, table = best_time(
-            lambda: pg.linear_regression(df[names], df["ltr"], relimp=True), max(1, repeat // 2)
+        times = race(
+            {
+                "cx": lambda: cx.driver_analysis(df, drivers=names),
+                "pingouin": lambda: pg.linear_regression(df[names], df["ltr"], relimp=True),
+            },
+            repeat,
         )
+    (ours, r), (theirs, table) = times["cx"], times["pingouin"]
     lmg = table.set_index("names")["relimp"].drop("Intercept")
     if not np.allclose(lmg.to_numpy(), r.importance.loc[names, "lmg"].to_numpy(), rtol=1e-8):
         raise SystemExit("pingouin and cx.driver_analysis disagree on LMG")

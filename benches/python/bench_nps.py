@@ -1,7 +1,8 @@
 """Time ``cx.nps`` against what a user would otherwise write: numpy and pandas, same data, one run.
 
-Prints seconds per call (best of several repeats) and the ratio peer / cx_metrics (above 1 means
-cx_metrics is faster). Unweighted on int16 and int64 ratings, and weighted with float64 weights.
+Prints seconds per call (best of several rounds, the contenders timed in turns) and the ratio
+peer / cx_metrics (above 1 means cx_metrics is faster). Unweighted on int16 and int64 ratings, and
+weighted with float64 weights.
 Run with ``make bench``. Figures depend on the machine; nothing here is asserted.
 """
 
@@ -9,26 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
-from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from _timing import race
 
 import cx_metrics as cx
-
-
-def best_time(fn: Callable[[], float], repeat: int) -> tuple[float, float]:
-    """(fastest wall-clock seconds of ``repeat`` calls, the value returned)."""
-    fn()  # warm-up
-    best = float("inf")
-    value = float("nan")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, value
 
 
 def numpy_nps(y: npt.NDArray[np.integer]) -> float:
@@ -76,19 +64,25 @@ def main() -> None:
     for label, y, s in (("int16", y16, s16), ("int64", y64, s64)):
         report(
             f"unweighted, {label} ratings (ratio = peer time / cx.nps time)",
-            {
-                "cx.nps": best_time(lambda y=y: cx.nps(y).score, args.repeat),
-                "numpy count_nonzero": best_time(lambda y=y: numpy_nps(y), args.repeat),
-                "pandas Series": best_time(lambda s=s: pandas_nps(s), args.repeat),
-            },
+            race(
+                {
+                    "cx.nps": lambda y=y: cx.nps(y).score,
+                    "numpy count_nonzero": lambda y=y: numpy_nps(y),
+                    "pandas Series": lambda s=s: pandas_nps(s),
+                },
+                args.repeat,
+            ),
         )
     report(
         "weighted, int64 ratings, float64 weights",
-        {
-            "cx.nps": best_time(lambda: cx.nps(y64, weights=w).score, args.repeat),
-            "numpy masked sums": best_time(lambda: numpy_weighted_nps(y64, w), args.repeat),
-            "pandas Series": best_time(lambda: pandas_weighted_nps(s64, ws), args.repeat),
-        },
+        race(
+            {
+                "cx.nps": lambda: cx.nps(y64, weights=w).score,
+                "numpy masked sums": lambda: numpy_weighted_nps(y64, w),
+                "pandas Series": lambda: pandas_weighted_nps(s64, ws),
+            },
+            args.repeat,
+        ),
     )
 
 

@@ -112,6 +112,8 @@ const BLOCK: usize = 2048;
 /// Scratch space of one fold, allocated once per chunk: the deviations of a block's rows from the
 /// block means (and the same times the weights), and the block's own moments.
 struct Scratch {
+    /// The derived residual column of a block (see [`Moments::fold_with_residual`]).
+    residual: Vec<f64>,
     dev: Vec<f64>,
     wdev: Vec<f64>,
     correction: Vec<f64>,
@@ -119,11 +121,16 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(like: &Moments) -> Self {
+    fn new(like: &Moments, weighted: bool) -> Self {
         let k = like.k();
         Self {
+            residual: vec![0.0; BLOCK],
             dev: vec![0.0; k * BLOCK],
-            wdev: vec![0.0; k * BLOCK],
+            wdev: if weighted {
+                vec![0.0; k * BLOCK]
+            } else {
+                Vec::new()
+            },
             correction: vec![0.0; k],
             block: like.empty_like(),
         }
@@ -343,16 +350,42 @@ impl Moments {
         weights: Option<&[f64]>,
         n: usize,
     ) -> bool {
-        let fold_range = |start: usize, end: usize| {
+        self.fold_impl(columns, weights, n, None)
+    }
+
+    /// [`Moments::fold_unchecked`] of `columns` = `[x₁, …, x_p, y]` and a derived last variable, the
+    /// residual `e = y − Σ βⱼxⱼ` of the given `slopes` β, computed block by block while the rows are
+    /// in cache (so that its co-moments with the drivers cost no second pass over the data). `self`
+    /// has `p + 2` variables.
+    pub(crate) fn fold_with_residual(
+        &mut self,
+        columns: &[&[f64]],
+        weights: Option<&[f64]>,
+        n: usize,
+        slopes: &[f64],
+    ) -> bool {
+        debug_assert_eq!(columns.len() + 1, self.k());
+        debug_assert_eq!(slopes.len() + 1, columns.len());
+        self.fold_impl(columns, weights, n, Some(slopes))
+    }
+
+    fn fold_impl(
+        &mut self,
+        columns: &[&[f64]],
+        weights: Option<&[f64]>,
+        n: usize,
+        slopes: Option<&[f64]>,
+    ) -> bool {
+        let weighted = weights.is_some();
+        let fold_range = |scratch: &mut Scratch, start: usize, end: usize| {
             let mut m = self.empty_like();
-            let mut scratch = Scratch::new(self);
             vectorized(
                 #[inline(always)]
                 || {
                     let mut s = start;
                     while s < end {
                         let e = (s + BLOCK).min(end);
-                        m.fold_block(columns, weights, s, e, &mut scratch);
+                        m.fold_block(columns, weights, slopes, s, e, scratch);
                         s = e;
                     }
                 },
@@ -360,17 +393,42 @@ impl Moments {
             m
         };
         let parts: Vec<Moments> = if n <= CHUNK {
-            vec![fold_range(0, n)]
+            vec![fold_range(&mut Scratch::new(self, weighted), 0, n)]
         } else {
+            // Scratch space per worker rather than per chunk: no allocation (and no page faults) for
+            // every chunk.
             (0..n.div_ceil(CHUNK))
                 .into_par_iter()
-                .map(|c| fold_range(c * CHUNK, ((c + 1) * CHUNK).min(n)))
+                .map_init(
+                    || Scratch::new(self, weighted),
+                    |scratch, c| fold_range(scratch, c * CHUNK, ((c + 1) * CHUNK).min(n)),
+                )
                 .collect()
         };
         for p in &parts {
             self.merge_unchecked(p);
         }
         self.is_finite()
+    }
+
+    /// The moments of all variables but the last (as if it had never been folded).
+    pub(crate) fn without_last(&self) -> Moments {
+        let k = self.k();
+        let j = k - 1;
+        let mut comoment = Vec::with_capacity(j * j);
+        for row in self.comoment.chunks_exact(k).take(j) {
+            comoment.extend_from_slice(&row[..j]);
+        }
+        Moments {
+            names: self.names[..j].to_vec(),
+            n: self.n,
+            n_zero_weight: self.n_zero_weight,
+            sum_w: self.sum_w,
+            sum_w2: self.sum_w2,
+            mean: self.mean[..j].to_vec(),
+            mean_lo: self.mean_lo[..j].to_vec(),
+            comoment,
+        }
     }
 
     /// Whether every sum of the state is finite.
@@ -393,6 +451,7 @@ impl Moments {
         &mut self,
         columns: &[&[f64]],
         weights: Option<&[f64]>,
+        slopes: Option<&[f64]>,
         start: usize,
         end: usize,
         buf: &mut Scratch,
@@ -424,8 +483,21 @@ impl Moments {
         block.n_zero_weight = len as u64 - n_positive;
         block.sum_w = sum_w;
         block.sum_w2 = sum_w2;
-        for (j, col) in columns.iter().enumerate() {
-            let x = &col[start..end];
+        if let Some(b) = slopes {
+            // e = y − Σ βⱼxⱼ, the outcome (the last column) first.
+            let e = &mut buf.residual[..len];
+            e.copy_from_slice(&columns[b.len()][start..end]);
+            for (bj, col) in b.iter().zip(columns) {
+                for (ei, xi) in e.iter_mut().zip(&col[start..end]) {
+                    *ei -= bj * xi;
+                }
+            }
+        }
+        for j in 0..k {
+            let x: &[f64] = match columns.get(j) {
+                Some(col) => &col[start..end],
+                None => &buf.residual[..len],
+            };
             let d = &mut buf.dev[j * BLOCK..j * BLOCK + len];
             let correction = match w {
                 None => {

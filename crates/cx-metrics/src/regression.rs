@@ -378,8 +378,11 @@ const EXACT_CELLS: usize = 1 << 18;
 /// Larger designs whose drivers' correlation matrix has a condition number `√(λ_max/λ_min)` at most this
 /// are solved by the corrected semi-normal equations; the others exactly.
 const FAST_CONDITION: f64 = 1e3;
-/// At most this many correction passes over the rows in the corrected semi-normal equations.
+/// At most this many corrections in the corrected semi-normal equations (the first folded with the
+/// moments, the others a pass over the rows each).
 const CORRECTIONS: usize = 3;
+/// Rows of the pilot fit that starts the corrections of a large design.
+const PILOT: usize = 1 << 15;
 
 /// Validated rows with positive weight, borrowed when no row has to be left out.
 struct Rows<'a> {
@@ -511,11 +514,37 @@ impl<'a> Rows<'a> {
             .chain([self.y.as_ref()])
             .collect();
         let w = self.w.as_deref();
-        let mut moments = Moments::new(self.names.iter().cloned().chain([self.outcome.clone()]))?;
-        // Validated above: equal lengths, weights finite and positive; values checked as they fold.
-        if !moments.fold_unchecked(&cols, w, n) {
-            return Ok(None);
-        }
+        let names = || self.names.iter().cloned().chain([self.outcome.clone()]);
+        let large = n * (p + 1) > EXACT_CELLS;
+        // A large design is folded once, with the residual of a pilot fit beside the drivers and the
+        // outcome: its co-moments with the drivers are the first correction of the semi-normal
+        // equations, without a second pass over the rows.
+        let slopes = if large {
+            match pilot_slopes(&cols, w, p, names())? {
+                Some(slopes) => slopes,
+                None => return Ok(None),
+            }
+        } else {
+            Vec::new()
+        };
+        let (moments, residual) = if large {
+            // The residual's name cannot be a column's: it holds a control character.
+            let mut all = Moments::new(names().chain(["\u{1}residual".to_owned()]))?;
+            if !all.fold_with_residual(&cols, w, n, &slopes) {
+                return Ok(None);
+            }
+            let k = p + 2;
+            let c = all.comoments();
+            let g: Vec<f64> = (0..p).map(|j| c[j * k + k - 1]).collect();
+            (all.without_last(), Some((slopes, g, c[k * k - 1])))
+        } else {
+            let mut moments = Moments::new(names())?;
+            // Validated above: equal lengths, weights finite and positive; values checked as they fold.
+            if !moments.fold_unchecked(&cols, w, n) {
+                return Ok(None);
+            }
+            (moments, None)
+        };
         let cov = moments.covariance()?;
         let mut core = match covariance_core(&cov, p) {
             Ok(core) => core,
@@ -525,10 +554,11 @@ impl<'a> Rows<'a> {
             ) => return Ok(Some((self.solve_exact(None)?, moments))),
             Err(e) => return Err(e),
         };
-        if n * (p + 1) <= EXACT_CELLS || core.condition_number > FAST_CONDITION {
-            core = self.solve_exact(Some(core))?;
-        } else {
-            correct_semi_normal(&mut core, &cov, &cols, w);
+        match residual {
+            Some(first) if core.condition_number <= FAST_CONDITION => {
+                correct_semi_normal(&mut core, &cov, &cols, w, first);
+            }
+            _ => core = self.solve_exact(Some(core))?,
         }
         Ok(Some((core, moments)))
     }
@@ -631,13 +661,28 @@ impl<'a> Rows<'a> {
 /// drivers, u the unit roundoff; Björck 1996, *Numerical Methods for Least Squares Problems*, §2.8.3),
 /// at most about 1e-9 for the designs sent here. One correction is always made; another only while the
 /// last one, times `16κ²u`, could still move a slope by more than `16u` of its scale.
-fn correct_semi_normal(core: &mut Core, cov: &Covariance, cols: &[&[f64]], w: Option<&[f64]>) {
+///
+/// The first correction starts from the pilot's `slopes`, with their `g` and `rᵀW r` folded beside the
+/// moments (see [`pilot_slopes`]); later ones take a pass over the rows.
+fn correct_semi_normal(
+    core: &mut Core,
+    cov: &Covariance,
+    cols: &[&[f64]],
+    w: Option<&[f64]>,
+    first: (Vec<f64>, Vec<f64>, f64),
+) {
     let p = cols.len() - 1;
     let m = p + 1;
     let means = &cov.means;
     let contraction = 16.0 * core.condition_number.powi(2) * f64::EPSILON;
+    let (slopes, g0, rr0) = first;
+    core.beta[1..].copy_from_slice(&slopes);
+    let mut first = Some((g0, rr0));
     for _ in 0..CORRECTIONS {
-        let (g, rr) = residual_products(cols, w, means, &core.beta[1..]);
+        let (g, rr) = match first.take() {
+            Some(products) => products,
+            None => residual_products(cols, w, means, &core.beta[1..]),
+        };
         let delta: Vec<f64> = (0..p)
             .map(|a| (0..p).map(|b| core.s[(a + 1) * m + b + 1] * g[b]).sum())
             .collect();
@@ -656,6 +701,29 @@ fn correct_semi_normal(core: &mut Core, cov: &Covariance, cols: &[&[f64]], w: Op
             break;
         }
     }
+}
+
+/// Slopes of the semi-normal solution on the first [`PILOT`] rows: a start within sampling error of
+/// the full solution, so that the first correction (folded with the moments of all rows) is small.
+/// Zeros when those rows cannot be fitted (a driver constant there, say): the first correction is then
+/// the plain semi-normal solution. `None` when a value of those rows is not finite.
+fn pilot_slopes(
+    cols: &[&[f64]],
+    w: Option<&[f64]>,
+    p: usize,
+    names: impl Iterator<Item = String>,
+) -> Result<Option<Vec<f64>>> {
+    let rows = PILOT.min(cols[0].len());
+    let head: Vec<&[f64]> = cols.iter().map(|c| &c[..rows]).collect();
+    let mut pilot = Moments::new(names)?;
+    if !pilot.fold_unchecked(&head, w.map(|w| &w[..rows]), rows) {
+        return Ok(None);
+    }
+    let slopes = pilot
+        .covariance()
+        .and_then(|cov| covariance_core(&cov, p))
+        .map_or_else(|_| vec![0.0; p], |core| core.beta[1..].to_vec());
+    Ok(Some(slopes))
 }
 
 /// `(X̃ᵀW r, rᵀW r)` over the rows in blocks, chunks summed in order (independent of the thread count).

@@ -234,3 +234,56 @@ fn non_finite_values_are_found_while_folding() {
     let e = driver_analysis(&yy, &d, Some(&w), &raise).unwrap_err();
     assert!(e.to_string().contains("row 100"), "{e}");
 }
+
+/// Large designs start their corrections from a pilot fit on the first rows. When those rows cannot be
+/// fitted (a driver constant there), or when the design is correlated enough to need more than one
+/// correction, the solution is still the exact one.
+#[test]
+fn the_pilot_start_never_changes_the_solution() {
+    let compare = |cols: &[Vec<f64>], y: &[f64], tol: f64| {
+        let names: Vec<String> = (0..cols.len()).map(|j| format!("x{j}")).collect();
+        let drivers: Vec<(&str, &[f64])> = names
+            .iter()
+            .zip(cols)
+            .map(|(n, c)| (n.as_str(), c.as_slice()))
+            .collect();
+        let fit = ols("y", y, &drivers, None, 0.95).unwrap();
+        let (sol, rss, _) = exact(cols, y, None);
+        // Errors relative to the largest slope: a backward-stable solver's forward error is of order
+        // κ²u·tanθ of the coefficient vector, so a near-zero coefficient of a correlated pair has no
+        // relative accuracy of its own.
+        let scale = sol.coefficients[1..]
+            .iter()
+            .fold(0.0f64, |m, b| m.max(b.abs()));
+        for (j, c) in fit.coefficients.iter().enumerate() {
+            let b = sol.coefficients[j];
+            assert!(
+                (c.estimate - b).abs() < tol * b.abs().max(scale),
+                "{}: {} vs exact {}",
+                c.term,
+                c.estimate,
+                sol.coefficients[j]
+            );
+        }
+        assert!(rel(fit.rss, rss) < tol, "rss {} vs {rss}", fit.rss);
+        fit
+    };
+    // x0 is constant over the first 40,000 rows: the pilot cannot be fitted and starts from zero.
+    let (mut cols, y, _) = survey(90_000, 3, 2.0, 21);
+    cols[0][..40_000].iter_mut().for_each(|v| *v = 5.0);
+    compare(&cols, &y, 1e-13);
+    // x1 follows x0 closely (condition number in the hundreds, κ²u·tanθ about 1e-11): more than one
+    // correction.
+    let (mut cols, mut y, _) = survey(90_000, 3, 2.0, 22);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for i in 0..y.len() {
+        cols[1][i] = cols[0][i] + 0.01 * rng.random_range(-1.0..1.0);
+        y[i] += 0.3 * cols[1][i];
+    }
+    let fit = compare(&cols, &y, 1e-11);
+    assert!(
+        fit.condition_number > 100.0 && fit.condition_number < 1e3,
+        "{}",
+        fit.condition_number
+    );
+}
