@@ -454,14 +454,7 @@ fn histogram_block<T: RawValue>(
     let (h0, h1) = h01.split_at_mut(k);
     let (h2, h3) = h23.split_at_mut(k);
     let mut omitted = 0u64;
-    let slot = |v: T| -> Option<usize> {
-        if T::INTEGER {
-            let s = v.as_i64()?.wrapping_sub(min) as u64;
-            (s < k as u64).then_some(s as usize)
-        } else {
-            float_slot(v.as_f64(), min, k)
-        }
-    };
+    let slot = |v: T| point_slot(v, min, k);
     let mut quads = values.chunks_exact(4);
     let mut base = offset;
     for q in quads.by_ref() {
@@ -494,6 +487,18 @@ fn histogram_block<T: RawValue>(
     Ok(omitted)
 }
 
+/// The zero-based slot of `v` on a scale starting at `min` with `k` points, if `v` is one of its
+/// points: exact integer arithmetic for integers, [`float_slot`] for floats.
+#[inline(always)]
+fn point_slot<T: RawValue>(v: T, min: i64, k: usize) -> Option<usize> {
+    if T::INTEGER {
+        let s = v.as_i64()?.wrapping_sub(min) as u64;
+        (s < k as u64).then_some(s as usize)
+    } else {
+        float_slot(v.as_f64(), min, k)
+    }
+}
+
 /// The zero-based slot of `x` on a scale starting at `min` with `k` points, if `x` is one of its
 /// points. Works through `f64` without `trunc` (a library call on baseline x86-64): a whole number
 /// survives the round trip through an integer. Exact for every integer type too, since only values
@@ -521,14 +526,7 @@ fn weigh_chunk<T: RawValue>(
 ) -> Result<Chunk> {
     let k = scale.points();
     let min = i64::from(scale.min());
-    let slot = |v: T| -> Option<usize> {
-        if T::INTEGER {
-            let s = v.as_i64()?.wrapping_sub(min) as u64;
-            (s < k as u64).then_some(s as usize)
-        } else {
-            float_slot(v.as_f64(), min, k)
-        }
-    };
+    let slot = |v: T| point_slot(v, min, k);
     // Finite and ≥ 0 (NaN fails both comparisons).
     let good = |w: f64| (0.0..=f64::MAX).contains(&w);
     let mut rows = vec![0u64; 4 * k];
