@@ -1,7 +1,7 @@
 """Driver analysis: which drivers move the outcome (by default the 0-10 ``ltr`` score), and by how much.
 
 :func:`driver_analysis` regresses the outcome on named driver columns of a table and decomposes the
-explained variance among them (LMG/Shapley, Johnson's relative weights as ``genizi``, Pratt, first,
+explained variance among them (LMG/Shapley, Johnson's relative weights as ``johnson``, Pratt, first,
 last, squared betas, CAR scores), with dominance analysis, VIFs and structured warnings. Every figure is
 computed in Rust; the result crosses as JSON and is held here as plain data. pandas is imported only by
 the accessors that return DataFrames.
@@ -354,9 +354,10 @@ class DriverAnalysis(Tabular):
 
         One column per measure in R² units, in relaimpo's order and spelled as the Rust
         ``ImportanceMeasure`` parses them: ``lmg`` (Shapley value of R²), ``last``, ``first``,
-        ``betasq`` (squared standardized coefficient), ``pratt``, ``genizi`` (Genizi's decomposition,
-        identical to Johnson's relative weights) and ``car``; then ``lmg_share`` (LMG as a share of the
-        decomposed R²). Per-driver measures are absent when drivers are grouped.
+        ``beta_squared`` (squared standardized coefficient; relaimpo's ``betasq``), ``pratt``,
+        ``johnson`` (Johnson's relative weights, identical to Genizi's decomposition, relaimpo's
+        ``genizi``) and ``car``; then ``lmg_share`` (LMG as a share of the decomposed R²). Per-driver
+        measures are absent when drivers are grouped.
         """
         import pandas as pd
 
@@ -448,7 +449,7 @@ class DriverAnalysis(Tabular):
         seed: int | None = None,
         confidence_level: float = 0.95,
         *,
-        measures: Sequence[str] = ("lmg", "genizi"),
+        measures: Sequence[str] = ("lmg", "johnson"),
         adjustment: str = "holm",
     ) -> DriverBootstrap:
         """Bootstrap the analysis on the rows it was computed from (case resampling, weights kept).

@@ -100,9 +100,9 @@ MEASURE_NAMES = {
     "lmg_share": "LMG share of the explained variance",
     "last": "last (R² lost without the driver)",
     "first": "first (squared correlation)",
-    "betasq": "squared standardized coefficient",
+    "beta_squared": "squared standardized coefficient",
     "pratt": "Pratt's measure",
-    "genizi": "relative weight (Genizi / Johnson)",
+    "johnson": "relative weight (Johnson; Genizi)",
     "car": "CAR score",
 }
 

@@ -306,9 +306,9 @@ def test_importance_bars_sorted_with_values(analysis: cx.DriverAnalysis) -> None
     assert [t.get_text() for t in ax.texts] == [f"{100 * v:.1f}%" for v in share]
     assert "Share of the explained variance" in ax.get_xlabel()
     assert f"R² = {analysis.r_squared:.3f}" in ax.get_title(loc="left")
-    ax = plot.importance(analysis, measure="genizi")
-    genizi = analysis.importance["genizi"].sort_values()
-    assert [b.get_width() for b in ax.patches] == pytest.approx(list(genizi), abs=TOL)
+    ax = plot.importance(analysis, measure="johnson")
+    johnson = analysis.importance["johnson"].sort_values()
+    assert [b.get_width() for b in ax.patches] == pytest.approx(list(johnson), abs=TOL)
     assert "R² units" in ax.get_xlabel()
     with pytest.raises(InvalidArgumentError, match="invalid measure"):
         plot.importance(analysis, measure="nonsense")

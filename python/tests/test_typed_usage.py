@@ -75,7 +75,7 @@ def story(survey: pd.DataFrame) -> list[Axes]:
         cx.csat(survey["csat"], satisfied="top_two_box").plot(),
         plot.rating_distribution(cx.ces(survey["ces"])),
         plot.importance(boot, interval="bca"),
-        analysis.plot(measure="genizi"),
+        analysis.plot(measure="johnson"),
         analysis.matrix(scale=(1, 10)).plot(),
         plot.pillar_profile(pillars),
     ]

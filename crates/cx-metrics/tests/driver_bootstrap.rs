@@ -243,7 +243,7 @@ fn estimates_equal_the_driver_analysis_and_ranks_are_probabilities() {
         // Bootstrap and model-based standard errors agree roughly (homoscedastic data).
         assert!((c.std_error / r.std_error - 1.0).abs() < 0.25, "{}", c.name);
     }
-    for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Genizi] {
+    for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Johnson] {
         let mb = b.measure(m).unwrap();
         for (e, x) in mb.scores.iter().zip(&a.scores(m).unwrap().raw) {
             assert!((e.estimate - x).abs() < 1e-12);
@@ -387,10 +387,10 @@ fn relative_weight_se_agrees_with_the_bootstrap() {
         &BootstrapOptions::default()
             .with_resamples(1000)
             .with_seed(8)
-            .with_measures(&[ImportanceMeasure::Genizi]),
+            .with_measures(&[ImportanceMeasure::Johnson]),
     )
     .unwrap();
-    let bs = &boot.measure(ImportanceMeasure::Genizi).unwrap().scores;
+    let bs = &boot.measure(ImportanceMeasure::Johnson).unwrap().scores;
     for ((se, b), rw) in analytic.std_error.iter().zip(bs).zip(&analytic.weights) {
         assert!((b.estimate - rw).abs() < 1e-12);
         assert!(

@@ -70,7 +70,7 @@ proptest! {
         let res = relative_importance(&r, &names(p), &ImportanceOptions::default()).unwrap();
         let full = brute_r2(&r, &(0..p).collect::<Vec<_>>());
         prop_assert!((res.r_squared - full).abs() < TOL);
-        for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Genizi, ImportanceMeasure::Car, ImportanceMeasure::Pratt] {
+        for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Johnson, ImportanceMeasure::Car, ImportanceMeasure::Pratt] {
             let total: f64 = raw(&res, m).iter().sum();
             prop_assert!((total - full).abs() < TOL, "{} sums to {} not {}", m, total, full);
         }
@@ -81,7 +81,7 @@ proptest! {
         }
         // Non-negative measures.
         for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Last, ImportanceMeasure::First,
-                  ImportanceMeasure::Betasq, ImportanceMeasure::Genizi, ImportanceMeasure::Car] {
+                  ImportanceMeasure::BetaSquared, ImportanceMeasure::Johnson, ImportanceMeasure::Car] {
             prop_assert!(raw(&res, m).iter().all(|&x| x >= -1e-14));
         }
     }
@@ -196,7 +196,7 @@ proptest! {
         }
         prop_assert!((lmg.iter().sum::<f64>() - (res.r_squared - r2_always)).abs() < TOL);
         // Per-driver measures are refused with groups.
-        let bad = opts.clone().with_measures(&[ImportanceMeasure::Genizi]);
+        let bad = opts.clone().with_measures(&[ImportanceMeasure::Johnson]);
         prop_assert!(relative_importance(&r, &nm, &bad).is_err());
     }
 
@@ -207,7 +207,7 @@ proptest! {
         let res = relative_importance(&r, &names(p), &opts).unwrap();
         let dec = brute_r2(&r, &(0..p).collect::<Vec<_>>()) - brute_r2(&r, &[0]);
         prop_assert!((res.r_squared_decomposed - dec).abs() < TOL);
-        for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Genizi, ImportanceMeasure::Car, ImportanceMeasure::Pratt] {
+        for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Johnson, ImportanceMeasure::Car, ImportanceMeasure::Pratt] {
             prop_assert!((raw(&res, m).iter().sum::<f64>() - dec).abs() < TOL, "{}", m);
         }
         // first_j = R²(x0, xj) − R²(x0).

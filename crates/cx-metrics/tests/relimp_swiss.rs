@@ -117,9 +117,9 @@ fn every_measure_matches_relaimpo() {
     for m in ImportanceMeasure::ALL {
         let scores = res.scores(m).unwrap();
         for (i, name) in names.iter().enumerate() {
-            let want = fx["importance"][m.as_str()][name].as_f64().unwrap();
+            let want = fx["importance"][m.relaimpo_name()][name].as_f64().unwrap();
             assert_rel(scores.raw[i], want, &format!("{m} {name}"));
-            if let Some(share) = fx["importance_share"][m.as_str()].get(name) {
+            if let Some(share) = fx["importance_share"][m.relaimpo_name()].get(name) {
                 assert_rel(
                     scores.share.as_ref().unwrap()[i],
                     share.as_f64().unwrap(),

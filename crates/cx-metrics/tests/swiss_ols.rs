@@ -152,7 +152,10 @@ fn swiss_matches_r_lm_through_all_three_entry_points() {
     let importance =
         relative_importance(&r_matrix, &names[1..], &ImportanceOptions::default()).unwrap();
     assert!((importance.r_squared - mem.r_squared).abs() <= 1e-12);
-    let betasq = &importance.scores(ImportanceMeasure::Betasq).unwrap().raw;
+    let betasq = &importance
+        .scores(ImportanceMeasure::BetaSquared)
+        .unwrap()
+        .raw;
     for (c, b) in mem.coefficients[1..].iter().zip(betasq) {
         assert!((c.standardized.unwrap().powi(2) - b).abs() <= 1e-12 * b);
     }

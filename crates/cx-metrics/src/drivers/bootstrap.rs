@@ -92,7 +92,7 @@ pub struct BootstrapOptions {
     pub seed: u64,
     /// Confidence level of every interval (default 0.95).
     pub confidence_level: f64,
-    /// Importance measures to bootstrap (default `[lmg, genizi]`); the first ranks the drivers. Empty:
+    /// Importance measures to bootstrap (default `[lmg, johnson]`); the first ranks the drivers. Empty:
     /// coefficients only.
     pub measures: Vec<ImportanceMeasure>,
     /// Adjustment of p-values reported together (default Holm).
@@ -105,7 +105,7 @@ impl Default for BootstrapOptions {
             n_resamples: DEFAULT_RESAMPLES,
             seed: 0,
             confidence_level: 0.95,
-            measures: vec![ImportanceMeasure::Lmg, ImportanceMeasure::Genizi],
+            measures: vec![ImportanceMeasure::Lmg, ImportanceMeasure::Johnson],
             adjustment: PValueAdjustment::Holm,
         }
     }

@@ -181,12 +181,12 @@ pub fn relative_weight_standard_errors(
         columns: engine.terms.join(", "),
     })?;
     // The weights themselves come from the importance module, which also validates the matrix.
-    let opts = ImportanceOptions::default().with_measures(&[ImportanceMeasure::Genizi]);
+    let opts = ImportanceOptions::default().with_measures(&[ImportanceMeasure::Johnson]);
     let imp = relative_importance(&corr, &engine.terms, &opts)?;
     let weights_rw = imp
-        .scores(ImportanceMeasure::Genizi)
+        .scores(ImportanceMeasure::Johnson)
         .map(|s| s.raw.clone())
-        .ok_or_else(|| Error::invalid("measures", "genizi was not computed"))?;
+        .ok_or_else(|| Error::invalid("measures", "johnson was not computed"))?;
     let (_, grad) = relative_weight_gradient(&corr)?;
     let k = corr.nrows();
     let p = k - 1;
@@ -246,7 +246,7 @@ mod tests {
             ],
         );
         let names = ["a", "b", "c"];
-        let opts = ImportanceOptions::default().with_measures(&[ImportanceMeasure::Genizi]);
+        let opts = ImportanceOptions::default().with_measures(&[ImportanceMeasure::Johnson]);
         let rw = |m: &DMatrix<f64>| {
             relative_importance(m, &names, &opts).unwrap().scores[0]
                 .raw

@@ -9,9 +9,9 @@
 //! | [`lmg`](ImportanceMeasure::Lmg) | Shapley value of R² over all orders of entry (Lindeman, Merenda & Gold 1980) | yes |
 //! | [`last`](ImportanceMeasure::Last) | R² lost when the driver leaves the full model (usefulness) | no |
 //! | [`first`](ImportanceMeasure::First) | R² of the driver alone, `r²` | no |
-//! | [`betasq`](ImportanceMeasure::Betasq) | squared standardized coefficient | no |
+//! | [`beta_squared`](ImportanceMeasure::BetaSquared) (relaimpo's `betasq`) | squared standardized coefficient | no |
 //! | [`pratt`](ImportanceMeasure::Pratt) | standardized coefficient × correlation (Pratt 1987) | yes |
-//! | [`genizi`](ImportanceMeasure::Genizi) | Johnson's (2000) relative weights = Genizi (1993) | yes |
+//! | [`johnson`](ImportanceMeasure::Johnson) (relaimpo's `genizi`) | Johnson's (2000) relative weights = Genizi (1993) | yes |
 //! | [`car`](ImportanceMeasure::Car) | squared CAR score (Zuber & Strimmer 2011) | yes |
 //!
 //! plus the R² of every subset ([`SubsetRSquared`]) and dominance analysis ([`Dominance`]; Budescu
@@ -20,7 +20,7 @@
 //! `always` covariates are in every model and are not ranked: the R² they explain alone is reported
 //! apart ([`RelativeImportance::r_squared_always`]) and the measures split the rest (relaimpo's
 //! `always`). Groups make several drivers one unit that enters and leaves together (relaimpo's
-//! `groups`); per-driver measures (betasq, pratt, genizi, car) and signs are then unavailable.
+//! `groups`); per-driver measures (beta_squared, pratt, johnson, car) and signs are then unavailable.
 //!
 //! Formulas and accuracy notes are in the submodules: [`subsets`] (enumeration), [`lmg`] (Shapley),
 //! [`measures`] (closed forms), [`dominance`].
@@ -73,12 +73,14 @@ pub enum ImportanceMeasure {
     /// `R²({j})`, the squared correlation with the outcome (beyond `always`).
     First,
     /// Squared standardized coefficient `β_j²` of the full model.
-    Betasq,
+    #[serde(alias = "betasq")]
+    BetaSquared,
     /// Pratt's measure `β_j r_jy`. Sums to R²; can be negative (suppression).
     Pratt,
     /// Johnson's (2000) relative weights, identical to Genizi's (1993) decomposition and relaimpo's
     /// `genizi`: `RW_j = Σ_k Λ_jk² ω_k²` with `Λ = R_xx^{1/2}`, `ω = Λ⁻¹ r_xy`. Sums to R².
-    Genizi,
+    #[serde(alias = "genizi")]
+    Johnson,
     /// Squared CAR scores (Zuber & Strimmer 2011): `ω_j²` with `ω = R_xx^{-1/2} r_xy`. Sums to R².
     Car,
 }
@@ -89,15 +91,18 @@ impl ImportanceMeasure {
         Self::Lmg,
         Self::Last,
         Self::First,
-        Self::Betasq,
+        Self::BetaSquared,
         Self::Pratt,
-        Self::Genizi,
+        Self::Johnson,
         Self::Car,
     ];
 
     /// Whether the measure is defined per driver only (unavailable with groups).
     pub fn per_driver(self) -> bool {
-        matches!(self, Self::Betasq | Self::Pratt | Self::Genizi | Self::Car)
+        matches!(
+            self,
+            Self::BetaSquared | Self::Pratt | Self::Johnson | Self::Car
+        )
     }
 
     /// The snake_case name, as parsed by `FromStr`.
@@ -106,10 +111,19 @@ impl ImportanceMeasure {
             Self::Lmg => "lmg",
             Self::Last => "last",
             Self::First => "first",
-            Self::Betasq => "betasq",
+            Self::BetaSquared => "beta_squared",
             Self::Pratt => "pratt",
-            Self::Genizi => "genizi",
+            Self::Johnson => "johnson",
             Self::Car => "car",
+        }
+    }
+
+    /// The name in R's relaimpo (`betasq` and `genizi` differ from ours), also accepted by `FromStr`.
+    pub fn relaimpo_name(self) -> &'static str {
+        match self {
+            Self::BetaSquared => "betasq",
+            Self::Johnson => "genizi",
+            other => other.as_str(),
         }
     }
 }
@@ -125,12 +139,12 @@ impl FromStr for ImportanceMeasure {
     fn from_str(s: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
-            .find(|m| m.as_str() == s)
+            .find(|m| m.as_str() == s || m.relaimpo_name() == s)
             .ok_or_else(|| {
                 Error::invalid(
                     "measures",
                     format!(
-                        "{s:?}; use one of \"lmg\", \"last\", \"first\", \"betasq\", \"pratt\", \"genizi\", \"car\""
+                        "{s:?}; use one of \"lmg\", \"last\", \"first\", \"beta_squared\", \"pratt\", \"johnson\", \"car\""
                     ),
                 )
             })
@@ -465,16 +479,16 @@ pub fn relative_importance<S: AsRef<str>>(
             }
             ImportanceMeasure::Last => measures::last(&problem, &full)?,
             ImportanceMeasure::First => measures::first(&problem)?,
-            ImportanceMeasure::Betasq => measures::betasq(&problem, &full),
+            ImportanceMeasure::BetaSquared => measures::betasq(&problem, &full),
             ImportanceMeasure::Pratt => measures::pratt(&problem, &full),
-            ImportanceMeasure::Genizi | ImportanceMeasure::Car => {
+            ImportanceMeasure::Johnson | ImportanceMeasure::Car => {
                 if genizi_car.is_none() {
                     genizi_car = Some(measures::genizi_and_car(&problem)?);
                 }
                 let (gz, car) = genizi_car
                     .as_ref()
                     .map_or((&[][..], &[][..]), |(a, b)| (a.as_slice(), b.as_slice()));
-                if m == ImportanceMeasure::Genizi {
+                if m == ImportanceMeasure::Johnson {
                     gz.to_vec()
                 } else {
                     car.to_vec()

@@ -453,7 +453,12 @@ mod tests {
         for m in ImportanceMeasure::ALL {
             assert_eq!(m.as_str().parse::<ImportanceMeasure>().unwrap(), m);
         }
-        assert!("johnson".parse::<ImportanceMeasure>().is_err());
+        // relaimpo's names are accepted too.
+        for m in ImportanceMeasure::ALL {
+            assert_eq!(m.relaimpo_name().parse::<ImportanceMeasure>().unwrap(), m);
+        }
+        assert_eq!("genizi".parse::<ImportanceMeasure>().unwrap(), ImportanceMeasure::Johnson);
+        assert!("johnsons".parse::<ImportanceMeasure>().is_err());
         assert_eq!(
             "sampled".parse::<crate::importance::LmgMethod>().unwrap(),
             crate::importance::LmgMethod::Sampled
