@@ -457,7 +457,10 @@ mod tests {
         for m in ImportanceMeasure::ALL {
             assert_eq!(m.relaimpo_name().parse::<ImportanceMeasure>().unwrap(), m);
         }
-        assert_eq!("genizi".parse::<ImportanceMeasure>().unwrap(), ImportanceMeasure::Johnson);
+        assert_eq!(
+            "genizi".parse::<ImportanceMeasure>().unwrap(),
+            ImportanceMeasure::Johnson
+        );
         assert!("johnsons".parse::<ImportanceMeasure>().is_err());
         assert_eq!(
             "sampled".parse::<crate::importance::LmgMethod>().unwrap(),
