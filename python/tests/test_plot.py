@@ -30,7 +30,9 @@ import cx_metrics as cx
 from cx_metrics import plot
 from cx_metrics.exceptions import InvalidArgumentError
 
-PYTHON_DIR = Path(__file__).resolve().parents[1]
+# Where the tested cx_metrics is imported from (the installed wheel, or the source tree when built in
+# place): subprocesses must import the same one.
+PACKAGE_PARENT = Path(cx.__file__).resolve().parents[1]
 # Figures are compared with the results in data units; drawing adds float noise only.
 TOL = 1e-9
 
@@ -101,7 +103,7 @@ def test_import_does_not_import_matplotlib() -> None:
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(PYTHON_DIR), "PATH": ""},
+        env={"PYTHONPATH": str(PACKAGE_PARENT), "PATH": ""},
         capture_output=True,
         text=True,
         check=False,

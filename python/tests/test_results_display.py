@@ -408,7 +408,8 @@ for obj in results:
 """
     done = subprocess.run(
         [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": ""},
+        # The cx_metrics under test (the installed wheel, or the source tree when built in place).
+        env={"PYTHONPATH": str(Path(cx.__file__).resolve().parents[1]), "PATH": ""},
         capture_output=True,
         text=True,
         check=False,
