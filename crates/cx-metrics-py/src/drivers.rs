@@ -8,9 +8,7 @@ use cx_metrics::drivers::matrix::{CutLine, MatrixOptions, Performance, RatedDriv
 use cx_metrics::drivers::whatif::{Binning, Scenario, Shift};
 use cx_metrics::drivers::{BootstrapOptions, DriverOptions, MissingPolicy, Segments};
 use cx_metrics::logistic::{LogisticOptions, NpsOutcome};
-use cx_metrics::{
-    Direction, DriverGroup, ImportanceMeasure, Interval, PValueAdjustment, Pillar, Scale,
-};
+use cx_metrics::{DriverGroup, ImportanceMeasure, Interval, PValueAdjustment, Pillar};
 use std::borrow::Cow;
 
 use numpy::PyReadonlyArray1;
@@ -19,6 +17,7 @@ use serde::Serialize;
 
 use crate::arrays::contiguous;
 use crate::errors::{invalid_argument, to_py, IntoPyResult};
+use crate::scale_tally::scale;
 
 /// The options of a driver analysis as Python passes them:
 /// `(outcome, missing, indicator_for, always, groups, confidence_level)`, groups as `(name, members)`.
@@ -105,13 +104,7 @@ impl Data<'_> {
             .zip(&self.columns)
             .zip(scales)
             .map(|((n, c), &(min, max, higher, top_box))| {
-                let direction = if higher {
-                    Direction::HigherIsBetter
-                } else {
-                    Direction::LowerIsBetter
-                };
-                let scale = Scale::new(min, max, direction).py()?;
-                RatedDriver::new(n, c, scale, top_box).py()
+                RatedDriver::new(n, c, scale(min, max, higher)?, top_box).py()
             })
             .collect()
     }
@@ -407,12 +400,7 @@ pub fn pillar_scores_json(
         ));
     }
     let (min, max, higher) = scale;
-    let direction = if higher {
-        Direction::HigherIsBetter
-    } else {
-        Direction::LowerIsBetter
-    };
-    let scale = Scale::new(min, max, direction).py()?;
+    let scale = crate::scale_tally::scale(min, max, higher)?;
     let items = names
         .into_iter()
         .zip(&item_pillars)

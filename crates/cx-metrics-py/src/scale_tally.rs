@@ -6,6 +6,16 @@ use pyo3::prelude::*;
 use crate::errors::IntoPyResult;
 use crate::tally::tally_pymethods;
 
+/// The scale `min..=max` as Python describes it, with its direction as a flag.
+pub(crate) fn scale(min: i32, max: i32, higher_is_better: bool) -> PyResult<Scale> {
+    let direction = if higher_is_better {
+        Direction::HigherIsBetter
+    } else {
+        Direction::LowerIsBetter
+    };
+    Scale::new(min, max, direction).py()
+}
+
 /// Weighted counts per point of an integer rating scale; mergeable and picklable.
 #[pyclass(module = "cx_metrics._native", name = "ScaleTally", eq)]
 #[derive(Clone, PartialEq)]
@@ -17,12 +27,7 @@ tally_pymethods!(PyScaleTally, cx_metrics::ScaleTally, {
     #[new]
     #[pyo3(signature = (min, max, lower_is_better=false))]
     fn new(min: i32, max: i32, lower_is_better: bool) -> PyResult<Self> {
-        let direction = if lower_is_better {
-            Direction::LowerIsBetter
-        } else {
-            Direction::HigherIsBetter
-        };
-        let scale = Scale::new(min, max, direction).py()?;
+        let scale = scale(min, max, !lower_is_better)?;
         Ok(Self {
             inner: cx_metrics::ScaleTally::new(scale),
         })

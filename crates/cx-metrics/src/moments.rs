@@ -12,7 +12,7 @@
 //! `x̄ ← x̄ + d·w/W'` and `C ← C + d dᵀ · w·W/W'`. Two states merge with the pairwise formula of Chan,
 //! Golub & LeVeque (1979, "Updating formulae and a pairwise algorithm for computing sample variances"):
 //! with `δ = x̄_b − x̄_a`, `x̄ = x̄_a + δ·W_b/W` and `C = C_a + C_b + δδᵀ·W_a W_b / W`. Neither ever forms
-//! raw sums of squares. [`Moments::fold_columns`] works in blocks of 256 rows: each block's means and
+//! raw sums of squares. [`Moments::fold_columns`] works in blocks of 2048 rows: each block's means and
 //! co-moments come from the corrected two-pass formula (Chan, Golub & LeVeque 1983, "Algorithms for
 //! computing the sample variance"), computed while the block is in cache, and the block is merged in. The means are carried in double-double (a compensation term beside each, see
 //! [`crate::linalg`]), so the deviations `d` are accurate to working precision relative to themselves
@@ -109,7 +109,7 @@ const CHUNK: usize = 1 << 14;
 /// Rows per block of [`Moments::fold_columns`]: small enough that a block of every column stays in cache.
 const BLOCK: usize = 2048;
 
-/// Scratch space of one fold, allocated once per chunk: the deviations of a block's rows from the
+/// Scratch space of one fold, allocated once per worker thread: the deviations of a block's rows from the
 /// block means (and the same times the weights), and the block's own moments.
 struct Scratch {
     /// The derived residual column of a block (see [`Moments::fold_with_residual`]).
@@ -320,22 +320,15 @@ impl Moments {
         // non-finite); only then is a failed fold searched for the value to name.
         let mut part = self.empty_like();
         if !part.fold_unchecked(columns, weights, n) {
-            return Err(self.first_non_finite(columns));
+            return Err(first_non_finite(
+                self.names
+                    .iter()
+                    .map(String::as_str)
+                    .zip(columns.iter().copied()),
+            ));
         }
         self.merge_unchecked(&part);
         Ok(())
-    }
-
-    /// The error for the first non-finite value of `columns`, column by column (or, when every value
-    /// is finite, for sums that overflowed).
-    #[cold]
-    fn first_non_finite(&self, columns: &[&[f64]]) -> Error {
-        for (j, c) in columns.iter().enumerate() {
-            if let Some(i) = c.iter().position(|v| !v.is_finite()) {
-                return non_finite(&self.names[j], i, c[i]);
-            }
-        }
-        overflow(&self.names)
     }
 
     /// [`Moments::fold_columns`] of columns whose lengths and weights are already checked: `k`
@@ -499,34 +492,26 @@ impl Moments {
                 None => &buf.residual[..len],
             };
             let d = &mut buf.dev[j * BLOCK..j * BLOCK + len];
+            let mean = match w {
+                Some(w) => simd::dot(w, x),
+                None => simd::sum(x),
+            } / sum_w;
+            for (di, xi) in d.iter_mut().zip(x) {
+                *di = xi - mean;
+            }
             let correction = match w {
-                None => {
-                    let mean = simd::sum(x) / sum_w;
-                    for (di, xi) in d.iter_mut().zip(x) {
-                        *di = xi - mean;
-                    }
-                    let correction = simd::sum(d);
-                    let (hi, lo) = two_sum(mean, correction / sum_w);
-                    block.mean[j] = hi;
-                    block.mean_lo[j] = lo;
-                    correction
-                }
                 Some(w) => {
-                    let mean = simd::dot(w, x) / sum_w;
-                    for (di, xi) in d.iter_mut().zip(x) {
-                        *di = xi - mean;
-                    }
                     let wd = &mut buf.wdev[j * BLOCK..j * BLOCK + len];
                     for ((o, di), wi) in wd.iter_mut().zip(d.iter()).zip(w) {
                         *o = wi * di;
                     }
-                    let correction = simd::sum(wd);
-                    let (hi, lo) = two_sum(mean, correction / sum_w);
-                    block.mean[j] = hi;
-                    block.mean_lo[j] = lo;
-                    correction
+                    simd::sum(wd)
                 }
+                None => simd::sum(d),
             };
+            let (hi, lo) = two_sum(mean, correction / sum_w);
+            block.mean[j] = hi;
+            block.mean_lo[j] = lo;
             buf.correction[j] = correction;
         }
         // Σ w dⱼ dₗ: the weighted deviations against the plain ones, two columns per sweep.
@@ -662,7 +647,25 @@ impl Merge for Moments {
     }
 }
 
-fn overflow(names: &[String]) -> Error {
+/// The error for the first non-finite value of the named `columns`, column by column; when every value
+/// is finite, the error for sums that overflowed. For folds that found a non-finite sum.
+#[cold]
+pub(crate) fn first_non_finite<'a>(
+    columns: impl IntoIterator<Item = (&'a str, &'a [f64])>,
+) -> Error {
+    let mut names = Vec::new();
+    for (name, col) in columns {
+        if let Some(i) = col.iter().position(|v| !v.is_finite()) {
+            return non_finite(name, i, col[i]);
+        }
+        names.push(name);
+    }
+    overflow(&names)
+}
+
+/// The error for finite values whose sums overflow.
+pub(crate) fn overflow<S: AsRef<str>>(names: &[S]) -> Error {
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
     Error::invalid(
         "values",
         format!(

@@ -46,7 +46,7 @@ use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 use crate::error::{Error, Result};
 use crate::intervals::{self, check_level, Interval};
 use crate::linalg::{dot2, sum2, Dd, RefineError, RefinedLeastSquares};
-use crate::moments::{Covariance, Moments};
+use crate::moments::{first_non_finite, Covariance, Moments};
 use crate::simd::{self, vectorized};
 
 /// The name given to the intercept term.
@@ -158,7 +158,7 @@ pub fn ols(
 ) -> Result<OlsFit> {
     match ols_and_moments(outcome, y, drivers, weights, confidence_level)? {
         Some((fit, _)) => Ok(fit),
-        None => Err(first_non_finite(outcome, y, drivers)),
+        None => Err(first_non_finite(named(outcome, y, drivers))),
     }
 }
 
@@ -178,7 +178,9 @@ pub(crate) fn ols_and_moments(
         Ok(None) => return Ok(None),
         // A non-finite value is reported before what it may have caused (a "constant" column of
         // infinities, say).
-        Err(_) if !all_finite(y, drivers) => return Ok(None),
+        Err(_) if !named(outcome, y, drivers).all(|(_, c)| c.iter().all(|v| v.is_finite())) => {
+            return Ok(None)
+        }
         Err(e) => return Err(e),
     };
     let n_zero_weight = data.n_zero_weight;
@@ -189,30 +191,13 @@ pub(crate) fn ols_and_moments(
     Ok(Some((finish(core, confidence_level)?, moments)))
 }
 
-fn all_finite(y: &[f64], drivers: &[(&str, &[f64])]) -> bool {
-    y.iter().all(|v| v.is_finite()) && drivers.iter().all(|(_, c)| c.iter().all(|v| v.is_finite()))
-}
-
-/// The error for the first non-finite value, outcome first, then the drivers in order (or, when every
-/// value is finite, for sums that overflowed).
-#[cold]
-fn first_non_finite(outcome: &str, y: &[f64], drivers: &[(&str, &[f64])]) -> Error {
-    let columns = std::iter::once((outcome, y)).chain(drivers.iter().copied());
-    for (name, col) in columns {
-        if let Some(i) = col.iter().position(|v| !v.is_finite()) {
-            return bad(
-                name,
-                format!(
-                    "value {} at row {i} is not finite; drop or impute missing values first",
-                    col[i]
-                ),
-            );
-        }
-    }
-    Error::invalid(
-        "values",
-        "the sums of the columns overflow the floating-point range; rescale the data",
-    )
+/// The columns by name, outcome first.
+fn named<'a>(
+    outcome: &'a str,
+    y: &'a [f64],
+    drivers: &'a [(&'a str, &'a [f64])],
+) -> impl Iterator<Item = (&'a str, &'a [f64])> {
+    std::iter::once((outcome, y)).chain(drivers.iter().copied())
 }
 
 /// Fit `outcome ~ all other variables` from a covariance summary (entry point 2).

@@ -38,8 +38,8 @@ impl Summary {
         };
         let scale = t.scale();
         let points = || (scale.min()..=scale.max()).map(f64::from).zip(t.weights());
-        let (mean, sd, distribution) = if undefined.is_some() {
-            (f64::NAN, f64::NAN, vec![f64::NAN; scale.points()])
+        let (mean, sd) = if undefined.is_some() {
+            (f64::NAN, f64::NAN)
         } else {
             let mean = points().map(|(x, w)| w * x).sum::<f64>() / sum_weights;
             let ss: f64 = points().map(|(x, w)| w * (x - mean) * (x - mean)).sum();
@@ -49,8 +49,7 @@ impl Summary {
             } else {
                 f64::NAN
             };
-            let dist = t.weights().iter().map(|w| w / sum_weights).collect();
-            (mean, sd, dist)
+            (mean, sd)
         };
         Self {
             n,
@@ -59,7 +58,7 @@ impl Summary {
             effective_n: t.effective_n(),
             mean,
             sd,
-            distribution,
+            distribution: t.shares(),
             undefined,
         }
     }

@@ -159,6 +159,15 @@ impl ScaleTally {
     pub fn weights(&self) -> &[f64] {
         &self.weight
     }
+    /// Share of the weight on each point, lowest point first (summing to 1; NaN when no row was
+    /// counted or the weights sum to zero): the answer distribution.
+    pub fn shares(&self) -> Vec<f64> {
+        let total = self.sum_weights();
+        if self.n() == 0 || total <= 0.0 {
+            return vec![f64::NAN; self.weight.len()];
+        }
+        self.weight.iter().map(|w| w / total).collect()
+    }
     /// Σw² per point, lowest point first.
     pub fn weights_sq(&self) -> &[f64] {
         &self.weight_sq
@@ -770,5 +779,21 @@ mod tests {
         check(|x| x as f64, f64::INFINITY, Some(f64::NAN));
         check(|x| x as f64, 3.25f64, Some(f64::NAN));
         check(|x| Some(x as f64), Some(0.0), Some(None));
+    }
+
+    #[test]
+    fn shares_are_the_weight_per_point_and_nan_when_undefined() {
+        let mut t = ScaleTally::new(five());
+        assert!(t.shares().iter().all(|x| x.is_nan()));
+        t.fold(
+            &[1u8, 2, 2, 5],
+            Some(&[1.0, 0.5, 0.5, 2.0]),
+            NanPolicy::Raise,
+        )
+        .unwrap();
+        assert_eq!(t.shares(), vec![0.25, 0.25, 0.0, 0.0, 0.5]);
+        let mut zero = ScaleTally::new(five());
+        zero.fold(&[3u8], Some(&[0.0]), NanPolicy::Raise).unwrap();
+        assert!(zero.shares().iter().all(|x| x.is_nan()));
     }
 }

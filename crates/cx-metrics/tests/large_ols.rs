@@ -193,6 +193,21 @@ fn non_finite_values_are_found_while_folding() {
     assert!(e.to_string().contains("overflow"), "{e}");
     assert_eq!(m.n(), 0, "nothing is folded on error");
 
+    // In a driver analysis with missing values, sums that overflow are reported as such, not as the
+    // (legitimately missing) NaN.
+    let mut huge_y: Vec<f64> = y.iter().map(|v| v * 1e300).collect();
+    huge_y[10] = f64::NAN;
+    let d = drivers(&huge);
+    let d: Vec<(&str, &[f64])> = d.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    let e = driver_analysis(
+        &huge_y,
+        &d,
+        None,
+        &DriverOptions::default().with_outcome("y"),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("overflow"), "{e}");
+
     // The moments name the first bad value too, and change nothing.
     let mut c = cols.clone();
     c[1][69_999] = f64::NAN;

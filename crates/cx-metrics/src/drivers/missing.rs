@@ -186,14 +186,9 @@ pub(crate) fn prepare<'a>(
                 && (indicator_for.is_empty() || indicator_for.iter().any(|d| d == name))
         })
         .collect();
-    let complete = cols.finite
-        || (!cols.y.iter().any(|v| v.is_nan())
-            && cols
-                .drivers
-                .iter()
-                .all(|(_, c)| !c.iter().any(|v| v.is_nan())));
-    // With no missing value nothing is dropped or filled: `keep` is only read when something is.
-    let keep: Vec<usize> = if complete {
+    // `finite` comes from the checks (or is assumed and then verified by the fit): without a missing
+    // value nothing is dropped or filled, and `keep` is only read when something is.
+    let keep: Vec<usize> = if cols.finite {
         Vec::new()
     } else {
         (0..n)
@@ -207,7 +202,7 @@ pub(crate) fn prepare<'a>(
             })
             .collect()
     };
-    let n_dropped = if complete { 0 } else { n - keep.len() };
+    let n_dropped = if cols.finite { 0 } else { n - keep.len() };
     let pick = |c: &'a [f64]| -> Cow<'a, [f64]> {
         if n_dropped == 0 {
             Cow::Borrowed(c)

@@ -40,7 +40,7 @@ use crate::importance::{
     relative_importance, Dominance, DriverGroup, ImportanceMeasure, ImportanceOptions,
     MeasureScores, RelativeImportance, MAX_EXACT_UNITS,
 };
-use crate::moments::{Covariance, Moments};
+use crate::moments::{overflow, Covariance, Moments};
 use crate::pillars::{Pillar, PillarScores};
 use crate::regression::{ols_and_moments, ols_from_covariance, Coefficient, OlsFit};
 
@@ -261,10 +261,13 @@ pub fn driver_analysis(
             Some(fitted) => fitted,
             None => {
                 cols.finite = data::check_values(name, outcome, drivers)?;
+                // No infinity (checked) and every NaN handled by the policy: a fold of the prepared
+                // rows can only fail by overflow.
                 fit_rows(&cols, options, &mut warnings)?.ok_or_else(|| {
-                    Error::invalid(
-                        "values",
-                        "the sums of the columns overflow the floating-point range; rescale the data",
+                    overflow(
+                        &std::iter::once(name)
+                            .chain(names.iter().copied())
+                            .collect::<Vec<_>>(),
                     )
                 })?
             }

@@ -326,18 +326,12 @@ impl NpsResult {
             se_linearised: nan,
             se_linearised_small_sample: None,
             deff: nan,
-            distribution: vec![nan; Scale::NPS.points()],
+            distribution: t.tally().shares(),
             undefined,
         };
         if undefined.is_some() {
             return r;
         }
-        r.distribution = t
-            .tally()
-            .weights()
-            .iter()
-            .map(|w| w / sum_weights)
-            .collect();
         let (pp, p0, pd) = (wp / sum_weights, w0 / sum_weights, wd / sum_weights);
         let score = pp - pd;
         // Mathematically ≥ 0; max() only absorbs a rounding error of an ulp when one share is 1.
