@@ -95,6 +95,39 @@ def interval_or_none(compute: Callable[[], Interval]) -> Interval | None:
         return None
 
 
+def ci_bounds(ci: Interval | None) -> tuple[float, float]:
+    """``(low, high)`` of an interval, NaN for both when there is none (an undefined estimate)."""
+    return (math.nan, math.nan) if ci is None else (ci.low, ci.high)
+
+
+def field_dict(result: Any) -> dict[str, Any]:
+    """The public fields of a dataclass result as JSON-safe builtins (NaN as None, tuples as lists)."""
+    return json_dict({f.name: getattr(result, f.name) for f in fields(result) if not f.name.startswith("_")})
+
+
+class RebuiltOnLoad:
+    """Mixin of the frozen results that keep their tally's state in ``_state``: pickling drops the
+    native result (one with a NaN figure does not cross as JSON) and :meth:`_rebuild` makes it again
+    from the state on load."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _rebuild(state: dict[str, Any]) -> Any:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state.get("_state") is not None:
+            state["_native"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("_native") is None and state.get("_state") is not None:
+            state["_native"] = self._rebuild(state)
+        self.__dict__.update(state)
+
+
 # ----- formatting helpers ---------------------------------------------------------------------------
 
 
@@ -102,9 +135,6 @@ def level_text(confidence_level: float) -> str:
     """A confidence level as a percentage: ``0.95`` -> ``"95%"``, ``0.975`` -> ``"97.5%"``."""
     pct = 100.0 * confidence_level
     return f"{pct:.0f}%" if math.isclose(pct, round(pct)) else f"{pct:g}%"
-
-
-_level = level_text
 
 
 def json_safe(x: Any) -> Any:

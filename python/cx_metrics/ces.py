@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from . import _native
@@ -10,11 +10,13 @@ from ._results import (
     Comparison,
     FrameColumn,
     Interval,
+    RebuiltOnLoad,
     Tabular,
+    ci_bounds,
+    field_dict,
     fixed,
     html_table,
     interval_or_none,
-    json_safe,
     pct,
 )
 from ._tally import NanPolicy, _Tally
@@ -44,7 +46,7 @@ def _version(version: object) -> int:
 
 
 @dataclass(frozen=True)
-class CesResult(Tabular):
+class CesResult(RebuiltOnLoad, Tabular):
     """CES figures of one sample.
 
     Attributes
@@ -85,20 +87,12 @@ class CesResult(Tabular):
     effective_n: float
     undefined: str | None
     _native: Any = field(repr=False, compare=False)
-    # The tally's state: pickling rebuilds the native result from it, since a result with a NaN figure
-    # does not cross as JSON.
+    # The tally's state: pickling rebuilds the native result from it (see RebuiltOnLoad).
     _state: bytes | None = field(default=None, repr=False, compare=False)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        if state.get("_state") is not None:
-            state["_native"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("_native") is None and state.get("_state") is not None:
-            state["_native"] = _TALLIES[state["version"]].from_bytes(state["_state"]).result()
-        self.__dict__.update(state)
+    @staticmethod
+    def _rebuild(state: dict[str, Any]) -> Any:
+        return _TALLIES[state["version"]].from_bytes(state["_state"]).result()
 
     @classmethod
     def _from_native(cls, r: Any, version: int, state: bytes | None = None) -> CesResult:
@@ -155,25 +149,24 @@ class CesResult(Tabular):
 
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe dict (with the 95% intervals of the mean and the agree share)."""
-        out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
-        out["distribution"] = [json_safe(x) for x in self.distribution]
+        out = field_dict(self)
         mean_ci, ci = interval_or_none(self.mean_ci), interval_or_none(self.ci)
         out["mean_ci"] = None if mean_ci is None else mean_ci.to_dict()
         out["ci"] = None if ci is None else ci.to_dict()
         return out
 
     def _columns(self) -> list[FrameColumn]:
-        nan = float("nan")
-        mean_ci, ci = interval_or_none(self.mean_ci), interval_or_none(self.ci)
+        mean_ci_low, mean_ci_high = ci_bounds(interval_or_none(self.mean_ci))
+        ci_low, ci_high = ci_bounds(interval_or_none(self.ci))
         return [
             ("n", "int", [self.n]),
             ("mean", "float", [self.mean]),
-            ("mean_ci_low", "float", [nan if mean_ci is None else mean_ci.low]),
-            ("mean_ci_high", "float", [nan if mean_ci is None else mean_ci.high]),
+            ("mean_ci_low", "float", [mean_ci_low]),
+            ("mean_ci_high", "float", [mean_ci_high]),
             ("sd", "float", [self.sd]),
             ("share_agree", "float", [self.share_agree]),
-            ("ci_low", "float", [nan if ci is None else ci.low]),
-            ("ci_high", "float", [nan if ci is None else ci.high]),
+            ("ci_low", "float", [ci_low]),
+            ("ci_high", "float", [ci_high]),
             ("share_neutral", "float", [self.share_neutral]),
             ("share_disagree", "float", [self.share_disagree]),
             ("net", "float", [self.net]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _native
@@ -10,11 +10,13 @@ from ._results import (
     Comparison,
     FrameColumn,
     Interval,
+    RebuiltOnLoad,
     Tabular,
+    ci_bounds,
+    field_dict,
     fixed,
     html_table,
     interval_or_none,
-    json_safe,
     pct,
 )
 from ._tally import NanPolicy, _Tally
@@ -33,7 +35,7 @@ Satisfied = Literal["top_box", "top_two_box"] | int
 
 
 @dataclass(frozen=True)
-class CsatResult(Tabular):
+class CsatResult(RebuiltOnLoad, Tabular):
     """CSAT figures of one sample.
 
     Attributes
@@ -82,20 +84,13 @@ class CsatResult(Tabular):
     undefined: str | None
     _native: Any = field(repr=False, compare=False)
     # The tally's state and the satisfied set it was finished with: pickling rebuilds the native result
-    # from them, since a result with a NaN figure does not cross as JSON.
+    # from them (see RebuiltOnLoad).
     _state: tuple[bytes, Satisfied] | None = field(default=None, repr=False, compare=False)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        if state.get("_state") is not None:
-            state["_native"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("_native") is None and state.get("_state") is not None:
-            data, satisfied = state["_state"]
-            state["_native"] = _native.CsatTally.from_bytes(data).result(satisfied)
-        self.__dict__.update(state)
+    @staticmethod
+    def _rebuild(state: dict[str, Any]) -> Any:
+        data, satisfied = state["_state"]
+        return _native.CsatTally.from_bytes(data).result(satisfied)
 
     @classmethod
     def _from_native(cls, r: Any, state: tuple[bytes, Satisfied] | None = None) -> CsatResult:
@@ -157,23 +152,21 @@ class CsatResult(Tabular):
 
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe dict (with the default 95% Wilson interval when defined)."""
-        out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
-        out["distribution"] = [json_safe(x) for x in self.distribution]
+        out = field_dict(self)
         out["ci"] = None if self.undefined is not None else self.ci().to_dict()
         return out
 
     def _columns(self) -> list[FrameColumn]:
-        nan = float("nan")
-        ci = interval_or_none(self.ci)
-        mean_ci = interval_or_none(self.mean_ci)
+        ci_low, ci_high = ci_bounds(interval_or_none(self.ci))
+        mean_ci_low, mean_ci_high = ci_bounds(interval_or_none(self.mean_ci))
         return [
             ("n", "int", [self.n]),
             ("share_satisfied", "float", [self.share_satisfied]),
-            ("ci_low", "float", [nan if ci is None else ci.low]),
-            ("ci_high", "float", [nan if ci is None else ci.high]),
+            ("ci_low", "float", [ci_low]),
+            ("ci_high", "float", [ci_high]),
             ("mean", "float", [self.mean]),
-            ("mean_ci_low", "float", [nan if mean_ci is None else mean_ci.low]),
-            ("mean_ci_high", "float", [nan if mean_ci is None else mean_ci.high]),
+            ("mean_ci_low", "float", [mean_ci_low]),
+            ("mean_ci_high", "float", [mean_ci_high]),
             ("sd", "float", [self.sd]),
             ("share_bottom", "float", [self.share_bottom]),
             ("net", "float", [self.net]),

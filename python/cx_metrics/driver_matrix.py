@@ -78,10 +78,7 @@ class ImportancePerformance(Tabular):
     def drivers(self) -> pd.DataFrame:
         """One row per driver (input order): importance, performance, headroom, expected_gain, quadrant,
         uncertain_importance, uncertain_performance, priority, n, n_missing."""
-        import pandas as pd
-
-        frame = self.to_pandas().set_index("driver")
-        return pd.DataFrame(frame)
+        return self.to_pandas().set_index("driver")
 
     def _columns(self) -> list[FrameColumn]:
         rows = self._raw["drivers"]

@@ -7,7 +7,8 @@ recommend" question. Results hold the score as a fraction in [-1, 1]; ``str()`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -19,8 +20,9 @@ from ._results import (
     FrameColumn,
     Interval,
     Tabular,
+    ci_bounds,
+    field_dict,
     html_table,
-    json_safe,
     level_text,
     pct,
     points,
@@ -196,13 +198,16 @@ class NpsResult(Tabular):
 
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe dict (with the default 95% adjusted-Wald interval when defined)."""
-        out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
-        out["distribution"] = [json_safe(x) for x in self.distribution]
+        out = field_dict(self)
         out["ci"] = None if self.undefined is not None else self.ci().to_dict()
         return out
 
     def _interval_or_none(self, confidence_level: float, method: NpsMethod) -> Interval | None:
-        return None if self.undefined is not None else self.ci(confidence_level, method)
+        """The interval, or None when the score is undefined (the options are checked either way)."""
+        if self.undefined is None:
+            return self.ci(confidence_level, method)
+        _check_ci_options(confidence_level, method)
+        return None
 
     def _columns(self) -> list[FrameColumn]:
         return _nps_columns([self], [self._interval_or_none(0.95, "adjusted_wald")])
@@ -262,14 +267,26 @@ def _ci_points(ci: Interval) -> str:
     return f"{points(ci.low)} to {points(ci.high)}"
 
 
+@cache
+def _defined() -> NpsResult:
+    t = NpsTally()
+    t.fold([10, 0])
+    return t.result()
+
+
+def _check_ci_options(confidence_level: float, method: NpsMethod) -> None:
+    """Raise the core's error for an invalid level or method, even when no score has an interval."""
+    _defined().ci(confidence_level, method)
+
+
 def _nps_columns(results: list[NpsResult], intervals: list[Interval | None]) -> list[FrameColumn]:
     """The NPS table's columns after ``group``: one row per result, with its interval (or NaN)."""
-    nan = float("nan")
+    bounds = [ci_bounds(ci) for ci in intervals]
     return [
         ("n", "int", [r.n for r in results]),
         ("score", "float", [r.score for r in results]),
-        ("ci_low", "float", [nan if ci is None else ci.low for ci in intervals]),
-        ("ci_high", "float", [nan if ci is None else ci.high for ci in intervals]),
+        ("ci_low", "float", [low for low, _ in bounds]),
+        ("ci_high", "float", [high for _, high in bounds]),
         ("promoters", "float", [r.promoters for r in results]),
         ("passives", "float", [r.passives for r in results]),
         ("detractors", "float", [r.detractors for r in results]),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ._groups import split_rows
@@ -125,8 +124,7 @@ class NpsByGroup(Tabular):
         return f"{level_text(self.confidence_level)} CI"
 
     def _rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
-        out = [self._row(label_text(g), self.results[g], self.intervals[g]) for g in self.groups]
-        return out
+        return [self._row(label_text(g), self.results[g], self.intervals[g]) for g in self.groups]
 
     @staticmethod
     def _row(name: str, r: NpsResult, ci: Interval | None) -> tuple[str, str, str, str, str, str, str]:
@@ -185,17 +183,6 @@ class NpsByGroup(Tabular):
         return draw(self, **kwargs)
 
 
-@cache
-def _probe() -> NpsResult:
-    t = NpsTally()
-    t.fold([10, 0])
-    return t.result()
-
-
-def _interval(r: NpsResult, confidence_level: float, method: NpsMethod) -> Interval | None:
-    return None if r.undefined is not None else r.ci(confidence_level, method)
-
-
 def nps_by_group(
     data: object,
     outcome: str = "ltr",
@@ -252,9 +239,7 @@ def nps_by_group(
     whole = NpsTally()
     whole.fold(values, weights=w, nan_policy=nan_policy)  # validates every row, naming its position
     overall = whole.result()
-    overall_interval = _interval(overall, confidence_level, method)
-    if overall_interval is None:
-        _probe().ci(confidence_level, method)  # checks the options even when no group has a score
+    overall_interval = overall._interval_or_none(confidence_level, method)  # checks the options
     name, groups = split_rows(table, by, values.shape[0])
     results: dict[str | None, NpsResult] = {}
     intervals: dict[str | None, Interval | None] = {}
@@ -262,7 +247,7 @@ def nps_by_group(
         t = NpsTally()
         t.fold(values[rows], weights=None if w is None else w[rows], nan_policy=nan_policy)
         results[label] = t.result()
-        intervals[label] = _interval(results[label], confidence_level, method)
+        intervals[label] = results[label]._interval_or_none(confidence_level, method)
     return NpsByGroup(
         outcome=outcome,
         by=name,
