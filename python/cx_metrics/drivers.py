@@ -722,26 +722,52 @@ def _cut(cut: str | float) -> str:
     return cut if isinstance(cut, str) else repr(float(cut))
 
 
+def _higher_is_better(direction: str) -> bool:
+    """Whether ``direction`` is ``"higher_is_better"`` (``"lower_is_better"`` the only other word)."""
+    if direction not in ("higher_is_better", "lower_is_better"):
+        raise InvalidArgumentError(
+            f'invalid direction: {direction!r}; use "higher_is_better" or "lower_is_better"'
+        )
+    return direction == "higher_is_better"
+
+
+def _whole(name: str, value: object, *, count: bool = False) -> int:
+    """An integer argument (a whole float such as 10.0 too), never truncated: a fraction, a bool or
+    text is an error, and so is a negative ``count`` (of points or items; the core checks the range)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        raise InvalidArgumentError(f"invalid {name}: {value!r}; give a whole number")
+    if isinstance(value, float | np.floating) and not float(value).is_integer():
+        raise InvalidArgumentError(f"invalid {name}: {value!r} is not a whole number; give one")
+    number = int(value)
+    if count and number < 0:
+        raise InvalidArgumentError(f"invalid {name}: {number} is negative; give a count of at least 1")
+    return number
+
+
+def _scale_bounds(scale: object) -> tuple[int, int]:
+    """``(min, max)`` of a rating scale given as a pair of whole numbers."""
+    if isinstance(scale, str | bytes) or not isinstance(scale, Sequence) or len(scale) != 2:
+        raise InvalidArgumentError(f"invalid scale: {scale!r}; give (min, max), e.g. (1, 10)")
+    return _whole("scale", scale[0]), _whole("scale", scale[1])
+
+
 def _scales(
     names: Sequence[str],
     scale: tuple[int, int] | Mapping[str, tuple[int, int]],
     top_box: int,
     direction: str,
 ) -> list[tuple[int, int, bool, int]]:
-    if direction not in ("higher_is_better", "lower_is_better"):
-        raise InvalidArgumentError(
-            f'invalid direction: {direction!r}; use "higher_is_better" or "lower_is_better"'
-        )
-    higher = direction == "higher_is_better"
+    higher = _higher_is_better(direction)
+    box = _whole("top_box", top_box, count=True)
     out = []
     for n in names:
         if isinstance(scale, Mapping):
             if n not in scale:
                 raise InvalidArgumentError(f"invalid scale: no scale for driver {n!r}")
-            lo, hi = scale[n]
+            lo, hi = _scale_bounds(scale[n])
         else:
-            lo, hi = scale
-        out.append((int(lo), int(hi), higher, int(top_box)))
+            lo, hi = _scale_bounds(scale)
+        out.append((lo, hi, higher, box))
     return out
 
 

@@ -34,7 +34,16 @@ from ._results import (
     text_table,
 )
 from ._table import Table
-from .drivers import DriverAnalysis, MissingPolicy, SegmentDriverAnalyses, _weights, driver_analysis
+from .drivers import (
+    DriverAnalysis,
+    MissingPolicy,
+    SegmentDriverAnalyses,
+    _higher_is_better,
+    _scale_bounds,
+    _weights,
+    _whole,
+    driver_analysis,
+)
 from .exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -294,9 +303,7 @@ class PillarSummary(Tabular):
                 "n_unscored": self.n_unscored,
                 "weighted": self.weighted,
                 "summaries": [dict(r) for r in self._rows],
-                "scores": {
-                    p: [None if np.isnan(v) else float(v) for v in col] for p, col in self._scores.items()
-                },
+                "scores": {p: col.tolist() for p, col in self._scores.items()},
             }
         )
 
@@ -406,11 +413,6 @@ def _items(items: Mapping[str, Pillar | str] | Sequence[Pillar | str] | None) ->
     return {_pillar_id(p): _pillar_id(p) for p in items}
 
 
-def _code(k: int) -> str:
-    # Group numbers as text that sorts like the numbers (the core sorts group labels as text).
-    return f"{k:012d}"
-
-
 def pillar_summary(
     data: object,
     items: Mapping[str, Pillar | str] | Sequence[Pillar | str] | None = None,
@@ -472,10 +474,10 @@ def pillar_summary(
     [{'group': 'A', 'pillar': 'integrity', 'n': 2, 'mean': 8.0, 'top_box_share': 0.5},
      {'group': 'A', 'pillar': 'time_and_effort', 'n': 3, 'mean': 7.333, 'top_box_share': 0.333}]
     """
-    if direction not in ("higher_is_better", "lower_is_better"):
-        raise InvalidArgumentError(
-            f'invalid direction: {direction!r}; use "higher_is_better" or "lower_is_better"'
-        )
+    higher = _higher_is_better(direction)
+    lo, hi = _scale_bounds(scale)
+    min_answered = _whole("min_answered", min_answered, count=True)
+    top_box = _whole("top_box", top_box, count=True)
     mapping = _items(items)
     table = Table(data)
     names = list(mapping)
@@ -489,30 +491,29 @@ def pillar_summary(
     else:
         by_name, groups = split_rows(table, by, n_rows)
         labels = groups.labels
-        codes = [_code(int(k)) for k in groups.codes]
-    lo, hi = int(scale[0]), int(scale[1])
+        # Each row's group number as text (the order of the core's summaries is set again below).
+        codes = groups.codes.astype(str).tolist()
     raw = loads(
         _native.pillar_scores_json(
             names,
             columns,
             [mapping[n] for n in names],
-            (lo, hi, direction == "higher_is_better"),
-            int(min_answered),
+            (lo, hi, higher),
+            min_answered,
             codes,
             w,
-            int(top_box),
+            top_box,
             float(confidence_level),
         )
     )
     scores = raw["scores"]
     pillars = tuple(Pillar(p) for p in scores["pillars"])
-    label_of = {("all" if codes is None else _code(k)): g for k, g in enumerate(labels)}
+    label_of = {("all" if codes is None else str(k)): g for k, g in enumerate(labels)}
     order = {p: k for k, p in enumerate(scores["pillars"])}
     rows = sorted(
         (_summary_row(s, label_of[s["group"]]) for s in raw["summaries"]),
         key=lambda r: (labels.index(r["group"]), order[r["pillar"]]),
     )
-    higher = direction == "higher_is_better"
     threshold = float(hi - top_box + 1) if higher else float(lo + top_box - 1)
     if raw["summaries"]:
         threshold = as_float(raw["summaries"][0]["top_box_threshold"])
@@ -523,16 +524,16 @@ def pillar_summary(
         groups=labels,
         scale=(lo, hi),
         direction=direction,
-        min_answered=int(min_answered),
-        top_box=int(top_box),
+        min_answered=min_answered,
+        top_box=top_box,
         top_box_threshold=threshold,
         confidence_level=float(confidence_level),
         n_respondents=int(scores["n_respondents"]),
         n_unscored={p: int(k) for p, k in zip(scores["pillars"], scores["n_unscored"], strict=True)},
         weighted=w is not None,
         _rows=tuple(rows),
-        _scores={
-            p: np.array([np.nan if v is None else v for v in col], dtype=np.float64)
+        _scores={  # numpy reads the core's null (unscored) as NaN
+            p: np.array(col, dtype=np.float64)
             for p, col in zip(scores["pillars"], scores["scores"], strict=True)
         },
         _index=getattr(data, "index", None) if _module_of(data) == "pandas" else None,

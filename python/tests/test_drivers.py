@@ -314,6 +314,20 @@ def test_matrix_axes_are_the_analysis_shares_and_the_mean_ratings(survey: pd.Dat
     assert "fix_first" in str(m)
 
 
+def test_matrix_scale_and_top_box_are_whole_numbers(survey: pd.DataFrame) -> None:
+    # The scale reader shared with cx.pillar_summary: a fraction is an error, never cut to an integer.
+    r = cx.pillar_driver_analysis(survey)
+    with pytest.raises(InvalidArgumentError, match=r"invalid scale: 1\.5 is not a whole number"):
+        r.matrix(scale=(1.5, 10))  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"invalid scale: \(1, 10, 2\); give \(min, max\)"):
+        r.matrix(scale=(1, 10, 2))  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="invalid top_box: -1 is negative"):
+        r.what_if({"integrity": 1}, scale=(1, 10), top_box=-1)
+    with pytest.raises(InvalidArgumentError, match="invalid direction"):
+        r.matrix(scale=(1, 10), direction="up")  # type: ignore[arg-type]
+    assert r.matrix(scale=(1.0, 10.0)).to_dict() == r.matrix(scale=(1, 10)).to_dict()  # type: ignore[arg-type]
+
+
 def _latent_score(y: np.ndarray) -> np.ndarray:
     # A simulated answer y stands for a latent answer uniform on [y - 1/2, y + 1/2).
     promoter = np.clip(y + 0.5 - 8.5, 0.0, 1.0)

@@ -175,6 +175,18 @@ def test_groups_are_sorted_and_missing_labels_kept() -> None:
     assert "(missing)" in str(s) and "(missing)" in s._repr_html_()
 
 
+def test_more_than_ten_groups_keep_their_order_and_rows() -> None:
+    # Rows cross to the core as group numbers: "10" sorts before "2" as text, never in the result.
+    rng = np.random.default_rng(7)
+    group = rng.integers(0, 12, 600)
+    x = rng.integers(1, 11, 600).astype(float)
+    s = cx.pillar_summary({"empathy": x, "g": group}, items=["empathy"], by="g")
+    assert s.table["group"].tolist() == [str(k) for k in range(12)]
+    expected = [x[group == k].mean() for k in range(12)]
+    np.testing.assert_allclose(s.table["mean"], expected, rtol=SUMS)
+    assert s.table["n"].tolist() == [int((group == k).sum()) for k in range(12)]
+
+
 def test_undefined_summaries_are_nan_and_said() -> None:
     data = {"integrity": [9.0, np.nan, np.nan], "empathy": [5.0, 6.0, 7.0], "g": ["a", "b", "b"]}
     s = cx.pillar_summary(data, items=["integrity", "empathy"], by="g")
@@ -213,6 +225,35 @@ def test_bad_input_raises_the_core_errors() -> None:
         cx.pillar_summary({"empathy": [1, 2]}, items=["empathy"], direction="up")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="min_answered"):
         cx.pillar_summary({"empathy": [1, 2]}, items=["empathy"], min_answered=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"scale": (1.5, 10)}, "invalid scale: 1.5 is not a whole number"),
+        ({"scale": (1, 10, 2)}, "invalid scale: (1, 10, 2); give (min, max), e.g. (1, 10)"),
+        ({"scale": "1-10"}, "invalid scale: '1-10'; give (min, max)"),
+        ({"top_box": 2.5}, "invalid top_box: 2.5 is not a whole number"),
+        ({"top_box": -1}, "invalid top_box: -1 is negative; give a count of at least 1"),
+        ({"top_box": True}, "invalid top_box: True; give a whole number"),
+        ({"min_answered": -2}, "invalid min_answered: -2 is negative; give a count of at least 1"),
+    ],
+)
+def test_whole_number_options_are_never_truncated(kwargs: dict[str, Any], message: str) -> None:
+    # Before: 1.5 and 2.5 were cut to 1 and 2 without a word, a third scale number was ignored, and a
+    # negative count failed converting to an unsigned integer (a bare OverflowError).
+    data = {"empathy": [1, 5, 7, 10]}
+    with pytest.raises(InvalidArgumentError) as info:
+        cx.pillar_summary(data, items=["empathy"], **kwargs)
+    assert type(info.value) is InvalidArgumentError
+    assert message in str(info.value)
+
+
+def test_whole_floats_are_whole_numbers() -> None:
+    data = {"empathy": [1, 5, 7, 10]}
+    ref = cx.pillar_summary(data, items=["empathy"], scale=(1, 10), top_box=2)
+    same = cx.pillar_summary(data, items=["empathy"], scale=(1.0, 10.0), top_box=2.0)  # type: ignore[arg-type]
+    assert same == ref and same.scale == (1, 10) and same.top_box == 2
 
 
 def test_display_conversion_and_pickle(survey: pd.DataFrame) -> None:
