@@ -11,6 +11,7 @@ statistic of a group runs in Rust.
 from __future__ import annotations
 
 import datetime
+import decimal
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,19 +61,28 @@ def split_rows(table: Table, by: object, n_rows: int) -> tuple[str, Groups]:
 
 
 def _values(raw: Any) -> tuple[list[Any], list[Any] | None]:
-    """Python values of the labels (None for missing) and the category order, if the column has one."""
+    """Python values of the labels (None for missing) and the category order, if the column has one.
+
+    Table columns find their missing labels with the library's own vectorised test (the same
+    markers as :func:`_missing`), so that only the missing rows are visited in Python."""
     module = _module_of(raw)
     if module == "pandas" and hasattr(raw, "dtype"):
-        if str(raw.dtype) == "category":
-            return [None if _missing(v) else v for v in raw.tolist()], list(raw.cat.categories)
-        return [None if _missing(v) else v for v in raw.tolist()], None
+        categories = list(raw.cat.categories) if str(raw.dtype) == "category" else None
+        missing = raw.isna().to_numpy(dtype=bool)
+        if getattr(raw.dtype, "kind", "O") == "f":  # a NaN that a nullable Float64 keeps apart from NA
+            missing = missing | np.isnan(raw.to_numpy(dtype=np.float64, na_value=np.nan))
+        return _none_where(raw.tolist(), missing), categories
     if module == "polars" and hasattr(raw, "dtype"):
         import polars as pl
 
         categories = list(raw.dtype.categories) if isinstance(raw.dtype, pl.Enum) else None
-        return [None if _missing(v) else v for v in raw.to_list()], categories
+        missing = raw.is_null() | raw.is_nan().fill_null(True) if raw.dtype.is_float() else raw.is_null()
+        return _none_where(raw.to_list(), missing.to_numpy()), categories
     if module == "pyarrow" and hasattr(raw, "to_pylist"):
-        return [None if _missing(v) else v for v in raw.to_pylist()], None
+        import pyarrow.compute as pc
+
+        missing = np.asarray(pc.is_null(raw, nan_is_null=True), dtype=bool)
+        return _none_where(raw.to_pylist(), missing), None
     if isinstance(raw, str | bytes):
         raise InvalidArgumentError(f"invalid by: {raw!r}; give a column name or one label per row")
     if hasattr(raw, "tolist"):
@@ -87,11 +97,19 @@ def _values(raw: Any) -> tuple[list[Any], list[Any] | None]:
     )
 
 
+def _none_where(values: list[Any], missing: npt.NDArray[np.bool_]) -> list[Any]:
+    for i in np.flatnonzero(missing):
+        values[i] = None
+    return values
+
+
 def _missing(v: Any) -> bool:
     if v is None or type(v).__name__ in ("NAType", "NaTType"):
         return True
     if isinstance(v, float | np.floating):
         return math.isnan(v)
+    if isinstance(v, decimal.Decimal):
+        return v.is_nan()
     if isinstance(v, np.datetime64 | np.timedelta64):
         return bool(np.isnat(v))
     return False

@@ -65,6 +65,49 @@ def test_each_group_is_the_nps_of_its_rows(survey: pd.DataFrame, weighted: bool)
     assert len(g) == 4 and list(g) == list(g.groups)
 
 
+# The groups' figures against pandas' own split (groupby), with no cx_metrics call in the reference:
+# the same weighted sums taken in another order, so they agree to 1e-12 relative.
+SUMS = 1e-12
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_groups_match_a_pandas_groupby(survey: pd.DataFrame, weighted: bool) -> None:
+    g = cx.nps_by_group(survey, by="segment", weights="weight" if weighted else None)
+    rated = survey.dropna(subset=["ltr"]).assign(
+        w=lambda d: d["weight"] if weighted else 1.0,
+        promoter=lambda d: (d["ltr"] >= 9).astype(float),
+        detractor=lambda d: (d["ltr"] <= 6).astype(float),
+    )
+    groups = rated.groupby("segment", observed=True)
+    for segment, rows in groups:
+        w = rows["w"].to_numpy()
+        p = float(np.sum(w * rows["promoter"]) / np.sum(w))
+        d = float(np.sum(w * rows["detractor"]) / np.sum(w))
+        n_eff = float(np.sum(w) ** 2 / np.sum(w**2))
+        r = g[str(segment)]
+        assert r.n == len(rows)
+        assert r.score == pytest.approx(p - d, rel=SUMS)
+        assert r.effective_n == pytest.approx(n_eff, rel=SUMS)
+        assert r.std_error == pytest.approx(math.sqrt((p + d - (p - d) ** 2) / n_eff), rel=SUMS)
+    omitted = survey["ltr"].isna().groupby(survey["segment"], observed=True).sum()
+    assert {str(k): int(v) for k, v in omitted.items()} == {s: g[s].n_omitted for s in g}
+
+
+def test_nan_labels_of_every_table_kind_are_the_missing_group() -> None:
+    ltr = [10, 9, 3, 7, 10, 0]
+    wave = [1.0, np.nan, 2.0, None, 1.0, np.nan]
+    expected = cx.nps_by_group({"ltr": ltr, "wave": wave}, by="wave")
+    assert expected.groups == ("1", "2", None) and expected[None].n == 3
+    tables: dict[str, Any] = {
+        "pandas": pd.DataFrame({"ltr": ltr, "wave": wave}),
+        "pandas Float64": pd.DataFrame({"ltr": ltr, "wave": pd.array(wave, dtype="Float64")}),
+        "polars": pl.DataFrame({"ltr": ltr, "wave": wave}, strict=False),
+        "pyarrow": pa.table({"ltr": ltr, "wave": pa.array(wave, from_pandas=False)}),
+    }
+    for kind, data in tables.items():
+        assert cx.nps_by_group(data, by="wave").to_dict() == expected.to_dict(), kind
+
+
 @pytest.mark.parametrize("method", ["wald", "tango", "dirichlet", "bootstrap"])
 def test_intervals_use_the_level_and_the_method(survey: pd.DataFrame, method: str) -> None:
     g = cx.nps_by_group(survey, by="channel", confidence_level=0.8, method=method)  # type: ignore[arg-type]
