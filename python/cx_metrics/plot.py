@@ -43,14 +43,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from ._results import label_text, level_text, pct, points
+from ._json import as_float
+from ._results import ci_bounds, label_text, level_text, pct, points
 from .ces import CesResult
 from .csat import CsatResult
 from .driver_bootstrap import DriverBootstrap
 from .driver_matrix import ImportancePerformance
 from .drivers import DriverAnalysis
 from .exceptions import InvalidArgumentError
-from .nps import NpsMethod, NpsResult, _method_name
+from .nps import NpsMethod, NpsResult, _check_ci_options, _method_name
 from .nps_groups import NpsByGroup
 from .pillars import Pillar, PillarSummary
 
@@ -149,6 +150,57 @@ def _legend_outside(
     legend.set_in_layout(True)
 
 
+def _expect(result: object, kinds: tuple[type, ...], function: str) -> None:
+    """Raise InvalidArgumentError unless ``result`` is one of ``kinds`` (what ``function`` draws)."""
+    if not isinstance(result, kinds):
+        drawn = " or a ".join(k.__name__ for k in kinds)
+        raise InvalidArgumentError(
+            f"invalid result: a {type(result).__name__}; {function} draws a {drawn} "
+            "(a result's own .plot() picks its chart)"
+        )
+
+
+def _share_bars(
+    ax: Axes,
+    scale: npt.NDArray[np.int_],
+    distribution: Sequence[float],
+    colours: Sequence[str],
+    *,
+    width: float,
+    xlabel: str,
+    weighted: bool,
+    undefined: str | None,
+) -> npt.NDArray[np.float64]:
+    """Bars of the share of answers at each point of ``scale``, labelled with their shares; with
+    ``undefined`` (a message), empty bars and the message instead. Returns the bar heights."""
+    dist = np.asarray(distribution, dtype=np.float64)
+    heights = np.where(np.isnan(dist), 0.0, dist)
+    bars = ax.bar(scale, heights, width=width, color=colours, edgecolor="white", linewidth=0.6)
+    _style(ax)
+    ax.set_xticks(scale)
+    ax.set_xlim(scale[0] - 0.6, scale[-1] + 0.6)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    ax.set_ylabel("Weighted share of answers" if weighted else "Share of answers", fontsize=LABEL_SIZE)
+    if undefined is None:
+        _bar_labels(ax, bars, heights.tolist())
+        ax.set_ylim(0, max(float(heights.max()) * 1.18, 0.05))
+    else:
+        ax.set_ylim(0, 1)
+        ax.text(
+            0.5,
+            0.5,
+            undefined,
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=LABEL_SIZE,
+            color=GREY,
+            wrap=True,
+        )
+    return heights
+
+
 def _span(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
@@ -223,23 +275,20 @@ def nps_distribution(
     ['Detractors (0-6): 20.0%', 'Passives (7-8): 30.0%', 'Promoters (9-10): 50.0%']
     >>> plt.close(ax.figure)
     """
+    _expect(result, (NpsResult,), "nps_distribution")
     ax = _axes(ax, (8.0, 4.2))
-    dist = np.asarray(result.distribution, dtype=np.float64)
-    defined = result.undefined is None
-    heights = np.where(np.isnan(dist), 0.0, dist)
-    colours = [NEGATIVE] * 7 + [NEUTRAL] * 2 + [POSITIVE] * 2
-    bars = ax.bar(np.arange(11), heights, width=0.78, color=colours, edgecolor="white", linewidth=0.6)
-    _style(ax)
-    ax.set_xticks(np.arange(11))
-    ax.set_xlim(-0.6, 10.6)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("Likelihood to recommend (0 = not at all, 10 = extremely likely)", fontsize=LABEL_SIZE)
-    share = "Weighted share of answers" if result.weighted else "Share of answers"
-    ax.set_ylabel(share, fontsize=LABEL_SIZE)
+    _share_bars(
+        ax,
+        np.arange(11),
+        result.distribution,
+        [NEGATIVE] * 7 + [NEUTRAL] * 2 + [POSITIVE] * 2,
+        width=0.78,
+        xlabel="Likelihood to recommend (0 = not at all, 10 = extremely likely)",
+        weighted=result.weighted,
+        undefined=None if result.undefined is None else f"no answers to show\n({result.undefined})",
+    )
     handles = [Patch(color=c) for c in (NEGATIVE, NEUTRAL, POSITIVE)]
-    if defined:
-        _bar_labels(ax, bars, heights.tolist())
-        ax.set_ylim(0, max(float(heights.max()) * 1.18, 0.05))
+    if result.undefined is None:
         ci = result.ci(confidence_level, method)
         n = f"n = {result.n:,}" + (f" (effective n = {result.effective_n:,.0f})" if result.weighted else "")
         _title(
@@ -250,18 +299,7 @@ def nps_distribution(
         )
         shares = (result.detractors, result.passives, result.promoters)
     else:
-        ax.set_ylim(0, 1)
-        ax.text(
-            0.5,
-            0.5,
-            f"no answers to show\n({result.undefined})",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=LABEL_SIZE,
-            color=GREY,
-            wrap=True,
-        )
+        _check_ci_options(confidence_level, method)
         _title(ax, "NPS undefined", f"n = {result.n}, {result.n_omitted} omitted")
         shares = (math.nan, math.nan, math.nan)
     labels = [
@@ -307,6 +345,7 @@ def nps_by_group(
     True
     >>> plt.close(ax.figure)
     """
+    _expect(groups, (NpsByGroup,), "nps_by_group")
     if kind not in ("line", "bar"):
         raise InvalidArgumentError(f'invalid kind: {kind!r}; use "line" or "bar"')
     ax = _axes(ax, (8.0, 4.2))
@@ -390,9 +429,8 @@ def nps_by_group(
 
 
 def _bounds(intervals: Sequence[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    low = np.array([math.nan if ci is None else ci.low for ci in intervals], dtype=np.float64)
-    high = np.array([math.nan if ci is None else ci.high for ci in intervals], dtype=np.float64)
-    return low, high
+    pairs = np.array([ci_bounds(ci) for ci in intervals], dtype=np.float64).reshape(-1, 2)  # (n, 2), n >= 0
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _yerr(
@@ -423,6 +461,7 @@ def rating_distribution(result: CsatResult | CesResult, *, ax: Axes | None = Non
     ['Dissatisfied (1-2): 15.0%', 'Neutral (3): 20.0%', 'Satisfied (4-5): 65.0%']
     >>> plt.close(ax.figure)
     """
+    _expect(result, (CsatResult, CesResult), "rating_distribution")
     ax = _axes(ax, (7.0, 4.2))
     if isinstance(result, CsatResult):
         lowest, highest = 1, result.points
@@ -436,7 +475,7 @@ def rating_distribution(result: CsatResult | CesResult, *, ax: Axes | None = Non
                 f"{result.satisfied} of {result.points}, Wilson interval; mean {result.mean:.2f}; "
                 f"n = {result.n:,}"
             )
-    elif isinstance(result, CesResult):
+    else:
         lowest, highest = 1, len(result.distribution)
         good, bad = result.agree_points, result.disagree_points
         if result.version == 2:
@@ -449,49 +488,26 @@ def rating_distribution(result: CsatResult | CesResult, *, ax: Axes | None = Non
             ci = result.mean_ci()
             title = f"CES {result.version}.0 mean {result.mean:.2f} (95% CI {ci.low:.2f} to {ci.high:.2f})"
             detail = f"{pct(result.share_agree)} {names[2].lower()}; n = {result.n:,}"
-    else:
-        raise InvalidArgumentError(
-            f"invalid result: a {type(result).__name__}; rating_distribution draws a CsatResult or a "
-            "CesResult"
-        )
     kind = "CSAT" if isinstance(result, CsatResult) else f"CES {result.version}.0"
     if result.undefined is not None:
         title, detail = f"{kind} undefined", f"n = {result.n}, {result.n_omitted} omitted"
     scale = np.arange(lowest, highest + 1)
-    dist = np.asarray(result.distribution, dtype=np.float64)
-    heights = np.where(np.isnan(dist), 0.0, dist)
 
     def side(p: int) -> int:
         return 2 if good[0] <= p <= good[1] else 0 if bad[0] <= p <= bad[1] else 1
 
-    colours = [(NEGATIVE, NEUTRAL, POSITIVE)[side(int(p))] for p in scale]
     ax.axvspan(good[0] - 0.45, good[1] + 0.45, color=POSITIVE, alpha=0.08, linewidth=0)
-    bars = ax.bar(scale, heights, width=0.72, color=colours, edgecolor="white", linewidth=0.6)
-    _style(ax)
-    ax.set_xticks(scale)
-    ax.set_xlim(lowest - 0.6, highest + 0.6)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
-    ax.set_ylabel(
-        "Weighted share of answers" if result.effective_n != result.n else "Share of answers",
-        fontsize=LABEL_SIZE,
+    heights = _share_bars(
+        ax,
+        scale,
+        result.distribution,
+        [(NEGATIVE, NEUTRAL, POSITIVE)[side(int(p))] for p in scale],
+        width=0.72,
+        xlabel=xlabel,
+        weighted=result.effective_n != result.n,
+        undefined=None if result.undefined is None else "no answers to show",
     )
     _title(ax, title, detail)
-    if result.undefined is None:
-        _bar_labels(ax, bars, heights.tolist())
-        ax.set_ylim(0, max(float(heights.max()) * 1.18, 0.05))
-    else:
-        ax.set_ylim(0, 1)
-        ax.text(
-            0.5,
-            0.5,
-            "no answers to show",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=LABEL_SIZE,
-            color=GREY,
-        )
     handles, labels = [], []
     for k, name in enumerate(names):
         pts = [int(p) for p in scale if side(int(p)) == k]
@@ -541,6 +557,9 @@ def importance(
     True
     >>> plt.close(ax.figure)
     """
+    _expect(result, (DriverAnalysis, DriverBootstrap), "importance")
+    if interval not in ("percentile", "bca"):
+        raise InvalidArgumentError(f'invalid interval: {interval!r}; use "percentile" or "bca"')
     if isinstance(result, DriverAnalysis):
         table = result.importance
         measure = "lmg_share" if measure is None else measure
@@ -553,7 +572,7 @@ def importance(
         low = high = None
         title = f"Driver importance for {result.outcome}"
         detail = f"R² = {result.r_squared:.3f}, n = {result.n:,}"
-    elif isinstance(result, DriverBootstrap):
+    else:
         if not result.measures:
             raise InvalidArgumentError("invalid result: this bootstrap holds no importance measure to draw")
         measure = result.measures[0] if measure is None else measure
@@ -562,8 +581,6 @@ def importance(
             raise InvalidArgumentError(
                 f"invalid measure: {measure!r}; this bootstrap has {', '.join(result.measures)}{hint}"
             )
-        if interval not in ("percentile", "bca"):
-            raise InvalidArgumentError(f'invalid interval: {interval!r}; use "percentile" or "bca"')
         rows = result.importance.loc[measure]
         names = [str(u) for u in rows.index]
         values = rows["estimate"].to_numpy(dtype=np.float64)
@@ -574,11 +591,6 @@ def importance(
         detail = (
             f"{level_text(result.confidence_level)} {interval} intervals from {result.n_resamples:,} "
             f"resamples; n = {result.n:,}"
-        )
-    else:
-        raise InvalidArgumentError(
-            f"invalid result: a {type(result).__name__}; importance draws a DriverAnalysis or a "
-            "DriverBootstrap"
         )
     ax = _axes(ax, (8.0, max(2.6, 0.45 * len(names) + 1.6)))
     # Largest on top: sort ascending (NaN first, at the bottom) and draw from the bottom up.
@@ -643,6 +655,7 @@ def importance_performance(matrix: ImportancePerformance, *, ax: Axes | None = N
     ['Fix first', 'Keep it up', 'Low priority', 'Possible overkill']
     >>> plt.close(ax.figure)
     """
+    _expect(matrix, (ImportancePerformance,), "importance_performance")
     ax = _axes(ax, (8.0, 6.0))
     table = matrix.drivers
     names = [str(n) for n in table.index]
@@ -909,6 +922,7 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
     ['Integrity', 'Resolution']
     >>> plt.close(ax.figure)
     """
+    _expect(summary, (PillarSummary,), "pillar_profile")
     ax = _axes(ax, (9.0, 4.6))
     pillars = [p.id for p in summary.pillars]
     table = summary._rows
@@ -920,9 +934,9 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
     lows, highs = [], []
     for k, g in enumerate(summary.groups):
         rows = {r["pillar"]: r for r in table if r["group"] == g}
-        mean = np.array([_float(rows.get(p, {}).get("mean")) for p in pillars])
-        low = np.array([_float(rows.get(p, {}).get("mean_ci_low")) for p in pillars])
-        high = np.array([_float(rows.get(p, {}).get("mean_ci_high")) for p in pillars])
+        mean = np.array([as_float(rows.get(p, {}).get("mean")) for p in pillars])
+        low = np.array([as_float(rows.get(p, {}).get("mean_ci_low")) for p in pillars])
+        high = np.array([as_float(rows.get(p, {}).get("mean_ci_high")) for p in pillars])
         lows.append(low)
         highs.append(high)
         colour = SERIES[k % len(SERIES)]
@@ -965,7 +979,3 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
     if n_groups > 1 or summary.by is not None:
         _legend_outside(ax, handles, labels, title=summary.by)
     return ax
-
-
-def _float(x: float | None) -> float:
-    return math.nan if x is None else float(x)

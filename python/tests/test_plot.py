@@ -479,6 +479,39 @@ def test_pillar_profile_of_one_group_has_no_legend() -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Integrity", "Empathy"]
 
 
+def test_a_result_of_the_wrong_kind_is_named_with_what_to_draw(
+    survey: pd.DataFrame, analysis: cx.DriverAnalysis
+) -> None:
+    nps = cx.nps(survey["ltr"])
+    cases: list[tuple[Any, Any, str]] = [
+        (plot.nps_distribution, cx.csat(survey["csat"], satisfied="top_box"), "NpsResult"),
+        (plot.nps_by_group, nps, "NpsByGroup"),
+        (plot.rating_distribution, nps, "CsatResult or a CesResult"),
+        (plot.importance, nps, "DriverAnalysis or a DriverBootstrap"),
+        (plot.importance_performance, analysis, "ImportancePerformance"),
+        (plot.pillar_profile, nps, "PillarSummary"),
+    ]
+    for draw, result, expected in cases:
+        with pytest.raises(InvalidArgumentError) as info:
+            draw(result)
+        message = str(info.value)
+        assert f"invalid result: a {type(result).__name__}; {draw.__name__} draws a {expected}" in message
+        assert "own .plot()" in message
+    assert not plt.get_fignums()  # nothing drawn before the check
+
+
+def test_plot_options_are_checked_even_where_they_draw_nothing(analysis: cx.DriverAnalysis) -> None:
+    # The interval kind only matters for a bootstrap, the NPS method only for a defined score: a
+    # misspelt option is an error all the same.
+    with pytest.raises(InvalidArgumentError, match="invalid interval: 'bac'; use"):
+        plot.importance(analysis, interval="bac")  # type: ignore[arg-type]
+    undefined = cx.nps([None, None])
+    with pytest.raises(InvalidArgumentError, match="invalid method"):
+        plot.nps_distribution(undefined, method="wilson")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="confidence_level"):
+        plot.nps_distribution(undefined, confidence_level=95)
+
+
 def test_every_plot_method_returns_axes(survey: pd.DataFrame, analysis: cx.DriverAnalysis) -> None:
     results: list[Any] = [
         cx.nps(survey["ltr"]),
