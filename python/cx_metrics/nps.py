@@ -8,7 +8,6 @@ recommend" question. Results hold the score as a fraction in [-1, 1]; ``str()`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -28,7 +27,7 @@ from ._results import (
     points,
 )
 from ._tally import NanPolicy, _Tally
-from .exceptions import InvalidArgumentError
+from .exceptions import InvalidArgumentError, UndefinedError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -204,10 +203,12 @@ class NpsResult(Tabular):
 
     def _interval_or_none(self, confidence_level: float, method: NpsMethod) -> Interval | None:
         """The interval, or None when the score is undefined (the options are checked either way)."""
-        if self.undefined is None:
+        try:
             return self.ci(confidence_level, method)
-        _check_ci_options(confidence_level, method)
-        return None
+        except UndefinedError:
+            # The core checks the level and the method before the score: only an undefined score
+            # lands here.
+            return None
 
     def _columns(self) -> list[FrameColumn]:
         return _nps_columns([self], [self._interval_or_none(0.95, "adjusted_wald")])
@@ -265,18 +266,6 @@ def _method_name(method: str) -> str:
 
 def _ci_points(ci: Interval) -> str:
     return f"{points(ci.low)} to {points(ci.high)}"
-
-
-@cache
-def _defined() -> NpsResult:
-    t = NpsTally()
-    t.fold([10, 0])
-    return t.result()
-
-
-def _check_ci_options(confidence_level: float, method: NpsMethod) -> None:
-    """Raise the core's error for an invalid level or method, even when no score has an interval."""
-    _defined().ci(confidence_level, method)
 
 
 def _nps_columns(results: list[NpsResult], intervals: list[Interval | None]) -> list[FrameColumn]:

@@ -51,7 +51,7 @@ from .driver_bootstrap import DriverBootstrap
 from .driver_matrix import ImportancePerformance
 from .drivers import DriverAnalysis
 from .exceptions import InvalidArgumentError
-from .nps import NpsMethod, NpsResult, _check_ci_options, _method_name
+from .nps import NpsMethod, NpsResult, _method_name
 from .nps_groups import NpsByGroup
 from .pillars import Pillar, PillarSummary
 
@@ -288,8 +288,8 @@ def nps_distribution(
         undefined=None if result.undefined is None else f"no answers to show\n({result.undefined})",
     )
     handles = [Patch(color=c) for c in (NEGATIVE, NEUTRAL, POSITIVE)]
-    if result.undefined is None:
-        ci = result.ci(confidence_level, method)
+    ci = result._interval_or_none(confidence_level, method)
+    if ci is not None:
         n = f"n = {result.n:,}" + (f" (effective n = {result.effective_n:,.0f})" if result.weighted else "")
         _title(
             ax,
@@ -299,7 +299,6 @@ def nps_distribution(
         )
         shares = (result.detractors, result.passives, result.promoters)
     else:
-        _check_ci_options(confidence_level, method)
         _title(ax, "NPS undefined", f"n = {result.n}, {result.n_omitted} omitted")
         shares = (math.nan, math.nan, math.nan)
     labels = [
