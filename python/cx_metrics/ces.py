@@ -34,11 +34,6 @@ CesVersion = Literal[1, 2]
 
 _TALLIES: dict[int, Any] = {2: _native.Ces2Tally, 1: _native.Ces1Tally}
 
-# (agree, disagree) points of each version, as the core counts ``share_agree`` and ``share_disagree``:
-# CES 2.0 agrees with "the company made it easy" at 5-7 of 1-7; CES 1.0 low effort is 1-2 of 1-5.
-_SIDES: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {2: ((5, 7), (1, 3)), 1: ((1, 2), (4, 5))}
-
-
 def _version(version: object) -> int:
     if isinstance(version, bool) or version not in _TALLIES:
         raise InvalidArgumentError(f"invalid version: {version!r}; use 2 (CES 2.0, 1-7) or 1 (CES 1.0, 1-5)")
@@ -130,12 +125,14 @@ class CesResult(RebuiltOnLoad, Tabular):
     def agree_points(self) -> tuple[int, int]:
         """The lowest and highest point on the easy side (``share_agree``): 5-7 for CES 2.0, 1-2 for
         CES 1.0."""
-        return _SIDES[self.version][0]
+        low, high = self._native.agree_points
+        return (int(low), int(high))
 
     @property
     def disagree_points(self) -> tuple[int, int]:
         """The lowest and highest point on the hard side (``share_disagree``)."""
-        return _SIDES[self.version][1]
+        low, high = self._native.disagree_points
+        return (int(low), int(high))
 
     def __str__(self) -> str:
         if self.undefined is not None:

@@ -6,6 +6,7 @@ import json
 import math
 import pickle
 
+import numpy as np
 import pytest
 
 import cx_metrics as cx
@@ -92,3 +93,16 @@ def test_comparisons() -> None:
         c.ci(1.5)
     with pytest.raises(InvalidArgumentError, match="method"):
         cx.csat([5], satisfied="top_box").ci(0.95, "wald")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("version", "agree", "disagree"), [(2, (5, 7), (1, 3)), (1, (1, 2), (4, 5))])
+def test_ces_sides_are_the_points_the_shares_count(
+    version: int, agree: tuple[int, int], disagree: tuple[int, int]
+) -> None:
+    # CES 2.0: "agree" (5-7 of 1-7) is easy; CES 1.0: low effort (1-2 of 1-5) is easy.
+    values = np.array([1, 2, 2, 3, 4, 5, 5, 5, 6, 7, 7] if version == 2 else [1, 1, 2, 3, 3, 4, 5, 5])
+    r = cx.ces(values, version=version)
+    assert (r.agree_points, r.disagree_points) == (agree, disagree)
+    share = lambda lo, hi: float(np.mean((values >= lo) & (values <= hi)))  # noqa: E731
+    assert r.share_agree == pytest.approx(share(*agree), rel=1e-15)
+    assert r.share_disagree == pytest.approx(share(*disagree), rel=1e-15)

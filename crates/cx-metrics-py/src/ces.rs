@@ -3,7 +3,7 @@
 //! The core keeps CES 2.0 (1–7, higher is better) and CES 1.0 (1–5 effort, lower is better) as distinct
 //! types that cannot be merged or compared; the bindings keep them apart the same way.
 
-use cx_metrics::ProportionMethod;
+use cx_metrics::{CesVersion, ProportionMethod};
 use pyo3::prelude::*;
 
 use crate::arrays::impl_fold;
@@ -99,6 +99,16 @@ macro_rules! ces_version {
             #[getter]
             fn distribution(&self) -> Vec<f64> {
                 self.inner.distribution.clone()
+            }
+            /// The lowest and highest point counted in `share_agree` (the easy side).
+            #[getter]
+            fn agree_points(&self) -> (i32, i32) {
+                <$version as CesVersion>::AGREE
+            }
+            /// The lowest and highest point counted in `share_disagree` (the hard side).
+            #[getter]
+            fn disagree_points(&self) -> (i32, i32) {
+                <$version as CesVersion>::DISAGREE
             }
             #[getter]
             fn undefined(&self) -> Option<String> {
