@@ -34,6 +34,7 @@ CesVersion = Literal[1, 2]
 
 _TALLIES: dict[int, Any] = {2: _native.Ces2Tally, 1: _native.Ces1Tally}
 
+
 def _version(version: object) -> int:
     if isinstance(version, bool) or version not in _TALLIES:
         raise InvalidArgumentError(f"invalid version: {version!r}; use 2 (CES 2.0, 1-7) or 1 (CES 1.0, 1-5)")
