@@ -61,20 +61,41 @@ struct RawTally {
 impl TryFrom<RawTally> for ScaleTally {
     type Error = Error;
     fn try_from(r: RawTally) -> Result<Self> {
-        let scale = Scale::new(r.scale.min(), r.scale.max(), r.scale.direction())?;
+        Self::from_parts(r.scale, r.rows, r.weight, r.weight_sq, r.omitted)
+    }
+}
+
+impl ScaleTally {
+    /// A tally from its parts: rows, Σw and Σw² per point (lowest point first) and the rows omitted
+    /// as missing, checked as a serialised state is (one count per point, weights finite and ≥ 0).
+    ///
+    /// ```
+    /// use cx_metrics::{Direction, Scale, ScaleTally};
+    /// let scale = Scale::new(1, 5, Direction::HigherIsBetter).unwrap();
+    /// let (rows, w) = (vec![0, 0, 1, 2, 1], vec![0.0, 0.0, 1.0, 2.0, 1.0]);
+    /// let t = ScaleTally::from_parts(scale, rows, w.clone(), w, 3).unwrap();
+    /// assert_eq!((t.n(), t.n_omitted()), (4, 3));
+    /// ```
+    pub fn from_parts(
+        scale: Scale,
+        rows: Vec<u64>,
+        weight: Vec<f64>,
+        weight_sq: Vec<f64>,
+        omitted: u64,
+    ) -> Result<Self> {
+        let scale = Scale::new(scale.min(), scale.max(), scale.direction())?;
         let k = scale.points();
-        if r.rows.len() != k || r.weight.len() != k || r.weight_sq.len() != k {
+        if rows.len() != k || weight.len() != k || weight_sq.len() != k {
             return Err(Error::Incompatible(format!(
                 "a serialised tally on {scale} needs {k} counts per field, found {}, {} and {}",
-                r.rows.len(),
-                r.weight.len(),
-                r.weight_sq.len()
+                rows.len(),
+                weight.len(),
+                weight_sq.len()
             )));
         }
-        if let Some((i, w)) = r
-            .weight
+        if let Some((i, w)) = weight
             .iter()
-            .chain(&r.weight_sq)
+            .chain(&weight_sq)
             .enumerate()
             .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
         {
@@ -85,10 +106,10 @@ impl TryFrom<RawTally> for ScaleTally {
         }
         Ok(Self {
             scale,
-            rows: r.rows,
-            weight: r.weight,
-            weight_sq: r.weight_sq,
-            omitted: r.omitted,
+            rows,
+            weight,
+            weight_sq,
+            omitted,
         })
     }
 }
