@@ -46,6 +46,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::intervals::{compare_proportions, Interval, ProportionComparison, ProportionMethod};
 use crate::scale::{Direction, NanPolicy, RawValue, Scale};
+use crate::state::{Accumulator, Decoder, Encoder, Ratings, StateKind};
 use crate::summary::{self, Summary};
 use crate::tally::{Merge, ScaleTally};
 
@@ -80,6 +81,8 @@ pub trait CesVersion:
     const NEUTRAL: (i32, i32);
     /// Points on the disagree (high-effort) side, inclusive.
     const DISAGREE: (i32, i32);
+    /// The kind of this version's serialised tally.
+    const KIND: StateKind;
 
     /// The answer scale 1..=MAX.
     fn scale() -> Scale {
@@ -108,6 +111,7 @@ impl CesVersion for Ces2 {
     const AGREE: (i32, i32) = (5, 7);
     const NEUTRAL: (i32, i32) = (4, 4);
     const DISAGREE: (i32, i32) = (1, 3);
+    const KIND: StateKind = StateKind::Ces2Tally;
 }
 
 impl CesVersion for Ces1 {
@@ -117,6 +121,7 @@ impl CesVersion for Ces1 {
     const AGREE: (i32, i32) = (1, 2);
     const NEUTRAL: (i32, i32) = (3, 3);
     const DISAGREE: (i32, i32) = (4, 5);
+    const KIND: StateKind = StateKind::Ces1Tally;
 }
 
 macro_rules! version_serde {
@@ -195,7 +200,8 @@ impl<V: CesVersion> CesTally<V> {
     ///
     /// # Errors
     ///
-    /// [`Error::Incompatible`] when the tally is on another scale or its counts are inconsistent.
+    /// [`Error::Incompatible`] when the tally is on another scale, [`Error::InvalidState`] when its
+    /// counts are inconsistent.
     pub fn from_tally(tally: ScaleTally) -> Result<Self> {
         if tally.scale() != V::scale() {
             return Err(Error::Incompatible(format!(
@@ -207,7 +213,7 @@ impl<V: CesVersion> CesTally<V> {
                 V::DIRECTION
             )));
         }
-        summary::check_tally(&tally)?;
+        tally.check(V::KIND)?;
         Ok(Self {
             tally,
             version: PhantomData,
@@ -265,6 +271,45 @@ impl<V: CesVersion> CesTally<V> {
             distribution: s.distribution,
             undefined: s.undefined,
         }
+    }
+}
+
+impl<V: CesVersion> Accumulator for CesTally<V> {
+    const KIND: StateKind = V::KIND;
+    type Batch<'a> = Ratings<'a>;
+    type Options = ();
+    type Output = CesResult<V>;
+
+    fn fold_batch(&mut self, batch: Ratings<'_>, weights: Option<&[f64]>) -> Result<()> {
+        self.tally.fold_batch(batch, weights)
+    }
+    fn n(&self) -> u64 {
+        self.tally.n()
+    }
+    fn finish(&self, _: &()) -> Result<CesResult<V>> {
+        Ok(self.result())
+    }
+    fn validate(&self) -> Result<()> {
+        if self.tally.scale() != V::scale() {
+            return Err(Self::KIND.invalid(format!(
+                "a {} tally is on {} ({:?}), not {} ({:?})",
+                V::ID,
+                V::scale(),
+                V::DIRECTION,
+                self.tally.scale(),
+                self.tally.scale().direction()
+            )));
+        }
+        self.tally.check(Self::KIND)
+    }
+    fn encode_payload(&self, out: &mut Encoder) {
+        self.tally.encode(out);
+    }
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        Ok(Self {
+            tally: ScaleTally::decode(input)?,
+            version: PhantomData,
+        })
     }
 }
 

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::intervals::{compare_proportions, Interval, ProportionComparison, ProportionMethod};
 use crate::scale::{Direction, NanPolicy, RawValue, Scale};
+use crate::state::{Accumulator, Decoder, Encoder, Ratings, StateKind};
 use crate::summary::{self, Summary};
 use crate::tally::{Merge, ScaleTally};
 
@@ -219,22 +220,19 @@ impl CsatTally {
     ///
     /// # Errors
     ///
-    /// [`Error::Incompatible`] when the tally is on another scale or its counts are inconsistent
-    /// (wrong lengths, negative or non-finite weights), as a hand-edited serialised tally can be.
+    /// [`Error::Incompatible`] when the tally is on another scale, [`Error::InvalidState`] when its
+    /// counts are inconsistent (see [`ScaleTally::from_parts`]), as a hand-edited serialised tally
+    /// can be.
     pub fn from_tally(tally: ScaleTally) -> Result<Self> {
         let s = tally.scale();
-        let on_csat_scale = u8::try_from(s.max())
-            .ok()
-            .and_then(|k| CsatScale::new(k).ok())
-            .is_some_and(|c| c.scale() == s);
-        if !on_csat_scale {
+        if !on_csat_scale(s) {
             return Err(Error::Incompatible(format!(
                 "a tally on {s} ({:?}) is not on a CSAT scale (1..=k, k in 2, 3, 5, 7, 10, \
                  higher is better)",
                 s.direction()
             )));
         }
-        summary::check_tally(&tally)?;
+        tally.check(StateKind::CsatTally)?;
         Ok(Self(tally))
     }
 
@@ -312,6 +310,48 @@ impl CsatTally {
             undefined: s.undefined,
         })
     }
+}
+
+impl Accumulator for CsatTally {
+    const KIND: StateKind = StateKind::CsatTally;
+    type Batch<'a> = Ratings<'a>;
+    /// Which answers count as satisfied.
+    type Options = Satisfied;
+    type Output = CsatResult;
+
+    fn fold_batch(&mut self, batch: Ratings<'_>, weights: Option<&[f64]>) -> Result<()> {
+        self.0.fold_batch(batch, weights)
+    }
+    fn n(&self) -> u64 {
+        self.0.n()
+    }
+    fn finish(&self, satisfied: &Satisfied) -> Result<CsatResult> {
+        self.result(*satisfied)
+    }
+    fn validate(&self) -> Result<()> {
+        if !on_csat_scale(self.0.scale()) {
+            return Err(Self::KIND.invalid(format!(
+                "{} ({:?}) is not a CSAT scale (1..=k, k in 2, 3, 5, 7, 10, higher is better)",
+                self.0.scale(),
+                self.0.scale().direction()
+            )));
+        }
+        self.0.check(Self::KIND)
+    }
+    fn encode_payload(&self, out: &mut Encoder) {
+        self.0.encode(out);
+    }
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        ScaleTally::decode(input).map(Self)
+    }
+}
+
+/// Whether `s` is a CSAT scale: 1..=k, k in {2, 3, 5, 7, 10}, higher is better.
+fn on_csat_scale(s: Scale) -> bool {
+    u8::try_from(s.max())
+        .ok()
+        .and_then(|k| CsatScale::new(k).ok())
+        .is_some_and(|c| c.scale() == s)
 }
 
 impl TryFrom<ScaleTally> for CsatTally {

@@ -179,6 +179,27 @@ pub enum Error {
         /// Rows whose fitted probability reached 0 or 1.
         rows: usize,
     },
+    /// Merging or folding would overflow a count of rows or a sum of weights.
+    #[error(
+        "cannot combine: {what} would overflow; the combined state cannot be represented (was the \
+         same partition merged more than once?)"
+    )]
+    Overflow {
+        /// What would overflow, e.g. "the row count at point 9 (18446744073709551615 + 1)".
+        what: String,
+    },
+    /// A serialised state (bytes or JSON) is truncated, corrupted, of another kind or version, or
+    /// internally inconsistent.
+    #[error(
+        "invalid {kind} state: {message}; the state was not restored (re-create it from the data, or \
+         check that it was stored whole and by a release that writes this format)"
+    )]
+    InvalidState {
+        /// The kind of state that was being read, e.g. "nps_tally".
+        kind: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Shorthand for results of this crate.

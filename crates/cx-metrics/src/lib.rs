@@ -32,6 +32,7 @@ pub mod regression;
 pub mod scale;
 mod serde_nan;
 mod simd;
+pub mod state;
 mod summary;
 pub mod tally;
 
@@ -65,6 +66,7 @@ pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+pub use state::{Accumulator, Ratings, StateKind, Values};
 pub use tally::{Merge, ScaleTally};
 
 /// The README's Rust example, compiled and run as a doctest.

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::linalg::two_sum;
 use crate::simd::{self, vectorized};
+use crate::state::{add_count, check_cell, Accumulator, Decoder, Encoder, StateKind};
 use crate::tally::Merge;
 
 /// Weighted means and co-moments of k named variables.
@@ -77,30 +78,99 @@ struct MomentsState {
 impl TryFrom<MomentsState> for Moments {
     type Error = Error;
     fn try_from(s: MomentsState) -> Result<Self> {
-        let mut m = Moments::new(s.names)?;
-        let k = m.k();
-        let shapes = s.mean.len() == k && s.mean_lo.len() == k && s.comoment.len() == k * k;
-        let finite = [s.sum_w, s.sum_w2]
-            .iter()
-            .chain(&s.mean)
-            .chain(&s.mean_lo)
-            .chain(&s.comoment)
-            .all(|v| v.is_finite());
-        let sizes = s.sum_w >= 0.0 && s.sum_w2 >= 0.0 && ((s.n == 0) == (s.sum_w == 0.0));
-        if !(shapes && finite && sizes) {
-            return Err(Error::invalid(
-                "moments",
-                "serialised state is inconsistent (shapes, finiteness or sizes)",
-            ));
-        }
-        m.n = s.n;
-        m.n_zero_weight = s.n_zero_weight;
-        m.sum_w = s.sum_w;
-        m.sum_w2 = s.sum_w2;
-        m.mean = s.mean;
-        m.mean_lo = s.mean_lo;
-        m.comoment = s.comoment;
+        let m = Moments {
+            names: s.names,
+            n: s.n,
+            n_zero_weight: s.n_zero_weight,
+            sum_w: s.sum_w,
+            sum_w2: s.sum_w2,
+            mean: s.mean,
+            mean_lo: s.mean_lo,
+            comoment: s.comoment,
+        };
+        m.validate()?;
         Ok(m)
+    }
+}
+
+/// Tolerance of the check that the co-moment diagonal is ≥ 0, relative to Σw·x̄².
+///
+/// A diagonal entry Σw(x − x̄)² is computed as Σw·d² − c²/W from deviations d that are exact to
+/// working precision; it can come out below zero only for a (nearly) constant column, whose
+/// deviations are at most an ulp of the mean (|d| ≤ u·|x̄|), by at most a few roundings of W·d²:
+/// about u³·W·x̄². 64·u² (u = 2⁻⁵² here) is far above that and far below any real spread.
+const DIAGONAL_RTOL: f64 = 64.0 * f64::EPSILON * f64::EPSILON;
+
+impl Moments {
+    /// The consistency checks of a restored state (see [`Accumulator::validate`]).
+    fn check(&self) -> Result<()> {
+        let kind = StateKind::Moments;
+        let k = self.names.len();
+        // Shapes first: the co-moments hold k² numbers, which bounds k by the input's size before
+        // the names are compared with each other.
+        if k == 0 || self.mean.len() != k || self.mean_lo.len() != k || self.comoment.len() != k * k
+        {
+            return Err(kind.invalid(format!(
+                "{k} variables need {k} means, {k} compensations and {} co-moments; found {}, {} \
+                 and {}",
+                k * k,
+                self.mean.len(),
+                self.mean_lo.len(),
+                self.comoment.len()
+            )));
+        }
+        Moments::new(self.names.iter().map(String::as_str))
+            .map_err(|e| kind.invalid(format!("names: {e}")))?;
+        if self.n.checked_add(self.n_zero_weight).is_none() {
+            return Err(kind.invalid("the row counts add up to more than 2^64 - 1"));
+        }
+        if !self.is_finite() {
+            return Err(kind.invalid("a sum, mean or co-moment is not finite"));
+        }
+        if self.n == 0 {
+            let zero = [self.sum_w, self.sum_w2]
+                .iter()
+                .chain(&self.mean)
+                .chain(&self.mean_lo)
+                .chain(&self.comoment)
+                .all(|v| *v == 0.0);
+            if !zero {
+                return Err(kind.invalid("sums, means or co-moments without any weighted row"));
+            }
+            return Ok(());
+        }
+        if self.sum_w <= 0.0 {
+            return Err(kind.invalid(format!(
+                "{} rows with positive weight but Σw = {}",
+                self.n, self.sum_w
+            )));
+        }
+        check_cell(self.n, self.sum_w, self.sum_w2).map_err(|m| kind.invalid(m))?;
+        for j in 0..k {
+            let (hi, lo) = (self.mean[j], self.mean_lo[j]);
+            if lo.abs() > hi.abs() * f64::EPSILON {
+                return Err(kind.invalid(format!(
+                    "the compensation {lo} of the mean of {:?} exceeds an ulp of the mean {hi}",
+                    self.names[j]
+                )));
+            }
+            let c = self.comoment[j * k + j];
+            if c < -DIAGONAL_RTOL * self.sum_w * hi * hi {
+                return Err(kind.invalid(format!(
+                    "the co-moment of {:?} with itself is negative ({c})",
+                    self.names[j]
+                )));
+            }
+            for l in 0..j {
+                if self.comoment[j * k + l] != self.comoment[l * k + j] {
+                    return Err(kind.invalid(format!(
+                        "the co-moments of {:?} and {:?} are not symmetric",
+                        self.names[j], self.names[l]
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -208,9 +278,15 @@ impl Moments {
     /// Values must be finite: a NaN or infinity is an [`Error::BadColumn`] naming the column and the row's
     /// position in the stream (missing-data policies belong to the caller). Nothing changes on error.
     pub fn add_row(&mut self, row: &[f64], weight: f64) -> Result<()> {
-        let position = self.n + self.n_zero_weight;
+        let position = self.n.saturating_add(self.n_zero_weight);
         self.check_row(row, weight, position)?;
-        self.push_unchecked(row, weight);
+        add_count(position, 1, || "the row count".into())?;
+        let mut next = self.clone();
+        next.push_unchecked(row, weight);
+        if !next.is_finite() {
+            return Err(overflow(&self.names));
+        }
+        *self = next;
         Ok(())
     }
 
@@ -327,8 +403,7 @@ impl Moments {
                     .zip(columns.iter().copied()),
             ));
         }
-        self.merge_unchecked(&part);
-        Ok(())
+        Merge::merge(self, &part)
     }
 
     /// [`Moments::fold_columns`] of columns whose lengths and weights are already checked: `k`
@@ -642,8 +717,79 @@ impl Merge for Moments {
                 other.names.join(", ")
             )));
         }
-        self.merge_unchecked(other);
+        let n = add_count(self.n, other.n, || "the row count".into())?;
+        let zero = add_count(self.n_zero_weight, other.n_zero_weight, || {
+            "the count of zero-weight rows".into()
+        })?;
+        add_count(n, zero, || "the row count".into())?;
+        let mut sum = self.clone();
+        sum.merge_unchecked(other);
+        if !sum.is_finite() {
+            return Err(Error::Overflow {
+                what: format!("the weighted sums of {}", self.names.join(", ")),
+            });
+        }
+        *self = sum;
         Ok(())
+    }
+}
+
+impl Accumulator for Moments {
+    const KIND: StateKind = StateKind::Moments;
+    /// One column per variable, in the state's order, all of the same length.
+    type Batch<'a> = &'a [&'a [f64]];
+    type Options = ();
+    type Output = Covariance;
+
+    fn fold_batch(&mut self, columns: &[&[f64]], weights: Option<&[f64]>) -> Result<()> {
+        self.fold_columns(columns, weights)
+    }
+    fn n(&self) -> u64 {
+        self.n
+    }
+    fn finish(&self, _: &()) -> Result<Covariance> {
+        self.covariance()
+    }
+    /// Dimensions consistent and names unique; counts without overflow; every sum finite; an
+    /// empty state all zeros; Σw > 0 with Σw² ≤ (Σw)² ≤ n·Σw² (effective n ≤ n); means normalised
+    /// double-doubles; co-moment diagonal ≥ 0 (up to rounding) and the matrix exactly symmetric
+    /// (as every fold and merge keeps it).
+    fn validate(&self) -> Result<()> {
+        self.check()
+    }
+    /// k, the names, n, zero-weight rows, Σw, Σw², the means, their compensations, the co-moments.
+    fn encode_payload(&self, out: &mut Encoder) {
+        out.u32(self.names.len() as u32);
+        self.names.iter().for_each(|s| out.str(s));
+        out.u64(self.n);
+        out.u64(self.n_zero_weight);
+        out.f64(self.sum_w);
+        out.f64(self.sum_w2);
+        out.f64s(&self.mean);
+        out.f64s(&self.mean_lo);
+        out.f64s(&self.comoment);
+    }
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        let k = input.u32("the number of variables")? as usize;
+        // The numbers alone need (k² + 2k + 2)·8 bytes: check before reading (and allocating) any.
+        let numbers = k
+            .checked_mul(k)
+            .and_then(|kk| kk.checked_add(2 * k + 2))
+            .ok_or_else(|| input.invalid(format!("{k} variables are too many")))?;
+        input.check_fits(numbers, 8, "sums")?;
+        let names = (0..k)
+            .map(|_| input.str("a variable's name"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            names,
+            n: input.u64("the row count")?,
+            n_zero_weight: input.u64("the zero-weight rows")?,
+            sum_w: input.f64("Σw")?,
+            sum_w2: input.f64("Σw²")?,
+            mean: input.f64s(k, "the means")?,
+            mean_lo: input.f64s(k, "the means' compensations")?,
+            comoment: input.f64s(k * k, "the co-moments")?,
+        })
     }
 }
 

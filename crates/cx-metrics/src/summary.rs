@@ -127,22 +127,3 @@ pub(crate) fn mean_ci(
     }
     Ok(mean_t_ci(mean, sd, effective_n, confidence_level)?.clip(f64::from(lo), f64::from(hi)))
 }
-
-/// Check the per-point vectors of a (possibly deserialised) tally match its scale and hold valid sums.
-pub(crate) fn check_tally(t: &ScaleTally) -> Result<()> {
-    let k = t.scale().points();
-    let lengths_ok = t.rows().len() == k && t.weights().len() == k && t.weights_sq().len() == k;
-    let sums_ok = t
-        .weights()
-        .iter()
-        .chain(t.weights_sq())
-        .all(|w| w.is_finite() && *w >= 0.0);
-    if lengths_ok && sums_ok {
-        Ok(())
-    } else {
-        Err(Error::Incompatible(format!(
-            "the tally's counts do not fit its scale {}: expected {k} finite, non-negative sums per point",
-            t.scale()
-        )))
-    }
-}

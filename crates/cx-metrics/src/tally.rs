@@ -12,8 +12,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::scale::{NanPolicy, RawValue, Scale};
+use crate::scale::{Direction, NanPolicy, RawValue, Scale};
 use crate::simd::vectorized;
+use crate::state::{
+    add_count, check_cell, Accumulator, Decoder, Encoder, Ratings, StateKind, ValuesOp,
+};
 
 /// States that can be combined with another state of the same kind.
 ///
@@ -67,15 +70,24 @@ impl TryFrom<RawTally> for ScaleTally {
 
 impl ScaleTally {
     /// A tally from its parts: rows, Σw and Σw² per point (lowest point first) and the rows omitted
-    /// as missing, checked as a serialised state is (one count per point, weights finite and ≥ 0).
+    /// as missing, checked as a serialised state is (see [`ScaleTally::check`]).
     ///
     /// ```
     /// use cx_metrics::{Direction, Scale, ScaleTally};
     /// let scale = Scale::new(1, 5, Direction::HigherIsBetter).unwrap();
     /// let (rows, w) = (vec![0, 0, 1, 2, 1], vec![0.0, 0.0, 1.0, 2.0, 1.0]);
-    /// let t = ScaleTally::from_parts(scale, rows, w.clone(), w, 3).unwrap();
+    /// let t = ScaleTally::from_parts(scale, rows.clone(), w.clone(), w.clone(), 3).unwrap();
     /// assert_eq!((t.n(), t.n_omitted()), (4, 3));
+    /// // Weight on a point without rows is a contradiction, not a state.
+    /// let mut bad = w.clone();
+    /// bad[0] = 1.0;
+    /// assert!(ScaleTally::from_parts(scale, rows, bad, w, 3).is_err());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] for an invalid scale, [`Error::InvalidState`] for counts that do
+    /// not fit the scale or contradict each other.
     pub fn from_parts(
         scale: Scale,
         rows: Vec<u64>,
@@ -84,26 +96,74 @@ impl ScaleTally {
         omitted: u64,
     ) -> Result<Self> {
         let scale = Scale::new(scale.min(), scale.max(), scale.direction())?;
-        let k = scale.points();
-        if rows.len() != k || weight.len() != k || weight_sq.len() != k {
-            return Err(Error::Incompatible(format!(
-                "a serialised tally on {scale} needs {k} counts per field, found {}, {} and {}",
-                rows.len(),
-                weight.len(),
-                weight_sq.len()
+        let t = Self {
+            scale,
+            rows,
+            weight,
+            weight_sq,
+            omitted,
+        };
+        t.check(StateKind::ScaleTally)?;
+        Ok(t)
+    }
+
+    /// Check the tally is consistent, naming `kind` in the error: one count per point; the rows
+    /// and the omitted rows add up without overflow; per point, Σw and Σw² finite and ≥ 0, zero
+    /// without rows, Σw² ≤ (Σw)² ≤ rows·Σw² (so the effective n never exceeds n), within
+    /// [`SUM_RTOL`](crate::state::SUM_RTOL).
+    pub(crate) fn check(&self, kind: StateKind) -> Result<()> {
+        let k = self.scale.points();
+        if self.rows.len() != k || self.weight.len() != k || self.weight_sq.len() != k {
+            return Err(kind.invalid(format!(
+                "a tally on {} needs {k} counts per field, found {}, {} and {}",
+                self.scale,
+                self.rows.len(),
+                self.weight.len(),
+                self.weight_sq.len()
             )));
         }
-        if let Some((i, w)) = weight
-            .iter()
-            .chain(&weight_sq)
-            .enumerate()
-            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
-        {
-            return Err(Error::InvalidWeight {
-                index: i % k,
-                weight: *w,
-            });
+        let mut total = self.omitted;
+        for (i, p) in (self.scale.min()..=self.scale.max()).enumerate() {
+            total = total
+                .checked_add(self.rows[i])
+                .ok_or_else(|| kind.invalid("the row counts add up to more than 2^64 - 1"))?;
+            check_cell(self.rows[i], self.weight[i], self.weight_sq[i])
+                .map_err(|m| kind.invalid(format!("point {p} ({} rows): {m}", self.rows[i])))?;
         }
+        Ok(())
+    }
+
+    /// The payload of the byte form: min, max, direction, omitted, then rows, Σw and Σw² per point.
+    pub(crate) fn encode(&self, out: &mut Encoder) {
+        out.i32(self.scale.min());
+        out.i32(self.scale.max());
+        out.u8(match self.scale.direction() {
+            Direction::HigherIsBetter => 0,
+            Direction::LowerIsBetter => 1,
+        });
+        out.u64(self.omitted);
+        out.u64s(&self.rows);
+        out.f64s(&self.weight);
+        out.f64s(&self.weight_sq);
+    }
+
+    /// Read [`ScaleTally::encode`]'s payload (the caller validates).
+    pub(crate) fn decode(input: &mut Decoder<'_>) -> Result<Self> {
+        let min = input.i32("the scale's min")?;
+        let max = input.i32("the scale's max")?;
+        let direction = match input.u8("the scale's direction")? {
+            0 => Direction::HigherIsBetter,
+            1 => Direction::LowerIsBetter,
+            d => return Err(input.invalid(format!("unknown scale direction {d}"))),
+        };
+        let scale = Scale::new(min, max, direction)
+            .map_err(|e| input.invalid(format!("scale {min}..={max}: {e}")))?;
+        let omitted = input.u64("the omitted rows")?;
+        let k = scale.points();
+        input.check_fits(k, 24, "counts per point")?;
+        let rows = input.u64s(k, "the rows per point")?;
+        let weight = input.f64s(k, "the weights per point")?;
+        let weight_sq = input.f64s(k, "the squared weights per point")?;
         Ok(Self {
             scale,
             rows,
@@ -111,6 +171,52 @@ impl ScaleTally {
             weight_sq,
             omitted,
         })
+    }
+
+    /// Add `other`'s counts (same scale, checked by the caller) with checked arithmetic; changes
+    /// nothing on error.
+    fn add_checked(
+        &mut self,
+        rows: &[u64],
+        weight: &[f64],
+        weight_sq: &[f64],
+        omitted: u64,
+    ) -> Result<()> {
+        let mut total = add_count(self.total_rows(), omitted, || "the row count".into())?;
+        let mut merged = self.rows.clone();
+        for (i, (m, r)) in merged.iter_mut().zip(rows).enumerate() {
+            let p = self.scale.min() + i as i32;
+            *m = add_count(*m, *r, || format!("the row count at point {p}"))?;
+            total = add_count(total, *r, || "the row count".into())?;
+        }
+        let sums: Vec<(f64, f64)> = (0..merged.len())
+            .map(|i| (self.weight[i] + weight[i], self.weight_sq[i] + weight_sq[i]))
+            .collect();
+        if let Some(i) = sums
+            .iter()
+            .position(|(w, w2)| !(w.is_finite() && w2.is_finite()))
+        {
+            return Err(Error::Overflow {
+                what: format!(
+                    "the sum of weights (or of squared weights) at point {}",
+                    self.scale.min() + i as i32
+                ),
+            });
+        }
+        self.rows = merged;
+        for (i, (w, w2)) in sums.into_iter().enumerate() {
+            self.weight[i] = w;
+            self.weight_sq[i] = w2;
+        }
+        self.omitted += omitted;
+        Ok(())
+    }
+
+    /// Rows counted and omitted (fits in `u64`: every constructor and merge checks it).
+    fn total_rows(&self) -> u64 {
+        self.rows
+            .iter()
+            .fold(self.omitted, |a, r| a.saturating_add(*r))
     }
 }
 
@@ -218,9 +324,17 @@ impl ScaleTally {
         }
         check_weight(weight, index)?;
         let i = self.scale.slot(point);
+        // Every count is at most the total, so no single count can overflow once it does not.
+        add_count(self.total_rows(), 1, || "the row count".into())?;
+        let (w, w2) = (self.weight[i] + weight, self.weight_sq[i] + weight * weight);
+        if !(w.is_finite() && w2.is_finite()) {
+            return Err(Error::Overflow {
+                what: format!("the sum of weights (or of squared weights) at point {point}"),
+            });
+        }
         self.rows[i] += 1;
-        self.weight[i] += weight;
-        self.weight_sq[i] += weight * weight;
+        self.weight[i] = w;
+        self.weight_sq[i] = w2;
         Ok(())
     }
 
@@ -232,6 +346,7 @@ impl ScaleTally {
             return match policy {
                 NanPolicy::Raise => Err(Error::Missing { index }),
                 _ => {
+                    add_count(self.total_rows(), 1, || "the row count".into())?;
                     self.omitted += 1;
                     Ok(())
                 }
@@ -243,7 +358,7 @@ impl ScaleTally {
 
     /// Rows seen so far, counted or omitted: the stream position of the next row.
     fn position(&self) -> usize {
-        (self.n() + self.omitted) as usize
+        usize::try_from(self.total_rows()).unwrap_or(usize::MAX)
     }
 
     /// Fold a slice of raw values, optionally weighted, validating every value and weight.
@@ -290,31 +405,21 @@ impl ScaleTally {
         for part in parts {
             chunks.push(part?);
         }
+        // Added to a copy, so that an overflow (possible only after merging huge states) changes
+        // nothing.
+        let mut sum = self.clone();
         for c in chunks {
-            self.add_chunk(c);
+            let (w, w2) = match c.weight {
+                Some((w, w2)) => (w, w2),
+                None => {
+                    let w: Vec<f64> = c.rows.iter().map(|r| *r as f64).collect();
+                    (w.clone(), w)
+                }
+            };
+            sum.add_checked(&c.rows, &w, &w2, c.omitted)?;
         }
+        *self = sum;
         Ok(())
-    }
-
-    fn add_chunk(&mut self, c: Chunk) {
-        self.omitted += c.omitted;
-        for (i, r) in c.rows.iter().enumerate() {
-            self.rows[i] += r;
-        }
-        match c.weight {
-            Some((w, w2)) => {
-                for i in 0..self.weight.len() {
-                    self.weight[i] += w[i];
-                    self.weight_sq[i] += w2[i];
-                }
-            }
-            None => {
-                for (i, r) in c.rows.iter().enumerate() {
-                    self.weight[i] += *r as f64;
-                    self.weight_sq[i] += *r as f64;
-                }
-            }
-        }
     }
 }
 
@@ -329,13 +434,52 @@ impl Merge for ScaleTally {
                 other.scale.direction()
             )));
         }
-        for i in 0..self.rows.len() {
-            self.rows[i] += other.rows[i];
-            self.weight[i] += other.weight[i];
-            self.weight_sq[i] += other.weight_sq[i];
-        }
-        self.omitted += other.omitted;
-        Ok(())
+        self.add_checked(&other.rows, &other.weight, &other.weight_sq, other.omitted)
+    }
+}
+
+impl Accumulator for ScaleTally {
+    const KIND: StateKind = StateKind::ScaleTally;
+    type Batch<'a> = Ratings<'a>;
+    type Options = ();
+    /// The answer distribution: the share of the weight on each point ([`ScaleTally::shares`]).
+    type Output = Vec<f64>;
+
+    fn fold_batch(&mut self, batch: Ratings<'_>, weights: Option<&[f64]>) -> Result<()> {
+        batch.values.apply(FoldOp {
+            tally: self,
+            weights,
+            policy: batch.nan_policy,
+        })
+    }
+    fn n(&self) -> u64 {
+        ScaleTally::n(self)
+    }
+    fn finish(&self, _: &()) -> Result<Vec<f64>> {
+        Ok(self.shares())
+    }
+    fn validate(&self) -> Result<()> {
+        self.check(Self::KIND)
+    }
+    fn encode_payload(&self, out: &mut Encoder) {
+        self.encode(out);
+    }
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        Self::decode(input)
+    }
+}
+
+/// [`ScaleTally::fold`] of a typed slice inside [`Values`].
+pub(crate) struct FoldOp<'t, 'w> {
+    pub(crate) tally: &'t mut ScaleTally,
+    pub(crate) weights: Option<&'w [f64]>,
+    pub(crate) policy: NanPolicy,
+}
+
+impl ValuesOp for FoldOp<'_, '_> {
+    type Output = Result<()>;
+    fn run<T: RawValue>(self, values: &[T]) -> Result<()> {
+        self.tally.fold(values, self.weights, self.policy)
     }
 }
 
@@ -627,7 +771,6 @@ fn weigh_chunk<T: RawValue>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scale::Direction;
 
     fn five() -> Scale {
         Scale::new(1, 5, Direction::HigherIsBetter).unwrap()

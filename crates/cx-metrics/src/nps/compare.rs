@@ -6,6 +6,7 @@ use super::{Estimate, NpsMethod, NpsResult};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::intervals::{check_level, normal_p_two_sided, z_two_sided, Interval};
 use crate::scale::{NanPolicy, NpsCategory, RawValue, Scale};
+use crate::state::{add_count, check_cell, Accumulator, Decoder, Encoder, StateKind};
 use crate::tally::Merge;
 
 /// z statistic and two-sided p-value of `difference / std_error`. With a zero standard error (every
@@ -109,12 +110,49 @@ const SIGN: [f64; 3] = [-1.0, 0.0, 1.0];
 /// assert!((r.difference - (r.score_a - r.score_b)).abs() < 1e-15);
 /// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "RawPairedTally")]
 pub struct PairedTally {
     rows: [[u64; 3]; 3],
     weight: [[f64; 3]; 3],
     weight_sq: [[f64; 3]; 3],
     omitted: u64,
 }
+
+/// The serialised form, checked on the way in ([`Accumulator::validate`]).
+#[derive(Deserialize)]
+struct RawPairedTally {
+    rows: [[u64; 3]; 3],
+    weight: [[f64; 3]; 3],
+    weight_sq: [[f64; 3]; 3],
+    omitted: u64,
+}
+
+impl TryFrom<RawPairedTally> for PairedTally {
+    type Error = Error;
+    fn try_from(r: RawPairedTally) -> Result<Self> {
+        let t = Self {
+            rows: r.rows,
+            weight: r.weight,
+            weight_sq: r.weight_sq,
+            omitted: r.omitted,
+        };
+        t.validate()?;
+        Ok(t)
+    }
+}
+
+/// Aligned first and second ratings of the same respondents: the batch a [`PairedTally`] folds.
+#[derive(Debug, Clone, Copy)]
+pub struct Pairs<'a> {
+    /// First ratings (0–10; NaN is missing).
+    pub first: &'a [f64],
+    /// Second ratings, one per first rating.
+    pub second: &'a [f64],
+    /// A pair with either rating missing: omitted and counted, or an error.
+    pub nan_policy: NanPolicy,
+}
+
+const CATEGORIES: [&str; 3] = ["detractor", "passive", "promoter"];
 
 impl PairedTally {
     /// An empty table.
@@ -148,7 +186,10 @@ impl PairedTally {
     }
     /// Pairs counted.
     pub fn n(&self) -> u64 {
-        self.rows.iter().flatten().sum()
+        self.rows
+            .iter()
+            .flatten()
+            .fold(0u64, |a, r| a.saturating_add(*r))
     }
     /// Pairs omitted because either value was missing.
     pub fn n_omitted(&self) -> u64 {
@@ -185,16 +226,17 @@ impl PairedTally {
         weight: f64,
         nan_policy: NanPolicy,
     ) -> Result<()> {
-        let index = (self.n() + self.omitted) as usize;
+        let index = usize::try_from(self.total_rows()).unwrap_or(usize::MAX);
+        let mut part = Self::new();
         match Self::cell(a, b, weight, index, nan_policy)? {
             Some((i, j)) => {
-                self.rows[i][j] += 1;
-                self.weight[i][j] += weight;
-                self.weight_sq[i][j] += weight * weight;
+                part.rows[i][j] = 1;
+                part.weight[i][j] = weight;
+                part.weight_sq[i][j] = weight * weight;
             }
-            None => self.omitted += 1,
+            None => part.omitted = 1,
         }
-        Ok(())
+        self.merge(&part)
     }
 
     /// Fold aligned slices of first and second ratings, optionally weighted. A pair with either value
@@ -317,17 +359,92 @@ fn index_of_point(p: i32) -> usize {
     index(NpsCategory::of(p as u8))
 }
 
+impl PairedTally {
+    /// Pairs counted and omitted (fits in `u64`: every constructor and merge checks it).
+    fn total_rows(&self) -> u64 {
+        self.rows
+            .iter()
+            .flatten()
+            .fold(self.omitted, |a, r| a.saturating_add(*r))
+    }
+}
+
 impl Merge for PairedTally {
+    /// Add the counts of `other`, with checked arithmetic; nothing changes on error.
     fn merge(&mut self, other: &Self) -> Result<()> {
-        for i in 0..3 {
-            for j in 0..3 {
-                self.rows[i][j] += other.rows[i][j];
-                self.weight[i][j] += other.weight[i][j];
-                self.weight_sq[i][j] += other.weight_sq[i][j];
+        let mut sum = self.clone();
+        let mut total = add_count(self.total_rows(), other.omitted, || "the pair count".into())?;
+        sum.omitted += other.omitted;
+        for c in 0..9 {
+            let (i, j) = (c / 3, c % 3);
+            let cell = || format!("{} x {}", CATEGORIES[i], CATEGORIES[j]);
+            total = add_count(total, other.rows[i][j], || "the pair count".into())?;
+            sum.rows[i][j] = add_count(sum.rows[i][j], other.rows[i][j], || {
+                format!("the pair count of cell {}", cell())
+            })?;
+            sum.weight[i][j] += other.weight[i][j];
+            sum.weight_sq[i][j] += other.weight_sq[i][j];
+            if !(sum.weight[i][j].is_finite() && sum.weight_sq[i][j].is_finite()) {
+                return Err(Error::Overflow {
+                    what: format!("the sum of weights of cell {}", cell()),
+                });
             }
         }
-        self.omitted += other.omitted;
+        *self = sum;
         Ok(())
+    }
+}
+
+impl Accumulator for PairedTally {
+    const KIND: StateKind = StateKind::PairedNpsTally;
+    type Batch<'a> = Pairs<'a>;
+    type Options = ();
+    type Output = PairedNpsResult;
+
+    fn fold_batch(&mut self, batch: Pairs<'_>, weights: Option<&[f64]>) -> Result<()> {
+        self.fold(batch.first, batch.second, weights, batch.nan_policy)
+    }
+    fn n(&self) -> u64 {
+        PairedTally::n(self)
+    }
+    fn finish(&self, _: &()) -> Result<PairedNpsResult> {
+        Ok(self.result())
+    }
+    /// Per cell, the checks of a tally's point; the pairs add up without overflow.
+    fn validate(&self) -> Result<()> {
+        let kind = Self::KIND;
+        let mut total = self.omitted;
+        for c in 0..9 {
+            let (i, j) = (c / 3, c % 3);
+            total = total
+                .checked_add(self.rows[i][j])
+                .ok_or_else(|| kind.invalid("the pair counts add up to more than 2^64 - 1"))?;
+            check_cell(self.rows[i][j], self.weight[i][j], self.weight_sq[i][j]).map_err(|m| {
+                kind.invalid(format!("cell {} x {}: {m}", CATEGORIES[i], CATEGORIES[j]))
+            })?;
+        }
+        Ok(())
+    }
+    /// Omitted pairs, then rows, Σw and Σw² of the nine cells, row-major.
+    fn encode_payload(&self, out: &mut Encoder) {
+        out.u64(self.omitted);
+        out.u64s(self.rows.as_flattened());
+        out.f64s(self.weight.as_flattened());
+        out.f64s(self.weight_sq.as_flattened());
+    }
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        let mut t = Self::new();
+        t.omitted = input.u64("the omitted pairs")?;
+        for r in t.rows.as_flattened_mut() {
+            *r = input.u64("the pairs per cell")?;
+        }
+        for w in t.weight.as_flattened_mut() {
+            *w = input.f64("the weights per cell")?;
+        }
+        for w in t.weight_sq.as_flattened_mut() {
+            *w = input.f64("the squared weights per cell")?;
+        }
+        Ok(t)
     }
 }
 

@@ -32,7 +32,7 @@ mod plan;
 mod tango;
 
 pub use bootstrap::{bootstrap_ci, BootstrapCi};
-pub use compare::{compare, NpsComparison, PairedNpsResult, PairedTally};
+pub use compare::{compare, NpsComparison, PairedNpsResult, PairedTally, Pairs};
 pub use interval::{Estimate, NpsMethod, DEFAULT_N_RESAMPLES, DEFAULT_PRIOR};
 pub use plan::{sample_size, sample_size_two_groups, AnticipatedVariance};
 
@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, UndefinedReason};
 use crate::scale::{NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+use crate::state::{Accumulator, Decoder, Encoder, Ratings, StateKind};
 use crate::tally::{Merge, ScaleTally};
 
 /// Weighted counts of 0–10 ratings: the mergeable state an NPS is computed from.
@@ -182,6 +183,38 @@ impl NpsTally {
 impl Merge for NpsTally {
     fn merge(&mut self, other: &Self) -> Result<()> {
         self.0.merge(&other.0)
+    }
+}
+
+impl Accumulator for NpsTally {
+    const KIND: StateKind = StateKind::NpsTally;
+    type Batch<'a> = Ratings<'a>;
+    type Options = ();
+    type Output = NpsResult;
+
+    fn fold_batch(&mut self, batch: Ratings<'_>, weights: Option<&[f64]>) -> Result<()> {
+        self.0.fold_batch(batch, weights)
+    }
+    fn n(&self) -> u64 {
+        self.0.n()
+    }
+    fn finish(&self, _: &()) -> Result<NpsResult> {
+        Ok(self.result())
+    }
+    fn validate(&self) -> Result<()> {
+        if self.0.scale() != Scale::NPS {
+            return Err(Self::KIND.invalid(format!(
+                "an NPS tally is on the 0..=10 scale, not {}",
+                self.0.scale()
+            )));
+        }
+        self.0.check(Self::KIND)
+    }
+    fn encode_payload(&self, out: &mut Encoder) {
+        self.0.encode(out);
+    }
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        ScaleTally::decode(input).map(Self)
     }
 }
 
