@@ -1,0 +1,141 @@
+//! Golden files of every state kind and format version (tests/golden/, see its README): each is read
+//! back and must give exactly the state and figures it was written from. Files are never rewritten
+//! once released: every later version of the crate must still read them.
+
+mod common;
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+
+use common::states;
+use cx_metrics::state::FORMAT_VERSION;
+use cx_metrics::{Accumulator, Satisfied};
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+        .join(name)
+}
+
+/// Read the bytes, JSON and (bare, pre-envelope) legacy JSON of `state`'s kind and check each
+/// restores `state` exactly; the writer of this version still writes the version-1 files.
+fn check<S: Accumulator + Debug>(state: &S) {
+    let kind = S::KIND.name();
+    let bytes = std::fs::read(golden(&format!("{kind}.v1.bin"))).unwrap();
+    assert_eq!(&S::from_bytes(&bytes).unwrap(), state, "{kind}.v1.bin");
+    let json = std::fs::read_to_string(golden(&format!("{kind}.v1.json"))).unwrap();
+    assert_eq!(
+        &S::from_json(json.trim_end()).unwrap(),
+        state,
+        "{kind}.v1.json"
+    );
+    let bare = std::fs::read_to_string(golden(&format!("{kind}.v0.json"))).unwrap();
+    assert_eq!(
+        &S::from_json(bare.trim_end()).unwrap(),
+        state,
+        "{kind}.v0.json"
+    );
+    if FORMAT_VERSION == 1 {
+        assert_eq!(state.to_bytes(), bytes, "{kind}: the byte form changed");
+        assert_eq!(
+            state.to_json(),
+            json.trim_end(),
+            "{kind}: the JSON form changed"
+        );
+    }
+}
+
+#[test]
+fn scale_tally_golden_files_restore_exactly() {
+    let t = states::scale_tally();
+    check(&t);
+    assert_eq!(t.rows(), &[1, 0, 1, 2, 1]);
+    assert_eq!(t.weights(), &[0.25, 0.0, 1.0, 2.5, 1.5]);
+    assert_eq!(t.weights_sq(), &[0.0625, 0.0, 1.0, 4.25, 2.25]);
+    assert_eq!((t.n(), t.n_omitted()), (5, 1));
+}
+
+#[test]
+fn nps_tally_golden_files_restore_exactly() {
+    let t = states::nps_tally();
+    check(&t);
+    let r = t.finish(&()).unwrap();
+    assert_eq!((r.n, r.n_omitted), (9, 1));
+    assert_eq!((r.n_promoters, r.n_passives, r.n_detractors), (4, 2, 3));
+    assert_eq!(r.sum_weights, 11.25);
+    // Promoters weigh 1.75 + 4.25, detractors 0.25 + 1.0 + 1.5, of 11.25.
+    assert!((r.score - 3.25 / 11.25).abs() <= 1e-15);
+}
+
+#[test]
+fn csat_tally_golden_files_restore_exactly() {
+    let t = states::csat_tally();
+    check(&t);
+    let r = t.finish(&Satisfied::TopBox).unwrap();
+    assert_eq!((r.n, r.n_omitted, r.sum_weights), (6, 1, 6.25));
+    assert!((r.share_satisfied - 1.75 / 6.25).abs() <= 1e-15);
+}
+
+#[test]
+fn ces_tally_golden_files_restore_exactly() {
+    let t2 = states::ces2_tally();
+    check(&t2);
+    assert_eq!(t2.tally().rows(), &[1, 0, 1, 1, 2, 1, 2]);
+    assert!((t2.result().share_agree - 5.0 / 8.0).abs() <= 1e-15);
+    let t1 = states::ces1_tally();
+    check(&t1);
+    assert_eq!(t1.tally().weights(), &[0.5, 2.0, 1.0, 2.0, 0.25]);
+    assert_eq!(t1.tally().n_omitted(), 1);
+}
+
+#[test]
+fn paired_tally_golden_files_restore_exactly() {
+    let t = states::paired_tally();
+    check(&t);
+    assert_eq!(t.rows(), &[[1, 0, 0], [1, 0, 1], [1, 0, 1]]);
+    assert_eq!(
+        t.weights(),
+        &[[2.0, 0.0, 0.0], [0.75, 0.0, 1.5], [0.5, 0.0, 1.0]]
+    );
+    assert_eq!((t.n(), t.n_omitted()), (5, 1));
+}
+
+#[test]
+fn moments_golden_files_restore_exactly() {
+    let m = states::moments();
+    check(&m);
+    assert_eq!((m.n(), m.n_zero_weight()), (4, 1));
+    assert_eq!((m.sum_weights(), m.sum_weights_sq()), (4.5, 6.25));
+    // x̄₁ = (1 + 2·2 + 4 + 0.5·3) / 4.5; C₁₁ = Σw(x₁ − x̄₁)² = 5 (by hand, in thirds).
+    assert!((m.means()[0] - 10.5 / 4.5).abs() <= 1e-15);
+    assert!((m.comoments()[0] - 5.0).abs() <= 1e-14);
+    assert!((m.comoments()[8] - 11.0).abs() <= 1e-14);
+}
+
+/// Writes the files of the current format version. Run once when a version is introduced
+/// (`cargo test -p cx-metrics --test state_golden -- --ignored`), then never again for that version.
+#[test]
+#[ignore]
+fn write_golden_files() {
+    fn write<S: Accumulator>(state: &S) {
+        let kind = S::KIND.name();
+        std::fs::write(
+            golden(&format!("{kind}.v{FORMAT_VERSION}.bin")),
+            state.to_bytes(),
+        )
+        .unwrap();
+        std::fs::write(
+            golden(&format!("{kind}.v{FORMAT_VERSION}.json")),
+            state.to_json() + "\n",
+        )
+        .unwrap();
+    }
+    write(&states::scale_tally());
+    write(&states::nps_tally());
+    write(&states::csat_tally());
+    write(&states::ces2_tally());
+    write(&states::ces1_tally());
+    write(&states::paired_tally());
+    write(&states::moments());
+}
