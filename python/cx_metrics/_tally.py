@@ -1,35 +1,35 @@
-"""Mergeable, picklable tallies: the public classes around the native states.
+"""Mergeable, picklable states: the public classes around the native states.
 
-A tally folds ratings chunk by chunk (or partition by partition), merges with another tally of the same
-kind (``a.merge(b)`` in place, ``a + b`` new), pickles (as the state's JSON bytes) and compares equal when
-the counts are equal. Results are computed from a tally, never from a second pass over the rows.
+Every state (the tallies of ratings and the regression moments) folds data chunk by chunk (or
+partition by partition), merges with another state of the same kind (``a.merge(b)`` in place,
+``a + b`` new, ``sum([a, b, c])``), compares equal when the counts are equal, and serialises two ways:
+``to_bytes()`` (a self-describing little-endian format with a header: magic, kind, format version,
+flags, length; what pickle stores) and ``to_json()`` (``{"kind": ..., "version": ..., "state":
+{...}}``). Reading either checks the state in full: a truncated, corrupted or contradictory state
+raises :class:`~cx_metrics.exceptions.InvalidStateError`; a merge whose counts would overflow raises
+:class:`~cx_metrics.exceptions.MergeOverflowError`. Results are computed from a state, never from a
+second pass over the rows.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Protocol, Self
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal, Self
+
+import numpy as np
+import numpy.typing as npt
 
 from . import _native
-from ._convert import to_values, to_weights
-from .exceptions import IncompatibleError
+from ._convert import same_length, to_values, to_weights
+from .exceptions import ColumnError, IncompatibleError, InvalidArgumentError
 
 NanPolicy = Literal["omit", "raise"]
 
-__all__ = ["NanPolicy", "ScaleTally"]
+__all__ = ["NanPolicy", "RegressionMoments", "ScaleTally"]
 
 
-class _NativeTally(Protocol):
-    @property
-    def n(self) -> int: ...
-    @property
-    def n_omitted(self) -> int: ...
-    def fold(self, values: Any, weights: Any = None, nan_policy: str = "omit") -> None: ...
-    def merge(self, other: Any) -> None: ...
-    def to_bytes(self) -> bytes: ...
-
-
-class _Tally:
-    """Shared behaviour of the public tallies; subclasses set ``_native_type``."""
+class _State:
+    """Shared behaviour of every public state; subclasses set ``_native_type``."""
 
     __slots__ = ("_inner",)
     _native_type: ClassVar[Any]
@@ -43,34 +43,24 @@ class _Tally:
         obj._inner = inner
         return obj
 
-    def fold(self, values: object, weights: object = None, nan_policy: NanPolicy = "omit") -> None:
-        """Validate and count ``values`` (optionally weighted); on error nothing changes.
-
-        Parameters
-        ----------
-        values : array-like
-            Ratings: list, tuple, numpy array, pandas/polars Series, pyarrow (Chunked)Array.
-        weights : array-like, optional
-            Non-negative finite survey weights, one per value.
-        nan_policy : {"omit", "raise"}
-            ``"omit"`` skips missing values and counts them in ``n_omitted``; ``"raise"`` fails on the first.
-        """
-        arr = to_values(values)
-        w = to_weights(weights, arr.shape[0])
-        self._inner.fold(arr, w, nan_policy)
-
     def merge(self, other: Self) -> None:
-        """Fold ``other`` (a tally of the same kind and scale) into this one, in place."""
+        """Fold ``other`` (a state of the same kind) into this one, in place; on error nothing changes."""
         self._inner.merge(self._check(other)._inner)
 
     def __add__(self, other: Self) -> Self:
         return self._wrap(self._inner + self._check(other)._inner)
 
+    def __radd__(self, other: object) -> Self:
+        # sum() starts from 0: 0 + state is the state.
+        if type(other) is int and other == 0:
+            return self._wrap(0 + self._inner)
+        return NotImplemented
+
     def _check(self, other: object) -> Self:
         if not isinstance(other, type(self)):
             raise IncompatibleError(
                 f"cannot combine: a {type(self).__name__} with a {type(other).__name__}; "
-                f"merge tallies of the same kind"
+                f"merge states of the same kind"
             )
         return other
 
@@ -90,6 +80,66 @@ class _Tally:
 
     @property
     def n(self) -> int:
+        """Rows counted."""
+        return int(self._inner.n)
+
+    def to_json(self) -> str:
+        """The state as JSON text, ``{"kind": ..., "version": ..., "state": {...}}`` (stable across
+        processes, machines and releases)."""
+        return str(self._inner.to_json())
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """A state from the text written by :meth:`to_json` (or the bare JSON of earlier releases),
+        checked in full (:class:`~cx_metrics.exceptions.InvalidStateError` if it is not a valid state)."""
+        return cls._wrap(cls._native_type.from_json(text))
+
+    def to_bytes(self) -> bytes:
+        """The state as bytes: a header (``CXST``, kind, format version, flags, length), then the
+        counts, little-endian. What pickle stores."""
+        return bytes(self._inner.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """A state from the bytes written by :meth:`to_bytes`, checked in full
+        (:class:`~cx_metrics.exceptions.InvalidStateError` if they are not a valid state)."""
+        return cls._wrap(cls._native_type.from_bytes(data))
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
+class _Tally(_State):
+    """Shared behaviour of the public rating tallies."""
+
+    __slots__ = ()
+
+    def fold(self, values: object, weights: object = None, nan_policy: NanPolicy = "omit") -> None:
+        """Validate and count ``values`` (optionally weighted); on error nothing changes.
+
+        Parameters
+        ----------
+        values : array-like
+            Ratings: list, tuple, numpy array, pandas/polars Series, pyarrow (Chunked)Array.
+        weights : array-like, optional
+            Non-negative finite survey weights, one per value.
+        nan_policy : {"omit", "raise"}
+            ``"omit"`` skips missing values and counts them in ``n_omitted``; ``"raise"`` fails on the first.
+        """
+        arr = to_values(values)
+        w = to_weights(weights, arr.shape[0])
+        self._inner.fold(arr, w, nan_policy)
+
+    def _check(self, other: object) -> Self:
+        if not isinstance(other, type(self)):
+            raise IncompatibleError(
+                f"cannot combine: a {type(self).__name__} with a {type(other).__name__}; "
+                f"merge tallies of the same kind"
+            )
+        return other
+
+    @property
+    def n(self) -> int:
         """Rows counted (missing values excluded)."""
         return int(self._inner.n)
 
@@ -97,27 +147,6 @@ class _Tally:
     def n_omitted(self) -> int:
         """Rows omitted as missing."""
         return int(self._inner.n_omitted)
-
-    def to_json(self) -> str:
-        """The state as JSON text (stable across processes and machines)."""
-        return str(self._inner.to_json())
-
-    @classmethod
-    def from_json(cls, text: str) -> Self:
-        """A tally from the text written by :meth:`to_json`."""
-        return cls._wrap(cls._native_type.from_json(text))
-
-    def to_bytes(self) -> bytes:
-        """The state as JSON bytes (what pickle stores)."""
-        return bytes(self._inner.to_bytes())
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Self:
-        """A tally from the bytes written by :meth:`to_bytes`."""
-        return cls._wrap(cls._native_type.from_bytes(data))
-
-    def __repr__(self) -> str:
-        return repr(self._inner)
 
 
 class ScaleTally(_Tally):
@@ -181,3 +210,121 @@ class ScaleTally(_Tally):
     def weights(self) -> list[float]:
         """Σw per point, lowest point first."""
         return list(self._inner.weights())
+
+
+class RegressionMoments(_State):
+    """Mergeable weighted means and co-moments of an outcome and its drivers: the state of a driver
+    analysis, folded per partition and merged (Chan, Golub & LeVeque's pairwise update).
+
+    Parameters
+    ----------
+    outcome : str
+        The outcome column (e.g. ``"ltr"``).
+    drivers : sequence of str
+        The driver columns, in order (at least one; names unique and distinct from the outcome).
+
+    Examples
+    --------
+    >>> import pickle
+    >>> import cx_metrics as cx
+    >>> a = cx.RegressionMoments("ltr", ["empathy"])
+    >>> a.fold({"ltr": [9, 7, 10], "empathy": [8, 6, 9]})
+    >>> b = cx.RegressionMoments("ltr", ["empathy"])
+    >>> b.fold({"ltr": [3, 8], "empathy": [2, 7]}, weights=[2.0, 1.0])
+    >>> total = pickle.loads(pickle.dumps(sum([a, b])))
+    >>> total.n, total.names
+    (5, ['empathy', 'ltr'])
+    >>> total.means.round(3).tolist()
+    [5.667, 6.667]
+    """
+
+    __slots__ = ()
+    _native_type = _native.RegressionMoments
+
+    def __init__(self, outcome: str, drivers: Sequence[str]) -> None:
+        if isinstance(drivers, str):
+            raise InvalidArgumentError(
+                f"invalid drivers: a list of column names is needed, got the string {drivers!r}; "
+                f"write [{drivers!r}]"
+            )
+        super().__init__([*drivers, outcome])
+
+    @property
+    def names(self) -> list[str]:
+        """The variables: the drivers, then the outcome."""
+        return list(self._inner.names)
+
+    @property
+    def outcome(self) -> str:
+        """The outcome column."""
+        return self.names[-1]
+
+    @property
+    def drivers(self) -> list[str]:
+        """The driver columns."""
+        return self.names[:-1]
+
+    def fold(self, data: object, weights: object = None) -> None:
+        """Fold the rows of ``data`` (optionally weighted); on error nothing changes.
+
+        Parameters
+        ----------
+        data : table
+            A pandas or polars DataFrame, a pyarrow Table or a mapping of column names to array-likes,
+            holding the outcome and every driver. Every value must be finite: drop or impute missing
+            values first.
+        weights : str or array-like, optional
+            A weight column of ``data`` by name, or non-negative finite weights, one per row.
+        """
+        columns = [np.asarray(to_values(_column(data, name), name), dtype=np.float64) for name in self.names]
+        for name, col in zip(self.names[1:], columns[1:], strict=True):
+            same_length(columns[0], col, f"columns {self.names[0]!r} and {name!r}")
+        if isinstance(weights, str):
+            weights = _column(data, weights)
+        w = to_weights(weights, columns[0].shape[0], "the columns")
+        self._inner.fold(columns, w)
+
+    @property
+    def n_zero_weight(self) -> int:
+        """Rows with weight zero (counted apart; they contribute nothing)."""
+        return int(self._inner.n_zero_weight)
+
+    @property
+    def sum_weights(self) -> float:
+        """Σw over the rows with positive weight."""
+        return float(self._inner.sum_weights)
+
+    @property
+    def effective_n(self) -> float:
+        """Kish effective sample size (Σw)²/Σw²; equals ``n`` without weights."""
+        return float(self._inner.effective_n)
+
+    @property
+    def means(self) -> npt.NDArray[np.float64]:
+        """Weighted means, in the order of :attr:`names`."""
+        return np.asarray(self._inner.means(), dtype=np.float64)
+
+    @property
+    def covariance(self) -> npt.NDArray[np.float64]:
+        """The weighted covariance matrix in the order of :attr:`names`, with the unbiased
+        reliability-weights divisor Σw - Σw²/Σw (``n - 1`` without weights; as ``numpy.cov`` with
+        ``aweights``). :class:`~cx_metrics.exceptions.UndefinedError` with fewer than two weighted rows."""
+        return np.asarray(self._inner.covariance(), dtype=np.float64)
+
+
+def _column(data: object, name: str) -> object:
+    """Column ``name`` of a DataFrame, pyarrow Table or mapping, or a :class:`ColumnError`."""
+    if isinstance(data, Mapping):
+        keys = list(data.keys())
+    elif hasattr(data, "column_names"):  # pyarrow Table
+        keys = list(data.column_names)
+    elif hasattr(data, "columns"):  # pandas / polars DataFrame
+        keys = list(data.columns)
+    else:
+        raise InvalidArgumentError(
+            f"invalid data: expected a DataFrame, a pyarrow Table or a dict of columns, got "
+            f"{type(data).__name__}"
+        )
+    if name not in keys:
+        raise ColumnError(f"column {name!r} not found; available columns: {', '.join(map(str, keys))}")
+    return data[name]  # type: ignore[index]

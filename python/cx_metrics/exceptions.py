@@ -15,8 +15,10 @@ __all__ = [
     "IllConditionedError",
     "IncompatibleError",
     "InvalidArgumentError",
+    "InvalidStateError",
     "InvalidWeightError",
     "LengthMismatchError",
+    "MergeOverflowError",
     "MissingValueError",
     "NonFiniteError",
     "NotIntegralError",
@@ -90,6 +92,19 @@ class IllConditionedError(CxMetricsError):
 
 class SeparationError(CxMetricsError):
     """The drivers predict a 0/1 outcome perfectly (separation): logistic estimates do not exist."""
+
+
+class MergeOverflowError(CxMetricsError):
+    """Merging (or folding into) a state would overflow a row count or a sum of weights.
+
+    The state is left unchanged. A count passes 2^64 - 1 only when the same partition is merged into
+    itself over and over; check the merge plan.
+    """
+
+
+class InvalidStateError(CxMetricsError):
+    """A serialised state (bytes, JSON or pickle) is truncated, corrupted, of another kind or format
+    version, or its counts and sums contradict each other; it is not restored."""
 
 
 class SegmentError(CxMetricsError, KeyError):

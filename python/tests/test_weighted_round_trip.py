@@ -42,7 +42,9 @@ def test_the_json_written_is_exact() -> None:
     survey = cx.datasets.sample_survey()
     t = cx.ScaleTally(0, 10)
     t.fold(survey["ltr"][:300], weights=survey["weight"][:300])
-    state = json.loads(t.to_json())
+    envelope = json.loads(t.to_json())
+    assert (envelope["kind"], envelope["version"]) == ("scale_tally", 1)
+    state = envelope["state"]
     assert state["weight"] == t.weights()
     assert state["rows"] == t.rows()
 

@@ -23,6 +23,8 @@ import_exception!(cx_metrics.exceptions, CollinearityError);
 import_exception!(cx_metrics.exceptions, TooFewRowsError);
 import_exception!(cx_metrics.exceptions, IllConditionedError);
 import_exception!(cx_metrics.exceptions, SeparationError);
+import_exception!(cx_metrics.exceptions, MergeOverflowError);
+import_exception!(cx_metrics.exceptions, InvalidStateError);
 
 /// The Python exception for a core error, variant by variant.
 pub fn to_py(err: Error) -> PyErr {
@@ -43,6 +45,8 @@ pub fn to_py(err: Error) -> PyErr {
         Error::TooFewRows { .. } => TooFewRowsError::new_err(msg),
         Error::IllConditioned { .. } => IllConditionedError::new_err(msg),
         Error::Separation { .. } => SeparationError::new_err(msg),
+        Error::Overflow { .. } => MergeOverflowError::new_err(msg),
+        Error::InvalidState { .. } => InvalidStateError::new_err(msg),
         // `Error` is non-exhaustive: a variant added later still derives from the base class.
         _ => CxMetricsError::new_err(msg),
     }

@@ -1,23 +1,16 @@
-//! What every tally pyclass shares: fold, merge, `+`, equality, JSON and pickle (serde JSON bytes).
+//! The one generic binding of every mergeable state (any `cx_metrics::Accumulator`): merge, `+`,
+//! `sum(...)`, equality, pickle, bytes and JSON, from one place; tallies add `fold` of ratings.
 
-/// Generate the `#[pymethods]` block of a tally pyclass wrapping `$core` in field `inner`,
-/// with the shared methods followed by the class's own `$extra` items.
-macro_rules! tally_pymethods {
+/// Generate the `#[pymethods]` block of a state pyclass wrapping the `cx_metrics::Accumulator`
+/// `$core` in field `inner` (the pyclass derives `Clone` and `PartialEq` and is declared with `eq`):
+/// `merge`, `+` (and `0 + state`, so that Python's `sum` works), `n`, `to_bytes` / `from_bytes`
+/// (the self-describing binary format, which pickle uses), `to_json` / `from_json` (the enveloped
+/// JSON; the bare JSON of earlier releases is read too), followed by the class's own `$extra` items.
+macro_rules! state_pymethods {
     ($py_ty:ident, $core:ty, { $($extra:tt)* }) => {
         #[pymethods]
         impl $py_ty {
-            /// Validate and count `values` (a 1-D numpy array), optionally weighted; changes nothing on error.
-            #[pyo3(signature = (values, weights=None, nan_policy="omit"))]
-            fn fold(
-                &mut self,
-                values: &Bound<'_, PyAny>,
-                weights: Option<numpy::PyReadonlyArray1<'_, f64>>,
-                nan_policy: &str,
-            ) -> PyResult<()> {
-                $crate::arrays::fold_into(&mut self.inner, values, weights, nan_policy)
-            }
-
-            /// Fold `other` into this tally, in place.
+            /// Fold `other` into this state, in place (checked: an overflow changes nothing).
             fn merge(&mut self, other: &Self) -> PyResult<()> {
                 use $crate::errors::IntoPyResult;
                 cx_metrics::Merge::merge(&mut self.inner, &other.inner).py()
@@ -30,10 +23,84 @@ macro_rules! tally_pymethods {
                 Ok(Self { inner })
             }
 
-            /// Rows counted (missing values excluded).
+            /// `0 + state` is the state, so that `sum(states)` works; anything else is not added.
+            fn __radd__(
+                &self,
+                py: Python<'_>,
+                other: &Bound<'_, PyAny>,
+            ) -> PyResult<Py<PyAny>> {
+                if other.extract::<i64>().is_ok_and(|v| v == 0) {
+                    return Ok(Py::new(py, Self { inner: self.inner.clone() })?.into_any());
+                }
+                Ok(py.NotImplemented())
+            }
+
+            /// Rows counted.
             #[getter]
             fn n(&self) -> u64 {
-                $crate::arrays::Fold::counts(&self.inner).n()
+                cx_metrics::Accumulator::n(&self.inner)
+            }
+
+            /// The state as JSON text: `{"kind": ..., "version": ..., "state": {...}}`.
+            fn to_json(&self) -> String {
+                cx_metrics::Accumulator::to_json(&self.inner)
+            }
+
+            /// A state from the JSON written by `to_json` (or the bare JSON of earlier releases),
+            /// checked in full.
+            #[staticmethod]
+            fn from_json(text: &str) -> PyResult<Self> {
+                use $crate::errors::IntoPyResult;
+                <$core as cx_metrics::Accumulator>::from_json(text)
+                    .map(|inner| Self { inner })
+                    .py()
+            }
+
+            /// The state as bytes: a header (magic, kind, format version, flags, length), then
+            /// the counts, little-endian. What pickle stores.
+            fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+                let v = cx_metrics::Accumulator::to_bytes(&self.inner);
+                pyo3::types::PyBytes::new(py, &v)
+            }
+
+            /// A state from the bytes written by `to_bytes`, checked in full.
+            #[staticmethod]
+            fn from_bytes(data: &[u8]) -> PyResult<Self> {
+                use $crate::errors::IntoPyResult;
+                <$core as cx_metrics::Accumulator>::from_bytes(data)
+                    .map(|inner| Self { inner })
+                    .py()
+            }
+
+            fn __reduce__<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, pyo3::types::PyBytes>,))> {
+                let ctor = py.get_type::<Self>().getattr("from_bytes")?;
+                Ok((ctor, (self.to_bytes(py),)))
+            }
+
+            $($extra)*
+        }
+    };
+}
+
+pub(crate) use state_pymethods;
+
+/// [`state_pymethods`] for a rating tally (a core state that folds raw values, see
+/// [`crate::arrays::Fold`]): adds `fold` of a 1-D numpy array and `n_omitted`.
+macro_rules! tally_pymethods {
+    ($py_ty:ident, $core:ty, { $($extra:tt)* }) => {
+        $crate::tally::state_pymethods!($py_ty, $core, {
+            /// Validate and count `values` (a 1-D numpy array), optionally weighted; changes nothing on error.
+            #[pyo3(signature = (values, weights=None, nan_policy="omit"))]
+            fn fold(
+                &mut self,
+                values: &Bound<'_, PyAny>,
+                weights: Option<numpy::PyReadonlyArray1<'_, f64>>,
+                nan_policy: &str,
+            ) -> PyResult<()> {
+                $crate::arrays::fold_into(&mut self.inner, values, weights, nan_policy)
             }
 
             /// Rows omitted as missing.
@@ -42,45 +109,8 @@ macro_rules! tally_pymethods {
                 $crate::arrays::Fold::counts(&self.inner).n_omitted()
             }
 
-            /// The state as JSON text.
-            fn to_json(&self) -> PyResult<String> {
-                serde_json::to_string(&self.inner)
-                    .map_err(|e| $crate::errors::invalid_argument("state", e))
-            }
-
-            /// A tally from the JSON text written by `to_json`.
-            #[staticmethod]
-            fn from_json(text: &str) -> PyResult<Self> {
-                serde_json::from_str::<$core>(text)
-                    .map(|inner| Self { inner })
-                    .map_err(|e| $crate::errors::invalid_argument("state", e))
-            }
-
-            /// The state as JSON bytes (what pickle stores).
-            fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-                let v = serde_json::to_vec(&self.inner)
-                    .map_err(|e| $crate::errors::invalid_argument("state", e))?;
-                Ok(pyo3::types::PyBytes::new(py, &v))
-            }
-
-            /// A tally from the bytes written by `to_bytes`.
-            #[staticmethod]
-            fn from_bytes(data: &[u8]) -> PyResult<Self> {
-                serde_json::from_slice::<$core>(data)
-                    .map(|inner| Self { inner })
-                    .map_err(|e| $crate::errors::invalid_argument("state", e))
-            }
-
-            fn __reduce__<'py>(
-                &self,
-                py: Python<'py>,
-            ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, pyo3::types::PyBytes>,))> {
-                let ctor = py.get_type::<Self>().getattr("from_bytes")?;
-                Ok((ctor, (self.to_bytes(py)?,)))
-            }
-
             $($extra)*
-        }
+        });
     };
 }
 
