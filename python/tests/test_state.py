@@ -82,6 +82,24 @@ def test_golden_files_of_every_version_are_read(kind: Any, name: str) -> None:
     assert kind.from_json((GOLDEN / f"{name}.v0.json").read_text()) == expected
 
 
+class _OldPickle:
+    """Pickles as an earlier release's NpsTally did: from_bytes of the bare JSON."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        return (cx.NpsTally.from_bytes, (self.data,))
+
+
+def test_pickles_of_earlier_releases_are_read() -> None:
+    # Earlier releases pickled (and to_bytes wrote) the bare serde JSON as bytes.
+    old_bytes = (GOLDEN / "nps_tally.v0.json").read_bytes()
+    expected = states()[0]
+    assert cx.NpsTally.from_bytes(old_bytes) == expected
+    assert pickle.loads(pickle.dumps(_OldPickle(old_bytes))) == expected
+
+
 def test_ces_golden_files_are_read() -> None:
     expected = next(s for s in states() if type(s) is cx.CesTally)
     assert cx.CesTally.from_bytes((GOLDEN / "ces2_tally.v1.bin").read_bytes()) == expected

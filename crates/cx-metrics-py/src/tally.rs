@@ -63,11 +63,12 @@ macro_rules! state_pymethods {
                 pyo3::types::PyBytes::new(py, &v)
             }
 
-            /// A state from the bytes written by `to_bytes`, checked in full.
+            /// A state from the bytes written by `to_bytes` (or the JSON bytes that earlier
+            /// releases wrote, in pickles), checked in full.
             #[staticmethod]
             fn from_bytes(data: &[u8]) -> PyResult<Self> {
                 use $crate::errors::IntoPyResult;
-                <$core as cx_metrics::Accumulator>::from_bytes(data)
+                <$core as cx_metrics::Accumulator>::from_stored(data)
                     .map(|inner| Self { inner })
                     .py()
             }

@@ -106,3 +106,7 @@ pub struct ScalingOutDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/service.md")]
 pub struct ServiceDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/contributing.md")]
+pub struct ContributingDoctests;

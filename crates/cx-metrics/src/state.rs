@@ -194,6 +194,18 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
         Ok(state)
     }
 
+    /// A state from bytes in any form the crate has written: the binary format of
+    /// [`Accumulator::to_bytes`], or JSON text (enveloped, or the bare serde form that earlier
+    /// releases stored as bytes, in pickles for instance). Checked in full either way.
+    fn from_stored(bytes: &[u8]) -> Result<Self> {
+        if bytes.first() == Some(&b'{') {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Self::KIND.invalid("the JSON bytes are not UTF-8"))?;
+            return Self::from_json(text);
+        }
+        Self::from_bytes(bytes)
+    }
+
     /// The state as JSON: `{"kind": ..., "version": ..., "state": {...}}`.
     fn to_json(&self) -> String {
         let envelope = Envelope {
@@ -489,9 +501,14 @@ pub(crate) fn check_cell(rows: u64, w: f64, w2: f64) -> std::result::Result<(), 
         return Err(format!("Σw² = {w2} exceeds (Σw)² = {}", w * w));
     }
     if s > r * s2 * (1.0 + SUM_RTOL) + r * SQRT_MIN_POSITIVE {
+        let ratio = w * w / w2;
         return Err(format!(
             "(Σw)² / Σw² = {} exceeds its {rows} rows (an effective n above n)",
-            (w / s2) * (w / s2)
+            if ratio.is_finite() {
+                ratio
+            } else {
+                (w / s2) * (w / s2)
+            }
         ));
     }
     Ok(())

@@ -111,6 +111,10 @@ fn saved_tally_whose_counts_contradict_its_sums_is_rejected() {
         NpsTally::from_json(&no_rows),
         Err(Error::InvalidState { .. })
     ));
+    // What earlier releases stored as bytes (the bare JSON) is read by from_stored.
+    assert_eq!(NpsTally::from_stored(bare.as_bytes()).unwrap(), good);
+    assert_eq!(NpsTally::from_stored(&good.to_bytes()).unwrap(), good);
+    assert!(NpsTally::from_stored(no_rows.as_bytes()).is_err());
     let e = NpsTally::from_json(&no_rows).unwrap_err().to_string();
     assert_eq!(e.matches("the state was not restored").count(), 1, "{e}");
     let enveloped = good.to_json().replace(&bare, &no_rows);

@@ -6,7 +6,6 @@
 
 mod common;
 
-use common::states;
 use cx_metrics::state::HEADER_LEN;
 use cx_metrics::{Accumulator, Error, StateKind};
 use proptest::prelude::*;
@@ -209,14 +208,4 @@ macro_rules! fuzz_kind {
     };
 }
 
-fuzz_kind!(scale_tally, cx_metrics::ScaleTally, states::scale_tally());
-fuzz_kind!(nps_tally, cx_metrics::NpsTally, states::nps_tally());
-fuzz_kind!(csat_tally, cx_metrics::CsatTally, states::csat_tally());
-fuzz_kind!(ces2_tally, cx_metrics::Ces2Tally, states::ces2_tally());
-fuzz_kind!(ces1_tally, cx_metrics::Ces1Tally, states::ces1_tally());
-fuzz_kind!(
-    paired_tally,
-    cx_metrics::nps::PairedTally,
-    states::paired_tally()
-);
-fuzz_kind!(moments, cx_metrics::Moments, states::moments());
+common::states::for_each_state!(fuzz_kind);

@@ -46,10 +46,23 @@ fn check<S: Accumulator + Debug>(state: &S) {
     }
 }
 
+/// Every registered kind reads its golden files back exactly.
+macro_rules! golden_kind {
+    ($name:ident, $ty:ty, $sample:expr) => {
+        #[test]
+        fn $name() {
+            check::<$ty>(&$sample);
+        }
+    };
+}
+mod every_kind {
+    use super::*;
+    common::states::for_each_state!(golden_kind);
+}
+
 #[test]
 fn scale_tally_golden_files_restore_exactly() {
     let t = states::scale_tally();
-    check(&t);
     assert_eq!(t.rows(), &[1, 0, 1, 2, 1]);
     assert_eq!(t.weights(), &[0.25, 0.0, 1.0, 2.5, 1.5]);
     assert_eq!(t.weights_sq(), &[0.0625, 0.0, 1.0, 4.25, 2.25]);
@@ -59,7 +72,6 @@ fn scale_tally_golden_files_restore_exactly() {
 #[test]
 fn nps_tally_golden_files_restore_exactly() {
     let t = states::nps_tally();
-    check(&t);
     let r = t.finish(&()).unwrap();
     assert_eq!((r.n, r.n_omitted), (9, 1));
     assert_eq!((r.n_promoters, r.n_passives, r.n_detractors), (4, 2, 3));
@@ -71,7 +83,6 @@ fn nps_tally_golden_files_restore_exactly() {
 #[test]
 fn csat_tally_golden_files_restore_exactly() {
     let t = states::csat_tally();
-    check(&t);
     let r = t.finish(&Satisfied::TopBox).unwrap();
     assert_eq!((r.n, r.n_omitted, r.sum_weights), (6, 1, 6.25));
     assert!((r.share_satisfied - 1.75 / 6.25).abs() <= 1e-15);
@@ -80,11 +91,9 @@ fn csat_tally_golden_files_restore_exactly() {
 #[test]
 fn ces_tally_golden_files_restore_exactly() {
     let t2 = states::ces2_tally();
-    check(&t2);
     assert_eq!(t2.tally().rows(), &[1, 0, 1, 1, 2, 1, 2]);
     assert!((t2.result().share_agree - 5.0 / 8.0).abs() <= 1e-15);
     let t1 = states::ces1_tally();
-    check(&t1);
     assert_eq!(t1.tally().weights(), &[0.5, 2.0, 1.0, 2.0, 0.25]);
     assert_eq!(t1.tally().n_omitted(), 1);
 }
@@ -92,7 +101,6 @@ fn ces_tally_golden_files_restore_exactly() {
 #[test]
 fn paired_tally_golden_files_restore_exactly() {
     let t = states::paired_tally();
-    check(&t);
     assert_eq!(t.rows(), &[[1, 0, 0], [1, 0, 1], [1, 0, 1]]);
     assert_eq!(
         t.weights(),
@@ -104,7 +112,6 @@ fn paired_tally_golden_files_restore_exactly() {
 #[test]
 fn moments_golden_files_restore_exactly() {
     let m = states::moments();
-    check(&m);
     assert_eq!((m.n(), m.n_zero_weight()), (4, 1));
     assert_eq!((m.sum_weights(), m.sum_weights_sq()), (4.5, 6.25));
     // x̄₁ = (1 + 2·2 + 4 + 0.5·3) / 4.5; C₁₁ = Σw(x₁ − x̄₁)² = 5 (by hand, in thirds).
@@ -131,11 +138,10 @@ fn write_golden_files() {
         )
         .unwrap();
     }
-    write(&states::scale_tally());
-    write(&states::nps_tally());
-    write(&states::csat_tally());
-    write(&states::ces2_tally());
-    write(&states::ces1_tally());
-    write(&states::paired_tally());
-    write(&states::moments());
+    macro_rules! write_kind {
+        ($name:ident, $ty:ty, $sample:expr) => {
+            write(&$sample);
+        };
+    }
+    common::states::for_each_state!(write_kind);
 }

@@ -1,7 +1,8 @@
 //! One sample state of every kind, built from fixed data: the states of the golden files
 //! (tests/golden/) and the seeds of the fuzz tests.
 
-#![allow(dead_code)]
+// Each test file uses part of this module.
+#![allow(dead_code, unused_macros, unused_imports)]
 
 use cx_metrics::csat::CsatScale;
 use cx_metrics::nps::PairedTally;
@@ -87,3 +88,46 @@ pub fn moments() -> Moments {
     .unwrap();
     m
 }
+
+/// The registry of state kinds for the shared state tests: `$m!(name, Type, sample)` for every kind.
+/// A new kind adds its sample above and one line here; its golden files and fuzz targets follow.
+macro_rules! for_each_state {
+    ($m:ident) => {
+        $m!(
+            scale_tally,
+            cx_metrics::ScaleTally,
+            $crate::common::states::scale_tally()
+        );
+        $m!(
+            nps_tally,
+            cx_metrics::NpsTally,
+            $crate::common::states::nps_tally()
+        );
+        $m!(
+            csat_tally,
+            cx_metrics::CsatTally,
+            $crate::common::states::csat_tally()
+        );
+        $m!(
+            ces2_tally,
+            cx_metrics::Ces2Tally,
+            $crate::common::states::ces2_tally()
+        );
+        $m!(
+            ces1_tally,
+            cx_metrics::Ces1Tally,
+            $crate::common::states::ces1_tally()
+        );
+        $m!(
+            paired_tally,
+            cx_metrics::nps::PairedTally,
+            $crate::common::states::paired_tally()
+        );
+        $m!(
+            moments,
+            cx_metrics::Moments,
+            $crate::common::states::moments()
+        );
+    };
+}
+pub(crate) use for_each_state;
