@@ -159,6 +159,7 @@ def test_every_public_result_is_covered(results: dict[str, Any]) -> None:
         for name in cx.__all__
         if isinstance(getattr(cx, name), type) and not name.endswith("Tally") and name != "CxMetricsError"
     }
+    public -= {"RegressionMoments"}  # a mergeable state, like the tallies: not a result
     covered = {type(r).__name__ for r in results.values()}
     assert public - {"Pillar"} <= covered, public - covered
     assert set(NAMES) == set(results)
