@@ -281,12 +281,10 @@ impl Moments {
         let position = self.n.saturating_add(self.n_zero_weight);
         self.check_row(row, weight, position)?;
         add_count(position, 1, || "the row count".into())?;
-        let mut next = self.clone();
-        next.push_unchecked(row, weight);
-        if !next.is_finite() {
+        if !self.row_fits(row, weight) {
             return Err(overflow(&self.names));
         }
-        *self = next;
+        self.push_unchecked(row, weight);
         Ok(())
     }
 
@@ -308,6 +306,26 @@ impl Moments {
             return Err(non_finite(&self.names[j], position as usize, row[j]));
         }
         Ok(())
+    }
+
+    /// Whether West's update with this (finite) row keeps every sum finite, checked before it
+    /// changes anything: Σw and Σw² stay finite, and the largest co-moment increment, bounded by
+    /// max|d|²·w·W/W' with d = x − x̄, added to the largest co-moment, stays finite (a bound that
+    /// only refuses rows whose deviations near 10^154).
+    fn row_fits(&self, row: &[f64], w: f64) -> bool {
+        let w_new = self.sum_w + w;
+        if !(w_new.is_finite() && (self.sum_w2 + w * w).is_finite()) {
+            return false;
+        }
+        if w == 0.0 || self.sum_w == 0.0 {
+            return true;
+        }
+        let d = row
+            .iter()
+            .zip(&self.mean)
+            .fold(0.0f64, |m, (x, mu)| m.max((x - mu).abs()));
+        let c = self.comoment.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+        (d * d * (w * (self.sum_w / w_new)) + c).is_finite()
     }
 
     /// West's update with a validated row.

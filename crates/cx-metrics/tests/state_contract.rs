@@ -40,7 +40,12 @@ fn tally_merged_with_itself_64_times_is_an_overflow_not_n_zero() {
     doubling_overflows(p);
     let mut m = Moments::new(["x", "y"]).unwrap();
     m.add_row(&[1.0, 2.0], 1.0).unwrap();
-    doubling_overflows(m);
+    doubling_overflows(m.clone());
+    // A row whose co-moments would overflow is refused before anything changes.
+    let before = m.clone();
+    assert!(m.add_row(&[1e300, 2.0], 1.0).is_err());
+    assert_eq!(m, before);
+    m.validate().unwrap();
     // Folding into a full tally is refused the same way, and changes nothing.
     for _ in 0..63 {
         let copy = t.clone();
