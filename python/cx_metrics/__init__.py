@@ -24,7 +24,7 @@ from typing import Any
 from . import datasets, exceptions
 from ._native import __version__
 from ._results import Comparison, Interval
-from ._tally import RegressionMoments, ScaleTally
+from ._tally import PairedNpsTally, RegressionMoments, ScaleTally
 from .ces import CesResult, CesTally, ces, compare_ces
 from .csat import CsatResult, CsatTally, compare_csat, csat
 from .driver_bootstrap import DriverBootstrap
@@ -62,6 +62,7 @@ __all__ = [
     "NpsDriverModel",
     "NpsResult",
     "NpsTally",
+    "PairedNpsTally",
     "Pillar",
     "PillarSummary",
     "RegressionMoments",

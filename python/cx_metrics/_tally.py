@@ -14,7 +14,7 @@ second pass over the rows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -23,9 +23,12 @@ from . import _native
 from ._convert import same_length, to_values, to_weights
 from .exceptions import ColumnError, IncompatibleError, InvalidArgumentError
 
+if TYPE_CHECKING:
+    from ._results import Comparison
+
 NanPolicy = Literal["omit", "raise"]
 
-__all__ = ["NanPolicy", "RegressionMoments", "ScaleTally"]
+__all__ = ["NanPolicy", "PairedNpsTally", "RegressionMoments", "ScaleTally"]
 
 
 class _State:
@@ -210,6 +213,55 @@ class ScaleTally(_Tally):
     def weights(self) -> list[float]:
         """Σw per point, lowest point first."""
         return list(self._inner.weights())
+
+
+class PairedNpsTally(_State):
+    """Mergeable 3x3 table of paired NPS categories: the same respondents rated twice (two waves, or two
+    brands), folded per partition and finished into the paired comparison (first - second).
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> a, b = cx.PairedNpsTally(), cx.PairedNpsTally()
+    >>> a.fold([10, 9, 3], [9, 6, 3])
+    >>> b.fold([7, None], [10, 8])
+    >>> total = sum([a, b])
+    >>> total.n, total.n_omitted, round(total.result().difference, 3)
+    (4, 1, 0.25)
+    """
+
+    __slots__ = ()
+    _native_type = _native.PairedNpsTally
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def fold(self, a: object, b: object, weights: object = None, nan_policy: NanPolicy = "omit") -> None:
+        """Validate and count aligned first (``a``) and second (``b``) 0-10 ratings, optionally weighted;
+        a pair with either rating missing is omitted and counted (or raises, per ``nan_policy``). On
+        error nothing changes."""
+        va = np.asarray(to_values(a, "a"), dtype=np.float64)
+        vb = np.asarray(to_values(b, "b"), dtype=np.float64)
+        same_length(va, vb, "a and b (paired)")
+        w = to_weights(weights, va.shape[0], "a and b")
+        self._inner.fold(va, vb, w, nan_policy)
+
+    @property
+    def n_omitted(self) -> int:
+        """Pairs omitted because either rating was missing."""
+        return int(self._inner.n_omitted)
+
+    def rows(self) -> list[list[int]]:
+        """Pairs per cell: rows the first rating's category, columns the second's (detractor, passive,
+        promoter)."""
+        return [list(r) for r in self._inner.rows()]
+
+    def result(self) -> Comparison:
+        """The paired difference of NPS (first - second) with its standard error, z test and interval, as
+        ``cx.compare_nps(a, b, paired=True)`` gives it from the rows."""
+        from ._results import Comparison
+
+        return Comparison._compute("compare_nps_paired_tally", (0 + self._inner,), "paired")
 
 
 class RegressionMoments(_State):

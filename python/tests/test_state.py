@@ -41,7 +41,9 @@ def states() -> list[Any]:
         {"x1": [1, 2, 4, 3, 5], "x2": [3, 1, 2, 2, 4], "y": [6, 5, 9, 7, 10]},
         weights=[1.0, 2.0, 1.0, 0.5, 0.0],
     )
-    return [nps, csat, ces2, scale, moments]
+    paired = cx.PairedNpsTally()
+    paired.fold([10, 9, 3, 7, None, 8], [9, 6, 3, 10, 5, 2], weights=[1.0, 0.5, 2.0, 1.5, 1.0, 0.75])
+    return [nps, csat, ces2, scale, moments, paired]
 
 
 @pytest.mark.parametrize("state", states(), ids=lambda s: type(s).__name__)
@@ -72,6 +74,7 @@ def test_every_state_round_trips_through_bytes_json_and_pickle(state: Any) -> No
         (cx.CsatTally, "csat_tally"),
         (cx.ScaleTally, "scale_tally"),
         (cx.RegressionMoments, "moments"),
+        (cx.PairedNpsTally, "paired_nps_tally"),
     ],
 )
 def test_golden_files_of_every_version_are_read(kind: Any, name: str) -> None:
@@ -217,3 +220,28 @@ def test_regression_moments_errors() -> None:
     broken["state"]["comoment"][0] = -5.0
     with pytest.raises(InvalidStateError, match="negative"):
         cx.RegressionMoments.from_json(json.dumps(broken))
+
+
+def test_paired_tally_agrees_with_numpy_and_the_comparison_from_rows() -> None:
+    survey = cx.datasets.sample_survey()
+    q = survey[survey["wave"] == "2026-Q4"].reset_index(drop=True)
+    # Two ratings of the same respondents: ltr, and ltr shifted by the CES answer (a stand-in second wave).
+    a = q["ltr"].to_numpy(dtype=float)
+    b = np.clip(a + np.where(q["ces"].to_numpy() >= 5, 1.0, -2.0), 0, 10)
+    parts = [cx.PairedNpsTally() for _ in range(3)]
+    for part, idx in zip(parts, np.array_split(np.arange(len(q)), 3), strict=True):
+        part.fold(a[idx], b[idx])
+    total = pickle.loads(pickle.dumps(sum(parts)))
+    keep = ~(np.isnan(a) | np.isnan(b))
+    score = lambda x: np.where(x >= 9, 1.0, np.where(x <= 6, -1.0, 0.0))  # noqa: E731
+    d = score(a[keep]) - score(b[keep])
+    r = total.result()
+    assert total.n == int(keep.sum()) and total.n_omitted == int((~keep).sum())
+    # The paired difference and its SE by hand with numpy: mean of d, sqrt(var(d) / n).
+    assert r.difference == pytest.approx(d.mean(), rel=1e-12)
+    assert r.std_error == pytest.approx(np.sqrt(d.var() / d.size), rel=1e-12)
+    rows = cx.compare_nps(a, b, paired=True)
+    assert (r.difference, r.std_error, r.p_value) == pytest.approx(
+        (rows.difference, rows.std_error, rows.p_value)
+    )
+    assert r.ci(0.9) == rows.ci(0.9)

@@ -61,5 +61,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(drivers::raise_non_numeric_column, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_unknown_column, m)?)?;
     m.add_class::<moments::PyRegressionMoments>()?;
+    m.add_class::<nps::PyPairedNpsTally>()?;
+    m.add_function(wrap_pyfunction!(nps::compare_nps_paired_tally, m)?)?;
     Ok(())
 }

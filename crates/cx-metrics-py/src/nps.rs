@@ -1,13 +1,13 @@
 //! NPS: `NpsTally`, `NpsResult`, comparisons (independent and paired), bootstrap from rows, planning.
 
-use cx_metrics::nps::{AnticipatedVariance, NpsMethod, PairedTally};
+use cx_metrics::nps::{AnticipatedVariance, NpsMethod, PairedTally, Pairs};
 use cx_metrics::{NanPolicy, RawValue};
 use numpy::{Element, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use crate::arrays::{apply, impl_fold, SliceOp};
+use crate::arrays::{apply, contiguous, impl_fold, SliceOp};
 use crate::errors::{invalid_argument, IntoPyResult};
-use crate::tally::{result_pymethods, tally_pymethods};
+use crate::tally::{result_pymethods, state_pymethods, tally_pymethods};
 use crate::{interval_tuple, IntervalTuple};
 
 impl_fold!(cx_metrics::NpsTally);
@@ -240,6 +240,81 @@ pub fn compare_nps_paired(
         z: r.0.z,
         p_value: r.0.p_value,
         interval: r.1,
+    })
+}
+
+/// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice).
+#[pyclass(module = "cx_metrics._native", name = "PairedNpsTally", eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyPairedNpsTally {
+    pub(crate) inner: PairedTally,
+}
+
+state_pymethods!(PyPairedNpsTally, PairedTally, {
+    #[new]
+    fn new() -> Self {
+        Self {
+            inner: PairedTally::new(),
+        }
+    }
+
+    /// Validate and count aligned first and second ratings (float64 arrays), optionally weighted;
+    /// changes nothing on error.
+    #[pyo3(signature = (a, b, weights=None, nan_policy="omit"))]
+    fn fold(
+        &mut self,
+        py: Python<'_>,
+        a: PyReadonlyArray1<'_, f64>,
+        b: PyReadonlyArray1<'_, f64>,
+        weights: Option<PyReadonlyArray1<'_, f64>>,
+        nan_policy: &str,
+    ) -> PyResult<()> {
+        let nan_policy: NanPolicy = nan_policy.parse().py()?;
+        let (a, b) = (contiguous(&a), contiguous(&b));
+        let w = weights.as_ref().map(contiguous);
+        let pairs = Pairs {
+            first: &a,
+            second: &b,
+            nan_policy,
+        };
+        let inner = &mut self.inner;
+        py.detach(|| cx_metrics::Accumulator::fold_batch(inner, pairs, w.as_deref()))
+            .py()
+    }
+
+    /// Pairs omitted because either rating was missing.
+    #[getter]
+    fn n_omitted(&self) -> u64 {
+        self.inner.n_omitted()
+    }
+
+    /// Pairs per cell, rows the first rating's category (detractor, passive, promoter).
+    fn rows(&self) -> Vec<Vec<u64>> {
+        self.inner.rows().iter().map(|r| r.to_vec()).collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PairedNpsTally(n={}, n_omitted={})",
+            self.inner.n(),
+            self.inner.n_omitted()
+        )
+    }
+});
+
+/// The paired difference (first − second) of a paired tally, with its z test and interval.
+#[pyfunction]
+pub fn compare_nps_paired_tally(
+    tally: &PyPairedNpsTally,
+    confidence_level: f64,
+) -> PyResult<PyNpsComparison> {
+    let r = tally.inner.result();
+    Ok(PyNpsComparison {
+        difference: r.difference,
+        std_error: r.std_error,
+        z: r.z,
+        p_value: r.p_value,
+        interval: r.ci(confidence_level).py()?,
     })
 }
 
