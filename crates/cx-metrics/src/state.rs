@@ -186,8 +186,9 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
     /// version), checked in full.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let kind = Self::KIND;
-        let payload = read_header(bytes, kind)?;
+        let (payload, version) = read_header(bytes, kind)?;
         let mut input = Decoder::new(payload, kind);
+        input.version = version;
         let state = Self::decode_payload(&mut input)?;
         input.finish()?;
         state.validate()?;
@@ -272,8 +273,8 @@ struct Envelope<'a, S> {
     state: &'a S,
 }
 
-/// Check the header of `bytes` for a state of `kind`; returns the payload.
-fn read_header(bytes: &[u8], kind: StateKind) -> Result<&[u8]> {
+/// Check the header of `bytes` for a state of `kind`; returns the payload and its format version.
+fn read_header(bytes: &[u8], kind: StateKind) -> Result<(&[u8], u16)> {
     if bytes.len() < HEADER_LEN {
         return Err(kind.invalid(format!(
             "{} bytes are too few for the {HEADER_LEN}-byte header (truncated?)",
@@ -315,7 +316,7 @@ fn read_header(bytes: &[u8], kind: StateKind) -> Result<&[u8]> {
             payload.len()
         )));
     }
-    Ok(payload)
+    Ok((payload, version))
 }
 
 /// Little-endian writer of a payload.
@@ -374,12 +375,23 @@ impl Encoder {
 pub struct Decoder<'a> {
     input: &'a [u8],
     kind: StateKind,
+    version: u16,
 }
 
 impl<'a> Decoder<'a> {
-    /// A reader of `input`, a payload of a state of `kind` (named in errors).
+    /// A reader of `input`, a payload of a state of `kind` (named in errors) in the current
+    /// format version.
     pub fn new(input: &'a [u8], kind: StateKind) -> Self {
-        Self { input, kind }
+        Self {
+            input,
+            kind,
+            version: FORMAT_VERSION,
+        }
+    }
+    /// The format version of the payload (from the header): a decoder of a later release reads
+    /// the payloads of every earlier version by branching on it.
+    pub fn version(&self) -> u16 {
+        self.version
     }
     /// Bytes left.
     pub fn remaining(&self) -> usize {
