@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from . import _native
 from ._json import as_float
 from ._results import (
     FrameColumn,
@@ -82,22 +84,41 @@ class DriverBootstrap(Tabular):
     seed: int
     confidence_level: float
     adjustment: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any]) -> DriverBootstrap:
+    def _from_native(cls, native: Any) -> DriverBootstrap:
         return cls(
-            outcome=str(raw["outcome"]),
-            units=tuple(raw["units"]),
-            measures=tuple(m["measure"] for m in raw["importance"]),
-            n=int(raw["n"]),
-            n_resamples=int(raw["n_resamples"]),
-            n_failed=int(raw["n_failed"]),
-            seed=int(raw["seed"]),
-            confidence_level=as_float(raw["confidence_level"]),
-            adjustment=str(raw["adjustment"]),
-            _raw=raw,
+            outcome=native.outcome,
+            units=tuple(native.units),
+            measures=tuple(native.measures),
+            n=native.n,
+            n_resamples=native.n_resamples,
+            n_failed=native.n_failed,
+            seed=native.seed,
+            confidence_level=native.confidence_level,
+            adjustment=native.adjustment,
+            _native=native,
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DriverBootstrap._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text)."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> DriverBootstrap:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.DriverBootstrap.from_json(text))
 
     @property
     def coefficients(self) -> pd.DataFrame:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from . import _native
 from ._json import as_float
 from ._results import (
     FrameColumn,
@@ -60,18 +62,37 @@ class ImportancePerformance(Tabular):
     importance_line: float
     performance_line: float
     direction: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ImportancePerformance._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text)."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage."""
+        text: str = self._native.to_json()
+        return text
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any]) -> ImportancePerformance:
+    def from_json(cls, text: str) -> ImportancePerformance:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.ImportancePerformance.from_json(text))
+
+    @classmethod
+    def _from_native(cls, native: Any) -> ImportancePerformance:
         return cls(
-            measure=str(raw["measure"]),
-            share=bool(raw["share"]),
-            performance=str(raw["performance"]),
-            importance_line=as_float(raw["importance_line"]),
-            performance_line=as_float(raw["performance_line"]),
-            direction=str(raw["direction"]),
-            _raw=raw,
+            measure=native.measure,
+            share=native.share,
+            performance=native.performance,
+            importance_line=native.importance_line,
+            performance_line=native.performance_line,
+            direction=native.direction,
+            _native=native,
         )
 
     @property
@@ -200,34 +221,46 @@ class WhatIf(Tabular):
     n_resamples: int
     n_failed_resamples: int
     seed: int | None
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WhatIf._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text)."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage."""
+        text: str = self._native.to_json()
+        return text
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any]) -> WhatIf:
-        ci = raw.get("interval")
-        interval = (
-            None
-            if ci is None
-            else Interval(
-                as_float(ci["low"]), as_float(ci["high"]), as_float(ci["confidence_level"]), "percentile"
-            )
-        )
+    def from_json(cls, text: str) -> WhatIf:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.WhatIf.from_json(text))
+
+    @classmethod
+    def _from_native(cls, native: Any) -> WhatIf:
+        ci = native.interval
         return cls(
-            baseline=as_float(raw["baseline"]),
-            simulated=as_float(raw["simulated"]),
-            change=as_float(raw["change"]),
-            interval=interval,
-            n=int(raw["n"]),
-            n_dropped=int(raw["n_dropped"]),
-            n_zero_weight=int(raw["n_zero_weight"]),
-            n_capped=int(raw["n_capped"]),
-            n_clipped_low=int(raw["n_clipped_low"]),
-            n_clipped_high=int(raw["n_clipped_high"]),
-            binning=str(raw["binning"]),
-            n_resamples=int(raw["n_resamples"]),
-            n_failed_resamples=int(raw["n_failed_resamples"]),
-            seed=None if raw.get("seed") is None else int(raw["seed"]),
-            _raw=raw,
+            baseline=native.baseline,
+            simulated=native.simulated,
+            change=native.change,
+            interval=None if ci is None else Interval(ci[0], ci[1], ci[2], "percentile"),
+            n=native.n,
+            n_dropped=native.n_dropped,
+            n_zero_weight=native.n_zero_weight,
+            n_capped=native.n_capped,
+            n_clipped_low=native.n_clipped_low,
+            n_clipped_high=native.n_clipped_high,
+            binning=native.binning,
+            n_resamples=native.n_resamples,
+            n_failed_resamples=native.n_failed_resamples,
+            seed=native.seed,
+            _native=native,
         )
 
     @property

@@ -447,6 +447,16 @@ pub struct PillarSummary {
     pub top_box_ci: Option<Interval>,
 }
 
+/// Pillar scores per respondent with their summaries per group and pillar: plain data, what
+/// `pillar_summary` reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PillarReport {
+    /// The scores per respondent.
+    pub scores: PillarScores,
+    /// The summaries, groups in sorted label order, pillars in model order within a group.
+    pub summaries: Vec<PillarSummary>,
+}
+
 impl PillarScores {
     /// Summaries of every measured pillar over all respondents (group `"all"`).
     ///

@@ -193,6 +193,11 @@ pub struct DriverAnalysis {
     pub confidence_level: f64,
     /// Things to know about the result.
     pub warnings: Vec<DriverWarning>,
+    /// The options the analysis ran with, so that what is derived from it (a bootstrap of the same
+    /// model) needs only the rows again. Results serialised before this field read back with the
+    /// default options.
+    #[serde(default)]
+    pub options: DriverOptions,
 }
 
 impl DriverAnalysis {
@@ -587,5 +592,6 @@ fn finish(
         importance,
         dominance,
         warnings,
+        options: options.clone(),
     })
 }
