@@ -9,6 +9,7 @@ mirrors them as a Python :class:`~enum.Enum`. Pillar scores and their summaries 
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -270,10 +271,40 @@ class PillarSummary(Tabular):
         return state
 
     def to_json(self) -> str:
-        """The core's scores and summaries as JSON text, for storage (group labels as the core saw
-        them; the options of this summary are in :meth:`to_dict`)."""
-        text: str = self._native.to_json()
-        return text
+        """The summary as JSON text, for storage: its options and group labels, and the core's scores
+        and summaries (``report``). The index of a pandas ``data`` is not kept."""
+        options = {
+            "items": self.items,
+            "by": self.by,
+            "groups": list(self.groups),
+            "scale": list(self.scale),
+            "direction": self.direction,
+            "min_answered": self.min_answered,
+            "top_box": self.top_box,
+            "confidence_level": self.confidence_level,
+            "weighted": self.weighted,
+        }
+        return f'{{"options":{json.dumps(options)},"report":{self._native.to_json()}}}'
+
+    @classmethod
+    def from_json(cls, text: str) -> PillarSummary:
+        """A summary from the text written by :meth:`to_json`."""
+        stored = json.loads(text)
+        o = stored["options"]
+        return _from_native(
+            _native.PillarScores.from_json(json.dumps(stored["report"])),
+            items=dict(o["items"]),
+            by=o["by"],
+            groups=tuple(o["groups"]),
+            scale=(int(o["scale"][0]), int(o["scale"][1])),
+            direction=o["direction"],
+            min_answered=int(o["min_answered"]),
+            top_box=int(o["top_box"]),
+            confidence_level=float(o["confidence_level"]),
+            weighted=bool(o["weighted"]),
+            coded=o["by"] is not None,
+            index=None,
+        )
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -524,34 +555,68 @@ def pillar_summary(
         top_box=top_box,
         confidence_level=float(confidence_level),
     )
-    measured = list(native.pillars)
-    summaries = native.summaries
-    pillars = tuple(Pillar(p) for p in measured)
-    label_of = {("all" if codes is None else str(k)): g for k, g in enumerate(labels)}
-    order = {p: k for k, p in enumerate(measured)}
-    rows = sorted(
-        (_summary_row(s, label_of[s["group"]]) for s in summaries),
-        key=lambda r: (labels.index(r["group"]), order[r["pillar"]]),
-    )
-    threshold = float(hi - top_box + 1) if higher else float(lo + top_box - 1)
-    if summaries:
-        threshold = as_float(summaries[0]["top_box_threshold"])
-    return PillarSummary(
+    return _from_native(
+        native,
         items=mapping,
-        pillars=pillars,
         by=by_name,
         groups=labels,
         scale=(lo, hi),
         direction=direction,
         min_answered=min_answered,
         top_box=top_box,
-        top_box_threshold=threshold,
         confidence_level=float(confidence_level),
+        weighted=w is not None,
+        coded=codes is not None,
+        index=getattr(data, "index", None) if _module_of(data) == "pandas" else None,
+    )
+
+
+def _from_native(
+    native: Any,
+    *,
+    items: dict[str, str],
+    by: str | None,
+    groups: tuple[str | None, ...],
+    scale: tuple[int, int],
+    direction: str,
+    min_answered: int,
+    top_box: int,
+    confidence_level: float,
+    weighted: bool,
+    coded: bool,
+    index: Any,
+) -> PillarSummary:
+    """The summary of the core's report: its groups are the numbers of ``groups`` as text when
+    ``coded``, else the one group ``"all"``."""
+    lo, hi = scale
+    measured = list(native.pillars)
+    summaries = native.summaries
+    label_of = {(str(k) if coded else "all"): g for k, g in enumerate(groups)}
+    order = {p: k for k, p in enumerate(measured)}
+    rows = sorted(
+        (_summary_row(s, label_of[s["group"]]) for s in summaries),
+        key=lambda r: (groups.index(r["group"]), order[r["pillar"]]),
+    )
+    higher = direction == "higher_is_better"
+    threshold = float(hi - top_box + 1) if higher else float(lo + top_box - 1)
+    if summaries:
+        threshold = as_float(summaries[0]["top_box_threshold"])
+    return PillarSummary(
+        items=items,
+        pillars=tuple(Pillar(p) for p in measured),
+        by=by,
+        groups=groups,
+        scale=scale,
+        direction=direction,
+        min_answered=min_answered,
+        top_box=top_box,
+        top_box_threshold=threshold,
+        confidence_level=confidence_level,
         n_respondents=native.n_respondents,
         n_unscored=dict(zip(measured, native.n_unscored, strict=True)),
-        weighted=w is not None,
+        weighted=weighted,
         _rows=tuple(rows),
-        _index=getattr(data, "index", None) if _module_of(data) == "pandas" else None,
+        _index=index,
         _native=native,
     )
 
