@@ -432,6 +432,7 @@ pub struct PillarSummary {
     /// Respondents of the group with weight zero (scored or not).
     pub n_zero_weight: u64,
     /// Kish's effective sample size of the scored respondents.
+    #[serde(with = "crate::serde_nan")]
     pub effective_n: f64,
     /// Weighted mean score (`None` when no respondent is scored).
     pub mean: Option<f64>,
