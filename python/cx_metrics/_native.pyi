@@ -379,6 +379,39 @@ class _LogisticTable(TypedDict):
     or_ci_low: _F64
     or_ci_high: _F64
 
+class _EstimateTable(TypedDict):
+    measure: list[str]
+    term: list[str]
+    estimate: _F64
+    std_error: _F64
+    bias: _F64
+    ci_low: _F64
+    ci_high: _F64
+    bca_low: _F64
+    bca_high: _F64
+
+class _MatrixTable(TypedDict):
+    driver: list[str]
+    importance: _F64
+    performance: _F64
+    headroom: _F64
+    expected_gain: _F64
+    quadrant: list[str]
+    uncertain_importance: npt.NDArray[np.bool_]
+    uncertain_performance: npt.NDArray[np.bool_]
+    priority: npt.NDArray[np.uint64]
+    n: npt.NDArray[np.uint64]
+    n_missing: npt.NDArray[np.uint64]
+
+class _ScenarioTable(TypedDict):
+    driver: list[str]
+    coefficient: _F64
+    n_changed: npt.NDArray[np.uint64]
+    n_capped: npt.NDArray[np.uint64]
+    mean_change: _F64
+    top_box_before: _F64
+    top_box_after: _F64
+
 @final
 class DriverAnalysis(_Serialised):
     @staticmethod
@@ -484,6 +517,8 @@ class DriverBootstrap(_Serialised):
     def confidence_level(self) -> float: ...
     @property
     def adjustment(self) -> str: ...
+    @property
+    def estimates(self) -> _EstimateTable: ...
 
 @final
 class ImportancePerformance(_Serialised):
@@ -501,6 +536,8 @@ class ImportancePerformance(_Serialised):
     def performance_line(self) -> float: ...
     @property
     def direction(self) -> str: ...
+    @property
+    def drivers(self) -> _MatrixTable: ...
 
 @final
 class WhatIf(_Serialised):
@@ -534,6 +571,8 @@ class WhatIf(_Serialised):
     def n_failed_resamples(self) -> int: ...
     @property
     def seed(self) -> int | None: ...
+    @property
+    def scenario(self) -> _ScenarioTable: ...
 
 @final
 class SegmentAnalyses(_Serialised):

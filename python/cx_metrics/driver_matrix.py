@@ -34,6 +34,27 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportancePerformance", "WhatIf"]
 
+_MATRIX_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("importance", "float"),
+    ("performance", "float"),
+    ("headroom", "float"),
+    ("expected_gain", "float"),
+    ("quadrant", "str"),
+    ("uncertain_importance", "bool"),
+    ("uncertain_performance", "bool"),
+    ("priority", "int"),
+    ("n", "int"),
+    ("n_missing", "int"),
+)
+_SCENARIO_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("coefficient", "float"),
+    ("n_changed", "int"),
+    ("n_capped", "int"),
+    ("mean_change", "float"),
+    ("top_box_before", "float"),
+    ("top_box_after", "float"),
+)
+
 
 @dataclass(frozen=True)
 class ImportancePerformance(Tabular):
@@ -102,34 +123,29 @@ class ImportancePerformance(Tabular):
         return self.to_pandas().set_index("driver")
 
     def _columns(self) -> list[FrameColumn]:
-        rows = self._raw["drivers"]
-        kinds: list[tuple[str, Kind]] = [
-            ("importance", "float"),
-            ("performance", "float"),
-            ("headroom", "float"),
-            ("expected_gain", "float"),
-            ("quadrant", "str"),
-            ("uncertain_importance", "bool"),
-            ("uncertain_performance", "bool"),
-            ("priority", "int"),
-            ("n", "int"),
-            ("n_missing", "int"),
-        ]
-        out: list[FrameColumn] = [("driver", "str", [r["name"] for r in rows])]
-        out += [(c, k, [as_float(r[c]) if k == "float" else r[c] for r in rows]) for c, k in kinds]
+        t = self._native.drivers
+        out: list[FrameColumn] = [("driver", "str", list(t["driver"]))]
+        out += [(c, k, list(t[c]) if k == "str" else t[c].tolist()) for c, k in _MATRIX_COLUMNS]
         return out
+
+    def _by_priority(self) -> list[dict[str, Any]]:
+        """One dict per driver (the columns of :attr:`drivers`), first priority first."""
+        columns = self._columns()
+        rows = [{name: values[i] for name, _, values in columns} for i in range(len(columns[0][2]))]
+        return sorted(rows, key=lambda r: int(r["priority"]))
 
     def quadrant(self, driver: str) -> str:
         """The quadrant of ``driver``."""
-        for r in self._raw["drivers"]:
-            if r["name"] == driver:
-                return str(r["quadrant"])
+        t = self._native.drivers
+        for name, q in zip(t["driver"], t["quadrant"], strict=True):
+            if name == driver:
+                return str(q)
         raise KeyError(driver)
 
     @property
     def priorities(self) -> tuple[str, ...]:
         """The drivers by priority, first = act on it first."""
-        return tuple(r["name"] for r in sorted(self._raw["drivers"], key=lambda r: r["priority"]))
+        return tuple(r["driver"] for r in self._by_priority())
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
@@ -140,15 +156,15 @@ class ImportancePerformance(Tabular):
         shown = pct if self.performance == "top_box" else num
         return [
             (
-                str(r["name"]),
+                str(r["driver"]),
                 str(r["priority"]),
-                show(as_float(r["importance"])),
-                shown(as_float(r["performance"])),
+                show(r["importance"]),
+                shown(r["performance"]),
                 str(r["quadrant"])
                 + (" (uncertain)" if r["uncertain_importance"] or r["uncertain_performance"] else ""),
                 str(r["n"]),
             )
-            for r in sorted(self._raw["drivers"], key=lambda r: r["priority"])
+            for r in self._by_priority()
         ]
 
     def _headline(self) -> str:
@@ -164,10 +180,13 @@ class ImportancePerformance(Tabular):
         return "\n".join([self._headline(), "", *text_table(self._HEADER, self._rows())])
 
     def _repr_html_(self) -> str:
+        t = self._native.drivers
         uncertain = [
-            f"{r['name']}: its interval crosses a cut line; the quadrant could be the neighbouring one"
-            for r in self._raw["drivers"]
-            if r["uncertain_importance"] or r["uncertain_performance"]
+            f"{name}: its interval crosses a cut line; the quadrant could be the neighbouring one"
+            for name, ui, up in zip(
+                t["driver"], t["uncertain_importance"], t["uncertain_performance"], strict=True
+            )
+            if ui or up
         ]
         table = html_table(None, self._rows(), header=self._HEADER, warnings=uncertain)
         return html_block(table, headline=self._headline())
@@ -270,17 +289,12 @@ class WhatIf(Tabular):
         return self.to_pandas().set_index("driver")
 
     def _columns(self) -> list[FrameColumn]:
-        rows = self._raw["scenario"]
+        t = self._native.scenario
         out: list[FrameColumn] = [
-            ("driver", "str", [r["driver"] for r in rows]),
-            ("shift", "str", [_shift_text(r["shift"]) for r in rows]),
-            ("coefficient", "float", [as_float(r["coefficient"]) for r in rows]),
-            ("n_changed", "int", [r["n_changed"] for r in rows]),
-            ("n_capped", "int", [r["n_capped"] for r in rows]),
-            ("mean_change", "float", [as_float(r["mean_change"]) for r in rows]),
-            ("top_box_before", "float", [as_float(r["top_box_before"]) for r in rows]),
-            ("top_box_after", "float", [as_float(r["top_box_after"]) for r in rows]),
+            ("driver", "str", list(t["driver"])),
+            ("shift", "str", [_shift_text(r["shift"]) for r in self._raw["scenario"]]),
         ]
+        out += [(c, k, t[c].tolist()) for c, k in _SCENARIO_COLUMNS]
         return out
 
     def to_dict(self) -> dict[str, Any]:
