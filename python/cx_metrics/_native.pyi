@@ -52,6 +52,8 @@ __version__: str
 
 _IntervalTuple = tuple[float, float, float, bool]
 _F64 = npt.NDArray[np.float64]
+# A column of any integer, float or bool dtype, or a numpy.ma.MaskedArray of one (masked = missing).
+_Numeric = npt.NDArray[Any]
 
 class _Tally:
     def fold(
@@ -462,7 +464,7 @@ class DriverAnalysis(_Serialised):
     def coefficients(self) -> _CoefficientTable: ...
     @property
     def importance(self) -> dict[str, _F64]: ...
-    def with_rows(self, y: _F64, columns: list[_F64], weights: _F64 | None) -> DriverAnalysis: ...
+    def with_rows(self, y: _Numeric, columns: list[_Numeric], weights: _Numeric | None) -> DriverAnalysis: ...
     def bootstrap(
         self,
         *,
@@ -631,21 +633,21 @@ class PillarScores(_Serialised):
     def summaries(self) -> list[dict[str, Any]]: ...
 
 def driver_analysis(
-    y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, options: DriverOptions
+    y: _Numeric, names: list[str], columns: list[_Numeric], weights: _Numeric | None, options: DriverOptions
 ) -> DriverAnalysis: ...
 def segment_driver_analysis(
-    y: _F64,
+    y: _Numeric,
     names: list[str],
-    columns: list[_F64],
-    weights: _F64 | None,
+    columns: list[_Numeric],
+    weights: _Numeric | None,
     options: DriverOptions,
     labels: list[str],
 ) -> SegmentAnalyses: ...
 def nps_model(
-    y: _F64,
+    y: _Numeric,
     names: list[str],
-    columns: list[_F64],
-    weights: _F64 | None,
+    columns: list[_Numeric],
+    weights: _Numeric | None,
     *,
     target: Literal["promoter", "detractor"],
     confidence_level: float,

@@ -342,9 +342,9 @@ class DriverAnalysis(Tabular):
         'time_and_effort'
         """
         table = Table(data, columns)
-        y = table.float_column(self.outcome)
-        cols = [table.float_column(n) for n in self.drivers]
-        return DriverAnalysis._from_native(self._native.with_rows(y, cols, _weights(table, weights)))
+        y = table.numeric_column(self.outcome)
+        cols = [table.numeric_column(n) for n in self.drivers]
+        return DriverAnalysis._from_native(self._native.with_rows(y, cols, _numeric_weights(table, weights)))
 
     # ----- tables -------------------------------------------------------------------------------
 
@@ -768,6 +768,17 @@ def _weights(table: Table, weights: object) -> Column | None:
     return _to_float(weights, "weights")
 
 
+def _numeric_weights(table: Table, weights: object) -> npt.NDArray[Any] | None:
+    """Weights (a column name, or one per row) in their own numeric width, for the core to read."""
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        return table.numeric_column(weights)
+    from ._table import to_numeric
+
+    return to_numeric(weights, "weights")
+
+
 def _options(
     outcome: str,
     missing: MissingPolicy,
@@ -889,9 +900,9 @@ def driver_analysis(
     options = _options(outcome, missing, indicator_for, always, groups, confidence_level)
     table = Table(data, columns)
     names = _driver_names(drivers)
-    y = table.float_column(outcome)
-    cols = [table.float_column(n) for n in names]
-    w = _weights(table, weights)
+    y = table.numeric_column(outcome)
+    cols = [table.numeric_column(n) for n in names]
+    w = _numeric_weights(table, weights)
     if by is None:
         return DriverAnalysis._from_native(_native.driver_analysis(y, names, cols, w, options))
     labels = table.labels(by) if isinstance(by, str) else _labels(by)

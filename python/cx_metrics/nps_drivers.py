@@ -24,7 +24,7 @@ from ._results import (
     text_table,
 )
 from ._table import Table
-from .drivers import _driver_names, _weights
+from .drivers import _driver_names, _numeric_weights
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,10 +177,15 @@ def _model(
 ) -> NpsDriverModel:
     table = Table(data, columns)
     names = _driver_names(drivers)
-    y = table.float_column(outcome)
-    cols = [table.float_column(n) for n in names]
+    y = table.numeric_column(outcome)
+    cols = [table.numeric_column(n) for n in names]
     native = _native.nps_model(
-        y, names, cols, _weights(table, weights), target=target, confidence_level=float(confidence_level)
+        y,
+        names,
+        cols,
+        _numeric_weights(table, weights),
+        target=target,
+        confidence_level=float(confidence_level),
     )
     return NpsDriverModel._from_native(native)
 

@@ -2,7 +2,6 @@
 //! their `DriverAnalysis` (with the segment's rows when the whole result keeps its rows).
 
 use cx_metrics::drivers::{SegmentAnalyses, Segments};
-use numpy::PyArray1;
 use pyo3::prelude::*;
 
 use crate::drivers::{PyDriverAnalysis, PyDriverOptions, Rows};
@@ -14,14 +13,20 @@ use crate::serde_result::serde_pymethods;
 #[pyo3(signature = (y, names, columns, weights, options, labels))]
 pub fn segment_driver_analysis(
     py: Python<'_>,
-    y: Bound<'_, PyArray1<f64>>,
+    y: Bound<'_, PyAny>,
     names: Vec<String>,
-    columns: Vec<Bound<'_, PyArray1<f64>>>,
-    weights: Option<Bound<'_, PyArray1<f64>>>,
+    columns: Vec<Bound<'_, PyAny>>,
+    weights: Option<Bound<'_, PyAny>>,
     options: PyRef<'_, PyDriverOptions>,
     labels: Vec<String>,
 ) -> PyResult<PySegmentAnalyses> {
-    let rows = Rows::new(y, names, columns, weights)?;
+    let rows = Rows::new(
+        &options.inner.outcome,
+        &y,
+        names,
+        &columns,
+        weights.as_ref(),
+    )?;
     let segments = Segments::from_labels(&labels);
     let inner = {
         let views = rows.views(py)?;

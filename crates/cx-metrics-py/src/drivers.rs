@@ -18,6 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::arrays::contiguous;
+use crate::columns::{float_column, float_columns};
 use crate::driver_results::{PyDriverBootstrap, PyImportancePerformance, PyWhatIf};
 use crate::errors::{invalid_argument, to_py, IntoPyResult};
 use crate::scale_tally::scale;
@@ -156,23 +157,24 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    /// The rows of `y` (named `outcome`), the driver `columns` and `weights`, each a numpy array of
+    /// any numeric width or a masked array (see [`float_column`]), as float64.
     pub(crate) fn new(
-        y: Bound<'_, PyArray1<f64>>,
+        outcome: &str,
+        y: &Bound<'_, PyAny>,
         names: Vec<String>,
-        columns: Vec<Bound<'_, PyArray1<f64>>>,
-        weights: Option<Bound<'_, PyArray1<f64>>>,
+        columns: &[Bound<'_, PyAny>],
+        weights: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        if names.len() != columns.len() {
-            return Err(invalid_argument(
-                "drivers",
-                format!("{} names for {} columns", names.len(), columns.len()),
-            ));
-        }
+        let columns = float_columns(&names, columns)?;
         Ok(Self {
-            y: y.unbind(),
+            y: float_column(outcome, y)?.unbind(),
             names,
             columns: columns.into_iter().map(Bound::unbind).collect(),
-            weights: weights.map(Bound::unbind),
+            weights: weights
+                .map(|w| float_column("weights", w))
+                .transpose()?
+                .map(Bound::unbind),
         })
     }
 
@@ -287,13 +289,19 @@ fn no_rows(what: &str) -> PyErr {
 #[pyo3(signature = (y, names, columns, weights, options))]
 pub fn driver_analysis(
     py: Python<'_>,
-    y: Bound<'_, PyArray1<f64>>,
+    y: Bound<'_, PyAny>,
     names: Vec<String>,
-    columns: Vec<Bound<'_, PyArray1<f64>>>,
-    weights: Option<Bound<'_, PyArray1<f64>>>,
+    columns: Vec<Bound<'_, PyAny>>,
+    weights: Option<Bound<'_, PyAny>>,
     options: PyRef<'_, PyDriverOptions>,
 ) -> PyResult<PyDriverAnalysis> {
-    let rows = Rows::new(y, names, columns, weights)?;
+    let rows = Rows::new(
+        &options.inner.outcome,
+        &y,
+        names,
+        &columns,
+        weights.as_ref(),
+    )?;
     let inner = {
         let views = rows.views(py)?;
         let data = views.data();
@@ -454,11 +462,17 @@ serde_pymethods!(
         #[pyo3(signature = (y, columns, weights))]
         fn with_rows(
             &self,
-            y: Bound<'_, PyArray1<f64>>,
-            columns: Vec<Bound<'_, PyArray1<f64>>>,
-            weights: Option<Bound<'_, PyArray1<f64>>>,
+            y: Bound<'_, PyAny>,
+            columns: Vec<Bound<'_, PyAny>>,
+            weights: Option<Bound<'_, PyAny>>,
         ) -> PyResult<Self> {
-            let rows = Rows::new(y, self.inner.drivers.clone(), columns, weights)?;
+            let rows = Rows::new(
+                &self.inner.outcome,
+                &y,
+                self.inner.drivers.clone(),
+                &columns,
+                weights.as_ref(),
+            )?;
             Ok(Self {
                 inner: self.inner.clone(),
                 rows: Some(rows),

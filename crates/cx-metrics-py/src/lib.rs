@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod ces;
+mod columns;
 mod comparison;
 mod csat;
 mod driver_results;

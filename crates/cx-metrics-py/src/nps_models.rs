@@ -14,15 +14,15 @@ use crate::serde_result::serde_pymethods;
 #[pyo3(signature = (y, names, columns, weights, *, target, confidence_level))]
 pub fn nps_model(
     py: Python<'_>,
-    y: Bound<'_, PyArray1<f64>>,
+    y: Bound<'_, PyAny>,
     names: Vec<String>,
-    columns: Vec<Bound<'_, PyArray1<f64>>>,
-    weights: Option<Bound<'_, PyArray1<f64>>>,
+    columns: Vec<Bound<'_, PyAny>>,
+    weights: Option<Bound<'_, PyAny>>,
     target: &str,
     confidence_level: f64,
 ) -> PyResult<PyNpsDriverModel> {
     let target: NpsOutcome = target.parse().py()?;
-    let rows = Rows::new(y, names, columns, weights)?;
+    let rows = Rows::new(target.id(), &y, names, &columns, weights.as_ref())?;
     let views = rows.views(py)?;
     let data = views.data();
     let o = LogisticOptions {
