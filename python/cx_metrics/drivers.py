@@ -851,7 +851,9 @@ def driver_analysis(
     ----------
     data : table
         A pandas, polars or pyarrow table, a dict of columns, or a 2-D numpy array with ``columns=``.
-        Columns become float64 with NaN for missing values; a text or date column raises
+        Numeric columns of any width (int8 to uint64, float32, float64, bool; nullable pandas,
+        polars and Arrow columns with their missing values) are read by the core as they are, and
+        become float64 there; a text or date column raises
         :class:`~cx_metrics.exceptions.ColumnError` naming it.
     outcome : str
         The outcome column (default ``"ltr"``, the 0-10 recommendation score).
