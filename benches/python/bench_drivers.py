@@ -2,7 +2,9 @@
 
 1. n = 10^6 respondents x 6 pillar ratings: ``cx.driver_analysis`` (OLS table, VIF, and every importance
    measure: LMG, Johnson, Pratt, first, last, beta squared, CAR, dominance) against statsmodels'
-   ``OLS(...).fit()`` alone (coefficients and their standard errors only).
+   ``OLS(...).fit()`` alone (coefficients and their standard errors only), from float64 columns and from
+   pandas int16 columns (what survey ratings are; the core reads them as they are), and
+   ``driver_analysis`` followed by the importance-performance ``matrix()`` (which reuses the fit).
 2. p = 12 drivers, n = 2,000: ``cx.driver_analysis`` against pingouin's ``linear_regression(relimp=True)``
    (LMG), when pingouin is installed (``make bench`` installs it).
 3. p = 6, 12, 18, 24 drivers, n = 5,000: the whole ``cx.driver_analysis`` call, to show how exact LMG over
@@ -60,15 +62,21 @@ def versus_statsmodels(n: int, repeat: int) -> None:
     df, names = survey(n, 6, 1)
     x = sm.add_constant(df[names].to_numpy())
     y = df["ltr"].to_numpy()
+    narrow = df.astype({c: np.int16 for c in ["ltr", *names]})
     times = race(
         {
             "cx": lambda: cx.driver_analysis(df, drivers=names),
+            "cx int16": lambda: cx.driver_analysis(narrow, drivers=names),
+            "cx+matrix": lambda: cx.driver_analysis(narrow, drivers=names).matrix(scale=(1, 10), top_box=2),
             "sm": lambda: sm.OLS(y, x).fit(),
             "sm+X": lambda: sm.OLS(df["ltr"].to_numpy(), sm.add_constant(df[names].to_numpy())).fit(),
         },
         repeat,
     )
     (ours, r), (theirs, fit), (with_design, _) = times["cx"], times["sm"], times["sm+X"]
+    (ours_int16, r16), (with_matrix, _) = times["cx int16"], times["cx+matrix"]
+    if r16.to_dict() != r.to_dict():
+        raise SystemExit("cx.driver_analysis of int16 and of float64 columns disagree")
     coef = r.coefficients
     if not np.allclose(coef["estimate"], fit.params, rtol=1e-9) or not np.allclose(
         coef["std_error"], fit.bse, rtol=1e-9
@@ -78,6 +86,10 @@ def versus_statsmodels(n: int, repeat: int) -> None:
     line("cx.driver_analysis (OLS, VIF, every measure)", ours, None)
     line("statsmodels OLS(...).fit()", theirs, ours)
     line("statsmodels add_constant + OLS(...).fit()", with_design, ours)
+    print("  from pandas int16 columns (ratio = statsmodels OLS(...).fit() on float64 / cx)")
+    line("cx.driver_analysis", ours_int16, None)
+    line("statsmodels OLS(...).fit()", theirs, ours_int16)
+    line("cx.driver_analysis + .matrix()", with_matrix, None)
 
 
 def versus_pingouin(n: int, repeat: int) -> None:

@@ -1,20 +1,13 @@
-"""Results that cross from Rust as JSON: parsing, and the ``null`` that stands for NaN or infinity."""
+"""Numbers of results that cross as Python objects from serde: ``None`` stands for NaN or infinity."""
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
-__all__ = ["as_float", "loads"]
-
-
-def loads(text: str) -> dict[str, Any]:
-    """Parse a result serialised by the core (serde_json)."""
-    out: dict[str, Any] = json.loads(text)
-    return out
+__all__ = ["as_float"]
 
 
 def as_float(x: Any) -> float:
-    """A JSON number as float; ``null`` (a NaN or infinity in Rust) as NaN."""
+    """A number as float; ``None`` (a NaN or infinity in the core's serialised form) as NaN."""
     return math.nan if x is None else float(x)

@@ -1,6 +1,6 @@
 """Type stubs of the native extension module ``cx_metrics._native`` (checked by mypy.stubtest)."""
 
-from typing import Any, NoReturn, Self, final
+from typing import Any, Literal, NoReturn, Self, TypedDict, final
 
 import numpy as np
 import numpy.typing as npt
@@ -12,13 +12,24 @@ __all__ = [
     "Ces2Tally",
     "CsatResult",
     "CsatTally",
+    "DriverAnalysis",
+    "DriverBootstrap",
+    "DriverGroup",
+    "DriverOptions",
+    "DriverScale",
+    "ImportancePerformance",
     "NpsComparison",
+    "NpsDriverModel",
     "NpsResult",
     "NpsTally",
     "PairedNpsTally",
+    "PillarScores",
     "ProportionComparison",
     "RegressionMoments",
     "ScaleTally",
+    "SegmentAnalyses",
+    "Shift",
+    "WhatIf",
     "__version__",
     "compare_ces1",
     "compare_ces2",
@@ -27,30 +38,25 @@ __all__ = [
     "compare_nps_paired",
     "compare_nps_paired_tally",
     "compare_proportions",
-    "driver_analysis_json",
-    "driver_bootstrap_json",
-    "driver_matrix_json",
-    "driver_what_if_json",
+    "driver_analysis",
     "nps_bootstrap_ci",
-    "nps_model_json",
+    "nps_model",
     "nps_sample_size",
     "nps_sample_size_two_groups",
-    "pillar_scores_json",
+    "pillar_scores",
     "pillars",
     "proportion_ci",
     "raise_non_numeric_column",
     "raise_unknown_column",
-    "segment_driver_analysis_json",
+    "segment_driver_analysis",
 ]
 
 __version__: str
 
 _IntervalTuple = tuple[float, float, float, bool]
 _F64 = npt.NDArray[np.float64]
-# (outcome, missing, indicator_for, always, groups as (name, members), confidence_level)
-_Spec = tuple[str, str, list[str], list[str], list[tuple[str, list[str]]], float]
-# (min, max, higher_is_better, top_box)
-_ScaleSpec = tuple[int, int, bool, int]
+# A column of any integer, float or bool dtype, or a numpy.ma.MaskedArray of one (masked = missing).
+_Numeric = npt.NDArray[Any]
 
 class _Tally:
     def fold(
@@ -362,60 +368,358 @@ def nps_sample_size_two_groups(
     shares: tuple[float, float] | None = None,
     variance: float | None = None,
 ) -> int: ...
-def driver_analysis_json(
-    y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, spec: _Spec
-) -> str: ...
-def driver_bootstrap_json(
-    y: _F64,
+
+# ----- driver analysis: options ------------------------------------------------------------------
+
+_Missing = Literal["listwise", "raise", "pairwise", "indicator"]
+_Adjustment = Literal["holm", "benjamini_hochberg", "none"]
+_Binning = Literal["latent", "round"]
+
+@final
+class DriverGroup:
+    def __new__(cls, name: str, members: list[str]) -> Self: ...
+
+@final
+class DriverOptions:
+    def __new__(
+        cls,
+        *,
+        outcome: str,
+        missing: _Missing,
+        indicator_for: list[str],
+        always: list[str],
+        groups: list[DriverGroup],
+        confidence_level: float,
+    ) -> Self: ...
+    @property
+    def outcome(self) -> str: ...
+
+@final
+class DriverScale:
+    def __new__(cls, *, min: int, max: int, higher_is_better: bool, top_box: int) -> Self: ...
+
+@final
+class Shift:
+    @staticmethod
+    def all(delta: float) -> Shift: ...
+    @staticmethod
+    def below(threshold: float, delta: float) -> Shift: ...
+    @staticmethod
+    def top_box_target(share: float) -> Shift: ...
+
+# ----- driver analysis: results ------------------------------------------------------------------
+
+class _Serialised:
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+class _CoefficientTable(TypedDict):
+    term: list[str]
+    estimate: _F64
+    std_error: _F64
+    t: _F64
+    p_value: _F64
+    ci_low: _F64
+    ci_high: _F64
+
+class _LogisticTable(TypedDict):
+    term: list[str]
+    estimate: _F64
+    std_error: _F64
+    z: _F64
+    p_value: _F64
+    ci_low: _F64
+    ci_high: _F64
+    odds_ratio: _F64
+    or_ci_low: _F64
+    or_ci_high: _F64
+
+class _EstimateTable(TypedDict):
+    measure: list[str]
+    term: list[str]
+    estimate: _F64
+    std_error: _F64
+    bias: _F64
+    ci_low: _F64
+    ci_high: _F64
+    bca_low: _F64
+    bca_high: _F64
+
+class _MatrixTable(TypedDict):
+    driver: list[str]
+    importance: _F64
+    performance: _F64
+    headroom: _F64
+    expected_gain: _F64
+    quadrant: list[str]
+    uncertain_importance: npt.NDArray[np.bool_]
+    uncertain_performance: npt.NDArray[np.bool_]
+    priority: npt.NDArray[np.uint64]
+    n: npt.NDArray[np.uint64]
+    n_missing: npt.NDArray[np.uint64]
+
+class _ScenarioTable(TypedDict):
+    driver: list[str]
+    coefficient: _F64
+    n_changed: npt.NDArray[np.uint64]
+    n_capped: npt.NDArray[np.uint64]
+    mean_change: _F64
+    top_box_before: _F64
+    top_box_after: _F64
+
+@final
+class DriverAnalysis(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> DriverAnalysis: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def drivers(self) -> list[str]: ...
+    @property
+    def terms(self) -> list[str]: ...
+    @property
+    def always(self) -> list[str]: ...
+    @property
+    def units(self) -> list[str]: ...
+    @property
+    def missing(self) -> str: ...
+    @property
+    def r_squared(self) -> float: ...
+    @property
+    def adj_r_squared(self) -> float: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def effective_n(self) -> float: ...
+    @property
+    def n_dropped(self) -> int: ...
+    @property
+    def n_zero_weight(self) -> int: ...
+    @property
+    def confidence_level(self) -> float: ...
+    @property
+    def f_statistic(self) -> float: ...
+    @property
+    def f_p_value(self) -> float: ...
+    @property
+    def sigma(self) -> float: ...
+    @property
+    def top_driver(self) -> str | None: ...
+    @property
+    def has_rows(self) -> bool: ...
+    @property
+    def warnings(self) -> list[dict[str, Any]]: ...
+    @property
+    def vif(self) -> _F64: ...
+    @property
+    def correlations(self) -> _F64: ...
+    @property
+    def coefficients(self) -> _CoefficientTable: ...
+    @property
+    def importance(self) -> dict[str, _F64]: ...
+    def with_rows(self, y: _Numeric, columns: list[_Numeric], weights: _Numeric | None) -> DriverAnalysis: ...
+    def bootstrap(
+        self,
+        *,
+        n_resamples: int,
+        seed: int,
+        confidence_level: float,
+        measures: list[str],
+        adjustment: _Adjustment,
+    ) -> DriverBootstrap: ...
+    def matrix(
+        self,
+        scales: list[DriverScale],
+        *,
+        measure: str,
+        share: bool,
+        performance: Literal["mean", "top_box"],
+        importance_cut: str | float,
+        performance_cut: str | float,
+        intervals: list[tuple[float, float]] | None,
+        interval_level: float,
+    ) -> ImportancePerformance: ...
+    def what_if(
+        self,
+        scales: list[DriverScale],
+        shifts: list[tuple[str, Shift]],
+        *,
+        binning: _Binning,
+        n_resamples: int | None,
+        seed: int,
+        confidence_level: float,
+    ) -> WhatIf: ...
+
+@final
+class DriverBootstrap(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> DriverBootstrap: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def units(self) -> list[str]: ...
+    @property
+    def measures(self) -> list[str]: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def n_resamples(self) -> int: ...
+    @property
+    def n_failed(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def confidence_level(self) -> float: ...
+    @property
+    def adjustment(self) -> str: ...
+    @property
+    def estimates(self) -> _EstimateTable: ...
+
+@final
+class ImportancePerformance(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> ImportancePerformance: ...
+    @property
+    def measure(self) -> str: ...
+    @property
+    def share(self) -> bool: ...
+    @property
+    def performance(self) -> str: ...
+    @property
+    def importance_line(self) -> float: ...
+    @property
+    def performance_line(self) -> float: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def drivers(self) -> _MatrixTable: ...
+
+@final
+class WhatIf(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> WhatIf: ...
+    @property
+    def baseline(self) -> float: ...
+    @property
+    def simulated(self) -> float: ...
+    @property
+    def change(self) -> float: ...
+    @property
+    def interval(self) -> _IntervalTuple | None: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def n_dropped(self) -> int: ...
+    @property
+    def n_zero_weight(self) -> int: ...
+    @property
+    def n_capped(self) -> int: ...
+    @property
+    def n_clipped_low(self) -> int: ...
+    @property
+    def n_clipped_high(self) -> int: ...
+    @property
+    def binning(self) -> str: ...
+    @property
+    def n_resamples(self) -> int: ...
+    @property
+    def n_failed_resamples(self) -> int: ...
+    @property
+    def seed(self) -> int | None: ...
+    @property
+    def scenario(self) -> _ScenarioTable: ...
+
+@final
+class SegmentAnalyses(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> SegmentAnalyses: ...
+    @property
+    def segments(self) -> list[str]: ...
+    @property
+    def n_rows(self) -> list[int]: ...
+    @property
+    def skipped(self) -> list[str | None]: ...
+    def analysis(self, segment: str) -> DriverAnalysis | None: ...
+
+@final
+class NpsDriverModel(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> NpsDriverModel: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def drivers(self) -> list[str]: ...
+    @property
+    def pseudo_r2(self) -> float: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def n_events(self) -> int: ...
+    @property
+    def n_omitted(self) -> int: ...
+    @property
+    def log_likelihood(self) -> float: ...
+    @property
+    def null_log_likelihood(self) -> float: ...
+    @property
+    def aic(self) -> float: ...
+    @property
+    def converged(self) -> bool: ...
+    @property
+    def confidence_level(self) -> float: ...
+    @property
+    def coefficients(self) -> _LogisticTable: ...
+
+@final
+class PillarScores(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> PillarScores: ...
+    @property
+    def pillars(self) -> list[str]: ...
+    @property
+    def n_respondents(self) -> int: ...
+    @property
+    def n_unscored(self) -> list[int]: ...
+    @property
+    def scores(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def summaries(self) -> list[dict[str, Any]]: ...
+
+def driver_analysis(
+    y: _Numeric, names: list[str], columns: list[_Numeric], weights: _Numeric | None, options: DriverOptions
+) -> DriverAnalysis: ...
+def segment_driver_analysis(
+    y: _Numeric,
     names: list[str],
-    columns: list[_F64],
-    weights: _F64 | None,
-    spec: _Spec,
-    n_resamples: int,
-    seed: int,
+    columns: list[_Numeric],
+    weights: _Numeric | None,
+    options: DriverOptions,
+    labels: list[str],
+) -> SegmentAnalyses: ...
+def nps_model(
+    y: _Numeric,
+    names: list[str],
+    columns: list[_Numeric],
+    weights: _Numeric | None,
+    *,
+    target: Literal["promoter", "detractor"],
     confidence_level: float,
-    measures: list[str],
-    adjustment: str,
-) -> str: ...
-def driver_matrix_json(
-    y: _F64,
-    names: list[str],
-    columns: list[_F64],
-    weights: _F64 | None,
-    spec: _Spec,
-    scales: list[_ScaleSpec],
-    view: tuple[str, bool, str, str, str],
-    intervals: list[tuple[float, float, float]] | None,
-) -> str: ...
-def driver_what_if_json(
-    y: _F64,
-    names: list[str],
-    columns: list[_F64],
-    weights: _F64 | None,
-    scales: list[_ScaleSpec],
-    shifts: list[tuple[str, str, float, float]],
-    binning: str,
-    n_resamples: int | None,
-    seed: int,
-    confidence_level: float,
-) -> str: ...
-def segment_driver_analysis_json(
-    y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, spec: _Spec, labels: list[str]
-) -> str: ...
-def nps_model_json(
-    target: str, y: _F64, names: list[str], columns: list[_F64], weights: _F64 | None, confidence_level: float
-) -> str: ...
+) -> NpsDriverModel: ...
 def pillars() -> list[tuple[str, str, str, str]]: ...
-def pillar_scores_json(
+def pillar_scores(
     names: list[str],
     columns: list[_F64],
+    *,
     item_pillars: list[str],
-    scale: tuple[int, int, bool],
+    min: int,
+    max: int,
+    higher_is_better: bool,
     min_answered: int,
     groups: list[str] | None,
     weights: _F64 | None,
     top_box: int,
     confidence_level: float,
-) -> str: ...
+) -> PillarScores: ...
 def raise_non_numeric_column(column: str, found: str) -> NoReturn: ...
 def raise_unknown_column(column: str, available: list[str]) -> NoReturn: ...

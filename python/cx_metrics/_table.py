@@ -70,6 +70,11 @@ class Table:
         """Column ``name`` as contiguous float64 with NaN for missing values."""
         return _to_float(self._raw(name), name)
 
+    def numeric_column(self, name: str) -> npt.NDArray[Any]:
+        """Column ``name`` in its own numeric width, for the core to read natively (see
+        :func:`to_numeric`)."""
+        return to_numeric(self._raw(name), name)
+
     def labels(self, name: str) -> list[str]:
         """Column ``name`` as text labels (a missing label becomes ``"None"`` or ``"nan"``, kept as is)."""
         raw = self._raw(name)
@@ -161,6 +166,66 @@ def _to_float(raw: Any, name: str) -> Column:
         return _objects(arr, name)
     found = "str" if arr.dtype.kind in "US" else str(arr.dtype)
     _non_numeric(name, found)
+
+
+# The dtypes the core reads natively; any other numeric dtype (float16) crosses as float64.
+_NATIVE = frozenset(
+    np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+) | frozenset(np.dtype(t) for t in (np.float32, np.float64, np.bool_))
+
+
+def _native_width(values: npt.NDArray[Any], mask: npt.NDArray[np.bool_] | None) -> npt.NDArray[Any] | None:
+    """Contiguous ``values`` (a masked array with ``mask``), or None when the core cannot read them."""
+    if values.ndim != 1 or values.dtype not in _NATIVE:
+        return None
+    values = np.ascontiguousarray(values)
+    if mask is None or not mask.any():
+        return values
+    return np.ma.MaskedArray(values, mask=np.ascontiguousarray(mask, dtype=np.bool_), copy=False)
+
+
+def to_numeric(raw: Any, name: str) -> npt.NDArray[Any]:
+    """A numeric column in its own width (int8 ... uint64, float32, float64, bool), without a float64
+    copy: a numpy array, or a ``numpy.ma.MaskedArray`` whose mask marks the missing values of a
+    nullable pandas, polars or Arrow column. The core converts it to float64 once, in Rust. Columns of
+    other types go through :func:`_to_float` (the same values and errors)."""
+    module = _module_of(raw)
+    out: npt.NDArray[Any] | None = None
+    if module == "pandas":
+        dtype = raw.dtype
+        if isinstance(dtype, np.dtype):
+            if dtype.kind in "iufb":
+                out = _native_width(raw.to_numpy(), None)
+        else:
+            array = raw.array
+            data, mask = getattr(array, "_data", None), getattr(array, "_mask", None)
+            if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):  # nullable Int16, Float64, ...
+                out = _native_width(data, mask)
+    elif module == "polars":
+        import polars as pl
+
+        if raw.dtype.is_integer() or raw.dtype.is_float() or raw.dtype == pl.Boolean:
+            if raw.null_count() == 0:
+                out = _native_width(raw.to_numpy(), None)
+            else:
+                out = _native_width(raw.fill_null(0).to_numpy(), raw.is_null().to_numpy())
+    elif module == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        typ = raw.type
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ):
+            arr = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+            if arr.null_count == 0:
+                out = _native_width(arr.to_numpy(zero_copy_only=False), None)
+            else:
+                filled = pc.fill_null(arr, pa.scalar(False if pa.types.is_boolean(typ) else 0, type=typ))
+                out = _native_width(
+                    filled.to_numpy(zero_copy_only=False), arr.is_null().to_numpy(zero_copy_only=False)
+                )
+    elif isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.dtype.kind in "iufb":
+        out = _native_width(raw, None)
+    return out if out is not None else _to_float(raw, name)
 
 
 def _objects(arr: npt.NDArray[Any], name: str) -> Column:

@@ -5,10 +5,14 @@ differences of importance with adjusted p-values, and rank probabilities. Resamp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
+
+from . import _native
 from ._json import as_float
 from ._results import (
     FrameColumn,
@@ -27,19 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["DriverBootstrap"]
 
 _ESTIMATE_COLUMNS = ("estimate", "std_error", "bias", "ci_low", "ci_high", "bca_low", "bca_high")
-
-
-def _estimate_row(e: Mapping[str, Any]) -> list[float]:
-    bca = e.get("bca") or {}
-    return [
-        as_float(e["estimate"]),
-        as_float(e["std_error"]),
-        as_float(e["bias"]),
-        as_float(e["percentile"]["low"]),
-        as_float(e["percentile"]["high"]),
-        as_float(bca.get("low")),
-        as_float(bca.get("high")),
-    ]
 
 
 @dataclass(frozen=True)
@@ -82,44 +73,71 @@ class DriverBootstrap(Tabular):
     seed: int
     confidence_level: float
     adjustment: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any]) -> DriverBootstrap:
+    def _from_native(cls, native: Any) -> DriverBootstrap:
         return cls(
-            outcome=str(raw["outcome"]),
-            units=tuple(raw["units"]),
-            measures=tuple(m["measure"] for m in raw["importance"]),
-            n=int(raw["n"]),
-            n_resamples=int(raw["n_resamples"]),
-            n_failed=int(raw["n_failed"]),
-            seed=int(raw["seed"]),
-            confidence_level=as_float(raw["confidence_level"]),
-            adjustment=str(raw["adjustment"]),
-            _raw=raw,
+            outcome=native.outcome,
+            units=tuple(native.units),
+            measures=tuple(native.measures),
+            n=native.n,
+            n_resamples=native.n_resamples,
+            n_failed=native.n_failed,
+            seed=native.seed,
+            confidence_level=native.confidence_level,
+            adjustment=native.adjustment,
+            _native=native,
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DriverBootstrap._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text)."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> DriverBootstrap:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.DriverBootstrap.from_json(text))
 
     @property
     def coefficients(self) -> pd.DataFrame:
         """Bootstrap of each regression coefficient, indexed by term."""
         import pandas as pd
 
-        rows = self._raw["coefficients"]
+        keep, terms = self._estimates("coefficient")
         return pd.DataFrame(
-            [_estimate_row(e) for e in rows],
-            index=pd.Index([e["name"] for e in rows], name="term"),
-            columns=list(_ESTIMATE_COLUMNS),
+            {c: self._native.estimates[c][keep] for c in _ESTIMATE_COLUMNS},
+            index=pd.Index(terms, name="term"),
         )
+
+    def _estimates(self, measure: str | None) -> tuple[npt.NDArray[np.bool_], list[str]]:
+        """Which rows of the native table are ``measure`` (every importance measure when None), and
+        their terms."""
+        t = self._native.estimates
+        is_coef = np.array([m == "coefficient" for m in t["measure"]], dtype=np.bool_)
+        keep = is_coef if measure == "coefficient" else ~is_coef
+        return keep, [term for term, k in zip(t["term"], keep, strict=True) if k]
 
     @property
     def importance(self) -> pd.DataFrame:
         """Bootstrap of each importance score (R² units), indexed by (measure, driver)."""
         import pandas as pd
 
-        keys = [(m["measure"], e["name"]) for m in self._raw["importance"] for e in m["scores"]]
-        rows = [_estimate_row(e) for m in self._raw["importance"] for e in m["scores"]]
-        index = pd.MultiIndex.from_tuples(keys, names=["measure", "driver"])
-        return pd.DataFrame(rows, index=index, columns=list(_ESTIMATE_COLUMNS))
+        t = self._native.estimates
+        keep, terms = self._estimates(None)
+        measures = [m for m, k in zip(t["measure"], keep, strict=True) if k]
+        index = pd.MultiIndex.from_arrays([measures, terms], names=["measure", "driver"])
+        return pd.DataFrame({c: t[c][keep] for c in _ESTIMATE_COLUMNS}, index=index)
 
     @property
     def differences(self) -> pd.DataFrame:
@@ -172,28 +190,20 @@ class DriverBootstrap(Tabular):
         return json_dict(self._raw)
 
     def _columns(self) -> list[FrameColumn]:
-        keys = [(m["measure"], e["name"]) for m in self._raw["importance"] for e in m["scores"]]
-        keys += [("coefficient", e["name"]) for e in self._raw["coefficients"]]
-        rows = [_estimate_row(e) for m in self._raw["importance"] for e in m["scores"]]
-        rows += [_estimate_row(e) for e in self._raw["coefficients"]]
-        out: list[FrameColumn] = [
-            ("measure", "str", [k[0] for k in keys]),
-            ("term", "str", [k[1] for k in keys]),
-        ]
-        out += [(c, "float", [r[i] for r in rows]) for i, c in enumerate(_ESTIMATE_COLUMNS)]
+        t = self._native.estimates
+        out: list[FrameColumn] = [("measure", "str", list(t["measure"])), ("term", "str", list(t["term"]))]
+        out += [(c, "float", t[c].tolist()) for c in _ESTIMATE_COLUMNS]
         return out
 
     def _rows(self) -> list[tuple[str, str, str]]:
-        if not self._raw["importance"]:
+        if not self.measures:
             return []
-        m = self._raw["importance"][0]
+        t = self._native.estimates
+        first = self.measures[0]
         return [
-            (
-                str(e["name"]),
-                f"{as_float(e['estimate']):.4f}",
-                f"[{as_float(e['percentile']['low']):.4f}, {as_float(e['percentile']['high']):.4f}]",
-            )
-            for e in m["scores"]
+            (str(term), f"{t['estimate'][i]:.4f}", f"[{t['ci_low'][i]:.4f}, {t['ci_high'][i]:.4f}]")
+            for i, (m, term) in enumerate(zip(t["measure"], t["term"], strict=True))
+            if m == first
         ]
 
     def _headline(self) -> str:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from . import _native
 from ._json import as_float
 from ._results import (
     FrameColumn,
@@ -31,6 +33,27 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["ImportancePerformance", "WhatIf"]
+
+_MATRIX_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("importance", "float"),
+    ("performance", "float"),
+    ("headroom", "float"),
+    ("expected_gain", "float"),
+    ("quadrant", "str"),
+    ("uncertain_importance", "bool"),
+    ("uncertain_performance", "bool"),
+    ("priority", "int"),
+    ("n", "int"),
+    ("n_missing", "int"),
+)
+_SCENARIO_COLUMNS: tuple[tuple[str, Kind], ...] = (
+    ("coefficient", "float"),
+    ("n_changed", "int"),
+    ("n_capped", "int"),
+    ("mean_change", "float"),
+    ("top_box_before", "float"),
+    ("top_box_after", "float"),
+)
 
 
 @dataclass(frozen=True)
@@ -60,18 +83,37 @@ class ImportancePerformance(Tabular):
     importance_line: float
     performance_line: float
     direction: str
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ImportancePerformance._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text)."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage."""
+        text: str = self._native.to_json()
+        return text
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any]) -> ImportancePerformance:
+    def from_json(cls, text: str) -> ImportancePerformance:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.ImportancePerformance.from_json(text))
+
+    @classmethod
+    def _from_native(cls, native: Any) -> ImportancePerformance:
         return cls(
-            measure=str(raw["measure"]),
-            share=bool(raw["share"]),
-            performance=str(raw["performance"]),
-            importance_line=as_float(raw["importance_line"]),
-            performance_line=as_float(raw["performance_line"]),
-            direction=str(raw["direction"]),
-            _raw=raw,
+            measure=native.measure,
+            share=native.share,
+            performance=native.performance,
+            importance_line=native.importance_line,
+            performance_line=native.performance_line,
+            direction=native.direction,
+            _native=native,
         )
 
     @property
@@ -81,34 +123,29 @@ class ImportancePerformance(Tabular):
         return self.to_pandas().set_index("driver")
 
     def _columns(self) -> list[FrameColumn]:
-        rows = self._raw["drivers"]
-        kinds: list[tuple[str, Kind]] = [
-            ("importance", "float"),
-            ("performance", "float"),
-            ("headroom", "float"),
-            ("expected_gain", "float"),
-            ("quadrant", "str"),
-            ("uncertain_importance", "bool"),
-            ("uncertain_performance", "bool"),
-            ("priority", "int"),
-            ("n", "int"),
-            ("n_missing", "int"),
-        ]
-        out: list[FrameColumn] = [("driver", "str", [r["name"] for r in rows])]
-        out += [(c, k, [as_float(r[c]) if k == "float" else r[c] for r in rows]) for c, k in kinds]
+        t = self._native.drivers
+        out: list[FrameColumn] = [("driver", "str", list(t["driver"]))]
+        out += [(c, k, list(t[c]) if k == "str" else t[c].tolist()) for c, k in _MATRIX_COLUMNS]
         return out
+
+    def _by_priority(self) -> list[dict[str, Any]]:
+        """One dict per driver (the columns of :attr:`drivers`), first priority first."""
+        columns = self._columns()
+        rows = [{name: values[i] for name, _, values in columns} for i in range(len(columns[0][2]))]
+        return sorted(rows, key=lambda r: int(r["priority"]))
 
     def quadrant(self, driver: str) -> str:
         """The quadrant of ``driver``."""
-        for r in self._raw["drivers"]:
-            if r["name"] == driver:
-                return str(r["quadrant"])
+        t = self._native.drivers
+        for name, q in zip(t["driver"], t["quadrant"], strict=True):
+            if name == driver:
+                return str(q)
         raise KeyError(driver)
 
     @property
     def priorities(self) -> tuple[str, ...]:
         """The drivers by priority, first = act on it first."""
-        return tuple(r["name"] for r in sorted(self._raw["drivers"], key=lambda r: r["priority"]))
+        return tuple(r["driver"] for r in self._by_priority())
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
@@ -119,15 +156,15 @@ class ImportancePerformance(Tabular):
         shown = pct if self.performance == "top_box" else num
         return [
             (
-                str(r["name"]),
+                str(r["driver"]),
                 str(r["priority"]),
-                show(as_float(r["importance"])),
-                shown(as_float(r["performance"])),
+                show(r["importance"]),
+                shown(r["performance"]),
                 str(r["quadrant"])
                 + (" (uncertain)" if r["uncertain_importance"] or r["uncertain_performance"] else ""),
                 str(r["n"]),
             )
-            for r in sorted(self._raw["drivers"], key=lambda r: r["priority"])
+            for r in self._by_priority()
         ]
 
     def _headline(self) -> str:
@@ -143,10 +180,13 @@ class ImportancePerformance(Tabular):
         return "\n".join([self._headline(), "", *text_table(self._HEADER, self._rows())])
 
     def _repr_html_(self) -> str:
+        t = self._native.drivers
         uncertain = [
-            f"{r['name']}: its interval crosses a cut line; the quadrant could be the neighbouring one"
-            for r in self._raw["drivers"]
-            if r["uncertain_importance"] or r["uncertain_performance"]
+            f"{name}: its interval crosses a cut line; the quadrant could be the neighbouring one"
+            for name, ui, up in zip(
+                t["driver"], t["uncertain_importance"], t["uncertain_performance"], strict=True
+            )
+            if ui or up
         ]
         table = html_table(None, self._rows(), header=self._HEADER, warnings=uncertain)
         return html_block(table, headline=self._headline())
@@ -200,34 +240,46 @@ class WhatIf(Tabular):
     n_resamples: int
     n_failed_resamples: int
     seed: int | None
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WhatIf._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text)."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage."""
+        text: str = self._native.to_json()
+        return text
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any]) -> WhatIf:
-        ci = raw.get("interval")
-        interval = (
-            None
-            if ci is None
-            else Interval(
-                as_float(ci["low"]), as_float(ci["high"]), as_float(ci["confidence_level"]), "percentile"
-            )
-        )
+    def from_json(cls, text: str) -> WhatIf:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.WhatIf.from_json(text))
+
+    @classmethod
+    def _from_native(cls, native: Any) -> WhatIf:
+        ci = native.interval
         return cls(
-            baseline=as_float(raw["baseline"]),
-            simulated=as_float(raw["simulated"]),
-            change=as_float(raw["change"]),
-            interval=interval,
-            n=int(raw["n"]),
-            n_dropped=int(raw["n_dropped"]),
-            n_zero_weight=int(raw["n_zero_weight"]),
-            n_capped=int(raw["n_capped"]),
-            n_clipped_low=int(raw["n_clipped_low"]),
-            n_clipped_high=int(raw["n_clipped_high"]),
-            binning=str(raw["binning"]),
-            n_resamples=int(raw["n_resamples"]),
-            n_failed_resamples=int(raw["n_failed_resamples"]),
-            seed=None if raw.get("seed") is None else int(raw["seed"]),
-            _raw=raw,
+            baseline=native.baseline,
+            simulated=native.simulated,
+            change=native.change,
+            interval=None if ci is None else Interval(ci[0], ci[1], ci[2], "percentile"),
+            n=native.n,
+            n_dropped=native.n_dropped,
+            n_zero_weight=native.n_zero_weight,
+            n_capped=native.n_capped,
+            n_clipped_low=native.n_clipped_low,
+            n_clipped_high=native.n_clipped_high,
+            binning=native.binning,
+            n_resamples=native.n_resamples,
+            n_failed_resamples=native.n_failed_resamples,
+            seed=native.seed,
+            _native=native,
         )
 
     @property
@@ -237,17 +289,12 @@ class WhatIf(Tabular):
         return self.to_pandas().set_index("driver")
 
     def _columns(self) -> list[FrameColumn]:
-        rows = self._raw["scenario"]
+        t = self._native.scenario
         out: list[FrameColumn] = [
-            ("driver", "str", [r["driver"] for r in rows]),
-            ("shift", "str", [_shift_text(r["shift"]) for r in rows]),
-            ("coefficient", "float", [as_float(r["coefficient"]) for r in rows]),
-            ("n_changed", "int", [r["n_changed"] for r in rows]),
-            ("n_capped", "int", [r["n_capped"] for r in rows]),
-            ("mean_change", "float", [as_float(r["mean_change"]) for r in rows]),
-            ("top_box_before", "float", [as_float(r["top_box_before"]) for r in rows]),
-            ("top_box_after", "float", [as_float(r["top_box_after"]) for r in rows]),
+            ("driver", "str", list(t["driver"])),
+            ("shift", "str", [_shift_text(r["shift"]) for r in self._raw["scenario"]]),
         ]
+        out += [(c, k, t[c].tolist()) for c, k in _SCENARIO_COLUMNS]
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 :func:`driver_analysis` regresses the outcome on named driver columns of a table and decomposes the
 explained variance among them (LMG/Shapley, Johnson's relative weights as ``johnson``, Pratt, first,
 last, squared betas, CAR scores), with dominance analysis, VIFs and structured warnings. Every figure is
-computed in Rust; the result crosses as JSON and is held here as plain data. pandas is imported only by
-the accessors that return DataFrames.
+computed in Rust; the result stays there (a native handle, ``_native``) and crosses on access: scalars
+as Python numbers, tables as numpy arrays. pandas is imported only by the accessors that return
+DataFrames.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import math
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._json import as_float, loads
+from ._json import as_float
 from ._results import (
     FrameColumn,
     Tabular,
@@ -53,30 +55,6 @@ MissingPolicy = Literal["listwise", "raise", "pairwise", "indicator"]
 """What to do with missing values, spelled as the Rust ``MissingPolicy`` parses them."""
 
 Column = npt.NDArray[np.float64]
-Spec = tuple[str, str, list[str], list[str], list[tuple[str, list[str]]], float]
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """The converted columns and options a result was computed from, kept so its methods can rerun."""
-
-    y: Column
-    names: tuple[str, ...]
-    columns: tuple[Column, ...]
-    weights: Column | None
-    spec: Spec
-
-    def args(self) -> tuple[Column, list[str], list[Column], Column | None]:
-        return self.y, list(self.names), list(self.columns), self.weights
-
-    def subset(self, rows: npt.NDArray[np.bool_]) -> _Inputs:
-        return _Inputs(
-            np.ascontiguousarray(self.y[rows]),
-            self.names,
-            tuple(np.ascontiguousarray(c[rows]) for c in self.columns),
-            None if self.weights is None else np.ascontiguousarray(self.weights[rows]),
-            self.spec,
-        )
 
 
 @dataclass(frozen=True)
@@ -278,9 +256,13 @@ class DriverAnalysis(Tabular):
     ranked unit: ``driver``, the importance measures of :attr:`importance` (``lmg`` ... ``lmg_share``),
     then, for units that are model terms, ``estimate``, ``std_error``, ``t``, ``p_value``, ``ci_low``,
     ``ci_high``, ``vif`` and ``correlation`` (NaN for a group of drivers). :meth:`plot` draws the
-    importance. The result keeps a reference to the converted input columns (float64
-    arrays, not the original table) so that :meth:`bootstrap`, :meth:`matrix` and :meth:`what_if` can
-    run on the same rows; they are not part of :meth:`to_dict`, ``repr`` or equality.
+    importance.
+
+    The fitted result lives in Rust. :meth:`matrix` reuses it as fitted; :meth:`bootstrap`,
+    :meth:`what_if` and the performance axis of :meth:`matrix` also need the rows, which the native
+    result keeps in memory (the converted float64 columns, not the original table). Rows are never
+    part of :meth:`to_dict`, :meth:`to_json`, a pickle, ``repr`` or equality: a result restored from
+    JSON or a pickle has none, and :meth:`with_data` gives them back.
     """
 
     outcome: str
@@ -297,31 +279,72 @@ class DriverAnalysis(Tabular):
     n_zero_weight: int
     confidence_level: float
     warnings: tuple[DriverWarning, ...]
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
-    _inputs: _Inputs | None = field(default=None, repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any], inputs: _Inputs | None) -> DriverAnalysis:
+    def _from_native(cls, native: Any) -> DriverAnalysis:
         return cls(
-            outcome=str(raw["outcome"]),
-            drivers=tuple(raw["drivers"]),
-            terms=tuple(raw["terms"]),
-            always=tuple(raw["always"]),
-            units=tuple(raw["importance"]["names"]),
-            missing=str(raw["missing"]),
-            r_squared=as_float(raw["r_squared"]),
-            adj_r_squared=as_float(raw["adj_r_squared"]),
-            n=int(raw["n"]),
-            effective_n=as_float(raw["effective_n"]),
-            n_dropped=int(raw["n_dropped"]),
-            n_zero_weight=int(raw["n_zero_weight"]),
-            confidence_level=as_float(raw["confidence_level"]),
+            outcome=native.outcome,
+            drivers=tuple(native.drivers),
+            terms=tuple(native.terms),
+            always=tuple(native.always),
+            units=tuple(native.units),
+            missing=native.missing,
+            r_squared=native.r_squared,
+            adj_r_squared=native.adj_r_squared,
+            n=native.n,
+            effective_n=native.effective_n,
+            n_dropped=native.n_dropped,
+            n_zero_weight=native.n_zero_weight,
+            confidence_level=native.confidence_level,
             warnings=tuple(
-                DriverWarning(w["kind"], {k: v for k, v in w.items() if k != "kind"}) for w in raw["warnings"]
+                DriverWarning(w["kind"], {k: v for k, v in w.items() if k != "kind"}) for w in native.warnings
             ),
-            _raw=raw,
-            _inputs=inputs,
+            _native=native,
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The native result pickles as its JSON (never its rows); the fields are rebuilt from it.
+        return (DriverAnalysis._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text), for the nested tables."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage (the core's serde form; never the rows)."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> DriverAnalysis:
+        """A result from the text written by :meth:`to_json` (without rows: see :meth:`with_data`)."""
+        return cls._from_native(_native.DriverAnalysis.from_json(text))
+
+    def with_data(
+        self, data: object, weights: object = None, *, columns: Sequence[str] | None = None
+    ) -> DriverAnalysis:
+        """The same result holding the rows again, for :meth:`bootstrap`, :meth:`matrix` and
+        :meth:`what_if` after a restore from JSON or a pickle.
+
+        ``data`` must be the table the analysis was computed from (the outcome and driver columns are
+        read by name), ``weights`` the same weights (a column name or an array); nothing is refitted.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> import cx_metrics as cx
+        >>> survey = cx.datasets.sample_survey()
+        >>> r = pickle.loads(pickle.dumps(cx.pillar_driver_analysis(survey)))
+        >>> r.with_data(survey).matrix(scale=(1, 10)).priorities[0]
+        'time_and_effort'
+        """
+        table = Table(data, columns)
+        y = table.numeric_column(self.outcome)
+        cols = [table.numeric_column(n) for n in self.drivers]
+        return DriverAnalysis._from_native(self._native.with_rows(y, cols, _numeric_weights(table, weights)))
 
     # ----- tables -------------------------------------------------------------------------------
 
@@ -334,19 +357,9 @@ class DriverAnalysis(Tabular):
         """
         import pandas as pd
 
-        rows = self._raw["regression"]["coefficients"]
-        frame = pd.DataFrame(
-            {
-                "estimate": [as_float(c["estimate"]) for c in rows],
-                "std_error": [as_float(c["std_error"]) for c in rows],
-                "t": [as_float(c["t"]) for c in rows],
-                "p_value": [as_float(c["p_value"]) for c in rows],
-                "ci_low": [as_float(c["ci"]["low"]) for c in rows],
-                "ci_high": [as_float(c["ci"]["high"]) for c in rows],
-            },
-            index=pd.Index([c["term"] for c in rows], name="term"),
-        )
-        return frame
+        table = dict(self._native.coefficients)
+        terms = table.pop("term")
+        return pd.DataFrame(table, index=pd.Index(terms, name="term"))
 
     @property
     def importance(self) -> pd.DataFrame:
@@ -364,26 +377,14 @@ class DriverAnalysis(Tabular):
         return pd.DataFrame(self._importance_columns(), index=pd.Index(list(self.units), name="driver"))
 
     def _importance_columns(self) -> dict[str, list[float]]:
-        imp = self._raw["importance"]
-        data: dict[str, list[float]] = {}
-        for s in imp["scores"]:
-            data[s["measure"]] = [as_float(x) for x in s["raw"]]
-        lmg = next((s for s in imp["scores"] if s["measure"] == "lmg"), None)
-        if lmg is not None:
-            share = lmg["share"]
-            data["lmg_share"] = (
-                [as_float(x) for x in share] if share is not None else [math.nan] * len(self.units)
-            )
-        return data
+        return {measure: values.tolist() for measure, values in self._native.importance.items()}
 
     @property
     def vif(self) -> pd.Series:
         """Variance inflation factor of each term."""
         import pandas as pd
 
-        return pd.Series(
-            [as_float(v) for v in self._raw["vif"]], index=pd.Index(list(self.terms), name="term"), name="vif"
-        )
+        return pd.Series(self._native.vif, index=pd.Index(list(self.terms), name="term"), name="vif")
 
     @property
     def correlations(self) -> pd.Series:
@@ -391,9 +392,7 @@ class DriverAnalysis(Tabular):
         import pandas as pd
 
         return pd.Series(
-            [as_float(v) for v in self._raw["correlations"]],
-            index=pd.Index(list(self.terms), name="term"),
-            name="correlation",
+            self._native.correlations, index=pd.Index(list(self.terms), name="term"), name="correlation"
         )
 
     @property
@@ -407,25 +406,23 @@ class DriverAnalysis(Tabular):
     @property
     def f_statistic(self) -> float:
         """F statistic of the full model against the intercept-only model."""
-        return as_float(self._raw["regression"]["f_statistic"])
+        return float(self._native.f_statistic)
 
     @property
     def f_p_value(self) -> float:
         """p-value of :attr:`f_statistic`."""
-        return as_float(self._raw["regression"]["f_p_value"])
+        return float(self._native.f_p_value)
 
     @property
     def sigma(self) -> float:
         """Residual standard error."""
-        return as_float(self._raw["regression"]["sigma"])
+        return float(self._native.sigma)
 
     @property
     def top_driver(self) -> str | None:
         """The ranked unit with the largest LMG score (None when LMG was not computed)."""
-        lmg = self._scores("lmg")
-        if not lmg:
-            return None
-        return self.units[max(range(len(lmg)), key=lambda i: lmg[i])]
+        top: str | None = self._native.top_driver
+        return top
 
     def _scores(self, measure: str, kind: str = "raw") -> list[float]:
         for s in self._raw["importance"]["scores"]:
@@ -433,15 +430,7 @@ class DriverAnalysis(Tabular):
                 return [as_float(x) for x in s[kind]]
         return []
 
-    # ----- methods that rerun the core on the kept rows -------------------------------------------
-
-    def _kept(self) -> _Inputs:
-        if self._inputs is None:
-            raise InvalidArgumentError(
-                "this DriverAnalysis holds no input rows (it was rebuilt from a dict); "
-                "run cx.driver_analysis on the data again"
-            )
-        return self._inputs
+    # ----- methods derived from the fitted result (and, where needed, its rows) -------------------
 
     def bootstrap(
         self,
@@ -452,7 +441,8 @@ class DriverAnalysis(Tabular):
         measures: Sequence[str] = ("lmg", "johnson"),
         adjustment: str = "holm",
     ) -> DriverBootstrap:
-        """Bootstrap the analysis on the rows it was computed from (case resampling, weights kept).
+        """Bootstrap the analysis on the rows it was computed from (case resampling, weights kept), with
+        the options it ran with.
 
         Parameters
         ----------
@@ -477,21 +467,16 @@ class DriverAnalysis(Tabular):
         """
         from .driver_bootstrap import DriverBootstrap
 
-        inputs = self._kept()
         if seed is None:
             seed = secrets.randbits(64)
-        raw = loads(
-            _native.driver_bootstrap_json(
-                *inputs.args(),
-                inputs.spec,
-                n_resamples,
-                seed,
-                confidence_level,
-                list(measures),
-                adjustment,
-            )
+        native = self._native.bootstrap(
+            n_resamples=n_resamples,
+            seed=seed,
+            confidence_level=confidence_level,
+            measures=list(measures),
+            adjustment=adjustment,
         )
-        return DriverBootstrap._from_json(raw)
+        return DriverBootstrap._from_native(native)
 
     def matrix(
         self,
@@ -506,7 +491,8 @@ class DriverAnalysis(Tabular):
         direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
         importance_intervals: Sequence[tuple[float, float]] | None = None,
     ) -> ImportancePerformance:
-        """The importance-performance matrix of the ranked drivers.
+        """The importance-performance matrix of the ranked drivers: importance from this fitted analysis
+        (nothing is refitted), performance from the drivers' rows.
 
         Parameters
         ----------
@@ -536,23 +522,22 @@ class DriverAnalysis(Tabular):
         """
         from .driver_matrix import ImportancePerformance
 
-        inputs = self._kept()
         intervals = (
             None
             if importance_intervals is None
-            else [(float(lo), float(hi), 0.95) for lo, hi in importance_intervals]
+            else [(float(lo), float(hi)) for lo, hi in importance_intervals]
         )
-        view = (measure, bool(share), performance, _cut(importance_cut), _cut(performance_cut))
-        raw = loads(
-            _native.driver_matrix_json(
-                *inputs.args(),
-                inputs.spec,
-                _scales(inputs.names, scale, top_box, direction),
-                view,
-                intervals,
-            )
+        native = self._native.matrix(
+            _scales(self.drivers, scale, top_box, direction),
+            measure=measure,
+            share=bool(share),
+            performance=performance,
+            importance_cut=_cut(importance_cut),
+            performance_cut=_cut(performance_cut),
+            intervals=intervals,
+            interval_level=0.95,
         )
-        return ImportancePerformance._from_json(raw)
+        return ImportancePerformance._from_native(native)
 
     def what_if(
         self,
@@ -598,57 +583,38 @@ class DriverAnalysis(Tabular):
         """
         from .driver_matrix import WhatIf
 
-        inputs = self._kept()
-        raw = loads(
-            _native.driver_what_if_json(
-                *inputs.args(),
-                _scales(inputs.names, scale, top_box, direction),
-                [_shift(name, s) for name, s in shifts.items()],
-                binning,
-                n_resamples,
-                seed,
-                confidence_level,
-            )
+        native = self._native.what_if(
+            _scales(self.drivers, scale, top_box, direction),
+            [_shift(name, s) for name, s in shifts.items()],
+            binning=binning,
+            n_resamples=n_resamples,
+            seed=seed,
+            confidence_level=confidence_level,
         )
-        return WhatIf._from_json(raw)
+        return WhatIf._from_native(native)
 
     # ----- formatting ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The core's result as a JSON-safe dict (NaN and infinities are None)."""
+        """The core's result as a JSON-safe dict (NaN and infinities are None; the options it ran with
+        under ``"options"``)."""
         return json_dict(self._raw)
 
     def _columns(self) -> list[FrameColumn]:
         out: list[FrameColumn] = [("driver", "str", list(self.units))]
         out += [(c, "float", values) for c, values in self._importance_columns().items()]
-        coefs = {c["term"]: c for c in self._raw["regression"]["coefficients"]}
+        table = self._native.coefficients
+        row = {t: i for i, t in enumerate(table["term"])}
         terms = {t: i for i, t in enumerate(self.terms)}
         nan = math.nan
 
-        def coef(key: str) -> list[float]:
-            return [as_float(coefs[u][key]) if u in coefs else nan for u in self.units]
+        def by_unit(values: Any, index: Mapping[str, int]) -> list[float]:
+            return [float(values[index[u]]) if u in index else nan for u in self.units]
 
+        out += [(c, "float", by_unit(table[c], row)) for c in _COEFFICIENT_COLUMNS]
         out += [
-            ("estimate", "float", coef("estimate")),
-            ("std_error", "float", coef("std_error")),
-            ("t", "float", coef("t")),
-            ("p_value", "float", coef("p_value")),
-            ("ci_low", "float", [as_float(coefs[u]["ci"]["low"]) if u in coefs else nan for u in self.units]),
-            (
-                "ci_high",
-                "float",
-                [as_float(coefs[u]["ci"]["high"]) if u in coefs else nan for u in self.units],
-            ),
-            (
-                "vif",
-                "float",
-                [as_float(self._raw["vif"][terms[u]]) if u in terms else nan for u in self.units],
-            ),
-            (
-                "correlation",
-                "float",
-                [as_float(self._raw["correlations"][terms[u]]) if u in terms else nan for u in self.units],
-            ),
+            ("vif", "float", by_unit(self._native.vif, terms)),
+            ("correlation", "float", by_unit(self._native.correlations, terms)),
         ]
         return out
 
@@ -661,18 +627,17 @@ class DriverAnalysis(Tabular):
         )
 
     def _coef_rows(self) -> list[tuple[str, str, str, str, str]]:
-        rows = []
-        for c in self._raw["regression"]["coefficients"]:
-            rows.append(
-                (
-                    str(c["term"]),
-                    num(c["estimate"]),
-                    num(c["std_error"]),
-                    p_value(c["p_value"]),
-                    f"[{num(c['ci']['low'])}, {num(c['ci']['high'])}]",
-                )
+        t = self._native.coefficients
+        return [
+            (
+                str(term),
+                num(t["estimate"][i]),
+                num(t["std_error"][i]),
+                p_value(t["p_value"][i]),
+                f"[{num(t['ci_low'][i])}, {num(t['ci_high'][i])}]",
             )
-        return rows
+            for i, term in enumerate(t["term"])
+        ]
 
     def _importance_rows(self) -> list[tuple[str, str, str]]:
         raw = self._scores("lmg")
@@ -718,8 +683,11 @@ class DriverAnalysis(Tabular):
         return importance(self, **kwargs)
 
 
-def _cut(cut: str | float) -> str:
-    return cut if isinstance(cut, str) else repr(float(cut))
+_COEFFICIENT_COLUMNS = ("estimate", "std_error", "t", "p_value", "ci_low", "ci_high")
+
+
+def _cut(cut: str | float) -> str | float:
+    return cut if isinstance(cut, str) else float(cut)
 
 
 def _higher_is_better(direction: str) -> bool:
@@ -756,7 +724,7 @@ def _scales(
     scale: tuple[int, int] | Mapping[str, tuple[int, int]],
     top_box: int,
     direction: str,
-) -> list[tuple[int, int, bool, int]]:
+) -> list[Any]:
     higher = _higher_is_better(direction)
     box = _whole("top_box", top_box, count=True)
     out = []
@@ -767,21 +735,21 @@ def _scales(
             lo, hi = _scale_bounds(scale[n])
         else:
             lo, hi = _scale_bounds(scale)
-        out.append((lo, hi, higher, box))
+        out.append(_native.DriverScale(min=lo, max=hi, higher_is_better=higher, top_box=box))
     return out
 
 
-def _shift(name: str, s: float | tuple[Any, ...]) -> tuple[str, str, float, float]:
+def _shift(name: str, s: float | tuple[Any, ...]) -> tuple[str, Any]:
     if isinstance(s, tuple):
         if len(s) == 3 and s[0] == "below":
-            return (name, "below", float(s[1]), float(s[2]))
+            return (name, _native.Shift.below(float(s[1]), float(s[2])))
         if len(s) == 2 and s[0] == "top_box_target":
-            return (name, "top_box_target", float(s[1]), 0.0)
+            return (name, _native.Shift.top_box_target(float(s[1])))
         raise InvalidArgumentError(
             f'invalid shift for {name!r}: {s!r}; use a number, ("below", threshold, delta) or '
             '("top_box_target", share)'
         )
-    return (name, "all", float(s), 0.0)
+    return (name, _native.Shift.all(float(s)))
 
 
 def _driver_names(drivers: Sequence[Any] | str) -> list[str]:
@@ -800,42 +768,33 @@ def _weights(table: Table, weights: object) -> Column | None:
     return _to_float(weights, "weights")
 
 
-def _inputs(
-    data: object,
-    outcome: str,
-    drivers: Sequence[Any] | str,
-    weights: object,
-    columns: Sequence[str] | None,
-    spec: Spec,
-) -> tuple[Table, _Inputs]:
-    table = Table(data, columns)
-    names = _driver_names(drivers)
-    y = table.float_column(outcome)
-    cols = tuple(table.float_column(n) for n in names)
-    return table, _Inputs(y, tuple(names), cols, _weights(table, weights), spec)
+def _numeric_weights(table: Table, weights: object) -> npt.NDArray[Any] | None:
+    """Weights (a column name, or one per row) in their own numeric width, for the core to read."""
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        return table.numeric_column(weights)
+    from ._table import to_numeric
+
+    return to_numeric(weights, "weights")
 
 
-def _spec(
+def _options(
     outcome: str,
-    missing: str,
+    missing: MissingPolicy,
     indicator_for: Sequence[str] | None,
     always: Sequence[str] | None,
     groups: Mapping[str, Sequence[str]] | None,
     confidence_level: float,
-) -> Spec:
-    return (
-        outcome,
-        missing,
-        list(indicator_for or []),
-        list(always or []),
-        [(str(k), [str(m) for m in v]) for k, v in (groups or {}).items()],
-        float(confidence_level),
+) -> Any:
+    return _native.DriverOptions(
+        outcome=outcome,
+        missing=missing,
+        indicator_for=list(indicator_for or []),
+        always=list(always or []),
+        groups=[_native.DriverGroup(str(k), [str(m) for m in v]) for k, v in (groups or {}).items()],
+        confidence_level=float(confidence_level),
     )
-
-
-def _run(inputs: _Inputs) -> DriverAnalysis:
-    raw = loads(_native.driver_analysis_json(*inputs.args(), inputs.spec))
-    return DriverAnalysis._from_json(raw, inputs)
 
 
 @overload
@@ -892,7 +851,9 @@ def driver_analysis(
     ----------
     data : table
         A pandas, polars or pyarrow table, a dict of columns, or a 2-D numpy array with ``columns=``.
-        Columns become float64 with NaN for missing values; a text or date column raises
+        Numeric columns of any width (int8 to uint64, float32, float64, bool; nullable pandas,
+        polars and Arrow columns with their missing values) are read by the core as they are, and
+        become float64 there; a text or date column raises
         :class:`~cx_metrics.exceptions.ColumnError` naming it.
     outcome : str
         The outcome column (default ``"ltr"``, the 0-10 recommendation score).
@@ -938,13 +899,18 @@ def driver_analysis(
     >>> round(sum(r.importance["lmg"]), 12) == round(r.r_squared, 12)
     True
     """
-    spec = _spec(outcome, missing, indicator_for, always, groups, confidence_level)
-    table, inputs = _inputs(data, outcome, drivers, weights, columns, spec)
+    options = _options(outcome, missing, indicator_for, always, groups, confidence_level)
+    table = Table(data, columns)
+    names = _driver_names(drivers)
+    y = table.numeric_column(outcome)
+    cols = [table.numeric_column(n) for n in names]
+    w = _numeric_weights(table, weights)
     if by is None:
-        return _run(inputs)
+        return DriverAnalysis._from_native(_native.driver_analysis(y, names, cols, w, options))
     labels = table.labels(by) if isinstance(by, str) else _labels(by)
-    raw = loads(_native.segment_driver_analysis_json(*inputs.args(), spec, labels))
-    return SegmentDriverAnalyses._from_json(raw, inputs, np.asarray(labels, dtype=object))
+    return SegmentDriverAnalyses._from_native(
+        _native.segment_driver_analysis(y, names, cols, w, options, labels)
+    )
 
 
 def _labels(by: object) -> list[str]:
@@ -977,28 +943,38 @@ class SegmentDriverAnalyses(Tabular):
     analyses: Mapping[str, DriverAnalysis]
     skipped: Mapping[str, str]
     n_rows: Mapping[str, int]
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
 
     @classmethod
-    def _from_json(
-        cls, raw: Mapping[str, Any], inputs: _Inputs, labels: npt.NDArray[Any]
-    ) -> SegmentDriverAnalyses:
+    def _from_native(cls, native: Any) -> SegmentDriverAnalyses:
+        segments = tuple(native.segments)
         analyses: dict[str, DriverAnalysis] = {}
         skipped: dict[str, str] = {}
-        for seg in raw["segments"]:
-            name = str(seg["segment"])
-            status = seg["status"]
-            if status["status"] == "analysed":
-                analyses[name] = DriverAnalysis._from_json(status["analysis"], inputs.subset(labels == name))
+        for name, reason in zip(segments, native.skipped, strict=True):
+            if reason is None:
+                analyses[name] = DriverAnalysis._from_native(native.analysis(name))
             else:
-                skipped[name] = str(status["reason"])
+                skipped[name] = reason
         return cls(
-            segments=tuple(str(seg["segment"]) for seg in raw["segments"]),
+            segments=segments,
             analyses=analyses,
             skipped=skipped,
-            n_rows={str(seg["segment"]): int(seg["n_rows"]) for seg in raw["segments"]},
-            _raw=raw,
+            n_rows=dict(zip(segments, native.n_rows, strict=True)),
+            _native=native,
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SegmentDriverAnalyses._from_native, (self._native,))
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage (never the rows)."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> SegmentDriverAnalyses:
+        """A result from the text written by :meth:`to_json` (its analyses without rows)."""
+        return cls._from_native(_native.SegmentAnalyses.from_json(text))
 
     def __getitem__(self, segment: str) -> DriverAnalysis:
         if segment in self.analyses:
@@ -1021,7 +997,7 @@ class SegmentDriverAnalyses(Tabular):
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
-        return json_dict(self._raw)
+        return json_dict(self._native.to_dict())
 
     def _columns(self) -> list[FrameColumn]:
         keys: list[tuple[str, int, int, float, str | None]] = []

@@ -5,12 +5,13 @@ differs from what prevents detractors. The fits run in Rust (IRLS, Wald interval
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import _native
-from ._json import as_float, loads
+from ._json import as_float
 from ._results import (
     FrameColumn,
     Tabular,
@@ -23,12 +24,24 @@ from ._results import (
     text_table,
 )
 from ._table import Table
-from .drivers import _driver_names, _weights
+from .drivers import _driver_names, _numeric_weights
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["NpsDriverModel", "detractor_drivers", "promoter_drivers"]
+
+_COLUMNS = (
+    "estimate",
+    "std_error",
+    "z",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "odds_ratio",
+    "or_ci_low",
+    "or_ci_high",
+)
 
 
 @dataclass(frozen=True)
@@ -66,27 +79,43 @@ class NpsDriverModel(Tabular):
     aic: float
     converged: bool
     confidence_level: float
-    _raw: Mapping[str, Any] = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NpsDriverModel._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text)."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage."""
+        text: str = self._native.to_json()
+        return text
 
     @classmethod
-    def _from_json(cls, raw: Mapping[str, Any]) -> NpsDriverModel:
-        return cls(
-            target=str(raw["outcome"]),
-            drivers=tuple(t["name"] for t in raw["drivers"]),
-            pseudo_r2=as_float(raw["pseudo_r2"]),
-            n=int(raw["n"]),
-            n_events=int(raw["n_events"]),
-            n_omitted=int(raw["n_omitted"]),
-            log_likelihood=as_float(raw["log_likelihood"]),
-            null_log_likelihood=as_float(raw["null_log_likelihood"]),
-            aic=as_float(raw["aic"]),
-            converged=bool(raw["converged"]),
-            confidence_level=as_float(raw["confidence_level"]),
-            _raw=raw,
-        )
+    def from_json(cls, text: str) -> NpsDriverModel:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.NpsDriverModel.from_json(text))
 
-    def _terms(self) -> list[Mapping[str, Any]]:
-        return [self._raw["intercept"], *self._raw["drivers"]]
+    @classmethod
+    def _from_native(cls, native: Any) -> NpsDriverModel:
+        return cls(
+            target=native.target,
+            drivers=tuple(native.drivers),
+            pseudo_r2=native.pseudo_r2,
+            n=native.n,
+            n_events=native.n_events,
+            n_omitted=native.n_omitted,
+            log_likelihood=native.log_likelihood,
+            null_log_likelihood=native.null_log_likelihood,
+            aic=native.aic,
+            converged=native.converged,
+            confidence_level=native.confidence_level,
+            _native=native,
+        )
 
     @property
     def coefficients(self) -> pd.DataFrame:
@@ -95,23 +124,10 @@ class NpsDriverModel(Tabular):
         return self.to_pandas().set_index("term")
 
     def _columns(self) -> list[FrameColumn]:
-        terms = self._terms()
-
-        def col(get: Any) -> list[float]:
-            return [as_float(get(t)) for t in terms]
-
-        return [
-            ("term", "str", [t["name"] for t in terms]),
-            ("estimate", "float", col(lambda t: t["estimate"])),
-            ("std_error", "float", col(lambda t: t["std_error"])),
-            ("z", "float", col(lambda t: t["z"])),
-            ("p_value", "float", col(lambda t: t["p_value"])),
-            ("ci_low", "float", col(lambda t: t["interval"]["low"])),
-            ("ci_high", "float", col(lambda t: t["interval"]["high"])),
-            ("odds_ratio", "float", col(lambda t: t["odds_ratio"])),
-            ("or_ci_low", "float", col(lambda t: t["odds_ratio_interval"]["low"])),
-            ("or_ci_high", "float", col(lambda t: t["odds_ratio_interval"]["high"])),
-        ]
+        table = self._native.coefficients
+        out: list[FrameColumn] = [("term", "str", list(table["term"]))]
+        out += [(c, "float", table[c].tolist()) for c in _COLUMNS]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
@@ -161,10 +177,17 @@ def _model(
 ) -> NpsDriverModel:
     table = Table(data, columns)
     names = _driver_names(drivers)
-    y = table.float_column(outcome)
-    cols = [table.float_column(n) for n in names]
-    raw = loads(_native.nps_model_json(target, y, names, cols, _weights(table, weights), confidence_level))
-    return NpsDriverModel._from_json(raw)
+    y = table.numeric_column(outcome)
+    cols = [table.numeric_column(n) for n in names]
+    native = _native.nps_model(
+        y,
+        names,
+        cols,
+        _numeric_weights(table, weights),
+        target=target,
+        confidence_level=float(confidence_level),
+    )
+    return NpsDriverModel._from_native(native)
 
 
 def promoter_drivers(

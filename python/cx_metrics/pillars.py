@@ -3,15 +3,16 @@ pillar scores per respondent from survey items with their summaries per group.
 
 The ids, display names, descriptions and groups come from the Rust ``Pillar`` enum; this module only
 mirrors them as a Python :class:`~enum.Enum`. Pillar scores and their summaries are computed in Rust
-(``PillarItems::score``, ``PillarScores::summarize_by``) and cross as JSON.
+(``PillarItems::score``, ``PillarScores::summarize_by``); the scores cross as one numpy array.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy.typing as npt
 from . import _native
 from ._convert import _module_of
 from ._groups import split_rows
-from ._json import as_float, loads
+from ._json import as_float
 from ._results import (
     FrameColumn,
     Tabular,
@@ -28,6 +29,7 @@ from ._results import (
     html_block,
     html_table,
     json_dict,
+    json_safe,
     label_text,
     level_text,
     pct,
@@ -254,8 +256,55 @@ class PillarSummary(Tabular):
     n_unscored: dict[str, int]
     weighted: bool
     _rows: tuple[dict[str, Any], ...] = field(repr=False)
-    _scores: dict[str, npt.NDArray[np.float64]] = field(repr=False, compare=False)
     _index: Any = field(repr=False, compare=False)
+    _native: Any = field(repr=False, compare=False)
+
+    @cached_property
+    def _scores(self) -> dict[str, npt.NDArray[np.float64]]:
+        """The scores per pillar id: rows of the core's array (NaN where unscored), not copies."""
+        table = self._native.scores
+        return {p: table[k] for k, p in enumerate(self._native.pillars)}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_scores", None)  # a view of the native result, rebuilt on access
+        return state
+
+    def to_json(self) -> str:
+        """The summary as JSON text, for storage: its options and group labels, and the core's scores
+        and summaries (``report``). The index of a pandas ``data`` is not kept."""
+        options = {
+            "items": self.items,
+            "by": self.by,
+            "groups": list(self.groups),
+            "scale": list(self.scale),
+            "direction": self.direction,
+            "min_answered": self.min_answered,
+            "top_box": self.top_box,
+            "confidence_level": self.confidence_level,
+            "weighted": self.weighted,
+        }
+        return f'{{"options":{json.dumps(options)},"report":{self._native.to_json()}}}'
+
+    @classmethod
+    def from_json(cls, text: str) -> PillarSummary:
+        """A summary from the text written by :meth:`to_json`."""
+        stored = json.loads(text)
+        o = stored["options"]
+        return _from_native(
+            _native.PillarScores.from_json(json.dumps(stored["report"])),
+            items=dict(o["items"]),
+            by=o["by"],
+            groups=tuple(o["groups"]),
+            scale=(int(o["scale"][0]), int(o["scale"][1])),
+            direction=o["direction"],
+            min_answered=int(o["min_answered"]),
+            top_box=int(o["top_box"]),
+            confidence_level=float(o["confidence_level"]),
+            weighted=bool(o["weighted"]),
+            coded=o["by"] is not None,
+            index=None,
+        )
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -493,50 +542,82 @@ def pillar_summary(
         labels = groups.labels
         # Each row's group number as text (the order of the core's summaries is set again below).
         codes = groups.codes.astype(str).tolist()
-    raw = loads(
-        _native.pillar_scores_json(
-            names,
-            columns,
-            [mapping[n] for n in names],
-            (lo, hi, higher),
-            min_answered,
-            codes,
-            w,
-            top_box,
-            float(confidence_level),
-        )
+    native = _native.pillar_scores(
+        names,
+        columns,
+        item_pillars=[mapping[n] for n in names],
+        min=lo,
+        max=hi,
+        higher_is_better=higher,
+        min_answered=min_answered,
+        groups=codes,
+        weights=w,
+        top_box=top_box,
+        confidence_level=float(confidence_level),
     )
-    scores = raw["scores"]
-    pillars = tuple(Pillar(p) for p in scores["pillars"])
-    label_of = {("all" if codes is None else str(k)): g for k, g in enumerate(labels)}
-    order = {p: k for k, p in enumerate(scores["pillars"])}
-    rows = sorted(
-        (_summary_row(s, label_of[s["group"]]) for s in raw["summaries"]),
-        key=lambda r: (labels.index(r["group"]), order[r["pillar"]]),
-    )
-    threshold = float(hi - top_box + 1) if higher else float(lo + top_box - 1)
-    if raw["summaries"]:
-        threshold = as_float(raw["summaries"][0]["top_box_threshold"])
-    return PillarSummary(
+    return _from_native(
+        native,
         items=mapping,
-        pillars=pillars,
         by=by_name,
         groups=labels,
         scale=(lo, hi),
         direction=direction,
         min_answered=min_answered,
         top_box=top_box,
-        top_box_threshold=threshold,
         confidence_level=float(confidence_level),
-        n_respondents=int(scores["n_respondents"]),
-        n_unscored={p: int(k) for p, k in zip(scores["pillars"], scores["n_unscored"], strict=True)},
         weighted=w is not None,
+        coded=codes is not None,
+        index=getattr(data, "index", None) if _module_of(data) == "pandas" else None,
+    )
+
+
+def _from_native(
+    native: Any,
+    *,
+    items: dict[str, str],
+    by: str | None,
+    groups: tuple[str | None, ...],
+    scale: tuple[int, int],
+    direction: str,
+    min_answered: int,
+    top_box: int,
+    confidence_level: float,
+    weighted: bool,
+    coded: bool,
+    index: Any,
+) -> PillarSummary:
+    """The summary of the core's report: its groups are the numbers of ``groups`` as text when
+    ``coded``, else the one group ``"all"``."""
+    lo, hi = scale
+    measured = list(native.pillars)
+    summaries = native.summaries
+    label_of = {(str(k) if coded else "all"): g for k, g in enumerate(groups)}
+    order = {p: k for k, p in enumerate(measured)}
+    rows = sorted(
+        (_summary_row(s, label_of[s["group"]]) for s in summaries),
+        key=lambda r: (groups.index(r["group"]), order[r["pillar"]]),
+    )
+    higher = direction == "higher_is_better"
+    threshold = float(hi - top_box + 1) if higher else float(lo + top_box - 1)
+    if summaries:
+        threshold = as_float(summaries[0]["top_box_threshold"])
+    return PillarSummary(
+        items=items,
+        pillars=tuple(Pillar(p) for p in measured),
+        by=by,
+        groups=groups,
+        scale=scale,
+        direction=direction,
+        min_answered=min_answered,
+        top_box=top_box,
+        top_box_threshold=threshold,
+        confidence_level=confidence_level,
+        n_respondents=native.n_respondents,
+        n_unscored=dict(zip(measured, native.n_unscored, strict=True)),
+        weighted=weighted,
         _rows=tuple(rows),
-        _scores={  # numpy reads the core's null (unscored) as NaN
-            p: np.array(col, dtype=np.float64)
-            for p, col in zip(scores["pillars"], scores["scores"], strict=True)
-        },
-        _index=getattr(data, "index", None) if _module_of(data) == "pandas" else None,
+        _index=index,
+        _native=native,
     )
 
 
@@ -548,7 +629,7 @@ def _summary_row(s: Mapping[str, Any], group: str | None) -> dict[str, Any]:
         "pillar": str(s["pillar"]),
         "n": int(s["n"]),
         "n_unscored": int(s["n_unscored"]),
-        "effective_n": s["effective_n"],
+        "effective_n": json_safe(s["effective_n"]),
         "mean": s["mean"],
         "mean_ci_low": mean_ci.get("low"),
         "mean_ci_high": mean_ci.get("high"),

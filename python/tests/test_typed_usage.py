@@ -52,6 +52,27 @@ def pillar_priorities(survey: object) -> tuple[float, str, float]:
     return r.r_squared, m.priorities[0], w.change
 
 
+def stored_results(survey: pd.DataFrame) -> tuple[str, float]:
+    """Results stored as JSON (or pickled) and read back; a driver analysis takes its data again."""
+    r: cx.DriverAnalysis = cx.pillar_driver_analysis(survey, weights="weight")
+    back: cx.DriverAnalysis = cx.DriverAnalysis.from_json(r.to_json())
+    again: cx.DriverAnalysis = back.with_data(survey, weights="weight")
+    m: cx.ImportancePerformance = cx.ImportancePerformance.from_json(again.matrix(scale=(1, 10)).to_json())
+    boot: cx.DriverBootstrap = cx.DriverBootstrap.from_json(again.bootstrap(n_resamples=10, seed=1).to_json())
+    w: cx.WhatIf = cx.WhatIf.from_json(again.what_if({"empathy": 1.0}, scale=(1, 10)).to_json())
+    seg: cx.SegmentDriverAnalyses = cx.SegmentDriverAnalyses.from_json(
+        cx.pillar_driver_analysis(survey, by="segment").to_json()
+    )
+    model: cx.NpsDriverModel = cx.NpsDriverModel.from_json(
+        cx.detractor_drivers(survey, drivers=cx.PILLARS).to_json()
+    )
+    pillars: cx.PillarSummary = cx.PillarSummary.from_json(cx.pillar_summary(survey).to_json())
+    stored: dict[str, object] = r.to_dict()
+    assert back == r and boot.n_resamples == 10 and len(seg) > 0 and model.n > 0 and "options" in stored
+    assert pillars.n_respondents == len(survey)
+    return m.priorities[0], w.change
+
+
 def story(survey: pd.DataFrame) -> list[Axes]:
     waves: cx.NpsByGroup = cx.nps_by_group(survey, by="wave", weights="weight", confidence_level=0.9)
     first: cx.NpsResult = waves[waves.groups[0]]
@@ -94,6 +115,8 @@ def test_typed_usage() -> None:
     assert interval.low > 0.0
     r2, first, change = pillar_priorities(cx.datasets.sample_survey())
     assert 0.0 < r2 < 1.0 and first in cx.PILLARS and change > 0.0
+    top, change = stored_results(cx.datasets.sample_survey())
+    assert top in cx.PILLARS and change > 0.0
     axes = story(cx.datasets.sample_survey())
     assert all(isinstance(ax, Axes) for ax in axes)
     plt.close("all")

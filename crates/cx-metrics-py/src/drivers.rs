@@ -1,86 +1,248 @@
-//! Driver analysis: the core's results cross to Python as JSON (serde), built into Python objects there.
+//! Driver analysis: the core's `DriverAnalysis` as a Python class, with the options as typed classes.
 //!
-//! Every function takes the converted columns (`outcome`, driver `names` and `columns`, optional
-//! `weights`, all float64 with NaN for missing) and the options as plain values, runs the core with the
-//! GIL released, and returns the result serialised with `serde_json` (NaN and infinities become `null`).
+//! `driver_analysis` takes the converted columns (`outcome`, driver `names` and `columns`, optional
+//! `weights`, all float64 with NaN for missing) and a [`PyDriverOptions`], runs the core with the GIL
+//! released and returns a [`PyDriverAnalysis`]: the core's result, plus the columns it was computed
+//! from, kept in memory (never serialised, never pickled) for the methods that need rows (bootstrap,
+//! the performance axis of the matrix, what-if). A result restored from JSON or a pickle has no rows;
+//! `with_rows` gives it them again.
 
 use cx_metrics::drivers::matrix::{CutLine, MatrixOptions, Performance, RatedDriver};
 use cx_metrics::drivers::whatif::{Binning, Scenario, Shift};
-use cx_metrics::drivers::{BootstrapOptions, DriverOptions, MissingPolicy, Segments};
-use cx_metrics::logistic::{LogisticOptions, NpsOutcome};
+use cx_metrics::drivers::{BootstrapOptions, DriverAnalysis, DriverOptions, MissingPolicy};
 use cx_metrics::{DriverGroup, ImportanceMeasure, Interval, PValueAdjustment, Pillar};
 use std::borrow::Cow;
 
-use numpy::PyReadonlyArray1;
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
-use serde::Serialize;
+use pyo3::types::PyDict;
 
 use crate::arrays::contiguous;
+use crate::columns::{float_column, float_columns};
+use crate::driver_results::{PyDriverBootstrap, PyImportancePerformance, PyWhatIf};
 use crate::errors::{invalid_argument, to_py, IntoPyResult};
 use crate::scale_tally::scale;
+use crate::serde_result::serde_pymethods;
 
-/// The options of a driver analysis as Python passes them:
-/// `(outcome, missing, indicator_for, always, groups, confidence_level)`, groups as `(name, members)`.
-type Spec = (
-    String,
-    String,
-    Vec<String>,
-    Vec<String>,
-    Vec<(String, Vec<String>)>,
-    f64,
-);
-
-/// A driver's scale and top box as Python passes them: `(min, max, higher_is_better, top_box)`.
-type ScaleSpec = (i32, i32, bool, u32);
-
-/// The columns as slices, borrowed from the numpy arrays when contiguous (copied otherwise), so the
-/// core runs without the GIL and without a copy of the data.
-struct Data<'a> {
-    y: Cow<'a, [f64]>,
-    names: Vec<String>,
-    columns: Vec<Cow<'a, [f64]>>,
-    weights: Option<Cow<'a, [f64]>>,
+/// The options of a driver analysis, checked when built.
+#[pyclass(module = "cx_metrics._native", name = "DriverOptions", frozen)]
+#[derive(Clone)]
+pub struct PyDriverOptions {
+    pub(crate) inner: DriverOptions,
 }
 
-/// Read-only views of the arrays Python passed, kept alive while [`Data`] borrows them.
-struct Arrays<'py> {
+#[pymethods]
+impl PyDriverOptions {
+    #[new]
+    #[pyo3(signature = (*, outcome, missing, indicator_for, always, groups, confidence_level))]
+    fn new(
+        outcome: String,
+        missing: &str,
+        indicator_for: Vec<String>,
+        always: Vec<String>,
+        groups: Vec<PyRef<'_, PyDriverGroup>>,
+        confidence_level: f64,
+    ) -> PyResult<Self> {
+        let missing: MissingPolicy = missing.parse().py()?;
+        let mut inner = DriverOptions::default()
+            .with_outcome(outcome)
+            .with_missing(missing)
+            .with_always(&always)
+            .with_confidence_level(confidence_level);
+        inner.indicator_for = indicator_for;
+        for g in groups {
+            inner = inner.with_group(g.inner.clone());
+        }
+        Ok(Self { inner })
+    }
+
+    #[getter]
+    fn outcome(&self) -> &str {
+        &self.inner.outcome
+    }
+}
+
+/// Drivers ranked as one unit: `DriverGroup(name, members)`.
+#[pyclass(module = "cx_metrics._native", name = "DriverGroup", frozen)]
+pub struct PyDriverGroup {
+    inner: DriverGroup,
+}
+
+#[pymethods]
+impl PyDriverGroup {
+    #[new]
+    fn new(name: String, members: Vec<String>) -> Self {
+        Self {
+            inner: DriverGroup::new(name, &members),
+        }
+    }
+}
+
+/// A driver's rating scale and top box, for the matrix and the what-if simulation.
+#[pyclass(module = "cx_metrics._native", name = "DriverScale", frozen)]
+pub struct PyDriverScale {
+    min: i32,
+    max: i32,
+    higher_is_better: bool,
+    top_box: u32,
+}
+
+#[pymethods]
+impl PyDriverScale {
+    #[new]
+    #[pyo3(signature = (*, min, max, higher_is_better, top_box))]
+    fn new(min: i32, max: i32, higher_is_better: bool, top_box: u32) -> Self {
+        Self {
+            min,
+            max,
+            higher_is_better,
+            top_box,
+        }
+    }
+}
+
+/// How a driver's ratings change in a what-if scenario.
+#[pyclass(module = "cx_metrics._native", name = "Shift", frozen)]
+pub struct PyShift {
+    inner: Shift,
+}
+
+#[pymethods]
+impl PyShift {
+    /// Every rating moves `delta` points toward the best end.
+    #[staticmethod]
+    fn all(delta: f64) -> Self {
+        Self {
+            inner: Shift::All(delta),
+        }
+    }
+    /// Ratings worse than `threshold` move `delta` points toward the best end.
+    #[staticmethod]
+    fn below(threshold: f64, delta: f64) -> Self {
+        Self {
+            inner: Shift::Below { threshold, delta },
+        }
+    }
+    /// Lift the lowest-rated respondents into the top box until its share reaches `share`.
+    #[staticmethod]
+    fn top_box_target(share: f64) -> Self {
+        Self {
+            inner: Shift::TopBoxTarget { share },
+        }
+    }
+}
+
+/// A cut line of the matrix: `"mean"`, `"median"` or a number.
+#[derive(FromPyObject)]
+pub enum Cut {
+    Value(f64),
+    Word(String),
+}
+
+impl Cut {
+    fn line(self) -> PyResult<CutLine> {
+        match self {
+            Self::Value(v) => Ok(CutLine::Value(v)),
+            Self::Word(w) => w.parse().py(),
+        }
+    }
+}
+
+/// The columns a result was computed from (float64, NaN = missing), kept in memory only.
+pub(crate) struct Rows {
+    y: Py<PyArray1<f64>>,
+    names: Vec<String>,
+    columns: Vec<Py<PyArray1<f64>>>,
+    weights: Option<Py<PyArray1<f64>>>,
+}
+
+impl Rows {
+    /// The rows of `y` (named `outcome`), the driver `columns` and `weights`, each a numpy array of
+    /// any numeric width or a masked array (see [`float_column`]), as float64.
+    pub(crate) fn new(
+        outcome: &str,
+        y: &Bound<'_, PyAny>,
+        names: Vec<String>,
+        columns: &[Bound<'_, PyAny>],
+        weights: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let columns = float_columns(&names, columns)?;
+        Ok(Self {
+            y: float_column(outcome, y)?.unbind(),
+            names,
+            columns: columns.into_iter().map(Bound::unbind).collect(),
+            weights: weights
+                .map(|w| float_column("weights", w))
+                .transpose()?
+                .map(Bound::unbind),
+        })
+    }
+
+    /// Read-only views of the arrays, valid while the GIL is held by `py`.
+    pub(crate) fn views<'py>(&self, py: Python<'py>) -> PyResult<Views<'py>> {
+        let ro = |a: &Py<PyArray1<f64>>| {
+            a.bind(py)
+                .try_readonly()
+                .map_err(|e| invalid_argument("columns", e))
+        };
+        Ok(Views {
+            y: ro(&self.y)?,
+            names: self.names.clone(),
+            columns: self.columns.iter().map(ro).collect::<PyResult<_>>()?,
+            weights: self.weights.as_ref().map(ro).transpose()?,
+        })
+    }
+
+    /// The rows listed in `index` as new arrays (a segment's rows).
+    pub(crate) fn subset(&self, py: Python<'_>, index: &[usize]) -> PyResult<Self> {
+        let take = |a: &Py<PyArray1<f64>>| -> PyResult<Py<PyArray1<f64>>> {
+            let ro = a
+                .bind(py)
+                .try_readonly()
+                .map_err(|e| invalid_argument("columns", e))?;
+            let all = ro.as_array();
+            let v: Vec<f64> = index.iter().map(|&i| all[i]).collect();
+            Ok(PyArray1::from_vec(py, v).unbind())
+        };
+        Ok(Self {
+            y: take(&self.y)?,
+            names: self.names.clone(),
+            columns: self.columns.iter().map(take).collect::<PyResult<_>>()?,
+            weights: self.weights.as_ref().map(take).transpose()?,
+        })
+    }
+}
+
+/// Read-only views of the kept arrays.
+pub(crate) struct Views<'py> {
     y: PyReadonlyArray1<'py, f64>,
+    names: Vec<String>,
     columns: Vec<PyReadonlyArray1<'py, f64>>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
 }
 
-impl<'py> Arrays<'py> {
-    fn new(
-        y: PyReadonlyArray1<'py, f64>,
-        names: &[String],
-        columns: Vec<PyReadonlyArray1<'py, f64>>,
-        weights: Option<PyReadonlyArray1<'py, f64>>,
-    ) -> PyResult<Self> {
-        if names.len() != columns.len() {
-            return Err(invalid_argument(
-                "drivers",
-                format!("{} names for {} columns", names.len(), columns.len()),
-            ));
-        }
-        Ok(Self {
-            y,
-            columns,
-            weights,
-        })
-    }
-
-    fn data(&self, names: Vec<String>) -> Data<'_> {
+impl Views<'_> {
+    pub(crate) fn data(&self) -> Data<'_> {
         Data {
             y: contiguous(&self.y),
-            names,
+            names: &self.names,
             columns: self.columns.iter().map(contiguous).collect(),
             weights: self.weights.as_ref().map(contiguous),
         }
     }
 }
 
+/// The columns as slices, borrowed from the numpy arrays when contiguous (copied otherwise), so the
+/// core runs without the GIL and without a copy of the data.
+pub(crate) struct Data<'a> {
+    pub(crate) y: Cow<'a, [f64]>,
+    names: &'a [String],
+    columns: Vec<Cow<'a, [f64]>>,
+    pub(crate) weights: Option<Cow<'a, [f64]>>,
+}
+
 impl Data<'_> {
-    fn drivers(&self) -> Vec<(&str, &[f64])> {
+    pub(crate) fn drivers(&self) -> Vec<(&str, &[f64])> {
         self.names
             .iter()
             .zip(&self.columns)
@@ -88,7 +250,7 @@ impl Data<'_> {
             .collect()
     }
 
-    fn rated(&self, scales: &[ScaleSpec]) -> PyResult<Vec<RatedDriver<'_>>> {
+    fn rated(&self, scales: &[PyRef<'_, PyDriverScale>]) -> PyResult<Vec<RatedDriver<'_>>> {
         if scales.len() != self.names.len() {
             return Err(invalid_argument(
                 "scale",
@@ -103,330 +265,350 @@ impl Data<'_> {
             .iter()
             .zip(&self.columns)
             .zip(scales)
-            .map(|((n, c), &(min, max, higher, top_box))| {
-                RatedDriver::new(n, c, scale(min, max, higher)?, top_box).py()
+            .map(|((n, c), s)| {
+                RatedDriver::new(n, c, scale(s.min, s.max, s.higher_is_better)?, s.top_box).py()
             })
             .collect()
     }
 }
 
-fn options(spec: Spec) -> PyResult<DriverOptions> {
-    let (outcome, missing, indicator_for, always, groups, confidence_level) = spec;
-    let missing: MissingPolicy = missing.parse().py()?;
-    let mut o = DriverOptions::default()
-        .with_outcome(outcome)
-        .with_missing(missing)
-        .with_always(&always)
-        .with_confidence_level(confidence_level);
-    o.indicator_for = indicator_for;
-    for (name, members) in groups {
-        o = o.with_group(DriverGroup::new(name, &members));
-    }
-    Ok(o)
+/// The error of a method that needs the rows of a result that has none (restored from storage).
+fn no_rows(what: &str) -> PyErr {
+    invalid_argument(
+        "rows",
+        format!(
+            "{what} needs the rows the analysis was computed from, and this result keeps none (rows \
+             are never serialised: it was restored from JSON or a pickle); call \
+             .with_data(data, weights=...) with the same data first"
+        ),
+    )
 }
 
-fn json<T: Serialize>(value: &T) -> PyResult<String> {
-    serde_json::to_string(value).map_err(|e| invalid_argument("result", e))
-}
-
-fn measures(names: &[String]) -> PyResult<Vec<ImportanceMeasure>> {
-    names.iter().map(|m| m.parse().py()).collect()
-}
-
-/// Driver analysis of the columns: the core's `DriverAnalysis` as JSON.
+/// Driver analysis of the columns.
 #[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, spec))]
-pub fn driver_analysis_json(
+#[pyo3(signature = (y, names, columns, weights, options))]
+pub fn driver_analysis(
     py: Python<'_>,
-    y: PyReadonlyArray1<'_, f64>,
+    y: Bound<'_, PyAny>,
     names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'_, f64>>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    spec: Spec,
-) -> PyResult<String> {
-    let arrays = Arrays::new(y, &names, columns, weights)?;
-    let data = arrays.data(names);
-    let o = options(spec)?;
-    let r = py
-        .detach(|| {
-            cx_metrics::driver_analysis(&data.y, &data.drivers(), data.weights.as_deref(), &o)
+    columns: Vec<Bound<'_, PyAny>>,
+    weights: Option<Bound<'_, PyAny>>,
+    options: PyRef<'_, PyDriverOptions>,
+) -> PyResult<PyDriverAnalysis> {
+    let rows = Rows::new(
+        &options.inner.outcome,
+        &y,
+        names,
+        &columns,
+        weights.as_ref(),
+    )?;
+    let inner = {
+        let views = rows.views(py)?;
+        let data = views.data();
+        let o = &options.inner;
+        py.detach(|| {
+            cx_metrics::driver_analysis(&data.y, &data.drivers(), data.weights.as_deref(), o)
         })
-        .py()?;
-    json(&r)
+        .py()?
+    };
+    Ok(PyDriverAnalysis {
+        inner,
+        rows: Some(rows),
+    })
 }
 
-/// Bootstrap of a driver analysis: the core's `DriverBootstrap` as JSON.
-#[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, spec, n_resamples, seed, confidence_level, measures, adjustment))]
-#[allow(clippy::too_many_arguments)]
-pub fn driver_bootstrap_json(
-    py: Python<'_>,
-    y: PyReadonlyArray1<'_, f64>,
-    names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'_, f64>>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    spec: Spec,
-    n_resamples: usize,
-    seed: u64,
-    confidence_level: f64,
-    measures: Vec<String>,
-    adjustment: &str,
-) -> PyResult<String> {
-    let arrays = Arrays::new(y, &names, columns, weights)?;
-    let data = arrays.data(names);
-    let o = options(spec)?;
-    let adjustment: PValueAdjustment = adjustment.parse().py()?;
-    let boot = BootstrapOptions::default()
-        .with_resamples(n_resamples)
-        .with_seed(seed)
-        .with_confidence_level(confidence_level)
-        .with_measures(&self::measures(&measures)?)
-        .with_adjustment(adjustment);
-    let r = py
-        .detach(|| {
-            cx_metrics::drivers::bootstrap(
-                &data.y,
-                &data.drivers(),
-                data.weights.as_deref(),
-                &o,
-                &boot,
-            )
-        })
-        .py()?;
-    json(&r)
+/// The result of a driver analysis (the core's `DriverAnalysis`), with its rows kept in memory.
+#[pyclass(module = "cx_metrics._native", name = "DriverAnalysis", frozen)]
+pub struct PyDriverAnalysis {
+    pub(crate) inner: DriverAnalysis,
+    pub(crate) rows: Option<Rows>,
 }
 
-/// The importance–performance matrix of a driver analysis of the columns, as JSON.
-///
-/// `view` is `(measure, share, performance, importance_cut, performance_cut)`; `intervals` optional
-/// importance intervals `(low, high, confidence_level)`, one per ranked driver.
-#[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, spec, scales, view, intervals))]
-#[allow(clippy::too_many_arguments)]
-pub fn driver_matrix_json(
-    py: Python<'_>,
-    y: PyReadonlyArray1<'_, f64>,
-    names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'_, f64>>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    spec: Spec,
-    scales: Vec<ScaleSpec>,
-    view: (String, bool, String, String, String),
-    intervals: Option<Vec<(f64, f64, f64)>>,
-) -> PyResult<String> {
-    let arrays = Arrays::new(y, &names, columns, weights)?;
-    let data = arrays.data(names);
-    let o = options(spec)?;
-    let (measure, share, performance, importance_cut, performance_cut) = view;
-    let measure: ImportanceMeasure = measure.parse().py()?;
-    let performance: Performance = performance.parse().py()?;
-    let cuts: (CutLine, CutLine) = (importance_cut.parse().py()?, performance_cut.parse().py()?);
-    let intervals = intervals.map(|v| {
-        v.into_iter()
-            .map(|(low, high, level)| Interval::new(low, high, level))
-            .collect()
-    });
-    let m = MatrixOptions::default()
-        .with_measure(measure, share)
-        .with_performance(performance)
-        .with_cuts(cuts.0, cuts.1)
-        .with_intervals(intervals, None);
-    let rated = data.rated(&scales)?;
-    let r = py
-        .detach(|| {
-            let w = data.weights.as_deref();
-            let a = cx_metrics::driver_analysis(&data.y, &data.drivers(), w, &o)?;
-            cx_metrics::drivers::importance_performance(&a, &rated, w, &m)
-        })
-        .py()?;
-    json(&r)
+fn array<'py>(py: Python<'py>, v: impl IntoIterator<Item = f64>) -> Bound<'py, PyArray1<f64>> {
+    PyArray1::from_iter(py, v)
 }
 
-/// A shift as Python passes it: `(driver, kind, a, b)` with kind `"all"` (a = delta), `"below"`
-/// (a = threshold, b = delta) or `"top_box_target"` (a = share).
-type ShiftSpec = (String, String, f64, f64);
-
-fn shift((name, kind, a, b): &ShiftSpec) -> PyResult<(String, Shift)> {
-    let s = match kind.as_str() {
-        "all" => Shift::All(*a),
-        "below" => Shift::Below {
-            threshold: *a,
-            delta: *b,
-        },
-        "top_box_target" => Shift::TopBoxTarget { share: *a },
-        other => {
-            return Err(invalid_argument(
-                "shift",
-                format!("{other:?}; use \"all\", \"below\" or \"top_box_target\""),
-            ))
+serde_pymethods!(
+    PyDriverAnalysis,
+    DriverAnalysis,
+    |inner| PyDriverAnalysis { inner, rows: None },
+    {
+        #[getter]
+        fn outcome(&self) -> &str {
+            &self.inner.outcome
         }
-    };
-    Ok((name.clone(), s))
-}
-
-/// What-if simulation of the NPS (with a bootstrap interval when `n_resamples` is given), as JSON.
-#[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, scales, shifts, binning, n_resamples, seed, confidence_level))]
-#[allow(clippy::too_many_arguments)]
-pub fn driver_what_if_json(
-    py: Python<'_>,
-    y: PyReadonlyArray1<'_, f64>,
-    names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'_, f64>>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    scales: Vec<ScaleSpec>,
-    shifts: Vec<ShiftSpec>,
-    binning: &str,
-    n_resamples: Option<usize>,
-    seed: u64,
-    confidence_level: f64,
-) -> PyResult<String> {
-    let arrays = Arrays::new(y, &names, columns, weights)?;
-    let data = arrays.data(names);
-    let rated = data.rated(&scales)?;
-    let shifts = shifts.iter().map(shift).collect::<PyResult<Vec<_>>>()?;
-    let binning: Binning = binning.parse().py()?;
-    let scenario = Scenario::new(&shifts).with_binning(binning);
-    let r = py
-        .detach(|| {
-            let w = data.weights.as_deref();
-            match n_resamples {
-                None => cx_metrics::drivers::what_if(&data.y, &rated, w, &scenario),
-                Some(b) => cx_metrics::drivers::what_if_bootstrap(
-                    &data.y,
-                    &rated,
-                    w,
-                    &scenario,
-                    b,
-                    seed,
-                    confidence_level,
-                ),
+        #[getter]
+        fn drivers(&self) -> Vec<String> {
+            self.inner.drivers.clone()
+        }
+        #[getter]
+        fn terms(&self) -> Vec<String> {
+            self.inner.terms.clone()
+        }
+        #[getter]
+        fn always(&self) -> Vec<String> {
+            self.inner.always.clone()
+        }
+        /// The ranked units (drivers or groups).
+        #[getter]
+        fn units(&self) -> Vec<String> {
+            self.inner.importance.names.clone()
+        }
+        #[getter]
+        fn missing(&self) -> String {
+            self.inner.missing.to_string()
+        }
+        #[getter]
+        fn r_squared(&self) -> f64 {
+            self.inner.r_squared
+        }
+        #[getter]
+        fn adj_r_squared(&self) -> f64 {
+            self.inner.adj_r_squared
+        }
+        #[getter]
+        fn n(&self) -> u64 {
+            self.inner.n
+        }
+        #[getter]
+        fn effective_n(&self) -> f64 {
+            self.inner.effective_n
+        }
+        #[getter]
+        fn n_dropped(&self) -> usize {
+            self.inner.n_dropped
+        }
+        #[getter]
+        fn n_zero_weight(&self) -> u64 {
+            self.inner.n_zero_weight
+        }
+        #[getter]
+        fn confidence_level(&self) -> f64 {
+            self.inner.confidence_level
+        }
+        #[getter]
+        fn f_statistic(&self) -> f64 {
+            self.inner.regression.f_statistic
+        }
+        #[getter]
+        fn f_p_value(&self) -> f64 {
+            self.inner.regression.f_p_value
+        }
+        #[getter]
+        fn sigma(&self) -> f64 {
+            self.inner.regression.sigma
+        }
+        #[getter]
+        fn top_driver(&self) -> Option<&str> {
+            self.inner.top_driver()
+        }
+        /// Whether the rows are kept (false after a restore from JSON or a pickle).
+        #[getter]
+        fn has_rows(&self) -> bool {
+            self.rows.is_some()
+        }
+        /// The warnings as dicts `{"kind": ..., **details}`.
+        #[getter]
+        fn warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+            Ok(pythonize::pythonize(py, &self.inner.warnings)?)
+        }
+        /// VIF of each term, in `terms` order.
+        #[getter]
+        fn vif<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+            array(py, self.inner.vif.iter().copied())
+        }
+        /// Zero-order correlation of each term with the outcome, in `terms` order.
+        #[getter]
+        fn correlations<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+            array(py, self.inner.correlations.iter().copied())
+        }
+        /// The regression table, intercept first: `term` (list) and one array per figure.
+        #[getter]
+        fn coefficients<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+            let c = &self.inner.regression.coefficients;
+            let d = PyDict::new(py);
+            d.set_item(
+                "term",
+                c.iter().map(|c| c.term.as_str()).collect::<Vec<_>>(),
+            )?;
+            d.set_item("estimate", array(py, c.iter().map(|c| c.estimate)))?;
+            d.set_item("std_error", array(py, c.iter().map(|c| c.std_error)))?;
+            d.set_item("t", array(py, c.iter().map(|c| c.t)))?;
+            d.set_item("p_value", array(py, c.iter().map(|c| c.p_value)))?;
+            d.set_item("ci_low", array(py, c.iter().map(|c| c.ci.low)))?;
+            d.set_item("ci_high", array(py, c.iter().map(|c| c.ci.high)))?;
+            Ok(d)
+        }
+        /// The importance scores in R² units, one array per measure (in the core's order), then
+        /// `lmg_share` (NaN when the shares are undefined) when LMG was computed.
+        #[getter]
+        fn importance<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+            let d = PyDict::new(py);
+            let units = self.inner.importance.names.len();
+            for s in &self.inner.importance.scores {
+                d.set_item(s.measure.to_string(), array(py, s.raw.iter().copied()))?;
             }
-        })
-        .py()?;
-    json(&r)
-}
+            if let Some(lmg) = self.inner.scores(ImportanceMeasure::Lmg) {
+                let share = match &lmg.share {
+                    Some(s) => array(py, s.iter().copied()),
+                    None => array(py, std::iter::repeat_n(f64::NAN, units)),
+                };
+                d.set_item("lmg_share", share)?;
+            }
+            Ok(d)
+        }
 
-/// Driver analysis per segment (`labels`, one per row), as JSON.
-#[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, spec, labels))]
-pub fn segment_driver_analysis_json(
-    py: Python<'_>,
-    y: PyReadonlyArray1<'_, f64>,
-    names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'_, f64>>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    spec: Spec,
-    labels: Vec<String>,
-) -> PyResult<String> {
-    let arrays = Arrays::new(y, &names, columns, weights)?;
-    let data = arrays.data(names);
-    let o = options(spec)?;
-    let segments = Segments::from_labels(&labels);
-    let r = py
-        .detach(|| {
-            cx_metrics::drivers::segment_driver_analysis(
-                &data.y,
-                &data.drivers(),
-                data.weights.as_deref(),
-                &segments,
-                &o,
-            )
-        })
-        .py()?;
-    json(&r)
-}
+        /// The same result holding the rows again (`y`, the driver columns in `drivers` order, weights).
+        #[pyo3(signature = (y, columns, weights))]
+        fn with_rows(
+            &self,
+            y: Bound<'_, PyAny>,
+            columns: Vec<Bound<'_, PyAny>>,
+            weights: Option<Bound<'_, PyAny>>,
+        ) -> PyResult<Self> {
+            let rows = Rows::new(
+                &self.inner.outcome,
+                &y,
+                self.inner.drivers.clone(),
+                &columns,
+                weights.as_ref(),
+            )?;
+            Ok(Self {
+                inner: self.inner.clone(),
+                rows: Some(rows),
+            })
+        }
 
-/// Logistic model of promoters or detractors (`target`) on the drivers, as JSON.
-#[pyfunction]
-#[pyo3(signature = (target, y, names, columns, weights, confidence_level))]
-pub fn nps_model_json(
-    py: Python<'_>,
-    target: &str,
-    y: PyReadonlyArray1<'_, f64>,
-    names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'_, f64>>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    confidence_level: f64,
-) -> PyResult<String> {
-    let target: NpsOutcome = target.parse().py()?;
-    let arrays = Arrays::new(y, &names, columns, weights)?;
-    let data = arrays.data(names);
-    let o = LogisticOptions {
-        confidence_level,
-        ..LogisticOptions::default()
-    };
-    let r = py
-        .detach(|| {
-            cx_metrics::nps_model(
-                target,
-                &data.y,
-                &data.drivers(),
-                data.weights.as_deref(),
-                &o,
-            )
-        })
-        .py()?;
-    json(&r)
-}
+        /// Bootstrap of the analysis on its rows, with the options it ran with.
+        #[pyo3(signature = (*, n_resamples, seed, confidence_level, measures, adjustment))]
+        fn bootstrap(
+            &self,
+            py: Python<'_>,
+            n_resamples: usize,
+            seed: u64,
+            confidence_level: f64,
+            measures: Vec<String>,
+            adjustment: &str,
+        ) -> PyResult<PyDriverBootstrap> {
+            let rows = self.rows.as_ref().ok_or_else(|| no_rows("bootstrap()"))?;
+            let adjustment: PValueAdjustment = adjustment.parse().py()?;
+            let measures = measures
+                .iter()
+                .map(|m| m.parse().py())
+                .collect::<PyResult<Vec<ImportanceMeasure>>>()?;
+            let boot = BootstrapOptions::default()
+                .with_resamples(n_resamples)
+                .with_seed(seed)
+                .with_confidence_level(confidence_level)
+                .with_measures(&measures)
+                .with_adjustment(adjustment);
+            let views = rows.views(py)?;
+            let data = views.data();
+            let o = &self.inner.options;
+            let inner = py
+                .detach(|| {
+                    cx_metrics::drivers::bootstrap(
+                        &data.y,
+                        &data.drivers(),
+                        data.weights.as_deref(),
+                        o,
+                        &boot,
+                    )
+                })
+                .py()?;
+            Ok(PyDriverBootstrap { inner })
+        }
 
-/// Pillar scores per respondent from survey items (`names`, `columns`, and the pillar id each item
-/// measures), and their summaries per group (`groups`, one label per respondent; all respondents as
-/// `"all"` without), as JSON: `{"scores": PillarScores, "summaries": [PillarSummary, ...]}`.
-#[pyfunction]
-#[pyo3(signature = (names, columns, item_pillars, scale, min_answered, groups, weights, top_box, confidence_level))]
-#[allow(clippy::too_many_arguments)]
-pub fn pillar_scores_json(
-    py: Python<'_>,
-    names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'_, f64>>,
-    item_pillars: Vec<String>,
-    scale: (i32, i32, bool),
-    min_answered: usize,
-    groups: Option<Vec<String>>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    top_box: u32,
-    confidence_level: f64,
-) -> PyResult<String> {
-    if names.len() != columns.len() || names.len() != item_pillars.len() {
-        return Err(invalid_argument(
-            "items",
-            format!(
-                "{} names, {} columns and {} pillars; give one column and one pillar per item",
-                names.len(),
-                columns.len(),
-                item_pillars.len()
-            ),
-        ));
+        /// The importance–performance matrix: importance from this fitted analysis (no refit),
+        /// performance from the kept driver columns. `intervals` are importance intervals
+        /// `(low, high)` at `interval_level`, one per ranked driver.
+        #[pyo3(signature = (scales, *, measure, share, performance, importance_cut, performance_cut, intervals, interval_level))]
+        #[allow(clippy::too_many_arguments)]
+        fn matrix(
+            &self,
+            py: Python<'_>,
+            scales: Vec<PyRef<'_, PyDriverScale>>,
+            measure: &str,
+            share: bool,
+            performance: &str,
+            importance_cut: Cut,
+            performance_cut: Cut,
+            intervals: Option<Vec<(f64, f64)>>,
+            interval_level: f64,
+        ) -> PyResult<PyImportancePerformance> {
+            let rows = self.rows.as_ref().ok_or_else(|| no_rows("matrix()"))?;
+            let measure: ImportanceMeasure = measure.parse().py()?;
+            let performance: Performance = performance.parse().py()?;
+            let intervals = intervals.map(|v| {
+                v.into_iter()
+                    .map(|(low, high)| Interval::new(low, high, interval_level))
+                    .collect()
+            });
+            let m = MatrixOptions::default()
+                .with_measure(measure, share)
+                .with_performance(performance)
+                .with_cuts(importance_cut.line()?, performance_cut.line()?)
+                .with_intervals(intervals, None);
+            let views = rows.views(py)?;
+            let data = views.data();
+            let rated = data.rated(&scales)?;
+            let a = &self.inner;
+            let inner = py
+                .detach(|| {
+                    cx_metrics::drivers::importance_performance(
+                        a,
+                        &rated,
+                        data.weights.as_deref(),
+                        &m,
+                    )
+                })
+                .py()?;
+            Ok(PyImportancePerformance { inner })
+        }
+
+        /// What-if simulation of the NPS on the kept rows (with a bootstrap interval when `n_resamples`
+        /// is given).
+        #[pyo3(signature = (scales, shifts, *, binning, n_resamples, seed, confidence_level))]
+        #[allow(clippy::too_many_arguments)]
+        fn what_if(
+            &self,
+            py: Python<'_>,
+            scales: Vec<PyRef<'_, PyDriverScale>>,
+            shifts: Vec<(String, PyRef<'_, PyShift>)>,
+            binning: &str,
+            n_resamples: Option<usize>,
+            seed: u64,
+            confidence_level: f64,
+        ) -> PyResult<PyWhatIf> {
+            let rows = self.rows.as_ref().ok_or_else(|| no_rows("what_if()"))?;
+            let shifts: Vec<(String, Shift)> =
+                shifts.iter().map(|(n, s)| (n.clone(), s.inner)).collect();
+            let binning: Binning = binning.parse().py()?;
+            let scenario = Scenario::new(&shifts).with_binning(binning);
+            let views = rows.views(py)?;
+            let data = views.data();
+            let rated = data.rated(&scales)?;
+            let inner = py
+                .detach(|| {
+                    let w = data.weights.as_deref();
+                    match n_resamples {
+                        None => cx_metrics::drivers::what_if(&data.y, &rated, w, &scenario),
+                        Some(b) => cx_metrics::drivers::what_if_bootstrap(
+                            &data.y,
+                            &rated,
+                            w,
+                            &scenario,
+                            b,
+                            seed,
+                            confidence_level,
+                        ),
+                    }
+                })
+                .py()?;
+            Ok(PyWhatIf { inner })
+        }
     }
-    let (min, max, higher) = scale;
-    let scale = crate::scale_tally::scale(min, max, higher)?;
-    let items = names
-        .into_iter()
-        .zip(&item_pillars)
-        .map(|(n, p)| Ok((n, p.parse::<Pillar>().py()?)))
-        .collect::<PyResult<Vec<_>>>()?;
-    let items = cx_metrics::PillarItems::new(scale, items, min_answered).py()?;
-    let columns: Vec<Cow<'_, [f64]>> = columns.iter().map(contiguous).collect();
-    let weights = weights.as_ref().map(contiguous);
-    let options = cx_metrics::pillars::SummaryOptions {
-        top_box,
-        confidence_level,
-    };
-    let out = py
-        .detach(|| -> cx_metrics::Result<_> {
-            let slices: Vec<&[f64]> = columns.iter().map(AsRef::as_ref).collect();
-            let scores = items.score(&slices)?;
-            let w = weights.as_deref();
-            let summaries = match &groups {
-                Some(g) => scores.summarize_by(g, w, options)?,
-                None => scores.summarize(w, options)?,
-            };
-            Ok(serde_json::json!({ "scores": scores, "summaries": summaries }))
-        })
-        .py()?;
-    json(&out)
-}
+);
 
 /// The six pillars in model order: `(id, name, description, group)`.
 #[pyfunction]

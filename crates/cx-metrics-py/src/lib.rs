@@ -7,14 +7,20 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod ces;
+mod columns;
 mod comparison;
 mod csat;
+mod driver_results;
+mod driver_segments;
 mod drivers;
 mod errors;
 mod moments;
 mod nps;
+mod nps_models;
+mod pillar_scores;
 mod proportion;
 mod scale_tally;
+mod serde_result;
 mod tally;
 
 /// An interval as the tuple `(low, high, confidence_level, clipped)` that Python wraps.
@@ -50,14 +56,25 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nps::nps_sample_size_two_groups, m)?)?;
     m.add_function(wrap_pyfunction!(proportion::proportion_ci, m)?)?;
     m.add_function(wrap_pyfunction!(proportion::compare_proportions, m)?)?;
-    m.add_function(wrap_pyfunction!(drivers::driver_analysis_json, m)?)?;
-    m.add_function(wrap_pyfunction!(drivers::driver_bootstrap_json, m)?)?;
-    m.add_function(wrap_pyfunction!(drivers::driver_matrix_json, m)?)?;
-    m.add_function(wrap_pyfunction!(drivers::driver_what_if_json, m)?)?;
-    m.add_function(wrap_pyfunction!(drivers::segment_driver_analysis_json, m)?)?;
-    m.add_function(wrap_pyfunction!(drivers::nps_model_json, m)?)?;
+    m.add_class::<drivers::PyDriverOptions>()?;
+    m.add_class::<drivers::PyDriverGroup>()?;
+    m.add_class::<drivers::PyDriverScale>()?;
+    m.add_class::<drivers::PyShift>()?;
+    m.add_class::<drivers::PyDriverAnalysis>()?;
+    m.add_class::<driver_results::PyDriverBootstrap>()?;
+    m.add_class::<driver_results::PyImportancePerformance>()?;
+    m.add_class::<driver_results::PyWhatIf>()?;
+    m.add_class::<driver_segments::PySegmentAnalyses>()?;
+    m.add_class::<nps_models::PyNpsDriverModel>()?;
+    m.add_class::<pillar_scores::PyPillarScores>()?;
+    m.add_function(wrap_pyfunction!(drivers::driver_analysis, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        driver_segments::segment_driver_analysis,
+        m
+    )?)?;
+    m.add_function(wrap_pyfunction!(nps_models::nps_model, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::pillars, m)?)?;
-    m.add_function(wrap_pyfunction!(drivers::pillar_scores_json, m)?)?;
+    m.add_function(wrap_pyfunction!(pillar_scores::pillar_scores, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_non_numeric_column, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_unknown_column, m)?)?;
     m.add_class::<moments::PyRegressionMoments>()?;

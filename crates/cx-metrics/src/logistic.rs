@@ -216,16 +216,21 @@ pub struct LogisticTerm {
     /// "intercept" or the driver's name.
     pub name: String,
     /// The coefficient β (change in log-odds per unit of the driver).
+    #[serde(with = "crate::serde_nan")]
     pub estimate: f64,
     /// `√[(XᵀVX)⁻¹]ⱼⱼ`, the inverse-Fisher-information standard error (infinite under separation).
+    #[serde(with = "crate::serde_nan")]
     pub std_error: f64,
     /// Wald statistic β/SE.
+    #[serde(with = "crate::serde_nan")]
     pub z: f64,
     /// Two-sided p-value `2(1 − Φ(|z|))`.
+    #[serde(with = "crate::serde_nan")]
     pub p_value: f64,
     /// `β ± z_{1−α/2} SE` at the fit's confidence level.
     pub interval: Interval,
     /// `e^β`: the factor by which the odds of the outcome change per unit of the driver.
+    #[serde(with = "crate::serde_nan")]
     pub odds_ratio: f64,
     /// `[e^{lo}, e^{hi}]` from [`interval`](Self::interval).
     pub odds_ratio_interval: Interval,

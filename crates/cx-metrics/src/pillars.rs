@@ -432,6 +432,7 @@ pub struct PillarSummary {
     /// Respondents of the group with weight zero (scored or not).
     pub n_zero_weight: u64,
     /// Kish's effective sample size of the scored respondents.
+    #[serde(with = "crate::serde_nan")]
     pub effective_n: f64,
     /// Weighted mean score (`None` when no respondent is scored).
     pub mean: Option<f64>,
@@ -445,6 +446,16 @@ pub struct PillarSummary {
     pub top_box_share: Option<f64>,
     /// Wilson interval for the top-box share.
     pub top_box_ci: Option<Interval>,
+}
+
+/// Pillar scores per respondent with their summaries per group and pillar: plain data, what
+/// `pillar_summary` reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PillarReport {
+    /// The scores per respondent.
+    pub scores: PillarScores,
+    /// The summaries, groups in sorted label order, pillars in model order within a group.
+    pub summaries: Vec<PillarSummary>,
 }
 
 impl PillarScores {

@@ -58,12 +58,16 @@ pub struct Coefficient {
     /// The term: [`INTERCEPT`] or the driver's name.
     pub term: String,
     /// The estimate β̂.
+    #[serde(with = "crate::serde_nan")]
     pub estimate: f64,
     /// Its standard error `σ̂·√[(XᵀWX)⁻¹]ⱼⱼ`.
+    #[serde(with = "crate::serde_nan")]
     pub std_error: f64,
     /// `t = β̂/se` (±∞ for a nonzero estimate in a perfect fit, 0 when both are 0).
+    #[serde(with = "crate::serde_nan")]
     pub t: f64,
     /// Two-sided p-value `2·P(T_df > |t|)`.
+    #[serde(with = "crate::serde_nan")]
     pub p_value: f64,
     /// Confidence interval `β̂ ± t_{df,(1+c)/2}·se` at the fit's confidence level.
     pub ci: Interval,
@@ -83,14 +87,19 @@ pub struct OlsFit {
     /// `(XᵀWX)⁻¹`, row-major `(p+1)×(p+1)`, intercept first: `Cov(β̂) = σ̂²` times this.
     pub unscaled_covariance: Vec<f64>,
     /// `R² = 1 − RSS/TSS`.
+    #[serde(with = "crate::serde_nan")]
     pub r_squared: f64,
     /// `1 − (1 − R²)(n − 1)/df`.
+    #[serde(with = "crate::serde_nan")]
     pub adj_r_squared: f64,
     /// `F = ((TSS − RSS)/p)/(RSS/df)`.
+    #[serde(with = "crate::serde_nan")]
     pub f_statistic: f64,
     /// `P(F_{p,df} > F)`.
+    #[serde(with = "crate::serde_nan")]
     pub f_p_value: f64,
     /// Residual standard error `σ̂ = √(RSS/df)`.
+    #[serde(with = "crate::serde_nan")]
     pub sigma: f64,
     /// Weighted residual sum of squares `Σ w r²`.
     pub rss: f64,
@@ -107,6 +116,7 @@ pub struct OlsFit {
     /// Σw.
     pub sum_weights: f64,
     /// Kish's effective sample size (Σw)²/Σw².
+    #[serde(with = "crate::serde_nan")]
     pub effective_n: f64,
     /// `√(λ_max/λ_min)` of the drivers' correlation matrix (1 for one driver).
     pub condition_number: f64,

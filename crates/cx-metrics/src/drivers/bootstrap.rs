@@ -159,19 +159,25 @@ pub struct BootstrapEstimate {
     /// What is estimated (a term, a driver, or `"a − b"` for a difference).
     pub name: String,
     /// The full-sample estimate θ̂.
+    #[serde(with = "crate::serde_nan")]
     pub estimate: f64,
     /// Bootstrap standard error: the standard deviation of the replicates (divisor `B − 1`).
+    #[serde(with = "crate::serde_nan")]
     pub std_error: f64,
     /// Bootstrap bias: mean of the replicates minus θ̂.
+    #[serde(with = "crate::serde_nan")]
     pub bias: f64,
     /// Percentile interval.
     pub percentile: Interval,
     /// BCa interval; `None` when the bias correction is infinite (every replicate on one side of θ̂,
     /// or all replicates equal).
     pub bca: Option<Interval>,
-    /// The BCa bias correction ẑ₀.
+    /// The BCa bias correction ẑ₀ (infinite when every replicate lies on one side of θ̂; serde writes
+    /// a non-finite figure as `null`, read back as NaN).
+    #[serde(with = "crate::serde_nan")]
     pub bias_correction: f64,
     /// The BCa acceleration â (jackknife).
+    #[serde(with = "crate::serde_nan")]
     pub acceleration: f64,
 }
 
@@ -187,8 +193,10 @@ pub struct ImportanceDifference {
     /// Whether the percentile interval excludes 0.
     pub excludes_zero: bool,
     /// Two-sided bootstrap p-value of "no difference" (see the module docs).
+    #[serde(with = "crate::serde_nan")]
     pub p_value: f64,
     /// `p_value` adjusted across all pairs of this measure.
+    #[serde(with = "crate::serde_nan")]
     pub p_adjusted: f64,
     /// Whether `p_adjusted ≤ 1 − confidence_level`.
     pub significant: bool,

@@ -173,16 +173,21 @@ pub struct DriverAnalysis {
     /// [`MAX_EXACT_UNITS`] units).
     pub dominance: Option<Dominance>,
     /// Zero-order (weighted) correlation of each term with the outcome, in `terms` order.
+    #[serde(with = "crate::serde_nan::vec")]
     pub correlations: Vec<f64>,
     /// Variance inflation factor of each term, in `terms` order.
+    #[serde(with = "crate::serde_nan::vec")]
     pub vif: Vec<f64>,
     /// R² of the full model.
+    #[serde(with = "crate::serde_nan")]
     pub r_squared: f64,
     /// Adjusted R².
+    #[serde(with = "crate::serde_nan")]
     pub adj_r_squared: f64,
     /// Rows used with positive weight (pairwise: the rows of the smallest pair).
     pub n: u64,
     /// Kish's effective sample size (Σw)²/Σw².
+    #[serde(with = "crate::serde_nan")]
     pub effective_n: f64,
     /// Rows dropped for a missing value (pairwise: rows with any missing value, used only in the pairs
     /// where both values are present; summary entry points: 0).
@@ -193,6 +198,11 @@ pub struct DriverAnalysis {
     pub confidence_level: f64,
     /// Things to know about the result.
     pub warnings: Vec<DriverWarning>,
+    /// The options the analysis ran with, so that what is derived from it (a bootstrap of the same
+    /// model) needs only the rows again. Results serialised before this field read back with the
+    /// default options.
+    #[serde(default)]
+    pub options: DriverOptions,
 }
 
 impl DriverAnalysis {
@@ -587,5 +597,6 @@ fn finish(
         importance,
         dominance,
         warnings,
+        options: options.clone(),
     })
 }

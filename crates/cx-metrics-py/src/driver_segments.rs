@@ -1,0 +1,108 @@
+//! Driver analysis per segment: the core's `SegmentAnalyses` as a Python class whose segments give
+//! their `DriverAnalysis` (with the segment's rows when the whole result keeps its rows).
+
+use cx_metrics::drivers::{SegmentAnalyses, Segments};
+use pyo3::prelude::*;
+
+use crate::drivers::{PyDriverAnalysis, PyDriverOptions, Rows};
+use crate::errors::IntoPyResult;
+use crate::serde_result::serde_pymethods;
+
+/// Driver analysis per segment (`labels`, one per row).
+#[pyfunction]
+#[pyo3(signature = (y, names, columns, weights, options, labels))]
+pub fn segment_driver_analysis(
+    py: Python<'_>,
+    y: Bound<'_, PyAny>,
+    names: Vec<String>,
+    columns: Vec<Bound<'_, PyAny>>,
+    weights: Option<Bound<'_, PyAny>>,
+    options: PyRef<'_, PyDriverOptions>,
+    labels: Vec<String>,
+) -> PyResult<PySegmentAnalyses> {
+    let rows = Rows::new(
+        &options.inner.outcome,
+        &y,
+        names,
+        &columns,
+        weights.as_ref(),
+    )?;
+    let segments = Segments::from_labels(&labels);
+    let inner = {
+        let views = rows.views(py)?;
+        let data = views.data();
+        let o = &options.inner;
+        py.detach(|| {
+            cx_metrics::drivers::segment_driver_analysis(
+                &data.y,
+                &data.drivers(),
+                data.weights.as_deref(),
+                &segments,
+                o,
+            )
+        })
+        .py()?
+    };
+    Ok(PySegmentAnalyses {
+        inner,
+        kept: Some((rows, segments)),
+    })
+}
+
+/// A driver analysis per segment (the core's `SegmentAnalyses`), with the rows kept in memory.
+#[pyclass(module = "cx_metrics._native", name = "SegmentAnalyses", frozen)]
+pub struct PySegmentAnalyses {
+    inner: SegmentAnalyses,
+    kept: Option<(Rows, Segments)>,
+}
+
+serde_pymethods!(
+    PySegmentAnalyses,
+    SegmentAnalyses,
+    |inner| PySegmentAnalyses { inner, kept: None },
+    {
+        /// Every segment, in order of first appearance.
+        #[getter]
+        fn segments(&self) -> Vec<String> {
+            self.inner
+                .segments
+                .iter()
+                .map(|s| s.segment.clone())
+                .collect()
+        }
+        /// Rows labelled with each segment, in `segments` order.
+        #[getter]
+        fn n_rows(&self) -> Vec<usize> {
+            self.inner.segments.iter().map(|s| s.n_rows).collect()
+        }
+        /// Why a segment was skipped (None when it was analysed), in `segments` order.
+        #[getter]
+        fn skipped(&self) -> Vec<Option<String>> {
+            self.inner
+                .segments
+                .iter()
+                .map(|s| match &s.status {
+                    cx_metrics::drivers::SegmentStatus::Skipped { reason } => Some(reason.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+        /// The analysis of `segment` (None when skipped), holding the segment's rows when these are kept.
+        fn analysis(&self, py: Python<'_>, segment: &str) -> PyResult<Option<PyDriverAnalysis>> {
+            let Some(a) = self.inner.get(segment).and_then(|s| s.analysis()) else {
+                return Ok(None);
+            };
+            let rows = match &self.kept {
+                Some((rows, segments)) => {
+                    let index = segments.rows(segment).unwrap_or_default();
+                    Some(rows.subset(py, &index)?)
+                }
+                None => None,
+            };
+            Ok(Some(PyDriverAnalysis {
+                inner: a.clone(),
+                rows,
+            }))
+        }
+    }
+);
