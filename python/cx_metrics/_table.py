@@ -199,7 +199,8 @@ def to_numeric(raw: Any, name: str) -> npt.NDArray[Any]:
         else:
             array = raw.array
             data, mask = getattr(array, "_data", None), getattr(array, "_mask", None)
-            if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):  # nullable Int16, Float64, ...
+            nullable = getattr(dtype, "kind", "O") in "iufb"  # nullable Int16, Float64, boolean, ...
+            if nullable and isinstance(data, np.ndarray) and isinstance(mask, np.ndarray):
                 out = _native_width(data, mask)
     elif module == "polars":
         import polars as pl

@@ -28,6 +28,7 @@ from ._results import (
     fixed,
     html_block,
     html_table,
+    json_clean,
     json_dict,
     json_safe,
     label_text,
@@ -284,7 +285,7 @@ class PillarSummary(Tabular):
             "confidence_level": self.confidence_level,
             "weighted": self.weighted,
         }
-        return f'{{"options":{json.dumps(options)},"report":{self._native.to_json()}}}'
+        return f'{{"options":{json.dumps(json_clean(options))},"report":{self._native.to_json()}}}'
 
     @classmethod
     def from_json(cls, text: str) -> PillarSummary:

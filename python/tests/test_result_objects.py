@@ -209,3 +209,12 @@ def test_undefined_figures_round_trip() -> None:
     assert back == b and back.to_dict() == b.to_dict()
     pd.testing.assert_frame_equal(back.to_pandas(), b.to_pandas())
     assert pickle.loads(pickle.dumps(b)).to_dict() == b.to_dict()
+
+
+def test_pillar_summary_by_numbers_round_trips() -> None:
+    s = cx.datasets.sample_survey()
+    labels = np.arange(len(s)) % 3
+    p = cx.pillar_summary(s, by=labels, weights="weight")
+    back = cx.PillarSummary.from_json(p.to_json())
+    assert back.to_dict() == p.to_dict() and str(back) == str(p)
+    np.testing.assert_array_equal(back.scores.to_numpy(), p.scores.to_numpy())

@@ -50,6 +50,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::DriverAnalysis;
@@ -604,16 +605,35 @@ pub fn importance_performance(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let cols = analysis
+        .importance
+        .names
+        .iter()
+        .map(|name| {
+            columns
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| Error::UnknownColumn {
+                    column: name.clone(),
+                    available: available(),
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // One pass over each driver's ratings, the drivers in parallel (each sum is still taken in row
+    // order, so the figures do not depend on the thread count).
+    let performances = cols
+        .par_iter()
+        .map(|col| performance_of(col, weights, options.performance))
+        .collect::<Vec<_>>();
     let mut points = Vec::with_capacity(importance.len());
-    for (name, &imp) in analysis.importance.names.iter().zip(importance) {
-        let col = columns
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| Error::UnknownColumn {
-                column: name.clone(),
-                available: available(),
-            })?;
-        let (performance, n, n_missing) = performance_of(col, weights, options.performance)?;
+    for ((name, &imp), (col, perf)) in analysis
+        .importance
+        .names
+        .iter()
+        .zip(importance)
+        .zip(cols.iter().zip(performances))
+    {
+        let (performance, n, n_missing) = perf?;
         points.push(DriverPoint {
             name: name.clone(),
             importance: imp,
