@@ -11,6 +11,7 @@ mod comparison;
 mod csat;
 mod drivers;
 mod errors;
+mod groups;
 mod nps;
 mod proportion;
 mod scale_tally;
@@ -59,5 +60,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(drivers::pillar_scores_json, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_non_numeric_column, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_unknown_column, m)?)?;
+    m.add_function(wrap_pyfunction!(groups::group_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(groups::group_fold, m)?)?;
     Ok(())
 }

@@ -263,24 +263,39 @@ pub enum IntSlice<'a> {
     U64(&'a [u64]),
 }
 
-/// Offsets of an Arrow string column.
+/// The buffers of an Arrow text column (from the array's offset on).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Offsets<'a> {
-    /// `string` / `utf8`.
-    I32(&'a [i32]),
-    /// `large_string` / `large_utf8`.
-    I64(&'a [i64]),
+pub enum TextLayout<'a> {
+    /// `string` / `utf8`: `len + 1` offsets into one data buffer.
+    Offsets32 {
+        /// The offsets.
+        offsets: &'a [i32],
+        /// The UTF-8 bytes.
+        data: &'a [u8],
+    },
+    /// `large_string` / `large_utf8`: `len + 1` offsets into one data buffer.
+    Offsets64 {
+        /// The offsets.
+        offsets: &'a [i64],
+        /// The UTF-8 bytes.
+        data: &'a [u8],
+    },
+    /// `string_view` (polars' strings): 16 bytes per row, a little-endian length, then the text
+    /// itself when at most 12 bytes long, else a prefix, a buffer index and an offset into it.
+    Views {
+        /// `16 * len` bytes of views.
+        views: &'a [u8],
+        /// The data buffers the long views point into.
+        buffers: &'a [&'a [u8]],
+    },
 }
 
-/// A text column in Arrow's layout (offsets into one data buffer, an optional validity bitmap),
-/// read in place.
+/// A text column in Arrow's layout with an optional validity bitmap, read in place.
 #[derive(Debug, Clone, Copy)]
 pub struct TextSlice<'a> {
-    /// `len + 1` offsets (from the array's offset on).
-    pub offsets: Offsets<'a>,
-    /// The UTF-8 bytes.
-    pub data: &'a [u8],
+    /// The offsets or views and the bytes.
+    pub layout: TextLayout<'a>,
     /// Validity bitmap (bit `i + bit_offset` set when row `i` is present), LSB first, as Arrow.
     pub validity: Option<&'a [u8]>,
     /// The first row's bit in `validity`.
@@ -289,9 +304,10 @@ pub struct TextSlice<'a> {
 
 impl<'a> TextSlice<'a> {
     fn len(&self) -> usize {
-        match self.offsets {
-            Offsets::I32(o) => o.len().saturating_sub(1),
-            Offsets::I64(o) => o.len().saturating_sub(1),
+        match self.layout {
+            TextLayout::Offsets32 { offsets, .. } => offsets.len().saturating_sub(1),
+            TextLayout::Offsets64 { offsets, .. } => offsets.len().saturating_sub(1),
+            TextLayout::Views { views, .. } => views.len() / 16,
         }
     }
 
@@ -304,18 +320,39 @@ impl<'a> TextSlice<'a> {
                 return Ok(None);
             }
         }
-        let (a, b) = match self.offsets {
-            Offsets::I32(o) => (usize::try_from(o[i]).ok(), usize::try_from(o[i + 1]).ok()),
-            Offsets::I64(o) => (usize::try_from(o[i]).ok(), usize::try_from(o[i + 1]).ok()),
-        };
-        let bytes = match (a, b) {
-            (Some(a), Some(b)) if a <= b => self.data.get(a..b),
+        let span = |data: &'a [u8], a: Option<usize>, b: Option<usize>| match (a, b) {
+            (Some(a), Some(b)) if a <= b => data.get(a..b),
             _ => None,
+        };
+        let bytes = match self.layout {
+            TextLayout::Offsets32 { offsets, data } => span(
+                data,
+                usize::try_from(offsets[i]).ok(),
+                usize::try_from(offsets[i + 1]).ok(),
+            ),
+            TextLayout::Offsets64 { offsets, data } => span(
+                data,
+                usize::try_from(offsets[i]).ok(),
+                usize::try_from(offsets[i + 1]).ok(),
+            ),
+            TextLayout::Views { views, buffers } => {
+                let v = &views[16 * i..16 * i + 16];
+                let word = |j: usize| u32::from_le_bytes([v[j], v[j + 1], v[j + 2], v[j + 3]]);
+                let len = word(0) as usize;
+                if len <= 12 {
+                    Some(&v[4..4 + len])
+                } else {
+                    let start = word(12) as usize;
+                    buffers
+                        .get(word(8) as usize)
+                        .and_then(|b| span(b, Some(start), start.checked_add(len)))
+                }
+            }
         };
         let bytes = bytes.ok_or_else(|| {
             Error::invalid(
                 "labels",
-                format!("text column: offsets of row {i} point outside its data"),
+                format!("text column: the offsets of row {i} point outside its data"),
             )
         })?;
         std::str::from_utf8(bytes).map(Some).map_err(|_| {
@@ -1387,8 +1424,10 @@ mod tests {
         let offsets = [0i32, 3, 3, 4, 7, 10];
         let validity = [0b1_1101u8];
         let t = TextSlice {
-            offsets: Offsets::I32(&offsets),
-            data,
+            layout: TextLayout::Offsets32 {
+                offsets: &offsets,
+                data,
+            },
             validity: Some(&validity),
             bit_offset: 0,
         };
@@ -1399,6 +1438,33 @@ mod tests {
             [text("B"), text("app"), text("web"), Label::Missing]
         );
         assert_eq!(g.codes(), [2, 3, 0, 1, 2]);
+        // The same as string views: short texts inline, a long one in a data buffer.
+        let long = "a segment named at length";
+        let view = |text: &str, buffer: u32, offset: u32| -> [u8; 16] {
+            let mut v = [0u8; 16];
+            v[..4].copy_from_slice(&(text.len() as u32).to_le_bytes());
+            if text.len() <= 12 {
+                v[4..4 + text.len()].copy_from_slice(text.as_bytes());
+            } else {
+                v[4..8].copy_from_slice(&text.as_bytes()[..4]);
+                v[8..12].copy_from_slice(&buffer.to_le_bytes());
+                v[12..].copy_from_slice(&offset.to_le_bytes());
+            }
+            v
+        };
+        let data = format!("xx{long}");
+        let views: Vec<u8> = [view("web", 0, 0), view(long, 1, 2), view("B", 0, 0)].concat();
+        let buffers: [&[u8]; 2] = [b"", data.as_bytes()];
+        let t = TextSlice {
+            layout: TextLayout::Views {
+                views: &views,
+                buffers: &buffers,
+            },
+            validity: None,
+            bit_offset: 0,
+        };
+        let g = Grouping::new(vec![KeyColumn::Text(t)], 3).unwrap();
+        assert_eq!(labels_of(&g), [text("B"), text(long), text("web")]);
         // Mixed typed labels: booleans, numbers, text, missing.
         let mixed = vec![
             text("x"),
