@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
@@ -128,9 +129,12 @@ class ByGroup(Tabular, Generic[R]):
     intervals : dict of key to Interval or None
         Each group's interval at ``confidence_level`` by ``method`` (None when undefined).
     overall : result
-        All rows together (the groups' tallies merged: their ``n`` add up to ``overall.n``).
+        All rows together (their ``n`` is the sum of the groups' ``n``; the result is the metric's
+        own function of all rows, computed when first asked for).
     overall_interval : Interval or None
         Its interval.
+    weighted : bool
+        Whether survey weights were given.
     confidence_level : float
         Level of the intervals.
     method : str
@@ -153,11 +157,28 @@ class ByGroup(Tabular, Generic[R]):
     groups: tuple[Key, ...]
     results: dict[Key, R] = field(repr=False)
     intervals: dict[Key, Interval | None] = field(repr=False)
-    overall: R = field(repr=False)
-    overall_interval: Interval | None = field(repr=False)
     confidence_level: float
     method: str
+    weighted: bool = field(default=False, repr=False)
     show_overall: bool = field(default=False, repr=False)
+    # The overall result, or a function that computes it (pickling stores the result).
+    _whole: Any = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def overall(self) -> R:
+        """All rows together (see the class docstring)."""
+        whole = self._whole
+        return whole() if callable(whole) else whole  # type: ignore[no-any-return]
+
+    @cached_property
+    def overall_interval(self) -> Interval | None:
+        """The overall result's interval at ``confidence_level`` by ``method`` (None when undefined)."""
+        return _interval(self.overall, self.confidence_level, self.method)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("overall", "overall_interval")}
+        state["_whole"] = self.overall
+        return state
 
     def __getitem__(self, key: Key) -> R:
         try:
@@ -181,13 +202,6 @@ class ByGroup(Tabular, Generic[R]):
     def by_columns(self) -> tuple[str, ...]:
         """The label columns' names (one name for one column)."""
         return self.by if isinstance(self.by, tuple) else (self.by,)
-
-    @property
-    def weighted(self) -> bool:
-        """Whether survey weights were given."""
-        return bool(
-            getattr(self.overall, "weighted", self.overall.n != getattr(self.overall, "effective_n", 0))
-        )
 
     @property
     def table(self) -> pd.DataFrame:
@@ -484,16 +498,21 @@ def group_scores(
     tallies = [wrap(t) for t in natives]
     group_keys: list[Key] = [lab[0] if len(keys.names) == 1 else tuple(lab) for lab in labels]
     results = [finish(t) for t in tallies]
-    whole = tally.copy()
-    if w is None:
-        for t in tallies:  # whole counts: merging is exact
-            whole.merge(t)
-    else:
-        # Weighted sums merged group by group would round in another order than the ungrouped fold:
-        # fold the rows once more, so that the overall result equals the metric's own function.
-        whole.fold(arr, weights=w, nan_policy=nan_policy)
-    total = finish(whole)
-    overall_interval = _interval(total, confidence_level, method)  # checks the level and the method
+    # The options are checked now (the core checks the level and the method before the estimate).
+    _interval(finish(tally.copy()), confidence_level, method)
+
+    def whole() -> Any:
+        total = tally.copy()
+        if w is None:
+            for t in tallies:  # whole counts: merging is exact
+                total.merge(t)
+        else:
+            # Weighted sums merged group by group would round in another order than the ungrouped
+            # fold: fold the rows once more (when first asked for), so that the overall result equals
+            # the metric's own function of all rows.
+            total.fold(arr, weights=w, nan_policy=nan_policy)
+        return finish(total)
+
     by_name: str | tuple[str, ...] = keys.names[0] if len(keys.names) == 1 else keys.names
     results_by_key = dict(zip(group_keys, results, strict=True))
     if len(results_by_key) != len(group_keys):
@@ -509,11 +528,11 @@ def group_scores(
         intervals={
             k: _interval(r, confidence_level, method) for k, r in zip(group_keys, results, strict=True)
         },
-        overall=total,
-        overall_interval=overall_interval,
         confidence_level=float(confidence_level),
         method=method,
+        weighted=w is not None,
         show_overall=bool(overall),
+        _whole=whole if w is not None else whole(),
     )
     missing = out.n_missing_label
     if missing:

@@ -62,6 +62,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::scale::{NanPolicy, RawValue, Scale};
+use crate::simd::vectorized;
 use crate::tally::{Merge, ScaleTally};
 
 /// Rows per chunk of the parallel passes.
@@ -313,6 +314,15 @@ impl<'a> TextSlice<'a> {
 
     /// Row `i` (None when null). Errors name the row when offsets or bytes are not valid.
     fn get(&self, i: usize) -> Result<Option<&'a str>> {
+        match self.bytes(i)? {
+            None => Ok(None),
+            Some(b) => utf8(b, i).map(Some),
+        }
+    }
+
+    /// The bytes of row `i` (None when null), not yet checked to be UTF-8.
+    #[inline]
+    fn bytes(&self, i: usize) -> Result<Option<&'a [u8]>> {
         if let Some(v) = self.validity {
             let bit = i + self.bit_offset;
             let byte = v.get(bit / 8).copied().unwrap_or(0);
@@ -349,19 +359,23 @@ impl<'a> TextSlice<'a> {
                 }
             }
         };
-        let bytes = bytes.ok_or_else(|| {
+        bytes.map(Some).ok_or_else(|| {
             Error::invalid(
                 "labels",
                 format!("text column: the offsets of row {i} point outside its data"),
             )
-        })?;
-        std::str::from_utf8(bytes).map(Some).map_err(|_| {
-            Error::invalid(
-                "labels",
-                format!("text at row {i} is not valid UTF-8; decode the column first"),
-            )
         })
     }
+}
+
+/// `bytes` (of row `row`) as text, or an error naming the row.
+fn utf8(bytes: &[u8], row: usize) -> Result<&str> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        Error::invalid(
+            "labels",
+            format!("text at row {row} is not valid UTF-8; decode the column first"),
+        )
+    })
 }
 
 /// One label column, as [`Grouping::new`] reads it.
@@ -734,17 +748,22 @@ impl<'a> Grouping<'a> {
             let end = (start + CHUNK).min(values.len());
             let v = &values[start..end];
             let w = weights.map(|w| &w[start..end]);
-            match &self.codes {
-                Codes::Dense(codes) => count(v, w, &codes[start..end], start, &scale, g, policy),
-                // Negative codes land in the last group, which is the missing group whenever one
-                // exists (the codes were checked when the grouping was built).
-                Codes::Categorical { codes, .. } => match codes {
-                    CodeSlice::I8(c) => count(v, w, &c[start..end], start, &scale, g, policy),
-                    CodeSlice::I16(c) => count(v, w, &c[start..end], start, &scale, g, policy),
-                    CodeSlice::I32(c) => count(v, w, &c[start..end], start, &scale, g, policy),
-                    CodeSlice::I64(c) => count(v, w, &c[start..end], start, &scale, g, policy),
+            vectorized(
+                #[inline(always)]
+                || match &self.codes {
+                    Codes::Dense(codes) => {
+                        count(v, w, &codes[start..end], start, &scale, g, policy)
+                    }
+                    // Negative codes land in the last group, which is the missing group whenever one
+                    // exists (the codes were checked when the grouping was built).
+                    Codes::Categorical { codes, .. } => match codes {
+                        CodeSlice::I8(c) => count(v, w, &c[start..end], start, &scale, g, policy),
+                        CodeSlice::I16(c) => count(v, w, &c[start..end], start, &scale, g, policy),
+                        CodeSlice::I32(c) => count(v, w, &c[start..end], start, &scale, g, policy),
+                        CodeSlice::I64(c) => count(v, w, &c[start..end], start, &scale, g, policy),
+                    },
                 },
-            }
+            )
         };
         let n_chunks = values.len().div_ceil(CHUNK);
         let parts: Vec<Result<Counts>> = if n_chunks <= 1 {
@@ -840,23 +859,30 @@ fn check_levels(levels: &[Label]) -> Result<()> {
 }
 
 /// Check every code names a level (naming the first row that does not); whether any is missing.
+/// One vectorised pass: the smallest and largest code of each chunk.
 fn check_codes(codes: &CodeSlice<'_>, levels: usize) -> Result<bool> {
-    fn scan<C: Copy + Into<i64> + Sync>(c: &[C], levels: usize) -> Result<bool> {
-        let hi = levels as i64;
-        let chunks: Vec<(bool, bool)> = c
+    fn scan<C: Copy + Ord + Into<i64> + Send + Sync>(c: &[C], levels: usize) -> Result<bool> {
+        let Some(&first) = c.first() else {
+            return Ok(false);
+        };
+        let (lo, hi) = c
             .par_chunks(CHUNK)
             .map(|ch| {
-                ch.iter().fold((false, false), |(neg, over), &x| {
-                    let x: i64 = x.into();
-                    (neg | (x < 0), over | (x >= hi))
-                })
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        ch.iter()
+                            .fold((first, first), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+                    },
+                )
             })
-            .collect();
-        if chunks.iter().any(|c| c.1) {
-            let row = c.iter().position(|&x| x.into() >= hi).unwrap_or(0);
+            .reduce(|| (first, first), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+        let top = levels as i64;
+        if hi.into() >= top {
+            let row = c.iter().position(|&x| x.into() >= top).unwrap_or(0);
             return Err(bad_code(c[row].into(), row, levels));
         }
-        Ok(chunks.iter().any(|c| c.0))
+        Ok(lo.into() < 0)
     }
     match codes {
         CodeSlice::I8(c) => scan(c, levels),
@@ -996,70 +1022,78 @@ fn sort_dictionary(
     }
 }
 
-/// Hash text per chunk (in parallel), merge the chunks' dictionaries, sort, remap.
+/// Hash text per chunk (in parallel) as bytes, merge the chunks' dictionaries, check each distinct
+/// text once for UTF-8, sort (byte order of UTF-8 is code-point order), and remap the codes in place.
 fn text_codes(t: &TextSlice<'_>, n: usize) -> Result<ColumnCodes> {
     struct Part<'s> {
-        codes: Vec<u32>,
-        dict: Vec<&'s str>,
+        /// Each distinct text of the chunk and the first row holding it.
+        dict: Vec<(&'s [u8], usize)>,
         missing: bool,
     }
-    let parts: Vec<Result<Part<'_>>> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut codes = vec![0u32; n];
+    let parts: Vec<Result<Part<'_>>> = codes
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(c, out)| {
+            let mut index: FxHashMap<&[u8], u32> = FxHashMap::default();
             let mut dict = Vec::new();
             let mut missing = false;
-            let rows = c * CHUNK..((c + 1) * CHUNK).min(n);
-            let mut codes = Vec::with_capacity(rows.len());
-            for i in rows {
-                codes.push(match t.get(i)? {
+            for (j, o) in out.iter_mut().enumerate() {
+                let i = c * CHUNK + j;
+                *o = match t.bytes(i)? {
                     None => {
                         missing = true;
                         u32::MAX
                     }
-                    Some(s) => *index.entry(s).or_insert_with(|| {
-                        dict.push(s);
+                    Some(b) => *index.entry(b).or_insert_with(|| {
+                        dict.push((b, i));
                         (dict.len() - 1) as u32
                     }),
-                });
+                };
             }
-            Ok(Part {
-                codes,
-                dict,
-                missing,
-            })
+            Ok(Part { dict, missing })
         })
         .collect();
     let mut ok = Vec::with_capacity(parts.len());
     for p in parts {
         ok.push(p?);
     }
-    let mut all: Vec<&str> = ok.iter().flat_map(|p| p.dict.iter().copied()).collect();
+    let mut all: Vec<(&[u8], usize)> = ok.iter().flat_map(|p| p.dict.iter().copied()).collect();
     all.sort_unstable();
-    all.dedup();
+    all.dedup_by(|a, b| a.0 == b.0);
+    let mut levels = Vec::with_capacity(all.len());
+    for &(b, row) in &all {
+        levels.push(Label::Text(utf8(b, row)?.to_owned()));
+    }
     let m = all.len() as u32;
     let remaps: Vec<Vec<u32>> = ok
         .iter()
         .map(|p| {
             p.dict
                 .iter()
-                .map(|s| all.binary_search(s).map_or(m, |i| i as u32))
+                .map(|(s, _)| {
+                    all.binary_search_by(|(a, _)| a.cmp(s))
+                        .map_or(m, |i| i as u32)
+                })
                 .collect()
         })
         .collect();
     let missing = ok.iter().any(|p| p.missing);
-    let mut codes = vec![0u32; n];
     codes
         .par_chunks_mut(CHUNK)
-        .zip(ok.par_iter().zip(remaps.par_iter()))
-        .for_each(|(out, (p, remap))| {
-            for (o, &c) in out.iter_mut().zip(&p.codes) {
-                *o = if c == u32::MAX { m } else { remap[c as usize] };
+        .zip(remaps.par_iter())
+        .for_each(|(out, remap)| {
+            for o in out.iter_mut() {
+                *o = if *o == u32::MAX {
+                    m
+                } else {
+                    remap[*o as usize]
+                };
             }
         });
     Ok(ColumnCodes {
         codes,
-        levels: all.into_iter().map(|s| Label::Text(s.to_owned())).collect(),
+        levels,
         missing,
     })
 }
@@ -1148,6 +1182,8 @@ trait GroupCode: Copy + Send + Sync {
     /// The group, with negative codes sent to `g - 1` and codes at or above `g` clamped to `g - 1`
     /// (checked before folding: only the missing slot can be reached that way).
     fn group(self, g: usize) -> usize;
+    /// [`GroupCode::group`] in 32-bit lanes (`g` is below 2^32: it counts groups of rows).
+    fn group32(self, g: u32) -> u32;
 }
 
 macro_rules! signed_code {
@@ -1156,6 +1192,10 @@ macro_rules! signed_code {
             #[inline(always)]
             fn group(self, g: usize) -> usize {
                 if self < 0 { g - 1 } else { (self as usize).min(g - 1) }
+            }
+            #[inline(always)]
+            fn group32(self, g: u32) -> u32 {
+                if self < 0 { g - 1 } else { (self as u64).min(u64::from(g - 1)) as u32 }
             }
         }
     )*};
@@ -1166,6 +1206,10 @@ impl GroupCode for u32 {
     #[inline(always)]
     fn group(self, g: usize) -> usize {
         (self as usize).min(g - 1)
+    }
+    #[inline(always)]
+    fn group32(self, g: u32) -> u32 {
+        self.min(g - 1)
     }
 }
 
@@ -1251,11 +1295,38 @@ fn value_error<T: RawValue>(value: T, index: usize, scale: &Scale) -> Error {
     }
 }
 
-/// Count one chunk of rows (starting at row `offset`) into per-group counts.
+/// Rows per block of the fold kernel: a block's values, codes, weights and slot indices stay in the L1
+/// cache.
+const BLOCK: usize = 1024;
+
+/// The slot of a row in the per-group counts (`group * k + point`), or `g * k` when its value is not a
+/// scale point (missing, off the scale, a fraction): branch-free, so that a block of them vectorises.
 ///
-/// Unweighted rows are counted in `u32` slots (a chunk has at most [`CHUNK`] rows) of two
-/// interleaved histograms, so that neighbouring rows of the same group and point do not wait on each
-/// other's increments.
+/// Integers of at most 16 bits are mapped in 32-bit lanes (their values cannot wrap there).
+#[inline(always)]
+fn slot_of<T: RawValue, C: GroupCode>(v: T, c: C, min: i64, k: usize, g: usize) -> u32 {
+    if T::INTEGER && std::mem::size_of::<T>() <= 2 {
+        let x = (v.as_i64().unwrap_or(i64::MAX) as i32).wrapping_sub(min as i32) as u32;
+        let grp = c.group32(g as u32);
+        return if x < k as u32 {
+            grp * k as u32 + x
+        } else {
+            (g * k) as u32
+        };
+    }
+    match point_slot(v, min, k) {
+        Some(s) => (c.group(g) * k + s) as u32,
+        None => (g * k) as u32,
+    }
+}
+
+/// Count one chunk of rows (starting at row `offset`) into per-group counts, block by block.
+///
+/// Each block is first mapped to slots (and its weights checked), loops that vectorise; a block whose
+/// rows are all valid is then counted in one tight loop (unweighted: `u32` counts in four interleaved
+/// histograms, so that neighbouring rows on the same slot do not wait on each other; weighted: in row
+/// order, as [`ScaleTally::fold`] adds a group's rows). Any other block is taken row by row, with the
+/// checks of [`ScaleTally::push`] (the weight first, then the value).
 #[inline(always)]
 fn count<T: RawValue, C: GroupCode>(
     values: &[T],
@@ -1267,68 +1338,80 @@ fn count<T: RawValue, C: GroupCode>(
     policy: NanPolicy,
 ) -> Result<Counts> {
     let k = scale.points();
+    let gk = g * k;
     let min = i64::from(scale.min());
     let mut out = Counts::new(g, k, weights.is_some());
     let omit = policy == NanPolicy::Omit;
-    match weights {
-        None => {
-            let mut h = vec![0u32; 2 * g * k];
-            let (h0, h1) = h.split_at_mut(g * k);
-            let mut pairs = values.chunks_exact(2).zip(codes.chunks_exact(2));
-            let mut i = offset;
-            for (v, c) in pairs.by_ref() {
-                match (point_slot(v[0], min, k), point_slot(v[1], min, k)) {
-                    (Some(a), Some(b)) => {
-                        h0[c[0].group(g) * k + a] += 1;
-                        h1[c[1].group(g) * k + b] += 1;
-                    }
-                    _ => {
-                        for j in 0..2 {
-                            match point_slot(v[j], min, k) {
-                                Some(s) => h0[c[j].group(g) * k + s] += 1,
-                                None if omit && v[j].is_missing() => {
-                                    out.omitted[c[j].group(g)] += 1;
-                                }
-                                None => return Err(value_error(v[j], i + j, scale)),
-                            }
-                        }
-                    }
-                }
-                i += 2;
-            }
-            let tail = values.len() & !1;
-            for (j, (&v, &c)) in values[tail..].iter().zip(&codes[tail..]).enumerate() {
-                match point_slot(v, min, k) {
-                    Some(s) => h0[c.group(g) * k + s] += 1,
-                    None if omit && v.is_missing() => out.omitted[c.group(g)] += 1,
-                    None => return Err(value_error(v, offset + tail + j, scale)),
-                }
-            }
-            for (r, (a, b)) in out.rows.iter_mut().zip(h0.iter().zip(h1.iter())) {
-                *r = u64::from(*a) + u64::from(*b);
-            }
+    let good = |w: f64| (0.0..=f64::MAX).contains(&w);
+    let mut slots = vec![0u32; BLOCK];
+    let mut h = vec![0u32; 4 * gk];
+    for (b, (vb, cb)) in values.chunks(BLOCK).zip(codes.chunks(BLOCK)).enumerate() {
+        let base = offset + b * BLOCK;
+        let slots = &mut slots[..vb.len()];
+        for ((s, &v), &c) in slots.iter_mut().zip(vb).zip(cb) {
+            *s = slot_of(v, c, min, k, g);
         }
-        Some(w) => {
-            let (w1, w2) = out.weight.as_mut().expect("weighted counts");
-            for (j, ((&v, &c), &x)) in values.iter().zip(codes).zip(w).enumerate() {
-                if !(0.0..=f64::MAX).contains(&x) {
-                    return Err(Error::InvalidWeight {
-                        index: offset + j,
-                        weight: x,
-                    });
-                }
-                let grp = c.group(g);
-                match point_slot(v, min, k) {
-                    Some(s) => {
-                        let i = grp * k + s;
+        let wb = weights.map(|w| &w[b * BLOCK..b * BLOCK + vb.len()]);
+        let valid = slots.iter().fold(true, |a, &s| a & ((s as usize) < gk))
+            & wb.is_none_or(|w| w.iter().fold(true, |a, &x| a & good(x)));
+        if valid {
+            match (wb, &mut out.weight) {
+                (Some(w), Some((w1, w2))) => {
+                    for (&s, &x) in slots.iter().zip(w) {
+                        let i = s as usize;
                         out.rows[i] += 1;
                         w1[i] += x;
                         w2[i] += x * x;
                     }
-                    None if omit && v.is_missing() => out.omitted[grp] += 1,
-                    None => return Err(value_error(v, offset + j, scale)),
+                }
+                _ => {
+                    let (h01, h23) = h.split_at_mut(2 * gk);
+                    let (h0, h1) = h01.split_at_mut(gk);
+                    let (h2, h3) = h23.split_at_mut(gk);
+                    let quads = slots.chunks_exact(4);
+                    let tail = quads.remainder();
+                    for q in quads {
+                        h0[q[0] as usize] += 1;
+                        h1[q[1] as usize] += 1;
+                        h2[q[2] as usize] += 1;
+                        h3[q[3] as usize] += 1;
+                    }
+                    for &s in tail {
+                        h0[s as usize] += 1;
+                    }
                 }
             }
+            continue;
+        }
+        for (j, (&v, &c)) in vb.iter().zip(cb).enumerate() {
+            let x = wb.map_or(1.0, |w| w[j]);
+            if !good(x) {
+                return Err(Error::InvalidWeight {
+                    index: base + j,
+                    weight: x,
+                });
+            }
+            let grp = c.group(g);
+            match point_slot(v, min, k) {
+                Some(s) => {
+                    let i = grp * k + s;
+                    out.rows[i] += 1;
+                    if let Some((w1, w2)) = &mut out.weight {
+                        w1[i] += x;
+                        w2[i] += x * x;
+                    }
+                }
+                None if omit && v.is_missing() => out.omitted[grp] += 1,
+                None => return Err(value_error(v, base + j, scale)),
+            }
+        }
+    }
+    if weights.is_none() {
+        for (i, r) in out.rows.iter_mut().enumerate() {
+            *r += u64::from(h[i])
+                + u64::from(h[gk + i])
+                + u64::from(h[2 * gk + i])
+                + u64::from(h[3 * gk + i]);
         }
     }
     Ok(out)
