@@ -15,6 +15,8 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cx_metrics as cx
 from cx_metrics.exceptions import (
@@ -308,3 +310,41 @@ def test_results_display_convert_pickle_and_plot(frame: pd.DataFrame) -> None:
     e = cx.ces(frame["ces"], by=frame["wave"])
     assert isinstance(e, cx.CesByGroup) and e.groups == (2024, 2025, 2026)
     assert e.to_polars()["wave"].dtype == pl.Int64
+
+
+rows = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.integers(0, 10)),  # rating (None: missing)
+        st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d"])),  # label (None: missing)
+        st.integers(0, 8),  # weight in quarters: sums are exact in any order
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows, st.integers(0, 60))
+def test_grouped_fold_equals_each_group_alone_and_any_split_merged(
+    data: list[tuple[int | None, str | None, int]], split: int
+) -> None:
+    ltr = [r[0] for r in data]
+    labels = [r[1] for r in data]
+    w = [r[2] / 4 for r in data]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cx.MissingLabelWarning)
+        g = cx.nps(ltr, by=labels, weights=w)
+    assert g.groups == tuple(sorted({x for x in labels if x is not None})) + (
+        (None,) if None in labels else ()
+    )
+    s = min(split, len(data))
+    for key in g:
+        rows_of = [i for i, x in enumerate(labels) if x == key]
+        alone = cx.NpsTally()
+        alone.fold([ltr[i] for i in rows_of], weights=[w[i] for i in rows_of])
+        assert g[key].to_dict() == alone.result().to_dict()  # (NaN figures compare as None)
+        parts = cx.NpsTally(), cx.NpsTally()
+        for part, rows_in in zip(
+            parts, ([i for i in rows_of if i < s], [i for i in rows_of if i >= s]), strict=True
+        ):
+            part.fold([ltr[i] for i in rows_in], weights=[w[i] for i in rows_in])
+        assert g[key].to_dict() == (parts[0] + parts[1]).result().to_dict()
