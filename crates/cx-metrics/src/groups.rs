@@ -838,6 +838,7 @@ impl<'a> Grouping<'a> {
 }
 
 fn check_levels(levels: &[Label]) -> Result<()> {
+    let mut seen: FxHashMap<Key<'_>, ()> = FxHashMap::default();
     for (i, l) in levels.iter().enumerate() {
         if matches!(l, Label::Missing) {
             return Err(Error::invalid(
@@ -845,10 +846,7 @@ fn check_levels(levels: &[Label]) -> Result<()> {
                 format!("categorical level {i} is missing; levels must be labels"),
             ));
         }
-        if levels[..i]
-            .iter()
-            .any(|m| m.rule_cmp(l) == Ordering::Equal && m == l)
-        {
+        if seen.insert(key_of(l), ()).is_some() {
             return Err(Error::invalid(
                 "labels",
                 format!("categorical level {l} is given twice; levels must be distinct"),
@@ -933,15 +931,98 @@ fn column_codes(column: KeyColumn<'_>) -> Result<ColumnCodes> {
             Ok(sort_dictionary(raw, dict, Some(&used), missing))
         }
         KeyColumn::Text(t) => text_codes(&t, n),
+        KeyColumn::Labels(labels) => Ok(factorise_labels(labels)),
         other => {
-            // Numbers, booleans, datetimes and typed labels: factorise by value per chunk.
-            let labels: Vec<Label> = (0..n)
-                .into_par_iter()
-                .map(|i| other.label_at(i))
-                .collect::<Result<_>>()?;
-            Ok(factorise_labels(labels))
+            // Numbers, booleans and datetimes: factorised on a 64-bit key per row (the value's bits;
+            // every label of one column has the same kind), the distinct keys then read as labels.
+            let (raw, dict, missing) = factorise(n, |i| {
+                Ok(match other.label_at(i)? {
+                    Label::Missing => None,
+                    Label::Int(x) => Some(x as u64),
+                    Label::Float(x) => Some(x.to_bits()),
+                    Label::Bool(b) => Some(u64::from(b)),
+                    Label::Date(d) => Some(i64::from(d) as u64),
+                    Label::Datetime { value, .. } => Some(value as u64),
+                    Label::Text(_) => None,
+                })
+            })?;
+            let mut levels = Vec::with_capacity(dict.len());
+            for &(_, row) in &dict {
+                levels.push(other.label_at(row)?);
+            }
+            Ok(sort_dictionary(raw, levels, None, missing))
         }
     }
+}
+
+/// Codes of `n` rows by the key of each row (None: missing), hashed per chunk in parallel: the code
+/// of every row (`u32::MAX` for missing) into the distinct keys in order of first appearance, each
+/// with the first row that holds it, and whether any row is missing.
+#[allow(clippy::type_complexity)]
+fn factorise<K, F>(n: usize, key_at: F) -> Result<(Vec<u32>, Vec<(K, usize)>, bool)>
+where
+    K: Copy + Eq + std::hash::Hash + Send + Sync,
+    F: Fn(usize) -> Result<Option<K>> + Sync,
+{
+    struct Part<K> {
+        dict: Vec<(K, usize)>,
+        missing: bool,
+    }
+    let mut codes = vec![0u32; n];
+    let parts: Vec<Result<Part<K>>> = codes
+        .par_chunks_mut(CHUNK)
+        .enumerate()
+        .map(|(c, out)| {
+            let mut index: FxHashMap<K, u32> = FxHashMap::default();
+            let mut dict = Vec::new();
+            let mut missing = false;
+            for (j, o) in out.iter_mut().enumerate() {
+                let i = c * CHUNK + j;
+                *o = match key_at(i)? {
+                    None => {
+                        missing = true;
+                        u32::MAX
+                    }
+                    Some(key) => *index.entry(key).or_insert_with(|| {
+                        dict.push((key, i));
+                        (dict.len() - 1) as u32
+                    }),
+                };
+            }
+            Ok(Part { dict, missing })
+        })
+        .collect();
+    let mut global: FxHashMap<K, u32> = FxHashMap::default();
+    let mut dict: Vec<(K, usize)> = Vec::new();
+    let mut remaps = Vec::with_capacity(parts.len());
+    let mut missing = false;
+    // Chunks in row order: the first error is the one at the lowest row.
+    for p in parts {
+        let p = p?;
+        missing |= p.missing;
+        remaps.push(
+            p.dict
+                .iter()
+                .map(|&(key, row)| {
+                    *global.entry(key).or_insert_with(|| {
+                        dict.push((key, row));
+                        (dict.len() - 1) as u32
+                    })
+                })
+                .collect::<Vec<u32>>(),
+        );
+    }
+    codes
+        .par_chunks_mut(CHUNK)
+        .zip(remaps.par_iter())
+        .for_each(|(out, remap)| {
+            for o in out.iter_mut() {
+                if *o != u32::MAX {
+                    *o = remap[*o as usize];
+                }
+            }
+        });
+    Ok((codes, dict, missing))
 }
 
 /// A hashable key for a label (floats by their bits, `-0.0` already read as `0.0`).
@@ -1022,80 +1103,15 @@ fn sort_dictionary(
     }
 }
 
-/// Hash text per chunk (in parallel) as bytes, merge the chunks' dictionaries, check each distinct
-/// text once for UTF-8, sort (byte order of UTF-8 is code-point order), and remap the codes in place.
+/// Text hashed as bytes per chunk (in parallel); each distinct text is checked for UTF-8 once, then
+/// the dictionary is sorted (byte order of UTF-8 is code-point order).
 fn text_codes(t: &TextSlice<'_>, n: usize) -> Result<ColumnCodes> {
-    struct Part<'s> {
-        /// Each distinct text of the chunk and the first row holding it.
-        dict: Vec<(&'s [u8], usize)>,
-        missing: bool,
-    }
-    let mut codes = vec![0u32; n];
-    let parts: Vec<Result<Part<'_>>> = codes
-        .par_chunks_mut(CHUNK)
-        .enumerate()
-        .map(|(c, out)| {
-            let mut index: FxHashMap<&[u8], u32> = FxHashMap::default();
-            let mut dict = Vec::new();
-            let mut missing = false;
-            for (j, o) in out.iter_mut().enumerate() {
-                let i = c * CHUNK + j;
-                *o = match t.bytes(i)? {
-                    None => {
-                        missing = true;
-                        u32::MAX
-                    }
-                    Some(b) => *index.entry(b).or_insert_with(|| {
-                        dict.push((b, i));
-                        (dict.len() - 1) as u32
-                    }),
-                };
-            }
-            Ok(Part { dict, missing })
-        })
-        .collect();
-    let mut ok = Vec::with_capacity(parts.len());
-    for p in parts {
-        ok.push(p?);
-    }
-    let mut all: Vec<(&[u8], usize)> = ok.iter().flat_map(|p| p.dict.iter().copied()).collect();
-    all.sort_unstable();
-    all.dedup_by(|a, b| a.0 == b.0);
-    let mut levels = Vec::with_capacity(all.len());
-    for &(b, row) in &all {
+    let (raw, dict, missing) = factorise(n, |i| t.bytes(i))?;
+    let mut levels = Vec::with_capacity(dict.len());
+    for &(b, row) in &dict {
         levels.push(Label::Text(utf8(b, row)?.to_owned()));
     }
-    let m = all.len() as u32;
-    let remaps: Vec<Vec<u32>> = ok
-        .iter()
-        .map(|p| {
-            p.dict
-                .iter()
-                .map(|(s, _)| {
-                    all.binary_search_by(|(a, _)| a.cmp(s))
-                        .map_or(m, |i| i as u32)
-                })
-                .collect()
-        })
-        .collect();
-    let missing = ok.iter().any(|p| p.missing);
-    codes
-        .par_chunks_mut(CHUNK)
-        .zip(remaps.par_iter())
-        .for_each(|(out, remap)| {
-            for o in out.iter_mut() {
-                *o = if *o == u32::MAX {
-                    m
-                } else {
-                    remap[*o as usize]
-                };
-            }
-        });
-    Ok(ColumnCodes {
-        codes,
-        levels,
-        missing,
-    })
+    Ok(sort_dictionary(raw, levels, None, missing))
 }
 
 /// Groups of several columns: combinations in lexicographic order of the columns' codes.
