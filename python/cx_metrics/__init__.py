@@ -41,6 +41,10 @@ from .nps import (
     nps_sample_size_two_groups,
 )
 from .nps_drivers import NpsDriverModel, detractor_drivers, promoter_drivers
+from .nps_groups import ByGroup as ByGroup
+from .nps_groups import CesByGroup as CesByGroup
+from .nps_groups import CsatByGroup as CsatByGroup
+from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci

@@ -1,6 +1,7 @@
 """Type stubs of the native extension module ``cx_metrics._native`` (checked by mypy.stubtest)."""
 
-from typing import Any, Literal, NoReturn, Self, TypedDict, final
+import datetime
+from typing import Any, Literal, NoReturn, Self, TypedDict, TypeVar, final
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,8 @@ __all__ = [
     "compare_nps_paired_tally",
     "compare_proportions",
     "driver_analysis",
+    "group_codes",
+    "group_fold",
     "nps_bootstrap_ci",
     "nps_model",
     "nps_sample_size",
@@ -723,3 +726,32 @@ def pillar_scores(
 ) -> PillarScores: ...
 def raise_non_numeric_column(column: str, found: str) -> NoReturn: ...
 def raise_unknown_column(column: str, available: list[str]) -> NoReturn: ...
+
+# ----- the grouping engine (see cx_metrics._groups for how each column crosses) ----------------------
+
+# A group's label as it comes back: None for the missing label.
+_Label = None | bool | int | float | str | datetime.date | np.datetime64
+# A label read in Python (object columns): dates and datetimes as ("date", days) / ("datetime", value, unit).
+_LabelIn = None | bool | int | float | str | tuple[str, int] | tuple[str, int, str]
+_NumberSpec = tuple[Literal["int", "float", "bool"], npt.NDArray[Any], npt.NDArray[np.bool_] | None]
+_DatetimeSpec = tuple[Literal["datetime"], npt.NDArray[np.int64], str | None]
+_TextSpec = tuple[
+    Literal["text"], str, npt.NDArray[Any], list[npt.NDArray[np.uint8]], npt.NDArray[np.uint8] | None, int
+]
+_LabelsSpec = tuple[Literal["labels"], list[_LabelIn]]
+_CategoricalSpec = tuple[
+    Literal["categorical"], npt.NDArray[Any], _LabelsSpec | _NumberSpec | _DatetimeSpec, bool
+]
+_KeySpec = _NumberSpec | _DatetimeSpec | _TextSpec | _LabelsSpec | _CategoricalSpec
+_AnyTally = TypeVar("_AnyTally", NpsTally, CsatTally, Ces2Tally, Ces1Tally, ScaleTally)
+
+def group_codes(
+    keys: list[_KeySpec], n_rows: int
+) -> tuple[list[tuple[_Label, ...]], npt.NDArray[np.uint32]]: ...
+def group_fold(
+    template: _AnyTally,
+    values: npt.NDArray[Any],
+    keys: list[_KeySpec],
+    weights: npt.NDArray[np.float64] | None = None,
+    nan_policy: str = "omit",
+) -> tuple[list[tuple[_Label, ...]], list[_AnyTally]]: ...

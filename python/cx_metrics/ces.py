@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 from . import _native
 from ._results import (
@@ -22,6 +22,7 @@ from ._results import (
 from ._tally import NanPolicy, _Tally
 from .csat import ProportionMethod
 from .exceptions import IncompatibleError, InvalidArgumentError
+from .nps_groups import CesByGroup, group_scores, plain_inputs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -254,12 +255,45 @@ class CesTally(_Tally):
         return CesResult._from_native(self._inner.result(), self.version, self.to_bytes())
 
 
+@overload
 def ces(
     values: object,
     version: CesVersion = 2,
     weights: object = None,
     nan_policy: NanPolicy = "omit",
-) -> CesResult:
+    *,
+    by: None = None,
+    data: object = None,
+) -> CesResult: ...
+
+
+@overload
+def ces(
+    values: object,
+    version: CesVersion = 2,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    *,
+    by: object,
+    data: object = None,
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: ProportionMethod = "wilson",
+) -> CesByGroup: ...
+
+
+def ces(
+    values: object,
+    version: CesVersion = 2,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    *,
+    by: object = None,
+    data: object = None,
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: ProportionMethod = "wilson",
+) -> CesResult | CesByGroup:
     """Customer Effort Score: mean rating, agree/neutral/disagree shares and intervals.
 
     Parameters
@@ -272,6 +306,17 @@ def ces(
         Survey weights, finite and >= 0.
     nan_policy : {"omit", "raise"}
         What to do with missing answers.
+    by : label array, column name, or a list of either, optional
+        Score per group instead (see :func:`~cx_metrics.nps`): one label per row, a column name of
+        ``data``, or several (``by=["wave", "segment"]``); the same rules and result shape for every
+        metric.
+    data : table, optional
+        A pandas, polars or pyarrow table, or a dict of columns, whose column names ``values``,
+        ``weights`` and ``by`` may be.
+    overall : bool
+        With ``by``: end the table with a row of all rows.
+    confidence_level, method
+        With ``by``: the level and method of each group's interval (see ``.ci``).
 
     Examples
     --------
@@ -279,7 +324,25 @@ def ces(
     >>> r = cx.ces([7] * 25 + [6] * 35 + [5] * 20 + [4] * 10 + [3] * 5 + [2] * 3 + [1] * 2)
     >>> round(r.mean, 2), r.share_agree, round(r.net, 12)
     (5.48, 0.8, 0.7)
+    >>> g = cx.ces([7, 6, 2, 5, 1, 7], by=[True, False, True, False, True, True])
+    >>> g.groups, g[True].share_agree
+    ((False, True), 0.5)
     """
+    if by is not None:
+        return group_scores(
+            CesByGroup,
+            CesTally(version),
+            CesTally.result,
+            values,
+            by,
+            data=data,
+            weights=weights,
+            nan_policy=nan_policy,
+            confidence_level=confidence_level,
+            method=method,
+            overall=overall,
+        )
+    values, weights = plain_inputs(values, weights, data)
     t = CesTally(version)
     t.fold(values, weights=weights, nan_policy=nan_policy)
     return t.result()

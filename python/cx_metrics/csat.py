@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import _native
 from ._results import (
@@ -21,6 +21,7 @@ from ._results import (
 )
 from ._tally import NanPolicy, _Tally
 from .exceptions import InvalidArgumentError
+from .nps_groups import CsatByGroup, group_scores, plain_inputs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -229,6 +230,7 @@ class CsatTally(_Tally):
         return CsatResult._from_native(self._inner.result(satisfied), (self.to_bytes(), satisfied))
 
 
+@overload
 def csat(
     values: object,
     scale: int = 5,
@@ -236,7 +238,40 @@ def csat(
     satisfied: Satisfied,
     weights: object = None,
     nan_policy: NanPolicy = "omit",
-) -> CsatResult:
+    by: None = None,
+    data: object = None,
+) -> CsatResult: ...
+
+
+@overload
+def csat(
+    values: object,
+    scale: int = 5,
+    *,
+    satisfied: Satisfied,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    by: object,
+    data: object = None,
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: ProportionMethod = "wilson",
+) -> CsatByGroup: ...
+
+
+def csat(
+    values: object,
+    scale: int = 5,
+    *,
+    satisfied: Satisfied,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    by: object = None,
+    data: object = None,
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: ProportionMethod = "wilson",
+) -> CsatResult | CsatByGroup:
     """Customer satisfaction: the share of satisfied answers, with mean and intervals.
 
     Parameters
@@ -251,6 +286,17 @@ def csat(
         Survey weights, finite and >= 0.
     nan_policy : {"omit", "raise"}
         What to do with missing answers.
+    by : label array, column name, or a list of either, optional
+        Score per group instead (see :func:`~cx_metrics.nps`): one label per row, a column name of
+        ``data``, or several (``by=["wave", "segment"]``); the same rules and result shape for every
+        metric.
+    data : table, optional
+        A pandas, polars or pyarrow table, or a dict of columns, whose column names ``values``,
+        ``weights`` and ``by`` may be.
+    overall : bool
+        With ``by``: end the table with a row of all rows.
+    confidence_level, method
+        With ``by``: the level and method of each group's interval (see ``.ci``).
 
     Examples
     --------
@@ -260,7 +306,25 @@ def csat(
     (0.65, 3.7)
     >>> print(r.ci())
     95% CI [0.553, 0.736] (wilson)
+    >>> g = cx.csat([5, 4, 2, 5, 1], satisfied="top_two_box", by=["web", "app", "web", "app", "web"])
+    >>> g.groups, g["web"].share_satisfied
+    (('app', 'web'), 0.3333333333333333)
     """
+    if by is not None:
+        return group_scores(
+            CsatByGroup,
+            CsatTally(scale),
+            lambda t: t.result(satisfied=satisfied),
+            values,
+            by,
+            data=data,
+            weights=weights,
+            nan_policy=nan_policy,
+            confidence_level=confidence_level,
+            method=method,
+            overall=overall,
+        )
+    values, weights = plain_inputs(values, weights, data)
     t = CsatTally(scale)
     t.fold(values, weights=weights, nan_policy=nan_policy)
     return t.result(satisfied=satisfied)

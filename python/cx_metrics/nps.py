@@ -8,7 +8,7 @@ recommend" question. Results hold the score as a fraction in [-1, 1]; ``str()`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from ._results import (
 )
 from ._tally import NanPolicy, _Tally
 from .exceptions import InvalidArgumentError, UndefinedError
+from .nps_groups import NpsByGroup, group_scores, plain_inputs
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -317,7 +318,42 @@ class NpsTally(_Tally):
         return NpsResult._from_native(self._inner.result())
 
 
-def nps(values: object, weights: object = None, nan_policy: NanPolicy = "omit") -> NpsResult:
+@overload
+def nps(
+    values: object,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    *,
+    by: None = None,
+    data: object = None,
+) -> NpsResult: ...
+
+
+@overload
+def nps(
+    values: object,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    *,
+    by: object,
+    data: object = None,
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: NpsMethod = "adjusted_wald",
+) -> NpsByGroup: ...
+
+
+def nps(
+    values: object,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    *,
+    by: object = None,
+    data: object = None,
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: NpsMethod = "adjusted_wald",
+) -> NpsResult | NpsByGroup:
     """Net Promoter Score of 0-10 ratings.
 
     Parameters
@@ -329,11 +365,27 @@ def nps(values: object, weights: object = None, nan_policy: NanPolicy = "omit") 
         Survey weights, finite and >= 0, one per value.
     nan_policy : {"omit", "raise"}
         ``"omit"`` (default) skips missing values and counts them in ``n_omitted``.
+    by : label array, column name, or a list of either, optional
+        Score per group instead: one label per row (a list, numpy array, pandas / polars Series,
+        pyarrow array), a column name of ``data``, or several of them (``by=["wave", "segment"]``).
+        Groups follow one set of rules: categorical order (pandas categoricals, polars enums), else
+        numbers numerically, dates chronologically, text by code point; the missing label is the
+        group ``None``, last (with a :class:`~cx_metrics.nps_groups.MissingLabelWarning`); unused
+        categorical levels are groups with n = 0.
+    data : table, optional
+        A pandas, polars or pyarrow table, or a dict of columns, whose column names ``values``,
+        ``weights`` and ``by`` may be.
+    overall : bool
+        With ``by``: end the table with a row of all rows.
+    confidence_level, method
+        With ``by``: the level and method of each group's interval (see :meth:`NpsResult.ci`).
 
     Returns
     -------
-    NpsResult
-        The score, category shares, standard error and ``.ci(confidence_level, method)``.
+    NpsResult or ByGroup
+        The score, category shares, standard error and ``.ci(confidence_level, method)``; with ``by``,
+        a :class:`~cx_metrics.nps_groups.ByGroup` of one :class:`NpsResult` per group, looked up by
+        label (``r["web"]``, ``r[2026]``, ``r[("Q1", "web")]``, ``r[None]``).
 
     Examples
     --------
@@ -343,7 +395,25 @@ def nps(values: object, weights: object = None, nan_policy: NanPolicy = "omit") 
     (0.14285714285714285, 7, 1)
     >>> print(r.ci(0.95, "wald"))
     95% CI [-0.474, 0.760] (wald)
+    >>> g = cx.nps([10, 9, 3, 7, 0, 10], by=[1, 2, 1, 2, 2, 1])
+    >>> g.groups, g[1].n, round(g[2].score, 2)
+    ((1, 2), 3, 0.0)
     """
+    if by is not None:
+        return group_scores(
+            NpsByGroup,
+            NpsTally(),
+            NpsTally.result,
+            values,
+            by,
+            data=data,
+            weights=weights,
+            nan_policy=nan_policy,
+            confidence_level=confidence_level,
+            method=method,
+            overall=overall,
+        )
+    values, weights = plain_inputs(values, weights, data)
     t = NpsTally()
     t.fold(values, weights=weights, nan_policy=nan_policy)
     return t.result()

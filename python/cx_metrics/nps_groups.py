@@ -1,198 +1,579 @@
-"""NPS per period or segment: one score per group of rows (a wave, a region, a channel), with intervals.
+"""Scores by group (a wave, a segment, a brand): one result per group and one table shape for every
+metric, from one pass of the Rust grouping engine over the rows.
 
-Rows are split by label in Python (numpy); each group is then counted and scored in Rust by the same
-:class:`~cx_metrics.NpsTally` as :func:`~cx_metrics.nps`.
+``cx.nps(..., by=...)``, ``cx.csat(..., by=...)`` and ``cx.ces(..., by=...)`` return a :class:`ByGroup`;
+``cx.nps_by_group`` is ``cx.nps(..., by=...)`` with a table's column names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
-from ._groups import split_rows
+import numpy as np
+import numpy.typing as npt
+
+from . import _native
+from ._convert import to_values, to_weights
+from ._groups import key_columns, label_str
 from ._results import (
     FrameColumn,
     Interval,
     Tabular,
     html_block,
     html_table,
-    label_text,
     level_text,
+    pandas_frame,
     pct,
     points,
+    polars_frame,
     text_table,
 )
 from ._table import Table
 from ._tally import NanPolicy
-from .drivers import _weights
-from .exceptions import SegmentError
-from .nps import NpsMethod, NpsResult, NpsTally, _ci_points, _method_name, _nps_columns
+from .exceptions import InvalidArgumentError, SegmentError, UndefinedError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
     from matplotlib.axes import Axes
 
-__all__ = ["NpsByGroup", "nps_by_group"]
+    # Named as strings in the subclasses' bases below (ByGroup["NpsResult"]), which ruff does not see.
+    from .ces import CesResult  # noqa: F401
+    from .csat import CsatResult  # noqa: F401
+    from .nps import NpsMethod, NpsResult  # noqa: F401
+
+__all__ = [
+    "ByGroup",
+    "CesByGroup",
+    "CsatByGroup",
+    "MissingLabelWarning",
+    "NpsByGroup",
+    "group_scores",
+    "nps_by_group",
+    "plain_inputs",
+]
+
+
+class MissingLabelWarning(UserWarning):
+    """Some rows have no label in a ``by=`` column: they form the group ``None``, shown last."""
+
+
+class _Result(Protocol):
+    @property
+    def n(self) -> int: ...
+    @property
+    def n_omitted(self) -> int: ...
+    @property
+    def undefined(self) -> str | None: ...
+
+    def _columns(self) -> list[FrameColumn]: ...
+
+
+R = TypeVar("R", bound=_Result)
 
 
 @dataclass(frozen=True)
-class NpsByGroup(Tabular):
-    """The NPS of every group of rows (``cx.nps_by_group``), and of all rows together.
+class _Metric:
+    """What differs between metrics in a by-group result: the estimate and how it reads."""
+
+    name: str
+    estimate: str
+    interval: Callable[[Any, float, str], Interval]
+    text: Callable[[float], str]
+
+
+def _interval(result: Any, level: float, method: str) -> Interval | None:
+    try:
+        return result.ci(level, method)  # type: ignore[no-any-return]
+    except UndefinedError:
+        # The core checks the level and the method before the estimate: only an undefined estimate
+        # lands here.
+        return None
+
+
+_METRICS = {
+    "NPS": _Metric("NPS", "score", lambda r, lv, m: r.ci(lv, m), points),
+    "CSAT": _Metric("CSAT", "share_satisfied", lambda r, lv, m: r.ci(lv, m), pct),
+    "CES": _Metric("CES", "share_agree", lambda r, lv, m: r.ci(lv, m), pct),
+}
+
+Key = Any
+"""A group's key: its label for one ``by`` column (None for the missing label), a tuple for several."""
+
+
+@dataclass(frozen=True)
+class ByGroup(Tabular, Generic[R]):
+    """A score per group of rows: the shared shape of :class:`NpsByGroup` (``cx.nps(..., by=...)``,
+    ``cx.nps_by_group``), :class:`CsatByGroup` (``cx.csat(..., by=...)``) and :class:`CesByGroup`
+    (``cx.ces(..., by=...)``).
 
     Attributes
     ----------
-    outcome : str
-        The 0-10 rating column.
-    by : str
-        The label column (``"group"`` when the labels were given as an array).
-    groups : tuple of str or None
-        The groups in sorted label order (numbers numerically, pandas categoricals and polars enums in
-        category order, text alphabetically); ``None`` is the group of rows with a missing label, last.
-    results : dict of group to NpsResult
-        The result of each group. A group whose ratings are all missing is undefined (its
-        ``undefined`` says why), never an error.
-    intervals : dict of group to Interval or None
+    metric : str
+        ``"NPS"``, ``"CSAT"`` or ``"CES"`` (a class attribute).
+    outcome : str or None
+        The rating column, when the ratings were named in a table.
+    by : str or tuple of str
+        The label column (``"group"`` for labels given as an unnamed array), or the columns.
+    groups : tuple
+        The groups' keys in order, typed as the labels are (an integer label is an ``int``, a date a
+        ``datetime.date``, a datetime a ``numpy.datetime64``); a tuple per group for several columns.
+        ``None`` is the missing label, last. Unused categorical levels are groups with n = 0.
+    results : dict of key to result
+        Each group's result (an :class:`NpsResult`, :class:`CsatResult` or :class:`CesResult`). A group
+        whose ratings are all missing, or that has no rows, is undefined (``undefined`` says why).
+    intervals : dict of key to Interval or None
         Each group's interval at ``confidence_level`` by ``method`` (None when undefined).
-    overall : NpsResult
-        All rows together (the groups' ``n`` add up to ``overall.n``).
+    overall : result
+        All rows together (their ``n`` is the sum of the groups' ``n``; the result is the metric's
+        own function of all rows, computed when first asked for).
     overall_interval : Interval or None
         Its interval.
+    weighted : bool
+        Whether survey weights were given.
     confidence_level : float
         Level of the intervals.
     method : str
-        Interval method (see :meth:`NpsResult.ci`).
+        Interval method (that of the metric's ``.ci``).
+    show_overall : bool
+        Whether the table ends with the overall row (``overall=True``).
 
-    ``result["2026-Q1"]`` is a group's :class:`NpsResult`; iterating gives the groups. :attr:`table`,
-    ``to_pandas()`` and ``to_polars()`` give one row per group: ``group``, ``n``, ``score``, ``ci_low``,
-    ``ci_high``, ``promoters``, ``passives``, ``detractors`` (scores and shares as fractions: 0.25 is
-    NPS +25), then ``n_omitted``, ``n_promoters``, ``n_passives``, ``n_detractors``, ``effective_n``
-    and ``std_error``. :meth:`plot` draws the scores with their intervals.
+    ``result[key]`` is a group's result (``r[1]``, ``r["web"]``, ``r[("2026-Q1", "web")]``, ``r[None]``);
+    iterating gives the keys. ``to_pandas()`` / ``to_polars()`` / :attr:`table` give one row per group,
+    the same shape for every metric: the label columns named after ``by`` (typed), then ``estimate``
+    (the NPS score, the CSAT satisfied share, the CES agree share, as fractions), ``ci_low``,
+    ``ci_high``, ``n``, then the metric's own columns (those of its result's ``to_pandas()``, with its
+    other intervals at 95%). With ``show_overall`` a last row holds all rows, its label columns
+    ``"(all)"``. :meth:`plot` draws the estimates with their intervals.
     """
 
-    outcome: str
-    by: str
-    groups: tuple[str | None, ...]
-    results: dict[str | None, NpsResult] = field(repr=False)
-    intervals: dict[str | None, Interval | None] = field(repr=False)
-    overall: NpsResult = field(repr=False)
-    overall_interval: Interval | None = field(repr=False)
+    metric: ClassVar[str] = ""
+    outcome: str | None
+    by: str | tuple[str, ...]
+    groups: tuple[Key, ...]
+    results: dict[Key, R] = field(repr=False)
+    intervals: dict[Key, Interval | None] = field(repr=False)
     confidence_level: float
-    method: NpsMethod
+    method: str
+    weighted: bool = field(default=False, repr=False)
+    show_overall: bool = field(default=False, repr=False)
+    # The overall result, or a function that computes it (pickling stores the result).
+    _whole: Any = field(default=None, repr=False, compare=False)
 
-    def __getitem__(self, group: str | None) -> NpsResult:
-        if group in self.results:
-            return self.results[group]
-        shown = ", ".join(label_text(g) for g in self.groups)
-        raise SegmentError(f"group {group!r} not found; groups: {shown}")
+    @cached_property
+    def overall(self) -> R:
+        """All rows together (see the class docstring)."""
+        whole = self._whole
+        return whole() if callable(whole) else whole  # type: ignore[no-any-return]
 
-    def __iter__(self) -> Iterator[str | None]:
+    @cached_property
+    def overall_interval(self) -> Interval | None:
+        """The overall result's interval at ``confidence_level`` by ``method`` (None when undefined)."""
+        return _interval(self.overall, self.confidence_level, self.method)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("overall", "overall_interval")}
+        state["_whole"] = self.overall
+        return state
+
+    def __getitem__(self, key: Key) -> R:
+        try:
+            if key in self.results:
+                return self.results[key]
+        except TypeError:  # an unhashable key
+            pass
+        for g in self.groups:  # labels equal but hashed apart (a Timestamp and a datetime64)
+            if _same(g, key):
+                return self.results[g]
+        shown = ", ".join(self._key_text(g) for g in self.groups)
+        raise SegmentError(f"group {key!r} not found; groups: {shown}")
+
+    def __iter__(self) -> Iterator[Key]:
         return iter(self.groups)
 
     def __len__(self) -> int:
         return len(self.groups)
 
     @property
+    def by_columns(self) -> tuple[str, ...]:
+        """The label columns' names (one name for one column)."""
+        return self.by if isinstance(self.by, tuple) else (self.by,)
+
+    @property
     def table(self) -> pd.DataFrame:
         """One row per group, as a pandas DataFrame (the same as :meth:`to_pandas`)."""
         return self.to_pandas()
 
+    def estimate(self, key: Key) -> float:
+        """The estimate of group ``key`` (the NPS score, the satisfied share, the agree share)."""
+        return float(getattr(self[key], _METRICS[self.metric].estimate))
+
+    def _estimate(self, r: Any) -> float:
+        return float(getattr(r, _METRICS[self.metric].estimate))
+
+    # ----- tables ------------------------------------------------------------------------------------
+
+    def _rows(self) -> list[tuple[Any, Any, Interval | None]]:
+        rows = [(g, self.results[g], self.intervals[g]) for g in self.groups]
+        if self.show_overall:
+            rows.append(("(all)", self.overall, self.overall_interval))
+        return rows
+
     def _columns(self) -> list[FrameColumn]:
-        results = [self.results[g] for g in self.groups]
-        intervals = [self.intervals[g] for g in self.groups]
-        return [("group", "str", list(self.groups)), *_nps_columns(results, intervals)]
+        """The figure columns (without the label columns)."""
+        rows = self._rows()
+        own = _METRICS[self.metric].estimate
+        skip = {"n", "ci_low", "ci_high", own}
+        out: list[FrameColumn] = [
+            ("estimate", "float", [self._estimate(r) for _, r, _ in rows]),
+            ("ci_low", "float", [np.nan if ci is None else ci.low for _, _, ci in rows]),
+            ("ci_high", "float", [np.nan if ci is None else ci.high for _, _, ci in rows]),
+            ("n", "int", [r.n for _, r, _ in rows]),
+        ]
+        per_row = [r._columns() for _, r, _ in rows]
+        if per_row:
+            for j, (name, kind, _) in enumerate(per_row[0]):
+                if name not in skip:
+                    out.append((name, kind, [cols[j][2][0] for cols in per_row]))
+        return out
+
+    def _label_columns(self) -> list[tuple[str, list[Any]]]:
+        keys = [k for k, _, _ in self._rows()]
+        names = self.by_columns
+        if len(names) == 1:
+            return [(names[0], keys)]
+        return [(name, [("(all)" if k == "(all)" else k[j]) for k in keys]) for j, name in enumerate(names)]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The table as a pandas DataFrame: typed label columns, then the figures (see the class
+        docstring); undefined figures are NaN."""
+        import pandas as pd
+
+        figures = pandas_frame(self._columns())
+        labels = {name: _pandas_labels(values) for name, values in self._label_columns()}
+        return pd.concat([pd.DataFrame(labels), figures], axis=1)
+
+    def to_polars(self) -> pl.DataFrame:
+        """The table as a polars DataFrame (the columns of :meth:`to_pandas`; undefined figures are
+        null)."""
+        import polars as pl
+
+        figures = polars_frame(self._columns())
+        labels = [_polars_labels(name, values) for name, values in self._label_columns()]
+        return pl.DataFrame(labels).hstack(figures) if labels else figures
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as JSON-safe builtins: options, then each group and the overall result (each an
-        :meth:`NpsResult.to_dict` whose ``ci`` is the interval at this result's level and method)."""
+        """The result as JSON-safe builtins: options, then each group (its labels as text, missing as
+        None, under ``"group"``) and the overall result (each its result's ``to_dict()`` whose ``ci``
+        is the interval at this result's level and method)."""
 
-        def entry(r: NpsResult, ci: Interval | None) -> dict[str, Any]:
-            out = r.to_dict()
+        def entry(r: Any, ci: Interval | None) -> dict[str, Any]:
+            out: dict[str, Any] = r.to_dict()
             out["ci"] = None if ci is None else ci.to_dict()
             return out
 
         return {
+            "metric": self.metric,
             "outcome": self.outcome,
-            "by": self.by,
+            "by": list(self.by_columns),
             "confidence_level": self.confidence_level,
             "method": self.method,
-            "groups": [{"group": g, **entry(self.results[g], self.intervals[g])} for g in self.groups],
+            "groups": [
+                {"group": _json_key(g), **entry(self.results[g], self.intervals[g])} for g in self.groups
+            ],
             "overall": entry(self.overall, self.overall_interval),
         }
+
+    # ----- display -----------------------------------------------------------------------------------
+
+    def _key_text(self, key: Key) -> str:
+        if isinstance(key, tuple):
+            return " / ".join("(missing)" if v is None else label_str(v) for v in key)
+        return "(missing)" if key is None else label_str(key)
 
     def _level(self) -> str:
         return f"{level_text(self.confidence_level)} CI"
 
-    def _rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
-        return [self._row(label_text(g), self.results[g], self.intervals[g]) for g in self.groups]
-
-    @staticmethod
-    def _row(name: str, r: NpsResult, ci: Interval | None) -> tuple[str, str, str, str, str, str, str]:
+    def _text_row(self, name: str, r: Any, ci: Interval | None) -> tuple[str, str, str, str]:
         if r.undefined is not None:
-            return (name, str(r.n), "undefined", "-", "-", "-", "-")
+            return (name, str(r.n), "undefined", "-")
+        text = _METRICS[self.metric].text
         return (
             name,
             str(r.n),
-            points(r.score),
-            "-" if ci is None else _ci_points(ci),
-            pct(r.promoters),
-            pct(r.passives),
-            pct(r.detractors),
+            text(self._estimate(r)),
+            "-" if ci is None else f"{text(ci.low)} to {text(ci.high)}",
         )
 
+    def _table_rows(self) -> list[tuple[str, str, str, str]]:
+        return [self._text_row(self._key_text(g), self.results[g], self.intervals[g]) for g in self.groups]
+
     def _header(self) -> tuple[str, ...]:
-        return (self.by, "n", "NPS", self._level(), "promoters", "passives", "detractors")
+        return (" / ".join(self.by_columns), "n", self.metric, self._level())
 
     def _headline(self) -> str:
-        weighted = ", weighted" if self.overall.weighted else ""
+        weighted = ", weighted" if self.weighted else ""
+        of = f" of {self.outcome}" if self.outcome else ""
         return (
-            f"NPS of {self.outcome} by {self.by}: {len(self.groups)} groups, n = {self.overall.n} "
-            f"({self.overall.n_omitted} omitted{weighted}); {self._level()} {_method_name(self.method)}"
+            f"{self.metric}{of} by {' / '.join(self.by_columns)}: {len(self.groups)} groups, "
+            f"n = {self.overall.n} ({self.overall.n_omitted} omitted{weighted}); {self._level()} "
+            f"{_method_text(self.method)}"
         )
 
     def _warnings(self) -> list[str]:
         out = [
-            f"{label_text(g)}: NPS undefined ({r.n_omitted} rows omitted): {r.undefined}"
+            f"{self._key_text(g)}: {self.metric} undefined ({r.n_omitted} rows omitted): {r.undefined}"
             for g, r in self.results.items()
-            if r.undefined is not None
+            if r.undefined is not None and r.n + r.n_omitted > 0
         ]
-        if None in self.results:
-            out.append(f"(missing): {self.results[None].n} rows have no {self.by} label")
+        missing = self.n_missing_label
+        if missing:
+            out.append(f"(missing): {missing} rows have no {' / '.join(self.by_columns)} label")
         return out
 
+    @property
+    def n_missing_label(self) -> int:
+        """Rows without a label (in any ``by`` column), counted or omitted."""
+        total = 0
+        for g in self.groups:
+            if g is None or (isinstance(g, tuple) and any(v is None for v in g)):
+                r = self.results[g]
+                total += r.n + r.n_omitted
+        return total
+
     def __str__(self) -> str:
-        total = self._row("all", self.overall, self.overall_interval)
-        lines = [self._headline(), "", *text_table(self._header(), [*self._rows(), total])]
+        total = self._text_row("all", self.overall, self.overall_interval)
+        lines = [self._headline(), "", *text_table(self._header(), [*self._table_rows(), total])]
         return "\n".join(lines + [f"warning: {w}" for w in self._warnings()])
 
     def _repr_html_(self) -> str:
         table = html_table(
             None,
-            self._rows(),
+            self._table_rows(),
             header=self._header(),
-            total=self._row("all", self.overall, self.overall_interval),
+            total=self._text_row("all", self.overall, self.overall_interval),
             warnings=self._warnings(),
         )
         return html_block(table, headline=self._headline())
 
     def plot(self, **kwargs: Any) -> Axes:
-        """The score of each group with its interval (:func:`cx_metrics.plot.nps_by_group`: ``ax``,
+        """The estimate of each group with its interval (:func:`cx_metrics.plot.nps_by_group`: ``ax``,
         ``kind="line"`` or ``"bar"``); needs matplotlib (the ``plot`` extra)."""
         from .plot import nps_by_group as draw
 
         return draw(self, **kwargs)
 
 
+@dataclass(frozen=True, repr=True)
+class NpsByGroup(ByGroup["NpsResult"]):
+    """NPS per group (``cx.nps(..., by=...)``, ``cx.nps_by_group``): a :class:`ByGroup` of
+    :class:`NpsResult`; its estimate is the score."""
+
+    metric: ClassVar[str] = "NPS"
+
+
+@dataclass(frozen=True, repr=True)
+class CsatByGroup(ByGroup["CsatResult"]):
+    """CSAT per group (``cx.csat(..., by=...)``): a :class:`ByGroup` of :class:`CsatResult`; its
+    estimate is the satisfied share."""
+
+    metric: ClassVar[str] = "CSAT"
+
+
+@dataclass(frozen=True, repr=True)
+class CesByGroup(ByGroup["CesResult"]):
+    """CES per group (``cx.ces(..., by=...)``): a :class:`ByGroup` of :class:`CesResult`; its estimate
+    is the agree share."""
+
+    metric: ClassVar[str] = "CES"
+
+
+def _method_text(method: str) -> str:
+    from .nps import _method_name
+
+    return _method_name(method).replace("_", " ")
+
+
+"""The NPS by group (``cx.nps_by_group``): a :class:`ByGroup` of :class:`NpsResult`."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool | np.bool_) != isinstance(b, bool | np.bool_):
+        return False
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _json_key(key: Key) -> Any:
+    if isinstance(key, tuple):
+        return [_json_label(v) for v in key]
+    return _json_label(key)
+
+
+def _json_label(v: Any) -> Any:
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    return label_str(v)
+
+
+def _pandas_labels(values: list[Any]) -> Any:
+    import pandas as pd
+
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return pd.array(values, dtype="boolean")
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return (
+            pd.array(values, dtype="Int64")
+            if len(present) < len(values)
+            else np.array(values, dtype=np.int64)
+        )
+    if present and all(isinstance(v, float) for v in present):
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    if present and all(isinstance(v, np.datetime64) for v in present):
+        return pd.to_datetime(pd.Series([pd.NaT if v is None else v for v in values]))
+    if present and all(isinstance(v, str) for v in present):
+        text: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
+        return pd.Series(values, dtype=text)
+    return pd.Series(values, dtype=object)
+
+
+def _polars_labels(name: str, values: list[Any]) -> Any:
+    import polars as pl
+
+    if any(isinstance(v, np.datetime64) for v in values):
+        import pandas as pd
+
+        return pl.Series(name, pd.to_datetime(pd.Series([pd.NaT if v is None else v for v in values])))
+    return pl.Series(name, values, strict=False)
+
+
+# ----- computing -------------------------------------------------------------------------------------
+
+
+G = TypeVar("G", bound=ByGroup[Any])
+
+
+def group_scores(
+    kind: type[G],
+    tally: Any,
+    finish: Callable[[Any], Any],
+    values: object,
+    by: object,
+    *,
+    data: object = None,
+    weights: object = None,
+    nan_policy: NanPolicy = "omit",
+    confidence_level: float = 0.95,
+    method: str,
+    overall: bool = False,
+) -> G:
+    """Fold ``values`` per group of ``by`` into tallies like ``tally`` (an empty public tally) in one
+    pass, and finish each (``finish(tally)``) into the metric's result."""
+    table = None if data is None else Table(data)
+    outcome = values if isinstance(values, str) else None
+    if isinstance(values, str):
+        if table is None:
+            raise InvalidArgumentError(
+                f"invalid values: {values!r} names a column, but no data table was given; pass data=..."
+            )
+        values = table._raw(values)
+    if isinstance(weights, str):
+        if table is None:
+            raise InvalidArgumentError(
+                f"invalid weights: {weights!r} names a column, but no data table was given; pass data=..."
+            )
+        weights = table._raw(weights)
+    arr = _ratings(values)
+    w = to_weights(weights, arr.shape[0])
+    keys = key_columns(by, table, arr.shape[0])
+    labels, natives = _native.group_fold(tally._inner, arr, keys.specs, w, nan_policy)
+    wrap = type(tally)._wrap
+    tallies = [wrap(t) for t in natives]
+    group_keys: list[Key] = [lab[0] if len(keys.names) == 1 else tuple(lab) for lab in labels]
+    results = [finish(t) for t in tallies]
+    # The options are checked now (the core checks the level and the method before the estimate).
+    _interval(finish(tally.copy()), confidence_level, method)
+
+    def whole() -> Any:
+        total = tally.copy()
+        if w is None:
+            for t in tallies:  # whole counts: merging is exact
+                total.merge(t)
+        else:
+            # Weighted sums merged group by group would round in another order than the ungrouped
+            # fold: fold the rows once more (when first asked for), so that the overall result equals
+            # the metric's own function of all rows.
+            total.fold(arr, weights=w, nan_policy=nan_policy)
+        return finish(total)
+
+    by_name: str | tuple[str, ...] = keys.names[0] if len(keys.names) == 1 else keys.names
+    results_by_key = dict(zip(group_keys, results, strict=True))
+    if len(results_by_key) != len(group_keys):
+        raise InvalidArgumentError(
+            "invalid by: two labels are equal in Python though of different types (1 and 1.0, or 1 and "
+            "True); make the labels of one type"
+        )
+    out = kind(
+        outcome=outcome,
+        by=by_name,
+        groups=tuple(group_keys),
+        results=results_by_key,
+        intervals={
+            k: _interval(r, confidence_level, method) for k, r in zip(group_keys, results, strict=True)
+        },
+        confidence_level=float(confidence_level),
+        method=method,
+        weighted=w is not None,
+        show_overall=bool(overall),
+        _whole=whole if w is not None else whole(),
+    )
+    missing = out.n_missing_label
+    if missing:
+        warnings.warn(
+            f"{missing} rows have no {' / '.join(keys.names)} label; they form the group None, shown last",
+            MissingLabelWarning,
+            stacklevel=3,
+        )
+    return out
+
+
+def plain_inputs(values: object, weights: object, data: object) -> tuple[object, object]:
+    """``values`` and ``weights`` read from ``data`` where they are column names (without ``by``)."""
+    if data is None:
+        return values, weights
+    table = Table(data)
+    return (
+        table._raw(values) if isinstance(values, str) else values,
+        table._raw(weights) if isinstance(weights, str) else weights,
+    )
+
+
+def _ratings(values: object) -> npt.NDArray[Any]:
+    arr = to_values(values)
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
 def nps_by_group(
     data: object,
     outcome: str = "ltr",
-    by: object = "wave",
+    by: str | Sequence[str] | object = "wave",
     weights: object = None,
     nan_policy: NanPolicy = "omit",
     confidence_level: float = 0.95,
     method: NpsMethod = "adjusted_wald",
+    overall: bool = False,
 ) -> NpsByGroup:
-    """Net Promoter Score per period or segment, with an interval for each group.
+    """Net Promoter Score per period or segment, with an interval for each group: the same as
+    ``cx.nps(outcome, by=by, data=data, ...)``.
 
     Parameters
     ----------
@@ -201,11 +582,10 @@ def nps_by_group(
     outcome : str
         The 0-10 rating column (default ``"ltr"``). Values are validated as by :func:`nps`; an error
         names the row's position in ``data``.
-    by : str or array
-        The label column (name, or one label per row): a wave, a region, a brand. Groups come in sorted
-        label order (numbers numerically, categoricals and enums in category order). Rows whose label
-        is missing are not dropped: they form their own group, keyed ``None`` and shown last as
-        "(missing)", so the groups' ``n`` always add up to the overall ``n``.
+    by : str, list of str, or array
+        The label column (name, or one label per row), or several (``["wave", "segment"]``). Groups
+        follow the engine's rules (categorical order, else numbers numerically, else text; the missing
+        label last, as the group ``None``, with a :class:`MissingLabelWarning`).
     weights : str or array, optional
         Survey weights: a column name or one weight per row (finite, >= 0).
     nan_policy : {"omit", "raise"}
@@ -214,12 +594,13 @@ def nps_by_group(
         Level of the intervals.
     method : {"adjusted_wald", "wald", "tango", "dirichlet", "bootstrap"}
         Interval method, as in :meth:`NpsResult.ci`.
+    overall : bool
+        Whether the table ends with a row of all rows.
 
     Returns
     -------
     NpsByGroup
-        One :class:`NpsResult` per group and the overall result. A group whose ratings are all missing
-        has an undefined result (NaN score, no interval), shown as such.
+        One :class:`NpsResult` per group and the overall result.
 
     Examples
     --------
@@ -230,32 +611,21 @@ def nps_by_group(
     ('Q1', 'Q2')
     >>> [round(g[w].score, 2) for w in g], g.overall.n
     ([0.25, 0.25], 8)
-    >>> g.table[["group", "n", "score"]].to_dict("list")
-    {'group': ['Q1', 'Q2'], 'n': [4, 4], 'score': [0.25, 0.25]}
+    >>> g.table[["wave", "n", "estimate"]].to_dict("list")
+    {'wave': ['Q1', 'Q2'], 'n': [4, 4], 'estimate': [0.25, 0.25]}
     """
-    table = Table(data)
-    values = table.float_column(outcome)
-    w = _weights(table, weights)
-    whole = NpsTally()
-    whole.fold(values, weights=w, nan_policy=nan_policy)  # validates every row, naming its position
-    overall = whole.result()
-    overall_interval = overall._interval_or_none(confidence_level, method)  # checks the options
-    name, groups = split_rows(table, by, values.shape[0])
-    results: dict[str | None, NpsResult] = {}
-    intervals: dict[str | None, Interval | None] = {}
-    for label, rows in zip(groups.labels, groups.rows(), strict=True):
-        t = NpsTally()
-        t.fold(values[rows], weights=None if w is None else w[rows], nan_policy=nan_policy)
-        results[label] = t.result()
-        intervals[label] = results[label]._interval_or_none(confidence_level, method)
-    return NpsByGroup(
-        outcome=outcome,
-        by=name,
-        groups=groups.labels,
-        results=results,
-        intervals=intervals,
-        overall=overall,
-        overall_interval=overall_interval,
-        confidence_level=float(confidence_level),
+    from .nps import NpsTally
+
+    return group_scores(
+        NpsByGroup,
+        NpsTally(),
+        lambda t: t.result(),
+        outcome,
+        by,
+        data=data,
+        weights=weights,
+        nan_policy=nan_policy,
+        confidence_level=confidence_level,
         method=method,
+        overall=overall,
     )

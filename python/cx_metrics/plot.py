@@ -52,7 +52,7 @@ from .driver_matrix import ImportancePerformance
 from .drivers import DriverAnalysis
 from .exceptions import InvalidArgumentError
 from .nps import NpsMethod, NpsResult, _method_name
-from .nps_groups import NpsByGroup
+from .nps_groups import ByGroup, NpsByGroup
 from .pillars import Pillar, PillarSummary
 
 if TYPE_CHECKING:
@@ -310,14 +310,16 @@ def nps_distribution(
 
 
 def nps_by_group(
-    groups: NpsByGroup, *, ax: Axes | None = None, kind: Literal["line", "bar"] = "line"
+    groups: ByGroup[Any], *, ax: Axes | None = None, kind: Literal["line", "bar"] = "line"
 ) -> Axes:
-    """NPS of every period or segment with its interval: a line with a band, or bars with error bars.
+    """The score of every period or segment with its interval: a line with a band, or bars with error
+    bars.
 
     Parameters
     ----------
-    groups : NpsByGroup
-        The scores (drawn in points, -100 to +100) and their intervals.
+    groups : NpsByGroup, CsatByGroup or CesByGroup
+        The estimates (NPS in points, -100 to +100; CSAT and CES shares in percent) and their
+        intervals.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
     kind : {"line", "bar"}
@@ -344,13 +346,14 @@ def nps_by_group(
     True
     >>> plt.close(ax.figure)
     """
-    _expect(groups, (NpsByGroup,), "nps_by_group")
+    _expect(groups, (NpsByGroup, ByGroup), "nps_by_group")
     if kind not in ("line", "bar"):
         raise InvalidArgumentError(f'invalid kind: {kind!r}; use "line" or "bar"')
     ax = _axes(ax, (8.0, 4.2))
-    labels = [label_text(g) for g in groups.groups]
+    labels = [groups._key_text(g) for g in groups.groups]
     x = np.arange(len(labels), dtype=np.float64)
-    score = 100.0 * np.array([groups.results[g].score for g in groups.groups], dtype=np.float64)
+    score = 100.0 * np.array([groups.estimate(g) for g in groups.groups], dtype=np.float64)
+    metric = groups.metric
     low, high = _bounds([groups.intervals[g] for g in groups.groups])
     low, high = 100.0 * low, 100.0 * high
     level = f"{level_text(groups.confidence_level)} CI"
@@ -373,7 +376,7 @@ def nps_by_group(
                     bbox=_HALO,
                 )
         handles += [line, band]
-        names += ["NPS", level]
+        names += [metric, level]
     else:
         bars = ax.bar(x, score, width=0.6, color=BLUE, alpha=0.85, gid="score")
         err = ax.errorbar(
@@ -381,12 +384,13 @@ def nps_by_group(
         )
         ax.axhline(0.0, color=INK, linewidth=0.8)
         handles += [bars, err]
-        names += ["NPS", level]
+        names += [metric, level]
     overall = groups.overall
     if overall.undefined is None:
-        ref = ax.axhline(100.0 * overall.score, color=GREY, linestyle="--", linewidth=1.2, gid="overall")
+        whole = groups._estimate(overall)
+        ref = ax.axhline(100.0 * whole, color=GREY, linestyle="--", linewidth=1.2, gid="overall")
         handles.append(ref)
-        names.append(f"all: {points(overall.score)}")
+        names.append(f"all: {points(whole) if metric == 'NPS' else pct(whole)}")
     for xi, s in zip(x, score, strict=True):
         if math.isnan(s):
             ax.annotate(
@@ -415,16 +419,22 @@ def nps_by_group(
             ax.set_ylim(lo - pad, 0.15 * pad)
         else:
             ax.axhline(0.0, color=INK, linewidth=0.8)
-    ax.set_ylabel("NPS (points, -100 to +100)", fontsize=LABEL_SIZE)
-    ax.set_xlabel(groups.by, fontsize=LABEL_SIZE)
-    weighted = ", weighted" if overall.weighted else ""
+    by = " / ".join(groups.by_columns)
+    ylabel = "NPS (points, -100 to +100)" if metric == "NPS" else f"{metric}: {_ESTIMATE_NAMES[metric]} (%)"
+    ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
+    ax.set_xlabel(by, fontsize=LABEL_SIZE)
+    weighted = ", weighted" if groups.weighted else ""
+    of = f" of {groups.outcome}" if groups.outcome else ""
     _title(
         ax,
-        f"NPS of {groups.outcome} by {groups.by}",
+        f"{metric}{of} by {by}",
         f"{level}, {_method_name(groups.method)}; n = {overall.n:,}{weighted}",
     )
     _legend_outside(ax, handles, names)
     return ax
+
+
+_ESTIMATE_NAMES = {"CSAT": "share satisfied", "CES": "share agreeing"}
 
 
 def _bounds(intervals: Sequence[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

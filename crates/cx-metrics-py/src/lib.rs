@@ -15,6 +15,7 @@ mod driver_segments;
 mod drivers;
 mod errors;
 mod moments;
+mod groups;
 mod nps;
 mod nps_models;
 mod pillar_scores;
@@ -80,5 +81,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<moments::PyRegressionMoments>()?;
     m.add_class::<nps::PyPairedNpsTally>()?;
     m.add_function(wrap_pyfunction!(nps::compare_nps_paired_tally, m)?)?;
+    m.add_function(wrap_pyfunction!(groups::group_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(groups::group_fold, m)?)?;
     Ok(())
 }

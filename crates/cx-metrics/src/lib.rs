@@ -20,6 +20,7 @@ pub mod ces;
 pub mod csat;
 pub mod drivers;
 pub mod error;
+pub mod groups;
 pub mod importance;
 pub mod intervals;
 pub mod linalg;

@@ -93,6 +93,37 @@ impl Segments {
         })
     }
 
+    /// Segments from a [`Grouping`](crate::groups::Grouping): its groups in its order (missing label
+    /// last, unused categorical levels kept), each named by its labels as text (`" / "` between
+    /// columns, `"(missing)"` for the missing label).
+    ///
+    /// ```
+    /// use cx_metrics::drivers::Segments;
+    /// use cx_metrics::groups::{Grouping, KeyColumn};
+    /// let tier = [2.0, f64::NAN, 1.0, 2.0];
+    /// let g = Grouping::new(vec![KeyColumn::from(&tier[..])], 4).unwrap();
+    /// let s = Segments::from_grouping(&g).unwrap();
+    /// assert_eq!(s.names(), ["1.0", "2.0", "(missing)"]);
+    /// assert_eq!(s.rows("2.0"), Some(vec![0, 3]));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when two groups read the same as text.
+    pub fn from_grouping(grouping: &crate::groups::Grouping<'_>) -> Result<Self> {
+        let names: Vec<String> = grouping
+            .labels()
+            .iter()
+            .map(|ls| {
+                ls.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            })
+            .collect();
+        let codes: Vec<usize> = grouping.codes().into_iter().map(|c| c as usize).collect();
+        Self::from_codes(&codes, &names)
+    }
+
     /// The segments' names.
     pub fn names(&self) -> &[String] {
         &self.names
