@@ -56,7 +56,7 @@
 //! - Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
 
 use nalgebra::{DMatrix, DVector};
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,8 @@ use crate::importance::{relative_importance, ImportanceMeasure, ImportanceOption
 use crate::intervals::{check_level, normal_quantile, Interval};
 use crate::multiple::PValueAdjustment;
 use crate::regression::INTERCEPT;
+use crate::resample::quantile_sorted;
+use crate::resample::{stream, Family, DRIVER_BOOTSTRAP};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// The default number of bootstrap replicates.
@@ -389,12 +391,11 @@ const MAX_STORED_PRODUCTS: usize = 1 << 23;
 
 /// The generator of replicate `replicate` of stratum `stratum` (0 for an unstratified bootstrap).
 pub(crate) fn replicate_rng(seed: u64, stratum: u64, replicate: usize) -> ChaCha8Rng {
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&stratum.to_le_bytes());
-    let mut rng = ChaCha8Rng::from_seed(key);
-    rng.set_stream(replicate as u64);
-    rng
+    let family = Family::Keyed {
+        tag: DRIVER_BOOTSTRAP,
+        stratum,
+    };
+    stream(seed, family, replicate as u64)
 }
 
 impl Engine {
@@ -704,17 +705,6 @@ fn dedup(measures: &[ImportanceMeasure]) -> Vec<ImportanceMeasure> {
         }
     }
     out
-}
-
-/// Quantile `q` of sorted values, linear interpolation between order statistics (numpy's default).
-pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let Some(last) = sorted.len().checked_sub(1) else {
-        return f64::NAN;
-    };
-    let h = last as f64 * q.clamp(0.0, 1.0);
-    let lo = (h.floor() as usize).min(last);
-    let hi = (lo + 1).min(last);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
 /// Summarise the replicates `theta` of a statistic with full-sample value `estimate` and jackknife

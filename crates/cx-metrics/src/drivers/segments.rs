@@ -23,12 +23,13 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::bootstrap::{column, p_value_zero, quantile_sorted, BootstrapOptions, Engine};
+use super::bootstrap::{column, p_value_zero, BootstrapOptions, Engine};
 use super::{data, driver_analysis, DriverAnalysis, DriverOptions};
 use crate::error::{Error, Result};
 use crate::importance::ImportanceMeasure;
 use crate::intervals::Interval;
 use crate::multiple::PValueAdjustment;
+use crate::resample::quantile_sorted;
 
 /// The segment of every row, and the segments' names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

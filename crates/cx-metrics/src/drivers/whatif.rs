@@ -72,8 +72,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +83,7 @@ use crate::moments::Moments;
 use crate::nps::NpsTally;
 use crate::pillars::Pillar;
 use crate::regression::{ols, ols_from_moments};
+use crate::resample::{quantile_sorted, stream, Family};
 use crate::scale::{Direction, NanPolicy, NpsCategory, Scale};
 
 /// The name of the outcome in the model.
@@ -372,23 +372,14 @@ pub fn what_if_bootstrap(
     changes.sort_by(f64::total_cmp);
     let alpha = (1.0 - confidence_level) / 2.0;
     result.interval = Some(Interval::new(
-        quantile(&changes, alpha),
-        quantile(&changes, 1.0 - alpha),
+        quantile_sorted(&changes, alpha),
+        quantile_sorted(&changes, 1.0 - alpha),
         confidence_level,
     ));
     result.n_resamples = n_resamples;
     result.n_failed_resamples = n_failed;
     result.seed = Some(seed);
     Ok(result)
-}
-
-/// Quantile `q` of sorted, non-empty values, interpolating linearly between order statistics.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = q * (sorted.len() - 1) as f64;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    let (a, b) = (sorted[lo], sorted[hi]);
-    a + (h - lo as f64) * (b - a)
 }
 
 /// NPS on −1..1 of validated 0–10 points: the score of their [`NpsTally`].
@@ -542,9 +533,8 @@ impl<'a> Rows<'a> {
     }
 
     /// One bootstrap replicate's NPS change (`None` if its model cannot be fitted).
-    fn replicate(&self, plan: &Plan, binning: Binning, seed: u64, stream: u64) -> Option<f64> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(stream);
+    fn replicate(&self, plan: &Plan, binning: Binning, seed: u64, index: u64) -> Option<f64> {
+        let mut rng = stream(seed, Family::Expanded, index);
         let n = self.y.len();
         let mut count = vec![0u32; n];
         for _ in 0..n {

@@ -21,14 +21,13 @@
 use std::str::FromStr;
 
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::problem::Problem;
 use super::subsets::eliminate;
 use crate::error::{Error, Result};
+use crate::resample::{stream, Family};
 
 /// How LMG is computed.
 #[non_exhaustive]
@@ -138,8 +137,7 @@ pub(crate) fn lmg_sampled(
     let blocks: Vec<Result<(Vec<f64>, Vec<f64>)>> = (0..n_blocks)
         .into_par_iter()
         .map(|b| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(b as u64);
+            let mut rng = stream(seed, Family::Expanded, b as u64);
             let count = BLOCK.min(permutations - b * BLOCK);
             let mut sum = vec![0.0; g];
             let mut sum_sq = vec![0.0; g];

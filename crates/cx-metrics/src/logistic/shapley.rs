@@ -26,8 +26,6 @@
 use std::str::FromStr;
 
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +36,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::importance::shapley_from_subsets;
+use crate::resample::{stream, Family};
 
 /// The most drivers for which the exact decomposition (2^p logistic fits) is computed.
 pub const MAX_EXACT_DRIVERS: usize = 12;
@@ -346,8 +345,7 @@ fn sampled(
     let blocks: Vec<Result<(Vec<f64>, Vec<f64>)>> = (0..m.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
-            let mut rng = ChaCha8Rng::seed_from_u64(shapley.seed);
-            rng.set_stream(b as u64);
+            let mut rng = stream(shapley.seed, Family::Expanded, b as u64);
             let mut sum = vec![0.0; p];
             let mut sum_sq = vec![0.0; p];
             let mut order: Vec<usize> = (0..p).collect();
