@@ -8,7 +8,7 @@
 
 use cx_metrics::importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, ImportanceMeasure,
-    ImportanceOptions, LmgMethod,
+    ImportanceOptions, ShapleyMethod,
 };
 use nalgebra::DMatrix;
 use serde_json::Value;
@@ -107,7 +107,7 @@ fn every_measure_matches_relaimpo() {
         .with_all_subsets(true);
     let res = relative_importance(&r, &names, &opts).unwrap();
     assert_eq!(res.names, names);
-    assert_eq!(res.lmg_method, Some(LmgMethod::Exact));
+    assert_eq!(res.lmg_method, Some(ShapleyMethod::Exact));
     assert_rel(res.r_squared, fx["r_squared"].as_f64().unwrap(), "R²");
     assert_rel(
         res.r_squared_decomposed,
@@ -259,7 +259,7 @@ fn sampled_lmg_agrees_with_exact_on_swiss() {
     let r = swiss_correlation(&names);
     let opts = ImportanceOptions::default()
         .with_measures(&[ImportanceMeasure::Lmg])
-        .with_lmg_method(LmgMethod::Sampled, 20_000, 7);
+        .with_lmg_method(ShapleyMethod::Sampled, 20_000, 7);
     let res = relative_importance(&r, &names, &opts).unwrap();
     let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
     let se = lmg.standard_error.as_ref().unwrap();

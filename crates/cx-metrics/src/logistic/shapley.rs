@@ -23,8 +23,6 @@
 //! A subset of a model without separation is never separated (a separating direction of the subset would
 //! separate the full model too), so separation is checked once, on the full model.
 
-use std::str::FromStr;
-
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,34 +39,9 @@ use crate::resample::{stream, Family};
 /// The most drivers for which the exact decomposition (2^p logistic fits) is computed.
 pub const MAX_EXACT_DRIVERS: usize = 12;
 
-/// How the Shapley values are computed.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShapleyMethod {
-    /// Exact up to [`MAX_EXACT_DRIVERS`] drivers, sampled above (the default).
-    #[default]
-    Auto,
-    /// Exact over all 2^p subsets; an error above [`MAX_EXACT_DRIVERS`] drivers.
-    Exact,
-    /// Estimated from random orders of entry, with standard errors.
-    Sampled,
-}
-
-impl FromStr for ShapleyMethod {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "exact" => Ok(Self::Exact),
-            "sampled" => Ok(Self::Sampled),
-            other => Err(Error::invalid(
-                "method",
-                format!("{other:?}; use \"auto\", \"exact\" or \"sampled\""),
-            )),
-        }
-    }
-}
+/// How the Shapley values are computed: the one enum of the crate for exact or sampled Shapley
+/// values, shared with LMG.
+pub use crate::importance::ShapleyMethod;
 
 /// Options of the pseudo-R² decomposition.
 ///
