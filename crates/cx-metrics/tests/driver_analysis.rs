@@ -10,6 +10,9 @@
 //! - Every warning and every error on a constructed case; integer weights equal duplicated rows; the
 //!   bundled sample survey with the indicator method for `resolution`.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
     non_numeric_column, pillar_driver_analysis, pillar_driver_analysis_from_scores, pillar_names,
@@ -37,12 +40,7 @@ const SAMPLE_SURVEY: &str = concat!(
 const REL_TOL: f64 = 1e-10;
 
 fn close(actual: f64, expected: f64, tol: f64, what: &str) {
-    let scale = expected.abs().max(1e-300);
-    assert!(
-        (actual - expected).abs() <= tol * scale,
-        "{what}: got {actual:e}, expected {expected:e} (relative error {:e})",
-        (actual - expected).abs() / scale
-    );
+    assert_close(what, actual, expected, Tol::rel(tol));
 }
 
 /// A CSV with a header; the first column is skipped when `skip_first` (swiss' row names); blank = NaN.

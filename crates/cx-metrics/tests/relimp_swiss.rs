@@ -6,6 +6,9 @@
 // Scores of several measures are compared index by index.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, ImportanceMeasure,
     ImportanceOptions, ShapleyMethod,
@@ -89,11 +92,13 @@ fn drivers(fx: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Relative `REL_TOL`; absolute 1e-15 for a zero reference.
 fn assert_rel(got: f64, want: f64, what: &str) {
-    let err = (got - want).abs() / want.abs().max(f64::MIN_POSITIVE);
-    assert!(
-        err <= REL_TOL || (want == 0.0 && got.abs() < 1e-15),
-        "{what}: got {got:e}, want {want:e} (relative error {err:e})"
+    assert_close(
+        what,
+        got,
+        want,
+        Tol::rel(REL_TOL).near_zero(1e-15, f64::MIN_POSITIVE),
     );
 }
 

@@ -1,6 +1,9 @@
 //! What-if simulation: hand-computed examples of every shift, caps and clips, exact reproduction of
 //! the observed NPS, monotonicity, and the seeded bootstrap on the sample survey.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::drivers::matrix::RatedDriver;
 use cx_metrics::drivers::whatif::{what_if, what_if_bootstrap, Binning, Scenario, Shift, WhatIf};
 use cx_metrics::drivers::{driver_analysis, pillar_names, DriverOptions};
@@ -16,10 +19,7 @@ const SAMPLE_SURVEY: &str = concat!(
 const TOL: f64 = 1e-12;
 
 fn close(actual: f64, expected: f64, what: &str) {
-    assert!(
-        (actual - expected).abs() <= TOL,
-        "{what}: got {actual}, expected {expected}"
-    );
+    assert_close(what, actual, expected, Tol::abs(TOL));
 }
 
 /// A CSV with a header; blank or non-numeric fields are NaN.
