@@ -225,7 +225,7 @@ proptest! {
             &r, &names(8), &opts.with_lmg_method(ShapleyMethod::Sampled, 3000, seed)).unwrap();
         let e = exact.scores(ImportanceMeasure::Lmg).unwrap();
         let s = sampled.scores(ImportanceMeasure::Lmg).unwrap();
-        let se = s.standard_error.as_ref().unwrap();
+        let se = s.std_error.as_ref().unwrap();
         prop_assert_eq!(sampled.lmg_method, Some(ShapleyMethod::Sampled));
         prop_assert!((s.raw.iter().sum::<f64>() - exact.r_squared).abs() < TOL);
         for j in 0..8 {
@@ -281,7 +281,7 @@ fn above_the_exact_limit_lmg_is_sampled() {
     let res = relative_importance(&r, &names(p), &opts).unwrap();
     assert_eq!(res.lmg_method, Some(ShapleyMethod::Sampled));
     let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
-    let se = lmg.standard_error.as_ref().unwrap();
+    let se = lmg.std_error.as_ref().unwrap();
     assert!((lmg.raw.iter().sum::<f64>() - res.r_squared).abs() < TOL);
     for j in 0..p {
         assert!((lmg.raw[j] - res.r_squared / p as f64).abs() <= 5.0 * se[j] + 1e-12);

@@ -234,7 +234,7 @@ fn non_finite_values_are_found_while_folding() {
         &DriverOptions::default().with_outcome("y"),
     )
     .unwrap();
-    assert_eq!(r.n_dropped, 3);
+    assert_eq!(r.n_omitted, 3);
     let keep: Vec<usize> = (0..y.len())
         .filter(|i| ![100, 30_000, 60_000].contains(i))
         .collect();

@@ -267,7 +267,7 @@ fn sampled_lmg_agrees_with_exact_on_swiss() {
         .with_lmg_method(ShapleyMethod::Sampled, 20_000, 7);
     let res = relative_importance(&r, &names, &opts).unwrap();
     let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
-    let se = lmg.standard_error.as_ref().unwrap();
+    let se = lmg.std_error.as_ref().unwrap();
     let total: f64 = lmg.raw.iter().sum();
     assert!((total - fx["r_squared"].as_f64().unwrap()).abs() < 1e-12);
     for (i, name) in names.iter().enumerate() {

@@ -3,7 +3,7 @@
 //!
 //! [`segment_driver_analysis`] runs the full [`driver_analysis`] on the rows of every segment in one
 //! call. Each segment reports its number of rows, and either its analysis (with its own `n`,
-//! `n_dropped` and warnings) or the reason it was skipped — an empty segment, too few complete rows, a
+//! `n_omitted` and warnings) or the reason it was skipped — an empty segment, too few complete rows, a
 //! driver without variation in that segment. No segment disappears silently.
 //!
 //! [`segment_importance_test`] asks, driver by driver, whether an importance measure differs between a

@@ -3,7 +3,7 @@
 //! # Method
 //!
 //! 1. **Rows.** Respondents with a 0–10 recommendation answer (`ltr`), a rating on every driver and a
-//!    positive weight; rows with a missing value are dropped (counted in `n_dropped`), rows of weight
+//!    positive weight; rows with a missing value are dropped (counted in `n_omitted`), rows of weight
 //!    zero are counted in `n_zero_weight`.
 //! 2. **Model.** `ltr` is regressed on every driver given (weighted least squares, [`ols`]), so each
 //!    driver's slope `βⱼ` is its effect holding the others fixed.
@@ -269,8 +269,9 @@ pub struct WhatIf {
     pub change: f64,
     /// Rows used (complete, positive weight).
     pub n: u64,
-    /// Rows dropped for a missing answer or rating.
-    pub n_dropped: usize,
+    /// Rows left out for a missing answer or rating.
+    #[serde(alias = "n_dropped")]
+    pub n_omitted: usize,
     /// Complete rows with weight zero, not used.
     pub n_zero_weight: u64,
     /// Respondents with at least one driver change cut by a scale's end.
@@ -709,7 +710,7 @@ impl<'a> Rows<'a> {
             simulated,
             change: simulated - baseline,
             n: n as u64,
-            n_dropped: self.n_dropped,
+            n_omitted: self.n_dropped,
             n_zero_weight: self.n_zero_weight,
             n_capped: (0..n).filter(|&i| capped[i] && w[i] > 0.0).count() as u64,
             n_clipped_low: low,

@@ -275,7 +275,8 @@ pub struct MeasureScores {
     /// returned as is. See [`ImportanceWarning::SignDisagreement`].
     pub signed: Option<Vec<f64>>,
     /// Standard error of a sampled estimate (LMG by permutation sampling); `None` when exact.
-    pub standard_error: Option<Vec<f64>>,
+    #[serde(alias = "standard_error")]
+    pub std_error: Option<Vec<f64>>,
 }
 
 /// Something the caller should know about a result that is nonetheless valid.
@@ -519,7 +520,7 @@ pub fn relative_importance<S: AsRef<str>>(
             raw,
             share,
             signed,
-            standard_error,
+            std_error: standard_error,
         });
     }
 
