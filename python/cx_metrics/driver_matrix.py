@@ -7,7 +7,6 @@ Both run in Rust on the rows the analysis was computed from; see :meth:`DriverAn
 from __future__ import annotations
 
 import warnings as _warnings
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property

@@ -10,10 +10,9 @@ DataFrames.
 
 from __future__ import annotations
 
-import warnings as _warnings
-
 import math
 import secrets
+import warnings as _warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property

@@ -464,6 +464,7 @@ pub fn newcombe_difference(
 
 /// The comparison of two independent proportions: difference, standard errors, z test and
 /// Newcombe's hybrid score interval.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProportionComparison {
     /// p̂₁ − p̂₂.

@@ -156,6 +156,7 @@ impl BootstrapOptions {
 }
 
 /// The bootstrap distribution of one quantity, summarised.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapEstimate {
     /// What is estimated (a term, a driver, or `"a − b"` for a difference).
@@ -184,6 +185,7 @@ pub struct BootstrapEstimate {
 }
 
 /// The bootstrapped difference of two drivers' importances.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportanceDifference {
     /// The first driver (or group).
@@ -205,6 +207,7 @@ pub struct ImportanceDifference {
 }
 
 /// The bootstrap of one importance measure.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureBootstrap {
     /// The measure.
@@ -216,6 +219,7 @@ pub struct MeasureBootstrap {
 }
 
 /// A rank interval: rank 1 is the most important.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RankInterval {
     /// Best rank (the `α/2` quantile of the replicate ranks).
@@ -225,6 +229,7 @@ pub struct RankInterval {
 }
 
 /// How stable the ranking is across replicates.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankProbabilities {
     /// The measure that ranks.
@@ -241,6 +246,7 @@ pub struct RankProbabilities {
 }
 
 /// The result of [`bootstrap`]: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverBootstrap {
     /// The outcome.

@@ -101,6 +101,7 @@ impl FromStr for MissingPolicy {
 pub const INDICATOR_SUFFIX: &str = "_missing";
 
 /// A driver filled by the indicator method.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FilledDriver {
     /// The driver.

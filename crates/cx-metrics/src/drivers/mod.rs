@@ -151,6 +151,7 @@ impl DriverOptions {
 }
 
 /// The result of a driver analysis: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverAnalysis {
     /// The outcome.

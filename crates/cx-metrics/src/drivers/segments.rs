@@ -143,6 +143,7 @@ pub enum SegmentStatus {
 }
 
 /// The analysis of one segment.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentAnalysis {
     /// The segment's name.
@@ -164,6 +165,7 @@ impl SegmentAnalysis {
 }
 
 /// Driver analyses of every segment: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentAnalyses {
     /// One per segment, in the order of [`Segments::names`].
@@ -296,6 +298,7 @@ pub fn segment_driver_analysis(
 }
 
 /// The difference of one driver's importance between two groups of rows.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentDifference {
     /// The driver (or group of drivers).
@@ -319,6 +322,7 @@ pub struct SegmentDifference {
 }
 
 /// The comparison of one measure between the groups.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentMeasureTest {
     /// The measure.
@@ -328,6 +332,7 @@ pub struct SegmentMeasureTest {
 }
 
 /// The result of [`segment_importance_test`]: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentImportanceTest {
     /// The segment tested.

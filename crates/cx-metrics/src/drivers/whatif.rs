@@ -232,6 +232,7 @@ impl Scenario {
 }
 
 /// What one driver's shift did.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverShift {
     /// The driver.
@@ -255,6 +256,7 @@ pub struct DriverShift {
 }
 
 /// The result of a what-if simulation: plain data. NPS figures are on −1..1 (×100 for points).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhatIf {
     /// One entry per driver of the scenario, in the scenario's order.

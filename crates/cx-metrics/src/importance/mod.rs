@@ -262,6 +262,7 @@ impl ImportanceOptions {
 }
 
 /// The scores of one measure, one per unit, in the order of [`RelativeImportance::names`].
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureScores {
     /// Which measure.
@@ -303,6 +304,7 @@ pub enum ImportanceWarning {
 }
 
 /// Relative importance of the drivers: see [`relative_importance`].
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RelativeImportance {
     /// The ranked units (drivers, or group names) in the order of every score vector.

@@ -70,6 +70,7 @@ impl Default for ShapleyOptions {
 }
 
 /// One driver's part of the pseudo-R².
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverShare {
     /// The driver's name.
@@ -83,6 +84,7 @@ pub struct DriverShare {
 }
 
 /// The Shapley decomposition of McFadden's pseudo-R²: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PseudoR2Shapley {
     /// What the outcome is ("outcome", "promoter" or "detractor").

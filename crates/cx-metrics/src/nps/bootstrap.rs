@@ -16,6 +16,7 @@ use crate::resample::{quantile_sorted, stream, Family};
 use crate::scale::{NanPolicy, NpsCategory, RawValue};
 
 /// A percentile-bootstrap interval computed from rows, with its bookkeeping.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapCi {
     /// The percentile interval (linear interpolation between order statistics, numpy's default).
