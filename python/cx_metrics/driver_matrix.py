@@ -6,6 +6,7 @@ Both run in Rust on the rows the analysis was computed from; see :meth:`DriverAn
 
 from __future__ import annotations
 
+import warnings as _warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -210,8 +211,8 @@ class WhatIf(Tabular):
         NPS of the observed answers, of the simulated answers, and their difference.
     interval : Interval or None
         Bootstrap percentile interval of ``change`` (with ``n_resamples``).
-    n, n_dropped, n_zero_weight : int
-        Rows used, dropped for a missing value, and of weight zero.
+    n, n_omitted, n_zero_weight : int
+        Rows used, left out for a missing value, and of weight zero.
     n_capped, n_clipped_low, n_clipped_high : int
         Respondents whose change was cut by a scale's end; simulated answers clipped to 0 or 10.
     binning : str
@@ -231,7 +232,7 @@ class WhatIf(Tabular):
     change: float
     interval: Interval | None
     n: int
-    n_dropped: int
+    n_omitted: int
     n_zero_weight: int
     n_capped: int
     n_clipped_low: int
@@ -241,6 +242,14 @@ class WhatIf(Tabular):
     n_failed_resamples: int
     seed: int | None
     _native: Any = field(repr=False, compare=False)
+
+    @property
+    def n_dropped(self) -> int:
+        """Deprecated name of :attr:`n_omitted`."""
+        _warnings.warn(
+            "n_dropped is now n_omitted, as in every other result", DeprecationWarning, stacklevel=2
+        )
+        return self.n_omitted
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (WhatIf._from_native, (self._native,))
@@ -270,7 +279,7 @@ class WhatIf(Tabular):
             change=native.change,
             interval=None if ci is None else Interval(ci[0], ci[1], ci[2], "percentile"),
             n=native.n,
-            n_dropped=native.n_dropped,
+            n_omitted=native.n_omitted,
             n_zero_weight=native.n_zero_weight,
             n_capped=native.n_capped,
             n_clipped_low=native.n_clipped_low,
@@ -313,7 +322,7 @@ class WhatIf(Tabular):
         return (
             f"What if {drivers}:\nNPS {points(self.baseline)} -> {points(self.simulated)} "
             f"(change {points(self.change)} points{', ' + ci if ci else ''}; n = {self.n}, "
-            f"{self.n_dropped} dropped)"
+            f"{self.n_omitted} omitted)"
         )
 
     def _notes(self) -> list[str]:
@@ -342,7 +351,7 @@ class WhatIf(Tabular):
                     f"{points(self.interval.low)} to {points(self.interval.high)}",
                 )
             )
-        summary += [("n (dropped)", f"{self.n} ({self.n_dropped})"), ("binning", self.binning)]
+        summary += [("n (omitted)", f"{self.n} ({self.n_omitted})"), ("binning", self.binning)]
         rows = [
             (
                 str(r["driver"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import warnings as _warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -242,8 +243,9 @@ class DriverAnalysis(Tabular):
         Rows used (with positive weight).
     effective_n : float
         Kish's effective sample size.
-    n_dropped : int
-        Rows dropped for a missing value.
+    n_omitted : int
+        Rows left out for a missing value (``n_dropped`` before; that name still works, with a
+        ``DeprecationWarning``).
     n_zero_weight : int
         Rows of weight zero, not counted in ``n``.
     confidence_level : float
@@ -275,11 +277,19 @@ class DriverAnalysis(Tabular):
     adj_r_squared: float
     n: int
     effective_n: float
-    n_dropped: int
+    n_omitted: int
     n_zero_weight: int
     confidence_level: float
     warnings: tuple[DriverWarning, ...]
     _native: Any = field(repr=False, compare=False)
+
+    @property
+    def n_dropped(self) -> int:
+        """Deprecated name of :attr:`n_omitted`."""
+        _warnings.warn(
+            "n_dropped is now n_omitted, as in every other result", DeprecationWarning, stacklevel=2
+        )
+        return self.n_omitted
 
     @classmethod
     def _from_native(cls, native: Any) -> DriverAnalysis:
@@ -294,7 +304,7 @@ class DriverAnalysis(Tabular):
             adj_r_squared=native.adj_r_squared,
             n=native.n,
             effective_n=native.effective_n,
-            n_dropped=native.n_dropped,
+            n_omitted=native.n_omitted,
             n_zero_weight=native.n_zero_weight,
             confidence_level=native.confidence_level,
             warnings=tuple(
@@ -555,7 +565,7 @@ class DriverAnalysis(Tabular):
 
         The outcome must be the 0-10 recommendation score. The model is refitted on the rows complete on
         the outcome and every driver of this analysis (so with ``missing="indicator"`` the filled rows
-        are dropped here, and counted in ``n_dropped``).
+        are dropped here, and counted in ``n_omitted``).
 
         Parameters
         ----------
@@ -619,7 +629,7 @@ class DriverAnalysis(Tabular):
         return out
 
     def _headline(self) -> str:
-        dropped = f", {self.n_dropped} dropped" if self.n_dropped else ""
+        dropped = f", {self.n_omitted} omitted" if self.n_omitted else ""
         zero = f", {self.n_zero_weight} of weight zero" if self.n_zero_weight else ""
         return (
             f"Driver analysis of {self.outcome}: R² = {self.r_squared:.3f} (adjusted "
@@ -862,7 +872,7 @@ def driver_analysis(
     weights : str or array, optional
         Survey weights: a column name or an array with one weight per row (finite, >= 0).
     missing : {"listwise", "raise", "pairwise", "indicator"}
-        Missing values: drop the row (counted in ``n_dropped``), raise, pairwise-complete
+        Missing values: drop the row (counted in ``n_omitted``), raise, pairwise-complete
         correlations, or the indicator method for structurally missing driver answers (fill with the
         mean and adjust for a 0/1 ``<driver>_missing`` covariate; biased for answers that exist but
         were not given).

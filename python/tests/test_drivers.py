@@ -115,7 +115,9 @@ def test_nullable_and_missing_values_become_nan(swiss: pd.DataFrame) -> None:
     sub["Examination"] = sub["Examination"].astype("Int64")
     sub.loc[3, "Examination"] = pd.NA
     r = cx.driver_analysis(sub, outcome="Fertility", drivers=SWISS_DRIVERS)
-    assert (r.n, r.n_dropped) == (46, 1)
+    assert (r.n, r.n_omitted) == (46, 1)
+    with pytest.deprecated_call(match="n_omitted"):
+        assert r.n_dropped == r.n_omitted  # the name before n_omitted
     for frame in (pl.from_pandas(sub), pa.Table.from_pandas(sub, preserve_index=False)):
         assert cx.driver_analysis(frame, outcome="Fertility", drivers=SWISS_DRIVERS) == r
     ref = cx.driver_analysis(sub.drop(index=3).astype(float), outcome="Fertility", drivers=SWISS_DRIVERS)
@@ -193,7 +195,7 @@ def test_sample_survey_with_indicator_for_resolution() -> None:
     others = ["ltr", *(p for p in pillars if p != "resolution")]
     analysed = df[others].notna().all(axis=1)
     assert filled.details["n_missing"] == int((analysed & df["resolution"].isna()).sum())
-    assert r.n_dropped == int((~analysed).sum())
+    assert r.n_omitted == int((~analysed).sum())
     assert "resolution" in str(r)
     listwise = cx.driver_analysis(df, drivers=pillars, weights="weight")
     assert listwise.n < r.n
@@ -347,7 +349,7 @@ def test_what_if_applies_the_analysis_slopes(survey: pd.DataFrame) -> None:
     b = r.coefficients.loc["time_and_effort", "estimate"]
     base = np.mean(_latent_score(y))
     sim = np.mean(_latent_score(y + b * dx))
-    assert (w.n, w.n_dropped) == (len(rows), len(survey) - len(rows))
+    assert (w.n, w.n_omitted) == (len(rows), len(survey) - len(rows))
     assert math.isclose(w.baseline, base, rel_tol=1e-12)
     assert math.isclose(w.simulated, sim, rel_tol=1e-12)
     assert w.scenario.loc["time_and_effort", "n_capped"] == int((x == 10).sum())

@@ -71,7 +71,7 @@ def test_nullable_columns_are_missing_where_null() -> None:
     data = _survey()
     floats, missing = _with_missing(data)
     expected = cx.driver_analysis(floats, drivers=DRIVERS, weights="weight").to_dict()
-    assert expected["n_dropped"] == int(missing.sum())
+    assert expected["n_omitted"] == int(missing.sum())
 
     pandas = pd.DataFrame({k: pd.array(v, dtype="Int16") for k, v in data.items()})
     pandas.loc[missing, "b"] = pd.NA

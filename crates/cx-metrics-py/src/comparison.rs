@@ -16,11 +16,11 @@ impl PyProportionComparison {
     }
     #[getter]
     fn std_error(&self) -> f64 {
-        self.inner.se
+        self.inner.std_error
     }
     #[getter]
     fn std_error_pooled(&self) -> f64 {
-        self.inner.se_pooled
+        self.inner.std_error_pooled
     }
     #[getter]
     fn z(&self) -> f64 {

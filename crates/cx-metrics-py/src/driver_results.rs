@@ -215,8 +215,8 @@ serde_pymethods!(PyWhatIf, WhatIf, |inner| PyWhatIf { inner }, {
         self.inner.n
     }
     #[getter]
-    fn n_dropped(&self) -> usize {
-        self.inner.n_dropped
+    fn n_omitted(&self) -> usize {
+        self.inner.n_omitted
     }
     #[getter]
     fn n_zero_weight(&self) -> u64 {

@@ -375,8 +375,8 @@ serde_pymethods!(
             self.inner.effective_n
         }
         #[getter]
-        fn n_dropped(&self) -> usize {
-            self.inner.n_dropped
+        fn n_omitted(&self) -> usize {
+            self.inner.n_omitted
         }
         #[getter]
         fn n_zero_weight(&self) -> u64 {

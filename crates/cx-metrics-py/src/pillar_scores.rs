@@ -63,7 +63,7 @@ pub fn pillar_scores(
                 Some(g) => scores.summarize_by(g, w, options)?,
                 None => scores.summarize(w, options)?,
             };
-            Ok(PillarReport { scores, summaries })
+            Ok(PillarReport::new(scores, summaries))
         })
         .py()?;
     Ok(PyPillarScores { inner })

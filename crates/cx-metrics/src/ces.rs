@@ -335,6 +335,7 @@ impl<V: CesVersion> Merge for CesTally<V> {
 /// CES figures of one sample of version `V`. Plain data; intervals are methods.
 ///
 /// Fields are NaN when `undefined` is set; `sd` is also NaN when only one row carries weight.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(bound = "")]
 pub struct CesResult<V: CesVersion> {

@@ -377,6 +377,7 @@ impl Merge for CsatTally {
 /// CSAT figures of one sample. Plain data; intervals are methods.
 ///
 /// Fields are NaN when `undefined` is set; `sd` is also NaN when only one row carries weight.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CsatResult {
     /// Number of scale points k.

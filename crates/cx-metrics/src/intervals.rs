@@ -464,14 +464,17 @@ pub fn newcombe_difference(
 
 /// The comparison of two independent proportions: difference, standard errors, z test and
 /// Newcombe's hybrid score interval.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProportionComparison {
     /// p̂₁ − p̂₂.
     pub difference: f64,
     /// Unpooled standard error of the difference, √(p̂₁(1−p̂₁)/n₁ + p̂₂(1−p̂₂)/n₂).
-    pub se: f64,
+    #[serde(alias = "se")]
+    pub std_error: f64,
     /// Pooled standard error under H₀: p₁ = p₂, √(p̄(1−p̄)(1/n₁ + 1/n₂)) with p̄ = (x₁+x₂)/(n₁+n₂).
-    pub se_pooled: f64,
+    #[serde(alias = "se_pooled")]
+    pub std_error_pooled: f64,
     /// The two-proportion z statistic `difference / se_pooled` (0 when both samples are all
     /// successes or all failures, where the difference is 0 and the pooled SE vanishes).
     pub z: f64,
@@ -516,8 +519,8 @@ pub fn compare_proportions(
     };
     Ok(ProportionComparison {
         difference,
-        se,
-        se_pooled,
+        std_error: se,
+        std_error_pooled: se_pooled,
         z,
         p_value: normal_p_two_sided(z),
         interval,
@@ -660,7 +663,12 @@ mod tests {
         let se0 = (pbar * (1.0 - pbar) * (1.0 / 70.0 + 1.0 / 80.0)).sqrt();
         let c = compare_proportions(56.0, 70.0, 48.0, 80.0, 0.95).unwrap();
         assert!(rel(c.z, 0.2 / se0) < 1e-12);
-        assert!(rel(c.se, (0.8 * 0.2 / 70.0 + 0.6 * 0.4 / 80.0_f64).sqrt()) < 1e-12);
+        assert!(
+            rel(
+                c.std_error,
+                (0.8 * 0.2 / 70.0 + 0.6 * 0.4 / 80.0_f64).sqrt()
+            ) < 1e-12
+        );
         let c = compare_proportions(10.0, 10.0, 20.0, 20.0, 0.95).unwrap();
         assert_eq!((c.z, c.p_value, c.difference), (0.0, 1.0, 0.0));
         let iv = mean_t_ci(2.0, 0.0, 5.0, 0.9).unwrap();

@@ -30,6 +30,7 @@ pub mod multiple;
 pub mod nps;
 pub mod pillars;
 pub mod regression;
+mod resample;
 pub mod scale;
 mod serde_nan;
 mod simd;

@@ -187,6 +187,7 @@ impl SeparationKind {
 }
 
 /// A detected separation: the maximum-likelihood estimates do not exist.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Separation {
     /// Complete or quasi-complete.
@@ -211,6 +212,7 @@ impl Separation {
 }
 
 /// One coefficient of a logistic model, with its Wald inference and odds ratio.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticTerm {
     /// "intercept" or the driver's name.
@@ -294,6 +296,7 @@ fn wald(estimate: f64, std_error: f64, z: f64, level: f64) -> Interval {
 /// assert!(fit.drivers[0].odds_ratio > 1.0 && fit.converged);
 /// assert!((fit.deviance + 2.0 * fit.log_likelihood).abs() < 1e-12);
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticRegression {
     /// What the outcome is ("outcome", "promoter" or "detractor").

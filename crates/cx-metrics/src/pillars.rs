@@ -419,6 +419,7 @@ impl Default for SummaryOptions {
 /// (and flagged `clipped`), as for CSAT and CES means; the top-box share is `Σw[top]/W` with a Wilson
 /// interval at `n_eff` ([`intervals::proportion_ci`]). Intervals are `None` when the group has too few
 /// respondents for them (a t interval needs `n_eff > 1`).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PillarSummary {
     /// The group's label (`"all"` from [`PillarScores::summarize`]).
@@ -450,12 +451,20 @@ pub struct PillarSummary {
 
 /// Pillar scores per respondent with their summaries per group and pillar: plain data, what
 /// `pillar_summary` reports.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PillarReport {
     /// The scores per respondent.
     pub scores: PillarScores,
     /// The summaries, groups in sorted label order, pillars in model order within a group.
     pub summaries: Vec<PillarSummary>,
+}
+
+impl PillarReport {
+    /// The report of `scores` with their `summaries`.
+    pub fn new(scores: PillarScores, summaries: Vec<PillarSummary>) -> Self {
+        Self { scores, summaries }
+    }
 }
 
 impl PillarScores {

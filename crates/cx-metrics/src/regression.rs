@@ -53,6 +53,7 @@ use crate::simd::{self, vectorized};
 pub const INTERCEPT: &str = "(Intercept)";
 
 /// One estimated coefficient with its inference.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Coefficient {
     /// The term: [`INTERCEPT`] or the driver's name.
@@ -78,6 +79,7 @@ pub struct Coefficient {
 }
 
 /// A fitted least-squares regression: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OlsFit {
     /// The outcome's name.

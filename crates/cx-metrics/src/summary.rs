@@ -41,7 +41,10 @@ impl Summary {
         let (mean, sd) = if undefined.is_some() {
             (f64::NAN, f64::NAN)
         } else {
-            let mean = points().map(|(x, w)| w * x).sum::<f64>() / sum_weights;
+            // A weighted mean lies between the smallest and largest point; the division can round
+            // past them (7·w / w = 7 + 1 ulp), so it is kept on the scale.
+            let (lo, hi) = (f64::from(scale.min()), f64::from(scale.max()));
+            let mean = (points().map(|(x, w)| w * x).sum::<f64>() / sum_weights).clamp(lo, hi);
             let ss: f64 = points().map(|(x, w)| w * (x - mean) * (x - mean)).sum();
             let denom = sum_weights - t.sum_weights_sq() / sum_weights;
             let sd = if t.effective_n() > 1.0 && denom > 0.0 {

@@ -10,6 +10,9 @@
 //! - Every warning and every error on a constructed case; integer weights equal duplicated rows; the
 //!   bundled sample survey with the indicator method for `resolution`.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
     non_numeric_column, pillar_driver_analysis, pillar_driver_analysis_from_scores, pillar_names,
@@ -37,12 +40,7 @@ const SAMPLE_SURVEY: &str = concat!(
 const REL_TOL: f64 = 1e-10;
 
 fn close(actual: f64, expected: f64, tol: f64, what: &str) {
-    let scale = expected.abs().max(1e-300);
-    assert!(
-        (actual - expected).abs() <= tol * scale,
-        "{what}: got {actual:e}, expected {expected:e} (relative error {:e})",
-        (actual - expected).abs() / scale
-    );
+    assert_close(what, actual, expected, Tol::rel(tol));
 }
 
 /// A CSV with a header; the first column is skipped when `skip_first` (swiss' row names); blank = NaN.
@@ -125,7 +123,7 @@ fn check_against_r(res: &DriverAnalysis, fx: &Value, path: &str) {
     let f = |v: &Value| v.as_f64().unwrap();
     assert_eq!(res.n, fx["n"].as_u64().unwrap(), "{path}: n");
     close(res.effective_n, 47.0, 1e-15, path);
-    assert_eq!(res.n_dropped, 0);
+    assert_eq!(res.n_omitted, 0);
     close(res.r_squared, f(&fx["r_squared"]), REL_TOL, "r_squared");
     close(
         res.adj_r_squared,
@@ -264,7 +262,7 @@ fn listwise_drops_are_counted_exactly() {
         .map(|(n, c)| (n.as_str(), c.as_slice()))
         .collect();
     let res = driver_analysis(&fert, &cols, None, &fertility()).unwrap();
-    assert_eq!((res.n, res.n_dropped), (43, 4));
+    assert_eq!((res.n, res.n_omitted), (43, 4));
     // The same as analysing the 43 complete rows.
     let keep: Vec<usize> = (0..47).filter(|i| ![3, 10, 20, 46].contains(i)).collect();
     let pick = |c: &[f64]| keep.iter().map(|&i| c[i]).collect::<Vec<f64>>();
@@ -276,7 +274,7 @@ fn listwise_drops_are_counted_exactly() {
         .map(|(n, c)| (n.as_str(), c.as_slice()))
         .collect();
     let complete = driver_analysis(&pick(&sw.fertility), &kept_cols, None, &fertility()).unwrap();
-    assert_eq!(complete.n_dropped, 0);
+    assert_eq!(complete.n_omitted, 0);
     assert_eq!(res.regression, complete.regression);
     assert_eq!(res.importance, complete.importance);
 }
@@ -354,7 +352,7 @@ fn indicator_method_adjusts_for_indicators_without_ranking_them() {
         .collect();
     let opts = fertility().with_indicator_for(&["Catholic"]);
     let res = driver_analysis(&fert, &cols, Some(&weights), &opts).unwrap();
-    assert_eq!((res.n, res.n_dropped), (46, 1));
+    assert_eq!((res.n, res.n_omitted), (46, 1));
     assert_eq!(res.terms.last().unwrap(), "Catholic_missing");
     assert_eq!(res.always, ["Catholic_missing"]);
     assert_eq!(res.importance.names, sw.names, "indicators are not ranked");
@@ -425,7 +423,7 @@ fn pairwise_on_complete_data_equals_listwise() {
         driver_analysis(&sw.fertility, &sw.columns(), Some(&weights), &fertility()).unwrap();
     let opts = fertility().with_missing(MissingPolicy::Pairwise);
     let pairwise = driver_analysis(&sw.fertility, &sw.columns(), Some(&weights), &opts).unwrap();
-    assert_eq!((pairwise.n, pairwise.n_dropped), (47, 0));
+    assert_eq!((pairwise.n, pairwise.n_omitted), (47, 0));
     close(pairwise.effective_n, listwise.effective_n, 1e-14, "n_eff");
     close(pairwise.r_squared, listwise.r_squared, 1e-12, "R²");
     for (a, b) in pairwise
@@ -473,7 +471,7 @@ fn pairwise_uses_each_pair_and_refuses_an_indefinite_matrix() {
         .collect();
     let opts = fertility().with_missing(MissingPolicy::Pairwise);
     let res = driver_analysis(&sw.fertility, &cols, None, &opts).unwrap();
-    assert_eq!((res.n, res.n_dropped), (44, 3));
+    assert_eq!((res.n, res.n_omitted), (44, 3));
     // The zero-order correlation of Education with Fertility uses the 45 rows where both are present.
     let keep: Vec<usize> = (0..47).filter(|i| ![8, 9].contains(i)).collect();
     let ed: Vec<f64> = keep.iter().map(|&i| sw.drivers[2][i]).collect();
@@ -750,7 +748,7 @@ fn sample_survey_with_indicator_for_resolution() {
                     .any(|p| col(p)[i].is_nan())
         })
         .count();
-    assert_eq!(res.n_dropped, dropped);
+    assert_eq!(res.n_omitted, dropped);
     assert_eq!(
         res.n as usize + res.n_zero_weight as usize,
         ltr.len() - dropped
@@ -803,7 +801,7 @@ fn sample_survey_listwise_matches_the_documented_fit() {
     ];
     let drivers: Vec<(&str, &[f64])> = documented.iter().map(|(p, _)| (*p, col(p))).collect();
     let res = driver_analysis(col("ltr"), &drivers, None, &DriverOptions::default()).unwrap();
-    assert_eq!((res.n, res.n_dropped), (919, 2000 - 919));
+    assert_eq!((res.n, res.n_omitted), (919, 2000 - 919));
     for (p, b) in documented {
         close(res.coefficient(p).unwrap().estimate, b, 0.0005 / b.abs(), p);
     }

@@ -7,7 +7,7 @@
 
 use cx_metrics::importance::{
     relative_importance, shapley_from_subsets, DriverGroup, ImportanceMeasure, ImportanceOptions,
-    ImportanceWarning, LmgMethod,
+    ImportanceWarning, ShapleyMethod,
 };
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -222,11 +222,11 @@ proptest! {
         let opts = ImportanceOptions::default().with_measures(&[ImportanceMeasure::Lmg]);
         let exact = relative_importance(&r, &names(8), &opts).unwrap();
         let sampled = relative_importance(
-            &r, &names(8), &opts.with_lmg_method(LmgMethod::Sampled, 3000, seed)).unwrap();
+            &r, &names(8), &opts.with_lmg_method(ShapleyMethod::Sampled, 3000, seed)).unwrap();
         let e = exact.scores(ImportanceMeasure::Lmg).unwrap();
         let s = sampled.scores(ImportanceMeasure::Lmg).unwrap();
-        let se = s.standard_error.as_ref().unwrap();
-        prop_assert_eq!(sampled.lmg_method, Some(LmgMethod::Sampled));
+        let se = s.std_error.as_ref().unwrap();
+        prop_assert_eq!(sampled.lmg_method, Some(ShapleyMethod::Sampled));
         prop_assert!((s.raw.iter().sum::<f64>() - exact.r_squared).abs() < TOL);
         for j in 0..8 {
             // 5 standard errors: a false alarm has probability ~6e-7 per driver.
@@ -277,17 +277,17 @@ fn above_the_exact_limit_lmg_is_sampled() {
     });
     let opts = ImportanceOptions::default()
         .with_measures(&[ImportanceMeasure::Lmg])
-        .with_lmg_method(LmgMethod::Auto, 2000, 1);
+        .with_lmg_method(ShapleyMethod::Auto, 2000, 1);
     let res = relative_importance(&r, &names(p), &opts).unwrap();
-    assert_eq!(res.lmg_method, Some(LmgMethod::Sampled));
+    assert_eq!(res.lmg_method, Some(ShapleyMethod::Sampled));
     let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
-    let se = lmg.standard_error.as_ref().unwrap();
+    let se = lmg.std_error.as_ref().unwrap();
     assert!((lmg.raw.iter().sum::<f64>() - res.r_squared).abs() < TOL);
     for j in 0..p {
         assert!((lmg.raw[j] - res.r_squared / p as f64).abs() <= 5.0 * se[j] + 1e-12);
     }
     // Exact enumeration and the stored table are refused above the limit.
-    let exact = opts.clone().with_lmg_method(LmgMethod::Exact, 2000, 1);
+    let exact = opts.clone().with_lmg_method(ShapleyMethod::Exact, 2000, 1);
     assert!(relative_importance(&r, &names(p), &exact).is_err());
     assert!(relative_importance(&r, &names(p), &opts.with_dominance(true)).is_err());
 }

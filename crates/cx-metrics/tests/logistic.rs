@@ -25,6 +25,9 @@
 //! Tolerances: coefficients, standard errors, z, p and interval bounds 1e-8 relative; log-likelihoods,
 //! AIC and pseudo-R² 1e-10 relative; Shapley sums 1e-12 absolute; counts exact.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::logistic::{
     detractor_model, logistic_regression, nps_pseudo_r2_shapley, promoter_model, pseudo_r2_shapley,
     LogisticOptions, LogisticRegression, NpsOutcome, SeparationKind, SeparationPolicy,
@@ -76,16 +79,8 @@ fn exact() -> ShapleyOptions {
     }
 }
 
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / b.abs()
-}
-
 fn close(what: &str, got: f64, want: f64, tol: f64) {
-    assert!(
-        rel(got, want) <= tol,
-        "{what}: got {got:e}, want {want:e}, rel err {:e} > {tol:e}",
-        rel(got, want)
-    );
+    assert_close(what, got, want, Tol::rel(tol));
 }
 
 fn all_terms(fit: &LogisticRegression) -> Vec<&cx_metrics::LogisticTerm> {

@@ -2,6 +2,9 @@
 //! merging partitions equals one pass, the state does not depend on row order, the moments path agrees
 //! with the in-memory path on survey-like data, and OLS is affine-invariant in the drivers.
 
+mod common;
+
+use common::tol::{assert_close, close, Tol};
 use cx_metrics::{ols, ols_from_moments, Merge, Moments, OlsFit};
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
@@ -44,12 +47,9 @@ const NAMES: [&str; 7] = [
     "recommend",
 ];
 
-fn rel(a: f64, b: f64) -> f64 {
-    if a == b {
-        0.0
-    } else {
-        (a - b).abs() / a.abs().max(b.abs())
-    }
+/// Relative `tol` of the larger of two computations of the same figure.
+fn sym(tol: f64) -> Tol {
+    Tol::rel(tol).of_larger()
 }
 
 fn assert_fits_agree(a: &OlsFit, b: &OlsFit, tol: f64) {
@@ -67,7 +67,7 @@ fn assert_fits_agree(a: &OlsFit, b: &OlsFit, tol: f64) {
             ),
             ("vif", x.vif.unwrap_or(1.0), y.vif.unwrap_or(1.0)),
         ] {
-            assert!(rel(u, v) <= tol, "{} {what}: {u} vs {v}", x.term);
+            assert_close(&format!("{} {what}", x.term), u, v, sym(tol));
         }
         // p-values are compared through log p: their relative error is |t|·|Δt| and t can be large.
         assert!(
@@ -87,7 +87,7 @@ fn assert_fits_agree(a: &OlsFit, b: &OlsFit, tol: f64) {
         ("n_eff", a.effective_n, b.effective_n),
         ("condition", a.condition_number, b.condition_number),
     ] {
-        assert!(rel(u, v) <= tol, "{what}: {u} vs {v}");
+        assert_close(what, u, v, sym(tol));
     }
     assert_eq!((a.n, a.df_residual), (b.n, b.df_residual));
 }
@@ -155,8 +155,8 @@ fn fold(rows: &[([f64; 3], f64)]) -> Moments {
 fn assert_states_agree(a: &Moments, b: &Moments, tol: f64) -> Result<(), TestCaseError> {
     prop_assert_eq!(a.n(), b.n());
     prop_assert_eq!(a.n_zero_weight(), b.n_zero_weight());
-    prop_assert!(rel(a.sum_weights(), b.sum_weights()) <= tol);
-    prop_assert!(rel(a.sum_weights_sq(), b.sum_weights_sq()) <= tol);
+    prop_assert!(close(a.sum_weights(), b.sum_weights(), sym(tol)));
+    prop_assert!(close(a.sum_weights_sq(), b.sum_weights_sq(), sym(tol)));
     // A mean is judged against its own size or its variable's spread, whichever is larger: a mean near
     // zero of values spread over ±1 (it cancels) can only be as accurate as the spread allows.
     let k = a.k();
@@ -229,10 +229,10 @@ proptest! {
             prop_assert!((b.estimate - expect).abs() <= 1e-9 * expect.abs().max(1e-12));
             prop_assert!((a.t - b.t).abs() <= 1e-9 * a.t.abs().max(1.0));
             prop_assert!((a.p_value - b.p_value).abs() <= 1e-9 * a.p_value.max(1e-300) + 1e-15);
-            prop_assert!(rel(a.standardized.unwrap(), b.standardized.unwrap()) <= 1e-9);
-            prop_assert!(rel(a.vif.unwrap(), b.vif.unwrap()) <= 1e-9);
+            prop_assert!(close(a.standardized.unwrap(), b.standardized.unwrap(), sym(1e-9)));
+            prop_assert!(close(a.vif.unwrap(), b.vif.unwrap(), sym(1e-9)));
         }
-        prop_assert!(rel(base.r_squared, fit.r_squared) <= 1e-12);
-        prop_assert!(rel(base.sigma, fit.sigma) <= 1e-12);
+        prop_assert!(close(base.r_squared, fit.r_squared, sym(1e-12)));
+        prop_assert!(close(base.sigma, fit.sigma, sym(1e-12)));
     }
 }

@@ -1,5 +1,8 @@
 //! Invariants of the NPS tally, result and intervals (proptest), and a coverage simulation.
 
+mod common;
+
+use common::tol::{close, Tol};
 use cx_metrics::nps::{NpsMethod, NpsResult, NpsTally, DEFAULT_PRIOR};
 use cx_metrics::{Merge, NanPolicy};
 use proptest::prelude::*;
@@ -7,8 +10,10 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// |a − b| ≤ 1e-12 · max(1, |a|, |b|): sums of the same weights in another order.
+const NEAR: Tol = Tol::rel(1e-12).of_larger_or_one();
+
 fn near(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+    close(a, b, NEAR)
 }
 
 fn same_estimates(a: &NpsResult, b: &NpsResult) -> bool {

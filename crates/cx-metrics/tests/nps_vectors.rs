@@ -5,6 +5,9 @@
 //! Dirichlet bounds 1e-6 relative; where the reference value is near zero (|x| < 1e-6) an absolute
 //! 1e-12 instead. Counts and sample sizes exactly.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::nps::{
     compare, sample_size, sample_size_two_groups, AnticipatedVariance, NpsMethod, NpsTally,
     DEFAULT_PRIOR,
@@ -29,17 +32,9 @@ fn num(v: &Value) -> f64 {
     v.as_f64().expect("a number")
 }
 
+/// Relative `rel`; absolute 1e-12 for a reference below 1e-6 in magnitude.
 fn close(what: &str, got: f64, want: f64, rel: f64) {
-    let ok = if want.abs() < 1e-6 {
-        (got - want).abs() <= 1e-12
-    } else {
-        (got - want).abs() <= rel * want.abs()
-    };
-    assert!(
-        ok,
-        "{what}: got {got:.17e}, want {want:.17e} (rel. err. {:.2e}, tol {rel:.0e})",
-        ((got - want) / want).abs()
-    );
+    assert_close(what, got, want, Tol::rel(rel).near_zero(1e-12, 1e-6));
 }
 
 fn pair(what: &str, got: Interval, want: &Value, rel: f64) {

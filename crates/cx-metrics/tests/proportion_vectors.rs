@@ -4,6 +4,9 @@
 //!
 //! Tolerance: relative 1e-12 (all agree to better than 1e-13), or absolute 1e-12 where the reference value is 0.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::csat::{CsatScale, CsatTally, Satisfied};
 use cx_metrics::intervals::{newcombe_difference, proportion_ci, ProportionMethod};
 use cx_metrics::{Ces2Tally, NanPolicy, ProportionMethod as Method};
@@ -27,13 +30,14 @@ fn pair(v: &Value) -> (f64, f64) {
     (num(&v[0]), num(&v[1]))
 }
 
+/// Relative 1e-12; absolute 1e-12 for a zero reference.
 fn close(got: f64, want: f64, what: &str) {
-    let ok = if want == 0.0 {
-        got.abs() <= 1e-12
-    } else {
-        ((got - want) / want).abs() <= 1e-12
-    };
-    assert!(ok, "{what}: got {got:e}, want {want:e}");
+    assert_close(
+        what,
+        got,
+        want,
+        Tol::rel(1e-12).near_zero(1e-12, f64::MIN_POSITIVE),
+    );
 }
 
 /// Parse "x/n" into counts.

@@ -6,9 +6,12 @@
 // Scores of several measures are compared index by index.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, ImportanceMeasure,
-    ImportanceOptions, LmgMethod,
+    ImportanceOptions, ShapleyMethod,
 };
 use nalgebra::DMatrix;
 use serde_json::Value;
@@ -89,11 +92,13 @@ fn drivers(fx: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Relative `REL_TOL`; absolute 1e-15 for a zero reference.
 fn assert_rel(got: f64, want: f64, what: &str) {
-    let err = (got - want).abs() / want.abs().max(f64::MIN_POSITIVE);
-    assert!(
-        err <= REL_TOL || (want == 0.0 && got.abs() < 1e-15),
-        "{what}: got {got:e}, want {want:e} (relative error {err:e})"
+    assert_close(
+        what,
+        got,
+        want,
+        Tol::rel(REL_TOL).near_zero(1e-15, f64::MIN_POSITIVE),
     );
 }
 
@@ -107,7 +112,7 @@ fn every_measure_matches_relaimpo() {
         .with_all_subsets(true);
     let res = relative_importance(&r, &names, &opts).unwrap();
     assert_eq!(res.names, names);
-    assert_eq!(res.lmg_method, Some(LmgMethod::Exact));
+    assert_eq!(res.lmg_method, Some(ShapleyMethod::Exact));
     assert_rel(res.r_squared, fx["r_squared"].as_f64().unwrap(), "R²");
     assert_rel(
         res.r_squared_decomposed,
@@ -259,10 +264,10 @@ fn sampled_lmg_agrees_with_exact_on_swiss() {
     let r = swiss_correlation(&names);
     let opts = ImportanceOptions::default()
         .with_measures(&[ImportanceMeasure::Lmg])
-        .with_lmg_method(LmgMethod::Sampled, 20_000, 7);
+        .with_lmg_method(ShapleyMethod::Sampled, 20_000, 7);
     let res = relative_importance(&r, &names, &opts).unwrap();
     let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
-    let se = lmg.standard_error.as_ref().unwrap();
+    let se = lmg.std_error.as_ref().unwrap();
     let total: f64 = lmg.raw.iter().sum();
     assert!((total - fx["r_squared"].as_f64().unwrap()).abs() < 1e-12);
     for (i, name) in names.iter().enumerate() {

@@ -3,13 +3,19 @@
 //! Figures that are sums in a different order are compared to 1e-12 (relative, with an absolute floor
 //! of 1e-12); figures built from identical per-point sums are compared exactly.
 
+mod common;
+
+use common::tol::{all_close, close, Tol};
 use cx_metrics::csat::{CsatResult, CsatScale, CsatTally, Satisfied};
 use cx_metrics::intervals::{newcombe_difference, proportion_ci};
 use cx_metrics::{Ces1Tally, Ces2Tally, CesResult, CesVersion, Merge, NanPolicy, ProportionMethod};
 use proptest::prelude::*;
 
+/// |a − b| ≤ 1e-12 · max(1, |a|, |b|), NaN equal to NaN.
+const APPROX: Tol = Tol::rel(1e-12).of_larger_or_one().nan_equal();
+
 fn approx(a: f64, b: f64) -> bool {
-    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+    close(a, b, APPROX)
 }
 
 /// The figures of a CSAT result that must not depend on how the tally was built.
@@ -48,7 +54,7 @@ fn ces_figures<V: CesVersion>(r: &CesResult<V>) -> Vec<f64> {
 }
 
 fn all_approx(a: &[f64], b: &[f64]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| approx(*x, *y))
+    all_close(a, b, APPROX)
 }
 
 /// A CSAT scale, a satisfied set valid on it, answers (some missing) and weights (some zero).

@@ -3,6 +3,9 @@
 //! accumulator. Reference: `relimp_swiss.json` (R 4.2.2, printed to 17 significant digits); tolerance
 //! 1e-10 relative, as the validation README sets for regression against R.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::importance::{relative_importance, ImportanceMeasure, ImportanceOptions};
 use cx_metrics::{ols, ols_from_covariance, ols_from_moments, Covariance, Moments, OlsFit};
 use serde_json::Value;
@@ -30,11 +33,7 @@ fn swiss() -> (Vec<String>, Vec<Vec<f64>>) {
 }
 
 fn close(what: &str, got: f64, want: f64) {
-    let rel = (got - want).abs() / want.abs();
-    assert!(
-        rel <= TOL,
-        "{what}: got {got:e}, R {want:e} (relative {rel:e})"
-    );
+    assert_close(what, got, want, Tol::rel(TOL));
 }
 
 fn check(path: &str, fit: &OlsFit, r: &Value) {

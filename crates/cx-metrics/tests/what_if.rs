@@ -1,6 +1,9 @@
 //! What-if simulation: hand-computed examples of every shift, caps and clips, exact reproduction of
 //! the observed NPS, monotonicity, and the seeded bootstrap on the sample survey.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::drivers::matrix::RatedDriver;
 use cx_metrics::drivers::whatif::{what_if, what_if_bootstrap, Binning, Scenario, Shift, WhatIf};
 use cx_metrics::drivers::{driver_analysis, pillar_names, DriverOptions};
@@ -16,10 +19,7 @@ const SAMPLE_SURVEY: &str = concat!(
 const TOL: f64 = 1e-12;
 
 fn close(actual: f64, expected: f64, what: &str) {
-    assert!(
-        (actual - expected).abs() <= TOL,
-        "{what}: got {actual}, expected {expected}"
-    );
+    assert_close(what, actual, expected, Tol::abs(TOL));
 }
 
 /// A CSV with a header; blank or non-numeric fields are NaN.
@@ -332,7 +332,7 @@ fn zero_change_reproduces_the_observed_nps_exactly() {
             for scenario in [&all[3..4], &all[..]] {
                 let r = what_if(&s.ltr, &drivers, weights, &sc(scenario).with_binning(b)).unwrap();
                 assert_eq!(r.n, 919);
-                assert_eq!(r.n_dropped, 2000 - 919);
+                assert_eq!(r.n_omitted, 2000 - 919);
                 assert_eq!(r.baseline.to_bits(), tally.to_bits(), "{shift:?}");
                 assert_eq!(r.simulated.to_bits(), r.baseline.to_bits(), "{shift:?}");
                 assert_eq!(r.change, 0.0);
@@ -559,6 +559,6 @@ fn missing_and_zero_weight_rows_are_counted() {
     let d = [RatedDriver::new("ease", &x, five(), 1).unwrap()];
     let r = what_if(&y, &d, Some(&w), &sc(&[("ease", Shift::All(1.0))])).unwrap();
     // Two rows with a missing value, one complete row of weight zero; the six others as in data A.
-    assert_eq!((r.n, r.n_dropped, r.n_zero_weight), (6, 2, 1));
+    assert_eq!((r.n, r.n_omitted, r.n_zero_weight), (6, 2, 1));
     close(r.change, 2.0 / 3.0, "change");
 }

@@ -56,7 +56,7 @@
 //! - Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
 
 use nalgebra::{DMatrix, DVector};
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,8 @@ use crate::importance::{relative_importance, ImportanceMeasure, ImportanceOption
 use crate::intervals::{check_level, normal_quantile, Interval};
 use crate::multiple::PValueAdjustment;
 use crate::regression::INTERCEPT;
+use crate::resample::quantile_sorted;
+use crate::resample::{stream, Family, DRIVER_BOOTSTRAP};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// The default number of bootstrap replicates.
@@ -154,6 +156,7 @@ impl BootstrapOptions {
 }
 
 /// The bootstrap distribution of one quantity, summarised.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapEstimate {
     /// What is estimated (a term, a driver, or `"a − b"` for a difference).
@@ -182,6 +185,7 @@ pub struct BootstrapEstimate {
 }
 
 /// The bootstrapped difference of two drivers' importances.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportanceDifference {
     /// The first driver (or group).
@@ -203,6 +207,7 @@ pub struct ImportanceDifference {
 }
 
 /// The bootstrap of one importance measure.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureBootstrap {
     /// The measure.
@@ -214,6 +219,7 @@ pub struct MeasureBootstrap {
 }
 
 /// A rank interval: rank 1 is the most important.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RankInterval {
     /// Best rank (the `α/2` quantile of the replicate ranks).
@@ -223,6 +229,7 @@ pub struct RankInterval {
 }
 
 /// How stable the ranking is across replicates.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankProbabilities {
     /// The measure that ranks.
@@ -239,6 +246,7 @@ pub struct RankProbabilities {
 }
 
 /// The result of [`bootstrap`]: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverBootstrap {
     /// The outcome.
@@ -389,12 +397,11 @@ const MAX_STORED_PRODUCTS: usize = 1 << 23;
 
 /// The generator of replicate `replicate` of stratum `stratum` (0 for an unstratified bootstrap).
 pub(crate) fn replicate_rng(seed: u64, stratum: u64, replicate: usize) -> ChaCha8Rng {
-    let mut key = [0u8; 32];
-    key[..8].copy_from_slice(&seed.to_le_bytes());
-    key[8..16].copy_from_slice(&stratum.to_le_bytes());
-    let mut rng = ChaCha8Rng::from_seed(key);
-    rng.set_stream(replicate as u64);
-    rng
+    let family = Family::Keyed {
+        tag: DRIVER_BOOTSTRAP,
+        stratum,
+    };
+    stream(seed, family, replicate as u64)
 }
 
 impl Engine {
@@ -704,17 +711,6 @@ fn dedup(measures: &[ImportanceMeasure]) -> Vec<ImportanceMeasure> {
         }
     }
     out
-}
-
-/// Quantile `q` of sorted values, linear interpolation between order statistics (numpy's default).
-pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let Some(last) = sorted.len().checked_sub(1) else {
-        return f64::NAN;
-    };
-    let h = last as f64 * q.clamp(0.0, 1.0);
-    let lo = (h.floor() as usize).min(last);
-    let hi = (lo + 1).min(last);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
 /// Summarise the replicates `theta` of a statistic with full-sample value `estimate` and jackknife

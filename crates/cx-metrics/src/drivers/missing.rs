@@ -4,7 +4,7 @@
 //!
 //! | policy | what happens |
 //! | --- | --- |
-//! | [`listwise`](MissingPolicy::Listwise) (default) | rows with any missing value are dropped and counted in `n_dropped` |
+//! | [`listwise`](MissingPolicy::Listwise) (default) | rows with any missing value are dropped and counted in `n_omitted` |
 //! | [`raise`](MissingPolicy::Raise) | the first missing value is an error naming its column and row |
 //! | [`pairwise`](MissingPolicy::Pairwise) | each correlation uses the rows where both variables are present; the matrix must be positive definite |
 //! | [`indicator`](MissingPolicy::Indicator) | dummy-variable adjustment: missing driver values are filled with the observed mean and a 0/1 indicator is adjusted for |
@@ -38,7 +38,7 @@ use crate::moments::{Covariance, Moments};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingPolicy {
-    /// Drop every row with a missing value; the count is reported as `n_dropped`.
+    /// Drop every row with a missing value; the count is reported as `n_omitted`.
     #[default]
     Listwise,
     /// Fail on the first missing value, naming its column and row.
@@ -101,6 +101,7 @@ impl FromStr for MissingPolicy {
 pub const INDICATOR_SUFFIX: &str = "_missing";
 
 /// A driver filled by the indicator method.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FilledDriver {
     /// The driver.

@@ -151,6 +151,7 @@ impl DriverOptions {
 }
 
 /// The result of a driver analysis: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverAnalysis {
     /// The outcome.
@@ -190,8 +191,10 @@ pub struct DriverAnalysis {
     #[serde(with = "crate::serde_nan")]
     pub effective_n: f64,
     /// Rows dropped for a missing value (pairwise: rows with any missing value, used only in the pairs
-    /// where both values are present; summary entry points: 0).
-    pub n_dropped: usize,
+    /// where both values are present; summary entry points: 0). The same count as `n_omitted` of
+    /// the scores and the logistic models: rows left out for a missing value.
+    #[serde(alias = "n_dropped")]
+    pub n_omitted: usize,
     /// Rows with weight zero, counted and excluded from `n`.
     pub n_zero_weight: u64,
     /// Confidence level of the coefficient intervals.
@@ -292,7 +295,7 @@ pub fn driver_analysis(
 /// ignored. Build it with [`Moments::covariance`], [`Covariance::new`] or, from a published
 /// correlation matrix with standard deviations and `n`, [`Covariance::from_correlation`]. The summary
 /// has no missing values: `options.missing` must be `listwise` or `raise` (which then change nothing),
-/// and `n_dropped` is 0.
+/// and `n_omitted` is 0.
 ///
 /// # Errors
 /// As [`driver_analysis`]; also [`Error::UnknownColumn`] for a driver or outcome not in `cov`, and
@@ -589,7 +592,7 @@ fn finish(
         adj_r_squared: fit.adj_r_squared,
         n: fit.n,
         effective_n: fit.effective_n,
-        n_dropped,
+        n_omitted: n_dropped,
         n_zero_weight: fit.n_zero_weight,
         confidence_level: options.confidence_level,
         terms,

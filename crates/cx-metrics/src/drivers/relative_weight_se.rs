@@ -43,6 +43,7 @@ use crate::importance::{relative_importance, ImportanceMeasure, ImportanceOption
 use crate::intervals::{z_two_sided, Interval};
 
 /// Johnson's relative weights with delta-method standard errors: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RelativeWeightErrors {
     /// The drivers.

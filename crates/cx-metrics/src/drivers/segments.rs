@@ -3,7 +3,7 @@
 //!
 //! [`segment_driver_analysis`] runs the full [`driver_analysis`] on the rows of every segment in one
 //! call. Each segment reports its number of rows, and either its analysis (with its own `n`,
-//! `n_dropped` and warnings) or the reason it was skipped — an empty segment, too few complete rows, a
+//! `n_omitted` and warnings) or the reason it was skipped — an empty segment, too few complete rows, a
 //! driver without variation in that segment. No segment disappears silently.
 //!
 //! [`segment_importance_test`] asks, driver by driver, whether an importance measure differs between a
@@ -23,12 +23,13 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::bootstrap::{column, p_value_zero, quantile_sorted, BootstrapOptions, Engine};
+use super::bootstrap::{column, p_value_zero, BootstrapOptions, Engine};
 use super::{data, driver_analysis, DriverAnalysis, DriverOptions};
 use crate::error::{Error, Result};
 use crate::importance::ImportanceMeasure;
 use crate::intervals::Interval;
 use crate::multiple::PValueAdjustment;
+use crate::resample::quantile_sorted;
 
 /// The segment of every row, and the segments' names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +174,7 @@ pub enum SegmentStatus {
 }
 
 /// The analysis of one segment.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentAnalysis {
     /// The segment's name.
@@ -194,6 +196,7 @@ impl SegmentAnalysis {
 }
 
 /// Driver analyses of every segment: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentAnalyses {
     /// One per segment, in the order of [`Segments::names`].
@@ -326,6 +329,7 @@ pub fn segment_driver_analysis(
 }
 
 /// The difference of one driver's importance between two groups of rows.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentDifference {
     /// The driver (or group of drivers).
@@ -349,6 +353,7 @@ pub struct SegmentDifference {
 }
 
 /// The comparison of one measure between the groups.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentMeasureTest {
     /// The measure.
@@ -358,6 +363,7 @@ pub struct SegmentMeasureTest {
 }
 
 /// The result of [`segment_importance_test`]: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentImportanceTest {
     /// The segment tested.

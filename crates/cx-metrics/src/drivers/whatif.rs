@@ -3,7 +3,7 @@
 //! # Method
 //!
 //! 1. **Rows.** Respondents with a 0–10 recommendation answer (`ltr`), a rating on every driver and a
-//!    positive weight; rows with a missing value are dropped (counted in `n_dropped`), rows of weight
+//!    positive weight; rows with a missing value are dropped (counted in `n_omitted`), rows of weight
 //!    zero are counted in `n_zero_weight`.
 //! 2. **Model.** `ltr` is regressed on every driver given (weighted least squares, [`ols`]), so each
 //!    driver's slope `βⱼ` is its effect holding the others fixed.
@@ -72,8 +72,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +83,7 @@ use crate::moments::Moments;
 use crate::nps::NpsTally;
 use crate::pillars::Pillar;
 use crate::regression::{ols, ols_from_moments};
+use crate::resample::{quantile_sorted, stream, Family};
 use crate::scale::{Direction, NanPolicy, NpsCategory, Scale};
 
 /// The name of the outcome in the model.
@@ -232,6 +232,7 @@ impl Scenario {
 }
 
 /// What one driver's shift did.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverShift {
     /// The driver.
@@ -255,6 +256,7 @@ pub struct DriverShift {
 }
 
 /// The result of a what-if simulation: plain data. NPS figures are on −1..1 (×100 for points).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhatIf {
     /// One entry per driver of the scenario, in the scenario's order.
@@ -269,8 +271,9 @@ pub struct WhatIf {
     pub change: f64,
     /// Rows used (complete, positive weight).
     pub n: u64,
-    /// Rows dropped for a missing answer or rating.
-    pub n_dropped: usize,
+    /// Rows left out for a missing answer or rating.
+    #[serde(alias = "n_dropped")]
+    pub n_omitted: usize,
     /// Complete rows with weight zero, not used.
     pub n_zero_weight: u64,
     /// Respondents with at least one driver change cut by a scale's end.
@@ -372,23 +375,14 @@ pub fn what_if_bootstrap(
     changes.sort_by(f64::total_cmp);
     let alpha = (1.0 - confidence_level) / 2.0;
     result.interval = Some(Interval::new(
-        quantile(&changes, alpha),
-        quantile(&changes, 1.0 - alpha),
+        quantile_sorted(&changes, alpha),
+        quantile_sorted(&changes, 1.0 - alpha),
         confidence_level,
     ));
     result.n_resamples = n_resamples;
     result.n_failed_resamples = n_failed;
     result.seed = Some(seed);
     Ok(result)
-}
-
-/// Quantile `q` of sorted, non-empty values, interpolating linearly between order statistics.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let h = q * (sorted.len() - 1) as f64;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    let (a, b) = (sorted[lo], sorted[hi]);
-    a + (h - lo as f64) * (b - a)
 }
 
 /// NPS on −1..1 of validated 0–10 points: the score of their [`NpsTally`].
@@ -542,9 +536,8 @@ impl<'a> Rows<'a> {
     }
 
     /// One bootstrap replicate's NPS change (`None` if its model cannot be fitted).
-    fn replicate(&self, plan: &Plan, binning: Binning, seed: u64, stream: u64) -> Option<f64> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(stream);
+    fn replicate(&self, plan: &Plan, binning: Binning, seed: u64, index: u64) -> Option<f64> {
+        let mut rng = stream(seed, Family::Expanded, index);
         let n = self.y.len();
         let mut count = vec![0u32; n];
         for _ in 0..n {
@@ -719,7 +712,7 @@ impl<'a> Rows<'a> {
             simulated,
             change: simulated - baseline,
             n: n as u64,
-            n_dropped: self.n_dropped,
+            n_omitted: self.n_dropped,
             n_zero_weight: self.n_zero_weight,
             n_capped: (0..n).filter(|&i| capped[i] && w[i] > 0.0).count() as u64,
             n_clipped_low: low,

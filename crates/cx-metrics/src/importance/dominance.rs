@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 pub const DOMINANCE_TOLERANCE: f64 = 1e-12;
 
 /// The dominance analysis of a set of units.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dominance {
     /// The units, in the order of every row and column below.

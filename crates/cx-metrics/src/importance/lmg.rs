@@ -21,30 +21,44 @@
 use std::str::FromStr;
 
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::problem::Problem;
 use super::subsets::eliminate;
 use crate::error::{Error, Result};
+use crate::resample::{stream, Family};
 
-/// How LMG is computed.
+/// How a Shapley decomposition is computed: of R² (LMG, [`ImportanceOptions::lmg_method`]) or of a
+/// logistic pseudo-R² ([`ShapleyOptions::method`](crate::logistic::ShapleyOptions::method)).
+///
+/// The option strings are `"auto"`, `"exact"` and `"sampled"` (`FromStr`, serde and Python).
+///
+/// ```
+/// use cx_metrics::ShapleyMethod;
+/// assert_eq!("sampled".parse::<ShapleyMethod>().unwrap(), ShapleyMethod::Sampled);
+/// ```
+///
+/// [`ImportanceOptions::lmg_method`]: super::ImportanceOptions::lmg_method
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum LmgMethod {
-    /// Exact up to [`MAX_EXACT_UNITS`](super::MAX_EXACT_UNITS) units, sampled above (the default).
+pub enum ShapleyMethod {
+    /// Exact when the caller's limit allows ([`MAX_EXACT_UNITS`](super::MAX_EXACT_UNITS) units for
+    /// LMG, [`MAX_EXACT_DRIVERS`](crate::logistic::MAX_EXACT_DRIVERS) drivers for the logistic
+    /// models), sampled above (the default).
     #[default]
     Auto,
-    /// Exact over all 2^g subsets; an error above [`MAX_EXACT_UNITS`](super::MAX_EXACT_UNITS) units.
+    /// Exact over all subsets; an error above the caller's limit.
     Exact,
-    /// Estimated from random orders of entry (permutation sampling), with a standard error.
+    /// Estimated from random orders of entry (permutation sampling), with standard errors.
     Sampled,
 }
 
-impl FromStr for LmgMethod {
+/// The name this enum had for LMG; the same type as [`ShapleyMethod`].
+pub type LmgMethod = ShapleyMethod;
+
+impl FromStr for ShapleyMethod {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         match s {
@@ -52,7 +66,7 @@ impl FromStr for LmgMethod {
             "exact" => Ok(Self::Exact),
             "sampled" => Ok(Self::Sampled),
             other => Err(Error::invalid(
-                "lmg_method",
+                "method",
                 format!("{other:?}; use \"auto\", \"exact\" or \"sampled\""),
             )),
         }
@@ -138,8 +152,7 @@ pub(crate) fn lmg_sampled(
     let blocks: Vec<Result<(Vec<f64>, Vec<f64>)>> = (0..n_blocks)
         .into_par_iter()
         .map(|b| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(b as u64);
+            let mut rng = stream(seed, Family::Expanded, b as u64);
             let count = BLOCK.min(permutations - b * BLOCK);
             let mut sum = vec![0.0; g];
             let mut sum_sq = vec![0.0; g];

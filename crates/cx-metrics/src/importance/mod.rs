@@ -57,7 +57,7 @@ mod problem;
 pub mod subsets;
 
 pub use dominance::{dominance_from_subsets, Dominance, DOMINANCE_TOLERANCE};
-pub use lmg::{shapley_from_subsets, LmgMethod};
+pub use lmg::{shapley_from_subsets, LmgMethod, ShapleyMethod};
 pub use subsets::{SubsetRSquared, MAX_EXACT_UNITS};
 
 /// A relative-importance measure.
@@ -187,7 +187,7 @@ pub struct ImportanceOptions {
     /// Return the R² of every subset ([`RelativeImportance::subsets`]; at most [`MAX_EXACT_UNITS`] units).
     pub all_subsets: bool,
     /// Exact or sampled LMG.
-    pub lmg_method: LmgMethod,
+    pub lmg_method: ShapleyMethod,
     /// Orders of entry drawn when LMG is sampled (default 10 000).
     pub permutations: usize,
     /// Seed of the sampling (ChaCha8); the estimate depends only on the seed, not on the thread count.
@@ -203,7 +203,7 @@ impl Default for ImportanceOptions {
             signed: false,
             dominance: false,
             all_subsets: false,
-            lmg_method: LmgMethod::Auto,
+            lmg_method: ShapleyMethod::Auto,
             permutations: 10_000,
             seed: 0,
         }
@@ -248,7 +248,12 @@ impl ImportanceOptions {
     }
 
     /// Choose how LMG is computed, and the sampling's size and seed.
-    pub fn with_lmg_method(mut self, method: LmgMethod, permutations: usize, seed: u64) -> Self {
+    pub fn with_lmg_method(
+        mut self,
+        method: ShapleyMethod,
+        permutations: usize,
+        seed: u64,
+    ) -> Self {
         self.lmg_method = method;
         self.permutations = permutations;
         self.seed = seed;
@@ -257,6 +262,7 @@ impl ImportanceOptions {
 }
 
 /// The scores of one measure, one per unit, in the order of [`RelativeImportance::names`].
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeasureScores {
     /// Which measure.
@@ -270,7 +276,8 @@ pub struct MeasureScores {
     /// returned as is. See [`ImportanceWarning::SignDisagreement`].
     pub signed: Option<Vec<f64>>,
     /// Standard error of a sampled estimate (LMG by permutation sampling); `None` when exact.
-    pub standard_error: Option<Vec<f64>>,
+    #[serde(alias = "standard_error")]
+    pub std_error: Option<Vec<f64>>,
 }
 
 /// Something the caller should know about a result that is nonetheless valid.
@@ -297,6 +304,7 @@ pub enum ImportanceWarning {
 }
 
 /// Relative importance of the drivers: see [`relative_importance`].
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RelativeImportance {
     /// The ranked units (drivers, or group names) in the order of every score vector.
@@ -318,7 +326,7 @@ pub struct RelativeImportance {
     /// The requested measures.
     pub scores: Vec<MeasureScores>,
     /// How LMG was computed (`Exact` or `Sampled`), if it was.
-    pub lmg_method: Option<LmgMethod>,
+    pub lmg_method: Option<ShapleyMethod>,
     /// Dominance analysis, if requested.
     pub dominance: Option<Dominance>,
     /// R² of every subset of units, if requested.
@@ -410,8 +418,8 @@ pub fn relative_importance<S: AsRef<str>>(
     let wants_lmg = requested.contains(&ImportanceMeasure::Lmg);
     let sample_lmg = wants_lmg
         && match options.lmg_method {
-            LmgMethod::Sampled => true,
-            LmgMethod::Exact => {
+            ShapleyMethod::Sampled => true,
+            ShapleyMethod::Exact => {
                 if g > MAX_EXACT_UNITS {
                     return Err(Error::invalid(
                         "lmg_method",
@@ -463,10 +471,10 @@ pub fn relative_importance<S: AsRef<str>>(
                 if sample_lmg {
                     let (est, se) = lmg::lmg_sampled(&problem, options.permutations, options.seed)?;
                     standard_error = Some(se);
-                    lmg_method = Some(LmgMethod::Sampled);
+                    lmg_method = Some(ShapleyMethod::Sampled);
                     est
                 } else {
-                    lmg_method = Some(LmgMethod::Exact);
+                    lmg_method = Some(ShapleyMethod::Exact);
                     let by_size = sums
                         .as_ref()
                         .map(|s| s.conditional_by_size())
@@ -514,7 +522,7 @@ pub fn relative_importance<S: AsRef<str>>(
             raw,
             share,
             signed,
-            standard_error,
+            std_error: standard_error,
         });
     }
 

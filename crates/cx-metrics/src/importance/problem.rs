@@ -463,8 +463,10 @@ mod tests {
         );
         assert!("johnsons".parse::<ImportanceMeasure>().is_err());
         assert_eq!(
-            "sampled".parse::<crate::importance::LmgMethod>().unwrap(),
-            crate::importance::LmgMethod::Sampled
+            "sampled"
+                .parse::<crate::importance::ShapleyMethod>()
+                .unwrap(),
+            crate::importance::ShapleyMethod::Sampled
         );
     }
 

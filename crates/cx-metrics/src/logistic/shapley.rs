@@ -23,11 +23,7 @@
 //! A subset of a model without separation is never separated (a separating direction of the subset would
 //! separate the full model too), so separation is checked once, on the full model.
 
-use std::str::FromStr;
-
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -38,38 +34,14 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::importance::shapley_from_subsets;
+use crate::resample::{stream, Family};
 
 /// The most drivers for which the exact decomposition (2^p logistic fits) is computed.
 pub const MAX_EXACT_DRIVERS: usize = 12;
 
-/// How the Shapley values are computed.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShapleyMethod {
-    /// Exact up to [`MAX_EXACT_DRIVERS`] drivers, sampled above (the default).
-    #[default]
-    Auto,
-    /// Exact over all 2^p subsets; an error above [`MAX_EXACT_DRIVERS`] drivers.
-    Exact,
-    /// Estimated from random orders of entry, with standard errors.
-    Sampled,
-}
-
-impl FromStr for ShapleyMethod {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "exact" => Ok(Self::Exact),
-            "sampled" => Ok(Self::Sampled),
-            other => Err(Error::invalid(
-                "method",
-                format!("{other:?}; use \"auto\", \"exact\" or \"sampled\""),
-            )),
-        }
-    }
-}
+/// How the Shapley values are computed: the one enum of the crate for exact or sampled Shapley
+/// values, shared with LMG.
+pub use crate::importance::ShapleyMethod;
 
 /// Options of the pseudo-R² decomposition.
 ///
@@ -98,6 +70,7 @@ impl Default for ShapleyOptions {
 }
 
 /// One driver's part of the pseudo-R².
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriverShare {
     /// The driver's name.
@@ -111,6 +84,7 @@ pub struct DriverShare {
 }
 
 /// The Shapley decomposition of McFadden's pseudo-R²: plain data.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PseudoR2Shapley {
     /// What the outcome is ("outcome", "promoter" or "detractor").
@@ -346,8 +320,7 @@ fn sampled(
     let blocks: Vec<Result<(Vec<f64>, Vec<f64>)>> = (0..m.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
-            let mut rng = ChaCha8Rng::seed_from_u64(shapley.seed);
-            rng.set_stream(b as u64);
+            let mut rng = stream(shapley.seed, Family::Expanded, b as u64);
             let mut sum = vec![0.0; p];
             let mut sum_sq = vec![0.0; p];
             let mut order: Vec<usize> = (0..p).collect();

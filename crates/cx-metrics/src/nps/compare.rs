@@ -40,6 +40,7 @@ fn difference_ci(difference: f64, std_error: f64, confidence_level: f64) -> Resu
 /// difference = c_a − c_b, SE = √(SE_a² + SE_b²), z = difference / SE, p = 2(1 − Φ(|z|)), where
 /// (c, SE) is each group's [`NpsResult::normal_estimate`] (Wald: NPS and √(V/n_eff); adjusted
 /// Wald: (P − D)/(n + 3) and √(Ṽ/(n + 3))).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct NpsComparison {
     /// The method (Wald or adjusted Wald).
@@ -450,6 +451,7 @@ impl Accumulator for PairedTally {
 
 /// The paired difference of two NPS measured on the same respondents (first − second).
 /// Estimate fields are NaN (`null` in JSON) when `undefined` is set.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedNpsResult {
     /// Pairs counted.

@@ -126,6 +126,7 @@ impl FromStr for NpsMethod {
 }
 
 /// A point estimate with its standard error (for a posterior: its mean and standard deviation).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The centre (estimate, or posterior mean).

@@ -267,6 +267,7 @@ impl FromIterator<NpsRating> for NpsTally {
 /// p_P, p_0, p_D = weighted shares of promoters, passives, detractors;
 /// NPS = p_P − p_D; V = p_P + p_D − (p_P − p_D)² (the variance of the per-respondent score
 /// +1/0/−1); SE = √(V / n_eff) with n_eff = (Σw)²/Σw² (Kish 1965; n_eff = n without weights).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NpsResult {
     /// Rows counted (missing values excluded).
