@@ -687,6 +687,8 @@ class PillarScores(_Serialised):
     @property
     def scores(self) -> npt.NDArray[np.float64]: ...
     @property
+    def labels(self) -> list[tuple[_Label, ...]]: ...
+    @property
     def summaries(self) -> list[dict[str, Any]]: ...
 
 def driver_analysis(
@@ -719,10 +721,11 @@ def pillar_scores(
     max: int,
     higher_is_better: bool,
     min_answered: int,
-    groups: list[str] | None,
+    groups: list[_KeySpec] | None,
     weights: _F64 | None,
     top_box: int,
     confidence_level: float,
+    overall: bool = False,
 ) -> PillarScores: ...
 def raise_non_numeric_column(column: str, found: str) -> NoReturn: ...
 def raise_unknown_column(column: str, available: list[str]) -> NoReturn: ...
