@@ -638,6 +638,10 @@ class SegmentAnalyses(_Serialised):
     @staticmethod
     def from_json(text: str) -> SegmentAnalyses: ...
     @property
+    def labels(self) -> list[tuple[_Label, ...]]: ...
+    @property
+    def by(self) -> list[str]: ...
+    @property
     def segments(self) -> list[str]: ...
     @property
     def n_rows(self) -> list[int]: ...
@@ -700,7 +704,8 @@ def segment_driver_analysis(
     columns: list[_Numeric],
     weights: _Numeric | None,
     options: DriverOptions,
-    labels: list[str],
+    keys: list[_KeySpec],
+    by: list[str],
 ) -> SegmentAnalyses: ...
 def nps_model(
     y: _Numeric,

@@ -19,49 +19,27 @@
 //! - Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
 //!   Statistics* 6(2), 65–70.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{column, p_value_zero, quantile_sorted, BootstrapOptions, Engine};
 use super::{data, driver_analysis, DriverAnalysis, DriverOptions};
 use crate::error::{Error, Result};
+use crate::groups::Label;
 use crate::importance::ImportanceMeasure;
 use crate::intervals::Interval;
 use crate::multiple::PValueAdjustment;
 
-/// The segment of every row, and the segments' names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The segment of every row, and the segments' names (and typed labels, when they come from a
+/// [`Grouping`](crate::groups::Grouping)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segments {
     names: Vec<String>,
     codes: Vec<usize>,
+    #[serde(default)]
+    labels: Vec<Vec<Label>>,
 }
 
 impl Segments {
-    /// Segments from one label per row; segments are ordered by first appearance.
-    ///
-    /// ```
-    /// use cx_metrics::drivers::Segments;
-    /// let s = Segments::from_labels(&["web", "store", "web"]);
-    /// assert_eq!(s.names(), ["web", "store"]);
-    /// assert_eq!(s.rows("web"), Some(vec![0, 2]));
-    /// ```
-    pub fn from_labels<S: AsRef<str>>(labels: &[S]) -> Self {
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut names = Vec::new();
-        let codes = labels
-            .iter()
-            .map(|l| {
-                let l = l.as_ref();
-                *index.entry(l).or_insert_with(|| {
-                    names.push(l.to_owned());
-                    names.len() - 1
-                })
-            })
-            .collect();
-        Self { names, codes }
-    }
-
     /// Segments from one integer code per row and the name of each code (code `c` is `names[c]`);
     /// a named segment without rows is kept (and reported as skipped by the analysis).
     ///
@@ -90,6 +68,7 @@ impl Segments {
         Ok(Self {
             names,
             codes: codes.to_vec(),
+            labels: Vec::new(),
         })
     }
 
@@ -121,7 +100,14 @@ impl Segments {
             })
             .collect();
         let codes: Vec<usize> = grouping.codes().into_iter().map(|c| c as usize).collect();
-        Self::from_codes(&codes, &names)
+        let mut segments = Self::from_codes(&codes, &names)?;
+        segments.labels = grouping.labels().to_vec();
+        Ok(segments)
+    }
+
+    /// The segments' typed labels (one per label column), when they come from a grouping.
+    pub fn labels(&self) -> &[Vec<Label>] {
+        &self.labels
     }
 
     /// The segments' names.
@@ -200,6 +186,13 @@ pub struct SegmentAnalyses {
     pub segments: Vec<SegmentAnalysis>,
     /// Segments skipped.
     pub n_skipped: usize,
+    /// The segments' typed labels, in order (one per label column), when the segments come from a
+    /// [`Grouping`](crate::groups::Grouping); empty otherwise.
+    #[serde(default)]
+    pub labels: Vec<Vec<Label>>,
+    /// The names of the label columns, as the caller gives them (empty when not given).
+    #[serde(default)]
+    pub by: Vec<String>,
 }
 
 impl SegmentAnalyses {
@@ -275,9 +268,9 @@ fn check_inputs(
 /// use cx_metrics::drivers::{segment_driver_analysis, DriverOptions, Segments};
 /// let ltr = [9.0, 7.0, 10.0, 4.0, 8.0, 6.0, 9.0, 3.0, 7.0, 10.0];
 /// let ease = [6.0, 5.0, 7.0, 2.0, 5.0, 4.0, 7.0, 1.0, 4.0, 6.0];
-/// let channel = ["web", "web", "web", "web", "web", "web", "store", "store", "store", "store"];
+/// let channel = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1];
 /// let res = segment_driver_analysis(&ltr, &[("ease", &ease)], None,
-///     &Segments::from_labels(&channel), &DriverOptions::default()).unwrap();
+///     &Segments::from_codes(&channel, &["web", "store"]).unwrap(), &DriverOptions::default()).unwrap();
 /// assert_eq!(res.get("web").unwrap().analysis().unwrap().n, 6);
 /// assert_eq!(res.n_skipped, 0);
 /// ```
@@ -322,6 +315,8 @@ pub fn segment_driver_analysis(
     Ok(SegmentAnalyses {
         n_skipped: results.iter().filter(|r| r.analysis().is_none()).count(),
         segments: results,
+        labels: segments.labels.clone(),
+        by: Vec::new(),
     })
 }
 
