@@ -892,7 +892,7 @@ def driver_analysis(
     by : str, list of str, or array, optional
         The segment column (name, or one label per row), or several (``["wave", "segment"]``): run the
         analysis in every segment and return a :class:`SegmentDriverAnalyses`. Segments follow the
-        grouping rules of every ``by=`` (docs: "Grouping"): categorical order, else numbers
+        grouping rules of every ``by=`` (the guide's "Grouping rules"): categorical order, else numbers
         numerically, dates chronologically, text by code point; labels keep their type; rows with a
         missing label form the segment ``None``, last, with a :class:`MissingLabelWarning`; an unused
         categorical level is a skipped segment with no rows.

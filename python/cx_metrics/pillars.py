@@ -230,8 +230,8 @@ class PillarSummary(Tabular):
         The label column (``"group"`` for labels given as an unnamed array), the columns, or None
         without groups.
     groups : tuple
-        The groups' keys in the order of the grouping rules (see :ref:`grouping <grouping>` in the
-        guide), typed as the labels are, a tuple per group for several columns (``("all",)`` without
+        The groups' keys in the order of the guide's "Grouping rules", typed as the labels are, a
+        tuple per group for several columns (``("all",)`` without
         ``by``); ``None`` is the group of rows with a missing label, last; an unused categorical level
         is a group with n = 0.
     show_overall : bool
@@ -558,7 +558,7 @@ def pillar_summary(
         The items' scale ``(min, max)``; an answer off the scale is an error naming its column and row.
     by : str, list of str, or array, optional
         The label column (name, or one label per row), or several (``["wave", "brand"]``): a segment,
-        a brand, a wave. Groups follow the grouping rules of every ``by=`` (docs: "Grouping"):
+        a brand, a wave. Groups follow the grouping rules of every ``by=`` (the guide's "Grouping rules"):
         categorical order, else numbers numerically, dates chronologically, text by code point;
         labels keep their type; respondents with a missing label form the group ``None``, last, with a
         :class:`MissingLabelWarning`; unused categorical levels are groups with n = 0. Without ``by``,
