@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import cx_metrics as cx
-from cx_metrics.exceptions import InvalidWeightError, SegmentError
+from cx_metrics.exceptions import ColumnError, InvalidWeightError, SegmentError
 
 SUMS = 1e-12
 SAME = 1e-12
@@ -187,3 +187,8 @@ def test_segment_errors_name_the_row_of_the_input() -> None:
     data = {"ltr": np.arange(12.0) % 11, "ease": np.arange(12.0) % 7, "g": ["a", "b"] * 6}
     with pytest.raises(InvalidWeightError, match="9"):
         cx.driver_analysis(data, drivers=["ease"], weights=w, by="g")
+    # A missing value under missing="raise" is an error of the input at its row there (row 7), not a
+    # segment skipped with the row's number inside the segment (3).
+    data["ease"] = np.where(np.arange(12) == 7, np.nan, data["ease"])
+    with pytest.raises(ColumnError, match="row 7 is missing"):
+        cx.driver_analysis(data, drivers=["ease"], missing="raise", by="g")

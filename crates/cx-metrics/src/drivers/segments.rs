@@ -22,7 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{column, p_value_zero, quantile_sorted, BootstrapOptions, Engine};
-use super::{data, driver_analysis, DriverAnalysis, DriverOptions};
+use super::{data, driver_analysis, missing, DriverAnalysis, DriverOptions, MissingPolicy};
 use crate::error::{Error, Result};
 use crate::groups::Label;
 use crate::importance::ImportanceMeasure;
@@ -240,9 +240,21 @@ fn check_inputs(
     segments: &Segments,
     options: &DriverOptions,
 ) -> Result<()> {
-    data::check_columns(&options.outcome, outcome, drivers, weights)?;
+    let finite = data::check_columns(&options.outcome, outcome, drivers, weights)?;
     let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
     data::check_names(&names, options)?;
+    if options.missing == MissingPolicy::Raise && !finite {
+        // A missing value under "raise" is an error of the whole input, naming its row there (not a
+        // segment skipped with the row's number within the segment).
+        let cols = missing::Columns {
+            outcome: &options.outcome,
+            y: outcome,
+            drivers,
+            weights,
+            finite,
+        };
+        missing::prepare(&cols, options.missing, &options.indicator_for)?;
+    }
     if segments.n_rows() != outcome.len() {
         return Err(Error::LengthMismatch {
             what: "outcome and segment labels",
