@@ -12,6 +12,7 @@ use crate::serde_result::serde_pymethods;
 /// by the core's grouping engine.
 #[pyfunction]
 #[pyo3(signature = (y, names, columns, weights, options, keys, by))]
+#[allow(clippy::too_many_arguments)]
 pub fn segment_driver_analysis(
     py: Python<'_>,
     y: Bound<'_, PyAny>,
