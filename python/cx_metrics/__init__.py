@@ -51,9 +51,12 @@ from .proportions import compare_proportions, proportion_ci
 
 __all__ = [
     "PILLARS",
+    "ByGroup",
+    "CesByGroup",
     "CesResult",
     "CesTally",
     "Comparison",
+    "CsatByGroup",
     "CsatResult",
     "CsatTally",
     "CxMetricsError",
@@ -62,6 +65,7 @@ __all__ = [
     "DriverWarning",
     "ImportancePerformance",
     "Interval",
+    "MissingLabelWarning",
     "NpsByGroup",
     "NpsDriverModel",
     "NpsResult",

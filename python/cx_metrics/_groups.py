@@ -30,12 +30,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from . import _native
 from ._convert import _module_of
 from ._table import Table
 from .exceptions import InvalidArgumentError, LengthMismatchError
 
-__all__ = ["Groups", "KeyColumns", "key_columns", "split_rows"]
+__all__ = ["KeyColumns", "key_columns", "label_str"]
 
 if TYPE_CHECKING:
     from ._native import _KeySpec as Spec
@@ -50,6 +49,11 @@ class KeyColumns:
     names: tuple[str, ...]
     specs: list[Spec]
     n_rows: int
+
+    @property
+    def by_name(self) -> str | tuple[str, ...]:
+        """The name of one label column, the names of several: how results by group name ``by``."""
+        return self.names[0] if len(self.names) == 1 else self.names
 
 
 def key_columns(by: object, table: Table | None, n_rows: int) -> KeyColumns:
@@ -330,56 +334,6 @@ def _label(v: Any, position: int) -> Any:
         f"invalid by: label {v!r} at position {position} is a {type(v).__name__}; labels must be text, "
         "numbers, booleans or dates (convert the column first)"
     )
-
-
-# ----- row splitting for the callers that still take rows per group ---------------------------------
-
-
-@dataclass(frozen=True)
-class Groups:
-    """Labels in group order (``None`` for the missing-label group) and each row's group number."""
-
-    labels: tuple[str | None, ...]
-    codes: npt.NDArray[np.intp]
-
-    def rows(self) -> list[npt.NDArray[np.intp]]:
-        """The row numbers of each group, in group order (ascending within a group)."""
-        if not self.labels:
-            return []
-        order = np.argsort(self.codes, kind="stable")
-        counts = np.bincount(self.codes, minlength=len(self.labels))
-        return list(np.split(order, np.cumsum(counts)[:-1]))
-
-
-def split_rows(table: Table, by: object, n_rows: int) -> tuple[str, Groups]:
-    """The groups of ``by`` (a column name of ``table``, or one label per row) by the engine's rules,
-    and the name to show for it (the column name, or ``"group"``). Labels are given as text (a whole
-    float reads as an integer, a day as its date), the missing label as None; groups without rows
-    (unused categorical levels) are left out, since these callers take rows per group."""
-    keys = key_columns(by, table, n_rows)
-    labels, codes = _native.group_codes(keys.specs, n_rows)
-    used = np.bincount(codes, minlength=len(labels)) > 0 if len(labels) else np.zeros(0, dtype=bool)
-    keep = np.flatnonzero(used)
-    renumber = np.full(len(labels), -1, dtype=np.intp)
-    renumber[keep] = np.arange(keep.shape[0])
-    texts = tuple(_compat_text(labels[i]) for i in keep)
-    seen: dict[str, Any] = {}
-    for i, text in zip(keep, texts, strict=True):
-        if text is not None and text in seen:
-            raise InvalidArgumentError(
-                f"invalid by: the labels {seen[text]!r} and {labels[i][0]!r} both read {text!r}; "
-                "make the labels distinct as text"
-            )
-        if text is not None:
-            seen[text] = labels[i][0]
-    name = " / ".join(keys.names)
-    return name, Groups(texts, renumber[codes] if len(labels) else np.zeros(0, dtype=np.intp))
-
-
-def _compat_text(label: tuple[Any, ...]) -> str | None:
-    if all(v is None for v in label):
-        return None
-    return " / ".join("(missing)" if v is None else label_str(v) for v in label)
 
 
 def label_str(v: Any) -> str:

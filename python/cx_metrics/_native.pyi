@@ -638,6 +638,10 @@ class SegmentAnalyses(_Serialised):
     @staticmethod
     def from_json(text: str) -> SegmentAnalyses: ...
     @property
+    def labels(self) -> list[tuple[_Label, ...]]: ...
+    @property
+    def by(self) -> list[str]: ...
+    @property
     def segments(self) -> list[str]: ...
     @property
     def n_rows(self) -> list[int]: ...
@@ -687,6 +691,8 @@ class PillarScores(_Serialised):
     @property
     def scores(self) -> npt.NDArray[np.float64]: ...
     @property
+    def labels(self) -> list[tuple[_Label, ...]]: ...
+    @property
     def summaries(self) -> list[dict[str, Any]]: ...
 
 def driver_analysis(
@@ -698,7 +704,8 @@ def segment_driver_analysis(
     columns: list[_Numeric],
     weights: _Numeric | None,
     options: DriverOptions,
-    labels: list[str],
+    keys: list[_KeySpec],
+    by: list[str],
 ) -> SegmentAnalyses: ...
 def nps_model(
     y: _Numeric,
@@ -719,10 +726,11 @@ def pillar_scores(
     max: int,
     higher_is_better: bool,
     min_answered: int,
-    groups: list[str] | None,
+    groups: list[_KeySpec] | None,
     weights: _F64 | None,
     top_box: int,
     confidence_level: float,
+    overall: bool = False,
 ) -> PillarScores: ...
 def raise_non_numeric_column(column: str, found: str) -> NoReturn: ...
 def raise_unknown_column(column: str, available: list[str]) -> NoReturn: ...

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
+from ._groups import key_columns
 from ._json import as_float
 from ._results import (
     FrameColumn,
@@ -36,9 +37,21 @@ from ._results import (
 )
 from ._table import Table
 from .exceptions import InvalidArgumentError, SegmentError
+from .nps_groups import (
+    Key,
+    find_key,
+    group_keys,
+    has_missing_label,
+    key_columns_of,
+    key_text,
+    labelled_pandas,
+    labelled_polars,
+    warn_missing_labels,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
     from matplotlib.axes import Axes
 
     from .driver_bootstrap import DriverBootstrap
@@ -886,10 +899,13 @@ def driver_analysis(
         With ``missing="indicator"``: the drivers to fill (default every driver with a missing value).
     columns : sequence of str, optional
         Column names of a 2-D numpy ``data``.
-    by : str or array, optional
-        A segment column (name, or one label per row): run the analysis in every segment and return a
-        :class:`SegmentDriverAnalyses`. Labels are compared as text; a missing label is its own segment
-        (``"None"`` or ``"nan"``).
+    by : str, list of str, or array, optional
+        The segment column (name, or one label per row), or several (``["wave", "segment"]``): run the
+        analysis in every segment and return a :class:`SegmentDriverAnalyses`. Segments follow the
+        grouping rules of every ``by=`` (the guide's "Grouping rules"): categorical order, else numbers
+        numerically, dates chronologically, text by code point; labels keep their type; rows with a
+        missing label form the segment ``None``, last, with a :class:`MissingLabelWarning`; an unused
+        categorical level is a skipped segment with no rows.
 
     Returns
     -------
@@ -917,15 +933,12 @@ def driver_analysis(
     w = _numeric_weights(table, weights)
     if by is None:
         return DriverAnalysis._from_native(_native.driver_analysis(y, names, cols, w, options))
-    labels = table.labels(by) if isinstance(by, str) else _labels(by)
-    return SegmentDriverAnalyses._from_native(
-        _native.segment_driver_analysis(y, names, cols, w, options, labels)
-    )
-
-
-def _labels(by: object) -> list[str]:
-    values = by.to_list() if hasattr(by, "to_list") else list(np.asarray(by, dtype=object).ravel())
-    return [str(v) for v in values]
+    keys = key_columns(by, table, len(y))
+    native = _native.segment_driver_analysis(y, names, cols, w, options, keys.specs, list(keys.names))
+    out = SegmentDriverAnalyses._from_native(native)
+    missing = sum(out.n_rows[g] for g in out.segments if has_missing_label(g))
+    warn_missing_labels(missing, keys.names, stacklevel=3)
+    return out
 
 
 @dataclass(frozen=True)
@@ -934,42 +947,52 @@ class SegmentDriverAnalyses(Tabular):
 
     Attributes
     ----------
-    segments : tuple of str
-        Every segment, in order of first appearance.
-    analyses : mapping of str to DriverAnalysis
+    by : str or tuple of str
+        The segment column (``"group"`` for labels given as an unnamed array), or the columns.
+    segments : tuple
+        Every segment's key, in the order of the grouping rules, typed as the labels are (a tuple per
+        segment for several columns); ``None`` is the missing label, last.
+    analyses : mapping of key to DriverAnalysis
         The segments that could be analysed.
-    skipped : mapping of str to str
-        The segments that could not, with the reason (too few rows, a driver without variation...).
-    n_rows : mapping of str to int
+    skipped : mapping of key to str
+        The segments that could not, with the reason (too few rows, a driver without variation, an
+        unused categorical level with no rows...).
+    n_rows : mapping of key to int
         Rows labelled with each segment.
 
-    ``result["web"]`` is the analysis of segment ``"web"``; iterating gives the analysed segments.
-    ``to_pandas()`` / ``to_polars()`` stack the segments' driver tables (see
-    :class:`DriverAnalysis`) after ``segment``, ``n_rows``, ``n``, ``r_squared`` and ``skipped``; a
-    skipped segment keeps one row, with no driver, NaN figures and its reason in ``skipped``.
+    ``result["web"]`` (``result[1]``, ``result[None]``) is the analysis of a segment; iterating gives
+    the analysed segments. ``to_pandas()`` / ``to_polars()`` stack the segments' driver tables (see
+    :class:`DriverAnalysis`) after the label columns named after ``by`` (typed), ``n_rows``, ``n``,
+    ``r_squared`` and ``skipped``; a skipped segment keeps one row, with no driver, NaN figures and its
+    reason in ``skipped``.
     """
 
-    segments: tuple[str, ...]
-    analyses: Mapping[str, DriverAnalysis]
-    skipped: Mapping[str, str]
-    n_rows: Mapping[str, int]
+    by: str | tuple[str, ...]
+    segments: tuple[Key, ...]
+    analyses: Mapping[Key, DriverAnalysis]
+    skipped: Mapping[Key, str]
+    n_rows: Mapping[Key, int]
     _native: Any = field(repr=False, compare=False)
 
     @classmethod
     def _from_native(cls, native: Any) -> SegmentDriverAnalyses:
-        segments = tuple(native.segments)
-        analyses: dict[str, DriverAnalysis] = {}
-        skipped: dict[str, str] = {}
-        for name, reason in zip(segments, native.skipped, strict=True):
+        names = tuple(native.segments)
+        by_names = tuple(native.by) or ("segment",)
+        labels = native.labels
+        keys = group_keys(labels, len(by_names)) if labels else names
+        analyses: dict[Key, DriverAnalysis] = {}
+        skipped: dict[Key, str] = {}
+        for key, name, reason in zip(keys, names, native.skipped, strict=True):
             if reason is None:
-                analyses[name] = DriverAnalysis._from_native(native.analysis(name))
+                analyses[key] = DriverAnalysis._from_native(native.analysis(name))
             else:
-                skipped[name] = reason
+                skipped[key] = reason
         return cls(
-            segments=segments,
+            by=by_names[0] if len(by_names) == 1 else by_names,
+            segments=keys,
             analyses=analyses,
             skipped=skipped,
-            n_rows=dict(zip(segments, native.n_rows, strict=True)),
+            n_rows=dict(zip(keys, native.n_rows, strict=True)),
             _native=native,
         )
 
@@ -977,7 +1000,7 @@ class SegmentDriverAnalyses(Tabular):
         return (SegmentDriverAnalyses._from_native, (self._native,))
 
     def to_json(self) -> str:
-        """The result as JSON text, for storage (never the rows)."""
+        """The result as JSON text, for storage (never the rows; the labels keep their type)."""
         text: str = self._native.to_json()
         return text
 
@@ -986,14 +1009,18 @@ class SegmentDriverAnalyses(Tabular):
         """A result from the text written by :meth:`to_json` (its analyses without rows)."""
         return cls._from_native(_native.SegmentAnalyses.from_json(text))
 
-    def __getitem__(self, segment: str) -> DriverAnalysis:
-        if segment in self.analyses:
-            return self.analyses[segment]
-        if segment in self.skipped:
-            raise SegmentError(f"segment {segment!r} was skipped: {self.skipped[segment]}")
-        raise SegmentError(f"segment {segment!r} not found; segments: {', '.join(self.segments)}")
+    @property
+    def by_columns(self) -> tuple[str, ...]:
+        """The label columns' names (one name for one column)."""
+        return self.by if isinstance(self.by, tuple) else (self.by,)
 
-    def __iter__(self) -> Iterator[str]:
+    def __getitem__(self, segment: Key) -> DriverAnalysis:
+        key = find_key(self.segments, segment)
+        if key in self.skipped:
+            raise SegmentError(f"segment {key_text(key)!r} was skipped: {self.skipped[key]}")
+        return self.analyses[key]
+
+    def __iter__(self) -> Iterator[Key]:
         return iter(self.analyses)
 
     def __len__(self) -> int:
@@ -1009,8 +1036,8 @@ class SegmentDriverAnalyses(Tabular):
         """The core's result as a JSON-safe dict."""
         return json_dict(self._native.to_dict())
 
-    def _columns(self) -> list[FrameColumn]:
-        keys: list[tuple[str, int, int, float, str | None]] = []
+    def _keys_and_columns(self) -> tuple[list[Key], list[FrameColumn]]:
+        keys: list[tuple[Key, int, int, float, str | None]] = []
         tables: list[list[FrameColumn]] = []
         for s in self.segments:
             a = self.analyses.get(s)
@@ -1033,37 +1060,50 @@ class SegmentDriverAnalyses(Tabular):
                     list(have[name]) if name in have else [None if name == "driver" else math.nan] * rows
                 )
         out: list[FrameColumn] = [
-            ("segment", "str", [k[0] for k in keys]),
             ("n_rows", "int", [k[1] for k in keys]),
             ("n", "int", [k[2] for k in keys]),
             ("r_squared", "float", [k[3] for k in keys]),
             ("skipped", "str", [k[4] for k in keys]),
         ]
         out += [(name, "str" if name == "driver" else "float", data[name]) for name in names]
-        return out
+        return [k[0] for k in keys], out
+
+    def _columns(self) -> list[FrameColumn]:
+        return self._keys_and_columns()[1]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The stacked table as a pandas DataFrame: typed label columns, then the figures."""
+        keys, columns = self._keys_and_columns()
+        return labelled_pandas(key_columns_of(self.by_columns, keys), columns)
+
+    def to_polars(self) -> pl.DataFrame:
+        """The stacked table as a polars DataFrame (the columns of :meth:`to_pandas`)."""
+        keys, columns = self._keys_and_columns()
+        return labelled_polars(key_columns_of(self.by_columns, keys), columns)
 
     def _rows(self) -> list[tuple[str, str, str, str, str]]:
         out = []
         for s in self.segments:
-            a = self.analyses.get(s)
+            a, name = self.analyses.get(s), key_text(s)
             if a is None:
-                out.append((s, str(self.n_rows[s]), "-", "-", "skipped"))
+                out.append((name, str(self.n_rows[s]), "-", "-", "skipped"))
             else:
-                out.append((s, str(self.n_rows[s]), str(a.n), f"{a.r_squared:.3f}", a.top_driver or "-"))
+                out.append((name, str(self.n_rows[s]), str(a.n), f"{a.r_squared:.3f}", a.top_driver or "-"))
         return out
 
     def _headline(self) -> str:
         return f"Driver analysis by segment: {len(self.analyses)} analysed, {len(self.skipped)} skipped"
 
     def __str__(self) -> str:
-        header = ("segment", "rows", "n", "r_squared", "top driver")
+        header = (" / ".join(self.by_columns), "rows", "n", "r_squared", "top driver")
         lines = [self._headline(), "", *text_table(header, self._rows())]
-        return "\n".join(lines + [f"skipped {s}: {reason}" for s, reason in self.skipped.items()])
+        skipped = [f"skipped {key_text(s)}: {reason}" for s, reason in self.skipped.items()]
+        return "\n".join(lines + skipped)
 
     def _repr_html_(self) -> str:
-        header = ("segment", "rows", "n", "r_squared", "top driver")
-        warnings = [f"{s} skipped: {reason}" for s, reason in self.skipped.items()]
-        warnings += [f"{s}: {w.message}" for s, a in self.analyses.items() for w in a.warnings]
+        header = (" / ".join(self.by_columns), "rows", "n", "r_squared", "top driver")
+        warnings = [f"{key_text(s)} skipped: {reason}" for s, reason in self.skipped.items()]
+        warnings += [f"{key_text(s)}: {w.message}" for s, a in self.analyses.items() for w in a.warnings]
         return html_block(
             html_table(None, self._rows(), header=header, warnings=warnings), headline=self._headline()
         )

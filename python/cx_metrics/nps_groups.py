@@ -242,29 +242,17 @@ class ByGroup(Tabular, Generic[R]):
         return out
 
     def _label_columns(self) -> list[tuple[str, list[Any]]]:
-        keys = [k for k, _, _ in self._rows()]
-        names = self.by_columns
-        if len(names) == 1:
-            return [(names[0], keys)]
-        return [(name, [("(all)" if k == "(all)" else k[j]) for k in keys]) for j, name in enumerate(names)]
+        return key_columns_of(self.by_columns, [k for k, _, _ in self._rows()])
 
     def to_pandas(self) -> pd.DataFrame:
         """The table as a pandas DataFrame: typed label columns, then the figures (see the class
         docstring); undefined figures are NaN."""
-        import pandas as pd
-
-        figures = pandas_frame(self._columns())
-        labels = {name: _pandas_labels(values) for name, values in self._label_columns()}
-        return pd.concat([pd.DataFrame(labels), figures], axis=1)
+        return labelled_pandas(self._label_columns(), self._columns())
 
     def to_polars(self) -> pl.DataFrame:
         """The table as a polars DataFrame (the columns of :meth:`to_pandas`; undefined figures are
         null)."""
-        import polars as pl
-
-        figures = polars_frame(self._columns())
-        labels = [_polars_labels(name, values) for name, values in self._label_columns()]
-        return pl.DataFrame(labels).hstack(figures) if labels else figures
+        return labelled_polars(self._label_columns(), self._columns())
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-safe builtins: options, then each group (its labels as text, missing as
@@ -283,7 +271,7 @@ class ByGroup(Tabular, Generic[R]):
             "confidence_level": self.confidence_level,
             "method": self.method,
             "groups": [
-                {"group": _json_key(g), **entry(self.results[g], self.intervals[g])} for g in self.groups
+                {"group": json_key(g), **entry(self.results[g], self.intervals[g])} for g in self.groups
             ],
             "overall": entry(self.overall, self.overall_interval),
         }
@@ -291,9 +279,7 @@ class ByGroup(Tabular, Generic[R]):
     # ----- display -----------------------------------------------------------------------------------
 
     def _key_text(self, key: Key) -> str:
-        if isinstance(key, tuple):
-            return " / ".join("(missing)" if v is None else label_str(v) for v in key)
-        return "(missing)" if key is None else label_str(key)
+        return key_text(key)
 
     def _level(self) -> str:
         return f"{level_text(self.confidence_level)} CI"
@@ -340,7 +326,7 @@ class ByGroup(Tabular, Generic[R]):
         """Rows without a label (in any ``by`` column), counted or omitted."""
         total = 0
         for g in self.groups:
-            if g is None or (isinstance(g, tuple) and any(v is None for v in g)):
+            if has_missing_label(g):
                 r = self.results[g]
                 total += r.n + r.n_omitted
         return total
@@ -410,7 +396,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _json_key(key: Key) -> Any:
+def json_key(key: Key) -> Any:
     if isinstance(key, tuple):
         return [_json_label(v) for v in key]
     return _json_label(key)
@@ -420,6 +406,30 @@ def _json_label(v: Any) -> Any:
     if v is None or isinstance(v, bool | int | float | str):
         return v
     return label_str(v)
+
+
+def key_columns_of(names: Sequence[str], keys: Sequence[Key]) -> list[tuple[str, list[Any]]]:
+    """The label columns of a table with one row per key: one column per ``by`` column, named after
+    it (``"(all)"`` keys the overall row)."""
+    if len(names) == 1:
+        return [(names[0], list(keys))]
+    return [(name, [("(all)" if k == "(all)" else k[j]) for k in keys]) for j, name in enumerate(names)]
+
+
+def labelled_pandas(labels: list[tuple[str, list[Any]]], figures: list[FrameColumn]) -> pd.DataFrame:
+    """A pandas table: the typed label columns, then the figure columns."""
+    import pandas as pd
+
+    frame = pandas_frame(figures)
+    return pd.concat([pd.DataFrame({name: _pandas_labels(v) for name, v in labels}), frame], axis=1)
+
+
+def labelled_polars(labels: list[tuple[str, list[Any]]], figures: list[FrameColumn]) -> pl.DataFrame:
+    """A polars table: the typed label columns, then the figure columns."""
+    import polars as pl
+
+    frame = polars_frame(figures)
+    return pl.DataFrame([_polars_labels(name, v) for name, v in labels]).hstack(frame) if labels else frame
 
 
 def _pandas_labels(values: list[Any]) -> Any:
@@ -496,7 +506,7 @@ def group_scores(
     labels, natives = _native.group_fold(tally._inner, arr, keys.specs, w, nan_policy)
     wrap = type(tally)._wrap
     tallies = [wrap(t) for t in natives]
-    group_keys: list[Key] = [lab[0] if len(keys.names) == 1 else tuple(lab) for lab in labels]
+    keys_of_groups = group_keys(labels, len(keys.names))
     results = [finish(t) for t in tallies]
     # The options are checked now (the core checks the level and the method before the estimate).
     _interval(finish(tally.copy()), confidence_level, method)
@@ -513,20 +523,15 @@ def group_scores(
             total.fold(arr, weights=w, nan_policy=nan_policy)
         return finish(total)
 
-    by_name: str | tuple[str, ...] = keys.names[0] if len(keys.names) == 1 else keys.names
-    results_by_key = dict(zip(group_keys, results, strict=True))
-    if len(results_by_key) != len(group_keys):
-        raise InvalidArgumentError(
-            "invalid by: two labels are equal in Python though of different types (1 and 1.0, or 1 and "
-            "True); make the labels of one type"
-        )
+    by_name = keys.by_name
+    results_by_key = dict(zip(keys_of_groups, results, strict=True))
     out = kind(
         outcome=outcome,
         by=by_name,
-        groups=tuple(group_keys),
+        groups=keys_of_groups,
         results=results_by_key,
         intervals={
-            k: _interval(r, confidence_level, method) for k, r in zip(group_keys, results, strict=True)
+            k: _interval(r, confidence_level, method) for k, r in zip(keys_of_groups, results, strict=True)
         },
         confidence_level=float(confidence_level),
         method=method,
@@ -534,14 +539,56 @@ def group_scores(
         show_overall=bool(overall),
         _whole=whole if w is not None else whole(),
     )
-    missing = out.n_missing_label
-    if missing:
-        warnings.warn(
-            f"{missing} rows have no {' / '.join(keys.names)} label; they form the group None, shown last",
-            MissingLabelWarning,
-            stacklevel=3,
-        )
+    warn_missing_labels(out.n_missing_label, keys.names, stacklevel=4)
     return out
+
+
+def key_text(key: Key) -> str:
+    """A group's key as text: labels joined by ``" / "``, the missing label ``"(missing)"``."""
+    if isinstance(key, tuple):
+        return " / ".join("(missing)" if v is None else label_str(v) for v in key)
+    return "(missing)" if key is None else label_str(key)
+
+
+def has_missing_label(key: Key) -> bool:
+    """Whether a group's key has the missing label (in any ``by`` column)."""
+    return key is None or (isinstance(key, tuple) and any(v is None for v in key))
+
+
+def group_keys(labels: Sequence[tuple[Any, ...]], n_columns: int) -> tuple[Key, ...]:
+    """The groups' keys from the engine's labels (a tuple per group): the label itself for one ``by``
+    column, the tuple for several; two keys equal in Python (1 and 1.0, 1 and True) are an error."""
+    keys = tuple(lab[0] if n_columns == 1 else tuple(lab) for lab in labels)
+    try:
+        distinct = len(set(keys)) == len(keys)
+    except TypeError:  # pragma: no cover - the engine's labels are hashable
+        distinct = True
+    if not distinct:
+        raise InvalidArgumentError(
+            "invalid by: two labels are equal in Python though of different types (1 and 1.0, or 1 and "
+            "True); make the labels of one type"
+        )
+    return keys
+
+
+def find_key(groups: Sequence[Key], key: Key) -> Key:
+    """The group of ``groups`` equal to ``key`` (typed: ``r[1]``, ``r["web"]``, ``r[None]``), or
+    :class:`~cx_metrics.exceptions.SegmentError` listing the groups."""
+    for g in groups:
+        if _same(g, key):
+            return g
+    shown = ", ".join(key_text(g) for g in groups)
+    raise SegmentError(f"group {key!r} not found; groups: {shown}")
+
+
+def warn_missing_labels(n_rows: int, names: Sequence[str], *, stacklevel: int) -> None:
+    """Warn (:class:`MissingLabelWarning`) that ``n_rows`` rows have no label in the ``by`` columns."""
+    if n_rows:
+        warnings.warn(
+            f"{n_rows} rows have no {' / '.join(names)} label; they form the group None, shown last",
+            MissingLabelWarning,
+            stacklevel=stacklevel,
+        )
 
 
 def plain_inputs(values: object, weights: object, data: object) -> tuple[object, object]:

@@ -3,14 +3,15 @@ pillar scores per respondent from survey items with their summaries per group.
 
 The ids, display names, descriptions and groups come from the Rust ``Pillar`` enum; this module only
 mirrors them as a Python :class:`~enum.Enum`. Pillar scores and their summaries are computed in Rust
-(``PillarItems::score``, ``PillarScores::summarize_by``); the scores cross as one numpy array.
+(``PillarItems::score``, ``PillarScores::summarize_groups`` on the grouping engine); the scores
+cross as one numpy array.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Final, Literal, overload
@@ -20,7 +21,7 @@ import numpy.typing as npt
 
 from . import _native
 from ._convert import _module_of
-from ._groups import split_rows
+from ._groups import key_columns
 from ._json import as_float
 from ._results import (
     FrameColumn,
@@ -31,7 +32,6 @@ from ._results import (
     json_clean,
     json_dict,
     json_safe,
-    label_text,
     level_text,
     pct,
     text_table,
@@ -48,9 +48,22 @@ from .drivers import (
     driver_analysis,
 )
 from .exceptions import InvalidArgumentError
+from .nps_groups import (
+    Key,
+    find_key,
+    group_keys,
+    has_missing_label,
+    json_key,
+    key_columns_of,
+    key_text,
+    labelled_pandas,
+    labelled_polars,
+    warn_missing_labels,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+    import polars as pl
     from matplotlib.axes import Axes
 
 __all__ = ["PILLARS", "Pillar", "PillarSummary", "pillar_driver_analysis", "pillar_summary"]
@@ -213,11 +226,16 @@ class PillarSummary(Tabular):
         Item column -> pillar id.
     pillars : tuple of Pillar
         The measured pillars, in model order.
-    by : str or None
-        The group column (``"group"`` for labels given as an array; None without groups).
-    groups : tuple of str or None
-        The groups in sorted label order (``("all",)`` without ``by``); ``None`` is the group of rows
-        with a missing label, last.
+    by : str, tuple of str, or None
+        The label column (``"group"`` for labels given as an unnamed array), the columns, or None
+        without groups.
+    groups : tuple
+        The groups' keys in the order of the guide's "Grouping rules", typed as the labels are, a
+        tuple per group for several columns (``("all",)`` without
+        ``by``); ``None`` is the group of rows with a missing label, last; an unused categorical level
+        is a group with n = 0.
+    show_overall : bool
+        Whether the table ends with the rows of all respondents (``overall=True``), keyed ``"(all)"``.
     scale : (int, int)
         The items' scale, ``(min, max)``.
     direction : str
@@ -236,17 +254,19 @@ class PillarSummary(Tabular):
         Whether survey weights were given.
 
     :attr:`scores` has the scores (NaN when unscored); :attr:`table`, ``to_pandas()`` and
-    ``to_polars()`` have one row per group and pillar: ``group``, ``pillar`` (the id), ``n`` (scored
-    respondents of positive weight), ``n_unscored``, ``effective_n``, ``mean``, ``mean_ci_low``,
-    ``mean_ci_high``, ``sd``, ``top_box_share``, ``top_box_ci_low``, ``top_box_ci_high`` and
-    ``n_zero_weight``; undefined figures (no scored respondent, ``n_eff <= 1`` for the sd and the mean's
-    interval) are NaN. :meth:`plot` draws the pillar profile of every group.
+    ``to_polars()`` have one row per group and pillar, in the shape of every result by group: the label
+    columns named after ``by`` (typed; ``group`` without ``by``), ``pillar`` (the id), ``estimate`` (the
+    mean score), ``ci_low``, ``ci_high`` (its interval), ``n`` (scored respondents of positive weight),
+    then ``n_unscored``, ``effective_n``, ``sd``, ``top_box_share``, ``top_box_ci_low``,
+    ``top_box_ci_high`` and ``n_zero_weight``; undefined figures (no scored respondent, ``n_eff <= 1``
+    for the sd and the mean's interval) are NaN. ``result[key]`` is one group's rows (``r[1]``,
+    ``r["A"]``, ``r[None]``). :meth:`plot` draws the pillar profile of every group.
     """
 
     items: dict[str, str]
     pillars: tuple[Pillar, ...]
-    by: str | None
-    groups: tuple[str | None, ...]
+    by: str | tuple[str, ...] | None
+    groups: tuple[Key, ...]
     scale: tuple[int, int]
     direction: str
     min_answered: int
@@ -256,6 +276,7 @@ class PillarSummary(Tabular):
     n_respondents: int
     n_unscored: dict[str, int]
     weighted: bool
+    show_overall: bool
     _rows: tuple[dict[str, Any], ...] = field(repr=False)
     _index: Any = field(repr=False, compare=False)
     _native: Any = field(repr=False, compare=False)
@@ -272,18 +293,18 @@ class PillarSummary(Tabular):
         return state
 
     def to_json(self) -> str:
-        """The summary as JSON text, for storage: its options and group labels, and the core's scores
-        and summaries (``report``). The index of a pandas ``data`` is not kept."""
+        """The summary as JSON text, for storage: its options, and the core's scores, summaries and
+        typed group labels (``report``). The index of a pandas ``data`` is not kept."""
         options = {
             "items": self.items,
             "by": self.by,
-            "groups": list(self.groups),
             "scale": list(self.scale),
             "direction": self.direction,
             "min_answered": self.min_answered,
             "top_box": self.top_box,
             "confidence_level": self.confidence_level,
             "weighted": self.weighted,
+            "overall": self.show_overall,
         }
         return f'{{"options":{json.dumps(json_clean(options))},"report":{self._native.to_json()}}}'
 
@@ -292,18 +313,18 @@ class PillarSummary(Tabular):
         """A summary from the text written by :meth:`to_json`."""
         stored = json.loads(text)
         o = stored["options"]
+        by = o["by"]
         return _from_native(
             _native.PillarScores.from_json(json.dumps(stored["report"])),
             items=dict(o["items"]),
-            by=o["by"],
-            groups=tuple(o["groups"]),
+            by=tuple(by) if isinstance(by, list) else by,
             scale=(int(o["scale"][0]), int(o["scale"][1])),
             direction=o["direction"],
             min_answered=int(o["min_answered"]),
             top_box=int(o["top_box"]),
             confidence_level=float(o["confidence_level"]),
             weighted=bool(o["weighted"]),
-            coded=o["by"] is not None,
+            overall=bool(o.get("overall", False)),
             index=None,
         )
 
@@ -323,16 +344,60 @@ class PillarSummary(Tabular):
         """One row per group and pillar, as a pandas DataFrame (the same as :meth:`to_pandas`)."""
         return self.to_pandas()
 
+    @property
+    def by_columns(self) -> tuple[str, ...]:
+        """The label columns' names (``("group",)`` without ``by``)."""
+        if self.by is None:
+            return ("group",)
+        return self.by if isinstance(self.by, tuple) else (self.by,)
+
+    def __getitem__(self, key: Key) -> pd.DataFrame:
+        """The rows of group ``key`` (typed, as in :attr:`groups`), indexed by pillar id."""
+        g = find_key(self.groups, key)
+        frame = self.to_pandas()
+        rows = [i for i, r in enumerate(self._rows) if r["group"] is g or r["group"] == g]
+        return frame.iloc[rows].drop(columns=list(self.by_columns)).set_index("pillar")
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self.groups)
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def n_respondents_of(self, key: Key) -> int:
+        """Respondents of group ``key`` (scored or not, any weight)."""
+        g = find_key(self.groups, key)
+        r = next((r for r in self._rows if r["group"] is g or r["group"] == g), None)
+        return 0 if r is None else r["n"] + r["n_unscored"] + r["n_zero_weight"]
+
+    def _label_columns(self) -> list[tuple[str, list[Any]]]:
+        return key_columns_of(self.by_columns, [r["group"] for r in self._rows])
+
     def _columns(self) -> list[FrameColumn]:
         rows = self._rows
         out: list[FrameColumn] = [
-            ("group", "str", [r["group"] for r in rows]),
             ("pillar", "str", [r["pillar"] for r in rows]),
+            ("estimate", "float", [as_float(r["mean"]) for r in rows]),
+            ("ci_low", "float", [as_float(r["mean_ci_low"]) for r in rows]),
+            ("ci_high", "float", [as_float(r["mean_ci_high"]) for r in rows]),
+            ("n", "int", [r["n"] for r in rows]),
         ]
         for c in _SUMMARY_COLUMNS:
-            kind: Literal["int", "float"] = "int" if c in ("n", "n_unscored", "n_zero_weight") else "float"
+            if c in ("n", "mean", "mean_ci_low", "mean_ci_high"):
+                continue
+            kind: Literal["int", "float"] = "int" if c in ("n_unscored", "n_zero_weight") else "float"
             out.append((c, kind, [r[c] if kind == "int" else as_float(r[c]) for r in rows]))
         return out
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The table as a pandas DataFrame: typed label columns, then the figures (see the class
+        docstring); undefined figures are NaN."""
+        return labelled_pandas(self._label_columns(), self._columns())
+
+    def to_polars(self) -> pl.DataFrame:
+        """The table as a polars DataFrame (the columns of :meth:`to_pandas`; undefined figures are
+        null)."""
+        return labelled_polars(self._label_columns(), self._columns())
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-safe builtins: options, one summary per group and pillar (the columns of
@@ -342,7 +407,7 @@ class PillarSummary(Tabular):
                 "items": self.items,
                 "pillars": [p.id for p in self.pillars],
                 "by": self.by,
-                "groups": list(self.groups),
+                "groups": [json_key(g) for g in self.groups],
                 "scale": list(self.scale),
                 "direction": self.direction,
                 "min_answered": self.min_answered,
@@ -352,7 +417,7 @@ class PillarSummary(Tabular):
                 "n_respondents": self.n_respondents,
                 "n_unscored": self.n_unscored,
                 "weighted": self.weighted,
-                "summaries": [dict(r) for r in self._rows],
+                "summaries": [{**r, "group": json_key(r["group"])} for r in self._rows],
                 "scores": {p: col.tolist() for p, col in self._scores.items()},
             }
         )
@@ -366,7 +431,7 @@ class PillarSummary(Tabular):
             mean, share = r["mean"], r["top_box_share"]
             out.append(
                 (
-                    label_text(r["group"]),
+                    key_text(r["group"]),
                     Pillar(r["pillar"]).name,
                     str(r["n"]),
                     fixed(mean),
@@ -380,7 +445,7 @@ class PillarSummary(Tabular):
     def _header(self) -> tuple[str, ...]:
         lo, hi = self.scale
         return (
-            self.by or "group",
+            " / ".join(self.by_columns),
             "pillar",
             "n",
             f"mean ({lo}-{hi})",
@@ -392,7 +457,8 @@ class PillarSummary(Tabular):
     def _headline(self) -> str:
         lo, hi = self.scale
         weighted = ", weighted" if self.weighted else ""
-        groups = "" if self.by is None else f" by {self.by} ({len(self.groups)} groups)"
+        by = " / ".join(self.by_columns)
+        groups = "" if self.by is None else f" by {by} ({len(self.groups)} groups)"
         pillars = f"{len(self.pillars)} pillar{'' if len(self.pillars) == 1 else 's'}"
         items = f"{len(self.items)} item{'' if len(self.items) == 1 else 's'}"
         best = "the best point" if self.top_box == 1 else f"the best {self.top_box} points"
@@ -412,13 +478,14 @@ class PillarSummary(Tabular):
             )
             out.append(f"respondents unscored ({rule}) of {self.n_respondents}: {', '.join(unscored)}")
         out += [
-            f"{label_text(r['group'])}, {Pillar(r['pillar']).name}: no scored respondent; the summary is "
+            f"{key_text(r['group'])}, {Pillar(r['pillar']).name}: no scored respondent; the summary is "
             "undefined"
             for r in self._rows
             if r["mean"] is None
         ]
-        if None in self.groups:
-            out.append(f"(missing): respondents without a {self.by} label form their own group")
+        if any(has_missing_label(g) for g in self.groups):
+            by = " / ".join(self.by_columns)
+            out.append(f"(missing): respondents without a {by} label form their own group")
         return out
 
     def __str__(self) -> str:
@@ -474,6 +541,7 @@ def pillar_summary(
     confidence_level: float = 0.95,
     *,
     direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
+    overall: bool = False,
 ) -> PillarSummary:
     """Pillar scores per respondent from survey items, summarised per group.
 
@@ -488,10 +556,13 @@ def pillar_summary(
         :class:`~cx_metrics.exceptions.ColumnError`.
     scale : (int, int)
         The items' scale ``(min, max)``; an answer off the scale is an error naming its column and row.
-    by : str or array, optional
-        A group column (name, or one label per row): a segment, a brand, a wave. Groups come in sorted
-        label order; respondents with a missing label form their own group, keyed ``None``, last.
-        Without ``by``, one group ``"all"``.
+    by : str, list of str, or array, optional
+        The label column (name, or one label per row), or several (``["wave", "brand"]``): a segment,
+        a brand, a wave. Groups follow the grouping rules of every ``by=`` (the guide's "Grouping rules"):
+        categorical order, else numbers numerically, dates chronologically, text by code point;
+        labels keep their type; respondents with a missing label form the group ``None``, last, with a
+        :class:`MissingLabelWarning`; unused categorical levels are groups with n = 0. Without ``by``,
+        one group ``"all"``.
     weights : str or array, optional
         Survey weights: a column name or one weight per row (finite, >= 0).
     min_answered : int
@@ -502,6 +573,8 @@ def pillar_summary(
         Level of the intervals.
     direction : {"higher_is_better", "lower_is_better"}
         Which end of the scale is best (decides the top box).
+    overall : bool
+        With ``by``: whether the table ends with the rows of all respondents (label ``"(all)"``).
 
     Returns
     -------
@@ -520,9 +593,11 @@ def pillar_summary(
     >>> s = cx.pillar_summary(data, items, by="brand")
     >>> s.scores["integrity"].tolist()
     [9.5, 6.5, 9.5, 4.0, nan, 8.0]
-    >>> s.table[["group", "pillar", "n", "mean", "top_box_share"]].round(3).to_dict("records")[:2]
-    [{'group': 'A', 'pillar': 'integrity', 'n': 2, 'mean': 8.0, 'top_box_share': 0.5},
-     {'group': 'A', 'pillar': 'time_and_effort', 'n': 3, 'mean': 7.333, 'top_box_share': 0.333}]
+    >>> s.table[["brand", "pillar", "n", "estimate", "top_box_share"]].round(3).to_dict("records")[:2]
+    [{'brand': 'A', 'pillar': 'integrity', 'n': 2, 'estimate': 8.0, 'top_box_share': 0.5},
+     {'brand': 'A', 'pillar': 'time_and_effort', 'n': 3, 'estimate': 7.333, 'top_box_share': 0.333}]
+    >>> round(float(s["B"].loc["integrity", "estimate"]), 3)
+    7.167
     """
     higher = _higher_is_better(direction)
     lo, hi = _scale_bounds(scale)
@@ -534,15 +609,7 @@ def pillar_summary(
     columns = [table.float_column(n) for n in names]
     n_rows = table.n_rows if not columns else columns[0].shape[0]
     w = _weights(table, weights)
-    if by is None:
-        by_name: str | None = None
-        labels: tuple[str | None, ...] = ("all",)
-        codes = None
-    else:
-        by_name, groups = split_rows(table, by, n_rows)
-        labels = groups.labels
-        # Each row's group number as text (the order of the core's summaries is set again below).
-        codes = groups.codes.astype(str).tolist()
+    keys = None if by is None else key_columns(by, table, n_rows)
     native = _native.pillar_scores(
         names,
         columns,
@@ -551,53 +618,56 @@ def pillar_summary(
         max=hi,
         higher_is_better=higher,
         min_answered=min_answered,
-        groups=codes,
+        groups=None if keys is None else keys.specs,
         weights=w,
         top_box=top_box,
         confidence_level=float(confidence_level),
+        overall=bool(overall) and keys is not None,
     )
-    return _from_native(
+    out = _from_native(
         native,
         items=mapping,
-        by=by_name,
-        groups=labels,
+        by=None if keys is None else keys.by_name,
         scale=(lo, hi),
         direction=direction,
         min_answered=min_answered,
         top_box=top_box,
         confidence_level=float(confidence_level),
         weighted=w is not None,
-        coded=codes is not None,
+        overall=bool(overall) and keys is not None,
         index=getattr(data, "index", None) if _module_of(data) == "pandas" else None,
     )
+    if keys is not None:
+        missing = sum(out.n_respondents_of(g) for g in out.groups if has_missing_label(g))
+        warn_missing_labels(missing, keys.names, stacklevel=3)
+    return out
 
 
 def _from_native(
     native: Any,
     *,
     items: dict[str, str],
-    by: str | None,
-    groups: tuple[str | None, ...],
+    by: str | tuple[str, ...] | None,
     scale: tuple[int, int],
     direction: str,
     min_answered: int,
     top_box: int,
     confidence_level: float,
     weighted: bool,
-    coded: bool,
+    overall: bool,
     index: Any,
 ) -> PillarSummary:
-    """The summary of the core's report: its groups are the numbers of ``groups`` as text when
-    ``coded``, else the one group ``"all"``."""
+    """The summary of the core's report: its summaries come group by group (in the order of its
+    labels; the one group ``"all"`` without ``by``), then, with ``overall``, those of all rows."""
     lo, hi = scale
     measured = list(native.pillars)
     summaries = native.summaries
-    label_of = {(str(k) if coded else "all"): g for k, g in enumerate(groups)}
-    order = {p: k for k, p in enumerate(measured)}
-    rows = sorted(
-        (_summary_row(s, label_of[s["group"]]) for s in summaries),
-        key=lambda r: (groups.index(r["group"]), order[r["pillar"]]),
-    )
+    labels = native.labels
+    n_by = 1 if by is None or isinstance(by, str) else len(by)
+    groups: tuple[Key, ...] = group_keys(labels, n_by) if by is not None else ("all",)
+    keys = [g for g in groups for _ in measured] + (["(all)"] * len(measured) if overall else [])
+    # Without by and without respondents the core has no summary.
+    rows = [_summary_row(s, k) for s, k in zip(summaries, keys, strict=by is not None)]
     higher = direction == "higher_is_better"
     threshold = float(hi - top_box + 1) if higher else float(lo + top_box - 1)
     if summaries:
@@ -616,13 +686,14 @@ def _from_native(
         n_respondents=native.n_respondents,
         n_unscored=dict(zip(measured, native.n_unscored, strict=True)),
         weighted=weighted,
+        show_overall=overall,
         _rows=tuple(rows),
         _index=index,
         _native=native,
     )
 
 
-def _summary_row(s: Mapping[str, Any], group: str | None) -> dict[str, Any]:
+def _summary_row(s: Mapping[str, Any], group: Key) -> dict[str, Any]:
     mean_ci = s.get("mean_ci") or {}
     top_ci = s.get("top_box_ci") or {}
     return {

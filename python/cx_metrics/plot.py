@@ -44,7 +44,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ._json import as_float
-from ._results import ci_bounds, label_text, level_text, pct, points
+from ._results import ci_bounds, level_text, pct, points
 from .ces import CesResult
 from .csat import CsatResult
 from .driver_bootstrap import DriverBootstrap
@@ -52,7 +52,7 @@ from .driver_matrix import ImportancePerformance
 from .drivers import DriverAnalysis
 from .exceptions import InvalidArgumentError
 from .nps import NpsMethod, NpsResult, _method_name
-from .nps_groups import ByGroup, NpsByGroup
+from .nps_groups import ByGroup, NpsByGroup, key_text
 from .pillars import Pillar, PillarSummary
 
 if TYPE_CHECKING:
@@ -960,10 +960,10 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
             elinewidth=1.3,
             capsize=3,
             alpha=0.95,
-            label=label_text(g),
+            label=key_text(g),
         )
         handles.append(container)
-        labels.append(label_text(g))
+        labels.append(key_text(g))
     _style(ax)
     ax.set_xticks(x, [Pillar(p).name for p in pillars])
     _rotate_if_crowded(ax, [Pillar(p).name for p in pillars])

@@ -27,15 +27,17 @@ from cx_metrics.exceptions import ColumnError, InvalidArgumentError
 SUMS = 1e-12
 WILSON = 1e-12
 T_QUANTILE = 1e-11
+# The shape of every result by group: label columns named after by, the estimate (the mean), its
+# interval and n, then the summary's own columns.
 TABLE_COLUMNS = [
-    "group",
+    "segment",
     "pillar",
+    "estimate",
+    "ci_low",
+    "ci_high",
     "n",
     "n_unscored",
     "effective_n",
-    "mean",
-    "mean_ci_low",
-    "mean_ci_high",
     "sd",
     "top_box_share",
     "top_box_ci_low",
@@ -65,10 +67,10 @@ def reference(
     return {
         "n": int(scored.sum()),
         "effective_n": n_eff,
-        "mean": mean,
+        "estimate": mean,
         "sd": sd,
-        "mean_ci_low": max(scale[0], mean - half),
-        "mean_ci_high": min(scale[1], mean + half),
+        "ci_low": max(scale[0], mean - half),
+        "ci_high": min(scale[1], mean + half),
         "top_box_share": share,
         "top_box_ci_low": low,
         "top_box_ci_high": high,
@@ -83,16 +85,16 @@ def test_summaries_match_numpy_scipy_and_statsmodels(survey: pd.DataFrame, weigh
     assert len(table) == 4 * 6
     w_all = survey["weight"].to_numpy() if weighted else np.ones(len(survey))
     for _, row in table.iterrows():
-        rows = (survey["segment"] == row["group"]).to_numpy()
+        rows = (survey["segment"] == row["segment"]).to_numpy()
         x = survey.loc[rows, row["pillar"]].to_numpy(dtype=float, na_value=np.nan)
         ref = reference(x, w_all[rows], 9.0, 0.9, (1, 10))
         assert row["n"] == ref["n"]
         assert row["n_unscored"] == int(np.isnan(x).sum())
-        for key in ("effective_n", "mean", "sd", "top_box_share"):
+        for key in ("effective_n", "estimate", "sd", "top_box_share"):
             assert row[key] == pytest.approx(ref[key], rel=SUMS), key
         for key in ("top_box_ci_low", "top_box_ci_high"):
             assert row[key] == pytest.approx(ref[key], rel=WILSON, abs=WILSON), key
-        for key in ("mean_ci_low", "mean_ci_high"):
+        for key in ("ci_low", "ci_high"):
             assert row[key] == pytest.approx(ref[key], rel=T_QUANTILE), key
     assert s.weighted == weighted and s.n_respondents == len(survey)
 
@@ -130,7 +132,7 @@ def test_items_are_averaged_per_respondent_with_the_minimum_answered_rule() -> N
     }
     row = s.table.set_index("pillar").loc["integrity"]
     ref = reference(expected, weights, 7.0, 0.95, (1, 7))
-    assert row["mean"] == pytest.approx(ref["mean"], rel=SUMS)
+    assert row["estimate"] == pytest.approx(ref["estimate"], rel=SUMS)
     assert row["top_box_share"] == pytest.approx(ref["top_box_share"], rel=SUMS)
     assert s.top_box_threshold == 7.0 and s.groups == ("all",) and s.by is None
     assert s.items == {
@@ -157,44 +159,47 @@ def test_default_items_are_the_six_pillar_columns(survey: pd.DataFrame) -> None:
     assert [p.id for p in s.pillars] == ["integrity", "empathy"]  # model order
 
 
-def test_groups_are_sorted_and_missing_labels_kept() -> None:
+def test_groups_follow_categorical_order_and_missing_labels_come_last() -> None:
     data = pd.DataFrame(
         {
             "integrity": [9, 7, 10, 4, 8, 6, 5],
             "brand": pd.Categorical(["B", "A", None, "B", "A", None, "C"], categories=["C", "B", "A"]),
         }
     )
-    s = cx.pillar_summary(data, items=["integrity"], by="brand")
+    with pytest.warns(cx.MissingLabelWarning, match="2 rows have no brand label"):
+        s = cx.pillar_summary(data, items=["integrity"], by="brand")
     assert s.groups == ("C", "B", "A", None)
     table = s.table
-    assert table["group"].tolist()[:3] == ["C", "B", "A"] and pd.isna(table["group"].iloc[3])
+    assert table["brand"].tolist()[:3] == ["C", "B", "A"] and pd.isna(table["brand"].iloc[3])
     assert table["n"].tolist() == [1, 2, 2, 2]
     missing = table.iloc[3]
-    assert missing["mean"] == 8.0 and missing["top_box_share"] == 0.5
-    assert s.to_polars()["group"].to_list() == ["C", "B", "A", None]
+    assert missing["estimate"] == 8.0 and missing["top_box_share"] == 0.5
+    assert s.to_polars()["brand"].to_list() == ["C", "B", "A", None]
+    assert s[None].loc["integrity", "estimate"] == 8.0 and s["C"].loc["integrity", "n"] == 1
     assert "(missing)" in str(s) and "(missing)" in s._repr_html_()
 
 
 def test_more_than_ten_groups_keep_their_order_and_rows() -> None:
-    # Rows cross to the core as group numbers: "10" sorts before "2" as text, never in the result.
+    # Integer labels sort numerically and keep their type ("10" would sort before "2" as text).
     rng = np.random.default_rng(7)
     group = rng.integers(0, 12, 600)
     x = rng.integers(1, 11, 600).astype(float)
     s = cx.pillar_summary({"empathy": x, "g": group}, items=["empathy"], by="g")
-    assert s.table["group"].tolist() == [str(k) for k in range(12)]
+    assert s.table["g"].tolist() == list(range(12)) and s.groups == tuple(range(12))
     expected = [x[group == k].mean() for k in range(12)]
-    np.testing.assert_allclose(s.table["mean"], expected, rtol=SUMS)
+    np.testing.assert_allclose(s.table["estimate"], expected, rtol=SUMS)
     assert s.table["n"].tolist() == [int((group == k).sum()) for k in range(12)]
 
 
 def test_undefined_summaries_are_nan_and_said() -> None:
     data = {"integrity": [9.0, np.nan, np.nan], "empathy": [5.0, 6.0, 7.0], "g": ["a", "b", "b"]}
     s = cx.pillar_summary(data, items=["integrity", "empathy"], by="g")
-    table = s.table.set_index(["group", "pillar"])
+    table = s.table.set_index(["g", "pillar"])
     b = table.loc[("b", "integrity")]
-    assert b["n"] == 0 and b["n_unscored"] == 2 and math.isnan(b["mean"]) and math.isnan(b["top_box_ci_low"])
+    assert b["n"] == 0 and b["n_unscored"] == 2
+    assert math.isnan(b["estimate"]) and math.isnan(b["top_box_ci_low"])
     a = table.loc[("a", "integrity")]
-    assert a["mean"] == 9.0 and math.isnan(a["sd"]) and math.isnan(a["mean_ci_low"])  # one respondent
+    assert a["estimate"] == 9.0 and math.isnan(a["sd"]) and math.isnan(a["ci_low"])  # one respondent
     assert not math.isnan(a["top_box_ci_low"])
     html = s._repr_html_()
     assert "b, Integrity: no scored respondent" in html and 'class="cx-warning"' in html
@@ -203,8 +208,8 @@ def test_undefined_summaries_are_nan_and_said() -> None:
     entry = next(r for r in d["summaries"] if r["group"] == "b" and r["pillar"] == "integrity")
     assert entry["mean"] is None and entry["n"] == 0
     assert d["scores"]["integrity"] == [9.0, None, None]
-    polars = s.to_polars().filter((pl.col("group") == "b") & (pl.col("pillar") == "integrity"))
-    assert polars["mean"].to_list() == [None]
+    polars = s.to_polars().filter((pl.col("g") == "b") & (pl.col("pillar") == "integrity"))
+    assert polars["estimate"].to_list() == [None]
 
 
 def test_lower_is_better_moves_the_top_box() -> None:

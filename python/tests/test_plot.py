@@ -453,16 +453,14 @@ def test_pillar_profile_means_and_intervals(survey: pd.DataFrame) -> None:
     assert len(containers) == 4
     table = s.table
     for c, segment in zip(containers, cx.datasets.SAMPLE_SURVEY_SEGMENTS, strict=True):
-        rows = table[table["group"] == segment]
+        rows = table[table["segment"] == segment]
         line = c.lines[0]
         assert line is not None
-        assert list(line.get_ydata()) == pytest.approx(list(rows["mean"]), abs=TOL)
+        assert list(line.get_ydata()) == pytest.approx(list(rows["estimate"]), abs=TOL)
         (bars,) = c.lines[2]
         assert isinstance(bars, LineCollection)
         for seg, (_, row) in zip(bars.get_segments(), rows.iterrows(), strict=True):
-            assert sorted(np.asarray(seg)[:, 1]) == pytest.approx(
-                [row["mean_ci_low"], row["mean_ci_high"]], abs=TOL
-            )
+            assert sorted(np.asarray(seg)[:, 1]) == pytest.approx([row["ci_low"], row["ci_high"]], abs=TOL)
     firsts = [float(np.asarray(c.lines[0].get_xdata())[0]) for c in containers]  # type: ignore[union-attr]
     assert firsts == sorted(firsts) and len(set(firsts)) == 4  # groups side by side within a pillar
     assert max(firsts) - min(firsts) < 1.0

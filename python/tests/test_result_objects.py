@@ -85,12 +85,14 @@ RENAMED = {"n_dropped": "n_omitted", "standard_error": "std_error"}
 
 
 def _same(new: Any, old: Any, path: str) -> None:
-    """``new`` equals ``old`` (floats to RTOL); a driver analysis may add its ``options``."""
+    """``new`` equals ``old`` (floats to RTOL); a driver analysis may add its ``options``, analyses by
+    segment their typed ``labels`` and ``by`` columns."""
     if isinstance(old, dict):
         assert isinstance(new, dict), path
         old = {RENAMED.get(k, k): v for k, v in old.items()}
         extra = set(new) - set(old)
-        assert extra <= {"options"}, f"{path}: new keys {extra}"
+        allowed = {"options"} | ({"labels", "by"} if path == "segments" else set())
+        assert extra <= allowed, f"{path}: new keys {extra}"
         assert set(old) <= set(new), f"{path}: missing keys {set(old) - set(new)}"
         for k in old:
             _same(new[k], old[k], f"{path}.{k}")

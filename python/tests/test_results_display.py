@@ -100,6 +100,8 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         ),
         "NpsDriverModel": cx.detractor_drivers(survey, drivers=cx.PILLARS[:3]),
         "NpsByGroup": cx.nps_by_group(survey, by="wave", weights="weight"),
+        "CsatByGroup": cx.csat(survey["csat"], satisfied="top_two_box", by=survey["segment"]),
+        "CesByGroup": cx.ces("ces", by=["wave", "segment"], data=survey, overall=True),
         "PillarSummary": cx.pillar_summary(survey, by="segment", weights="weight"),
     }
 
@@ -122,6 +124,8 @@ NAMES = [
     "WhatIf",
     "NpsDriverModel",
     "NpsByGroup",
+    "CsatByGroup",
+    "CesByGroup",
     "PillarSummary",
 ]
 TABULAR = {
@@ -139,6 +143,8 @@ TABULAR = {
     "WhatIf",
     "NpsDriverModel",
     "NpsByGroup",
+    "CsatByGroup",
+    "CesByGroup",
     "PillarSummary",
 }
 WARNED = {
@@ -160,6 +166,8 @@ def test_every_public_result_is_covered(results: dict[str, Any]) -> None:
         if isinstance(getattr(cx, name), type) and not name.endswith("Tally") and name != "CxMetricsError"
     }
     public -= {"RegressionMoments"}  # a mergeable state, like the tallies: not a result
+    public -= {"ByGroup"}  # the shared base of NpsByGroup, CsatByGroup and CesByGroup
+    public -= {n for n in public if issubclass(getattr(cx, n), Warning)}  # warning categories
     covered = {type(r).__name__ for r in results.values()}
     assert public - {"Pillar"} <= covered, public - covered
     assert set(NAMES) == set(results)

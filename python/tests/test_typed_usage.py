@@ -102,6 +102,24 @@ def story(survey: pd.DataFrame) -> list[Axes]:
     ]
 
 
+def grouped(survey: pd.DataFrame) -> int:
+    """Every metric by group: the same by= forms, typed labels, one table shape."""
+    waves: cx.NpsByGroup = cx.nps("ltr", by="wave", data=survey, weights="weight", overall=True)
+    shops: cx.CsatByGroup = cx.csat(survey["csat"], satisfied="top_box", by=survey["segment"])
+    both: cx.CesByGroup = cx.ces("ces", by=["wave", "segment"], data=survey)
+    base: cx.ByGroup[cx.NpsResult] = waves
+    segments: cx.SegmentDriverAnalyses = cx.driver_analysis(
+        survey, drivers=["empathy", "integrity"], by=["segment"]
+    )
+    by_segment: cx.DriverAnalysis = segments[segments.segments[0]]
+    pillars: cx.PillarSummary = cx.pillar_summary(survey, by="segment", overall=True)
+    rows: pd.DataFrame = pillars[pillars.groups[0]]
+    table: pd.DataFrame = shops.table
+    assert list(table.columns[:4]) == ["segment", "estimate", "ci_low", "ci_high"]
+    assert base.overall.n > 0 and len(both) > 0 and by_segment.n > 0 and len(rows) == 6
+    return len(segments) + len(pillars)
+
+
 def test_typed_usage() -> None:
     score, ci, planned = loyalty(np.array([10, 9, 3, 7], dtype=np.uint8), [1.0, 2.0, 1.0, 0.5])
     assert ci.contains(score) and planned > 1000
@@ -117,6 +135,7 @@ def test_typed_usage() -> None:
     assert 0.0 < r2 < 1.0 and first in cx.PILLARS and change > 0.0
     top, change = stored_results(cx.datasets.sample_survey())
     assert top in cx.PILLARS and change > 0.0
+    assert grouped(cx.datasets.sample_survey()) > 0
     axes = story(cx.datasets.sample_survey())
     assert all(isinstance(ax, Axes) for ax in axes)
     plt.close("all")

@@ -8,9 +8,11 @@ use crate::drivers::{PyDriverAnalysis, PyDriverOptions, Rows};
 use crate::errors::IntoPyResult;
 use crate::serde_result::serde_pymethods;
 
-/// Driver analysis per segment (`labels`, one per row).
+/// Driver analysis per segment: the groups of the label columns `keys` (as `group_codes` takes them),
+/// by the core's grouping engine.
 #[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, options, labels))]
+#[pyo3(signature = (y, names, columns, weights, options, keys, by))]
+#[allow(clippy::too_many_arguments)]
 pub fn segment_driver_analysis(
     py: Python<'_>,
     y: Bound<'_, PyAny>,
@@ -18,8 +20,13 @@ pub fn segment_driver_analysis(
     columns: Vec<Bound<'_, PyAny>>,
     weights: Option<Bound<'_, PyAny>>,
     options: PyRef<'_, PyDriverOptions>,
-    labels: Vec<String>,
+    keys: Vec<Bound<'_, PyAny>>,
+    by: Vec<String>,
 ) -> PyResult<PySegmentAnalyses> {
+    let specs = keys
+        .iter()
+        .map(crate::groups::parse)
+        .collect::<PyResult<Vec<_>>>()?;
     let rows = Rows::new(
         &options.inner.outcome,
         &y,
@@ -27,21 +34,25 @@ pub fn segment_driver_analysis(
         &columns,
         weights.as_ref(),
     )?;
-    let segments = Segments::from_labels(&labels);
-    let inner = {
+    let (inner, segments) = {
         let views = rows.views(py)?;
         let data = views.data();
+        let segments =
+            crate::groups::with_grouping(py, &specs, data.y.len(), Segments::from_grouping)?;
         let o = &options.inner;
-        py.detach(|| {
-            cx_metrics::drivers::segment_driver_analysis(
-                &data.y,
-                &data.drivers(),
-                data.weights.as_deref(),
-                &segments,
-                o,
-            )
-        })
-        .py()?
+        let mut inner = py
+            .detach(|| {
+                cx_metrics::drivers::segment_driver_analysis(
+                    &data.y,
+                    &data.drivers(),
+                    data.weights.as_deref(),
+                    &segments,
+                    o,
+                )
+            })
+            .py()?;
+        inner.by = by;
+        (inner, segments)
     };
     Ok(PySegmentAnalyses {
         inner,
@@ -61,7 +72,18 @@ serde_pymethods!(
     SegmentAnalyses,
     |inner| PySegmentAnalyses { inner, kept: None },
     {
-        /// Every segment, in order of first appearance.
+        /// The segments' labels, in `segments` order, as tuples (one label per `by` column; empty for a
+        /// result stored before segments had typed labels).
+        #[getter]
+        fn labels<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, pyo3::types::PyTuple>>> {
+            crate::groups::labels_py(py, &self.inner.labels)
+        }
+        /// The names of the label columns (empty when not stored).
+        #[getter]
+        fn by(&self) -> Vec<String> {
+            self.inner.by.clone()
+        }
+        /// Every segment, in the order of the grouping rules, named by its labels as text.
         #[getter]
         fn segments(&self) -> Vec<String> {
             self.inner

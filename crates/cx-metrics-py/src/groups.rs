@@ -31,7 +31,7 @@ use crate::arrays::contiguous;
 use crate::errors::{invalid_argument, to_py, IntoPyResult};
 
 /// A numpy array held (borrowed read-only) while the core reads it.
-enum Held<'py> {
+pub(crate) enum Held<'py> {
     I8(PyReadonlyArray1<'py, i8>),
     I16(PyReadonlyArray1<'py, i16>),
     I32(PyReadonlyArray1<'py, i32>),
@@ -70,7 +70,7 @@ fn slice<'a, T: Element>(a: &'a PyReadonlyArray1<'_, T>) -> &'a [T] {
 }
 
 /// A column tuple with its arrays held, ready to be read as a [`KeyColumn`].
-enum Spec<'py> {
+pub(crate) enum Spec<'py> {
     Int(Held<'py>, Option<Held<'py>>),
     Float(Held<'py>, Option<Held<'py>>),
     Bool(Held<'py>, Option<Held<'py>>),
@@ -90,7 +90,7 @@ enum Spec<'py> {
     },
 }
 
-fn parse<'py>(spec: &Bound<'py, PyAny>) -> PyResult<Spec<'py>> {
+pub(crate) fn parse<'py>(spec: &Bound<'py, PyAny>) -> PyResult<Spec<'py>> {
     let t = spec.cast::<PyTuple>()?;
     let kind: String = t.get_item(0)?.extract()?;
     let opt = |i: usize| -> PyResult<Option<Held<'py>>> {
@@ -274,7 +274,7 @@ fn columns<'a>(specs: &'a [Spec<'_>]) -> PyResult<Vec<KeyColumn<'a>>> {
 }
 
 /// Build the grouping of `specs` over `n_rows` rows and run `f` on it, with the GIL released.
-fn with_grouping<R: Send>(
+pub(crate) fn with_grouping<R: Send>(
     py: Python<'_>,
     specs: &[Spec<'_>],
     n_rows: usize,
@@ -353,7 +353,10 @@ fn label_py<'py>(py: Python<'py>, l: &Label) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-fn labels_py<'py>(py: Python<'py>, g: &[Vec<Label>]) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+pub(crate) fn labels_py<'py>(
+    py: Python<'py>,
+    g: &[Vec<Label>],
+) -> PyResult<Vec<Bound<'py, PyTuple>>> {
     g.iter()
         .map(|ls| {
             let items = ls

@@ -12,9 +12,11 @@ use crate::errors::{invalid_argument, IntoPyResult};
 use crate::serde_result::serde_pymethods;
 
 /// Pillar scores from survey items (`names`, `columns`, and the pillar id each item measures), and
-/// their summaries per group (`groups`, one label per respondent; all respondents as `"all"` without).
+/// their summaries per group of the label columns `groups` (as `group_codes` takes them; all
+/// respondents as `"all"` without), folded by the core's grouping engine; with `overall`, the
+/// summaries of all respondents follow those of the groups.
 #[pyfunction]
-#[pyo3(signature = (names, columns, *, item_pillars, min, max, higher_is_better, min_answered, groups, weights, top_box, confidence_level))]
+#[pyo3(signature = (names, columns, *, item_pillars, min, max, higher_is_better, min_answered, groups, weights, top_box, confidence_level, overall=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn pillar_scores(
     py: Python<'_>,
@@ -25,10 +27,11 @@ pub fn pillar_scores(
     max: i32,
     higher_is_better: bool,
     min_answered: usize,
-    groups: Option<Vec<String>>,
+    groups: Option<Vec<Bound<'_, PyAny>>>,
     weights: Option<numpy::PyReadonlyArray1<'_, f64>>,
     top_box: u32,
     confidence_level: f64,
+    overall: bool,
 ) -> PyResult<PyPillarScores> {
     if names.len() != columns.len() || names.len() != item_pillars.len() {
         return Err(invalid_argument(
@@ -54,18 +57,34 @@ pub fn pillar_scores(
         top_box,
         confidence_level,
     };
-    let inner = py
-        .detach(|| -> cx_metrics::Result<_> {
+    let specs = groups
+        .map(|g| {
+            g.iter()
+                .map(crate::groups::parse)
+                .collect::<PyResult<Vec<_>>>()
+        })
+        .transpose()?;
+    let scores = py
+        .detach(|| {
             let slices: Vec<&[f64]> = columns.iter().map(AsRef::as_ref).collect();
-            let scores = items.score(&slices)?;
-            let w = weights.as_deref();
-            let summaries = match &groups {
-                Some(g) => scores.summarize_by(g, w, options)?,
-                None => scores.summarize(w, options)?,
-            };
-            Ok(PillarReport::new(scores, summaries))
+            items.score(&slices)
         })
         .py()?;
+    let w = weights.as_deref();
+    let (summaries, labels) = match &specs {
+        Some(specs) => {
+            let n = scores.n_respondents as usize;
+            crate::groups::with_grouping(py, specs, n, |g| {
+                let mut summaries = scores.summarize_groups(g, w, options)?;
+                if overall {
+                    summaries.extend(scores.summarize(w, options)?);
+                }
+                Ok((summaries, g.labels().to_vec()))
+            })?
+        }
+        None => (py.detach(|| scores.summarize(w, options)).py()?, Vec::new()),
+    };
+    let inner = PillarReport::new(scores, summaries, labels);
     Ok(PyPillarScores { inner })
 }
 
@@ -107,6 +126,12 @@ serde_pymethods!(
                 .collect();
             let rows = s.scores.len();
             PyArray1::from_vec(py, flat).reshape([rows, n])
+        }
+        /// The labels of each group, in order, as tuples (one label per `by` column; empty without
+        /// groups).
+        #[getter]
+        fn labels<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, pyo3::types::PyTuple>>> {
+            crate::groups::labels_py(py, &self.inner.labels)
         }
         /// The summaries per group and pillar, as dicts (the core's field names).
         #[getter]

@@ -63,7 +63,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::scale::{NanPolicy, RawValue, Scale};
 use crate::simd::vectorized;
-use crate::tally::{Merge, ScaleTally};
+use crate::tally::{point_slot, value_error, Merge, ScaleTally};
 
 /// Rows per chunk of the parallel passes.
 const CHUNK: usize = 1 << 16;
@@ -1283,34 +1283,6 @@ impl Counts {
     }
 }
 
-/// The zero-based slot of `v` on a scale starting at `min` with `k` points, if `v` is one of its
-/// points (exact for integers; a float must be whole).
-#[inline(always)]
-fn point_slot<T: RawValue>(v: T, min: i64, k: usize) -> Option<usize> {
-    if T::INTEGER {
-        let s = v.as_i64()?.wrapping_sub(min) as u64;
-        (s < k as u64).then_some(s as usize)
-    } else {
-        let s = v.as_f64() - min as f64;
-        (s >= 0.0 && s < k as f64 && (s as usize) as f64 == s).then_some(s as usize)
-    }
-}
-
-/// The error for a value that is not a point (or missing under `raise`) at row `index`.
-#[cold]
-fn value_error<T: RawValue>(value: T, index: usize, scale: &Scale) -> Error {
-    if value.is_missing() {
-        return Error::Missing { index };
-    }
-    match scale.point_of(value, index) {
-        Err(e) => e,
-        Ok(_) => Error::invalid(
-            "values",
-            format!("internal: value at {index} rejected but valid"),
-        ),
-    }
-}
-
 /// Rows per block of the fold kernel: a block's values, codes, weights and slot indices stay in the L1
 /// cache.
 const BLOCK: usize = 1024;
@@ -1418,7 +1390,7 @@ fn count<T: RawValue, C: GroupCode>(
                     }
                 }
                 None if omit && v.is_missing() => out.omitted[grp] += 1,
-                None => return Err(value_error(v, base + j, scale)),
+                None => return Err(value_error(v, base + j, scale, policy)),
             }
         }
     }

@@ -14,10 +14,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::groups::{Grouping, Label};
 use crate::intervals::{self, Interval, ProportionMethod};
 use crate::moments::Moments;
 use crate::scale::{Direction, Scale};
 use crate::summary;
+use crate::tally::Merge;
 
 /// The three tiers of the pillar model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -456,14 +458,27 @@ pub struct PillarSummary {
 pub struct PillarReport {
     /// The scores per respondent.
     pub scores: PillarScores,
-    /// The summaries, groups in sorted label order, pillars in model order within a group.
+    /// The summaries, groups in the order of the grouping, pillars in model order within a group.
     pub summaries: Vec<PillarSummary>,
+    /// The labels of each group, typed, in the order of the summaries (one label per `by` column;
+    /// empty without groups, where the one group is `"all"`).
+    #[serde(default)]
+    pub labels: Vec<Vec<Label>>,
 }
 
 impl PillarReport {
-    /// The report of `scores` with their `summaries`.
-    pub fn new(scores: PillarScores, summaries: Vec<PillarSummary>) -> Self {
-        Self { scores, summaries }
+    /// The report of `scores` with their `summaries` and the typed `labels` of each group (empty
+    /// without groups).
+    pub fn new(
+        scores: PillarScores,
+        summaries: Vec<PillarSummary>,
+        labels: Vec<Vec<Label>>,
+    ) -> Self {
+        Self {
+            scores,
+            summaries,
+            labels,
+        }
     }
 }
 
@@ -485,18 +500,83 @@ impl PillarScores {
         weights: Option<&[f64]>,
         options: SummaryOptions,
     ) -> Result<Vec<PillarSummary>> {
-        let groups = vec!["all"; self.n_respondents as usize];
-        self.summarize_by(&groups, weights, options)
+        self.summarize_all(weights, options)
     }
 
-    /// Summaries per group of respondents (one label per respondent) and pillar, groups in sorted
-    /// order, pillars in model order.
-    pub fn summarize_by<S: AsRef<str>>(
+    /// Summaries per group of a [`Grouping`] of the respondents and pillar: groups in the grouping's
+    /// order (its rules: categorical order, else numbers numerically, dates chronologically, text by
+    /// code point; the missing label last; unused categorical levels kept, with `n = 0` and no
+    /// estimate), pillars in model order within a group. Every group is folded in one pass over the
+    /// respondents. A group's name ([`PillarSummary::group`]) is its labels as text (`" / "` between
+    /// columns, `"(missing)"` for the missing label).
+    ///
+    /// ```
+    /// use cx_metrics::groups::{Grouping, KeyColumn};
+    /// use cx_metrics::pillars::SummaryOptions;
+    /// use cx_metrics::{Direction, Pillar, PillarItems, Scale};
+    /// let scale = Scale::new(1, 5, Direction::HigherIsBetter).unwrap();
+    /// let items = PillarItems::new(scale, vec![("e".into(), Pillar::Empathy)], 1).unwrap();
+    /// let scores = items.score(&[&[5.0, 4.0, 2.0, 5.0]]).unwrap();
+    /// let wave = [2_i64, 1, 1, 2];
+    /// let g = Grouping::new(vec![KeyColumn::from(&wave[..])], 4).unwrap();
+    /// let s = scores.summarize_groups(&g, None, SummaryOptions::default()).unwrap();
+    /// assert_eq!((s[0].group.as_str(), s[0].mean), ("1", Some(3.0)));
+    /// assert_eq!((s[1].group.as_str(), s[1].top_box_share), ("2", Some(1.0)));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] when the grouping or the weights do not have one entry per
+    /// respondent; [`Error::InvalidWeight`] naming the first bad weight's row; an invalid
+    /// confidence level or top box.
+    pub fn summarize_groups(
         &self,
-        groups: &[S],
+        grouping: &Grouping<'_>,
         weights: Option<&[f64]>,
         options: SummaryOptions,
     ) -> Result<Vec<PillarSummary>> {
+        if grouping.n_rows() != self.n_respondents as usize {
+            return Err(Error::LengthMismatch {
+                what: "groups and respondents",
+                left: grouping.n_rows(),
+                right: self.n_respondents as usize,
+            });
+        }
+        let top = self.check_summary(weights, options)?;
+        let empty = GroupFold::new(self.pillars.len())?;
+        let folds = grouping.fold_rows(&empty, |acc, i| self.fold_row(acc, i, weights, top))?;
+        let names = grouping.labels().iter().map(|ls| {
+            ls.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" / ")
+        });
+        let mut out = Vec::with_capacity(grouping.n_groups() * self.pillars.len());
+        for (name, acc) in names.zip(&folds) {
+            self.push_summaries(&mut out, &name, acc, top, options)?;
+        }
+        Ok(out)
+    }
+
+    fn summarize_all(
+        &self,
+        weights: Option<&[f64]>,
+        options: SummaryOptions,
+    ) -> Result<Vec<PillarSummary>> {
+        let top = self.check_summary(weights, options)?;
+        if self.n_respondents == 0 {
+            return Ok(Vec::new());
+        }
+        let mut acc = GroupFold::new(self.pillars.len())?;
+        for i in 0..self.n_respondents as usize {
+            self.fold_row(&mut acc, i, weights, top)?;
+        }
+        let mut out = Vec::with_capacity(self.pillars.len());
+        self.push_summaries(&mut out, "all", &acc, top, options)?;
+        Ok(out)
+    }
+
+    /// Checks the scores, weights and options; the top box.
+    fn check_summary(&self, weights: Option<&[f64]>, options: SummaryOptions) -> Result<TopBox> {
         let n = self.n_respondents as usize;
         let consistent = self.scores.len() == self.pillars.len()
             && self.n_unscored.len() == self.pillars.len()
@@ -508,13 +588,6 @@ impl PillarScores {
                 self.scores.len(),
                 n
             )));
-        }
-        if groups.len() != n {
-            return Err(Error::LengthMismatch {
-                what: "groups and respondents",
-                left: groups.len(),
-                right: n,
-            });
         }
         if let Some(w) = weights {
             if w.len() != n {
@@ -545,43 +618,121 @@ impl PillarScores {
             ));
         }
         let span = f64::from(options.top_box - 1);
-        let (threshold, is_top): (f64, Box<dyn Fn(f64) -> bool>) = match self.scale.direction() {
-            Direction::HigherIsBetter => {
-                let t = f64::from(self.scale.max()) - span;
-                (t, Box::new(move |x| x >= t))
-            }
-            Direction::LowerIsBetter => {
-                let t = f64::from(self.scale.min()) + span;
-                (t, Box::new(move |x| x <= t))
-            }
-        };
-        let mut labels: Vec<&str> = groups.iter().map(AsRef::as_ref).collect();
-        labels.sort_unstable();
-        labels.dedup();
-        let mut out = Vec::with_capacity(labels.len() * self.pillars.len());
-        for label in labels {
-            let members: Vec<usize> = (0..n).filter(|&i| groups[i].as_ref() == label).collect();
-            for (k, &pillar) in self.pillars.iter().enumerate() {
-                let mut m = Moments::new(["score"])?;
-                let (mut top, mut unscored) = (0.0, 0u64);
-                for &i in &members {
-                    let w = weights.map_or(1.0, |w| w[i]);
-                    match self.scores[k][i] {
-                        Some(x) => {
-                            m.add_row(&[x], w)?;
-                            if is_top(x) {
-                                top += w;
-                            }
-                        }
-                        None => unscored += 1,
+        Ok(match self.scale.direction() {
+            Direction::HigherIsBetter => TopBox {
+                threshold: f64::from(self.scale.max()) - span,
+                higher: true,
+            },
+            Direction::LowerIsBetter => TopBox {
+                threshold: f64::from(self.scale.min()) + span,
+                higher: false,
+            },
+        })
+    }
+
+    fn fold_row(
+        &self,
+        acc: &mut GroupFold,
+        i: usize,
+        weights: Option<&[f64]>,
+        top: TopBox,
+    ) -> Result<()> {
+        let w = weights.map_or(1.0, |w| w[i]);
+        for (k, p) in acc.pillars.iter_mut().enumerate() {
+            match self.scores[k][i] {
+                Some(x) => {
+                    p.moments.add_row(&[x], w)?;
+                    if top.contains(x) {
+                        p.top += w;
                     }
                 }
-                out.push(summary(
-                    label, pillar, self.scale, &m, top, unscored, threshold, options,
-                )?);
+                None => p.unscored += 1,
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    fn push_summaries(
+        &self,
+        out: &mut Vec<PillarSummary>,
+        name: &str,
+        acc: &GroupFold,
+        top: TopBox,
+        options: SummaryOptions,
+    ) -> Result<()> {
+        for (&pillar, p) in self.pillars.iter().zip(&acc.pillars) {
+            out.push(summary(
+                name,
+                pillar,
+                self.scale,
+                &p.moments,
+                p.top,
+                p.unscored,
+                top.threshold,
+                options,
+            )?);
+        }
+        Ok(())
+    }
+}
+
+/// The top box: scores at or above `threshold` (at or below, when lower is better).
+#[derive(Debug, Clone, Copy)]
+struct TopBox {
+    threshold: f64,
+    higher: bool,
+}
+
+impl TopBox {
+    fn contains(self, x: f64) -> bool {
+        if self.higher {
+            x >= self.threshold
+        } else {
+            x <= self.threshold
+        }
+    }
+}
+
+/// One pillar of one group while folding: score moments, top-box weight, unscored respondents.
+#[derive(Debug, Clone)]
+struct PillarFold {
+    moments: Moments,
+    top: f64,
+    unscored: u64,
+}
+
+/// Every measured pillar of one group while folding (a mergeable state for the grouping engine).
+#[derive(Debug, Clone)]
+struct GroupFold {
+    pillars: Vec<PillarFold>,
+}
+
+impl GroupFold {
+    fn new(pillars: usize) -> Result<Self> {
+        let empty = PillarFold {
+            moments: Moments::new(["score"])?,
+            top: 0.0,
+            unscored: 0,
+        };
+        Ok(Self {
+            pillars: vec![empty; pillars],
+        })
+    }
+}
+
+impl Merge for GroupFold {
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        for (a, b) in self.pillars.iter_mut().zip(&other.pillars) {
+            a.moments.merge(&b.moments)?;
+            a.top += b.top;
+            a.unscored = a.unscored.checked_add(b.unscored).ok_or_else(|| {
+                Error::invalid(
+                    "pillar summary",
+                    "unscored respondents overflow a 64-bit count",
+                )
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -646,6 +797,7 @@ fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::groups::KeyColumn;
 
     #[test]
     fn ids_round_trip_and_groups_are_the_model() {
@@ -734,7 +886,11 @@ mod tests {
                 &[5.0, 3.0, 4.0, 2.0, nan, 5.0, 4.0, 1.0],
             ])
             .unwrap();
-        let groups = ["a", "a", "b", "a", "b", "b", "a", "b"];
+        let labels: Vec<Label> = "aababbab"
+            .chars()
+            .map(|c| Label::Text(c.to_string()))
+            .collect();
+        let groups = Grouping::new(vec![KeyColumn::Labels(labels)], 8).unwrap();
         let w = [1.0, 2.0, 1.0, 0.5, 1.5, 1.0, 2.0, 1.0];
         type Expected = (&'static str, Pillar, [f64; 8]);
         let unweighted: [Expected; 4] = [
@@ -855,7 +1011,7 @@ mod tests {
         ];
         let options = SummaryOptions::default();
         for (weights, expected) in [(None, &unweighted), (Some(&w[..]), &weighted)] {
-            let got = scores.summarize_by(&groups, weights, options).unwrap();
+            let got = scores.summarize_groups(&groups, weights, options).unwrap();
             assert_eq!(got.len(), 4);
             for (s, (group, pillar, e)) in got.iter().zip(expected.iter()) {
                 assert_eq!((s.group.as_str(), s.pillar), (*group, *pillar));
@@ -887,11 +1043,12 @@ mod tests {
         }
         // Unscored respondents are counted per group: respondent 6 (group a) has no empathy answer,
         // respondent 4 (group b) no resolution answer.
-        let all = scores.summarize_by(&groups, None, options).unwrap();
+        let all = scores.summarize_groups(&groups, None, options).unwrap();
         assert_eq!(all[1].n_unscored, 1);
         assert_eq!(all[2].n_unscored, 1);
         assert_eq!(all[1].n, 3);
-        assert!(scores.summarize_by(&groups[..3], None, options).is_err());
+        let short = Grouping::new(vec![KeyColumn::from(&[1_i64, 2, 1][..])], 3).unwrap();
+        assert!(scores.summarize_groups(&short, None, options).is_err());
         let bad = SummaryOptions {
             top_box: 5,
             ..options

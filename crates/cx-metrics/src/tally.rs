@@ -501,7 +501,12 @@ struct Chunk {
 
 /// The error for the value at `index` (called only once a value failed the fast check).
 #[cold]
-fn value_error<T: RawValue>(value: T, index: usize, scale: &Scale, policy: NanPolicy) -> Error {
+pub(crate) fn value_error<T: RawValue>(
+    value: T,
+    index: usize,
+    scale: &Scale,
+    policy: NanPolicy,
+) -> Error {
     if value.is_missing() {
         debug_assert_eq!(policy, NanPolicy::Raise);
         return Error::Missing { index };
@@ -664,7 +669,7 @@ fn histogram_block<T: RawValue>(
 /// The zero-based slot of `v` on a scale starting at `min` with `k` points, if `v` is one of its
 /// points: exact integer arithmetic for integers, [`float_slot`] for floats.
 #[inline(always)]
-fn point_slot<T: RawValue>(v: T, min: i64, k: usize) -> Option<usize> {
+pub(crate) fn point_slot<T: RawValue>(v: T, min: i64, k: usize) -> Option<usize> {
     if T::INTEGER {
         let s = v.as_i64()?.wrapping_sub(min) as u64;
         (s < k as u64).then_some(s as usize)

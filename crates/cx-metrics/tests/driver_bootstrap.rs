@@ -451,22 +451,13 @@ fn segment_analysis_equals_each_segment_alone() {
     for l in labels.iter_mut().take(3) {
         *l = "kiosk";
     }
-    let res = segment_driver_analysis(
-        &y,
-        &drivers,
-        Some(&w),
-        &Segments::from_labels(&labels),
-        &opts(),
-    )
-    .unwrap();
+    let res =
+        segment_driver_analysis(&y, &drivers, Some(&w), &text_segments(&labels), &opts()).unwrap();
     let kiosk = res.get("kiosk").unwrap();
     assert!(
         matches!(&kiosk.status, SegmentStatus::Skipped { reason } if reason.contains("only 3"))
     );
-    assert!(
-        segment_driver_analysis(&y, &drivers, None, &Segments::from_labels(&["a"]), &opts())
-            .is_err()
-    );
+    assert!(segment_driver_analysis(&y, &drivers, None, &text_segments(&["a"]), &opts()).is_err());
     assert!(Segments::from_codes(&[0, 2], &["a", "b"]).is_err());
 }
 
@@ -484,7 +475,7 @@ fn segment_test_finds_a_driver_that_differs() {
         .collect();
     let cols = named(&xs);
     let labels: Vec<&str> = (0..800).map(|i| if i < 400 { "a" } else { "b" }).collect();
-    let segs = Segments::from_labels(&labels);
+    let segs = text_segments(&labels);
     let boot_opts = BootstrapOptions::default()
         .with_resamples(300)
         .with_seed(4)
@@ -575,4 +566,15 @@ fn always_and_indicator_estimates_equal_the_driver_analysis() {
         assert!((e.estimate - x).abs() < 1e-12);
     }
     assert_eq!(b.n, a.n as usize);
+}
+
+/// Segments named by text labels, through the grouping engine (sorted by code point).
+fn text_segments(labels: &[&str]) -> Segments {
+    use cx_metrics::groups::{Grouping, KeyColumn, Label};
+    let labels: Vec<Label> = labels
+        .iter()
+        .map(|l| Label::Text((*l).to_owned()))
+        .collect();
+    let n = labels.len();
+    Segments::from_grouping(&Grouping::new(vec![KeyColumn::Labels(labels)], n).unwrap()).unwrap()
 }

@@ -19,50 +19,28 @@
 //! - Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian Journal of
 //!   Statistics* 6(2), 65–70.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{column, p_value_zero, BootstrapOptions, Engine};
-use super::{data, driver_analysis, DriverAnalysis, DriverOptions};
+use super::{data, driver_analysis, missing, DriverAnalysis, DriverOptions, MissingPolicy};
 use crate::error::{Error, Result};
+use crate::groups::Label;
 use crate::importance::ImportanceMeasure;
 use crate::intervals::Interval;
 use crate::multiple::PValueAdjustment;
 use crate::resample::quantile_sorted;
 
-/// The segment of every row, and the segments' names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The segment of every row, and the segments' names (and typed labels, when they come from a
+/// [`Grouping`](crate::groups::Grouping)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segments {
     names: Vec<String>,
     codes: Vec<usize>,
+    #[serde(default)]
+    labels: Vec<Vec<Label>>,
 }
 
 impl Segments {
-    /// Segments from one label per row; segments are ordered by first appearance.
-    ///
-    /// ```
-    /// use cx_metrics::drivers::Segments;
-    /// let s = Segments::from_labels(&["web", "store", "web"]);
-    /// assert_eq!(s.names(), ["web", "store"]);
-    /// assert_eq!(s.rows("web"), Some(vec![0, 2]));
-    /// ```
-    pub fn from_labels<S: AsRef<str>>(labels: &[S]) -> Self {
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut names = Vec::new();
-        let codes = labels
-            .iter()
-            .map(|l| {
-                let l = l.as_ref();
-                *index.entry(l).or_insert_with(|| {
-                    names.push(l.to_owned());
-                    names.len() - 1
-                })
-            })
-            .collect();
-        Self { names, codes }
-    }
-
     /// Segments from one integer code per row and the name of each code (code `c` is `names[c]`);
     /// a named segment without rows is kept (and reported as skipped by the analysis).
     ///
@@ -91,6 +69,7 @@ impl Segments {
         Ok(Self {
             names,
             codes: codes.to_vec(),
+            labels: Vec::new(),
         })
     }
 
@@ -122,7 +101,14 @@ impl Segments {
             })
             .collect();
         let codes: Vec<usize> = grouping.codes().into_iter().map(|c| c as usize).collect();
-        Self::from_codes(&codes, &names)
+        let mut segments = Self::from_codes(&codes, &names)?;
+        segments.labels = grouping.labels().to_vec();
+        Ok(segments)
+    }
+
+    /// The segments' typed labels (one per label column), when they come from a grouping.
+    pub fn labels(&self) -> &[Vec<Label>] {
+        &self.labels
     }
 
     /// The segments' names.
@@ -203,6 +189,13 @@ pub struct SegmentAnalyses {
     pub segments: Vec<SegmentAnalysis>,
     /// Segments skipped.
     pub n_skipped: usize,
+    /// The segments' typed labels, in order (one per label column), when the segments come from a
+    /// [`Grouping`](crate::groups::Grouping); empty otherwise.
+    #[serde(default)]
+    pub labels: Vec<Vec<Label>>,
+    /// The names of the label columns, as the caller gives them (empty when not given).
+    #[serde(default)]
+    pub by: Vec<String>,
 }
 
 impl SegmentAnalyses {
@@ -250,9 +243,21 @@ fn check_inputs(
     segments: &Segments,
     options: &DriverOptions,
 ) -> Result<()> {
-    data::check_columns(&options.outcome, outcome, drivers, weights)?;
+    let finite = data::check_columns(&options.outcome, outcome, drivers, weights)?;
     let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
     data::check_names(&names, options)?;
+    if options.missing == MissingPolicy::Raise && !finite {
+        // A missing value under "raise" is an error of the whole input, naming its row there (not a
+        // segment skipped with the row's number within the segment).
+        let cols = missing::Columns {
+            outcome: &options.outcome,
+            y: outcome,
+            drivers,
+            weights,
+            finite,
+        };
+        missing::prepare(&cols, options.missing, &options.indicator_for)?;
+    }
     if segments.n_rows() != outcome.len() {
         return Err(Error::LengthMismatch {
             what: "outcome and segment labels",
@@ -278,9 +283,9 @@ fn check_inputs(
 /// use cx_metrics::drivers::{segment_driver_analysis, DriverOptions, Segments};
 /// let ltr = [9.0, 7.0, 10.0, 4.0, 8.0, 6.0, 9.0, 3.0, 7.0, 10.0];
 /// let ease = [6.0, 5.0, 7.0, 2.0, 5.0, 4.0, 7.0, 1.0, 4.0, 6.0];
-/// let channel = ["web", "web", "web", "web", "web", "web", "store", "store", "store", "store"];
+/// let channel = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1];
 /// let res = segment_driver_analysis(&ltr, &[("ease", &ease)], None,
-///     &Segments::from_labels(&channel), &DriverOptions::default()).unwrap();
+///     &Segments::from_codes(&channel, &["web", "store"]).unwrap(), &DriverOptions::default()).unwrap();
 /// assert_eq!(res.get("web").unwrap().analysis().unwrap().n, 6);
 /// assert_eq!(res.n_skipped, 0);
 /// ```
@@ -325,6 +330,8 @@ pub fn segment_driver_analysis(
     Ok(SegmentAnalyses {
         n_skipped: results.iter().filter(|r| r.analysis().is_none()).count(),
         segments: results,
+        labels: segments.labels.clone(),
+        by: Vec::new(),
     })
 }
 
