@@ -18,6 +18,7 @@ use crate::intervals::{self, Interval, ProportionMethod};
 use crate::moments::Moments;
 use crate::scale::{Direction, Scale};
 use crate::summary;
+use crate::weights;
 
 /// The three tiers of the pillar model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -515,12 +516,7 @@ impl PillarScores {
                     right: n,
                 });
             }
-            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::InvalidWeight {
-                    index: i,
-                    weight: w[i],
-                });
-            }
+            weights::check(w)?;
         }
         intervals::check_level(options.confidence_level)?;
         let points = self.scale.points() as u32;

@@ -48,6 +48,7 @@ use crate::intervals::{self, check_level, Interval};
 use crate::linalg::{dot2, sum2, Dd, RefineError, RefinedLeastSquares};
 use crate::moments::{first_non_finite, Covariance, Moments};
 use crate::simd::{self, vectorized};
+use crate::weights;
 
 /// The name given to the intercept term.
 pub const INTERCEPT: &str = "(Intercept)";
@@ -436,12 +437,7 @@ impl<'a> Rows<'a> {
                     right: w.len(),
                 });
             }
-            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::InvalidWeight {
-                    index: i,
-                    weight: w[i],
-                });
-            }
+            weights::check(w)?;
         }
         // Values are checked for finiteness while the moments are folded; rows of weight zero are
         // left out of the fold, so theirs are checked here.

@@ -17,6 +17,7 @@ use crate::simd::vectorized;
 use crate::state::{
     add_count, check_cell, Accumulator, Decoder, Encoder, Ratings, StateKind, ValuesOp,
 };
+use crate::weights;
 
 /// States that can be combined with another state of the same kind.
 ///
@@ -322,7 +323,7 @@ impl ScaleTally {
         if !self.scale.contains(point) {
             return Err(self.scale.out_of_range(index, f64::from(point)));
         }
-        check_weight(weight, index)?;
+        weights::check_one(weight, index)?;
         let i = self.scale.slot(point);
         // Every count is at most the total, so no single count can overflow once it does not.
         add_count(self.total_rows(), 1, || "the row count".into())?;
@@ -341,7 +342,7 @@ impl ScaleTally {
     /// Count one raw value with weight `weight`; its position in the stream names it in errors.
     pub fn push<T: RawValue>(&mut self, value: T, weight: f64, policy: NanPolicy) -> Result<()> {
         let index = self.position();
-        check_weight(weight, index)?;
+        weights::check_one(weight, index)?;
         if value.is_missing() {
             return match policy {
                 NanPolicy::Raise => Err(Error::Missing { index }),
@@ -480,15 +481,6 @@ impl ValuesOp for FoldOp<'_, '_> {
     type Output = Result<()>;
     fn run<T: RawValue>(self, values: &[T]) -> Result<()> {
         self.tally.fold(values, self.weights, self.policy)
-    }
-}
-
-#[inline]
-fn check_weight(weight: f64, index: usize) -> Result<()> {
-    if weight.is_finite() && weight >= 0.0 {
-        Ok(())
-    } else {
-        Err(Error::InvalidWeight { index, weight })
     }
 }
 
@@ -701,8 +693,7 @@ fn weigh_chunk<T: RawValue>(
     let k = scale.points();
     let min = i64::from(scale.min());
     let slot = |v: T| point_slot(v, min, k);
-    // Finite and ≥ 0 (NaN fails both comparisons).
-    let good = |w: f64| (0.0..=f64::MAX).contains(&w);
+    let good = weights::is_valid;
     let mut rows = vec![0u64; 4 * k];
     let mut w1 = vec![0.0f64; 4 * k];
     let mut w2 = vec![0.0f64; 4 * k];
@@ -737,12 +728,7 @@ fn weigh_chunk<T: RawValue>(
         // One row at a time, checked in full: the weight first, then the value (as `push`).
         let base = offset + b * BLOCK;
         for (j, (&v, &w)) in vb.iter().zip(wb).enumerate() {
-            if !good(w) {
-                return Err(Error::InvalidWeight {
-                    index: base + j,
-                    weight: w,
-                });
-            }
+            weights::check_one(w, base + j)?;
             match slot(v) {
                 Some(s) => {
                     rows[s] += 1;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::DriverOptions;
 use crate::error::{Error, Result};
+use crate::weights;
 
 /// The error for a column that is not numeric (text, dates, categories): the bindings detect the type,
 /// the core says what to do.
@@ -74,12 +75,7 @@ pub(crate) fn check_shape(
                 right: w.len(),
             });
         }
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::InvalidWeight {
-                index: i,
-                weight: w[i],
-            });
-        }
+        weights::check(w)?;
     }
     Ok(())
 }

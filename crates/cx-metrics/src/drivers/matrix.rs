@@ -58,6 +58,7 @@ use crate::error::{Error, Result, UndefinedReason};
 use crate::importance::ImportanceMeasure;
 use crate::intervals::Interval;
 use crate::scale::{Direction, Scale};
+use crate::weights;
 
 /// A driver's ratings with their declared scale and top box.
 ///
@@ -667,12 +668,7 @@ fn performance_of(
                 ),
             });
         }
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::InvalidWeight {
-                index: i,
-                weight: w[i],
-            });
-        }
+        weights::check(w)?;
     }
     let (mut sw, mut sx, mut n, mut missing) = (0.0, 0.0, 0u64, 0u64);
     for (i, &x) in col.values.iter().enumerate() {

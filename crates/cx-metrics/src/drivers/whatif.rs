@@ -85,6 +85,7 @@ use crate::nps::NpsTally;
 use crate::pillars::Pillar;
 use crate::regression::{ols, ols_from_moments};
 use crate::scale::{Direction, NanPolicy, NpsCategory, Scale};
+use crate::weights;
 
 /// The name of the outcome in the model.
 const OUTCOME: &str = "ltr";
@@ -490,12 +491,7 @@ impl<'a> Rows<'a> {
                     right: w.len(),
                 });
             }
-            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::InvalidWeight {
-                    index: i,
-                    weight: w[i],
-                });
-            }
+            weights::check(w)?;
         }
         for (i, &v) in ltr.iter().enumerate() {
             if !v.is_nan() {

@@ -8,6 +8,7 @@ use nalgebra::DMatrix;
 
 use crate::error::{Error, Result, UndefinedReason};
 use crate::scale::{Direction, NanPolicy, Scale};
+use crate::weights;
 
 /// Complete rows of a logistic model: a 0/1 outcome, driver columns and weights.
 #[derive(Debug, Clone)]
@@ -118,13 +119,7 @@ pub(crate) fn prepare(
                 right: w.len(),
             });
         }
-        if let Some((index, &weight)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
-        {
-            return Err(Error::InvalidWeight { index, weight });
-        }
+        weights::check(w)?;
     }
     for (name, col) in drivers {
         if let Some((i, v)) = col.iter().enumerate().find(|(_, v)| v.is_infinite()) {
