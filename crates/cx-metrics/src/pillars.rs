@@ -18,7 +18,7 @@ use crate::intervals::{self, Interval, ProportionMethod};
 use crate::moments::Moments;
 use crate::scale::{Direction, Scale};
 use crate::summary;
-use crate::weights;
+use crate::weights::Weights;
 
 /// The three tiers of the pillar model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -508,16 +508,19 @@ impl PillarScores {
                 right: n,
             });
         }
-        if let Some(w) = weights {
-            if w.len() != n {
-                return Err(Error::LengthMismatch {
+        let checked = weights
+            .map(|w| {
+                Weights::for_rows(w, n, |len| Error::LengthMismatch {
                     what: "weights and respondents",
-                    left: w.len(),
+                    left: len,
                     right: n,
-                });
-            }
-            weights::check(w)?;
-        }
+                })
+            })
+            .transpose()?;
+        // Every figure of a summary is a ratio of weighted sums: extreme weights are rescaled by a
+        // power of two (see `weights`) so that their squares are representable.
+        let scaled = checked.as_ref().map(Weights::scaled);
+        let weights = scaled.as_deref();
         intervals::check_level(options.confidence_level)?;
         let points = self.scale.points() as u32;
         if options.top_box == 0 || options.top_box >= points {

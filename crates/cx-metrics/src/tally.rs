@@ -183,6 +183,9 @@ impl ScaleTally {
         weight_sq: &[f64],
         omitted: u64,
     ) -> Result<()> {
+        if let Some(i) = (0..weight.len()).find(|&i| weight[i] > 0.0 && weight_sq[i] == 0.0) {
+            return Err(weights_underflow(self.scale.min() + i as i32));
+        }
         let mut total = add_count(self.total_rows(), omitted, || "the row count".into())?;
         let mut merged = self.rows.clone();
         for (i, (m, r)) in merged.iter_mut().zip(rows).enumerate() {
@@ -327,6 +330,9 @@ impl ScaleTally {
         let i = self.scale.slot(point);
         // Every count is at most the total, so no single count can overflow once it does not.
         add_count(self.total_rows(), 1, || "the row count".into())?;
+        if weight > 0.0 && weight * weight == 0.0 {
+            return Err(weights_underflow(point));
+        }
         let (w, w2) = (self.weight[i] + weight, self.weight_sq[i] + weight * weight);
         if !(w.is_finite() && w2.is_finite()) {
             return Err(Error::Overflow {
@@ -482,6 +488,21 @@ impl ValuesOp for FoldOp<'_, '_> {
     fn run<T: RawValue>(self, values: &[T]) -> Result<()> {
         self.tally.fold(values, self.weights, self.policy)
     }
+}
+
+/// The error for positive weights whose squares underflow to zero (weights below about 1e-162): the
+/// tally could not give their effective sample size, so it refuses them rather than report an infinite
+/// standard error.
+#[cold]
+fn weights_underflow(point: i32) -> Error {
+    Error::invalid(
+        "weights",
+        format!(
+            "the squares of the weights at point {point} underflow to zero (weights below about \
+             1e-162), so the effective sample size cannot be computed; multiply every weight by the \
+             same constant (shares and intervals do not change)"
+        ),
+    )
 }
 
 /// Counts of one chunk of a slice.

@@ -137,3 +137,134 @@ fn weights_whose_sums_cannot_be_represented_are_a_typed_error() {
         "{e:?}"
     );
 }
+
+/// The sample's drivers as 1-10 rated drivers.
+fn rated(s: &Sample) -> Vec<cx_metrics::drivers::matrix::RatedDriver<'_>> {
+    let scale = cx_metrics::Scale::new(1, 10, cx_metrics::Direction::HigherIsBetter).unwrap();
+    ["a", "b", "c"]
+        .into_iter()
+        .zip(&s.x)
+        .map(|(n, c)| cx_metrics::drivers::matrix::RatedDriver::new(n, c, scale, 2).unwrap())
+        .collect()
+}
+
+#[test]
+fn what_if_and_matrix_do_not_depend_on_the_unit_of_the_weights() {
+    use cx_metrics::drivers::matrix::{importance_performance, MatrixOptions};
+    use cx_metrics::drivers::whatif::{what_if, Scenario, Shift};
+    let s = sample(400);
+    let drivers = rated(&s);
+    let scenario = Scenario::new(&[("a", Shift::All(1.0))]);
+    let columns = [
+        ("a", s.x[0].as_slice()),
+        ("b", s.x[1].as_slice()),
+        ("c", s.x[2].as_slice()),
+    ];
+    let options = DriverOptions::default();
+    let base = what_if(&s.y, &drivers, Some(&s.w), &scenario).unwrap();
+    let fit = driver_analysis(&s.y, &columns, Some(&s.w), &options).unwrap();
+    let matrix =
+        importance_performance(&fit, &drivers, Some(&s.w), &MatrixOptions::default()).unwrap();
+    for factor in FACTORS {
+        let w = scaled(&s.w, factor);
+        let r = what_if(&s.y, &drivers, Some(&w), &scenario).unwrap();
+        assert_close("what-if baseline", r.baseline, base.baseline);
+        assert_close("what-if simulated", r.simulated, base.simulated);
+        assert_close("what-if change", r.change, base.change);
+        assert_eq!((r.n, r.n_zero_weight), (base.n, base.n_zero_weight));
+        let fit = driver_analysis(&s.y, &columns, Some(&w), &options).unwrap();
+        let m =
+            importance_performance(&fit, &drivers, Some(&w), &MatrixOptions::default()).unwrap();
+        assert_eq!(m.drivers.len(), matrix.drivers.len());
+        for (a, b) in m.drivers.iter().zip(&matrix.drivers) {
+            assert_close("matrix importance", a.importance, b.importance);
+            assert_close("matrix performance", a.performance, b.performance);
+            assert_eq!(a.quadrant, b.quadrant);
+        }
+    }
+}
+
+#[test]
+fn pillar_summary_does_not_depend_on_the_unit_of_the_weights() {
+    use cx_metrics::{Pillar, PillarItems, SummaryOptions};
+    let s = sample(250);
+    let scale = cx_metrics::Scale::new(1, 10, cx_metrics::Direction::HigherIsBetter).unwrap();
+    let items = PillarItems::new(
+        scale,
+        vec![
+            ("i1".to_string(), Pillar::Integrity),
+            ("i2".to_string(), Pillar::Integrity),
+            ("e1".to_string(), Pillar::Empathy),
+        ],
+        1,
+    )
+    .unwrap();
+    let scores = items.score(&[&s.x[0], &s.x[1], &s.x[2]]).unwrap();
+    let base = scores
+        .summarize(Some(&s.w), SummaryOptions::default())
+        .unwrap();
+    for factor in FACTORS {
+        let w = scaled(&s.w, factor);
+        let r = scores
+            .summarize(Some(&w), SummaryOptions::default())
+            .unwrap();
+        for (a, b) in r.iter().zip(&base) {
+            assert_close("effective_n", a.effective_n, b.effective_n);
+            assert_close("mean", a.mean.unwrap(), b.mean.unwrap());
+            assert_close("sd", a.sd.unwrap(), b.sd.unwrap());
+            let (ia, ib) = (a.mean_ci.unwrap(), b.mean_ci.unwrap());
+            assert_close("mean ci", ia.low, ib.low);
+            assert_close("mean ci", ia.high, ib.high);
+            assert_close(
+                "top box",
+                a.top_box_share.unwrap(),
+                b.top_box_share.unwrap(),
+            );
+            let (ta, tb) = (a.top_box_ci.unwrap(), b.top_box_ci.unwrap());
+            assert_close("top box ci", ta.low, tb.low);
+        }
+    }
+}
+
+/// A tally keeps Σw and Σw² per point in the caller's units (so that partitions folded anywhere
+/// merge): weights whose squares overflow or underflow cannot be tallied, and are a typed error
+/// rather than an infinite standard error or a NaN score.
+#[test]
+fn tallies_refuse_weights_whose_squares_cannot_be_represented() {
+    use cx_metrics::{NanPolicy, NpsTally};
+    let ratings = [10.0, 9.0, 7.0, 3.0, 0.0];
+    let w = [1.0, 2.0, 0.5, 1.5, 1.0];
+    let mut ok = NpsTally::new();
+    ok.fold(&ratings, Some(&w), NanPolicy::Omit).unwrap();
+    assert!(ok.result().std_error.is_finite());
+    let small = scaled(&w, 1e-200);
+    let mut t = NpsTally::new();
+    let e = t.fold(&ratings, Some(&small), NanPolicy::Omit).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                name: "weights",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("underflow"), "{e}");
+    assert_eq!(t, NpsTally::new());
+    let e = t.push(9.0, 1e-200, NanPolicy::Omit).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                name: "weights",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let large = scaled(&w, 1e200);
+    let e = t.fold(&ratings, Some(&large), NanPolicy::Omit).unwrap_err();
+    assert!(matches!(e, Error::Overflow { .. }), "{e:?}");
+    assert_eq!(t, NpsTally::new());
+}

@@ -85,7 +85,7 @@ use crate::nps::NpsTally;
 use crate::pillars::Pillar;
 use crate::regression::{ols, ols_from_moments};
 use crate::scale::{Direction, NanPolicy, NpsCategory, Scale};
-use crate::weights;
+use crate::weights::Weights;
 
 /// The name of the outcome in the model.
 const OUTCOME: &str = "ltr";
@@ -483,16 +483,15 @@ impl<'a> Rows<'a> {
             }
             d.check()?;
         }
-        if let Some(w) = weights {
-            if w.len() != n {
-                return Err(Error::LengthMismatch {
+        let checked = weights
+            .map(|w| {
+                Weights::for_rows(w, n, |len| Error::LengthMismatch {
                     what: "ltr and weights",
                     left: n,
-                    right: w.len(),
-                });
-            }
-            weights::check(w)?;
-        }
+                    right: len,
+                })
+            })
+            .transpose()?;
         for (i, &v) in ltr.iter().enumerate() {
             if !v.is_nan() {
                 Scale::NPS.point(v, i).map_err(|e| Error::BadColumn {
@@ -514,7 +513,12 @@ impl<'a> Rows<'a> {
             specs: drivers.to_vec(),
             x: drivers.iter().map(|d| pick(d.values)).collect(),
             y: pick(ltr),
-            w: weights.map(pick),
+            // Every figure is a ratio of weighted sums: extreme weights are rescaled by a power of
+            // two (see `weights`) so that their squares are representable.
+            w: checked.map(|c| {
+                let (w, scale) = (c.values(), c.scale());
+                keep.iter().map(|&i| w[i] * scale).collect()
+            }),
             n_dropped: n - complete.len(),
             n_zero_weight: (complete.len() - keep.len()) as u64,
         })
