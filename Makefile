@@ -60,11 +60,12 @@ test-python: build-wheel ## pytest and stubtest against the installed wheel
 test: venv test-rust build-wheel test-python lint-python ## Everything CI checks (Rust, wheel, pytest, ruff, stubtest, mypy)
 	@echo "make test: all checks passed"
 
-bench: develop ## Time cx.nps and cx.driver_analysis against numpy, pandas, statsmodels and pingouin
+bench: develop ## Time cx.nps and cx.driver_analysis against numpy, pandas, statsmodels and pingouin; peak memory
 	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("$(PYPROJECT)", "rb"))["project"]["optional-dependencies"]["bench"]))' > $(VENV)/requirements-bench.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements-bench.txt
 	$(PY) benches/python/bench_nps.py
 	$(PY) benches/python/bench_drivers.py
+	$(PY) benches/python/bench_memory.py
 
 clean: ## Remove the venv, wheels and build products
 	rm -rf $(VENV) $(WHEEL_DIR) python/cx_metrics/*.so
