@@ -764,7 +764,7 @@ def _weights(table: Table, weights: object) -> Column | None:
     if w is None:
         return None
     if isinstance(w, np.ma.MaskedArray):
-        return np.ascontiguousarray(w.astype(np.float64).filled(np.nan))
+        return np.ascontiguousarray(np.ma.filled(w.astype(np.float64), np.nan))
     return np.ascontiguousarray(w, dtype=np.float64)
 
 
