@@ -3,6 +3,11 @@
 Accepted: lists, tuples, numpy arrays of integer and float dtypes (passed through as they are), pandas
 Series (nullable ``Int64``/``Float64`` with ``pd.NA`` become float NaN), polars Series (nulls become NaN),
 pyarrow Array and ChunkedArray (nulls become NaN). Missing values are then handled by ``nan_policy``.
+
+Booleans, one policy from every entry point: refused as ratings (a rating is a scale point, see
+:func:`to_values`) and as survey weights (:func:`refuse_boolean_weights`: a 0/1 weight is a row filter
+in disguise); accepted as 0/1 only where a binary column makes sense, as a driver or an outcome of driver
+analysis (``_table``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import numpy.typing as npt
 
 from .exceptions import InvalidArgumentError, LengthMismatchError
 
-__all__ = ["same_length", "to_values", "to_weights"]
+__all__ = ["refuse_boolean_weights", "same_length", "to_values", "to_weights"]
 
 _NATIVE_KINDS = frozenset("iuf")
 _SUPPORTED = (
@@ -219,10 +224,43 @@ def _pandas_na() -> object:
     return pd.NA if pd is not None else None
 
 
+def _is_boolean(obj: object) -> bool:
+    """Whether ``obj`` is a column of booleans: numpy ``bool``, pandas ``bool`` / ``boolean``, polars
+    ``Boolean``, pyarrow ``bool``, or a list of booleans."""
+    module = _module_of(obj)
+    if module == "polars":
+        import polars as pl
+
+        return bool(getattr(obj, "dtype", None) == pl.Boolean)
+    if module == "pyarrow":
+        import pyarrow as pa
+
+        typ = getattr(obj, "type", None)
+        return typ is not None and pa.types.is_boolean(typ)
+    dtype = getattr(obj, "dtype", None)
+    if dtype is not None:
+        return getattr(dtype, "kind", "O") == "b"
+    if isinstance(obj, list | tuple):
+        return len(obj) > 0 and all(isinstance(v, bool | np.bool_) for v in obj)
+    return False
+
+
+def refuse_boolean_weights(obj: object, name: str = "weights") -> None:
+    """Raise :class:`InvalidArgumentError` when ``obj`` is a column of booleans: survey weights are
+    numbers, and booleans as weights would silently drop every row marked False."""
+    if _is_boolean(obj):
+        raise InvalidArgumentError(
+            f"invalid {name}: got booleans; survey weights must be non-negative numbers (to analyse some "
+            "rows only, select them first; if the booleans really are 0/1 weights, convert them with "
+            ".astype(float))"
+        )
+
+
 def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[np.float64] | None:
     """Survey weights as a contiguous float64 array of length ``n``, or None."""
     if obj is None:
         return None
+    refuse_boolean_weights(obj)
     arr = to_values(obj, "weights")
     if arr.shape[0] != n:
         raise LengthMismatchError(

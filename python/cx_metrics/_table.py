@@ -1,7 +1,8 @@
 """Named columns out of a table: pandas, polars or pyarrow tables, a dict of columns, or a 2-D array.
 
 Each column asked for becomes a contiguous float64 numpy array with NaN for a missing value (pandas
-``NA``, polars and pyarrow nulls, ``None``). Booleans become 0/1. A column of text, dates or categories
+``NA``, polars and pyarrow nulls, ``None``). Booleans become 0/1 as drivers and outcomes, and are refused
+as weights (the policy is written in ``_convert``). A column of text, dates or categories
 raises the core's :class:`~cx_metrics.exceptions.ColumnError` naming it; a name that is not in the table
 raises the same class, listing the available columns.
 """
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._convert import _as_array, _module_of
+from ._convert import _as_array, _module_of, refuse_boolean_weights
 from .exceptions import InvalidArgumentError
 
 __all__ = ["Table"]
@@ -74,6 +75,10 @@ class Table:
         """Column ``name`` in its own numeric width, for the core to read natively (see
         :func:`to_numeric`)."""
         return to_numeric(self._raw(name), name)
+
+    def weight_column(self, name: str) -> npt.NDArray[Any]:
+        """Column ``name`` as survey weights in its own numeric width (see :func:`numeric_weights`)."""
+        return numeric_weights(self._raw(name), name)
 
     def labels(self, name: str) -> list[str]:
         """Column ``name`` as text labels (a missing label becomes ``"None"`` or ``"nan"``, kept as is)."""
@@ -227,6 +232,12 @@ def to_numeric(raw: Any, name: str) -> npt.NDArray[Any]:
     elif isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.dtype.kind in "iufb":
         out = _native_width(raw, None)
     return out if out is not None else _to_float(raw, name)
+
+
+def numeric_weights(raw: Any, name: str = "weights") -> npt.NDArray[Any]:
+    """Survey weights in their own numeric width (:func:`to_numeric`); booleans are refused."""
+    refuse_boolean_weights(raw, f"weights {name!r}" if name != "weights" else name)
+    return to_numeric(raw, name)
 
 
 def _objects(arr: npt.NDArray[Any], name: str) -> Column:

@@ -782,24 +782,25 @@ def _driver_names(drivers: Sequence[Any] | str) -> list[str]:
 
 
 def _weights(table: Table, weights: object) -> Column | None:
-    if weights is None:
+    """Weights (a column name, or one per row) as float64 with NaN for a missing value."""
+    w = _numeric_weights(table, weights)
+    if w is None:
         return None
-    if isinstance(weights, str):
-        return table.float_column(weights)
-    from ._table import _to_float
-
-    return _to_float(weights, "weights")
+    if isinstance(w, np.ma.MaskedArray):
+        return np.ascontiguousarray(np.ma.filled(w.astype(np.float64), np.nan))
+    return np.ascontiguousarray(w, dtype=np.float64)
 
 
 def _numeric_weights(table: Table, weights: object) -> npt.NDArray[Any] | None:
-    """Weights (a column name, or one per row) in their own numeric width, for the core to read."""
+    """Weights (a column name, or one per row) in their own numeric width, for the core to read;
+    booleans are refused (see ``_convert``)."""
     if weights is None:
         return None
     if isinstance(weights, str):
-        return table.numeric_column(weights)
-    from ._table import to_numeric
+        return table.weight_column(weights)
+    from ._table import numeric_weights
 
-    return to_numeric(weights, "weights")
+    return numeric_weights(weights)
 
 
 def _options(

@@ -37,6 +37,7 @@ mod simd;
 pub mod state;
 mod summary;
 pub mod tally;
+pub mod weights;
 
 pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
@@ -70,6 +71,7 @@ pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, Ol
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use state::{Accumulator, Ratings, StateKind, Values};
 pub use tally::{Merge, ScaleTally};
+pub use weights::Weights;
 
 /// The README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

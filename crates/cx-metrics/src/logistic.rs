@@ -429,10 +429,13 @@ pub(crate) fn fit_data(
     let level = options.confidence_level;
     let z_crit = z_two_sided(level)?;
     let k = names.len();
+    // Frequency-weight SEs, log-likelihoods and Σw in the caller's units (the fit saw the weights
+    // times `data.weight_scale`).
+    let scale = data.weight_scale;
     let se = |j: usize| {
         fit.covariance
             .as_ref()
-            .map_or(f64::INFINITY, |c| c[(j, j)].max(0.0).sqrt())
+            .map_or(f64::INFINITY, |c| (c[(j, j)] * scale).max(0.0).sqrt())
     };
     let mut terms = names
         .iter()
@@ -445,11 +448,15 @@ pub(crate) fn fit_data(
     let drivers: Vec<LogisticTerm> = terms.collect();
     let covariance = fit.covariance.as_ref().map_or_else(Vec::new, |c| {
         (0..k)
-            .map(|i| (0..k).map(|j| c[(i, j)]).collect())
+            .map(|i| (0..k).map(|j| c[(i, j)] * scale).collect())
             .collect()
     });
-    let ll = fit.log_likelihood;
-    let ll0 = null_log_likelihood(data);
+    let ll = fit.log_likelihood / scale;
+    let ll0 = null_log_likelihood(data) / scale;
+    let sum_weights = data.w.iter().sum::<f64>() / scale;
+    if !(ll.is_finite() && ll0.is_finite() && sum_weights.is_finite()) {
+        return Err(crate::weights::unrepresentable());
+    }
     Ok(LogisticRegression {
         outcome: data.outcome.clone(),
         intercept,
@@ -464,7 +471,7 @@ pub(crate) fn fit_data(
         n: data.n(),
         n_events: data.n_events(),
         n_omitted: data.n_omitted,
-        sum_weights: data.w.iter().sum(),
+        sum_weights,
         iterations: fit.iterations,
         converged: fit.converged,
         confidence_level: level,

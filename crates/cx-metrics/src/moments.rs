@@ -30,6 +30,7 @@ use crate::linalg::two_sum;
 use crate::simd::{self, vectorized};
 use crate::state::{add_count, check_cell, Accumulator, Decoder, Encoder, StateKind};
 use crate::tally::Merge;
+use crate::weights;
 
 /// Weighted means and co-moments of k named variables.
 ///
@@ -296,12 +297,7 @@ impl Moments {
                 right: self.k(),
             });
         }
-        if !(weight.is_finite() && weight >= 0.0) {
-            return Err(Error::InvalidWeight {
-                index: position as usize,
-                weight,
-            });
-        }
+        weights::check_one(weight, position as usize)?;
         if let Some(j) = row.iter().position(|v| !v.is_finite()) {
             return Err(non_finite(&self.names[j], position as usize, row[j]));
         }
@@ -403,12 +399,7 @@ impl Moments {
                     right: w.len(),
                 });
             }
-            if let Some(i) = w.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
-                return Err(Error::InvalidWeight {
-                    index: i,
-                    weight: w[i],
-                });
-            }
+            weights::check(w)?;
         }
         // The values are checked while they are folded (a non-finite value makes its block's sums
         // non-finite); only then is a failed fold searched for the value to name.

@@ -8,6 +8,7 @@
 //! `min_answered` of the pillar's items were answered (otherwise the respondent is counted as unscored
 //! for that pillar, never silently dropped).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -20,6 +21,7 @@ use crate::moments::Moments;
 use crate::scale::{Direction, Scale};
 use crate::summary;
 use crate::tally::Merge;
+use crate::weights::Weights;
 
 /// The three tiers of the pillar model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -541,7 +543,8 @@ impl PillarScores {
                 right: self.n_respondents as usize,
             });
         }
-        let top = self.check_summary(weights, options)?;
+        let (top, scaled) = self.check_summary(weights, options)?;
+        let weights = scaled.as_deref();
         let empty = GroupFold::new(self.pillars.len())?;
         let folds = grouping.fold_rows(&empty, |acc, i| self.fold_row(acc, i, weights, top))?;
         let names = grouping.labels().iter().map(|ls| {
@@ -562,7 +565,8 @@ impl PillarScores {
         weights: Option<&[f64]>,
         options: SummaryOptions,
     ) -> Result<Vec<PillarSummary>> {
-        let top = self.check_summary(weights, options)?;
+        let (top, scaled) = self.check_summary(weights, options)?;
+        let weights = scaled.as_deref();
         if self.n_respondents == 0 {
             return Ok(Vec::new());
         }
@@ -575,8 +579,13 @@ impl PillarScores {
         Ok(out)
     }
 
-    /// Checks the scores, weights and options; the top box.
-    fn check_summary(&self, weights: Option<&[f64]>, options: SummaryOptions) -> Result<TopBox> {
+    /// Checks the scores, weights and options: the top box, and the weights to fold (rescaled by a
+    /// power of two when extreme).
+    fn check_summary<'w>(
+        &self,
+        weights: Option<&'w [f64]>,
+        options: SummaryOptions,
+    ) -> Result<(TopBox, Option<Cow<'w, [f64]>>)> {
         let n = self.n_respondents as usize;
         let consistent = self.scores.len() == self.pillars.len()
             && self.n_unscored.len() == self.pillars.len()
@@ -589,21 +598,18 @@ impl PillarScores {
                 n
             )));
         }
-        if let Some(w) = weights {
-            if w.len() != n {
-                return Err(Error::LengthMismatch {
+        let checked = weights
+            .map(|w| {
+                Weights::for_rows(w, n, |len| Error::LengthMismatch {
                     what: "weights and respondents",
-                    left: w.len(),
+                    left: len,
                     right: n,
-                });
-            }
-            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::InvalidWeight {
-                    index: i,
-                    weight: w[i],
-                });
-            }
-        }
+                })
+            })
+            .transpose()?;
+        // Every figure of a summary is a ratio of weighted sums: extreme weights are rescaled by a
+        // power of two (see `weights`) so that their squares are representable.
+        let scaled = checked.as_ref().map(Weights::scaled);
         intervals::check_level(options.confidence_level)?;
         let points = self.scale.points() as u32;
         if options.top_box == 0 || options.top_box >= points {
@@ -618,7 +624,7 @@ impl PillarScores {
             ));
         }
         let span = f64::from(options.top_box - 1);
-        Ok(match self.scale.direction() {
+        let top = match self.scale.direction() {
             Direction::HigherIsBetter => TopBox {
                 threshold: f64::from(self.scale.max()) - span,
                 higher: true,
@@ -627,7 +633,8 @@ impl PillarScores {
                 threshold: f64::from(self.scale.min()) + span,
                 higher: false,
             },
-        })
+        };
+        Ok((top, scaled))
     }
 
     fn fold_row(

@@ -48,6 +48,7 @@ use crate::intervals::{self, check_level, Interval};
 use crate::linalg::{dot2, sum2, Dd, RefineError, RefinedLeastSquares};
 use crate::moments::{first_non_finite, Covariance, Moments};
 use crate::simd::{self, vectorized};
+use crate::weights::{self, Weights};
 
 /// The name given to the intercept term.
 pub const INTERCEPT: &str = "(Intercept)";
@@ -127,6 +128,30 @@ pub struct OlsFit {
 }
 
 impl OlsFit {
+    /// The fit of weights that were multiplied by `scale` (a power of two, see [`Weights::scale`])
+    /// expressed in the caller's weights: `Σw`, the weighted sums of squares, `σ̂²` and `(XᵀWX)⁻¹`
+    /// scale with the weights; estimates, standard errors, R² and the effective n do not. An error when a sum
+    /// cannot be represented in the caller's units.
+    pub(crate) fn unscale_weights(&mut self, scale: f64) -> Result<()> {
+        if scale == 1.0 {
+            return Ok(());
+        }
+        let (sum_weights, rss, tss) =
+            (self.sum_weights / scale, self.rss / scale, self.tss / scale);
+        let s: Vec<f64> = self.unscaled_covariance.iter().map(|v| v * scale).collect();
+        if !(sum_weights.is_finite() && rss.is_finite() && tss.is_finite())
+            || s.iter().any(|v| !v.is_finite())
+        {
+            return Err(weights::unrepresentable());
+        }
+        self.sum_weights = sum_weights;
+        self.sigma = (rss / self.df_residual as f64).sqrt();
+        self.rss = rss;
+        self.tss = tss;
+        self.unscaled_covariance = s;
+        Ok(())
+    }
+
     /// The coefficient of `term` ([`INTERCEPT`] or a driver name).
     pub fn coefficient(&self, term: &str) -> Option<&Coefficient> {
         self.coefficients.iter().find(|c| c.term == term)
@@ -195,12 +220,14 @@ pub(crate) fn ols_and_moments(
         }
         Err(e) => return Err(e),
     };
-    let n_zero_weight = data.n_zero_weight;
+    let (n_zero_weight, scale) = (data.n_zero_weight, data.scale);
     let Some((mut core, moments)) = data.solve()? else {
         return Ok(None);
     };
     core.n_zero_weight = n_zero_weight;
-    Ok(Some((finish(core, confidence_level)?, moments)))
+    let mut fit = finish(core, confidence_level)?;
+    fit.unscale_weights(scale)?;
+    Ok(Some((fit, moments)))
 }
 
 /// The columns by name, outcome first.
@@ -389,6 +416,8 @@ struct Rows<'a> {
     x: Vec<Cow<'a, [f64]>>,
     y: Cow<'a, [f64]>,
     w: Option<Cow<'a, [f64]>>,
+    /// The power of two the weights in `w` were multiplied by (see [`Weights::scale`]).
+    scale: f64,
     n_zero_weight: u64,
 }
 
@@ -438,13 +467,8 @@ impl<'a> Rows<'a> {
                     right: w.len(),
                 });
             }
-            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::InvalidWeight {
-                    index: i,
-                    weight: w[i],
-                });
-            }
         }
+        let checked = weights.map(Weights::new).transpose()?;
         // Values are checked for finiteness while the moments are folded; rows of weight zero are
         // left out of the fold, so theirs are checked here.
         let zero_weight = weights.is_some_and(|w| w.contains(&0.0));
@@ -473,7 +497,14 @@ impl<'a> Rows<'a> {
             names: drivers.iter().map(|(n, _)| n.to_string()).collect(),
             x: drivers.iter().map(|(_, c)| pick(c)).collect(),
             y: pick(y),
-            w: weights.map(pick),
+            // Extreme weights are rescaled by a power of two (see `weights`): the fit is the same, and
+            // every sum of squares representable; `ols_and_moments` scales the fit back.
+            w: checked.map(|c| match c.scaled() {
+                Cow::Borrowed(w) => pick(w),
+                Cow::Owned(w) if zero_weight => Cow::Owned(keep.iter().map(|&i| w[i]).collect()),
+                Cow::Owned(w) => Cow::Owned(w),
+            }),
+            scale: checked.map_or(1.0, |c| c.scale()),
             n_zero_weight: if zero_weight {
                 (n_all - keep.len()) as u64
             } else {

@@ -17,6 +17,7 @@ use crate::simd::vectorized;
 use crate::state::{
     add_count, check_cell, Accumulator, Decoder, Encoder, Ratings, StateKind, ValuesOp,
 };
+use crate::weights;
 
 /// States that can be combined with another state of the same kind.
 ///
@@ -182,6 +183,9 @@ impl ScaleTally {
         weight_sq: &[f64],
         omitted: u64,
     ) -> Result<()> {
+        if let Some(i) = (0..weight.len()).find(|&i| weight[i] > 0.0 && weight_sq[i] == 0.0) {
+            return Err(weights_underflow(self.scale.min() + i as i32));
+        }
         let mut total = add_count(self.total_rows(), omitted, || "the row count".into())?;
         let mut merged = self.rows.clone();
         for (i, (m, r)) in merged.iter_mut().zip(rows).enumerate() {
@@ -322,10 +326,13 @@ impl ScaleTally {
         if !self.scale.contains(point) {
             return Err(self.scale.out_of_range(index, f64::from(point)));
         }
-        check_weight(weight, index)?;
+        weights::check_one(weight, index)?;
         let i = self.scale.slot(point);
         // Every count is at most the total, so no single count can overflow once it does not.
         add_count(self.total_rows(), 1, || "the row count".into())?;
+        if weight > 0.0 && weight * weight == 0.0 {
+            return Err(weights_underflow(point));
+        }
         let (w, w2) = (self.weight[i] + weight, self.weight_sq[i] + weight * weight);
         if !(w.is_finite() && w2.is_finite()) {
             return Err(Error::Overflow {
@@ -341,7 +348,7 @@ impl ScaleTally {
     /// Count one raw value with weight `weight`; its position in the stream names it in errors.
     pub fn push<T: RawValue>(&mut self, value: T, weight: f64, policy: NanPolicy) -> Result<()> {
         let index = self.position();
-        check_weight(weight, index)?;
+        weights::check_one(weight, index)?;
         if value.is_missing() {
             return match policy {
                 NanPolicy::Raise => Err(Error::Missing { index }),
@@ -483,13 +490,19 @@ impl ValuesOp for FoldOp<'_, '_> {
     }
 }
 
-#[inline]
-fn check_weight(weight: f64, index: usize) -> Result<()> {
-    if weight.is_finite() && weight >= 0.0 {
-        Ok(())
-    } else {
-        Err(Error::InvalidWeight { index, weight })
-    }
+/// The error for positive weights whose squares underflow to zero (weights below about 1e-162): the
+/// tally could not give their effective sample size, so it refuses them rather than report an infinite
+/// standard error.
+#[cold]
+fn weights_underflow(point: i32) -> Error {
+    Error::invalid(
+        "weights",
+        format!(
+            "the squares of the weights at point {point} underflow to zero (weights below about \
+             1e-162), so the effective sample size cannot be computed; multiply every weight by the \
+             same constant (shares and intervals do not change)"
+        ),
+    )
 }
 
 /// Counts of one chunk of a slice.
@@ -706,8 +719,7 @@ fn weigh_chunk<T: RawValue>(
     let k = scale.points();
     let min = i64::from(scale.min());
     let slot = |v: T| point_slot(v, min, k);
-    // Finite and ≥ 0 (NaN fails both comparisons).
-    let good = |w: f64| (0.0..=f64::MAX).contains(&w);
+    let good = weights::is_valid;
     let mut rows = vec![0u64; 4 * k];
     let mut w1 = vec![0.0f64; 4 * k];
     let mut w2 = vec![0.0f64; 4 * k];
@@ -742,12 +754,7 @@ fn weigh_chunk<T: RawValue>(
         // One row at a time, checked in full: the weight first, then the value (as `push`).
         let base = offset + b * BLOCK;
         for (j, (&v, &w)) in vb.iter().zip(wb).enumerate() {
-            if !good(w) {
-                return Err(Error::InvalidWeight {
-                    index: base + j,
-                    weight: w,
-                });
-            }
+            weights::check_one(w, base + j)?;
             match slot(v) {
                 Some(s) => {
                     rows[s] += 1;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use super::DriverOptions;
 use crate::error::{Error, Result};
+use crate::weights::Weights;
 
 /// The error for a column that is not numeric (text, dates, categories): the bindings detect the type,
 /// the core says what to do.
@@ -37,13 +38,13 @@ pub(crate) fn check_columns(
 }
 
 /// Check the columns' shape: at least one driver, names unique and not the outcome, lengths equal,
-/// weights finite and ≥ 0.
-pub(crate) fn check_shape(
+/// weights finite and ≥ 0 (checked once: the [`Weights`] are returned).
+pub(crate) fn check_shape<'w>(
     outcome: &str,
     y: &[f64],
     drivers: &[(&str, &[f64])],
-    weights: Option<&[f64]>,
-) -> Result<()> {
+    weights: Option<&'w [f64]>,
+) -> Result<Option<Weights<'w>>> {
     if drivers.is_empty() {
         return Err(Error::invalid("drivers", "at least one driver is needed"));
     }
@@ -66,22 +67,15 @@ pub(crate) fn check_shape(
             });
         }
     }
-    if let Some(w) = weights {
-        if w.len() != n {
-            return Err(Error::LengthMismatch {
+    weights
+        .map(|w| {
+            Weights::for_rows(w, n, |len| Error::LengthMismatch {
                 what: "outcome and weights",
                 left: n,
-                right: w.len(),
-            });
-        }
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::InvalidWeight {
-                index: i,
-                weight: w[i],
-            });
-        }
-    }
-    Ok(())
+                right: len,
+            })
+        })
+        .transpose()
 }
 
 /// Check the values: no infinite value (NaN is a missing value, handled by the policy). Returns whether

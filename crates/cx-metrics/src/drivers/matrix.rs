@@ -58,6 +58,7 @@ use crate::error::{Error, Result, UndefinedReason};
 use crate::importance::ImportanceMeasure;
 use crate::intervals::Interval;
 use crate::scale::{Direction, Scale};
+use crate::weights::Weights;
 
 /// A driver's ratings with their declared scale and top box.
 ///
@@ -619,6 +620,11 @@ pub fn importance_performance(
                 })
         })
         .collect::<Result<Vec<_>>>()?;
+    // The weights are checked once for every driver; extreme ones are rescaled by a power of two
+    // (see `weights`), which changes no weighted mean.
+    let checked = weights.map(Weights::new).transpose()?;
+    let scaled = checked.as_ref().map(Weights::scaled);
+    let weights = scaled.as_deref();
     // One pass over each driver's ratings, the drivers in parallel (each sum is still taken in row
     // order, so the figures do not depend on the thread count).
     let performances = cols
@@ -649,7 +655,8 @@ pub fn importance_performance(
     Ok(m)
 }
 
-/// (performance, rows with a positive-weight rating, rows missing) of one column.
+/// (performance, rows with a positive-weight rating, rows missing) of one column; `weights` already
+/// checked.
 fn performance_of(
     col: &RatedDriver<'_>,
     weights: Option<&[f64]>,
@@ -665,12 +672,6 @@ fn performance_of(
                     col.values.len(),
                     w.len()
                 ),
-            });
-        }
-        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::InvalidWeight {
-                index: i,
-                weight: w[i],
             });
         }
     }

@@ -43,6 +43,7 @@ use crate::importance::{
 use crate::moments::{overflow, Covariance, Moments};
 use crate::pillars::{Pillar, PillarScores};
 use crate::regression::{ols_and_moments, ols_from_covariance, Coefficient, OlsFit};
+use crate::weights::Weights;
 
 pub mod bootstrap;
 mod data;
@@ -253,7 +254,11 @@ pub fn driver_analysis(
     options: &DriverOptions,
 ) -> Result<DriverAnalysis> {
     let name = options.outcome.as_str();
-    data::check_shape(name, outcome, drivers, weights)?;
+    let checked = data::check_shape(name, outcome, drivers, weights)?;
+    // Extreme weights are rescaled by a power of two (see `weights`) and the fit scaled back below.
+    let scaled = checked.as_ref().map(Weights::scaled);
+    let scale = checked.map_or(1.0, |w| w.scale());
+    let weights = scaled.as_deref();
     let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
     data::check_names(&names, options)?;
     let mut cols = Columns {
@@ -266,7 +271,7 @@ pub fn driver_analysis(
         finite: true,
     };
     let mut warnings = Vec::new();
-    let fitted = if options.missing == MissingPolicy::Pairwise {
+    let mut fitted = if options.missing == MissingPolicy::Pairwise {
         cols.finite = data::check_values(name, outcome, drivers)?;
         fit_pairwise(&cols, options, &mut warnings)?
     } else {
@@ -286,6 +291,7 @@ pub fn driver_analysis(
             }
         }
     };
+    fitted.fit.unscale_weights(scale)?;
     finish(&names, fitted, warnings, options)
 }
 

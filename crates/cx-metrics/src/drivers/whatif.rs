@@ -85,6 +85,7 @@ use crate::pillars::Pillar;
 use crate::regression::{ols, ols_from_moments};
 use crate::resample::{quantile_sorted, stream, Family};
 use crate::scale::{Direction, NanPolicy, NpsCategory, Scale};
+use crate::weights::Weights;
 
 /// The name of the outcome in the model.
 const OUTCOME: &str = "ltr";
@@ -476,21 +477,15 @@ impl<'a> Rows<'a> {
             }
             d.check()?;
         }
-        if let Some(w) = weights {
-            if w.len() != n {
-                return Err(Error::LengthMismatch {
+        let checked = weights
+            .map(|w| {
+                Weights::for_rows(w, n, |len| Error::LengthMismatch {
                     what: "ltr and weights",
                     left: n,
-                    right: w.len(),
-                });
-            }
-            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::InvalidWeight {
-                    index: i,
-                    weight: w[i],
-                });
-            }
-        }
+                    right: len,
+                })
+            })
+            .transpose()?;
         for (i, &v) in ltr.iter().enumerate() {
             if !v.is_nan() {
                 Scale::NPS.point(v, i).map_err(|e| Error::BadColumn {
@@ -512,7 +507,12 @@ impl<'a> Rows<'a> {
             specs: drivers.to_vec(),
             x: drivers.iter().map(|d| pick(d.values)).collect(),
             y: pick(ltr),
-            w: weights.map(pick),
+            // Every figure is a ratio of weighted sums: extreme weights are rescaled by a power of
+            // two (see `weights`) so that their squares are representable.
+            w: checked.map(|c| {
+                let (w, scale) = (c.values(), c.scale());
+                keep.iter().map(|&i| w[i] * scale).collect()
+            }),
             n_dropped: n - complete.len(),
             n_zero_weight: (complete.len() - keep.len()) as u64,
         })

@@ -8,6 +8,7 @@ use nalgebra::DMatrix;
 
 use crate::error::{Error, Result, UndefinedReason};
 use crate::scale::{Direction, NanPolicy, Scale};
+use crate::weights::Weights;
 
 /// Complete rows of a logistic model: a 0/1 outcome, driver columns and weights.
 #[derive(Debug, Clone)]
@@ -24,6 +25,10 @@ pub(crate) struct Data {
     pub w: Vec<f64>,
     /// Rows dropped because a value was missing.
     pub n_omitted: usize,
+    /// The power of two the caller's weights were multiplied by in `w` (see
+    /// [`Weights::scale`]): extreme weights are rescaled so that the fit does not depend on their
+    /// unit; what scales with the weights is reported in the caller's units.
+    pub weight_scale: f64,
 }
 
 impl Data {
@@ -118,14 +123,9 @@ pub(crate) fn prepare(
                 right: w.len(),
             });
         }
-        if let Some((index, &weight)) = w
-            .iter()
-            .enumerate()
-            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
-        {
-            return Err(Error::InvalidWeight { index, weight });
-        }
     }
+    let checked = weights.map(Weights::new).transpose()?;
+    let weight_scale = checked.map_or(1.0, |c| c.scale());
     for (name, col) in drivers {
         if let Some((i, v)) = col.iter().enumerate().find(|(_, v)| v.is_infinite()) {
             return Err(Error::BadColumn {
@@ -143,6 +143,7 @@ pub(crate) fn prepare(
         y: Vec::with_capacity(n_in),
         w: Vec::with_capacity(n_in),
         n_omitted: 0,
+        weight_scale,
     };
     for (i, y) in outcome.iter().enumerate() {
         let complete = y.is_some()
@@ -157,8 +158,11 @@ pub(crate) fn prepare(
             continue;
         };
         data.y.push(if *y { 1.0 } else { 0.0 });
-        data.w
-            .push(weights.and_then(|w| w.get(i).copied()).unwrap_or(1.0));
+        data.w.push(
+            weights
+                .and_then(|w| w.get(i).copied())
+                .map_or(1.0, |w| w * weight_scale),
+        );
         for (dst, (_, src)) in data.columns.iter_mut().zip(drivers) {
             dst.push(src.get(i).copied().unwrap_or(f64::NAN));
         }

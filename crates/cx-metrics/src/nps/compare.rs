@@ -205,9 +205,7 @@ impl PairedTally {
         index: usize,
         policy: NanPolicy,
     ) -> Result<Option<(usize, usize)>> {
-        if !(weight.is_finite() && weight >= 0.0) {
-            return Err(Error::InvalidWeight { index, weight });
-        }
+        crate::weights::check_one(weight, index)?;
         if a.is_missing() || b.is_missing() {
             return match policy {
                 NanPolicy::Raise => Err(Error::Missing { index }),
