@@ -978,7 +978,8 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
         ax.set_ylim(lo, hi)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
     ax.set_ylabel(f"Mean score ({lo} to {hi})", fontsize=LABEL_SIZE)
-    by = f" by {summary.by}" if summary.by else ""
+    by_name = " / ".join(summary.by_columns) if summary.by is not None else None
+    by = f" by {by_name}" if by_name else ""
     weighted = ", weighted" if summary.weighted else ""
     _title(
         ax,
@@ -986,5 +987,5 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
         f"mean score with {level_text(summary.confidence_level)} CI; n = {summary.n_respondents:,}{weighted}",
     )
     if n_groups > 1 or summary.by is not None:
-        _legend_outside(ax, handles, labels, title=summary.by)
+        _legend_outside(ax, handles, labels, title=by_name)
     return ax
