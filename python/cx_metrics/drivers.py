@@ -937,8 +937,8 @@ def driver_analysis(
     keys = key_columns(by, table, len(y))
     native = _native.segment_driver_analysis(y, names, cols, w, options, keys.specs, list(keys.names))
     out = SegmentDriverAnalyses._from_native(native)
-    unlabelled = sum(out.n_rows[g] for g in out.segments if has_missing_label(g))
-    warn_missing_labels(unlabelled, keys.names, stacklevel=3)
+    n_missing = sum(out.n_rows[g] for g in out.segments if has_missing_label(g))
+    warn_missing_labels(n_missing, keys.names, stacklevel=3)
     return out
 
 

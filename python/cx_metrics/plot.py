@@ -978,7 +978,7 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
         ax.set_ylim(lo, hi)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
     ax.set_ylabel(f"Mean score ({lo} to {hi})", fontsize=LABEL_SIZE)
-    by_name = " / ".join(summary.by) if isinstance(summary.by, tuple) else summary.by
+    by_name = " / ".join(summary.by_columns) if summary.by is not None else None
     by = f" by {by_name}" if by_name else ""
     weighted = ", weighted" if summary.weighted else ""
     _title(
