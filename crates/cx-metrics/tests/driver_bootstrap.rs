@@ -1,6 +1,9 @@
 //! Bootstrap of driver analysis, multiple-comparison adjustment, segments, and the delta-method standard
 //! errors of relative weights.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::drivers::bootstrap::summarise_replicates;
 use cx_metrics::drivers::{
     bootstrap, driver_analysis, relative_weight_standard_errors, segment_driver_analysis,
@@ -177,12 +180,27 @@ fn bca_matches_scipy_on_the_same_resamples() {
     let jack: Vec<f64> = x.iter().map(|v| (total - v) / (n - 1.0)).collect();
     let s = summarise_replicates("mean", total / n, &theta_b, &jack, 0.95).unwrap();
     // Tolerance: the quantile levels go through Φ and Φ⁻¹ (statrs vs scipy's ndtr/ndtri), ~1e-12.
-    assert!((s.acceleration - 0.05874883235922653).abs() < 1e-12);
+    assert_close(
+        "s.acceleration",
+        s.acceleration,
+        0.05874883235922653,
+        Tol::abs(1e-12),
+    );
     let bca = s.bca.unwrap();
     assert!((bca.low - 3.155173203624484).abs() < 1e-9, "{}", bca.low);
     assert!((bca.high - 5.20172941567195).abs() < 1e-9, "{}", bca.high);
-    assert!((s.percentile.low - 3.07475).abs() < 1e-12);
-    assert!((s.percentile.high - 5.13375).abs() < 1e-12);
+    assert_close(
+        "s.percentile.low",
+        s.percentile.low,
+        3.07475,
+        Tol::abs(1e-12),
+    );
+    assert_close(
+        "s.percentile.high",
+        s.percentile.high,
+        5.13375,
+        Tol::abs(1e-12),
+    );
 }
 
 /// When the bootstrap distribution is symmetric about the estimate (ẑ₀ = 0) and the jackknife values
@@ -246,7 +264,7 @@ fn estimates_equal_the_driver_analysis_and_ranks_are_probabilities() {
     for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Johnson] {
         let mb = b.measure(m).unwrap();
         for (e, x) in mb.scores.iter().zip(&a.scores(m).unwrap().raw) {
-            assert!((e.estimate - x).abs() < 1e-12);
+            assert_close("e.estimate", e.estimate, *x, Tol::abs(1e-12));
             assert!(e.percentile.low <= e.percentile.high);
         }
         assert_eq!(mb.differences.len(), 6);
@@ -392,7 +410,7 @@ fn relative_weight_se_agrees_with_the_bootstrap() {
     .unwrap();
     let bs = &boot.measure(ImportanceMeasure::Johnson).unwrap().scores;
     for ((se, b), rw) in analytic.std_error.iter().zip(bs).zip(&analytic.weights) {
-        assert!((b.estimate - rw).abs() < 1e-12);
+        assert_close("b.estimate", b.estimate, *rw, Tol::abs(1e-12));
         assert!(
             (se / b.std_error - 1.0).abs() < 0.10,
             "{se} vs {}",
@@ -563,7 +581,7 @@ fn always_and_indicator_estimates_equal_the_driver_analysis() {
         .iter()
         .zip(&a.scores(ImportanceMeasure::Lmg).unwrap().raw)
     {
-        assert!((e.estimate - x).abs() < 1e-12);
+        assert_close("e.estimate", e.estimate, *x, Tol::abs(1e-12));
     }
     assert_eq!(b.n, a.n as usize);
 }

@@ -1,6 +1,9 @@
 //! The importance–performance matrix: quadrants under each cut rule, priority order, uncertainty
 //! marking, and the matrix of the sample survey's driver analysis.
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::drivers::matrix::{
     importance_performance, importance_performance_from_scores, CutLine, DriverPoint,
     MatrixOptions, Performance, Quadrant, RatedDriver,
@@ -60,8 +63,13 @@ fn quadrants(options: &MatrixOptions) -> Vec<Quadrant> {
 fn quadrants_with_the_mean_cut() {
     use Quadrant::*;
     let m = importance_performance_from_scores(&five(), &MatrixOptions::default()).unwrap();
-    assert!((m.importance_line - 0.2).abs() < 1e-15);
-    assert!((m.performance_line - 7.14).abs() < 1e-14);
+    assert_close("m.importance_line", m.importance_line, 0.2, Tol::abs(1e-15));
+    assert_close(
+        "m.performance_line",
+        m.performance_line,
+        7.14,
+        Tol::abs(1e-14),
+    );
     // a (.45, 6): important, under; b (.26, 8.5): important, performing; c (.11, 5): neither;
     // d (.08, 9): performing only; e (.10, 7.2 ≥ 7.14): performing only.
     assert_eq!(
@@ -109,7 +117,12 @@ fn quadrants_with_given_values_and_an_even_median() {
     let four = &five()[..4];
     let options = MatrixOptions::default().with_cuts(CutLine::Median, CutLine::Value(7.0));
     let m = importance_performance_from_scores(four, &options).unwrap();
-    assert!((m.importance_line - 0.185).abs() < 1e-15);
+    assert_close(
+        "m.importance_line",
+        m.importance_line,
+        0.185,
+        Tol::abs(1e-15),
+    );
     let q: Vec<Quadrant> = m.drivers.iter().map(|d| d.quadrant).collect();
     assert_eq!(q, [FixFirst, KeepItUp, LowPriority, PossibleOverkill]);
 }
@@ -176,8 +189,18 @@ fn top_box_priority_uses_the_share_left() {
     let options = MatrixOptions::default().with_performance(Performance::TopBox);
     let m = importance_performance_from_scores(&points, &options).unwrap();
     // gains .6 · (1 − .5) = .3 and .4 · (1 − .2) = .32: b first.
-    assert!((m.drivers[0].expected_gain - 0.3).abs() < 1e-15);
-    assert!((m.drivers[1].expected_gain - 0.32).abs() < 1e-15);
+    assert_close(
+        "m.drivers[0].expected_gain",
+        m.drivers[0].expected_gain,
+        0.3,
+        Tol::abs(1e-15),
+    );
+    assert_close(
+        "m.drivers[1].expected_gain",
+        m.drivers[1].expected_gain,
+        0.32,
+        Tol::abs(1e-15),
+    );
     assert_eq!((m.drivers[0].priority, m.drivers[1].priority), (2, 1));
     assert_eq!(m.drivers[0].quadrant, Quadrant::KeepItUp);
     assert_eq!(m.drivers[1].quadrant, Quadrant::LowPriority);
@@ -329,7 +352,12 @@ fn sample_survey_matrix_from_the_driver_analysis() {
         assert_eq!(d.quadrant, Quadrant::of(important, performing));
     }
     // The LMG shares sum to 1, so their mean line is 1/6.
-    assert!((m.importance_line - 1.0 / 6.0).abs() < 1e-12);
+    assert_close(
+        "m.importance_line",
+        m.importance_line,
+        1.0 / 6.0,
+        Tol::abs(1e-12),
+    );
     // Top-2 box (9–10) shares, and raw LMG on request.
     let options = MatrixOptions::default()
         .with_measure(ImportanceMeasure::Lmg, false)
@@ -348,7 +376,7 @@ fn sample_survey_matrix_from_the_driver_analysis() {
             }
         }
         assert!((d.performance - st / sw).abs() < 1e-12, "{}", d.name);
-        assert!((d.headroom - (1.0 - st / sw)).abs() < 1e-12);
+        assert_close("d.headroom", d.headroom, 1.0 - st / sw, Tol::abs(1e-12));
     }
     let json = serde_json::to_string(&t).unwrap();
     assert_eq!(

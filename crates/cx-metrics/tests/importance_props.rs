@@ -5,6 +5,9 @@
 // Scores of several measures are compared index by index.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
+use common::tol::{assert_close, Tol};
 use cx_metrics::importance::{
     relative_importance, shapley_from_subsets, DriverGroup, ImportanceMeasure, ImportanceOptions,
     ImportanceWarning, ShapleyMethod,
@@ -247,7 +250,12 @@ fn suppressor_triggers_a_sign_warning() {
     )
     .unwrap();
     let beta2 = (0.1 - 0.7 * 0.5) / (1.0 - 0.49);
-    assert!((res.coefficients[1] - beta2).abs() < 1e-15);
+    assert_close(
+        "res.coefficients[1]",
+        res.coefficients[1],
+        beta2,
+        Tol::abs(1e-15),
+    );
     assert_eq!(
         res.warnings,
         vec![ImportanceWarning::SignDisagreement {

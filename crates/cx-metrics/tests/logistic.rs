@@ -276,10 +276,10 @@ fn shapley_pseudo_r2_sums_and_matches_factorial_formula() {
     }
     assert_eq!(sh.subsets[0], 0.0);
     let total: f64 = sh.drivers.iter().map(|d| d.value).sum();
-    assert!((total - sh.pseudo_r2).abs() <= 1e-12);
+    assert_close("total", total, sh.pseudo_r2, Tol::abs(1e-12));
     close("full pseudo-R²", sh.pseudo_r2, 0.3466903369504569, 1e-10);
     let shares: f64 = sh.drivers.iter().map(|d| d.share).sum();
-    assert!((shares - 1.0).abs() <= 1e-12);
+    assert_close("shares", shares, 1.0, Tol::abs(1e-12));
 
     // Brute force: the factorial formula over subset fits made one by one with logistic_regression.
     let v = |mask: usize| -> f64 {
@@ -743,7 +743,7 @@ fn sample_survey_promoter_and_detractor_models_match_statsmodels() {
             close(&format!("Shapley {}", d.name), d.value, want, 1e-9);
         }
         let total: f64 = sh.drivers.iter().map(|d| d.value).sum();
-        assert!((total - sh.pseudo_r2).abs() <= 1e-12);
+        assert_close("total", total, sh.pseudo_r2, Tol::abs(1e-12));
     }
 }
 
@@ -828,7 +828,7 @@ fn sampled_shapley_agrees_with_exact_within_its_standard_error() {
     assert_eq!((sa.method, sa.permutations), (ShapleyMethod::Sampled, 600));
     assert!(sa.subsets.is_empty());
     let total: f64 = sa.drivers.iter().map(|d| d.value).sum();
-    assert!((total - sa.pseudo_r2).abs() <= 1e-12);
+    assert_close("total", total, sa.pseudo_r2, Tol::abs(1e-12));
     for (a, e) in sa.drivers.iter().zip(&ex.drivers) {
         assert!(a.std_error > 0.0);
         assert!(
@@ -871,7 +871,7 @@ fn more_than_twelve_drivers_are_sampled_or_refused() {
         nps_pseudo_r2_shapley(NpsOutcome::Promoter, &ltr, &drivers, Some(&w), &o, &auto).unwrap();
     assert_eq!(sh.method, ShapleyMethod::Sampled);
     let total: f64 = sh.drivers.iter().map(|d| d.value).sum();
-    assert!((total - sh.pseudo_r2).abs() <= 1e-12);
+    assert_close("total", total, sh.pseudo_r2, Tol::abs(1e-12));
     let few = ShapleyOptions {
         permutations: 1,
         ..auto

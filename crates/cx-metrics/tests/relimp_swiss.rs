@@ -252,7 +252,7 @@ fn shapley_combiner_reproduces_published_examples() {
         }
         let d = dominance_from_subsets(&table, &["a", "b", "c"]).unwrap();
         for (g, w) in d.general.iter().zip(&want) {
-            assert!((g - w).abs() <= 1e-15);
+            assert_close("g", *g, *w, Tol::abs(1e-15));
         }
     }
 }
@@ -269,7 +269,12 @@ fn sampled_lmg_agrees_with_exact_on_swiss() {
     let lmg = res.scores(ImportanceMeasure::Lmg).unwrap();
     let se = lmg.std_error.as_ref().unwrap();
     let total: f64 = lmg.raw.iter().sum();
-    assert!((total - fx["r_squared"].as_f64().unwrap()).abs() < 1e-12);
+    assert_close(
+        "total",
+        total,
+        fx["r_squared"].as_f64().unwrap(),
+        Tol::abs(1e-12),
+    );
     for (i, name) in names.iter().enumerate() {
         let want = fx["importance"]["lmg"][name].as_f64().unwrap();
         assert!(se[i] > 0.0);

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::tol::{assert_close, Tol};
+
 use std::fmt::Debug;
 use std::path::PathBuf;
 
@@ -77,7 +79,7 @@ fn nps_tally_golden_files_restore_exactly() {
     assert_eq!((r.n_promoters, r.n_passives, r.n_detractors), (4, 2, 3));
     assert_eq!(r.sum_weights, 11.25);
     // Promoters weigh 1.75 + 4.25, detractors 0.25 + 1.0 + 1.5, of 11.25.
-    assert!((r.score - 3.25 / 11.25).abs() <= 1e-15);
+    assert_close("r.score", r.score, 3.25 / 11.25, Tol::abs(1e-15));
 }
 
 #[test]
@@ -85,14 +87,24 @@ fn csat_tally_golden_files_restore_exactly() {
     let t = states::csat_tally();
     let r = t.finish(&Satisfied::TopBox).unwrap();
     assert_eq!((r.n, r.n_omitted, r.sum_weights), (6, 1, 6.25));
-    assert!((r.share_satisfied - 1.75 / 6.25).abs() <= 1e-15);
+    assert_close(
+        "r.share_satisfied",
+        r.share_satisfied,
+        1.75 / 6.25,
+        Tol::abs(1e-15),
+    );
 }
 
 #[test]
 fn ces_tally_golden_files_restore_exactly() {
     let t2 = states::ces2_tally();
     assert_eq!(t2.tally().rows(), &[1, 0, 1, 1, 2, 1, 2]);
-    assert!((t2.result().share_agree - 5.0 / 8.0).abs() <= 1e-15);
+    assert_close(
+        "t2.result().share_agree",
+        t2.result().share_agree,
+        5.0 / 8.0,
+        Tol::abs(1e-15),
+    );
     let t1 = states::ces1_tally();
     assert_eq!(t1.tally().weights(), &[0.5, 2.0, 1.0, 2.0, 0.25]);
     assert_eq!(t1.tally().n_omitted(), 1);
@@ -115,9 +127,9 @@ fn moments_golden_files_restore_exactly() {
     assert_eq!((m.n(), m.n_zero_weight()), (4, 1));
     assert_eq!((m.sum_weights(), m.sum_weights_sq()), (4.5, 6.25));
     // x̄₁ = (1 + 2·2 + 4 + 0.5·3) / 4.5; C₁₁ = Σw(x₁ − x̄₁)² = 5 (by hand, in thirds).
-    assert!((m.means()[0] - 10.5 / 4.5).abs() <= 1e-15);
-    assert!((m.comoments()[0] - 5.0).abs() <= 1e-14);
-    assert!((m.comoments()[8] - 11.0).abs() <= 1e-14);
+    assert_close("m.means()[0]", m.means()[0], 10.5 / 4.5, Tol::abs(1e-15));
+    assert_close("m.comoments()[0]", m.comoments()[0], 5.0, Tol::abs(1e-14));
+    assert_close("m.comoments()[8]", m.comoments()[8], 11.0, Tol::abs(1e-14));
 }
 
 /// Writes the files of the current format version. Run once when a version is introduced

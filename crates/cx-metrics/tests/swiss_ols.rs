@@ -129,7 +129,7 @@ fn swiss_matches_r_lm_through_all_three_entry_points() {
         assert!((a.estimate - b.estimate).abs() <= 1e-12 * a.estimate.abs());
         assert!((a.std_error - b.std_error).abs() <= 1e-12 * a.std_error);
         let (sa, sb) = (a.standardized.unwrap_or(0.0), b.standardized.unwrap_or(0.0));
-        assert!((sa - sb).abs() <= 1e-12);
+        assert_close("sa", sa, sb, Tol::abs(1e-12));
     }
     assert!(
         (mem.condition_number - summary.condition_number).abs() <= 1e-10 * mem.condition_number
@@ -150,7 +150,12 @@ fn swiss_matches_r_lm_through_all_three_entry_points() {
     let r_matrix = nalgebra::DMatrix::from_fn(6, 6, |a, b| corr[order[a] * 6 + order[b]]);
     let importance =
         relative_importance(&r_matrix, &names[1..], &ImportanceOptions::default()).unwrap();
-    assert!((importance.r_squared - mem.r_squared).abs() <= 1e-12);
+    assert_close(
+        "importance.r_squared",
+        importance.r_squared,
+        mem.r_squared,
+        Tol::abs(1e-12),
+    );
     let betasq = &importance
         .scores(ImportanceMeasure::BetaSquared)
         .unwrap()

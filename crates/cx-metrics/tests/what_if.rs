@@ -326,7 +326,7 @@ fn zero_change_reproduces_the_observed_nps_exactly() {
     {
         let kept = weights.map(|_| w.as_slice());
         let (tally, plain) = observed_nps(&ltr, kept);
-        assert!((tally - plain).abs() < 1e-15);
+        assert_close("tally", tally, plain, Tol::abs(1e-15));
         for shift in zero_shifts {
             let all: Vec<(&str, Shift)> = pillar_names().iter().map(|p| (*p, shift)).collect();
             for scenario in [&all[3..4], &all[..]] {
@@ -374,8 +374,13 @@ fn sample_survey_point_change_matches_a_direct_computation() {
     }
     let scenario = sc(&[("time_and_effort", Shift::All(1.0))]);
     let r = what_if(&s.ltr, &s.drivers(), Some(&s.weight), &scenario).unwrap();
-    assert!((r.scenario[0].coefficient - beta).abs() < 1e-12);
-    assert!((r.change - (after - before) / sw).abs() < 1e-12);
+    assert_close(
+        "r.scenario[0].coefficient",
+        r.scenario[0].coefficient,
+        beta,
+        Tol::abs(1e-12),
+    );
+    assert_close("r.change", r.change, (after - before) / sw, Tol::abs(1e-12));
     assert_eq!(r.n_capped, capped as u64);
     assert_eq!(r.n_clipped_high, clipped as u64);
     assert!(r.change > 0.0);
