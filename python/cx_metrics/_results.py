@@ -12,7 +12,8 @@ import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from .exceptions import UndefinedError
 
@@ -415,3 +416,39 @@ class Comparison:
             ("method", self.method),
         ]
         return html_table("Comparison of two samples", rows)
+
+
+class NativeResult:
+    """What every result holding a native (Rust) result shares: pickling through the native result
+    (its JSON, never input rows), JSON for storage, and the core's result as Python objects.
+
+    Subclasses are frozen dataclasses with a ``_native`` field; they set ``_native_type`` (the
+    native class) and build themselves in ``_from_native``.
+    """
+
+    _native_type: ClassVar[Any]
+    _native: Any
+
+    @classmethod
+    def _from_native(cls, native: Any) -> Self:
+        raise NotImplementedError
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self)._from_native, (self._native,))
+
+    @cached_property
+    def _raw(self) -> dict[str, Any]:
+        """The core's result as Python objects (serde, no text), for the nested tables."""
+        raw: dict[str, Any] = self._native.to_dict()
+        return raw
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage (the core's serde form; never the input rows)."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """A result from the text written by :meth:`to_json` (without rows: methods that need them
+        say what to pass)."""
+        return cls._from_native(cls._native_type.from_json(text))

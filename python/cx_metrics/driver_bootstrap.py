@@ -6,8 +6,7 @@ differences of importance with adjusted p-values, and rank probabilities. Resamp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +15,7 @@ from . import _native
 from ._json import as_float
 from ._results import (
     FrameColumn,
+    NativeResult,
     Tabular,
     html_block,
     html_table,
@@ -34,7 +34,7 @@ _ESTIMATE_COLUMNS = ("estimate", "std_error", "bias", "ci_low", "ci_high", "bca_
 
 
 @dataclass(frozen=True)
-class DriverBootstrap(Tabular):
+class DriverBootstrap(NativeResult, Tabular):
     """Bootstrap of a driver analysis (case resampling with survey weights kept).
 
     Attributes
@@ -73,6 +73,8 @@ class DriverBootstrap(Tabular):
     seed: int
     confidence_level: float
     adjustment: str
+    # Set before the ``_native`` field, which hides the module of that name in the class body.
+    _native_type: ClassVar[Any] = _native.DriverBootstrap
     _native: Any = field(repr=False, compare=False)
 
     @classmethod
@@ -89,25 +91,6 @@ class DriverBootstrap(Tabular):
             adjustment=native.adjustment,
             _native=native,
         )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (DriverBootstrap._from_native, (self._native,))
-
-    @cached_property
-    def _raw(self) -> dict[str, Any]:
-        """The core's result as Python objects (serde, no text)."""
-        raw: dict[str, Any] = self._native.to_dict()
-        return raw
-
-    def to_json(self) -> str:
-        """The result as JSON text, for storage."""
-        text: str = self._native.to_json()
-        return text
-
-    @classmethod
-    def from_json(cls, text: str) -> DriverBootstrap:
-        """A result from the text written by :meth:`to_json`."""
-        return cls._from_native(_native.DriverBootstrap.from_json(text))
 
     @property
     def coefficients(self) -> pd.DataFrame:

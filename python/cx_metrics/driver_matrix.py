@@ -9,8 +9,7 @@ from __future__ import annotations
 import warnings as _warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import _native
 from ._json import as_float
@@ -18,6 +17,7 @@ from ._results import (
     FrameColumn,
     Interval,
     Kind,
+    NativeResult,
     Tabular,
     html_block,
     html_table,
@@ -58,7 +58,7 @@ _SCENARIO_COLUMNS: tuple[tuple[str, Kind], ...] = (
 
 
 @dataclass(frozen=True)
-class ImportancePerformance(Tabular):
+class ImportancePerformance(NativeResult, Tabular):
     """The importance-performance matrix: each driver's importance against its performance, split into
     four quadrants (``fix_first``, ``keep_it_up``, ``low_priority``, ``possible_overkill``) by two cut
     lines, and ranked by expected gain (importance x headroom; priority 1 = act first).
@@ -84,26 +84,9 @@ class ImportancePerformance(Tabular):
     importance_line: float
     performance_line: float
     direction: str
+    # Set before the ``_native`` field, which hides the module of that name in the class body.
+    _native_type: ClassVar[Any] = _native.ImportancePerformance
     _native: Any = field(repr=False, compare=False)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (ImportancePerformance._from_native, (self._native,))
-
-    @cached_property
-    def _raw(self) -> dict[str, Any]:
-        """The core's result as Python objects (serde, no text)."""
-        raw: dict[str, Any] = self._native.to_dict()
-        return raw
-
-    def to_json(self) -> str:
-        """The result as JSON text, for storage."""
-        text: str = self._native.to_json()
-        return text
-
-    @classmethod
-    def from_json(cls, text: str) -> ImportancePerformance:
-        """A result from the text written by :meth:`to_json`."""
-        return cls._from_native(_native.ImportancePerformance.from_json(text))
 
     @classmethod
     def _from_native(cls, native: Any) -> ImportancePerformance:
@@ -201,7 +184,7 @@ class ImportancePerformance(Tabular):
 
 
 @dataclass(frozen=True)
-class WhatIf(Tabular):
+class WhatIf(NativeResult, Tabular):
     """Expected NPS if driver ratings changed: the model's slopes applied to each respondent's change,
     keeping their own residual. NPS figures are fractions in [-1, 1] (``str`` shows points).
 
@@ -241,6 +224,8 @@ class WhatIf(Tabular):
     n_resamples: int
     n_failed_resamples: int
     seed: int | None
+    # Set before the ``_native`` field, which hides the module of that name in the class body.
+    _native_type: ClassVar[Any] = _native.WhatIf
     _native: Any = field(repr=False, compare=False)
 
     @property
@@ -250,25 +235,6 @@ class WhatIf(Tabular):
             "n_dropped is now n_omitted, as in every other result", DeprecationWarning, stacklevel=2
         )
         return self.n_omitted
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (WhatIf._from_native, (self._native,))
-
-    @cached_property
-    def _raw(self) -> dict[str, Any]:
-        """The core's result as Python objects (serde, no text)."""
-        raw: dict[str, Any] = self._native.to_dict()
-        return raw
-
-    def to_json(self) -> str:
-        """The result as JSON text, for storage."""
-        text: str = self._native.to_json()
-        return text
-
-    @classmethod
-    def from_json(cls, text: str) -> WhatIf:
-        """A result from the text written by :meth:`to_json`."""
-        return cls._from_native(_native.WhatIf.from_json(text))
 
     @classmethod
     def _from_native(cls, native: Any) -> WhatIf:

@@ -15,8 +15,7 @@ import secrets
 import warnings as _warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +25,7 @@ from ._groups import key_columns
 from ._json import as_float
 from ._results import (
     FrameColumn,
+    NativeResult,
     Tabular,
     html_block,
     html_table,
@@ -233,7 +233,7 @@ class Dominance(Tabular):
 
 
 @dataclass(frozen=True)
-class DriverAnalysis(Tabular):
+class DriverAnalysis(NativeResult, Tabular):
     """The result of :func:`driver_analysis`: plain data, computed in Rust.
 
     Attributes
@@ -294,6 +294,8 @@ class DriverAnalysis(Tabular):
     n_zero_weight: int
     confidence_level: float
     warnings: tuple[DriverWarning, ...]
+    # Set before the ``_native`` field, which hides the module of that name in the class body.
+    _native_type: ClassVar[Any] = _native.DriverAnalysis
     _native: Any = field(repr=False, compare=False)
 
     @property
@@ -325,26 +327,6 @@ class DriverAnalysis(Tabular):
             ),
             _native=native,
         )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The native result pickles as its JSON (never its rows); the fields are rebuilt from it.
-        return (DriverAnalysis._from_native, (self._native,))
-
-    @cached_property
-    def _raw(self) -> dict[str, Any]:
-        """The core's result as Python objects (serde, no text), for the nested tables."""
-        raw: dict[str, Any] = self._native.to_dict()
-        return raw
-
-    def to_json(self) -> str:
-        """The result as JSON text, for storage (the core's serde form; never the rows)."""
-        text: str = self._native.to_json()
-        return text
-
-    @classmethod
-    def from_json(cls, text: str) -> DriverAnalysis:
-        """A result from the text written by :meth:`to_json` (without rows: see :meth:`with_data`)."""
-        return cls._from_native(_native.DriverAnalysis.from_json(text))
 
     def with_data(
         self, data: object, weights: object = None, *, columns: Sequence[str] | None = None
@@ -943,7 +925,7 @@ def driver_analysis(
 
 
 @dataclass(frozen=True)
-class SegmentDriverAnalyses(Tabular):
+class SegmentDriverAnalyses(NativeResult, Tabular):
     """A driver analysis per segment (``cx.driver_analysis(..., by=...)``): no segment disappears.
 
     Attributes
@@ -973,6 +955,8 @@ class SegmentDriverAnalyses(Tabular):
     analyses: Mapping[Key, DriverAnalysis]
     skipped: Mapping[Key, str]
     n_rows: Mapping[Key, int]
+    # Set before the ``_native`` field, which hides the module of that name in the class body.
+    _native_type: ClassVar[Any] = _native.SegmentAnalyses
     _native: Any = field(repr=False, compare=False)
 
     @classmethod
@@ -996,19 +980,6 @@ class SegmentDriverAnalyses(Tabular):
             n_rows=dict(zip(keys, native.n_rows, strict=True)),
             _native=native,
         )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (SegmentDriverAnalyses._from_native, (self._native,))
-
-    def to_json(self) -> str:
-        """The result as JSON text, for storage (never the rows; the labels keep their type)."""
-        text: str = self._native.to_json()
-        return text
-
-    @classmethod
-    def from_json(cls, text: str) -> SegmentDriverAnalyses:
-        """A result from the text written by :meth:`to_json` (its analyses without rows)."""
-        return cls._from_native(_native.SegmentAnalyses.from_json(text))
 
     @property
     def by_columns(self) -> tuple[str, ...]:

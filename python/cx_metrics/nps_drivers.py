@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from . import _native
 from ._json import as_float
 from ._results import (
     FrameColumn,
+    NativeResult,
     Tabular,
     html_block,
     html_table,
@@ -45,7 +45,7 @@ _COLUMNS = (
 
 
 @dataclass(frozen=True)
-class NpsDriverModel(Tabular):
+class NpsDriverModel(NativeResult, Tabular):
     """A logistic model of being a promoter or a detractor.
 
     Attributes
@@ -79,26 +79,9 @@ class NpsDriverModel(Tabular):
     aic: float
     converged: bool
     confidence_level: float
+    # Set before the ``_native`` field, which hides the module of that name in the class body.
+    _native_type: ClassVar[Any] = _native.NpsDriverModel
     _native: Any = field(repr=False, compare=False)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (NpsDriverModel._from_native, (self._native,))
-
-    @cached_property
-    def _raw(self) -> dict[str, Any]:
-        """The core's result as Python objects (serde, no text)."""
-        raw: dict[str, Any] = self._native.to_dict()
-        return raw
-
-    def to_json(self) -> str:
-        """The result as JSON text, for storage."""
-        text: str = self._native.to_json()
-        return text
-
-    @classmethod
-    def from_json(cls, text: str) -> NpsDriverModel:
-        """A result from the text written by :meth:`to_json`."""
-        return cls._from_native(_native.NpsDriverModel.from_json(text))
 
     @classmethod
     def _from_native(cls, native: Any) -> NpsDriverModel:
