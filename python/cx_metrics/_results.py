@@ -203,11 +203,6 @@ def p_value(x: float | None) -> str:
     return "<0.001" if x < 0.001 else f"{x:.3f}"
 
 
-def label_text(label: str | None) -> str:
-    """A group label for display: a missing label reads ``"(missing)"``."""
-    return "(missing)" if label is None else label
-
-
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """Lines of a plain-text table: the first column left-aligned, the others right-aligned."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]

@@ -80,12 +80,6 @@ class Table:
         """Column ``name`` as survey weights in its own numeric width (see :func:`numeric_weights`)."""
         return numeric_weights(self._raw(name), name)
 
-    def labels(self, name: str) -> list[str]:
-        """Column ``name`` as text labels (a missing label becomes ``"None"`` or ``"nan"``, kept as is)."""
-        raw = self._raw(name)
-        values = raw.to_list() if hasattr(raw, "to_list") else list(np.asarray(raw, dtype=object))
-        return [str(v) for v in values]
-
     def _raw(self, name: str) -> Any:
         if not isinstance(name, str):
             raise InvalidArgumentError(f"invalid column name: {name!r} is not a string")
