@@ -197,8 +197,9 @@ pub struct SegmentAnalyses {
     #[serde(default)]
     pub by: Vec<String>,
     /// The analysis of all rows together (the same as [`driver_analysis`] of every row), when asked
-    /// for ([`segment_driver_analysis_with_overall`]); `None` otherwise and in results stored without it.
-    #[serde(default)]
+    /// for ([`segment_driver_analysis_with_overall`]); `None` otherwise and in results stored without it
+    /// (and then left out of the JSON, which stays that of a result without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overall: Option<Box<DriverAnalysis>>,
 }
 
