@@ -647,6 +647,8 @@ class SegmentAnalyses(_Serialised):
     def n_rows(self) -> list[int]: ...
     @property
     def skipped(self) -> list[str | None]: ...
+    @property
+    def overall(self) -> DriverAnalysis | None: ...
     def analysis(self, segment: str) -> DriverAnalysis | None: ...
 
 @final
@@ -706,6 +708,7 @@ def segment_driver_analysis(
     options: DriverOptions,
     keys: list[_KeySpec],
     by: list[str],
+    overall: bool = False,
 ) -> SegmentAnalyses: ...
 def nps_model(
     y: _Numeric,

@@ -817,6 +817,7 @@ def driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: None = None,
+    overall: Literal[False] = False,
 ) -> DriverAnalysis: ...
 
 
@@ -834,6 +835,7 @@ def driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: object,
+    overall: bool = False,
 ) -> SegmentDriverAnalyses: ...
 
 
@@ -850,6 +852,7 @@ def driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: object = None,
+    overall: bool = False,
 ) -> DriverAnalysis | SegmentDriverAnalyses:
     """Regress ``outcome`` on ``drivers`` and rank the drivers by their share of the explained variance.
 
@@ -889,6 +892,9 @@ def driver_analysis(
         numerically, dates chronologically, text by code point; labels keep their type; rows with a
         missing label form the segment ``None``, last, with a :class:`MissingLabelWarning`; an unused
         categorical level is a skipped segment with no rows.
+    overall : bool
+        With ``by``: also analyse all rows together (the same as without ``by``), as
+        :attr:`SegmentDriverAnalyses.overall` and the table's last rows, labelled ``"(all)"``.
 
     Returns
     -------
@@ -915,9 +921,16 @@ def driver_analysis(
     cols = [table.numeric_column(n) for n in names]
     w = _numeric_weights(table, weights)
     if by is None:
+        if overall:
+            raise InvalidArgumentError(
+                "overall=True adds the analysis of all rows to an analysis by segment; pass by= "
+                "(without by the analysis is already of all rows)"
+            )
         return DriverAnalysis._from_native(_native.driver_analysis(y, names, cols, w, options))
     keys = key_columns(by, table, len(y))
-    native = _native.segment_driver_analysis(y, names, cols, w, options, keys.specs, list(keys.names))
+    native = _native.segment_driver_analysis(
+        y, names, cols, w, options, keys.specs, list(keys.names), overall=bool(overall)
+    )
     out = SegmentDriverAnalyses._from_native(native)
     n_missing = sum(out.n_rows[g] for g in out.segments if has_missing_label(g))
     warn_missing_labels(n_missing, keys.names, stacklevel=3)
@@ -942,12 +955,16 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
         unused categorical level with no rows...).
     n_rows : mapping of key to int
         Rows labelled with each segment.
+    overall : DriverAnalysis or None
+        With ``overall=True``, the analysis of all rows together (the same as ``cx.driver_analysis``
+        without ``by``); None otherwise.
 
     ``result["web"]`` (``result[1]``, ``result[None]``) is the analysis of a segment; iterating gives
     the analysed segments. ``to_pandas()`` / ``to_polars()`` stack the segments' driver tables (see
     :class:`DriverAnalysis`) after the label columns named after ``by`` (typed), ``n_rows``, ``n``,
     ``r_squared`` and ``skipped``; a skipped segment keeps one row, with no driver, NaN figures and its
-    reason in ``skipped``.
+    reason in ``skipped``. With ``overall`` the analysis of all rows comes last, its label columns
+    holding ``"(all)"``.
     """
 
     by: str | tuple[str, ...]
@@ -955,6 +972,7 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
     analyses: Mapping[Key, DriverAnalysis]
     skipped: Mapping[Key, str]
     n_rows: Mapping[Key, int]
+    overall: DriverAnalysis | None
     # Set before the ``_native`` field, which hides the module of that name in the class body.
     _native_type: ClassVar[Any] = _native.SegmentAnalyses
     _native: Any = field(repr=False, compare=False)
@@ -978,6 +996,7 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
             analyses=analyses,
             skipped=skipped,
             n_rows=dict(zip(keys, native.n_rows, strict=True)),
+            overall=None if native.overall is None else DriverAnalysis._from_native(native.overall),
             _native=native,
         )
 
@@ -1008,25 +1027,33 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
         """The core's result as a JSON-safe dict."""
         return json_dict(self._native.to_dict())
 
+    def _entries(self) -> list[tuple[Key, int, DriverAnalysis | None]]:
+        """Every segment (key, rows labelled, analysis or None when skipped), then with ``overall``
+        the analysis of all rows, keyed ``"(all)"``."""
+        out = [(s, self.n_rows[s], self.analyses.get(s)) for s in self.segments]
+        if self.overall is not None:
+            out.append(("(all)", sum(self.n_rows.values()), self.overall))
+        return out
+
     def _keys_and_columns(self) -> tuple[list[Key], list[FrameColumn]]:
         keys: list[tuple[Key, int, int, float, str | None]] = []
         tables: list[list[FrameColumn]] = []
-        for s in self.segments:
-            a = self.analyses.get(s)
+        entries = self._entries()
+        for s, n_rows, a in entries:
             if a is None:
-                keys.append((s, self.n_rows[s], 0, math.nan, self.skipped[s]))
+                keys.append((s, n_rows, 0, math.nan, self.skipped[s]))
                 tables.append([])
                 continue
             cols = a._columns()
-            keys += [(s, self.n_rows[s], a.n, a.r_squared, None)] * len(a.units)
+            keys += [(s, n_rows, a.n, a.r_squared, None)] * len(a.units)
             tables.append(cols)
         names: list[str] = []
         for cols in tables:
             names += [c[0] for c in cols if c[0] not in names]
         data: dict[str, list[Any]] = {name: [] for name in names}
-        for s, cols in zip(self.segments, tables, strict=True):
+        for (_, _, a), cols in zip(entries, tables, strict=True):
             have = {c[0]: c[2] for c in cols}
-            rows = len(self.analyses[s].units) if s in self.analyses else 1
+            rows = 1 if a is None else len(a.units)
             for name in names:
                 data[name] += (
                     list(have[name]) if name in have else [None if name == "driver" else math.nan] * rows
@@ -1055,12 +1082,12 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
 
     def _rows(self) -> list[tuple[str, str, str, str, str]]:
         out = []
-        for s in self.segments:
-            a, name = self.analyses.get(s), key_text(s)
+        for s, n_rows, a in self._entries():
+            name = key_text(s)
             if a is None:
-                out.append((name, str(self.n_rows[s]), "-", "-", "skipped"))
+                out.append((name, str(n_rows), "-", "-", "skipped"))
             else:
-                out.append((name, str(self.n_rows[s]), str(a.n), f"{a.r_squared:.3f}", a.top_driver or "-"))
+                out.append((name, str(n_rows), str(a.n), f"{a.r_squared:.3f}", a.top_driver or "-"))
         return out
 
     def _headline(self) -> str:
@@ -1076,6 +1103,8 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
         header = (" / ".join(self.by_columns), "rows", "n", "r_squared", "top driver")
         warnings = [f"{key_text(s)} skipped: {reason}" for s, reason in self.skipped.items()]
         warnings += [f"{key_text(s)}: {w.message}" for s, a in self.analyses.items() for w in a.warnings]
+        if self.overall is not None:
+            warnings += [f"(all): {w.message}" for w in self.overall.warnings]
         return html_block(
             html_table(None, self._rows(), header=header, warnings=warnings), headline=self._headline()
         )

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import cx_metrics as cx
-from cx_metrics.exceptions import ColumnError, InvalidWeightError, SegmentError
+from cx_metrics.exceptions import ColumnError, InvalidArgumentError, InvalidWeightError, SegmentError
 
 SUMS = 1e-12
 SAME = 1e-12
@@ -192,3 +192,61 @@ def test_segment_errors_name_the_row_of_the_input() -> None:
     data["ease"] = np.where(np.arange(12) == 7, np.nan, data["ease"])
     with pytest.raises(ColumnError, match="row 7 is missing"):
         cx.driver_analysis(data, drivers=["ease"], missing="raise", by="g")
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_overall_equals_the_analysis_without_by(frame: pd.DataFrame, weighted: bool) -> None:
+    drivers = ["integrity", "empathy", "resolution"]
+    w = "w" if weighted else None
+    res = cx.driver_analysis(frame, drivers=drivers, weights=w, by="region", overall=True)
+    alone = cx.driver_analysis(frame, drivers=drivers, weights=w)
+    assert res.overall is not None
+    _close(res.overall.coefficients, alone.coefficients)
+    _close(res.overall.importance, alone.importance)
+    assert res.overall.n == alone.n and res.overall.r_squared == pytest.approx(alone.r_squared, abs=SAME)
+    # The segments are those of the analysis without overall.
+    plain = cx.driver_analysis(frame, drivers=drivers, weights=w, by="region")
+    assert plain.overall is None and res.analyses == plain.analyses
+    # The overall rows come last in the table, labelled "(all)", one per driver.
+    for table in (res.to_pandas(), res.to_polars().to_pandas()):
+        last = table[table["region"] == "(all)"]
+        assert list(last["driver"]) == list(alone.importance.index)
+        assert list(last["n_rows"]) == [len(frame)] * len(drivers)
+        np.testing.assert_allclose(last["lmg"], alone.importance["lmg"], rtol=SAME, atol=SAME)
+        assert table.index[-1] == last.index[-1]
+    assert "(all)" in str(res) and "(all)" in res._repr_html_()
+    # Kept through JSON and pickle.
+    back = cx.SegmentDriverAnalyses.from_json(res.to_json())
+    assert back.overall is not None and back.overall.coefficients.equals(res.overall.coefficients)
+    assert back.to_pandas().equals(res.to_pandas())
+    again = pickle.loads(pickle.dumps(res))
+    assert again.overall is not None and again.overall.importance.equals(res.overall.importance)
+    # The overall analysis keeps every row, as the analysis without by does.
+    _close(res.overall.vif, alone.vif)
+
+
+def test_overall_with_several_columns_and_stored_results() -> None:
+    rng = np.random.default_rng(5)
+    n = 80
+    ease = rng.integers(1, 8, n).astype(float)
+    data = {
+        "ltr": np.clip(ease + rng.normal(0, 1, n), 0, 10),
+        "ease": ease,
+        "a": ["x", "y"] * 40,
+        "b": [1, 2] * 40,
+    }
+    res = cx.driver_analysis(data, drivers=["ease"], by=["a", "b"], overall=True)
+    table = res.to_pandas()
+    assert table.iloc[-1]["a"] == "(all)" and table.iloc[-1]["b"] == "(all)"
+    assert "overall" in json.loads(res.to_json())
+    # A result without the overall analysis is stored as before (no "overall" key) and loads.
+    stored = cx.driver_analysis(data, drivers=["ease"], by="a").to_json()
+    assert "overall" not in json.loads(stored)
+    old = cx.SegmentDriverAnalyses.from_json(stored)
+    assert old.overall is None and len(old.to_pandas()) == 2
+
+
+def test_overall_without_by_is_an_error() -> None:
+    data = {"ltr": [9.0, 7, 10, 4, 8, 6], "ease": [6.0, 5, 7, 2, 5, 4]}
+    with pytest.raises(InvalidArgumentError, match="pass by="):
+        cx.driver_analysis(data, drivers=["ease"], overall=True)  # type: ignore[call-overload]

@@ -214,7 +214,8 @@ def test_nps_by_group_with_an_undefined_group_and_a_missing_label() -> None:
         "ltr": [10, 9, None, None, 3, 7, 10],
         "shop": ["a", "a", "b", "b", None, "c", "c"],
     }
-    g = cx.nps_by_group(data, by="shop")
+    with pytest.warns(cx.MissingLabelWarning, match="1 row"):
+        g = cx.nps_by_group(data, by="shop")
     for kind in ("line", "bar"):
         ax = g.plot(kind=kind)  # type: ignore[arg-type]
         render(ax)

@@ -112,6 +112,11 @@ def grouped(survey: pd.DataFrame) -> int:
         survey, drivers=["empathy", "integrity"], by=["segment"]
     )
     by_segment: cx.DriverAnalysis = segments[segments.segments[0]]
+    with_all: cx.SegmentDriverAnalyses = cx.driver_analysis(
+        survey, drivers=["empathy", "integrity"], by="segment", overall=True
+    )
+    everyone: cx.DriverAnalysis | None = with_all.overall
+    assert everyone is not None and everyone.n > 0
     pillars: cx.PillarSummary = cx.pillar_summary(survey, by="segment", overall=True)
     rows: pd.DataFrame = pillars[pillars.groups[0]]
     table: pd.DataFrame = shops.table

@@ -11,7 +11,7 @@ use crate::serde_result::serde_pymethods;
 /// Driver analysis per segment: the groups of the label columns `keys` (as `group_codes` takes them),
 /// by the core's grouping engine.
 #[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, options, keys, by))]
+#[pyo3(signature = (y, names, columns, weights, options, keys, by, overall = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn segment_driver_analysis(
     py: Python<'_>,
@@ -22,6 +22,7 @@ pub fn segment_driver_analysis(
     options: PyRef<'_, PyDriverOptions>,
     keys: Vec<Bound<'_, PyAny>>,
     by: Vec<String>,
+    overall: bool,
 ) -> PyResult<PySegmentAnalyses> {
     let specs = keys
         .iter()
@@ -42,12 +43,13 @@ pub fn segment_driver_analysis(
         let o = &options.inner;
         let mut inner = py
             .detach(|| {
-                cx_metrics::drivers::segment_driver_analysis(
+                cx_metrics::drivers::segment_driver_analysis_with_overall(
                     &data.y,
                     &data.drivers(),
                     data.weights.as_deref(),
                     &segments,
                     o,
+                    overall,
                 )
             })
             .py()?;
@@ -108,6 +110,25 @@ serde_pymethods!(
                     _ => None,
                 })
                 .collect()
+        }
+        /// The analysis of all rows together (None when not asked for), holding every row when these
+        /// are kept.
+        #[getter]
+        fn overall(&self, py: Python<'_>) -> PyResult<Option<PyDriverAnalysis>> {
+            let Some(a) = &self.inner.overall else {
+                return Ok(None);
+            };
+            let rows = match &self.kept {
+                Some((rows, segments)) => {
+                    let index: Vec<usize> = (0..segments.n_rows()).collect();
+                    Some(rows.subset(py, &index)?)
+                }
+                None => None,
+            };
+            Ok(Some(PyDriverAnalysis {
+                inner: (**a).clone(),
+                rows,
+            }))
         }
         /// The analysis of `segment` (None when skipped), holding the segment's rows when these are kept.
         fn analysis(&self, py: Python<'_>, segment: &str) -> PyResult<Option<PyDriverAnalysis>> {

@@ -68,6 +68,7 @@ pub use missing::{FilledDriver, MissingPolicy, INDICATOR_SUFFIX};
 pub use relative_weight_se::{
     relative_weight_gradient, relative_weight_standard_errors, RelativeWeightErrors,
 };
+pub use segments::segment_driver_analysis_with_overall;
 pub use segments::{
     segment_driver_analysis, segment_importance_test, SegmentAnalyses, SegmentAnalysis,
     SegmentDifference, SegmentImportanceTest, SegmentMeasureTest, SegmentStatus, Segments,

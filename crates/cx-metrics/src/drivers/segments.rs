@@ -196,6 +196,11 @@ pub struct SegmentAnalyses {
     /// The names of the label columns, as the caller gives them (empty when not given).
     #[serde(default)]
     pub by: Vec<String>,
+    /// The analysis of all rows together (the same as [`driver_analysis`] of every row), when asked
+    /// for ([`segment_driver_analysis_with_overall`]); `None` otherwise and in results stored without it
+    /// (and then left out of the JSON, which stays that of a result without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall: Option<Box<DriverAnalysis>>,
 }
 
 impl SegmentAnalyses {
@@ -296,7 +301,44 @@ pub fn segment_driver_analysis(
     segments: &Segments,
     options: &DriverOptions,
 ) -> Result<SegmentAnalyses> {
+    segment_driver_analysis_with_overall(outcome, drivers, weights, segments, options, false)
+}
+
+/// [`segment_driver_analysis`], and with `overall` also the analysis of all rows together
+/// ([`SegmentAnalyses::overall`], the same as [`driver_analysis`] of every row), from the same
+/// checked columns in the same call.
+///
+/// # Errors
+/// Those of [`segment_driver_analysis`]; with `overall`, any error of the analysis of all rows (as
+/// [`driver_analysis`] would give it: too few complete rows, a constant driver, ...).
+///
+/// ```
+/// use cx_metrics::drivers::{driver_analysis, segment_driver_analysis_with_overall, DriverOptions, Segments};
+/// let ltr = [9.0, 7.0, 10.0, 4.0, 8.0, 6.0, 9.0, 3.0, 7.0, 10.0];
+/// let ease = [6.0, 5.0, 7.0, 2.0, 5.0, 4.0, 7.0, 1.0, 4.0, 6.0];
+/// let channel = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1];
+/// let seg = Segments::from_codes(&channel, &["web", "store"]).unwrap();
+/// let o = DriverOptions::default();
+/// let res = segment_driver_analysis_with_overall(&ltr, &[("ease", &ease)], None, &seg, &o, true).unwrap();
+/// let all = driver_analysis(&ltr, &[("ease", &ease)], None, &o).unwrap();
+/// assert_eq!(res.overall.as_deref(), Some(&all));
+/// ```
+pub fn segment_driver_analysis_with_overall(
+    outcome: &[f64],
+    drivers: &[(&str, &[f64])],
+    weights: Option<&[f64]>,
+    segments: &Segments,
+    options: &DriverOptions,
+    overall: bool,
+) -> Result<SegmentAnalyses> {
     check_inputs(outcome, drivers, weights, segments, options)?;
+    let overall = if overall {
+        Some(Box::new(driver_analysis(
+            outcome, drivers, weights, options,
+        )?))
+    } else {
+        None
+    };
     let results: Vec<SegmentAnalysis> = (0..segments.names.len())
         .map(|s| {
             let rows = segments.rows_of(s);
@@ -332,6 +374,7 @@ pub fn segment_driver_analysis(
         segments: results,
         labels: segments.labels.clone(),
         by: Vec::new(),
+        overall,
     })
 }
 
