@@ -25,6 +25,7 @@ from .exceptions import ColumnError, IncompatibleError, InvalidArgumentError
 
 if TYPE_CHECKING:
     from ._results import Comparison
+    from .drivers import DriverAnalysis
 
 NanPolicy = Literal["omit", "raise"]
 
@@ -335,6 +336,43 @@ class RegressionMoments(_State):
             weights = _column(data, weights)
         w = to_weights(weights, columns[0].shape[0], "the columns")
         self._inner.fold(columns, w)
+
+    def driver_analysis(
+        self,
+        *,
+        always: Sequence[str] | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
+        confidence_level: float = 0.95,
+    ) -> DriverAnalysis:
+        """The driver analysis of the outcome on the drivers, from the merged moments alone.
+
+        The same coefficients, intervals, VIFs and relative importances as :func:`cx.driver_analysis
+        <cx_metrics.driver_analysis>` on the same complete rows (computed from the weighted
+        co-moments instead of the rows). The result keeps no rows: its ``bootstrap``, ``matrix`` and
+        ``what_if`` need :meth:`~cx_metrics.DriverAnalysis.with_data` first.
+
+        Parameters
+        ----------
+        always : list of str, optional
+            Drivers always in the model (covariates whose share is not decomposed).
+        groups : mapping of name to drivers, optional
+            Drivers whose importance is reported together.
+        confidence_level : float
+            Level of the coefficient intervals.
+
+        Examples
+        --------
+        >>> import cx_metrics as cx
+        >>> m = cx.RegressionMoments("ltr", ["ease", "speed"])
+        >>> m.fold({"ltr": [9, 7, 10, 3, 8, 6], "ease": [8, 6, 9, 2, 7, 6], "speed": [7, 7, 9, 3, 6, 4]})
+        >>> r = m.driver_analysis()
+        >>> r.n, round(r.r_squared, 3)
+        (6, 0.99)
+        """
+        from .drivers import DriverAnalysis, _options
+
+        options = _options(self.outcome, "listwise", None, always, groups, confidence_level)
+        return DriverAnalysis._from_native(self._inner.driver_analysis(self.drivers, options))
 
     @property
     def n_zero_weight(self) -> int:

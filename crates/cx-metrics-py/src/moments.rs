@@ -39,6 +39,25 @@ state_pymethods!(PyRegressionMoments, cx_metrics::Moments, {
             .py()
     }
 
+    /// Driver analysis of the outcome `options.outcome` on `drivers`, from the moments alone (no
+    /// rows are kept: bootstrap, matrix and what-if need the result's `with_data`).
+    fn driver_analysis(
+        &self,
+        py: Python<'_>,
+        drivers: Vec<String>,
+        options: PyRef<'_, crate::drivers::PyDriverOptions>,
+    ) -> PyResult<crate::drivers::PyDriverAnalysis> {
+        let o = &options.inner;
+        let inner = &self.inner;
+        let analysis = py
+            .detach(|| cx_metrics::driver_analysis_from_moments(inner, &drivers, o))
+            .py()?;
+        Ok(crate::drivers::PyDriverAnalysis {
+            inner: analysis,
+            rows: None,
+        })
+    }
+
     /// The variables' names.
     #[getter]
     fn names(&self) -> Vec<String> {
