@@ -17,7 +17,11 @@
 #![warn(missing_docs)]
 
 pub mod ces;
+pub mod churn;
+pub mod clv;
+pub mod cohorts;
 pub mod csat;
+pub mod customers;
 pub mod drivers;
 pub mod error;
 pub mod groups;
@@ -31,6 +35,7 @@ pub mod nps;
 pub mod pillars;
 pub mod regression;
 mod resample;
+pub mod sbg;
 pub mod scale;
 mod serde_nan;
 mod simd;
@@ -42,7 +47,11 @@ pub mod weights;
 pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
 };
+pub use churn::{convert_churn, retention_shortcut, ChurnResult, ChurnTally};
+pub use clv::ClvResult;
+pub use cohorts::{CohortTable, CohortTally};
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
+pub use customers::{repeat_rate, CustomerSummary, RepeatRate};
 pub use drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
     pillar_driver_analysis, pillar_driver_analysis_from_scores, DriverAnalysis, DriverOptions,
@@ -68,6 +77,7 @@ pub use multiple::PValueAdjustment;
 pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
+pub use sbg::{sbg_fit, SbgFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use state::{Accumulator, Ratings, StateKind, Values};
 pub use tally::{Merge, ScaleTally};

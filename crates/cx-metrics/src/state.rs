@@ -71,11 +71,17 @@ pub enum StateKind {
     PairedNpsTally,
     /// [`crate::Moments`].
     Moments,
+    /// [`crate::churn::ChurnTally`].
+    ChurnTally,
+    /// [`crate::cohorts::CohortTally`].
+    CohortTally,
+    /// [`crate::customers::CustomerSummary`].
+    CustomerSummary,
 }
 
 impl StateKind {
     /// Every kind, in code order.
-    pub const ALL: [StateKind; 7] = [
+    pub const ALL: [StateKind; 10] = [
         Self::ScaleTally,
         Self::NpsTally,
         Self::CsatTally,
@@ -83,6 +89,9 @@ impl StateKind {
         Self::Ces1Tally,
         Self::PairedNpsTally,
         Self::Moments,
+        Self::ChurnTally,
+        Self::CohortTally,
+        Self::CustomerSummary,
     ];
 
     /// The kind's code in the byte header.
@@ -95,6 +104,9 @@ impl StateKind {
             Self::Ces1Tally => 5,
             Self::PairedNpsTally => 6,
             Self::Moments => 7,
+            Self::ChurnTally => 12,
+            Self::CohortTally => 13,
+            Self::CustomerSummary => 14,
         }
     }
 
@@ -108,6 +120,9 @@ impl StateKind {
             Self::Ces1Tally => "ces1_tally",
             Self::PairedNpsTally => "paired_nps_tally",
             Self::Moments => "moments",
+            Self::ChurnTally => "churn_tally",
+            Self::CohortTally => "cohort_tally",
+            Self::CustomerSummary => "customer_summary",
         }
     }
 

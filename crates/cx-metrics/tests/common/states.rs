@@ -89,6 +89,97 @@ pub fn moments() -> Moments {
     m
 }
 
+pub fn churn_tally() -> cx_metrics::ChurnTally {
+    use cx_metrics::churn::CustomerRows;
+    use cx_metrics::Accumulator;
+    let mut t = cx_metrics::ChurnTally::new();
+    t.fold_batch(
+        CustomerRows {
+            starts: &[
+                Some(0),
+                Some(5),
+                Some(12),
+                Some(15),
+                Some(25),
+                Some(1),
+                None,
+                Some(0),
+            ],
+            ends: &[
+                None,
+                Some(15),
+                Some(18),
+                None,
+                None,
+                Some(8),
+                None,
+                Some(20),
+            ],
+            period_start: 10,
+            period_end: 20,
+        },
+        None,
+    )
+    .unwrap();
+    t
+}
+
+pub fn cohort_tally() -> cx_metrics::CohortTally {
+    use cx_metrics::cohorts::{CohortBatch, PeriodUnit};
+    use cx_metrics::groups::TimeUnit;
+    use cx_metrics::Accumulator;
+    const DAY: i64 = 86_400;
+    let mut t = cx_metrics::CohortTally::new(PeriodUnit::Month);
+    let customers = [0u32, 0, 1, 2, 2, 3, 1, 4];
+    let times = [
+        0,
+        60 * DAY,
+        3 * DAY,
+        40 * DAY,
+        100 * DAY,
+        95 * DAY,
+        i64::MIN,
+        31 * DAY,
+    ];
+    t.fold_batch(
+        CohortBatch::Events {
+            customers: &customers,
+            n_customers: 5,
+            missing: Some(4),
+            times: &times,
+            unit: TimeUnit::S,
+        },
+        None,
+    )
+    .unwrap();
+    t.fold_batch(
+        CohortBatch::Spans {
+            starts: &[10 * DAY, 50 * DAY, i64::MIN],
+            ends: &[70 * DAY, i64::MIN, 5 * DAY],
+            unit: TimeUnit::S,
+        },
+        None,
+    )
+    .unwrap();
+    t
+}
+
+pub fn customer_summary() -> cx_metrics::CustomerSummary {
+    use cx_metrics::customers::Orders;
+    use cx_metrics::Accumulator;
+    let mut s = cx_metrics::CustomerSummary::new();
+    s.fold_batch(
+        Orders {
+            customers: &[5, 3, 5, 9, 3, 5, -2],
+            times: &[10, 4, 2, 7, i64::MIN, 30, 1],
+            values: Some(&[1.5, 2.0, 3.25, 4.0, 5.0, 6.0, f64::NAN]),
+        },
+        None,
+    )
+    .unwrap();
+    s
+}
+
 /// The registry of state kinds for the shared state tests: `$m!(name, Type, sample)` for every kind.
 /// A new kind adds its sample above and one line here; its golden files and fuzz targets follow.
 macro_rules! for_each_state {
@@ -127,6 +218,21 @@ macro_rules! for_each_state {
             moments,
             cx_metrics::Moments,
             $crate::common::states::moments()
+        );
+        $m!(
+            churn_tally,
+            cx_metrics::ChurnTally,
+            $crate::common::states::churn_tally()
+        );
+        $m!(
+            cohort_tally,
+            cx_metrics::CohortTally,
+            $crate::common::states::cohort_tally()
+        );
+        $m!(
+            customer_summary,
+            cx_metrics::CustomerSummary,
+            $crate::common::states::customer_summary()
         );
     };
 }

@@ -1,0 +1,411 @@
+//! Customer lifetime value: the simple formula, Gupta & Lehmann's discounted margin, and the
+//! discounted expected residual lifetime of a fitted sBG model (Fader & Hardie 2010).
+//!
+//! Every rate (ARPU, margin, churn, retention, discount rate) is per **period** of one declared
+//! time unit ([`PeriodUnit`](crate::cohorts::PeriodUnit)); a horizon is a count of another declared unit, converted to periods
+//! only where the ratio is exact (a year is 12 months or 4 quarters; a week is 7 days);
+//! [`DiscountTiming`] says whether each period's margin arrives at its start or its end. All three
+//! are arguments and part of every result.
+//!
+//! | method | formula |
+//! | --- | --- |
+//! | simple | ARPU × margin / churn (undiscounted, infinite horizon) |
+//! | Gupta–Lehmann, margin at the end | m · Σ_{t=1..T} rᵗ / (1 + i)ᵗ; T = ∞: m · r / (1 + i − r) |
+//! | Gupta–Lehmann, margin at the start | m · Σ_{t=0..T−1} rᵗ / (1 + i)ᵗ; T = ∞: m · (1 + i) / (1 + i − r) |
+//! | sBG (DERL) | m · Σ_{t≥n} S(t)/S(n−1) · (1 + d)^−(t−n+1), × (1 + d) with margin at the start |
+//!
+//! (minus an acquisition cost when one is given). The sBG form with margin at the start is
+//! Fader & Hardie's DERL(d | α, β, n − 1 renewals) = (β + n − 1)/(α + β + n − 1) ·
+//! ₂F₁(1, β + n; α + β + n; 1/(1 + d)).
+//!
+//! ```
+//! use cx_metrics::clv::{gupta_lehmann, simple_clv, DiscountTiming, Horizon};
+//! use cx_metrics::cohorts::PeriodUnit as TimeUnit;
+//! let c = simple_clv(50.0, 0.8, 0.02, TimeUnit::Month).unwrap();
+//! assert!((c.value - 2000.0).abs() < 1e-9);
+//! let g = gupta_lehmann(100.0, 0.8, 0.1, Horizon::Infinite, DiscountTiming::End, TimeUnit::Year, 0.0)
+//!     .unwrap();
+//! assert!((g.value - 266.66666666666663).abs() < 1e-9);
+//! ```
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cohorts::PeriodUnit as TimeUnit;
+use crate::error::{Error, Result};
+use crate::sbg::SbgFit;
+
+/// When each period's margin arrives, for discounting.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscountTiming {
+    /// At the start of the period: the first margin is not discounted.
+    Start,
+    /// At the end of the period: the first margin is discounted once.
+    End,
+}
+
+impl DiscountTiming {
+    /// The option string.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::End => "end",
+        }
+    }
+}
+
+impl FromStr for DiscountTiming {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "start" => Ok(Self::Start),
+            "end" => Ok(Self::End),
+            _ => Err(Error::invalid(
+                "timing",
+                format!("{s:?}; use \"start\" or \"end\" (when each period's margin arrives)"),
+            )),
+        }
+    }
+}
+
+/// How far ahead value is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Horizon {
+    /// For ever.
+    Infinite,
+    /// `count` periods of `unit`.
+    Finite {
+        /// How many.
+        count: u32,
+        /// Of what.
+        unit: TimeUnit,
+    },
+}
+
+impl Horizon {
+    /// The horizon in whole periods of `unit` (`None`: infinite).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the horizon is not a whole number of periods.
+    pub fn periods(self, unit: TimeUnit) -> Result<Option<u32>> {
+        match self {
+            Self::Infinite => Ok(None),
+            Self::Finite { count, unit: h } => {
+                let Some(ratio) = unit.per(h) else {
+                    return Err(Error::invalid(
+                        "horizon_unit",
+                        format!(
+                            "a {h} is not a whole number of {unit}s; give the horizon in {unit}s"
+                        ),
+                    ));
+                };
+                let periods = f64::from(count) * ratio;
+                if periods.fract() != 0.0 || periods > f64::from(u32::MAX) {
+                    return Err(Error::invalid(
+                        "horizon",
+                        format!(
+                            "{count} {h}s are {periods} {unit}s, not a whole number; give the \
+                             horizon in {unit}s"
+                        ),
+                    ));
+                }
+                Ok(Some(periods as u32))
+            }
+        }
+    }
+}
+
+/// A lifetime value and everything it was computed with.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClvResult {
+    /// `"simple"`, `"gupta_lehmann"` or `"sbg"`.
+    pub method: String,
+    /// The lifetime value, in the currency of the margin.
+    pub value: f64,
+    /// Margin per period (ARPU × margin share for the simple formula).
+    pub margin: f64,
+    /// Retention per period (the sBG model's first-period retention for `"sbg"`).
+    pub retention: f64,
+    /// Discount rate per period (0 for the simple formula).
+    pub discount_rate: f64,
+    /// The unit of a period.
+    pub time_unit: TimeUnit,
+    /// The horizon.
+    pub horizon: Horizon,
+    /// The horizon in periods (`None`: infinite).
+    pub horizon_periods: Option<u32>,
+    /// When margins arrive (`None` for the undiscounted simple formula).
+    pub timing: Option<DiscountTiming>,
+    /// Acquisition cost subtracted.
+    pub acquisition_cost: f64,
+    /// Expected (discounted) periods of margin: `(value + acquisition_cost) / margin`.
+    pub multiple: f64,
+}
+
+impl ClvResult {
+    /// A one-line description of the result with its units and timing.
+    pub fn describe(&self) -> String {
+        let horizon = match self.horizon {
+            Horizon::Infinite => String::from("infinite horizon"),
+            Horizon::Finite { count, unit } => format!("horizon {count} {unit}(s)"),
+        };
+        let timing = match self.timing {
+            Some(t) => format!("margin at the {} of each {}", t.id(), self.time_unit),
+            None => String::from("undiscounted"),
+        };
+        format!(
+            "CLV {:.2} ({}; rates per {}, discount {}, {horizon}, {timing})",
+            self.value, self.method, self.time_unit, self.discount_rate
+        )
+    }
+}
+
+fn check_rate(name: &'static str, x: f64, lo: f64, hi: f64, what: &str) -> Result<()> {
+    if !(x.is_finite() && x >= lo && x <= hi) {
+        return Err(Error::invalid(name, format!("{x}; {what}")));
+    }
+    Ok(())
+}
+
+/// Simple CLV = ARPU × margin / churn (every figure per period of `time_unit`).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a churn outside (0, 1], a margin outside [0, 1] or a non-finite
+/// ARPU.
+pub fn simple_clv(arpu: f64, margin: f64, churn: f64, time_unit: TimeUnit) -> Result<ClvResult> {
+    check_rate("arpu", arpu, f64::MIN, f64::MAX, "ARPU must be finite")?;
+    check_rate(
+        "margin",
+        margin,
+        0.0,
+        1.0,
+        "the margin is a share in [0, 1]",
+    )?;
+    if !(churn.is_finite() && churn > 0.0 && churn <= 1.0) {
+        return Err(Error::invalid(
+            "churn",
+            format!("{churn}; churn per period must lie in (0, 1] (no churn: no finite CLV)"),
+        ));
+    }
+    let per_period = arpu * margin;
+    Ok(ClvResult {
+        method: "simple".into(),
+        value: per_period / churn,
+        margin: per_period,
+        retention: 1.0 - churn,
+        discount_rate: 0.0,
+        time_unit,
+        horizon: Horizon::Infinite,
+        horizon_periods: None,
+        timing: None,
+        acquisition_cost: 0.0,
+        multiple: 1.0 / churn,
+    })
+}
+
+/// Gupta & Lehmann's CLV: a constant margin `margin` per period kept with probability `retention`
+/// each period and discounted at `discount_rate` per period, to `horizon`, minus
+/// `acquisition_cost`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a retention outside [0, 1], a discount rate below 0 (or 0 with
+/// an infinite horizon and retention 1), a non-finite margin or cost, or a horizon that is not a
+/// whole number of periods.
+pub fn gupta_lehmann(
+    margin: f64,
+    retention: f64,
+    discount_rate: f64,
+    horizon: Horizon,
+    timing: DiscountTiming,
+    time_unit: TimeUnit,
+    acquisition_cost: f64,
+) -> Result<ClvResult> {
+    check_rate(
+        "margin",
+        margin,
+        f64::MIN,
+        f64::MAX,
+        "the margin must be finite",
+    )?;
+    check_rate(
+        "retention",
+        retention,
+        0.0,
+        1.0,
+        "retention per period lies in [0, 1]",
+    )?;
+    check_rate(
+        "discount_rate",
+        discount_rate,
+        0.0,
+        f64::MAX,
+        "the discount rate per period must be >= 0",
+    )?;
+    check_rate(
+        "acquisition_cost",
+        acquisition_cost,
+        f64::MIN,
+        f64::MAX,
+        "the acquisition cost must be finite",
+    )?;
+    let periods = horizon.periods(time_unit)?;
+    let q = retention / (1.0 + discount_rate);
+    // Σ_{t=1..T} qᵗ (margin at the end); the start timing shifts every margin one period earlier.
+    let end_sum = match periods {
+        None => {
+            if q >= 1.0 {
+                return Err(Error::invalid(
+                    "discount_rate",
+                    "with retention 1 and no discount the infinite-horizon value is infinite; \
+                     give a discount rate > 0 or a finite horizon",
+                ));
+            }
+            q / (1.0 - q)
+        }
+        Some(t) => {
+            if q == 1.0 {
+                f64::from(t)
+            } else {
+                q * -(f64::from(t) * q.ln()).exp_m1() / (1.0 - q)
+            }
+        }
+    };
+    // Start timing: Σ_{t=0..T−1} qᵗ = 1 + Σ_{t=1..T} qᵗ − q^T.
+    let multiple = match (timing, periods) {
+        (DiscountTiming::End, _) => end_sum,
+        (DiscountTiming::Start, None) => 1.0 + end_sum,
+        (DiscountTiming::Start, Some(t)) => 1.0 + end_sum - q.powi(t as i32),
+    };
+    Ok(ClvResult {
+        method: "gupta_lehmann".into(),
+        value: margin * multiple - acquisition_cost,
+        margin,
+        retention,
+        discount_rate,
+        time_unit,
+        horizon,
+        horizon_periods: periods,
+        timing: Some(timing),
+        acquisition_cost,
+        multiple,
+    })
+}
+
+/// CLV from a fitted sBG model: `margin` per period times the discounted expected residual
+/// lifetime of a customer who has renewed `renewals` times (0: just acquired, first margin paid),
+/// to `horizon` (Fader & Hardie 2010 with margin at the start).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a discount rate ≤ 0 with an infinite horizon (the series
+/// need not converge), a non-finite margin, or a horizon that is not a whole number of periods.
+pub fn sbg_clv(
+    fit: &SbgFit,
+    margin: f64,
+    discount_rate: f64,
+    renewals: u32,
+    horizon: Horizon,
+    timing: DiscountTiming,
+    time_unit: TimeUnit,
+) -> Result<ClvResult> {
+    check_rate(
+        "margin",
+        margin,
+        f64::MIN,
+        f64::MAX,
+        "the margin must be finite",
+    )?;
+    check_rate(
+        "discount_rate",
+        discount_rate,
+        0.0,
+        f64::MAX,
+        "the discount rate per period must be >= 0",
+    )?;
+    let periods = horizon.periods(time_unit)?;
+    if periods.is_none() && discount_rate <= 0.0 {
+        return Err(Error::invalid(
+            "discount_rate",
+            "an infinite horizon needs a discount rate > 0 (the expected lifetime of the sBG \
+             model can be infinite); give one, or a finite horizon",
+        ));
+    }
+    let (a, b) = (fit.alpha, fit.beta);
+    let z = 1.0 / (1.0 + discount_rate);
+    let n = f64::from(renewals) + 1.0;
+    // term_k = S(n + k)/S(n − 1) · z^(k+1), k = 0, 1, ...
+    let mut term = (b + n - 1.0) / (a + b + n - 1.0) * z;
+    let mut sum = 0.0;
+    let mut k: u64 = 0;
+    let limit = periods.map_or(u64::MAX, u64::from);
+    while k < limit {
+        sum += term;
+        if term <= sum * 1e-17 || k > 100_000_000 {
+            break;
+        }
+        let j = n + k as f64;
+        term *= (b + j) / (a + b + j) * z;
+        k += 1;
+    }
+    let multiple = match timing {
+        DiscountTiming::End => sum,
+        DiscountTiming::Start => sum / z,
+    };
+    Ok(ClvResult {
+        method: "sbg".into(),
+        value: margin * multiple,
+        margin,
+        retention: fit.retention(renewals + 1),
+        discount_rate,
+        time_unit,
+        horizon,
+        horizon_periods: periods,
+        timing: Some(timing),
+        acquisition_cost: 0.0,
+        multiple,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gupta_lehmann_by_hand() {
+        let gl = |h, t| gupta_lehmann(100.0, 0.8, 0.1, h, t, TimeUnit::Year, 0.0).unwrap();
+        let ten = Horizon::Finite {
+            count: 10,
+            unit: TimeUnit::Year,
+        };
+        // Σ_{t=1..10} 100 (0.8/1.1)^t and Σ_{t=0..9}, summed term by term.
+        let q: f64 = 0.8 / 1.1;
+        let end: f64 = (1..=10).map(|t| 100.0 * q.powi(t)).sum();
+        let start: f64 = (0..10).map(|t| 100.0 * q.powi(t)).sum();
+        assert!((gl(ten, DiscountTiming::End).value - end).abs() < 1e-10);
+        assert!((gl(ten, DiscountTiming::Start).value - start).abs() < 1e-10);
+        assert!(
+            (gl(Horizon::Infinite, DiscountTiming::Start).value - 366.6666666666667).abs() < 1e-9
+        );
+        // 120 months are 10 years; 10 years of months need monthly rates, converted exactly.
+        let months = Horizon::Finite {
+            count: 10,
+            unit: TimeUnit::Year,
+        };
+        assert_eq!(months.periods(TimeUnit::Month).unwrap(), Some(120));
+        assert!(months.periods(TimeUnit::Week).is_err());
+        assert!(gupta_lehmann(
+            1.0,
+            1.0,
+            0.0,
+            Horizon::Infinite,
+            DiscountTiming::End,
+            TimeUnit::Month,
+            0.0
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,1160 @@
+//! Cohort retention tables: customers grouped by the calendar period they started in (their
+//! cohort), and the share of each cohort active k periods later.
+//!
+//! Two definitions, named as Amplitude names them:
+//!
+//! * [`RetentionDefinition::ReturnOn`] ("N-day" retention): active **in** period k after the
+//!   cohort's period;
+//! * [`RetentionDefinition::ReturnOnOrAfter`] ("unbounded" retention): active in period k **or any
+//!   later** period.
+//!
+//! Periods are calendar periods ([`PeriodUnit`]: day, ISO week from Monday, month, quarter, year)
+//! of UTC instants. Denominators are censor-aware: a cohort that has not reached period k by the
+//! last observed period (`as_of`) has no figure there (NaN, "not observed yet"), not zero; the
+//! average of a period is over the cohorts that reached it (weighted by their sizes); the cells of
+//! the `as_of` period itself are flagged incomplete.
+//!
+//! The state ([`CohortTally`]) holds, per cohort, its size, the customers active at every offset
+//! and the customers whose last activity is at every offset: both definitions finish from it, and
+//! tallies of different customers merge by adding. It folds either activity events (a customer id
+//! code and a timestamp per event: **all of a customer's events must be in the same batch and
+//! partition**, e.g. partition by customer id) or customer spans (a start and an optional end per
+//! customer: active in every period from the start's to the end's; no end is active through
+//! `as_of`).
+//!
+//! ```
+//! use cx_metrics::cohorts::{CohortBatch, CohortOptions, CohortTally, PeriodUnit, RetentionDefinition};
+//! use cx_metrics::groups::TimeUnit;
+//! use cx_metrics::Accumulator;
+//! const DAY: i64 = 86_400;
+//! // Customer 0 buys in January and March, customer 1 in January, customer 2 in February.
+//! let customers = [0u32, 0, 1, 2];
+//! let times = [0, 60 * DAY, 3 * DAY, 40 * DAY];
+//! let mut t = CohortTally::new(PeriodUnit::Month);
+//! t.fold_batch(CohortBatch::events(&customers, 3, &times, TimeUnit::S), None).unwrap();
+//! let table = t.finish(&CohortOptions::default()).unwrap();
+//! assert_eq!(table.sizes, vec![2, 1]);
+//! // January: 2 customers, 0 active in February, 1 in March; February: 1, then not observed.
+//! assert_eq!(table.counts[..3], [2.0, 0.0, 1.0]);
+//! assert!(table.counts[4] == 0.0 && table.counts[5].is_nan());
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::groups::TimeUnit;
+use crate::serde_nan;
+use crate::state::{add_count, Accumulator, Decoder, Encoder, StateKind};
+use crate::tally::Merge;
+
+/// A calendar period of UTC time.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodUnit {
+    /// A calendar day.
+    Day,
+    /// An ISO week, from Monday.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar quarter.
+    Quarter,
+    /// A calendar year.
+    Year,
+}
+
+/// Days from 1970-01-01 to year `y`, month `m` (1–12), day `d` (Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Year and month (1–12) of a day counted from 1970-01-01 (Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m)
+}
+
+impl PeriodUnit {
+    /// Every unit.
+    pub const ALL: [PeriodUnit; 5] = [
+        Self::Day,
+        Self::Week,
+        Self::Month,
+        Self::Quarter,
+        Self::Year,
+    ];
+
+    /// The option string.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Quarter => "quarter",
+            Self::Year => "year",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Self::Day => 0,
+            Self::Week => 1,
+            Self::Month => 2,
+            Self::Quarter => 3,
+            Self::Year => 4,
+        }
+    }
+
+    /// How many of `self` make one `other`, when the ratio is exact (days and weeks; months,
+    /// quarters and years); `None` between the two families (a month is not a whole number of
+    /// days).
+    pub fn per(self, other: PeriodUnit) -> Option<f64> {
+        let days = |u: PeriodUnit| match u {
+            Self::Day => Some(1.0),
+            Self::Week => Some(7.0),
+            _ => None,
+        };
+        let months = |u: PeriodUnit| match u {
+            Self::Month => Some(1.0),
+            Self::Quarter => Some(3.0),
+            Self::Year => Some(12.0),
+            _ => None,
+        };
+        match (days(self), days(other)) {
+            (Some(a), Some(b)) => Some(b / a),
+            _ => match (months(self), months(other)) {
+                (Some(a), Some(b)) => Some(b / a),
+                _ => None,
+            },
+        }
+    }
+
+    /// The index of the period holding the day `days` after 1970-01-01 (periods counted from the
+    /// one holding 1970-01-01).
+    pub fn index_of_day(self, days: i64) -> i64 {
+        match self {
+            Self::Day => days,
+            // 1970-01-01 was a Thursday; weeks start on Monday 1969-12-29.
+            Self::Week => (days + 3).div_euclid(7),
+            Self::Month | Self::Quarter | Self::Year => {
+                let (y, m) = civil_from_days(days);
+                let month = (y - 1970) * 12 + m - 1;
+                match self {
+                    Self::Month => month,
+                    Self::Quarter => month.div_euclid(3),
+                    _ => month.div_euclid(12),
+                }
+            }
+        }
+    }
+
+    /// The index of the period holding the instant `value` (`unit`s after 1970-01-01T00:00 UTC).
+    pub fn index_of(self, value: i64, unit: TimeUnit) -> i64 {
+        let per_day = match unit {
+            TimeUnit::S => 86_400,
+            TimeUnit::Ms => 86_400_000,
+            TimeUnit::Us => 86_400_000_000,
+            _ => 86_400_000_000_000,
+        };
+        self.index_of_day(value.div_euclid(per_day))
+    }
+
+    /// The first day of period `index`, as days after 1970-01-01.
+    pub fn start_day(self, index: i64) -> i64 {
+        match self {
+            Self::Day => index,
+            Self::Week => index * 7 - 3,
+            Self::Month | Self::Quarter | Self::Year => {
+                let month = match self {
+                    Self::Month => index,
+                    Self::Quarter => index * 3,
+                    _ => index * 12,
+                };
+                days_from_civil(1970 + month.div_euclid(12), month.rem_euclid(12) + 1, 1)
+            }
+        }
+    }
+}
+
+impl fmt::Display for PeriodUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl FromStr for PeriodUnit {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|u| u.id() == s).ok_or_else(|| {
+            Error::invalid(
+                "period",
+                format!("{s:?}; use \"day\", \"week\", \"month\", \"quarter\" or \"year\""),
+            )
+        })
+    }
+}
+
+/// Which customers of a cohort count as retained in period k.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetentionDefinition {
+    /// "N-day": active in period k itself.
+    #[default]
+    ReturnOn,
+    /// "Unbounded": active in period k or any later period.
+    ReturnOnOrAfter,
+}
+
+impl RetentionDefinition {
+    /// The option string.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::ReturnOn => "return_on",
+            Self::ReturnOnOrAfter => "return_on_or_after",
+        }
+    }
+}
+
+impl FromStr for RetentionDefinition {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "return_on" => Ok(Self::ReturnOn),
+            "return_on_or_after" => Ok(Self::ReturnOnOrAfter),
+            _ => Err(Error::invalid(
+                "definition",
+                format!(
+                    "{s:?}; use \"return_on\" (N-day: active in period k) or \
+                     \"return_on_or_after\" (unbounded: active in period k or later)"
+                ),
+            )),
+        }
+    }
+}
+
+/// One cohort's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohortRow {
+    /// The cohort's period index.
+    pub cohort: i64,
+    /// Customers in the cohort.
+    pub size: u64,
+    /// Customers still active with no end (spans without an end): active through `as_of`.
+    pub open: u64,
+    /// Customers (other than the open ones) active at each offset 0, 1, ….
+    pub active: Vec<u64>,
+    /// Customers (other than the open ones) whose last activity is at each offset.
+    pub last: Vec<u64>,
+}
+
+impl CohortRow {
+    fn empty(cohort: i64) -> Self {
+        Self {
+            cohort,
+            size: 0,
+            open: 0,
+            active: Vec::new(),
+            last: Vec::new(),
+        }
+    }
+
+    fn grow(&mut self, len: usize) {
+        if self.active.len() < len {
+            self.active.resize(len, 0);
+            self.last.resize(len, 0);
+        }
+    }
+
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        let cohort = self.cohort;
+        let what = || format!("the counts of cohort {cohort}");
+        self.grow(other.active.len());
+        let size = add_count(self.size, other.size, what)?;
+        let open = add_count(self.open, other.open, what)?;
+        let mut active = self.active.clone();
+        let mut last = self.last.clone();
+        for (k, (a, l)) in other.active.iter().zip(&other.last).enumerate() {
+            active[k] = add_count(active[k], *a, what)?;
+            last[k] = add_count(last[k], *l, what)?;
+        }
+        (self.size, self.open, self.active, self.last) = (size, open, active, last);
+        Ok(())
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        let c = self.cohort;
+        if self.active.len() != self.last.len() {
+            return Err(format!(
+                "cohort {c}: active and last counts differ in length"
+            ));
+        }
+        let mut closed: u64 = 0;
+        for l in &self.last {
+            closed = closed
+                .checked_add(*l)
+                .ok_or_else(|| format!("cohort {c}: counts overflow"))?;
+        }
+        if closed.checked_add(self.open) != Some(self.size) {
+            return Err(format!(
+                "cohort {c}: {closed} customers with a last period and {} open do not make its \
+                 size {}",
+                self.open, self.size
+            ));
+        }
+        if closed > 0 && self.active.first() != Some(&closed) {
+            return Err(format!(
+                "cohort {c}: {} customers active in the first period of {closed}",
+                self.active.first().copied().unwrap_or(0)
+            ));
+        }
+        // Active at offset k at most the customers whose last activity is at k or later.
+        let mut later = 0u64;
+        for k in (0..self.active.len()).rev() {
+            later += self.last[k];
+            if self.active[k] > later {
+                return Err(format!(
+                    "cohort {c}: {} customers active at offset {k} but only {later} active there \
+                     or later",
+                    self.active[k]
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a [`CohortTally`] folds.
+#[derive(Debug, Clone, Copy)]
+pub enum CohortBatch<'a> {
+    /// Activity events: the customer (a dense code below `n_customers`; `missing` marks a row
+    /// without a customer, omitted and counted) and the instant of each event (`i64::MIN`, numpy's
+    /// NaT, is missing: omitted and counted). Every event of a customer must be in this batch.
+    Events {
+        /// Customer code per event.
+        customers: &'a [u32],
+        /// Number of customer codes.
+        n_customers: usize,
+        /// The code of the missing customer id, if any.
+        missing: Option<u32>,
+        /// Instant per event.
+        times: &'a [i64],
+        /// Unit of the instants.
+        unit: TimeUnit,
+    },
+    /// Customer spans: a start (missing: omitted and counted) and an end (`i64::MIN`: still
+    /// active) per customer; active in every period from the start's to the end's.
+    Spans {
+        /// Start per customer.
+        starts: &'a [i64],
+        /// End per customer.
+        ends: &'a [i64],
+        /// Unit of the instants.
+        unit: TimeUnit,
+    },
+}
+
+impl<'a> CohortBatch<'a> {
+    /// Events with no missing customer.
+    pub fn events(
+        customers: &'a [u32],
+        n_customers: usize,
+        times: &'a [i64],
+        unit: TimeUnit,
+    ) -> Self {
+        Self::Events {
+            customers,
+            n_customers,
+            missing: None,
+            times,
+            unit,
+        }
+    }
+}
+
+/// Options of a cohort table.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CohortOptions {
+    /// Which customers count as retained.
+    pub definition: RetentionDefinition,
+    /// The last period observed (a period index); default: the latest period in the data.
+    pub as_of: Option<i64>,
+    /// At most this many periods after the cohort's own (default: every observed one).
+    pub max_periods: Option<u32>,
+}
+
+/// Most periods a table may span (cohorts × offsets stay small).
+const MAX_SPAN: i64 = 100_000;
+
+/// Counts per cohort × period offset: the mergeable state of cohort retention tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawCohortTally")]
+pub struct CohortTally {
+    unit: PeriodUnit,
+    rows: Vec<CohortRow>,
+    observed_through: Option<i64>,
+    n_omitted: u64,
+}
+
+#[derive(Deserialize)]
+struct RawCohortTally {
+    unit: PeriodUnit,
+    rows: Vec<CohortRow>,
+    observed_through: Option<i64>,
+    n_omitted: u64,
+}
+
+impl TryFrom<RawCohortTally> for CohortTally {
+    type Error = Error;
+    fn try_from(r: RawCohortTally) -> Result<Self> {
+        let t = Self {
+            unit: r.unit,
+            rows: r.rows,
+            observed_through: r.observed_through,
+            n_omitted: r.n_omitted,
+        };
+        t.validate()?;
+        Ok(t)
+    }
+}
+
+impl CohortTally {
+    /// An empty tally of cohorts by `unit`.
+    pub fn new(unit: PeriodUnit) -> Self {
+        Self {
+            unit,
+            rows: Vec::new(),
+            observed_through: None,
+            n_omitted: 0,
+        }
+    }
+
+    /// The period unit.
+    pub fn unit(&self) -> PeriodUnit {
+        self.unit
+    }
+
+    /// The cohorts' counts, by cohort.
+    pub fn rows(&self) -> &[CohortRow] {
+        &self.rows
+    }
+
+    /// The latest period seen in the data.
+    pub fn observed_through(&self) -> Option<i64> {
+        self.observed_through
+    }
+
+    /// Rows omitted for a missing customer or time.
+    pub fn n_omitted(&self) -> u64 {
+        self.n_omitted
+    }
+
+    fn fold_events(
+        &self,
+        customers: &[u32],
+        n_customers: usize,
+        missing: Option<u32>,
+        times: &[i64],
+        unit: TimeUnit,
+    ) -> Result<Self> {
+        if customers.len() != times.len() {
+            return Err(Error::LengthMismatch {
+                what: "customers and times",
+                left: customers.len(),
+                right: times.len(),
+            });
+        }
+        let pu = self.unit;
+        let periods: Vec<i64> = times
+            .par_iter()
+            .with_min_len(1 << 14)
+            .map(|&t| {
+                if t == i64::MIN {
+                    i64::MIN
+                } else {
+                    pu.index_of(t, unit)
+                }
+            })
+            .collect();
+        let mut first = vec![i64::MAX; n_customers];
+        let mut last = vec![i64::MIN; n_customers];
+        let mut omitted = 0u64;
+        for (i, (&c, &p)) in customers.iter().zip(&periods).enumerate() {
+            if p == i64::MIN || Some(c) == missing {
+                omitted += 1;
+                continue;
+            }
+            let c = c as usize;
+            if c >= n_customers {
+                return Err(Error::invalid(
+                    "customers",
+                    format!("code {c} at row {i} is not below the {n_customers} customers"),
+                ));
+            }
+            first[c] = first[c].min(p);
+            last[c] = last[c].max(p);
+        }
+        let mut width: i64 = 0;
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (f, l) in first.iter().zip(&last) {
+            if *f != i64::MAX {
+                width = width.max(l - f + 1);
+                lo = lo.min(*f);
+                hi = hi.max(*l);
+            }
+        }
+        let mut out = Self::new(pu);
+        out.n_omitted = omitted;
+        if width == 0 {
+            return Ok(out);
+        }
+        if hi - lo >= MAX_SPAN {
+            return Err(Error::invalid(
+                "times",
+                format!(
+                    "the events span {} {}s, more than {MAX_SPAN}; choose a longer period or \
+                     check the times' unit",
+                    hi - lo + 1,
+                    pu
+                ),
+            ));
+        }
+        out.observed_through = Some(hi);
+        let n_rows = (hi - lo + 1) as usize;
+        let mut rows: Vec<CohortRow> = (0..n_rows)
+            .map(|k| CohortRow::empty(lo + k as i64))
+            .collect();
+        let width = width as usize;
+        let words = width.div_ceil(64);
+        let mark =
+            |count_row: &mut [CohortRow], c: usize, offsets: &mut dyn Iterator<Item = usize>| {
+                let row = &mut count_row[(first[c] - lo) as usize];
+                let span = (last[c] - first[c]) as usize;
+                row.grow(span + 1);
+                row.size += 1;
+                row.last[span] += 1;
+                for k in offsets {
+                    row.active[k] += 1;
+                }
+            };
+        if n_customers.saturating_mul(words) <= 1 << 25 {
+            // One bit per customer and offset.
+            let mut bits = vec![0u64; n_customers * words];
+            for (&c, &p) in customers.iter().zip(&periods) {
+                if p == i64::MIN || Some(c) == missing {
+                    continue;
+                }
+                let c = c as usize;
+                let k = (p - first[c]) as usize;
+                bits[c * words + k / 64] |= 1 << (k % 64);
+            }
+            for c in 0..n_customers {
+                if first[c] == i64::MAX {
+                    continue;
+                }
+                let b = &bits[c * words..(c + 1) * words];
+                let mut it = b.iter().enumerate().flat_map(|(w, &word)| {
+                    let mut word = word;
+                    std::iter::from_fn(move || {
+                        if word == 0 {
+                            return None;
+                        }
+                        let t = word.trailing_zeros() as usize;
+                        word &= word - 1;
+                        Some(w * 64 + t)
+                    })
+                });
+                mark(&mut rows, c, &mut it);
+            }
+        } else {
+            // Distinct (customer, offset) pairs by sorting.
+            let mut keys: Vec<u64> = customers
+                .iter()
+                .zip(&periods)
+                .filter(|(c, p)| **p != i64::MIN && Some(**c) != missing)
+                .map(|(&c, &p)| c as u64 * width as u64 + (p - first[c as usize]) as u64)
+                .collect();
+            keys.par_sort_unstable();
+            keys.dedup();
+            let mut i = 0;
+            while i < keys.len() {
+                let c = (keys[i] / width as u64) as usize;
+                let mut j = i;
+                while j < keys.len() && (keys[j] / width as u64) as usize == c {
+                    j += 1;
+                }
+                let mut it = keys[i..j].iter().map(|k| (k % width as u64) as usize);
+                mark(&mut rows, c, &mut it);
+                i = j;
+            }
+        }
+        rows.retain(|r| r.size > 0);
+        out.rows = rows;
+        Ok(out)
+    }
+
+    fn fold_spans(&self, starts: &[i64], ends: &[i64], unit: TimeUnit) -> Result<Self> {
+        if starts.len() != ends.len() {
+            return Err(Error::LengthMismatch {
+                what: "starts and ends",
+                left: starts.len(),
+                right: ends.len(),
+            });
+        }
+        let pu = self.unit;
+        let mut out = Self::new(pu);
+        let mut spans = Vec::with_capacity(starts.len());
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for (i, (&s, &e)) in starts.iter().zip(ends).enumerate() {
+            if s == i64::MIN {
+                out.n_omitted += 1;
+                continue;
+            }
+            if e != i64::MIN && e < s {
+                return Err(Error::invalid(
+                    "end",
+                    format!(
+                        "the customer at row {i} ends ({e}) before it starts ({s}); fix or drop \
+                         the row"
+                    ),
+                ));
+            }
+            let c = pu.index_of(s, unit);
+            let l = (e != i64::MIN).then(|| pu.index_of(e, unit));
+            lo = lo.min(c);
+            hi = hi.max(l.unwrap_or(c));
+            spans.push((c, l));
+        }
+        if spans.is_empty() {
+            return Ok(out);
+        }
+        if hi - lo >= MAX_SPAN {
+            return Err(Error::invalid(
+                "starts",
+                format!(
+                    "the customers span {} {}s, more than {MAX_SPAN}; choose a longer period or \
+                     check the times' unit",
+                    hi - lo + 1,
+                    pu
+                ),
+            ));
+        }
+        out.observed_through = Some(hi);
+        let mut rows: Vec<CohortRow> = (lo..=hi).map(CohortRow::empty).collect();
+        for (c, l) in spans {
+            let row = &mut rows[(c - lo) as usize];
+            row.size += 1;
+            match l {
+                None => row.open += 1,
+                Some(l) => {
+                    let span = (l - c) as usize;
+                    row.grow(span + 1);
+                    row.last[span] += 1;
+                    row.active[..=span].iter_mut().for_each(|a| *a += 1);
+                }
+            }
+        }
+        rows.retain(|r| r.size > 0);
+        out.rows = rows;
+        Ok(out)
+    }
+}
+
+impl Merge for CohortTally {
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        if self.unit != other.unit {
+            return Err(Error::Incompatible(format!(
+                "cohorts by {} and by {}",
+                self.unit, other.unit
+            )));
+        }
+        let mut rows: Vec<CohortRow> = Vec::with_capacity(self.rows.len() + other.rows.len());
+        let (a, b) = (&self.rows, &other.rows);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            if j == b.len() || (i < a.len() && a[i].cohort < b[j].cohort) {
+                rows.push(a[i].clone());
+                i += 1;
+            } else if i == a.len() || b[j].cohort < a[i].cohort {
+                rows.push(b[j].clone());
+                j += 1;
+            } else {
+                let mut r = a[i].clone();
+                r.merge(&b[j])?;
+                rows.push(r);
+                i += 1;
+                j += 1;
+            }
+        }
+        let n_omitted = add_count(self.n_omitted, other.n_omitted, || "omitted rows".into())?;
+        self.rows = rows;
+        self.n_omitted = n_omitted;
+        self.observed_through = match (self.observed_through, other.observed_through) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+        Ok(())
+    }
+}
+
+impl Accumulator for CohortTally {
+    const KIND: StateKind = StateKind::CohortTally;
+    type Batch<'a> = CohortBatch<'a>;
+    type Options = CohortOptions;
+    type Output = CohortTable;
+
+    /// Events or spans (weights are not supported: cohorts count customers).
+    fn fold_batch(&mut self, batch: CohortBatch<'_>, weights: Option<&[f64]>) -> Result<()> {
+        if weights.is_some() {
+            return Err(Error::invalid(
+                "weights",
+                "cohort tables count customers; weights are not supported",
+            ));
+        }
+        let part = match batch {
+            CohortBatch::Events {
+                customers,
+                n_customers,
+                missing,
+                times,
+                unit,
+            } => self.fold_events(customers, n_customers, missing, times, unit)?,
+            CohortBatch::Spans { starts, ends, unit } => self.fold_spans(starts, ends, unit)?,
+        };
+        self.merge(&part)
+    }
+
+    fn n(&self) -> u64 {
+        self.rows.iter().map(|r| r.size).sum()
+    }
+
+    fn finish(&self, options: &CohortOptions) -> Result<CohortTable> {
+        CohortTable::from_tally(self, options)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let mut previous = i64::MIN;
+        for (i, r) in self.rows.iter().enumerate() {
+            if i > 0 && r.cohort <= previous {
+                return Err(Self::KIND.invalid("cohorts out of order or repeated"));
+            }
+            previous = r.cohort;
+            r.check().map_err(|m| Self::KIND.invalid(m))?;
+            if r.active.len() as i64 > MAX_SPAN {
+                return Err(
+                    Self::KIND.invalid(format!("cohort {} spans too many periods", r.cohort))
+                );
+            }
+        }
+        if !self.rows.is_empty() && self.observed_through.is_none() {
+            return Err(Self::KIND.invalid("cohorts without an observed period"));
+        }
+        if let Some(t) = self.observed_through {
+            for r in &self.rows {
+                if r.cohort > t
+                    || r.cohort.saturating_add(r.active.len() as i64) > t.saturating_add(1)
+                {
+                    return Err(Self::KIND.invalid(format!(
+                        "cohort {} is active after the last observed period {t}",
+                        r.cohort
+                    )));
+                }
+            }
+        }
+        let mut total = 0u64;
+        for r in &self.rows {
+            total = total
+                .checked_add(r.size)
+                .ok_or_else(|| Self::KIND.invalid("the customer count overflows"))?;
+        }
+        Ok(())
+    }
+
+    fn encode_payload(&self, out: &mut Encoder) {
+        out.u8(self.unit.code());
+        match self.observed_through {
+            Some(t) => {
+                out.u8(1);
+                out.u64(t as u64);
+            }
+            None => {
+                out.u8(0);
+                out.u64(0);
+            }
+        }
+        out.u64(self.n_omitted);
+        out.u64(self.rows.len() as u64);
+        for r in &self.rows {
+            out.u64(r.cohort as u64);
+            out.u64(r.size);
+            out.u64(r.open);
+            out.u64(r.active.len() as u64);
+            out.u64s(&r.active);
+            out.u64s(&r.last);
+        }
+    }
+
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        let code = input.u8("unit")?;
+        let unit = PeriodUnit::ALL
+            .into_iter()
+            .find(|u| u.code() == code)
+            .ok_or_else(|| input.invalid(format!("unknown period unit {code}")))?;
+        let has = input.u8("observed flag")?;
+        let t = input.u64("observed_through")? as i64;
+        let observed_through = match has {
+            0 => None,
+            1 => Some(t),
+            _ => return Err(input.invalid(format!("observed flag {has}"))),
+        };
+        let n_omitted = input.u64("n_omitted")?;
+        let n = input.u64("cohort count")?;
+        let n = usize::try_from(n).map_err(|_| input.invalid("cohort count"))?;
+        input.check_fits(n, 32, "cohorts")?;
+        let mut rows = Vec::with_capacity(n);
+        for _ in 0..n {
+            let cohort = input.u64("cohort")? as i64;
+            let size = input.u64("size")?;
+            let open = input.u64("open")?;
+            let len = input.u64("offsets")?;
+            let len = usize::try_from(len).map_err(|_| input.invalid("offsets"))?;
+            input.check_fits(len, 16, "offsets")?;
+            let active = input.u64s(len, "active")?;
+            let last = input.u64s(len, "last")?;
+            rows.push(CohortRow {
+                cohort,
+                size,
+                open,
+                active,
+                last,
+            });
+        }
+        Ok(Self {
+            unit,
+            rows,
+            observed_through,
+            n_omitted,
+        })
+    }
+}
+
+/// A cohort retention table.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortTable {
+    /// The period unit.
+    pub unit: PeriodUnit,
+    /// The retention definition.
+    pub definition: RetentionDefinition,
+    /// Cohort period indices, consecutive from the first cohort to the last (cohorts without
+    /// customers included, with size 0).
+    pub cohorts: Vec<i64>,
+    /// First day of each cohort's period, as days after 1970-01-01.
+    pub cohort_start_days: Vec<i64>,
+    /// Customers per cohort.
+    pub sizes: Vec<u64>,
+    /// Offsets 0, 1, … (columns).
+    pub n_periods: usize,
+    /// Customers retained, cohorts × offsets, row-major; NaN where not observed yet.
+    #[serde(with = "serde_nan::vec")]
+    pub counts: Vec<f64>,
+    /// Retained / size; NaN where not observed yet or the cohort is empty.
+    #[serde(with = "serde_nan::vec")]
+    pub rates: Vec<f64>,
+    /// Whether each cell lies in the last observed period (`as_of`), which may be partial.
+    pub incomplete: Vec<bool>,
+    /// Per offset: retained / size over the cohorts that reached it (NaN when none did).
+    #[serde(with = "serde_nan::vec")]
+    pub average: Vec<f64>,
+    /// Per offset: customers of the cohorts that reached it (the average's denominator).
+    pub average_customers: Vec<u64>,
+    /// The last period observed.
+    pub as_of: i64,
+    /// Customers counted.
+    pub n_customers: u64,
+    /// Rows omitted for a missing customer or time.
+    pub n_omitted: u64,
+}
+
+impl CohortTable {
+    fn from_tally(t: &CohortTally, options: &CohortOptions) -> Result<Self> {
+        let (Some(first), Some(observed)) = (t.rows.first(), t.observed_through) else {
+            return Err(Error::Undefined(crate::error::UndefinedReason::NoRows));
+        };
+        let as_of = options.as_of.unwrap_or(observed);
+        let last_cohort = t.rows.last().map_or(first.cohort, |r| r.cohort);
+        if as_of < first.cohort {
+            return Err(Error::invalid(
+                "as_of",
+                format!(
+                    "the last observed period is before the first cohort ({} before {}); give a \
+                     later as_of",
+                    as_of, first.cohort
+                ),
+            ));
+        }
+        let mut n_periods = (as_of - first.cohort + 1) as usize;
+        if let Some(m) = options.max_periods {
+            n_periods = n_periods.min(m as usize + 1);
+        }
+        let cohorts: Vec<i64> = (first.cohort..=last_cohort.min(as_of)).collect();
+        let n = cohorts.len();
+        let mut sizes = vec![0u64; n];
+        let mut counts = vec![f64::NAN; n * n_periods];
+        let mut rates = vec![f64::NAN; n * n_periods];
+        let mut incomplete = vec![false; n * n_periods];
+        let mut num = vec![0u64; n_periods];
+        let mut den = vec![0u64; n_periods];
+        let mut rows = t.rows.iter().peekable();
+        for (i, &c) in cohorts.iter().enumerate() {
+            let row = match rows.peek() {
+                Some(r) if r.cohort == c => rows.next(),
+                _ => None,
+            };
+            let size = row.map_or(0, |r| r.size);
+            sizes[i] = size;
+            let reached = (as_of - c + 1).max(0) as usize;
+            let mut later: u64 = row.map_or(0, |r| r.last.iter().sum());
+            for k in 0..n_periods.min(reached) {
+                let (active, last_k) = row.map_or((0, 0), |r| {
+                    (
+                        r.active.get(k).copied().unwrap_or(0),
+                        r.last.get(k).copied().unwrap_or(0),
+                    )
+                });
+                let open = row.map_or(0, |r| r.open);
+                let retained = match options.definition {
+                    RetentionDefinition::ReturnOn => active + open,
+                    RetentionDefinition::ReturnOnOrAfter => later + open,
+                };
+                later -= last_k;
+                let cell = i * n_periods + k;
+                counts[cell] = retained as f64;
+                incomplete[cell] = c + k as i64 == as_of;
+                if size > 0 {
+                    rates[cell] = retained as f64 / size as f64;
+                }
+                num[k] += retained;
+                den[k] += size;
+            }
+        }
+        let average = num
+            .iter()
+            .zip(&den)
+            .map(|(a, b)| {
+                if *b == 0 {
+                    f64::NAN
+                } else {
+                    *a as f64 / *b as f64
+                }
+            })
+            .collect();
+        Ok(Self {
+            unit: t.unit,
+            definition: options.definition,
+            cohort_start_days: cohorts.iter().map(|c| t.unit.start_day(*c)).collect(),
+            cohorts,
+            sizes,
+            n_periods,
+            counts,
+            rates,
+            incomplete,
+            average,
+            average_customers: den,
+            as_of,
+            n_customers: t.n(),
+            n_omitted: t.n_omitted,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    #[test]
+    fn calendar_periods_from_days() {
+        // 2026-03-15 is day 20527; a Sunday, in the ISO week from Monday 2026-03-09.
+        let d = days_from_civil(2026, 3, 15);
+        assert_eq!(d, 20527);
+        assert_eq!(civil_from_days(d), (2026, 3));
+        assert_eq!(PeriodUnit::Month.index_of_day(d), 56 * 12 + 2);
+        assert_eq!(
+            PeriodUnit::Month.start_day(56 * 12 + 2),
+            days_from_civil(2026, 3, 1)
+        );
+        let w = PeriodUnit::Week.index_of_day(d);
+        assert_eq!(PeriodUnit::Week.start_day(w), days_from_civil(2026, 3, 9));
+        assert_eq!(
+            PeriodUnit::Week.index_of_day(days_from_civil(2026, 3, 16)),
+            w + 1
+        );
+        assert_eq!(
+            PeriodUnit::Quarter.start_day(PeriodUnit::Quarter.index_of_day(d)),
+            days_from_civil(2026, 1, 1)
+        );
+        assert_eq!(PeriodUnit::Month.index_of(-1, TimeUnit::S), -1);
+        for day in [-800_000i64, -1, 0, 59, 60, 365, 11_016, 2_932_896] {
+            for u in PeriodUnit::ALL {
+                let i = u.index_of_day(day);
+                assert!(
+                    u.start_day(i) <= day && day < u.start_day(i + 1),
+                    "{u} {day}"
+                );
+            }
+        }
+    }
+
+    fn brute_force(customers: &[u32], days: &[i64], as_of: i64, unbounded: bool) -> Vec<Vec<f64>> {
+        // Month cohorts by hand: first month per customer, then distinct active months.
+        let month = |d: i64| PeriodUnit::Month.index_of_day(d);
+        let n = *customers.iter().max().unwrap() as usize + 1;
+        let mut first = vec![i64::MAX; n];
+        let mut last = vec![i64::MIN; n];
+        for (c, d) in customers.iter().zip(days) {
+            first[*c as usize] = first[*c as usize].min(month(*d));
+            last[*c as usize] = last[*c as usize].max(month(*d));
+        }
+        let lo = *first.iter().min().unwrap();
+        let mut out = vec![vec![f64::NAN; (as_of - lo + 1) as usize]; (as_of - lo + 1) as usize];
+        for c in lo..=as_of {
+            for k in 0..=(as_of - c) {
+                let members: Vec<usize> = (0..n).filter(|&x| first[x] == c).collect();
+                let v = members
+                    .iter()
+                    .filter(|&&x| {
+                        if unbounded {
+                            last[x] >= c + k
+                        } else {
+                            customers
+                                .iter()
+                                .zip(days)
+                                .any(|(cc, d)| *cc as usize == x && month(*d) == c + k)
+                        }
+                    })
+                    .count();
+                out[(c - lo) as usize][k as usize] = v as f64;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn events_match_a_brute_force_count_and_merge_by_customer() {
+        let customers: Vec<u32> = (0..400u32).map(|i| (i * 7919) % 37).collect();
+        let days: Vec<i64> = (0..400i64).map(|i| 20_000 + (i * 104_729) % 200).collect();
+        let times: Vec<i64> = days.iter().map(|d| d * DAY).collect();
+        let mut all = CohortTally::new(PeriodUnit::Month);
+        all.fold_batch(
+            CohortBatch::events(&customers, 37, &times, TimeUnit::S),
+            None,
+        )
+        .unwrap();
+        // The same customers split in two partitions by customer.
+        let (mut a, mut b) = (
+            CohortTally::new(PeriodUnit::Month),
+            CohortTally::new(PeriodUnit::Month),
+        );
+        let pick = |odd: bool| -> (Vec<u32>, Vec<i64>) {
+            customers
+                .iter()
+                .zip(&times)
+                .filter(|(c, _)| (**c % 2 == 1) == odd)
+                .map(|(c, t)| (*c, *t))
+                .unzip()
+        };
+        let (ca, ta) = pick(false);
+        let (cb, tb) = pick(true);
+        a.fold_batch(CohortBatch::events(&ca, 37, &ta, TimeUnit::S), None)
+            .unwrap();
+        b.fold_batch(CohortBatch::events(&cb, 37, &tb, TimeUnit::S), None)
+            .unwrap();
+        b.merge(&a).unwrap();
+        assert_eq!(b, all);
+        for (def, unbounded) in [
+            (RetentionDefinition::ReturnOn, false),
+            (RetentionDefinition::ReturnOnOrAfter, true),
+        ] {
+            let table = all
+                .finish(&CohortOptions {
+                    definition: def,
+                    ..Default::default()
+                })
+                .unwrap();
+            let expected = brute_force(&customers, &days, table.as_of, unbounded);
+            // Cohorts after the last with customers are not rows of the table.
+            for (i, row) in expected.iter().take(table.cohorts.len()).enumerate() {
+                for (k, v) in row.iter().enumerate() {
+                    let got = table.counts[i * table.n_periods + k];
+                    assert!(got == *v || (got.is_nan() && v.is_nan()), "{def:?} {i} {k}");
+                }
+            }
+        }
+        all.validate().unwrap();
+        assert_eq!(CohortTally::from_bytes(&all.to_bytes()).unwrap(), all);
+    }
+
+    #[test]
+    fn spans_censor_young_cohorts() {
+        // Starts in Jan, Jan, Feb 2026; ends in Feb, none, Feb; as of March.
+        let jan = days_from_civil(2026, 1, 10) * DAY;
+        let feb = days_from_civil(2026, 2, 10) * DAY;
+        let mut t = CohortTally::new(PeriodUnit::Month);
+        t.fold_batch(
+            CohortBatch::Spans {
+                starts: &[jan, jan, feb, i64::MIN],
+                ends: &[feb, i64::MIN, feb, i64::MIN],
+                unit: TimeUnit::S,
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.n_omitted(), 1);
+        let march = PeriodUnit::Month.index_of_day(days_from_civil(2026, 3, 1));
+        let table = t
+            .finish(&CohortOptions {
+                as_of: Some(march),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(table.sizes, vec![2, 1]);
+        assert_eq!(table.n_periods, 3);
+        assert_eq!(&table.counts[..3], &[2.0, 2.0, 1.0]);
+        assert_eq!(&table.counts[3..5], &[1.0, 0.0]);
+        assert!(table.counts[5].is_nan() && table.rates[5].is_nan());
+        assert!(table.incomplete[2] && table.incomplete[4] && !table.incomplete[0]);
+        // Average of offset 1 over both cohorts: (2 + 0) / 3.
+        assert!((table.average[1] - 2.0 / 3.0).abs() < 1e-15);
+        let e = t
+            .clone()
+            .fold_batch(
+                CohortBatch::Spans {
+                    starts: &[feb],
+                    ends: &[jan],
+                    unit: TimeUnit::S,
+                },
+                None,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("row 0 ends"));
+    }
+}
