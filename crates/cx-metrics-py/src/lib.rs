@@ -7,9 +7,13 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod ces;
+mod churn;
+mod clv;
+mod cohorts;
 mod columns;
 mod comparison;
 mod csat;
+mod customers;
 mod driver_results;
 mod driver_segments;
 mod drivers;
@@ -20,6 +24,7 @@ mod nps;
 mod nps_models;
 mod pillar_scores;
 mod proportion;
+mod sbg;
 mod scale_tally;
 mod serde_result;
 mod tally;
@@ -83,5 +88,21 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nps::compare_nps_paired_tally, m)?)?;
     m.add_function(wrap_pyfunction!(groups::group_codes, m)?)?;
     m.add_function(wrap_pyfunction!(groups::group_fold, m)?)?;
+    m.add_class::<churn::PyChurnResult>()?;
+    m.add_function(wrap_pyfunction!(churn::churn_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::churn_customers, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::convert_churn, m)?)?;
+    m.add_function(wrap_pyfunction!(churn::retention_shortcut, m)?)?;
+    m.add_class::<cohorts::PyCohortTally>()?;
+    m.add_class::<cohorts::PyCohortTable>()?;
+    m.add_class::<customers::PyRepeatRate>()?;
+    m.add_class::<customers::PyCustomerSummary>()?;
+    m.add_function(wrap_pyfunction!(customers::repeat_rate, m)?)?;
+    m.add_class::<sbg::PySbgFit>()?;
+    m.add_function(wrap_pyfunction!(sbg::sbg, m)?)?;
+    m.add_class::<clv::PyClvResult>()?;
+    m.add_function(wrap_pyfunction!(clv::clv_simple, m)?)?;
+    m.add_function(wrap_pyfunction!(clv::clv_gupta_lehmann, m)?)?;
+    m.add_function(wrap_pyfunction!(clv::clv_sbg, m)?)?;
     Ok(())
 }

@@ -546,18 +546,36 @@ pub fn convert_churn(rate: f64, from: f64, to: f64) -> Result<f64> {
     Ok(-((to / from) * (-rate).ln_1p()).exp_m1())
 }
 
-/// The position of the first customer code that repeats an earlier one (`codes` are dense,
-/// below `n_codes`), if any: for inputs whose customer ids must be unique.
-pub fn first_duplicate(codes: &[u32], n_codes: usize) -> Option<usize> {
-    let mut seen = vec![false; n_codes];
-    for (i, &c) in codes.iter().enumerate() {
-        let slot = seen.get_mut(c as usize)?;
-        if *slot {
-            return Some(i);
-        }
-        *slot = true;
+/// The churn of customer rows per group of `grouping` (one row per customer), with `None` for a
+/// group without customers at the start of the period (for the average denominator: at its start
+/// and end).
+///
+/// # Errors
+/// The errors of [`ChurnTally::push`] (naming the row) and a bad confidence level.
+pub fn churn_by_group(
+    grouping: &crate::groups::Grouping<'_>,
+    rows: CustomerRows<'_>,
+    options: &ChurnOptions,
+) -> Result<Vec<Option<ChurnResult>>> {
+    crate::intervals::check_level(options.confidence_level)?;
+    check_period(rows.period_start, rows.period_end)?;
+    if rows.starts.len() != rows.ends.len() {
+        return Err(Error::LengthMismatch {
+            what: "starts and ends",
+            left: rows.starts.len(),
+            right: rows.ends.len(),
+        });
     }
-    None
+    let states = grouping.fold_rows(&ChurnTally::new(), |s, i| {
+        s.push(
+            i,
+            rows.starts[i],
+            rows.ends[i],
+            rows.period_start,
+            rows.period_end,
+        )
+    })?;
+    Ok(states.iter().map(|s| s.result(options).ok()).collect())
 }
 
 #[cfg(test)]
@@ -646,8 +664,6 @@ mod tests {
         assert!(ChurnTally::from_counts(2, 3, 0, 0).is_err());
         assert!(check_period(5, 5).is_err());
         assert!(convert_churn(1.5, 1.0, 12.0).is_err());
-        assert_eq!(first_duplicate(&[0, 2, 1, 2], 3), Some(3));
-        assert_eq!(first_duplicate(&[0, 2, 1], 3), None);
     }
 
     #[test]

@@ -159,6 +159,49 @@ pub fn repeat_rate(
     })
 }
 
+/// Dense customer codes of a grouping of customer ids: the code of every row, the number of codes
+/// and the code of the missing id (if any row has none).
+pub fn customer_codes(ids: &crate::groups::Grouping<'_>) -> (Vec<u32>, usize, Option<u32>) {
+    let n = ids.n_groups();
+    let missing = ids
+        .labels()
+        .last()
+        .filter(|l| l.iter().all(|x| *x == crate::groups::Label::Missing))
+        .map(|_| (n - 1) as u32);
+    (ids.codes(), n, missing)
+}
+
+/// Check that customer ids are unique (a customer table has one row per customer): `codes` are
+/// dense codes below `n_codes` of the ids; the code `missing` (rows without an id) may repeat.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the first row that repeats an earlier row's id.
+pub fn check_unique(codes: &[u32], n_codes: usize, missing: Option<u32>) -> Result<()> {
+    let mut seen: Vec<Option<usize>> = vec![None; n_codes];
+    for (i, &c) in codes.iter().enumerate() {
+        if Some(c) == missing {
+            continue;
+        }
+        let Some(slot) = seen.get_mut(c as usize) else {
+            return Err(Error::invalid(
+                "customer_id",
+                format!("code {c} at row {i} is not below the {n_codes} customers"),
+            ));
+        };
+        if let Some(j) = *slot {
+            return Err(Error::invalid(
+                "customer_id",
+                format!(
+                    "the id at row {i} repeats the id at row {j}; a customer table has one row \
+                     per customer (deduplicate it, or use activity events instead)"
+                ),
+            ));
+        }
+        *slot = Some(i);
+    }
+    Ok(())
+}
+
 /// One customer's orders: first and last time, count and total value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CustomerOrders {
@@ -451,6 +494,14 @@ mod tests {
             0.95
         )
         .is_err());
+    }
+
+    #[test]
+    fn duplicate_ids_are_named() {
+        assert!(check_unique(&[0, 1, 2], 3, None).is_ok());
+        assert!(check_unique(&[0, 2, 1, 2, 2], 3, Some(2)).is_ok());
+        let e = check_unique(&[0, 1, 0], 2, None).unwrap_err().to_string();
+        assert!(e.contains("row 2 repeats the id at row 0"), "{e}");
     }
 
     #[test]
