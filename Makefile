@@ -66,6 +66,7 @@ bench: develop ## Time cx.nps (also by group) and cx.driver_analysis against num
 	$(PY) benches/python/bench_nps.py
 	$(PY) benches/python/bench_drivers.py
 	$(PY) benches/python/bench_groups.py
+	$(PY) benches/python/bench_cohorts.py
 	$(PY) benches/python/bench_memory.py
 
 clean: ## Remove the venv, wheels and build products

@@ -26,6 +26,7 @@ from ._native import __version__
 from ._results import Comparison, Interval
 from ._tally import PairedNpsTally, RegressionMoments, ScaleTally
 from .ces import CesResult, CesTally, ces, compare_ces
+from .clv import ClvResult, SbgFit, clv, sbg
 from .csat import CsatResult, CsatTally, compare_csat, csat
 from .driver_bootstrap import DriverBootstrap
 from .driver_matrix import ImportancePerformance, WhatIf
@@ -48,6 +49,18 @@ from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
+from .retention import (
+    ChurnByGroup,
+    ChurnResult,
+    CohortTally,
+    CustomerSummary,
+    RepeatRate,
+    RetentionTable,
+    churn,
+    convert_churn,
+    repeat_rate,
+    retention_table,
+)
 
 __all__ = [
     "PILLARS",
@@ -55,10 +68,15 @@ __all__ = [
     "CesByGroup",
     "CesResult",
     "CesTally",
+    "ChurnByGroup",
+    "ChurnResult",
+    "ClvResult",
+    "CohortTally",
     "Comparison",
     "CsatByGroup",
     "CsatResult",
     "CsatTally",
+    "CustomerSummary",
     "CxMetricsError",
     "DriverAnalysis",
     "DriverBootstrap",
@@ -74,15 +92,21 @@ __all__ = [
     "Pillar",
     "PillarSummary",
     "RegressionMoments",
+    "RepeatRate",
+    "RetentionTable",
+    "SbgFit",
     "ScaleTally",
     "SegmentDriverAnalyses",
     "WhatIf",
     "__version__",
     "ces",
+    "churn",
+    "clv",
     "compare_ces",
     "compare_csat",
     "compare_nps",
     "compare_proportions",
+    "convert_churn",
     "csat",
     "datasets",
     "detractor_drivers",
@@ -97,6 +121,9 @@ __all__ = [
     "pillar_summary",
     "promoter_drivers",
     "proportion_ci",
+    "repeat_rate",
+    "retention_table",
+    "sbg",
 ]
 
 

@@ -54,6 +54,7 @@ from .exceptions import InvalidArgumentError
 from .nps import NpsMethod, NpsResult, _method_name
 from .nps_groups import ByGroup, NpsByGroup, key_text
 from .pillars import Pillar, PillarSummary
+from .retention import RetentionTable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -67,6 +68,7 @@ __all__ = [
     "nps_distribution",
     "pillar_profile",
     "rating_distribution",
+    "retention_heatmap",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -988,4 +990,56 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
     )
     if n_groups > 1 or summary.by is not None:
         _legend_outside(ax, handles, labels, title=by_name)
+    return ax
+
+
+# ----- retention ------------------------------------------------------------------------------------
+
+
+def retention_heatmap(table: RetentionTable, *, ax: Axes | None = None, annotate: bool | None = None) -> Axes:
+    """A cohort retention table as a heatmap: cohorts down, periods since the cohort across, the share
+    retained as colour (and as text while the table is small, or with ``annotate=True``). Cells not
+    observed yet are left blank (never drawn as 0); cells of the period in progress are hatched."""
+    _expect(table, (RetentionTable,), "retention_heatmap")
+    rates = table.rates
+    n_cohorts, k = rates.shape
+    ax = _axes(ax, (max(6.0, 0.55 * k + 2.5), max(3.0, 0.35 * n_cohorts + 1.5)))
+    masked = np.ma.masked_invalid(rates)
+    image = ax.imshow(masked, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
+    incomplete = table.incomplete
+    for i in range(n_cohorts):
+        for j in range(k):
+            if incomplete[i, j] and not math.isnan(rates[i, j]):
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", edgecolor="#999999", linewidth=0
+                    )
+                )
+    if annotate if annotate is not None else n_cohorts * k <= 240:
+        for i in range(n_cohorts):
+            for j in range(k):
+                v = rates[i, j]
+                if not math.isnan(v):
+                    ax.text(
+                        j,
+                        i,
+                        f"{100 * v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=TICK_SIZE - 1,
+                        color="white" if v > 0.6 else "black",
+                    )
+    labels = [str(c) for c in table.cohorts]
+    ax.set_yticks(range(n_cohorts), [f"{c}  (n={s})" for c, s in zip(labels, table.sizes, strict=True)])
+    ax.set_xticks(range(k))
+    ax.set_xlabel(f"{table.period}s since the cohort's {table.period}")
+    ax.set_ylabel("cohort")
+    ax.tick_params(labelsize=TICK_SIZE)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    _title(
+        ax,
+        f"Retention by {table.period} cohort ({table.definition})",
+        f"blank: not observed yet; hatched: the {table.period} in progress",
+    )
     return ax

@@ -109,10 +109,11 @@ pub fn churn_customers<'py>(
     }
 }
 
-/// A churn rate over a period of length `from` converted to length `to` (constant hazard).
+/// A churn rate over a period of length `from_periods` converted to length `to_periods`
+/// (constant hazard).
 #[pyfunction]
-pub fn convert_churn(rate: f64, from: f64, to: f64) -> PyResult<f64> {
-    cx_metrics::churn::convert_churn(rate, from, to).py()
+pub fn convert_churn(rate: f64, from_periods: f64, to_periods: f64) -> PyResult<f64> {
+    cx_metrics::churn::convert_churn(rate, from_periods, to_periods).py()
 }
 
 /// The retention shortcut (end − new) / start.
