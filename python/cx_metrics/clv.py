@@ -20,6 +20,7 @@ import numpy.typing as npt
 from . import _native
 from ._results import Interval, NativeResult, html_block, html_table, json_dict, level_text, num
 from .exceptions import InvalidArgumentError
+from .retention import SameJson
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +32,7 @@ Timing = Literal["start", "end"]
 
 
 @dataclass(frozen=True, eq=False)
-class SbgFit(NativeResult):
+class SbgFit(SameJson, NativeResult):
     """A fitted shifted-beta-geometric model: churn probabilities Beta(alpha, beta) across customers.
 
     Attributes
@@ -190,7 +191,7 @@ def sbg(
 
 
 @dataclass(frozen=True, eq=False)
-class ClvResult(NativeResult):
+class ClvResult(SameJson, NativeResult):
     """A lifetime value with everything it was computed with: :attr:`value`, :attr:`method`
     (``"simple"``, ``"gupta_lehmann"``, ``"sbg"``), the :attr:`time_unit` of every rate, the
     :attr:`horizon`, the discount :attr:`timing` and :attr:`multiple` (value per unit of margin)."""

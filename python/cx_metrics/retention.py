@@ -41,7 +41,6 @@ from .exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     import pandas as pd
-    import polars as pl
     from matplotlib.axes import Axes
 
 __all__ = [
@@ -221,11 +220,27 @@ def _datestr(ns: int) -> str:
     return str(np.datetime64(ns, "ns").astype("datetime64[s]")).replace("T00:00:00", "")
 
 
+class SameJson:
+    """Results equal when their native results serialise alike (the native classes hold plain data)."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - every subclass overrides it
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return bool(self.to_dict() == other.to_dict())  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 # ----- churn ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
-class ChurnResult(NativeResult):
+class ChurnResult(SameJson, NativeResult):
     """The churn of one period.
 
     Attributes
@@ -338,10 +353,11 @@ class ChurnResult(NativeResult):
             if ci
             else ""
         )
-        over = f" {self.period[0]} to {self.period[1]}" if self.period else ""
+        over = f" from {self.period[0]} to {self.period[1]}" if self.period else ""
         return (
-            f"Churn {pct(self.churn)}{interval}, retention {pct(self.retention)}{over}: {self.lost} lost of "
-            f"{self.customers_start} customers at the start (denominator: {self.denominator})"
+            f"Churn {pct(self.churn)}{interval}, retention {pct(self.retention)}{over}\n"
+            f"{self.lost} lost of {self.customers_start} customers at the start "
+            f"(denominator: {self.denominator})"
         )
 
     def _rows(self) -> list[tuple[str, str]]:
@@ -365,7 +381,7 @@ def _churn_result(native: Any, period: tuple[str, str] | None) -> ChurnResult:
     return ChurnResult(native, period)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class ChurnByGroup(Tabular):
     """Churn per group of ``by=``: :attr:`results` maps each label (a tuple for several columns) to
     its :class:`ChurnResult`, or None for a group without customers at the start of the period.
@@ -416,23 +432,33 @@ class ChurnByGroup(Tabular):
         )
 
     def _rows(self) -> list[list[str]]:
+        def ci(r: ChurnResult | None) -> str:
+            c = None if r is None else r.churn_ci
+            return "n/a" if c is None else f"{pct(c.low)} to {pct(c.high)}"
+
         return [
             [
                 " / ".join(label_str(v) for v in lab),
                 "n/a" if r is None else pct(r.churn),
+                ci(r),
                 "n/a" if r is None else str(r.customers_start),
                 "n/a" if r is None else str(r.lost),
             ]
             for lab, r in zip(self.labels, self.results, strict=True)
         ]
 
-    def __str__(self) -> str:
+    def _header(self) -> tuple[str, ...]:
         by = self.by if isinstance(self.by, str) else " / ".join(self.by)
-        return "\n".join(text_table((by, "churn", "start", "lost"), self._rows()))
+        level = next(
+            (r.churn_ci.confidence_level for r in self.results if r is not None and r.churn_ci), 0.95
+        )
+        return (by, "churn", f"{level_text(level)} CI", "start", "lost")
+
+    def __str__(self) -> str:
+        return "\n".join(text_table(self._header(), self._rows()))
 
     def _repr_html_(self) -> str:
-        by = self.by if isinstance(self.by, str) else " / ".join(self.by)
-        return html_table("Churn by group", self._rows(), header=(by, "churn", "start", "lost"))
+        return html_table("Churn by group", self._rows(), header=self._header())
 
 
 def churn(
@@ -593,7 +619,7 @@ def _as_column(x: object) -> Any:
 
 
 @dataclass(frozen=True, eq=False)
-class RetentionTable(NativeResult, Tabular):
+class RetentionTable(SameJson, NativeResult, Tabular):
     """A cohort retention table: cohorts (rows, by the first day of their period) x periods since the
     cohort's own (columns 0, 1, ...).
 
@@ -614,9 +640,9 @@ class RetentionTable(NativeResult, Tabular):
     average : numpy.ndarray
         Per period: retained / customers over the cohorts that reached it.
 
-    ``rates`` and ``counts`` are 2-D arrays (NaN where not observed); ``to_pandas()`` gives the rates
-    with the cohorts as the index; ``to_polars()`` the long table (cohort, period, size, retained,
-    rate, observed, incomplete).
+    ``rates`` and ``counts`` are 2-D arrays (NaN where not observed); :meth:`pivot` gives the rates as
+    a wide DataFrame with the cohorts as the index; ``to_pandas()`` / ``to_polars()`` the long table
+    (cohort, period, size, retained, rate, observed, incomplete; one row per cell).
     """
 
     _native_type: ClassVar[Any] = _native.CohortTable
@@ -683,9 +709,9 @@ class RetentionTable(NativeResult, Tabular):
     def n_omitted(self) -> int:
         return int(self._raw["n_omitted"])
 
-    def to_pandas(self) -> pd.DataFrame:
-        """The rates as a DataFrame: one row per cohort (index ``cohort``, the first day of its period),
-        ``size``, then one column per period 0, 1, ... (NaN where not observed yet)."""
+    def pivot(self) -> pd.DataFrame:
+        """The rates as the usual wide table: one row per cohort (index ``cohort``, the first day of its
+        period), ``size``, then one column per period 0, 1, ... (NaN where not observed yet)."""
         import pandas as pd
 
         frame = pd.DataFrame(self.rates, columns=list(range(self.n_periods)))
@@ -707,10 +733,6 @@ class RetentionTable(NativeResult, Tabular):
             ("observed", "bool", [not math.isnan(counts[i, j]) for i, j in rows]),
             ("incomplete", "bool", [bool(incomplete[i, j]) for i, j in rows]),
         ]
-
-    def to_polars(self) -> pl.DataFrame:
-        """The long table: cohort (first day, text), period, size, retained, rate, observed, incomplete."""
-        return super().to_polars()
 
     def to_dict(self) -> dict[str, Any]:
         """The core's table as a JSON-safe dict."""
@@ -832,7 +854,7 @@ def retention_table(
 
 
 @dataclass(frozen=True, eq=False)
-class RepeatRate(NativeResult):
+class RepeatRate(SameJson, NativeResult):
     """New vs returning customers and the repeat-purchase rate of a window.
 
     Attributes
@@ -905,8 +927,9 @@ class RepeatRate(NativeResult):
         ci = self.rate_ci
         return (
             f"Repeat-purchase rate {pct(self.rate)} ({level_text(ci.confidence_level)} CI {pct(ci.low)} to "
-            f"{pct(ci.high)}, wilson): {self.repeat} of {self.customers} customers ordered twice or more "
-            f"from {self.window[0]} to {self.window[1]}; {self.new} new, {self.returning} returning"
+            f"{pct(ci.high)}, wilson) from {self.window[0]} to {self.window[1]}\n"
+            f"{self.repeat} of {self.customers} customers ordered twice or more; {self.new} new, "
+            f"{self.returning} returning"
         )
 
     def __str__(self) -> str:

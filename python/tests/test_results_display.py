@@ -103,6 +103,24 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "CsatByGroup": cx.csat(survey["csat"], satisfied="top_two_box", by=survey["segment"]),
         "CesByGroup": cx.ces("ces", by=["wave", "segment"], data=survey, overall=True),
         "PillarSummary": cx.pillar_summary(survey, by="segment", weights="weight"),
+        "ChurnResult": cx.churn(customers_start=200, lost=30, new=50),
+        "ChurnByGroup": cx.churn(
+            start=["2025-01-01", "2025-01-02", "2025-03-01"],
+            end=[None, "2025-02-10", None],
+            period_start="2025-02-01",
+            period_end="2025-03-01",
+            by=["a", "a", "b"],
+        ),
+        "RetentionTable": cx.retention_table(
+            customer_id=[1, 1, 2, 3], time=["2026-01-05", "2026-02-10", "2026-01-20", "2026-02-03"]
+        ),
+        "RepeatRate": cx.repeat_rate(
+            customer_id=[1, 1, 2],
+            time=["2026-01-05", "2026-02-10", "2026-02-11"],
+            window=("2026-02-01", "2026-03-01"),
+        ),
+        "SbgFit": cx.sbg([1000, 631, 468, 382, 326, 289, 262, 241]),
+        "ClvResult": cx.clv("simple", arpu=50, margin=0.8, churn=0.02, time_unit="month"),
     }
 
 
@@ -127,6 +145,12 @@ NAMES = [
     "CsatByGroup",
     "CesByGroup",
     "PillarSummary",
+    "ChurnResult",
+    "ChurnByGroup",
+    "RetentionTable",
+    "RepeatRate",
+    "SbgFit",
+    "ClvResult",
 ]
 TABULAR = {
     "NpsResult",
@@ -146,6 +170,8 @@ TABULAR = {
     "CsatByGroup",
     "CesByGroup",
     "PillarSummary",
+    "ChurnByGroup",
+    "RetentionTable",
 }
 WARNED = {
     "NpsResult undefined",
@@ -166,6 +192,7 @@ def test_every_public_result_is_covered(results: dict[str, Any]) -> None:
         if isinstance(getattr(cx, name), type) and not name.endswith("Tally") and name != "CxMetricsError"
     }
     public -= {"RegressionMoments"}  # a mergeable state, like the tallies: not a result
+    public -= {"CustomerSummary"}  # a mergeable state too
     public -= {"ByGroup"}  # the shared base of NpsByGroup, CsatByGroup and CesByGroup
     public -= {n for n in public if issubclass(getattr(cx, n), Warning)}  # warning categories
     covered = {type(r).__name__ for r in results.values()}
@@ -223,6 +250,8 @@ def test_html_shows_intervals(results: dict[str, Any], name: str) -> None:
         "CsatResult undefined",
         "SegmentDriverAnalyses",
         "ImportancePerformance",
+        "RetentionTable",  # shares of whole cohorts, counted
+        "ClvResult",  # a formula of given rates
     }:
         return
     assert "CI" in text or "confidence interval" in text, name

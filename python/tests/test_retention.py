@@ -315,8 +315,9 @@ def test_retention_table_equals_the_pandas_idiom(definition: str) -> None:
                 assert got == want, (c, j)
     # A young cohort has NaN (not observed), never 0, past the last month.
     assert math.isnan(t.rates[-1, -1]) and t.incomplete[0, t.n_periods - 1]
-    frame = t.to_pandas()
+    frame = t.pivot()
     assert list(frame.columns[:2]) == ["size", 0] and frame.index.name == "cohort"
+    assert len(t.to_pandas()) == len(t.sizes) * t.n_periods
     assert set(t.to_polars().columns) >= {"cohort", "period", "rate", "observed", "incomplete"}
 
 
