@@ -231,7 +231,7 @@ class SameJson:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return bool(self.to_dict() == other.to_dict())  # type: ignore[attr-defined]
+        return bool(self.to_dict() == other.to_dict())
 
     __hash__ = None  # type: ignore[assignment]
 
