@@ -34,14 +34,14 @@ def ours(df: pd.DataFrame) -> cx.RetentionTable:
 
 
 def same(table: cx.RetentionTable, pivot: pd.DataFrame) -> bool:
+    """Whether every cell of the pandas pivot (cohorts by their month) is ours (an empty cell is 0)."""
+    rows = {str(c)[:7]: i for i, c in enumerate(table.cohorts)}
     counts = table.counts
-    for i, row in enumerate(pivot.itertuples(index=False)):
-        for j, v in enumerate(row):
-            got = counts[i, j]
-            if math.isnan(v):
-                if not (math.isnan(got) or got == 0):
-                    return False
-            elif got != v:
+    for cohort, row in zip(pivot.index, pivot.itertuples(index=False), strict=True):
+        i = rows[str(cohort)]
+        for j, v in zip(pivot.columns, row, strict=True):
+            got = counts[i, int(j)]
+            if not (got == v or (math.isnan(v) and got == 0)):
                 return False
     return True
 
