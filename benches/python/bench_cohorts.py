@@ -41,7 +41,8 @@ def same(table: cx.RetentionTable, pivot: pd.DataFrame) -> bool:
         i = rows[str(cohort)]
         for j, v in zip(pivot.columns, row, strict=True):
             got = counts[i, int(j)]
-            if not (got == v or (math.isnan(v) and got == 0)):
+            # An empty cell of the pivot is 0 here, or NaN where the cohort was not observed yet.
+            if not (got == v or (math.isnan(v) and (got == 0 or math.isnan(got)))):
                 return False
     return True
 

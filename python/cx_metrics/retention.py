@@ -131,7 +131,7 @@ def _datetime64(a: npt.NDArray[Any], name: str) -> npt.NDArray[np.int64]:
             f"invalid {name}: a {a.dtype} column is not a timestamp; give datetimes or dates "
             "(numpy datetime64, a pandas / polars / pyarrow datetime or date column)"
         )
-    ns: npt.NDArray[np.int64] = a.astype("datetime64[ns]").view(np.int64).copy()
+    ns: npt.NDArray[np.int64] = np.ascontiguousarray(a.astype("datetime64[ns]", copy=False)).view(np.int64)
     return ns
 
 
@@ -214,6 +214,25 @@ def _ids(data: object, value: object, name: str, n_rows: int) -> Any:
         raise InvalidArgumentError(f"invalid {name}: give the customer ids (or the name of their column)")
     table = Table(data) if isinstance(value, str) and data is not None else None
     return key_columns(value, table, n_rows).specs[0]
+
+
+def _event_ids(data: object, value: object, n_rows: int) -> Any:
+    """Customer ids of events for the native fold: an int64 array when they are integers without
+    missing values (numbered in one hash pass, without sorting labels), else a label spec."""
+    raw = _column(data, value, "customer_id") if isinstance(value, str) else value
+    module = type(raw).__module__.split(".")[0]
+    arr: Any = None
+    if isinstance(raw, np.ndarray):
+        arr = raw
+    elif module == "pandas" and getattr(raw, "dtype", None) is not None and not hasattr(raw, "columns"):
+        if raw.dtype.kind in "iu" and isinstance(raw.dtype, np.dtype):
+            arr = raw.to_numpy()
+    elif module == "polars" and hasattr(raw, "dtype") and raw.dtype.is_integer() and raw.null_count() == 0:
+        arr = raw.to_numpy()
+    fits = arr is not None and arr.ndim == 1 and len(arr) == n_rows
+    if fits and (arr.dtype.kind == "i" or (arr.dtype.kind == "u" and arr.dtype.itemsize < 8)):
+        return np.ascontiguousarray(arr, dtype=np.int64)
+    return _ids(data, value, "customer_id", n_rows)
 
 
 def _datestr(ns: int) -> str:
@@ -588,8 +607,7 @@ class CohortTally(_State):
         """Fold activity events (one customer id and timestamp per event); rows without an id or a
         time are omitted and counted. All events of a customer must be in this call."""
         t = _instants(_as_column(times), "times")
-        spec = _ids(None, customers, "customers", len(t.ns))
-        self._inner.fold_events(spec, t.ns, "ns")
+        self._inner.fold_events(_event_ids(None, customers, len(t.ns)), t.ns, "ns")
 
     def fold_spans(self, starts: object, ends: object, customer_id: object = None) -> None:
         """Fold customer spans: a start and an end (missing: still active) per customer; with
@@ -832,8 +850,7 @@ def retention_table(
         times = _instants(_column(data, time, "time"), "time")
         if customer_id is None:
             raise InvalidArgumentError("invalid customer_id: activity events need the customer of each event")
-        spec = _ids(data, customer_id, "customer_id", len(times.ns))
-        tally._inner.fold_events(spec, times.ns, "ns")
+        tally._inner.fold_events(_event_ids(data, customer_id, len(times.ns)), times.ns, "ns")
         zones = [("time", times)]
     else:
         s = _instants(_column(data, start, "start"), "start")

@@ -38,8 +38,9 @@ state_pymethods!(PyCohortTally, CohortTally, {
         self.inner.n_omitted()
     }
 
-    /// Fold activity events: customer ids (a label spec) and times (`unit`s since the epoch,
-    /// `i64::MIN` missing). Every event of a customer must be in this call.
+    /// Fold activity events: customer ids (a label spec, or an int64 array of ids without
+    /// missing values) and times (`unit`s since the epoch, `i64::MIN` missing). Every event of a
+    /// customer must be in this call.
     fn fold_events(
         &mut self,
         py: Python<'_>,
@@ -49,6 +50,26 @@ state_pymethods!(PyCohortTally, CohortTally, {
     ) -> PyResult<()> {
         let unit: TimeUnit = unit.parse().py()?;
         let times = contiguous(&times);
+        if let Ok(ids) = customers.extract::<PyReadonlyArray1<'_, i64>>() {
+            let ids = contiguous(&ids);
+            let inner = &mut self.inner;
+            return py
+                .detach(|| {
+                    let (codes, n_customers) = cx_metrics::customers::factorize_ids(&ids)?;
+                    cx_metrics::Accumulator::fold_batch(
+                        inner,
+                        CohortBatch::Events {
+                            customers: &codes,
+                            n_customers,
+                            missing: None,
+                            times: &times,
+                            unit,
+                        },
+                        None,
+                    )
+                })
+                .py();
+        }
         let spec = crate::groups::parse(&customers)?;
         let inner = &mut self.inner;
         crate::groups::with_grouping(py, std::slice::from_ref(&spec), times.len(), |g| {

@@ -171,6 +171,33 @@ pub fn customer_codes(ids: &crate::groups::Grouping<'_>) -> (Vec<u32>, usize, Op
     (ids.codes(), n, missing)
 }
 
+/// Dense codes of integer customer ids, numbered in order of first appearance (a hash map, one
+/// pass): the fast way to the codes of events keyed by integer ids, where sorted labels are not
+/// needed. Returns the codes and the number of distinct ids.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for more than 2³² − 1 rows.
+pub fn factorize_ids(ids: &[i64]) -> Result<(Vec<u32>, usize)> {
+    if ids.len() >= u32::MAX as usize {
+        return Err(Error::invalid(
+            "customer_id",
+            format!(
+                "{} rows are more than one fold takes; fold them in parts",
+                ids.len()
+            ),
+        ));
+    }
+    let mut map: rustc_hash::FxHashMap<i64, u32> = rustc_hash::FxHashMap::default();
+    let codes = ids
+        .iter()
+        .map(|id| {
+            let next = map.len() as u32;
+            *map.entry(*id).or_insert(next)
+        })
+        .collect();
+    Ok((codes, map.len()))
+}
+
 /// Check that customer ids are unique (a customer table has one row per customer): `codes` are
 /// dense codes below `n_codes` of the ids; the code `missing` (rows without an id) may repeat.
 ///
@@ -494,6 +521,12 @@ mod tests {
             0.95
         )
         .is_err());
+    }
+
+    #[test]
+    fn integer_ids_are_numbered_by_first_appearance() {
+        let (codes, n) = factorize_ids(&[40, -3, 40, 7, -3]).unwrap();
+        assert_eq!((codes, n), (vec![0, 1, 0, 2, 1], 3));
     }
 
     #[test]
