@@ -219,7 +219,7 @@ def _ids(data: object, value: object, name: str, n_rows: int) -> Any:
 def _event_ids(data: object, value: object, n_rows: int) -> Any:
     """Customer ids of events for the native fold: an int64 array when they are integers without
     missing values (numbered in one hash pass, without sorting labels), else a label spec."""
-    raw = _column(data, value, "customer_id") if isinstance(value, str) else value
+    raw: Any = _column(data, value, "customer_id") if isinstance(value, str) else value
     module = type(raw).__module__.split(".")[0]
     arr: Any = None
     if isinstance(raw, np.ndarray):
