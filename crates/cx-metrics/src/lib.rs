@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod ces;
+pub mod control_chart;
 pub mod csat;
 pub mod drivers;
 pub mod error;
@@ -37,11 +38,13 @@ mod simd;
 pub mod state;
 mod summary;
 pub mod tally;
+pub mod trend;
 pub mod weights;
 
 pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
 };
+pub use control_chart::{ChartLimits, ControlChart};
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
 pub use drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
@@ -65,12 +68,14 @@ pub use logistic::{
 };
 pub use moments::{Covariance, Moments};
 pub use multiple::PValueAdjustment;
+pub use multiple::{all_pairs, AllPairs, PairComparison};
 pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use state::{Accumulator, Ratings, StateKind, Values};
 pub use tally::{Merge, ScaleTally};
+pub use trend::{trend, Measure, Trend, TrendOptions, TrendRows};
 pub use weights::Weights;
 
 /// The README's Rust example, compiled and run as a doctest.
