@@ -48,9 +48,11 @@ from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
+from .trend import AllPairs, Trend, compare_all, trend
 
 __all__ = [
     "PILLARS",
+    "AllPairs",
     "ByGroup",
     "CesByGroup",
     "CesResult",
@@ -76,9 +78,11 @@ __all__ = [
     "RegressionMoments",
     "ScaleTally",
     "SegmentDriverAnalyses",
+    "Trend",
     "WhatIf",
     "__version__",
     "ces",
+    "compare_all",
     "compare_ces",
     "compare_csat",
     "compare_nps",
@@ -97,6 +101,7 @@ __all__ = [
     "pillar_summary",
     "promoter_drivers",
     "proportion_ci",
+    "trend",
 ]
 
 

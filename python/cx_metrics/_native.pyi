@@ -7,6 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "AllPairs",
     "Ces1Result",
     "Ces1Tally",
     "Ces2Result",
@@ -30,8 +31,10 @@ __all__ = [
     "ScaleTally",
     "SegmentAnalyses",
     "Shift",
+    "Trend",
     "WhatIf",
     "__version__",
+    "compare_all",
     "compare_ces1",
     "compare_ces2",
     "compare_csat",
@@ -52,6 +55,7 @@ __all__ = [
     "raise_non_numeric_column",
     "raise_unknown_column",
     "segment_driver_analysis",
+    "trend",
 ]
 
 __version__: str
@@ -767,3 +771,54 @@ def group_fold(
     weights: npt.NDArray[np.float64] | None = None,
     nan_policy: str = "omit",
 ) -> tuple[list[tuple[_Label, ...]], list[_AnyTally]]: ...
+
+@final
+class Trend(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> Trend: ...
+    @property
+    def n_segments(self) -> int: ...
+    @property
+    def n_without_wave(self) -> int: ...
+
+@final
+class AllPairs(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> AllPairs: ...
+    @property
+    def n_pairs(self) -> int: ...
+
+def trend(
+    values: npt.NDArray[np.float64],
+    waves: npt.NDArray[np.uint32],
+    n_waves: int,
+    *,
+    measure: str,
+    scale_min: int,
+    scale_max: int,
+    higher_is_better: bool = True,
+    points: tuple[int, int] | None = None,
+    segments: npt.NDArray[np.uint32] | None = None,
+    n_segments: int = 1,
+    respondents: npt.NDArray[np.uint32] | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
+    nan_policy: str = "omit",
+    confidence_level: float = 0.95,
+    adjust: str = "holm",
+    limits: str = "standard",
+) -> Trend: ...
+def compare_all(
+    values: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.uint32],
+    n_groups: int,
+    *,
+    measure: str,
+    scale_min: int,
+    scale_max: int,
+    higher_is_better: bool = True,
+    points: tuple[int, int] | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
+    nan_policy: str = "omit",
+    confidence_level: float = 0.95,
+    adjust: str = "holm",
+) -> AllPairs: ...

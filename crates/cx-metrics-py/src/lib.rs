@@ -23,6 +23,7 @@ mod proportion;
 mod scale_tally;
 mod serde_result;
 mod tally;
+mod trend;
 
 /// An interval as the tuple `(low, high, confidence_level, clipped)` that Python wraps.
 pub(crate) type IntervalTuple = (f64, f64, f64, bool);
@@ -83,5 +84,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nps::compare_nps_paired_tally, m)?)?;
     m.add_function(wrap_pyfunction!(groups::group_codes, m)?)?;
     m.add_function(wrap_pyfunction!(groups::group_fold, m)?)?;
+    m.add_class::<trend::PyTrend>()?;
+    m.add_class::<trend::PyAllPairs>()?;
+    m.add_function(wrap_pyfunction!(trend::trend, m)?)?;
+    m.add_function(wrap_pyfunction!(trend::compare_all, m)?)?;
     Ok(())
 }

@@ -245,3 +245,60 @@ pub fn all_pairs(
         pairs,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nps::{compare, NpsMethod, NpsTally};
+    use crate::trend::{GroupEstimate, Measure};
+
+    /// Each pair of NPS is the Wald comparison of `nps::compare`; Holm over the defined pairs only.
+    #[test]
+    fn all_pairs_of_nps_are_wald_comparisons() {
+        let counts = [(10, 20, 70), (30, 20, 50), (0, 0, 0), (25, 25, 50)];
+        let tallies: Vec<NpsTally> = counts
+            .iter()
+            .map(|&(d, p, pr)| NpsTally::from_counts(d, p, pr))
+            .collect();
+        let groups = tallies
+            .iter()
+            .map(|t| GroupEstimate::of(Measure::Nps, t.tally(), 0.95).unwrap())
+            .collect();
+        let r = all_pairs(Measure::Nps, groups, PValueAdjustment::Holm, 0.95).unwrap();
+        assert_eq!(r.pairs.len(), 6);
+        let mut raw = Vec::new();
+        for p in &r.pairs {
+            let (a, b) = (tallies[p.a].result(), tallies[p.b].result());
+            if p.a == 2 || p.b == 2 {
+                assert!(p.difference.p_value.is_nan() && p.p_adjusted.is_nan());
+                continue;
+            }
+            let c = compare(&a, &b, NpsMethod::Wald).unwrap();
+            assert!((p.difference.difference - c.difference).abs() < 1e-15);
+            assert!((p.difference.std_error - c.std_error).abs() < 1e-15);
+            assert!((p.difference.p_value - c.p_value).abs() < 1e-15);
+            raw.push(p.difference.p_value);
+        }
+        let holm = PValueAdjustment::Holm.adjust(&raw).unwrap();
+        let adjusted: Vec<f64> = r
+            .pairs
+            .iter()
+            .map(|p| p.p_adjusted)
+            .filter(|p| !p.is_nan())
+            .collect();
+        assert_eq!(adjusted, holm);
+    }
+
+    /// R: p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05), "BH") is 0.05 five times; "holm" is
+    /// 0.05 0.08 0.09 0.09 0.09.
+    #[test]
+    fn adjustments_match_r() {
+        let p = [0.01, 0.02, 0.03, 0.04, 0.05];
+        let bh = PValueAdjustment::BenjaminiHochberg.adjust(&p).unwrap();
+        assert!(bh.iter().all(|q| (q - 0.05).abs() < 1e-15), "{bh:?}");
+        let holm = PValueAdjustment::Holm.adjust(&p).unwrap();
+        for (q, r) in holm.iter().zip([0.05, 0.08, 0.09, 0.09, 0.09]) {
+            assert!((q - r).abs() < 1e-15, "{holm:?}");
+        }
+    }
+}
