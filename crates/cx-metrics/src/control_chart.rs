@@ -247,8 +247,7 @@ impl WesternElectric {
                 .filter(|&&v| side * v > beyond)
                 .count()
         };
-        for i in 0..k {
-            let v = z[i];
+        for (i, &v) in z.iter().enumerate() {
             if v.is_nan() {
                 continue;
             }
@@ -501,9 +500,9 @@ mod tests {
         let z: Vec<f64> = (0..5).map(|i| (shares[i] - p) / s[i]).collect();
         let mr = (1..5).map(|i| (z[i] - z[i - 1]).abs()).sum::<f64>() / 4.0;
         close(c.sigma_z, mr / 1.128, 1e-12);
-        for i in 0..5 {
-            close(c.upper[i], p + 3.0 * s[i] * mr / 1.128, 1e-12);
-            close(c.lower[i], (p - 3.0 * s[i] * mr / 1.128).max(0.0), 1e-12);
+        for (i, si) in s.iter().enumerate() {
+            close(c.upper[i], p + 3.0 * si * mr / 1.128, 1e-12);
+            close(c.lower[i], (p - 3.0 * si * mr / 1.128).max(0.0), 1e-12);
         }
         assert_eq!(c.kind, ChartKind::LaneyPPrime);
     }

@@ -706,7 +706,7 @@ fn link(measure: Measure, scale: Scale, rows: &TrendRows<'_>, ids: &[u32]) -> Re
 fn paired_difference(pairs: &[(f64, f64)]) -> (f64, f64) {
     let sw: f64 = pairs.iter().map(|p| p.1).sum();
     let sw2: f64 = pairs.iter().map(|p| p.1 * p.1).sum();
-    if !(sw > 0.0) {
+    if sw.is_nan() || sw <= 0.0 {
         return (f64::NAN, f64::NAN);
     }
     let mean = pairs.iter().map(|p| p.1 * p.0).sum::<f64>() / sw;
