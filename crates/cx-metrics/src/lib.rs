@@ -119,3 +119,7 @@ pub struct ServiceDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/contributing.md")]
 pub struct ContributingDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/trends.md")]
+pub struct TrendsDoctests;
