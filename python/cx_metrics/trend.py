@@ -22,6 +22,7 @@ from ._convert import to_values, to_weights
 from ._groups import key_columns
 from ._results import (
     FrameColumn,
+    Tabular,
     fixed,
     html_block,
     html_table,
@@ -194,7 +195,7 @@ def _nan(x: Any) -> float:
 
 
 @dataclass(frozen=True)
-class Trend:
+class Trend(Tabular):
     """An estimate followed over waves, per segment: ``cx.trend(...)``.
 
     Attributes
@@ -410,6 +411,9 @@ class Trend:
             return self._label_columns(rows), cols
         raise InvalidArgumentError(f'invalid table: {table!r}; use "waves", "changes" or "tests"')
 
+    def _columns(self) -> list[FrameColumn]:
+        return self._wave_columns()[1]
+
     def to_pandas(self, table: TrendTable = "waves") -> pd.DataFrame:
         """One of the result's tables as a pandas DataFrame (see the class docstring)."""
         labels, cols = self._table(table)
@@ -559,14 +563,10 @@ class Trend:
     def _repr_html_(self) -> str:
         parts = []
         for s in range(len(self.segments)):
-            caption = (
-                f"{' / '.join(self.segment_columns)} = {key_text(self.segments[s])}" if self.segment else None
-            )
-            parts.append(
-                html_table(
-                    caption, self._segment_rows(s), header=self._header(), warnings=[self._test_line(s)]
-                )
-            )
+            caption = self._test_line(s)
+            if self.segment is not None:
+                caption = f"{' / '.join(self.segment_columns)} = {key_text(self.segments[s])}: {caption}"
+            parts.append(html_table(caption, self._segment_rows(s), header=self._header()))
         if self._warnings():
             parts.append(html_table(None, [], warnings=self._warnings()))
         return html_block(*parts, headline=self._headline())
@@ -734,7 +734,7 @@ def trend(
 
 
 @dataclass(frozen=True)
-class AllPairs:
+class AllPairs(Tabular):
     """Every pair of groups compared: ``cx.compare_all(...)``.
 
     Attributes
@@ -805,6 +805,9 @@ class AllPairs:
             ("ci_high", "float", [_nan(g["ci_high"]) for g in gs]),
         ]
         return key_columns_of(self.by_columns, list(self.groups)), cols
+
+    def _columns(self) -> list[FrameColumn]:
+        return self._pair_columns()[1]
 
     def to_pandas(self, table: Literal["pairs", "groups"] = "pairs") -> pd.DataFrame:
         """The pairs (or the groups) as a pandas DataFrame (see the class docstring)."""

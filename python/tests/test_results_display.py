@@ -103,6 +103,8 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "CsatByGroup": cx.csat(survey["csat"], satisfied="top_two_box", by=survey["segment"]),
         "CesByGroup": cx.ces("ces", by=["wave", "segment"], data=survey, overall=True),
         "PillarSummary": cx.pillar_summary(survey, by="segment", weights="weight"),
+        "Trend": cx.trend(survey, "nps", by="wave", segment="segment", weights="weight"),
+        "AllPairs": cx.compare_all(survey, "nps", by="segment"),
     }
 
 
@@ -127,6 +129,8 @@ NAMES = [
     "CsatByGroup",
     "CesByGroup",
     "PillarSummary",
+    "Trend",
+    "AllPairs",
 ]
 TABULAR = {
     "NpsResult",
@@ -146,6 +150,8 @@ TABULAR = {
     "CsatByGroup",
     "CesByGroup",
     "PillarSummary",
+    "Trend",
+    "AllPairs",
 }
 WARNED = {
     "NpsResult undefined",
