@@ -1035,7 +1035,8 @@ def trend(result: Trend, *, segment: Any = None, ax: Axes | None = None) -> Axes
     x = np.arange(n_waves, dtype=np.float64)
 
     def col(name: str) -> npt.NDArray[np.float64]:
-        return unit * rows[name].to_numpy(dtype=np.float64)
+        values: npt.NDArray[np.float64] = unit * rows[name].to_numpy(dtype=np.float64)
+        return values
 
     est, low, high = col("estimate"), col("ci_low"), col("ci_high")
     lcl, ucl, centre = col("lcl"), col("ucl"), col("centre")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -26,6 +27,7 @@ from ._results import (
     fixed,
     html_block,
     html_table,
+    json_dict,
     level_text,
     p_value,
     pct,
@@ -243,7 +245,7 @@ class Trend(Tabular):
     _native: Any = field(repr=False, compare=False)
     _name: str = field(repr=False, compare=False, default="")
 
-    @property
+    @cached_property
     def _raw(self) -> dict[str, Any]:
         raw: dict[str, Any] = self._native.to_dict()
         return raw
@@ -462,7 +464,7 @@ class Trend(Tabular):
             "segment": list(self.segment_columns) or None,
             "waves": [json_key(w) for w in self.waves],
             "segments": [json_key(s) for s in self.segments] if self.segment is not None else None,
-            **raw,
+            **json_dict(raw),
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -498,7 +500,7 @@ class Trend(Tabular):
         seg = self._raw["segments"][s]
         chart = seg["chart"]
         flags = _flag_columns(chart)
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for i, w in enumerate(seg["waves"]):
             fired = [name[-1] for name, _, values in flags[:4] if values[i]]
             est = _nan(w["estimate"])
@@ -764,7 +766,7 @@ class AllPairs(Tabular):
     _native: Any = field(repr=False, compare=False)
     _name: str = field(repr=False, compare=False, default="")
 
-    @property
+    @cached_property
     def _raw(self) -> dict[str, Any]:
         raw: dict[str, Any] = self._native.to_dict()
         return raw
@@ -842,7 +844,7 @@ class AllPairs(Tabular):
             "outcome": self.outcome,
             "by": list(self.by_columns),
             "group_labels": [json_key(g) for g in self.groups],
-            **self._raw,
+            **json_dict(self._raw),
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -853,7 +855,7 @@ class AllPairs(Tabular):
 
     def _rows(self) -> list[tuple[str, ...]]:
         spec = self._spec()
-        out = []
+        out: list[tuple[str, ...]] = []
         for p in self._raw["pairs"]:
             out.append(
                 (
