@@ -146,7 +146,7 @@ def unmask(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     if arr.dtype.kind not in _NATIVE_KINDS:
         # Objects or text: masked entries become None, which the object path reads as missing.
         return np.asarray(arr.tolist(), dtype=object)
-    return np.asarray(arr.astype(np.float64).filled(np.nan))
+    return np.asarray(np.ma.filled(arr.astype(np.float64), np.nan))
 
 
 def _as_array(obj: object, name: str) -> npt.NDArray[Any]:

@@ -183,8 +183,11 @@ def _warnings_of(native: Any) -> tuple[DriverWarning, ...]:
     for w in native.warnings:
         details = {k: v for k, v in w.items() if k != "kind"}
         inner = details.get("detail")
-        sign = isinstance(inner, Mapping) and inner.get("kind") == "sign_disagreement"
-        if w["kind"] == "importance" and sign:
+        if (
+            w["kind"] == "importance"
+            and isinstance(inner, Mapping)
+            and inner.get("kind") == "sign_disagreement"
+        ):
             details["estimate"] = estimates.get(str(inner.get("driver")))
         out.append(DriverWarning(w["kind"], details))
     return tuple(out)
