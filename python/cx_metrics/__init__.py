@@ -40,6 +40,7 @@ from .nps import (
     nps_sample_size,
     nps_sample_size_two_groups,
 )
+from .nps import ScaleWarning as ScaleWarning
 from .nps_drivers import NpsDriverModel, detractor_drivers, promoter_drivers
 from .nps_groups import ByGroup as ByGroup
 from .nps_groups import CesByGroup as CesByGroup
@@ -77,6 +78,7 @@ __all__ = [
     "PillarSummary",
     "RegressionMoments",
     "ScaleTally",
+    "ScaleWarning",
     "SegmentDriverAnalyses",
     "Trend",
     "WhatIf",

@@ -135,16 +135,31 @@ result_pymethods!(PyNpsResult, cx_metrics::NpsResult, {
     fn undefined(&self) -> Option<String> {
         self.inner.undefined.map(|u| u.to_string())
     }
-    /// Interval by `method`, clipped to [−1, 1]: `(low, high, confidence_level, clipped)`.
-    fn ci(&self, confidence_level: f64, method: &str) -> PyResult<(f64, f64, f64, bool)> {
+    /// Interval by `method`, clipped to [−1, 1]: `(low, high, confidence_level, clipped)`. The
+    /// GIL is released while it is computed (the Dirichlet and bootstrap methods take a while).
+    fn ci(
+        &self,
+        py: Python<'_>,
+        confidence_level: f64,
+        method: &str,
+    ) -> PyResult<(f64, f64, f64, bool)> {
         let m = self::method(method)?;
-        Ok(interval_tuple(self.inner.ci(confidence_level, m).py()?))
-    }
-    /// Interval before clipping to [−1, 1].
-    fn ci_unclipped(&self, confidence_level: f64, method: &str) -> PyResult<(f64, f64, f64, bool)> {
-        let m = self::method(method)?;
+        let inner = &self.inner;
         Ok(interval_tuple(
-            self.inner.ci_unclipped(confidence_level, m).py()?,
+            py.detach(|| inner.ci(confidence_level, m)).py()?,
+        ))
+    }
+    /// Interval before clipping to [−1, 1] (the GIL released, as in `ci`).
+    fn ci_unclipped(
+        &self,
+        py: Python<'_>,
+        confidence_level: f64,
+        method: &str,
+    ) -> PyResult<(f64, f64, f64, bool)> {
+        let m = self::method(method)?;
+        let inner = &self.inner;
+        Ok(interval_tuple(
+            py.detach(|| inner.ci_unclipped(confidence_level, m)).py()?,
         ))
     }
     /// The normal-approximation centre and standard error of `method` (Wald or adjusted Wald).

@@ -580,6 +580,10 @@ fn finish(
     for (d, &r) in drivers.iter().zip(&correlations) {
         warnings.extend(diagnostics::negative_correlation(d, r));
     }
+    warnings.extend(diagnostics::sampled_importance(
+        &importance,
+        imp_options.permutations,
+    ));
     warnings.extend(
         importance
             .warnings

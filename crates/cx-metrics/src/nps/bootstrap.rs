@@ -36,13 +36,12 @@ fn rng_for(seed: u64, resample: usize) -> ChaCha8Rng {
 }
 
 fn check_resamples(n_resamples: usize) -> Result<()> {
-    if n_resamples == 0 {
-        return Err(Error::invalid(
-            "n_resamples",
-            "0; draw at least 1 resample (thousands for a stable interval)",
-        ));
-    }
-    Ok(())
+    crate::resample::check_resamples(
+        "n_resamples",
+        n_resamples,
+        1,
+        "draw at least 1 resample (thousands for a stable interval)",
+    )
 }
 
 /// Binomial(n, p) sampler by inversion with a chop-down search that starts at the mode and walks

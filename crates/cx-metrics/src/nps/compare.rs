@@ -36,17 +36,25 @@ fn difference_ci(difference: f64, std_error: f64, confidence_level: f64) -> Resu
 
 /// The difference between the NPS of two independent groups, a − b.
 ///
+/// `difference` is always the observed one, NPS_a − NPS_b; a method's adjustment only moves the
+/// interval, whose centre is `interval_centre`.
+///
 /// # Formula
-/// difference = c_a − c_b, SE = √(SE_a² + SE_b²), z = difference / SE, p = 2(1 − Φ(|z|)), where
-/// (c, SE) is each group's [`NpsResult::normal_estimate`] (Wald: NPS and √(V/n_eff); adjusted
-/// Wald: (P − D)/(n + 3) and √(Ṽ/(n + 3))).
+/// difference = NPS_a − NPS_b; with (c, SE) each group's [`NpsResult::normal_estimate`] (Wald: NPS
+/// and √(V/n_eff); adjusted Wald: (P − D)/(n + 3) and √(Ṽ/(n + 3))): interval_centre = c_a − c_b,
+/// SE = √(SE_a² + SE_b²), z = difference / SE, p = 2(1 − Φ(|z|)), interval
+/// interval_centre ± z_{1−α/2}·SE. Under Wald interval_centre = difference.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct NpsComparison {
     /// The method (Wald or adjusted Wald).
     pub method: NpsMethod,
-    /// a − b.
+    /// The observed difference NPS_a − NPS_b.
     pub difference: f64,
+    /// The centre of the interval: the difference of the method's centres (for adjusted Wald,
+    /// (P − D)/(n + 3) of each group, pulled towards 0 by the pseudo-counts; for Wald the observed
+    /// difference).
+    pub interval_centre: f64,
     /// Standard error of the difference.
     pub std_error: f64,
     /// difference / std_error.
@@ -56,15 +64,19 @@ pub struct NpsComparison {
 }
 
 impl NpsComparison {
-    /// Interval difference ± z·SE at `confidence_level`, clipped to [−2, 2] (flagged if clipped).
+    /// Interval interval_centre ± z·SE at `confidence_level`, clipped to [−2, 2] (flagged if
+    /// clipped).
     pub fn ci(&self, confidence_level: f64) -> Result<Interval> {
-        difference_ci(self.difference, self.std_error, confidence_level)
+        difference_ci(self.interval_centre, self.std_error, confidence_level)
     }
 }
 
 /// Compare the NPS of two independent groups, a − b, by [`NpsMethod::Wald`] or
 /// [`NpsMethod::AdjustedWald`] (other methods are an [`Error::InvalidArgument`]); an undefined
 /// group is an [`Error::Undefined`]. With weights each group's Kish effective n is used.
+///
+/// The reported difference is the observed one whatever the method: two groups with the same NPS
+/// differ by 0, even when their sizes differ.
 ///
 /// ```
 /// use cx_metrics::nps::{compare, NpsMethod, NpsTally};
@@ -73,15 +85,22 @@ impl NpsComparison {
 /// let c = compare(&a, &b, NpsMethod::Wald).unwrap();
 /// assert!((c.difference - 0.3).abs() < 1e-15);
 /// assert!((c.std_error - 0.11).abs() < 1e-15);
+/// // Both +90, n = 20 and n = 200: no difference, though the adjusted centres differ.
+/// let a = NpsTally::from_counts(0, 2, 18).result();
+/// let b = NpsTally::from_counts(0, 20, 180).result();
+/// let c = compare(&a, &b, NpsMethod::AdjustedWald).unwrap();
+/// assert_eq!((c.difference, c.z, c.p_value), (0.0, 0.0, 1.0));
+/// assert!((c.interval_centre - (18.0 / 23.0 - 180.0 / 203.0)).abs() < 1e-15);
 /// ```
 pub fn compare(a: &NpsResult, b: &NpsResult, method: NpsMethod) -> Result<NpsComparison> {
     let (ea, eb): (Estimate, Estimate) = (a.normal_estimate(method)?, b.normal_estimate(method)?);
-    let difference = ea.centre - eb.centre;
+    let difference = a.score - b.score;
     let std_error = ea.std_error.hypot(eb.std_error);
     let (z, p_value) = z_and_p(difference, std_error);
     Ok(NpsComparison {
         method,
         difference,
+        interval_centre: ea.centre - eb.centre,
         std_error,
         z,
         p_value,
