@@ -18,6 +18,7 @@
 
 pub mod ces;
 pub mod csat;
+pub mod design;
 pub mod drivers;
 pub mod error;
 pub mod groups;
@@ -43,6 +44,8 @@ pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
 };
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
+pub use design::Design;
+pub use drivers::driver_analysis_design;
 pub use drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
     pillar_driver_analysis, pillar_driver_analysis_from_scores, DriverAnalysis, DriverOptions,
@@ -67,6 +70,7 @@ pub use moments::{Covariance, Moments};
 pub use multiple::PValueAdjustment;
 pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
+pub use regression::ols_design;
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use state::{Accumulator, Ratings, StateKind, Values};
