@@ -19,6 +19,7 @@
 pub mod ces;
 pub mod control_chart;
 pub mod csat;
+pub mod design;
 pub mod drivers;
 pub mod error;
 pub mod groups;
@@ -46,6 +47,8 @@ pub use ces::{
 };
 pub use control_chart::{ChartLimits, ControlChart};
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
+pub use design::Design;
+pub use drivers::driver_analysis_design;
 pub use drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
     pillar_driver_analysis, pillar_driver_analysis_from_scores, DriverAnalysis, DriverOptions,
@@ -71,6 +74,7 @@ pub use multiple::PValueAdjustment;
 pub use multiple::{all_pairs, AllPairs, PairComparison};
 pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
+pub use regression::ols_design;
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use state::{Accumulator, Ratings, StateKind, Values};
