@@ -36,6 +36,7 @@ mod serde_nan;
 mod simd;
 pub mod state;
 mod summary;
+pub mod survival;
 pub mod tally;
 pub mod weights;
 
@@ -71,6 +72,7 @@ pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, Ol
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
 pub use state::Example;
 pub use state::{Accumulator, Ratings, StateKind, Values};
+pub use survival::{EventTable, KaplanMeier};
 pub use tally::{Merge, ScaleTally};
 pub use weights::Weights;
 
@@ -91,6 +93,7 @@ macro_rules! state_registry {
             Ces1Tally = 5, ces1_tally, Ces1Tally;
             PairedNpsTally = 6, paired_nps_tally, nps::PairedTally;
             Moments = 7, moments, Moments;
+            EventTable = 8, event_table, survival::EventTable;
         }
     };
 }

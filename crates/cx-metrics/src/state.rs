@@ -92,10 +92,10 @@ macro_rules! __define_state_kinds {
         const _: () = {
             $(
                 assert!(
-                    matches!(<crate::$($seg)::+ as Accumulator>::KIND, StateKind::$variant),
+                    matches!(<$crate::$($seg)::+ as Accumulator>::KIND, StateKind::$variant),
                     concat!("the registry line of ", stringify!($variant), " names a type of another kind"),
                 );
-                let _ = <crate::$($seg)::+ as Example>::example;
+                let _ = <$crate::$($seg)::+ as Example>::example;
             )*
         };
     };
