@@ -48,6 +48,7 @@ from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
+from .service_times import EventTable, ResponseTimes, ResponseTimesByGroup, response_times
 
 __all__ = [
     "PILLARS",
@@ -63,6 +64,7 @@ __all__ = [
     "DriverAnalysis",
     "DriverBootstrap",
     "DriverWarning",
+    "EventTable",
     "ImportancePerformance",
     "Interval",
     "MissingLabelWarning",
@@ -74,6 +76,8 @@ __all__ = [
     "Pillar",
     "PillarSummary",
     "RegressionMoments",
+    "ResponseTimes",
+    "ResponseTimesByGroup",
     "ScaleTally",
     "SegmentDriverAnalyses",
     "WhatIf",
@@ -97,6 +101,7 @@ __all__ = [
     "pillar_summary",
     "promoter_drivers",
     "proportion_ci",
+    "response_times",
 ]
 
 

@@ -22,6 +22,7 @@ mod pillar_scores;
 mod proportion;
 mod scale_tally;
 mod serde_result;
+mod survival;
 mod tally;
 
 /// An interval as the tuple `(low, high, confidence_level, clipped)` that Python wraps.
@@ -83,5 +84,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nps::compare_nps_paired_tally, m)?)?;
     m.add_function(wrap_pyfunction!(groups::group_codes, m)?)?;
     m.add_function(wrap_pyfunction!(groups::group_fold, m)?)?;
+    m.add_class::<survival::PyEventTable>()?;
+    m.add_class::<survival::PyKaplanMeier>()?;
+    m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
     Ok(())
 }

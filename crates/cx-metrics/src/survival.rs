@@ -30,14 +30,14 @@
 //!   an approximation that treats the weights as frequencies.
 //! * **Aalen–Johansen** cumulative incidence of a reply and of a closure without reply:
 //!   `F_k(t) = Σ_{t_j ≤ t} S(t_j−) d_kj / n_j`; `F_reply + F_closed = 1 − S`. Its variance is the
-//!   delta-method (Greenwood-type) formula of Marubini & Valsecchi (1995, §10.2), as in lifelines'
-//!   `AalenJohansenFitter`.
+//!   delta-method (Greenwood-type) formula of Collett (2015, p. 411), as in lifelines'
+//!   `AalenJohansenFitter`, with its log(−log F) interval.
 //! * **Quantiles** `t_p` (the median is p = 0.5) under a named [`Convention`]: `smallest`, the
 //!   textbook `inf{t: S(t) ≤ 1 − p}`; or `midpoint`, R `survival`'s rule (if `S` equals `1 − p`
 //!   over an interval, the interval's midpoint). Equal means within [`FLAT_TOL`].
 //! * **Brookmeyer–Crowley** interval of a quantile: the times at which the pointwise confidence
-//!   band of `S` crosses `1 − p` (the quantile of the upper band is the lower limit, that of the
-//!   lower band the upper limit), under the same convention. The band's transform is a
+//!   band of `S` crosses `1 − p` (the quantile of the lower band is the lower limit, that of the
+//!   upper band the upper limit), under the same convention. The band's transform is a
 //!   [`ConfType`]: `log_log` (the default here and in lifelines), `log` (R `survfit`'s default),
 //!   or `plain`.
 //! * **Restricted mean** to a horizon τ: `∫₀^τ S(t) dt`, with the standard error
@@ -231,8 +231,8 @@ impl EventTable {
         }
     }
 
-    /// The table of one checked batch (sorted and aggregated by time).
-    fn table_of(&self, batch: Tickets<'_>, weights: Option<&[f64]>) -> Result<Self> {
+    /// Check a batch: aligned lengths, finite durations ≥ 0 (the first bad row named), weights.
+    fn check<'w>(batch: Tickets<'_>, weights: Option<&'w [f64]>) -> Result<Option<&'w [f64]>> {
         let n = batch.durations.len();
         if batch.outcomes.len() != n {
             return Err(Error::LengthMismatch {
@@ -269,13 +269,15 @@ impl EventTable {
                 },
             ));
         }
-        let mut rows: Vec<(f64, u8, f64)> = batch
-            .durations
-            .iter()
-            .zip(batch.outcomes)
-            .enumerate()
-            .map(|(i, (&d, o))| (self.bin(d), o.slot() as u8, w.map_or(1.0, |w| w[i])))
-            .collect();
+        Ok(w)
+    }
+
+    /// The table of rows `(time, outcome slot, weight)`, binned, sorted and aggregated by time.
+    fn build(&self, mut rows: Vec<(f64, u8, f64)>) -> Self {
+        for r in &mut rows {
+            // -0.0 and 0.0 are one time.
+            r.0 = if r.0 == 0.0 { 0.0 } else { self.bin(r.0) };
+        }
         if rows.len() > 1 << 16 {
             rows.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         } else {
@@ -286,8 +288,6 @@ impl EventTable {
             ..Self::exact()
         };
         for (t, slot, wt) in rows {
-            // -0.0 and 0.0 are one time.
-            let t = if t == 0.0 { 0.0 } else { t };
             if out.times.last() != Some(&t) {
                 out.times.push(t);
                 out.rows.push([0; 3]);
@@ -297,7 +297,57 @@ impl EventTable {
             out.rows[last][slot as usize] += 1;
             out.weights[last][slot as usize] += wt;
         }
-        Ok(out)
+        out
+    }
+
+    /// The table of one batch (checked, sorted and aggregated by time).
+    fn table_of(&self, batch: Tickets<'_>, weights: Option<&[f64]>) -> Result<Self> {
+        let w = Self::check(batch, weights)?;
+        let rows = (0..batch.durations.len())
+            .map(|i| {
+                (
+                    batch.durations[i],
+                    batch.outcomes[i].slot() as u8,
+                    w.map_or(1.0, |w| w[i]),
+                )
+            })
+            .collect();
+        Ok(self.build(rows))
+    }
+
+    /// One table per group, in one pass: `codes[i]` is the group of row `i` (below `n_groups`,
+    /// from the grouping engine), every table has this table's bin width. The batch is checked
+    /// as a whole first (a bad row is named by its position in the batch).
+    pub fn by_group(
+        &self,
+        codes: &[u32],
+        n_groups: usize,
+        batch: Tickets<'_>,
+        weights: Option<&[f64]>,
+    ) -> Result<Vec<Self>> {
+        let w = Self::check(batch, weights)?;
+        if codes.len() != batch.durations.len() {
+            return Err(Error::LengthMismatch {
+                what: "durations and group labels",
+                left: batch.durations.len(),
+                right: codes.len(),
+            });
+        }
+        let mut rows: Vec<Vec<(f64, u8, f64)>> = vec![Vec::new(); n_groups];
+        for (i, &c) in codes.iter().enumerate() {
+            let group = rows.get_mut(c as usize).ok_or_else(|| {
+                Error::invalid(
+                    "codes",
+                    format!("group {c} at position {i} is not below {n_groups}"),
+                )
+            })?;
+            group.push((
+                batch.durations[i],
+                batch.outcomes[i].slot() as u8,
+                w.map_or(1.0, |w| w[i]),
+            ));
+        }
+        Ok(rows.into_par_iter().map(|r| self.build(r)).collect())
     }
 
     /// The Kaplan–Meier curve, cumulative incidences and their variances: what
@@ -670,9 +720,9 @@ pub struct SurvivalQuantile {
     pub p: f64,
     /// The quantile `t_p`.
     pub estimate: Option<f64>,
-    /// Lower limit (the quantile of the band's upper curve).
+    /// Lower limit (the quantile of the band's lower curve).
     pub low: Option<f64>,
-    /// Upper limit (the quantile of the band's lower curve; `None`: beyond the data).
+    /// Upper limit (the quantile of the band's upper curve; `None`: beyond the data).
     pub high: Option<f64>,
     /// Nominal coverage.
     pub confidence_level: f64,
@@ -797,8 +847,8 @@ impl KaplanMeier {
         Ok(SurvivalQuantile {
             p,
             estimate: self.step_quantile(&self.survival, q, convention),
-            low: self.step_quantile(&hi, q, convention),
-            high: self.step_quantile(&lo, q, convention),
+            low: self.step_quantile(&lo, q, convention),
+            high: self.step_quantile(&hi, q, convention),
             confidence_level,
             conf_type,
             convention,
@@ -858,7 +908,10 @@ impl KaplanMeier {
         })
     }
 
-    /// Delta-method variance of the cumulative incidence at index `j` (Marubini & Valsecchi).
+    /// Delta-method variance of the cumulative incidence at index `j` (Collett, *Modelling
+    /// Survival Data in Medical Research*, 3rd ed., p. 411, as lifelines' `AalenJohansenFitter`):
+    /// `Σ (F(t) − F(t_i))² D_i/(n_i(n_i − D_i)) + Σ S(t_{i−1})² d_ki (n_i − d_ki)/n_i³
+    /// − 2 Σ (F(t) − F(t_i)) S(t_{i−1}) d_ki / n_i²`.
     fn cif_variance(&self, j: usize, event: bool) -> f64 {
         let cif = if event {
             &self.cif_event
@@ -885,7 +938,7 @@ impl KaplanMeier {
                     0.0
                 };
                 let term2 = s_before * s_before * dk * (n - dk) / (n * n * n);
-                let term3 = -2.0 * diff * s_before * dk * (n - dk) / (n * n * n);
+                let term3 = -2.0 * diff * s_before * dk / (n * n);
                 var += term1 + term2 + term3;
             }
             s_before = self.survival[i];
