@@ -1031,4 +1031,3 @@ def survival_curve(result: Any, ax: Axes | None = None) -> Axes:
     )
     _style(ax, "both")
     return ax
-

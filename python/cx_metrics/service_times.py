@@ -94,7 +94,9 @@ class EventTable(_State):
 def _codes(outcomes: object, n: int) -> npt.NDArray[np.uint8]:
     o = np.asarray(outcomes)
     if o.shape != (n,):
-        raise InvalidArgumentError(f"invalid outcomes: {o.shape} values for {n} durations; give one code per row")
+        raise InvalidArgumentError(
+            f"invalid outcomes: {o.shape} values for {n} durations; give one code per row"
+        )
     if o.dtype.kind in "iuf" and np.isin(o, (0, 1, 2)).all():
         return o.astype(np.uint8)
     bad = int(np.flatnonzero(~np.isin(o, (0, 1, 2)))[0]) if o.dtype.kind in "iuf" else 0
@@ -168,8 +170,10 @@ class ResponseTimes(Tabular):
 
     def __str__(self) -> str:
         u = self.unit
-        lines = [f"Response times ({u}) of {self.n} tickets: {self.n_answered} answered, {self.n_open} open"
-                 f" (censored), {self.n_closed_unanswered} closed unanswered (competing)"]
+        lines = [
+            f"Response times ({u}) of {self.n} tickets: {self.n_answered} answered, {self.n_open} open"
+            f" (censored), {self.n_closed_unanswered} closed unanswered (competing)"
+        ]
         aq = ", ".join(f"p{_pname(p)} {fixed(v)}" for p, v in self.answered_quantiles)
         lines.append(f"  answered only ({self.quantile_method}): mean {fixed(self.answered_mean)}, {aq}")
         lines.append(
@@ -198,10 +202,18 @@ class ResponseTimes(Tabular):
     def _repr_html_(self) -> str:
         rows = [["answered-only mean", fixed(self.answered_mean), "", ""]]
         rows += [[f"answered-only p{_pname(p)}", fixed(v), "", ""] for p, v in self.answered_quantiles]
-        rows += [[f"Kaplan–Meier p{_pname(q.p)}", _t(q.estimate), _t(q.low), _t(q.high)] for q in self.km_quantiles]
+        rows += [
+            [f"Kaplan–Meier p{_pname(q.p)}", _t(q.estimate), _t(q.low), _t(q.high)] for q in self.km_quantiles
+        ]
         if self.within is not None:
-            rows.append([f"P(within {self.target:g})", pct(self.within), pct(_nan(self.within_low)),
-                         pct(_nan(self.within_high))])
+            rows.append(
+                [
+                    f"P(within {self.target:g})",
+                    pct(self.within),
+                    pct(_nan(self.within_low)),
+                    pct(_nan(self.within_high)),
+                ]
+            )
         return html_table(
             f"Response times ({self.unit}): n={self.n}, answered {self.n_answered}, open {self.n_open},"
             f" closed unanswered {self.n_closed_unanswered}",
@@ -215,7 +227,9 @@ class ResponseTimes(Tabular):
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "curve"}
         plain["km_quantiles"] = [asdict(q) for q in self.km_quantiles]
         d = json_dict(plain)
-        d["curve"] = {k: getattr(self.curve, k).tolist() for k in ("times", "survival", "std_error", "at_risk")}
+        d["curve"] = {
+            k: getattr(self.curve, k).tolist() for k in ("times", "survival", "std_error", "at_risk")
+        }
         return d
 
     def _columns(self) -> list[FrameColumn]:
@@ -252,8 +266,10 @@ class ResponseTimesByGroup(Tabular):
 
     def _repr_html_(self) -> str:
         cols = self._columns()
-        rows = [[label_str(v) if isinstance(v, str | type(None)) else fixed(float(v)) for v in r]
-                for r in zip(*(c[2] for c in cols), strict=True)]
+        rows = [
+            [label_str(v) if isinstance(v, str | type(None)) else fixed(float(v)) for v in r]
+            for r in zip(*(c[2] for c in cols), strict=True)
+        ]
         return html_table(f"Response times by {self.by}", rows, header=[c[0] for c in cols])
 
     def to_dict(self) -> dict[str, Any]:
@@ -265,8 +281,11 @@ class ResponseTimesByGroup(Tabular):
         keys = [k if isinstance(k, tuple) else (k,) for k in self.groups]
         res = list(self.groups.values())
         cols: list[FrameColumn] = [(n, "str", [label_str(k[i]) for k in keys]) for i, n in enumerate(names)]
-        cols += [("n", "int", [r.n for r in res]), ("n_open", "int", [r.n_open for r in res]),
-                 ("answered_mean", "float", [r.answered_mean for r in res])]
+        cols += [
+            ("n", "int", [r.n for r in res]),
+            ("n_open", "int", [r.n_open for r in res]),
+            ("answered_mean", "float", [r.answered_mean for r in res]),
+        ]
         for i, q in enumerate(res[0].km_quantiles if res else ()):
             p = _pname(q.p)
             cols.append((f"km_p{p}", "float", [_nan(r.km_quantiles[i].estimate) for r in res]))
@@ -341,7 +360,7 @@ def _datetime_objects(values: list[Any], name: str) -> tuple[npt.NDArray[np.int6
             )
         aware = this
         if this:
-            v = v.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            v = v.astimezone(datetime.UTC).replace(tzinfo=None)
         out[i] = np.datetime64(v, "ns").view(np.int64)
     return out, bool(aware)
 
@@ -363,6 +382,7 @@ def _tickets(
     unit: str,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
     """Durations, outcome codes and the rows kept (tickets created by ``as_of``), from timestamps."""
+
     def column(c: object, name: str) -> tuple[npt.NDArray[np.int64], bool]:
         raw = table._raw(c) if table is not None and isinstance(c, str) else c
         return _timestamps(raw, name)
@@ -459,7 +479,9 @@ def response_times(
     table = Table(data) if data is not None else None
     if durations is not None:
         if created is not None or first_reply is not None:
-            raise InvalidArgumentError("invalid arguments: give durations= or timestamps (created=, ...), not both")
+            raise InvalidArgumentError(
+                "invalid arguments: give durations= or timestamps (created=, ...), not both"
+            )
         raw = table._raw(durations) if table is not None and isinstance(durations, str) else durations
         d = np.ascontiguousarray(raw, dtype=np.float64)
         raw_o = table._raw(outcomes) if table is not None and isinstance(outcomes, str) else outcomes
@@ -490,8 +512,16 @@ def response_times(
         raw_w = table._raw(weights) if table is not None and isinstance(weights, str) else weights
         w = numeric_weights(raw_w).astype(np.float64)[keep]
     n_future = int((~keep).sum())
-    opts = dict(quantiles=tuple(quantiles), quantile_method=quantile_method, target=target, horizon=horizon,
-                confidence_level=confidence_level, conf_type=conf_type, convention=convention, unit=unit)
+    opts = dict(
+        quantiles=tuple(quantiles),
+        quantile_method=quantile_method,
+        target=target,
+        horizon=horizon,
+        confidence_level=confidence_level,
+        conf_type=conf_type,
+        convention=convention,
+        unit=unit,
+    )
     empty = _native.EventTable(bin_width)
     if by is None:
         t = _native.EventTable(bin_width)
@@ -534,7 +564,9 @@ def _result(
     answered = o == _EVENT
     wa = None if w is None else w[answered]
     if answered.any():
-        _, mean, aq, within_a = _native.answered_summary(d[answered], list(quantiles), quantile_method, target, wa)
+        _, mean, aq, within_a = _native.answered_summary(
+            d[answered], list(quantiles), quantile_method, target, wa
+        )
     else:
         mean, aq, within_a = math.nan, [(p, math.nan) for p in quantiles], None
     km = table.result()
@@ -547,10 +579,26 @@ def _result(
         rm, rm_se = km.restricted_mean(horizon)
     n, n_ev, n_comp, n_cens = km.counts
     return ResponseTimes(
-        n=n, n_answered=n_ev, n_open=n_cens, n_closed_unanswered=n_comp, n_excluded_future=n_future,
-        answered_mean=mean, answered_quantiles=tuple(aq),
-        answered_within=None if within_a is None else within_a[1], km_quantiles=kq, within=within,
-        within_low=low, within_high=high, restricted_mean=rm, restricted_mean_se=rm_se, unit=unit,
-        quantile_method=quantile_method, conf_type=conf_type, convention=convention,
-        confidence_level=confidence_level, target=target, horizon=horizon, curve=km,
+        n=n,
+        n_answered=n_ev,
+        n_open=n_cens,
+        n_closed_unanswered=n_comp,
+        n_excluded_future=n_future,
+        answered_mean=mean,
+        answered_quantiles=tuple(aq),
+        answered_within=None if within_a is None else within_a[1],
+        km_quantiles=kq,
+        within=within,
+        within_low=low,
+        within_high=high,
+        restricted_mean=rm,
+        restricted_mean_se=rm_se,
+        unit=unit,
+        quantile_method=quantile_method,
+        conf_type=conf_type,
+        convention=convention,
+        confidence_level=confidence_level,
+        target=target,
+        horizon=horizon,
+        curve=km,
     )
