@@ -1,7 +1,7 @@
 """Service times with open tickets: first-response (or resolution) times from durations or timestamps,
-the answered-only figures helpdesk tools report beside a Kaplan–Meier estimate that keeps the open
+the answered-only figures helpdesk tools report beside a Kaplan-Meier estimate that keeps the open
 tickets (censored at the "as of" time) and treats a ticket closed without a reply as a competing
-outcome (Aalen–Johansen), not as censored. The statistics are computed in Rust
+outcome (Aalen-Johansen), not as censored. The statistics are computed in Rust
 (``cx_metrics::survival``); this module converts columns and times and presents the result.
 """
 
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 ConfType = Literal["log_log", "log", "plain"]
-"""The transform of the Kaplan–Meier band: ``log_log`` (lifelines' band), ``log`` (R survfit's default),
+"""The transform of the Kaplan-Meier band: ``log_log`` (lifelines' band), ``log`` (R survfit's default),
 ``plain``."""
 
 Convention = Literal["smallest", "midpoint"]
@@ -47,7 +47,7 @@ Convention = Literal["smallest", "midpoint"]
 ``inf{t: S(t) <= 1 - p}``) or ``midpoint`` (R survival's: the middle of the flat stretch)."""
 
 QuantileMethod = Literal["type7", "nearest_rank"]
-"""Answered-only quantiles: Hyndman–Fan type 7 (numpy's default) or nearest rank."""
+"""Answered-only quantiles: Hyndman-Fan type 7 (numpy's default) or nearest rank."""
 
 Unit = Literal["seconds", "minutes", "hours", "days"]
 _UNIT_NS = {"seconds": 1e9, "minutes": 60e9, "hours": 3600e9, "days": 86400e9}
@@ -87,7 +87,7 @@ class EventTable(_State):
         return self._inner.bin_width  # type: ignore[no-any-return]
 
     def result(self) -> _native.KaplanMeier:
-        """The Kaplan–Meier curve, Greenwood standard errors and Aalen–Johansen incidences."""
+        """The Kaplan-Meier curve, Greenwood standard errors and Aalen-Johansen incidences."""
         return self._inner.result()  # type: ignore[no-any-return]
 
 
@@ -107,7 +107,7 @@ def _codes(outcomes: object, n: int) -> npt.NDArray[np.uint8]:
 
 @dataclass(frozen=True)
 class SurvivalQuantile:
-    """A quantile of the waiting time with its Brookmeyer–Crowley interval (``None``: not reached
+    """A quantile of the waiting time with its Brookmeyer-Crowley interval (``None``: not reached
     within the data)."""
 
     p: float
@@ -135,9 +135,9 @@ class ResponseTimes(Tabular):
     answered_within : float or None
         Share of the answered tickets answered within ``target``.
     km_quantiles : tuple of SurvivalQuantile
-        Kaplan–Meier quantiles with Brookmeyer–Crowley intervals (open tickets censored).
+        Kaplan-Meier quantiles with Brookmeyer-Crowley intervals (open tickets censored).
     within : float or None
-        P(event within ``target``): the Aalen–Johansen cumulative incidence (``1 - S(target)`` when no
+        P(event within ``target``): the Aalen-Johansen cumulative incidence (``1 - S(target)`` when no
         ticket was closed unanswered), with ``within_low`` / ``within_high``.
     restricted_mean, restricted_mean_se : float or None
         Mean wait restricted to ``horizon`` (``∫ S``) and its standard error.
@@ -182,8 +182,8 @@ class ResponseTimes(Tabular):
         level = f"{100 * self.confidence_level:g}%"
         for q in self.km_quantiles:
             lines.append(
-                f"  Kaplan–Meier p{_pname(q.p)} {_t(q.estimate)} ({level} CI {_t(q.low)} to {_t(q.high)};"
-                f" Brookmeyer–Crowley, {self.conf_type}, {self.convention} convention)"
+                f"  Kaplan-Meier p{_pname(q.p)} {_t(q.estimate)} ({level} CI {_t(q.low)} to {_t(q.high)};"
+                f" Brookmeyer-Crowley, {self.conf_type}, {self.convention} convention)"
             )
         if self.target is not None and self.within is not None:
             lines.append(
@@ -203,7 +203,7 @@ class ResponseTimes(Tabular):
         rows = [["answered-only mean", fixed(self.answered_mean), "", ""]]
         rows += [[f"answered-only p{_pname(p)}", fixed(v), "", ""] for p, v in self.answered_quantiles]
         rows += [
-            [f"Kaplan–Meier p{_pname(q.p)}", _t(q.estimate), _t(q.low), _t(q.high)] for q in self.km_quantiles
+            [f"Kaplan-Meier p{_pname(q.p)}", _t(q.estimate), _t(q.low), _t(q.high)] for q in self.km_quantiles
         ]
         if self.within is not None:
             rows.append(
@@ -338,8 +338,8 @@ def _timestamps(raw: Any, name: str) -> tuple[npt.NDArray[np.int64], bool]:
     if a.dtype == object or a.dtype.kind in "OU":
         return _datetime_objects(list(a), name)
     raise InvalidArgumentError(
-        f"invalid {name}: a column of {a.dtype} is not timestamps; pass datetimes (numpy datetime64, pandas or"
-        " polars datetime columns), or durations with durations="
+        f"invalid {name}: a column of {a.dtype} is not timestamps; pass datetimes (numpy datetime64,"
+        " pandas or polars datetime columns), or durations with durations="
     )
 
 
@@ -355,8 +355,8 @@ def _datetime_objects(values: list[Any], name: str) -> tuple[npt.NDArray[np.int6
         this = v.tzinfo is not None and v.utcoffset() is not None
         if aware is not None and this != aware:
             raise InvalidArgumentError(
-                f"invalid {name}: the datetime at position {i} is {'tz-aware' if this else 'naive'} but earlier"
-                " ones are not; make every timestamp tz-aware (or every one naive) first"
+                f"invalid {name}: the datetime at position {i} is {'tz-aware' if this else 'naive'}"
+                " but earlier ones are not; make every timestamp tz-aware (or every one naive) first"
             )
         aware = this
         if this:
@@ -404,8 +404,8 @@ def _tickets(
         aware = sorted(k for k, v in parts.items() if v)
         naive = sorted(k for k, v in parts.items() if not v)
         raise InvalidArgumentError(
-            f"invalid timestamps: {', '.join(aware)} tz-aware but {', '.join(naive)} naive; localise the naive"
-            " ones (or drop the time zone of all) first"
+            f"invalid timestamps: {', '.join(aware)} tz-aware but {', '.join(naive)} naive; localise"
+            " the naive ones (or drop the time zone of all) first"
         )
     for what, col in (("first_reply", r), ("closed", x)):
         if len(col) != len(c):
@@ -423,7 +423,8 @@ def _tickets(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InvalidArgumentError(
-            f"invalid closed: the closing time at position {i} is before its ticket's creation; check that row"
+            f"invalid closed: the closing time at position {i} is before its ticket's creation;"
+            " check that row"
         )
     keep = c <= now
     # What had happened by as_of: a reply or closure later than as_of is not known yet.
@@ -463,7 +464,7 @@ def response_times(
     ``as_of``, the time the data were taken; numpy, pandas or polars datetimes, all tz-aware or all naive)
     or from ``durations`` with ``outcomes`` (0 open, 1 answered, 2 closed unanswered; all answered if
     omitted). Reports the answered-only mean and quantiles (``quantile_method``: ``"type7"`` or
-    ``"nearest_rank"``) beside the Kaplan–Meier quantiles with Brookmeyer–Crowley intervals, P(answered
+    ``"nearest_rank"``) beside the Kaplan-Meier quantiles with Brookmeyer-Crowley intervals, P(answered
     within ``target``) and the restricted mean to ``horizon``.
 
     Bad input: a reply or closure before creation, a negative duration, a missing creation time, a
@@ -504,15 +505,15 @@ def response_times(
             dup = np.sort(first[counts > 1])[0]
             later = int(np.flatnonzero(ids == ids[dup])[1])
             raise InvalidArgumentError(
-                f"invalid ticket_id: id {ids[dup]!r} at position {later} repeats position {int(dup)}; keep one row"
-                " per ticket"
+                f"invalid ticket_id: id {ids[dup]!r} at position {later} repeats position {int(dup)};"
+                " keep one row per ticket"
             )
     w = None
     if weights is not None:
         raw_w = table._raw(weights) if table is not None and isinstance(weights, str) else weights
         w = numeric_weights(raw_w).astype(np.float64)[keep]
     n_future = int((~keep).sum())
-    opts = dict(
+    opts = _Options(
         quantiles=tuple(quantiles),
         quantile_method=quantile_method,
         target=target,
@@ -526,7 +527,7 @@ def response_times(
     if by is None:
         t = _native.EventTable(bin_width)
         t.fold(d, o, w)
-        return _result(t, d, o, w, n_future, **opts)
+        return _result(t, d, o, w, n_future, opts)
     keys = key_columns(by, table, n_rows)
     specs = keys.specs
     if not keep.all():
@@ -541,8 +542,20 @@ def response_times(
     for g, label in enumerate(labels):
         rows = order[bounds[g] : bounds[g + 1]]
         key = label[0] if len(label) == 1 else tuple(label)
-        groups[key] = _result(tables[g], d[rows], o[rows], None if w is None else w[rows], 0, **opts)
+        groups[key] = _result(tables[g], d[rows], o[rows], None if w is None else w[rows], 0, opts)
     return ResponseTimesByGroup(by=keys.by_name, groups=groups)
+
+
+@dataclass(frozen=True)
+class _Options:
+    quantiles: tuple[float, ...]
+    quantile_method: str
+    target: float | None
+    horizon: float | None
+    confidence_level: float
+    conf_type: str
+    convention: str
+    unit: str
 
 
 def _result(
@@ -551,16 +564,11 @@ def _result(
     o: npt.NDArray[np.uint8],
     w: npt.NDArray[np.float64] | None,
     n_future: int,
-    *,
-    quantiles: tuple[float, ...],
-    quantile_method: str,
-    target: float | None,
-    horizon: float | None,
-    confidence_level: float,
-    conf_type: str,
-    convention: str,
-    unit: str,
+    opts: _Options,
 ) -> ResponseTimes:
+    quantiles, quantile_method, target = opts.quantiles, opts.quantile_method, opts.target
+    confidence_level, conf_type, convention = opts.confidence_level, opts.conf_type, opts.convention
+    horizon, unit = opts.horizon, opts.unit
     answered = o == _EVENT
     wa = None if w is None else w[answered]
     if answered.any():
