@@ -48,7 +48,7 @@ from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
-from .service_times import EventTable, ResponseTimes, ResponseTimesByGroup, response_times
+from .service_times import response_times
 
 __all__ = [
     "PILLARS",
@@ -64,7 +64,6 @@ __all__ = [
     "DriverAnalysis",
     "DriverBootstrap",
     "DriverWarning",
-    "EventTable",
     "ImportancePerformance",
     "Interval",
     "MissingLabelWarning",
@@ -76,8 +75,6 @@ __all__ = [
     "Pillar",
     "PillarSummary",
     "RegressionMoments",
-    "ResponseTimes",
-    "ResponseTimesByGroup",
     "ScaleTally",
     "SegmentDriverAnalyses",
     "WhatIf",

@@ -775,9 +775,7 @@ def group_fold(
 @final
 class EventTable:
     def __new__(cls, bin_width: float | None = None) -> EventTable: ...
-    def fold(
-        self, durations: _F64, outcomes: npt.NDArray[np.uint8], weights: _F64 | None = None
-    ) -> None: ...
+    def fold(self, durations: _F64, outcomes: npt.NDArray[np.uint8], weights: _F64 | None = None) -> None: ...
     def by_group(
         self,
         codes: npt.NDArray[np.uint32],

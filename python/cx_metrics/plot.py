@@ -993,13 +993,15 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
 
 
 def survival_curve(result: Any, ax: Axes | None = None) -> Axes:
-    """The Kaplan–Meier curve of a :class:`~cx_metrics.ResponseTimes` (the share of tickets still
+    """The Kaplan-Meier curve of a :class:`~cx_metrics.ResponseTimes` (the share of tickets still
     waiting after each time) as a step line with its pointwise band, open tickets marked where they
-    were censored, and the Kaplan–Meier quantiles as dotted lines.
+    were censored, and the Kaplan-Meier quantiles as dotted lines.
 
+    >>> import matplotlib.pyplot as plt
     >>> import cx_metrics as cx
     >>> r = cx.response_times(durations=[1, 2, 3, 4, 5, 6], outcomes=[1, 1, 1, 0, 1, 1])
     >>> ax = survival_curve(r)
+    >>> plt.close(ax.figure)
     """
     from .service_times import ResponseTimes
 
@@ -1026,7 +1028,7 @@ def survival_curve(result: Any, ax: Axes | None = None) -> Axes:
     level = f"{100 * result.confidence_level:g}%"
     _title(
         ax,
-        "Kaplan–Meier: tickets still waiting",
+        "Kaplan-Meier: tickets still waiting",
         f"n={result.n}, {result.n_open} open (|), {level} band ({result.conf_type})",
     )
     _style(ax, "both")

@@ -27,6 +27,7 @@ from conftest import load_vectors
 
 import cx_metrics as cx
 from cx_metrics.exceptions import CxMetricsError, InvalidArgumentError
+from cx_metrics.service_times import EventTable, ResponseTimes, ResponseTimesByGroup
 
 lifelines = pytest.importorskip("lifelines")
 
@@ -36,7 +37,7 @@ RTOL = 1e-9
 def test_answered_only_figures_reproduce_the_fixture() -> None:
     f: dict[str, Any] = load_vectors("operations_vectors.json")["frt_minutes"]
     r = cx.response_times(durations=f["values"], quantiles=(0.5, 0.9), target=10)
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     assert r.answered_mean == pytest.approx(f["mean"], abs=1e-12)
     assert r.answered_quantiles[0][1] == pytest.approx(f["median"], abs=1e-12)
     assert r.answered_quantiles[1][1] == pytest.approx(f["p90_type7"], abs=1e-12)
@@ -44,22 +45,22 @@ def test_answered_only_figures_reproduce_the_fixture() -> None:
     # Nothing is open: P(within 10) is the same share.
     assert r.within == pytest.approx(f["sla_within_10"], abs=1e-12)
     nr = cx.response_times(durations=f["values"], quantiles=(0.9,), quantile_method="nearest_rank")
-    assert isinstance(nr, cx.ResponseTimes)
+    assert isinstance(nr, ResponseTimes)
     assert nr.answered_quantiles[0][1] == f["p90_nearest_rank"]
 
 
 def test_the_textbook_example_and_both_median_conventions() -> None:
     d, o = [1, 2, 3, 4, 5, 6], [1, 1, 1, 0, 1, 1]
     r = cx.response_times(durations=d, outcomes=o, quantiles=(0.5,))
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     assert r.curve.survival_at(3.0) == 0.5  # exactly: a running product, not exp(sum(log))
     assert r.km_quantiles[0].estimate == 3.0
     m = cx.response_times(durations=d, outcomes=o, quantiles=(0.5,), convention="midpoint")
-    assert isinstance(m, cx.ResponseTimes)
+    assert isinstance(m, ResponseTimes)
     assert m.km_quantiles[0].estimate == 4.0
     assert "midpoint convention" in str(m)
     four = cx.response_times(durations=[1, 2, 3, 4], quantiles=(0.5,), convention="midpoint")
-    assert isinstance(four, cx.ResponseTimes)
+    assert isinstance(four, ResponseTimes)
     assert four.km_quantiles[0].estimate == 2.5
     # lifelines gives 5 on the first example: its S(3) is 0.5000000000000001.
     kmf = lifelines.KaplanMeierFitter().fit(d, np.array(o) == 1)
@@ -81,7 +82,7 @@ def _random_tickets(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_kaplan_meier_matches_lifelines() -> None:
     d, o = _random_tickets(2000, 1)
     r = cx.response_times(durations=d, outcomes=o, quantiles=(0.5,))
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     kmf = lifelines.KaplanMeierFitter().fit(d, o == 1)
     sf = kmf.survival_function_.iloc[1:, 0]  # lifelines starts its timeline at 0
     np.testing.assert_array_equal(r.curve.times, sf.index.to_numpy())
@@ -105,7 +106,7 @@ def test_kaplan_meier_matches_lifelines() -> None:
 def test_greenwood_standard_errors_by_hand() -> None:
     d, o = _random_tickets(300, 2)
     r = cx.response_times(durations=d, outcomes=o)
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     c = r.curve
     n, ev = c.at_risk, c.events
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -121,7 +122,7 @@ def test_cumulative_incidence_matches_lifelines_aalen_johansen() -> None:
     d = rng.permutation(np.arange(1, n + 1, dtype=float))
     o = rng.choice([0, 1, 2], size=n, p=[0.2, 0.6, 0.2]).astype(np.uint8)
     r = cx.response_times(durations=d, outcomes=o, target=250.0)
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     aj = lifelines.AalenJohansenFitter(calculate_variance=True).fit(d, o, event_of_interest=1)
     cif = aj.cumulative_density_.iloc[1:, 0]
     np.testing.assert_array_equal(r.curve.times, cif.index.to_numpy())
@@ -143,7 +144,7 @@ def test_restricted_mean_matches_lifelines() -> None:
 
     d, o = _random_tickets(1000, 4)
     r = cx.response_times(durations=d, outcomes=o, horizon=60.0)
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     kmf = lifelines.KaplanMeierFitter().fit(d, o == 1)
     assert r.restricted_mean == pytest.approx(restricted_mean_survival_time(kmf, t=60.0), rel=1e-9)
 
@@ -152,7 +153,7 @@ def test_weighted_curve_matches_lifelines() -> None:
     d, o = _random_tickets(400, 5)
     w = np.random.default_rng(6).uniform(0.5, 2.0, len(d))
     r = cx.response_times(durations=d, outcomes=o, weights=w, quantile_method="nearest_rank")
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     with pytest.warns(Warning):
         kmf = lifelines.KaplanMeierFitter().fit(d, o == 1, weights=w)
     np.testing.assert_allclose(r.curve.survival, kmf.survival_function_.iloc[1:, 0].to_numpy(), rtol=RTOL)
@@ -160,16 +161,16 @@ def test_weighted_curve_matches_lifelines() -> None:
 
 def test_states_merge_pickle_and_round_trip() -> None:
     d, o = _random_tickets(1000, 7)
-    a, b = cx.EventTable(), cx.EventTable()
+    a, b = EventTable(), EventTable()
     a.fold(d[:400], o[:400])
     b.fold(d[400:], o[400:])
-    whole = cx.EventTable()
+    whole = EventTable()
     whole.fold(d, o)
     assert a + b == whole == sum([a, b])
     assert pickle.loads(pickle.dumps(whole)) == whole
-    assert cx.EventTable.from_bytes(whole.to_bytes()) == whole
-    assert cx.EventTable.from_json(whole.to_json()) == whole
-    binned = cx.EventTable(bin_width=5.0)
+    assert EventTable.from_bytes(whole.to_bytes()) == whole
+    assert EventTable.from_json(whole.to_json()) == whole
+    binned = EventTable(bin_width=5.0)
     with pytest.raises(CxMetricsError, match="bin"):
         binned.merge(whole)
 
@@ -183,7 +184,7 @@ def test_timestamps_from_pandas_polars_and_numpy_agree() -> None:
     r = cx.response_times(
         df, created="created", first_reply="reply", closed="closed", as_of=as_of, ticket_id="id"
     )
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     assert (r.n_answered, r.n_open, r.n_closed_unanswered) == (2, 1, 1)
     np.testing.assert_array_equal(r.curve.times, [5.0, 30.0, 60.0])
     p = cx.response_times(
@@ -199,14 +200,14 @@ def test_timestamps_from_pandas_polars_and_numpy_agree() -> None:
         closed=closed.to_numpy(),
         as_of=np.datetime64("2026-01-05T12:00"),
     )
-    assert isinstance(p, cx.ResponseTimes) and isinstance(n, cx.ResponseTimes)
+    assert isinstance(p, ResponseTimes) and isinstance(n, ResponseTimes)
     np.testing.assert_array_equal(p.curve.survival, r.curve.survival)
     np.testing.assert_array_equal(n.curve.survival, r.curve.survival)
     # Tickets created after as_of are left out and counted; a reply after as_of is not known yet.
     early = cx.response_times(
         df, created="created", first_reply="reply", as_of=pd.Timestamp("2026-01-05 10:02")
     )
-    assert isinstance(early, cx.ResponseTimes)
+    assert isinstance(early, ResponseTimes)
     assert (early.n, early.n_excluded_future, early.n_open) == (3, 1, 2)
 
 
@@ -234,11 +235,11 @@ def test_by_group_equals_separate_calls() -> None:
     d, o = _random_tickets(600, 8)
     g = np.random.default_rng(9).choice(["web", "mail", "chat"], len(d))
     by = cx.response_times(durations=d, outcomes=o, by=g, target=20.0)
-    assert isinstance(by, cx.ResponseTimesByGroup)
+    assert isinstance(by, ResponseTimesByGroup)
     assert list(by.groups) == ["chat", "mail", "web"]
     for label, res in by.groups.items():
         alone = cx.response_times(durations=d[g == label], outcomes=o[g == label], target=20.0)
-        assert isinstance(alone, cx.ResponseTimes)
+        assert isinstance(alone, ResponseTimes)
         np.testing.assert_array_equal(res.curve.survival, alone.curve.survival)
         assert res.km_quantiles == alone.km_quantiles
         assert res.answered_mean == pytest.approx(alone.answered_mean, rel=1e-12)
@@ -248,7 +249,7 @@ def test_by_group_equals_separate_calls() -> None:
 
 def test_result_displays_and_plots() -> None:
     r = cx.response_times(durations=[1, 2, 3, 4, 5, 6], outcomes=[1, 1, 1, 0, 1, 1], target=3, horizon=6)
-    assert isinstance(r, cx.ResponseTimes)
+    assert isinstance(r, ResponseTimes)
     text = str(r)
     assert "leave out 1 open" in text and "Brookmeyer-Crowley" in text and "log_log" in text
     assert "<table" in r._repr_html_()
