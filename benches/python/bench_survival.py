@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 from _timing import race
 
-import cx_metrics as cx
+from cx_metrics.service_times import EventTable
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     codes = answered.astype(np.uint8)
 
     def ours() -> float:
-        t = cx.EventTable()
+        t = EventTable()
         t.fold(waits, codes)
         q = t.result().quantile(0.5, 0.95, "log_log", "smallest")
         return float(q[1] if q[1] is not None else np.nan)
