@@ -50,6 +50,7 @@ from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
 from .trend import AllPairs, Trend, compare_all, trend
+from .service_times import response_times
 
 __all__ = [
     "PILLARS",
@@ -104,6 +105,7 @@ __all__ = [
     "promoter_drivers",
     "proportion_ci",
     "trend",
+    "response_times",
 ]
 
 

@@ -70,6 +70,7 @@ __all__ = [
     "pillar_profile",
     "rating_distribution",
     "trend",
+    "survival_curve",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -1162,4 +1163,44 @@ def all_pairs(result: AllPairs, *, ax: Axes | None = None) -> Axes:
         f"{spec.name} of {result.outcome}: every pair of {' / '.join(result.by_columns)}",
         f"* p < {alpha:g} after {result.adjust} adjustment over {g * (g - 1) // 2} pairs",
     )
+def survival_curve(result: Any, ax: Axes | None = None) -> Axes:
+    """The Kaplan-Meier curve of a :class:`~cx_metrics.ResponseTimes` (the share of tickets still
+    waiting after each time) as a step line with its pointwise band, open tickets marked where they
+    were censored, and the Kaplan-Meier quantiles as dotted lines.
+
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> r = cx.response_times(durations=[1, 2, 3, 4, 5, 6], outcomes=[1, 1, 1, 0, 1, 1])
+    >>> ax = survival_curve(r)
+    >>> plt.close(ax.figure)
+    """
+    from .service_times import ResponseTimes
+
+    _expect(result, (ResponseTimes,), "survival_curve")
+    km = result.curve
+    ax = _axes(ax, (6.4, 3.8))
+    times = np.concatenate(([0.0], km.times))
+    surv = np.concatenate(([1.0], km.survival))
+    lo, hi = km.band(result.confidence_level, result.conf_type)
+    lo = np.concatenate(([1.0], lo))
+    hi = np.concatenate(([1.0], np.where(np.isnan(hi), lo[1:], hi)))
+    ax.fill_between(times, lo, hi, step="post", color=BLUE, alpha=0.18, linewidth=0)
+    ax.step(times, surv, where="post", color=BLUE, linewidth=1.6)
+    censored = km.censored > 0
+    if censored.any():
+        ax.plot(km.times[censored], km.survival[censored], "|", color=INK, markersize=7)
+    for q in result.km_quantiles:
+        if q.estimate is not None:
+            ax.axvline(q.estimate, color=GREY, linestyle=":", linewidth=1)
+    ax.set_ylim(0.0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"time ({result.unit})", fontsize=LABEL_SIZE)
+    ax.set_ylabel("still waiting", fontsize=LABEL_SIZE)
+    level = f"{100 * result.confidence_level:g}%"
+    _title(
+        ax,
+        "Kaplan-Meier: tickets still waiting",
+        f"n={result.n}, {result.n_open} open (|), {level} band ({result.conf_type})",
+    )
+    _style(ax, "both")
     return ax

@@ -22,6 +22,7 @@ mod pillar_scores;
 mod proportion;
 mod scale_tally;
 mod serde_result;
+mod survival;
 mod tally;
 mod trend;
 
@@ -88,5 +89,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<trend::PyAllPairs>()?;
     m.add_function(wrap_pyfunction!(trend::trend, m)?)?;
     m.add_function(wrap_pyfunction!(trend::compare_all, m)?)?;
+    m.add_class::<survival::PyEventTable>()?;
+    m.add_class::<survival::PyKaplanMeier>()?;
+    m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
     Ok(())
 }

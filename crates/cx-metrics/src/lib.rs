@@ -38,6 +38,7 @@ mod serde_nan;
 mod simd;
 pub mod state;
 mod summary;
+pub mod survival;
 pub mod tally;
 pub mod trend;
 pub mod weights;
@@ -77,10 +78,34 @@ pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary,
 pub use regression::ols_design;
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+pub use state::Example;
 pub use state::{Accumulator, Ratings, StateKind, Values};
+pub use survival::{EventTable, KaplanMeier};
 pub use tally::{Merge, ScaleTally};
 pub use trend::{trend, Measure, Trend, TrendOptions, TrendRows};
 pub use weights::Weights;
+
+/// The registry of mergeable state kinds, one line each: the kind's variant of [`StateKind`], its
+/// code in the byte header, its name in JSON (code and name are never reused), and its state type
+/// (a path from the crate root; it implements [`Accumulator`] with that kind, and
+/// [`state::Example`]). [`StateKind`] with its codes and names, and [`for_each_state!`] (golden
+/// files and fuzz tests of every kind) are generated from it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! state_registry {
+    ($then:ident $($args:tt)*) => {
+        $crate::$then! { ($($args)*)
+            ScaleTally = 1, scale_tally, ScaleTally;
+            NpsTally = 2, nps_tally, NpsTally;
+            CsatTally = 3, csat_tally, CsatTally;
+            Ces2Tally = 4, ces2_tally, Ces2Tally;
+            Ces1Tally = 5, ces1_tally, Ces1Tally;
+            PairedNpsTally = 6, paired_nps_tally, nps::PairedTally;
+            Moments = 7, moments, Moments;
+            EventTable = 8, event_table, survival::EventTable;
+        }
+    };
+}
 
 /// The README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -50,67 +50,105 @@ pub const FORMAT_VERSION: u16 = 1;
 /// Bytes of the header before the payload.
 pub const HEADER_LEN: usize = 20;
 
-/// The kinds of serialised state: the registry of every [`Accumulator`].
+/// Defines [`StateKind`] from the registry list (`state_registry!` in `lib.rs`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __define_state_kinds {
+    (() $($variant:ident = $code:literal, $name:ident, $($seg:ident)::+;)*) => {
+        /// The kinds of serialised state: the registry of every [`Accumulator`].
+        ///
+        /// Generated from the one registry list in `lib.rs` (`state_registry!`): a new state kind
+        /// adds one line there (a new code and name, never reusing one) and nothing here.
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum StateKind {
+            $(
+                #[doc = concat!("[`crate", $("::", stringify!($seg)),+, "`].")]
+                $variant,
+            )*
+        }
+
+        impl StateKind {
+            /// Every kind, in code order.
+            pub const ALL: [StateKind; [$(stringify!($variant)),*].len()] = [$(Self::$variant),*];
+
+            /// The kind's code in the byte header.
+            pub fn code(self) -> u16 {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            /// The kind's name in the JSON envelope and in error messages.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($name),)*
+                }
+            }
+        }
+
+        // Each registered type declares its own kind and has a sample state (for golden files and
+        // fuzzing): checked when the crate compiles.
+        const _: () = {
+            $(
+                assert!(
+                    matches!(<$crate::$($seg)::+ as Accumulator>::KIND, StateKind::$variant),
+                    concat!("the registry line of ", stringify!($variant), " names a type of another kind"),
+                );
+                let _ = <$crate::$($seg)::+ as Example>::example;
+            )*
+        };
+    };
+}
+crate::state_registry!(__define_state_kinds);
+
+/// Calls the macro `$m!(name, Type, sample)` once for every registered state kind, in code order:
+/// `name` is the kind's JSON name as an identifier, `Type` its state type and `sample` an
+/// expression giving its [`Example`] state. The golden-file and fuzz tests of every kind are
+/// written once with it.
 ///
-/// A new state kind adds a variant here (with a new code and name, never reusing one) and nothing
-/// else in this module.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StateKind {
-    /// [`crate::ScaleTally`].
-    ScaleTally,
-    /// [`crate::NpsTally`].
-    NpsTally,
-    /// [`crate::CsatTally`].
-    CsatTally,
-    /// [`crate::Ces2Tally`].
-    Ces2Tally,
-    /// [`crate::Ces1Tally`].
-    Ces1Tally,
-    /// [`crate::nps::PairedTally`].
-    PairedNpsTally,
-    /// [`crate::Moments`].
-    Moments,
+/// ```
+/// let mut names = Vec::new();
+/// macro_rules! push {
+///     ($name:ident, $ty:ty, $sample:expr) => {
+///         names.push(stringify!($name));
+///     };
+/// }
+/// cx_metrics::for_each_state!(push);
+/// assert_eq!(names.len(), cx_metrics::StateKind::ALL.len());
+/// assert_eq!(names[0], "scale_tally");
+/// ```
+#[macro_export]
+macro_rules! for_each_state {
+    ($m:ident) => {
+        $crate::state_registry!(__for_each_state_kind $m);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __for_each_state_kind {
+    (($m:ident) $($variant:ident = $code:literal, $name:ident, $($seg:ident)::+;)*) => {
+        $(
+            $m!(
+                $name,
+                $crate::$($seg)::+,
+                <$crate::$($seg)::+ as $crate::state::Example>::example()
+            );
+        )*
+    };
+}
+
+/// A small, fixed sample state of a kind, built from a few hand-checkable rows: the state its
+/// golden files were written from, the seed of its fuzz tests, and a quick example.
+///
+/// Every registered kind implements it (checked when the crate compiles).
+pub trait Example: Accumulator {
+    /// The sample state.
+    fn example() -> Self;
 }
 
 impl StateKind {
-    /// Every kind, in code order.
-    pub const ALL: [StateKind; 7] = [
-        Self::ScaleTally,
-        Self::NpsTally,
-        Self::CsatTally,
-        Self::Ces2Tally,
-        Self::Ces1Tally,
-        Self::PairedNpsTally,
-        Self::Moments,
-    ];
-
-    /// The kind's code in the byte header.
-    pub fn code(self) -> u16 {
-        match self {
-            Self::ScaleTally => 1,
-            Self::NpsTally => 2,
-            Self::CsatTally => 3,
-            Self::Ces2Tally => 4,
-            Self::Ces1Tally => 5,
-            Self::PairedNpsTally => 6,
-            Self::Moments => 7,
-        }
-    }
-
-    /// The kind's name in the JSON envelope and in error messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ScaleTally => "scale_tally",
-            Self::NpsTally => "nps_tally",
-            Self::CsatTally => "csat_tally",
-            Self::Ces2Tally => "ces2_tally",
-            Self::Ces1Tally => "ces1_tally",
-            Self::PairedNpsTally => "paired_nps_tally",
-            Self::Moments => "moments",
-        }
-    }
-
     /// The kind with this header code.
     pub fn from_code(code: u16) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.code() == code)
@@ -636,6 +674,111 @@ impl ValuesOp for Len {
     type Output = usize;
     fn run<T: RawValue>(self, values: &[T]) -> usize {
         values.len()
+    }
+}
+
+/// The sample states of the kinds defined before the registry (each later kind implements
+/// [`Example`] in its own module). The data are fixed: golden files were written from them.
+mod examples {
+    use super::Example;
+    use crate::csat::CsatScale;
+    use crate::nps::PairedTally;
+    use crate::{
+        Ces1Tally, Ces2Tally, CsatTally, Direction, Moments, NanPolicy, NpsTally, Scale, ScaleTally,
+    };
+
+    const NAN: f64 = f64::NAN;
+    const FIXED: &str = "the fixed sample rows are valid";
+
+    impl Example for ScaleTally {
+        fn example() -> Self {
+            let mut s = ScaleTally::new(Scale::new(1, 5, Direction::HigherIsBetter).expect(FIXED));
+            s.fold(
+                &[5.0, 4.0, 4.0, 3.0, 1.0, NAN],
+                Some(&[1.5, 0.5, 2.0, 1.0, 0.25, 1.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            s
+        }
+    }
+
+    impl Example for NpsTally {
+        fn example() -> Self {
+            let mut t = NpsTally::new();
+            t.fold(
+                &[10.0, 9.0, 9.0, 8.0, 7.0, 6.0, 3.0, 0.0, NAN, 10.0],
+                Some(&[1.25, 0.75, 1.0, 2.0, 0.5, 1.5, 1.0, 0.25, 1.0, 3.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for CsatTally {
+        fn example() -> Self {
+            let mut t = CsatTally::new(CsatScale::new(5).expect(FIXED));
+            t.fold(
+                &[5.0, 4.0, 3.0, 2.0, 1.0, 5.0, NAN],
+                Some(&[1.0, 2.0, 0.5, 0.5, 1.5, 0.75, 1.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for Ces2Tally {
+        fn example() -> Self {
+            let mut t = Ces2Tally::new();
+            t.fold(&[7u8, 6, 5, 4, 3, 1, 7, 5], None, NanPolicy::Omit)
+                .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for Ces1Tally {
+        fn example() -> Self {
+            let mut t = Ces1Tally::new();
+            t.fold(
+                &[1.0, 2.0, 3.0, 4.0, 5.0, 2.0, NAN],
+                Some(&[0.5, 1.0, 1.0, 2.0, 0.25, 1.0, 1.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for PairedTally {
+        fn example() -> Self {
+            let mut t = PairedTally::new();
+            t.fold(
+                &[10.0, 9.0, 3.0, 7.0, NAN, 8.0],
+                &[9.0, 6.0, 3.0, 10.0, 5.0, 2.0],
+                Some(&[1.0, 0.5, 2.0, 1.5, 1.0, 0.75]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for Moments {
+        fn example() -> Self {
+            let mut m = Moments::new(["x1", "x2", "y"]).expect(FIXED);
+            m.fold_columns(
+                &[
+                    &[1.0, 2.0, 4.0, 3.0, 5.0],
+                    &[3.0, 1.0, 2.0, 2.0, 4.0],
+                    &[6.0, 5.0, 9.0, 7.0, 10.0],
+                ],
+                Some(&[1.0, 2.0, 1.0, 0.5, 0.0]),
+            )
+            .expect(FIXED);
+            m
+        }
     }
 }
 

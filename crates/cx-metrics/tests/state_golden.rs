@@ -20,6 +20,9 @@ fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The highest kind code of the releases before the state header (the kinds with `.v0.json` files).
+const LAST_KIND_BEFORE_HEADER: u16 = 7;
+
 /// Read the bytes, JSON and (bare, pre-envelope) legacy JSON of `state`'s kind and check each
 /// restores `state` exactly; the writer of this version still writes the version-1 files.
 fn check<S: Accumulator + Debug>(state: &S) {
@@ -32,12 +35,15 @@ fn check<S: Accumulator + Debug>(state: &S) {
         state,
         "{kind}.v1.json"
     );
-    let bare = std::fs::read_to_string(golden(&format!("{kind}.v0.json"))).unwrap();
-    assert_eq!(
-        &S::from_json(bare.trim_end()).unwrap(),
-        state,
-        "{kind}.v0.json"
-    );
+    // Only the kinds that existed before the state header have bare (v0) files.
+    if S::KIND.code() <= LAST_KIND_BEFORE_HEADER {
+        let bare = std::fs::read_to_string(golden(&format!("{kind}.v0.json"))).unwrap();
+        assert_eq!(
+            &S::from_json(bare.trim_end()).unwrap(),
+            state,
+            "{kind}.v0.json"
+        );
+    }
     if FORMAT_VERSION == 1 {
         assert_eq!(state.to_bytes(), bytes, "{kind}: the byte form changed");
         assert_eq!(
