@@ -259,10 +259,11 @@ state_pymethods!(PyPairedNpsTally, PairedTally, {
     }
 
     /// Validate and count aligned first and second ratings (float64 arrays), optionally weighted;
-    /// changes nothing on error.
+    /// changes nothing on error. Safe to call from several threads on the same tally (each batch is
+    /// counted with the GIL released, then merged).
     #[pyo3(signature = (a, b, weights=None, nan_policy="omit"))]
     fn fold(
-        &mut self,
+        slf: &Bound<'_, Self>,
         py: Python<'_>,
         a: PyReadonlyArray1<'_, f64>,
         b: PyReadonlyArray1<'_, f64>,
@@ -277,9 +278,15 @@ state_pymethods!(PyPairedNpsTally, PairedTally, {
             second: &b,
             nan_policy,
         };
-        let inner = &mut self.inner;
-        py.detach(|| cx_metrics::Accumulator::fold_batch(inner, pairs, w.as_deref()))
-            .py()
+        crate::tally::fold_shared(
+            slf,
+            |s: &Self| &s.inner,
+            |s: &mut Self| &mut s.inner,
+            |part| {
+                py.detach(|| cx_metrics::Accumulator::fold_batch(part, pairs, w.as_deref()))
+                    .py()
+            },
+        )
     }
 
     /// Pairs omitted because either rating was missing.
