@@ -16,7 +16,9 @@ fn method(name: &str) -> PyResult<NpsMethod> {
     name.parse().py()
 }
 
-/// Mergeable counts of detractors, passives and promoters on the 0–10 scale.
+/// Mergeable counts of detractors, passives and promoters on the 0–10 scale. `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "NpsTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyNpsTally {
@@ -243,7 +245,9 @@ pub fn compare_nps_paired(
     })
 }
 
-/// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice).
+/// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice). `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "PairedNpsTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyPairedNpsTally {
