@@ -16,7 +16,9 @@ fn method(name: &str) -> PyResult<NpsMethod> {
     name.parse().py()
 }
 
-/// Mergeable counts of detractors, passives and promoters on the 0–10 scale.
+/// Mergeable counts of detractors, passives and promoters on the 0–10 scale. `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "NpsTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyNpsTally {
@@ -258,7 +260,9 @@ pub fn compare_nps_paired(
     })
 }
 
-/// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice).
+/// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice). `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "PairedNpsTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyPairedNpsTally {
@@ -274,10 +278,11 @@ state_pymethods!(PyPairedNpsTally, PairedTally, {
     }
 
     /// Validate and count aligned first and second ratings (float64 arrays), optionally weighted;
-    /// changes nothing on error.
+    /// changes nothing on error. Safe to call from several threads on the same tally (each batch is
+    /// counted with the GIL released, then merged).
     #[pyo3(signature = (a, b, weights=None, nan_policy="omit"))]
     fn fold(
-        &mut self,
+        slf: &Bound<'_, Self>,
         py: Python<'_>,
         a: PyReadonlyArray1<'_, f64>,
         b: PyReadonlyArray1<'_, f64>,
@@ -292,9 +297,15 @@ state_pymethods!(PyPairedNpsTally, PairedTally, {
             second: &b,
             nan_policy,
         };
-        let inner = &mut self.inner;
-        py.detach(|| cx_metrics::Accumulator::fold_batch(inner, pairs, w.as_deref()))
-            .py()
+        crate::tally::fold_shared(
+            slf,
+            |s: &Self| &s.inner,
+            |s: &mut Self| &mut s.inner,
+            |part| {
+                py.detach(|| cx_metrics::Accumulator::fold_batch(part, pairs, w.as_deref()))
+                    .py()
+            },
+        )
     }
 
     /// Pairs omitted because either rating was missing.

@@ -11,7 +11,7 @@
 //!   | --- | --- | --- |
 //!   | 0 | 4 | magic `CXST` |
 //!   | 4 | 2 | kind ([`StateKind::code`]) |
-//!   | 6 | 2 | format version ([`FORMAT_VERSION`]) |
+//!   | 6 | 2 | format version of the kind ([`Accumulator::VERSION`]) |
 //!   | 8 | 4 | flags (none defined: must be 0) |
 //!   | 12 | 8 | payload length in bytes (must equal what follows) |
 //!
@@ -31,7 +31,7 @@
 //! assert_eq!(&bytes[..4], b"CXST");
 //! assert_eq!(NpsTally::from_bytes(&bytes).unwrap(), a);
 //! let json = a.to_json();
-//! assert!(json.starts_with(r#"{"kind":"nps_tally","version":1,"state":"#));
+//! assert!(json.starts_with(r#"{"kind":"nps_tally","version":2,"state":"#));
 //! assert_eq!(NpsTally::from_json(&json).unwrap(), a);
 //! assert!(NpsTally::from_bytes(&bytes[..bytes.len() - 1]).is_err());
 //! ```
@@ -45,7 +45,8 @@ use crate::tally::Merge;
 
 /// The four bytes every serialised state starts with.
 pub const MAGIC: [u8; 4] = *b"CXST";
-/// The format version this release writes (and the newest it reads).
+/// The format version of a kind whose payload never changed: the default of
+/// [`Accumulator::VERSION`]. Each kind writes its own version and reads every earlier one.
 pub const FORMAT_VERSION: u16 = 1;
 /// Bytes of the header before the payload.
 pub const HEADER_LEN: usize = 20;
@@ -177,6 +178,9 @@ impl StateKind {
 pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned {
     /// The kind, in the byte header and the JSON envelope.
     const KIND: StateKind;
+    /// The format version of this kind's payload that this release writes (and the newest it
+    /// reads; every earlier one is read too, see [`Decoder::version`]).
+    const VERSION: u16 = FORMAT_VERSION;
     /// What [`Accumulator::fold_batch`] folds (ratings, pairs of ratings, columns, ...).
     type Batch<'a>;
     /// What [`Accumulator::finish`] needs besides the state (`()` when nothing).
@@ -213,7 +217,7 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&Self::KIND.code().to_le_bytes());
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&Self::VERSION.to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         out.extend_from_slice(&payload);
@@ -224,7 +228,7 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
     /// version), checked in full.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let kind = Self::KIND;
-        let (payload, version) = read_header(bytes, kind)?;
+        let (payload, version) = read_header(bytes, kind, Self::VERSION)?;
         let mut input = Decoder::new(payload, kind);
         input.version = version;
         let state = Self::decode_payload(&mut input)?;
@@ -249,7 +253,7 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
     fn to_json(&self) -> String {
         let envelope = Envelope {
             kind: Self::KIND.name(),
-            version: FORMAT_VERSION,
+            version: Self::VERSION,
             state: self,
         };
         // Serialising plain data (numbers, strings, vectors) to a string cannot fail; NaN never
@@ -278,13 +282,13 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
                 }
                 let version = map.get("version").and_then(|v| v.as_u64());
                 match version {
-                    Some(v) if v >= 1 && v <= u64::from(FORMAT_VERSION) => {}
+                    Some(v) if v >= 1 && v <= u64::from(Self::VERSION) => {}
                     _ => {
                         return Err(kind.invalid(format!(
-                            "format version {} is not supported (this release reads 1 to \
-                             {FORMAT_VERSION})",
+                            "format version {} is not supported (this release reads 1 to {})",
                             map.get("version")
-                                .map_or("(none)".into(), |v| v.to_string())
+                                .map_or("(none)".into(), |v| v.to_string()),
+                            Self::VERSION
                         )))
                     }
                 }
@@ -311,8 +315,9 @@ struct Envelope<'a, S> {
     state: &'a S,
 }
 
-/// Check the header of `bytes` for a state of `kind`; returns the payload and its format version.
-fn read_header(bytes: &[u8], kind: StateKind) -> Result<(&[u8], u16)> {
+/// Check the header of `bytes` for a state of `kind` whose newest format version is `newest`;
+/// returns the payload and its format version.
+fn read_header(bytes: &[u8], kind: StateKind, newest: u16) -> Result<(&[u8], u16)> {
     if bytes.len() < HEADER_LEN {
         return Err(kind.invalid(format!(
             "{} bytes are too few for the {HEADER_LEN}-byte header (truncated?)",
@@ -339,9 +344,9 @@ fn read_header(bytes: &[u8], kind: StateKind) -> Result<(&[u8], u16)> {
             )))
         }
     }
-    if !(1..=FORMAT_VERSION).contains(&version) {
+    if !(1..=newest).contains(&version) {
         return Err(kind.invalid(format!(
-            "format version {version} is not supported (this release reads 1 to {FORMAT_VERSION})"
+            "format version {version} is not supported (this release reads 1 to {newest})"
         )));
     }
     if flags != 0 {
