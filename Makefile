@@ -68,6 +68,7 @@ bench: develop ## Time cx.nps (also by group) and cx.driver_analysis against num
 	$(PY) benches/python/bench_groups.py
 	$(PY) benches/python/bench_cohorts.py
 	$(PY) benches/python/bench_memory.py
+	$(PY) benches/python/bench_survival.py
 
 clean: ## Remove the venv, wheels and build products
 	rm -rf $(VENV) $(WHEEL_DIR) python/cx_metrics/*.so

@@ -41,6 +41,7 @@ from .nps import (
     nps_sample_size,
     nps_sample_size_two_groups,
 )
+from .nps import ScaleWarning as ScaleWarning
 from .nps_drivers import NpsDriverModel, detractor_drivers, promoter_drivers
 from .nps_groups import ByGroup as ByGroup
 from .nps_groups import CesByGroup as CesByGroup
@@ -61,9 +62,12 @@ from .retention import (
     repeat_rate,
     retention_table,
 )
+from .trend import AllPairs, Trend, compare_all, trend
+from .service_times import response_times
 
 __all__ = [
     "PILLARS",
+    "AllPairs",
     "ByGroup",
     "CesByGroup",
     "CesResult",
@@ -96,12 +100,15 @@ __all__ = [
     "RetentionTable",
     "SbgFit",
     "ScaleTally",
+    "ScaleWarning",
     "SegmentDriverAnalyses",
+    "Trend",
     "WhatIf",
     "__version__",
     "ces",
     "churn",
     "clv",
+    "compare_all",
     "compare_ces",
     "compare_csat",
     "compare_nps",
@@ -124,6 +131,8 @@ __all__ = [
     "repeat_rate",
     "retention_table",
     "sbg",
+    "trend",
+    "response_times",
 ]
 
 

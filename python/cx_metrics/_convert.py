@@ -4,6 +4,11 @@ Accepted: lists, tuples, numpy arrays of integer and float dtypes (passed throug
 Series (nullable ``Int64``/``Float64`` with ``pd.NA`` become float NaN), polars Series (nulls become NaN),
 pyarrow Array and ChunkedArray (nulls become NaN). Missing values are then handled by ``nan_policy``.
 
+numpy masked arrays (``numpy.ma``), one policy too: a masked value is a missing value, never the
+number hidden under the mask. Ratings and driver columns read it as NaN (omitted and counted, or an
+error under ``nan_policy="raise"``); a masked label is the missing label; a masked survey weight is
+refused (:func:`to_weights`), since a row without its weight cannot be weighted.
+
 Booleans, one policy from every entry point: refused as ratings (a rating is a scale point, see
 :func:`to_values`) and as survey weights (:func:`refuse_boolean_weights`: a 0/1 weight is a row filter
 in disguise); accepted as 0/1 only where a binary column makes sense, as a driver or an outcome of driver
@@ -20,7 +25,7 @@ import numpy.typing as npt
 
 from .exceptions import InvalidArgumentError, LengthMismatchError
 
-__all__ = ["refuse_boolean_weights", "same_length", "to_values", "to_weights"]
+__all__ = ["refuse_boolean_weights", "same_length", "to_values", "to_weights", "unmask"]
 
 _NATIVE_KINDS = frozenset("iuf")
 _SUPPORTED = (
@@ -130,11 +135,25 @@ def _numeric_text(value: object) -> bool:
     return True
 
 
+def unmask(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A numpy masked array as a plain array with NaN where it is masked (float64 when anything is
+    masked; the data as they are otherwise); any other array as it is."""
+    if not isinstance(arr, np.ma.MaskedArray):
+        return arr
+    mask = np.ma.getmaskarray(arr)
+    if not mask.any():
+        return np.asarray(arr.data)
+    if arr.dtype.kind not in _NATIVE_KINDS:
+        # Objects or text: masked entries become None, which the object path reads as missing.
+        return np.asarray(arr.tolist(), dtype=object)
+    return np.asarray(np.ma.filled(arr.astype(np.float64), np.nan))
+
+
 def _as_array(obj: object, name: str) -> npt.NDArray[Any]:
     if obj is None:
         raise InvalidArgumentError(f"invalid {name}: got None; pass a list, array or Series of numbers")
     if isinstance(obj, np.ndarray):
-        return obj
+        return unmask(obj)
     module = _module_of(obj)
     if module == "pandas" and hasattr(obj, "to_numpy"):
         if hasattr(obj, "columns"):
@@ -261,6 +280,13 @@ def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[
     if obj is None:
         return None
     refuse_boolean_weights(obj)
+    if isinstance(obj, np.ma.MaskedArray) and np.ma.getmaskarray(obj).any():
+        at = int(np.flatnonzero(np.ma.getmaskarray(obj))[0])
+        raise InvalidArgumentError(
+            f"invalid weights: the weight at position {at} is masked (a numpy masked array); a row "
+            "needs its weight: fill the masked weights (e.g. weights.filled(0) to leave those rows "
+            "out) or drop the rows"
+        )
     arr = to_values(obj, "weights")
     if arr.shape[0] != n:
         raise LengthMismatchError(

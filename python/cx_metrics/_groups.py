@@ -134,6 +134,11 @@ def _spec(raw: Any) -> tuple[Spec, int]:
         return _arrow(raw), len(raw)
     if isinstance(raw, str | bytes):
         raise InvalidArgumentError(f"invalid by: {raw!r}; give a column name or one label per row")
+    if isinstance(raw, np.ma.MaskedArray) and raw.ndim == 1:  # a masked label is the missing label
+        mask = np.ma.getmaskarray(raw)
+        if raw.dtype.kind in "iufbM":
+            return _numpy(np.asarray(raw.data), mask), raw.shape[0]
+        return ("labels", _labels(raw.tolist())), raw.shape[0]
     if isinstance(raw, np.ndarray):
         if raw.ndim != 1:
             raise InvalidArgumentError(f"invalid by: expected one label per row, got shape {raw.shape}")

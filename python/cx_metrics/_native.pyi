@@ -7,6 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "AllPairs",
     "Ces1Result",
     "Ces1Tally",
     "Ces2Result",
@@ -23,7 +24,9 @@ __all__ = [
     "DriverGroup",
     "DriverOptions",
     "DriverScale",
+    "EventTable",
     "ImportancePerformance",
+    "KaplanMeier",
     "NpsComparison",
     "NpsDriverModel",
     "NpsResult",
@@ -37,6 +40,7 @@ __all__ = [
     "ScaleTally",
     "SegmentAnalyses",
     "Shift",
+    "Trend",
     "WhatIf",
     "__version__",
     "churn_counts",
@@ -44,6 +48,8 @@ __all__ = [
     "clv_gupta_lehmann",
     "clv_sbg",
     "clv_simple",
+    "compare_all",
+    "answered_summary",
     "compare_ces1",
     "compare_ces2",
     "compare_csat",
@@ -68,6 +74,7 @@ __all__ = [
     "retention_shortcut",
     "sbg",
     "segment_driver_analysis",
+    "trend",
 ]
 
 __version__: str
@@ -912,3 +919,126 @@ def clv_sbg(
     timing: str,
     time_unit: str,
 ) -> ClvResult: ...
+@final
+class Trend(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> Trend: ...
+    @property
+    def n_segments(self) -> int: ...
+    @property
+    def n_without_wave(self) -> int: ...
+
+@final
+class AllPairs(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> AllPairs: ...
+    @property
+    def n_pairs(self) -> int: ...
+
+def trend(
+    values: npt.NDArray[np.float64],
+    waves: npt.NDArray[np.uint32],
+    n_waves: int,
+    *,
+    measure: str,
+    scale_min: int,
+    scale_max: int,
+    higher_is_better: bool = True,
+    points: tuple[int, int] | None = None,
+    segments: npt.NDArray[np.uint32] | None = None,
+    n_segments: int = 1,
+    respondents: npt.NDArray[np.uint32] | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
+    nan_policy: str = "omit",
+    confidence_level: float = 0.95,
+    adjust: str = "holm",
+    limits: str = "standard",
+) -> Trend: ...
+def compare_all(
+    values: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.uint32],
+    n_groups: int,
+    *,
+    measure: str,
+    scale_min: int,
+    scale_max: int,
+    higher_is_better: bool = True,
+    points: tuple[int, int] | None = None,
+    weights: npt.NDArray[np.float64] | None = None,
+    nan_policy: str = "omit",
+    confidence_level: float = 0.95,
+    adjust: str = "holm",
+) -> AllPairs: ...
+# Service times (cx_metrics::survival).
+@final
+class EventTable:
+    def __new__(cls, bin_width: float | None = None) -> EventTable: ...
+    def fold(self, durations: _F64, outcomes: npt.NDArray[np.uint8], weights: _F64 | None = None) -> None: ...
+    def by_group(
+        self,
+        codes: npt.NDArray[np.uint32],
+        n_groups: int,
+        durations: _F64,
+        outcomes: npt.NDArray[np.uint8],
+        weights: _F64 | None = None,
+    ) -> list[EventTable]: ...
+    def merge(self, other: EventTable) -> None: ...
+    def __add__(self, value: EventTable, /) -> EventTable: ...
+    def __radd__(self, value: object, /) -> EventTable: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def bin_width(self) -> float | None: ...
+    @property
+    def totals(self) -> tuple[int, int, int]: ...
+    def result(self) -> KaplanMeier: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> EventTable: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> EventTable: ...
+
+@final
+class KaplanMeier(_Result):
+    @property
+    def times(self) -> _F64: ...
+    @property
+    def at_risk(self) -> _F64: ...
+    @property
+    def events(self) -> _F64: ...
+    @property
+    def competing(self) -> _F64: ...
+    @property
+    def censored(self) -> _F64: ...
+    @property
+    def survival(self) -> _F64: ...
+    @property
+    def std_error(self) -> _F64: ...
+    @property
+    def cif_event(self) -> _F64: ...
+    @property
+    def cif_competing(self) -> _F64: ...
+    @property
+    def counts(self) -> tuple[int, int, int, int]: ...
+    @property
+    def weighted(self) -> bool: ...
+    def band(self, confidence_level: float, conf_type: str) -> tuple[_F64, _F64]: ...
+    def survival_at(self, t: float) -> float: ...
+    def quantile(
+        self, p: float, confidence_level: float, conf_type: str, convention: str
+    ) -> tuple[float, float | None, float | None, float | None]: ...
+    def within(
+        self, target: float, confidence_level: float, conf_type: str
+    ) -> tuple[float, float, _IntervalTuple]: ...
+    def restricted_mean(self, horizon: float) -> tuple[float, float]: ...
+
+def answered_summary(
+    durations: _F64,
+    quantiles: list[float],
+    method: str,
+    target: float | None = None,
+    weights: _F64 | None = None,
+) -> tuple[int, float, list[tuple[float, float]], tuple[float, float] | None]: ...

@@ -31,7 +31,7 @@ class Table:
         self._data = data
         self._kind = _kind(data)
         if self._kind == "numpy":
-            arr = np.asarray(data)
+            arr = data if isinstance(data, np.ma.MaskedArray) else np.asarray(data)  # keep a mask
             if arr.ndim != 2:
                 raise InvalidArgumentError(
                     f"invalid data: expected a table or a 2-D array, got a {arr.ndim}-D array"
@@ -223,6 +223,8 @@ def to_numeric(raw: Any, name: str) -> npt.NDArray[Any]:
                 out = _native_width(
                     filled.to_numpy(zero_copy_only=False), arr.is_null().to_numpy(zero_copy_only=False)
                 )
+    elif isinstance(raw, np.ma.MaskedArray) and raw.ndim == 1 and raw.dtype.kind in "iufb":
+        out = _native_width(np.asarray(raw.data), np.ma.getmaskarray(raw))  # masked = missing
     elif isinstance(raw, np.ndarray) and raw.ndim == 1 and raw.dtype.kind in "iufb":
         out = _native_width(raw, None)
     return out if out is not None else _to_float(raw, name)

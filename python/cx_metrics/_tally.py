@@ -9,6 +9,11 @@ flags, length; what pickle stores) and ``to_json()`` (``{"kind": ..., "version":
 raises :class:`~cx_metrics.exceptions.InvalidStateError`; a merge whose counts would overflow raises
 :class:`~cx_metrics.exceptions.MergeOverflowError`. Results are computed from a state, never from a
 second pass over the rows.
+
+The rating tallies keep their sums of weights scaled by a power of two, so every figure is the same
+whatever the unit of the weights (10^-300 or 10^300 give the figures of weights near 1), and their
+``fold`` is safe from several threads at once: each batch is counted with the GIL released into a
+fresh tally, then merged into the shared one, one merge at a time.
 """
 
 from __future__ import annotations
@@ -120,6 +125,10 @@ class _Tally(_State):
 
     def fold(self, values: object, weights: object = None, nan_policy: NanPolicy = "omit") -> None:
         """Validate and count ``values`` (optionally weighted); on error nothing changes.
+
+        Safe to call on the same tally from several threads at once: each batch is counted with the
+        GIL released, then merged (the result is that of the batches folded one after another).
+        The figures do not depend on the unit of the weights.
 
         Parameters
         ----------
@@ -240,7 +249,7 @@ class PairedNpsTally(_State):
     def fold(self, a: object, b: object, weights: object = None, nan_policy: NanPolicy = "omit") -> None:
         """Validate and count aligned first (``a``) and second (``b``) 0-10 ratings, optionally weighted;
         a pair with either rating missing is omitted and counted (or raises, per ``nan_policy``). On
-        error nothing changes."""
+        error nothing changes. Safe to call on the same tally from several threads at once."""
         va = np.asarray(to_values(a, "a"), dtype=np.float64)
         vb = np.asarray(to_values(b, "b"), dtype=np.float64)
         same_length(va, vb, "a and b (paired)")

@@ -90,39 +90,67 @@ class DriverWarning:
 
     @property
     def message(self) -> str:
-        """The warning as one readable sentence."""
+        """The warning as one readable sentence: rounded figures, and what to do."""
         d = self.details
         k = self.kind
         if k == "small_sample":
             return (
-                f"small sample: {d['n']} rows for {d['terms']} terms (at least {d['recommended']} "
-                "recommended); estimates and rankings are unstable"
+                f"small sample: {d['n']} rows for {d['terms']} terms ({d['recommended']} or more "
+                "recommended): rankings are unstable; collect more rows or rank fewer drivers"
             )
-        if k in ("moderate_vif", "severe_vif"):
-            level = "severe" if k == "severe_vif" else "moderate"
-            return f"{level} collinearity: {d['driver']} has VIF {as_float(d['vif']):.1f}"
+        if k == "severe_vif":
+            return (
+                f"severe collinearity: {d['driver']} has VIF {as_float(d['vif']):.1f}, its coefficient is "
+                "unstable; group it with the drivers it overlaps (groups=)"
+            )
+        if k == "moderate_vif":
+            return (
+                f"moderate collinearity: {d['driver']} has VIF {as_float(d['vif']):.1f}; read its "
+                "coefficient with care (lmg shares the overlap)"
+            )
         if k == "negative_correlation":
             return (
                 f"{d['driver']} correlates negatively with the outcome "
-                f"(r = {as_float(d['correlation']):.3f}); is its scale reverse-coded?"
+                f"(r = {as_float(d['correlation']):.2f}); if its scale is reverse-coded, recode it "
+                "(11 - x on 1-10)"
             )
         if k == "binary_outcome":
+            low, high = (_round(as_float(v)) for v in d["values"])
             return (
-                f"the outcome {d['outcome']} takes two values only: a linear model of it is a linear "
-                "probability model; see promoter_drivers / detractor_drivers"
+                f"the outcome {d['outcome']} takes two values only ({low}, {high}): use "
+                "cx.promoter_drivers / cx.detractor_drivers, not a linear model"
             )
         if k == "pairwise_deletion":
             return (
                 f"pairwise deletion: correlations rest on {d['min_pair_n']} to {d['max_pair_n']} rows "
-                f"({d['incomplete_rows']} rows incomplete)"
+                f'({d["incomplete_rows"]} incomplete); check the ranking with missing="listwise"'
             )
         if k == "missing_indicator":
             return (
                 f"{d['driver']}: {d['n_missing']} missing values filled with "
-                f"{as_float(d['fill_value']):.3f} and adjusted for by {d['indicator']}"
+                f"{as_float(d['fill_value']):.2f}, adjusted for by {d['indicator']}; biased if answers "
+                "exist but were not given"
+            )
+        if k == "sampled_importance":
+            return (
+                f"lmg sampled from {d['permutations']} random orders of entry ({d['units']} drivers, more "
+                f"than 25; SE up to {as_float(d['max_std_error']):.2g}), no dominance; groups= ranks exactly"
             )
         if k == "importance":
             inner = d.get("detail", {})
+            if inner.get("kind") == "sign_disagreement":
+                estimate = d.get("estimate")
+                coef = (
+                    f"coefficient {num(as_float(estimate), 3)}"
+                    if estimate is not None
+                    else f"standardized coefficient {as_float(inner['coefficient']):.2f}"
+                )
+                return (
+                    f"{inner['driver']}: r = {as_float(inner['correlation']):.2f} with the outcome but "
+                    f"{coef} (suppression): importance says how much, not which way"
+                )
+            if inner.get("kind") == "shares_undefined":
+                return f"importance: the {inner.get('measure')} scores sum to zero, so they have no shares"
             return f"importance: {inner.get('kind', '')} {_fields(inner)}".rstrip()
         return f"{k}: {_fields(d)}"
 
@@ -138,7 +166,31 @@ class DriverWarning:
 
 
 def _fields(d: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in d.items() if k != "kind")
+    return ", ".join(f"{k}={_round(v)}" for k, v in d.items() if k != "kind")
+
+
+def _round(v: Any) -> Any:
+    """A figure of a warning rounded to 4 significant digits; anything else as it is."""
+    return num(v) if isinstance(v, float) else v
+
+
+def _warnings_of(native: Any) -> tuple[DriverWarning, ...]:
+    """The core's warnings; a sign disagreement also gets the coefficient the table shows
+    (``estimate``), besides the standardized one the core reports."""
+    table = native.coefficients
+    estimates = {str(t): float(e) for t, e in zip(table["term"], table["estimate"], strict=True)}
+    out = []
+    for w in native.warnings:
+        details = {k: v for k, v in w.items() if k != "kind"}
+        inner = details.get("detail")
+        if (
+            w["kind"] == "importance"
+            and isinstance(inner, Mapping)
+            and inner.get("kind") == "sign_disagreement"
+        ):
+            details["estimate"] = estimates.get(str(inner.get("driver")))
+        out.append(DriverWarning(w["kind"], details))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -322,9 +374,7 @@ class DriverAnalysis(NativeResult, Tabular):
             n_omitted=native.n_omitted,
             n_zero_weight=native.n_zero_weight,
             confidence_level=native.confidence_level,
-            warnings=tuple(
-                DriverWarning(w["kind"], {k: v for k, v in w.items() if k != "kind"}) for w in native.warnings
-            ),
+            warnings=_warnings_of(native),
             _native=native,
         )
 
@@ -478,7 +528,7 @@ class DriverAnalysis(NativeResult, Tabular):
             n_resamples=n_resamples,
             seed=seed,
             confidence_level=confidence_level,
-            measures=list(measures),
+            measures=_measure_list(measures),
             adjustment=adjustment,
         )
         return DriverBootstrap._from_native(native)
@@ -760,7 +810,44 @@ def _shift(name: str, s: float | tuple[Any, ...]) -> tuple[str, Any]:
 def _driver_names(drivers: Sequence[Any] | str) -> list[str]:
     if isinstance(drivers, str):
         return [drivers]
-    return [str(getattr(d, "value", d)) for d in drivers]
+    names = []
+    for i, d in enumerate(drivers):
+        name = getattr(d, "value", d)
+        if not isinstance(name, str):
+            raise InvalidArgumentError(
+                f"invalid drivers: entry {i} is {d!r}, a {type(d).__name__}; drivers are column names "
+                "(text) or cx.Pillar members (for a 2-D array, name its columns with columns=[...] and "
+                "pass those names)"
+            )
+        names.append(name)
+    return names
+
+
+def _check_unique_columns(table: Table, columns: Sequence[str] | None, used: Sequence[str]) -> None:
+    """Refuse column names given twice: in ``columns=`` of a 2-D array (any of them), or in a table
+    (those the analysis reads), where a name would not say which column it means."""
+    names = table.names
+    seen: set[str] = set()
+    twice = [c for c in names if c in seen or seen.add(c)]  # type: ignore[func-returns-value]
+    if columns is None:
+        twice = [c for c in twice if c in used]
+    if twice:
+        shown = ", ".join(repr(c) for c in dict.fromkeys(twice))
+        where = "columns=" if columns is not None else "the table's columns"
+        raise InvalidArgumentError(
+            f"invalid columns: {shown} appears more than once in {where}; give every column a "
+            "distinct name (a name must say which column it means)"
+        )
+
+
+def _measure_list(measures: Sequence[str], name: str = "measures") -> list[str]:
+    """``measures`` as a list of names; one name given as a bare string is refused with the fix."""
+    if isinstance(measures, str):
+        raise InvalidArgumentError(
+            f"invalid {name}: got the string {measures!r}; pass a list of measure names, e.g. "
+            f"{name}=[{measures!r}]"
+        )
+    return [str(m) for m in measures]
 
 
 def _weights(table: Table, weights: object) -> Column | None:
@@ -917,6 +1004,7 @@ def driver_analysis(
     options = _options(outcome, missing, indicator_for, always, groups, confidence_level)
     table = Table(data, columns)
     names = _driver_names(drivers)
+    _check_unique_columns(table, columns, [outcome, *names, *([weights] if isinstance(weights, str) else [])])
     y = table.numeric_column(outcome)
     cols = [table.numeric_column(n) for n in names]
     w = _numeric_weights(table, weights)

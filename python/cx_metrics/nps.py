@@ -7,6 +7,8 @@ recommend" question. Results hold the score as a fraction in [-1, 1]; ``str()`` 
 
 from __future__ import annotations
 
+import operator
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -38,6 +40,7 @@ __all__ = [
     "NpsMethod",
     "NpsResult",
     "NpsTally",
+    "ScaleWarning",
     "compare_nps",
     "nps",
     "nps_bootstrap_ci",
@@ -50,6 +53,15 @@ NpsMethod = Literal["adjusted_wald", "wald", "tango", "dirichlet", "bootstrap"]
 
 NpsComparisonMethod = Literal["adjusted_wald", "wald"]
 """Methods of the two-sample NPS comparison."""
+
+
+class ScaleWarning(UserWarning):
+    """The ratings look like another scale than the one asked for: ``cx.nps`` of 30 or more ratings
+    none of which is above 5 (a 1-5 CSAT column?) or above 7 (a 1-7 CES column?).
+
+    A warning, not an error: a very unhappy 0-10 sample can look like that too. Silence it with
+    ``warnings.filterwarnings("ignore", category=cx.ScaleWarning)`` once the column is checked.
+    """
 
 
 @dataclass(frozen=True)
@@ -380,6 +392,14 @@ def nps(
     confidence_level, method
         With ``by``: the level and method of each group's interval (see :meth:`NpsResult.ci`).
 
+    Warns
+    -----
+    ScaleWarning
+        When 30 or more ratings (all groups together) have none above 5 or none above 7: a 1-5 CSAT
+        or 1-7 CES column passed by mistake, whose every answer would count as a detractor.
+        ``NpsTally.result()`` does not warn: a tally may hold one partition of many, and finishing
+        tallies in a service should not warn per call; check the column where it enters.
+
     Returns
     -------
     NpsResult or ByGroup
@@ -400,7 +420,7 @@ def nps(
     ((1, 2), 3, 0.0)
     """
     if by is not None:
-        return group_scores(
+        groups = group_scores(
             NpsByGroup,
             NpsTally(),
             NpsTally.result,
@@ -413,10 +433,38 @@ def nps(
             method=method,
             overall=overall,
         )
+        warn_other_scale(list(groups.results.values()))
+        return groups
     values, weights = plain_inputs(values, weights, data)
     t = NpsTally()
     t.fold(values, weights=weights, nan_policy=nan_policy)
-    return t.result()
+    result = t.result()
+    warn_other_scale([result])
+    return result
+
+
+SCALE_WARNING_MIN_N = 30
+"""Rows from which :func:`nps` warns that its ratings look like another scale."""
+
+
+def warn_other_scale(results: list[NpsResult], stacklevel: int = 3) -> None:
+    """Warn (:class:`~cx_metrics.exceptions.ScaleWarning`) when 30 or more ratings in all have none
+    above 5 or none above 7: a 1-5 or 1-7 column passed as the 0-10 recommendation question. Reads the
+    answer distributions the results already hold (no pass over the rows)."""
+    n = sum(r.n for r in results)
+    if n < SCALE_WARNING_MIN_N:
+        return
+    top = max((i for r in results for i, share in enumerate(r.distribution) if share > 0), default=10)
+    if top > 7:
+        return
+    scale, metric = ("1-5", "cx.csat") if top <= 5 else ("1-7", "cx.ces")
+    warnings.warn(
+        f"none of the {n} ratings is above {top}: they look like a {scale} scale, not the 0-10 "
+        f"recommendation question, and every one of them counts as a detractor; use {metric} for a "
+        f"{scale} scale, or ignore this warning (category cx.ScaleWarning) if the answers are 0-10",
+        ScaleWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def compare_nps(
@@ -498,12 +546,26 @@ def nps_bootstrap_ci(
     >>> ci.method, ci.low < ci.high
     ('bootstrap', True)
     """
+    n_resamples = _resamples(n_resamples)
     arr = to_values(values)
     w = to_weights(weights, arr.shape[0])
     raw, _score, _se, _undefined = _native.nps_bootstrap_ci(
         arr, w, confidence_level, n_resamples, seed, nan_policy
     )
     return Interval._from_native(raw, "bootstrap")
+
+
+def _resamples(n_resamples: object) -> int:
+    """``n_resamples`` as an int >= 0 (the core checks the range and names the argument)."""
+    try:
+        n = operator.index(n_resamples)  # type: ignore[arg-type]
+    except TypeError:
+        n = -1
+    if n < 0 or isinstance(n_resamples, bool):
+        raise InvalidArgumentError(
+            f"invalid n_resamples: {n_resamples!r}; pass a whole number of resamples, e.g. 9999"
+        )
+    return min(n, 2**63)
 
 
 def nps_sample_size(

@@ -55,6 +55,7 @@ from .nps import NpsMethod, NpsResult, _method_name
 from .nps_groups import ByGroup, NpsByGroup, key_text
 from .pillars import Pillar, PillarSummary
 from .retention import RetentionTable
+from .trend import AllPairs, Trend
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "all_pairs",
     "importance",
     "importance_performance",
     "nps_by_group",
@@ -69,6 +71,8 @@ __all__ = [
     "pillar_profile",
     "rating_distribution",
     "retention_heatmap",
+    "trend",
+    "survival_curve",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -1042,4 +1046,212 @@ def retention_heatmap(table: RetentionTable, *, ax: Axes | None = None, annotate
         f"Retention by {table.period} cohort ({table.definition})",
         f"blank: not observed yet; hatched: the {table.period} in progress",
     )
+# ----- trends and all pairs -------------------------------------------------------------------------
+
+
+def trend(result: Trend, *, segment: Any = None, ax: Axes | None = None) -> Axes:
+    """The control chart of a trend: the estimate per wave with its interval band, the centre line,
+    the control limits (steps, one pair per wave) and the waves flagged by a Western Electric rule
+    (vermillion rings, with the rules' numbers).
+
+    Parameters
+    ----------
+    result : Trend
+        From :func:`cx_metrics.trend`.
+    segment : label, optional
+        The segment to draw (default: the first; a trend without segments has one).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> t = cx.trend(cx.datasets.sample_survey(), "nps", by="wave", weights="weight")
+    >>> ax = t.plot()
+    >>> sorted(line.get_gid() for line in ax.lines if line.get_gid())
+    ['centre', 'estimate', 'lcl', 'ucl']
+    >>> plt.close(ax.figure)
+    """
+    _expect(result, (Trend,), "trend")
+    s = 0 if segment is None else result._segment_index(segment)
+    table = result.to_pandas("waves")
+    n_waves = len(result.waves)
+    rows = table.iloc[s * n_waves : (s + 1) * n_waves]
+    spec = result._spec
+    unit = spec.unit
+    ax = _axes(ax, (8.0, 4.2))
+    labels = [key_text(w) for w in result.waves]
+    x = np.arange(n_waves, dtype=np.float64)
+
+    def col(name: str) -> npt.NDArray[np.float64]:
+        values: npt.NDArray[np.float64] = unit * rows[name].to_numpy(dtype=np.float64)
+        return values
+
+    est, low, high = col("estimate"), col("ci_low"), col("ci_high")
+    lcl, ucl, centre = col("lcl"), col("ucl"), col("centre")
+    level = f"{level_text(result.confidence_level)} CI"
+    band = ax.fill_between(x, low, high, color=BLUE, alpha=0.16, linewidth=0, gid="interval")
+    (line,) = ax.plot(x, est, color=BLUE, marker="o", markersize=6, linewidth=2, gid="estimate", zorder=3)
+    (mid,) = ax.plot(x, centre, color=INK, linewidth=1.2, gid="centre")
+    (upper,) = ax.step(x, ucl, where="mid", color=VERMILLION, linestyle="--", linewidth=1.2, gid="ucl")
+    ax.step(x, lcl, where="mid", color=VERMILLION, linestyle="--", linewidth=1.2, gid="lcl")
+    handles: list[Any] = [line, band, mid, upper]
+    chart = str(result.tests["chart"].iloc[s])
+    names = [spec.name, level, "centre line", f"control limits ({_CHART_NAMES.get(chart, chart)})"]
+    flagged = rows["flagged"].to_numpy(dtype=bool)
+    if flagged.any():
+        marks = ax.scatter(
+            x[flagged],
+            est[flagged],
+            s=170,
+            facecolors="none",
+            edgecolors=VERMILLION,
+            linewidths=2.0,
+            zorder=4,
+            gid="flagged",
+        )
+        for i in np.flatnonzero(flagged):
+            fired = [str(r) for r in range(1, 5) if bool(rows[f"rule_{r}"].iloc[i])]
+            ax.annotate(
+                "rule " + ",".join(fired),
+                (x[i], est[i]),
+                xytext=(0, -16),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=NOTE_SIZE,
+                color=VERMILLION,
+                bbox=_HALO,
+            )
+        handles.append(marks)
+        names.append("flagged (Western Electric)")
+    _style(ax)
+    ax.set_xticks(x, labels)
+    _rotate_if_crowded(ax, labels)
+    ax.set_xlim(-0.6, n_waves - 0.4)
+    ax.set_xlabel(" / ".join(result.by_columns), fontsize=LABEL_SIZE)
+    ylabel = {"nps": "NPS (points)", "share": f"{spec.name} (%)"}.get(spec.measure, spec.name)
+    ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
+    test = result.tests.iloc[s]
+    seg = "" if result.segment is None else f" — {key_text(result.segments[s])}"
+    _title(
+        ax,
+        f"{spec.name} of {result.outcome} over {' / '.join(result.by_columns)}{seg}",
+        f"trend {spec.diff_text(float(test['slope']))} per wave (WLS, p = {_p_text(float(test['p_value']))})",
+    )
+    _legend_outside(ax, handles, names)
+    return ax
+
+
+_CHART_NAMES = {
+    "p": "p-chart",
+    "laney_p_prime": "Laney P\N{PRIME}",
+    "trinomial": "trinomial",
+    "laney_trinomial": "Laney trinomial",
+    "xbar": "X-bar",
+    "i_mr": "I-MR",
+}
+
+
+def _p_text(p: float) -> str:
+    return "n/a" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def all_pairs(result: AllPairs, *, ax: Axes | None = None) -> Axes:
+    """The heat map of every pairwise difference (row minus column), diverging around zero, with
+    ``*`` on the pairs whose adjusted p-value is below 1 - confidence level.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> r = cx.compare_all(cx.datasets.sample_survey(), "nps", by="segment")
+    >>> ax = r.plot()
+    >>> len([t for t in ax.texts if t.get_gid() == "cell"])
+    12
+    >>> plt.close(ax.figure)
+    """
+    _expect(result, (AllPairs,), "all_pairs")
+    spec = result._spec()
+    diff = spec.unit * result.matrix("difference")
+    padj = result.matrix("p_adjusted")
+    g = len(result.groups)
+    ax = _axes(ax, (max(4.5, 0.9 * g + 2.5), max(3.6, 0.8 * g + 1.8)))
+    finite = diff[np.isfinite(diff)]
+    span = float(np.abs(finite).max()) if finite.size else 1.0
+    image = ax.imshow(diff, cmap="RdBu", vmin=-span or -1.0, vmax=span or 1.0)
+    alpha = 1.0 - result.confidence_level
+    for i in range(g):
+        for j in range(g):
+            if i == j or not math.isfinite(diff[i, j]):
+                continue
+            star = "*" if padj[i, j] < alpha else ""
+            dark = abs(diff[i, j]) > 0.6 * span
+            ax.text(
+                j,
+                i,
+                f"{diff[i, j]:+.1f}{star}" if spec.measure != "mean" else f"{diff[i, j]:+.2f}{star}",
+                ha="center",
+                va="center",
+                fontsize=NOTE_SIZE,
+                color="white" if dark else INK,
+                gid="cell",
+            )
+    labels = [key_text(k) for k in result.groups]
+    ax.set_xticks(np.arange(g), labels)
+    ax.set_yticks(np.arange(g), labels)
+    _rotate_if_crowded(ax, labels)
+    bar = _root_figure(ax).colorbar(image, ax=ax, shrink=0.8)
+    unit = {"nps": "points", "share": "percentage points"}.get(spec.measure, "rating points")
+    bar.set_label(f"row - column ({unit})", fontsize=LABEL_SIZE)
+    _title(
+        ax,
+        f"{spec.name} of {result.outcome}: every pair of {' / '.join(result.by_columns)}",
+        f"* p < {alpha:g} after {result.adjust} adjustment over {g * (g - 1) // 2} pairs",
+    )
+def survival_curve(result: Any, ax: Axes | None = None) -> Axes:
+    """The Kaplan-Meier curve of a :class:`~cx_metrics.ResponseTimes` (the share of tickets still
+    waiting after each time) as a step line with its pointwise band, open tickets marked where they
+    were censored, and the Kaplan-Meier quantiles as dotted lines.
+
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> r = cx.response_times(durations=[1, 2, 3, 4, 5, 6], outcomes=[1, 1, 1, 0, 1, 1])
+    >>> ax = survival_curve(r)
+    >>> plt.close(ax.figure)
+    """
+    from .service_times import ResponseTimes
+
+    _expect(result, (ResponseTimes,), "survival_curve")
+    km = result.curve
+    ax = _axes(ax, (6.4, 3.8))
+    times = np.concatenate(([0.0], km.times))
+    surv = np.concatenate(([1.0], km.survival))
+    lo, hi = km.band(result.confidence_level, result.conf_type)
+    lo = np.concatenate(([1.0], lo))
+    hi = np.concatenate(([1.0], np.where(np.isnan(hi), lo[1:], hi)))
+    ax.fill_between(times, lo, hi, step="post", color=BLUE, alpha=0.18, linewidth=0)
+    ax.step(times, surv, where="post", color=BLUE, linewidth=1.6)
+    censored = km.censored > 0
+    if censored.any():
+        ax.plot(km.times[censored], km.survival[censored], "|", color=INK, markersize=7)
+    for q in result.km_quantiles:
+        if q.estimate is not None:
+            ax.axvline(q.estimate, color=GREY, linestyle=":", linewidth=1)
+    ax.set_ylim(0.0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(f"time ({result.unit})", fontsize=LABEL_SIZE)
+    ax.set_ylabel("still waiting", fontsize=LABEL_SIZE)
+    level = f"{100 * result.confidence_level:g}%"
+    _title(
+        ax,
+        "Kaplan-Meier: tickets still waiting",
+        f"n={result.n}, {result.n_open} open (|), {level} band ({result.conf_type})",
+    )
+    _style(ax, "both")
     return ax

@@ -127,3 +127,83 @@ def test_bool_and_float16_columns() -> None:
         cx.driver_analysis(typed, drivers=DRIVERS).to_dict()
         == cx.driver_analysis(floats, drivers=DRIVERS).to_dict()
     )
+
+
+# Large designs (more than 2^18 cells) are read in blocks, converted to float64 block by block, never
+# copied whole; the figures are those of float64 columns. Reference: the same data as float64 (the
+# same arithmetic on the same numbers: equal), and statsmodels WLS on the complete rows (1e-9).
+LARGE = 80_000
+
+
+def _large(n: int = LARGE) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(23)
+    common = rng.integers(-2, 3, size=n)
+    x = np.clip(6 + common[:, None] + rng.integers(-3, 4, size=(n, 3)), 1, 10)
+    ltr = np.clip(np.rint(x @ np.array([0.4, 0.3, 0.2]) / 0.9 + rng.normal(0, 1.5, n)), 0, 10)
+    return {"ltr": ltr, "a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "weight": rng.integers(1, 4, size=n)}
+
+
+def _close(got: dict[str, Any], want: dict[str, Any], rel: float) -> None:
+    assert (got["n"], got["n_zero_weight"]) == (want["n"], want["n_zero_weight"])
+    for key in ("r_squared", "adj_r_squared", "effective_n"):
+        assert got[key] == pytest.approx(want[key], rel=rel)
+    for g, w in zip(got["regression"]["coefficients"], want["regression"]["coefficients"], strict=True):
+        assert g["estimate"] == pytest.approx(w["estimate"], rel=rel)
+        assert g["std_error"] == pytest.approx(w["std_error"], rel=rel)
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.int16, np.int32, np.uint8, np.float32, np.float64], ids=lambda t: np.dtype(t).name
+)
+def test_large_designs_of_every_width_give_the_float64_figures(dtype: Any) -> None:
+    data = _large()
+    typed = {k: np.asarray(v).astype(dtype) for k, v in data.items() if k != "weight"}
+    typed["weight"] = data["weight"].astype(np.float64)
+    for kw in ({}, {"weights": "weight"}):
+        got = cx.driver_analysis(typed, drivers=DRIVERS, **kw).to_dict()
+        assert got["n_omitted"] == 0
+        _close(got, _reference(data, **kw), 1e-12)
+
+
+def test_large_masked_columns_are_missing_and_match_statsmodels() -> None:
+    import statsmodels.api as sm
+
+    data = _large()
+    missing = np.zeros(LARGE, dtype=bool)
+    missing[::13] = True
+    missing[5::101] = True
+    frame = pd.DataFrame(
+        {k: pd.array(np.asarray(v).astype(np.int16), dtype="Int16") for k, v in data.items()}
+    )
+    frame.loc[missing, "b"] = pd.NA
+    frame["flag"] = np.asarray(data["c"]) > 5  # a bool driver
+    drivers = [*DRIVERS, "flag"]
+    got = cx.driver_analysis(frame, drivers=drivers, weights="weight")
+    assert got.n_omitted == int(missing.sum())
+    # The same as dropping those rows first (1e-12: only the blocks the rows are folded in differ).
+    kept = {k: np.asarray(v, dtype=np.float64)[~missing] for k, v in data.items()}
+    kept["flag"] = (kept["c"] > 5).astype(np.float64)
+    dropped = cx.driver_analysis(kept, drivers=drivers, weights="weight")
+    _close(got.to_dict(), dropped.to_dict(), 1e-12)
+    # And statsmodels WLS on the complete rows.
+    x = sm.add_constant(np.column_stack([kept[d] for d in drivers]))
+    fit = sm.WLS(kept["ltr"], x, weights=kept["weight"]).fit()
+    np.testing.assert_allclose(got.coefficients["estimate"].to_numpy(), fit.params, rtol=1e-9)
+    np.testing.assert_allclose(got.coefficients["std_error"].to_numpy(), fit.bse, rtol=1e-9)
+
+
+def test_large_design_errors_name_the_column() -> None:
+    data = _large()
+    typed = {k: np.asarray(v).astype(np.int16) for k, v in data.items()}
+    typed["k"] = np.full(LARGE, 7, dtype=np.uint8)
+    with pytest.raises(cx.exceptions.ColumnError, match=r'"k".*zero variance'):
+        cx.driver_analysis(typed, drivers=["a", "k"])
+    f = np.asarray(data["c"], dtype=np.float32)
+    f[LARGE // 2] = np.inf
+    with pytest.raises(cx.exceptions.ColumnError, match=f'"f".*row {LARGE // 2}'):
+        cx.driver_analysis({**typed, "f": f}, drivers=["a", "f"])
+    typed["a+b"] = typed["a"].astype(np.int32) + typed["b"]
+    with pytest.raises(cx.exceptions.CollinearityError, match="a\\+b"):
+        cx.driver_analysis(typed, drivers=["a", "b", "a+b"])
+    with pytest.raises(cx.exceptions.TooFewRowsError):
+        cx.driver_analysis({k: v[:2] for k, v in typed.items()}, drivers=["a"])

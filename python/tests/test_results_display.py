@@ -121,6 +121,8 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         ),
         "SbgFit": cx.sbg([1000, 631, 468, 382, 326, 289, 262, 241]),
         "ClvResult": cx.clv("simple", arpu=50, margin=0.8, churn=0.02, time_unit="month"),
+        "Trend": cx.trend(survey, "nps", by="wave", segment="segment", weights="weight"),
+        "AllPairs": cx.compare_all(survey, "nps", by="segment"),
     }
 
 
@@ -151,6 +153,8 @@ NAMES = [
     "RepeatRate",
     "SbgFit",
     "ClvResult",
+    "Trend",
+    "AllPairs",
 ]
 TABULAR = {
     "NpsResult",
@@ -172,6 +176,8 @@ TABULAR = {
     "PillarSummary",
     "ChurnByGroup",
     "RetentionTable",
+    "Trend",
+    "AllPairs",
 }
 WARNED = {
     "NpsResult undefined",

@@ -52,7 +52,9 @@ def test_every_state_round_trips_through_bytes_json_and_pickle(state: Any) -> No
     assert data[:4] == b"CXST"
     assert int.from_bytes(data[12:20], "little") == len(data) - 20
     envelope = json.loads(state.to_json())
-    assert envelope["version"] == 1 and "state" in envelope
+    # The rating tallies write format version 2 (with the weight exponent), the moments version 1.
+    assert envelope["version"] == (1 if isinstance(state, cx.RegressionMoments) else 2)
+    assert "state" in envelope
     kind = type(state)
     restore = (lambda b: kind.from_bytes(b, version=2)) if kind is cx.CesTally else kind.from_bytes
     assert restore(data) == state

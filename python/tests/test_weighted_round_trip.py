@@ -43,7 +43,8 @@ def test_the_json_written_is_exact() -> None:
     t = cx.ScaleTally(0, 10)
     t.fold(survey["ltr"][:300], weights=survey["weight"][:300])
     envelope = json.loads(t.to_json())
-    assert (envelope["kind"], envelope["version"]) == ("scale_tally", 1)
+    assert (envelope["kind"], envelope["version"]) == ("scale_tally", 2)
+    assert envelope["state"]["exponent"] == 0  # ordinary weights are tallied as they are
     state = envelope["state"]
     assert state["weight"] == t.weights()
     assert state["rows"] == t.rows()

@@ -16,7 +16,9 @@ macro_rules! ces_version {
     ($version:ty, $tally:ident, $tally_name:literal, $result:ident, $result_name:literal, $compare:ident) => {
         impl_fold!(cx_metrics::CesTally<$version>);
 
-        /// Mergeable counts of CES answers of one version.
+        /// Mergeable counts of CES answers of one version. `fold` is safe from several threads at
+        /// once (each batch is counted with the GIL released, then merged); results do not depend
+        /// on the unit of the weights.
         #[pyclass(module = "cx_metrics._native", name = $tally_name, eq)]
         #[derive(Clone, PartialEq)]
         pub struct $tally {

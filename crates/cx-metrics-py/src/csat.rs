@@ -27,7 +27,9 @@ fn satisfied(obj: &Bound<'_, PyAny>) -> PyResult<Satisfied> {
 
 impl_fold!(cx_metrics::CsatTally);
 
-/// Mergeable counts of CSAT answers on a 2, 3, 5, 7 or 10-point scale.
+/// Mergeable counts of CSAT answers on a 2, 3, 5, 7 or 10-point scale. `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "CsatTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyCsatTally {

@@ -10,7 +10,7 @@
 use cx_metrics::drivers::matrix::{CutLine, MatrixOptions, Performance, RatedDriver};
 use cx_metrics::drivers::whatif::{Binning, Scenario, Shift};
 use cx_metrics::drivers::{BootstrapOptions, DriverAnalysis, DriverOptions, MissingPolicy};
-use cx_metrics::{DriverGroup, ImportanceMeasure, Interval, PValueAdjustment, Pillar};
+use cx_metrics::{Design, DriverGroup, ImportanceMeasure, Interval, PValueAdjustment, Pillar};
 use std::borrow::Cow;
 
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::arrays::contiguous;
-use crate::columns::{float_column, float_columns};
+use crate::columns::{float_column, ColumnSlices, ColumnView, NumericColumn};
 use crate::driver_results::{PyDriverBootstrap, PyImportancePerformance, PyWhatIf};
 use crate::errors::{invalid_argument, to_py, IntoPyResult};
 use crate::scale_tally::scale;
@@ -148,17 +148,18 @@ impl Cut {
     }
 }
 
-/// The columns a result was computed from (float64, NaN = missing), kept in memory only.
+/// The columns a result was computed from, kept in memory only: references to the caller's arrays
+/// of any numeric width (with their masks), never copies and never serialised.
 pub(crate) struct Rows {
-    y: Py<PyArray1<f64>>,
+    y: NumericColumn,
     names: Vec<String>,
-    columns: Vec<Py<PyArray1<f64>>>,
+    columns: Vec<NumericColumn>,
     weights: Option<Py<PyArray1<f64>>>,
 }
 
 impl Rows {
     /// The rows of `y` (named `outcome`), the driver `columns` and `weights`, each a numpy array of
-    /// any numeric width or a masked array (see [`float_column`]), as float64.
+    /// any numeric width or a masked array (see [`NumericColumn::new`]); weights as float64.
     pub(crate) fn new(
         outcome: &str,
         y: &Bound<'_, PyAny>,
@@ -166,11 +167,21 @@ impl Rows {
         columns: &[Bound<'_, PyAny>],
         weights: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let columns = float_columns(&names, columns)?;
+        if columns.len() != names.len() {
+            return Err(invalid_argument(
+                "drivers",
+                format!("{} names for {} columns", names.len(), columns.len()),
+            ));
+        }
+        let columns = names
+            .iter()
+            .zip(columns)
+            .map(|(n, c)| NumericColumn::new(n, c))
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(Self {
-            y: float_column(outcome, y)?.unbind(),
+            y: NumericColumn::new(outcome, y)?,
             names,
-            columns: columns.into_iter().map(Bound::unbind).collect(),
+            columns,
             weights: weights
                 .map(|w| float_column("weights", w))
                 .transpose()?
@@ -180,60 +191,99 @@ impl Rows {
 
     /// Read-only views of the arrays, valid while the GIL is held by `py`.
     pub(crate) fn views<'py>(&self, py: Python<'py>) -> PyResult<Views<'py>> {
-        let ro = |a: &Py<PyArray1<f64>>| {
-            a.bind(py)
-                .try_readonly()
-                .map_err(|e| invalid_argument("columns", e))
-        };
         Ok(Views {
-            y: ro(&self.y)?,
+            y: self.y.view(py)?,
             names: self.names.clone(),
-            columns: self.columns.iter().map(ro).collect::<PyResult<_>>()?,
-            weights: self.weights.as_ref().map(ro).transpose()?,
+            columns: self
+                .columns
+                .iter()
+                .map(|c| c.view(py))
+                .collect::<PyResult<_>>()?,
+            weights: self
+                .weights
+                .as_ref()
+                .map(|a| {
+                    a.bind(py)
+                        .try_readonly()
+                        .map_err(|e| invalid_argument("weights", e))
+                })
+                .transpose()?,
         })
     }
 
-    /// The rows listed in `index` as new arrays (a segment's rows).
+    /// The rows listed in `index` as new float64 arrays (a segment's rows).
     pub(crate) fn subset(&self, py: Python<'_>, index: &[usize]) -> PyResult<Self> {
-        let take = |a: &Py<PyArray1<f64>>| -> PyResult<Py<PyArray1<f64>>> {
-            let ro = a
-                .bind(py)
-                .try_readonly()
-                .map_err(|e| invalid_argument("columns", e))?;
-            let all = ro.as_array();
-            let v: Vec<f64> = index.iter().map(|&i| all[i]).collect();
-            Ok(PyArray1::from_vec(py, v).unbind())
-        };
+        let views = self.views(py)?;
+        let data = views.data();
+        let take = |c: &[f64]| NumericColumn::from_f64(py, index.iter().map(|&i| c[i]).collect());
         Ok(Self {
-            y: take(&self.y)?,
+            y: take(&data.y),
             names: self.names.clone(),
-            columns: self.columns.iter().map(take).collect::<PyResult<_>>()?,
-            weights: self.weights.as_ref().map(take).transpose()?,
+            columns: data.columns.iter().map(|c| take(c)).collect(),
+            weights: data
+                .weights
+                .as_ref()
+                .map(|w| PyArray1::from_vec(py, index.iter().map(|&i| w[i]).collect()).unbind()),
         })
     }
 }
 
 /// Read-only views of the kept arrays.
 pub(crate) struct Views<'py> {
-    y: PyReadonlyArray1<'py, f64>,
+    y: ColumnView<'py>,
     names: Vec<String>,
-    columns: Vec<PyReadonlyArray1<'py, f64>>,
+    columns: Vec<ColumnView<'py>>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
 }
 
 impl Views<'_> {
+    /// The columns as float64 with NaN for a missing value, converted now (borrowed when they are
+    /// contiguous float64 already): for the computations that need float64 columns, when they run.
     pub(crate) fn data(&self) -> Data<'_> {
         Data {
-            y: contiguous(&self.y),
+            y: self.y.to_f64(),
             names: &self.names,
-            columns: self.columns.iter().map(contiguous).collect(),
+            columns: self.columns.iter().map(ColumnView::to_f64).collect(),
+            weights: self.weights.as_ref().map(contiguous),
+        }
+    }
+
+    /// The columns as slices of their own width (borrowed from the arrays when contiguous).
+    pub(crate) fn slices(&self) -> Slices<'_> {
+        Slices {
+            y: self.y.slices(),
+            names: &self.names,
+            columns: self.columns.iter().map(ColumnView::slices).collect(),
             weights: self.weights.as_ref().map(contiguous),
         }
     }
 }
 
-/// The columns as slices, borrowed from the numpy arrays when contiguous (copied otherwise), so the
-/// core runs without the GIL and without a copy of the data.
+/// The kept columns as slices of their own width, for the core to read without the GIL.
+pub(crate) struct Slices<'a> {
+    y: ColumnSlices<'a>,
+    names: &'a [String],
+    columns: Vec<ColumnSlices<'a>>,
+    weights: Option<Cow<'a, [f64]>>,
+}
+
+impl Slices<'_> {
+    /// The core's design of these columns (the outcome named `outcome`): no copy of the data.
+    pub(crate) fn design<'s>(&'s self, outcome: &'s str) -> PyResult<Design<'s>> {
+        Design::new(
+            self.y.column(outcome),
+            self.names
+                .iter()
+                .zip(&self.columns)
+                .map(|(n, c)| c.column(n))
+                .collect(),
+            self.weights.as_deref(),
+        )
+        .py()
+    }
+}
+
+/// The columns as float64 slices (NaN = missing), converted on demand from the kept arrays.
 pub(crate) struct Data<'a> {
     pub(crate) y: Cow<'a, [f64]>,
     names: &'a [String],
@@ -304,12 +354,11 @@ pub fn driver_analysis(
     )?;
     let inner = {
         let views = rows.views(py)?;
-        let data = views.data();
+        let slices = views.slices();
         let o = &options.inner;
-        py.detach(|| {
-            cx_metrics::driver_analysis(&data.y, &data.drivers(), data.weights.as_deref(), o)
-        })
-        .py()?
+        let design = slices.design(&o.outcome)?;
+        py.detach(|| cx_metrics::driver_analysis_design(&design, o))
+            .py()?
     };
     Ok(PyDriverAnalysis {
         inner,

@@ -27,7 +27,9 @@ mod proportion;
 mod sbg;
 mod scale_tally;
 mod serde_result;
+mod survival;
 mod tally;
+mod trend;
 
 /// An interval as the tuple `(low, high, confidence_level, clipped)` that Python wraps.
 pub(crate) type IntervalTuple = (f64, f64, f64, bool);
@@ -104,5 +106,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(clv::clv_simple, m)?)?;
     m.add_function(wrap_pyfunction!(clv::clv_gupta_lehmann, m)?)?;
     m.add_function(wrap_pyfunction!(clv::clv_sbg, m)?)?;
+    m.add_class::<trend::PyTrend>()?;
+    m.add_class::<trend::PyAllPairs>()?;
+    m.add_function(wrap_pyfunction!(trend::trend, m)?)?;
+    m.add_function(wrap_pyfunction!(trend::compare_all, m)?)?;
+    m.add_class::<survival::PyEventTable>()?;
+    m.add_class::<survival::PyKaplanMeier>()?;
+    m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
     Ok(())
 }

@@ -16,7 +16,9 @@ fn method(name: &str) -> PyResult<NpsMethod> {
     name.parse().py()
 }
 
-/// Mergeable counts of detractors, passives and promoters on the 0–10 scale.
+/// Mergeable counts of detractors, passives and promoters on the 0–10 scale. `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "NpsTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyNpsTally {
@@ -135,16 +137,31 @@ result_pymethods!(PyNpsResult, cx_metrics::NpsResult, {
     fn undefined(&self) -> Option<String> {
         self.inner.undefined.map(|u| u.to_string())
     }
-    /// Interval by `method`, clipped to [−1, 1]: `(low, high, confidence_level, clipped)`.
-    fn ci(&self, confidence_level: f64, method: &str) -> PyResult<(f64, f64, f64, bool)> {
+    /// Interval by `method`, clipped to [−1, 1]: `(low, high, confidence_level, clipped)`. The
+    /// GIL is released while it is computed (the Dirichlet and bootstrap methods take a while).
+    fn ci(
+        &self,
+        py: Python<'_>,
+        confidence_level: f64,
+        method: &str,
+    ) -> PyResult<(f64, f64, f64, bool)> {
         let m = self::method(method)?;
-        Ok(interval_tuple(self.inner.ci(confidence_level, m).py()?))
-    }
-    /// Interval before clipping to [−1, 1].
-    fn ci_unclipped(&self, confidence_level: f64, method: &str) -> PyResult<(f64, f64, f64, bool)> {
-        let m = self::method(method)?;
+        let inner = &self.inner;
         Ok(interval_tuple(
-            self.inner.ci_unclipped(confidence_level, m).py()?,
+            py.detach(|| inner.ci(confidence_level, m)).py()?,
+        ))
+    }
+    /// Interval before clipping to [−1, 1] (the GIL released, as in `ci`).
+    fn ci_unclipped(
+        &self,
+        py: Python<'_>,
+        confidence_level: f64,
+        method: &str,
+    ) -> PyResult<(f64, f64, f64, bool)> {
+        let m = self::method(method)?;
+        let inner = &self.inner;
+        Ok(interval_tuple(
+            py.detach(|| inner.ci_unclipped(confidence_level, m)).py()?,
         ))
     }
     /// The normal-approximation centre and standard error of `method` (Wald or adjusted Wald).
@@ -243,7 +260,9 @@ pub fn compare_nps_paired(
     })
 }
 
-/// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice).
+/// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice). `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "PairedNpsTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyPairedNpsTally {
@@ -259,10 +278,11 @@ state_pymethods!(PyPairedNpsTally, PairedTally, {
     }
 
     /// Validate and count aligned first and second ratings (float64 arrays), optionally weighted;
-    /// changes nothing on error.
+    /// changes nothing on error. Safe to call from several threads on the same tally (each batch is
+    /// counted with the GIL released, then merged).
     #[pyo3(signature = (a, b, weights=None, nan_policy="omit"))]
     fn fold(
-        &mut self,
+        slf: &Bound<'_, Self>,
         py: Python<'_>,
         a: PyReadonlyArray1<'_, f64>,
         b: PyReadonlyArray1<'_, f64>,
@@ -277,9 +297,15 @@ state_pymethods!(PyPairedNpsTally, PairedTally, {
             second: &b,
             nan_policy,
         };
-        let inner = &mut self.inner;
-        py.detach(|| cx_metrics::Accumulator::fold_batch(inner, pairs, w.as_deref()))
-            .py()
+        crate::tally::fold_shared(
+            slf,
+            |s: &Self| &s.inner,
+            |s: &mut Self| &mut s.inner,
+            |part| {
+                py.detach(|| cx_metrics::Accumulator::fold_batch(part, pairs, w.as_deref()))
+                    .py()
+            },
+        )
     }
 
     /// Pairs omitted because either rating was missing.

@@ -16,7 +16,9 @@ pub(crate) fn scale(min: i32, max: i32, higher_is_better: bool) -> PyResult<Scal
     Scale::new(min, max, direction).py()
 }
 
-/// Weighted counts per point of an integer rating scale; mergeable and picklable.
+/// Weighted counts per point of an integer rating scale; mergeable and picklable. `fold` is safe from several
+/// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
+/// kept scaled by a power of two, so results do not depend on the unit of the weights.
 #[pyclass(module = "cx_metrics._native", name = "ScaleTally", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyScaleTally {

@@ -88,20 +88,85 @@ macro_rules! state_pymethods {
 
 pub(crate) use state_pymethods;
 
+/// An empty state of the same kind and shape (scale) as a given one: what a fold counts a batch
+/// into before merging it.
+pub(crate) trait EmptyLike {
+    /// The empty state.
+    fn empty_like(&self) -> Self;
+}
+
+impl EmptyLike for cx_metrics::ScaleTally {
+    fn empty_like(&self) -> Self {
+        Self::new(self.scale())
+    }
+}
+impl EmptyLike for cx_metrics::NpsTally {
+    fn empty_like(&self) -> Self {
+        Self::new()
+    }
+}
+impl EmptyLike for cx_metrics::CsatTally {
+    fn empty_like(&self) -> Self {
+        Self::new(self.scale())
+    }
+}
+impl<V: cx_metrics::CesVersion> EmptyLike for cx_metrics::CesTally<V> {
+    fn empty_like(&self) -> Self {
+        Self::new()
+    }
+}
+impl EmptyLike for cx_metrics::nps::PairedTally {
+    fn empty_like(&self) -> Self {
+        Self::new()
+    }
+}
+
+/// Fold a batch into the state of `slf` safely from any number of threads: the batch is counted
+/// into an empty state of the same kind with the GIL released and without borrowing `slf` (so
+/// other threads fold at the same time), then merged into `slf` under the GIL, which no other
+/// thread can interleave with (the merge never releases it). `count` folds the batch into the
+/// empty state it is given. Nothing changes on error.
+pub(crate) fn fold_shared<P, S>(
+    slf: &pyo3::Bound<'_, P>,
+    state: impl Fn(&P) -> &S,
+    state_mut: impl Fn(&mut P) -> &mut S,
+    count: impl FnOnce(&mut S) -> pyo3::PyResult<()>,
+) -> pyo3::PyResult<()>
+where
+    P: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::False>,
+    S: EmptyLike + cx_metrics::Merge,
+{
+    use crate::errors::IntoPyResult;
+    let mut part = state(&slf.borrow()).empty_like();
+    count(&mut part)?;
+    let mut me = slf.borrow_mut();
+    cx_metrics::Merge::merge(state_mut(&mut me), &part).py()
+}
+
 /// [`state_pymethods`] for a rating tally (a core state that folds raw values, see
 /// [`crate::arrays::Fold`]): adds `fold` of a 1-D numpy array and `n_omitted`.
+///
+/// `fold` is safe from several threads at once ([`fold_shared`]): the batches are counted in
+/// parallel, with the GIL released, and merged one at a time.
 macro_rules! tally_pymethods {
     ($py_ty:ident, $core:ty, { $($extra:tt)* }) => {
         $crate::tally::state_pymethods!($py_ty, $core, {
-            /// Validate and count `values` (a 1-D numpy array), optionally weighted; changes nothing on error.
+            /// Validate and count `values` (a 1-D numpy array), optionally weighted; changes nothing
+            /// on error. Safe to call from several threads on the same tally: each batch is counted
+            /// with the GIL released, then merged.
             #[pyo3(signature = (values, weights=None, nan_policy="omit"))]
             fn fold(
-                &mut self,
+                slf: &Bound<'_, Self>,
                 values: &Bound<'_, PyAny>,
                 weights: Option<numpy::PyReadonlyArray1<'_, f64>>,
                 nan_policy: &str,
             ) -> PyResult<()> {
-                $crate::arrays::fold_into(&mut self.inner, values, weights, nan_policy)
+                $crate::tally::fold_shared(
+                    slf,
+                    |s: &Self| &s.inner,
+                    |s: &mut Self| &mut s.inner,
+                    |part| $crate::arrays::fold_into(part, values, weights, nan_policy),
+                )
             }
 
             /// Rows omitted as missing.

@@ -276,6 +276,7 @@ impl<V: CesVersion> CesTally<V> {
 
 impl<V: CesVersion> Accumulator for CesTally<V> {
     const KIND: StateKind = V::KIND;
+    const VERSION: u16 = crate::tally::TALLY_VERSION;
     type Batch<'a> = Ratings<'a>;
     type Options = ();
     type Output = CesResult<V>;

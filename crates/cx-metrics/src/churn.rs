@@ -578,6 +578,43 @@ pub fn churn_by_group(
     Ok(states.iter().map(|s| s.result(options).ok()).collect())
 }
 
+impl crate::Example for ChurnTally {
+    fn example() -> Self {
+        use crate::churn::CustomerRows;
+        use crate::Accumulator;
+        let mut t = crate::ChurnTally::new();
+        t.fold_batch(
+            CustomerRows {
+                starts: &[
+                    Some(0),
+                    Some(5),
+                    Some(12),
+                    Some(15),
+                    Some(25),
+                    Some(1),
+                    None,
+                    Some(0),
+                ],
+                ends: &[
+                    None,
+                    Some(15),
+                    Some(18),
+                    None,
+                    None,
+                    Some(8),
+                    None,
+                    Some(20),
+                ],
+                period_start: 10,
+                period_end: 20,
+            },
+            None,
+        )
+        .expect("the fixed sample rows are valid");
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -985,6 +985,48 @@ impl CohortTable {
     }
 }
 
+impl crate::Example for CohortTally {
+    fn example() -> Self {
+        use crate::cohorts::{CohortBatch, PeriodUnit};
+        use crate::groups::TimeUnit;
+        use crate::Accumulator;
+        const DAY: i64 = 86_400;
+        let mut t = crate::CohortTally::new(PeriodUnit::Month);
+        let customers = [0u32, 0, 1, 2, 2, 3, 1, 4];
+        let times = [
+            0,
+            60 * DAY,
+            3 * DAY,
+            40 * DAY,
+            100 * DAY,
+            95 * DAY,
+            i64::MIN,
+            31 * DAY,
+        ];
+        t.fold_batch(
+            CohortBatch::Events {
+                customers: &customers,
+                n_customers: 5,
+                missing: Some(4),
+                times: &times,
+                unit: TimeUnit::S,
+            },
+            None,
+        )
+        .expect("the fixed sample rows are valid");
+        t.fold_batch(
+            CohortBatch::Spans {
+                starts: &[10 * DAY, 50 * DAY, i64::MIN],
+                ends: &[70 * DAY, i64::MIN, 5 * DAY],
+                unit: TimeUnit::S,
+            },
+            None,
+        )
+        .expect("the fixed sample rows are valid");
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

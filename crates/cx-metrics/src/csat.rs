@@ -314,6 +314,7 @@ impl CsatTally {
 
 impl Accumulator for CsatTally {
     const KIND: StateKind = StateKind::CsatTally;
+    const VERSION: u16 = crate::tally::TALLY_VERSION;
     type Batch<'a> = Ratings<'a>;
     /// Which answers count as satisfied.
     type Options = Satisfied;

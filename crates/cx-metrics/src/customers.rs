@@ -478,6 +478,24 @@ impl Accumulator for CustomerSummary {
     }
 }
 
+impl crate::Example for CustomerSummary {
+    fn example() -> Self {
+        use crate::customers::Orders;
+        use crate::Accumulator;
+        let mut s = crate::CustomerSummary::new();
+        s.fold_batch(
+            Orders {
+                customers: &[5, 3, 5, 9, 3, 5, -2],
+                times: &[10, 4, 2, 7, i64::MIN, 30, 1],
+                values: Some(&[1.5, 2.0, 3.25, 4.0, 5.0, 6.0, f64::NAN]),
+            },
+            None,
+        )
+        .expect("the fixed sample rows are valid");
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -741,6 +741,30 @@ impl<'a> Grouping<'a> {
                 });
             }
         }
+        let total = self.count_scale(scale, values, weights, policy)?;
+        // Weights whose sums are out of range are counted again scaled by a power of two, as
+        // `ScaleTally::fold` does (see `crate::tally`): free for ordinary weights.
+        if let (Some(w), Some((s1, s2))) = (weights, &total.weight) {
+            if !crate::weights::sums_in_range(s1, s2) {
+                let e = crate::weights::tally_exponent(crate::weights::max_of(w));
+                if e != 0 {
+                    let scaled = crate::weights::scaled_by(w, e);
+                    let total = self.count_scale(scale, values, Some(&scaled), policy)?;
+                    return total.into_tallies(scale, self.n_groups(), e);
+                }
+            }
+        }
+        total.into_tallies(scale, self.n_groups(), 0)
+    }
+
+    /// The per-group counts of [`Grouping::fold_scale`], in one parallel pass.
+    fn count_scale<T: RawValue>(
+        &self,
+        scale: Scale,
+        values: &[T],
+        weights: Option<&[f64]>,
+        policy: NanPolicy,
+    ) -> Result<Counts> {
         let g = self.n_groups().max(1);
         let k = scale.points();
         let chunk = |c: usize| -> Result<Counts> {
@@ -776,7 +800,7 @@ impl<'a> Grouping<'a> {
         for p in parts {
             total.add(&p?);
         }
-        total.into_tallies(scale, self.n_groups())
+        Ok(total)
     }
 
     /// Fold any mergeable state per group in one parallel pass: `fold_row(state, row)` folds row `row`
@@ -1262,7 +1286,8 @@ impl Counts {
         }
     }
 
-    fn into_tallies(self, scale: Scale, groups: usize) -> Result<Vec<ScaleTally>> {
+    /// One tally per group; the sums of weights are the true sums times `2^-exponent`.
+    fn into_tallies(self, scale: Scale, groups: usize, exponent: i32) -> Result<Vec<ScaleTally>> {
         let k = self.k;
         (0..groups)
             .map(|g| {
@@ -1277,7 +1302,7 @@ impl Counts {
                         (w.clone(), w)
                     }
                 };
-                ScaleTally::from_parts(scale, rows, w, w2, self.omitted[g])
+                ScaleTally::from_scaled_parts(scale, rows, w, w2, self.omitted[g], exponent)
             })
             .collect()
     }

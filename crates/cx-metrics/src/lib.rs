@@ -20,8 +20,10 @@ pub mod ces;
 pub mod churn;
 pub mod clv;
 pub mod cohorts;
+pub mod control_chart;
 pub mod csat;
 pub mod customers;
+pub mod design;
 pub mod drivers;
 pub mod error;
 pub mod groups;
@@ -41,7 +43,9 @@ mod serde_nan;
 mod simd;
 pub mod state;
 mod summary;
+pub mod survival;
 pub mod tally;
+pub mod trend;
 pub mod weights;
 
 pub use ces::{
@@ -50,8 +54,11 @@ pub use ces::{
 pub use churn::{convert_churn, retention_shortcut, ChurnResult, ChurnTally};
 pub use clv::ClvResult;
 pub use cohorts::{CohortTable, CohortTally};
+pub use control_chart::{ChartLimits, ControlChart};
 pub use csat::{compare_csat, csat, CsatResult, CsatScale, CsatTally, Satisfied};
 pub use customers::{repeat_rate, CustomerSummary, RepeatRate};
+pub use design::Design;
+pub use drivers::driver_analysis_design;
 pub use drivers::{
     driver_analysis, driver_analysis_from_covariance, driver_analysis_from_moments,
     pillar_driver_analysis, pillar_driver_analysis_from_scores, DriverAnalysis, DriverOptions,
@@ -74,14 +81,44 @@ pub use logistic::{
 };
 pub use moments::{Covariance, Moments};
 pub use multiple::PValueAdjustment;
+pub use multiple::{all_pairs, AllPairs, PairComparison};
 pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
+pub use regression::ols_design;
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use sbg::{sbg_fit, SbgFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+pub use state::Example;
 pub use state::{Accumulator, Ratings, StateKind, Values};
+pub use survival::{EventTable, KaplanMeier};
 pub use tally::{Merge, ScaleTally};
+pub use trend::{trend, Measure, Trend, TrendOptions, TrendRows};
 pub use weights::Weights;
+
+/// The registry of mergeable state kinds, one line each: the kind's variant of [`StateKind`], its
+/// code in the byte header, its name in JSON (code and name are never reused), and its state type
+/// (a path from the crate root; it implements [`Accumulator`] with that kind, and
+/// [`state::Example`]). [`StateKind`] with its codes and names, and [`for_each_state!`] (golden
+/// files and fuzz tests of every kind) are generated from it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! state_registry {
+    ($then:ident $($args:tt)*) => {
+        $crate::$then! { ($($args)*)
+            ScaleTally = 1, scale_tally, ScaleTally;
+            NpsTally = 2, nps_tally, NpsTally;
+            CsatTally = 3, csat_tally, CsatTally;
+            Ces2Tally = 4, ces2_tally, Ces2Tally;
+            Ces1Tally = 5, ces1_tally, Ces1Tally;
+            PairedNpsTally = 6, paired_nps_tally, nps::PairedTally;
+            Moments = 7, moments, Moments;
+            EventTable = 8, event_table, survival::EventTable;
+            ChurnTally = 9, churn_tally, ChurnTally;
+            CohortTally = 10, cohort_tally, CohortTally;
+            CustomerSummary = 11, customer_summary, CustomerSummary;
+        }
+    };
+}
 
 /// The README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]
@@ -124,3 +161,7 @@ pub struct ServiceDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/contributing.md")]
 pub struct ContributingDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/trends.md")]
+pub struct TrendsDoctests;

@@ -25,6 +25,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::design::{Block, BlockBuffer, DesignRows, BLOCK};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::linalg::two_sum;
 use crate::simd::{self, vectorized};
@@ -177,12 +178,17 @@ impl Moments {
 
 /// Slices longer than this are folded in parallel chunks of this size, then merged in order.
 const CHUNK: usize = 1 << 14;
-/// Rows per block of [`Moments::fold_columns`]: small enough that a block of every column stays in cache.
-const BLOCK: usize = 2048;
 
-/// Scratch space of one fold, allocated once per worker thread: the deviations of a block's rows from the
-/// block means (and the same times the weights), and the block's own moments.
+/// Scratch space of one fold, allocated once per worker thread: the block's rows as `f64` (see
+/// [`DesignRows::read`]), and what the fold derives from them.
 struct Scratch {
+    input: BlockBuffer,
+    work: Work,
+}
+
+/// The deviations of a block's rows from the block means (and the same times the weights), and the
+/// block's own moments.
+struct Work {
     /// The derived residual column of a block (see [`Moments::fold_with_residual`]).
     residual: Vec<f64>,
     dev: Vec<f64>,
@@ -192,18 +198,21 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(like: &Moments, weighted: bool) -> Self {
+    fn new(like: &Moments, columns: usize, weighted: bool) -> Self {
         let k = like.k();
         Self {
-            residual: vec![0.0; BLOCK],
-            dev: vec![0.0; k * BLOCK],
-            wdev: if weighted {
-                vec![0.0; k * BLOCK]
-            } else {
-                Vec::new()
+            input: BlockBuffer::new(columns),
+            work: Work {
+                residual: vec![0.0; BLOCK],
+                dev: vec![0.0; k * BLOCK],
+                wdev: if weighted {
+                    vec![0.0; k * BLOCK]
+                } else {
+                    Vec::new()
+                },
+                correction: vec![0.0; k],
+                block: like.empty_like(),
             },
-            correction: vec![0.0; k],
-            block: like.empty_like(),
         }
     }
 }
@@ -427,57 +436,66 @@ impl Moments {
         weights: Option<&[f64]>,
         n: usize,
     ) -> bool {
-        self.fold_impl(columns, weights, n, None)
+        self.fold_rows(&DesignRows::from_slices(columns, weights), n, None)
     }
 
-    /// [`Moments::fold_unchecked`] of `columns` = `[x₁, …, x_p, y]` and a derived last variable, the
+    /// [`Moments::fold_unchecked`] of the first `n` rows of a design's columns (`k` of them), read
+    /// block by block in their own width (see [`DesignRows::read`]). Also `false` when a row the
+    /// design skips holds a value that is not finite.
+    pub(crate) fn fold_design(&mut self, rows: &DesignRows<'_>, n: usize) -> bool {
+        debug_assert_eq!(rows.width(), self.k());
+        self.fold_rows(rows, n, None)
+    }
+
+    /// [`Moments::fold_design`] of `rows` = `[x₁, …, x_p, y]` and a derived last variable, the
     /// residual `e = y − Σ βⱼxⱼ` of the given `slopes` β, computed block by block while the rows are
     /// in cache (so that its co-moments with the drivers cost no second pass over the data). `self`
     /// has `p + 2` variables.
     pub(crate) fn fold_with_residual(
         &mut self,
-        columns: &[&[f64]],
-        weights: Option<&[f64]>,
+        rows: &DesignRows<'_>,
         n: usize,
         slopes: &[f64],
     ) -> bool {
-        debug_assert_eq!(columns.len() + 1, self.k());
-        debug_assert_eq!(slopes.len() + 1, columns.len());
-        self.fold_impl(columns, weights, n, Some(slopes))
+        debug_assert_eq!(rows.width() + 1, self.k());
+        debug_assert_eq!(slopes.len() + 1, rows.width());
+        self.fold_rows(rows, n, Some(slopes))
     }
 
-    fn fold_impl(
-        &mut self,
-        columns: &[&[f64]],
-        weights: Option<&[f64]>,
-        n: usize,
-        slopes: Option<&[f64]>,
-    ) -> bool {
-        let weighted = weights.is_some();
+    fn fold_rows(&mut self, rows: &DesignRows<'_>, n: usize, slopes: Option<&[f64]>) -> bool {
+        let weighted = rows.weights().is_some();
+        let width = rows.width();
         let fold_range = |scratch: &mut Scratch, start: usize, end: usize| {
             let mut m = self.empty_like();
-            vectorized(
+            let finite = vectorized(
                 #[inline(always)]
                 || {
                     let mut s = start;
                     while s < end {
                         let e = (s + BLOCK).min(end);
-                        m.fold_block(columns, weights, slopes, s, e, scratch);
+                        let Some(block) = rows.read(s, e, &mut scratch.input) else {
+                            return false;
+                        };
+                        m.fold_block(&block, slopes, &mut scratch.work);
                         s = e;
                     }
+                    true
                 },
             );
+            if !finite {
+                m.sum_w = f64::NAN;
+            }
             m
         };
         let parts: Vec<Moments> = if n <= CHUNK {
-            vec![fold_range(&mut Scratch::new(self, weighted), 0, n)]
+            vec![fold_range(&mut Scratch::new(self, width, weighted), 0, n)]
         } else {
             // Scratch space per worker rather than per chunk: no allocation (and no page faults) for
             // every chunk.
             (0..n.div_ceil(CHUNK))
                 .into_par_iter()
                 .map_init(
-                    || Scratch::new(self, weighted),
+                    || Scratch::new(self, width, weighted),
                     |scratch, c| fold_range(scratch, c * CHUNK, ((c + 1) * CHUNK).min(n)),
                 )
                 .collect()
@@ -518,24 +536,21 @@ impl Moments {
             .all(|v| v.is_finite())
     }
 
-    /// Fold rows `start..end` (at most [`BLOCK`], validated) as one block: the block's own means and
+    /// Fold one block of rows (at most [`BLOCK`], validated) as one block: the block's own means and
     /// co-moments by the corrected two-pass formula while the rows are in cache, then a Chan merge.
     ///
     /// With `d = x − x̄_b` (x̄_b the block's weighted mean) and `c = Σw·d` (zero in exact arithmetic,
     /// its rounding residue), the block mean is `x̄_b + c/W` and the co-moments `Σ w dⱼ dₗ − cⱼcₗ/W`.
     #[inline(always)]
-    fn fold_block(
-        &mut self,
-        columns: &[&[f64]],
-        weights: Option<&[f64]>,
-        slopes: Option<&[f64]>,
-        start: usize,
-        end: usize,
-        buf: &mut Scratch,
-    ) {
-        let len = end - start;
+    fn fold_block(&mut self, input: &Block<'_>, slopes: Option<&[f64]>, buf: &mut Work) {
+        self.n_zero_weight += input.zero_weight;
+        let columns = &input.columns;
+        let len = columns.first().map_or(0, |c| c.len());
+        if len == 0 {
+            return;
+        }
         let k = self.k();
-        let w = weights.map(|w| &w[start..end]);
+        let w = input.weights;
         let (n_positive, sum_w, sum_w2) = match w {
             Some(w) => (
                 w.iter().filter(|v| **v > 0.0).count() as u64,
@@ -546,9 +561,7 @@ impl Moments {
         };
         if n_positive == 0 {
             // Nothing to add, but the values must still be finite.
-            let finite = columns
-                .iter()
-                .all(|c| c[start..end].iter().all(|v| v.is_finite()));
+            let finite = columns.iter().all(|c| c.iter().all(|v| v.is_finite()));
             self.n_zero_weight += len as u64;
             if !finite {
                 self.sum_w = f64::NAN;
@@ -563,16 +576,16 @@ impl Moments {
         if let Some(b) = slopes {
             // e = y − Σ βⱼxⱼ, the outcome (the last column) first.
             let e = &mut buf.residual[..len];
-            e.copy_from_slice(&columns[b.len()][start..end]);
+            e.copy_from_slice(columns[b.len()]);
             for (bj, col) in b.iter().zip(columns) {
-                for (ei, xi) in e.iter_mut().zip(&col[start..end]) {
+                for (ei, xi) in e.iter_mut().zip(col.iter()) {
                     *ei -= bj * xi;
                 }
             }
         }
         for j in 0..k {
             let x: &[f64] = match columns.get(j) {
-                Some(col) => &col[start..end],
+                Some(col) => col,
                 None => &buf.residual[..len],
             };
             let d = &mut buf.dev[j * BLOCK..j * BLOCK + len];
@@ -830,7 +843,7 @@ pub(crate) fn overflow<S: AsRef<str>>(names: &[S]) -> Error {
     )
 }
 
-fn non_finite(column: &str, index: usize, value: f64) -> Error {
+pub(crate) fn non_finite(column: &str, index: usize, value: f64) -> Error {
     Error::BadColumn {
         column: column.to_string(),
         message: format!(

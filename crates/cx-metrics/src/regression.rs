@@ -43,10 +43,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 
+use crate::design::{BlockBuffer, Design, DesignRows, Materialised};
 use crate::error::{Error, Result};
 use crate::intervals::{self, check_level, Interval};
 use crate::linalg::{dot2, sum2, Dd, RefineError, RefinedLeastSquares};
-use crate::moments::{first_non_finite, Covariance, Moments};
+use crate::moments::{overflow, Covariance, Moments};
 use crate::simd::{self, vectorized};
 use crate::weights::{self, Weights};
 
@@ -193,34 +194,62 @@ pub fn ols(
     weights: Option<&[f64]>,
     confidence_level: f64,
 ) -> Result<OlsFit> {
-    match ols_and_moments(outcome, y, drivers, weights, confidence_level)? {
+    check_level(confidence_level)?;
+    ols_design(
+        &Design::from_f64(outcome, y, drivers, weights)?,
+        confidence_level,
+    )
+}
+
+/// [`ols`] of a prepared [`Design`]: columns of any numeric width, read in blocks without an `f64`
+/// copy of the data (see [`crate::design`]). Every value must be present and finite.
+///
+/// ```
+/// use cx_metrics::design::{Column, Design};
+/// use cx_metrics::regression::{ols, ols_design};
+/// let x: [i16; 5] = [1, 2, 3, 4, 5];
+/// let y = [2.1, 3.9, 6.2, 7.8, 10.1];
+/// let design = Design::new(Column::new("y", &y[..]), vec![Column::new("x", &x[..])], None).unwrap();
+/// let a = ols_design(&design, 0.95).unwrap();
+/// let b = ols("y", &y, &[("x", &[1.0, 2.0, 3.0, 4.0, 5.0])], None, 0.95).unwrap();
+/// assert_eq!(a, b);
+/// ```
+///
+/// # Errors
+/// As [`ols`]; a missing (masked) value is an [`Error::BadColumn`] naming its column and row.
+pub fn ols_design(design: &Design<'_>, confidence_level: f64) -> Result<OlsFit> {
+    if design.has_masked_values() {
+        return Err(design.non_finite_error());
+    }
+    match ols_and_moments(design, false, confidence_level)? {
         Some((fit, _)) => Ok(fit),
-        None => Err(first_non_finite(named(outcome, y, drivers))),
+        None => Err(design.non_finite_error()),
     }
 }
 
-/// [`ols`], and the moments of the drivers and the outcome (outcome last) that it computed on the way;
-/// `None` when a value is not finite (found while the moments are folded, without a pass of its own:
-/// the caller decides whether that is an error or a missing value).
+/// [`ols_design`], and the moments of the drivers and the outcome (outcome last) that it computed on
+/// the way. With `skip_missing`, rows with a missing value (NaN or masked) are left out (the caller
+/// has checked that no value is infinite); without, every value is assumed present and finite, and
+/// `None` is returned when one is not (found while the moments are folded, without a pass of its
+/// own: the caller decides whether that is an error or a missing value). The fit's `n` and
+/// `n_zero_weight` count the rows without a missing value.
 pub(crate) fn ols_and_moments(
-    outcome: &str,
-    y: &[f64],
-    drivers: &[(&str, &[f64])],
-    weights: Option<&[f64]>,
+    design: &Design<'_>,
+    skip_missing: bool,
     confidence_level: f64,
 ) -> Result<Option<(OlsFit, Moments)>> {
     check_level(confidence_level)?;
-    let data = match Rows::validate(outcome, y, drivers, weights) {
+    // Extreme weights are rescaled by a power of two (see `weights`): the fit is the same, and every
+    // sum of squares representable; the fit is scaled back below.
+    let scaled = design.weights().map(Weights::scaled);
+    let scale = design.weights().map_or(1.0, Weights::scale);
+    let source = design.rows(scaled.as_deref(), skip_missing);
+    let data = match Rows::validate(design, source) {
         Ok(Some(rows)) => rows,
         Ok(None) => return Ok(None),
-        // A non-finite value is reported before what it may have caused (a "constant" column of
-        // infinities, say).
-        Err(_) if !named(outcome, y, drivers).all(|(_, c)| c.iter().all(|v| v.is_finite())) => {
-            return Ok(None)
-        }
         Err(e) => return Err(e),
     };
-    let (n_zero_weight, scale) = (data.n_zero_weight, data.scale);
+    let n_zero_weight = data.n_zero_weight;
     let Some((mut core, moments)) = data.solve()? else {
         return Ok(None);
     };
@@ -228,15 +257,6 @@ pub(crate) fn ols_and_moments(
     let mut fit = finish(core, confidence_level)?;
     fit.unscale_weights(scale)?;
     Ok(Some((fit, moments)))
-}
-
-/// The columns by name, outcome first.
-fn named<'a>(
-    outcome: &'a str,
-    y: &'a [f64],
-    drivers: &'a [(&'a str, &'a [f64])],
-) -> impl Iterator<Item = (&'a str, &'a [f64])> {
-    std::iter::once((outcome, y)).chain(drivers.iter().copied())
 }
 
 /// Fit `outcome ~ all other variables` from a covariance summary (entry point 2).
@@ -408,16 +428,20 @@ const CORRECTIONS: usize = 3;
 /// Rows of the pilot fit that starts the corrections of a large design.
 const PILOT: usize = 1 << 15;
 
-/// Validated rows with positive weight, borrowed when no row has to be left out.
+/// The kept rows of a design (a value in every column, positive weight), validated.
 struct Rows<'a> {
     outcome: String,
     names: Vec<String>,
-    /// Driver columns (positive-weight rows only).
-    x: Vec<Cow<'a, [f64]>>,
-    y: Cow<'a, [f64]>,
-    w: Option<Cow<'a, [f64]>>,
-    /// The power of two the weights in `w` were multiplied by (see [`Weights::scale`]).
-    scale: f64,
+    /// The rows as the fit reads them: the drivers, then the outcome.
+    source: DesignRows<'a>,
+    /// Designs of at most [`EXACT_CELLS`] cells, and designs with rows left out: the kept rows as
+    /// `f64` columns (drivers, then the outcome) and their weights.
+    small: Option<Materialised<'a>>,
+    /// More than [`EXACT_CELLS`] cells: solved by the corrected semi-normal equations when well
+    /// conditioned.
+    large: bool,
+    /// Rows kept.
+    kept: usize,
     n_zero_weight: u64,
 }
 
@@ -429,126 +453,95 @@ fn bad(column: &str, message: String) -> Error {
 }
 
 impl<'a> Rows<'a> {
-    fn validate(
-        outcome: &str,
-        y: &'a [f64],
-        drivers: &[(&str, &'a [f64])],
-        weights: Option<&'a [f64]>,
-    ) -> Result<Option<Self>> {
-        let n_all = y.len();
-        if drivers.is_empty() {
-            return Err(Error::invalid("drivers", "at least one driver is needed"));
-        }
-        for (i, (name, _)) in drivers.iter().enumerate() {
-            if *name == outcome || drivers[..i].iter().any(|(a, _)| a == name) {
-                return Err(bad(
-                    name,
-                    "is given twice (as a driver or as the outcome)".into(),
-                ));
-            }
-        }
-        for (name, col) in drivers {
-            if col.len() != n_all {
-                return Err(bad(
-                    name,
-                    format!(
-                        "has {} values but the outcome {outcome:?} has {n_all}; \
-                         columns must have the same length",
-                        col.len()
-                    ),
-                ));
-            }
-        }
-        if let Some(w) = weights {
-            if w.len() != n_all {
-                return Err(Error::LengthMismatch {
-                    what: "outcome and weights",
-                    left: n_all,
-                    right: w.len(),
-                });
-            }
-        }
-        let checked = weights.map(Weights::new).transpose()?;
-        // Values are checked for finiteness while the moments are folded; rows of weight zero are
-        // left out of the fold, so theirs are checked here.
-        let zero_weight = weights.is_some_and(|w| w.contains(&0.0));
-        let keep: Vec<usize> = match weights {
-            Some(w) if zero_weight => (0..n_all).filter(|&i| w[i] > 0.0).collect(),
-            _ => Vec::new(),
+    /// Count the kept rows, refuse too few, and check that no column is constant (in a small design
+    /// here, in a large one after its fold). `None` when a value is not finite.
+    fn validate(design: &Design<'_>, source: DesignRows<'a>) -> Result<Option<Self>> {
+        let names: Vec<String> = design
+            .driver_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let outcome = design.outcome().name().to_string();
+        let Some((kept, zero)) = source.count() else {
+            return Ok(None);
         };
-        if let Some(w) = weights.filter(|_| zero_weight) {
-            let columns = || std::iter::once(y).chain(drivers.iter().map(|(_, c)| *c));
-            let dropped_finite = (0..n_all)
-                .filter(|&i| w[i] == 0.0)
-                .all(|i| columns().all(|c| c[i].is_finite()));
-            if !dropped_finite {
+        let p = names.len();
+        // A non-finite value is reported before what it may have caused (a "constant" column of
+        // infinities, too few rows, say).
+        let refuse = |e: Error| {
+            if source.all_finite() {
+                Err(e)
+            } else {
+                Ok(None)
+            }
+        };
+        let needed = p + 2;
+        if kept < needed {
+            return refuse(Error::TooFewRows { rows: kept, needed });
+        }
+        let large = kept * (p + 1) > EXACT_CELLS;
+        // A large design is read in place when every row is kept. Rows left out (a missing value, a
+        // weight of zero) are left out of a copy of the kept rows instead, so that the blocks of the
+        // fold are the same rows as those of the same data without them.
+        let small = if large && kept == source.len() {
+            None
+        } else {
+            let Some(small) = source.materialise() else {
                 return Ok(None);
+            };
+            let constant = |c: &[f64]| c.iter().all(|v| *v == c[0]);
+            for (name, col) in names.iter().chain([&outcome]).zip(&small.0) {
+                if constant(col) {
+                    return refuse(zero_variance(name, col[0]));
+                }
             }
-        }
-        let pick = |col: &'a [f64]| -> Cow<'a, [f64]> {
-            if zero_weight {
-                Cow::Owned(keep.iter().map(|&i| col[i]).collect())
-            } else {
-                Cow::Borrowed(col)
-            }
+            Some(small)
         };
-        let rows = Self {
-            outcome: outcome.to_string(),
-            names: drivers.iter().map(|(n, _)| n.to_string()).collect(),
-            x: drivers.iter().map(|(_, c)| pick(c)).collect(),
-            y: pick(y),
-            // Extreme weights are rescaled by a power of two (see `weights`): the fit is the same, and
-            // every sum of squares representable; `ols_and_moments` scales the fit back.
-            w: checked.map(|c| match c.scaled() {
-                Cow::Borrowed(w) => pick(w),
-                Cow::Owned(w) if zero_weight => Cow::Owned(keep.iter().map(|&i| w[i]).collect()),
-                Cow::Owned(w) => Cow::Owned(w),
-            }),
-            scale: checked.map_or(1.0, |c| c.scale()),
-            n_zero_weight: if zero_weight {
-                (n_all - keep.len()) as u64
-            } else {
-                0
-            },
-        };
-        let needed = drivers.len() + 2;
-        if rows.y.len() < needed {
-            return Err(Error::TooFewRows {
-                rows: rows.y.len(),
-                needed,
-            });
-        }
-        let constant = |c: &[f64]| c.iter().all(|v| *v == c[0]);
-        for (name, col) in rows.names.iter().zip(&rows.x) {
-            if constant(col) {
-                return Err(zero_variance(name, col[0]));
-            }
-        }
-        if constant(&rows.y) {
-            return Err(zero_variance(outcome, rows.y[0]));
-        }
-        Ok(Some(rows))
+        Ok(Some(Self {
+            outcome,
+            names,
+            source,
+            small,
+            large,
+            kept,
+            n_zero_weight: zero as u64,
+        }))
+    }
+
+    /// The error for a column of a large design whose co-moment with itself is zero at the
+    /// rounding level of its mean, if it is constant (checked on its values).
+    fn constant_column(&self, moments: &Moments) -> Option<Error> {
+        let k = moments.k();
+        let c = moments.comoments();
+        (0..k).find_map(|j| {
+            let tiny = c[j * k + j] <= moments.sum_weights() * (1e-14 * moments.means()[j]).powi(2);
+            let name = self.names.get(j).unwrap_or(&self.outcome);
+            tiny.then(|| self.source.constant(j))
+                .flatten()
+                .map(|v| zero_variance(name, v))
+        })
     }
 
     /// The drivers' and the outcome's moments (outcome last), and the least-squares solution; `None`
     /// when a value is not finite.
     fn solve(self) -> Result<Option<(Core, Moments)>> {
-        let n = self.y.len();
-        let p = self.x.len();
-        let cols: Vec<&[f64]> = self
-            .x
-            .iter()
-            .map(AsRef::as_ref)
-            .chain([self.y.as_ref()])
-            .collect();
-        let w = self.w.as_deref();
+        let p = self.names.len();
+        let small_cols: Vec<&[f64]>;
+        let rows: DesignRows<'_> = match &self.small {
+            Some((cols, w)) => {
+                small_cols = cols.iter().map(AsRef::as_ref).collect();
+                DesignRows::from_slices(&small_cols, w.as_deref())
+            }
+            None => self.source.clone(),
+        };
+        let n = rows.len();
         let names = || self.names.iter().cloned().chain([self.outcome.clone()]);
-        let large = n * (p + 1) > EXACT_CELLS;
+        let large = self.large;
         // A large design is folded once, with the residual of a pilot fit beside the drivers and the
         // outcome: its co-moments with the drivers are the first correction of the semi-normal
         // equations, without a second pass over the rows.
         let slopes = if large {
-            match pilot_slopes(&cols, w, p, names())? {
+            match pilot_slopes(&rows, p, names())? {
                 Some(slopes) => slopes,
                 None => return Ok(None),
             }
@@ -558,17 +551,21 @@ impl<'a> Rows<'a> {
         let (moments, residual) = if large {
             // The residual's name cannot be a column's: it holds a control character.
             let mut all = Moments::new(names().chain(["\u{1}residual".to_owned()]))?;
-            if !all.fold_with_residual(&cols, w, n, &slopes) {
+            if !all.fold_with_residual(&rows, n, &slopes) {
                 return Ok(None);
             }
             let k = p + 2;
             let c = all.comoments();
             let g: Vec<f64> = (0..p).map(|j| c[j * k + k - 1]).collect();
-            (all.without_last(), Some((slopes, g, c[k * k - 1])))
+            let moments = all.without_last();
+            if let Some(e) = self.constant_column(&moments) {
+                return Err(e);
+            }
+            (moments, Some((slopes, g, c[k * k - 1])))
         } else {
             let mut moments = Moments::new(names())?;
             // Validated above: equal lengths, weights finite and positive; values checked as they fold.
-            if !moments.fold_unchecked(&cols, w, n) {
+            if !moments.fold_design(&rows, n) {
                 return Ok(None);
             }
             (moments, None)
@@ -584,7 +581,7 @@ impl<'a> Rows<'a> {
         };
         match residual {
             Some(first) if core.condition_number <= FAST_CONDITION => {
-                correct_semi_normal(&mut core, &cov, &cols, w, first);
+                correct_semi_normal(&mut core, &cov, &rows, first);
             }
             _ => core = self.solve_exact(Some(core))?,
         }
@@ -592,18 +589,32 @@ impl<'a> Rows<'a> {
     }
 
     /// The exact least-squares solution: Householder QR refined with double-double residuals. With the
-    /// moments solution `from_moments`, its spreads, TSS and condition number are kept.
+    /// moments solution `from_moments`, its spreads, TSS and condition number are kept. A large
+    /// design (ill-conditioned, which the semi-normal equations cannot solve) is converted to `f64`
+    /// for it.
     fn solve_exact(&self, from_moments: Option<Core>) -> Result<Core> {
-        let n = self.y.len();
+        let converted;
+        let (cols, w) = match &self.small {
+            Some(small) => small,
+            None => {
+                converted = self.source.materialise().ok_or_else(|| {
+                    overflow(&self.names.iter().chain([&self.outcome]).collect::<Vec<_>>())
+                })?;
+                &converted
+            }
+        };
+        let p = self.names.len();
+        let n = self.kept;
         let ones = vec![1.0; n];
-        let w: &[f64] = self.w.as_deref().unwrap_or(&ones);
+        let w: &[f64] = w.as_deref().unwrap_or(&ones);
         let design: Vec<&[f64]> = std::iter::once(ones.as_slice())
-            .chain(self.x.iter().map(AsRef::as_ref))
+            .chain(cols[..p].iter().map(AsRef::as_ref))
             .collect();
+        let y: &[f64] = &cols[p];
         let names: Vec<String> = std::iter::once(INTERCEPT.to_string())
             .chain(self.names.iter().cloned())
             .collect();
-        let solution = match RefinedLeastSquares::solve(&design, &self.y, w) {
+        let solution = match RefinedLeastSquares::solve(&design, y, w) {
             Ok(s) => s,
             Err(RefineError::RankDeficient { null_vector }) => {
                 return Err(Error::Collinear {
@@ -618,7 +629,7 @@ impl<'a> Rows<'a> {
             Some(core) => core,
             // Only reached for a design the moments could not solve, which the QR solved: rare enough
             // to fall back on the moments of the rows for the diagnostics.
-            None => self.exact_diagnostics(w)?,
+            None => self.exact_diagnostics(cols, w)?,
         };
         let mut rss = Dd::ZERO;
         for (ri, wi) in solution.residuals.iter().zip(w) {
@@ -631,16 +642,10 @@ impl<'a> Rows<'a> {
     }
 
     /// Spreads, TSS and condition number in double-double, for designs the moments cannot solve.
-    fn exact_diagnostics(&self, w: &[f64]) -> Result<Core> {
-        let p = self.x.len();
+    fn exact_diagnostics(&self, cols: &[Cow<'_, [f64]>], w: &[f64]) -> Result<Core> {
+        let p = self.names.len();
         let sum_w = sum2(w).value();
         let sum_w2 = dot2(w, w).value();
-        let cols: Vec<&[f64]> = self
-            .x
-            .iter()
-            .map(AsRef::as_ref)
-            .chain([self.y.as_ref()])
-            .collect();
         let centred: Vec<Vec<f64>> = cols
             .iter()
             .map(|c| {
@@ -672,7 +677,7 @@ impl<'a> Rows<'a> {
             spread,
             spread_y: tss.sqrt(),
             condition_number: correlation_condition(&corr),
-            n: self.y.len() as u64,
+            n: self.kept as u64,
             n_zero_weight: 0,
             sum_weights: sum_w,
             effective_n: sum_w * sum_w / sum_w2,
@@ -695,11 +700,10 @@ impl<'a> Rows<'a> {
 fn correct_semi_normal(
     core: &mut Core,
     cov: &Covariance,
-    cols: &[&[f64]],
-    w: Option<&[f64]>,
+    rows: &DesignRows<'_>,
     first: (Vec<f64>, Vec<f64>, f64),
 ) {
-    let p = cols.len() - 1;
+    let p = rows.width() - 1;
     let m = p + 1;
     let means = &cov.means;
     let contraction = 16.0 * core.condition_number.powi(2) * f64::EPSILON;
@@ -709,7 +713,7 @@ fn correct_semi_normal(
     for _ in 0..CORRECTIONS {
         let (g, rr) = match first.take() {
             Some(products) => products,
-            None => residual_products(cols, w, means, &core.beta[1..]),
+            None => residual_products(rows, means, &core.beta[1..]),
         };
         let delta: Vec<f64> = (0..p)
             .map(|a| (0..p).map(|b| core.s[(a + 1) * m + b + 1] * g[b]).sum())
@@ -736,15 +740,12 @@ fn correct_semi_normal(
 /// Zeros when those rows cannot be fitted (a driver constant there, say): the first correction is then
 /// the plain semi-normal solution. `None` when a value of those rows is not finite.
 fn pilot_slopes(
-    cols: &[&[f64]],
-    w: Option<&[f64]>,
+    rows: &DesignRows<'_>,
     p: usize,
     names: impl Iterator<Item = String>,
 ) -> Result<Option<Vec<f64>>> {
-    let rows = PILOT.min(cols[0].len());
-    let head: Vec<&[f64]> = cols.iter().map(|c| &c[..rows]).collect();
     let mut pilot = Moments::new(names)?;
-    if !pilot.fold_unchecked(&head, w.map(|w| &w[..rows]), rows) {
+    if !pilot.fold_design(rows, PILOT.min(rows.len())) {
         return Ok(None);
     }
     let slopes = pilot
@@ -755,24 +756,22 @@ fn pilot_slopes(
 }
 
 /// `(X̃ᵀW r, rᵀW r)` over the rows in blocks, chunks summed in order (independent of the thread count).
-fn residual_products(
-    cols: &[&[f64]],
-    w: Option<&[f64]>,
-    means: &[f64],
-    slopes: &[f64],
-) -> (Vec<f64>, f64) {
+fn residual_products(rows: &DesignRows<'_>, means: &[f64], slopes: &[f64]) -> (Vec<f64>, f64) {
     const CHUNK: usize = 1 << 14;
     let p = slopes.len();
-    let n = cols[p].len();
-    let chunk = |start: usize, end: usize| {
+    let n = rows.len();
+    let chunk = |buf: &mut BlockBuffer, start: usize, end: usize| {
         vectorized(
             #[inline(always)]
-            || residual_chunk(cols, w, means, slopes, start, end),
+            || residual_chunk(rows, buf, means, slopes, start, end),
         )
     };
     let parts: Vec<(Vec<f64>, f64)> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
-        .map(|c| chunk(c * CHUNK, ((c + 1) * CHUNK).min(n)))
+        .map_init(
+            || BlockBuffer::new(rows.width()),
+            |buf, c| chunk(buf, c * CHUNK, ((c + 1) * CHUNK).min(n)),
+        )
         .collect();
     parts
         .into_iter()
@@ -787,8 +786,8 @@ fn residual_products(
 /// [`residual_products`] of the rows `start..end`, in blocks that stay in cache.
 #[inline(always)]
 fn residual_chunk(
-    cols: &[&[f64]],
-    w: Option<&[f64]>,
+    rows: &DesignRows<'_>,
+    buf: &mut BlockBuffer,
     means: &[f64],
     slopes: &[f64],
     start: usize,
@@ -803,19 +802,25 @@ fn residual_chunk(
     let mut s = start;
     while s < end {
         let e = (s + BLOCK).min(end);
-        let (r, wr) = (&mut r[..e - s], &mut wr[..e - s]);
-        for (ri, yi) in r.iter_mut().zip(&cols[p][s..e]) {
+        // The fold has read every row already: a block cannot fail here.
+        let Some(block) = rows.read(s, e, buf) else {
+            break;
+        };
+        let cols = &block.columns;
+        let len = cols[p].len();
+        let (r, wr) = (&mut r[..len], &mut wr[..len]);
+        for (ri, yi) in r.iter_mut().zip(cols[p]) {
             *ri = yi - means[p];
         }
         for j in 0..p {
             let (b, m) = (slopes[j], means[j]);
-            for (ri, xi) in r.iter_mut().zip(&cols[j][s..e]) {
+            for (ri, xi) in r.iter_mut().zip(cols[j]) {
                 *ri -= b * (xi - m);
             }
         }
-        let wr: &[f64] = match w {
+        let wr: &[f64] = match block.weights {
             Some(w) => {
-                for ((o, ri), wi) in wr.iter_mut().zip(r.iter()).zip(&w[s..e]) {
+                for ((o, ri), wi) in wr.iter_mut().zip(r.iter()).zip(w) {
                     *o = ri * wi;
                 }
                 wr
@@ -823,7 +828,7 @@ fn residual_chunk(
             None => r,
         };
         for (j, gj) in g.iter_mut().enumerate() {
-            *gj += simd::dot_centred(wr, &cols[j][s..e], means[j]);
+            *gj += simd::dot_centred(wr, cols[j], means[j]);
         }
         rr += simd::dot(wr, r);
         s = e;

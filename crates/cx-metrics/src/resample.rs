@@ -26,6 +26,14 @@
 //! a stream with any other consumer, whatever the seeds (keys with different tags or strata differ,
 //! and an expanded key is a PCG output, not a key of that layout except by a 2^-192 chance).
 //!
+//! # How many resamples
+//!
+//! Every function that takes a number of resamples checks it with [`check_resamples`]: at least its
+//! own minimum, and at most [`MAX_RESAMPLES`] (10^6). The replicates are kept in memory (a few bytes
+//! to a few hundred per replicate), so an unchecked count of 2^40 asked for terabytes and aborted the
+//! process. A million replicates already put the Monte Carlo error of a 95 % percentile bound at
+//! about 0.3 % of the standard error (√(q(1 − q)/B) / φ(z_q) with q = 0.025).
+//!
 //! # Quantiles
 //!
 //! [`quantile_sorted`] is the Hyndman–Fan type 7 quantile (linear interpolation between order
@@ -34,6 +42,34 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, Result};
+
+/// The largest number of resamples any function takes (see the [module documentation](self)).
+pub const MAX_RESAMPLES: usize = 1_000_000;
+
+/// Check a number of resamples: at least `min` (`why` says what that minimum is for), at most
+/// [`MAX_RESAMPLES`]; the error names the argument `name`.
+pub(crate) fn check_resamples(
+    name: &'static str,
+    n_resamples: usize,
+    min: usize,
+    why: &str,
+) -> Result<()> {
+    if n_resamples < min {
+        return Err(Error::invalid(name, format!("{n_resamples}; {why}")));
+    }
+    if n_resamples > MAX_RESAMPLES {
+        return Err(Error::invalid(
+            name,
+            format!(
+                "{n_resamples} is more than the {MAX_RESAMPLES} resamples allowed (the replicates \
+                 are kept in memory); 10000 give a stable 95 % interval"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Who draws from a random stream; see the [module documentation](self) for the table of keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +122,16 @@ pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 mod tests {
     use super::*;
     use rand::Rng;
+
+    #[test]
+    fn resample_counts_are_bounded() {
+        assert!(check_resamples("n_resamples", 1, 1, "").is_ok());
+        assert!(check_resamples("n_resamples", MAX_RESAMPLES, 2, "").is_ok());
+        let e = check_resamples("n_resamples", 1 << 40, 2, "").unwrap_err();
+        assert!(e.to_string().contains("n_resamples") && e.to_string().contains("1000000"));
+        let e = check_resamples("n_resamples", 1, 2, "at least 2 are needed").unwrap_err();
+        assert!(e.to_string().contains("at least 2 are needed"), "{e}");
+    }
 
     #[test]
     fn type7_quantile_matches_numpy() {

@@ -11,7 +11,7 @@
 //!   | --- | --- | --- |
 //!   | 0 | 4 | magic `CXST` |
 //!   | 4 | 2 | kind ([`StateKind::code`]) |
-//!   | 6 | 2 | format version ([`FORMAT_VERSION`]) |
+//!   | 6 | 2 | format version of the kind ([`Accumulator::VERSION`]) |
 //!   | 8 | 4 | flags (none defined: must be 0) |
 //!   | 12 | 8 | payload length in bytes (must equal what follows) |
 //!
@@ -31,7 +31,7 @@
 //! assert_eq!(&bytes[..4], b"CXST");
 //! assert_eq!(NpsTally::from_bytes(&bytes).unwrap(), a);
 //! let json = a.to_json();
-//! assert!(json.starts_with(r#"{"kind":"nps_tally","version":1,"state":"#));
+//! assert!(json.starts_with(r#"{"kind":"nps_tally","version":2,"state":"#));
 //! assert_eq!(NpsTally::from_json(&json).unwrap(), a);
 //! assert!(NpsTally::from_bytes(&bytes[..bytes.len() - 1]).is_err());
 //! ```
@@ -45,87 +45,111 @@ use crate::tally::Merge;
 
 /// The four bytes every serialised state starts with.
 pub const MAGIC: [u8; 4] = *b"CXST";
-/// The format version this release writes (and the newest it reads).
+/// The format version of a kind whose payload never changed: the default of
+/// [`Accumulator::VERSION`]. Each kind writes its own version and reads every earlier one.
 pub const FORMAT_VERSION: u16 = 1;
 /// Bytes of the header before the payload.
 pub const HEADER_LEN: usize = 20;
 
-/// The kinds of serialised state: the registry of every [`Accumulator`].
+/// Defines [`StateKind`] from the registry list (`state_registry!` in `lib.rs`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __define_state_kinds {
+    (() $($variant:ident = $code:literal, $name:ident, $($seg:ident)::+;)*) => {
+        /// The kinds of serialised state: the registry of every [`Accumulator`].
+        ///
+        /// Generated from the one registry list in `lib.rs` (`state_registry!`): a new state kind
+        /// adds one line there (a new code and name, never reusing one) and nothing here.
+        #[non_exhaustive]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum StateKind {
+            $(
+                #[doc = concat!("[`crate", $("::", stringify!($seg)),+, "`].")]
+                $variant,
+            )*
+        }
+
+        impl StateKind {
+            /// Every kind, in code order.
+            pub const ALL: [StateKind; [$(stringify!($variant)),*].len()] = [$(Self::$variant),*];
+
+            /// The kind's code in the byte header.
+            pub fn code(self) -> u16 {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            /// The kind's name in the JSON envelope and in error messages.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($name),)*
+                }
+            }
+        }
+
+        // Each registered type declares its own kind and has a sample state (for golden files and
+        // fuzzing): checked when the crate compiles.
+        const _: () = {
+            $(
+                assert!(
+                    matches!(<$crate::$($seg)::+ as Accumulator>::KIND, StateKind::$variant),
+                    concat!("the registry line of ", stringify!($variant), " names a type of another kind"),
+                );
+                let _ = <$crate::$($seg)::+ as Example>::example;
+            )*
+        };
+    };
+}
+crate::state_registry!(__define_state_kinds);
+
+/// Calls the macro `$m!(name, Type, sample)` once for every registered state kind, in code order:
+/// `name` is the kind's JSON name as an identifier, `Type` its state type and `sample` an
+/// expression giving its [`Example`] state. The golden-file and fuzz tests of every kind are
+/// written once with it.
 ///
-/// A new state kind adds a variant here (with a new code and name, never reusing one) and nothing
-/// else in this module.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StateKind {
-    /// [`crate::ScaleTally`].
-    ScaleTally,
-    /// [`crate::NpsTally`].
-    NpsTally,
-    /// [`crate::CsatTally`].
-    CsatTally,
-    /// [`crate::Ces2Tally`].
-    Ces2Tally,
-    /// [`crate::Ces1Tally`].
-    Ces1Tally,
-    /// [`crate::nps::PairedTally`].
-    PairedNpsTally,
-    /// [`crate::Moments`].
-    Moments,
-    /// [`crate::churn::ChurnTally`].
-    ChurnTally,
-    /// [`crate::cohorts::CohortTally`].
-    CohortTally,
-    /// [`crate::customers::CustomerSummary`].
-    CustomerSummary,
+/// ```
+/// let mut names = Vec::new();
+/// macro_rules! push {
+///     ($name:ident, $ty:ty, $sample:expr) => {
+///         names.push(stringify!($name));
+///     };
+/// }
+/// cx_metrics::for_each_state!(push);
+/// assert_eq!(names.len(), cx_metrics::StateKind::ALL.len());
+/// assert_eq!(names[0], "scale_tally");
+/// ```
+#[macro_export]
+macro_rules! for_each_state {
+    ($m:ident) => {
+        $crate::state_registry!(__for_each_state_kind $m);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __for_each_state_kind {
+    (($m:ident) $($variant:ident = $code:literal, $name:ident, $($seg:ident)::+;)*) => {
+        $(
+            $m!(
+                $name,
+                $crate::$($seg)::+,
+                <$crate::$($seg)::+ as $crate::state::Example>::example()
+            );
+        )*
+    };
+}
+
+/// A small, fixed sample state of a kind, built from a few hand-checkable rows: the state its
+/// golden files were written from, the seed of its fuzz tests, and a quick example.
+///
+/// Every registered kind implements it (checked when the crate compiles).
+pub trait Example: Accumulator {
+    /// The sample state.
+    fn example() -> Self;
 }
 
 impl StateKind {
-    /// Every kind, in code order.
-    pub const ALL: [StateKind; 10] = [
-        Self::ScaleTally,
-        Self::NpsTally,
-        Self::CsatTally,
-        Self::Ces2Tally,
-        Self::Ces1Tally,
-        Self::PairedNpsTally,
-        Self::Moments,
-        Self::ChurnTally,
-        Self::CohortTally,
-        Self::CustomerSummary,
-    ];
-
-    /// The kind's code in the byte header.
-    pub fn code(self) -> u16 {
-        match self {
-            Self::ScaleTally => 1,
-            Self::NpsTally => 2,
-            Self::CsatTally => 3,
-            Self::Ces2Tally => 4,
-            Self::Ces1Tally => 5,
-            Self::PairedNpsTally => 6,
-            Self::Moments => 7,
-            Self::ChurnTally => 12,
-            Self::CohortTally => 13,
-            Self::CustomerSummary => 14,
-        }
-    }
-
-    /// The kind's name in the JSON envelope and in error messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ScaleTally => "scale_tally",
-            Self::NpsTally => "nps_tally",
-            Self::CsatTally => "csat_tally",
-            Self::Ces2Tally => "ces2_tally",
-            Self::Ces1Tally => "ces1_tally",
-            Self::PairedNpsTally => "paired_nps_tally",
-            Self::Moments => "moments",
-            Self::ChurnTally => "churn_tally",
-            Self::CohortTally => "cohort_tally",
-            Self::CustomerSummary => "customer_summary",
-        }
-    }
-
     /// The kind with this header code.
     pub fn from_code(code: u16) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.code() == code)
@@ -154,6 +178,9 @@ impl StateKind {
 pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned {
     /// The kind, in the byte header and the JSON envelope.
     const KIND: StateKind;
+    /// The format version of this kind's payload that this release writes (and the newest it
+    /// reads; every earlier one is read too, see [`Decoder::version`]).
+    const VERSION: u16 = FORMAT_VERSION;
     /// What [`Accumulator::fold_batch`] folds (ratings, pairs of ratings, columns, ...).
     type Batch<'a>;
     /// What [`Accumulator::finish`] needs besides the state (`()` when nothing).
@@ -190,7 +217,7 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&Self::KIND.code().to_le_bytes());
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&Self::VERSION.to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         out.extend_from_slice(&payload);
@@ -201,7 +228,7 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
     /// version), checked in full.
     fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let kind = Self::KIND;
-        let (payload, version) = read_header(bytes, kind)?;
+        let (payload, version) = read_header(bytes, kind, Self::VERSION)?;
         let mut input = Decoder::new(payload, kind);
         input.version = version;
         let state = Self::decode_payload(&mut input)?;
@@ -226,7 +253,7 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
     fn to_json(&self) -> String {
         let envelope = Envelope {
             kind: Self::KIND.name(),
-            version: FORMAT_VERSION,
+            version: Self::VERSION,
             state: self,
         };
         // Serialising plain data (numbers, strings, vectors) to a string cannot fail; NaN never
@@ -255,13 +282,13 @@ pub trait Accumulator: Merge + Clone + PartialEq + Serialize + DeserializeOwned 
                 }
                 let version = map.get("version").and_then(|v| v.as_u64());
                 match version {
-                    Some(v) if v >= 1 && v <= u64::from(FORMAT_VERSION) => {}
+                    Some(v) if v >= 1 && v <= u64::from(Self::VERSION) => {}
                     _ => {
                         return Err(kind.invalid(format!(
-                            "format version {} is not supported (this release reads 1 to \
-                             {FORMAT_VERSION})",
+                            "format version {} is not supported (this release reads 1 to {})",
                             map.get("version")
-                                .map_or("(none)".into(), |v| v.to_string())
+                                .map_or("(none)".into(), |v| v.to_string()),
+                            Self::VERSION
                         )))
                     }
                 }
@@ -288,8 +315,9 @@ struct Envelope<'a, S> {
     state: &'a S,
 }
 
-/// Check the header of `bytes` for a state of `kind`; returns the payload and its format version.
-fn read_header(bytes: &[u8], kind: StateKind) -> Result<(&[u8], u16)> {
+/// Check the header of `bytes` for a state of `kind` whose newest format version is `newest`;
+/// returns the payload and its format version.
+fn read_header(bytes: &[u8], kind: StateKind, newest: u16) -> Result<(&[u8], u16)> {
     if bytes.len() < HEADER_LEN {
         return Err(kind.invalid(format!(
             "{} bytes are too few for the {HEADER_LEN}-byte header (truncated?)",
@@ -316,9 +344,9 @@ fn read_header(bytes: &[u8], kind: StateKind) -> Result<(&[u8], u16)> {
             )))
         }
     }
-    if !(1..=FORMAT_VERSION).contains(&version) {
+    if !(1..=newest).contains(&version) {
         return Err(kind.invalid(format!(
-            "format version {version} is not supported (this release reads 1 to {FORMAT_VERSION})"
+            "format version {version} is not supported (this release reads 1 to {newest})"
         )));
     }
     if flags != 0 {
@@ -651,6 +679,111 @@ impl ValuesOp for Len {
     type Output = usize;
     fn run<T: RawValue>(self, values: &[T]) -> usize {
         values.len()
+    }
+}
+
+/// The sample states of the kinds defined before the registry (each later kind implements
+/// [`Example`] in its own module). The data are fixed: golden files were written from them.
+mod examples {
+    use super::Example;
+    use crate::csat::CsatScale;
+    use crate::nps::PairedTally;
+    use crate::{
+        Ces1Tally, Ces2Tally, CsatTally, Direction, Moments, NanPolicy, NpsTally, Scale, ScaleTally,
+    };
+
+    const NAN: f64 = f64::NAN;
+    const FIXED: &str = "the fixed sample rows are valid";
+
+    impl Example for ScaleTally {
+        fn example() -> Self {
+            let mut s = ScaleTally::new(Scale::new(1, 5, Direction::HigherIsBetter).expect(FIXED));
+            s.fold(
+                &[5.0, 4.0, 4.0, 3.0, 1.0, NAN],
+                Some(&[1.5, 0.5, 2.0, 1.0, 0.25, 1.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            s
+        }
+    }
+
+    impl Example for NpsTally {
+        fn example() -> Self {
+            let mut t = NpsTally::new();
+            t.fold(
+                &[10.0, 9.0, 9.0, 8.0, 7.0, 6.0, 3.0, 0.0, NAN, 10.0],
+                Some(&[1.25, 0.75, 1.0, 2.0, 0.5, 1.5, 1.0, 0.25, 1.0, 3.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for CsatTally {
+        fn example() -> Self {
+            let mut t = CsatTally::new(CsatScale::new(5).expect(FIXED));
+            t.fold(
+                &[5.0, 4.0, 3.0, 2.0, 1.0, 5.0, NAN],
+                Some(&[1.0, 2.0, 0.5, 0.5, 1.5, 0.75, 1.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for Ces2Tally {
+        fn example() -> Self {
+            let mut t = Ces2Tally::new();
+            t.fold(&[7u8, 6, 5, 4, 3, 1, 7, 5], None, NanPolicy::Omit)
+                .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for Ces1Tally {
+        fn example() -> Self {
+            let mut t = Ces1Tally::new();
+            t.fold(
+                &[1.0, 2.0, 3.0, 4.0, 5.0, 2.0, NAN],
+                Some(&[0.5, 1.0, 1.0, 2.0, 0.25, 1.0, 1.0]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for PairedTally {
+        fn example() -> Self {
+            let mut t = PairedTally::new();
+            t.fold(
+                &[10.0, 9.0, 3.0, 7.0, NAN, 8.0],
+                &[9.0, 6.0, 3.0, 10.0, 5.0, 2.0],
+                Some(&[1.0, 0.5, 2.0, 1.5, 1.0, 0.75]),
+                NanPolicy::Omit,
+            )
+            .expect(FIXED);
+            t
+        }
+    }
+
+    impl Example for Moments {
+        fn example() -> Self {
+            let mut m = Moments::new(["x1", "x2", "y"]).expect(FIXED);
+            m.fold_columns(
+                &[
+                    &[1.0, 2.0, 4.0, 3.0, 5.0],
+                    &[3.0, 1.0, 2.0, 2.0, 4.0],
+                    &[6.0, 5.0, 9.0, 7.0, 10.0],
+                ],
+                Some(&[1.0, 2.0, 1.0, 0.5, 0.0]),
+            )
+            .expect(FIXED);
+            m
+        }
     }
 }
 

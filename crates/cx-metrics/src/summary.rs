@@ -26,9 +26,12 @@ impl Summary {
     /// mean = Σ wᵢxᵢ / Σ wᵢ; sd² = Σ wᵢ(xᵢ − mean)² / (Σw − Σw²/Σw), the reliability-weights
     /// correction, which is the ordinary n − 1 divisor for unit weights and does not change when all
     /// weights are multiplied by a constant. sd is NaN when the effective sample size is ≤ 1.
+    ///
+    /// Computed from the tally's scaled sums ([`ScaleTally::weight_exponent`]), so the same for
+    /// weights of any magnitude; only `sum_weights` is in the units of the weights.
     pub fn of(t: &ScaleTally) -> Self {
         let n = t.n();
-        let sum_weights = t.sum_weights();
+        let sum_weights = t.scaled_sum_weights();
         let undefined = if n == 0 {
             Some(UndefinedReason::NoRows)
         } else if sum_weights <= 0.0 {
@@ -37,7 +40,11 @@ impl Summary {
             None
         };
         let scale = t.scale();
-        let points = || (scale.min()..=scale.max()).map(f64::from).zip(t.weights());
+        let points = || {
+            (scale.min()..=scale.max())
+                .map(f64::from)
+                .zip(t.scaled_weights())
+        };
         let (mean, sd) = if undefined.is_some() {
             (f64::NAN, f64::NAN)
         } else {
@@ -46,7 +53,7 @@ impl Summary {
             let (lo, hi) = (f64::from(scale.min()), f64::from(scale.max()));
             let mean = (points().map(|(x, w)| w * x).sum::<f64>() / sum_weights).clamp(lo, hi);
             let ss: f64 = points().map(|(x, w)| w * (x - mean) * (x - mean)).sum();
-            let denom = sum_weights - t.sum_weights_sq() / sum_weights;
+            let denom = sum_weights - t.scaled_sum_weights_sq() / sum_weights;
             let sd = if t.effective_n() > 1.0 && denom > 0.0 {
                 (ss / denom).sqrt()
             } else {
@@ -57,7 +64,7 @@ impl Summary {
         Self {
             n,
             n_omitted: t.n_omitted(),
-            sum_weights,
+            sum_weights: t.sum_weights(),
             effective_n: t.effective_n(),
             mean,
             sd,
@@ -68,7 +75,7 @@ impl Summary {
 
     /// Share of the weight on the points in `range` (NaN when undefined).
     pub fn share(t: &ScaleTally, range: RangeInclusive<i32>) -> f64 {
-        let total = t.sum_weights();
+        let total = t.scaled_sum_weights();
         if t.n() == 0 || total <= 0.0 {
             return f64::NAN;
         }

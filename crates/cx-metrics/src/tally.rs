@@ -7,6 +7,28 @@
 //!
 //! Folding a slice validates every value and weight first and changes nothing on error, so a failed fold
 //! never leaves a half-updated tally behind.
+//!
+//! # Weights of any magnitude
+//!
+//! A tally keeps its sums of weights (Σw and Σw² per point) as the true sums times `2^-e`, with a
+//! binary scale exponent `e` of its own ([`ScaleTally::weight_exponent`]). A fold takes `e` from the
+//! batch's largest weight ([`weights::tally_exponent`]): 0 for ordinary weights (within `2^±256`,
+//! tallied as they are, bit for bit as without an exponent), else the power of two that brings the
+//! largest weight into `[1, 2)`. Multiplying by a power of two is exact, so no digit of any weight
+//! changes; a merge aligns the two exponents by scaling the side with the smaller one down (again
+//! exact, except that a sum more than `2^1074` times smaller than the other side's weights underflows:
+//! it is negligible next to them, below a rounding of the merged sum). Every figure (shares, scores,
+//! means, effective n, standard errors, intervals, comparisons) is a ratio of sums of the same degree,
+//! computed from the scaled sums, so it is the same bit for bit when every weight is multiplied by a
+//! power of two, and to a rounding for any other factor: weights of 10^-300 or 10^300 give the figures
+//! of weights near 1.
+//!
+//! Sums in the caller's units are scaled back: Σw ([`ScaleTally::sum_weights`], per point
+//! [`ScaleTally::weights`]) is always representable, because a fold or merge whose Σw would exceed
+//! `f64::MAX` (weights near 1.8e308) is refused with a typed error; Σw² in the caller's units
+//! ([`ScaleTally::sum_weights_sq`]) overflows for weights above about 1e154 and underflows below about
+//! 1e-162, and is then a typed error ([`Error::Overflow`]) rather than ±∞ or 0; the exact sums are
+//! [`ScaleTally::scaled_weights_sq`] times `2^(2e)`.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,18 +63,31 @@ pub trait Merge {
 /// assert_eq!(a.n_omitted(), 1);
 /// assert_eq!(a.weight_at(5), 2.0);
 /// assert_eq!(a.sum_weights(), 5.0);
+/// // Weights of 10^300 are tallied scaled by a power of two: the same shares, Σw scaled back.
+/// let mut big = ScaleTally::new(scale);
+/// big.fold(&[1u8, 5, 5], Some(&[2e300, 1e300, 0.0]), NanPolicy::Omit).unwrap();
+/// assert_eq!(big.weight_exponent(), 997);
+/// assert_eq!(big.shares()[0], 2.0 / 3.0);
+/// assert!((big.sum_weights() - 3e300).abs() <= 1e-15 * 3e300);
+/// assert!(big.sum_weights_sq().is_err()); // 5e600 is beyond f64
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawTally")]
 pub struct ScaleTally {
     scale: Scale,
     rows: Vec<u64>,
+    /// Σw per point, times `2^-exponent`.
     weight: Vec<f64>,
+    /// Σw² per point, times `2^-2·exponent`.
     weight_sq: Vec<f64>,
     omitted: u64,
+    /// The binary scale exponent of the sums of weights (0 for ordinary weights, and whenever no
+    /// row carries weight).
+    exponent: i32,
 }
 
 /// The serialised form, checked on the way in so a hand-edited or corrupted state cannot break merges.
+/// The exponent is absent (0) in the states of format version 1.
 #[derive(Deserialize)]
 struct RawTally {
     scale: Scale,
@@ -60,12 +95,85 @@ struct RawTally {
     weight: Vec<f64>,
     weight_sq: Vec<f64>,
     omitted: u64,
+    #[serde(default)]
+    exponent: i32,
 }
 
 impl TryFrom<RawTally> for ScaleTally {
     type Error = Error;
     fn try_from(r: RawTally) -> Result<Self> {
-        Self::from_parts(r.scale, r.rows, r.weight, r.weight_sq, r.omitted)
+        let scale = Scale::new(r.scale.min(), r.scale.max(), r.scale.direction())?;
+        let t = Self {
+            scale,
+            rows: r.rows,
+            weight: r.weight,
+            weight_sq: r.weight_sq,
+            omitted: r.omitted,
+            exponent: r.exponent,
+        };
+        t.check(StateKind::ScaleTally)?;
+        Ok(t)
+    }
+}
+
+/// The exponents a tally may carry: those of a finite positive `f64` (subnormals included).
+pub(crate) const EXPONENTS: std::ops::RangeInclusive<i32> = -1074..=1023;
+
+/// The checks of a tally's scale exponent, naming `kind`: an exponent a weight can have, 0 when no
+/// row carries weight (so that equal tallies compare equal), and Σw in the caller's units (the
+/// scaled `sum_weights` times `2^exponent`) representable.
+pub(crate) fn check_exponent(kind: StateKind, exponent: i32, sum_weights: f64) -> Result<()> {
+    if !EXPONENTS.contains(&exponent) {
+        return Err(kind.invalid(format!(
+            "the weight exponent {exponent} is outside {}..={} (the exponents of a finite weight)",
+            EXPONENTS.start(),
+            EXPONENTS.end()
+        )));
+    }
+    if sum_weights == 0.0 && exponent != 0 {
+        return Err(kind.invalid(format!(
+            "a weight exponent ({exponent}) without any weight (it is 0 then)"
+        )));
+    }
+    if !weights::ldexp(sum_weights, exponent).is_finite() {
+        return Err(kind.invalid(format!(
+            "the sum of weights {sum_weights} × 2^{exponent} exceeds the largest floating-point number"
+        )));
+    }
+    Ok(())
+}
+
+/// The exponent two sides of a merge are aligned to: the larger of the two, counting only a side
+/// with some weight (an exponent without weight means nothing).
+pub(crate) fn aligned_exponent(a: (i32, bool), b: (i32, bool)) -> i32 {
+    match (a.1, b.1) {
+        (true, true) => a.0.max(b.0),
+        (true, false) => a.0,
+        (false, true) => b.0,
+        (false, false) => 0,
+    }
+}
+
+/// The error of a state whose Σw in the caller's units would exceed `f64::MAX` after a merge.
+#[cold]
+pub(crate) fn sum_overflow(what: &str) -> Error {
+    Error::Overflow {
+        what: format!(
+            "the sum of weights{what} (beyond 1.8e308; divide every weight by the same constant, \
+             which changes no estimate)"
+        ),
+    }
+}
+
+/// The error for a sum of squared weights in the caller's units that `f64` cannot hold.
+#[cold]
+fn sq_unrepresentable(what: String, scaled: f64, exponent: i32) -> Error {
+    Error::Overflow {
+        what: format!(
+            "{what} in the units of the weights ({scaled} × 2^{}, beyond the range of f64; read \
+             the scaled sums and weight_exponent() instead)",
+            2 * i64::from(exponent)
+        ),
     }
 }
 
@@ -96,13 +204,37 @@ impl ScaleTally {
         weight_sq: Vec<f64>,
         omitted: u64,
     ) -> Result<Self> {
+        Self::from_scaled_parts(scale, rows, weight, weight_sq, omitted, 0)
+    }
+
+    /// [`ScaleTally::from_parts`] of sums of weights kept as the true sums times `2^-exponent`
+    /// (see [`ScaleTally::weight_exponent`]); an exponent on parts without any weight is dropped.
+    ///
+    /// # Errors
+    ///
+    /// As [`ScaleTally::from_parts`]; also an exponent outside `-1074..=1023`, or a Σw that would
+    /// exceed `f64::MAX` in the caller's units.
+    pub fn from_scaled_parts(
+        scale: Scale,
+        rows: Vec<u64>,
+        weight: Vec<f64>,
+        weight_sq: Vec<f64>,
+        omitted: u64,
+        exponent: i32,
+    ) -> Result<Self> {
         let scale = Scale::new(scale.min(), scale.max(), scale.direction())?;
+        let exponent = if weight.iter().any(|w| *w != 0.0) {
+            exponent
+        } else {
+            0
+        };
         let t = Self {
             scale,
             rows,
             weight,
             weight_sq,
             omitted,
+            exponent,
         };
         t.check(StateKind::ScaleTally)?;
         Ok(t)
@@ -131,10 +263,11 @@ impl ScaleTally {
             check_cell(self.rows[i], self.weight[i], self.weight_sq[i])
                 .map_err(|m| kind.invalid(format!("point {p} ({} rows): {m}", self.rows[i])))?;
         }
-        Ok(())
+        check_exponent(kind, self.exponent, self.scaled_sum_weights())
     }
 
-    /// The payload of the byte form: min, max, direction, omitted, then rows, Σw and Σw² per point.
+    /// The payload of the byte form: min, max, direction, omitted, then rows, Σw and Σw² per point
+    /// (scaled), then (from format version 2) the weight exponent as an `i32`.
     pub(crate) fn encode(&self, out: &mut Encoder) {
         out.i32(self.scale.min());
         out.i32(self.scale.max());
@@ -146,6 +279,7 @@ impl ScaleTally {
         out.u64s(&self.rows);
         out.f64s(&self.weight);
         out.f64s(&self.weight_sq);
+        out.i32(self.exponent);
     }
 
     /// Read [`ScaleTally::encode`]'s payload (the caller validates).
@@ -165,27 +299,35 @@ impl ScaleTally {
         let rows = input.u64s(k, "the rows per point")?;
         let weight = input.f64s(k, "the weights per point")?;
         let weight_sq = input.f64s(k, "the squared weights per point")?;
+        // Version 1 had no exponent: its sums are in the caller's units.
+        let exponent = if input.version() >= 2 {
+            input.i32("the weight exponent")?
+        } else {
+            0
+        };
         Ok(Self {
             scale,
             rows,
             weight,
             weight_sq,
             omitted,
+            exponent,
         })
     }
 
-    /// Add `other`'s counts (same scale, checked by the caller) with checked arithmetic; changes
-    /// nothing on error.
-    fn add_checked(
+    /// Add `other`'s counts (same scale, checked by the caller; sums of weights scaled by
+    /// `2^-exponent`) with checked arithmetic, aligning the two exponents (see the module
+    /// documentation); changes nothing on error. A Σw beyond `f64::MAX` in the caller's units is the
+    /// error `too_big()`.
+    fn add_scaled(
         &mut self,
         rows: &[u64],
         weight: &[f64],
         weight_sq: &[f64],
         omitted: u64,
+        exponent: i32,
+        too_big: impl FnOnce() -> Error,
     ) -> Result<()> {
-        if let Some(i) = (0..weight.len()).find(|&i| weight[i] > 0.0 && weight_sq[i] == 0.0) {
-            return Err(weights_underflow(self.scale.min() + i as i32));
-        }
         let mut total = add_count(self.total_rows(), omitted, || "the row count".into())?;
         let mut merged = self.rows.clone();
         for (i, (m, r)) in merged.iter_mut().zip(rows).enumerate() {
@@ -193,8 +335,19 @@ impl ScaleTally {
             *m = add_count(*m, *r, || format!("the row count at point {p}"))?;
             total = add_count(total, *r, || "the row count".into())?;
         }
+        let e = aligned_exponent(
+            (self.exponent, self.weight.iter().any(|w| *w > 0.0)),
+            (exponent, weight.iter().any(|w| *w > 0.0)),
+        );
+        let (mine, theirs) = (self.exponent - e, exponent - e);
+        let down = |x: f64, k: i32| if k == 0 { x } else { weights::ldexp(x, k) };
         let sums: Vec<(f64, f64)> = (0..merged.len())
-            .map(|i| (self.weight[i] + weight[i], self.weight_sq[i] + weight_sq[i]))
+            .map(|i| {
+                (
+                    down(self.weight[i], mine) + down(weight[i], theirs),
+                    down(self.weight_sq[i], 2 * mine) + down(weight_sq[i], 2 * theirs),
+                )
+            })
             .collect();
         if let Some(i) = sums
             .iter()
@@ -207,12 +360,17 @@ impl ScaleTally {
                 ),
             });
         }
+        let total_weight: f64 = sums.iter().map(|(w, _)| w).sum();
+        if !weights::ldexp(total_weight, e).is_finite() {
+            return Err(too_big());
+        }
         self.rows = merged;
         for (i, (w, w2)) in sums.into_iter().enumerate() {
             self.weight[i] = w;
             self.weight_sq[i] = w2;
         }
         self.omitted += omitted;
+        self.exponent = if total_weight > 0.0 { e } else { 0 };
         Ok(())
     }
 
@@ -223,6 +381,11 @@ impl ScaleTally {
             .fold(self.omitted, |a, r| a.saturating_add(*r))
     }
 }
+
+/// The format version of every rating tally kind (scale, NPS, CSAT, CES, paired NPS): 2 adds the
+/// weight exponent to the payload; version 1 (no exponent, sums in the units of the weights) is
+/// still read.
+pub const TALLY_VERSION: u16 = 2;
 
 /// Slices longer than this are folded in parallel chunks of this size.
 const CHUNK: usize = 1 << 16;
@@ -237,6 +400,7 @@ impl ScaleTally {
             weight: vec![0.0; k],
             weight_sq: vec![0.0; k],
             omitted: 0,
+            exponent: 0,
         }
     }
 
@@ -252,19 +416,41 @@ impl ScaleTally {
     pub fn n_omitted(&self) -> u64 {
         self.omitted
     }
-    /// Σw over counted rows.
+    /// The binary scale exponent `e` of the sums of weights: [`ScaleTally::scaled_weights`] and
+    /// [`ScaleTally::scaled_weights_sq`] are the true Σw and Σw² per point times `2^-e` and `2^-2e`.
+    /// 0 for ordinary weights (the largest within `2^±256`) and whenever no row carries weight.
+    pub fn weight_exponent(&self) -> i32 {
+        self.exponent
+    }
+    /// Σw over counted rows, in the units of the weights (always representable: a fold or merge
+    /// that would take it beyond `f64::MAX` is refused).
     pub fn sum_weights(&self) -> f64 {
+        weights::ldexp(self.scaled_sum_weights(), self.exponent)
+    }
+    /// Σw over counted rows, times `2^-e` ([`ScaleTally::weight_exponent`]).
+    pub fn scaled_sum_weights(&self) -> f64 {
         self.weight.iter().sum()
     }
-    /// Σw² over counted rows.
-    pub fn sum_weights_sq(&self) -> f64 {
+    /// Σw² over counted rows, times `2^-2e` ([`ScaleTally::weight_exponent`]).
+    pub fn scaled_sum_weights_sq(&self) -> f64 {
         self.weight_sq.iter().sum()
     }
-    /// Kish effective sample size (Σw)²/Σw²; equals `n` without weights, 0 when Σw = 0.
+    /// Σw² over counted rows, in the units of the weights.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] when `f64` cannot hold it (weights above about 1e154 overflow, positive
+    /// weights below about 1e-162 underflow): read [`ScaleTally::scaled_sum_weights_sq`] and
+    /// [`ScaleTally::weight_exponent`] instead.
+    pub fn sum_weights_sq(&self) -> Result<f64> {
+        self.unscale_sq(self.scaled_sum_weights_sq(), || "Σw²".into())
+    }
+    /// Kish effective sample size (Σw)²/Σw²; equals `n` without weights, 0 when Σw = 0. Computed
+    /// from the scaled sums, so the same for weights of any magnitude.
     pub fn effective_n(&self) -> f64 {
-        let s2 = self.sum_weights_sq();
+        let s2 = self.scaled_sum_weights_sq();
         if s2 > 0.0 {
-            let s = self.sum_weights();
+            let s = self.scaled_sum_weights();
             s * s / s2
         } else {
             0.0
@@ -274,36 +460,70 @@ impl ScaleTally {
     pub fn rows_at(&self, point: i32) -> u64 {
         self.slot(point).map_or(0, |i| self.rows[i])
     }
-    /// Σw at `point` (0 off the scale).
+    /// Σw at `point` in the units of the weights (0 off the scale).
     pub fn weight_at(&self, point: i32) -> f64 {
-        self.slot(point).map_or(0.0, |i| self.weight[i])
+        self.slot(point)
+            .map_or(0.0, |i| weights::ldexp(self.weight[i], self.exponent))
     }
-    /// Σw² at `point` (0 off the scale).
-    pub fn weight_sq_at(&self, point: i32) -> f64 {
-        self.slot(point).map_or(0.0, |i| self.weight_sq[i])
+    /// Σw² at `point` in the units of the weights (0 off the scale).
+    ///
+    /// # Errors
+    ///
+    /// As [`ScaleTally::sum_weights_sq`].
+    pub fn weight_sq_at(&self, point: i32) -> Result<f64> {
+        match self.slot(point) {
+            Some(i) => self.unscale_sq(self.weight_sq[i], || format!("Σw² at point {point}")),
+            None => Ok(0.0),
+        }
     }
     /// Rows per point, lowest point first.
     pub fn rows(&self) -> &[u64] {
         &self.rows
     }
-    /// Σw per point, lowest point first.
-    pub fn weights(&self) -> &[f64] {
+    /// Σw per point in the units of the weights, lowest point first (borrowed when the exponent is 0).
+    pub fn weights(&self) -> std::borrow::Cow<'_, [f64]> {
+        if self.exponent == 0 {
+            std::borrow::Cow::Borrowed(&self.weight)
+        } else {
+            std::borrow::Cow::Owned(
+                self.weight
+                    .iter()
+                    .map(|w| weights::ldexp(*w, self.exponent))
+                    .collect(),
+            )
+        }
+    }
+    /// Σw per point times `2^-e` ([`ScaleTally::weight_exponent`]), lowest point first.
+    pub fn scaled_weights(&self) -> &[f64] {
         &self.weight
     }
     /// Share of the weight on each point, lowest point first (summing to 1; NaN when no row was
     /// counted or the weights sum to zero): the answer distribution.
     pub fn shares(&self) -> Vec<f64> {
-        let total = self.sum_weights();
+        let total = self.scaled_sum_weights();
         if self.n() == 0 || total <= 0.0 {
             return vec![f64::NAN; self.weight.len()];
         }
         self.weight.iter().map(|w| w / total).collect()
     }
-    /// Σw² per point, lowest point first.
-    pub fn weights_sq(&self) -> &[f64] {
+    /// Σw² per point in the units of the weights, lowest point first.
+    ///
+    /// # Errors
+    ///
+    /// As [`ScaleTally::sum_weights_sq`], for the first point whose Σw² `f64` cannot hold.
+    pub fn weights_sq(&self) -> Result<Vec<f64>> {
+        (self.scale.min()..=self.scale.max())
+            .zip(&self.weight_sq)
+            .map(|(p, w2)| self.unscale_sq(*w2, || format!("Σw² at point {p}")))
+            .collect()
+    }
+    /// Σw² per point times `2^-2e` ([`ScaleTally::weight_exponent`]), lowest point first.
+    pub fn scaled_weights_sq(&self) -> &[f64] {
         &self.weight_sq
     }
-    /// (Σw, Σw², rows) over the points for which `pred` is true.
+    /// (Σw, Σw², rows) over the points for which `pred` is true, the sums scaled as
+    /// [`ScaleTally::scaled_weights`] and [`ScaleTally::scaled_weights_sq`] (ratios of them are the
+    /// ratios of the true sums).
     pub fn sum_where(&self, mut pred: impl FnMut(i32) -> bool) -> (f64, f64, u64) {
         let mut acc = (0.0, 0.0, 0);
         for (i, p) in (self.scale.min()..=self.scale.max()).enumerate() {
@@ -316,11 +536,22 @@ impl ScaleTally {
         acc
     }
 
+    /// A scaled Σw² in the units of the weights, or the error naming `what`.
+    fn unscale_sq(&self, scaled: f64, what: impl FnOnce() -> String) -> Result<f64> {
+        let v = weights::ldexp(scaled, 2 * self.exponent);
+        if v.is_finite() && (scaled == 0.0 || v >= f64::MIN_POSITIVE) {
+            Ok(v)
+        } else {
+            Err(sq_unrepresentable(what(), scaled, self.exponent))
+        }
+    }
+
     fn slot(&self, point: i32) -> Option<usize> {
         self.scale.contains(point).then(|| self.scale.slot(point))
     }
 
-    /// Count one validated point with weight `weight` (finite, ≥ 0).
+    /// Count one validated point with weight `weight` (finite, ≥ 0; of any magnitude, see
+    /// [`ScaleTally::weight_exponent`]).
     pub fn push_point(&mut self, point: i32, weight: f64) -> Result<()> {
         let index = self.position();
         if !self.scale.contains(point) {
@@ -328,21 +559,37 @@ impl ScaleTally {
         }
         weights::check_one(weight, index)?;
         let i = self.scale.slot(point);
-        // Every count is at most the total, so no single count can overflow once it does not.
-        add_count(self.total_rows(), 1, || "the row count".into())?;
-        if weight > 0.0 && weight * weight == 0.0 {
-            return Err(weights_underflow(point));
+        let e = weights::tally_exponent(weight);
+        if e == self.exponent || weight == 0.0 {
+            // The common case: no alignment, one cell updated in place.
+            add_count(self.total_rows(), 1, || "the row count".into())?;
+            let w = if e == 0 {
+                weight
+            } else {
+                weights::ldexp(weight, -e)
+            };
+            let (sw, sw2) = (self.weight[i] + w, self.weight_sq[i] + w * w);
+            if !(sw.is_finite() && sw2.is_finite()) {
+                return Err(Error::Overflow {
+                    what: format!("the sum of weights (or of squared weights) at point {point}"),
+                });
+            }
+            let total = self.scaled_sum_weights() - self.weight[i] + sw;
+            if !weights::ldexp(total, self.exponent).is_finite() {
+                return Err(weights::unrepresentable());
+            }
+            self.rows[i] += 1;
+            self.weight[i] = sw;
+            self.weight_sq[i] = sw2;
+            return Ok(());
         }
-        let (w, w2) = (self.weight[i] + weight, self.weight_sq[i] + weight * weight);
-        if !(w.is_finite() && w2.is_finite()) {
-            return Err(Error::Overflow {
-                what: format!("the sum of weights (or of squared weights) at point {point}"),
-            });
-        }
-        self.rows[i] += 1;
-        self.weight[i] = w;
-        self.weight_sq[i] = w2;
-        Ok(())
+        let k = self.scale.points();
+        let (mut rows, mut w, mut w2) = (vec![0u64; k], vec![0.0; k], vec![0.0; k]);
+        let scaled = weights::ldexp(weight, -e);
+        rows[i] = 1;
+        w[i] = scaled;
+        w2[i] = scaled * scaled;
+        self.add_scaled(&rows, &w, &w2, 0, e, weights::unrepresentable)
     }
 
     /// Count one raw value with weight `weight`; its position in the stream names it in errors.
@@ -388,16 +635,35 @@ impl ScaleTally {
             }
         }
         let scale = self.scale;
-        let kernel = |start: usize, end: usize| -> std::result::Result<Chunk, Error> {
+        let count = |start: usize, end: usize, w: Option<&[f64]>| -> Result<Chunk> {
             vectorized(
                 #[inline(always)]
-                || match weights {
+                || match w {
                     None => count_chunk(&values[start..end], start, &scale, policy),
-                    Some(w) => {
-                        weigh_chunk(&values[start..end], &w[start..end], start, &scale, policy)
-                    }
+                    Some(w) => weigh_chunk(&values[start..end], w, start, &scale, policy),
                 },
             )
+        };
+        // A chunk whose sums of weights are out of range is counted again with its weights scaled
+        // by the power of two of its largest weight (see the module documentation): the check of
+        // the sums costs nothing for ordinary weights.
+        let kernel = |start: usize, end: usize| -> Result<Chunk> {
+            let w = weights.map(|w| &w[start..end]);
+            let chunk = count(start, end, w)?;
+            match (w, &chunk.weight) {
+                (Some(w), Some((s1, s2))) if !weights::sums_in_range(s1, s2) => {
+                    let e = weights::tally_exponent(weights::max_of(w));
+                    if e == 0 {
+                        return Ok(chunk);
+                    }
+                    let scaled = weights::scaled_by(w, e);
+                    Ok(Chunk {
+                        exponent: e,
+                        ..count(start, end, Some(&scaled))?
+                    })
+                }
+                _ => Ok(chunk),
+            }
         };
         let parts: Vec<std::result::Result<Chunk, Error>> = if values.len() <= CHUNK {
             vec![kernel(0, values.len())]
@@ -423,7 +689,14 @@ impl ScaleTally {
                     (w.clone(), w)
                 }
             };
-            sum.add_checked(&c.rows, &w, &w2, c.omitted)?;
+            sum.add_scaled(
+                &c.rows,
+                &w,
+                &w2,
+                c.omitted,
+                c.exponent,
+                weights::unrepresentable,
+            )?;
         }
         *self = sum;
         Ok(())
@@ -441,12 +714,21 @@ impl Merge for ScaleTally {
                 other.scale.direction()
             )));
         }
-        self.add_checked(&other.rows, &other.weight, &other.weight_sq, other.omitted)
+        self.add_scaled(
+            &other.rows,
+            &other.weight,
+            &other.weight_sq,
+            other.omitted,
+            other.exponent,
+            || sum_overflow(""),
+        )
     }
 }
 
 impl Accumulator for ScaleTally {
     const KIND: StateKind = StateKind::ScaleTally;
+    /// 2: the weight exponent after the sums ([`ScaleTally::weight_exponent`]); 1 had none.
+    const VERSION: u16 = TALLY_VERSION;
     type Batch<'a> = Ratings<'a>;
     type Options = ();
     /// The answer distribution: the share of the weight on each point ([`ScaleTally::shares`]).
@@ -490,26 +772,13 @@ impl ValuesOp for FoldOp<'_, '_> {
     }
 }
 
-/// The error for positive weights whose squares underflow to zero (weights below about 1e-162): the
-/// tally could not give their effective sample size, so it refuses them rather than report an infinite
-/// standard error.
-#[cold]
-fn weights_underflow(point: i32) -> Error {
-    Error::invalid(
-        "weights",
-        format!(
-            "the squares of the weights at point {point} underflow to zero (weights below about \
-             1e-162), so the effective sample size cannot be computed; multiply every weight by the \
-             same constant (shares and intervals do not change)"
-        ),
-    )
-}
-
 /// Counts of one chunk of a slice.
 struct Chunk {
     rows: Vec<u64>,
+    /// Σw and Σw² per point, times `2^-exponent` and `2^-2·exponent`.
     weight: Option<(Vec<f64>, Vec<f64>)>,
     omitted: u64,
+    exponent: i32,
 }
 
 /// The error for the value at `index` (called only once a value failed the fast check).
@@ -593,6 +862,7 @@ fn count_chunk<T: RawValue>(
         rows,
         weight: None,
         omitted,
+        exponent: 0,
     })
 }
 
@@ -777,6 +1047,7 @@ fn weigh_chunk<T: RawValue>(
             .collect(),
         weight: Some((fold4(&w1), fold4(&w2))),
         omitted,
+        exponent: 0,
     })
 }
 
@@ -915,7 +1186,7 @@ mod tests {
                 }
                 assert_eq!(fast.rows(), slow.rows(), "{}", std::any::type_name::<T>());
                 assert_eq!(fast.n_omitted(), slow.n_omitted());
-                for (a, b) in fast.weights().iter().zip(slow.weights()) {
+                for (a, b) in fast.weights().iter().zip(slow.weights().iter()) {
                     assert!((a - b).abs() <= 1e-9 * b, "{a} vs {b}");
                 }
                 let mut wrong = v.clone();

@@ -193,6 +193,57 @@ pub fn unrepresentable() -> Error {
     )
 }
 
+/// The binary scale exponent of a batch of tallied weights whose largest is `max` (finite, `≥ 0`):
+/// 0 when `max` is zero or within `[2^-RANGE, 2^RANGE]` (the weights are tallied as they are, so
+/// ordinary weights give the same bits as ever), else `floor(log2(max))`, so that the largest weight
+/// times `2^-e` lies in `[1, 2)`. The same rule as [`Weights::scale`], as an exponent, for the
+/// mergeable tallies, which keep their sums as true sums × `2^-e` (see [`crate::ScaleTally`]).
+pub fn tally_exponent(max: f64) -> i32 {
+    if max == 0.0 || (2f64.powi(-RANGE)..=2f64.powi(RANGE)).contains(&max) {
+        0
+    } else {
+        exponent_of(max)
+    }
+}
+
+/// Whether sums of weights tallied as they are (exponent 0) are safe: every sum finite, and the
+/// largest `Σw` zero or within `[2^-RANGE, 2^RANGE]`. Then no weight exceeds `2^RANGE` (so no square
+/// overflows) and the largest weight is at least `2^-RANGE` divided by the rows (so its square is a
+/// normal number); otherwise the batch is tallied again with its weights times `2^-e`
+/// ([`tally_exponent`]). Checking the sums after the fold costs nothing for ordinary weights.
+pub(crate) fn sums_in_range(w: &[f64], w2: &[f64]) -> bool {
+    let max = w.iter().fold(0.0f64, |m, &x| m.max(x));
+    let finite = w.iter().chain(w2).all(|x| x.is_finite());
+    finite && (max == 0.0 || (2f64.powi(-RANGE)..=2f64.powi(RANGE)).contains(&max))
+}
+
+/// `values` times `2^-e` (exact: a power of two changes no digit, unless a result is subnormal).
+pub fn scaled_by(values: &[f64], e: i32) -> Vec<f64> {
+    values.iter().map(|&w| ldexp(w, -e)).collect()
+}
+
+/// `x · 2^k` for any `k`, exact whenever the result is a normal number (in steps of at most
+/// `2^±1000`, each a single rounding-free multiplication while the value stays normal); overflows
+/// to infinity and underflows towards zero as the true product does.
+pub fn ldexp(x: f64, k: i32) -> f64 {
+    let step = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
+    let (mut x, mut k) = (x, k);
+    while k > 1000 {
+        x *= step(1000);
+        k -= 1000;
+    }
+    while k < -1000 {
+        x *= step(-1000);
+        k += 1000;
+    }
+    x * step(k)
+}
+
+/// The largest of `values` (0 when empty); NaN is never the largest.
+pub(crate) fn max_of(values: &[f64]) -> f64 {
+    values.iter().fold(0.0f64, |m, &x| m.max(x))
+}
+
 /// The power of two that brings `max` into `[1, 2)`, or 1 when `max` is within `2^±RANGE` or zero.
 fn rescale_factor(max: f64) -> f64 {
     let lo = 2f64.powi(-RANGE);

@@ -253,6 +253,31 @@ fn intervals_crossing_a_line_mark_the_axis_uncertain() {
     ));
 }
 
+/// Reversed or NaN intervals were taken as given (a reversed interval contains nothing, so the
+/// driver was silently certain): now a typed error naming the driver and the argument.
+#[test]
+fn reversed_or_nan_intervals_are_refused() {
+    let iv = |a, b| Interval::new(a, b, 0.95);
+    let good = || vec![iv(0.1, 0.2); 5];
+    let mut reversed = good();
+    reversed[2] = iv(0.3, 0.1);
+    let mut nan = good();
+    nan[3] = iv(f64::NAN, 0.2);
+    for (imp, perf, name, driver) in [
+        (Some(reversed.clone()), None, "importance_intervals", "c"),
+        (None, Some(nan.clone()), "performance_intervals", "d"),
+        (Some(nan), None, "importance_intervals", "d"),
+    ] {
+        let options = MatrixOptions::default().with_intervals(imp, perf);
+        let e = importance_performance_from_scores(&five(), &options).unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidArgument { name: n, .. } if *n == name),
+            "{e}"
+        );
+        assert!(e.to_string().contains(&format!("{driver:?}")), "{e}");
+    }
+}
+
 #[test]
 fn option_strings_and_bad_inputs() {
     assert_eq!("mean".parse::<CutLine>().unwrap(), CutLine::Mean);

@@ -163,7 +163,7 @@ proptest! {
         // serde_json (without its float_roundtrip feature) may parse a float one ulp off, so
         // counts are compared exactly and weight sums to 1e-12.
         prop_assert_eq!(back.tally().rows(), t.tally().rows());
-        for (x, y) in back.tally().weights().iter().zip(t.tally().weights()) {
+        for (x, y) in back.tally().weights().iter().zip(t.tally().weights().iter()) {
             prop_assert!(near(*x, *y));
         }
         let r = t.result();

@@ -150,9 +150,13 @@ fn two_independent_groups() {
     ] {
         let want = &t1[key];
         let c = compare(&a, &b, method).unwrap();
+        // The fixture's "delta" is the centre of the method's interval (the adjusted centres'
+        // difference under adjusted Wald); the reported difference is the observed one, 0.5 − 0.2
+        // − (0.3 − 0.3) = 0.3, under every method, and z tests it.
+        close(&format!("T1 {key} difference"), c.difference, 0.3, CLOSED);
         close(
-            &format!("T1 {key} delta"),
-            c.difference,
+            &format!("T1 {key} centre"),
+            c.interval_centre,
             num(&want["delta"]),
             CLOSED,
         );
@@ -162,10 +166,16 @@ fn two_independent_groups() {
             num(&want["se"]),
             CLOSED,
         );
-        close(&format!("T1 {key} z"), c.z, num(&want["z"]), CLOSED);
+        // z = 0.3 / se by hand; p = 2(1 − Φ(|z|)) from Python's math.erfc(|z|/√2) (scipy's
+        // 2·norm.sf(z) agrees to 1e-15). Under Wald these are the fixture's z and p.
+        let (z, p) = match method {
+            NpsMethod::Wald => (num(&want["z"]), num(&want["p"])),
+            _ => (2.771_973_488_061_722, 0.005_571_757_431_681_807),
+        };
+        close(&format!("T1 {key} z"), c.z, z, CLOSED);
         // The normal tail comes from statrs' erfc, whose relative error near z = 2.7 is about
         // 4e-11 (Python's math.erfc gives the fixture's value to 1e-15): 1e-10 here.
-        close(&format!("T1 {key} p"), c.p_value, num(&want["p"]), 1e-10);
+        close(&format!("T1 {key} p"), c.p_value, p, 1e-10);
         pair(
             &format!("T1 {key} ci"),
             c.ci(0.95).unwrap(),
@@ -173,6 +183,32 @@ fn two_independent_groups() {
             CLOSED,
         );
     }
+}
+
+/// Two groups that both score +90 (n = 20 and n = 200) do not differ: the adjusted-Wald
+/// comparison once reported the difference of its shrunken centres, −10.4 points.
+#[test]
+fn equal_scores_of_different_sizes_do_not_differ() {
+    let a = NpsTally::from_counts(0, 2, 18).result();
+    let b = NpsTally::from_counts(0, 20, 180).result();
+    for method in [NpsMethod::AdjustedWald, NpsMethod::Wald] {
+        let c = compare(&a, &b, method).unwrap();
+        assert_eq!((c.difference, c.z, c.p_value), (0.0, 0.0, 1.0), "{method}");
+    }
+    let c = compare(&a, &b, NpsMethod::AdjustedWald).unwrap();
+    // By hand: centres 18/23 and 180/203; adjusted shares (18.75/23, 0.75/23) and
+    // (180.75/203, 0.75/203), Ṽ = p̃_P + p̃_D − (p̃_P − p̃_D)², SE² = Ṽ_a/23 + Ṽ_b/203.
+    let centre = 18.0 / 23.0 - 180.0 / 203.0;
+    let v = |p: f64, d: f64| p + d - (p - d) * (p - d);
+    let va = v(18.75 / 23.0, 0.75 / 23.0);
+    let vb = v(180.75 / 203.0, 0.75 / 203.0);
+    let se = (va / 23.0 + vb / 203.0).sqrt();
+    close("centre", c.interval_centre, centre, CLOSED);
+    close("se", c.std_error, se, CLOSED);
+    let ci = c.ci(0.95).unwrap();
+    let z = 1.959_963_984_540_054;
+    close("low", ci.low, centre - z * se, CLOSED);
+    close("high", ci.high, centre + z * se, CLOSED);
 }
 
 #[test]

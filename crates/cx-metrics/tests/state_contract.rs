@@ -159,7 +159,8 @@ fn headers_are_checked_before_the_payload() {
     assert!(patch(0, b"CXSX").contains("not a serialised cx-metrics state"));
     assert!(patch(4, &99u16.to_le_bytes()).contains("unknown state kind 99"));
     assert!(patch(4, &3u16.to_le_bytes()).contains("hold a csat_tally state"));
-    assert!(patch(6, &2u16.to_le_bytes()).contains("format version 2 is not supported"));
+    // NPS tallies write format version 2 (the weight exponent) and read 1 and 2.
+    assert!(patch(6, &3u16.to_le_bytes()).contains("format version 3 is not supported"));
     assert!(patch(6, &0u16.to_le_bytes()).contains("format version 0"));
     assert!(patch(8, &1u32.to_le_bytes()).contains("unknown flags"));
     assert!(patch(12, &u64::MAX.to_le_bytes()).contains("announces"));
@@ -184,7 +185,7 @@ fn headers_are_checked_before_the_payload() {
             "\"kind\":\"what\"",
             "unknown state kind",
         ),
-        ("\"version\":1", "\"version\":7", "format version 7"),
+        ("\"version\":2", "\"version\":7", "format version 7"),
         ("\"state\":", "\"stat\":", "no \"state\""),
     ] {
         let e = NpsTally::from_json(&json.replacen(from, to, 1))

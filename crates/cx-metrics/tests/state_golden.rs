@@ -10,8 +10,7 @@ use std::fmt::Debug;
 use std::path::PathBuf;
 
 use common::states;
-use cx_metrics::state::FORMAT_VERSION;
-use cx_metrics::{Accumulator, Satisfied};
+use cx_metrics::{Accumulator, NanPolicy, NpsTally, Satisfied};
 
 fn golden(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,8 +19,12 @@ fn golden(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Read the bytes, JSON and (bare, pre-envelope) legacy JSON of `state`'s kind and check each
-/// restores `state` exactly; the writer of this version still writes the version-1 files.
+/// The highest kind code of the releases before the state header (the kinds with `.v0.json` files).
+const LAST_KIND_BEFORE_HEADER: u16 = 7;
+
+/// Read the bytes, JSON and (bare, pre-envelope) legacy JSON of `state`'s kind, of every format
+/// version, and check each restores `state` exactly; the writer of this release writes the files of
+/// the kind's current version ([`Accumulator::VERSION`]) byte for byte.
 fn check<S: Accumulator + Debug>(state: &S) {
     let kind = S::KIND.name();
     let bytes = std::fs::read(golden(&format!("{kind}.v1.bin"))).unwrap();
@@ -32,20 +35,32 @@ fn check<S: Accumulator + Debug>(state: &S) {
         state,
         "{kind}.v1.json"
     );
-    let bare = std::fs::read_to_string(golden(&format!("{kind}.v0.json"))).unwrap();
-    assert_eq!(
-        &S::from_json(bare.trim_end()).unwrap(),
-        state,
-        "{kind}.v0.json"
-    );
-    if FORMAT_VERSION == 1 {
-        assert_eq!(state.to_bytes(), bytes, "{kind}: the byte form changed");
+    // Only the kinds that existed before the state header have bare (v0) files.
+    if S::KIND.code() <= LAST_KIND_BEFORE_HEADER {
+        let bare = std::fs::read_to_string(golden(&format!("{kind}.v0.json"))).unwrap();
         assert_eq!(
-            state.to_json(),
-            json.trim_end(),
-            "{kind}: the JSON form changed"
+            &S::from_json(bare.trim_end()).unwrap(),
+            state,
+            "{kind}.v0.json"
         );
     }
+    for version in 2..=S::VERSION {
+        let name = format!("{kind}.v{version}.bin");
+        let b = std::fs::read(golden(&name)).unwrap();
+        assert_eq!(&S::from_bytes(&b).unwrap(), state, "{name}");
+        let name = format!("{kind}.v{version}.json");
+        let j = std::fs::read_to_string(golden(&name)).unwrap();
+        assert_eq!(&S::from_json(j.trim_end()).unwrap(), state, "{name}");
+    }
+    let current = S::VERSION;
+    let b = std::fs::read(golden(&format!("{kind}.v{current}.bin"))).unwrap();
+    assert_eq!(state.to_bytes(), b, "{kind}: the byte form changed");
+    let j = std::fs::read_to_string(golden(&format!("{kind}.v{current}.json"))).unwrap();
+    assert_eq!(
+        state.to_json(),
+        j.trim_end(),
+        "{kind}: the JSON form changed"
+    );
 }
 
 /// Every registered kind reads its golden files back exactly.
@@ -66,8 +81,9 @@ mod every_kind {
 fn scale_tally_golden_files_restore_exactly() {
     let t = states::scale_tally();
     assert_eq!(t.rows(), &[1, 0, 1, 2, 1]);
-    assert_eq!(t.weights(), &[0.25, 0.0, 1.0, 2.5, 1.5]);
-    assert_eq!(t.weights_sq(), &[0.0625, 0.0, 1.0, 4.25, 2.25]);
+    assert_eq!(t.weights().as_ref(), &[0.25, 0.0, 1.0, 2.5, 1.5]);
+    assert_eq!(t.weights_sq().unwrap(), &[0.0625, 0.0, 1.0, 4.25, 2.25]);
+    assert_eq!(t.weight_exponent(), 0);
     assert_eq!((t.n(), t.n_omitted()), (5, 1));
 }
 
@@ -106,7 +122,7 @@ fn ces_tally_golden_files_restore_exactly() {
         Tol::abs(1e-15),
     );
     let t1 = states::ces1_tally();
-    assert_eq!(t1.tally().weights(), &[0.5, 2.0, 1.0, 2.0, 0.25]);
+    assert_eq!(t1.tally().weights().as_ref(), &[0.5, 2.0, 1.0, 2.0, 0.25]);
     assert_eq!(t1.tally().n_omitted(), 1);
 }
 
@@ -116,7 +132,7 @@ fn paired_tally_golden_files_restore_exactly() {
     assert_eq!(t.rows(), &[[1, 0, 0], [1, 0, 1], [1, 0, 1]]);
     assert_eq!(
         t.weights(),
-        &[[2.0, 0.0, 0.0], [0.75, 0.0, 1.5], [0.5, 0.0, 1.0]]
+        [[2.0, 0.0, 0.0], [0.75, 0.0, 1.5], [0.5, 0.0, 1.0]]
     );
     assert_eq!((t.n(), t.n_omitted()), (5, 1));
 }
@@ -132,28 +148,64 @@ fn moments_golden_files_restore_exactly() {
     assert_close("m.comoments()[8]", m.comoments()[8], 11.0, Tol::abs(1e-14));
 }
 
-/// Writes the files of the current format version. Run once when a version is introduced
-/// (`cargo test -p cx-metrics --test state_golden -- --ignored`), then never again for that version.
+/// An NPS tally of weights near 10^300 (a non-zero weight exponent): the sample's ratings with
+/// its weights times 2^1000.
+fn nps_tally_of_huge_weights() -> NpsTally {
+    let mut t = NpsTally::new();
+    let w = [1.25, 0.75, 1.0, 2.0, 0.5, 1.5, 1.0, 0.25, 1.0, 3.0].map(|w: f64| w * 2f64.powi(1000));
+    t.fold(
+        &[10.0, 9.0, 9.0, 8.0, 7.0, 6.0, 3.0, 0.0, f64::NAN, 10.0],
+        Some(&w),
+        NanPolicy::Omit,
+    )
+    .unwrap();
+    t
+}
+
+/// Version 2 stores the weight exponent: a tally of weights near 10^300 restores exactly, with
+/// the figures of the same weights near 1 (bit for bit: they differ by a power of two).
+#[test]
+fn a_tally_with_a_weight_exponent_restores_exactly() {
+    let t = nps_tally_of_huge_weights();
+    assert_eq!(t.tally().weight_exponent(), 1001);
+    let b = std::fs::read(golden("nps_tally.huge_weights.v2.bin")).unwrap();
+    assert_eq!(NpsTally::from_bytes(&b).unwrap(), t);
+    assert_eq!(t.to_bytes(), b);
+    let j = std::fs::read_to_string(golden("nps_tally.huge_weights.v2.json")).unwrap();
+    assert_eq!(NpsTally::from_json(j.trim_end()).unwrap(), t);
+    let (r, base) = (t.result(), states::nps_tally().result());
+    assert_eq!(
+        (r.score, r.std_error, r.effective_n),
+        (base.score, base.std_error, base.effective_n)
+    );
+    assert_eq!(r.sum_weights, 11.25 * 2f64.powi(1000));
+}
+
+/// Writes the files of each kind's current format version that do not exist yet. Run once when a
+/// version is introduced (`cargo test -p cx-metrics --test state_golden -- --ignored`); a file that
+/// exists is never rewritten.
 #[test]
 #[ignore]
 fn write_golden_files() {
-    fn write<S: Accumulator>(state: &S) {
-        let kind = S::KIND.name();
-        std::fs::write(
-            golden(&format!("{kind}.v{FORMAT_VERSION}.bin")),
-            state.to_bytes(),
-        )
-        .unwrap();
-        std::fs::write(
-            golden(&format!("{kind}.v{FORMAT_VERSION}.json")),
-            state.to_json() + "\n",
-        )
-        .unwrap();
+    fn write_new(name: &str, contents: &[u8]) {
+        let path = golden(name);
+        if !path.exists() {
+            std::fs::write(path, contents).unwrap();
+        }
+    }
+    fn write<S: Accumulator>(state: &S, kind: &str) {
+        let v = S::VERSION;
+        write_new(&format!("{kind}.v{v}.bin"), &state.to_bytes());
+        write_new(
+            &format!("{kind}.v{v}.json"),
+            (state.to_json() + "\n").as_bytes(),
+        );
     }
     macro_rules! write_kind {
         ($name:ident, $ty:ty, $sample:expr) => {
-            write(&$sample);
+            write(&$sample, <$ty as Accumulator>::KIND.name());
         };
     }
     common::states::for_each_state!(write_kind);
+    write(&nps_tally_of_huge_weights(), "nps_tally.huge_weights");
 }

@@ -226,49 +226,6 @@ fn pillar_summary_does_not_depend_on_the_unit_of_the_weights() {
     }
 }
 
-/// A tally keeps Σw and Σw² per point in the caller's units (so that partitions folded anywhere
-/// merge): weights whose squares overflow or underflow cannot be tallied, and are a typed error
-/// rather than an infinite standard error or a NaN score.
-#[test]
-fn tallies_refuse_weights_whose_squares_cannot_be_represented() {
-    use cx_metrics::{NanPolicy, NpsTally};
-    let ratings = [10.0, 9.0, 7.0, 3.0, 0.0];
-    let w = [1.0, 2.0, 0.5, 1.5, 1.0];
-    let mut ok = NpsTally::new();
-    ok.fold(&ratings, Some(&w), NanPolicy::Omit).unwrap();
-    assert!(ok.result().std_error.is_finite());
-    let small = scaled(&w, 1e-200);
-    let mut t = NpsTally::new();
-    let e = t.fold(&ratings, Some(&small), NanPolicy::Omit).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidArgument {
-                name: "weights",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    assert!(e.to_string().contains("underflow"), "{e}");
-    assert_eq!(t, NpsTally::new());
-    let e = t.push(9.0, 1e-200, NanPolicy::Omit).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::InvalidArgument {
-                name: "weights",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    let large = scaled(&w, 1e200);
-    let e = t.fold(&ratings, Some(&large), NanPolicy::Omit).unwrap_err();
-    assert!(matches!(e, Error::Overflow { .. }), "{e:?}");
-    assert_eq!(t, NpsTally::new());
-}
-
 /// Logistic models treat weights as frequency weights (see `cx_metrics::logistic`): the estimates and
 /// McFadden's pseudo-R² do not depend on their unit; the standard errors scale with 1/√c and the
 /// log-likelihood with c, as frequency weights say.

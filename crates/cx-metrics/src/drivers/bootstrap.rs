@@ -142,16 +142,12 @@ impl BootstrapOptions {
 
     pub(crate) fn check(&self) -> Result<()> {
         check_level(self.confidence_level)?;
-        if self.n_resamples < 2 {
-            return Err(Error::invalid(
-                "n_resamples",
-                format!(
-                    "{}; at least 2 replicates are needed (1000 or more for BCa)",
-                    self.n_resamples
-                ),
-            ));
-        }
-        Ok(())
+        crate::resample::check_resamples(
+            "n_resamples",
+            self.n_resamples,
+            2,
+            "at least 2 replicates are needed (1000 or more for BCa)",
+        )
     }
 }
 

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::DriverOptions;
+use crate::design::Design;
 use crate::error::{Error, Result};
-use crate::weights::Weights;
 
 /// The error for a column that is not numeric (text, dates, categories): the bindings detect the type,
 /// the core says what to do.
@@ -38,44 +38,14 @@ pub(crate) fn check_columns(
 }
 
 /// Check the columns' shape: at least one driver, names unique and not the outcome, lengths equal,
-/// weights finite and ≥ 0 (checked once: the [`Weights`] are returned).
-pub(crate) fn check_shape<'w>(
+/// weights finite and ≥ 0 — the checks of a [`Design`], which is built and dropped.
+pub(crate) fn check_shape(
     outcome: &str,
     y: &[f64],
     drivers: &[(&str, &[f64])],
-    weights: Option<&'w [f64]>,
-) -> Result<Option<Weights<'w>>> {
-    if drivers.is_empty() {
-        return Err(Error::invalid("drivers", "at least one driver is needed"));
-    }
-    let n = y.len();
-    for (i, (name, col)) in drivers.iter().enumerate() {
-        if *name == outcome || drivers[..i].iter().any(|(a, _)| a == name) {
-            return Err(Error::BadColumn {
-                column: (*name).to_owned(),
-                message: "is given twice (as a driver or as the outcome); names must be unique"
-                    .into(),
-            });
-        }
-        if col.len() != n {
-            return Err(Error::BadColumn {
-                column: (*name).to_owned(),
-                message: format!(
-                    "has {} values but the outcome {outcome:?} has {n}; columns must have the same length",
-                    col.len()
-                ),
-            });
-        }
-    }
-    weights
-        .map(|w| {
-            Weights::for_rows(w, n, |len| Error::LengthMismatch {
-                what: "outcome and weights",
-                left: n,
-                right: len,
-            })
-        })
-        .transpose()
+    weights: Option<&[f64]>,
+) -> Result<()> {
+    Design::from_f64(outcome, y, drivers, weights).map(|_| ())
 }
 
 /// Check the values: no infinite value (NaN is a missing value, handled by the policy). Returns whether

@@ -9,11 +9,14 @@
 //! - a driver negatively correlated with the outcome (on a satisfaction scale this usually means a
 //!   reverse-coded item);
 //! - an outcome with two distinct values (a linear model of a 0/1 outcome is a linear probability
-//!   model: model promoters and detractors with a logistic model instead).
+//!   model: model promoters and detractors with a logistic model instead);
+//! - LMG estimated by sampling orders of entry (more than
+//!   [`MAX_EXACT_UNITS`](crate::importance::MAX_EXACT_UNITS) ranked units): the shares carry Monte
+//!   Carlo error and dominance analysis is not computed.
 
 use serde::{Deserialize, Serialize};
 
-use crate::importance::ImportanceWarning;
+use crate::importance::{ImportanceMeasure, ImportanceWarning, RelativeImportance, ShapleyMethod};
 
 /// Fewer rows than this draw a [`DriverWarning::SmallSample`].
 pub const MIN_ROWS: u64 = 30;
@@ -95,6 +98,17 @@ pub enum DriverWarning {
         /// The warning.
         detail: ImportanceWarning,
     },
+    /// LMG was estimated from random orders of entry, not computed exactly: more ranked units than
+    /// [`MAX_EXACT_UNITS`](crate::importance::MAX_EXACT_UNITS). Its scores carry Monte Carlo error and
+    /// dominance analysis is not computed.
+    SampledImportance {
+        /// Ranked units (drivers, or groups of drivers).
+        units: usize,
+        /// Orders of entry drawn.
+        permutations: usize,
+        /// The largest standard error of a sampled LMG score (R² units).
+        max_std_error: f64,
+    },
 }
 
 /// The sample-size warning, if any.
@@ -149,4 +163,23 @@ pub(crate) fn binary_outcome<'a>(
         }),
         _ => None,
     }
+}
+
+/// The sampled-importance warning, when LMG was sampled.
+pub(crate) fn sampled_importance(
+    importance: &RelativeImportance,
+    permutations: usize,
+) -> Option<DriverWarning> {
+    if importance.lmg_method != Some(ShapleyMethod::Sampled) {
+        return None;
+    }
+    let max_std_error = importance
+        .scores(ImportanceMeasure::Lmg)
+        .and_then(|s| s.std_error.as_ref())
+        .map_or(f64::NAN, |se| se.iter().copied().fold(0.0, f64::max));
+    Some(DriverWarning::SampledImportance {
+        units: importance.names.len(),
+        permutations,
+        max_std_error,
+    })
 }

@@ -698,6 +698,38 @@ fn performance_of(
     Ok((sx / sw, n, missing))
 }
 
+/// Every interval has finite bounds with low ≤ high; the error names the driver and the argument.
+fn check_intervals(
+    points: &[DriverPoint],
+    intervals: &Option<Vec<Interval>>,
+    name: &'static str,
+) -> Result<()> {
+    let Some(intervals) = intervals else {
+        return Ok(());
+    };
+    for (p, iv) in points.iter().zip(intervals) {
+        if !(iv.low.is_finite() && iv.high.is_finite()) {
+            return Err(Error::invalid(
+                name,
+                format!(
+                    "the interval of {:?} is ({}, {}); both bounds must be finite numbers",
+                    p.name, iv.low, iv.high
+                ),
+            ));
+        }
+        if iv.low > iv.high {
+            return Err(Error::invalid(
+                name,
+                format!(
+                    "the interval of {:?} is reversed ({}, {}); give (low, high) with low <= high",
+                    p.name, iv.low, iv.high
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The matrix from importance and performance values already at hand (`options.measure` and
 /// `options.share` only label the result).
 ///
@@ -780,6 +812,16 @@ pub fn importance_performance_from_scores(
     check_len(
         &options.performance_intervals,
         "drivers and performance intervals",
+    )?;
+    check_intervals(
+        points,
+        &options.importance_intervals,
+        "importance_intervals",
+    )?;
+    check_intervals(
+        points,
+        &options.performance_intervals,
+        "performance_intervals",
     )?;
     let imp: Vec<f64> = points.iter().map(|p| p.importance).collect();
     let perf: Vec<f64> = points.iter().map(|p| p.performance).collect();

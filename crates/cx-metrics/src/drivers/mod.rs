@@ -35,6 +35,7 @@
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+use crate::design::Design;
 use crate::error::{Error, Result};
 use crate::importance::{
     relative_importance, Dominance, DriverGroup, ImportanceMeasure, ImportanceOptions,
@@ -239,7 +240,10 @@ impl DriverAnalysis {
 /// `outcome` holds the outcome (named `options.outcome`), `drivers` the named driver columns, all of
 /// the same length; NaN marks a missing value, handled by `options.missing`. `weights` are survey
 /// weights (finite, ≥ 0). The regression is fitted from the rows (QR with iterative refinement, see
-/// [`ols`]); the importance measures from the weighted correlation matrix of the same rows.
+/// [`ols`]); the importance measures from the weighted correlation matrix of the same rows. The same
+/// as [`driver_analysis_design`] of [`Design::from_f64`].
+///
+/// [`ols`]: crate::regression::ols
 ///
 /// # Errors
 /// Each names the column it is about: [`Error::BadColumn`] for a duplicate name, a length mismatch,
@@ -254,35 +258,151 @@ pub fn driver_analysis(
     weights: Option<&[f64]>,
     options: &DriverOptions,
 ) -> Result<DriverAnalysis> {
+    let design = Design::from_f64(&options.outcome, outcome, drivers, weights)?;
+    driver_analysis_design(&design, options)
+}
+
+/// Driver analysis of a prepared [`Design`]: columns of any numeric width (`i16` ratings, `bool`
+/// flags, `f32` scores …) with optional masks of missing values, validated once.
+///
+/// Under `listwise` and `raise` the fit reads the columns in blocks, converting each block to `f64`
+/// as it goes: no `f64` copy of the data is made, and rows with a missing value are skipped as they
+/// are read (see [`crate::design`]). The `pairwise` and `indicator` policies work on an `f64` copy of
+/// the columns, made when they run. The results are those of the same data as `f64` columns.
+///
+/// ```
+/// use cx_metrics::design::{Column, Design};
+/// use cx_metrics::drivers::{driver_analysis, driver_analysis_design, DriverOptions};
+/// let ltr: [i8; 10] = [9, 7, 10, 4, 8, 6, 9, 3, 7, 10];
+/// let ease: [u8; 10] = [6, 5, 7, 2, 5, 4, 7, 1, 4, 6];
+/// let design = Design::new(Column::new("ltr", &ltr[..]), vec![Column::new("ease", &ease[..])], None)?;
+/// let a = driver_analysis_design(&design, &DriverOptions::default())?;
+/// let y: Vec<f64> = ltr.iter().map(|&v| f64::from(v)).collect();
+/// let x: Vec<f64> = ease.iter().map(|&v| f64::from(v)).collect();
+/// let b = driver_analysis(&y, &[("ease", &x)], None, &DriverOptions::default())?;
+/// assert_eq!(a, b);
+/// # Ok::<(), cx_metrics::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`driver_analysis`]; [`Error::InvalidArgument`] when the design's outcome is not
+/// `options.outcome`.
+pub fn driver_analysis_design(
+    design: &Design<'_>,
+    options: &DriverOptions,
+) -> Result<DriverAnalysis> {
     let name = options.outcome.as_str();
-    let checked = data::check_shape(name, outcome, drivers, weights)?;
-    // Extreme weights are rescaled by a power of two (see `weights`) and the fit scaled back below.
-    let scaled = checked.as_ref().map(Weights::scaled);
-    let scale = checked.map_or(1.0, |w| w.scale());
-    let weights = scaled.as_deref();
-    let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
+    if design.outcome().name() != name {
+        return Err(Error::invalid(
+            "outcome",
+            format!(
+                "the design's outcome is {:?} but the options name {name:?}; build the design with                  the outcome of the options",
+                design.outcome().name()
+            ),
+        ));
+    }
+    let names = design.driver_names();
     data::check_names(&names, options)?;
+    let mut warnings = Vec::new();
+    let fitted = match options.missing {
+        MissingPolicy::Pairwise | MissingPolicy::Indicator => {
+            fit_converted(design, options, &mut warnings)?
+        }
+        _ => fit_design(design, options, &mut warnings)?,
+    };
+    finish(&names, fitted, warnings, options)
+}
+
+/// Listwise or raise, from the design read in blocks: first as if no value were missing (the fold
+/// finds out); when one is, the values are checked and rows with a missing value skipped (raise:
+/// the first is an error).
+fn fit_design(
+    design: &Design<'_>,
+    options: &DriverOptions,
+    warnings: &mut Vec<DriverWarning>,
+) -> Result<Fitted> {
+    let name = options.outcome.as_str();
+    let mut skip_missing = design.has_masked_values();
+    loop {
+        if skip_missing {
+            let complete = design.check_values()?;
+            if options.missing == MissingPolicy::Raise && !complete {
+                if let Some(e) = design.first_missing() {
+                    return Err(e);
+                }
+            }
+        }
+        if let Some((fit, moments)) =
+            ols_and_moments(design, skip_missing, options.confidence_level)?
+        {
+            let complete = (fit.n + fit.n_zero_weight) as usize;
+            // The outcome's values in the rows used (up to three distinct ones are enough to tell).
+            let scaled = design.weights().map(Weights::scaled);
+            let rows = design.rows(scaled.as_deref(), skip_missing);
+            let distinct = rows.distinct(design.n_drivers(), 3);
+            warnings.extend(diagnostics::binary_outcome(name, &distinct));
+            return Ok(Fitted {
+                correlation: moments.covariance()?.correlation(),
+                terms: design
+                    .driver_names()
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect(),
+                fit,
+                n_dropped: design.n_rows() - complete,
+                filled: Vec::new(),
+            });
+        }
+        if skip_missing {
+            // No infinity (checked) and every missing value skipped: a fold can only fail by
+            // overflow.
+            return Err(overflow(
+                &std::iter::once(name)
+                    .chain(design.driver_names())
+                    .collect::<Vec<_>>(),
+            ));
+        }
+        skip_missing = true;
+    }
+}
+
+/// Pairwise or indicator: from an `f64` copy of the columns, made now.
+fn fit_converted(
+    design: &Design<'_>,
+    options: &DriverOptions,
+    warnings: &mut Vec<DriverWarning>,
+) -> Result<Fitted> {
+    let name = options.outcome.as_str();
+    let (y, columns) = design.to_f64();
+    let names = design.driver_names();
+    let drivers: Vec<(&str, &[f64])> = names
+        .iter()
+        .zip(&columns)
+        .map(|(n, c)| (*n, c.as_slice()))
+        .collect();
+    // Extreme weights are rescaled by a power of two (see `weights`) and the fit scaled back below.
+    let scaled = design.weights().map(Weights::scaled);
+    let scale = design.weights().map_or(1.0, Weights::scale);
     let mut cols = Columns {
         outcome: name,
-        y: outcome,
-        drivers,
-        weights,
+        y: &y,
+        drivers: &drivers,
+        weights: scaled.as_deref(),
         // First assume that no value is missing: the fit then reads the columns in place and finds
         // a NaN or an infinity as it folds them, without a pass of its own.
         finite: true,
     };
-    let mut warnings = Vec::new();
     let mut fitted = if options.missing == MissingPolicy::Pairwise {
-        cols.finite = data::check_values(name, outcome, drivers)?;
-        fit_pairwise(&cols, options, &mut warnings)?
+        cols.finite = data::check_values(name, &y, &drivers)?;
+        fit_pairwise(&cols, options, warnings)?
     } else {
-        match fit_rows(&cols, options, &mut warnings)? {
+        match fit_rows(&cols, options, warnings)? {
             Some(fitted) => fitted,
             None => {
-                cols.finite = data::check_values(name, outcome, drivers)?;
+                cols.finite = data::check_values(name, &y, &drivers)?;
                 // No infinity (checked) and every NaN handled by the policy: a fold of the prepared
                 // rows can only fail by overflow.
-                fit_rows(&cols, options, &mut warnings)?.ok_or_else(|| {
+                fit_rows(&cols, options, warnings)?.ok_or_else(|| {
                     overflow(
                         &std::iter::once(name)
                             .chain(names.iter().copied())
@@ -293,7 +413,7 @@ pub fn driver_analysis(
         }
     };
     fitted.fit.unscale_weights(scale)?;
-    finish(&names, fitted, warnings, options)
+    Ok(fitted)
 }
 
 /// Driver analysis from a weighted covariance summary (entry point 2).
@@ -410,9 +530,8 @@ fn fit_rows(
         .map(|(n, c)| (n.as_str(), c.as_ref()))
         .collect();
     let weights = rows.weights.as_deref();
-    let Some((fit, moments)) =
-        ols_and_moments(name, &rows.y, &terms, weights, options.confidence_level)?
-    else {
+    let design = Design::from_f64(name, &rows.y, &terms, weights)?;
+    let Some((fit, moments)) = ols_and_moments(&design, false, options.confidence_level)? else {
         return Ok(None);
     };
     let positive = rows
@@ -580,6 +699,10 @@ fn finish(
     for (d, &r) in drivers.iter().zip(&correlations) {
         warnings.extend(diagnostics::negative_correlation(d, r));
     }
+    warnings.extend(diagnostics::sampled_importance(
+        &importance,
+        imp_options.permutations,
+    ));
     warnings.extend(
         importance
             .warnings

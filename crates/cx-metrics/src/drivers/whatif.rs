@@ -347,12 +347,12 @@ pub fn what_if_bootstrap(
     confidence_level: f64,
 ) -> Result<WhatIf> {
     check_level(confidence_level)?;
-    if n_resamples < 2 {
-        return Err(Error::invalid(
-            "n_resamples",
-            format!("{n_resamples}; at least 2 are needed (1000 or more for a 95 % interval)"),
-        ));
-    }
+    crate::resample::check_resamples(
+        "n_resamples",
+        n_resamples,
+        2,
+        "at least 2 are needed (1000 or more for a 95 % interval)",
+    )?;
     let rows = Rows::prepare(ltr, drivers, weights)?;
     let plan = plan(&rows, scenario)?;
     let beta = rows.fit()?;

@@ -36,13 +36,12 @@ fn rng_for(seed: u64, resample: usize) -> ChaCha8Rng {
 }
 
 fn check_resamples(n_resamples: usize) -> Result<()> {
-    if n_resamples == 0 {
-        return Err(Error::invalid(
-            "n_resamples",
-            "0; draw at least 1 resample (thousands for a stable interval)",
-        ));
-    }
-    Ok(())
+    crate::resample::check_resamples(
+        "n_resamples",
+        n_resamples,
+        1,
+        "draw at least 1 resample (thousands for a stable interval)",
+    )
 }
 
 /// Binomial(n, p) sampler by inversion with a chop-down search that starts at the mode and walks
@@ -202,6 +201,11 @@ pub fn bootstrap_ci<T: RawValue>(
     tally.fold(values, weights, nan_policy)?;
     let result = tally.result();
     result.check_defined()?;
+    // Weights beyond 2^±256 are scaled by a power of two (exact), as in the tally, so that the
+    // resampled sums can neither overflow nor underflow: the same interval for weights of any unit.
+    let e = weights.map_or(0, |w| {
+        crate::weights::tally_exponent(crate::weights::max_of(w))
+    });
     // Every non-missing value is valid now: keep (score, weight) of the counted rows.
     let rows: Vec<(f64, f64)> = values
         .iter()
@@ -210,7 +214,8 @@ pub fn bootstrap_ci<T: RawValue>(
         .filter_map(|(i, v)| {
             let point = v.as_i64()?;
             let s = NpsCategory::of(point as u8).sign();
-            Some((s, weights.and_then(|w| w.get(i).copied()).unwrap_or(1.0)))
+            let w = weights.and_then(|w| w.get(i).copied()).unwrap_or(1.0);
+            Some((s, crate::weights::ldexp(w, -e)))
         })
         .collect();
     let n = rows.len();

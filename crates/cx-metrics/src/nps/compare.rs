@@ -36,17 +36,25 @@ fn difference_ci(difference: f64, std_error: f64, confidence_level: f64) -> Resu
 
 /// The difference between the NPS of two independent groups, a − b.
 ///
+/// `difference` is always the observed one, NPS_a − NPS_b; a method's adjustment only moves the
+/// interval, whose centre is `interval_centre`.
+///
 /// # Formula
-/// difference = c_a − c_b, SE = √(SE_a² + SE_b²), z = difference / SE, p = 2(1 − Φ(|z|)), where
-/// (c, SE) is each group's [`NpsResult::normal_estimate`] (Wald: NPS and √(V/n_eff); adjusted
-/// Wald: (P − D)/(n + 3) and √(Ṽ/(n + 3))).
+/// difference = NPS_a − NPS_b; with (c, SE) each group's [`NpsResult::normal_estimate`] (Wald: NPS
+/// and √(V/n_eff); adjusted Wald: (P − D)/(n + 3) and √(Ṽ/(n + 3))): interval_centre = c_a − c_b,
+/// SE = √(SE_a² + SE_b²), z = difference / SE, p = 2(1 − Φ(|z|)), interval
+/// interval_centre ± z_{1−α/2}·SE. Under Wald interval_centre = difference.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct NpsComparison {
     /// The method (Wald or adjusted Wald).
     pub method: NpsMethod,
-    /// a − b.
+    /// The observed difference NPS_a − NPS_b.
     pub difference: f64,
+    /// The centre of the interval: the difference of the method's centres (for adjusted Wald,
+    /// (P − D)/(n + 3) of each group, pulled towards 0 by the pseudo-counts; for Wald the observed
+    /// difference).
+    pub interval_centre: f64,
     /// Standard error of the difference.
     pub std_error: f64,
     /// difference / std_error.
@@ -56,15 +64,19 @@ pub struct NpsComparison {
 }
 
 impl NpsComparison {
-    /// Interval difference ± z·SE at `confidence_level`, clipped to [−2, 2] (flagged if clipped).
+    /// Interval interval_centre ± z·SE at `confidence_level`, clipped to [−2, 2] (flagged if
+    /// clipped).
     pub fn ci(&self, confidence_level: f64) -> Result<Interval> {
-        difference_ci(self.difference, self.std_error, confidence_level)
+        difference_ci(self.interval_centre, self.std_error, confidence_level)
     }
 }
 
 /// Compare the NPS of two independent groups, a − b, by [`NpsMethod::Wald`] or
 /// [`NpsMethod::AdjustedWald`] (other methods are an [`Error::InvalidArgument`]); an undefined
 /// group is an [`Error::Undefined`]. With weights each group's Kish effective n is used.
+///
+/// The reported difference is the observed one whatever the method: two groups with the same NPS
+/// differ by 0, even when their sizes differ.
 ///
 /// ```
 /// use cx_metrics::nps::{compare, NpsMethod, NpsTally};
@@ -73,15 +85,22 @@ impl NpsComparison {
 /// let c = compare(&a, &b, NpsMethod::Wald).unwrap();
 /// assert!((c.difference - 0.3).abs() < 1e-15);
 /// assert!((c.std_error - 0.11).abs() < 1e-15);
+/// // Both +90, n = 20 and n = 200: no difference, though the adjusted centres differ.
+/// let a = NpsTally::from_counts(0, 2, 18).result();
+/// let b = NpsTally::from_counts(0, 20, 180).result();
+/// let c = compare(&a, &b, NpsMethod::AdjustedWald).unwrap();
+/// assert_eq!((c.difference, c.z, c.p_value), (0.0, 0.0, 1.0));
+/// assert!((c.interval_centre - (18.0 / 23.0 - 180.0 / 203.0)).abs() < 1e-15);
 /// ```
 pub fn compare(a: &NpsResult, b: &NpsResult, method: NpsMethod) -> Result<NpsComparison> {
     let (ea, eb): (Estimate, Estimate) = (a.normal_estimate(method)?, b.normal_estimate(method)?);
-    let difference = ea.centre - eb.centre;
+    let difference = a.score - b.score;
     let std_error = ea.std_error.hypot(eb.std_error);
     let (z, p_value) = z_and_p(difference, std_error);
     Ok(NpsComparison {
         method,
         difference,
+        interval_centre: ea.centre - eb.centre,
         std_error,
         z,
         p_value,
@@ -102,6 +121,9 @@ const SIGN: [f64; 3] = [-1.0, 0.0, 1.0];
 /// (two waves, or two brands). Rows index the first rating's category, columns the second's, in
 /// the order detractor, passive, promoter.
 ///
+/// Sums of weights are kept scaled by a power of two, as in a [`crate::ScaleTally`]
+/// ([`PairedTally::weight_exponent`]), so that weights of any magnitude give the same result.
+///
 /// ```
 /// use cx_metrics::nps::PairedTally;
 /// use cx_metrics::NanPolicy;
@@ -114,18 +136,25 @@ const SIGN: [f64; 3] = [-1.0, 0.0, 1.0];
 #[serde(try_from = "RawPairedTally")]
 pub struct PairedTally {
     rows: [[u64; 3]; 3],
+    /// Σw per cell, times `2^-exponent`.
     weight: [[f64; 3]; 3],
+    /// Σw² per cell, times `2^-2·exponent`.
     weight_sq: [[f64; 3]; 3],
     omitted: u64,
+    /// The binary scale exponent of the sums of weights (0 for ordinary weights).
+    exponent: i32,
 }
 
-/// The serialised form, checked on the way in ([`Accumulator::validate`]).
+/// The serialised form, checked on the way in ([`Accumulator::validate`]); the exponent is absent
+/// (0) in format version 1.
 #[derive(Deserialize)]
 struct RawPairedTally {
     rows: [[u64; 3]; 3],
     weight: [[f64; 3]; 3],
     weight_sq: [[f64; 3]; 3],
     omitted: u64,
+    #[serde(default)]
+    exponent: i32,
 }
 
 impl TryFrom<RawPairedTally> for PairedTally {
@@ -136,6 +165,7 @@ impl TryFrom<RawPairedTally> for PairedTally {
             weight: r.weight,
             weight_sq: r.weight_sq,
             omitted: r.omitted,
+            exponent: r.exponent,
         };
         t.validate()?;
         Ok(t)
@@ -170,6 +200,7 @@ impl PairedTally {
             weight: as_f64,
             weight_sq: as_f64,
             omitted: 0,
+            exponent: 0,
         }
     }
 
@@ -177,12 +208,24 @@ impl PairedTally {
     pub fn rows(&self) -> &[[u64; 3]; 3] {
         &self.rows
     }
-    /// Σw per cell.
-    pub fn weights(&self) -> &[[f64; 3]; 3] {
+    /// The binary scale exponent `e` of the sums of weights, as [`crate::ScaleTally::weight_exponent`]:
+    /// [`PairedTally::scaled_weights`] are the true Σw per cell times `2^-e`.
+    pub fn weight_exponent(&self) -> i32 {
+        self.exponent
+    }
+    /// Σw per cell in the units of the weights (always representable: a fold or merge that would
+    /// take the total beyond `f64::MAX` is refused).
+    pub fn weights(&self) -> [[f64; 3]; 3] {
+        self.weight
+            .map(|row| row.map(|w| crate::weights::ldexp(w, self.exponent)))
+    }
+    /// Σw per cell times `2^-e` ([`PairedTally::weight_exponent`]).
+    pub fn scaled_weights(&self) -> &[[f64; 3]; 3] {
         &self.weight
     }
-    /// Σw² per cell.
-    pub fn weights_sq(&self) -> &[[f64; 3]; 3] {
+    /// Σw² per cell times `2^-2e` ([`PairedTally::weight_exponent`]); in the units of the weights
+    /// it may be beyond the range of `f64` (weights above about 1e154 or below about 1e-162).
+    pub fn scaled_weights_sq(&self) -> &[[f64; 3]; 3] {
         &self.weight_sq
     }
     /// Pairs counted.
@@ -229,13 +272,16 @@ impl PairedTally {
         let mut part = Self::new();
         match Self::cell(a, b, weight, index, nan_policy)? {
             Some((i, j)) => {
+                let e = crate::weights::tally_exponent(weight);
+                let w = crate::weights::ldexp(weight, -e);
                 part.rows[i][j] = 1;
-                part.weight[i][j] = weight;
-                part.weight_sq[i][j] = weight * weight;
+                part.weight[i][j] = w;
+                part.weight_sq[i][j] = w * w;
+                part.exponent = if w > 0.0 { e } else { 0 };
             }
             None => part.omitted = 1,
         }
-        self.merge(&part)
+        self.add(&part, crate::weights::unrepresentable)
     }
 
     /// Fold aligned slices of first and second ratings, optionally weighted. A pair with either value
@@ -263,19 +309,36 @@ impl PairedTally {
                 });
             }
         }
-        let mut part = Self::new();
-        for (k, (&x, &y)) in a.iter().zip(b).enumerate() {
-            let w = weights.and_then(|w| w.get(k).copied()).unwrap_or(1.0);
-            match Self::cell(x, y, w, k, nan_policy)? {
-                Some((i, j)) => {
-                    part.rows[i][j] += 1;
-                    part.weight[i][j] += w;
-                    part.weight_sq[i][j] += w * w;
+        let count = |weights: Option<&[f64]>| -> Result<Self> {
+            let mut part = Self::new();
+            for (k, (&x, &y)) in a.iter().zip(b).enumerate() {
+                let w = weights.and_then(|w| w.get(k).copied()).unwrap_or(1.0);
+                match Self::cell(x, y, w, k, nan_policy)? {
+                    Some((i, j)) => {
+                        part.rows[i][j] += 1;
+                        part.weight[i][j] += w;
+                        part.weight_sq[i][j] += w * w;
+                    }
+                    None => part.omitted += 1,
                 }
-                None => part.omitted += 1,
+            }
+            Ok(part)
+        };
+        let mut part = count(weights)?;
+        // Sums out of range: counted again with the weights scaled by a power of two (see
+        // `crate::tally`), free for ordinary weights.
+        if let Some(w) = weights {
+            let in_range = crate::weights::sums_in_range(
+                part.weight.as_flattened(),
+                part.weight_sq.as_flattened(),
+            );
+            let e = crate::weights::tally_exponent(crate::weights::max_of(w));
+            if !in_range && e != 0 {
+                part = count(Some(&crate::weights::scaled_by(w, e)))?;
+                part.exponent = e;
             }
         }
-        self.merge(&part)
+        self.add(&part, crate::weights::unrepresentable)
     }
 
     /// The paired difference of NPS (first − second) with its standard error, z and p-value.
@@ -286,13 +349,15 @@ impl PairedTally {
     /// SE = √(Var(d) / n_eff) with n_eff = (Σw)²/Σw² (Kish 1965; n without weights).
     pub fn result(&self) -> PairedNpsResult {
         let n = self.n();
+        // Every figure from the scaled sums; only the reported Σw is scaled back.
         let sw: f64 = self.weight.iter().flatten().sum();
         let sw2: f64 = self.weight_sq.iter().flatten().sum();
-        let weighted = (0..9).any(|c| {
-            let (i, j) = (c / 3, c % 3);
-            let r = self.rows[i][j] as f64;
-            self.weight[i][j] != r || self.weight_sq[i][j] != r
-        });
+        let weighted = self.exponent != 0
+            || (0..9).any(|c| {
+                let (i, j) = (c / 3, c % 3);
+                let r = self.rows[i][j] as f64;
+                self.weight[i][j] != r || self.weight_sq[i][j] != r
+            });
         let effective_n = if weighted {
             if sw2 > 0.0 {
                 sw * sw / sw2
@@ -313,7 +378,7 @@ impl PairedTally {
         let mut r = PairedNpsResult {
             n,
             n_omitted: self.omitted,
-            sum_weights: sw,
+            sum_weights: crate::weights::ldexp(sw, self.exponent),
             effective_n,
             score_a: nan,
             score_b: nan,
@@ -369,8 +434,30 @@ impl PairedTally {
 }
 
 impl Merge for PairedTally {
-    /// Add the counts of `other`, with checked arithmetic; nothing changes on error.
+    /// Add the counts of `other`, with checked arithmetic, aligning the scale exponents of the sums
+    /// of weights (see `crate::tally`); nothing changes on error.
     fn merge(&mut self, other: &Self) -> Result<()> {
+        self.add(other, || crate::tally::sum_overflow(""))
+    }
+}
+
+impl PairedTally {
+    /// [`Merge::merge`], with the error `too_big()` for a Σw beyond `f64::MAX` in the units of the
+    /// weights.
+    fn add(&mut self, other: &Self, too_big: impl FnOnce() -> Error) -> Result<()> {
+        let has_weight = |t: &Self| t.weight.iter().flatten().any(|w| *w > 0.0);
+        let e = crate::tally::aligned_exponent(
+            (self.exponent, has_weight(self)),
+            (other.exponent, has_weight(other)),
+        );
+        let (mine, theirs) = (self.exponent - e, other.exponent - e);
+        let down = |x: f64, k: i32| {
+            if k == 0 {
+                x
+            } else {
+                crate::weights::ldexp(x, k)
+            }
+        };
         let mut sum = self.clone();
         let mut total = add_count(self.total_rows(), other.omitted, || "the pair count".into())?;
         sum.omitted += other.omitted;
@@ -381,14 +468,20 @@ impl Merge for PairedTally {
             sum.rows[i][j] = add_count(sum.rows[i][j], other.rows[i][j], || {
                 format!("the pair count of cell {}", cell())
             })?;
-            sum.weight[i][j] += other.weight[i][j];
-            sum.weight_sq[i][j] += other.weight_sq[i][j];
+            sum.weight[i][j] = down(sum.weight[i][j], mine) + down(other.weight[i][j], theirs);
+            sum.weight_sq[i][j] =
+                down(sum.weight_sq[i][j], 2 * mine) + down(other.weight_sq[i][j], 2 * theirs);
             if !(sum.weight[i][j].is_finite() && sum.weight_sq[i][j].is_finite()) {
                 return Err(Error::Overflow {
                     what: format!("the sum of weights of cell {}", cell()),
                 });
             }
         }
+        let total: f64 = sum.weight.iter().flatten().sum();
+        if !crate::weights::ldexp(total, e).is_finite() {
+            return Err(too_big());
+        }
+        sum.exponent = if total > 0.0 { e } else { 0 };
         *self = sum;
         Ok(())
     }
@@ -396,6 +489,7 @@ impl Merge for PairedTally {
 
 impl Accumulator for PairedTally {
     const KIND: StateKind = StateKind::PairedNpsTally;
+    const VERSION: u16 = crate::tally::TALLY_VERSION;
     type Batch<'a> = Pairs<'a>;
     type Options = ();
     type Output = PairedNpsResult;
@@ -422,14 +516,17 @@ impl Accumulator for PairedTally {
                 kind.invalid(format!("cell {} x {}: {m}", CATEGORIES[i], CATEGORIES[j]))
             })?;
         }
-        Ok(())
+        let total: f64 = self.weight.iter().flatten().sum();
+        crate::tally::check_exponent(kind, self.exponent, total)
     }
-    /// Omitted pairs, then rows, Σw and Σw² of the nine cells, row-major.
+    /// Omitted pairs, then rows, Σw and Σw² (scaled) of the nine cells, row-major, then (from
+    /// format version 2) the weight exponent as an `i32`.
     fn encode_payload(&self, out: &mut Encoder) {
         out.u64(self.omitted);
         out.u64s(self.rows.as_flattened());
         out.f64s(self.weight.as_flattened());
         out.f64s(self.weight_sq.as_flattened());
+        out.i32(self.exponent);
     }
     fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
         let mut t = Self::new();
@@ -442,6 +539,10 @@ impl Accumulator for PairedTally {
         }
         for w in t.weight_sq.as_flattened_mut() {
             *w = input.f64("the squared weights per cell")?;
+        }
+        // Version 1 had no exponent: its sums are in the units of the weights.
+        if input.version() >= 2 {
+            t.exponent = input.i32("the weight exponent")?;
         }
         Ok(t)
     }
@@ -456,7 +557,7 @@ pub struct PairedNpsResult {
     pub n: u64,
     /// Pairs omitted as missing.
     pub n_omitted: u64,
-    /// Σw over counted pairs.
+    /// Σw over counted pairs, in the units of the weights.
     pub sum_weights: f64,
     /// Kish effective n (n without weights).
     pub effective_n: f64,

@@ -153,12 +153,14 @@ impl NpsTally {
         self.0.rows_at(point)
     }
 
-    /// Σw at `point` (0 off the scale).
+    /// Σw at `point` in the units of the weights (0 off the scale).
     pub fn weight_at(&self, point: i32) -> f64 {
         self.0.weight_at(point)
     }
 
-    /// (rows, Σw, Σw²) of one category.
+    /// (rows, Σw, Σw²) of one category, the sums scaled by `2^-e` and `2^-2e` with `e` the tally's
+    /// [`ScaleTally::weight_exponent`] (0 for ordinary weights), so that they are representable for
+    /// weights of any magnitude; ratios of them are the ratios of the true sums.
     pub fn category(&self, category: NpsCategory) -> (u64, f64, f64) {
         let (w, w2, r) = self.0.sum_where(|p| NpsCategory::of(p as u8) == category);
         (r, w, w2)
@@ -167,10 +169,12 @@ impl NpsTally {
     /// Whether any row carries a weight other than 1 (then intervals use the Kish effective n).
     pub fn is_weighted(&self) -> bool {
         let t = &self.0;
-        t.rows()
-            .iter()
-            .zip(t.weights().iter().zip(t.weights_sq()))
-            .any(|(&r, (&w, &w2))| w != r as f64 || w2 != r as f64)
+        // A non-zero exponent comes only from a weight beyond 2^±256.
+        t.weight_exponent() != 0
+            || t.rows()
+                .iter()
+                .zip(t.scaled_weights().iter().zip(t.scaled_weights_sq()))
+                .any(|(&r, (&w, &w2))| w != r as f64 || w2 != r as f64)
     }
 
     /// The NPS with its shares, variance and standard errors. Never fails: data without rows or with
@@ -188,6 +192,7 @@ impl Merge for NpsTally {
 
 impl Accumulator for NpsTally {
     const KIND: StateKind = StateKind::NpsTally;
+    const VERSION: u16 = crate::tally::TALLY_VERSION;
     type Batch<'a> = Ratings<'a>;
     type Options = ();
     type Output = NpsResult;
@@ -229,7 +234,8 @@ impl TryFrom<ScaleTally> for NpsTally {
                 t.scale()
             )));
         }
-        if t.rows().len() != k || t.weights().len() != k || t.weights_sq().len() != k {
+        if t.rows().len() != k || t.scaled_weights().len() != k || t.scaled_weights_sq().len() != k
+        {
             return Err(Error::Incompatible(format!(
                 "an NPS tally needs {k} counts per field"
             )));
@@ -280,7 +286,7 @@ pub struct NpsResult {
     pub n_passives: u64,
     /// Rows that are detractors (0–6).
     pub n_detractors: u64,
-    /// Σw over counted rows.
+    /// Σw over counted rows, in the units of the weights (every other figure is invariant to them).
     pub sum_weights: f64,
     /// Kish effective sample size (Σw)²/Σw²; equals `n` without weights, 0 when Σw = 0.
     pub effective_n: f64,
@@ -327,6 +333,8 @@ impl NpsResult {
         let (r0, w0, w20) = t.category(NpsCategory::Passive);
         let (rp, wp, w2p) = t.category(NpsCategory::Promoter);
         let n = rd + r0 + rp;
+        // Every figure is computed from the scaled sums (the same for weights of any magnitude);
+        // only the reported Σw is scaled back.
         let sum_weights = wd + w0 + wp;
         let weighted = t.is_weighted();
         let effective_n = if weighted {
@@ -348,7 +356,7 @@ impl NpsResult {
             n_promoters: rp,
             n_passives: r0,
             n_detractors: rd,
-            sum_weights,
+            sum_weights: t.tally().sum_weights(),
             effective_n,
             weighted,
             promoters: nan,

@@ -1,0 +1,1244 @@
+//! Service times with open tickets: a mergeable event table, Kaplan–Meier, Aalen–Johansen.
+//!
+//! A ticket waits from its creation until its first reply (the *event*), until it is closed
+//! without a reply (a *competing* outcome: it will never be answered), or until now, still open
+//! (*censored* at the "as of" time: it has waited at least that long). Dropping the open tickets,
+//! as helpdesk averages do, drops the slowest cases; counting a closure as censored pretends the
+//! ticket could still be answered. This module keeps all three.
+//!
+//! # The state
+//!
+//! [`EventTable`] holds, for every distinct time, the rows and the summed weights of events,
+//! competing outcomes and censored tickets. Times are kept **exactly** as given (every distinct
+//! duration is a row of the table), or rounded **up** to a multiple of a declared bin width
+//! ([`EventTable::binned`]: a reply after 61 s with bins of 60 s counts at 120 s; the table then
+//! has at most max/width rows, and everything below is exact for the binned times). Tables merge
+//! (by time) when their bin widths are equal.
+//!
+//! # The estimates
+//!
+//! With `n_j` the (weighted) tickets still waiting just before time `t_j`, `d_j` the events and
+//! `c_j` the competing outcomes at `t_j`:
+//!
+//! * **Kaplan–Meier**: `S(t) = Π_{t_j ≤ t} (n_j − d_j − c_j) / n_j`, the probability of still
+//!   waiting (no reply, not closed) at `t`. Computed as a running product, never as
+//!   `exp(Σ log)`: while the factors' numerators and denominators are integers below 2⁵³ (no
+//!   weights) their products are kept apart and divided once, so `S` is the correctly rounded
+//!   ratio (on durations 1–6 with the fourth ticket open, `S(3) = 60/120 = 0.5` exactly).
+//! * **Greenwood**: `Var S(t) = S(t)² Σ_{t_j ≤ t} D_j / (n_j (n_j − D_j))`, `D_j = d_j + c_j`.
+//!   With weights the same formula runs on the summed weights (as lifelines does); it is then
+//!   an approximation that treats the weights as frequencies.
+//! * **Aalen–Johansen** cumulative incidence of a reply and of a closure without reply:
+//!   `F_k(t) = Σ_{t_j ≤ t} S(t_j−) d_kj / n_j`; `F_reply + F_closed = 1 − S`. Its variance is the
+//!   delta-method (Greenwood-type) formula of Collett (2015, p. 411), as in lifelines'
+//!   `AalenJohansenFitter`, with its log(−log F) interval.
+//! * **Quantiles** `t_p` (the median is p = 0.5) under a named [`Convention`]: `smallest`, the
+//!   textbook `inf{t: S(t) ≤ 1 − p}`; or `midpoint`, R `survival`'s rule (if `S` equals `1 − p`
+//!   over an interval, the interval's midpoint). Equal means within [`FLAT_TOL`].
+//! * **Brookmeyer–Crowley** interval of a quantile: the times at which the pointwise confidence
+//!   band of `S` crosses `1 − p` (the quantile of the lower band is the lower limit, that of the
+//!   upper band the upper limit), under the same convention. The band's transform is a
+//!   [`ConfType`]: `log_log` (the default here and in lifelines), `log` (R `survfit`'s default),
+//!   or `plain`.
+//! * **Restricted mean** to a horizon τ: `∫₀^τ S(t) dt`, with the standard error
+//!   `√ Σ_{t_j ≤ τ} A_j² D_j / (n_j (n_j − D_j))`, `A_j = ∫_{t_j}^τ S(t) dt` (Klein &
+//!   Moeschberger 2003, §4.5; R `print.survfit`'s `rmean`).
+//!
+//! ```
+//! use cx_metrics::survival::{Convention, ConfType, EventTable, Outcome, Tickets};
+//! use cx_metrics::Accumulator;
+//! // Durations 1..6, the fourth ticket still open.
+//! let durations = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+//! let outcomes = [1, 1, 1, 0, 1, 1].map(Outcome::from_code).map(Option::unwrap);
+//! let mut table = EventTable::exact();
+//! table.fold_batch(Tickets::new(&durations, &outcomes), None)?;
+//! let km = table.finish(&())?;
+//! assert_eq!(km.survival_at(3.0), 0.5);
+//! let textbook = km.quantile(0.5, 0.95, ConfType::LogLog, Convention::Smallest)?;
+//! let r = km.quantile(0.5, 0.95, ConfType::LogLog, Convention::Midpoint)?;
+//! assert_eq!((textbook.estimate, r.estimate), (Some(3.0), Some(4.0)));
+//! # Ok::<(), cx_metrics::Error>(())
+//! ```
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, UndefinedReason};
+use crate::intervals::{check_level, z_two_sided, Interval};
+use crate::resample::quantile_sorted;
+use crate::state::{add_count, Accumulator, Decoder, Encoder, Example, StateKind};
+use crate::tally::Merge;
+use crate::weights::Weights;
+
+/// Two survival probabilities closer than this are equal (a flat stretch of the curve at exactly
+/// `1 − p` for the quantile conventions). Far above rounding (≈ 1e-16 per factor) and far below
+/// any real difference between two steps of a curve of fewer than 10¹² tickets.
+pub const FLAT_TOL: f64 = 1e-12;
+
+/// How a ticket's wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Still open at the "as of" time: censored (code 0).
+    Open,
+    /// The event happened (a first reply, a resolution; code 1).
+    Event,
+    /// Ended without the event (closed without a reply; code 2): a competing outcome.
+    Competing,
+}
+
+impl Outcome {
+    /// The outcome with this code (0 open, 1 event, 2 competing).
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Self::Open),
+            1 => Some(Self::Event),
+            2 => Some(Self::Competing),
+            _ => None,
+        }
+    }
+    fn slot(self) -> usize {
+        match self {
+            Self::Event => 0,
+            Self::Competing => 1,
+            Self::Open => 2,
+        }
+    }
+}
+
+/// A batch of tickets: how long each waited (≥ 0, in any one unit) and how the wait ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Tickets<'a> {
+    /// Durations, finite and ≥ 0.
+    pub durations: &'a [f64],
+    /// One outcome per duration.
+    pub outcomes: &'a [Outcome],
+}
+
+impl<'a> Tickets<'a> {
+    /// Tickets from aligned columns (checked when folded).
+    pub fn new(durations: &'a [f64], outcomes: &'a [Outcome]) -> Self {
+        Self {
+            durations,
+            outcomes,
+        }
+    }
+}
+
+/// The mergeable event table of waiting times: per distinct time, the rows and summed weights of
+/// events, competing outcomes and censored tickets. See the [module documentation](self).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawEventTable")]
+pub struct EventTable {
+    /// Width of the time bins (`None`: exact times).
+    bin_width: Option<f64>,
+    /// Distinct times, strictly increasing.
+    times: Vec<f64>,
+    /// Rows at each time: events, competing, censored.
+    rows: Vec<[u64; 3]>,
+    /// Summed weights at each time: events, competing, censored.
+    weights: Vec<[f64; 3]>,
+}
+
+#[derive(Deserialize)]
+struct RawEventTable {
+    bin_width: Option<f64>,
+    times: Vec<f64>,
+    rows: Vec<[u64; 3]>,
+    weights: Vec<[f64; 3]>,
+}
+
+impl TryFrom<RawEventTable> for EventTable {
+    type Error = Error;
+    fn try_from(r: RawEventTable) -> Result<Self> {
+        let t = Self {
+            bin_width: r.bin_width,
+            times: r.times,
+            rows: r.rows,
+            weights: r.weights,
+        };
+        t.validate()?;
+        Ok(t)
+    }
+}
+
+impl Default for EventTable {
+    fn default() -> Self {
+        Self::exact()
+    }
+}
+
+impl EventTable {
+    /// An empty table keeping times exactly.
+    pub fn exact() -> Self {
+        Self {
+            bin_width: None,
+            times: Vec::new(),
+            rows: Vec::new(),
+            weights: Vec::new(),
+        }
+    }
+
+    /// An empty table whose times are rounded up to multiples of `width` (finite, > 0).
+    pub fn binned(width: f64) -> Result<Self> {
+        if !(width.is_finite() && width > 0.0) {
+            return Err(Error::invalid(
+                "bin_width",
+                format!("{width}; it must be a finite number > 0 (or no bins, for exact times)"),
+            ));
+        }
+        Ok(Self {
+            bin_width: Some(width),
+            ..Self::exact()
+        })
+    }
+
+    /// The bin width (`None`: exact times).
+    pub fn bin_width(&self) -> Option<f64> {
+        self.bin_width
+    }
+
+    /// The distinct times of the table.
+    pub fn times(&self) -> &[f64] {
+        &self.times
+    }
+
+    /// Rows per time: events, competing outcomes, censored.
+    pub fn rows(&self) -> &[[u64; 3]] {
+        &self.rows
+    }
+
+    /// Summed weights per time: events, competing outcomes, censored.
+    pub fn weights(&self) -> &[[f64; 3]] {
+        &self.weights
+    }
+
+    /// Rows of each outcome in the whole table: events, competing outcomes, censored.
+    pub fn totals(&self) -> [u64; 3] {
+        self.rows.iter().fold([0u64; 3], |a, r| {
+            [
+                a[0].saturating_add(r[0]),
+                a[1].saturating_add(r[1]),
+                a[2].saturating_add(r[2]),
+            ]
+        })
+    }
+
+    fn bin(&self, t: f64) -> f64 {
+        match self.bin_width {
+            Some(w) => (t / w).ceil() * w,
+            None => t,
+        }
+    }
+
+    /// Check a batch: aligned lengths, finite durations ≥ 0 (the first bad row named), weights.
+    fn check<'w>(batch: Tickets<'_>, weights: Option<&'w [f64]>) -> Result<Option<&'w [f64]>> {
+        let n = batch.durations.len();
+        if batch.outcomes.len() != n {
+            return Err(Error::LengthMismatch {
+                what: "durations and outcomes",
+                left: n,
+                right: batch.outcomes.len(),
+            });
+        }
+        let w = match weights {
+            Some(w) => Some(
+                Weights::for_rows(w, n, |len| Error::LengthMismatch {
+                    what: "durations and weights",
+                    left: n,
+                    right: len,
+                })?
+                .values(),
+            ),
+            None => None,
+        };
+        if let Some(i) = batch
+            .durations
+            .iter()
+            .position(|d| !(d.is_finite() && *d >= 0.0))
+        {
+            let d = batch.durations[i];
+            return Err(Error::invalid(
+                "durations",
+                if d.is_nan() {
+                    format!("the duration at position {i} is missing; give an open ticket the time it has waited so far (its \"as of\" time minus its creation) and the outcome open")
+                } else if d < 0.0 {
+                    format!("the duration {d} at position {i} is negative (an end before its start?); check the timestamps of that row")
+                } else {
+                    format!("the duration {d} at position {i} is not finite; remove or correct that row")
+                },
+            ));
+        }
+        Ok(w)
+    }
+
+    /// The table of rows `(time, outcome slot, weight)`, binned, sorted and aggregated by time.
+    fn build(&self, mut rows: Vec<(f64, u8, f64)>) -> Self {
+        for r in &mut rows {
+            // -0.0 and 0.0 are one time.
+            r.0 = if r.0 == 0.0 { 0.0 } else { self.bin(r.0) };
+        }
+        if rows.len() > 1 << 16 {
+            rows.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        } else {
+            rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        let mut out = Self {
+            bin_width: self.bin_width,
+            ..Self::exact()
+        };
+        for (t, slot, wt) in rows {
+            if out.times.last() != Some(&t) {
+                out.times.push(t);
+                out.rows.push([0; 3]);
+                out.weights.push([0.0; 3]);
+            }
+            let last = out.times.len() - 1;
+            out.rows[last][slot as usize] += 1;
+            out.weights[last][slot as usize] += wt;
+        }
+        out
+    }
+
+    /// The table of one batch (checked, sorted and aggregated by time).
+    fn table_of(&self, batch: Tickets<'_>, weights: Option<&[f64]>) -> Result<Self> {
+        let w = Self::check(batch, weights)?;
+        let rows = (0..batch.durations.len())
+            .map(|i| {
+                (
+                    batch.durations[i],
+                    batch.outcomes[i].slot() as u8,
+                    w.map_or(1.0, |w| w[i]),
+                )
+            })
+            .collect();
+        Ok(self.build(rows))
+    }
+
+    /// One table per group, in one pass: `codes[i]` is the group of row `i` (below `n_groups`,
+    /// from the grouping engine), every table has this table's bin width. The batch is checked
+    /// as a whole first (a bad row is named by its position in the batch).
+    pub fn by_group(
+        &self,
+        codes: &[u32],
+        n_groups: usize,
+        batch: Tickets<'_>,
+        weights: Option<&[f64]>,
+    ) -> Result<Vec<Self>> {
+        let w = Self::check(batch, weights)?;
+        if codes.len() != batch.durations.len() {
+            return Err(Error::LengthMismatch {
+                what: "durations and group labels",
+                left: batch.durations.len(),
+                right: codes.len(),
+            });
+        }
+        let mut rows: Vec<Vec<(f64, u8, f64)>> = vec![Vec::new(); n_groups];
+        for (i, &c) in codes.iter().enumerate() {
+            let group = rows.get_mut(c as usize).ok_or_else(|| {
+                Error::invalid(
+                    "codes",
+                    format!("group {c} at position {i} is not below {n_groups}"),
+                )
+            })?;
+            group.push((
+                batch.durations[i],
+                batch.outcomes[i].slot() as u8,
+                w.map_or(1.0, |w| w[i]),
+            ));
+        }
+        Ok(rows.into_par_iter().map(|r| self.build(r)).collect())
+    }
+
+    /// The Kaplan–Meier curve, cumulative incidences and their variances: what
+    /// [`Accumulator::finish`] returns.
+    pub fn kaplan_meier(&self) -> Result<KaplanMeier> {
+        let total_rows: u64 = self.totals().iter().sum();
+        if total_rows == 0 {
+            return Err(Error::Undefined(UndefinedReason::NoRows));
+        }
+        let total: f64 = self.weights.iter().map(|w| w[0] + w[1] + w[2]).sum();
+        if total <= 0.0 {
+            return Err(Error::Undefined(UndefinedReason::ZeroTotalWeight));
+        }
+        let weighted = self
+            .rows
+            .iter()
+            .zip(&self.weights)
+            .any(|(r, w)| (0..3).any(|k| r[k] as f64 != w[k]));
+        let k = self.times.len();
+        let mut km = KaplanMeier {
+            times: self.times.clone(),
+            at_risk: Vec::with_capacity(k),
+            events: Vec::with_capacity(k),
+            competing: Vec::with_capacity(k),
+            censored: Vec::with_capacity(k),
+            survival: Vec::with_capacity(k),
+            greenwood: Vec::with_capacity(k),
+            cif_event: Vec::with_capacity(k),
+            cif_competing: Vec::with_capacity(k),
+            n: total_rows,
+            n_events: self.totals()[0],
+            n_competing: self.totals()[1],
+            n_censored: self.totals()[2],
+            weighted,
+            bin_width: self.bin_width,
+        };
+        // S as num/den while both are exact integers, then as a running product.
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        let (mut num, mut den, mut exact) = (1.0f64, 1.0f64, !weighted);
+        let mut at_risk = total;
+        let (mut gw, mut f_event, mut f_competing) = (0.0f64, 0.0f64, 0.0f64);
+        for w in &self.weights {
+            let (d, c, cens) = (w[0], w[1], w[2]);
+            let leaving = d + c;
+            let s_before = num / den;
+            if leaving > 0.0 && at_risk > 0.0 {
+                f_event += s_before * d / at_risk;
+                f_competing += s_before * c / at_risk;
+                let stay = (at_risk - leaving).max(0.0);
+                if exact && num * stay < EXACT && den * at_risk < EXACT {
+                    num *= stay;
+                    den *= at_risk;
+                } else {
+                    exact = false;
+                    num = num / den * (stay / at_risk);
+                    den = 1.0;
+                }
+                gw += if stay > 0.0 {
+                    leaving / (at_risk * stay)
+                } else {
+                    f64::INFINITY
+                };
+            }
+            km.at_risk.push(at_risk);
+            km.events.push(d);
+            km.competing.push(c);
+            km.censored.push(cens);
+            km.survival.push(num / den);
+            km.greenwood.push(gw);
+            km.cif_event.push(f_event);
+            km.cif_competing.push(f_competing);
+            at_risk = (at_risk - leaving - cens).max(0.0);
+        }
+        Ok(km)
+    }
+}
+
+impl Merge for EventTable {
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        if self.bin_width != other.bin_width {
+            let show =
+                |w: Option<f64>| w.map_or("exact times".to_string(), |w| format!("bins of {w}"));
+            return Err(Error::Incompatible(format!(
+                "event tables with {} and with {}; fold both with the same bin width",
+                show(self.bin_width),
+                show(other.bin_width)
+            )));
+        }
+        let (a, b) = (self, other);
+        let mut out = EventTable {
+            bin_width: a.bin_width,
+            times: Vec::with_capacity(a.times.len() + b.times.len()),
+            rows: Vec::with_capacity(a.times.len() + b.times.len()),
+            weights: Vec::with_capacity(a.times.len() + b.times.len()),
+        };
+        let (mut i, mut j) = (0, 0);
+        while i < a.times.len() || j < b.times.len() {
+            let take_a = j >= b.times.len() || (i < a.times.len() && a.times[i] <= b.times[j]);
+            let take_b = i >= a.times.len() || (j < b.times.len() && b.times[j] <= a.times[i]);
+            let (t, mut r, mut w) = if take_a {
+                (a.times[i], a.rows[i], a.weights[i])
+            } else {
+                (b.times[j], b.rows[j], b.weights[j])
+            };
+            if take_a && take_b {
+                for k in 0..3 {
+                    r[k] = add_count(r[k], b.rows[j][k], || format!("the rows at time {t}"))?;
+                    w[k] += b.weights[j][k];
+                }
+            }
+            out.times.push(t);
+            out.rows.push(r);
+            out.weights.push(w);
+            i += usize::from(take_a);
+            j += usize::from(take_b);
+        }
+        let mut total = 0u64;
+        for r in &out.rows {
+            for v in r {
+                total = add_count(total, *v, || "the ticket count".into())?;
+            }
+        }
+        *a = out;
+        Ok(())
+    }
+}
+
+impl Accumulator for EventTable {
+    const KIND: StateKind = StateKind::EventTable;
+    type Batch<'a> = Tickets<'a>;
+    type Options = ();
+    type Output = KaplanMeier;
+
+    fn fold_batch(&mut self, batch: Tickets<'_>, weights: Option<&[f64]>) -> Result<()> {
+        let part = self.table_of(batch, weights)?;
+        self.merge(&part)
+    }
+
+    fn n(&self) -> u64 {
+        self.rows
+            .iter()
+            .flatten()
+            .fold(0u64, |a, v| a.saturating_add(*v))
+    }
+
+    fn finish(&self, _: &()) -> Result<KaplanMeier> {
+        self.kaplan_meier()
+    }
+
+    fn validate(&self) -> Result<()> {
+        let kind = Self::KIND;
+        if let Some(w) = self.bin_width {
+            if !(w.is_finite() && w > 0.0) {
+                return Err(kind.invalid(format!("bin width {w} is not a finite number > 0")));
+            }
+        }
+        let k = self.times.len();
+        if self.rows.len() != k || self.weights.len() != k {
+            return Err(kind.invalid(format!(
+                "{k} times but {} rows and {} weights",
+                self.rows.len(),
+                self.weights.len()
+            )));
+        }
+        let mut total = 0u64;
+        for (j, ((t, r), w)) in self
+            .times
+            .iter()
+            .zip(&self.rows)
+            .zip(&self.weights)
+            .enumerate()
+        {
+            if !(t.is_finite() && *t >= 0.0) || (j > 0 && self.times[j - 1] >= *t) {
+                return Err(kind.invalid(format!(
+                    "time {t} at row {j} is not finite, ≥ 0 and above the time before it"
+                )));
+            }
+            if let Some(width) = self.bin_width {
+                if (t / width).ceil() * width != *t {
+                    return Err(kind.invalid(format!("time {t} is not a bin of width {width}")));
+                }
+            }
+            if r.iter().all(|v| *v == 0) {
+                return Err(kind.invalid(format!("time {t} has no rows")));
+            }
+            for c in 0..3 {
+                if !(w[c].is_finite() && w[c] >= 0.0) || (r[c] == 0 && w[c] != 0.0) {
+                    return Err(kind.invalid(format!(
+                        "time {t}: weight {} for {} rows (weights must be finite, >= 0, and 0 without rows)",
+                        w[c], r[c]
+                    )));
+                }
+                total = total
+                    .checked_add(r[c])
+                    .ok_or_else(|| kind.invalid("the row counts overflow"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn encode_payload(&self, out: &mut Encoder) {
+        out.f64(self.bin_width.unwrap_or(0.0));
+        out.u64(self.times.len() as u64);
+        for j in 0..self.times.len() {
+            out.f64(self.times[j]);
+            out.u64s(&self.rows[j]);
+            out.f64s(&self.weights[j]);
+        }
+    }
+
+    fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
+        let width = input.f64("the bin width")?;
+        let bin_width = if width == 0.0 { None } else { Some(width) };
+        let k = input.u64("the number of times")?;
+        let k =
+            usize::try_from(k).map_err(|_| input.invalid("the number of times is too large"))?;
+        input.check_fits(k, 56, "times")?;
+        let mut t = Self {
+            bin_width,
+            times: Vec::with_capacity(k),
+            rows: Vec::with_capacity(k),
+            weights: Vec::with_capacity(k),
+        };
+        for _ in 0..k {
+            t.times.push(input.f64("a time")?);
+            t.rows
+                .push([input.u64("rows")?, input.u64("rows")?, input.u64("rows")?]);
+            t.weights.push([
+                input.f64("weights")?,
+                input.f64("weights")?,
+                input.f64("weights")?,
+            ]);
+        }
+        Ok(t)
+    }
+}
+
+impl Example for EventTable {
+    fn example() -> Self {
+        let mut t = EventTable::exact();
+        let outcomes =
+            [1u8, 1, 2, 0, 1, 1, 0, 2].map(|c| Outcome::from_code(c).unwrap_or(Outcome::Open));
+        let durations = [1.0, 2.0, 2.0, 3.5, 5.0, 5.0, 8.0, 9.0];
+        let weights = [1.0, 0.5, 2.0, 1.0, 1.5, 0.25, 1.0, 0.75];
+        t.fold_batch(Tickets::new(&durations, &outcomes), Some(&weights))
+            .expect("the fixed sample rows are valid");
+        t
+    }
+}
+
+/// The transform of the pointwise confidence band of `S(t)`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfType {
+    /// `log(−log S)`: lifelines' band, R `conf.type = "log-log"`; stays inside [0, 1].
+    #[default]
+    LogLog,
+    /// `log S`: R `survfit`'s default band (`conf.type = "log"`); the upper limit is cut at 1.
+    Log,
+    /// `S ± z·se`: R `conf.type = "plain"`; cut to [0, 1].
+    Plain,
+}
+
+impl std::str::FromStr for ConfType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "log_log" => Ok(Self::LogLog),
+            "log" => Ok(Self::Log),
+            "plain" => Ok(Self::Plain),
+            _ => Err(Error::invalid(
+                "conf_type",
+                format!("{s:?}; use \"log_log\" (lifelines' band), \"log\" (R survfit's default) or \"plain\""),
+            )),
+        }
+    }
+}
+
+impl ConfType {
+    /// The option string.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LogLog => "log_log",
+            Self::Log => "log",
+            Self::Plain => "plain",
+        }
+    }
+}
+
+/// Which time a quantile of a step curve is when the curve is flat at exactly `1 − p`.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Convention {
+    /// The textbook `inf{t: S(t) ≤ 1 − p}` (lifelines' rule, when its curve has no rounding noise).
+    #[default]
+    Smallest,
+    /// R `survival`'s rule: where `S` equals `1 − p` over an interval, the interval's midpoint.
+    Midpoint,
+}
+
+impl std::str::FromStr for Convention {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "smallest" => Ok(Self::Smallest),
+            "midpoint" => Ok(Self::Midpoint),
+            _ => Err(Error::invalid(
+                "convention",
+                format!("{s:?}; use \"smallest\" (inf{{t: S(t) <= 1 - p}}) or \"midpoint\" (R survival's)"),
+            )),
+        }
+    }
+}
+
+impl Convention {
+    /// The option string.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Smallest => "smallest",
+            Self::Midpoint => "midpoint",
+        }
+    }
+}
+
+/// The Kaplan–Meier curve of an [`EventTable`] with its Greenwood sums and the Aalen–Johansen
+/// cumulative incidences, one entry per distinct time (weighted counts).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KaplanMeier {
+    /// Distinct times, increasing.
+    pub times: Vec<f64>,
+    /// Tickets still waiting just before each time.
+    pub at_risk: Vec<f64>,
+    /// Events at each time.
+    pub events: Vec<f64>,
+    /// Competing outcomes at each time.
+    pub competing: Vec<f64>,
+    /// Tickets censored (still open) at each time.
+    pub censored: Vec<f64>,
+    /// `S(t)`: the probability of still waiting after each time.
+    pub survival: Vec<f64>,
+    /// Greenwood's sum `Σ D_j / (n_j (n_j − D_j))` up to each time (infinite once `S` is 0).
+    pub greenwood: Vec<f64>,
+    /// Aalen–Johansen cumulative incidence of the event.
+    pub cif_event: Vec<f64>,
+    /// Aalen–Johansen cumulative incidence of the competing outcome.
+    pub cif_competing: Vec<f64>,
+    /// Rows in the table.
+    pub n: u64,
+    /// Rows with the event.
+    pub n_events: u64,
+    /// Rows with the competing outcome.
+    pub n_competing: u64,
+    /// Rows censored (still open).
+    pub n_censored: u64,
+    /// Whether the counts are weighted (some weight other than 1).
+    pub weighted: bool,
+    /// The table's bin width (`None`: exact times).
+    pub bin_width: Option<f64>,
+}
+
+/// A quantile of the waiting time with its Brookmeyer–Crowley interval; `None` where the curve
+/// (or its band) never falls to `1 − p` within the data.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurvivalQuantile {
+    /// The probability p (0.5 for the median).
+    pub p: f64,
+    /// The quantile `t_p`.
+    pub estimate: Option<f64>,
+    /// Lower limit (the quantile of the band's lower curve).
+    pub low: Option<f64>,
+    /// Upper limit (the quantile of the band's upper curve; `None`: beyond the data).
+    pub high: Option<f64>,
+    /// Nominal coverage.
+    pub confidence_level: f64,
+    /// The band's transform.
+    pub conf_type: ConfType,
+    /// The convention on flat stretches.
+    pub convention: Convention,
+}
+
+/// A probability with its confidence interval.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probability {
+    /// The estimate.
+    pub estimate: f64,
+    /// Its standard error (Greenwood, or delta-method for a cumulative incidence).
+    pub std_error: f64,
+    /// The interval.
+    pub interval: Interval,
+}
+
+/// The restricted mean waiting time up to a horizon.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestrictedMean {
+    /// The horizon τ.
+    pub horizon: f64,
+    /// `∫₀^τ S(t) dt`.
+    pub estimate: f64,
+    /// Its standard error.
+    pub std_error: f64,
+}
+
+impl KaplanMeier {
+    /// Index of the last time ≤ `t` (`None` before the first time).
+    fn index_at(&self, t: f64) -> Option<usize> {
+        self.times.partition_point(|x| *x <= t).checked_sub(1)
+    }
+
+    /// `S(t)` (1 before the first time).
+    pub fn survival_at(&self, t: f64) -> f64 {
+        self.index_at(t).map_or(1.0, |j| self.survival[j])
+    }
+
+    /// Greenwood standard errors of `S` at every time.
+    pub fn std_error(&self) -> Vec<f64> {
+        self.survival
+            .iter()
+            .zip(&self.greenwood)
+            .map(|(s, g)| if *s == 0.0 { 0.0 } else { s * g.sqrt() })
+            .collect()
+    }
+
+    /// The pointwise band of `S` at every time: (lower, upper). Where `S` is 1 the band is
+    /// [1, 1]; where `S` is 0 it is [0, 0] for `plain` and [0, NaN] (undefined) otherwise.
+    pub fn band(&self, confidence_level: f64, conf_type: ConfType) -> Result<(Vec<f64>, Vec<f64>)> {
+        let z = z_two_sided(confidence_level)?;
+        let (mut lo, mut hi) = (
+            Vec::with_capacity(self.times.len()),
+            Vec::with_capacity(self.times.len()),
+        );
+        for (&s, &g) in self.survival.iter().zip(&self.greenwood) {
+            let sigma = g.sqrt();
+            let (l, h) = if s >= 1.0 || g == 0.0 {
+                (s, s)
+            } else if s <= 0.0 {
+                match conf_type {
+                    ConfType::Plain => (0.0, 0.0),
+                    _ => (0.0, f64::NAN),
+                }
+            } else {
+                match conf_type {
+                    ConfType::Plain => ((s - z * s * sigma).max(0.0), (s + z * s * sigma).min(1.0)),
+                    ConfType::Log => (s * (-z * sigma).exp(), (s * (z * sigma).exp()).min(1.0)),
+                    ConfType::LogLog => {
+                        let ls = s.ln();
+                        let theta = (-ls).ln();
+                        let half = z * sigma / ls; // negative
+                        ((-(theta - half).exp()).exp(), (-(theta + half).exp()).exp())
+                    }
+                }
+            };
+            lo.push(l);
+            hi.push(h);
+        }
+        Ok((lo, hi))
+    }
+
+    /// The quantile of a non-increasing step curve `f` (1 before the first time): see
+    /// [`Convention`]; NaN values of the curve never count as reached.
+    fn step_quantile(&self, f: &[f64], q: f64, convention: Convention) -> Option<f64> {
+        let j = f.iter().position(|v| *v <= q + FLAT_TOL)?;
+        if convention == Convention::Smallest || (f[j] - q).abs() > FLAT_TOL {
+            return Some(self.times[j]);
+        }
+        // Flat at q from times[j]: to the next time the curve drops below it (or the last time).
+        let end = f[j..]
+            .iter()
+            .position(|v| *v < q - FLAT_TOL)
+            .map_or(self.times[self.times.len() - 1], |k| self.times[j + k]);
+        Some((self.times[j] + end) / 2.0)
+    }
+
+    /// The `p` quantile of the waiting time (the median for 0.5) with its Brookmeyer–Crowley
+    /// interval.
+    pub fn quantile(
+        &self,
+        p: f64,
+        confidence_level: f64,
+        conf_type: ConfType,
+        convention: Convention,
+    ) -> Result<SurvivalQuantile> {
+        if !(p > 0.0 && p < 1.0) {
+            return Err(Error::invalid(
+                "quantiles",
+                format!("{p}; a quantile's probability lies strictly between 0 and 1, e.g. 0.5 for the median"),
+            ));
+        }
+        check_level(confidence_level)?;
+        let (lo, hi) = self.band(confidence_level, conf_type)?;
+        let q = 1.0 - p;
+        Ok(SurvivalQuantile {
+            p,
+            estimate: self.step_quantile(&self.survival, q, convention),
+            low: self.step_quantile(&lo, q, convention),
+            high: self.step_quantile(&hi, q, convention),
+            confidence_level,
+            conf_type,
+            convention,
+        })
+    }
+
+    /// The probability that the event happened within `target` — the Aalen–Johansen cumulative
+    /// incidence `F_event(target)`, which is `1 − S(target)` when nothing ends in the competing
+    /// outcome — with its interval. Without competing outcomes the interval is `1 −` the band of
+    /// `S` (transform `conf_type`); with them, the delta-method variance on the log-log scale of
+    /// `F` (as lifelines' `AalenJohansenFitter`).
+    pub fn within(
+        &self,
+        target: f64,
+        confidence_level: f64,
+        conf_type: ConfType,
+    ) -> Result<Probability> {
+        let z = z_two_sided(confidence_level)?;
+        let Some(j) = self.index_at(target) else {
+            return Ok(Probability {
+                estimate: 0.0,
+                std_error: 0.0,
+                interval: Interval::new(0.0, 0.0, confidence_level),
+            });
+        };
+        if self.n_competing == 0 {
+            let (lo, hi) = self.band(confidence_level, conf_type)?;
+            let s = self.survival[j];
+            let se = if s == 0.0 {
+                0.0
+            } else {
+                s * self.greenwood[j].sqrt()
+            };
+            let high = if hi[j].is_nan() { 1.0 } else { 1.0 - hi[j] };
+            return Ok(Probability {
+                estimate: 1.0 - s,
+                std_error: se,
+                interval: Interval::new(high.max(0.0), 1.0 - lo[j], confidence_level),
+            });
+        }
+        let f = self.cif_event[j];
+        let var = self.cif_variance(j, true);
+        let se = var.sqrt();
+        let (low, high) = if f <= 0.0 || f >= 1.0 || !se.is_finite() {
+            (f, f)
+        } else {
+            // log(−log F) scale, as lifelines' AalenJohansenFitter: θ = log(−log F), se(θ) =
+            // se / (F |log F|), F = exp(−exp(θ)).
+            let theta = (-f.ln()).ln();
+            let half = z * se / (f * f.ln().abs());
+            ((-(theta + half).exp()).exp(), (-(theta - half).exp()).exp())
+        };
+        Ok(Probability {
+            estimate: f,
+            std_error: se,
+            interval: Interval::new(low.min(high), low.max(high), confidence_level),
+        })
+    }
+
+    /// Delta-method variance of the cumulative incidence at index `j` (Collett, *Modelling
+    /// Survival Data in Medical Research*, 3rd ed., p. 411, as lifelines' `AalenJohansenFitter`):
+    /// `Σ (F(t) − F(t_i))² D_i/(n_i(n_i − D_i)) + Σ S(t_{i−1})² d_ki (n_i − d_ki)/n_i³
+    /// − 2 Σ (F(t) − F(t_i)) S(t_{i−1}) d_ki / n_i²`.
+    fn cif_variance(&self, j: usize, event: bool) -> f64 {
+        let cif = if event {
+            &self.cif_event
+        } else {
+            &self.cif_competing
+        };
+        let ft = cif[j];
+        let mut var = 0.0;
+        let mut s_before = 1.0;
+        #[allow(clippy::needless_range_loop)] // six columns indexed alike
+        for i in 0..=j {
+            let n = self.at_risk[i];
+            let dk = if event {
+                self.events[i]
+            } else {
+                self.competing[i]
+            };
+            let d = self.events[i] + self.competing[i];
+            if d > 0.0 && n > 0.0 {
+                let diff = ft - cif[i];
+                let term1 = if n > d {
+                    diff * diff * d / (n * (n - d))
+                } else {
+                    0.0
+                };
+                let term2 = s_before * s_before * dk * (n - dk) / (n * n * n);
+                let term3 = -2.0 * diff * s_before * dk / (n * n);
+                var += term1 + term2 + term3;
+            }
+            s_before = self.survival[i];
+        }
+        var.max(0.0)
+    }
+
+    /// The restricted mean waiting time `∫₀^τ S(t) dt` to the horizon `τ` (> 0), with its
+    /// standard error.
+    pub fn restricted_mean(&self, horizon: f64) -> Result<RestrictedMean> {
+        if !(horizon.is_finite() && horizon > 0.0) {
+            return Err(Error::invalid(
+                "horizon",
+                format!("{horizon}; the horizon of a restricted mean is a finite time > 0"),
+            ));
+        }
+        // Steps of S up to the horizon: S = s_prev on [t_prev, t_j).
+        let mut area = 0.0;
+        let (mut t_prev, mut s_prev) = (0.0f64, 1.0f64);
+        // Area from each event time to the horizon: accumulate backwards after a forward pass.
+        let mut pieces: Vec<(f64, f64, f64)> = Vec::new(); // (area of the piece, D, n) per event time
+        for j in 0..self.times.len() {
+            let t = self.times[j];
+            if t > horizon {
+                break;
+            }
+            let piece = s_prev * (t - t_prev);
+            area += piece;
+            let d = self.events[j] + self.competing[j];
+            pieces.push((piece, d, self.at_risk[j]));
+            t_prev = t;
+            s_prev = self.survival[j];
+        }
+        let tail = s_prev * (horizon - t_prev);
+        area += tail;
+        // A_j = ∫_{t_j}^τ S: the pieces after index j plus the tail.
+        let mut var = 0.0;
+        let mut after = tail;
+        for &(piece, d, n) in pieces.iter().rev() {
+            if d > 0.0 && after > 0.0 && n > d {
+                var += after * after * d / (n * (n - d));
+            }
+            after += piece;
+        }
+        Ok(RestrictedMean {
+            horizon,
+            estimate: area,
+            std_error: var.sqrt(),
+        })
+    }
+}
+
+/// How the answered-only quantiles are computed.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantileMethod {
+    /// Hyndman–Fan type 7: linear interpolation between order statistics (numpy's and R's default).
+    #[default]
+    Type7,
+    /// The smallest value with at least a share p of the values at or below it (weighted: of the
+    /// weight).
+    NearestRank,
+}
+
+impl std::str::FromStr for QuantileMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "type7" => Ok(Self::Type7),
+            "nearest_rank" => Ok(Self::NearestRank),
+            _ => Err(Error::invalid(
+                "quantile_method",
+                format!("{s:?}; use \"type7\" (numpy's default) or \"nearest_rank\""),
+            )),
+        }
+    }
+}
+
+/// The figures of the answered tickets alone (what helpdesk reports show): how many, the mean,
+/// the quantiles, and the share answered within a target.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnsweredSummary {
+    /// Answered tickets.
+    pub n: u64,
+    /// Their (weighted) mean duration.
+    pub mean: f64,
+    /// `(p, quantile)` pairs.
+    pub quantiles: Vec<(f64, f64)>,
+    /// How the quantiles were computed.
+    pub method: QuantileMethod,
+    /// `(target, share)`: the (weighted) share of answered tickets answered within the target.
+    pub within: Option<(f64, f64)>,
+}
+
+/// The answered-only figures of `durations` (checked: finite, ≥ 0), optionally weighted.
+/// Type 7 quantiles need unweighted durations (a weighted type 7 has no standard definition);
+/// nearest rank takes weights.
+pub fn answered_summary(
+    durations: &[f64],
+    weights: Option<&[f64]>,
+    quantiles: &[f64],
+    method: QuantileMethod,
+    target: Option<f64>,
+) -> Result<AnsweredSummary> {
+    let outcomes = vec![Outcome::Event; durations.len()];
+    // The same checks as the event table's.
+    EventTable::exact().table_of(Tickets::new(durations, &outcomes), weights)?;
+    if let Some(p) = quantiles.iter().find(|p| !(**p >= 0.0 && **p <= 1.0)) {
+        return Err(Error::invalid(
+            "quantiles",
+            format!("{p}; probabilities lie in [0, 1]"),
+        ));
+    }
+    if weights.is_some() && method == QuantileMethod::Type7 {
+        return Err(Error::invalid(
+            "quantile_method",
+            "\"type7\" with weights; a weighted type 7 quantile has no standard definition: use quantile_method=\"nearest_rank\" with weights",
+        ));
+    }
+    let mut pairs: Vec<(f64, f64)> = durations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (*d, weights.map_or(1.0, |w| w[i])))
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    if pairs.is_empty() {
+        return Err(Error::Undefined(UndefinedReason::NoRows));
+    }
+    if total <= 0.0 {
+        return Err(Error::Undefined(UndefinedReason::ZeroTotalWeight));
+    }
+    let mean = pairs.iter().map(|(d, w)| d * w).sum::<f64>() / total;
+    let sorted: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    let q = quantiles
+        .iter()
+        .map(|&p| {
+            let v = match method {
+                QuantileMethod::Type7 => quantile_sorted(&sorted, p),
+                QuantileMethod::NearestRank => {
+                    // Smallest x with cumulative weight ≥ p·total (rounding-safe for counts).
+                    let need = p * total;
+                    let mut cum = 0.0;
+                    let mut v = sorted[sorted.len() - 1];
+                    for (d, w) in &pairs {
+                        cum += w;
+                        if cum >= need * (1.0 - 1e-12) && *w > 0.0 {
+                            v = *d;
+                            break;
+                        }
+                    }
+                    v
+                }
+            };
+            (p, v)
+        })
+        .collect();
+    let within = target.map(|t| {
+        let w: f64 = pairs.iter().filter(|(d, _)| *d <= t).map(|p| p.1).sum();
+        (t, w / total)
+    });
+    Ok(AnsweredSummary {
+        n: durations.len() as u64,
+        mean,
+        quantiles: q,
+        method,
+        within,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcomes(codes: &[u8]) -> Vec<Outcome> {
+        codes
+            .iter()
+            .map(|c| Outcome::from_code(*c).unwrap())
+            .collect()
+    }
+
+    fn km(durations: &[f64], codes: &[u8], weights: Option<&[f64]>) -> KaplanMeier {
+        let mut t = EventTable::exact();
+        t.fold_batch(Tickets::new(durations, &outcomes(codes)), weights)
+            .unwrap();
+        t.finish(&()).unwrap()
+    }
+
+    #[test]
+    fn textbook_example_is_exact_and_both_medians_are_named() {
+        let k = km(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1, 1, 1, 0, 1, 1], None);
+        assert_eq!(k.survival_at(3.0), 0.5);
+        assert_eq!(k.survival_at(5.0), 0.25);
+        let m = |c| k.quantile(0.5, 0.95, ConfType::LogLog, c).unwrap().estimate;
+        assert_eq!(m(Convention::Smallest), Some(3.0));
+        assert_eq!(m(Convention::Midpoint), Some(4.0));
+        // Four uncensored times: S = .75, .5, .25, 0; medians 2 (textbook) and 2.5 (R).
+        let k = km(&[1.0, 2.0, 3.0, 4.0], &[1, 1, 1, 1], None);
+        let m = |c| k.quantile(0.5, 0.95, ConfType::Log, c).unwrap().estimate;
+        assert_eq!(
+            (m(Convention::Smallest), m(Convention::Midpoint)),
+            (Some(2.0), Some(2.5))
+        );
+    }
+
+    #[test]
+    fn greenwood_matches_a_hand_computation() {
+        // 1..6, fourth open: Σ d/(n(n−d)) at t = 3 is 1/30 + 1/20 + 1/12 = 1/6.
+        let k = km(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1, 1, 1, 0, 1, 1], None);
+        assert!((k.greenwood[2] - 1.0 / 6.0).abs() < 1e-15);
+        let se = k.std_error();
+        assert!((se[2] - 0.5 * (1.0f64 / 6.0).sqrt()).abs() < 1e-15);
+        // Plain band at 95 %: 0.5 ± 1.959964·0.204124.
+        let (lo, hi) = k.band(0.95, ConfType::Plain).unwrap();
+        assert!((lo[2] - (0.5 - 1.959963984540054 * se[2])).abs() < 1e-12);
+        assert!((hi[2] - (0.5 + 1.959963984540054 * se[2])).abs() < 1e-12);
+    }
+
+    #[test]
+    fn restricted_mean_matches_a_hand_computation() {
+        // 1..6, fourth open, to τ = 6: 1 + 5/6 + 4/6 + 0.5·2 + 0.25 = 3.75.
+        let k = km(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[1, 1, 1, 0, 1, 1], None);
+        let r = k.restricted_mean(6.0).unwrap();
+        assert!((r.estimate - 3.75).abs() < 1e-14);
+        // A at t=1: 3.75 − 1 = 2.75; t=2: 2.75 − 5/6; t=3: 2.75 − 5/6 − 4/6 = 1.25; t=5: 0.25.
+        let a = [2.75, 2.75 - 5.0 / 6.0, 1.25, 0.25];
+        let nd = [(6.0, 1.0), (5.0, 1.0), (4.0, 1.0), (2.0, 1.0)];
+        let var: f64 = a
+            .iter()
+            .zip(nd)
+            .map(|(a, (n, d))| a * a * d / (n * (n - d)))
+            .sum();
+        assert!((r.std_error - var.sqrt()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn competing_outcomes_split_one_minus_s() {
+        let k = km(&[1.0, 2.0, 2.0, 3.0, 4.0, 5.0], &[1, 2, 1, 0, 2, 1], None);
+        for j in 0..k.times.len() {
+            assert!((k.cif_event[j] + k.cif_competing[j] - (1.0 - k.survival[j])).abs() < 1e-15);
+        }
+        // By hand: F_event(1) = 1/6; at 2, S(2−) = 5/6, n = 5: + 5/6·1/5 → 1/3.
+        assert!((k.cif_event[1] - 1.0 / 3.0).abs() < 1e-15);
+        let p = k.within(2.0, 0.95, ConfType::LogLog).unwrap();
+        assert!((p.estimate - 1.0 / 3.0).abs() < 1e-15);
+        assert!(p.interval.low < p.estimate && p.estimate < p.interval.high);
+    }
+
+    #[test]
+    fn merging_partitions_equals_one_pass_and_bad_rows_are_named() {
+        let d = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
+        let c = outcomes(&[1, 0, 2, 1, 1, 0, 1, 1]);
+        let w = [1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 0.0, 3.0];
+        let mut all = EventTable::exact();
+        all.fold_batch(Tickets::new(&d, &c), Some(&w)).unwrap();
+        let mut a = EventTable::exact();
+        a.fold_batch(Tickets::new(&d[..3], &c[..3]), Some(&w[..3]))
+            .unwrap();
+        let mut b = EventTable::exact();
+        b.fold_batch(Tickets::new(&d[3..], &c[3..]), Some(&w[3..]))
+            .unwrap();
+        b.merge(&a).unwrap();
+        assert_eq!(b, all);
+        assert_eq!(EventTable::from_bytes(&all.to_bytes()).unwrap(), all);
+        assert_eq!(EventTable::from_json(&all.to_json()).unwrap(), all);
+        let err = EventTable::exact()
+            .fold_batch(Tickets::new(&[1.0, -2.0], &c[..2]), None)
+            .unwrap_err();
+        assert!(err.to_string().contains("position 1"), "{err}");
+        let mut binned = EventTable::binned(60.0).unwrap();
+        assert!(binned.merge(&all).is_err());
+        binned
+            .fold_batch(Tickets::new(&[0.0, 61.0, 120.0], &c[..3]), None)
+            .unwrap();
+        assert_eq!(binned.times(), &[0.0, 120.0]);
+    }
+
+    #[test]
+    fn answered_only_figures_match_the_fixture() {
+        // ../shared/validation/operations_vectors.json, frt_minutes.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/validation/operations_vectors.json");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let f = &v["frt_minutes"];
+        let x: Vec<f64> = f["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let s = answered_summary(&x, None, &[0.5, 0.9], QuantileMethod::Type7, Some(10.0)).unwrap();
+        let tol = 1e-12;
+        assert!((s.mean - f["mean"].as_f64().unwrap()).abs() < tol);
+        assert!((s.quantiles[0].1 - f["median"].as_f64().unwrap()).abs() < tol);
+        assert!((s.quantiles[1].1 - f["p90_type7"].as_f64().unwrap()).abs() < tol);
+        assert!((s.within.unwrap().1 - f["sla_within_10"].as_f64().unwrap()).abs() < tol);
+        let s = answered_summary(&x, None, &[0.9], QuantileMethod::NearestRank, None).unwrap();
+        assert_eq!(s.quantiles[0].1, f["p90_nearest_rank"].as_f64().unwrap());
+    }
+}
