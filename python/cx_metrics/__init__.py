@@ -62,8 +62,8 @@ from .retention import (
     repeat_rate,
     retention_table,
 )
-from .trend import AllPairs, Trend, compare_all, trend
 from .service_times import response_times
+from .trend import AllPairs, Trend, compare_all, trend
 
 __all__ = [
     "PILLARS",
@@ -129,10 +129,10 @@ __all__ = [
     "promoter_drivers",
     "proportion_ci",
     "repeat_rate",
+    "response_times",
     "retention_table",
     "sbg",
     "trend",
-    "response_times",
 ]
 
 

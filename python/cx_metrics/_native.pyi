@@ -43,13 +43,13 @@ __all__ = [
     "Trend",
     "WhatIf",
     "__version__",
+    "answered_summary",
     "churn_counts",
     "churn_customers",
     "clv_gupta_lehmann",
     "clv_sbg",
     "clv_simple",
     "compare_all",
-    "answered_summary",
     "compare_ces1",
     "compare_ces2",
     "compare_csat",
@@ -919,6 +919,7 @@ def clv_sbg(
     timing: str,
     time_unit: str,
 ) -> ClvResult: ...
+
 @final
 class Trend(_Serialised):
     @staticmethod
@@ -969,6 +970,7 @@ def compare_all(
     confidence_level: float = 0.95,
     adjust: str = "holm",
 ) -> AllPairs: ...
+
 # Service times (cx_metrics::survival).
 @final
 class EventTable:

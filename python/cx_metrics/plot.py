@@ -71,8 +71,8 @@ __all__ = [
     "pillar_profile",
     "rating_distribution",
     "retention_heatmap",
-    "trend",
     "survival_curve",
+    "trend",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -1046,6 +1046,9 @@ def retention_heatmap(table: RetentionTable, *, ax: Axes | None = None, annotate
         f"Retention by {table.period} cohort ({table.definition})",
         f"blank: not observed yet; hatched: the {table.period} in progress",
     )
+    return ax
+
+
 # ----- trends and all pairs -------------------------------------------------------------------------
 
 
@@ -1214,6 +1217,9 @@ def all_pairs(result: AllPairs, *, ax: Axes | None = None) -> Axes:
         f"{spec.name} of {result.outcome}: every pair of {' / '.join(result.by_columns)}",
         f"* p < {alpha:g} after {result.adjust} adjustment over {g * (g - 1) // 2} pairs",
     )
+    return ax
+
+
 def survival_curve(result: Any, ax: Axes | None = None) -> Axes:
     """The Kaplan-Meier curve of a :class:`~cx_metrics.ResponseTimes` (the share of tickets still
     waiting after each time) as a step line with its pointwise band, open tickets marked where they
