@@ -48,6 +48,9 @@ from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
+from .service_times import EventTable as EventTable
+from .service_times import ResponseTimes as ResponseTimes
+from .service_times import ResponseTimesByGroup as ResponseTimesByGroup
 from .service_times import response_times
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "DriverAnalysis",
     "DriverBootstrap",
     "DriverWarning",
+    "EventTable",
     "ImportancePerformance",
     "Interval",
     "MissingLabelWarning",
@@ -75,6 +79,8 @@ __all__ = [
     "Pillar",
     "PillarSummary",
     "RegressionMoments",
+    "ResponseTimes",
+    "ResponseTimesByGroup",
     "ScaleTally",
     "SegmentDriverAnalyses",
     "WhatIf",
