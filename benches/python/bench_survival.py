@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 from _timing import race
 
-from cx_metrics.service_times import EventTable
+from cx_metrics import EventTable
 
 
 def main() -> None:

@@ -62,6 +62,9 @@ from .retention import (
     repeat_rate,
     retention_table,
 )
+from .service_times import EventTable as EventTable
+from .service_times import ResponseTimes as ResponseTimes
+from .service_times import ResponseTimesByGroup as ResponseTimesByGroup
 from .service_times import response_times
 from .trend import AllPairs, Trend, compare_all, trend
 
@@ -85,6 +88,7 @@ __all__ = [
     "DriverAnalysis",
     "DriverBootstrap",
     "DriverWarning",
+    "EventTable",
     "ImportancePerformance",
     "Interval",
     "MissingLabelWarning",
@@ -97,6 +101,8 @@ __all__ = [
     "PillarSummary",
     "RegressionMoments",
     "RepeatRate",
+    "ResponseTimes",
+    "ResponseTimesByGroup",
     "RetentionTable",
     "SbgFit",
     "ScaleTally",

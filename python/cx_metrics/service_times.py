@@ -97,6 +97,9 @@ def _codes(outcomes: object, n: int) -> npt.NDArray[np.uint8]:
         raise InvalidArgumentError(
             f"invalid outcomes: {o.shape} values for {n} durations; give one code per row"
         )
+    if o.dtype in (np.uint8, np.bool_):
+        # No copy and no pass here: the core checks every code in the pass that folds it.
+        return o.view(np.uint8)
     if o.dtype.kind in "iuf" and np.isin(o, (0, 1, 2)).all():
         return o.astype(np.uint8)
     bad = int(np.flatnonzero(~np.isin(o, (0, 1, 2)))[0]) if o.dtype.kind in "iuf" else 0
@@ -218,7 +221,7 @@ class ResponseTimes(Tabular):
             f"Response times ({self.unit}): n={self.n}, answered {self.n_answered}, open {self.n_open},"
             f" closed unanswered {self.n_closed_unanswered}",
             rows,
-            header=["figure", "estimate", "low", "high"],
+            header=["figure", "estimate", f"{100 * self.confidence_level:g}% CI low", "high"],
             warnings=[f"answered-only figures leave out {self.n_open} open tickets"] if self.n_open else [],
         )
 
@@ -270,7 +273,9 @@ class ResponseTimesByGroup(Tabular):
             [label_str(v) if isinstance(v, str | type(None)) else fixed(float(v)) for v in r]
             for r in zip(*(c[2] for c in cols), strict=True)
         ]
-        return html_table(f"Response times by {self.by}", rows, header=[c[0] for c in cols])
+        first = next(iter(self.groups.values()), None)
+        level = f" (Kaplan-Meier quantiles with {100 * first.confidence_level:g}% CI)" if first else ""
+        return html_table(f"Response times by {self.by}{level}", rows, header=[c[0] for c in cols])
 
     def to_dict(self) -> dict[str, Any]:
         """One dict per group."""

@@ -80,6 +80,9 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
     )
     dominance = analysis.dominance
     assert dominance is not None
+    rng = np.random.default_rng(12)
+    waits = np.round(rng.exponential(20.0, len(survey)), 1)
+    outcomes = rng.choice(np.array([0, 1, 2], dtype=np.uint8), len(survey), p=[0.1, 0.85, 0.05])
     return {
         "Interval": cx.proportion_ci(12, 40),
         "Comparison": cx.compare_nps([10, 9, 9, 3, 7], [2, 9, 5, 7, 7, 10]),
@@ -123,6 +126,17 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "ClvResult": cx.clv("simple", arpu=50, margin=0.8, churn=0.02, time_unit="month"),
         "Trend": cx.trend(survey, "nps", by="wave", segment="segment", weights="weight"),
         "AllPairs": cx.compare_all(survey, "nps", by="segment"),
+        "ResponseTimes": cx.response_times(
+            durations=waits,
+            outcomes=outcomes,
+            weights=survey["weight"],
+            target=30.0,
+            horizon=120.0,
+            quantile_method="nearest_rank",
+        ),
+        "ResponseTimesByGroup": cx.response_times(
+            durations=waits, outcomes=outcomes, by=survey["segment"], target=30.0
+        ),
     }
 
 
@@ -155,6 +169,8 @@ NAMES = [
     "ClvResult",
     "Trend",
     "AllPairs",
+    "ResponseTimes",
+    "ResponseTimesByGroup",
 ]
 TABULAR = {
     "NpsResult",
@@ -178,6 +194,8 @@ TABULAR = {
     "RetentionTable",
     "Trend",
     "AllPairs",
+    "ResponseTimes",
+    "ResponseTimesByGroup",
 }
 WARNED = {
     "NpsResult undefined",
@@ -188,6 +206,7 @@ WARNED = {
     "ImportancePerformance",
     "WhatIf",
     "PillarSummary",
+    "ResponseTimes",
 }
 
 
@@ -199,6 +218,7 @@ def test_every_public_result_is_covered(results: dict[str, Any]) -> None:
     }
     public -= {"RegressionMoments"}  # a mergeable state, like the tallies: not a result
     public -= {"CustomerSummary"}  # a mergeable state too
+    public -= {"EventTable"}  # the mergeable state of service times: not a result
     public -= {"ByGroup"}  # the shared base of NpsByGroup, CsatByGroup and CesByGroup
     public -= {n for n in public if issubclass(getattr(cx, n), Warning)}  # warning categories
     covered = {type(r).__name__ for r in results.values()}

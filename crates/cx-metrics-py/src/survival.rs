@@ -2,13 +2,13 @@
 
 use cx_metrics::survival::{
     answered_summary as core_answered_summary, ConfType, Convention, EventTable, KaplanMeier,
-    Outcome, QuantileMethod, Tickets,
+    QuantileMethod, TicketCodes,
 };
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
 use crate::arrays::contiguous;
-use crate::errors::{invalid_argument, IntoPyResult};
+use crate::errors::IntoPyResult;
 use crate::interval_tuple;
 use crate::tally::{result_pymethods, state_pymethods};
 
@@ -17,21 +17,6 @@ type Band<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
 /// A quantile as `(p, estimate, low, high)`; `None` where the curve does not reach it.
 type QuantileTuple = (f64, Option<f64>, Option<f64>, Option<f64>);
-
-fn outcomes(codes: &[u8]) -> PyResult<Vec<Outcome>> {
-    codes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            Outcome::from_code(*c).ok_or_else(|| {
-                invalid_argument(
-                    "outcomes",
-                    format!("code {c} at position {i}; use 0 (open), 1 (event) or 2 (competing)"),
-                )
-            })
-        })
-        .collect()
-}
 
 /// The mergeable event table of waiting times (events, competing outcomes, censored per time).
 #[pyclass(module = "cx_metrics._native", name = "EventTable", eq)]
@@ -62,10 +47,10 @@ state_pymethods!(PyEventTable, EventTable, {
         weights: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<()> {
         let d = contiguous(&durations);
-        let o = self::outcomes(&contiguous(&outcomes))?;
+        let o = contiguous(&outcomes);
         let w = weights.as_ref().map(contiguous);
         let inner = &mut self.inner;
-        py.detach(|| cx_metrics::Accumulator::fold_batch(inner, Tickets::new(&d, &o), w.as_deref()))
+        py.detach(|| inner.fold_codes(TicketCodes::new(&d, &o), w.as_deref()))
             .py()
     }
 
@@ -82,11 +67,11 @@ state_pymethods!(PyEventTable, EventTable, {
     ) -> PyResult<Vec<Self>> {
         let c = contiguous(&codes);
         let d = contiguous(&durations);
-        let o = self::outcomes(&contiguous(&outcomes))?;
+        let o = contiguous(&outcomes);
         let w = weights.as_ref().map(contiguous);
         let inner = &self.inner;
         let tables = py
-            .detach(|| inner.by_group(&c, n_groups, Tickets::new(&d, &o), w.as_deref()))
+            .detach(|| inner.by_group(&c, n_groups, TicketCodes::new(&d, &o), w.as_deref()))
             .py()?;
         Ok(tables.into_iter().map(|inner| Self { inner }).collect())
     }
@@ -243,6 +228,19 @@ result_pymethods!(PyKaplanMeier, KaplanMeier, {
     fn restricted_mean(&self, horizon: f64) -> PyResult<(f64, f64)> {
         let r = self.inner.restricted_mean(horizon).py()?;
         Ok((r.estimate, r.std_error))
+    }
+
+    fn __repr__(&self) -> String {
+        let k = &self.inner;
+        format!(
+            "KaplanMeier(n={}, events={}, competing={}, censored={}, times={}, weighted={})",
+            k.n,
+            k.n_events,
+            k.n_competing,
+            k.n_censored,
+            k.times.len(),
+            if k.weighted { "True" } else { "False" }
+        )
     }
 });
 

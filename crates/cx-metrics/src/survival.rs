@@ -61,6 +61,7 @@
 //! ```
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, UndefinedReason};
@@ -123,6 +124,151 @@ impl<'a> Tickets<'a> {
             outcomes,
         }
     }
+}
+
+/// A batch of tickets whose outcomes are still codes as they come from a column (0 open, 1 event,
+/// 2 competing): each code is checked in the same pass that folds the row, and a bad one is named
+/// by its position.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketCodes<'a> {
+    /// Durations, finite and ≥ 0.
+    pub durations: &'a [f64],
+    /// One outcome code per duration.
+    pub codes: &'a [u8],
+}
+
+impl<'a> TicketCodes<'a> {
+    /// Tickets from aligned columns of durations and outcome codes (checked when folded).
+    pub fn new(durations: &'a [f64], codes: &'a [u8]) -> Self {
+        Self { durations, codes }
+    }
+}
+
+/// Rows of tickets that an [`EventTable`] folds: [`Tickets`] or [`TicketCodes`].
+pub trait TicketRows: Copy + Sync {
+    /// The durations.
+    fn durations(&self) -> &[f64];
+    /// How many outcomes there are (checked against the durations).
+    fn n_outcomes(&self) -> usize;
+    /// The outcome of row `i` (below both lengths), or an error that names `i`.
+    fn outcome(&self, i: usize) -> Result<Outcome>;
+}
+
+impl TicketRows for Tickets<'_> {
+    fn durations(&self) -> &[f64] {
+        self.durations
+    }
+    fn n_outcomes(&self) -> usize {
+        self.outcomes.len()
+    }
+    #[inline]
+    fn outcome(&self, i: usize) -> Result<Outcome> {
+        Ok(self.outcomes[i])
+    }
+}
+
+impl TicketRows for TicketCodes<'_> {
+    fn durations(&self) -> &[f64] {
+        self.durations
+    }
+    fn n_outcomes(&self) -> usize {
+        self.codes.len()
+    }
+    #[inline]
+    fn outcome(&self, i: usize) -> Result<Outcome> {
+        let c = self.codes[i];
+        Outcome::from_code(c).ok_or_else(|| {
+            Error::invalid(
+                "outcomes",
+                format!("code {c} at position {i}; use 0 (open), 1 (event) or 2 (competing)"),
+            )
+        })
+    }
+}
+
+/// Rows per chunk of the parallel fold: large enough that a chunk's hash map of distinct times
+/// pays for itself, small enough that every core gets a few chunks.
+const MIN_CHUNK: usize = 1 << 16;
+const MAX_CHUNK: usize = 1 << 24;
+
+/// One chunk's tally by exact time: the bit pattern of the (binned) time → its cell. Times are
+/// finite and ≥ 0 with zero as +0.0, so their bit patterns order as the times do.
+#[derive(Default)]
+struct Cells {
+    index: FxHashMap<u64, u32>,
+    times: Vec<u64>,
+    rows: Vec<[u64; 3]>,
+    weights: Vec<[f64; 3]>,
+}
+
+impl Cells {
+    /// The cell of time `t` (bit pattern), new if needed.
+    #[inline]
+    fn cell(&mut self, bits: u64) -> usize {
+        let next = self.times.len();
+        let j = *self.index.entry(bits).or_insert(next as u32) as usize;
+        if j == next {
+            self.times.push(bits);
+            self.rows.push([0; 3]);
+        }
+        j
+    }
+
+    /// Count a row of weight 1 (the weights are the counts, set when the table is made).
+    #[inline]
+    fn count(&mut self, t: f64, slot: usize) {
+        let j = self.cell(t.to_bits());
+        self.rows[j][slot] += 1;
+    }
+
+    /// Count a weighted row.
+    #[inline]
+    fn add(&mut self, t: f64, slot: usize, w: f64) {
+        let j = self.cell(t.to_bits());
+        if j == self.weights.len() {
+            self.weights.push([0.0; 3]);
+        }
+        self.rows[j][slot] += 1;
+        self.weights[j][slot] += w;
+    }
+
+    /// The cells as a table, sorted by time (only the distinct times are sorted).
+    fn into_table(self, bin_width: Option<f64>) -> EventTable {
+        let mut order: Vec<u32> = (0..self.times.len() as u32).collect();
+        order.sort_unstable_by_key(|&j| self.times[j as usize]);
+        let weighted = self.weights.len() == self.rows.len() && !self.rows.is_empty();
+        EventTable {
+            bin_width,
+            times: order
+                .iter()
+                .map(|&j| f64::from_bits(self.times[j as usize]))
+                .collect(),
+            rows: order.iter().map(|&j| self.rows[j as usize]).collect(),
+            weights: order
+                .iter()
+                .map(|&j| {
+                    if weighted {
+                        self.weights[j as usize]
+                    } else {
+                        self.rows[j as usize].map(|r| r as f64)
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+fn bad_duration(i: usize, d: f64) -> Error {
+    Error::invalid(
+        "durations",
+        if d.is_nan() {
+            format!("the duration at position {i} is missing; give an open ticket the time it has waited so far (its \"as of\" time minus its creation) and the outcome open")
+        } else if d < 0.0 {
+            format!("the duration {d} at position {i} is negative (an end before its start?); check the timestamps of that row")
+        } else {
+            format!("the duration {d} at position {i} is not finite; remove or correct that row")
+        },
+    )
 }
 
 /// The mergeable event table of waiting times: per distinct time, the rows and summed weights of
@@ -231,123 +377,133 @@ impl EventTable {
         }
     }
 
-    /// Check a batch: aligned lengths, finite durations ≥ 0 (the first bad row named), weights.
-    fn check<'w>(batch: Tickets<'_>, weights: Option<&'w [f64]>) -> Result<Option<&'w [f64]>> {
-        let n = batch.durations.len();
-        if batch.outcomes.len() != n {
+    /// Check what can be checked before the pass: aligned lengths and the weights.
+    fn check<B: TicketRows>(batch: B, weights: Option<&[f64]>) -> Result<Option<&[f64]>> {
+        let n = batch.durations().len();
+        if batch.n_outcomes() != n {
             return Err(Error::LengthMismatch {
                 what: "durations and outcomes",
                 left: n,
-                right: batch.outcomes.len(),
+                right: batch.n_outcomes(),
             });
         }
-        let w = match weights {
-            Some(w) => Some(
+        match weights {
+            Some(w) => Ok(Some(
                 Weights::for_rows(w, n, |len| Error::LengthMismatch {
                     what: "durations and weights",
                     left: n,
                     right: len,
                 })?
                 .values(),
-            ),
-            None => None,
-        };
-        if let Some(i) = batch
-            .durations
-            .iter()
-            .position(|d| !(d.is_finite() && *d >= 0.0))
-        {
-            let d = batch.durations[i];
-            return Err(Error::invalid(
-                "durations",
-                if d.is_nan() {
-                    format!("the duration at position {i} is missing; give an open ticket the time it has waited so far (its \"as of\" time minus its creation) and the outcome open")
-                } else if d < 0.0 {
-                    format!("the duration {d} at position {i} is negative (an end before its start?); check the timestamps of that row")
-                } else {
-                    format!("the duration {d} at position {i} is not finite; remove or correct that row")
-                },
-            ));
+            )),
+            None => Ok(None),
         }
-        Ok(w)
     }
 
-    /// The table of rows `(time, outcome slot, weight)`, binned, sorted and aggregated by time.
-    fn build(&self, mut rows: Vec<(f64, u8, f64)>) -> Self {
-        for r in &mut rows {
-            // -0.0 and 0.0 are one time.
-            r.0 = if r.0 == 0.0 { 0.0 } else { self.bin(r.0) };
-        }
-        if rows.len() > 1 << 16 {
-            rows.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        } else {
-            rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        }
-        let mut out = Self {
-            bin_width: self.bin_width,
-            ..Self::exact()
-        };
-        for (t, slot, wt) in rows {
-            if out.times.last() != Some(&t) {
-                out.times.push(t);
-                out.rows.push([0; 3]);
-                out.weights.push([0.0; 3]);
-            }
-            let last = out.times.len() - 1;
-            out.rows[last][slot as usize] += 1;
-            out.weights[last][slot as usize] += wt;
-        }
-        out
-    }
-
-    /// The table of one batch (checked, sorted and aggregated by time).
-    fn table_of(&self, batch: Tickets<'_>, weights: Option<&[f64]>) -> Result<Self> {
-        let w = Self::check(batch, weights)?;
-        let rows = (0..batch.durations.len())
-            .map(|i| {
-                (
-                    batch.durations[i],
-                    batch.outcomes[i].slot() as u8,
-                    w.map_or(1.0, |w| w[i]),
-                )
-            })
-            .collect();
-        Ok(self.build(rows))
-    }
-
-    /// One table per group, in one pass: `codes[i]` is the group of row `i` (below `n_groups`,
-    /// from the grouping engine), every table has this table's bin width. The batch is checked
-    /// as a whole first (a bad row is named by its position in the batch).
-    pub fn by_group(
+    /// The tables of one batch, one per group (`groups`: the code of each row and the number of
+    /// groups; `None`: one table), in one pass that also checks every duration and outcome (the
+    /// first bad row is named). Rows are tallied per distinct time in a hash map, in parallel
+    /// chunks whose tables are merged; only the distinct times are sorted.
+    fn tables_of<B: TicketRows>(
         &self,
-        codes: &[u32],
-        n_groups: usize,
-        batch: Tickets<'_>,
+        batch: B,
+        groups: Option<(&[u32], usize)>,
         weights: Option<&[f64]>,
     ) -> Result<Vec<Self>> {
         let w = Self::check(batch, weights)?;
-        if codes.len() != batch.durations.len() {
-            return Err(Error::LengthMismatch {
-                what: "durations and group labels",
-                left: batch.durations.len(),
-                right: codes.len(),
-            });
+        let d = batch.durations();
+        let n = d.len();
+        if let Some((codes, _)) = groups {
+            if codes.len() != n {
+                return Err(Error::LengthMismatch {
+                    what: "durations and group labels",
+                    left: n,
+                    right: codes.len(),
+                });
+            }
         }
-        let mut rows: Vec<Vec<(f64, u8, f64)>> = vec![Vec::new(); n_groups];
-        for (i, &c) in codes.iter().enumerate() {
-            let group = rows.get_mut(c as usize).ok_or_else(|| {
-                Error::invalid(
-                    "codes",
-                    format!("group {c} at position {i} is not below {n_groups}"),
-                )
-            })?;
-            group.push((
-                batch.durations[i],
-                batch.outcomes[i].slot() as u8,
-                w.map_or(1.0, |w| w[i]),
-            ));
-        }
-        Ok(rows.into_par_iter().map(|r| self.build(r)).collect())
+        let n_groups = groups.map_or(1, |g| g.1);
+        let chunk = n
+            .div_ceil(4 * rayon::current_num_threads())
+            .clamp(MIN_CHUNK, MAX_CHUNK);
+        let fold = |c: usize| -> std::result::Result<Vec<Self>, (usize, Error)> {
+            let mut cells: Vec<Cells> = (0..n_groups).map(|_| Cells::default()).collect();
+            for i in c * chunk..((c + 1) * chunk).min(n) {
+                let di = d[i];
+                if !(di.is_finite() && di >= 0.0) {
+                    return Err((i, bad_duration(i, di)));
+                }
+                let slot = batch.outcome(i).map_err(|e| (i, e))?.slot();
+                let g = match groups {
+                    None => 0,
+                    Some((codes, k)) => {
+                        let g = codes[i] as usize;
+                        if g >= k {
+                            let msg = format!("group {g} at position {i} is not below {k}");
+                            return Err((i, Error::invalid("codes", msg)));
+                        }
+                        g
+                    }
+                };
+                // -0.0 and 0.0 are one time.
+                let t = if di == 0.0 { 0.0 } else { self.bin(di) };
+                match w {
+                    None => cells[g].count(t, slot),
+                    Some(w) => cells[g].add(t, slot, w[i]),
+                }
+            }
+            Ok(cells
+                .into_iter()
+                .map(|c| c.into_table(self.bin_width))
+                .collect())
+        };
+        let n_chunks = n.div_ceil(chunk).max(1);
+        let tables = if n_chunks == 1 {
+            fold(0)
+        } else {
+            (0..n_chunks)
+                .into_par_iter()
+                .map(fold)
+                .reduce_with(|a, b| match (a, b) {
+                    // The first bad row of the batch, whichever chunk finds it.
+                    (Err(x), Err(y)) => Err(if x.0 <= y.0 { x } else { y }),
+                    (Err(x), Ok(_)) | (Ok(_), Err(x)) => Err(x),
+                    (Ok(mut a), Ok(b)) => {
+                        for (t, u) in a.iter_mut().zip(&b) {
+                            t.merge(u).map_err(|e| (usize::MAX, e))?;
+                        }
+                        Ok(a)
+                    }
+                })
+                .expect("at least one chunk")
+        };
+        tables.map_err(|(_, e)| e)
+    }
+
+    /// The table of one batch (checked and aggregated by time).
+    fn table_of<B: TicketRows>(&self, batch: B, weights: Option<&[f64]>) -> Result<Self> {
+        let mut tables = self.tables_of(batch, None, weights)?;
+        Ok(tables.pop().expect("one table"))
+    }
+
+    /// Fold tickets whose outcomes are codes (0 open, 1 event, 2 competing), each checked in the
+    /// same pass (a bad code is named by its position); changes nothing on error.
+    pub fn fold_codes(&mut self, batch: TicketCodes<'_>, weights: Option<&[f64]>) -> Result<()> {
+        let part = self.table_of(batch, weights)?;
+        self.merge(&part)
+    }
+
+    /// One table per group, in one pass: `codes[i]` is the group of row `i` (below `n_groups`,
+    /// from the grouping engine), every table has this table's bin width. A bad row is named by
+    /// its position in the batch.
+    pub fn by_group<B: TicketRows>(
+        &self,
+        codes: &[u32],
+        n_groups: usize,
+        batch: B,
+        weights: Option<&[f64]>,
+    ) -> Result<Vec<Self>> {
+        self.tables_of(batch, Some((codes, n_groups)), weights)
     }
 
     /// The Kaplan–Meier curve, cumulative incidences and their variances: what
@@ -674,6 +830,24 @@ impl Convention {
     }
 }
 
+/// Serde for sums that are finite and ≥ 0 or `+∞`: `+∞` is written as `null` and read back.
+mod infinite_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let items: Vec<Option<f64>> = v.iter().map(|x| x.is_finite().then_some(*x)).collect();
+        items.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let items = Vec::<Option<f64>>::deserialize(d)?;
+        Ok(items
+            .into_iter()
+            .map(|x| x.unwrap_or(f64::INFINITY))
+            .collect())
+    }
+}
+
 /// The Kaplan–Meier curve of an [`EventTable`] with its Greenwood sums and the Aalen–Johansen
 /// cumulative incidences, one entry per distinct time (weighted counts).
 #[non_exhaustive]
@@ -691,7 +865,9 @@ pub struct KaplanMeier {
     pub censored: Vec<f64>,
     /// `S(t)`: the probability of still waiting after each time.
     pub survival: Vec<f64>,
-    /// Greenwood's sum `Σ D_j / (n_j (n_j − D_j))` up to each time (infinite once `S` is 0).
+    /// Greenwood's sum `Σ D_j / (n_j (n_j − D_j))` up to each time (infinite once `S` is 0;
+    /// serialised as `null`, which JSON has for no infinity).
+    #[serde(with = "infinite_as_null")]
     pub greenwood: Vec<f64>,
     /// Aalen–Johansen cumulative incidence of the event.
     pub cif_event: Vec<f64>,
@@ -1137,6 +1313,10 @@ mod tests {
         let m = |c| k.quantile(0.5, 0.95, ConfType::LogLog, c).unwrap().estimate;
         assert_eq!(m(Convention::Smallest), Some(3.0));
         assert_eq!(m(Convention::Midpoint), Some(4.0));
+        // S reaches 0 at 6: Greenwood's sum is infinite there, and survives a JSON round trip.
+        assert_eq!(k.greenwood.last(), Some(&f64::INFINITY));
+        let back: KaplanMeier = serde_json::from_str(&serde_json::to_string(&k).unwrap()).unwrap();
+        assert_eq!(back, k);
         // Four uncensored times: S = .75, .5, .25, 0; medians 2 (textbook) and 2.5 (R).
         let k = km(&[1.0, 2.0, 3.0, 4.0], &[1, 1, 1, 1], None);
         let m = |c| k.quantile(0.5, 0.95, ConfType::Log, c).unwrap().estimate;
@@ -1216,6 +1396,43 @@ mod tests {
             .fold_batch(Tickets::new(&[0.0, 61.0, 120.0], &c[..3]), None)
             .unwrap();
         assert_eq!(binned.times(), &[0.0, 120.0]);
+    }
+
+    #[test]
+    fn the_parallel_fold_equals_small_batches_and_names_the_first_bad_row() {
+        // 300,000 rows: several chunks of the parallel fold, ties at every time, weights that sum
+        // exactly; the same rows folded in batches of 1,000 (one chunk each) and merged.
+        let n = 300_000;
+        let d: Vec<f64> = (0..n).map(|i| ((i * 7919) % 997) as f64 / 10.0).collect();
+        let c: Vec<u8> = (0..n).map(|i| ((i * 31) % 3) as u8).collect();
+        let w: Vec<f64> = (0..n).map(|i| (i % 4) as f64 * 0.5).collect();
+        let mut one = EventTable::exact();
+        one.fold_codes(TicketCodes::new(&d, &c), Some(&w)).unwrap();
+        let mut batches = EventTable::exact();
+        for k in (0..n).step_by(1000) {
+            let o = outcomes(&c[k..k + 1000]);
+            batches
+                .fold_batch(Tickets::new(&d[k..k + 1000], &o), Some(&w[k..k + 1000]))
+                .unwrap();
+        }
+        assert_eq!(one, batches);
+        assert_eq!(one.times().len(), 997);
+        // The first bad row of the batch is named, whichever chunk meets it.
+        let (mut bad_d, mut bad_c) = (d.clone(), c.clone());
+        bad_d[250_000] = -1.0;
+        bad_c[200_000] = 7;
+        let err = EventTable::exact()
+            .fold_codes(TicketCodes::new(&bad_d, &bad_c), None)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("code 7 at position 200000"),
+            "{err}"
+        );
+        bad_d[100_001] = f64::NAN;
+        let err = EventTable::exact()
+            .fold_codes(TicketCodes::new(&bad_d, &bad_c), None)
+            .unwrap_err();
+        assert!(err.to_string().contains("position 100001"), "{err}");
     }
 
     #[test]
