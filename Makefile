@@ -60,7 +60,7 @@ test-python: build-wheel ## pytest and stubtest against the installed wheel
 test: venv test-rust build-wheel test-python lint-python ## Everything CI checks (Rust, wheel, pytest, ruff, stubtest, mypy)
 	@echo "make test: all checks passed"
 
-bench: develop ## Time cx.nps (also by group) and cx.driver_analysis against numpy, pandas, polars, statsmodels, pingouin; peak memory
+bench: develop ## Time cx.nps (also by group), cx.driver_analysis, cohort tables and Kaplan-Meier against numpy, pandas, polars, statsmodels, pingouin, lifelines; peak memory
 	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("$(PYPROJECT)", "rb"))["project"]["optional-dependencies"]["bench"]))' > $(VENV)/requirements-bench.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements-bench.txt
 	$(PY) benches/python/bench_nps.py
