@@ -34,7 +34,7 @@ from ._convert import _module_of
 from ._table import Table
 from .exceptions import InvalidArgumentError, LengthMismatchError
 
-__all__ = ["KeyColumns", "key_columns", "label_str"]
+__all__ = ["KeyColumns", "key_columns", "key_from_json", "key_to_json", "label_str"]
 
 if TYPE_CHECKING:
     from ._native import _KeySpec as Spec
@@ -350,3 +350,59 @@ def label_str(v: Any) -> str:
         day, _, time = text.partition("T")
         return day if not time or set(time) <= set("0:.") else text
     return str(v)
+
+
+# ----- typed labels in stored JSON --------------------------------------------------------------------
+
+
+def key_to_json(key: Any) -> Any:
+    """A group's key as JSON builtins that :func:`key_from_json` reads back with its type: text,
+    integers, floats, booleans and the missing label as themselves, dates and moments tagged
+    (``{"date": "2026-01-31"}``, ``{"datetime64": "2026-01-31T08:00:00", "unit": "s"}``), a key of
+    several columns as a list."""
+    if isinstance(key, tuple):
+        return [_label_to_json(v) for v in key]
+    return _label_to_json(key)
+
+
+def key_from_json(stored: Any) -> Any:
+    """The key written by :func:`key_to_json` (a tuple for a key of several columns)."""
+    if isinstance(stored, list):
+        return tuple(_label_from_json(v) for v in stored)
+    return _label_from_json(stored)
+
+
+def _label_to_json(v: Any) -> Any:
+    if v is None or isinstance(v, bool | int | str):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else {"float": repr(v)}
+    if isinstance(v, np.datetime64):
+        unit, _ = np.datetime_data(v.dtype)
+        return {"datetime64": str(v), "unit": unit}
+    if isinstance(v, datetime.datetime):
+        return {"datetime": v.isoformat()}
+    if isinstance(v, datetime.date):
+        return {"date": v.isoformat()}
+    if isinstance(v, np.generic):
+        return _label_to_json(v.item())
+    raise InvalidArgumentError(f"invalid label {v!r}: a {type(v).__name__} cannot be stored as JSON")
+
+
+def _label_from_json(v: Any) -> Any:
+    if not isinstance(v, dict):
+        if v is None or isinstance(v, bool | int | float | str):
+            return v
+        raise InvalidArgumentError(f"invalid stored label {v!r}: not one written by to_json")
+    try:
+        if "datetime64" in v:
+            return np.datetime64(v["datetime64"], v["unit"])
+        if "datetime" in v:
+            return datetime.datetime.fromisoformat(v["datetime"])
+        if "date" in v:
+            return datetime.date.fromisoformat(v["date"])
+        if "float" in v:
+            return float(v["float"])
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(f"invalid stored label {v!r}: {e}") from None
+    raise InvalidArgumentError(f"invalid stored label {v!r}: not one written by to_json")

@@ -54,7 +54,6 @@ __all__ = [
     "compare_ces2",
     "compare_csat",
     "compare_nps",
-    "compare_nps_paired",
     "compare_nps_paired_tally",
     "compare_proportions",
     "convert_churn",
@@ -366,13 +365,6 @@ class NpsComparison:
     def interval(self) -> _IntervalTuple: ...
 
 def compare_nps(a: NpsResult, b: NpsResult, method: str, confidence_level: float) -> NpsComparison: ...
-def compare_nps_paired(
-    a: npt.NDArray[np.float64],
-    b: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64] | None,
-    nan_policy: str,
-    confidence_level: float,
-) -> NpsComparison: ...
 def nps_bootstrap_ci(
     values: npt.NDArray[Any],
     weights: npt.NDArray[np.float64] | None,

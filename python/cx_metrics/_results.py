@@ -394,6 +394,55 @@ class Comparison:
             f"{100 * ci.high:+.1f}); z = {self.z:.2f}, p = {self.p_value:.3g} ({self.method})"
         )
 
+    def to_json(self) -> str:
+        """The comparison as JSON text, for storage: its figures and what its intervals are computed
+        from (the two results, or the table of pairs, in the core's serde form; never rows)."""
+        import json
+
+        from ._json import write_document
+
+        function, args = self._redo
+        stored = [
+            {"native": type(a).__name__, "core": json.loads(a.to_json())} if hasattr(a, "to_json") else a
+            for a in args
+        ]
+        fields_ = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        return write_document("Comparison", {**fields_, "function": function, "arguments": stored})
+
+    @classmethod
+    def from_json(cls, text: str) -> Comparison:
+        """A comparison from the text written by :meth:`to_json`."""
+        import json
+
+        from . import _native
+        from ._json import read_document
+        from .exceptions import InvalidArgumentError
+
+        d = read_document(text, "Comparison")
+        try:
+            function = str(d["function"])
+            if not function.startswith("compare_") or not hasattr(_native, function):
+                raise InvalidArgumentError(f"invalid Comparison JSON: unknown function {function!r}")
+            args: list[Any] = []
+            for a in d["arguments"]:
+                if isinstance(a, dict):
+                    native_type = getattr(_native, str(a["native"]), None)
+                    if native_type is None or not hasattr(native_type, "from_json"):
+                        raise InvalidArgumentError(f"invalid Comparison JSON: unknown result {a['native']!r}")
+                    args.append(native_type.from_json(json.dumps(a["core"])))
+                else:
+                    args.append(a)
+            return cls(
+                _float(d["difference"]),
+                _float(d["std_error"]),
+                _float(d["z"]),
+                _float(d["p_value"]),
+                str(d["method"]),
+                (function, tuple(args)),
+            )
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid Comparison JSON: {type(e).__name__} {e}") from None
+
     def to_dict(self) -> dict[str, Any]:
         """The comparison as a JSON-safe dict (with the 95% interval)."""
         out = {f.name: json_safe(getattr(self, f.name)) for f in fields(self) if not f.name.startswith("_")}
@@ -411,6 +460,11 @@ class Comparison:
             ("method", self.method),
         ]
         return html_table("Comparison of two samples", rows)
+
+
+def _float(x: Any) -> float:
+    """A stored number: ``None`` (NaN or an infinity in JSON) as NaN."""
+    return math.nan if x is None else float(x)
 
 
 class NativeResult:

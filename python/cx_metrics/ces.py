@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 from . import _native
+from ._json import read_json_object
 from ._results import (
     Comparison,
     FrameColumn,
@@ -145,6 +146,24 @@ class CesResult(RebuiltOnLoad, Tabular):
             f"CES {self.version}.0 mean {self.mean:.2f}{ci_text}; "
             f"{pct(self.share_agree)} agree, {pct(self.share_disagree)} disagree; n={self.n}"
         )
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage: the core's serde form (its version, undefined figures
+        as ``null``); :meth:`from_json` reads it back with every figure and interval."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> CesResult:
+        """A result from the text written by :meth:`to_json` (CES 1.0 or 2.0, as written)."""
+        stored = read_json_object(text, "CesResult")
+        version = {"ces1": 1, "ces2": 2}.get(str(stored.get("version")))
+        if version is None:
+            raise InvalidArgumentError(
+                f'invalid CesResult JSON: version {stored.get("version")!r}; expected "ces1" or "ces2"'
+            )
+        native = (_native.Ces1Result if version == 1 else _native.Ces2Result).from_json(text)
+        return cls._from_native(native, version)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe dict (with the 95% intervals of the mean and the agree share)."""

@@ -151,6 +151,17 @@ class CsatResult(RebuiltOnLoad, Tabular):
             f"(95% CI {pct(ci.low)} to {pct(ci.high)}, Wilson); mean {self.mean:.2f}; n={self.n}"
         )
 
+    def to_json(self) -> str:
+        """The result as JSON text, for storage: the core's serde form (its scale and satisfied set,
+        undefined figures as ``null``); :meth:`from_json` reads it back with every figure and interval."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> CsatResult:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.CsatResult.from_json(text))
+
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe dict (with the default 95% Wilson interval when defined)."""
         out = field_dict(self)

@@ -208,6 +208,17 @@ class NpsResult(Tabular):
             f"{pct(self.detractors)} detractors)"
         )
 
+    def to_json(self) -> str:
+        """The result as JSON text, for storage: the core's serde form (undefined figures as
+        ``null``); :meth:`from_json` reads it back with every figure and interval."""
+        text: str = self._native.to_json()
+        return text
+
+    @classmethod
+    def from_json(cls, text: str) -> NpsResult:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_native(_native.NpsResult.from_json(text))
+
     def to_dict(self) -> dict[str, Any]:
         """The result as a JSON-safe dict (with the default 95% adjusted-Wald interval when defined)."""
         out = field_dict(self)
@@ -508,7 +519,10 @@ def compare_nps(
         vb = np.asarray(to_values(b, "b"), dtype=np.float64)
         same_length(va, vb, "a and b (paired)")
         w = to_weights(weights, va.shape[0], "a and b")
-        return Comparison._compute("compare_nps_paired", (va, vb, w, nan_policy), "paired")
+        # The comparison keeps the 3x3 table of the pairs (for its intervals), never the ratings.
+        table = _native.PairedNpsTally()
+        table.fold(va, vb, w, nan_policy)
+        return Comparison._compute("compare_nps_paired_tally", (table,), "paired")
     if weights is not None:
         raise InvalidArgumentError(
             "invalid weights: only for paired ratings; weight each group when computing its NpsResult"

@@ -7,18 +7,20 @@ metric, from one pass of the Rust grouping engine over the rows.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _native
 from ._convert import to_values, to_weights
-from ._groups import key_columns, label_str
+from ._groups import key_columns, key_from_json, key_to_json, label_str
+from ._json import read_document, write_document
 from ._results import (
     FrameColumn,
     Interval,
@@ -72,6 +74,8 @@ class _Result(Protocol):
 
     def _columns(self) -> list[FrameColumn]: ...
 
+    def to_json(self) -> str: ...
+
 
 R = TypeVar("R", bound=_Result)
 
@@ -100,6 +104,22 @@ _METRICS = {
     "CSAT": _Metric("CSAT", "share_satisfied", lambda r, lv, m: r.ci(lv, m), pct),
     "CES": _Metric("CES", "share_agree", lambda r, lv, m: r.ci(lv, m), pct),
 }
+
+
+def _result_type(metric: str) -> Any:
+    """The result class of a metric's groups (imported here: those modules import this one)."""
+    if metric == "NPS":
+        from .nps import NpsResult
+
+        return NpsResult
+    if metric == "CSAT":
+        from .csat import CsatResult
+
+        return CsatResult
+    from .ces import CesResult
+
+    return CesResult
+
 
 Key = Any
 """A group's key: its label for one ``by`` column (None for the missing label), a tuple for several."""
@@ -275,6 +295,56 @@ class ByGroup(Tabular, Generic[R]):
             ],
             "overall": entry(self.overall, self.overall_interval),
         }
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage: its options, the groups' typed labels (dates and
+        moments tagged, so that they come back as dates) and each group's result in the core's serde
+        form. :meth:`from_json` reads it back with every figure and interval."""
+        return write_document(
+            type(self).__name__,
+            {
+                "outcome": self.outcome,
+                "by": list(self.by_columns),
+                "confidence_level": self.confidence_level,
+                "method": self.method,
+                "weighted": self.weighted,
+                "show_overall": self.show_overall,
+                "groups": [key_to_json(g) for g in self.groups],
+                "results": [json.loads(self.results[g].to_json()) for g in self.groups],
+                "overall": json.loads(self.overall.to_json()),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """A result from the text written by :meth:`to_json`."""
+        kind = cls.__name__
+        d = read_document(text, kind)
+        result_type = _result_type(cls.metric)
+        try:
+            groups = tuple(key_from_json(g) for g in d["groups"])
+            stored = d["results"]
+            if len(stored) != len(groups):
+                raise InvalidArgumentError(
+                    f"invalid {kind} JSON: {len(groups)} groups but {len(stored)} results"
+                )
+            results = {g: result_type.from_json(json.dumps(r)) for g, r in zip(groups, stored, strict=True)}
+            level, method = float(d["confidence_level"]), str(d["method"])
+            by = [str(b) for b in d["by"]]
+            return cls(
+                outcome=d["outcome"],
+                by=by[0] if len(by) == 1 else tuple(by),
+                groups=groups,
+                results=results,
+                intervals={g: _interval(r, level, method) for g, r in results.items()},
+                confidence_level=level,
+                method=method,
+                weighted=bool(d["weighted"]),
+                show_overall=bool(d["show_overall"]),
+                _whole=result_type.from_json(json.dumps(d["overall"])),
+            )
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid {kind} JSON: {type(e).__name__} {e}") from None
 
     # ----- display -----------------------------------------------------------------------------------
 

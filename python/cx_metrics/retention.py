@@ -13,6 +13,7 @@ call) is an error naming the row, since the two cannot be compared without a gue
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._groups import key_columns, label_str
+from ._groups import key_columns, key_from_json, key_to_json, label_str
+from ._json import read_document, write_document
 from ._results import (
     FrameColumn,
     Interval,
@@ -292,6 +294,24 @@ class ChurnResult(SameJson, NativeResult):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_churn_result, (self._native, self.period))
 
+    def to_json(self) -> str:
+        """The result as JSON text, for storage: the period and the core's result."""
+        core = json.loads(self._native.to_json())
+        return write_document("ChurnResult", {"period": self.period, "core": core})
+
+    @classmethod
+    def from_json(cls, text: str) -> ChurnResult:
+        """A result from the text written by :meth:`to_json`."""
+        d = read_document(text, "ChurnResult")
+        try:
+            period = d["period"]
+            native = _native.ChurnResult.from_json(json.dumps(d["core"]))
+        except KeyError as e:
+            raise InvalidArgumentError(f"invalid ChurnResult JSON: no {e}") from None
+        if period is not None and not (isinstance(period, list) and len(period) == 2):
+            raise InvalidArgumentError(f"invalid ChurnResult JSON: period {period!r} is not [start, end]")
+        return cls(native, None if period is None else (str(period[0]), str(period[1])))
+
     def _get(self, key: str) -> Any:
         return self._raw[key]
 
@@ -411,6 +431,34 @@ class ChurnByGroup(Tabular):
     by: str | tuple[str, ...]
     labels: tuple[Any, ...]
     results: tuple[ChurnResult | None, ...]
+
+    def to_json(self) -> str:
+        """The results as JSON text, for storage: ``by``, the groups' typed labels and each group's
+        result (``null`` for a group without customers at the start)."""
+        return write_document(
+            "ChurnByGroup",
+            {
+                "by": [self.by] if isinstance(self.by, str) else list(self.by),
+                "labels": [key_to_json(lab) for lab in self.labels],
+                "results": [None if r is None else json.loads(r.to_json()) for r in self.results],
+            },
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ChurnByGroup:
+        """The results from the text written by :meth:`to_json`."""
+        d = read_document(text, "ChurnByGroup")
+        try:
+            by = [str(b) for b in d["by"]]
+            labels = tuple(key_from_json(lab) for lab in d["labels"])
+            results = tuple(None if r is None else ChurnResult.from_json(json.dumps(r)) for r in d["results"])
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid ChurnByGroup JSON: {type(e).__name__} {e}") from None
+        if len(labels) != len(results):
+            raise InvalidArgumentError(
+                f"invalid ChurnByGroup JSON: {len(labels)} labels but {len(results)} results"
+            )
+        return cls(by[0] if len(by) == 1 else tuple(by), labels, results)
 
     def __getitem__(self, label: Any) -> ChurnResult | None:
         for lab, r in zip(self.labels, self.results, strict=True):

@@ -8,9 +8,10 @@ outcome (Aalen-Johansen), not as censored. The statistics are computed in Rust
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, astuple, dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -18,7 +19,8 @@ import numpy.typing as npt
 
 from . import _native
 from ._convert import _module_of
-from ._groups import key_columns, label_str
+from ._groups import key_columns, key_from_json, key_to_json, label_str
+from ._json import read_document, write_document
 from ._results import FrameColumn, Tabular, fixed, html_table, json_dict, pct
 from ._table import Table, numeric_weights
 from ._tally import _State
@@ -249,6 +251,31 @@ class ResponseTimes(Tabular):
             ("cif_competing", "float", c.cif_competing.tolist()),
         ]
 
+    def to_json(self) -> str:
+        """The result as JSON text, for storage: every figure and option, and the Kaplan-Meier curve
+        in the core's serde form (never the tickets)."""
+        stored = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "curve"}
+        stored["km_quantiles"] = [astuple(q) for q in self.km_quantiles]
+        stored["curve"] = json.loads(self.curve.to_json())
+        return write_document("ResponseTimes", stored)
+
+    @classmethod
+    def from_json(cls, text: str) -> ResponseTimes:
+        """A result from the text written by :meth:`to_json`."""
+        return cls._from_stored(read_document(text, "ResponseTimes"))
+
+    @classmethod
+    def _from_stored(cls, d: dict[str, Any]) -> ResponseTimes:
+        try:
+            d = {k: v for k, v in d.items() if k not in ("result", "version")}
+            d["answered_mean"] = _nan(d["answered_mean"])
+            d["answered_quantiles"] = tuple((float(p), _nan(v)) for p, v in d["answered_quantiles"])
+            d["km_quantiles"] = tuple(SurvivalQuantile(*q) for q in d["km_quantiles"])
+            d["curve"] = _native.KaplanMeier.from_json(json.dumps(d["curve"]))
+            return cls(**d)
+        except (KeyError, TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"invalid ResponseTimes JSON: {type(e).__name__} {e}") from None
+
     def plot(self, ax: Axes | None = None) -> Axes:
         """The survival curve with its band (see :func:`cx_metrics.plot.survival_curve`)."""
         from .plot import survival_curve
@@ -280,6 +307,34 @@ class ResponseTimesByGroup(Tabular):
     def to_dict(self) -> dict[str, Any]:
         """One dict per group."""
         return {label_str(k): v.to_dict() for k, v in self.groups.items()}
+
+    def to_json(self) -> str:
+        """The results as JSON text, for storage: ``by``, the groups' typed labels and each group's
+        result (see :meth:`ResponseTimes.to_json`)."""
+        return write_document(
+            "ResponseTimesByGroup",
+            {
+                "by": [self.by] if isinstance(self.by, str) else list(self.by),
+                "labels": [key_to_json(k) for k in self.groups],
+                "results": [json.loads(v.to_json()) for v in self.groups.values()],
+            },
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ResponseTimesByGroup:
+        """The results from the text written by :meth:`to_json`."""
+        d = read_document(text, "ResponseTimesByGroup")
+        try:
+            by = [str(b) for b in d["by"]]
+            labels = [key_from_json(k) for k in d["labels"]]
+            results = [ResponseTimes._from_stored(r) for r in d["results"]]
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid ResponseTimesByGroup JSON: {type(e).__name__} {e}") from None
+        if len(labels) != len(results):
+            raise InvalidArgumentError(
+                f"invalid ResponseTimesByGroup JSON: {len(labels)} labels but {len(results)} results"
+            )
+        return cls(by=by[0] if len(by) == 1 else tuple(by), groups=dict(zip(labels, results, strict=True)))
 
     def _columns(self) -> list[FrameColumn]:
         names = [self.by] if isinstance(self.by, str) else list(self.by)

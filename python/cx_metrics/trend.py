@@ -9,6 +9,7 @@ numbers numerically, dates chronologically, text by code point). See ``docs/tren
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ import numpy.typing as npt
 
 from . import _native
 from ._convert import to_values, to_weights
-from ._groups import key_columns
+from ._groups import key_columns, key_from_json, key_to_json
+from ._json import read_document, write_document
 from ._results import (
     FrameColumn,
     Tabular,
@@ -467,6 +469,41 @@ class Trend(Tabular):
             **json_dict(raw),
         }
 
+    def to_json(self) -> str:
+        """The trend as JSON text, for storage: its options, the waves' and segments' typed labels
+        and the core's result; :meth:`from_json` reads it back (tables, printout and plot alike)."""
+        return write_document(
+            "Trend",
+            {
+                "metric": self.metric,
+                "name": self._name,
+                "outcome": self.outcome,
+                "by": list(self.by_columns),
+                "segment": list(self.segment_columns) if self.segment is not None else None,
+                "waves": [key_to_json(w) for w in self.waves],
+                "segments": [key_to_json(s) for s in self.segments],
+                "core": json.loads(self._native.to_json()),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Trend:
+        """A trend from the text written by :meth:`to_json`."""
+        d = read_document(text, "Trend")
+        try:
+            return _restore_trend(
+                json.dumps(d["core"]),
+                str(d["metric"]),
+                str(d["outcome"]),
+                _names(d["by"]),
+                None if d["segment"] is None else _names(d["segment"]),
+                tuple(key_from_json(w) for w in d["waves"]),
+                tuple(key_from_json(s) for s in d["segments"]),
+                str(d["name"]),
+            )
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid Trend JSON: {type(e).__name__} {e}") from None
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (
             _restore_trend,
@@ -586,6 +623,12 @@ class _SpecView:
         kind = str(measure["kind"])
         pts = (int(measure["low"]), int(measure["high"])) if kind == "share" else None
         return _Spec(metric, kind, pts, (0, 0), True, name)
+
+
+def _names(stored: Any) -> str | tuple[str, ...]:
+    """Stored column names: one name, or a tuple of several."""
+    names = [str(n) for n in stored]
+    return names[0] if len(names) == 1 else tuple(names)
 
 
 def _restore_trend(
@@ -846,6 +889,37 @@ class AllPairs(Tabular):
             "group_labels": [json_key(g) for g in self.groups],
             **json_dict(self._raw),
         }
+
+    def to_json(self) -> str:
+        """The comparisons as JSON text, for storage: the options, the groups' typed labels and the
+        core's result; :meth:`from_json` reads it back."""
+        return write_document(
+            "AllPairs",
+            {
+                "metric": self.metric,
+                "name": self._name,
+                "outcome": self.outcome,
+                "by": list(self.by_columns),
+                "groups": [key_to_json(g) for g in self.groups],
+                "core": json.loads(self._native.to_json()),
+            },
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> AllPairs:
+        """All-pairs comparisons from the text written by :meth:`to_json`."""
+        d = read_document(text, "AllPairs")
+        try:
+            return _restore_pairs(
+                json.dumps(d["core"]),
+                str(d["metric"]),
+                str(d["outcome"]),
+                _names(d["by"]),
+                tuple(key_from_json(g) for g in d["groups"]),
+                str(d["name"]),
+            )
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid AllPairs JSON: {type(e).__name__} {e}") from None
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (

@@ -125,6 +125,14 @@ def grouped(survey: pd.DataFrame) -> int:
     return len(segments) + len(pillars)
 
 
+def archived(survey: pd.DataFrame) -> tuple[cx.NpsByGroup, cx.Trend, cx.Comparison]:
+    by_region: cx.NpsByGroup = cx.NpsByGroup.from_json(cx.nps(survey["ltr"], by=survey["segment"]).to_json())
+    waves = cx.trend(survey, metric="nps", outcome="ltr", by="wave")
+    kept: cx.Trend = cx.Trend.from_json(waves.to_json())
+    diff = cx.Comparison.from_json(cx.compare_nps([10, 9, 3], [7, 8, 2]).to_json())
+    return by_region, kept, diff
+
+
 def test_typed_usage() -> None:
     score, ci, planned = loyalty(np.array([10, 9, 3, 7], dtype=np.uint8), [1.0, 2.0, 1.0, 0.5])
     assert ci.contains(score) and planned > 1000
@@ -141,6 +149,8 @@ def test_typed_usage() -> None:
     top, change = stored_results(cx.datasets.sample_survey())
     assert top in cx.PILLARS and change > 0.0
     assert grouped(cx.datasets.sample_survey()) > 0
+    by_region, kept, diff = archived(cx.datasets.sample_survey())
+    assert len(by_region.groups) > 1 and kept.waves and diff.std_error > 0
     axes = story(cx.datasets.sample_survey())
     assert all(isinstance(ax, Axes) for ax in axes)
     plt.close("all")

@@ -58,7 +58,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<nps::PyNpsResult>()?;
     m.add_class::<nps::PyNpsComparison>()?;
     m.add_function(wrap_pyfunction!(nps::compare_nps, m)?)?;
-    m.add_function(wrap_pyfunction!(nps::compare_nps_paired, m)?)?;
     m.add_function(wrap_pyfunction!(nps::nps_bootstrap_ci, m)?)?;
     m.add_function(wrap_pyfunction!(nps::nps_sample_size, m)?)?;
     m.add_function(wrap_pyfunction!(nps::nps_sample_size_two_groups, m)?)?;

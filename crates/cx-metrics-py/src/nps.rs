@@ -229,37 +229,6 @@ pub fn compare_nps(
     })
 }
 
-/// Compare paired ratings (the same respondents twice), `a − b`.
-#[pyfunction]
-#[pyo3(signature = (a, b, weights, nan_policy, confidence_level))]
-pub fn compare_nps_paired(
-    py: Python<'_>,
-    a: PyReadonlyArray1<'_, f64>,
-    b: PyReadonlyArray1<'_, f64>,
-    weights: Option<PyReadonlyArray1<'_, f64>>,
-    nan_policy: &str,
-    confidence_level: f64,
-) -> PyResult<PyNpsComparison> {
-    let policy: NanPolicy = nan_policy.parse().py()?;
-    let (a, b) = (a.as_array().to_vec(), b.as_array().to_vec());
-    let w = weights.map(|w| w.as_array().to_vec());
-    let r = py
-        .detach(|| {
-            let mut t = PairedTally::new();
-            t.fold(&a, &b, w.as_deref(), policy)?;
-            let r = t.result();
-            r.ci(confidence_level).map(|ci| (r, ci))
-        })
-        .py()?;
-    Ok(PyNpsComparison {
-        difference: r.0.difference,
-        std_error: r.0.std_error,
-        z: r.0.z,
-        p_value: r.0.p_value,
-        interval: r.1,
-    })
-}
-
 /// Mergeable 3×3 table of paired NPS categories (the same respondents rated twice). `fold` is safe from several
 /// threads at once (each batch is counted with the GIL released, then merged); sums of weights are
 /// kept scaled by a power of two, so results do not depend on the unit of the weights.
