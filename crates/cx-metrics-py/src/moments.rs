@@ -23,20 +23,27 @@ state_pymethods!(PyRegressionMoments, cx_metrics::Moments, {
     }
 
     /// Fold one float64 column per variable (same length, in the state's order), optionally
-    /// weighted; every value must be finite. Changes nothing on error.
+    /// weighted; every value must be finite. Changes nothing on error. Safe to call from several
+    /// threads on the same state: each batch is folded with the GIL released, then merged.
     #[pyo3(signature = (columns, weights=None))]
     fn fold(
-        &mut self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         columns: Vec<PyReadonlyArray1<'_, f64>>,
         weights: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<()> {
         let data: Vec<_> = columns.iter().map(contiguous).collect();
         let w = weights.as_ref().map(contiguous);
         let slices: Vec<&[f64]> = data.iter().map(|c| &**c).collect();
-        let inner = &mut self.inner;
-        py.detach(|| cx_metrics::Accumulator::fold_batch(inner, &slices, w.as_deref()))
-            .py()
+        crate::tally::fold_shared(
+            slf,
+            |s: &Self| &s.inner,
+            |s: &mut Self| &mut s.inner,
+            |part| {
+                slf.py()
+                    .detach(|| cx_metrics::Accumulator::fold_batch(part, &slices, w.as_deref()))
+                    .py()
+            },
+        )
     }
 
     /// Driver analysis of the outcome `options.outcome` on `drivers`, from the moments alone (no

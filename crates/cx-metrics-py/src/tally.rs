@@ -115,6 +115,11 @@ impl<V: cx_metrics::CesVersion> EmptyLike for cx_metrics::CesTally<V> {
         Self::new()
     }
 }
+impl EmptyLike for cx_metrics::Moments {
+    fn empty_like(&self) -> Self {
+        cx_metrics::Moments::empty_like(self)
+    }
+}
 impl EmptyLike for cx_metrics::nps::PairedTally {
     fn empty_like(&self) -> Self {
         Self::new()

@@ -636,7 +636,8 @@ impl Moments {
         self.merge_unchecked(block);
     }
 
-    fn empty_like(&self) -> Self {
+    /// The empty state of the same variables (the identity of [`Merge::merge`]).
+    pub fn empty_like(&self) -> Self {
         let k = self.k();
         Self {
             names: self.names.clone(),
