@@ -198,9 +198,7 @@ def generate(seed: int = DEFAULT_SEED, n: int = DEFAULT_N) -> dict[str, NDArray[
         for (c, p), delta in CHANNEL_PILLAR_SHIFT.items():
             if p == name:
                 shift += np.where(chan_names == c, delta, 0.0)
-        pillars[name] = _clip_round(PILLAR_MEAN[name] + shift + PILLAR_SD * z, 1, 10).astype(
-            np.float64
-        )
+        pillars[name] = _clip_round(PILLAR_MEAN[name] + shift + PILLAR_SD * z, 1, 10).astype(np.float64)
 
     ltr_latent = LTR_INTERCEPT + LTR_NOISE_SD * rng.standard_normal(n)
     for name in PILLARS:
@@ -208,18 +206,12 @@ def generate(seed: int = DEFAULT_SEED, n: int = DEFAULT_N) -> dict[str, NDArray[
     ltr = _clip_round(ltr_latent, 0, 10).astype(np.float64)
 
     csat = _clip_round(
-        4.3
-        + 0.75 * experience
-        + 0.1 * (pillars["expectations"] - 7.0)
-        + 0.6 * rng.standard_normal(n),
+        4.3 + 0.75 * experience + 0.1 * (pillars["expectations"] - 7.0) + 0.6 * rng.standard_normal(n),
         1,
         5,
     ).astype(np.float64)
     ces = _clip_round(
-        5.1
-        + 0.45 * (pillars["time_and_effort"] - 6.8)
-        + 0.35 * experience
-        + 0.9 * rng.standard_normal(n),
+        5.1 + 0.45 * (pillars["time_and_effort"] - 6.8) + 0.35 * experience + 0.9 * rng.standard_normal(n),
         1,
         7,
     ).astype(np.float64)

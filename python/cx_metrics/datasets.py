@@ -2,8 +2,11 @@
 
 The sample survey is synthetic: it was drawn from a documented model by
 ``scripts/make_sample_survey.py`` with seed :data:`SAMPLE_SURVEY_SEED`, so the true drivers of
-recommendation are known (:data:`SAMPLE_SURVEY_TRUE_WEIGHTS`). It ships inside the package and
-loads offline.
+recommendation are known (:data:`SAMPLE_SURVEY_TRUE_WEIGHTS`). The operational data of the same
+company (customers, orders, support tickets, contact-centre calls; :func:`sample_operations`) were
+drawn by ``scripts/make_sample_operations.py`` with seed :data:`SAMPLE_OPERATIONS_SEED`; the survey's
+respondents are customers in them (``customer_id`` = ``respondent_id``). Everything ships inside the
+package and loads offline.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
+    "SAMPLE_OPERATIONS_AS_OF",
+    "SAMPLE_OPERATIONS_SEED",
+    "SAMPLE_OPERATIONS_TABLES",
     "SAMPLE_SURVEY_CHANNELS",
     "SAMPLE_SURVEY_COLUMNS",
     "SAMPLE_SURVEY_N",
@@ -29,6 +35,7 @@ __all__ = [
     "SAMPLE_SURVEY_TRUE_WEIGHTS",
     "SAMPLE_SURVEY_WAVES",
     "describe",
+    "sample_operations",
     "sample_survey",
 ]
 
@@ -101,6 +108,45 @@ _DESCRIPTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "personalisation": "pillar Personalisation, 1..10",
         "empathy": "pillar Empathy, 1..10",
     }
+)
+
+SAMPLE_OPERATIONS_SEED: Final[int] = 20261206
+"""Seed the bundled operational data were generated with."""
+
+SAMPLE_OPERATIONS_AS_OF: Final[str] = "2026-12-31 18:00:00"
+"""The end of observation of the operational data: a ticket without a reply or a resolution was still
+open then, a customer without a cancellation was still a customer."""
+
+SAMPLE_OPERATIONS_TABLES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "customers": ("customer_id", "segment", "plan", "signup", "cancelled", "monthly_fee"),
+        "orders": ("order_id", "customer_id", "order_date", "value"),
+        "tickets": ("ticket_id", "customer_id", "channel", "created", "first_reply", "resolved"),
+        "calls": (
+            "call_id",
+            "queue",
+            "offered",
+            "answered",
+            "wait_seconds",
+            "talk_seconds",
+            "hold_seconds",
+            "acw_seconds",
+        ),
+    }
+)
+"""The operational tables and their columns, in file order."""
+
+_OPERATIONS_DATES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "customers": ("signup", "cancelled"),
+        "orders": ("order_date",),
+        "tickets": ("created", "first_reply", "resolved"),
+        "calls": ("offered",),
+    }
+)
+_OPERATIONS_COUNTS: Final[tuple[str, ...]] = ("answered", "talk_seconds", "hold_seconds", "acw_seconds")
+_OPERATIONS_LABELS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {"customers": ("segment", "plan"), "orders": (), "tickets": ("channel",), "calls": ("queue",)}
 )
 
 _PACKAGE: Final[str] = "cx_metrics"
@@ -221,3 +267,89 @@ def _to_polars(data: bytes) -> pl.DataFrame:
     }
     schema.update({name: pl.Int64() for name in SAMPLE_SURVEY_RATINGS})
     return pl.read_csv(io.BytesIO(data), schema=schema)
+
+
+@overload
+def sample_operations(table: str, backend: Literal["pandas"] = ...) -> pd.DataFrame: ...
+
+
+@overload
+def sample_operations(table: str, backend: Literal["polars"]) -> pl.DataFrame: ...
+
+
+def sample_operations(
+    table: str,
+    backend: Literal["pandas", "polars"] = "pandas",
+) -> pd.DataFrame | pl.DataFrame:
+    """Load one of the bundled synthetic operational tables of the sample survey's company.
+
+    Observed until :data:`SAMPLE_OPERATIONS_AS_OF`; the model is documented in the data README.
+
+    - ``"customers"``: 3000 customers (ids 1-2000 answered the sample survey), their ``segment``,
+      ``plan`` (monthly or annual), ``signup`` date, ``cancelled`` date (missing: still a customer)
+      and ``monthly_fee``. Churn depends on the respondent's NPS category.
+    - ``"orders"``: every order (``order_date``, ``value``) of those customers since 2024.
+    - ``"tickets"``: 4000 support tickets of 2026 by ``channel`` (email, chat, phone) with ``created``,
+      ``first_reply`` and ``resolved`` moments; missing: not (yet) happened by the end of observation
+      (a ticket resolved without a first reply was closed unanswered).
+    - ``"calls"``: December 2026 calls to two queues: ``offered`` moment, ``answered`` (1 or 0),
+      ``wait_seconds`` (to the answer, or to the hang-up of an abandoned call), ``talk_seconds``,
+      ``hold_seconds`` and ``acw_seconds`` (after-call work; 0 for abandoned calls).
+
+    Parameters
+    ----------
+    table : {"customers", "orders", "tickets", "calls"}
+        Which table.
+    backend : {"pandas", "polars"}, default "pandas"
+        Data frame library to return. polars is imported only when asked for.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        The table, columns :data:`SAMPLE_OPERATIONS_TABLES` ``[table]``: dates and moments parsed
+        (pandas ``datetime64[ns]`` with NaT, polars ``Date`` / ``Datetime`` with nulls), labels
+        categorical (pandas) or text (polars), ids integers.
+
+    Examples
+    --------
+    >>> from cx_metrics.datasets import sample_operations
+    >>> customers = sample_operations("customers")
+    >>> customers.shape, int(customers["cancelled"].notna().sum())
+    ((3000, 6), 413)
+    >>> tickets = sample_operations("tickets")
+    >>> int(tickets["first_reply"].isna().sum()), int(tickets["resolved"].isna().sum())
+    (127, 27)
+    """
+    if table not in SAMPLE_OPERATIONS_TABLES:
+        raise ValueError(
+            f"table must be one of {', '.join(map(repr, SAMPLE_OPERATIONS_TABLES))}, got {table!r}"
+        )
+    data = (resources.files(_PACKAGE) / _DATA_DIR / f"sample_{table}.csv").read_bytes()
+    if backend == "pandas":
+        import pandas as pd
+
+        frame = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+        for column in _OPERATIONS_DATES[table]:
+            frame[column] = pd.to_datetime(frame[column])
+        for column in _OPERATIONS_LABELS[table]:
+            frame[column] = frame[column].astype("category")
+        return frame
+    if backend == "polars":
+        import polars as pl
+
+        out = pl.read_csv(io.BytesIO(data), infer_schema_length=0)
+        casts = []
+        for column in SAMPLE_OPERATIONS_TABLES[table]:
+            c = pl.col(column)
+            if column in _OPERATIONS_DATES[table]:
+                casts.append(
+                    c.str.to_date() if table == "customers" or column == "order_date" else c.str.to_datetime()
+                )
+            elif column in _OPERATIONS_LABELS[table]:
+                casts.append(c)
+            elif column.endswith("_id") or column in _OPERATIONS_COUNTS:
+                casts.append(c.cast(pl.Int64))
+            else:
+                casts.append(c.cast(pl.Float64))
+        return out.select(casts)
+    raise ValueError(f"backend must be 'pandas' or 'polars', got {backend!r}")
