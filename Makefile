@@ -49,8 +49,8 @@ test-rust: ## cargo fmt --check, clippy -D warnings, cargo test of the workspace
 	cargo test --workspace
 
 lint-python: venv ## ruff check, ruff format --check, mypy --strict on the typed usage file
-	$(VENV)/bin/ruff check --config $(PYPROJECT) python benches/python
-	$(VENV)/bin/ruff format --config $(PYPROJECT) --check python benches/python
+	$(VENV)/bin/ruff check --config $(PYPROJECT) python benches/python scripts
+	$(VENV)/bin/ruff format --config $(PYPROJECT) --check python benches/python scripts
 	cd python && ../$(PY) -m mypy --strict tests/test_typed_usage.py
 
 test-python: build-wheel ## pytest and stubtest against the installed wheel
