@@ -372,7 +372,7 @@ def nps_bootstrap_ci(
     n_resamples: int,
     seed: int,
     nan_policy: str,
-) -> tuple[_IntervalTuple, float, float, int]: ...
+) -> tuple[_IntervalTuple, float, float, int, str]: ...
 def nps_sample_size(
     margin: float,
     confidence_level: float,

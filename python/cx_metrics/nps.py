@@ -551,7 +551,11 @@ def nps_bootstrap_ci(
     """Seeded percentile-bootstrap interval of the NPS from the rows (weighted or not).
 
     Each resample draws n of the counted rows with replacement; reproducible for a seed whatever the
-    number of threads. Cost grows with ``n_resamples * n``.
+    number of threads. Cost grows with ``n_resamples * n`` (method ``"bootstrap"``), except at large
+    n: when every NPS category has at least 10,000 rows and the sum of its resampled weights is close
+    to normal (a Berry-Esseen bound of at most 0.01), the numbers of rows drawn per category follow
+    their exact multinomial law and each category's sum of weights its normal law (method
+    ``"bootstrap_category_sums"``, constant cost per resample; see docs/intervals.md).
 
     Examples
     --------
@@ -563,10 +567,10 @@ def nps_bootstrap_ci(
     n_resamples = _resamples(n_resamples)
     arr = to_values(values)
     w = to_weights(weights, arr.shape[0])
-    raw, _score, _se, _undefined = _native.nps_bootstrap_ci(
+    raw, _score, _se, _undefined, method = _native.nps_bootstrap_ci(
         arr, w, confidence_level, n_resamples, seed, nan_policy
     )
-    return Interval._from_native(raw, "bootstrap")
+    return Interval._from_native(raw, method)
 
 
 def _resamples(n_resamples: object) -> int:

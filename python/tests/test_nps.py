@@ -156,3 +156,21 @@ def test_folding_releases_the_gil() -> None:
         t.join()
     total = tallies[0] + tallies[1] + tallies[2] + tallies[3]
     assert total.result() == cx.nps(y)
+
+
+def test_weighted_bootstrap_at_large_n_draws_category_sums() -> None:
+    """Every category above 10,000 rows: the resamples are drawn by category sums (constant cost)
+    and the percentile interval agrees with the normal interval on the linearised standard error."""
+    rng = np.random.default_rng(5)
+    n = 300_000
+    values = rng.choice([2, 8, 10], size=n, p=[0.25, 0.3, 0.45])
+    w = rng.uniform(0.5, 2.0, size=n)
+    ci = cx.nps_bootstrap_ci(values, weights=w, n_resamples=4000, seed=1)
+    assert ci.method == "bootstrap_category_sums"
+    r = cx.nps(values, weights=w)
+    z = 1.959963984540054
+    se = r.se_linearised
+    assert abs(ci.low - (r.score - z * se)) < 0.1 * se
+    assert abs(ci.high - (r.score + z * se)) < 0.1 * se
+    small = cx.nps_bootstrap_ci(values[:20_000], weights=w[:20_000], n_resamples=100, seed=1)
+    assert small.method == "bootstrap"

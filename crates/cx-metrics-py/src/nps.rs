@@ -336,7 +336,7 @@ impl SliceOp for Bootstrap<'_> {
 }
 
 /// Seeded percentile-bootstrap interval from rows (weighted or not):
-/// `((low, high, confidence_level, clipped), score, std_error, n_undefined)`.
+/// `((low, high, confidence_level, clipped), score, std_error, n_undefined, method)`.
 #[pyfunction]
 #[pyo3(signature = (values, weights, confidence_level, n_resamples, seed, nan_policy))]
 pub fn nps_bootstrap_ci(
@@ -346,7 +346,7 @@ pub fn nps_bootstrap_ci(
     n_resamples: usize,
     seed: u64,
     nan_policy: &str,
-) -> PyResult<(IntervalTuple, f64, f64, usize)> {
+) -> PyResult<(IntervalTuple, f64, f64, usize, &'static str)> {
     let policy: NanPolicy = nan_policy.parse().py()?;
     let w = weights.as_ref().map(|w| w.as_array().to_vec());
     let b = apply(
@@ -364,6 +364,7 @@ pub fn nps_bootstrap_ci(
         b.score,
         b.std_error,
         b.n_undefined,
+        b.method.name(),
     ))
 }
 

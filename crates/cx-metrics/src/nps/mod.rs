@@ -31,7 +31,9 @@ mod numeric;
 mod plan;
 mod tango;
 
-pub use bootstrap::{bootstrap_ci, BootstrapCi};
+pub use bootstrap::{
+    bootstrap_ci, BootstrapCi, BootstrapMethod, CATEGORY_SUMS_MAX_BOUND, CATEGORY_SUMS_MIN_ROWS,
+};
 pub use compare::{compare, NpsComparison, PairedNpsResult, PairedTally, Pairs};
 pub use interval::{Estimate, NpsMethod, DEFAULT_N_RESAMPLES, DEFAULT_PRIOR};
 pub use plan::{sample_size, sample_size_two_groups, AnticipatedVariance};
