@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._results import NativeResult, html_block, html_table, json_dict, num
+from ._results import FrameColumn, NativeResult, Tabular, html_block, html_table, json_dict, num
 from .exceptions import InvalidArgumentError
 from .retention import SameJson
 
@@ -165,9 +165,6 @@ class _Fit(SameJson, NativeResult):
     def __str__(self) -> str:
         return str(self._native.describe())
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self}>"
-
     def _repr_html_(self) -> str:
         se = self.std_errors
         rows = [(k, num(v), num(se[k])) for k, v in self.params.items()]
@@ -177,7 +174,7 @@ class _Fit(SameJson, NativeResult):
         return html_block(table, headline=str(self))
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False)
 class BgNbdFit(_Fit):
     """A fitted BG/NBD model (Fader, Hardie & Lee 2005): purchase rates Gamma(r, alpha) while alive,
     dropout after each purchase with probability Beta(a, b). Times (recency, T, horizons) are in
@@ -279,7 +276,7 @@ class BgNbdFit(_Fit):
         )
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(frozen=True, eq=False)
 class GammaGammaFit(_Fit):
     """A fitted Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV"): spend per purchase
     Gamma(p, nu), nu ~ Gamma(q, gamma) across customers, independent of the purchase process
@@ -318,6 +315,14 @@ class GammaGammaFit(_Fit):
     def frequency_spend_correlation(self) -> float:
         v = self._raw["frequency_spend_correlation"]
         return math.nan if v is None else float(v)
+
+    def __str__(self) -> str:
+        status = "converged" if self.converged else "NOT CONVERGED: " + self.message
+        return (
+            f"Gamma-Gamma p {num(self.p)}, q {num(self.q)}, gamma {num(self.gamma)}; {self.n_customers} "
+            f"customers ({self.n_excluded} without repeats left out); corr(frequency, spend) "
+            f"{self.frequency_spend_correlation:.3f}; {status}"
+        )
 
     def expected_spend(
         self, frequency: object = "frequency", monetary: object = "monetary", *, data: object = None
@@ -399,7 +404,7 @@ def gamma_gamma(
 
 
 @dataclass(frozen=True, eq=False)
-class CustomerClv(SameJson, NativeResult):
+class CustomerClv(SameJson, Tabular, NativeResult):
     """Lifetime values of customers from BG/NBD x Gamma-Gamma with everything they were computed with:
     :attr:`values` per customer, the :attr:`margin` share, the discount rate per period of
     :attr:`time_unit`, the horizon and the discount :attr:`timing`."""
@@ -452,23 +457,24 @@ class CustomerClv(SameJson, NativeResult):
     def timing(self) -> str:
         return str(self._raw["timing"])
 
-    def to_pandas(self) -> pd.DataFrame:
+    def _columns(self) -> list[FrameColumn]:
         """One row per customer: expected purchases over the horizon, expected spend, CLV."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            {
-                "expected_purchases": self.expected_purchases,
-                "expected_spend": self.expected_spend,
-                "clv": self.values,
-            }
-        )
+        return [
+            ("expected_purchases", "float", list(self.expected_purchases)),
+            ("expected_spend", "float", list(self.expected_spend)),
+            ("clv", "float", list(self.values)),
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return json_dict(self._raw)
 
     def __str__(self) -> str:
-        return str(self._native.describe())
+        n = len(self.values)
+        return (
+            f"CLV of {n} customers: total {self.total:.2f}, mean {self.total / max(n, 1):.2f}; margin "
+            f"{num(self.margin)} of spend, discount {num(self.discount_rate)} per {self.time_unit}, "
+            f"{self.horizon} {self.time_unit}(s), at the {self.timing}"
+        )
 
     def _repr_html_(self) -> str:
         rows = [

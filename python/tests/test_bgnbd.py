@@ -215,7 +215,7 @@ def test_clv_against_a_direct_sum(cdnow: pd.DataFrame, fit: cx.BgNbdFit, gg: cx.
     )
     np.testing.assert_allclose(start.values, res.values * 1.002, rtol=1e-12)
     text = str(res)
-    assert "per week" in text and "horizon 52 week" in text and "end" in text
+    assert "per week" in text and "52 week" in text and "at the end" in text
     assert res.to_pandas().shape == (200, 3)
     with pytest.raises(InvalidArgumentError, match="month"):
         cx.clv_bgnbd(
@@ -251,9 +251,9 @@ def test_storage_display_and_tables(cdnow: pd.DataFrame, fit: cx.BgNbdFit, gg: c
         # Parameters, standard errors and diagnostics only: no customer rows.
         assert "frequency" not in f.to_dict() and "recency" not in f.to_dict()
         assert len(f.to_json()) < 2000
-        assert "converged" in str(f) and "<table" in f._repr_html_() and repr(f).startswith("<")
+        assert "converged" in str(f) and "<table" in f._repr_html_() and repr(f).startswith(type(f).__name__)
         assert f.to_dict()["diagnostics"]["converged"] is True
-    assert "corr(frequency, mean spend)" in str(gg)
+    assert "corr(frequency, spend)" in str(gg)
     import polars as pl
     import pyarrow as pa
 
