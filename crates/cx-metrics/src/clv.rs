@@ -552,6 +552,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // customers indexed alike in four arrays
     fn bgnbd_clv_telescopes_and_shifts_with_timing() {
         use crate::buy_till_you_die::{bgnbd_fit_in, gamma_gamma_fit, BtydOptions, Rfm};
         let (x, tx, t) = (
