@@ -69,6 +69,7 @@ bench: develop ## Time cx.nps (also by group), cx.driver_analysis, cohort tables
 	$(PY) benches/python/bench_cohorts.py
 	$(PY) benches/python/bench_memory.py
 	$(PY) benches/python/bench_survival.py
+	$(PY) benches/python/bench_bgnbd.py
 
 clean: ## Remove the venv, wheels and build products
 	rm -rf $(VENV) $(WHEEL_DIR) python/cx_metrics/*.so

@@ -25,6 +25,7 @@ from . import datasets, exceptions
 from ._native import __version__
 from ._results import Comparison, Interval
 from ._tally import PairedNpsTally, RegressionMoments, ScaleTally
+from .buy_till_you_die import BgNbdFit, CustomerClv, GammaGammaFit, bgnbd, clv_bgnbd, gamma_gamma, rfm_summary
 from .ces import CesResult, CesTally, ces, compare_ces
 from .clv import ClvResult, SbgFit, clv, sbg
 from .csat import CsatResult, CsatTally, compare_csat, csat
@@ -140,6 +141,7 @@ __all__ = [
     "sbg",
     "trend",
 ]
+__all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "rfm_summary"]
 
 
 def __getattr__(name: str) -> Any:

@@ -75,6 +75,7 @@ __all__ = [
     "segment_driver_analysis",
     "trend",
 ]
+__all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "summary_rfm"]
 
 __version__: str
 
@@ -1036,3 +1037,52 @@ def answered_summary(
     target: float | None = None,
     weights: _F64 | None = None,
 ) -> tuple[int, float, list[tuple[float, float]], tuple[float, float] | None]: ...
+
+@final
+class BgNbdFit(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> BgNbdFit: ...
+    def describe(self) -> str: ...
+    def expected_purchases(self, t: _F64) -> _F64: ...
+    def p_alive(self, frequency: _F64, recency: _F64, t: _F64) -> _F64: ...
+    def conditional_expected_purchases(
+        self, horizon: float, frequency: _F64, recency: _F64, t: _F64
+    ) -> _F64: ...
+
+@final
+class GammaGammaFit(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> GammaGammaFit: ...
+    def describe(self) -> str: ...
+    def expected_spend(self, frequency: _F64, monetary: _F64) -> _F64: ...
+
+@final
+class CustomerClv(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> CustomerClv: ...
+    def describe(self) -> str: ...
+
+def bgnbd(
+    frequency: _F64, recency: _F64, t: _F64, *, time_unit: str, max_iterations: int, tolerance: float
+) -> BgNbdFit: ...
+def gamma_gamma(
+    frequency: _F64, monetary: _F64, *, max_iterations: int, tolerance: float
+) -> GammaGammaFit: ...
+def summary_rfm(
+    summary: CustomerSummary, calibration_end: int, unit_length: int
+) -> tuple[_I64, _F64, _F64, _F64, _F64, int]: ...
+def clv_bgnbd(
+    fit: BgNbdFit,
+    spend: GammaGammaFit,
+    frequency: _F64,
+    recency: _F64,
+    t: _F64,
+    monetary: _F64,
+    *,
+    margin: float,
+    discount_rate: float,
+    horizon_count: int | None,
+    horizon_unit: str | None,
+    timing: str,
+    time_unit: str,
+) -> CustomerClv: ...

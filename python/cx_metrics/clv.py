@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _native
 from ._results import Interval, NativeResult, html_block, html_table, json_dict, level_text, num
+from .buy_till_you_die import BgNbdFit, CustomerClv, GammaGammaFit, clv_bgnbd
 from .exceptions import InvalidArgumentError
 from .retention import SameJson
 
@@ -257,6 +258,27 @@ class ClvResult(SameJson, NativeResult):
         return html_block(html_table(None, rows), headline=str(self))
 
 
+@overload
+def clv(
+    method: Literal["bgnbd"],
+    *,
+    time_unit: TimeUnit,
+    margin: float,
+    discount_rate: float,
+    horizon: int,
+    timing: Timing,
+    fit: BgNbdFit,
+    spend: GammaGammaFit,
+    data: object = None,
+    horizon_unit: TimeUnit | None = None,
+    frequency: object = "frequency",
+    recency: object = "recency",
+    age: object = "T",
+    monetary: object = "monetary",
+) -> CustomerClv: ...
+
+
+@overload
 def clv(
     method: Literal["simple", "gupta_lehmann", "sbg"],
     *,
@@ -272,7 +294,31 @@ def clv(
     acquisition_cost: float = 0.0,
     fit: SbgFit | None = None,
     renewals: int = 0,
-) -> ClvResult:
+) -> ClvResult: ...
+
+
+def clv(
+    method: Literal["simple", "gupta_lehmann", "sbg", "bgnbd"],
+    *,
+    time_unit: TimeUnit,
+    arpu: float | None = None,
+    margin: float | None = None,
+    churn: float | None = None,
+    retention: float | None = None,
+    discount_rate: float = 0.0,
+    horizon: int | None = None,
+    horizon_unit: TimeUnit | None = None,
+    timing: Timing | None = None,
+    acquisition_cost: float = 0.0,
+    fit: SbgFit | BgNbdFit | None = None,
+    renewals: int = 0,
+    spend: GammaGammaFit | None = None,
+    data: object = None,
+    frequency: object = "frequency",
+    recency: object = "recency",
+    age: object = "T",
+    monetary: object = "monetary",
+) -> ClvResult | CustomerClv:
     """Customer lifetime value, with the units and timing explicit.
 
     - ``"simple"``: ``arpu * margin / churn`` (``margin`` a share; rates per ``time_unit``).
@@ -282,6 +328,9 @@ def clv(
       ``"start"``: m*(1+i)/(1+i-r); minus ``acquisition_cost``.
     - ``"sbg"``: ``margin`` times the discounted expected residual lifetime of a customer of the sBG
       ``fit`` who has renewed ``renewals`` times (Fader & Hardie 2010's DERL with ``timing="start"``).
+    - ``"bgnbd"``: per customer of ``data`` (frequency, recency, T, monetary), ``margin`` (a share of
+      spend) x Gamma-Gamma expected spend (``spend``) x BG/NBD expected purchases (``fit``) in each
+      of ``horizon`` periods, discounted; returns a :class:`CustomerClv` (see :func:`clv_bgnbd`).
 
     >>> import cx_metrics as cx
     >>> print(cx.clv("simple", arpu=50, margin=0.8, churn=0.02, time_unit="month"))
@@ -315,8 +364,29 @@ def clv(
             time_unit=time_unit,
             acquisition_cost=float(acquisition_cost),
         )
+    elif method == "bgnbd":
+        b = need("fit", fit)
+        if not isinstance(b, BgNbdFit):
+            raise InvalidArgumentError("invalid fit: the bgnbd CLV needs a BgNbdFit (cx.bgnbd(...))")
+        return clv_bgnbd(
+            b,
+            need("spend", spend),
+            data,
+            frequency=frequency,
+            recency=recency,
+            age=age,
+            monetary=monetary,
+            margin=float(need("margin", margin)),
+            discount_rate=float(discount_rate),
+            horizon=need("horizon", horizon),
+            time_unit=time_unit,
+            timing=need("timing", timing),
+            horizon_unit=horizon_unit,
+        )
     elif method == "sbg":
         f = need("fit", fit)
+        if not isinstance(f, SbgFit):
+            raise InvalidArgumentError("invalid fit: the sbg CLV needs an SbgFit (cx.sbg(...))")
         native = _native.clv_sbg(
             f._native,
             margin=float(need("margin", margin)),
@@ -328,5 +398,7 @@ def clv(
             time_unit=time_unit,
         )
     else:
-        raise InvalidArgumentError(f'invalid method: {method!r}; use "simple", "gupta_lehmann" or "sbg"')
+        raise InvalidArgumentError(
+            f'invalid method: {method!r}; use "simple", "gupta_lehmann", "sbg" or "bgnbd"'
+        )
     return ClvResult(native)

@@ -124,6 +124,9 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         ),
         "SbgFit": cx.sbg([1000, 631, 468, 382, 326, 289, 262, 241]),
         "ClvResult": cx.clv("simple", arpu=50, margin=0.8, churn=0.02, time_unit="month"),
+        "BgNbdFit": _btyd()[0],
+        "GammaGammaFit": _btyd()[1],
+        "CustomerClv": _btyd()[2],
         "Trend": cx.trend(survey, "nps", by="wave", segment="segment", weights="weight"),
         "AllPairs": cx.compare_all(survey, "nps", by="segment"),
         "ResponseTimes": cx.response_times(
@@ -138,6 +141,17 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
             durations=waits, outcomes=outcomes, by=survey["segment"], target=30.0
         ),
     }
+
+
+def _btyd() -> tuple[Any, Any, Any]:
+    from cx_metrics.buy_till_you_die import cdnow_summary
+
+    data = cdnow_summary().iloc[:300]
+    fit, spend = cx.bgnbd(data), cx.gamma_gamma(data)
+    value = cx.clv_bgnbd(
+        fit, spend, data, margin=0.3, discount_rate=0.002, horizon=4, time_unit="week", timing="end"
+    )
+    return fit, spend, value
 
 
 NAMES = [
@@ -167,6 +181,9 @@ NAMES = [
     "RepeatRate",
     "SbgFit",
     "ClvResult",
+    "BgNbdFit",
+    "GammaGammaFit",
+    "CustomerClv",
     "Trend",
     "AllPairs",
     "ResponseTimes",
@@ -196,6 +213,7 @@ TABULAR = {
     "AllPairs",
     "ResponseTimes",
     "ResponseTimesByGroup",
+    "CustomerClv",
 }
 WARNED = {
     "NpsResult undefined",
@@ -278,6 +296,9 @@ def test_html_shows_intervals(results: dict[str, Any], name: str) -> None:
         "ImportancePerformance",
         "RetentionTable",  # shares of whole cohorts, counted
         "ClvResult",  # a formula of given rates
+        "BgNbdFit",  # standard errors, in the table
+        "GammaGammaFit",  # standard errors, in the table
+        "CustomerClv",  # a formula of fitted models
     }:
         return
     assert "CI" in text or "confidence interval" in text, name

@@ -6,6 +6,7 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod buy_till_you_die;
 mod ces;
 mod churn;
 mod clv;
@@ -112,5 +113,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<survival::PyEventTable>()?;
     m.add_class::<survival::PyKaplanMeier>()?;
     m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
+    m.add_class::<buy_till_you_die::PyBgNbdFit>()?;
+    m.add_class::<buy_till_you_die::PyGammaGammaFit>()?;
+    m.add_class::<buy_till_you_die::PyCustomerClv>()?;
+    m.add_function(wrap_pyfunction!(buy_till_you_die::bgnbd, m)?)?;
+    m.add_function(wrap_pyfunction!(buy_till_you_die::gamma_gamma, m)?)?;
+    m.add_function(wrap_pyfunction!(buy_till_you_die::summary_rfm, m)?)?;
+    m.add_function(wrap_pyfunction!(buy_till_you_die::clv_bgnbd, m)?)?;
     Ok(())
 }

@@ -496,6 +496,73 @@ impl crate::Example for CustomerSummary {
     }
 }
 
+/// Per-customer recency / frequency / age and mean order value at the end of a calibration
+/// period, in a time unit: the input of the BG/NBD and Gamma–Gamma models
+/// ([`crate::buy_till_you_die`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmSummary {
+    /// Customer ids, ascending.
+    pub ids: Vec<i64>,
+    /// Repeat orders: orders − 1.
+    pub frequency: Vec<f64>,
+    /// Time from the first to the last order, in units.
+    pub recency: Vec<f64>,
+    /// Time from the first order to the calibration end, in units.
+    pub t: Vec<f64>,
+    /// Mean value of all the customer's orders (the first included: the summary keeps only totals).
+    pub monetary: Vec<f64>,
+    /// Customers left out for a first order at the calibration end itself (no time observed).
+    pub n_excluded: u64,
+}
+
+impl CustomerSummary {
+    /// Recency, frequency, age `T` and mean order value of every customer at `calibration_end`,
+    /// in units of `unit_length` (both in the unit of the order times: nanoseconds from Python).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a `unit_length` ≤ 0, or naming the first customer with an
+    /// order after `calibration_end` (fold only the calibration period's orders).
+    pub fn rfm(&self, calibration_end: i64, unit_length: i64) -> Result<RfmSummary> {
+        if unit_length <= 0 {
+            return Err(Error::invalid(
+                "unit_length",
+                format!("{unit_length}; give a length > 0"),
+            ));
+        }
+        let unit = unit_length as f64;
+        let mut out = RfmSummary {
+            ids: Vec::with_capacity(self.customers.len()),
+            frequency: Vec::with_capacity(self.customers.len()),
+            recency: Vec::with_capacity(self.customers.len()),
+            t: Vec::with_capacity(self.customers.len()),
+            monetary: Vec::with_capacity(self.customers.len()),
+            n_excluded: 0,
+        };
+        for &(id, o) in &self.customers {
+            if o.last > calibration_end {
+                return Err(Error::invalid(
+                    "calibration_end",
+                    format!(
+                        "customer {id} has an order after the calibration end; fold only the \
+                         orders up to the calibration end into the summary"
+                    ),
+                ));
+            }
+            if o.first == calibration_end {
+                out.n_excluded += 1;
+                continue;
+            }
+            out.ids.push(id);
+            out.frequency.push((o.orders - 1) as f64);
+            out.recency.push((o.last - o.first) as f64 / unit);
+            out.t.push((calibration_end - o.first) as f64 / unit);
+            out.monetary.push(o.total / o.orders as f64);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,5 +666,25 @@ mod tests {
             (2, 30, 3, 10.0)
         );
         assert_eq!(CustomerSummary::from_bytes(&all.to_bytes()).unwrap(), all);
+    }
+
+    #[test]
+    fn rfm_of_a_summary() {
+        let mut s = CustomerSummary::new();
+        let orders = Orders {
+            customers: &[7, 7, 7, 3, 9],
+            times: &[0, 14, 21, 7, 28],
+            values: Some(&[10.0, 20.0, 30.0, 5.0, 1.0]),
+        };
+        s.fold_batch(orders, None).unwrap();
+        let r = s.rfm(28, 7).unwrap();
+        assert_eq!(r.ids, vec![3, 7]);
+        assert_eq!(r.frequency, vec![0.0, 2.0]);
+        assert_eq!(r.recency, vec![0.0, 3.0]);
+        assert_eq!(r.t, vec![3.0, 4.0]);
+        assert_eq!(r.monetary, vec![5.0, 20.0]);
+        assert_eq!(r.n_excluded, 1);
+        assert!(s.rfm(20, 7).unwrap_err().to_string().contains("customer 7"));
+        assert!(s.rfm(28, 0).is_err());
     }
 }

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod buy_till_you_die;
 pub mod ces;
 pub mod churn;
 pub mod clv;
@@ -48,6 +49,7 @@ pub mod tally;
 pub mod trend;
 pub mod weights;
 
+pub use buy_till_you_die::{bgnbd_fit, gamma_gamma_fit, BgNbdFit, GammaGammaFit};
 pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
 };
