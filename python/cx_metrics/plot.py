@@ -725,11 +725,11 @@ def importance_performance(
     marker_area = 70.0
     colours = [QUADRANT_COLOURS.get(q, GREY) for q in quadrants]
     has_interval = np.isfinite(perf_low) & np.isfinite(perf_high)
-    for i in np.flatnonzero(has_interval):
+    for j in np.flatnonzero(has_interval).tolist():
         ax.plot(
-            [perf_low[i], perf_high[i]],
-            [imp[i], imp[i]],
-            color=colours[i],
+            [perf_low[j], perf_high[j]],
+            [imp[j], imp[j]],
+            color=colours[j],
             linewidth=1.0,
             alpha=0.6,
             solid_capstyle="butt",
@@ -1017,7 +1017,8 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None, full_scale
     x = np.arange(len(pillars), dtype=np.float64)
     width = min(0.6, 0.14 * n_groups) if n_groups > 1 else 0.0
     shifts = np.linspace(-width / 2.0, width / 2.0, n_groups) if n_groups > 1 else np.zeros(1)
-    handles, labels = [], []
+    handles: list[Any] = []
+    labels: list[str] = []
     lows, highs = [], []
     for k, g in enumerate(summary.groups):
         rows = {r["pillar"]: r for r in table if r["group"] == g}
@@ -1030,7 +1031,7 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None, full_scale
         if n_groups > 3:
             bottom = float(summary.scale[0])
             bar_width = 0.8 / n_groups
-            container = ax.bar(
+            bars = ax.bar(
                 x + (k - (n_groups - 1) / 2.0) * bar_width,
                 mean - bottom,
                 width=bar_width * 0.9,
@@ -1041,7 +1042,7 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None, full_scale
                 label=key_text(g),
                 gid="pillar_bar",
             )
-            handles.append(container)
+            handles.append(bars)
             labels.append(key_text(g))
             continue
         container = ax.errorbar(
