@@ -31,6 +31,8 @@ from .clv import ClvResult, SbgFit, clv, sbg
 from .csat import CsatResult, CsatTally, compare_csat, csat
 from .driver_bootstrap import DriverBootstrap
 from .driver_matrix import ImportancePerformance, WhatIf
+from .driver_matrix import PerformanceNoiseWarning as PerformanceNoiseWarning
+from .driver_segments import SegmentComparison as SegmentComparison
 from .drivers import DriverAnalysis, DriverWarning, SegmentDriverAnalyses, driver_analysis
 from .exceptions import CxMetricsError
 from .nps import (
@@ -98,6 +100,7 @@ __all__ = [
     "NpsResult",
     "NpsTally",
     "PairedNpsTally",
+    "PerformanceNoiseWarning",
     "Pillar",
     "PillarSummary",
     "RegressionMoments",
@@ -108,6 +111,7 @@ __all__ = [
     "SbgFit",
     "ScaleTally",
     "ScaleWarning",
+    "SegmentComparison",
     "SegmentDriverAnalyses",
     "Trend",
     "WhatIf",

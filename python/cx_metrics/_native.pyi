@@ -39,6 +39,7 @@ __all__ = [
     "SbgFit",
     "ScaleTally",
     "SegmentAnalyses",
+    "SegmentImportanceTest",
     "Shift",
     "Trend",
     "WhatIf",
@@ -667,6 +668,26 @@ class SegmentAnalyses(_Serialised):
     @property
     def overall(self) -> DriverAnalysis | None: ...
     def analysis(self, segment: str) -> DriverAnalysis | None: ...
+    def compare(
+        self,
+        segment: str,
+        against: str | None,
+        *,
+        n_resamples: int,
+        seed: int,
+        confidence_level: float,
+        measures: list[str],
+        adjustment: str,
+    ) -> SegmentImportanceTest: ...
+
+@final
+class SegmentImportanceTest(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> SegmentImportanceTest: ...
+    @property
+    def segment(self) -> str: ...
+    @property
+    def against(self) -> str | None: ...
 
 @final
 class NpsDriverModel(_Serialised):

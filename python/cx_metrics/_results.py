@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
-__all__ = ["Comparison", "Interval"]
+__all__ = ["Comparison", "Interval", "PandasMissingError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,11 +277,56 @@ FrameColumn = tuple[str, Kind, Sequence[Any]]
 missing number)."""
 
 
+class PandasMissingError(ModuleNotFoundError):
+    """A pandas DataFrame was asked for but pandas is not installed; the message says what to do."""
+
+
+def _import_pandas() -> Any:
+    """The pandas module, or :class:`PandasMissingError` saying how to get it or what to use instead."""
+    try:
+        import pandas as pd
+    except ImportError as e:
+        raise PandasMissingError(
+            "this table is a pandas DataFrame, and pandas is not installed: install it with "
+            "`pip install pandas`, or use to_polars() for the same table as a polars DataFrame",
+            name="pandas",
+        ) from e
+    return pd
+
+
+def pandas_available() -> bool:
+    """Whether pandas can be imported (a module set to None in ``sys.modules`` counts as absent)."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def table_frame(columns: Sequence[FrameColumn], index: str | None = None) -> Any:
+    """The columns as a pandas DataFrame (indexed by ``index`` when given) or, when pandas is not
+    installed, as a polars DataFrame (``index`` stays the first column); when neither is installed,
+    :class:`PandasMissingError` says how to get one."""
+    if pandas_available() or not _polars_available():
+        frame = pandas_frame(columns)
+        return frame if index is None else frame.set_index(index)
+    return polars_frame(columns)
+
+
+def _polars_available() -> bool:
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def pandas_frame(columns: Sequence[FrameColumn]) -> pd.DataFrame:
     """A pandas DataFrame of the columns: numbers as float64 (NaN missing), counts as int64, text as
     pandas' default text dtype (missing: NaN with pandas 3, None before), flags as bool."""
     import numpy as np
-    import pandas as pd
+
+    pd = _import_pandas()
 
     # Text as pandas' own default: the "str" dtype from pandas 3 (NaN missing), object before (None).
     text: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
@@ -301,7 +346,13 @@ def pandas_frame(columns: Sequence[FrameColumn]) -> pd.DataFrame:
 def polars_frame(columns: Sequence[FrameColumn]) -> pl.DataFrame:
     """A polars DataFrame of the columns: numbers as Float64 with null for a missing or undefined
     value, counts as Int64, text as String, flags as Boolean."""
-    import polars as pl
+    try:
+        import polars as pl
+    except ImportError as e:
+        raise ModuleNotFoundError(
+            "to_polars() needs polars: install it with `pip install polars`, or use to_pandas()",
+            name="polars",
+        ) from e
 
     dtypes: dict[str, Any] = {"str": pl.String, "int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean}
     series = []

@@ -6,6 +6,7 @@ Both run in Rust on the rows the analysis was computed from; see :meth:`DriverAn
 
 from __future__ import annotations
 
+import math
 import warnings as _warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,13 +20,16 @@ from ._results import (
     Kind,
     NativeResult,
     Tabular,
+    fixed,
     html_block,
     html_table,
     json_dict,
     level_text,
     num,
+    p_value,
     pct,
     points,
+    table_frame,
     text_table,
 )
 
@@ -33,7 +37,53 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-__all__ = ["ImportancePerformance", "WhatIf"]
+__all__ = ["ImportancePerformance", "PerformanceNoiseWarning", "SpreadTest", "WhatIf"]
+
+
+class PerformanceNoiseWarning(UserWarning):
+    """The drivers' performances differ by no more than sampling noise: the performance cut of the
+    importance-performance matrix separates drivers that the data cannot tell apart (see
+    :attr:`ImportancePerformance.spread`)."""
+
+
+@dataclass(frozen=True)
+class SpreadTest:
+    """Whether the drivers' performances differ beyond noise.
+
+    Attributes
+    ----------
+    statistic : float
+        Chi-square statistic ``Q = sum((p_i - p_bar)**2 / se_i**2)``: for means ``se_i`` is the
+        standard error of driver i's mean and ``p_bar`` the inverse-variance weighted mean; for top-box
+        shares ``se_i**2 = p_bar (1 - p_bar) / n_eff_i`` with the pooled share (Pearson's chi-square of
+        the k x 2 table). NaN when a driver's mean has no standard error.
+    df : int
+        Degrees of freedom, the number of drivers minus one.
+    p_value : float
+        ``P(chi2(df) >= Q)``. The drivers share respondents, which the test ignores: it is conservative.
+    intervals_overlap : bool
+        Every pair of performance intervals overlaps.
+    confidence_level : float
+        The level of the intervals; the test is read at ``1 - confidence_level``.
+    within_noise : bool
+        The test is not significant, or every pair of intervals overlaps.
+    """
+
+    statistic: float
+    df: int
+    p_value: float
+    intervals_overlap: bool
+    confidence_level: float
+    within_noise: bool
+
+    def __str__(self) -> str:
+        verdict = "within noise" if self.within_noise else "beyond noise"
+        overlap = "; every pair of intervals overlaps" if self.intervals_overlap else ""
+        return (
+            f"spread of performance {verdict}: chi2({self.df}) = {fixed(self.statistic)}, "
+            f"p = {p_value(self.p_value)}{overlap}"
+        )
+
 
 _MATRIX_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("importance", "float"),
@@ -41,6 +91,10 @@ _MATRIX_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("headroom", "float"),
     ("expected_gain", "float"),
     ("quadrant", "str"),
+    ("importance_low", "float"),
+    ("importance_high", "float"),
+    ("performance_low", "float"),
+    ("performance_high", "float"),
     ("uncertain_importance", "bool"),
     ("uncertain_performance", "bool"),
     ("priority", "int"),
@@ -73,6 +127,16 @@ class ImportancePerformance(NativeResult, Tabular):
         Where the axes are cut.
     direction : str
         The direction of the performance axis.
+    spread : SpreadTest or None
+        Whether the drivers' performances differ beyond noise (from rows, with two drivers or more).
+        When they do not, making the matrix warns (:class:`PerformanceNoiseWarning`) and the printout
+        says so.
+
+    Each driver has a performance interval (``performance_low``, ``performance_high``): computed from
+    the rows at 95% (a t interval of the weighted mean with Kish's effective sample size, or the
+    Wilson interval of the top-box share), and an importance interval when one was given. A driver
+    whose interval contains a cut line is *uncertain* on that axis: its quadrant could be the
+    neighbouring one.
 
     ``to_pandas()`` / ``to_polars()`` give :attr:`drivers` with the driver as the first column;
     :meth:`plot` draws the matrix.
@@ -84,12 +148,38 @@ class ImportancePerformance(NativeResult, Tabular):
     importance_line: float
     performance_line: float
     direction: str
+    spread: SpreadTest | None
     # Set before the ``_native`` field, which hides the module of that name in the class body.
     _native_type: ClassVar[Any] = _native.ImportancePerformance
     _native: Any = field(repr=False, compare=False)
 
     @classmethod
     def _from_native(cls, native: Any) -> ImportancePerformance:
+        """The result of a matrix just computed: warns when the spread of performance is noise."""
+        out = cls._restore(native)
+        if out.spread is not None and out.spread.within_noise:
+            _warnings.warn(
+                f"{out._noise_note()} (category cx.PerformanceNoiseWarning)",
+                PerformanceNoiseWarning,
+                stacklevel=3,
+            )
+        return out
+
+    @classmethod
+    def _restore(cls, native: Any) -> ImportancePerformance:
+        raw = native.to_dict().get("performance_spread")
+        spread = (
+            None
+            if raw is None
+            else SpreadTest(
+                statistic=as_float(raw["statistic"]),
+                df=int(raw["df"]),
+                p_value=as_float(raw["p_value"]),
+                intervals_overlap=bool(raw["intervals_overlap"]),
+                confidence_level=float(raw["confidence_level"]),
+                within_noise=bool(raw["within_noise"]),
+            )
+        )
         return cls(
             measure=native.measure,
             share=native.share,
@@ -97,19 +187,55 @@ class ImportancePerformance(NativeResult, Tabular):
             importance_line=native.importance_line,
             performance_line=native.performance_line,
             direction=native.direction,
+            spread=spread,
             _native=native,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self)._restore, (self._native,))
+
+    @classmethod
+    def from_json(cls, text: str) -> ImportancePerformance:
+        """A result from the text written by :meth:`to_json` (no warning is repeated)."""
+        return cls._restore(cls._native_type.from_json(text))
+
+    def _noise_note(self) -> str:
+        s = self.spread
+        if s is None:
+            return ""
+        return (
+            f"the drivers' performances do not differ beyond noise (chi2({s.df}) = {fixed(s.statistic)}, "
+            f"p = {p_value(s.p_value)}"
+            + ("; every pair of performance intervals overlaps" if s.intervals_overlap else "")
+            + "): the performance cut separates drivers the data cannot tell apart, so read the "
+            "quadrants as one group"
         )
 
     @property
     def drivers(self) -> pd.DataFrame:
         """One row per driver (input order): importance, performance, headroom, expected_gain, quadrant,
-        uncertain_importance, uncertain_performance, priority, n, n_missing."""
-        return self.to_pandas().set_index("driver")
+        importance_low, importance_high, performance_low, performance_high (NaN when there is no
+        interval), uncertain_importance, uncertain_performance, priority, n, n_missing. A pandas
+        DataFrame indexed by driver, or a polars DataFrame (driver as the first column) when pandas is
+        not installed."""
+        return table_frame(self._columns(), index="driver")
 
     def _columns(self) -> list[FrameColumn]:
         t = self._native.drivers
+        rows = self._raw["drivers"]
+        bounds = {
+            f"{axis}_{end}": [
+                math.nan if r.get(f"{axis}_interval") is None else as_float(r[f"{axis}_interval"][end])
+                for r in rows
+            ]
+            for axis in ("importance", "performance")
+            for end in ("low", "high")
+        }
         out: list[FrameColumn] = [("driver", "str", list(t["driver"]))]
-        out += [(c, k, list(t[c]) if k == "str" else t[c].tolist()) for c, k in _MATRIX_COLUMNS]
+        out += [
+            (c, k, bounds[c] if c in bounds else list(t[c]) if k == "str" else t[c].tolist())
+            for c, k in _MATRIX_COLUMNS
+        ]
         return out
 
     def _by_priority(self) -> list[dict[str, Any]]:
@@ -135,15 +261,21 @@ class ImportancePerformance(NativeResult, Tabular):
         """The core's result as a JSON-safe dict."""
         return json_dict(self._raw)
 
-    def _rows(self) -> list[tuple[str, str, str, str, str, str]]:
+    def _rows(self) -> list[tuple[str, str, str, str, str, str, str]]:
         show = pct if self.share else num
         shown = pct if self.performance == "top_box" else num
+
+        def interval(r: dict[str, Any]) -> str:
+            lo, hi = r["performance_low"], r["performance_high"]
+            return "n/a" if math.isnan(lo) else f"{shown(lo)} to {shown(hi)}"
+
         return [
             (
                 str(r["driver"]),
                 str(r["priority"]),
                 show(r["importance"]),
                 shown(r["performance"]),
+                interval(r),
                 str(r["quadrant"])
                 + (" (uncertain)" if r["uncertain_importance"] or r["uncertain_performance"] else ""),
                 str(r["n"]),
@@ -158,10 +290,34 @@ class ImportancePerformance(NativeResult, Tabular):
             f"({self.performance}, cut at {self.performance_line:.3f})"
         )
 
-    _HEADER = ("driver", "priority", "importance", "performance", "quadrant", "n")
+    @property
+    def _level(self) -> str:
+        rows = self._raw["drivers"]
+        ivs = [r["performance_interval"] for r in rows if r.get("performance_interval")]
+        return level_text(float(ivs[0]["confidence_level"])) if ivs else "95%"
+
+    @property
+    def _header(self) -> tuple[str, ...]:
+        return ("driver", "priority", "importance", "performance", f"{self._level} CI", "quadrant", "n")
+
+    def _notes(self) -> list[str]:
+        out = []
+        if self.spread is not None and self.spread.within_noise:
+            out.append("Warning: " + self._noise_note() + ".")
+        n_uncertain = sum(
+            1 for r in self._by_priority() if r["uncertain_importance"] or r["uncertain_performance"]
+        )
+        if n_uncertain:
+            out.append(
+                f"{n_uncertain} driver(s) marked uncertain: an interval contains a cut line, so the "
+                "quadrant could be the neighbouring one."
+            )
+        return out
 
     def __str__(self) -> str:
-        return "\n".join([self._headline(), "", *text_table(self._HEADER, self._rows())])
+        lines = [self._headline(), "", *text_table(self._header, self._rows())]
+        notes = self._notes()
+        return "\n".join([*lines, "", *notes] if notes else lines)
 
     def _repr_html_(self) -> str:
         t = self._native.drivers
@@ -172,7 +328,9 @@ class ImportancePerformance(NativeResult, Tabular):
             )
             if ui or up
         ]
-        table = html_table(None, self._rows(), header=self._HEADER, warnings=uncertain)
+        if self.spread is not None and self.spread.within_noise:
+            uncertain.insert(0, self._noise_note())
+        table = html_table(None, self._rows(), header=self._header, warnings=uncertain)
         return html_block(table, headline=self._headline())
 
     def plot(self, **kwargs: Any) -> Axes:
@@ -261,7 +419,7 @@ class WhatIf(NativeResult, Tabular):
     def scenario(self) -> pd.DataFrame:
         """What each driver's shift did: shift, coefficient, n_changed, n_capped, mean_change,
         top_box_before, top_box_after."""
-        return self.to_pandas().set_index("driver")
+        return table_frame(self._columns(), index="driver")
 
     def _columns(self) -> list[FrameColumn]:
         t = self._native.scenario

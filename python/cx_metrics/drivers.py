@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from .driver_bootstrap import DriverBootstrap
     from .driver_matrix import ImportancePerformance, WhatIf
+    from .driver_segments import SegmentComparison
 
 __all__ = [
     "Dominance",
@@ -1196,3 +1197,35 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
         return html_block(
             html_table(None, self._rows(), header=header, warnings=warnings), headline=self._headline()
         )
+
+    # ----- segment against segment (driver_segments.py) ----------------------------------------------
+
+    def compare(
+        self,
+        segment: Key,
+        against: Key | None = None,
+        *,
+        n_resamples: int = 1000,
+        seed: int = 0,
+        confidence_level: float = 0.95,
+        measures: Sequence[str] = ("lmg",),
+        adjustment: str = "holm",
+    ) -> SegmentComparison:
+        """Whether each driver's importance differs between ``segment`` and ``against`` (another
+        segment, or None for all other rows): a bootstrap of each group with the options of this
+        analysis; p-values adjusted across drivers (``"holm"``, ``"bh"`` or ``"none"``). Needs the rows
+        (not a result restored from JSON). See :class:`~cx_metrics.driver_segments.SegmentComparison`."""
+        from .driver_segments import SegmentComparison
+
+        names = dict(zip(self.segments, self._native.segments, strict=True))
+        other = None if against is None else names[find_key(self.segments, against)]
+        native = self._native.compare(
+            names[find_key(self.segments, segment)],
+            other,
+            n_resamples=int(n_resamples),
+            seed=int(seed),
+            confidence_level=float(confidence_level),
+            measures=[str(m) for m in measures],
+            adjustment=str(adjustment),
+        )
+        return SegmentComparison._from_native(native)

@@ -26,6 +26,7 @@ adjusted Wald interval; n = 10
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -64,15 +65,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "all_pairs",
+    "format_number",
     "importance",
     "importance_performance",
     "nps_by_group",
     "nps_distribution",
     "pillar_profile",
+    "pretty_name",
     "rating_distribution",
     "retention_heatmap",
+    "segment_importance",
     "survival_curve",
     "trend",
+    "what_if",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -316,7 +321,7 @@ def nps_distribution(
 
 
 def nps_by_group(
-    groups: ByGroup[Any], *, ax: Axes | None = None, kind: Literal["line", "bar"] = "line"
+    groups: ByGroup[Any], *, ax: Axes | None = None, kind: Literal["line", "bar"] | None = None
 ) -> Axes:
     """The score of every period or segment with its interval: a line with a band, or bars with error
     bars.
@@ -328,9 +333,11 @@ def nps_by_group(
         intervals.
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
-    kind : {"line", "bar"}
+    kind : {"line", "bar"}, optional
         ``"line"`` (periods: a line over the groups in order, the interval as a band) or ``"bar"``
-        (segments: bars with error bars).
+        (segments: bars with error bars). By default a line when every label is ordered (numbers,
+        dates, or periods written as ``2026``, ``2026-03``, ``2026-Q1``, ``2026-H2``, ``2026-W07``), and
+        bars otherwise: a line between unordered labels (regions, channels) would suggest a trend.
 
     Returns
     -------
@@ -353,6 +360,8 @@ def nps_by_group(
     >>> plt.close(ax.figure)
     """
     _expect(groups, (NpsByGroup, ByGroup), "nps_by_group")
+    if kind is None:
+        kind = "line" if _ordered_labels(list(groups.groups)) else "bar"
     if kind not in ("line", "bar"):
         raise InvalidArgumentError(f'invalid kind: {kind!r}; use "line" or "bar"')
     ax = _axes(ax, (8.0, 4.2))
@@ -568,7 +577,8 @@ def importance(
     >>> import cx_metrics as cx
     >>> r = cx.pillar_driver_analysis(cx.datasets.sample_survey())
     >>> ax = r.plot()
-    >>> [t.get_text() for t in ax.get_yticklabels()][-1] == r.importance["lmg_share"].idxmax()
+    >>> from cx_metrics.plot import pretty_name
+    >>> [t.get_text() for t in ax.get_yticklabels()][-1] == pretty_name(r.importance["lmg_share"].idxmax())
     True
     >>> plt.close(ax.figure)
     """
@@ -632,7 +642,7 @@ def importance(
             color=INK,
         )
     _style(ax, grid="x")
-    ax.set_yticks(y, [names[i] for i in order])
+    ax.set_yticks(y, [pretty_name(names[i]) for i in order])
     ax.tick_params(axis="y", length=0)
     top = float(np.nanmax(ends)) if np.isfinite(ends).any() else 1.0
     bottom = min(0.0, float(np.nanmin(v)) if np.isfinite(v).any() else 0.0)
@@ -648,12 +658,19 @@ def importance(
     return ax
 
 
-def importance_performance(matrix: ImportancePerformance, *, ax: Axes | None = None) -> Axes:
+def importance_performance(
+    matrix: ImportancePerformance, *, ax: Axes | None = None, full_scale: bool = False
+) -> Axes:
     """The importance-performance matrix: drivers as points, the two cut lines, the four quadrants.
 
     Performance runs left to right from worse to better (a lower-is-better mean is drawn reversed),
-    importance bottom to top, so "Fix first" is always top left. Points are coloured by quadrant; an
-    open marker is a driver whose interval crosses a cut line. Driver names are placed by a
+    importance bottom to top, so "Fix first" is always top left. Points are coloured by quadrant; a
+    hatched, hollow marker is a driver whose quadrant is uncertain (its interval crosses a cut line),
+    with a legend entry; thin horizontal bars show the performance intervals. With
+    ``full_scale=True`` the performance axis spans the whole rating scale (0 to 100% for top-box
+    shares) and importance starts at 0, so that small differences are not blown up. Percent ticks get
+    as many decimals as their spacing needs. Names read as words (:func:`pretty_name`). Driver names
+    are placed by a
     deterministic search around each point (most important first) so that no two names, no name and
     point, and no name and quadrant label overlap; a name pushed away from its point gets a thin leader
     line. Names are placed for the figure's size at the time of the call.
@@ -672,17 +689,30 @@ def importance_performance(matrix: ImportancePerformance, *, ax: Axes | None = N
     """
     _expect(matrix, (ImportancePerformance,), "importance_performance")
     ax = _axes(ax, (8.0, 6.0))
-    table = matrix.drivers
-    names = [str(n) for n in table.index]
-    perf = table["performance"].to_numpy(dtype=np.float64)
-    imp = table["importance"].to_numpy(dtype=np.float64)
+    table = {name: values for name, _, values in matrix._columns()}
+    names = [pretty_name(str(n)) for n in table["driver"]]
+    perf = np.asarray(table["performance"], dtype=np.float64)
+    imp = np.asarray(table["importance"], dtype=np.float64)
+    perf_low = np.asarray(table["performance_low"], dtype=np.float64)
+    perf_high = np.asarray(table["performance_high"], dtype=np.float64)
     quadrants = [str(q) for q in table["quadrant"]]
-    uncertain = (
-        table["uncertain_importance"].astype(bool) | table["uncertain_performance"].astype(bool)
-    ).tolist()
+    uncertain = [
+        bool(a) or bool(b)
+        for a, b in zip(table["uncertain_importance"], table["uncertain_performance"], strict=True)
+    ]
     px, iy = matrix.performance_line, matrix.importance_line
     reverse = matrix.direction == "lower_is_better" and matrix.performance == "mean"
-    (x0, x1), (y0, y1) = _limits(np.append(perf, px), 0.2), _limits(np.append(imp, iy), 0.16)
+    x_values = np.concatenate([perf, [px], perf_low, perf_high])
+    (x0, x1), (y0, y1) = _limits(x_values, 0.12), _limits(np.append(imp, iy), 0.16)
+    if full_scale:
+        scale = matrix._raw.get("scale")
+        if matrix.performance == "top_box":
+            x0, x1 = 0.0, 1.0
+        elif scale is not None:
+            x0, x1 = float(scale["min"]), float(scale["max"])
+        y0 = min(0.0, y0)
+        if matrix.share:
+            y1 = max(y1, min(1.0, float(np.nanmax(imp)) * 1.15 if np.isfinite(imp).any() else 1.0))
     # Shade the quadrant to act on: important and under-performing.
     worse = (px, x1) if reverse else (x0, px)
     ax.add_patch(
@@ -694,17 +724,52 @@ def importance_performance(matrix: ImportancePerformance, *, ax: Axes | None = N
     ax.axhline(iy, color=INK, linewidth=1.0, linestyle="--", zorder=1, gid="importance_line")
     marker_area = 70.0
     colours = [QUADRANT_COLOURS.get(q, GREY) for q in quadrants]
-    faces = ["white" if u else c for u, c in zip(uncertain, colours, strict=True)]
-    ax.scatter(perf, imp, s=marker_area, c=faces, edgecolors=colours, linewidths=1.6, zorder=3)
+    has_interval = np.isfinite(perf_low) & np.isfinite(perf_high)
+    for j in np.flatnonzero(has_interval).tolist():
+        ax.plot(
+            [perf_low[j], perf_high[j]],
+            [imp[j], imp[j]],
+            color=colours[j],
+            linewidth=1.0,
+            alpha=0.6,
+            solid_capstyle="butt",
+            zorder=2,
+            gid="performance_interval",
+        )
+    firm = [i for i, u in enumerate(uncertain) if not u]
+    shaky = [i for i, u in enumerate(uncertain) if u]
+    if firm:
+        ax.scatter(
+            perf[firm],
+            imp[firm],
+            s=marker_area,
+            c=[colours[i] for i in firm],
+            edgecolors=[colours[i] for i in firm],
+            linewidths=1.6,
+            zorder=3,
+            gid="firm",
+        )
+    if shaky:
+        ax.scatter(
+            perf[shaky],
+            imp[shaky],
+            s=marker_area,
+            c="white",
+            edgecolors=[colours[i] for i in shaky],
+            linewidths=1.6,
+            hatch="////",
+            zorder=3,
+            gid="uncertain",
+        )
     ax.set_xlim((x1, x0) if reverse else (x0, x1))
     ax.set_ylim(y0, y1)
     ax.set_autoscale_on(False)
     _style(ax, grid="both")
     share = matrix.share
     if share:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        _percent_axis(ax.yaxis, y0, y1)
     if matrix.performance == "top_box":
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _percent_axis(ax.xaxis, x0, x1)
         ax.set_xlabel("Performance: top-box share (better →)", fontsize=LABEL_SIZE)
     else:
         ax.set_xlabel("Performance: mean rating (better →)", fontsize=LABEL_SIZE)
@@ -736,10 +801,14 @@ def importance_performance(matrix: ImportancePerformance, *, ax: Axes | None = N
         )
         quadrant_texts.append(t)
     if any(uncertain):
-        hollow = Line2D(
-            [], [], linestyle="none", marker="o", markersize=8, markerfacecolor="white", markeredgecolor=INK
-        )
-        _legend_outside(ax, [hollow], ["quadrant uncertain\n(interval crosses a cut line)"])
+        hatched = Patch(facecolor="white", edgecolor=INK, hatch="////")
+        labels = ["quadrant uncertain\n(interval crosses a cut line)"]
+        handles: list[Any] = [hatched]
+        spread = matrix.spread
+        if spread is not None and spread.within_noise:
+            handles.append(Line2D([], [], linestyle="none"))
+            labels.append("performances differ by\nno more than noise")
+        _legend_outside(ax, handles, labels)
     fig = _root_figure(ax)
     renderer = _renderer(fig)
     obstacles = [t.get_window_extent(renderer).extents for t in quadrant_texts]
@@ -917,11 +986,14 @@ def _outside(box: Box, area: Box) -> float:
 # ----- pillars --------------------------------------------------------------------------------------
 
 
-def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
+def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None, full_scale: bool = True) -> Axes:
     """The pillar means of every group (segments, brands, waves) with their intervals.
 
-    One series per group: markers at the mean score of each pillar joined by a thin line, error bars
-    for the interval, groups side by side within a pillar so their intervals do not hide each other.
+    Up to three groups: one series per group, markers at the mean score of each pillar joined by a
+    thin line, error bars for the interval, groups side by side within a pillar so their intervals do
+    not hide each other. Beyond three groups the lines would tangle: each group is a bar (from the
+    bottom of the scale) with its error bar, grouped by pillar. The score axis spans the whole scale
+    by default (``full_scale=False`` zooms on the intervals, which exaggerates small differences).
 
     Examples
     --------
@@ -945,7 +1017,8 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
     x = np.arange(len(pillars), dtype=np.float64)
     width = min(0.6, 0.14 * n_groups) if n_groups > 1 else 0.0
     shifts = np.linspace(-width / 2.0, width / 2.0, n_groups) if n_groups > 1 else np.zeros(1)
-    handles, labels = [], []
+    handles: list[Any] = []
+    labels: list[str] = []
     lows, highs = [], []
     for k, g in enumerate(summary.groups):
         rows = {r["pillar"]: r for r in table if r["group"] == g}
@@ -955,6 +1028,23 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
         lows.append(low)
         highs.append(high)
         colour = SERIES[k % len(SERIES)]
+        if n_groups > 3:
+            bottom = float(summary.scale[0])
+            bar_width = 0.8 / n_groups
+            bars = ax.bar(
+                x + (k - (n_groups - 1) / 2.0) * bar_width,
+                mean - bottom,
+                width=bar_width * 0.9,
+                bottom=bottom,
+                yerr=_yerr(mean, low, high),
+                color=colour,
+                error_kw={"elinewidth": 1.1, "capsize": 2, "ecolor": INK},
+                label=key_text(g),
+                gid="pillar_bar",
+            )
+            handles.append(bars)
+            labels.append(key_text(g))
+            continue
         container = ax.errorbar(
             x + shifts[k],
             mean,
@@ -977,7 +1067,7 @@ def pillar_profile(summary: PillarSummary, *, ax: Axes | None = None) -> Axes:
     lo, hi = summary.scale
     values = np.concatenate(lows + highs) if lows else np.array([])
     finite = values[np.isfinite(values)]
-    if finite.size:
+    if finite.size and not full_scale:
         span = max(float(finite.max() - finite.min()), 0.1 * (hi - lo))
         ax.set_ylim(max(lo, float(finite.min()) - 0.15 * span), min(hi, float(finite.max()) + 0.15 * span))
     else:
@@ -1261,3 +1351,254 @@ def survival_curve(result: Any, ax: Axes | None = None) -> Axes:
     )
     _style(ax, "both")
     return ax
+
+
+# ----- names and numbers as a reader sees them ------------------------------------------------------
+
+_SMALL_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "per", "the", "to", "vs"}
+)
+
+
+def pretty_name(name: str) -> str:
+    """A column name as words, the same in every chart: ``"time_and_effort"`` -> ``"Time and Effort"``,
+    ``"first-contact resolution"`` -> ``"First-contact Resolution"``. Words are split at underscores and
+    spaces; a word already holding a capital (``"NPS"``, ``"CSAT"``) is kept as written, small words
+    (and, of, the...) stay lower case except first, the others are capitalised. A name without an
+    underscore that already holds a capital or a space (``"Time and Effort"``) is returned unchanged.
+
+    >>> pretty_name("time_and_effort"), pretty_name("nps_of_the_web"), pretty_name("CSAT")
+    ('Time and Effort', 'Nps of the Web', 'CSAT')
+    """
+    text = str(name)
+    if "_" not in text and (text != text.lower() or " " in text):
+        return text
+    words = [w for w in text.replace("_", " ").split(" ") if w]
+    out = []
+    for i, w in enumerate(words):
+        if w != w.lower() or (i > 0 and w in _SMALL_WORDS):
+            out.append(w)
+        else:
+            out.append(w[:1].upper() + w[1:])
+    return " ".join(out) if out else text
+
+
+def format_number(x: float, decimals: int = 1, *, signed: bool = False, suffix: str = "") -> str:
+    """``x`` with ``decimals`` decimals for a label, never ``"-0.0"``: a value that rounds to zero is
+    written without a sign. Negative numbers use the minus sign (U+2212), as matplotlib's ticks do;
+    ``signed`` adds ``+`` to positive values. NaN is ``"n/a"``.
+
+    >>> format_number(-0.04), format_number(-1.25, 1, signed=True) == "\u22121.2"
+    ('0.0', True)
+    >>> format_number(3, 0, signed=True, suffix="%")
+    '+3%'
+    """
+    if not math.isfinite(x):
+        return "n/a"
+    text = f"{abs(x):.{decimals}f}"
+    if float(text) == 0.0:
+        return text + suffix
+    sign = "\u2212" if x < 0 else ("+" if signed else "")
+    return sign + text + suffix
+
+
+def _percent_axis(axis: Any, lo: float, hi: float, nbins: int = 6) -> None:
+    """Percent ticks on ``axis`` (values are shares of 1) with as many decimals as the tick spacing
+    needs, so that no two ticks read the same; never ``"-0%"``."""
+    from matplotlib.ticker import FuncFormatter
+
+    locator = MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10])
+    ticks = locator.tick_values(min(lo, hi), max(lo, hi))
+    decimals = 0
+    while decimals < 6:
+        labels = [format_number(100.0 * t, decimals, suffix="%") for t in ticks]
+        if len(set(labels)) == len(labels) and all(
+            math.isclose(float(lab.rstrip("%").replace("\u2212", "-")), 100.0 * t, abs_tol=1e-9)
+            for lab, t in zip(labels, ticks, strict=True)
+        ):
+            break
+        decimals += 1
+    axis.set_major_locator(locator)
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(100.0 * v, decimals, suffix="%")))
+
+
+# ----- what-if and segment importance -----------------------------------------------------------------
+
+
+def what_if(result: Any, *, ax: Axes | None = None) -> Axes:
+    """A what-if simulation (:meth:`DriverAnalysis.what_if`): the observed and the simulated NPS as
+    bars, in points, with the bootstrap interval of the simulated NPS (observed + interval of the
+    change) when there is one; the change is written on the simulated bar, and the scenario (each
+    driver's shift, names as words) is the subtitle.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> r = cx.pillar_driver_analysis(cx.datasets.sample_survey())
+    >>> ax = cx.plot.what_if(r.what_if({"time_and_effort": 1.0}, scale=(1, 10)))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['Observed', 'Simulated']
+    >>> plt.close(ax.figure)
+    """
+    from .driver_matrix import WhatIf, _shift_text
+
+    _expect(result, (WhatIf,), "what_if")
+    ax = _axes(ax, (8.0, 2.8))
+    values = [100.0 * result.baseline, 100.0 * result.simulated]
+    y = np.array([1.0, 0.0])
+    colours = [LIGHT_GREY, BLUE]
+    ax.barh(y, values, color=colours, height=0.55, zorder=2)
+    if result.interval is not None:
+        lo = 100.0 * (result.baseline + result.interval.low)
+        hi = 100.0 * (result.baseline + result.interval.high)
+        ax.errorbar(
+            [values[1]],
+            [0.0],
+            xerr=[[values[1] - lo], [hi - values[1]]],
+            fmt="none",
+            ecolor=INK,
+            elinewidth=1.2,
+            capsize=4,
+            zorder=3,
+            gid="interval",
+        )
+    ax.set_yticks(y, ["Observed", "Simulated"])
+    span = max(abs(v) for v in [*values, 1.0])
+    ax.set_xlim(min(0.0, min(values)) - 0.25 * span, max(0.0, max(values)) + 0.35 * span)
+    ax.axvline(0.0, color=INK, linewidth=0.8, zorder=1)
+    _style(ax, grid="x")
+    ax.xaxis.set_major_formatter(_points_formatter())
+    ax.set_xlabel("NPS (points)", fontsize=LABEL_SIZE)
+    change = format_number(100.0 * result.change, 1, signed=True)
+    for yy, v, text in (
+        (1.0, values[0], format_number(values[0], 1)),
+        (0.0, values[1], f"{format_number(values[1], 1)} ({change})"),
+    ):
+        ax.annotate(
+            text,
+            (v, yy),
+            xytext=(6 if v >= 0 else -6, 0),
+            textcoords="offset points",
+            ha="left" if v >= 0 else "right",
+            va="center",
+            fontsize=TICK_SIZE,
+            color=INK,
+            gid="value",
+        )
+    scenario = ", ".join(
+        f"{pretty_name(str(r['driver']))} {_shift_text(r['shift'])}" for r in result._raw["scenario"]
+    )
+    ci = ""
+    if result.interval is not None:
+        ci = (
+            f"; {level_text(result.interval.confidence_level)} CI of the change "
+            f"{format_number(100.0 * result.interval.low, 1, signed=True)} to "
+            f"{format_number(100.0 * result.interval.high, 1, signed=True)}"
+        )
+    _title(ax, f"What if: {scenario}", f"n = {result.n}{ci}")
+    return ax
+
+
+def _points_formatter() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: format_number(v, 0 if float(v).is_integer() else 1))
+
+
+def segment_importance(segments: Any, *, measure: str = "lmg_share", ax: Axes | None = None) -> Axes:
+    """Importance of each driver in each analysed segment (a segment driver analysis,
+    ``cx.driver_analysis(..., by=...)``): grouped horizontal bars, drivers (names as words) ordered by
+    their mean importance across segments, one colour per segment. ``measure`` is a column of
+    :attr:`DriverAnalysis.importance` (default the LMG share). Skipped segments are named in a note.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> from cx_metrics.datasets import sample_survey
+    >>> from cx_metrics.pillars import PILLARS
+    >>> s = cx.driver_analysis(sample_survey(), "ltr", list(PILLARS), by="segment", missing="pairwise")
+    >>> ax = cx.plot.segment_importance(s)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['north', 'south', 'east', 'west']
+    >>> plt.close(ax.figure)
+    """
+    from .drivers import SegmentDriverAnalyses
+
+    _expect(segments, (SegmentDriverAnalyses,), "segment_importance")
+    keys = list(segments.analyses)
+    if not keys:
+        raise InvalidArgumentError("invalid segments: no segment was analysed, so there is nothing to draw")
+    first = segments.analyses[keys[0]]
+    columns = first._importance_columns()
+    if measure not in columns:
+        raise InvalidArgumentError(f"invalid measure: {measure!r}; use one of {', '.join(columns)}")
+    units = [str(u) for u in first.units]
+    values = np.full((len(units), len(keys)), np.nan)
+    for j, k in enumerate(keys):
+        a = segments.analyses[k]
+        col = a._importance_columns()[measure]
+        for u, v in zip(a.units, col, strict=True):
+            if str(u) in units:
+                values[units.index(str(u)), j] = v
+    order = np.argsort(np.nan_to_num(np.nanmean(values, axis=1), nan=-np.inf))
+    ax = _axes(ax, (8.0, max(2.8, 0.25 * len(units) * len(keys) + 1.6)))
+    height = 0.8 / len(keys)
+    y = np.arange(len(units), dtype=np.float64)
+    handles = []
+    for j in range(len(keys)):
+        offset = (j - (len(keys) - 1) / 2.0) * height
+        bars = ax.barh(
+            y - offset,
+            values[order, j],
+            height=height * 0.92,
+            color=SERIES[j % len(SERIES)],
+            zorder=2,
+            gid="segment",
+        )
+        handles.append(bars)
+    ax.set_yticks(y, [pretty_name(units[i]) for i in order])
+    _style(ax, grid="x")
+    share = measure.endswith("share")
+    finite = values[np.isfinite(values)]
+    hi = float(finite.max()) if finite.size else 1.0
+    lo = min(0.0, float(finite.min()) if finite.size else 0.0)
+    ax.set_xlim(lo, hi * 1.1 if hi > 0 else 1.0)
+    if share:
+        _percent_axis(ax.xaxis, lo, hi * 1.1 if hi > 0 else 1.0)
+        ax.set_xlabel("Share of the explained variance (LMG)", fontsize=LABEL_SIZE)
+    else:
+        ax.set_xlabel(f"Importance: {MEASURE_NAMES.get(measure, measure)}, in R² units", fontsize=LABEL_SIZE)
+    by = " / ".join(segments.by_columns)
+    _legend_outside(ax, handles, [key_text(k) for k in keys], title=by)
+    skipped = ", ".join(key_text(k) for k in segments.skipped)
+    _title(ax, f"Driver importance by {by}", f"skipped: {skipped}" if skipped else None)
+    return ax
+
+
+_PERIOD = re.compile(r"^\d{4}(?:[-/ ]?(?:Q[1-4]|H[12]|W\d{1,2}|\d{1,2}(?:[-/]\d{1,2})?))?$")
+
+
+def _ordered_labels(keys: Sequence[Any]) -> bool:
+    """Whether group labels are ordered (numbers, dates, periods such as ``2026-Q1``), so that a line
+    between them reads as a trend; tuples (several label columns) and missing labels are not."""
+    import datetime as _dt
+
+    if not keys:
+        return False
+    for k in keys:
+        if isinstance(k, bool) or k is None or isinstance(k, tuple):
+            return False
+        if isinstance(k, int | float | np.integer | np.floating | _dt.date):
+            continue
+        if isinstance(k, str) and _PERIOD.match(k.strip()):
+            continue
+        if type(k).__module__.startswith("pandas") and hasattr(k, "to_timestamp"):  # pandas Period
+            continue
+        return False
+    return True

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.patches import Rectangle
@@ -83,6 +82,17 @@ def text_boxes(ax: Axes, gid: str) -> list[tuple[str, Any]]:
     """The drawn extent of each text (its letters: not an annotation's leader line)."""
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
     return [(t.get_text(), Text.get_window_extent(t, renderer)) for t in ax.texts if t.get_gid() == gid]
+
+
+def marker_points(ax: Axes) -> dict[tuple[float, float], tuple[Any, tuple[float, ...]]]:
+    """Every matrix marker (firm and uncertain collections), keyed by its (x, y), with its edge colour."""
+    out = {}
+    for c in ax.collections:
+        if c.get_gid() in ("firm", "uncertain"):
+            edges = c.get_edgecolors()
+            for i, xy in enumerate(np.asarray(c.get_offsets())):
+                out[(float(xy[0]), float(xy[1]))] = (xy, tuple(edges[i % len(edges)]))
+    return out
 
 
 def overlaps(a: Any, b: Any) -> bool:
@@ -303,7 +313,7 @@ def test_importance_bars_sorted_with_values(analysis: cx.DriverAnalysis) -> None
     ax = analysis.plot()
     render(ax)
     share = analysis.importance["lmg_share"].sort_values()
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(share.index)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [plot.pretty_name(d) for d in share.index]
     assert [b.get_width() for b in ax.patches] == pytest.approx(list(share), abs=TOL)
     assert [b.get_y() + b.get_height() / 2 for b in ax.patches] == pytest.approx(list(range(len(share))))
     assert [t.get_text() for t in ax.texts] == [f"{100 * v:.1f}%" for v in share]
@@ -325,7 +335,7 @@ def test_importance_from_a_bootstrap_has_the_intervals_as_error_bars(
     ax = b.plot(interval=interval)
     render(ax)
     rows = b.importance.loc["lmg"].sort_values("estimate")
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(rows.index)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [plot.pretty_name(d) for d in rows.index]
     assert [p.get_width() for p in ax.patches] == pytest.approx(list(rows["estimate"]), abs=TOL)
     lo, hi = ("ci_low", "ci_high") if interval == "percentile" else ("bca_low", "bca_high")
     segments = errorbar_segments(ax)
@@ -363,7 +373,7 @@ def test_importance_performance_names_do_not_overlap(direction: str) -> None:
     render(ax)
     names = text_boxes(ax, "driver")
     quadrants = text_boxes(ax, "quadrant")
-    assert sorted(n for n, _ in names) == sorted(m.drivers.index)
+    assert sorted(n for n, _ in names) == sorted(plot.pretty_name(d) for d in m.drivers.index)
     # The data are crowded: set beside their points, the names would overlap in many pairs.
     points = ax.transData.transform(m.drivers[["performance", "importance"]].to_numpy())
     naive = [
@@ -401,16 +411,14 @@ def test_importance_performance_lines_quadrants_and_points(analysis: cx.DriverAn
     # "Fix first" sits top left: important and under-performing.
     x, y = quadrant_texts["Fix first"].get_position()
     assert x < 0.5 < y
-    (points,) = ax.collections
-    offsets = np.asarray(points.get_offsets())
-    assert offsets[:, 0] == pytest.approx(m.drivers["performance"].to_numpy())
-    assert offsets[:, 1] == pytest.approx(m.drivers["importance"].to_numpy())
-    faces = points.get_edgecolors()
-    for colour, quadrant in zip(faces, m.drivers["quadrant"], strict=True):
-        assert tuple(colour) == to_rgba(plot.QUADRANT_COLOURS[quadrant])
+    drawn = marker_points(ax)
+    for name, row in m.drivers.iterrows():
+        _, edge = drawn[(row["performance"], row["importance"])]
+        assert edge == to_rgba(plot.QUADRANT_COLOURS[row["quadrant"]]), name
     annotations = {t.get_text(): t for t in ax.texts if t.get_gid() == "driver"}
     for name, row in m.drivers.iterrows():
-        assert annotations[str(name)].xy == pytest.approx((row["performance"], row["importance"]))
+        label = annotations[plot.pretty_name(str(name))]
+        assert label.xy == pytest.approx((row["performance"], row["importance"]))
 
 
 def test_uncertain_drivers_get_open_markers_and_a_legend(analysis: cx.DriverAnalysis) -> None:
@@ -420,12 +428,21 @@ def test_uncertain_drivers_get_open_markers_and_a_legend(analysis: cx.DriverAnal
     m = analysis.matrix(scale=(1, 10), importance_intervals=[(lo, hi) for lo, hi in share])
     ax = m.plot()
     render(ax)
-    uncertain = m.drivers["uncertain_importance"].to_numpy()
+    uncertain = (m.drivers["uncertain_importance"] | m.drivers["uncertain_performance"]).to_numpy()
     assert uncertain.any()
-    (points,) = ax.collections
+    (shaky,) = [c for c in ax.collections if c.get_gid() == "uncertain"]
+    assert shaky.get_hatch() == "////"
     white = to_rgba("white")
-    assert [tuple(f) == white for f in points.get_facecolors()] == list(uncertain)
-    assert legend_texts(ax) == ["quadrant uncertain\n(interval crosses a cut line)"]
+    assert all(tuple(f) == white for f in shaky.get_facecolors())
+    drawn = {tuple(np.round(xy, 9)) for xy in np.asarray(shaky.get_offsets())}
+    expected = {
+        (round(r["performance"], 9), round(r["importance"], 9))
+        for _, r in m.drivers.iterrows()
+        if r["uncertain_importance"] or r["uncertain_performance"]
+    }
+    assert drawn == expected
+    assert legend_texts(ax)[0] == "quadrant uncertain\n(interval crosses a cut line)"
+    assert ax.get_legend().legend_handles[0].get_hatch() == "////"  # type: ignore[union-attr]
 
 
 def test_label_placement_separates_labels_that_share_a_point() -> None:
@@ -445,28 +462,63 @@ def test_label_placement_separates_labels_that_share_a_point() -> None:
 
 
 def test_pillar_profile_means_and_intervals(survey: pd.DataFrame) -> None:
+    # Four segments: grouped bars from the bottom of the scale, on the full scale.
     s = cx.pillar_summary(survey, by="segment", weights="weight")
     ax = plot.pillar_profile(s)
     render(ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == [p.name for p in cx.Pillar]
     assert legend_texts(ax) == list(cx.datasets.SAMPLE_SURVEY_SEGMENTS)
-    containers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
-    assert len(containers) == 4
+    assert ax.get_ylim() == pytest.approx((1.0, 10.0))
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    errors = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 4 and len(errors) == 4
+    joined = [ln for ln in ax.lines if len(ln.get_xdata()) > 2 and ln.get_linestyle() not in ("None", "")]
+    assert not joined  # no line joins the pillars (the caps are markers only)
     table = s.table
-    for c, segment in zip(containers, cx.datasets.SAMPLE_SURVEY_SEGMENTS, strict=True):
+    for bar, err, segment in zip(bars, errors, cx.datasets.SAMPLE_SURVEY_SEGMENTS, strict=True):
         rows = table[table["segment"] == segment]
-        line = c.lines[0]
-        assert line is not None
-        assert list(line.get_ydata()) == pytest.approx(list(rows["estimate"]), abs=TOL)
-        (bars,) = c.lines[2]
-        assert isinstance(bars, LineCollection)
-        for seg, (_, row) in zip(bars.get_segments(), rows.iterrows(), strict=True):
+        assert [p.get_y() + p.get_height() for p in bar.patches] == pytest.approx(
+            list(rows["estimate"]), abs=TOL
+        )
+        assert all(p.get_y() == 1.0 for p in bar.patches)
+        (segs,) = err.lines[2]
+        for seg, (_, row) in zip(segs.get_segments(), rows.iterrows(), strict=True):
             assert sorted(np.asarray(seg)[:, 1]) == pytest.approx([row["ci_low"], row["ci_high"]], abs=TOL)
-    firsts = [float(np.asarray(c.lines[0].get_xdata())[0]) for c in containers]  # type: ignore[union-attr]
-    assert firsts == sorted(firsts) and len(set(firsts)) == 4  # groups side by side within a pillar
-    assert max(firsts) - min(firsts) < 1.0
+    firsts = [bar.patches[0].get_x() for bar in bars]
+    assert firsts == sorted(firsts) and max(firsts) - min(firsts) < 1.0  # side by side within a pillar
     assert "Pillar profile by segment" in ax.get_title(loc="left")
     assert "1 to 10" in ax.get_ylabel()
+
+
+def test_pillar_profile_of_three_groups_keeps_lines_and_can_zoom(survey: pd.DataFrame) -> None:
+    three = survey[survey["segment"] != "west"].copy()
+    three["segment"] = three["segment"].astype(str)  # no unused category left
+    s = cx.pillar_summary(three, by="segment")
+    ax = plot.pillar_profile(s)
+    containers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(containers) == 3
+    table = s.table
+    for c, segment in zip(containers, s.groups, strict=True):
+        line = c.lines[0]
+        assert line is not None
+        assert list(line.get_ydata()) == pytest.approx(
+            list(table[table["segment"] == segment]["estimate"]), abs=TOL
+        )
+    assert ax.get_ylim() == pytest.approx((1.0, 10.0))
+    zoomed = plot.pillar_profile(s, full_scale=False)
+    assert zoomed.get_ylim()[0] > 1.0 and zoomed.get_ylim()[1] < 10.0
+
+
+def test_nps_by_an_unordered_label_defaults_to_bars(survey: pd.DataFrame) -> None:
+    by_segment = cx.nps_by_group(survey, by="segment")
+    ax = plot.nps_by_group(by_segment)
+    assert [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert not [ln for ln in ax.lines if ln.get_gid() == "score"]
+    by_wave = plot.nps_by_group(cx.nps_by_group(survey, by="wave"))
+    assert [ln for ln in by_wave.lines if ln.get_gid() == "score"]
+    assert plot._ordered_labels([2024, 2025]) and plot._ordered_labels(["2026-03", "2026-04"])
+    assert not plot._ordered_labels(["north", "2026-Q1"]) and not plot._ordered_labels([None, 1])
+    assert_no_negative_zero(ax)
 
 
 def test_pillar_profile_of_one_group_has_no_legend() -> None:
@@ -548,3 +600,160 @@ def test_empty_and_unscored_results_draw_without_error() -> None:
     nothing = cx.pillar_summary({"integrity": np.array([], dtype=float)}, items=["integrity"])
     assert len(nothing.table) == 0
     render(nothing.plot())
+
+
+# ----- names, numbers, full scale, intervals, what-if, segments -------------------------------------
+
+
+def all_label_texts(ax: Axes) -> list[str]:
+    """Every text a reader sees: ticks, axis labels, titles, annotations, legend."""
+    texts = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    texts += [ax.get_xlabel(), ax.get_ylabel(), ax.get_title(loc="left"), ax.get_title()]
+    texts += [t.get_text() for t in ax.texts]
+    legend = ax.get_legend()
+    if legend is not None:
+        texts += [t.get_text() for t in legend.get_texts()]
+    return texts
+
+
+def assert_no_negative_zero(ax: Axes) -> None:
+    for text in all_label_texts(ax):
+        for minus in ("-", "\u2212"):
+            for zero in ("0", "0.0", "0.00", "0%", "0.0%"):
+                bad = minus + zero
+                idx = text.find(bad)
+                # "-0.5" is fine; "-0", "-0.0" followed by no further non-zero digit is not.
+                while idx != -1:
+                    rest = text[idx + len(bad) :]
+                    digits = rest[: len(rest) - len(rest.lstrip("0123456789."))]
+                    assert any(c in "123456789" for c in digits), f"negative zero in {text!r}"
+                    idx = text.find(bad, idx + 1)
+
+
+def test_pretty_name_and_format_number() -> None:
+    assert plot.pretty_name("time_and_effort") == "Time and Effort"
+    assert plot.pretty_name("integrity") == "Integrity"
+    assert plot.pretty_name("Time and Effort") == "Time and Effort"
+    assert plot.pretty_name("NPS_by_region") == "NPS by Region"
+    assert plot.pretty_name("of_the_people") == "Of the People"
+    assert plot.format_number(-0.04) == "0.0"
+    assert plot.format_number(-0.0, 0, suffix="%") == "0%"
+    assert plot.format_number(-1.25, 2) == "\u22121.25"
+    assert plot.format_number(2.0, 1, signed=True) == "+2.0"
+    assert plot.format_number(float("nan")) == "n/a"
+
+
+def test_matrix_names_read_as_words_in_every_chart(analysis: cx.DriverAnalysis) -> None:
+    m = analysis.matrix(scale=(1, 10))
+    names = {t.get_text() for t in m.plot().texts if t.get_gid() == "driver"}
+    bars = {t.get_text() for t in plot.importance(analysis).get_yticklabels()}
+    assert "Time and Effort" in names and "Time and Effort" in bars
+    assert not any("_" in n for n in names | bars if not n.endswith("missing"))
+
+
+def test_matrix_full_scale_and_interval_bars(analysis: cx.DriverAnalysis) -> None:
+    m = analysis.matrix(scale=(1, 10))
+    ax = m.plot(full_scale=True)
+    render(ax)
+    assert ax.get_xlim() == pytest.approx((1.0, 10.0))
+    assert ax.get_ylim()[0] == 0.0
+    zoomed = m.plot()
+    assert zoomed.get_xlim()[0] > 1.0 and zoomed.get_xlim()[1] < 10.0
+    bars = [ln for ln in ax.lines if ln.get_gid() == "performance_interval"]
+    assert len(bars) == len(m.drivers)
+    drawn = sorted((float(min(b.get_xdata())), float(max(b.get_xdata()))) for b in bars)
+    expected = sorted(zip(m.drivers["performance_low"], m.drivers["performance_high"], strict=True))
+    assert np.asarray(drawn) == pytest.approx(np.asarray(expected), abs=TOL)
+    top = analysis.matrix(scale=(1, 10), top_box=2, performance="top_box").plot(full_scale=True)
+    assert top.get_xlim() == pytest.approx((0.0, 1.0))
+
+
+def test_top_box_ticks_are_distinct_percentages() -> None:
+    rng = np.random.default_rng(5)
+    n = 3000
+    data = {
+        f"d{k}": np.where(rng.uniform(size=n) < 0.12 + 0.002 * k, 10.0, rng.integers(1, 9, n))
+        for k in range(4)
+    }
+    data["ltr"] = np.clip(np.round(sum(data.values()) / 4 + rng.normal(0, 1, n)), 0, 10)
+    r = cx.driver_analysis(data, drivers=["d0", "d1", "d2", "d3"])
+    with pytest.warns(UserWarning):
+        m = r.matrix(scale=(1, 10), performance="top_box")
+    ax = m.plot()
+    render(ax)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    shown = [
+        lab
+        for lab, x in zip(labels, ax.get_xticks(), strict=True)
+        if ax.get_xlim()[0] <= x <= ax.get_xlim()[1]
+    ]
+    assert len(shown) >= 3 and len(set(shown)) == len(shown), labels
+    assert all(lab.endswith("%") for lab in shown)
+    ticks = [x for x in ax.get_xticks() if ax.get_xlim()[0] <= x <= ax.get_xlim()[1]]
+    assert [float(lab.rstrip("%")) for lab in shown] == pytest.approx([100 * t for t in ticks], abs=1e-9)
+    assert_no_negative_zero(ax)
+    # A spacing below one point gets decimals rather than repeating "12%".
+    fig, narrow = plt.subplots()
+    narrow.set_xlim(0.1201, 0.1279)
+    plot._percent_axis(narrow.xaxis, 0.1201, 0.1279)
+    fig.canvas.draw()
+    texts = [t.get_text() for t in narrow.get_xticklabels() if 0.1201 <= t.get_position()[0] <= 0.1279]
+    assert len(texts) >= 3 and len(set(texts)) == len(texts) and all("." in t for t in texts), texts
+
+
+def test_within_noise_matrix_marks_every_driver_and_says_so() -> None:
+    rng = np.random.default_rng(1)
+    n = 400
+    base = rng.integers(1, 11, n).astype(float)
+    data = {f"pillar_{k}": rng.permutation(base) for k in range(4)}
+    data["ltr"] = np.clip(
+        np.round(0.6 * data["pillar_0"] + 0.2 * data["pillar_1"] + rng.normal(0, 1, n)), 0, 10
+    )
+    r = cx.driver_analysis(data, drivers=[f"pillar_{k}" for k in range(4)])
+    with pytest.warns(UserWarning, match="noise"):
+        m = r.matrix(scale=(1, 10))
+    ax = m.plot()
+    (shaky,) = [c for c in ax.collections if c.get_gid() == "uncertain"]
+    assert len(shaky.get_offsets()) == 4
+    assert not [c for c in ax.collections if c.get_gid() == "firm"]
+    assert "performances differ by\nno more than noise" in legend_texts(ax)
+    assert {t.get_text() for t in ax.texts if t.get_gid() == "driver"} == {f"Pillar {k}" for k in range(4)}
+
+
+def test_what_if_bars_interval_and_labels(analysis: cx.DriverAnalysis) -> None:
+    w = analysis.what_if({"time_and_effort": 1.0}, scale=(1, 10), n_resamples=60, seed=4)
+    ax = plot.what_if(w)
+    render(ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Observed", "Simulated"]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx([100 * w.baseline, 100 * w.simulated], abs=TOL)
+    (seg,) = errorbar_segments(ax)
+    assert w.interval is not None
+    assert sorted(seg[:, 0]) == pytest.approx(
+        [100 * (w.baseline + w.interval.low), 100 * (w.baseline + w.interval.high)], abs=TOL
+    )
+    values = [t.get_text() for t in ax.texts if t.get_gid() == "value"]
+    assert values[1].endswith(f"({plot.format_number(100 * w.change, 1, signed=True)})")
+    assert "Time and Effort +1 points" in ax.get_title(loc="left")
+    assert_no_negative_zero(ax)
+    with pytest.raises(InvalidArgumentError):
+        plot.what_if(analysis)
+
+
+def test_segment_importance_bars_match_each_segment(survey: pd.DataFrame) -> None:
+    pillars = ["integrity", "expectations", "time_and_effort", "personalisation", "empathy"]
+    s = cx.driver_analysis(survey, "ltr", pillars, by="segment")
+    ax = plot.segment_importance(s)
+    render(ax)
+    keys = list(s.analyses)
+    assert legend_texts(ax) == [str(k) for k in keys]
+    table = pd.DataFrame({k: s.analyses[k].importance["lmg_share"] for k in keys})
+    order = table.mean(axis=1).sort_values().index
+    assert [t.get_text() for t in ax.get_yticklabels()] == [plot.pretty_name(d) for d in order]
+    bars = list(ax.patches)
+    widths = np.array([p.get_width() for p in bars]).reshape(len(keys), len(order))
+    for j, k in enumerate(keys):
+        assert widths[j] == pytest.approx(table.loc[order, k].to_numpy(), abs=TOL)
+    assert_no_negative_zero(ax)
+    with pytest.raises(InvalidArgumentError, match="invalid measure"):
+        plot.segment_importance(s, measure="nonsense")

@@ -1,7 +1,8 @@
 //! Driver analysis per segment: the core's `SegmentAnalyses` as a Python class whose segments give
 //! their `DriverAnalysis` (with the segment's rows when the whole result keeps its rows).
 
-use cx_metrics::drivers::{SegmentAnalyses, Segments};
+use cx_metrics::drivers::{BootstrapOptions, SegmentAnalyses, SegmentImportanceTest, Segments};
+use cx_metrics::{ImportanceMeasure, PValueAdjustment};
 use pyo3::prelude::*;
 
 use crate::drivers::{PyDriverAnalysis, PyDriverOptions, Rows};
@@ -146,6 +147,92 @@ serde_pymethods!(
                 inner: a.clone(),
                 rows,
             }))
+        }
+        /// Driver by driver, whether importance differs between `segment` and `against` (another
+        /// segment, or None for the rest of the rows): the core's bootstrap test, with the options the
+        /// segments were analysed with.
+        #[pyo3(signature = (segment, against, *, n_resamples, seed, confidence_level, measures, adjustment))]
+        #[allow(clippy::too_many_arguments)]
+        fn compare(
+            &self,
+            py: Python<'_>,
+            segment: &str,
+            against: Option<&str>,
+            n_resamples: usize,
+            seed: u64,
+            confidence_level: f64,
+            measures: Vec<String>,
+            adjustment: &str,
+        ) -> PyResult<PySegmentImportanceTest> {
+            let (rows, segments) = self.kept.as_ref().ok_or_else(|| {
+                crate::errors::invalid_argument(
+                    "rows",
+                    "this result was restored without its rows; run the segment analysis again to compare segments",
+                )
+            })?;
+            let options = self
+                .inner
+                .segments
+                .iter()
+                .find_map(|s| s.analysis())
+                .map(|a| a.options.clone())
+                .ok_or_else(|| {
+                    crate::errors::invalid_argument(
+                        "segments",
+                        "no segment was analysed, so there is nothing to compare",
+                    )
+                })?;
+            let adjustment: PValueAdjustment = adjustment.parse().py()?;
+            let measures = measures
+                .iter()
+                .map(|m| m.parse().py())
+                .collect::<PyResult<Vec<ImportanceMeasure>>>()?;
+            let boot = BootstrapOptions::default()
+                .with_resamples(n_resamples)
+                .with_seed(seed)
+                .with_confidence_level(confidence_level)
+                .with_measures(&measures)
+                .with_adjustment(adjustment);
+            let views = rows.views(py)?;
+            let data = views.data();
+            let inner = py
+                .detach(|| {
+                    cx_metrics::drivers::segment_importance_test(
+                        &data.y,
+                        &data.drivers(),
+                        data.weights.as_deref(),
+                        segments,
+                        segment,
+                        against,
+                        &options,
+                        &boot,
+                    )
+                })
+                .py()?;
+            Ok(PySegmentImportanceTest { inner })
+        }
+    }
+);
+
+/// Whether importance differs between two groups of rows (the core's `SegmentImportanceTest`);
+/// everything through `to_dict`.
+#[pyclass(module = "cx_metrics._native", name = "SegmentImportanceTest", frozen)]
+pub struct PySegmentImportanceTest {
+    inner: SegmentImportanceTest,
+}
+
+serde_pymethods!(
+    PySegmentImportanceTest,
+    SegmentImportanceTest,
+    |inner| PySegmentImportanceTest { inner },
+    {
+        #[getter]
+        fn segment(&self) -> &str {
+            &self.inner.segment
+        }
+        #[getter]
+        fn against(&self) -> Option<&str> {
+            self.inner.against.as_deref()
         }
     }
 );

@@ -73,6 +73,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<driver_results::PyImportancePerformance>()?;
     m.add_class::<driver_results::PyWhatIf>()?;
     m.add_class::<driver_segments::PySegmentAnalyses>()?;
+    m.add_class::<driver_segments::PySegmentImportanceTest>()?;
     m.add_class::<nps_models::PyNpsDriverModel>()?;
     m.add_class::<pillar_scores::PyPillarScores>()?;
     m.add_function(wrap_pyfunction!(drivers::driver_analysis, m)?)?;

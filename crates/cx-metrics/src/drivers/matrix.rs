@@ -33,6 +33,26 @@
 //! interval: an end on the line counts) is marked uncertain on that axis: its quadrant could be the
 //! neighbouring one. The cut lines themselves are taken as fixed.
 //!
+//! From rows ([`importance_performance`]), the performance intervals are computed unless given, at
+//! [`MatrixOptions::confidence_level`]:
+//!
+//! - a **mean**: the t interval `m ± t(n_eff − 1) · s / √n_eff`, with the weighted mean `m`, Kish's
+//!   effective sample size `n_eff = (Σw)² / Σw²` (the row count when unweighted) and
+//!   `s² = Σw(x − m)² / Σw · n_eff / (n_eff − 1)` (the sample variance when unweighted); undefined
+//!   (no interval) when `n_eff ≤ 1`;
+//! - a **top-box share** `p`: the Wilson interval of `p · n_eff` successes out of `n_eff`.
+//!
+//! The same rows give a **test that the drivers perform alike** ([`SpreadTest`]): the chi-square
+//! statistic `Q = Σ (pᵢ − p̄)² / seᵢ²` on `k − 1` degrees of freedom, where for means `seᵢ = sᵢ / √n_effᵢ`
+//! and `p̄` is the inverse-variance weighted mean, and for top-box shares `seᵢ² = p̄(1 − p̄) / n_effᵢ`
+//! with the pooled share `p̄` (Pearson's chi-square of the k × 2 table). The drivers are rated by the
+//! same respondents, so their performances are positively correlated in most surveys; the test treats
+//! them as independent, which overstates the variance of their differences: it is conservative (it
+//! says "alike" more often than the nominal level). When the test is not significant at
+//! `1 − confidence_level`, or when every pair of performance intervals overlaps, the spread of
+//! performance is **within noise**: the performance cut then separates drivers that the data cannot
+//! tell apart, and the result says so ([`ImportancePerformance::performance_spread`]).
+//!
 //! ```
 //! use cx_metrics::drivers::matrix::{importance_performance_from_scores, DriverPoint, MatrixOptions, Quadrant};
 //! use cx_metrics::{Direction, Scale};
@@ -402,7 +422,16 @@ pub struct MatrixOptions {
     /// Intervals of importance, one per driver in the drivers' order, in the units of the importance.
     pub importance_intervals: Option<Vec<Interval>>,
     /// Intervals of performance, one per driver in the drivers' order, in the units of the performance.
+    /// From rows they are computed when not given (see the module docs).
     pub performance_intervals: Option<Vec<Interval>>,
+    /// The confidence level of the computed performance intervals and of the spread test (default
+    /// 0.95; the test is significant below `1 − confidence_level`).
+    #[serde(default = "default_level")]
+    pub confidence_level: f64,
+}
+
+fn default_level() -> f64 {
+    0.95
 }
 
 impl Default for MatrixOptions {
@@ -415,6 +444,7 @@ impl Default for MatrixOptions {
             performance_cut: CutLine::Mean,
             importance_intervals: None,
             performance_intervals: None,
+            confidence_level: default_level(),
         }
     }
 }
@@ -448,6 +478,12 @@ impl MatrixOptions {
     ) -> Self {
         self.importance_intervals = importance;
         self.performance_intervals = performance;
+        self
+    }
+
+    /// The confidence level of the computed performance intervals and of the spread test.
+    pub fn with_confidence_level(mut self, confidence_level: f64) -> Self {
+        self.confidence_level = confidence_level;
         self
     }
 }
@@ -498,6 +534,13 @@ pub struct MatrixDriver {
     pub expected_gain: f64,
     /// Its quadrant.
     pub quadrant: Quadrant,
+    /// Its importance interval, when one was given.
+    #[serde(default)]
+    pub importance_interval: Option<Interval>,
+    /// Its performance interval: given, or computed from the rows (none when undefined, e.g. a mean
+    /// with an effective sample size of 1 or less).
+    #[serde(default)]
+    pub performance_interval: Option<Interval>,
     /// Its importance interval contains the importance cut line.
     pub uncertain_importance: bool,
     /// Its performance interval contains the performance cut line.
@@ -538,6 +581,35 @@ pub struct ImportancePerformance {
     pub direction: Direction,
     /// The drivers, in input order.
     pub drivers: Vec<MatrixDriver>,
+    /// Whether the drivers' performances differ beyond noise (from rows with two drivers or more;
+    /// none otherwise).
+    #[serde(default)]
+    pub performance_spread: Option<SpreadTest>,
+    /// The drivers' common scale, for a mean performance (none for top-box shares, which lie in
+    /// `[0, 1]`); the full extent of the performance axis.
+    #[serde(default)]
+    pub scale: Option<Scale>,
+}
+
+/// Whether the drivers' performances differ beyond sampling noise (see the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpreadTest {
+    /// The chi-square statistic `Q` (NaN when a driver has no standard error: a single rating, or
+    /// ratings that are all equal, for a mean).
+    #[serde(with = "crate::serde_nan")]
+    pub statistic: f64,
+    /// Degrees of freedom, `k − 1`.
+    pub df: usize,
+    /// `P(χ²(df) ≥ Q)` (NaN when the statistic is).
+    #[serde(with = "crate::serde_nan")]
+    pub p_value: f64,
+    /// Every pair of performance intervals overlaps (false when a driver has no interval).
+    pub intervals_overlap: bool,
+    /// The level the test and the intervals are read at.
+    pub confidence_level: f64,
+    /// The test is not significant at `1 − confidence_level`, or every pair of intervals overlaps:
+    /// the performance cut separates drivers the data cannot tell apart.
+    pub within_noise: bool,
 }
 
 impl ImportancePerformance {
@@ -632,6 +704,7 @@ pub fn importance_performance(
         .map(|col| performance_of(col, weights, options.performance))
         .collect::<Vec<_>>();
     let mut points = Vec::with_capacity(importance.len());
+    let mut stats = Vec::with_capacity(importance.len());
     for ((name, &imp), (col, perf)) in analysis
         .importance
         .names
@@ -639,29 +712,158 @@ pub fn importance_performance(
         .zip(importance)
         .zip(cols.iter().zip(performances))
     {
-        let (performance, n, n_missing) = perf?;
+        let st = perf?;
         points.push(DriverPoint {
             name: name.clone(),
             importance: imp,
-            performance,
+            performance: st.value,
             scale: col.scale,
-            n,
-            n_missing,
+            n: st.n,
+            n_missing: st.missing,
         });
+        stats.push(st);
     }
-    let mut m = importance_performance_from_scores(&points, options)?;
+    let level = crate::intervals::check_level(options.confidence_level)?;
+    let computed: Vec<Option<Interval>> = stats
+        .iter()
+        .map(|st| st.interval(options.performance, level))
+        .collect();
+    let mut opts = options.clone();
+    if opts.performance_intervals.is_none() && computed.iter().all(Option::is_some) {
+        opts.performance_intervals = Some(computed.iter().flatten().copied().collect());
+    }
+    let mut m = importance_performance_from_scores(&points, &opts)?;
+    if options.performance_intervals.is_none() {
+        // A driver without an interval (a mean from one effective rating) is left unmarked.
+        for ((d, iv), p) in m.drivers.iter_mut().zip(&computed).zip(&points) {
+            d.performance_interval = *iv;
+            d.uncertain_performance = iv.is_some_and(|iv| iv.contains(m.performance_line));
+            debug_assert_eq!(d.name, p.name);
+        }
+    }
+    m.performance_spread = spread_test(&stats, &m.drivers, options.performance, level);
     m.measure = options.measure;
     m.share = options.share;
     Ok(m)
 }
 
-/// (performance, rows with a positive-weight rating, rows missing) of one column; `weights` already
-/// checked.
+/// The sums of one driver's ratings that its performance, interval and test come from.
+#[derive(Debug, Clone, Copy)]
+struct PerformanceStats {
+    /// The weighted mean (of the rating, or of the top-box indicator).
+    value: f64,
+    /// Rows with a positive-weight rating.
+    n: u64,
+    /// Rows missing.
+    missing: u64,
+    /// Kish's effective sample size `(Σw)² / Σw²`.
+    n_eff: f64,
+    /// `Σw(x − value)² / Σw`, the weighted (population) variance.
+    variance: f64,
+}
+
+impl PerformanceStats {
+    /// The sample standard deviation `√(variance · n_eff / (n_eff − 1))`; NaN when `n_eff ≤ 1`.
+    fn sd(&self) -> f64 {
+        if self.n_eff > 1.0 {
+            (self.variance * self.n_eff / (self.n_eff - 1.0)).sqrt()
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// The t interval of a mean or the Wilson interval of a share (see the module docs).
+    fn interval(&self, kind: Performance, level: f64) -> Option<Interval> {
+        match kind {
+            Performance::Mean => {
+                crate::intervals::mean_t_ci(self.value, self.sd(), self.n_eff, level).ok()
+            }
+            Performance::TopBox => crate::intervals::proportion_ci(
+                (self.value * self.n_eff).clamp(0.0, self.n_eff),
+                self.n_eff,
+                level,
+                crate::intervals::ProportionMethod::Wilson,
+            )
+            .ok(),
+        }
+    }
+}
+
+/// The chi-square test that the drivers perform alike, and whether their intervals all overlap.
+fn spread_test(
+    stats: &[PerformanceStats],
+    drivers: &[MatrixDriver],
+    kind: Performance,
+    level: f64,
+) -> Option<SpreadTest> {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    if stats.len() < 2 {
+        return None;
+    }
+    let df = stats.len() - 1;
+    let statistic = match kind {
+        Performance::Mean => {
+            let var: Vec<f64> = stats.iter().map(|s| s.sd().powi(2) / s.n_eff).collect();
+            if var.iter().all(|v| v.is_finite() && *v > 0.0) {
+                let sw: f64 = var.iter().map(|v| 1.0 / v).sum();
+                let centre = stats
+                    .iter()
+                    .zip(&var)
+                    .map(|(s, v)| s.value / v)
+                    .sum::<f64>()
+                    / sw;
+                stats
+                    .iter()
+                    .zip(&var)
+                    .map(|(s, v)| (s.value - centre).powi(2) / v)
+                    .sum()
+            } else {
+                f64::NAN
+            }
+        }
+        Performance::TopBox => {
+            let total: f64 = stats.iter().map(|s| s.n_eff).sum();
+            let pooled = stats.iter().map(|s| s.value * s.n_eff).sum::<f64>() / total;
+            if pooled > 0.0 && pooled < 1.0 {
+                stats
+                    .iter()
+                    .map(|s| s.n_eff * (s.value - pooled).powi(2))
+                    .sum::<f64>()
+                    / (pooled * (1.0 - pooled))
+            } else {
+                // Every driver's share is 0 (or every one is 1): no spread at all.
+                0.0
+            }
+        }
+    };
+    let p_value = if statistic.is_nan() {
+        f64::NAN
+    } else {
+        ChiSquared::new(df as f64).map_or(f64::NAN, |d| d.sf(statistic))
+    };
+    let intervals: Option<Vec<Interval>> = drivers.iter().map(|d| d.performance_interval).collect();
+    let intervals_overlap = intervals.is_some_and(|v| {
+        let low = v.iter().map(|i| i.low).fold(f64::NEG_INFINITY, f64::max);
+        let high = v.iter().map(|i| i.high).fold(f64::INFINITY, f64::min);
+        low <= high
+    });
+    let within_noise = intervals_overlap || p_value >= 1.0 - level;
+    Some(SpreadTest {
+        statistic,
+        df,
+        p_value,
+        intervals_overlap,
+        confidence_level: level,
+        within_noise,
+    })
+}
+
+/// The performance sums of one column; `weights` already checked.
 fn performance_of(
     col: &RatedDriver<'_>,
     weights: Option<&[f64]>,
     kind: Performance,
-) -> Result<(f64, u64, u64)> {
+) -> Result<PerformanceStats> {
     col.check()?;
     if let Some(w) = weights {
         if w.len() != col.values.len() {
@@ -675,7 +877,11 @@ fn performance_of(
             });
         }
     }
-    let (mut sw, mut sx, mut n, mut missing) = (0.0, 0.0, 0u64, 0u64);
+    let value_of = |x: f64| match kind {
+        Performance::Mean => x,
+        Performance::TopBox => f64::from(u8::from(col.in_top_box(x))),
+    };
+    let (mut sw, mut sw2, mut sx, mut n, mut missing) = (0.0, 0.0, 0.0, 0u64, 0u64);
     for (i, &x) in col.values.iter().enumerate() {
         if x.is_nan() {
             missing += 1;
@@ -687,15 +893,28 @@ fn performance_of(
         }
         n += 1;
         sw += w;
-        sx += w * match kind {
-            Performance::Mean => x,
-            Performance::TopBox => f64::from(u8::from(col.in_top_box(x))),
-        };
+        sw2 += w * w;
+        sx += w * value_of(x);
     }
     if n == 0 {
         return Err(Error::Undefined(UndefinedReason::NoRows));
     }
-    Ok((sx / sw, n, missing))
+    let value = sx / sw;
+    // A second pass for the spread about the mean (no cancellation between two large sums).
+    let mut ss = 0.0;
+    for (i, &x) in col.values.iter().enumerate() {
+        if !x.is_nan() {
+            let w = weights.map_or(1.0, |w| w[i]);
+            ss += w * (value_of(x) - value).powi(2);
+        }
+    }
+    Ok(PerformanceStats {
+        value,
+        n,
+        missing,
+        n_eff: sw * sw / sw2,
+        variance: ss / sw,
+    })
 }
 
 /// Every interval has finite bounds with low ≤ high; the error names the driver and the argument.
@@ -858,6 +1077,8 @@ pub fn importance_performance_from_scores(
                 headroom,
                 expected_gain: p.importance * headroom,
                 quadrant: Quadrant::of(p.importance >= importance_line, performing),
+                importance_interval: options.importance_intervals.as_ref().map(|v| v[i]),
+                performance_interval: options.performance_intervals.as_ref().map(|v| v[i]),
                 uncertain_importance: crosses(&options.importance_intervals, i, importance_line),
                 uncertain_performance: crosses(&options.performance_intervals, i, performance_line),
                 priority: 0,
@@ -887,5 +1108,197 @@ pub fn importance_performance_from_scores(
         performance_line,
         direction,
         drivers,
+        performance_spread: None,
+        scale: (options.performance == Performance::Mean).then_some(first.scale),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::{driver_analysis, DriverOptions};
+
+    fn ten() -> Scale {
+        Scale::new(1, 10, Direction::HigherIsBetter).unwrap()
+    }
+
+    const X: [f64; 10] = [7.0, 8.0, 9.0, 6.0, 8.0, 10.0, 7.0, 9.0, 8.0, 5.0];
+    const W: [f64; 10] = [1.0, 2.0, 1.0, 0.5, 1.0, 3.0, 1.0, 1.0, 2.0, 1.0];
+
+    fn stats(values: &[f64], weights: Option<&[f64]>, kind: Performance) -> PerformanceStats {
+        let col = RatedDriver::new("d", values, ten(), 2).unwrap();
+        performance_of(&col, weights, kind).unwrap()
+    }
+
+    #[test]
+    fn mean_intervals_match_scipy_t() {
+        // scipy.stats.t.interval(0.95, 9, loc=x.mean(), scale=scipy.stats.sem(x))
+        let iv = stats(&X, None, Performance::Mean)
+            .interval(Performance::Mean, 0.95)
+            .unwrap();
+        assert!((iv.low - 6.630946233100898).abs() < 1e-12, "{iv:?}");
+        assert!((iv.high - 8.769053766899102).abs() < 1e-12, "{iv:?}");
+        // Weighted: n_eff = (Σw)²/Σw² = 7.838709677419355, s² = Σw(x−m)²/Σw · n_eff/(n_eff − 1),
+        // scipy.stats.t.interval(0.95, n_eff - 1, loc=m, scale=sqrt(s²/n_eff)).
+        let st = stats(&X, Some(&W), Performance::Mean);
+        assert!((st.n_eff - 7.838709677419355).abs() < 1e-12);
+        assert!((st.value - 8.148148148148149).abs() < 1e-12);
+        let iv = st.interval(Performance::Mean, 0.95).unwrap();
+        assert!((iv.low - 6.870315488617386).abs() < 1e-12, "{iv:?}");
+        assert!((iv.high - 9.425980807678911).abs() < 1e-12, "{iv:?}");
+        // One rating: no t interval.
+        let one = stats(&[7.0, f64::NAN], None, Performance::Mean);
+        assert!(one.interval(Performance::Mean, 0.95).is_none());
+    }
+
+    #[test]
+    fn top_box_intervals_match_statsmodels_wilson() {
+        // statsmodels proportion_confint(p * n_eff, n_eff, alpha=0.05, method="wilson"), top-2 box
+        // (9 or 10) of X with the weights W.
+        let st = stats(&X, Some(&W), Performance::TopBox);
+        assert!((st.value - 0.37037037037037035).abs() < 1e-12);
+        let iv = st.interval(Performance::TopBox, 0.95).unwrap();
+        assert!((iv.low - 0.1328024282506035).abs() < 1e-12, "{iv:?}");
+        assert!((iv.high - 0.6932053844924773).abs() < 1e-12, "{iv:?}");
+        // Unweighted: 3 of 10, proportion_confint(3, 10, method="wilson").
+        let iv = stats(&X, None, Performance::TopBox)
+            .interval(Performance::TopBox, 0.95)
+            .unwrap();
+        assert!((iv.low - 0.10779126740630104).abs() < 1e-12, "{iv:?}");
+        assert!((iv.high - 0.6032218525388546).abs() < 1e-12, "{iv:?}");
+    }
+
+    /// A reproducible rating on 1..=10 (a linear congruential generator).
+    fn ratings(n: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (1 + (s >> 33) % 10) as f64
+            })
+            .collect()
+    }
+
+    /// Six drivers of `n` rows from `make(j)`, an outcome that depends on all of them, and the matrix.
+    fn matrix_of(columns: &[Vec<f64>], kind: Performance) -> ImportancePerformance {
+        let n = columns[0].len();
+        let noise = ratings(n, 99);
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| (j + 1) as f64 * c[i])
+                    .sum::<f64>()
+                    + 3.0 * noise[i]
+            })
+            .collect();
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let drivers: Vec<(&str, &[f64])> = names
+            .iter()
+            .zip(columns)
+            .map(|(n, c)| (*n, c.as_slice()))
+            .collect();
+        let analysis = driver_analysis(&y, &drivers, None, &DriverOptions::default()).unwrap();
+        let rated: Vec<RatedDriver<'_>> = names
+            .iter()
+            .zip(columns)
+            .map(|(n, c)| RatedDriver::new(n, c, ten(), 2).unwrap())
+            .collect();
+        let options = MatrixOptions::default().with_performance(kind);
+        importance_performance(&analysis, &rated, None, &options).unwrap()
+    }
+
+    #[test]
+    fn close_means_are_uncertain_and_within_noise() {
+        // The same ratings rotated (equal means), then driver j gets j ratings one point higher:
+        // means within 6/300 = 0.02 points of each other.
+        let base = ratings(300, 7);
+        let columns: Vec<Vec<f64>> = (0..6)
+            .map(|j| {
+                let mut c: Vec<f64> = (0..300).map(|i| base[(i + 37 * j) % 300]).collect();
+                for x in c.iter_mut().filter(|x| **x < 10.0).take(j) {
+                    *x += 1.0;
+                }
+                c
+            })
+            .collect();
+        let m = matrix_of(&columns, Performance::Mean);
+        let perf: Vec<f64> = m.drivers.iter().map(|d| d.performance).collect();
+        let spread = perf.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b))
+            - perf.iter().fold(f64::INFINITY, |a, &b| a.min(b));
+        assert!(spread < 0.05, "{perf:?}");
+        assert!(m.drivers.iter().all(|d| d.uncertain_performance), "{m:?}");
+        let t = m.performance_spread.as_ref().unwrap();
+        assert!(t.within_noise && t.intervals_overlap, "{t:?}");
+        assert_eq!(t.df, 5);
+        // Q by hand: inverse-variance weighted centre, then Σ (m − centre)² / se².
+        let se2: Vec<f64> = columns
+            .iter()
+            .map(|c| {
+                let mean = c.iter().sum::<f64>() / 300.0;
+                c.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 299.0 / 300.0
+            })
+            .collect();
+        let centre = perf.iter().zip(&se2).map(|(m, v)| m / v).sum::<f64>()
+            / se2.iter().map(|v| 1.0 / v).sum::<f64>();
+        let q: f64 = perf
+            .iter()
+            .zip(&se2)
+            .map(|(m, v)| (m - centre).powi(2) / v)
+            .sum();
+        assert!(
+            (t.statistic - q).abs() < 1e-9 * q.max(1.0),
+            "{} {q}",
+            t.statistic
+        );
+        assert!(t.p_value > 0.99, "{t:?}");
+    }
+
+    #[test]
+    fn separated_means_are_firm() {
+        // Driver j rated around 2 + 1.2 j (ratings 1..3 plus the shift): means 3.0 to 9.0 apart.
+        let columns: Vec<Vec<f64>> = (0..6)
+            .map(|j| {
+                ratings(300, 11 + j as u64)
+                    .iter()
+                    .map(|x| (x % 3.0 + 1.0 + 1.2 * j as f64).round().min(10.0))
+                    .collect()
+            })
+            .collect();
+        for kind in [Performance::Mean, Performance::TopBox] {
+            let m = matrix_of(&columns, kind);
+            let t = m.performance_spread.as_ref().unwrap();
+            assert!(!t.within_noise && !t.intervals_overlap, "{kind}: {t:?}");
+            assert!(t.p_value < 1e-12, "{t:?}");
+            // Top box (9–10): only the two best drivers have any; the middle ones are firmly below.
+            if kind == Performance::Mean {
+                assert!(m.drivers.iter().all(|d| !d.uncertain()), "{m:?}");
+            }
+            for d in &m.drivers {
+                let iv = d.performance_interval.unwrap();
+                assert!(iv.low <= d.performance && d.performance <= iv.high);
+            }
+        }
+    }
+
+    #[test]
+    fn given_performance_intervals_win_and_json_round_trips() {
+        let columns: Vec<Vec<f64>> = (0..6).map(|j| ratings(50, 3 + j)).collect();
+        let m = matrix_of(&columns, Performance::TopBox);
+        let json = serde_json::to_string(&m).unwrap();
+        let back: ImportancePerformance = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        // A result written before the intervals existed still reads (no spread, no intervals).
+        let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+        old.as_object_mut().unwrap().remove("performance_spread");
+        for d in old["drivers"].as_array_mut().unwrap() {
+            d.as_object_mut().unwrap().remove("performance_interval");
+        }
+        let back: ImportancePerformance = serde_json::from_value(old).unwrap();
+        assert!(back.performance_spread.is_none());
+        assert!(back.drivers[0].performance_interval.is_none());
+    }
 }
