@@ -47,6 +47,8 @@ pub mod survival;
 pub mod tally;
 pub mod trend;
 pub mod weights;
+pub mod audit;
+pub mod journey;
 
 pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
@@ -94,6 +96,8 @@ pub use survival::{EventTable, KaplanMeier};
 pub use tally::{Merge, ScaleTally};
 pub use trend::{trend, Measure, Trend, TrendOptions, TrendRows};
 pub use weights::Weights;
+pub use audit::{AuditCompliance, AuditTally};
+pub use journey::{Journey, Ownership, Stage, Touchpoint, TouchpointScores};
 
 /// The registry of mergeable state kinds, one line each: the kind's variant of [`StateKind`], its
 /// code in the byte header, its name in JSON (code and name are never reused), and its state type
@@ -116,6 +120,7 @@ macro_rules! state_registry {
             ChurnTally = 9, churn_tally, ChurnTally;
             CohortTally = 10, cohort_tally, CohortTally;
             CustomerSummary = 11, customer_summary, CustomerSummary;
+            AuditTally = 16, audit_tally, audit::AuditTally;
         }
     };
 }
