@@ -19,6 +19,7 @@ mod driver_segments;
 mod drivers;
 mod errors;
 mod groups;
+mod journey;
 mod moments;
 mod nps;
 mod nps_models;
@@ -113,5 +114,16 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<survival::PyEventTable>()?;
     m.add_class::<survival::PyKaplanMeier>()?;
     m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
+    m.add_class::<journey::PyJourney>()?;
+    m.add_class::<journey::PyTouchpointScores>()?;
+    m.add_class::<journey::PyPainPoints>()?;
+    m.add_class::<journey::PyJourneyGaps>()?;
+    m.add_class::<journey::PyBrandComparison>()?;
+    m.add_class::<journey::PyAuditCompliance>()?;
+    m.add_class::<journey::PyAuditTally>()?;
+    m.add_function(wrap_pyfunction!(journey::touchpoint_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::pain_points, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::journey_gaps, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::compare_brands, m)?)?;
     Ok(())
 }
