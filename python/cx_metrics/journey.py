@@ -20,6 +20,7 @@ from . import _native
 from ._results import (
     FrameColumn,
     NativeResult,
+    Tabular,
     html_block,
     html_table,
     level_text,
@@ -263,8 +264,25 @@ def _num(x: Any) -> float:
     return math.nan if x is None else float(x)
 
 
+class _Result(NativeResult, Tabular):
+    """What the journey results share: equality by content, a one-line repr."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.to_json() == self.to_json()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _summary(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._summary()})"
+
+
 @dataclass(frozen=True, eq=False)
-class TouchpointScores(NativeResult):
+class TouchpointScores(_Result):
     """NPS, CSAT and CES per touchpoint and per stage, with intervals, volumes and the share of customers
     who used each touchpoint (customers are the unit of the share; every rating counts in the scores).
 
@@ -390,11 +408,17 @@ class TouchpointScores(NativeResult):
             body.append(line)
         return head, body
 
+    def _summary(self) -> str:
+        return (
+            f"journey={self._raw['journey']['name']!r}, n_customers={self.n_customers}, "
+            f"n_rows={self.n_rows}, n_excluded={self.n_excluded}"
+        )
+
     def _headline(self) -> str:
         o = self.options
         return (
             f"Journey {self._raw['journey']['name']}: {self.n_customers} customers, {self.n_rows} rows "
-            f"({self.n_excluded} excluded); {level_text(o['confidence_level'])} intervals: NPS "
+            f"({self.n_excluded} excluded)\n{level_text(o['confidence_level'])} intervals: NPS "
             f"{o['nps_method']}, shares {o['proportion_method']}, CES mean t; CSAT satisfied = "
             f"{o['satisfied']} of {o['csat_scale']} points"
         )
@@ -450,8 +474,9 @@ def touchpoint_scores(
     >>> rows = {"touchpoint": ["web", "shop", "call", "web"], "customer_id": [1, 2, 1, 3],
     ...         "ltr": [10, 6, 3, 9]}
     >>> s = cx.touchpoint_scores(rows, j, ltr="ltr")
-    >>> s.to_pandas()[["touchpoint", "n_customers", "customer_share", "nps"]].round(3).values.tolist()
-    [['web', 2, 0.667, 1.0], ['shop', 1, 0.333, -1.0], ['call', 1, 0.333, -1.0]]
+    >>> t = s.to_pandas()
+    >>> t["touchpoint"].tolist(), t["n_customers"].tolist(), t["nps"].tolist()
+    (['web', 'shop', 'call'], [2, 1, 1], [1.0, -1.0, -1.0])
     """
     native = _native.touchpoint_scores(
         journey._inner,
@@ -466,7 +491,7 @@ def touchpoint_scores(
 
 
 @dataclass(frozen=True, eq=False)
-class PainPoints(NativeResult):
+class PainPoints(_Result):
     """Touchpoints ranked by a pain score: Σ (weight / Σ weights) x component, the components effort
     ((7 - mean CES) / 6), dissatisfaction (CSAT bottom box or detractor share), volume (share of
     customers) and drop-off after the touchpoint, each in [0, 1]. Each component's contribution, the
@@ -526,14 +551,17 @@ class PainPoints(NativeResult):
         """The result as Python objects (the core's form)."""
         return dict(self._raw)
 
+    def _summary(self) -> str:
+        return f"worst={self.worst[:3]!r}, top={self._raw['top']}, n_resamples={self._raw['n_resamples']}"
+
     def _headline(self) -> str:
         w = self.normalised_weights
         r = self._raw
         return (
             f"Pain points: score = {w['effort']:.3f} effort + {w['dissatisfaction']:.3f} dissatisfaction "
             f"({r['dissatisfaction']}) + {w['volume']:.3f} volume + {w['drop_off']:.3f} drop-off "
-            f"({r['drop_off_source']}); P(top {r['top']}) and {level_text(r['confidence_level'])} score "
-            f"intervals from {r['n_resamples']} bootstrap resamples of {r['n_customers']} customers "
+            f"({r['drop_off_source']})\nP(top {r['top']}) and {level_text(r['confidence_level'])} score "
+            f"intervals (CI) from {r['n_resamples']} bootstrap resamples of {r['n_customers']} customers "
             f"(seed {r['seed']})"
         )
 
@@ -649,7 +677,7 @@ def pain_points(
 
 
 @dataclass(frozen=True, eq=False)
-class JourneyGaps(NativeResult):
+class JourneyGaps(_Result):
     """Gaps between scores and targets: estimate - threshold with its interval, and a verdict:
     ``missed_beyond_doubt`` (the whole interval on the wrong side), ``met_beyond_doubt`` (on the right
     side) or ``undecided`` (``undefined`` without an estimate)."""
@@ -660,6 +688,9 @@ class JourneyGaps(NativeResult):
     @classmethod
     def _from_native(cls, native: Any) -> JourneyGaps:
         return cls(native)
+
+    def _summary(self) -> str:
+        return f"verdicts={self.verdicts!r}"
 
     @property
     def verdicts(self) -> list[str]:
@@ -764,7 +795,7 @@ def journey_gaps(
 
 
 @dataclass(frozen=True, eq=False)
-class BrandComparison(NativeResult):
+class BrandComparison(_Result):
     """The touchpoint and stage scores of several brands, and each brand's difference to the reference
     brand (NPS: two-sample Wald / adjusted Wald; CSAT satisfied and CES agree shares: Newcombe) with
     p-values adjusted over all the comparisons (Holm or Benjamini-Hochberg)."""
@@ -775,6 +806,9 @@ class BrandComparison(NativeResult):
     @classmethod
     def _from_native(cls, native: Any) -> BrandComparison:
         return cls(native)
+
+    def _summary(self) -> str:
+        return f"reference={self.reference!r}, brands={self.brands!r}"
 
     @property
     def reference(self) -> str:
@@ -932,7 +966,7 @@ class AuditTally(_State):
 
 
 @dataclass(frozen=True, eq=False)
-class AuditCompliance(NativeResult):
+class AuditCompliance(_Result):
     """Compliance rates of an audit (passed / applicable checks) with intervals, per touchpoint
     (``to_pandas("touchpoint")``), per touchpoint and standard (``"standard"``), per touchpoint and
     location (``"location"``) and per cell (``"cell"``). Checks of one visit are treated as independent,
@@ -982,6 +1016,9 @@ class AuditCompliance(NativeResult):
     def to_dict(self) -> dict[str, Any]:
         """The result as Python objects (the core's form)."""
         return dict(self._raw)
+
+    def _summary(self) -> str:
+        return f"checks={self._raw['checks']}, not_applicable={self._raw['not_applicable']}"
 
     def rate(self, touchpoint: str) -> float:
         """The compliance rate of ``touchpoint`` (NaN when it was not audited)."""
@@ -1047,8 +1084,9 @@ def audit_compliance(
     >>> import cx_metrics as cx
     >>> a = cx.audit_compliance({"touchpoint": ["shop"] * 3, "standard": ["greeting"] * 3,
     ...                          "location": ["Leeds", "York", "York"], "passed": [1, 0, None]})
-    >>> a.to_pandas()[["checks", "passed", "not_applicable", "rate"]].values.tolist()
-    [[2, 1, 1, 0.5]]
+    >>> t = a.to_pandas()
+    >>> t["checks"].tolist(), t["not_applicable"].tolist(), a.rate("shop")
+    ([2], [1], 0.5)
     """
     t = AuditTally()
     t.fold(_text(data, touchpoint), _text(data, standard), _text(data, location), _raw_list(data, passed))

@@ -250,12 +250,13 @@ fn pain_points_combine_explicit_weights_and_are_reproducible() {
     assert!((ads.drop_off - 0.4).abs() < 1e-15);
     let carrier = p.rows.iter().find(|r| r.touchpoint == "carrier").unwrap();
     assert_eq!(carrier.drop_off, 0.0);
-    // Ranks follow the scores; the probabilities of the top 3 add up to 3.
+    // Ranks follow the scores; the probabilities of the top 3 add up to 3 less the resamples in which
+    // fewer than 3 touchpoints have a defined score (with 4 customers, a touchpoint is often unused).
     for w in p.rows.windows(2) {
         assert!(w[0].score >= w[1].score);
     }
     let total: f64 = p.rows.iter().map(|r| r.p_top).sum();
-    assert!((total - 3.0).abs() < 1e-12, "{total}");
+    assert!(total <= 3.0 + 1e-12 && total > 2.5, "{total}");
     assert_eq!(p, pain_points(&map(), &d.rows(), &o, &pain).unwrap());
     let other = PainOptions {
         seed: 8,
