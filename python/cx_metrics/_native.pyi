@@ -7,6 +7,17 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "AuditCompliance",
+    "AuditTally",
+    "BrandComparison",
+    "Journey",
+    "JourneyGaps",
+    "PainPoints",
+    "TouchpointScores",
+    "compare_brands",
+    "journey_gaps",
+    "pain_points",
+    "touchpoint_scores",
     "AllPairs",
     "Ces1Result",
     "Ces1Tally",
@@ -1139,6 +1150,7 @@ def compare_brands(
     adjustment: str,
 ) -> BrandComparison: ...
 
+@final
 class AuditTally:
     def __new__(cls) -> AuditTally: ...
     def merge(self, other: AuditTally) -> None: ...

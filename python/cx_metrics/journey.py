@@ -281,7 +281,7 @@ class _Result(NativeResult, Tabular):
         return f"{type(self).__name__}({self._summary()})"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class TouchpointScores(_Result):
     """NPS, CSAT and CES per touchpoint and per stage, with intervals, volumes and the share of customers
     who used each touchpoint (customers are the unit of the share; every rating counts in the scores).
@@ -490,7 +490,7 @@ def touchpoint_scores(
     return TouchpointScores(native)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class PainPoints(_Result):
     """Touchpoints ranked by a pain score: Σ (weight / Σ weights) x component, the components effort
     ((7 - mean CES) / 6), dissatisfaction (CSAT bottom box or detractor share), volume (share of
@@ -548,8 +548,11 @@ class PainPoints(_Result):
         return polars_frame(self._columns())
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as Python objects (the core's form)."""
-        return dict(self._raw)
+        """The result as JSON-safe Python objects (the core's form; the contributions as a list)."""
+        import json
+
+        d: dict[str, Any] = json.loads(self.to_json())
+        return d
 
     def _summary(self) -> str:
         return f"worst={self.worst[:3]!r}, top={self._raw['top']}, n_resamples={self._raw['n_resamples']}"
@@ -641,7 +644,7 @@ def pain_points(
     >>> p = cx.pain_points(data[data["brand"] == "Northwind"], cx.sample_journey_map(), csat="csat",
     ...                    ces="ces", n_resamples=200, seed=1)
     >>> p.worst[:3]
-    ['call centre', 'carrier', 'returns desk']
+    ['carrier', 'call centre', 'social ads']
     """
     w = {
         "effort": 1.0,
@@ -676,7 +679,7 @@ def pain_points(
     return PainPoints(native)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class JourneyGaps(_Result):
     """Gaps between scores and targets: estimate - threshold with its interval, and a verdict:
     ``missed_beyond_doubt`` (the whole interval on the wrong side), ``met_beyond_doubt`` (on the right
@@ -794,7 +797,7 @@ def journey_gaps(
     return JourneyGaps(_native.journey_gaps(scores._native, native_targets))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BrandComparison(_Result):
     """The touchpoint and stage scores of several brands, and each brand's difference to the reference
     brand (NPS: two-sample Wald / adjusted Wald; CSAT satisfied and CES agree shares: Newcombe) with
@@ -965,7 +968,7 @@ class AuditTally(_State):
         return AuditCompliance(self._inner.result(confidence_level, method))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class AuditCompliance(_Result):
     """Compliance rates of an audit (passed / applicable checks) with intervals, per touchpoint
     (``to_pandas("touchpoint")``), per touchpoint and standard (``"standard"``), per touchpoint and
