@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod ces;
 pub mod churn;
 pub mod clv;
@@ -29,6 +30,7 @@ pub mod error;
 pub mod groups;
 pub mod importance;
 pub mod intervals;
+pub mod journey;
 pub mod linalg;
 pub mod logistic;
 pub mod moments;
@@ -47,9 +49,8 @@ pub mod survival;
 pub mod tally;
 pub mod trend;
 pub mod weights;
-pub mod audit;
-pub mod journey;
 
+pub use audit::{AuditCompliance, AuditTally};
 pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
 };
@@ -76,6 +77,7 @@ pub use intervals::{
     compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
     ProportionComparison, ProportionMethod,
 };
+pub use journey::{Journey, Ownership, Stage, Touchpoint, TouchpointScores};
 pub use logistic::{
     detractor_model, logistic_regression, nps_model, nps_pseudo_r2_shapley, promoter_model,
     pseudo_r2_shapley, LogisticOptions, LogisticRegression, LogisticTerm, NpsOutcome,
@@ -96,8 +98,6 @@ pub use survival::{EventTable, KaplanMeier};
 pub use tally::{Merge, ScaleTally};
 pub use trend::{trend, Measure, Trend, TrendOptions, TrendRows};
 pub use weights::Weights;
-pub use audit::{AuditCompliance, AuditTally};
-pub use journey::{Journey, Ownership, Stage, Touchpoint, TouchpointScores};
 
 /// The registry of mergeable state kinds, one line each: the kind's variant of [`StateKind`], its
 /// code in the byte header, its name in JSON (code and name are never reused), and its state type
