@@ -186,6 +186,7 @@ fn options(o: OptionTuple<'_>) -> PyResult<ScoreOptions> {
 /// Scores per touchpoint and stage (see `cx_metrics::journey::touchpoint_scores`).
 #[pyfunction]
 #[pyo3(signature = (journey, touchpoint, customer, ltr, csat, ces, options))]
+#[allow(clippy::too_many_arguments)]
 pub fn touchpoint_scores(
     py: Python<'_>,
     journey: &PyJourney,
