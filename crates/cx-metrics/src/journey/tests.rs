@@ -242,8 +242,8 @@ fn pain_points_combine_explicit_weights_and_are_reproducible() {
     let web = p.rows.iter().find(|r| r.touchpoint == "web").unwrap();
     // effort (7 − 5.25)/6, bottom 0.25, volume 1, drop-off after "buy" 1 − 30/60.
     let want = [(7.0 - 5.25) / 6.0, 0.25, 1.0, 0.5];
-    for k in 0..4 {
-        assert!((web.contributions[k] - 0.25 * want[k]).abs() < 1e-15);
+    for (k, w) in want.iter().enumerate() {
+        assert!((web.contributions[k] - 0.25 * w).abs() < 1e-15);
     }
     assert!((web.score - want.iter().sum::<f64>() / 4.0).abs() < 1e-15);
     let ads = p.rows.iter().find(|r| r.touchpoint == "ads").unwrap();
