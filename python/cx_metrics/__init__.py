@@ -35,6 +35,21 @@ from .driver_matrix import PerformanceNoiseWarning as PerformanceNoiseWarning
 from .driver_segments import SegmentComparison as SegmentComparison
 from .drivers import DriverAnalysis, DriverWarning, SegmentDriverAnalyses, driver_analysis
 from .exceptions import CxMetricsError
+from .journey import AuditCompliance as AuditCompliance
+from .journey import AuditTally as AuditTally
+from .journey import BrandComparison as BrandComparison
+from .journey import Journey as Journey
+from .journey import JourneyGaps as JourneyGaps
+from .journey import PainPoints as PainPoints
+from .journey import TouchpointScores as TouchpointScores
+from .journey import audit_compliance as audit_compliance
+from .journey import compare_brands as compare_brands
+from .journey import journey_gaps as journey_gaps
+from .journey import pain_points as pain_points
+from .journey import sample_audit as sample_audit
+from .journey import sample_journey as sample_journey
+from .journey import sample_journey_map as sample_journey_map
+from .journey import touchpoint_scores as touchpoint_scores
 from .nps import (
     NpsResult,
     NpsTally,

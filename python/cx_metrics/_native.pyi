@@ -7,6 +7,17 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "AuditCompliance",
+    "AuditTally",
+    "BrandComparison",
+    "Journey",
+    "JourneyGaps",
+    "PainPoints",
+    "TouchpointScores",
+    "compare_brands",
+    "journey_gaps",
+    "pain_points",
+    "touchpoint_scores",
     "AllPairs",
     "Ces1Result",
     "Ces1Tally",
@@ -1107,3 +1118,116 @@ def clv_bgnbd(
     timing: str,
     time_unit: str,
 ) -> CustomerClv: ...
+
+_OptionTuple = tuple[float, str, str, int, str, str]
+
+@final
+class Journey:
+    def __new__(
+        cls, name: str, stages: list[tuple[str, list[tuple[str, str, str]]]], segment: str | None = None
+    ) -> Journey: ...
+    @staticmethod
+    def from_table(
+        name: str,
+        stage: list[str],
+        touchpoint: list[str],
+        channel: list[str],
+        ownership: list[str],
+        segment: str | None = None,
+    ) -> Journey: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def segment(self) -> str | None: ...
+    def stages(self) -> list[tuple[str, list[tuple[str, str, str]]]]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> Journey: ...
+    def to_dict(self) -> Any: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
+
+@final
+class TouchpointScores(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> TouchpointScores: ...
+
+@final
+class PainPoints(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> PainPoints: ...
+
+@final
+class JourneyGaps(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> JourneyGaps: ...
+
+@final
+class BrandComparison(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> BrandComparison: ...
+
+@final
+class AuditCompliance(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> AuditCompliance: ...
+
+def touchpoint_scores(
+    journey: Journey,
+    touchpoint: list[str],
+    customer: _I64,
+    ltr: _F64 | None,
+    csat: _F64 | None,
+    ces: _F64 | None,
+    options: _OptionTuple,
+) -> TouchpointScores: ...
+def pain_points(
+    journey: Journey,
+    touchpoint: list[str],
+    customer: _I64,
+    ltr: _F64 | None,
+    csat: _F64 | None,
+    ces: _F64 | None,
+    options: _OptionTuple,
+    weights: tuple[float, float, float, float],
+    dissatisfaction: str,
+    drop_off: list[tuple[str, float]] | None,
+    stage_reach: list[tuple[str, int]] | None,
+    top: int,
+    n_resamples: int,
+    seed: int,
+) -> PainPoints: ...
+def journey_gaps(
+    scores: TouchpointScores, targets: list[tuple[str, str, str, float, str]]
+) -> JourneyGaps: ...
+def compare_brands(
+    journey: Journey,
+    brand: list[str],
+    touchpoint: list[str],
+    customer: _I64,
+    ltr: _F64 | None,
+    csat: _F64 | None,
+    ces: _F64 | None,
+    reference: str,
+    options: _OptionTuple,
+    adjustment: str,
+) -> BrandComparison: ...
+
+@final
+class AuditTally:
+    def __new__(cls) -> AuditTally: ...
+    def merge(self, other: AuditTally) -> None: ...
+    def __add__(self, value: AuditTally, /) -> AuditTally: ...
+    def __radd__(self, value: object, /) -> AuditTally: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @property
+    def n(self) -> int: ...
+    def fold(self, touchpoint: list[str], standard: list[str], location: list[str], passed: _F64) -> None: ...
+    def result(self, confidence_level: float = 0.95, method: str = "wilson") -> AuditCompliance: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> AuditTally: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> AuditTally: ...

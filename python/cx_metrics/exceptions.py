@@ -17,6 +17,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidStateError",
     "InvalidWeightError",
+    "JourneyError",
     "LengthMismatchError",
     "MergeOverflowError",
     "MissingValueError",
@@ -116,3 +117,9 @@ class SegmentError(CxMetricsError, KeyError):
     def __str__(self) -> str:
         # KeyError would show the message quoted, as a key.
         return str(self.args[0]) if self.args else ""
+
+
+class JourneyError(CxMetricsError):
+    """A journey map is inconsistent (a stage or touchpoint named twice, a touchpoint in two stages, a
+    stage without touchpoints), or a row names a stage or touchpoint the map does not have, or has no
+    customer id. The message names the row or the name, and the fix."""

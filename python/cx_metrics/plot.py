@@ -1602,3 +1602,188 @@ def _ordered_labels(keys: Sequence[Any]) -> bool:
             continue
         return False
     return True
+
+
+def journey_map(
+    scores: Any,
+    *,
+    metric: Literal["nps", "csat", "ces_mean"] = "csat",
+    audit: Any = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A journey map from :func:`~cx_metrics.touchpoint_scores`: stages left to right, each touchpoint
+    a box in its stage's column with its score and interval (``metric``), its customers and share, and,
+    when an :class:`~cx_metrics.AuditCompliance` is given, its audit compliance rate. Boxes are coloured
+    from vermillion (low) to bluish green (high); third-party touchpoints have a dashed edge.
+
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> j = cx.Journey("j", {"buy": ["web", "shop"], "support": ["call"]})
+    >>> s = cx.touchpoint_scores({"touchpoint": ["web", "shop", "call"], "customer_id": [1, 2, 1],
+    ...                           "csat": [5, 4, 2]}, j, csat="csat")
+    >>> ax = journey_map(s)
+    >>> plt.close(ax.figure)
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+
+    from .journey import AuditCompliance, TouchpointScores
+
+    _expect(scores, (TouchpointScores,), "journey_map")
+    if audit is not None:
+        _expect(audit, (AuditCompliance,), "journey_map")
+    keys = {
+        "nps": ("nps", "score", "ci", -1.0, 1.0),
+        "csat": ("csat", "share_satisfied", "ci", 0.0, 1.0),
+        "ces_mean": ("ces", "mean", "mean_ci", 1.0, 7.0),
+    }
+    if metric not in keys:
+        raise InvalidArgumentError(f'invalid metric: {metric!r}; use "nps", "csat" or "ces_mean"')
+    col, field, ci_field, lo_end, hi_end = keys[metric]
+    raw = scores.to_dict()
+    stages = [s["name"] for s in raw["journey"]["stages"]]
+    per_stage: dict[str, list[dict[str, Any]]] = {s: [] for s in stages}
+    for r in raw["touchpoints"]:
+        per_stage[r["stage"]].append(r)
+    third = {
+        t["name"]
+        for s in raw["journey"]["stages"]
+        for t in s["touchpoints"]
+        if t["ownership"] == "third_party"
+    }
+    depth = max(len(v) for v in per_stage.values())
+    ax = _axes(ax, (max(6.4, 2.1 * len(stages)), 1.2 + 1.25 * depth))
+    cmap = LinearSegmentedColormap.from_list("cx", [NEGATIVE, "#F5F5F5", POSITIVE])
+    scale = 1.0 if metric == "ces_mean" else 100.0
+    for i, stage in enumerate(stages):
+        ax.text(i + 0.5, depth + 0.25, stage, ha="center", va="bottom", fontsize=LABEL_SIZE, weight="bold")
+        for k, r in enumerate(per_stage[stage]):
+            cell = r.get(col)
+            value = math.nan if cell is None else as_float(cell[field])
+            y = depth - k - 1
+            shade = (value - lo_end) / (hi_end - lo_end) if not math.isnan(value) else 0.5
+            ax.add_patch(
+                Rectangle(
+                    (i + 0.05, y + 0.08),
+                    0.9,
+                    0.84,
+                    facecolor=cmap(shade),
+                    edgecolor=INK,
+                    linestyle="--" if r["touchpoint"] in third else "-",
+                    linewidth=0.8,
+                )
+            )
+            lines = [f"{r['touchpoint']}"]
+            if not math.isnan(value):
+                ci = cell[ci_field] if cell is not None else None
+                band = "" if ci is None else f" ({scale * ci['low']:.0f}-{scale * ci['high']:.0f})"
+                digits = 2 if metric == "ces_mean" else 0
+                lines.append(f"{metric} {scale * value:.{digits}f}{band}")
+            lines.append(f"{r['n_customers']} cust. ({100 * as_float(r['customer_share']):.0f}%)")
+            if audit is not None:
+                rate = audit.rate(r["touchpoint"])
+                if not math.isnan(rate):
+                    lines.append(f"audit {100 * rate:.0f}%")
+            ax.text(i + 0.5, y + 0.5, "\n".join(lines), ha="center", va="center", fontsize=NOTE_SIZE)
+    ax.set_xlim(0, len(stages))
+    ax.set_ylim(0, depth + 0.7)
+    ax.set_axis_off()
+    level = level_text(raw["options"]["confidence_level"])
+    _title(
+        ax, f"Journey map: {raw['journey']['name']}", f"{metric} with {level} interval; dashed: third party"
+    )
+    return ax
+
+
+def benchmark(
+    comparison: Any,
+    *,
+    metric: Literal["nps", "csat", "ces_agree"] = "nps",
+    level: Literal["touchpoint", "stage"] = "stage",
+    ax: Axes | None = None,
+) -> Axes:
+    """Brands side by side per stage (or touchpoint) from :func:`~cx_metrics.compare_brands`: each
+    brand's score as a dot with its interval; a filled marker where the brand's difference to the
+    reference is significant after the multiplicity adjustment (adjusted p < 0.05).
+
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> data = cx.sample_journey()
+    >>> c = cx.compare_brands(data, cx.sample_journey_map(), reference="Northwind", ltr="ltr")
+    >>> ax = benchmark(c)
+    >>> plt.close(ax.figure)
+    """
+    from .journey import BrandComparison
+
+    _expect(comparison, (BrandComparison,), "benchmark")
+    keys = {
+        "nps": ("nps", "score", "ci"),
+        "csat": ("csat", "share_satisfied", "ci"),
+        "ces_agree": ("ces", "share_agree", "ci"),
+    }
+    if metric not in keys:
+        raise InvalidArgumentError(f'invalid metric: {metric!r}; use "nps", "csat" or "ces_agree"')
+    if level not in ("touchpoint", "stage"):
+        raise InvalidArgumentError(f'invalid level: {level!r}; use "touchpoint" or "stage"')
+    col, field, ci_field = keys[metric]
+    raw = comparison.to_dict()
+    brands = raw["brands"]
+    table = "touchpoints" if level == "touchpoint" else "stages"
+    name_key = "touchpoint" if level == "touchpoint" else "stage"
+    names = [r[name_key] for r in raw["scores"][0][table]]
+    significant = {
+        (d["brand"], d["name"])
+        for d in raw["differences"]
+        if d["level"] == level
+        and d["metric"] == metric
+        and d["p_adjusted"] is not None
+        and d["p_adjusted"] < 0.05
+    }
+    ax = _axes(ax, (max(6.4, 0.9 * len(names) * max(1, len(brands)) / 2), 3.8))
+    width = 0.8 / max(1, len(brands))
+    for b, brand in enumerate(brands):
+        xs, ys, lo, hi, filled = [], [], [], [], []
+        for k, r in enumerate(raw["scores"][b][table]):
+            cell = r.get(col)
+            if cell is None or cell[field] is None:
+                continue
+            xs.append(k - 0.4 + width * (b + 0.5))
+            ys.append(as_float(cell[field]))
+            ci = cell[ci_field]
+            lo.append(0.0 if ci is None else ys[-1] - as_float(ci["low"]))
+            hi.append(0.0 if ci is None else as_float(ci["high"]) - ys[-1])
+            filled.append((brand, r[name_key]) in significant)
+        colour = SERIES[b % len(SERIES)]
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt="none", ecolor=colour, elinewidth=1.2, capsize=2)
+        for x, y, f in zip(xs, ys, filled, strict=True):
+            ax.plot(
+                x,
+                y,
+                MARKERS[b % len(MARKERS)],
+                color=colour,
+                markerfacecolor=colour if f else "white",
+                markersize=6,
+            )
+        ax.plot(
+            [],
+            [],
+            MARKERS[b % len(MARKERS)],
+            color=colour,
+            label=brand + (" (reference)" if brand == raw["reference"] else ""),
+        )
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, fontsize=TICK_SIZE)
+    _rotate_if_crowded(ax, names)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(metric, fontsize=LABEL_SIZE)
+    ax.legend(fontsize=NOTE_SIZE, frameon=False)
+    adj = raw["adjustment"]
+    _title(
+        ax,
+        f"Benchmark by {level}: {metric}",
+        f"filled: differs from {raw['reference']} ({adj}-adjusted p < 0.05)",
+    )
+    _style(ax)
+    return ax
+
+
+__all__ += ["benchmark", "journey_map"]

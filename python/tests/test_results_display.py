@@ -68,6 +68,7 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
     analysis = cx.pillar_driver_analysis(
         survey, weights="weight", missing="indicator", indicator_for=["resolution"]
     )
+    journey = cx.sample_journey()
     tiny = survey.assign(segment=survey["segment"].astype(str))
     tiny.loc[tiny.index[:4], "segment"] = "tiny"  # too few rows for six drivers: skipped
     bootstrap = analysis.bootstrap(n_resamples=40, seed=4)
@@ -140,6 +141,20 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "ResponseTimesByGroup": cx.response_times(
             durations=waits, outcomes=outcomes, by=survey["segment"], target=30.0
         ),
+        "Journey": cx.sample_journey_map(),
+        "TouchpointScores": cx.touchpoint_scores(
+            journey, cx.sample_journey_map(), ltr="ltr", csat="csat", ces="ces"
+        ),
+        "PainPoints": cx.pain_points(
+            journey, cx.sample_journey_map(), csat="csat", ces="ces", n_resamples=100
+        ),
+        "JourneyGaps": cx.journey_gaps(
+            cx.touchpoint_scores(journey, cx.sample_journey_map(), csat="csat"), {"app": {"csat": 0.85}}
+        ),
+        "BrandComparison": cx.compare_brands(
+            journey, cx.sample_journey_map(), reference="Northwind", csat="csat"
+        ),
+        "AuditCompliance": cx.audit_compliance(cx.sample_audit()),
     }
 
 
@@ -188,6 +203,12 @@ NAMES = [
     "AllPairs",
     "ResponseTimes",
     "ResponseTimesByGroup",
+    "Journey",
+    "TouchpointScores",
+    "PainPoints",
+    "JourneyGaps",
+    "BrandComparison",
+    "AuditCompliance",
 ]
 TABULAR = {
     "NpsResult",
@@ -214,6 +235,11 @@ TABULAR = {
     "ResponseTimes",
     "ResponseTimesByGroup",
     "CustomerClv",
+    "TouchpointScores",
+    "PainPoints",
+    "JourneyGaps",
+    "BrandComparison",
+    "AuditCompliance",
 }
 WARNED = {
     "NpsResult undefined",
@@ -299,6 +325,7 @@ def test_html_shows_intervals(results: dict[str, Any], name: str) -> None:
         "BgNbdFit",  # standard errors, in the table
         "GammaGammaFit",  # standard errors, in the table
         "CustomerClv",  # a formula of fitted models
+        "Journey",  # the map itself: stages and touchpoints, no estimate
     }:
         return
     assert "CI" in text or "confidence interval" in text, name

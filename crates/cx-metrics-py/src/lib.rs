@@ -20,6 +20,7 @@ mod driver_segments;
 mod drivers;
 mod errors;
 mod groups;
+mod journey;
 mod moments;
 mod nps;
 mod nps_models;
@@ -121,5 +122,16 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(buy_till_you_die::gamma_gamma, m)?)?;
     m.add_function(wrap_pyfunction!(buy_till_you_die::summary_rfm, m)?)?;
     m.add_function(wrap_pyfunction!(buy_till_you_die::clv_bgnbd, m)?)?;
+    m.add_class::<journey::PyJourney>()?;
+    m.add_class::<journey::PyTouchpointScores>()?;
+    m.add_class::<journey::PyPainPoints>()?;
+    m.add_class::<journey::PyJourneyGaps>()?;
+    m.add_class::<journey::PyBrandComparison>()?;
+    m.add_class::<journey::PyAuditCompliance>()?;
+    m.add_class::<journey::PyAuditTally>()?;
+    m.add_function(wrap_pyfunction!(journey::touchpoint_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::pain_points, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::journey_gaps, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::compare_brands, m)?)?;
     Ok(())
 }

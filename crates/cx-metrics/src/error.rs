@@ -200,6 +200,18 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A journey map is inconsistent (a stage or touchpoint named twice, a touchpoint in two
+    /// stages, a stage without touchpoints), or a row names a stage or touchpoint the map does not
+    /// have, or has no customer id.
+    #[error("journey: {message}")]
+    Journey {
+        /// What is wrong, as a snake_case tag: `no_stages`, `blank_name`, `duplicate_stage`,
+        /// `duplicate_touchpoint`, `touchpoint_in_two_stages`, `empty_stage`, `unknown_touchpoint`,
+        /// `unknown_stage`, `missing_touchpoint`, `missing_id`.
+        problem: &'static str,
+        /// What was found, where (row, name), and what to do.
+        message: String,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod buy_till_you_die;
 pub mod ces;
 pub mod churn;
@@ -30,6 +31,7 @@ pub mod error;
 pub mod groups;
 pub mod importance;
 pub mod intervals;
+pub mod journey;
 pub mod linalg;
 pub mod logistic;
 pub mod moments;
@@ -49,6 +51,7 @@ pub mod tally;
 pub mod trend;
 pub mod weights;
 
+pub use audit::{AuditCompliance, AuditTally};
 pub use buy_till_you_die::{bgnbd_fit, gamma_gamma_fit, BgNbdFit, GammaGammaFit};
 pub use ces::{
     ces1, ces2, compare_ces, Ces1, Ces1Tally, Ces2, Ces2Tally, CesResult, CesTally, CesVersion,
@@ -76,6 +79,7 @@ pub use intervals::{
     compare_proportions, mean_t_ci, newcombe_difference, proportion_ci, Interval,
     ProportionComparison, ProportionMethod,
 };
+pub use journey::{Journey, Ownership, Stage, Touchpoint, TouchpointScores};
 pub use logistic::{
     detractor_model, logistic_regression, nps_model, nps_pseudo_r2_shapley, promoter_model,
     pseudo_r2_shapley, LogisticOptions, LogisticRegression, LogisticTerm, NpsOutcome,
@@ -118,6 +122,7 @@ macro_rules! state_registry {
             ChurnTally = 9, churn_tally, ChurnTally;
             CohortTally = 10, cohort_tally, CohortTally;
             CustomerSummary = 11, customer_summary, CustomerSummary;
+            AuditTally = 16, audit_tally, audit::AuditTally;
         }
     };
 }

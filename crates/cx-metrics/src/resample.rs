@@ -18,6 +18,7 @@
 //! | tag | who draws |
 //! | --- | --- |
 //! | 0 | driver-analysis bootstrap ([`drivers::bootstrap`](crate::drivers::bootstrap)); stratum 0 for one sample, 1 and 2 for the two groups of a segment comparison |
+//! | 16 | pain-point bootstrap over customers ([`journey::pain_points`](crate::journey::pain_points)); stratum 0 |
 //!
 //! [`Family::Expanded`] is what the NPS bootstrap, sampled LMG, sampled logistic Shapley values and
 //! the what-if bootstrap draw from; it is kept so that their published figures stay the same. Those
