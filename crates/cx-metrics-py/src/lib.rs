@@ -22,6 +22,7 @@ mod groups;
 mod moments;
 mod nps;
 mod nps_models;
+mod paths;
 mod pillar_scores;
 mod proportion;
 mod sbg;
@@ -113,5 +114,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<survival::PyEventTable>()?;
     m.add_class::<survival::PyKaplanMeier>()?;
     m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
+    m.add_class::<paths::PyPathTally>()?;
+    m.add_class::<paths::PyPathResult>()?;
+    m.add_class::<paths::PyNewVsReturning>()?;
+    m.add_class::<paths::PyAbandonment>()?;
+    m.add_function(wrap_pyfunction!(paths::paths, m)?)?;
+    m.add_function(wrap_pyfunction!(paths::new_vs_returning, m)?)?;
+    m.add_function(wrap_pyfunction!(paths::abandonment, m)?)?;
     Ok(())
 }
