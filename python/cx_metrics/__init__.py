@@ -48,6 +48,7 @@ from .nps_groups import CesByGroup as CesByGroup
 from .nps_groups import CsatByGroup as CsatByGroup
 from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
+from .paths import Abandonment, NewVsReturning, PathResult, PathTally, abandonment, new_vs_returning, paths
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
 from .retention import (
@@ -70,6 +71,7 @@ from .trend import AllPairs, Trend, compare_all, trend
 
 __all__ = [
     "PILLARS",
+    "Abandonment",
     "AllPairs",
     "ByGroup",
     "CesByGroup",
@@ -92,11 +94,14 @@ __all__ = [
     "ImportancePerformance",
     "Interval",
     "MissingLabelWarning",
+    "NewVsReturning",
     "NpsByGroup",
     "NpsDriverModel",
     "NpsResult",
     "NpsTally",
     "PairedNpsTally",
+    "PathResult",
+    "PathTally",
     "Pillar",
     "PillarSummary",
     "RegressionMoments",
@@ -111,6 +116,7 @@ __all__ = [
     "Trend",
     "WhatIf",
     "__version__",
+    "abandonment",
     "ces",
     "churn",
     "clv",
@@ -125,11 +131,13 @@ __all__ = [
     "detractor_drivers",
     "driver_analysis",
     "exceptions",
+    "new_vs_returning",
     "nps",
     "nps_bootstrap_ci",
     "nps_by_group",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "paths",
     "pillar_driver_analysis",
     "pillar_summary",
     "promoter_drivers",
