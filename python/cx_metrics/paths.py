@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._groups import key_columns, label_str
+from ._groups import key_columns
 from ._results import (
     FrameColumn,
     Interval,
@@ -427,9 +427,9 @@ def paths(
     out = _native.paths(
         cust, ev, times, sessions=ses, session_gap=_gap_ns(session_gap), max_steps=max_steps, by=spec
     )
-    if by is None:
+    if not isinstance(out, list):
         return PathResult._from_native(out)
-    return {label_str(k[0]) if k[0] is not None else None: PathResult._from_native(r) for k, r in out}
+    return {k[0]: PathResult._from_native(r) for k, r in out}
 
 
 # ----- new vs returning ------------------------------------------------------------------------------

@@ -189,6 +189,7 @@ serde_pymethods!(PyPathResult, PathResult, |inner| Self { inner }, {
     }
 
     /// Sankey links over the first `depth` steps: source step, source, target, value.
+    #[allow(clippy::type_complexity)]
     fn sankey<'py>(
         &self,
         py: Python<'py>,
