@@ -337,3 +337,21 @@ def test_abandonment_errors() -> None:
         cx.abandonment(customer=[1, 2], event=["cart", "pay"], stages=["cart", "cart"])
     with pytest.raises(InvalidArgumentError, match="list of event names"):
         cx.abandonment(customer=[1], event=["cart"], stages="cart")
+
+
+def test_transition_heatmap_draws_the_matrix() -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = cx.paths(_log(41, n=600), customer="customer", event="event", time="time")
+    assert isinstance(r, cx.PathResult)
+    rows, cols, m = r.matrix("probability")
+    ax = cx.plot.transition_heatmap(r)
+    drawn = ax.images[0].get_array()
+    np.testing.assert_array_equal(np.ma.getdata(drawn)[~np.ma.getmaskarray(drawn)], m[m > 0])
+    assert [t.get_text() for t in ax.get_yticklabels()] == rows
+    assert [t.get_text() for t in ax.get_xticklabels()] == cols
+    plt.close("all")
+    with pytest.raises(InvalidArgumentError):
+        cx.plot.transition_heatmap(object())
