@@ -26,7 +26,7 @@
 //!                          PeriodUnit::Day, Lookback::Unbounded).unwrap();
 //! assert_eq!((r.periods[1].new, r.periods[1].returning), (1, 1));
 //! let stages = ["visit".to_string(), "cart".to_string(), "pay".to_string()];
-//! let a = abandonment(&[0, 0, 1], 2, None, &[0, 1, 0], &stages[..2], &stages, 0.95).unwrap();
+//! let a = abandonment(&[0, 0, 1], 2, None, &[0, 1, 0], &stages, &stages, 0.95).unwrap();
 //! assert_eq!((a.stages[0].last, a.stages[1].last, a.stages[2].last), (1, 1, 0));
 //! ```
 
