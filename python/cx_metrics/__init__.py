@@ -66,6 +66,7 @@ from .nps_groups import CesByGroup as CesByGroup
 from .nps_groups import CsatByGroup as CsatByGroup
 from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
+from .paths import Abandonment, NewVsReturning, PathResult, PathTally, abandonment, new_vs_returning, paths
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .proportions import compare_proportions, proportion_ci
 from .retention import (
@@ -88,6 +89,7 @@ from .trend import AllPairs, Trend, compare_all, trend
 
 __all__ = [
     "PILLARS",
+    "Abandonment",
     "AllPairs",
     "ByGroup",
     "CesByGroup",
@@ -110,11 +112,14 @@ __all__ = [
     "ImportancePerformance",
     "Interval",
     "MissingLabelWarning",
+    "NewVsReturning",
     "NpsByGroup",
     "NpsDriverModel",
     "NpsResult",
     "NpsTally",
     "PairedNpsTally",
+    "PathResult",
+    "PathTally",
     "PerformanceNoiseWarning",
     "Pillar",
     "PillarSummary",
@@ -131,6 +136,7 @@ __all__ = [
     "Trend",
     "WhatIf",
     "__version__",
+    "abandonment",
     "ces",
     "churn",
     "clv",
@@ -145,11 +151,13 @@ __all__ = [
     "detractor_drivers",
     "driver_analysis",
     "exceptions",
+    "new_vs_returning",
     "nps",
     "nps_bootstrap_ci",
     "nps_by_group",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "paths",
     "pillar_driver_analysis",
     "pillar_summary",
     "promoter_drivers",

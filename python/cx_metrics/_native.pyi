@@ -7,18 +7,11 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "Abandonment",
+    "AllPairs",
     "AuditCompliance",
     "AuditTally",
     "BrandComparison",
-    "Journey",
-    "JourneyGaps",
-    "PainPoints",
-    "TouchpointScores",
-    "compare_brands",
-    "journey_gaps",
-    "pain_points",
-    "touchpoint_scores",
-    "AllPairs",
     "Ces1Result",
     "Ces1Tally",
     "Ces2Result",
@@ -37,12 +30,18 @@ __all__ = [
     "DriverScale",
     "EventTable",
     "ImportancePerformance",
+    "Journey",
+    "JourneyGaps",
     "KaplanMeier",
+    "NewVsReturning",
     "NpsComparison",
     "NpsDriverModel",
     "NpsResult",
     "NpsTally",
+    "PainPoints",
     "PairedNpsTally",
+    "PathResult",
+    "PathTally",
     "PillarScores",
     "ProportionComparison",
     "RegressionMoments",
@@ -52,9 +51,11 @@ __all__ = [
     "SegmentAnalyses",
     "SegmentImportanceTest",
     "Shift",
+    "TouchpointScores",
     "Trend",
     "WhatIf",
     "__version__",
+    "abandonment",
     "answered_summary",
     "churn_counts",
     "churn_customers",
@@ -62,6 +63,7 @@ __all__ = [
     "clv_sbg",
     "clv_simple",
     "compare_all",
+    "compare_brands",
     "compare_ces1",
     "compare_ces2",
     "compare_csat",
@@ -72,10 +74,14 @@ __all__ = [
     "driver_analysis",
     "group_codes",
     "group_fold",
+    "journey_gaps",
+    "new_vs_returning",
     "nps_bootstrap_ci",
     "nps_model",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "pain_points",
+    "paths",
     "pillar_scores",
     "pillars",
     "proportion_ci",
@@ -85,6 +91,7 @@ __all__ = [
     "retention_shortcut",
     "sbg",
     "segment_driver_analysis",
+    "touchpoint_scores",
     "trend",
 ]
 __all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "summary_rfm"]
@@ -1219,6 +1226,12 @@ class AuditTally:
     def merge(self, other: AuditTally) -> None: ...
     def __add__(self, value: AuditTally, /) -> AuditTally: ...
     def __radd__(self, value: object, /) -> AuditTally: ...
+
+class PathTally:
+    def __new__(cls, session_gap: int | None = None, max_steps: int = 100) -> PathTally: ...
+    def merge(self, other: PathTally) -> None: ...
+    def __add__(self, value: PathTally, /) -> PathTally: ...
+    def __radd__(self, value: object, /) -> PathTally: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
     @property
@@ -1231,3 +1244,63 @@ class AuditTally:
     def to_bytes(self) -> bytes: ...
     @staticmethod
     def from_bytes(data: bytes) -> AuditTally: ...
+    @property
+    def session_gap(self) -> int | None: ...
+    @property
+    def max_steps(self) -> int: ...
+    def fold(
+        self, customers: _I64, events: _KeySpec, times: _I64, sessions: _KeySpec | None = None
+    ) -> None: ...
+    def result(self) -> PathResult: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> PathTally: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> PathTally: ...
+
+@final
+class PathResult(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> PathResult: ...
+    def variants(self, k: int | None = None) -> tuple[list[list[str]], npt.NDArray[np.uint64], _F64]: ...
+    def transitions(self) -> tuple[list[str], list[str], npt.NDArray[np.uint64], _F64]: ...
+    def edges(
+        self,
+    ) -> tuple[
+        list[str], list[str], npt.NDArray[np.uint64], _F64, npt.NDArray[np.uint64], npt.NDArray[np.uint64]
+    ]: ...
+    def exits(self) -> tuple[list[str], npt.NDArray[np.uint64], _F64]: ...
+    def sankey(
+        self, depth: int
+    ) -> tuple[npt.NDArray[np.uint32], list[str], list[str], npt.NDArray[np.uint64]]: ...
+    def conventions(self) -> str: ...
+
+def paths(
+    customers: _KeySpec,
+    events: _KeySpec,
+    times: _I64,
+    *,
+    sessions: _KeySpec | None = None,
+    session_gap: int | None = None,
+    max_steps: int = 100,
+    by: _KeySpec | None = None,
+) -> PathResult | list[tuple[tuple[Any, ...], PathResult]]: ...
+
+@final
+class NewVsReturning(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> NewVsReturning: ...
+
+def new_vs_returning(
+    customers: _KeySpec, times: _I64, *, period: str, lookback: int | None = None
+) -> NewVsReturning: ...
+
+@final
+class Abandonment(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> Abandonment: ...
+
+def abandonment(
+    customers: _KeySpec, events: _KeySpec, n_rows: int, stages: list[str], *, confidence_level: float
+) -> Abandonment: ...

@@ -1787,3 +1787,57 @@ def benchmark(
 
 
 __all__ += ["benchmark", "journey_map"]
+# ----- paths ----------------------------------------------------------------------------------------
+
+
+def transition_heatmap(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    values: Literal["probability", "count"] = "probability",
+    annotate: bool | None = None,
+) -> Axes:
+    """The transition matrix of a :class:`~cx_metrics.paths.PathResult` as a heatmap: the event left
+    down (``(start)`` first), the event reached across (``(end)`` last), the probability of the next
+    event (or the count, ``values="count"``) as colour, and as text while the matrix is small (or
+    with ``annotate=True``). Transitions that never happened are left blank."""
+    from .paths import PathResult
+
+    _expect(result, (PathResult,), "transition_heatmap")
+    rows, cols, m = result.matrix(values)
+    counts = result.matrix("count")[2]
+    masked = np.ma.masked_where(counts == 0, m)
+    ax = _axes(ax, (max(6.0, 0.55 * len(cols) + 2.5), max(3.0, 0.45 * len(rows) + 1.5)))
+    vmax = 1.0 if values == "probability" else max(float(m.max()), 1.0)
+    image = ax.imshow(masked, cmap="Blues", vmin=0.0, vmax=vmax, aspect="auto", interpolation="nearest")
+    if annotate if annotate is not None else m.size <= 240:
+        for i in range(len(rows)):
+            for j in range(len(cols)):
+                if counts[i, j] > 0:
+                    v = m[i, j]
+                    text = f"{100 * v:.0f}" if values == "probability" else f"{int(v)}"
+                    ax.text(
+                        j,
+                        i,
+                        text,
+                        ha="center",
+                        va="center",
+                        fontsize=TICK_SIZE - 1,
+                        color="white" if v > 0.6 * vmax else "black",
+                    )
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xticks(range(len(cols)), cols)
+    _rotate_if_crowded(ax, cols)
+    ax.set_xlabel("next event")
+    ax.set_ylabel("event")
+    ax.tick_params(labelsize=TICK_SIZE)
+    bar = ax.figure.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    if values == "probability":
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    what = "probability of the next event" if values == "probability" else "counts"
+    _title(
+        ax,
+        f"Transitions of {result.n_paths} paths ({what})",
+        "blank: never happened; probability = transitions / occurrences of the event",
+    )
+    return ax

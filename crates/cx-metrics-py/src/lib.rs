@@ -24,6 +24,7 @@ mod journey;
 mod moments;
 mod nps;
 mod nps_models;
+mod paths;
 mod pillar_scores;
 mod proportion;
 mod sbg;
@@ -133,5 +134,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(journey::pain_points, m)?)?;
     m.add_function(wrap_pyfunction!(journey::journey_gaps, m)?)?;
     m.add_function(wrap_pyfunction!(journey::compare_brands, m)?)?;
+    m.add_class::<paths::PyPathTally>()?;
+    m.add_class::<paths::PyPathResult>()?;
+    m.add_class::<paths::PyNewVsReturning>()?;
+    m.add_class::<paths::PyAbandonment>()?;
+    m.add_function(wrap_pyfunction!(paths::paths, m)?)?;
+    m.add_function(wrap_pyfunction!(paths::new_vs_returning, m)?)?;
+    m.add_function(wrap_pyfunction!(paths::abandonment, m)?)?;
     Ok(())
 }

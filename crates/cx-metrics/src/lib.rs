@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod activity;
 pub mod audit;
 pub mod buy_till_you_die;
 pub mod ces;
@@ -37,6 +38,7 @@ pub mod logistic;
 pub mod moments;
 pub mod multiple;
 pub mod nps;
+pub mod paths;
 pub mod pillars;
 pub mod regression;
 mod resample;
@@ -89,6 +91,7 @@ pub use moments::{Covariance, Moments};
 pub use multiple::PValueAdjustment;
 pub use multiple::{all_pairs, AllPairs, PairComparison};
 pub use nps::{NpsMethod, NpsResult, NpsTally};
+pub use paths::{PathResult, PathTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use regression::ols_design;
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
@@ -122,6 +125,7 @@ macro_rules! state_registry {
             ChurnTally = 9, churn_tally, ChurnTally;
             CohortTally = 10, cohort_tally, CohortTally;
             CustomerSummary = 11, customer_summary, CustomerSummary;
+            PathTally = 15, path_tally, paths::PathTally;
             AuditTally = 16, audit_tally, audit::AuditTally;
         }
     };
