@@ -848,12 +848,9 @@ impl Part {
             for j in e..l.min(k) {
                 self.attempts.reached[j] += 1;
                 any[0][j] = true;
-                if j == e || j > e {
-                    let prev_ok = j == 0 || j > e;
-                    if prev_ok {
-                        self.attempts.from_previous[j] += 1;
-                        any[1][j] = true;
-                    }
+                if j == 0 || j > e {
+                    self.attempts.from_previous[j] += 1;
+                    any[1][j] = true;
                 }
                 if e == 0 {
                     self.attempts.from_first[j] += 1;
@@ -1135,7 +1132,12 @@ impl FunnelTally {
             .div_ceil(8 * rayon::current_num_threads())
             .clamp(1024, 1 << 16);
         let n_chunks = n_c.div_ceil(chunk).max(1);
-        let step_rank = |r: u8| if r < MAX_STEPS as u8 { r } else { r - 100 };
+        // Equal times in step order: steps, then exclusions, then other events.
+        let step_rank = |r: u8| match r {
+            EXCLUSION => 200,
+            OTHER => 201,
+            step => step,
+        };
         let folded: Vec<Vec<Part>> = (0..n_chunks)
             .into_par_iter()
             .map(|ch| {
