@@ -32,6 +32,13 @@ from .driver_bootstrap import DriverBootstrap
 from .driver_matrix import ImportancePerformance, WhatIf
 from .drivers import DriverAnalysis, DriverWarning, SegmentDriverAnalyses, driver_analysis
 from .exceptions import CxMetricsError
+from .funnels import FunnelByGroup as FunnelByGroup
+from .funnels import FunnelComparison as FunnelComparison
+from .funnels import FunnelResult as FunnelResult
+from .funnels import FunnelSpec as FunnelSpec
+from .funnels import FunnelTally as FunnelTally
+from .funnels import compare_funnels as compare_funnels
+from .funnels import funnel as funnel
 from .nps import (
     NpsResult,
     NpsTally,

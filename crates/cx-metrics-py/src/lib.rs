@@ -18,6 +18,7 @@ mod driver_results;
 mod driver_segments;
 mod drivers;
 mod errors;
+mod funnel;
 mod groups;
 mod moments;
 mod nps;
@@ -113,5 +114,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<survival::PyEventTable>()?;
     m.add_class::<survival::PyKaplanMeier>()?;
     m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
+    m.add_class::<funnel::PyFunnelSpec>()?;
+    m.add_class::<funnel::PyFunnelTally>()?;
+    m.add_class::<funnel::PyFunnelResult>()?;
+    m.add_class::<funnel::PyFunnelComparison>()?;
+    m.add_function(wrap_pyfunction!(funnel::compare_funnels, m)?)?;
     Ok(())
 }
