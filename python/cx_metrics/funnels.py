@@ -159,7 +159,8 @@ class FunnelSpec:
                 else:
                     out.append((name, [events] if isinstance(events, str) else [str(e) for e in events]))
             elif isinstance(step, Sequence) and all(isinstance(e, str) for e in step):
-                out.append((" | ".join(step), [str(e) for e in step]))
+                names_ = [str(e) for e in step]
+                out.append((" | ".join(names_), names_))
             else:
                 raise InvalidArgumentError(
                     f"invalid steps: step {k + 1} is {step!r}; give an event name, a list of names, or "
@@ -358,8 +359,8 @@ class FunnelResult(Tabular, NativeResult):
     @property
     def counts(self) -> dict[str, int]:
         """Rows seen, dropped (by reason) and reordered; customers and attempts."""
-        keys = ("n_rows", "n_missing_customer", "n_missing_time", "n_missing_event", "n_unknown")
-        keys += ("n_reordered", "n_customers", "n_attempts")
+        keys: tuple[str, ...] = ("n_rows", "n_missing_customer", "n_missing_time", "n_missing_event")
+        keys = (*keys, "n_unknown", "n_reordered", "n_customers", "n_attempts")
         return {k: int(self._raw[k]) for k in keys}
 
     def compare(self, other: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison:

@@ -128,6 +128,7 @@ def reference(df: pd.DataFrame, steps: list[str], rules: dict[str, Any]) -> dict
                         best = a
                     if a["status"] == "complete" and a["entry"] == 0:
                         break
+                assert best is not None
                 atts = [best]
             else:
                 s: int | None = firsts[0]
@@ -495,10 +496,10 @@ def test_bad_input_is_named() -> None:
     with pytest.raises(CxMetricsError, match="order"):
         cx.FunnelSpec(
             ["a"],
-            order="sideways",
+            order="sideways",  # type: ignore[arg-type]
             window=None,
             window_end="inclusive",
-            entry="closed",  # type: ignore[arg-type]
+            entry="closed",
             counting="uniques",
             reentry="first",
         ).describe()
@@ -524,7 +525,8 @@ def test_states_merge_by_customer_and_refuse_splits() -> None:
         t = cx.FunnelTally(spec)
         t.fold(part["customer"], part["event"], part["time"])
         parts.append(t)
-    merged = sum(parts)
+    merged = parts[0] + parts[1] + parts[2]
+    assert sum(parts) == whole
     assert merged == whole
     assert merged.result().to_dict() == whole.result().to_dict()
     with pytest.raises(IncompatibleError, match="same customer"):
@@ -566,4 +568,4 @@ def test_plot_funnel() -> None:
     assert isinstance(r, cx.FunnelResult)
     ax = cx.plot.funnel(r)
     assert len(ax.patches) == len(STEPS)
-    plt.close(ax.figure)
+    plt.close("all")

@@ -168,6 +168,7 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
 
     /// One new state per group (`codes`: each row's group, below `n_groups`); a customer belongs
     /// to the group of their first event.
+    #[allow(clippy::too_many_arguments)]
     fn by_group(
         &self,
         py: Python<'_>,
