@@ -59,6 +59,16 @@ StepLike = str | Sequence[str] | tuple[str, str | Sequence[str] | Callable[[str]
 
 
 def _window_ns(window: object) -> int | None:
+    ns = _window_value(window)
+    if ns is not None and not 0 < ns < 2**63:
+        raise InvalidArgumentError(
+            f"invalid window: {window!r}; a window is > 0 and below 2**63 ns (about 292 years), or None "
+            "for no window"
+        )
+    return ns
+
+
+def _window_value(window: object) -> int | None:
     if window is None:
         return None
     if isinstance(window, np.timedelta64):
