@@ -35,6 +35,13 @@ from .driver_matrix import PerformanceNoiseWarning as PerformanceNoiseWarning
 from .driver_segments import SegmentComparison as SegmentComparison
 from .drivers import DriverAnalysis, DriverWarning, SegmentDriverAnalyses, driver_analysis
 from .exceptions import CxMetricsError
+from .funnels import FunnelByGroup as FunnelByGroup
+from .funnels import FunnelComparison as FunnelComparison
+from .funnels import FunnelResult as FunnelResult
+from .funnels import FunnelSpec as FunnelSpec
+from .funnels import FunnelTally as FunnelTally
+from .funnels import compare_funnels as compare_funnels
+from .funnels import funnel as funnel
 from .journey import AuditCompliance as AuditCompliance
 from .journey import AuditTally as AuditTally
 from .journey import BrandComparison as BrandComparison

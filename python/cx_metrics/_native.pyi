@@ -29,6 +29,10 @@ __all__ = [
     "DriverOptions",
     "DriverScale",
     "EventTable",
+    "FunnelComparison",
+    "FunnelResult",
+    "FunnelSpec",
+    "FunnelTally",
     "ImportancePerformance",
     "Journey",
     "JourneyGaps",
@@ -67,6 +71,7 @@ __all__ = [
     "compare_ces1",
     "compare_ces2",
     "compare_csat",
+    "compare_funnels",
     "compare_nps",
     "compare_nps_paired_tally",
     "compare_proportions",
@@ -1308,3 +1313,74 @@ class Abandonment(_Serialised):
 def abandonment(
     customers: _KeySpec, events: _KeySpec, n_rows: int, stages: list[str], *, confidence_level: float
 ) -> Abandonment: ...
+
+# Funnels (cx_metrics::funnel).
+@final
+class FunnelSpec(_Serialised):
+    def __new__(
+        cls,
+        steps: list[tuple[str, list[str]]],
+        exclusions: list[str],
+        order: str,
+        window_ns: int | None,
+        window_end: str,
+        entry: str,
+        counting: str,
+        reentry: str,
+        repeats: str,
+        step_times: str,
+        ties: str,
+        unknown_events: str,
+        missing: str,
+        as_of_ns: int | None = None,
+    ) -> FunnelSpec: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def describe(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> FunnelSpec: ...
+
+@final
+class FunnelTally:
+    def __new__(cls, spec: FunnelSpec) -> FunnelTally: ...
+    def merge(self, other: FunnelTally) -> None: ...
+    def __add__(self, value: FunnelTally, /) -> FunnelTally: ...
+    def __radd__(self, value: object, /) -> FunnelTally: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def spec(self) -> FunnelSpec: ...
+    def fold(self, customers: _I64 | _KeySpec, event_labels: _KeySpec, times: _I64, unit: str) -> None: ...
+    def by_group(
+        self,
+        customers: _I64 | _KeySpec,
+        event_labels: _KeySpec,
+        times: _I64,
+        unit: str,
+        codes_by: npt.NDArray[np.uint32],
+        n_groups: int,
+    ) -> list[FunnelTally]: ...
+    def result(self, confidence_level: float = 0.95) -> FunnelResult: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> FunnelTally: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> FunnelTally: ...
+
+@final
+class FunnelResult(_Serialised):
+    @property
+    def rules(self) -> str: ...
+    @property
+    def time_to_convert(self) -> KaplanMeier | None: ...
+    @staticmethod
+    def from_json(text: str) -> FunnelResult: ...
+
+@final
+class FunnelComparison(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> FunnelComparison: ...
+
+def compare_funnels(a: FunnelResult, b: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison: ...

@@ -1841,3 +1841,32 @@ def transition_heatmap(
         "blank: never happened; probability = transitions / occurrences of the event",
     )
     return ax
+
+
+def funnel(result: Any, ax: Axes | None = None) -> Axes:
+    """A funnel chart: one bar per step (customers or attempts, as the spec counts), labelled with
+    the conversion from step 1 and the step-to-step conversion with its Wilson interval."""
+    from .funnels import FunnelResult
+
+    _expect(result, (FunnelResult,), "funnel")
+    steps = result.steps
+    ax = _axes(ax, (6.4, 0.6 + 0.55 * len(steps)))
+    y = np.arange(len(steps))[::-1]
+    counts = np.array([s.count for s in steps], dtype=float)
+    ax.barh(y, counts, color=BLUE, height=0.6)
+    top = counts.max() if len(counts) and counts.max() > 0 else 1.0
+    for yi, s in zip(y, steps, strict=True):
+        parts = [f"{s.count}"]
+        if s.overall is not None:
+            parts.append(f"{100 * s.overall:.1f}% of step 1")
+        if s.conversion is not None and s.conversion_ci is not None:
+            ci = s.conversion_ci
+            parts.append(f"{100 * s.conversion:.1f}% [{100 * ci.low:.1f}, {100 * ci.high:.1f}] from previous")
+        ax.text(s.count + 0.01 * top, yi, ", ".join(parts), va="center", fontsize=LABEL_SIZE - 1, color=INK)
+    ax.set_yticks(y)
+    ax.set_yticklabels([s.step for s in steps], fontsize=LABEL_SIZE)
+    ax.set_xlim(0, top * 1.9)
+    unit = "customers" if "uniques" in result.rules else "attempts"
+    _title(ax, "Funnel", f"{unit}; {result.converted} of {result.entered} converted")
+    _style(ax, "x")
+    return ax

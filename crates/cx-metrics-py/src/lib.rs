@@ -19,6 +19,7 @@ mod driver_results;
 mod driver_segments;
 mod drivers;
 mod errors;
+mod funnel;
 mod groups;
 mod journey;
 mod moments;
@@ -141,5 +142,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(paths::paths, m)?)?;
     m.add_function(wrap_pyfunction!(paths::new_vs_returning, m)?)?;
     m.add_function(wrap_pyfunction!(paths::abandonment, m)?)?;
+    m.add_class::<funnel::PyFunnelSpec>()?;
+    m.add_class::<funnel::PyFunnelTally>()?;
+    m.add_class::<funnel::PyFunnelResult>()?;
+    m.add_class::<funnel::PyFunnelComparison>()?;
+    m.add_function(wrap_pyfunction!(funnel::compare_funnels, m)?)?;
     Ok(())
 }

@@ -29,6 +29,8 @@ pub mod customers;
 pub mod design;
 pub mod drivers;
 pub mod error;
+pub mod events;
+pub mod funnel;
 pub mod groups;
 pub mod importance;
 pub mod intervals;
@@ -72,6 +74,7 @@ pub use drivers::{
     DriverWarning, MissingPolicy,
 };
 pub use error::{Error, Result, UndefinedReason};
+pub use funnel::{compare_funnels, FunnelResult, FunnelSpec, FunnelTally};
 pub use importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
     ImportanceMeasure, ImportanceOptions, ImportanceWarning, LmgMethod, MeasureScores,
@@ -125,6 +128,7 @@ macro_rules! state_registry {
             ChurnTally = 9, churn_tally, ChurnTally;
             CohortTally = 10, cohort_tally, CohortTally;
             CustomerSummary = 11, customer_summary, CustomerSummary;
+            FunnelTally = 14, funnel_tally, funnel::FunnelTally;
             PathTally = 15, path_tally, paths::PathTally;
             AuditTally = 16, audit_tally, audit::AuditTally;
         }
@@ -176,3 +180,7 @@ pub struct ContributingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/trends.md")]
 pub struct TrendsDoctests;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/funnels.md")]
+pub struct FunnelsDoctests;

@@ -1,0 +1,621 @@
+"""Funnels from event logs, with every rule explicit and printed with the result.
+
+Everything is computed in the Rust core (``cx_metrics::funnel``); this module reads the columns,
+turns timestamps into UTC instants, resolves step predicates against the log's event names and holds
+the results. See ``docs/funnels.md``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+from . import _native
+from ._groups import key_columns, label_str
+from ._results import (
+    FrameColumn,
+    Interval,
+    NativeResult,
+    Tabular,
+    html_block,
+    html_table,
+    pct,
+    text_table,
+)
+from ._table import Table
+from ._tally import _State
+from .exceptions import InvalidArgumentError
+from .retention import _column, _event_ids, _instant, _instants, _same_zone
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "FunnelByGroup",
+    "FunnelComparison",
+    "FunnelResult",
+    "FunnelSpec",
+    "FunnelTally",
+    "compare_funnels",
+    "funnel",
+]
+
+Order = Literal["ordered", "strict", "any_order"]
+WindowEnd = Literal["inclusive", "exclusive"]
+Entry = Literal["closed", "open"]
+Counting = Literal["uniques", "totals"]
+Reentry = Literal["first", "best", "after_end"]
+Repeats = Literal["ignore", "stop"]
+StepTimes = Literal["non_decreasing", "increasing"]
+Ties = Literal["input_order", "step_order"]
+UnknownEvents = Literal["drop", "keep", "raise"]
+Missing = Literal["omit", "raise"]
+StepLike = str | Sequence[str] | tuple[str, str | Sequence[str] | Callable[[str], bool]]
+
+
+def _window_ns(window: object) -> int | None:
+    ns = _window_value(window)
+    if ns is not None and not 0 < ns < 2**63:
+        raise InvalidArgumentError(
+            f"invalid window: {window!r}; a window is > 0 and below 2**63 ns (about 292 years), or None "
+            "for no window"
+        )
+    return ns
+
+
+def _window_value(window: object) -> int | None:
+    if window is None:
+        return None
+    if isinstance(window, np.timedelta64):
+        return int(window.astype("timedelta64[ns]").astype(np.int64))
+    if isinstance(window, datetime.timedelta):
+        value = getattr(window, "value", None)  # pandas.Timedelta: exact nanoseconds
+        if isinstance(value, int):
+            return value
+        return (window.days * 86_400 + window.seconds) * 1_000_000_000 + window.microseconds * 1_000
+    raise InvalidArgumentError(
+        f"invalid window: {window!r}; give a datetime.timedelta (or numpy / pandas timedelta), or None for "
+        "no window (a bare number would leave its unit to a guess)"
+    )
+
+
+@dataclass(frozen=True)
+class FunnelSpec:
+    """Every rule of a funnel. The rules where tools differ have no default; the others have one,
+    printed with every result.
+
+    Parameters
+    ----------
+    steps : sequence
+        Each step: an event name; a list of event names (any of them); or ``(name, events)`` where
+        ``events`` is a name, a list of names, or a predicate ``f(event_name) -> bool`` evaluated on
+        the log's distinct event names.
+    order : {"ordered", "strict", "any_order"}
+        ``ordered``: other events may occur between steps; ``strict``: the next event must be the
+        next step; ``any_order``: step k counts attempts that did k of the steps.
+    window : timedelta or None
+        The conversion window, from the event that starts the attempt (not reset by later step-1
+        events); None: no window.
+    window_end : {"inclusive", "exclusive"}
+        Whether an event exactly one window after the start counts.
+    entry : {"closed", "open"}
+        ``closed``: attempts start at step 1; ``open``: at any step.
+    counting : {"uniques", "totals"}
+        Count customers or attempts.
+    reentry : {"first", "best", "after_end"}
+        ``first``: the first start only; ``best``: every start tried, the furthest attempt kept
+        (ClickHouse ``windowFunnel``); ``after_end``: a new attempt after the previous one ended.
+    exclusions : sequence of str
+        Event names that stop an attempt once started (default none).
+    repeats : {"ignore", "stop"}
+        Whether a repeat of a step already reached stops the attempt (default ``"ignore"``).
+    step_times : {"non_decreasing", "increasing"}
+        Whether successive steps may share a timestamp (default ``"non_decreasing"``).
+    ties : {"input_order", "step_order"}
+        Order of one customer's events with equal timestamps (default ``"input_order"``).
+    unknown_events : {"drop", "keep", "raise"}
+        Events of no step: dropped and counted, kept (they break strict order), or an error (default
+        ``"drop"``).
+    missing : {"omit", "raise"}
+        Rows without customer, time or event: dropped and counted, or an error (default ``"omit"``).
+    as_of : datetime-like or None
+        The end of the data, where attempts still inside their window are censored (default: the
+        latest event time, printed).
+
+    Examples
+    --------
+    >>> import datetime
+    >>> import cx_metrics as cx
+    >>> spec = cx.FunnelSpec(["visit", "cart", "buy"], order="ordered", window=datetime.timedelta(hours=1),
+    ...                      window_end="inclusive", entry="closed", counting="uniques", reentry="first")
+    >>> print(spec.describe().splitlines()[0])
+    steps: visit -> cart -> buy
+    """
+
+    steps: Sequence[StepLike]
+    order: Order
+    window: Any
+    window_end: WindowEnd
+    entry: Entry
+    counting: Counting
+    reentry: Reentry
+    exclusions: Sequence[str] = ()
+    repeats: Repeats = "ignore"
+    step_times: StepTimes = "non_decreasing"
+    ties: Ties = "input_order"
+    unknown_events: UnknownEvents = "drop"
+    missing: Missing = "omit"
+    as_of: Any = None
+
+    def _resolved(self, names: Sequence[str] | None = None) -> list[tuple[str, list[str]]]:
+        out: list[tuple[str, list[str]]] = []
+        for k, step in enumerate(self.steps):
+            if isinstance(step, str):
+                out.append((step, [step]))
+            elif isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str):
+                name, events = step
+                if callable(events):
+                    if names is None:
+                        raise InvalidArgumentError(
+                            f"invalid steps: step {k + 1} ({name!r}) is a predicate; it is resolved against "
+                            "the event names of a log (use cx.funnel, or FunnelTally.fold)"
+                        )
+                    out.append((name, [n for n in names if events(n)]))
+                else:
+                    out.append((name, [events] if isinstance(events, str) else [str(e) for e in events]))
+            elif isinstance(step, Sequence) and all(isinstance(e, str) for e in step):
+                names_ = [str(e) for e in step]
+                out.append((" | ".join(names_), names_))
+            else:
+                raise InvalidArgumentError(
+                    f"invalid steps: step {k + 1} is {step!r}; give an event name, a list of names, or "
+                    "(name, names or predicate)"
+                )
+        return out
+
+    def _as_of(self) -> tuple[int | None, Any]:
+        if self.as_of is None:
+            return None, None
+        inst = _instant(self.as_of, "as_of")
+        return int(inst.ns[0]), inst
+
+    def _native_spec(self, names: Sequence[str] | None = None) -> Any:
+        as_of, _ = self._as_of()
+        return _native.FunnelSpec(
+            self._resolved(names),
+            [str(e) for e in self.exclusions],
+            self.order,
+            _window_ns(self.window),
+            self.window_end,
+            self.entry,
+            self.counting,
+            self.reentry,
+            self.repeats,
+            self.step_times,
+            self.ties,
+            self.unknown_events,
+            self.missing,
+            as_of,
+        )
+
+    def describe(self) -> str:
+        """Every rule in words, one per line (as printed with each result)."""
+        text: str = self._native_spec().describe()
+        return text
+
+
+class FunnelTally(_State):
+    """Per-step counts of a funnel and its time-to-convert table, mergeable across partitions that
+    each hold **all** the events of their customers (partition by customer id). A merge of two
+    states that saw the same customer is refused.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> import cx_metrics as cx
+    >>> spec = cx.FunnelSpec(["a", "b"], order="ordered", window=None, window_end="inclusive",
+    ...                      entry="closed", counting="uniques", reentry="first", as_of="2026-01-02")
+    >>> t1, t2 = cx.FunnelTally(spec), cx.FunnelTally(spec)
+    >>> t1.fold([1, 1], ["a", "b"], ["2026-01-01", "2026-01-01T01:00"])
+    >>> t2.fold([2], ["a"], ["2026-01-01"])
+    >>> [s.count for s in (t1 + t2).result().steps]
+    [2, 1]
+    """
+
+    __slots__ = ()
+    _native_type: ClassVar[Any] = _native.FunnelTally
+
+    def __init__(self, spec: FunnelSpec) -> None:
+        if not isinstance(spec, FunnelSpec):
+            raise InvalidArgumentError("invalid spec: give a cx.FunnelSpec")
+        self._inner = _native.FunnelTally(spec._native_spec(_names_or_none(spec)))
+
+    def fold(self, customers: object, events: object, times: object) -> None:
+        """Fold events (customer ids, event names, timestamps): every event of a customer must be in
+        this fold. Step predicates need the event names, so a spec with predicates is resolved here
+        only if it was resolved when the tally was made (use :func:`funnel` for predicates)."""
+        t = _instants(times, "time")
+        ev = key_columns(events, None, len(t.ns)).specs[0]
+        self._inner.fold(_event_ids(None, customers, len(t.ns)), ev, t.ns, "ns")
+
+    def result(self, confidence_level: float = 0.95) -> FunnelResult:
+        """The funnel: steps, conversions with Wilson intervals, time to convert."""
+        return FunnelResult._from_native(self._inner.result(confidence_level))
+
+
+def _names_or_none(spec: FunnelSpec) -> list[str] | None:
+    has_predicate = any(isinstance(s, tuple) and len(s) == 2 and callable(s[1]) for s in spec.steps)
+    return [] if has_predicate else None
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One step of a funnel, in the spec's counting unit (customers or attempts)."""
+
+    step: str
+    count: int
+    from_previous: int
+    previous: int | None
+    conversion: float | None
+    conversion_ci: Interval | None
+    drop_off: int
+    from_first: int
+    overall: float | None
+    overall_ci: Interval | None
+    attempts: int
+    customers: int
+
+
+def _ci(raw: Any) -> Interval | None:
+    if raw is None:
+        return None
+    return Interval(raw["low"], raw["high"], raw["confidence_level"], "wilson", raw["clipped"])
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else pct(x)
+
+
+@dataclass(frozen=True, eq=False)
+class FunnelResult(Tabular, NativeResult):
+    """A funnel: the rules (:attr:`rules`, printed first), per-step counts, step-to-step and overall
+    conversion with Wilson intervals, drop-off, what was dropped, and time to convert.
+
+    Attributes
+    ----------
+    rules : str
+        Every rule in words.
+    steps : list of FunnelStep
+        Per step: ``count``, ``from_previous`` of ``previous``, ``conversion`` (step to step) with
+        ``conversion_ci``, ``drop_off``, ``from_first``, ``overall`` (from step 1) with ``overall_ci``.
+    entered, converted : int
+        The denominator (customers or attempts entering step 1) and those reaching the last step.
+    conversion, conversion_ci : float or None, Interval or None
+        ``converted / entered`` and its Wilson interval.
+    time_to_convert : KaplanMeier or None
+        Seconds from the start of the attempt to the last step: conversions are events, attempts
+        stopped (exclusion, strict break, repeat) competing, attempts still in their window at
+        ``as_of`` censored there, timed-out attempts censored at the window's length.
+    """
+
+    _native_type: ClassVar[Any] = _native.FunnelResult
+    _native: Any = field(repr=False)
+
+    @classmethod
+    def _from_native(cls, native: Any) -> FunnelResult:
+        return cls(native)
+
+    @property
+    def rules(self) -> str:
+        return str(self._native.rules)
+
+    @property
+    def steps(self) -> list[FunnelStep]:
+        return [
+            FunnelStep(
+                step=s["step"],
+                count=int(s["count"]),
+                from_previous=int(s["from_previous"]),
+                previous=s["previous"],
+                conversion=s["conversion"],
+                conversion_ci=_ci(s["conversion_ci"]),
+                drop_off=int(s["drop_off"]),
+                from_first=int(s["from_first"]),
+                overall=s["overall"],
+                overall_ci=_ci(s["overall_ci"]),
+                attempts=int(s["attempts"]),
+                customers=int(s["customers"]),
+            )
+            for s in self._raw["steps"]
+        ]
+
+    @property
+    def entered(self) -> int:
+        return int(self._raw["entered"])
+
+    @property
+    def converted(self) -> int:
+        return int(self._raw["converted"])
+
+    @property
+    def conversion(self) -> float | None:
+        c = self._raw["conversion"]
+        return None if c is None else float(c)
+
+    @property
+    def conversion_ci(self) -> Interval | None:
+        return _ci(self._raw["conversion_ci"])
+
+    @property
+    def time_to_convert(self) -> Any:
+        return self._native.time_to_convert
+
+    @property
+    def as_of(self) -> np.datetime64 | None:
+        ns = self._raw["as_of_ns"]
+        return None if ns is None else np.datetime64(int(ns), "ns")
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """Time-to-convert units by outcome."""
+        keys = ("converted", "stopped", "in_window", "timed_out")
+        return dict(zip(keys, (int(v) for v in self._raw["outcomes"]), strict=True))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows seen, dropped (by reason) and reordered; customers and attempts."""
+        keys: tuple[str, ...] = ("n_rows", "n_missing_customer", "n_missing_time", "n_missing_event")
+        keys = (*keys, "n_unknown", "n_reordered", "n_customers", "n_attempts")
+        return {k: int(self._raw[k]) for k in keys}
+
+    def compare(self, other: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison:
+        """This funnel against ``other`` (independent customers), step by step: see
+        :func:`compare_funnels`."""
+        return compare_funnels(self, other, confidence_level)
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """A funnel chart (:func:`cx_metrics.plot.funnel`)."""
+        from .plot import funnel as plot_funnel
+
+        return plot_funnel(self, ax=ax)
+
+    def _columns(self) -> list[FrameColumn]:
+        steps = self.steps
+
+        def col(name: str, kind: Any, f: Callable[[FunnelStep], Any]) -> FrameColumn:
+            return (name, kind, [f(s) for s in steps])
+
+        return [
+            col("step", "str", lambda s: s.step),
+            col("count", "int", lambda s: s.count),
+            col("from_previous", "int", lambda s: s.from_previous),
+            col("conversion", "float", lambda s: s.conversion),
+            col("conversion_low", "float", lambda s: s.conversion_ci.low if s.conversion_ci else None),
+            col("conversion_high", "float", lambda s: s.conversion_ci.high if s.conversion_ci else None),
+            col("drop_off", "int", lambda s: s.drop_off),
+            col("overall", "float", lambda s: s.overall),
+            col("overall_low", "float", lambda s: s.overall_ci.low if s.overall_ci else None),
+            col("overall_high", "float", lambda s: s.overall_ci.high if s.overall_ci else None),
+        ]
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        level = round(100 * float(self._raw["confidence_level"]))
+        header = ["step", "count", "from prev", f"conversion ({level}% Wilson)", "drop-off", "from step 1"]
+
+        def ci(x: float | None, c: Interval | None) -> str:
+            return "-" if x is None or c is None else f"{pct(x)} [{pct(c.low)}, {pct(c.high)}]"
+
+        rows = [
+            [
+                s.step,
+                str(s.count),
+                str(s.from_previous),
+                ci(s.conversion, s.conversion_ci),
+                str(s.drop_off),
+                ci(s.overall, s.overall_ci),
+            ]
+            for s in self.steps
+        ]
+        return header, rows
+
+    def _headline(self) -> str:
+        c = self.counts
+        dropped = c["n_missing_customer"] + c["n_missing_time"] + c["n_missing_event"] + c["n_unknown"]
+        as_of = self.as_of
+        given = " (given)" if self._raw["as_of_given"] else " (latest event)"
+        return (
+            f"Funnel: {self.converted} of {self.entered} converted ({_fmt(self.conversion)}); "
+            f"{c['n_rows']} rows, {dropped} dropped (missing customer {c['n_missing_customer']}, time "
+            f"{c['n_missing_time']}, event {c['n_missing_event']}; unknown event {c['n_unknown']}), "
+            f"{c['n_reordered']} out of time order; as of {as_of}{given if as_of is not None else ''}"
+        )
+
+    def __str__(self) -> str:
+        header, rows = self._table()
+        return "\n".join([self._headline(), self.rules.rstrip(), *text_table(header, rows)])
+
+    def _repr_html_(self) -> str:
+        header, rows = self._table()
+        rules = html_table("rules", [r.split(": ", 1) for r in self.rules.strip().splitlines()])
+        return html_block(rules, html_table("steps", rows, header=header), headline=self._headline())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-safe builtins (the core's serde form)."""
+        return dict(self._raw)
+
+
+@dataclass(frozen=True, eq=False)
+class FunnelComparison(Tabular, NativeResult):
+    """Two funnels compared step by step (first - second): the step-to-step and from-step-1
+    conversions, each with the pooled two-proportion z test and Newcombe's hybrid score interval."""
+
+    _native_type: ClassVar[Any] = _native.FunnelComparison
+    _native: Any = field(repr=False)
+
+    @classmethod
+    def _from_native(cls, native: Any) -> FunnelComparison:
+        return cls(native)
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return list(self._raw["steps"])
+
+    def _columns(self) -> list[FrameColumn]:
+        rows = self.steps
+
+        def get(which: str, key: str) -> list[Any]:
+            out: list[Any] = []
+            for r in rows:
+                c = r[which]
+                if c is None:
+                    out.append(None)
+                elif key in ("low", "high"):
+                    out.append(c["interval"][key])
+                else:
+                    out.append(c[key])
+            return out
+
+        cols: list[FrameColumn] = [("step", "str", [r["step"] for r in rows])]
+        for which in ("conversion", "overall"):
+            for key in ("difference", "low", "high", "z", "p_value"):
+                cols.append((f"{which}_{key}", "float", get(which, key)))
+        return cols
+
+    def __str__(self) -> str:
+        header = ["step", "conversion diff", "z", "p", "overall diff", "z", "p"]
+
+        def cells(c: Any) -> list[str]:
+            if c is None:
+                return ["-", "-", "-"]
+            i = c["interval"]
+            return [
+                f"{c['difference']:+.4f} [{i['low']:+.4f}, {i['high']:+.4f}]",
+                f"{c['z']:.3f}",
+                f"{c['p_value']:.4g}",
+            ]
+
+        rows = [[r["step"], *cells(r["conversion"]), *cells(r["overall"])] for r in self.steps]
+        level = round(100 * float(self._raw["confidence_level"]))
+        return "\n".join(
+            [f"Funnel comparison (first - second; {level}% Newcombe intervals)", *text_table(header, rows)]
+        )
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(str(self)) + "</pre>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._raw)
+
+
+def compare_funnels(a: FunnelResult, b: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison:
+    """Compare two funnels of the same steps (two periods or two segments, independent customers):
+    per step, the difference of the step-to-step and of the from-step-1 conversion (first - second)
+    with the pooled two-proportion z test and Newcombe's hybrid score interval."""
+    return FunnelComparison._from_native(_native.compare_funnels(a._native, b._native, confidence_level))
+
+
+@dataclass(frozen=True, eq=False)
+class FunnelByGroup:
+    """Funnels by segment: ``result[label]`` (a tuple of labels for several ``by`` columns). A customer
+    belongs to the segment of their first event."""
+
+    names: tuple[str, ...]
+    labels: list[tuple[Any, ...]]
+    results: list[FunnelResult]
+
+    def __getitem__(self, label: Any) -> FunnelResult:
+        key = label if isinstance(label, tuple) else (label,)
+        for lab, r in zip(self.labels, self.results, strict=True):
+            if lab == key:
+                return r
+        raise KeyError(label)
+
+    def __iter__(self) -> Iterator[tuple[tuple[Any, ...], FunnelResult]]:
+        return iter(zip(self.labels, self.results, strict=True))
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __str__(self) -> str:
+        parts = [f"Funnels by {', '.join(self.names)}"]
+        for lab, r in self:
+            parts.append(f"\n== {', '.join(label_str(x) for x in lab)} ==\n{r}")
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(str(self)) + "</pre>"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": list(self.names),
+            "groups": [{"labels": [label_str(x) for x in lab], "result": r.to_dict()} for lab, r in self],
+        }
+
+
+def _event_names(ev_spec_raw: Any, n: int) -> tuple[Any, list[str]]:
+    spec = key_columns(ev_spec_raw, None, n).specs[0]
+    labels, _ = _native.group_codes([spec], n)
+    return spec, [str(lab[0]) for lab in labels if lab[0] is not None]
+
+
+def funnel(
+    events: object,
+    spec: FunnelSpec,
+    *,
+    customer: object,
+    event: object,
+    time: object,
+    by: object = None,
+    confidence_level: float = 0.95,
+) -> FunnelResult | FunnelByGroup:
+    """A funnel over an event log (pandas, polars or pyarrow table; or ``events=None`` and columns).
+
+    ``customer``, ``event``, ``time``: column names of ``events``, or columns. Times may be datetimes
+    (naive = UTC; time-zone-aware converted; a mix of aware and naive is an error naming the row).
+    ``by``: segment column(s): one funnel per segment, a customer in the segment of their first event.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> import pandas as pd
+    >>> import cx_metrics as cx
+    >>> when = pd.to_datetime(["2026-01-01 10:00", "2026-01-01 10:20", "2026-01-01 11:00"])
+    >>> log = pd.DataFrame({"who": [1, 1, 2], "what": ["visit", "buy", "visit"], "when": when})
+    >>> spec = cx.FunnelSpec(["visit", "buy"], order="ordered", window=datetime.timedelta(hours=1),
+    ...                      window_end="inclusive", entry="closed", counting="uniques", reentry="first")
+    >>> r = cx.funnel(log, spec, customer="who", event="what", time="when")
+    >>> r.converted, r.entered
+    (1, 2)
+    """
+    if not isinstance(spec, FunnelSpec):
+        raise InvalidArgumentError("invalid spec: give a cx.FunnelSpec")
+    times = _instants(_column(events, time, "time"), "time")
+    n = len(times.ns)
+    _, as_of_inst = spec._as_of()
+    if as_of_inst is not None:
+        _same_zone([("time", times), ("as_of", as_of_inst)])
+    ev_raw = _column(events, event, "event")
+    if _names_or_none(spec) is None:
+        ev_spec, names = key_columns(ev_raw, None, n).specs[0], None
+    else:  # predicates are evaluated on the distinct event names
+        ev_spec, names = _event_names(ev_raw, n)
+    native_spec = spec._native_spec(names)
+    customers = _event_ids(events, customer, n)
+    tally = _native.FunnelTally(native_spec)
+    if by is None:
+        tally.fold(customers, ev_spec, times.ns, "ns")
+        return FunnelResult._from_native(tally.result(confidence_level))
+    table = Table(events) if events is not None else None
+    keys = key_columns(by, table, n)
+    labels, codes = _native.group_codes(keys.specs, n)
+    states = tally.by_group(customers, ev_spec, times.ns, "ns", codes, len(labels))
+    return FunnelByGroup(
+        tuple(keys.names),
+        [tuple(lab) for lab in labels],
+        [FunnelResult._from_native(s.result(confidence_level)) for s in states],
+    )
