@@ -25,6 +25,7 @@ import_exception!(cx_metrics.exceptions, IllConditionedError);
 import_exception!(cx_metrics.exceptions, SeparationError);
 import_exception!(cx_metrics.exceptions, MergeOverflowError);
 import_exception!(cx_metrics.exceptions, InvalidStateError);
+import_exception!(cx_metrics.exceptions, OutOfScaleError);
 
 /// The Python exception for a core error, variant by variant.
 pub fn to_py(err: Error) -> PyErr {
@@ -47,6 +48,7 @@ pub fn to_py(err: Error) -> PyErr {
         Error::Separation { .. } => SeparationError::new_err(msg),
         Error::Overflow { .. } => MergeOverflowError::new_err(msg),
         Error::InvalidState { .. } => InvalidStateError::new_err(msg),
+        Error::OutOfScale { .. } => OutOfScaleError::new_err(msg),
         // `Error` is non-exhaustive: a variant added later still derives from the base class.
         _ => CxMetricsError::new_err(msg),
     }
