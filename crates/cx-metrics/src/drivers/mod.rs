@@ -262,7 +262,7 @@ pub struct DriverAnalysis {
     pub warnings: Vec<DriverWarning>,
     /// Values recoded to missing per column with declared missing codes (then handled by `missing`:
     /// under `listwise` their rows are among `n_omitted`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declared_missing: Vec<DeclaredMissing>,
     /// The options the analysis ran with, so that what is derived from it (a bootstrap of the same
     /// model) needs only the rows again. Results serialised before this field read back with the

@@ -295,13 +295,21 @@ pub struct WhatIf {
     pub seed: Option<u64>,
     /// The missing-value policy of the rows (that of the analysis, for [`what_if_of`]); `listwise`
     /// for [`what_if`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_listwise")]
     pub missing: MissingPolicy,
     /// Respondents kept with a driver value filled by the indicator method: they stay in the
     /// baseline and the simulation, and a shift of that driver does not move them (their rating is
     /// unknown).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub n_filled: u64,
+}
+
+fn is_listwise(m: &MissingPolicy) -> bool {
+    *m == MissingPolicy::Listwise
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Expected NPS if driver ratings changed as the scenario says: see the module docs for the method.
