@@ -295,6 +295,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+fn out_of_scale_message(column: &str, index: usize, value: f64, min: f64, max: f64) -> String {
+    format!(
+        "column {column:?}: value {value} at row {index} is outside its scale {min}..={max}; if {value} \
+         is a \"don't know\" or no-answer code, declare it missing (missing_codes={{{column:?}: \
+         [{value}]}}) and the missing= policy handles those rows; otherwise declare the column's \
+         real scale, or recode the column first"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,13 +337,4 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
     }
-}
-
-fn out_of_scale_message(column: &str, index: usize, value: f64, min: f64, max: f64) -> String {
-    format!(
-        "column {column:?}: value {value} at row {index} is outside its scale {min}..={max}; if {value} \
-         is a \"don't know\" or no-answer code, declare it missing (missing_codes={{{column:?}: \
-         [{value}]}}) and the missing= policy handles those rows; otherwise declare the column's \
-         real scale, or recode the column first"
-    )
 }
