@@ -1107,10 +1107,11 @@ def driver_analysis(
     names = _driver_names(drivers)
     # An `always` column of the data that is not among the drivers joins the model (relaimpo's
     # `always`: in every subset, not ranked).
+    # A scale given for every driver covers the drivers named; missing codes cover every column read.
+    declared = _declarations(outcome, names, outcome_scale, scales, None)
     names += [a for a in dict.fromkeys(always or []) if a not in names and a != outcome and a in table.names]
-    options = _options(outcome, missing, indicator_for, always, groups, confidence_level).declare(
-        **_declarations(outcome, names, outcome_scale, scales, missing_codes)
-    )
+    declared["missing_codes"] = _declarations(outcome, names, None, None, missing_codes)["missing_codes"]
+    options = _options(outcome, missing, indicator_for, always, groups, confidence_level).declare(**declared)
     _check_unique_columns(table, columns, [outcome, *names, *([weights] if isinstance(weights, str) else [])])
     y = table.numeric_column(outcome)
     cols = [table.numeric_column(n) for n in names]

@@ -234,3 +234,10 @@ def test_always_column_outside_drivers_matches_relaimpo_semantics() -> None:
     # A name that is no column at all is still an error naming it.
     with pytest.raises(ColumnError, match="Agricultre"):
         cx.driver_analysis(swiss, outcome="Fertility", drivers=ranked, always=["Agricultre"])
+
+
+def test_an_always_column_is_not_checked_on_the_drivers_scale(survey: pd.DataFrame) -> None:
+    # The pillars' 1-10 check covers the pillars; a covariate added by always= keeps its own values.
+    d = survey.assign(tenure=np.linspace(0, 30, len(survey)))
+    r = cx.pillar_driver_analysis(d, always=["tenure"])
+    assert r.drivers[-1] == "tenure" and "tenure" in r.always and r.units == cx.PILLARS
