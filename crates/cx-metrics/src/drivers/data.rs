@@ -392,3 +392,82 @@ pub fn declared_values(
         .collect::<Result<Vec<_>>>()?;
     Ok(Declared { y, drivers, counts })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::{driver_analysis, MissingPolicy};
+
+    const LTR: [f64; 12] = [9.0, 7.0, 10.0, 4.0, 8.0, 6.0, 9.0, 3.0, 7.0, 10.0, 5.0, 8.0];
+    const EASE: [f64; 12] = [6.0, 5.0, 7.0, 2.0, 99.0, 4.0, 7.0, 1.0, 4.0, 6.0, 3.0, 99.0];
+    const SPEED: [f64; 12] = [5.0, 6.0, 6.0, 3.0, 4.0, 5.0, 5.0, 2.0, 6.0, 7.0, 3.0, 5.0];
+
+    #[test]
+    fn a_code_off_the_scale_names_column_row_and_value() {
+        let o = DriverOptions::default().with_scales(&["ease", "speed"], 1.0, 10.0);
+        let err =
+            driver_analysis(&LTR, &[("ease", &EASE), ("speed", &SPEED)], None, &o).unwrap_err();
+        assert_eq!(
+            err,
+            Error::OutOfScale {
+                column: "ease".into(),
+                index: 4,
+                value: 99.0,
+                min: 1.0,
+                max: 10.0
+            }
+        );
+        assert!(err.to_string().contains("don't know"));
+    }
+
+    #[test]
+    fn declared_codes_are_the_rows_without_them() {
+        let o = DriverOptions::default()
+            .with_scales(&["ease", "speed"], 1.0, 10.0)
+            .with_missing_codes(&["ease"], &[99.0]);
+        let a = driver_analysis(&LTR, &[("ease", &EASE), ("speed", &SPEED)], None, &o).unwrap();
+        // Reference: the same analysis of the ten rows without a code.
+        let keep: Vec<usize> = (0..12).filter(|&i| EASE[i] != 99.0).collect();
+        let pick = |c: &[f64]| keep.iter().map(|&i| c[i]).collect::<Vec<f64>>();
+        let (y, e, s) = (pick(&LTR), pick(&EASE), pick(&SPEED));
+        let b = driver_analysis(
+            &y,
+            &[("ease", &e), ("speed", &s)],
+            None,
+            &DriverOptions::default(),
+        )
+        .unwrap();
+        assert_eq!((a.n, a.n_omitted), (10, 2));
+        assert_eq!(
+            a.declared_missing,
+            vec![DeclaredMissing {
+                column: "ease".into(),
+                n: 2
+            }]
+        );
+        assert_eq!(a.regression.coefficients, b.regression.coefficients);
+        assert_eq!(a.options.missing_codes, o.missing_codes);
+        // Under raise, a declared code is a missing value like any other.
+        let raise = o.clone().with_missing(MissingPolicy::Raise);
+        let err = driver_analysis(&LTR, &[("ease", &EASE), ("speed", &SPEED)], None, &raise);
+        assert!(matches!(err, Err(Error::BadColumn { ref column, .. }) if column == "ease"));
+    }
+
+    #[test]
+    fn the_outcome_scale_defaults_to_0_10_for_ltr_only() {
+        let mut y = LTR;
+        y[3] = 11.0;
+        let drivers = [("speed", &SPEED[..])];
+        let err = driver_analysis(&y, &drivers, None, &DriverOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::OutOfScale { index: 3, .. }));
+        let other = DriverOptions::default().with_outcome("spend");
+        assert!(driver_analysis(&y, &drivers, None, &other).is_ok());
+        let unchecked = DriverOptions::default().with_outcome_scale(OutcomeScale::Unchecked);
+        assert!(driver_analysis(&y, &drivers, None, &unchecked).is_ok());
+        let bad = DriverOptions::default().with_scales(&["nope"], 1.0, 10.0);
+        assert!(matches!(
+            driver_analysis(&LTR, &drivers, None, &bad),
+            Err(Error::UnknownColumn { .. })
+        ));
+    }
+}
