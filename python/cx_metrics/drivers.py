@@ -318,6 +318,14 @@ class DriverAnalysis(NativeResult, Tabular):
         Level of the coefficient intervals.
     warnings : tuple of DriverWarning
         Things to know about the result.
+    declared_missing : dict of str to int
+        Values recoded to missing per column with declared ``missing_codes`` (then handled by
+        ``missing=``: under ``"listwise"`` their rows are among ``n_omitted``).
+    outcome_scale : (float, float) or None
+        The range the outcome was checked on (None: not checked).
+    r_squared_always : float
+        R² of the ``always`` covariates alone, reported apart: the measures split
+        ``r_squared - r_squared_always`` (relaimpo's ``always``).
 
     The tables (:attr:`coefficients`, :attr:`importance`, :attr:`vif`, :attr:`dominance`) are built on
     access, as pandas objects. ``to_pandas()`` / ``to_polars()`` give the driver table, one row per
@@ -347,6 +355,9 @@ class DriverAnalysis(NativeResult, Tabular):
     n_zero_weight: int
     confidence_level: float
     warnings: tuple[DriverWarning, ...]
+    declared_missing: Mapping[str, int]
+    outcome_scale: tuple[float, float] | None
+    r_squared_always: float
     # Set before the ``_native`` field, which hides the module of that name in the class body.
     _native_type: ClassVar[Any] = _native.DriverAnalysis
     _native: Any = field(repr=False, compare=False)
@@ -376,6 +387,9 @@ class DriverAnalysis(NativeResult, Tabular):
             n_zero_weight=native.n_zero_weight,
             confidence_level=native.confidence_level,
             warnings=_warnings_of(native),
+            declared_missing=dict(native.declared_missing),
+            outcome_scale=native.outcome_scale,
+            r_squared_always=native.r_squared_always,
             _native=native,
         )
 
@@ -607,11 +621,16 @@ class DriverAnalysis(NativeResult, Tabular):
         seed: int = 0,
         confidence_level: float = 0.95,
     ) -> WhatIf:
-        """Expected NPS if the ratings of some drivers changed.
+        """Expected NPS if the ratings of some drivers changed, on the sample this analysis used.
 
-        The outcome must be the 0-10 recommendation score. The model is refitted on the rows complete on
-        the outcome and every driver of this analysis (so with ``missing="indicator"`` the filled rows
-        are dropped here, and counted in ``n_omitted``).
+        The outcome must be the 0-10 recommendation score (``ltr``, or an outcome declared with
+        ``outcome_scale=(0, 10)``): for any other outcome the NPS is undefined and this raises
+        :class:`~cx_metrics.exceptions.InvalidArgumentError`. The model is refitted on the analysed
+        sample: the declared missing codes are missing, and the analysis's ``missing=`` policy applies
+        (``"listwise"``: the complete rows; ``"indicator"``: the filled respondents stay, the model
+        adjusts for the indicators, and a shift of a driver does not move a respondent whose rating of
+        it was filled; ``"pairwise"`` has no single sample and is refused). ``baseline`` is the NPS of
+        that sample and ``n`` its size (the analysis's ``n``).
 
         Parameters
         ----------
@@ -677,9 +696,12 @@ class DriverAnalysis(NativeResult, Tabular):
     def _headline(self) -> str:
         dropped = f", {self.n_omitted} omitted" if self.n_omitted else ""
         zero = f", {self.n_zero_weight} of weight zero" if self.n_zero_weight else ""
+        codes = ", ".join(f"{c} {k}" for c, k in self.declared_missing.items() if k)
+        declared = f" ({codes} declared missing)" if codes else ""
         return (
             f"Driver analysis of {self.outcome}: R² = {self.r_squared:.3f} (adjusted "
             f"{self.adj_r_squared:.3f}), n = {self.n}{dropped}{zero}, missing = {self.missing}"
+            f"{declared}"
         )
 
     def _coef_rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -873,6 +895,61 @@ def _numeric_weights(table: Table, weights: object) -> npt.NDArray[Any] | None:
     return numeric_weights(weights)
 
 
+OutcomeScale = Literal["auto"] | tuple[float, float] | None
+"""The outcome's scale: ``"auto"`` (0-10 for ``ltr``, else unchecked), ``(min, max)`` or None."""
+
+ScaleSpec = tuple[float, float] | Mapping[str, tuple[float, float]]
+"""The drivers' scales: one ``(min, max)`` for all, or one per driver named in a mapping."""
+
+MissingCodeSpec = Sequence[float] | Mapping[str, Sequence[float]]
+"""Codes that mean "no answer": for every column, or per column named in a mapping."""
+
+
+def _pair(name: str, value: object) -> tuple[float, float]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != 2:
+        raise InvalidArgumentError(f"invalid {name}: {value!r}; give (min, max), e.g. (1, 10)")
+    return float(value[0]), float(value[1])
+
+
+def _codes(name: str, value: object) -> list[float]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
+        raise InvalidArgumentError(f"invalid {name}: {value!r}; give a list of codes, e.g. [99]")
+    return [float(v) for v in value]
+
+
+def _declarations(
+    outcome: str,
+    drivers: Sequence[str],
+    outcome_scale: OutcomeScale,
+    scales: ScaleSpec | None,
+    missing_codes: MissingCodeSpec | None,
+) -> dict[str, Any]:
+    """The declared scales and missing codes in the form of ``DriverOptions.declare``."""
+    if isinstance(outcome_scale, str):
+        if outcome_scale != "auto":
+            raise InvalidArgumentError(
+                f'invalid outcome_scale: {outcome_scale!r}; give "auto", (min, max) or None'
+            )
+        out_scale: Any = "auto"
+    else:
+        out_scale = None if outcome_scale is None else _pair("outcome_scale", outcome_scale)
+    if scales is None:
+        declared: list[tuple[str, float, float]] = []
+    elif isinstance(scales, Mapping):
+        declared = [(str(k), *_pair("scales", v)) for k, v in scales.items()]
+    else:
+        lo, hi = _pair("scales", scales)
+        declared = [(d, lo, hi) for d in drivers]
+    if missing_codes is None:
+        codes: list[tuple[str, list[float]]] = []
+    elif isinstance(missing_codes, Mapping):
+        codes = [(str(k), _codes("missing_codes", v)) for k, v in missing_codes.items()]
+    else:
+        every = _codes("missing_codes", missing_codes)
+        codes = [(c, every) for c in (outcome, *drivers)]
+    return {"outcome_scale": out_scale, "scales": declared, "missing_codes": codes}
+
+
 def _options(
     outcome: str,
     missing: MissingPolicy,
@@ -906,6 +983,9 @@ def driver_analysis(
     columns: Sequence[str] | None = None,
     by: None = None,
     overall: Literal[False] = False,
+    outcome_scale: OutcomeScale = "auto",
+    scales: ScaleSpec | None = None,
+    missing_codes: MissingCodeSpec | None = None,
 ) -> DriverAnalysis: ...
 
 
@@ -924,6 +1004,9 @@ def driver_analysis(
     columns: Sequence[str] | None = None,
     by: object,
     overall: bool = False,
+    outcome_scale: OutcomeScale = "auto",
+    scales: ScaleSpec | None = None,
+    missing_codes: MissingCodeSpec | None = None,
 ) -> SegmentDriverAnalyses: ...
 
 
@@ -941,6 +1024,9 @@ def driver_analysis(
     columns: Sequence[str] | None = None,
     by: object = None,
     overall: bool = False,
+    outcome_scale: OutcomeScale = "auto",
+    scales: ScaleSpec | None = None,
+    missing_codes: MissingCodeSpec | None = None,
 ) -> DriverAnalysis | SegmentDriverAnalyses:
     """Regress ``outcome`` on ``drivers`` and rank the drivers by their share of the explained variance.
 
@@ -964,7 +1050,9 @@ def driver_analysis(
         mean and adjust for a 0/1 ``<driver>_missing`` covariate; biased for answers that exist but
         were not given).
     always : sequence of str, optional
-        Drivers adjusted for in every model and not ranked.
+        Columns adjusted for in every model and not ranked (relaimpo's ``always``): drivers, or other
+        columns of ``data``, which are then added to the model. The R² they explain alone is reported
+        apart (:attr:`DriverAnalysis.r_squared_always`) and the measures split the rest.
     groups : mapping of str to sequence of str, optional
         Groups of drivers ranked as one unit, ``{"group name": [driver, ...]}``.
     confidence_level : float
@@ -983,6 +1071,20 @@ def driver_analysis(
     overall : bool
         With ``by``: also analyse all rows together (the same as without ``by``), as
         :attr:`SegmentDriverAnalyses.overall` and the table's last rows, labelled ``"(all)"``.
+    outcome_scale : "auto", (min, max) or None
+        The outcome's scale, checked: ``"auto"`` (default) checks the recommendation score ``ltr`` on
+        0-10 and leaves any other outcome unchecked; ``(1, 5)`` declares a scale; ``None`` checks
+        nothing (a continuous outcome). :meth:`DriverAnalysis.what_if` needs an outcome on 0-10.
+    scales : (min, max) or mapping of driver to (min, max), optional
+        The drivers' scales, checked: one for every driver (``(1, 10)``), or one per driver named in a
+        mapping; a driver without one is not checked. :func:`~cx_metrics.pillar_driver_analysis`
+        checks the pillars on 1-10 by default.
+    missing_codes : sequence of numbers, or mapping of column to sequence of numbers, optional
+        Codes that mean "no answer" (``[99]`` for "don't know"): in every outcome and driver column,
+        or per column (``{"resolution": [99], "ltr": [-1]}``). They become missing values, handled
+        by ``missing=`` like any other, and are counted in
+        :attr:`DriverAnalysis.declared_missing`. A value off its scale that is not declared raises
+        :class:`~cx_metrics.exceptions.OutOfScaleError` naming the column, the row and the value.
 
     Returns
     -------
@@ -1002,9 +1104,15 @@ def driver_analysis(
     >>> round(sum(r.importance["lmg"]), 12) == round(r.r_squared, 12)
     True
     """
-    options = _options(outcome, missing, indicator_for, always, groups, confidence_level)
     table = Table(data, columns)
     names = _driver_names(drivers)
+    # An `always` column of the data that is not among the drivers joins the model (relaimpo's
+    # `always`: in every subset, not ranked).
+    # A scale given for every driver covers the drivers named; missing codes cover every column read.
+    declared = _declarations(outcome, names, outcome_scale, scales, None)
+    names += [a for a in dict.fromkeys(always or []) if a not in names and a != outcome and a in table.names]
+    declared["missing_codes"] = _declarations(outcome, names, None, None, missing_codes)["missing_codes"]
+    options = _options(outcome, missing, indicator_for, always, groups, confidence_level).declare(**declared)
     _check_unique_columns(table, columns, [outcome, *names, *([weights] if isinstance(weights, str) else [])])
     y = table.numeric_column(outcome)
     cols = [table.numeric_column(n) for n in names]

@@ -24,6 +24,7 @@ __all__ = [
     "NonFiniteError",
     "NotIntegralError",
     "OutOfRangeError",
+    "OutOfScaleError",
     "SegmentError",
     "SeparationError",
     "TooFewRowsError",
@@ -106,6 +107,11 @@ class MergeOverflowError(CxMetricsError):
 class InvalidStateError(CxMetricsError):
     """A serialised state (bytes, JSON or pickle) is truncated, corrupted, of another kind or format
     version, or its counts and sums contradict each other; it is not restored."""
+
+
+class OutOfScaleError(OutOfRangeError, ColumnError):
+    """A value of a named column lies outside the scale declared for it (the message names the column,
+    the row and the value; a "don't know" code such as 99 is declared with ``missing_codes=``)."""
 
 
 class SegmentError(CxMetricsError, KeyError):

@@ -24,7 +24,15 @@ from ._results import (
     text_table,
 )
 from ._table import Table
-from .drivers import _driver_names, _numeric_weights
+from .drivers import (
+    MissingCodeSpec,
+    MissingPolicy,
+    ScaleSpec,
+    _declarations,
+    _driver_names,
+    _numeric_weights,
+    _options,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,11 +165,16 @@ def _model(
     weights: object,
     confidence_level: float,
     columns: Sequence[str] | None,
+    sample: dict[str, Any],
 ) -> NpsDriverModel:
     table = Table(data, columns)
     names = _driver_names(drivers)
     y = table.numeric_column(outcome)
     cols = [table.numeric_column(n) for n in names]
+    # The sample of a driver analysis with the same options (declared codes and scales, missing=).
+    options = _options(
+        outcome, sample["missing"], sample["indicator_for"], None, None, confidence_level
+    ).declare(**_declarations(outcome, names, "auto", sample["scales"], sample["missing_codes"]))
     native = _native.nps_model(
         y,
         names,
@@ -169,6 +182,7 @@ def _model(
         _numeric_weights(table, weights),
         target=target,
         confidence_level=float(confidence_level),
+        options=options,
     )
     return NpsDriverModel._from_native(native)
 
@@ -181,12 +195,20 @@ def promoter_drivers(
     confidence_level: float = 0.95,
     *,
     columns: Sequence[str] | None = None,
+    missing: MissingPolicy = "listwise",
+    indicator_for: Sequence[str] | None = None,
+    scales: ScaleSpec | None = None,
+    missing_codes: MissingCodeSpec | None = None,
 ) -> NpsDriverModel:
     """Logistic model of being a promoter (9-10 versus 0-8 on ``outcome``) on the drivers.
 
-    ``data``, ``drivers``, ``weights`` and ``columns`` as in :func:`~cx_metrics.driver_analysis`; rows
-    with a missing value are dropped and counted (``n_omitted``). Separated data raise
-    :class:`~cx_metrics.exceptions.SeparationError`.
+    ``data``, ``drivers``, ``weights`` and ``columns`` as in :func:`~cx_metrics.driver_analysis`. The
+    sample is that of a driver analysis with the same ``missing=``, ``indicator_for``, ``scales`` and
+    ``missing_codes``: the outcome is checked on 0-10 and the drivers on their declared scales; declared
+    codes are missing values; ``"listwise"`` drops incomplete rows (counted in ``n_omitted``),
+    ``"raise"`` fails on one, ``"indicator"`` fills the drivers as the analysis does and adds each
+    ``<driver>_missing`` indicator to the model as a term; ``"pairwise"`` is refused (a logistic model
+    is fitted on rows). Separated data raise :class:`~cx_metrics.exceptions.SeparationError`.
 
     Examples
     --------
@@ -195,7 +217,13 @@ def promoter_drivers(
     >>> m.target, bool(m.coefficients.loc["time_and_effort", "odds_ratio"] > 1)
     ('promoter', True)
     """
-    return _model("promoter", data, outcome, drivers, weights, confidence_level, columns)
+    sample = {
+        "missing": missing,
+        "indicator_for": indicator_for,
+        "scales": scales,
+        "missing_codes": missing_codes,
+    }
+    return _model("promoter", data, outcome, drivers, weights, confidence_level, columns, sample)
 
 
 def detractor_drivers(
@@ -206,6 +234,10 @@ def detractor_drivers(
     confidence_level: float = 0.95,
     *,
     columns: Sequence[str] | None = None,
+    missing: MissingPolicy = "listwise",
+    indicator_for: Sequence[str] | None = None,
+    scales: ScaleSpec | None = None,
+    missing_codes: MissingCodeSpec | None = None,
 ) -> NpsDriverModel:
     """Logistic model of being a detractor (0-6 versus 7-10 on ``outcome``) on the drivers.
 
@@ -218,4 +250,10 @@ def detractor_drivers(
     >>> m.target, bool(m.coefficients.loc["time_and_effort", "odds_ratio"] < 1)
     ('detractor', True)
     """
-    return _model("detractor", data, outcome, drivers, weights, confidence_level, columns)
+    sample = {
+        "missing": missing,
+        "indicator_for": indicator_for,
+        "scales": scales,
+        "missing_codes": missing_codes,
+    }
+    return _model("detractor", data, outcome, drivers, weights, confidence_level, columns, sample)

@@ -39,7 +39,10 @@ from ._results import (
 from ._table import Table
 from .drivers import (
     DriverAnalysis,
+    MissingCodeSpec,
     MissingPolicy,
+    OutcomeScale,
+    ScaleSpec,
     SegmentDriverAnalyses,
     _higher_is_better,
     _scale_bounds,
@@ -135,6 +138,9 @@ def pillar_driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: None = None,
+    outcome_scale: OutcomeScale = "auto",
+    scales: ScaleSpec | None = (1, 10),
+    missing_codes: MissingCodeSpec | None = None,
 ) -> DriverAnalysis: ...
 
 
@@ -151,6 +157,9 @@ def pillar_driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: object,
+    outcome_scale: OutcomeScale = "auto",
+    scales: ScaleSpec | None = (1, 10),
+    missing_codes: MissingCodeSpec | None = None,
 ) -> SegmentDriverAnalyses: ...
 
 
@@ -166,8 +175,17 @@ def pillar_driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: object = None,
+    outcome_scale: OutcomeScale = "auto",
+    scales: ScaleSpec | None = (1, 10),
+    missing_codes: MissingCodeSpec | None = None,
 ) -> DriverAnalysis | SegmentDriverAnalyses:
     """:func:`~cx_metrics.driver_analysis` with the six pillar columns (:data:`PILLARS`) as drivers.
+
+    The pillars are checked on their 1-10 scale (``scales=(1, 10)``; None checks nothing) and the
+    outcome ``ltr`` on 0-10: a value off its scale raises
+    :class:`~cx_metrics.exceptions.OutOfScaleError` naming the column, the row and the value, unless
+    it is declared missing (``missing_codes=[99]``, or per column), which hands those rows to
+    ``missing=`` and counts them in :attr:`~cx_metrics.DriverAnalysis.declared_missing`.
 
     Examples
     --------
@@ -189,6 +207,9 @@ def pillar_driver_analysis(
         indicator_for=indicator_for,
         columns=columns,
         by=by,
+        outcome_scale=outcome_scale,
+        scales=scales,
+        missing_codes=missing_codes,
     )
 
 

@@ -86,6 +86,7 @@ def test_masked_driver_columns_are_missing() -> None:
 
 
 def _drivers_data(n: int = 80, p: int = 2, seed: int = 1) -> dict[str, np.ndarray]:
+    # A continuous outcome under the name "ltr": analysed with outcome_scale=None (no 0-10 check).
     rng = np.random.default_rng(seed)
     xs = rng.normal(size=(n, p))
     y = xs.sum(axis=1) + rng.normal(size=n)
@@ -117,7 +118,7 @@ def test_driver_names_must_be_text() -> None:
 
 
 def test_measures_as_one_string_is_refused() -> None:
-    r = cx.driver_analysis(_drivers_data(), drivers=["x0", "x1"])
+    r = cx.driver_analysis(_drivers_data(), drivers=["x0", "x1"], outcome_scale=None)
     with pytest.raises(InvalidArgumentError, match=re.escape("measures=['lmg']")):
         r.bootstrap(n_resamples=10, seed=1, measures="lmg")
 
@@ -131,13 +132,17 @@ def test_reversed_or_nan_matrix_intervals_name_the_driver() -> None:
 
 
 def test_sampled_importance_is_stated() -> None:
-    r = cx.driver_analysis(_drivers_data(n=300, p=26), drivers=[f"x{j}" for j in range(26)])
+    r = cx.driver_analysis(
+        _drivers_data(n=300, p=26), drivers=[f"x{j}" for j in range(26)], outcome_scale=None
+    )
     kinds = [w.kind for w in r.warnings]
     assert "sampled_importance" in kinds
     w = r.warnings[kinds.index("sampled_importance")]
     assert w.details["units"] == 26 and w.details["permutations"] == 10000
     assert "random orders of entry" in str(r) and "more than 25" in w.message and len(w.message) <= 140
-    exact = cx.driver_analysis(_drivers_data(n=300, p=5), drivers=[f"x{j}" for j in range(5)])
+    exact = cx.driver_analysis(
+        _drivers_data(n=300, p=5), drivers=[f"x{j}" for j in range(5)], outcome_scale=None
+    )
     assert "sampled_importance" not in [w.kind for w in exact.warnings]
 
 
@@ -186,7 +191,7 @@ def test_warning_messages_are_rounded_and_use_the_table_coefficient() -> None:
     x2 = z + 0.3 * rng.normal(size=400)
     y = 2 * z - x2 + 0.5 * rng.normal(size=400)  # x2 correlates positively, its coefficient is -1
     data = {"ltr": y, "z": z, "x2": x2, "neg": -z + rng.normal(size=400)}
-    r = cx.driver_analysis(data, drivers=["z", "x2", "neg"])
+    r = cx.driver_analysis(data, drivers=["z", "x2", "neg"], outcome_scale=None)
     messages = {w.kind: w.message for w in r.warnings}
     sign = next(w for w in r.warnings if w.details.get("detail", {}).get("kind") == "sign_disagreement")
     estimate = r.coefficients.loc["x2", "estimate"] if "x2" in r.coefficients.index else None

@@ -29,7 +29,7 @@ BINDINGS_ERRORS = Path(__file__).resolve().parents[2] / "crates" / "cx-metrics-p
 
 def test_hierarchy() -> None:
     classes = [getattr(exceptions, name) for name in exceptions.__all__]
-    assert len(classes) == 20
+    assert len(classes) == 21
     for cls in classes:
         assert issubclass(cls, CxMetricsError)
         assert issubclass(cls, ValueError)

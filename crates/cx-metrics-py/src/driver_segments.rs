@@ -42,6 +42,8 @@ pub fn segment_driver_analysis(
         let segments =
             crate::groups::with_grouping(py, &specs, data.y.len(), Segments::from_grouping)?;
         let o = &options.inner;
+        // Scales are checked on the whole input first, so that an error names the row there.
+        cx_metrics::drivers::declared_values(&data.y, &data.drivers(), o).py()?;
         let mut inner = py
             .detach(|| {
                 cx_metrics::drivers::segment_driver_analysis_with_overall(

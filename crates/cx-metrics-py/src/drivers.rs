@@ -9,7 +9,10 @@
 
 use cx_metrics::drivers::matrix::{CutLine, MatrixOptions, Performance, RatedDriver};
 use cx_metrics::drivers::whatif::{Binning, Scenario, Shift};
-use cx_metrics::drivers::{BootstrapOptions, DriverAnalysis, DriverOptions, MissingPolicy};
+use cx_metrics::drivers::{
+    BootstrapOptions, ColumnScale, DriverAnalysis, DriverOptions, MissingCodes, MissingPolicy,
+    OutcomeScale,
+};
 use cx_metrics::{Design, DriverGroup, ImportanceMeasure, Interval, PValueAdjustment, Pillar};
 use std::borrow::Cow;
 
@@ -59,6 +62,46 @@ impl PyDriverOptions {
     #[getter]
     fn outcome(&self) -> &str {
         &self.inner.outcome
+    }
+
+    /// The same options with the declared scales and missing codes: `outcome_scale` is `"auto"`
+    /// (0–10 for `ltr`, unchecked otherwise), `None` (unchecked) or `(min, max)`; `scales` holds
+    /// `(driver, min, max)`, `missing_codes` `(column, codes)`.
+    #[pyo3(signature = (*, outcome_scale, scales, missing_codes))]
+    fn declare(
+        &self,
+        outcome_scale: Option<Bound<'_, PyAny>>,
+        scales: Vec<(String, f64, f64)>,
+        missing_codes: Vec<(String, Vec<f64>)>,
+    ) -> PyResult<Self> {
+        let outcome_scale = match outcome_scale {
+            None => OutcomeScale::Unchecked,
+            Some(s) => match s.extract::<String>() {
+                Ok(word) if word == "auto" => OutcomeScale::Auto,
+                Ok(word) => {
+                    return Err(invalid_argument(
+                        "outcome_scale",
+                        format!("{word:?}; give (min, max), \"auto\" or None"),
+                    ))
+                }
+                Err(_) => {
+                    let (min, max): (f64, f64) = s.extract().map_err(|_| {
+                        invalid_argument("outcome_scale", "give (min, max), \"auto\" or None")
+                    })?;
+                    OutcomeScale::Range { min, max }
+                }
+            },
+        };
+        let mut inner = self.inner.clone().with_outcome_scale(outcome_scale);
+        inner.scales = scales
+            .into_iter()
+            .map(|(c, min, max)| ColumnScale::new(c, min, max))
+            .collect();
+        inner.missing_codes = missing_codes
+            .into_iter()
+            .map(|(c, codes)| MissingCodes::new(c, &codes))
+            .collect();
+        Ok(Self { inner })
     }
 }
 
@@ -211,6 +254,37 @@ impl Rows {
         })
     }
 
+    /// The rows with the declared missing codes of `options` turned into missing values (the core's
+    /// [`declared_values`](cx_metrics::drivers::declared_values)), so that every method derived from
+    /// the analysis reads the analysed values; the same rows when no code is declared.
+    pub(crate) fn declared(self, py: Python<'_>, options: &DriverOptions) -> PyResult<Self> {
+        if options.missing_codes.is_empty() {
+            return Ok(self);
+        }
+        let (y, columns) = {
+            let views = self.views(py)?;
+            let data = views.data();
+            let d = cx_metrics::drivers::declared_values(&data.y, &data.drivers(), options).py()?;
+            let y = d.y.map(|v| NumericColumn::from_f64(py, v));
+            let columns: Vec<Option<NumericColumn>> = d
+                .drivers
+                .into_iter()
+                .map(|c| c.map(|v| NumericColumn::from_f64(py, v)))
+                .collect();
+            (y, columns)
+        };
+        Ok(Self {
+            y: y.unwrap_or(self.y),
+            names: self.names,
+            columns: columns
+                .into_iter()
+                .zip(self.columns)
+                .map(|(r, c)| r.unwrap_or(c))
+                .collect(),
+            weights: self.weights,
+        })
+    }
+
     /// The rows listed in `index` as new float64 arrays (a segment's rows).
     pub(crate) fn subset(&self, py: Python<'_>, index: &[usize]) -> PyResult<Self> {
         let views = self.views(py)?;
@@ -360,6 +434,7 @@ pub fn driver_analysis(
         py.detach(|| cx_metrics::driver_analysis_design(&design, o))
             .py()?
     };
+    let rows = rows.declared(py, &inner.options)?;
     Ok(PyDriverAnalysis {
         inner,
         rows: Some(rows),
@@ -426,6 +501,28 @@ serde_pymethods!(
         #[getter]
         fn n_omitted(&self) -> usize {
             self.inner.n_omitted
+        }
+
+        /// Values recoded to missing per column with declared missing codes: `{column: n}`.
+        #[getter]
+        fn declared_missing(&self) -> Vec<(String, usize)> {
+            self.inner
+                .declared_missing
+                .iter()
+                .map(|d| (d.column.clone(), d.n))
+                .collect()
+        }
+
+        /// R² of the `always` covariates alone, reported apart from the decomposed R².
+        #[getter]
+        fn r_squared_always(&self) -> f64 {
+            self.inner.importance.r_squared_always
+        }
+
+        /// The outcome's checked range, `(min, max)`, or None when it was not checked.
+        #[getter]
+        fn outcome_scale(&self) -> Option<(f64, f64)> {
+            self.inner.options.outcome_range()
         }
         #[getter]
         fn n_zero_weight(&self) -> u64 {
@@ -511,6 +608,7 @@ serde_pymethods!(
         #[pyo3(signature = (y, columns, weights))]
         fn with_rows(
             &self,
+            py: Python<'_>,
             y: Bound<'_, PyAny>,
             columns: Vec<Bound<'_, PyAny>>,
             weights: Option<Bound<'_, PyAny>>,
@@ -521,7 +619,8 @@ serde_pymethods!(
                 self.inner.drivers.clone(),
                 &columns,
                 weights.as_ref(),
-            )?;
+            )?
+            .declared(py, &self.inner.options)?;
             Ok(Self {
                 inner: self.inner.clone(),
                 rows: Some(rows),
@@ -637,21 +736,17 @@ serde_pymethods!(
             let views = rows.views(py)?;
             let data = views.data();
             let rated = data.rated(&scales)?;
+            let a = &self.inner;
             let inner = py
                 .detach(|| {
-                    let w = data.weights.as_deref();
-                    match n_resamples {
-                        None => cx_metrics::drivers::what_if(&data.y, &rated, w, &scenario),
-                        Some(b) => cx_metrics::drivers::what_if_bootstrap(
-                            &data.y,
-                            &rated,
-                            w,
-                            &scenario,
-                            b,
-                            seed,
-                            confidence_level,
-                        ),
-                    }
+                    cx_metrics::drivers::what_if_of(
+                        a,
+                        &data.y,
+                        &rated,
+                        data.weights.as_deref(),
+                        &scenario,
+                        n_resamples.map(|b| (b, seed, confidence_level)),
+                    )
                 })
                 .py()?;
             Ok(PyWhatIf { inner })

@@ -26,6 +26,7 @@ import_exception!(cx_metrics.exceptions, SeparationError);
 import_exception!(cx_metrics.exceptions, MergeOverflowError);
 import_exception!(cx_metrics.exceptions, InvalidStateError);
 import_exception!(cx_metrics.exceptions, JourneyError);
+import_exception!(cx_metrics.exceptions, OutOfScaleError);
 
 /// The Python exception for a core error, variant by variant.
 pub fn to_py(err: Error) -> PyErr {
@@ -49,6 +50,7 @@ pub fn to_py(err: Error) -> PyErr {
         Error::Overflow { .. } => MergeOverflowError::new_err(msg),
         Error::InvalidState { .. } => InvalidStateError::new_err(msg),
         Error::Journey { .. } => JourneyError::new_err(msg),
+        Error::OutOfScale { .. } => OutOfScaleError::new_err(msg),
         // `Error` is non-exhaustive: a variant added later still derives from the base class.
         _ => CxMetricsError::new_err(msg),
     }

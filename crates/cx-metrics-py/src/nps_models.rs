@@ -11,7 +11,8 @@ use crate::serde_result::serde_pymethods;
 
 /// Logistic model of promoters or detractors (`target`) on the drivers.
 #[pyfunction]
-#[pyo3(signature = (y, names, columns, weights, *, target, confidence_level))]
+#[pyo3(signature = (y, names, columns, weights, *, target, confidence_level, options=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn nps_model(
     py: Python<'_>,
     y: Bound<'_, PyAny>,
@@ -20,6 +21,7 @@ pub fn nps_model(
     weights: Option<Bound<'_, PyAny>>,
     target: &str,
     confidence_level: f64,
+    options: Option<PyRef<'_, crate::drivers::PyDriverOptions>>,
 ) -> PyResult<PyNpsDriverModel> {
     let target: NpsOutcome = target.parse().py()?;
     let rows = Rows::new(target.id(), &y, names, &columns, weights.as_ref())?;
@@ -29,6 +31,23 @@ pub fn nps_model(
         confidence_level,
         ..LogisticOptions::default()
     };
+    if let Some(sample) = options {
+        // The sample of a driver analysis with these options: declared codes, scales, `missing=`.
+        let sample = &sample.inner;
+        let (inner, _) = py
+            .detach(|| {
+                cx_metrics::drivers::nps_model_of_sample(
+                    target,
+                    &data.y,
+                    &data.drivers(),
+                    data.weights.as_deref(),
+                    sample,
+                    &o,
+                )
+            })
+            .py()?;
+        return Ok(PyNpsDriverModel { inner });
+    }
     let inner = py
         .detach(|| {
             cx_metrics::nps_model(

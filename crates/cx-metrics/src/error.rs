@@ -212,6 +212,20 @@ pub enum Error {
         /// What was found, where (row, name), and what to do.
         message: String,
     },
+    /// A value of a named column lies outside the scale declared for that column.
+    #[error("{}", out_of_scale_message(column, *index, *value, *min, *max))]
+    OutOfScale {
+        /// The column's name.
+        column: String,
+        /// The row of the value (0-based position in the column).
+        index: usize,
+        /// The offending value.
+        value: f64,
+        /// Lowest point of the declared scale.
+        min: f64,
+        /// Highest point of the declared scale.
+        max: f64,
+    },
 }
 
 /// Shorthand for results of this crate.
@@ -291,6 +305,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+fn out_of_scale_message(column: &str, index: usize, value: f64, min: f64, max: f64) -> String {
+    format!(
+        "column {column:?}: value {value} at row {index} is outside its scale {min}..={max}; if {value} \
+         is a \"don't know\" or no-answer code, declare it missing (missing_codes={{{column:?}: \
+         [{value}]}}) and the missing= policy handles those rows; otherwise declare the column's \
+         real scale, or recode the column first"
+    )
 }
 
 #[cfg(test)]

@@ -416,7 +416,18 @@ impl Engine {
             ));
         }
         let name = options.outcome.as_str();
-        let finite = data::check_columns(name, outcome, drivers, weights)?;
+        data::check_shape(name, outcome, drivers, weights)?;
+        // The declared scales are checked and the declared missing codes become missing values, as
+        // in the analysis: the bootstrap resamples the analysed sample.
+        let declared = data::declared_values(outcome, drivers, options)?;
+        let outcome: &[f64] = declared.y.as_deref().unwrap_or(outcome);
+        let recoded: Vec<(&str, &[f64])> = drivers
+            .iter()
+            .zip(&declared.drivers)
+            .map(|((n, c), r)| (*n, r.as_deref().unwrap_or(c)))
+            .collect();
+        let drivers = recoded.as_slice();
+        let finite = data::check_values(name, outcome, drivers)?;
         let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
         data::check_names(&names, options)?;
         let cols = Columns {

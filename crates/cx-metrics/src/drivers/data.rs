@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use serde::{Deserialize, Serialize};
+
 use super::DriverOptions;
 use crate::design::Design;
 use crate::error::{Error, Result};
@@ -88,4 +90,384 @@ pub(crate) fn check_names(drivers: &[&str], options: &DriverOptions) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The scale of the outcome of a driver analysis.
+///
+/// ```
+/// use cx_metrics::drivers::{DriverOptions, OutcomeScale};
+/// // The recommendation score `ltr` (the default outcome) is checked on 0–10 unless told otherwise.
+/// assert_eq!(DriverOptions::default().outcome_range(), Some((0.0, 10.0)));
+/// // Any other outcome is checked on the scale declared for it, and not at all without one.
+/// assert_eq!(DriverOptions::default().with_outcome("spend").outcome_range(), None);
+/// let csat = DriverOptions::default()
+///     .with_outcome("csat")
+///     .with_outcome_scale(OutcomeScale::Range { min: 1.0, max: 5.0 });
+/// assert_eq!(csat.outcome_range(), Some((1.0, 5.0)));
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeScale {
+    /// 0–10 when the outcome is the recommendation score [`DEFAULT_OUTCOME`](super::DEFAULT_OUTCOME)
+    /// (`ltr`); no check for any other outcome.
+    #[default]
+    Auto,
+    /// No check (a continuous outcome, such as spend or a percentage).
+    Unchecked,
+    /// Every value lies in `min..=max`.
+    Range {
+        /// Lowest point of the scale.
+        min: f64,
+        /// Highest point of the scale.
+        max: f64,
+    },
+}
+
+/// The scale declared for a driver column: every value (other than a missing one or a declared
+/// missing code) must lie in `min..=max`.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnScale {
+    /// The driver.
+    pub column: String,
+    /// Lowest point of the scale.
+    pub min: f64,
+    /// Highest point of the scale.
+    pub max: f64,
+}
+
+impl ColumnScale {
+    /// The scale `min..=max` of `column`.
+    pub fn new(column: impl Into<String>, min: f64, max: f64) -> Self {
+        Self {
+            column: column.into(),
+            min,
+            max,
+        }
+    }
+}
+
+/// Values of a column (the outcome or a driver) that mean "no answer" (a "don't know" code such as 99):
+/// they become missing values, handled by the analysis's missing-value policy and counted.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissingCodes {
+    /// The column.
+    pub column: String,
+    /// The codes.
+    pub codes: Vec<f64>,
+}
+
+impl MissingCodes {
+    /// The `codes` of `column`.
+    pub fn new(column: impl Into<String>, codes: &[f64]) -> Self {
+        Self {
+            column: column.into(),
+            codes: codes.to_vec(),
+        }
+    }
+}
+
+/// How many values of a column were declared missing (a code of [`MissingCodes`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclaredMissing {
+    /// The column.
+    pub column: String,
+    /// Values recoded to missing.
+    pub n: usize,
+}
+
+/// The columns after the declared missing codes became missing values (NaN), and the counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declared {
+    /// The outcome, recoded (`None`: no code was declared for it).
+    pub y: Option<Vec<f64>>,
+    /// Each driver, recoded (`None`: no code was declared for it).
+    pub drivers: Vec<Option<Vec<f64>>>,
+    /// Values recoded per column with declared codes, outcome first, then the drivers in order.
+    pub counts: Vec<DeclaredMissing>,
+}
+
+/// Check the declared scales and missing codes of `options` against the names: each names the
+/// outcome or a driver, scales are finite with `min < max`, codes are finite.
+pub(crate) fn check_declarations(
+    outcome: &str,
+    drivers: &[&str],
+    options: &DriverOptions,
+) -> Result<()> {
+    let unknown = |column: &str, also_outcome: bool| Error::UnknownColumn {
+        column: column.to_owned(),
+        available: also_outcome
+            .then_some(outcome)
+            .into_iter()
+            .chain(drivers.iter().copied())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let check_range = |column: &str, min: f64, max: f64| {
+        if min.is_finite() && max.is_finite() && min < max {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "scales",
+                format!(
+                    "{min}..={max} for {column:?}; a scale is (min, max) with finite min < max, \
+                     e.g. (1, 10)"
+                ),
+            ))
+        }
+    };
+    if let OutcomeScale::Range { min, max } = options.outcome_scale {
+        check_range(outcome, min, max)?;
+    }
+    for (i, s) in options.scales.iter().enumerate() {
+        if !drivers.contains(&s.column.as_str()) {
+            return Err(unknown(&s.column, false));
+        }
+        if options.scales[..i].iter().any(|t| t.column == s.column) {
+            return Err(Error::invalid(
+                "scales",
+                format!("{:?} is given two scales; give each driver one", s.column),
+            ));
+        }
+        check_range(&s.column, s.min, s.max)?;
+    }
+    for m in &options.missing_codes {
+        if m.column != outcome && !drivers.contains(&m.column.as_str()) {
+            return Err(unknown(&m.column, true));
+        }
+        if let Some(c) = m.codes.iter().find(|c| !c.is_finite()) {
+            return Err(Error::invalid(
+                "missing_codes",
+                format!(
+                    "{c} for {:?}; a code is a finite number (NaN is missing already)",
+                    m.column
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The declared range of `column` (the outcome or a driver).
+fn range_of(column: &str, outcome: &str, options: &DriverOptions) -> Option<(f64, f64)> {
+    if column == outcome {
+        options.outcome_range()
+    } else {
+        options
+            .scales
+            .iter()
+            .find(|s| s.column == column)
+            .map(|s| (s.min, s.max))
+    }
+}
+
+/// The codes declared missing for `column`.
+fn codes_of<'o>(column: &str, options: &'o DriverOptions) -> Vec<&'o f64> {
+    options
+        .missing_codes
+        .iter()
+        .filter(|m| m.column == column)
+        .flat_map(|m| &m.codes)
+        .collect()
+}
+
+/// Check the values of one column, read with `get` (NaN = missing), against its declared range
+/// (codes declared missing are skipped).
+fn check_range(
+    column: &str,
+    n: usize,
+    get: impl Fn(usize) -> f64,
+    range: Option<(f64, f64)>,
+    codes: &[&f64],
+) -> Result<()> {
+    let Some((min, max)) = range else {
+        return Ok(());
+    };
+    for i in 0..n {
+        let v = get(i);
+        if v.is_nan() || codes.iter().any(|c| **c == v) {
+            continue;
+        }
+        if !(min..=max).contains(&v) {
+            return Err(Error::OutOfScale {
+                column: column.to_owned(),
+                index: i,
+                value: v,
+                min,
+                max,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Check every value of `design` against the declared scales (without a copy of the data).
+pub(crate) fn check_design_scales(design: &Design<'_>, options: &DriverOptions) -> Result<()> {
+    let outcome = design.outcome().name();
+    let n = design.n_rows();
+    for c in std::iter::once(design.outcome()).chain(design.drivers()) {
+        let name = c.name();
+        let range = range_of(name, outcome, options);
+        if range.is_none() {
+            continue;
+        }
+        let codes = codes_of(name, options);
+        let get = |i: usize| {
+            if c.is_missing(i) {
+                f64::NAN
+            } else {
+                c.values().get(i)
+            }
+        };
+        check_range(name, n, get, range, &codes)?;
+    }
+    Ok(())
+}
+
+/// Apply the declarations of `options` to float columns (NaN = missing): check every value against
+/// the declared scales (a declared code is not checked), then turn every declared code into NaN.
+///
+/// ```
+/// use cx_metrics::drivers::{declared_values, DriverOptions, MissingCodes};
+/// let mut o = DriverOptions::default();
+/// o.missing_codes = vec![MissingCodes::new("ease", &[99.0])];
+/// let d = declared_values(&[9.0, 7.0], &[("ease", &[99.0, 4.0][..])], &o)?;
+/// assert!(d.drivers[0].as_ref().unwrap()[0].is_nan());
+/// assert_eq!(d.counts[0].n, 1);
+/// // An outcome of 11 is off the 0–10 scale of `ltr`: an error naming the column, row and value.
+/// assert!(declared_values(&[11.0, 7.0], &[("ease", &[1.0, 4.0][..])], &o).is_err());
+/// # Ok::<(), cx_metrics::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::OutOfScale`] naming the column, row and value of the first value off its scale;
+/// [`Error::UnknownColumn`] / [`Error::InvalidArgument`] for a declaration that names no column or
+/// is invalid.
+pub fn declared_values(
+    y: &[f64],
+    drivers: &[(&str, &[f64])],
+    options: &DriverOptions,
+) -> Result<Declared> {
+    let outcome = options.outcome.as_str();
+    let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
+    check_declarations(outcome, &names, options)?;
+    let mut counts = Vec::new();
+    let mut recode = |name: &str, col: &[f64]| -> Result<Option<Vec<f64>>> {
+        let codes = codes_of(name, options);
+        check_range(
+            name,
+            col.len(),
+            |i| col[i],
+            range_of(name, outcome, options),
+            &codes,
+        )?;
+        if codes.is_empty() {
+            return Ok(None);
+        }
+        let mut n = 0;
+        let out = col
+            .iter()
+            .map(|&v| {
+                if codes.iter().any(|c| **c == v) {
+                    n += 1;
+                    f64::NAN
+                } else {
+                    v
+                }
+            })
+            .collect();
+        counts.push(DeclaredMissing {
+            column: name.to_owned(),
+            n,
+        });
+        Ok(Some(out))
+    };
+    let y = recode(outcome, y)?;
+    let drivers = drivers
+        .iter()
+        .map(|(n, c)| recode(n, c))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Declared { y, drivers, counts })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::{driver_analysis, MissingPolicy};
+
+    const LTR: [f64; 12] = [9.0, 7.0, 10.0, 4.0, 8.0, 6.0, 9.0, 3.0, 7.0, 10.0, 5.0, 8.0];
+    const EASE: [f64; 12] = [6.0, 5.0, 7.0, 2.0, 99.0, 4.0, 7.0, 1.0, 4.0, 6.0, 3.0, 99.0];
+    const SPEED: [f64; 12] = [5.0, 6.0, 6.0, 3.0, 4.0, 5.0, 5.0, 2.0, 6.0, 7.0, 3.0, 5.0];
+
+    #[test]
+    fn a_code_off_the_scale_names_column_row_and_value() {
+        let o = DriverOptions::default().with_scales(&["ease", "speed"], 1.0, 10.0);
+        let err =
+            driver_analysis(&LTR, &[("ease", &EASE), ("speed", &SPEED)], None, &o).unwrap_err();
+        assert_eq!(
+            err,
+            Error::OutOfScale {
+                column: "ease".into(),
+                index: 4,
+                value: 99.0,
+                min: 1.0,
+                max: 10.0
+            }
+        );
+        assert!(err.to_string().contains("don't know"));
+    }
+
+    #[test]
+    fn declared_codes_are_the_rows_without_them() {
+        let o = DriverOptions::default()
+            .with_scales(&["ease", "speed"], 1.0, 10.0)
+            .with_missing_codes(&["ease"], &[99.0]);
+        let a = driver_analysis(&LTR, &[("ease", &EASE), ("speed", &SPEED)], None, &o).unwrap();
+        // Reference: the same analysis of the ten rows without a code.
+        let keep: Vec<usize> = (0..12).filter(|&i| EASE[i] != 99.0).collect();
+        let pick = |c: &[f64]| keep.iter().map(|&i| c[i]).collect::<Vec<f64>>();
+        let (y, e, s) = (pick(&LTR), pick(&EASE), pick(&SPEED));
+        let b = driver_analysis(
+            &y,
+            &[("ease", &e), ("speed", &s)],
+            None,
+            &DriverOptions::default(),
+        )
+        .unwrap();
+        assert_eq!((a.n, a.n_omitted), (10, 2));
+        assert_eq!(
+            a.declared_missing,
+            vec![DeclaredMissing {
+                column: "ease".into(),
+                n: 2
+            }]
+        );
+        assert_eq!(a.regression.coefficients, b.regression.coefficients);
+        assert_eq!(a.options.missing_codes, o.missing_codes);
+        // Under raise, a declared code is a missing value like any other.
+        let raise = o.clone().with_missing(MissingPolicy::Raise);
+        let err = driver_analysis(&LTR, &[("ease", &EASE), ("speed", &SPEED)], None, &raise);
+        assert!(matches!(err, Err(Error::BadColumn { ref column, .. }) if column == "ease"));
+    }
+
+    #[test]
+    fn the_outcome_scale_defaults_to_0_10_for_ltr_only() {
+        let mut y = LTR;
+        y[3] = 11.0;
+        let drivers = [("speed", &SPEED[..])];
+        let err = driver_analysis(&y, &drivers, None, &DriverOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::OutOfScale { index: 3, .. }));
+        let other = DriverOptions::default().with_outcome("spend");
+        assert!(driver_analysis(&y, &drivers, None, &other).is_ok());
+        let unchecked = DriverOptions::default().with_outcome_scale(OutcomeScale::Unchecked);
+        assert!(driver_analysis(&y, &drivers, None, &unchecked).is_ok());
+        let bad = DriverOptions::default().with_scales(&["nope"], 1.0, 10.0);
+        assert!(matches!(
+            driver_analysis(&LTR, &drivers, None, &bad),
+            Err(Error::UnknownColumn { .. })
+        ));
+    }
 }

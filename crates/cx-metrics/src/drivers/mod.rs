@@ -59,7 +59,10 @@ pub use bootstrap::{
     bootstrap, BootstrapEstimate, BootstrapOptions, DriverBootstrap, ImportanceDifference,
     MeasureBootstrap, RankInterval, RankProbabilities,
 };
-pub use data::non_numeric_column;
+pub use data::{
+    declared_values, non_numeric_column, ColumnScale, Declared, DeclaredMissing, MissingCodes,
+    OutcomeScale,
+};
 pub use diagnostics::DriverWarning;
 pub use matrix::{
     importance_performance, importance_performance_from_scores, CutLine, DriverPoint,
@@ -74,7 +77,7 @@ pub use segments::{
     segment_driver_analysis, segment_importance_test, SegmentAnalyses, SegmentAnalysis,
     SegmentDifference, SegmentImportanceTest, SegmentMeasureTest, SegmentStatus, Segments,
 };
-pub use whatif::{what_if, what_if_bootstrap, DriverShift, Shift, WhatIf};
+pub use whatif::{what_if, what_if_bootstrap, what_if_of, DriverShift, Shift, WhatIf};
 
 use missing::Columns;
 
@@ -99,6 +102,18 @@ pub struct DriverOptions {
     pub groups: Vec<DriverGroup>,
     /// Confidence level of the coefficient intervals (default 0.95).
     pub confidence_level: f64,
+    /// The outcome's scale (default [`OutcomeScale::Auto`]: 0–10 for `ltr`, unchecked otherwise); a
+    /// value off it is an [`Error::OutOfScale`].
+    #[serde(default)]
+    pub outcome_scale: OutcomeScale,
+    /// The drivers' declared scales (default none: a driver without one is not checked); a value off
+    /// its scale is an [`Error::OutOfScale`].
+    #[serde(default)]
+    pub scales: Vec<ColumnScale>,
+    /// Codes that mean "no answer" per column (the outcome or a driver): they become missing values,
+    /// handled by `missing` and counted in [`DriverAnalysis::declared_missing`].
+    #[serde(default)]
+    pub missing_codes: Vec<MissingCodes>,
 }
 
 impl Default for DriverOptions {
@@ -110,6 +125,9 @@ impl Default for DriverOptions {
             always: Vec::new(),
             groups: Vec::new(),
             confidence_level: 0.95,
+            outcome_scale: OutcomeScale::Auto,
+            scales: Vec::new(),
+            missing_codes: Vec::new(),
         }
     }
 }
@@ -150,6 +168,44 @@ impl DriverOptions {
     pub fn with_confidence_level(mut self, confidence_level: f64) -> Self {
         self.confidence_level = confidence_level;
         self
+    }
+
+    /// Set the outcome's scale.
+    pub fn with_outcome_scale(mut self, scale: OutcomeScale) -> Self {
+        self.outcome_scale = scale;
+        self
+    }
+
+    /// Declare the scale `min..=max` of each of these drivers.
+    pub fn with_scales<S: AsRef<str>>(mut self, drivers: &[S], min: f64, max: f64) -> Self {
+        self.scales.extend(
+            drivers
+                .iter()
+                .map(|d| ColumnScale::new(d.as_ref(), min, max)),
+        );
+        self
+    }
+
+    /// Declare `codes` missing in each of these columns (the outcome or drivers).
+    pub fn with_missing_codes<S: AsRef<str>>(mut self, columns: &[S], codes: &[f64]) -> Self {
+        self.missing_codes
+            .extend(columns.iter().map(|c| MissingCodes::new(c.as_ref(), codes)));
+        self
+    }
+
+    /// The range the outcome's values are checked against: the declared one, 0–10 for the
+    /// recommendation score `ltr` under [`OutcomeScale::Auto`], else none.
+    pub fn outcome_range(&self) -> Option<(f64, f64)> {
+        match self.outcome_scale {
+            OutcomeScale::Range { min, max } => Some((min, max)),
+            OutcomeScale::Auto if self.outcome == DEFAULT_OUTCOME => Some((0.0, 10.0)),
+            _ => None,
+        }
+    }
+
+    /// Whether the outcome is on the 0–10 recommendation scale, so that an NPS of it is defined.
+    pub fn outcome_is_recommendation(&self) -> bool {
+        self.outcome_range() == Some((0.0, 10.0))
     }
 }
 
@@ -204,6 +260,10 @@ pub struct DriverAnalysis {
     pub confidence_level: f64,
     /// Things to know about the result.
     pub warnings: Vec<DriverWarning>,
+    /// Values recoded to missing per column with declared missing codes (then handled by `missing`:
+    /// under `listwise` their rows are among `n_omitted`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declared_missing: Vec<DeclaredMissing>,
     /// The options the analysis ran with, so that what is derived from it (a bootstrap of the same
     /// model) needs only the rows again. Results serialised before this field read back with the
     /// default options.
@@ -303,6 +363,40 @@ pub fn driver_analysis_design(
     }
     let names = design.driver_names();
     data::check_names(&names, options)?;
+    data::check_declarations(name, &names, options)?;
+    if !options.missing_codes.is_empty() {
+        // Declared codes become missing values: from an `f64` copy, recoded, as a design again.
+        let (y, columns) = design.to_f64();
+        let drivers: Vec<(&str, &[f64])> = names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| (*n, c.as_slice()))
+            .collect();
+        let declared = declared_values(&y, &drivers, options)?;
+        let y = declared.y.unwrap_or(y);
+        let recoded: Vec<Vec<f64>> = declared
+            .drivers
+            .into_iter()
+            .zip(columns)
+            .map(|(r, c)| r.unwrap_or(c))
+            .collect();
+        let drivers: Vec<(&str, &[f64])> = names
+            .iter()
+            .zip(&recoded)
+            .map(|(n, c)| (*n, c.as_slice()))
+            .collect();
+        let weights = design.weights().map(Weights::values);
+        let design = Design::from_f64(name, &y, &drivers, weights)?;
+        let mut recoded_options = options.clone();
+        recoded_options.missing_codes.clear();
+        let mut result = driver_analysis_design(&design, &recoded_options)?;
+        // The result states the options as given (the codes too): what is derived from it (a
+        // bootstrap, a what-if) applies them to the rows again.
+        result.options = options.clone();
+        result.declared_missing = declared.counts;
+        return Ok(result);
+    }
+    data::check_design_scales(design, options)?;
     let mut warnings = Vec::new();
     let fitted = match options.missing {
         MissingPolicy::Pairwise | MissingPolicy::Indicator => {
@@ -730,6 +824,90 @@ fn finish(
         importance,
         dominance,
         warnings,
+        declared_missing: Vec::new(),
         options: options.clone(),
     })
+}
+
+/// The promoter or detractor model of the drivers on the same sample as a driver analysis with
+/// `options`: the declared scales are checked and the declared missing codes become missing values,
+/// then the missing-value policy applies — `listwise` drops incomplete rows (counted in
+/// `n_omitted`), `raise` fails on the first missing value, `indicator` fills the drivers as the
+/// analysis does and adds each `<driver>_missing` indicator to the model as a term. `pairwise` is
+/// refused: a logistic model is fitted on rows, and pairwise deletion has no single set of them.
+/// Returns the model and the values declared missing per column.
+///
+/// ```
+/// use cx_metrics::drivers::{nps_model_of_sample, DriverOptions, MissingPolicy};
+/// use cx_metrics::logistic::{LogisticOptions, NpsOutcome};
+/// let ltr = [10.0, 9.0, 3.0, 7.0, 8.0, 9.0, 6.0, 10.0, 2.0, 8.0, 9.0, 5.0];
+/// let ease = [6.0, 99.0, 2.0, 5.0, 6.0, 4.0, 3.0, 5.0, 1.0, 7.0, 6.0, 3.0];
+/// let o = DriverOptions::default()
+///     .with_missing(MissingPolicy::Indicator)
+///     .with_missing_codes(&["ease"], &[99.0]);
+/// let (m, declared) = nps_model_of_sample(
+///     NpsOutcome::Promoter, &ltr, &[("ease", &ease)], None, &o, &LogisticOptions::default(),
+/// )?;
+/// assert_eq!((m.n, m.n_omitted, declared[0].n), (12, 0, 1));
+/// # Ok::<(), cx_metrics::Error>(())
+/// ```
+///
+/// # Errors
+/// Those of [`declared_values`] and of [`nps_model`](crate::logistic::nps_model);
+/// [`Error::InvalidArgument`] for `pairwise`; [`Error::BadColumn`] for a missing value under `raise`.
+pub fn nps_model_of_sample(
+    target: crate::logistic::NpsOutcome,
+    ltr: &[f64],
+    drivers: &[(&str, &[f64])],
+    weights: Option<&[f64]>,
+    options: &DriverOptions,
+    logistic: &crate::logistic::LogisticOptions,
+) -> Result<(crate::logistic::LogisticRegression, Vec<DeclaredMissing>)> {
+    if options.missing == MissingPolicy::Pairwise {
+        return Err(Error::invalid(
+            "missing",
+            "a promoter or detractor model is fitted on rows, and \"pairwise\" deletion has no \
+             single set of them; use \"listwise\" or \"indicator\"",
+        ));
+    }
+    let name = options.outcome.as_str();
+    data::check_shape(name, ltr, drivers, weights)?;
+    let names: Vec<&str> = drivers.iter().map(|(n, _)| *n).collect();
+    data::check_names(&names, options)?;
+    let declared = declared_values(ltr, drivers, options)?;
+    let y: &[f64] = declared.y.as_deref().unwrap_or(ltr);
+    let recoded: Vec<(&str, &[f64])> = drivers
+        .iter()
+        .zip(&declared.drivers)
+        .map(|((n, c), r)| (*n, r.as_deref().unwrap_or(c)))
+        .collect();
+    let finite = data::check_values(name, y, &recoded)?;
+    let cols = Columns {
+        outcome: name,
+        y,
+        drivers: &recoded,
+        weights,
+        finite,
+    };
+    let policy = match options.missing {
+        MissingPolicy::Raise => MissingPolicy::Raise,
+        MissingPolicy::Indicator => MissingPolicy::Indicator,
+        _ => MissingPolicy::Listwise,
+    };
+    let rows = missing::prepare(&cols, policy, &options.indicator_for)?;
+    let terms: Vec<(&str, &[f64])> = rows
+        .names
+        .iter()
+        .zip(&rows.columns)
+        .map(|(n, c)| (n.as_str(), c.as_ref()))
+        .collect();
+    let mut model = crate::logistic::nps_model(
+        target,
+        rows.y.as_ref(),
+        &terms,
+        rows.weights.as_deref(),
+        logistic,
+    )?;
+    model.n_omitted += rows.n_dropped;
+    Ok((model, declared.counts))
 }

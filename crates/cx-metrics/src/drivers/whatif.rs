@@ -77,6 +77,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::matrix::RatedDriver;
+use super::missing::{self, Columns, MissingPolicy, INDICATOR_SUFFIX};
+use super::{declared_values, DriverAnalysis};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::intervals::{check_level, Interval};
 use crate::moments::Moments;
@@ -291,6 +293,23 @@ pub struct WhatIf {
     pub n_failed_resamples: usize,
     /// The bootstrap seed.
     pub seed: Option<u64>,
+    /// The missing-value policy of the rows (that of the analysis, for [`what_if_of`]); `listwise`
+    /// for [`what_if`].
+    #[serde(default, skip_serializing_if = "is_listwise")]
+    pub missing: MissingPolicy,
+    /// Respondents kept with a driver value filled by the indicator method: they stay in the
+    /// baseline and the simulation, and a shift of that driver does not move them (their rating is
+    /// unknown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub n_filled: u64,
+}
+
+fn is_listwise(m: &MissingPolicy) -> bool {
+    *m == MissingPolicy::Listwise
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Expected NPS if driver ratings changed as the scenario says: see the module docs for the method.
@@ -311,10 +330,98 @@ pub fn what_if(
     weights: Option<&[f64]>,
     scenario: &Scenario,
 ) -> Result<WhatIf> {
-    let rows = Rows::prepare(ltr, drivers, weights)?;
+    let rows = Rows::prepare(ltr, drivers, weights, MissingPolicy::Listwise, &[])?;
     let plan = plan(&rows, scenario)?;
     let beta = rows.fit()?;
     rows.simulate(&beta, &plan, scenario.binning, None)
+}
+
+/// What-if of a fitted driver analysis, on the sample the analysis used: the rows are prepared with
+/// the analysis's options — its declared missing codes become missing values, its scales are
+/// checked, and its missing-value policy applies (`listwise` and `raise` as in [`what_if`];
+/// `indicator` keeps the filled respondents, adjusts the model for the indicators, and moves no
+/// filled rating). The baseline is then the NPS of the analysed sample, and `n`, `n_omitted` are
+/// the analysis's (for an unweighted analysis with no zero weight, `n` equals the analysis's `n`).
+/// `drivers` are the analysis's drivers in its order, each with its scale; `bootstrap` asks for a
+/// percentile interval `(n_resamples, seed, confidence_level)` as [`what_if_bootstrap`].
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when the analysis's outcome is not on the 0–10 recommendation scale
+/// (the NPS of any other outcome is undefined: declare `outcome_scale` (0, 10) if the outcome is a
+/// recommendation score under another name) or its policy is `pairwise` (no single sample of rows);
+/// [`Error::BadColumn`] when the drivers are not the analysis's; those of [`what_if`] and
+/// [`what_if_bootstrap`].
+pub fn what_if_of(
+    analysis: &DriverAnalysis,
+    ltr: &[f64],
+    drivers: &[RatedDriver<'_>],
+    weights: Option<&[f64]>,
+    scenario: &Scenario,
+    bootstrap: Option<(usize, u64, f64)>,
+) -> Result<WhatIf> {
+    let o = &analysis.options;
+    if !o.outcome_is_recommendation() {
+        let declared = match o.outcome_range() {
+            Some((min, max)) => format!("is declared on {min}..={max}"),
+            None => "has no declared scale".to_owned(),
+        };
+        return Err(Error::invalid(
+            "outcome",
+            format!(
+                "what_if simulates the NPS, defined only for the 0–10 recommendation score, and the \
+                 outcome {:?} {declared}; analyse the recommendation score (outcome \"ltr\", or \
+                 outcome_scale=(0, 10) for a recommendation score under another name)",
+                o.outcome
+            ),
+        ));
+    }
+    if o.missing == MissingPolicy::Pairwise {
+        return Err(Error::invalid(
+            "missing",
+            "the analysis used \"pairwise\" deletion, which has no single sample of rows to refit \
+             the model on and simulate; analyse with missing=\"listwise\" or \"indicator\"",
+        ));
+    }
+    let names: Vec<&str> = drivers.iter().map(|d| d.name).collect();
+    if names != analysis.drivers {
+        return Err(Error::BadColumn {
+            column: names.join(", "),
+            message: format!(
+                "are not the analysis's drivers ({}); give every driver of the analysis, in its order",
+                analysis.drivers.join(", ")
+            ),
+        });
+    }
+    let columns: Vec<(&str, &[f64])> = drivers.iter().map(|d| (d.name, d.values)).collect();
+    let declared = declared_values(ltr, &columns, o)?;
+    let ltr: &[f64] = declared.y.as_deref().unwrap_or(ltr);
+    let rated: Vec<RatedDriver<'_>> = drivers
+        .iter()
+        .zip(&declared.drivers)
+        .map(|(d, r)| RatedDriver {
+            values: r.as_deref().unwrap_or(d.values),
+            ..*d
+        })
+        .collect();
+    let policy = match o.missing {
+        MissingPolicy::Indicator => MissingPolicy::Indicator,
+        _ => MissingPolicy::Listwise,
+    };
+    match bootstrap {
+        None => {
+            let rows = Rows::prepare(ltr, &rated, weights, policy, &o.indicator_for)?;
+            let plan = plan(&rows, scenario)?;
+            let beta = rows.fit()?;
+            rows.simulate(&beta, &plan, scenario.binning, None)
+        }
+        Some((n_resamples, seed, level)) => bootstrap_rows(
+            Rows::prepare(ltr, &rated, weights, policy, &o.indicator_for)?,
+            scenario,
+            n_resamples,
+            seed,
+            level,
+        ),
+    }
 }
 
 /// [`what_if`] with a bootstrap percentile interval of the NPS change at `confidence_level`, from
@@ -346,6 +453,23 @@ pub fn what_if_bootstrap(
     seed: u64,
     confidence_level: f64,
 ) -> Result<WhatIf> {
+    bootstrap_rows(
+        Rows::prepare(ltr, drivers, weights, MissingPolicy::Listwise, &[])?,
+        scenario,
+        n_resamples,
+        seed,
+        confidence_level,
+    )
+}
+
+/// The what-if of prepared rows with its bootstrap interval.
+fn bootstrap_rows(
+    rows: Rows<'_>,
+    scenario: &Scenario,
+    n_resamples: usize,
+    seed: u64,
+    confidence_level: f64,
+) -> Result<WhatIf> {
     check_level(confidence_level)?;
     crate::resample::check_resamples(
         "n_resamples",
@@ -353,7 +477,6 @@ pub fn what_if_bootstrap(
         2,
         "at least 2 are needed (1000 or more for a 95 % interval)",
     )?;
-    let rows = Rows::prepare(ltr, drivers, weights)?;
     let plan = plan(&rows, scenario)?;
     let beta = rows.fit()?;
     let mut result = rows.simulate(&beta, &plan, scenario.binning, None)?;
@@ -400,10 +523,15 @@ struct Rows<'a> {
     specs: Vec<RatedDriver<'a>>,
     /// One column per driver.
     x: Vec<Vec<f64>>,
+    /// Terms of the model that no scenario moves: the missing-value indicators, `(name, column)`.
+    extra: Vec<(String, Vec<f64>)>,
+    /// Per driver, the rows whose value was filled by the indicator method (never moved).
+    fixed: Vec<Option<Vec<bool>>>,
     y: Vec<f64>,
     w: Option<Vec<f64>>,
     n_dropped: usize,
     n_zero_weight: u64,
+    missing: MissingPolicy,
 }
 
 /// A scenario entry: the driver's index and its shift.
@@ -452,7 +580,15 @@ struct Moved {
 }
 
 impl<'a> Rows<'a> {
-    fn prepare(ltr: &[f64], drivers: &[RatedDriver<'a>], weights: Option<&[f64]>) -> Result<Self> {
+    /// The rows of the model under `policy` (`listwise`, or `indicator` with the drivers
+    /// `indicator_for` to fill, empty = every driver with a missing value).
+    fn prepare(
+        ltr: &[f64],
+        drivers: &[RatedDriver<'a>],
+        weights: Option<&[f64]>,
+        policy: MissingPolicy,
+        indicator_for: &[String],
+    ) -> Result<Self> {
         let n = ltr.len();
         if drivers.is_empty() {
             return Err(Error::invalid("drivers", "at least one driver is needed"));
@@ -494,6 +630,9 @@ impl<'a> Rows<'a> {
                 })?;
             }
         }
+        if policy == MissingPolicy::Indicator {
+            return Self::prepare_indicator(ltr, drivers, weights, indicator_for);
+        }
         let complete: Vec<usize> = (0..n)
             .filter(|&i| !ltr[i].is_nan() && drivers.iter().all(|d| !d.values[i].is_nan()))
             .collect();
@@ -515,7 +654,75 @@ impl<'a> Rows<'a> {
             }),
             n_dropped: n - complete.len(),
             n_zero_weight: (complete.len() - keep.len()) as u64,
+            extra: Vec::new(),
+            fixed: vec![None; drivers.len()],
+            missing: MissingPolicy::Listwise,
         })
+    }
+
+    /// The rows of the indicator method, prepared exactly as the analysis prepares them (checked
+    /// inputs: ltr on 0–10, ratings on their scales, weights).
+    fn prepare_indicator(
+        ltr: &[f64],
+        drivers: &[RatedDriver<'a>],
+        weights: Option<&[f64]>,
+        indicator_for: &[String],
+    ) -> Result<Self> {
+        let columns: Vec<(&str, &[f64])> = drivers.iter().map(|d| (d.name, d.values)).collect();
+        let finite = !ltr.iter().any(|v| v.is_nan())
+            && columns.iter().all(|(_, c)| !c.iter().any(|v| v.is_nan()));
+        let cols = Columns {
+            outcome: OUTCOME,
+            y: ltr,
+            drivers: &columns,
+            weights,
+            finite,
+        };
+        let rows = missing::prepare(&cols, MissingPolicy::Indicator, indicator_for)?;
+        let m = rows.y.len();
+        let keep: Vec<usize> = (0..m)
+            .filter(|&i| rows.weights.as_ref().is_none_or(|w| w[i] > 0.0))
+            .collect();
+        let pick = |c: &[f64]| keep.iter().map(|&i| c[i]).collect::<Vec<f64>>();
+        let k = drivers.len();
+        let extra: Vec<(String, Vec<f64>)> = rows.names[k..]
+            .iter()
+            .zip(&rows.columns[k..])
+            .map(|(n, c)| (n.clone(), pick(c)))
+            .collect();
+        let fixed = drivers
+            .iter()
+            .map(|d| {
+                let indicator = format!("{}{INDICATOR_SUFFIX}", d.name);
+                extra
+                    .iter()
+                    .find(|(n, _)| *n == indicator)
+                    .map(|(_, c)| c.iter().map(|&v| v == 1.0).collect())
+            })
+            .collect();
+        let w = rows.weights.as_ref().map(|w| {
+            let checked = Weights::new(w)?;
+            let scale = checked.scale();
+            Ok::<Vec<f64>, Error>(keep.iter().map(|&i| w[i] * scale).collect())
+        });
+        Ok(Self {
+            specs: drivers.to_vec(),
+            x: rows.columns[..k].iter().map(|c| pick(c)).collect(),
+            extra,
+            fixed,
+            y: pick(&rows.y),
+            w: w.transpose()?,
+            n_dropped: rows.n_dropped,
+            n_zero_weight: (m - keep.len()) as u64,
+            missing: MissingPolicy::Indicator,
+        })
+    }
+
+    /// Rows kept with a filled value of some driver.
+    fn n_filled(&self) -> u64 {
+        (0..self.y.len())
+            .filter(|&i| self.fixed.iter().flatten().any(|f| f[i]))
+            .count() as u64
     }
 
     /// The slopes of `ltr` on the drivers, from the rows.
@@ -525,12 +732,14 @@ impl<'a> Rows<'a> {
             .iter()
             .zip(&self.x)
             .map(|(d, c)| (d.name, c.as_slice()))
+            .chain(self.extra.iter().map(|(n, c)| (n.as_str(), c.as_slice())))
             .collect();
         let fit = ols(OUTCOME, &self.y, &cols, self.w.as_deref(), 0.95)?;
         Ok(fit
             .coefficients
             .iter()
             .skip(1)
+            .take(self.specs.len())
             .map(|c| c.estimate)
             .collect())
     }
@@ -548,14 +757,25 @@ impl<'a> Rows<'a> {
             .enumerate()
             .map(|(i, &c)| f64::from(c) * self.w.as_ref().map_or(1.0, |w| w[i]))
             .collect();
-        let names = self.specs.iter().map(|d| d.name).chain([OUTCOME]);
+        let names = self
+            .specs
+            .iter()
+            .map(|d| d.name)
+            .chain(self.extra.iter().map(|(n, _)| n.as_str()))
+            .chain([OUTCOME]);
         let mut m = Moments::new(names).ok()?;
-        let mut row = vec![0.0; self.specs.len() + 1];
+        let terms: Vec<&[f64]> = self
+            .x
+            .iter()
+            .map(Vec::as_slice)
+            .chain(self.extra.iter().map(|(_, c)| c.as_slice()))
+            .collect();
+        let mut row = vec![0.0; terms.len() + 1];
         for i in (0..n).filter(|&i| weight[i] > 0.0) {
-            for (r, c) in row.iter_mut().zip(&self.x) {
+            for (r, c) in row.iter_mut().zip(&terms) {
                 *r = c[i];
             }
-            row[self.specs.len()] = self.y[i];
+            row[terms.len()] = self.y[i];
             m.add_row(&row, weight[i]).ok()?;
         }
         let fit = ols_from_moments(&m, OUTCOME, 0.95).ok()?;
@@ -563,6 +783,7 @@ impl<'a> Rows<'a> {
             .coefficients
             .iter()
             .skip(1)
+            .take(self.specs.len())
             .map(|c| c.estimate)
             .collect();
         self.simulate(&beta, plan, binning, Some(&weight))
@@ -572,6 +793,20 @@ impl<'a> Rows<'a> {
 
     /// The changes of one driver under `shift`, with weights `w` (rows of weight 0 do not move).
     fn shift(&self, j: usize, shift: Shift, beta: f64, w: &[f64]) -> Moved {
+        // Rows whose value of this driver was filled have no rating to move: weight 0 here, so they
+        // neither move nor count in its top-box shares.
+        let masked: Vec<f64>;
+        let w: &[f64] = match &self.fixed[j] {
+            Some(f) => {
+                masked = w
+                    .iter()
+                    .zip(f)
+                    .map(|(&wi, &filled)| if filled { 0.0 } else { wi })
+                    .collect();
+                &masked
+            }
+            None => w,
+        };
         let d = &self.specs[j];
         let x = &self.x[j];
         let n = x.len();
@@ -721,6 +956,8 @@ impl<'a> Rows<'a> {
             n_resamples: 0,
             n_failed_resamples: 0,
             seed: None,
+            missing: self.missing,
+            n_filled: self.n_filled(),
         })
     }
 }
