@@ -67,7 +67,7 @@ from .nps import (
     nps_sample_size_two_groups,
 )
 from .nps import ScaleWarning as ScaleWarning
-from .nps_drivers import NpsDriverModel, detractor_drivers, promoter_drivers
+from .nps_drivers import NpsDriverModel, NpsModelBootstrap, detractor_drivers, promoter_drivers
 from .nps_groups import ByGroup as ByGroup
 from .nps_groups import CesByGroup as CesByGroup
 from .nps_groups import CsatByGroup as CsatByGroup
@@ -122,6 +122,7 @@ __all__ = [
     "NewVsReturning",
     "NpsByGroup",
     "NpsDriverModel",
+    "NpsModelBootstrap",
     "NpsResult",
     "NpsTally",
     "PairedNpsTally",

@@ -40,6 +40,7 @@ __all__ = [
     "NewVsReturning",
     "NpsComparison",
     "NpsDriverModel",
+    "NpsModelBootstrap",
     "NpsResult",
     "NpsTally",
     "PainPoints",
@@ -83,6 +84,7 @@ __all__ = [
     "new_vs_returning",
     "nps_bootstrap_ci",
     "nps_model",
+    "nps_model_bootstrap",
     "nps_sample_size",
     "nps_sample_size_two_groups",
     "pain_points",
@@ -434,6 +436,7 @@ class DriverOptions:
         always: list[str],
         groups: list[DriverGroup],
         confidence_level: float,
+        covariance: Literal["classical", "HC0", "HC1", "HC2", "HC3"] | None = None,
     ) -> Self: ...
     @property
     def outcome(self) -> str: ...
@@ -480,6 +483,16 @@ class _LogisticTable(TypedDict):
     std_error: _F64
     z: _F64
     p_value: _F64
+    ci_low: _F64
+    ci_high: _F64
+    odds_ratio: _F64
+    or_ci_low: _F64
+    or_ci_high: _F64
+
+class _BootstrapLogisticTable(TypedDict):
+    term: list[str]
+    estimate: _F64
+    std_error: _F64
     ci_low: _F64
     ci_high: _F64
     odds_ratio: _F64
@@ -555,6 +568,10 @@ class DriverAnalysis(_Serialised):
     def f_p_value(self) -> float: ...
     @property
     def sigma(self) -> float: ...
+    @property
+    def covariance_type(self) -> str: ...
+    @property
+    def covariance_note(self) -> str | None: ...
     @property
     def top_driver(self) -> str | None: ...
     @property
@@ -752,7 +769,32 @@ class NpsDriverModel(_Serialised):
     @property
     def confidence_level(self) -> float: ...
     @property
+    def std_error_type(self) -> str: ...
+    @property
+    def weight_kind(self) -> str | None: ...
+    @property
+    def warning_messages(self) -> list[str]: ...
+    @property
     def coefficients(self) -> _LogisticTable: ...
+
+@final
+class NpsModelBootstrap(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> NpsModelBootstrap: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def n_resamples(self) -> int: ...
+    @property
+    def n_failed(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def confidence_level(self) -> float: ...
+    @property
+    def warning_messages(self) -> list[str]: ...
+    @property
+    def coefficients(self) -> _BootstrapLogisticTable: ...
 
 @final
 class PillarScores(_Serialised):
@@ -793,7 +835,20 @@ def nps_model(
     target: Literal["promoter", "detractor"],
     confidence_level: float,
     options: DriverOptions | None = None,
+    weight_kind: Literal["sampling", "frequency"] = "sampling",
 ) -> NpsDriverModel: ...
+def nps_model_bootstrap(
+    y: _Numeric,
+    names: list[str],
+    columns: list[_Numeric],
+    weights: _Numeric | None,
+    *,
+    target: Literal["promoter", "detractor"],
+    confidence_level: float,
+    weight_kind: Literal["sampling", "frequency"],
+    n_resamples: int,
+    seed: int,
+) -> NpsModelBootstrap: ...
 def pillars() -> list[tuple[str, str, str, str]]: ...
 def pillar_scores(
     names: list[str],

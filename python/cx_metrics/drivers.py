@@ -10,6 +10,7 @@ DataFrames.
 
 from __future__ import annotations
 
+import html
 import math
 import secrets
 import warnings as _warnings
@@ -131,6 +132,12 @@ class DriverWarning:
                 f"{d['driver']}: {d['n_missing']} missing values filled with "
                 f"{as_float(d['fill_value']):.2f}, adjusted for by {d['indicator']}; biased if answers "
                 "exist but were not given"
+            )
+        if k == "exact_fit":
+            return (
+                f"R² = 1 (1 - R² = {as_float(d['unexplained']):.1e}): the outcome is an exact linear "
+                "function of the drivers; standard errors are zero and say nothing; leave a computed "
+                "outcome out or model its parts"
             )
         if k == "sampled_importance":
             return (
@@ -474,6 +481,23 @@ class DriverAnalysis(NativeResult, Tabular):
         return Dominance(tuple(d["names"]), d)
 
     @property
+    def covariance_type(self) -> str:
+        """The regression table's standard errors: ``"classical"`` (model-based ``s^2 (X'WX)^-1``) or
+        a sandwich ``"HC0"`` ... ``"HC3"`` (see :func:`driver_analysis`)."""
+        return str(self._native.covariance_type)
+
+    @property
+    def covariance_note(self) -> str | None:
+        """Why the standard errors are model-based where a sandwich was the default (pairwise
+        deletion, a covariance or moments summary), or None."""
+        note = self._native.covariance_note
+        return None if note is None else str(note)
+
+    def _covariance_text(self) -> str:
+        text = f"standard errors: {self.covariance_type}"
+        return text + (f" ({self.covariance_note})" if self.covariance_note else "")
+
+    @property
     def f_statistic(self) -> float:
         """F statistic of the full model against the intercept-only model."""
         return float(self._native.f_statistic)
@@ -733,6 +757,7 @@ class DriverAnalysis(NativeResult, Tabular):
         level = f"{level_text(self.confidence_level)} CI"
         lines = [self._headline(), ""]
         lines += text_table(("term", "estimate", "std_error", "p_value", level), self._coef_rows())
+        lines.append(self._covariance_text())
         lines.append("")
         lines += text_table(("driver", "lmg", "lmg_share"), self._importance_rows())
         if self.warnings:
@@ -745,6 +770,7 @@ class DriverAnalysis(NativeResult, Tabular):
         coefficients = html_table(
             "Regression", self._coef_rows(), header=("term", "estimate", "std_error", "p_value", level)
         )
+        coefficients += f"<p>{html.escape(self._covariance_text())}</p>"
         importance = html_table(
             "Relative importance",
             self._importance_rows(),
@@ -957,6 +983,7 @@ def _options(
     always: Sequence[str] | None,
     groups: Mapping[str, Sequence[str]] | None,
     confidence_level: float,
+    covariance: CovarianceName | None = None,
 ) -> Any:
     return _native.DriverOptions(
         outcome=outcome,
@@ -965,7 +992,11 @@ def _options(
         always=list(always or []),
         groups=[_native.DriverGroup(str(k), [str(m) for m in v]) for k, v in (groups or {}).items()],
         confidence_level=float(confidence_level),
+        covariance=covariance,
     )
+
+
+CovarianceName = Literal["classical", "HC0", "HC1", "HC2", "HC3"]
 
 
 @overload
@@ -986,6 +1017,7 @@ def driver_analysis(
     outcome_scale: OutcomeScale = "auto",
     scales: ScaleSpec | None = None,
     missing_codes: MissingCodeSpec | None = None,
+    covariance: CovarianceName | None = None,
 ) -> DriverAnalysis: ...
 
 
@@ -1007,6 +1039,7 @@ def driver_analysis(
     outcome_scale: OutcomeScale = "auto",
     scales: ScaleSpec | None = None,
     missing_codes: MissingCodeSpec | None = None,
+    covariance: CovarianceName | None = None,
 ) -> SegmentDriverAnalyses: ...
 
 
@@ -1027,6 +1060,7 @@ def driver_analysis(
     outcome_scale: OutcomeScale = "auto",
     scales: ScaleSpec | None = None,
     missing_codes: MissingCodeSpec | None = None,
+    covariance: CovarianceName | None = None,
 ) -> DriverAnalysis | SegmentDriverAnalyses:
     """Regress ``outcome`` on ``drivers`` and rank the drivers by their share of the explained variance.
 
@@ -1085,6 +1119,13 @@ def driver_analysis(
         by ``missing=`` like any other, and are counted in
         :attr:`DriverAnalysis.declared_missing`. A value off its scale that is not declared raises
         :class:`~cx_metrics.exceptions.OutOfScaleError` naming the column, the row and the value.
+    covariance : {"classical", "HC0", "HC1", "HC2", "HC3"}, optional
+        The regression table's standard errors. Default: ``"HC1"`` (design-based sandwich, as Stata's
+        ``regress [pweight=]``) with weights, ``"classical"`` (model-based) without. HC0-HC3 are
+        White's heteroskedasticity-consistent sandwiches (HC1 ``x n/(n-p-1)``, HC2 and HC3 adjusted
+        for leverage); with weights they do not change when every weight is multiplied by a constant.
+        Pairwise deletion has no rows to form a sandwich from: model-based (``covariance_note`` says
+        so), and asking for HC0-HC3 raises. The result says which in ``covariance_type``.
 
     Returns
     -------
@@ -1112,7 +1153,9 @@ def driver_analysis(
     declared = _declarations(outcome, names, outcome_scale, scales, None)
     names += [a for a in dict.fromkeys(always or []) if a not in names and a != outcome and a in table.names]
     declared["missing_codes"] = _declarations(outcome, names, None, None, missing_codes)["missing_codes"]
-    options = _options(outcome, missing, indicator_for, always, groups, confidence_level).declare(**declared)
+    options = _options(outcome, missing, indicator_for, always, groups, confidence_level, covariance).declare(
+        **declared
+    )
     _check_unique_columns(table, columns, [outcome, *names, *([weights] if isinstance(weights, str) else [])])
     y = table.numeric_column(outcome)
     cols = [table.numeric_column(n) for n in names]

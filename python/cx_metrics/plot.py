@@ -1870,3 +1870,79 @@ def funnel(result: Any, ax: Axes | None = None) -> Axes:
     _title(ax, "Funnel", f"{unit}; {result.converted} of {result.entered} converted")
     _style(ax, "x")
     return ax
+
+
+def odds_ratios(
+    model: Any,
+    ax: Axes | None = None,
+    *,
+    bootstrap: Any = None,
+) -> Axes:
+    """The odds ratios of a promoter or detractor model (:func:`~cx_metrics.promoter_drivers`,
+    :func:`~cx_metrics.detractor_drivers`) with their intervals, on a log axis with a line at 1 (no
+    effect). ``model`` may also be a sequence of models (the promoter and the detractor model, say),
+    drawn side by side per driver. With ``bootstrap`` (the model's
+    :meth:`~cx_metrics.NpsDriverModel.bootstrap`), its percentile intervals replace the Wald ones.
+    The subtitle says which intervals and standard errors are shown.
+
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> s = cx.datasets.sample_survey()
+    >>> pro = cx.promoter_drivers(s, drivers=cx.PILLARS, weights="weight")
+    >>> det = cx.detractor_drivers(s, drivers=cx.PILLARS, weights="weight")
+    >>> ax = odds_ratios([pro, det])
+    >>> plt.close(ax.figure)
+    """
+    from .nps_drivers import NpsDriverModel, NpsModelBootstrap
+
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    if not models:
+        raise InvalidArgumentError("odds_ratios needs at least one promoter or detractor model")
+    for m in models:
+        _expect(m, (NpsDriverModel,), "odds_ratios")
+    if bootstrap is not None:
+        _expect(bootstrap, (NpsModelBootstrap,), "odds_ratios")
+        if len(models) != 1 or bootstrap.target != models[0].target:
+            raise InvalidArgumentError(
+                "bootstrap= takes the bootstrap of the one model drawn (model.bootstrap(...))"
+            )
+    drivers = list(models[0].drivers)
+    ax = _axes(ax, (6.4, 0.5 * len(drivers) + 1.6))
+    height = 0.8 / len(models)
+    for k, m in enumerate(models):
+        table = (bootstrap if bootstrap is not None else m).coefficients
+        rows = [table.loc[d] for d in drivers if d in table.index]
+        y = np.arange(len(rows)) - 0.4 + height * (k + 0.5)
+        est = np.array([float(r["odds_ratio"]) for r in rows])
+        lo = np.array([float(r["or_ci_low"]) for r in rows])
+        hi = np.array([float(r["or_ci_high"]) for r in rows])
+        colour = SERIES[k % len(SERIES)]
+        ax.errorbar(
+            est,
+            y,
+            xerr=[est - lo, hi - est],
+            fmt="o",
+            color=colour,
+            ecolor=colour,
+            capsize=3,
+            label=m.target,
+        )
+    ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yticks(np.arange(len(drivers)))
+    ax.set_yticklabels(drivers, fontsize=TICK_SIZE)
+    ax.invert_yaxis()
+    ax.set_xlabel("odds ratio per unit of the driver (log scale)", fontsize=LABEL_SIZE)
+    level = level_text(models[0].confidence_level)
+    if bootstrap is not None:
+        detail = f"{level} percentile intervals, {bootstrap.n_resamples} resamples"
+    else:
+        detail = f"{level} Wald intervals, {models[0].std_error_type} standard errors"
+    _title(ax, "Odds ratios of " + " and ".join(m.target for m in models), detail)
+    if len(models) > 1:
+        ax.legend(fontsize=NOTE_SIZE, frameon=False)
+    _style(ax, "x")
+    return ax
+
+
+__all__ += ["funnel", "odds_ratios", "transition_heatmap"]

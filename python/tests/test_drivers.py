@@ -232,7 +232,7 @@ def test_nps_models_match_statsmodels(target: str) -> None:
     df = cx.datasets.sample_survey()
     pillars = list(cx.PILLARS)
     fit = {"promoter": cx.promoter_drivers, "detractor": cx.detractor_drivers}[target]
-    m = fit(df, drivers=pillars, weights="weight")
+    m = fit(df, drivers=pillars, weights="weight", weight_kind="frequency")
     complete = df[["ltr", "weight", *pillars]].dropna()
     y = (complete["ltr"] >= 9) if target == "promoter" else (complete["ltr"] <= 6)
     x = sm.add_constant(complete[pillars].astype(float))

@@ -34,7 +34,8 @@ RTOL = 1e-12
 def _results() -> Iterator[tuple[str, Any]]:
     s = cx.datasets.sample_survey()
     kw: dict[str, Any] = {"weights": "weight", "missing": "indicator", "indicator_for": ["resolution"]}
-    r = cx.pillar_driver_analysis(s, **kw)
+    # The reference predates sandwich standard errors: model-based ones reproduce it.
+    r = cx.driver_analysis(s, drivers=cx.PILLARS, covariance="classical", **kw)
     yield "driver_analysis", r
     yield "driver_analysis_pairwise", cx.pillar_driver_analysis(s, missing="pairwise")
     yield (
@@ -68,8 +69,14 @@ def _results() -> Iterator[tuple[str, Any]]:
             {"time_and_effort": 1, "integrity": ("below", 5, 2)}, scale=(1, 10), n_resamples=50, seed=2
         ),
     )
-    yield "segments", cx.pillar_driver_analysis(s, by="segment", weights="weight")
-    yield "promoter_model", cx.promoter_drivers(s, drivers=cx.PILLARS, weights="weight")
+    yield (
+        "segments",
+        cx.driver_analysis(s, drivers=cx.PILLARS, by="segment", weights="weight", covariance="classical"),
+    )
+    yield (
+        "promoter_model",
+        cx.promoter_drivers(s, drivers=cx.PILLARS, weights="weight", weight_kind="frequency"),
+    )
     yield "detractor_model", cx.detractor_drivers(s, drivers=cx.PILLARS)
     yield "pillar_summary", cx.pillar_summary(s, by="segment", weights="weight")
 
@@ -99,6 +106,9 @@ def _same(new: Any, old: Any, path: str) -> None:
         allowed = {"options"} | ({"labels", "by"} if path == "segments" else set())
         if path.startswith("matrix"):  # performance intervals, the spread test and the scale came later
             allowed |= {"performance_spread", "scale", "importance_interval", "performance_interval"}
+        # What the standard errors are (added with the sandwich covariances).
+        allowed |= {"covariance_type", "coefficient_covariance", "covariance_note"}
+        allowed |= {"std_error_type", "weight_kind", "warnings"}
         assert extra <= allowed, f"{path}: new keys {extra}"
         assert set(old) <= set(new), f"{path}: missing keys {set(old) - set(new)}"
         for k in old:

@@ -103,6 +103,9 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
             {"time_and_effort": 1, "empathy": ("below", 5, 2)}, scale=(1, 10), n_resamples=30
         ),
         "NpsDriverModel": cx.detractor_drivers(survey, drivers=cx.PILLARS[:3]),
+        "NpsModelBootstrap": cx.detractor_drivers(survey, drivers=cx.PILLARS[:3]).bootstrap(
+            n_resamples=100, seed=1
+        ),
         "NpsByGroup": cx.nps_by_group(survey, by="wave", weights="weight"),
         "CsatByGroup": cx.csat(survey["csat"], satisfied="top_two_box", by=survey["segment"]),
         "CesByGroup": cx.ces("ces", by=["wave", "segment"], data=survey, overall=True),
@@ -186,6 +189,7 @@ NAMES = [
     "ImportancePerformance",
     "WhatIf",
     "NpsDriverModel",
+    "NpsModelBootstrap",
     "NpsByGroup",
     "CsatByGroup",
     "CesByGroup",
@@ -224,6 +228,7 @@ TABULAR = {
     "ImportancePerformance",
     "WhatIf",
     "NpsDriverModel",
+    "NpsModelBootstrap",
     "NpsByGroup",
     "CsatByGroup",
     "CesByGroup",

@@ -37,7 +37,8 @@ pub struct PyDriverOptions {
 #[pymethods]
 impl PyDriverOptions {
     #[new]
-    #[pyo3(signature = (*, outcome, missing, indicator_for, always, groups, confidence_level))]
+    #[pyo3(signature = (*, outcome, missing, indicator_for, always, groups, confidence_level, covariance = None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         outcome: String,
         missing: &str,
@@ -45,6 +46,7 @@ impl PyDriverOptions {
         always: Vec<String>,
         groups: Vec<PyRef<'_, PyDriverGroup>>,
         confidence_level: f64,
+        covariance: Option<&str>,
     ) -> PyResult<Self> {
         let missing: MissingPolicy = missing.parse().py()?;
         let mut inner = DriverOptions::default()
@@ -53,6 +55,10 @@ impl PyDriverOptions {
             .with_always(&always)
             .with_confidence_level(confidence_level);
         inner.indicator_for = indicator_for;
+        inner.covariance = covariance
+            .map(str::parse::<cx_metrics::CovarianceType>)
+            .transpose()
+            .py()?;
         for g in groups {
             inner = inner.with_group(g.inner.clone());
         }
@@ -543,6 +549,16 @@ serde_pymethods!(
         #[getter]
         fn sigma(&self) -> f64 {
             self.inner.regression.sigma
+        }
+        /// `"classical"`, `"HC0"`, `"HC1"`, `"HC2"` or `"HC3"`: the regression table's standard errors.
+        #[getter]
+        fn covariance_type(&self) -> &'static str {
+            self.inner.regression.covariance_type.as_str()
+        }
+        /// Why the standard errors are model-based where a sandwich was the default, or `None`.
+        #[getter]
+        fn covariance_note(&self) -> Option<String> {
+            self.inner.regression.covariance_note.clone()
         }
         #[getter]
         fn top_driver(&self) -> Option<&str> {

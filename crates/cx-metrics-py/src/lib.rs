@@ -78,6 +78,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<driver_segments::PySegmentAnalyses>()?;
     m.add_class::<driver_segments::PySegmentImportanceTest>()?;
     m.add_class::<nps_models::PyNpsDriverModel>()?;
+    m.add_class::<nps_models::PyNpsModelBootstrap>()?;
     m.add_class::<pillar_scores::PyPillarScores>()?;
     m.add_function(wrap_pyfunction!(drivers::driver_analysis, m)?)?;
     m.add_function(wrap_pyfunction!(
@@ -85,6 +86,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m
     )?)?;
     m.add_function(wrap_pyfunction!(nps_models::nps_model, m)?)?;
+    m.add_function(wrap_pyfunction!(nps_models::nps_model_bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::pillars, m)?)?;
     m.add_function(wrap_pyfunction!(pillar_scores::pillar_scores, m)?)?;
     m.add_function(wrap_pyfunction!(drivers::raise_non_numeric_column, m)?)?;

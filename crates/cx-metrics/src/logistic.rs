@@ -38,6 +38,7 @@
 //! - Castro, J., Gómez, D. & Tejada, J. (2009). Polynomial calculation of the Shapley value based on
 //!   sampling. *Computers & Operations Research* 36(5), 1726–1730.
 
+mod bootstrap;
 mod data;
 mod irls;
 mod nps;
@@ -51,7 +52,11 @@ use crate::error::{Error, Result};
 use crate::intervals::{check_level, normal_p_two_sided, z_two_sided, Interval};
 use crate::scale::NanPolicy;
 
-pub use nps::{detractor_model, nps_model, nps_pseudo_r2_shapley, promoter_model, NpsOutcome};
+pub use bootstrap::{LogisticBootstrap, MIN_RESAMPLES};
+pub use nps::{
+    detractor_model, nps_model, nps_model_bootstrap, nps_pseudo_r2_shapley, promoter_model,
+    NpsOutcome,
+};
 pub use shapley::{
     pseudo_r2_shapley, DriverShare, PseudoR2Shapley, ShapleyMethod, ShapleyOptions,
     MAX_EXACT_DRIVERS,
@@ -84,6 +89,72 @@ impl FromStr for SeparationPolicy {
     }
 }
 
+/// What survey weights stand for, and so which standard errors a weighted fit reports.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightKind {
+    /// Sampling (survey, inverse-probability) weights, the default: design-based sandwich standard
+    /// errors (HC0), which do not change when every weight is multiplied by a constant.
+    #[default]
+    Sampling,
+    /// Frequency weights (a weight of 3 is three identical respondents): model-based standard errors
+    /// of `Σw` observations, `(XᵀVX)⁻¹`, as statsmodels `GLM(freq_weights=w)`; multiplying the
+    /// weights by `c` divides them by `√c`.
+    Frequency,
+}
+
+impl WeightKind {
+    /// `"sampling"` or `"frequency"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sampling => "sampling",
+            Self::Frequency => "frequency",
+        }
+    }
+}
+
+impl FromStr for WeightKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "sampling" => Ok(Self::Sampling),
+            "frequency" => Ok(Self::Frequency),
+            other => Err(Error::invalid(
+                "weight_kind",
+                format!(
+                    "{other:?}; use \"sampling\" (survey weights, design-based standard errors) \
+                     or \"frequency\" (a weight counts identical respondents)"
+                ),
+            )),
+        }
+    }
+}
+
+/// Which standard errors a logistic fit reports.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogisticStdError {
+    /// `√[(XᵀVX)⁻¹]ⱼⱼ`, the inverse Fisher information (unweighted fits, frequency weights).
+    #[default]
+    ModelBased,
+    /// The sandwich `A⁻¹BA⁻¹` with `A = XᵀVX`, `B = Σ wᵢ²(yᵢ − μᵢ)² xᵢxᵢᵀ` (HC0; sampling weights).
+    /// statsmodels `GLM(y, X, family=Binomial(), var_weights=w).fit(cov_type="HC0")` gives the same;
+    /// R `survey::svyglm` (one stratum, no clusters) gives these times `√(n/(n − 1))`.
+    SandwichHc0,
+}
+
+impl LogisticStdError {
+    /// `"model-based"` or `"sandwich (HC0)"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ModelBased => "model-based",
+            Self::SandwichHc0 => "sandwich (HC0)",
+        }
+    }
+}
+
 /// Options of the logistic fit.
 ///
 /// ```
@@ -111,6 +182,10 @@ pub struct LogisticOptions {
     pub separation: SeparationPolicy,
     /// Rows with a missing outcome or driver: omit listwise and count (default) or raise.
     pub nan_policy: NanPolicy,
+    /// What the weights stand for (default sampling weights: sandwich standard errors). Ignored
+    /// without weights.
+    #[serde(default)]
+    pub weight_kind: WeightKind,
 }
 
 impl Default for LogisticOptions {
@@ -123,6 +198,7 @@ impl Default for LogisticOptions {
             max_condition: 1e12,
             separation: SeparationPolicy::Raise,
             nan_policy: NanPolicy::Omit,
+            weight_kind: WeightKind::Sampling,
         }
     }
 }
@@ -211,6 +287,78 @@ impl Separation {
     }
 }
 
+/// Fewer events (or non-events) per estimated slope than this draw a
+/// [`LogisticWarning::FewEventsPerVariable`] (Peduzzi et al. 1996).
+pub const MIN_EVENTS_PER_VARIABLE: f64 = 10.0;
+
+/// Something to know about a logistic model (or its bootstrap) that is nonetheless returned.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LogisticWarning {
+    /// The drivers separate the outcome (returned only with [`SeparationPolicy::Warn`]): the
+    /// estimates are the last iterate of a diverging fit and the standard errors infinite. Drop or
+    /// merge the drivers named, or use fewer categories.
+    Separation {
+        /// "complete" or "quasi-complete".
+        separation: String,
+        /// The drivers along which the coefficients diverge.
+        drivers: Vec<String>,
+        /// Rows predicted perfectly.
+        rows: usize,
+    },
+    /// Fewer than [`MIN_EVENTS_PER_VARIABLE`] of the rarer outcome per slope (Peduzzi, Concato,
+    /// Kemper, Holford & Feinstein 1996, *J. Clin. Epidemiol.* 49(12)): coefficients are biased
+    /// away from zero and Wald intervals too narrow. Use fewer drivers, more rows, or bootstrap.
+    FewEventsPerVariable {
+        /// Rows with the rarer outcome (events or non-events).
+        events: usize,
+        /// Slopes estimated (drivers).
+        drivers: usize,
+        /// `events / drivers`.
+        per_variable: f64,
+    },
+    /// Bootstrap resamples that could not be fitted (separation, a driver or outcome without
+    /// variation): the percentiles come from the others, and lean towards the resamples without
+    /// the problem. Many failures mean the model is too large for the rows.
+    FailedResamples {
+        /// Resamples left out.
+        n_failed: usize,
+        /// Resamples drawn.
+        n_resamples: usize,
+    },
+}
+
+impl LogisticWarning {
+    /// A sentence with rounded figures and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Separation {
+                separation,
+                drivers,
+                rows,
+            } => format!(
+                "{separation} separation along {}: {rows} rows predicted perfectly; the estimates do not                  exist (infinite standard errors): drop or merge those drivers",
+                drivers.join(", ")
+            ),
+            Self::FewEventsPerVariable {
+                events,
+                drivers,
+                per_variable,
+            } => format!(
+                "{per_variable:.1} events per driver ({events} of the rarer outcome, {drivers}                  drivers; at least 10 recommended): coefficients are biased away from zero and Wald                  intervals too narrow; use fewer drivers or .bootstrap()"
+            ),
+            Self::FailedResamples {
+                n_failed,
+                n_resamples,
+            } => format!(
+                "{n_failed} of {n_resamples} resamples ({:.1} %) could not be fitted and were left                  out; many failures mean too many drivers for the rows",
+                100.0 * *n_failed as f64 / *n_resamples as f64
+            ),
+        }
+    }
+}
+
 /// One coefficient of a logistic model, with its Wald inference and odds ratio.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,7 +368,8 @@ pub struct LogisticTerm {
     /// The coefficient β (change in log-odds per unit of the driver).
     #[serde(with = "crate::serde_nan")]
     pub estimate: f64,
-    /// `√[(XᵀVX)⁻¹]ⱼⱼ`, the inverse-Fisher-information standard error (infinite under separation).
+    /// The standard error of [`LogisticRegression::std_error_type`]: `√[(XᵀVX)⁻¹]ⱼⱼ` (model-based) or
+    /// the sandwich's (sampling weights); infinite under separation.
     #[serde(with = "crate::serde_nan")]
     pub std_error: f64,
     /// Wald statistic β/SE.
@@ -305,8 +454,20 @@ pub struct LogisticRegression {
     pub intercept: LogisticTerm,
     /// One term per driver, in input order.
     pub drivers: Vec<LogisticTerm>,
-    /// `(XᵀVX)⁻¹`, intercept first then drivers in order; empty under separation.
+    /// The covariance of the coefficients behind the standard errors (see `std_error_type`),
+    /// intercept first then drivers in order; empty under separation.
     pub covariance: Vec<Vec<f64>>,
+    /// Which standard errors the terms carry. Results serialised before this field read back as
+    /// model-based.
+    #[serde(default)]
+    pub std_error_type: LogisticStdError,
+    /// What the weights stood for (`None` without weights).
+    #[serde(default)]
+    pub weight_kind: Option<WeightKind>,
+    /// Things to know about the fit (separation under [`SeparationPolicy::Warn`], few events per
+    /// driver). Results serialised before this field read back without warnings.
+    #[serde(default)]
+    pub warnings: Vec<LogisticWarning>,
     /// Maximised log-likelihood ℓ (weighted).
     pub log_likelihood: f64,
     /// Log-likelihood ℓ₀ of the intercept-only model.
@@ -429,12 +590,24 @@ pub(crate) fn fit_data(
     let level = options.confidence_level;
     let z_crit = z_two_sided(level)?;
     let k = names.len();
+    let weight_kind = data.weighted.then_some(options.weight_kind);
+    let sandwich = weight_kind == Some(WeightKind::Sampling);
     // Frequency-weight SEs, log-likelihoods and Σw in the caller's units (the fit saw the weights
-    // times `data.weight_scale`).
-    let scale = data.weight_scale;
+    // times `data.weight_scale`); the sandwich does not depend on the weights' scale.
+    let (cov, scale) = match &fit.covariance {
+        Some(c) if sandwich => (
+            Some(irls::sandwich(&x, &data.y, &data.w, &fit.beta, c)),
+            1.0,
+        ),
+        other => (other.clone(), data.weight_scale),
+    };
+    let std_error_type = if sandwich {
+        LogisticStdError::SandwichHc0
+    } else {
+        LogisticStdError::ModelBased
+    };
     let se = |j: usize| {
-        fit.covariance
-            .as_ref()
+        cov.as_ref()
             .map_or(f64::INFINITY, |c| (c[(j, j)] * scale).max(0.0).sqrt())
     };
     let mut terms = names
@@ -446,7 +619,7 @@ pub(crate) fn fit_data(
         .next()
         .ok_or_else(|| Error::invalid("drivers", "internal: empty design"))?;
     let drivers: Vec<LogisticTerm> = terms.collect();
-    let covariance = fit.covariance.as_ref().map_or_else(Vec::new, |c| {
+    let covariance = cov.as_ref().map_or_else(Vec::new, |c| {
         (0..k)
             .map(|i| (0..k).map(|j| c[(i, j)] * scale).collect())
             .collect()
@@ -457,7 +630,26 @@ pub(crate) fn fit_data(
     if !(ll.is_finite() && ll0.is_finite() && sum_weights.is_finite()) {
         return Err(crate::weights::unrepresentable());
     }
+    let mut warnings: Vec<LogisticWarning> = separation
+        .iter()
+        .map(|sep| LogisticWarning::Separation {
+            separation: sep.kind.label().to_owned(),
+            drivers: sep.drivers.clone(),
+            rows: sep.rows,
+        })
+        .collect();
+    let n_events = data.n_events();
+    let rarer = n_events.min(data.n() - n_events);
+    let slopes = k - 1;
+    if slopes > 0 && (rarer as f64) < MIN_EVENTS_PER_VARIABLE * slopes as f64 {
+        warnings.push(LogisticWarning::FewEventsPerVariable {
+            events: rarer,
+            drivers: slopes,
+            per_variable: rarer as f64 / slopes as f64,
+        });
+    }
     Ok(LogisticRegression {
+        warnings,
         outcome: data.outcome.clone(),
         intercept,
         drivers,
@@ -476,5 +668,7 @@ pub(crate) fn fit_data(
         converged: fit.converged,
         confidence_level: level,
         separation,
+        std_error_type,
+        weight_kind,
     })
 }

@@ -121,7 +121,9 @@ fn driver_analysis_at_scale_equals_its_parts() {
         &y,
         &drivers,
         Some(&w),
-        &DriverOptions::default().with_outcome("y"),
+        &DriverOptions::default()
+            .with_outcome("y")
+            .with_covariance(cx_metrics::CovarianceType::Classical),
     )
     .unwrap();
     let fit = ols("y", &y, &drivers, Some(&w), 0.95).unwrap();
@@ -203,7 +205,9 @@ fn non_finite_values_are_found_while_folding() {
         &huge_y,
         &d,
         None,
-        &DriverOptions::default().with_outcome("y"),
+        &DriverOptions::default()
+            .with_outcome("y")
+            .with_covariance(cx_metrics::CovarianceType::Classical),
     )
     .unwrap_err();
     assert!(e.to_string().contains("overflow"), "{e}");
@@ -231,7 +235,9 @@ fn non_finite_values_are_found_while_folding() {
         &yy,
         &d,
         Some(&w),
-        &DriverOptions::default().with_outcome("y"),
+        &DriverOptions::default()
+            .with_outcome("y")
+            .with_covariance(cx_metrics::CovarianceType::Classical),
     )
     .unwrap();
     assert_eq!(r.n_omitted, 3);

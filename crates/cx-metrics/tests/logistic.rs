@@ -30,8 +30,8 @@ mod common;
 use common::tol::{assert_close, Tol};
 use cx_metrics::logistic::{
     detractor_model, logistic_regression, nps_pseudo_r2_shapley, promoter_model, pseudo_r2_shapley,
-    LogisticOptions, LogisticRegression, NpsOutcome, SeparationKind, SeparationPolicy,
-    ShapleyMethod, ShapleyOptions,
+    LogisticOptions, LogisticRegression, LogisticStdError, NpsOutcome, SeparationKind,
+    SeparationPolicy, ShapleyMethod, ShapleyOptions, WeightKind,
 };
 use cx_metrics::Error;
 
@@ -89,7 +89,12 @@ fn all_terms(fit: &LogisticRegression) -> Vec<&cx_metrics::LogisticTerm> {
         .collect()
 }
 
+/// The swiss model; weights as frequency weights (the references below are `freq_weights=w`).
 fn fit_swiss(weights: Option<&[f64]>) -> LogisticRegression {
+    fit_swiss_as(weights, WeightKind::Frequency)
+}
+
+fn fit_swiss_as(weights: Option<&[f64]>, weight_kind: WeightKind) -> LogisticRegression {
     let s = swiss_binary();
     logistic_regression(
         &s.y,
@@ -99,9 +104,72 @@ fn fit_swiss(weights: Option<&[f64]>) -> LogisticRegression {
             ("Catholic", &s.catholic),
         ],
         weights,
-        &LogisticOptions::default(),
+        &LogisticOptions {
+            weight_kind,
+            ..LogisticOptions::default()
+        },
     )
     .unwrap()
+}
+
+/// Sampling weights (the default): design-based sandwich standard errors against statsmodels 0.14
+/// `GLM(y, X, family=Binomial(), var_weights=w).fit(tol=1e-14, maxiter=100, cov_type="HC0")` (which
+/// equals the sandwich computed by hand in numpy, `A⁻¹BA⁻¹`, to 14 digits), w as above. Tolerance
+/// 1e-8 relative (the convergence tolerance of both fits). Multiplying every weight by 2000 changes
+/// nothing (it turned p = 0.88 into p = 4e-12 when the weights were taken as frequencies).
+#[test]
+fn swiss_sampling_weights_get_sandwich_standard_errors() {
+    let params = [
+        2.2629298134703704,
+        -0.03285998580670567,
+        -0.18292120078000526,
+        0.03528533324967854,
+    ];
+    let bse = [
+        1.971849345969042,
+        0.027388237997464815,
+        0.08216709956590462,
+        0.00986226845725357,
+    ];
+    let p = [
+        0.25112629344219883,
+        0.23022301176773696,
+        0.026000133078521566,
+        0.00034648374734007613,
+    ];
+    let w: Vec<f64> = (0..47).map(|i| 0.5 + 0.25 * (i % 5) as f64).collect();
+    let fit = fit_swiss_as(Some(&w), WeightKind::Sampling);
+    assert_eq!(fit.std_error_type, LogisticStdError::SandwichHc0);
+    assert_eq!(fit.weight_kind, Some(WeightKind::Sampling));
+    for (j, t) in all_terms(&fit).into_iter().enumerate() {
+        close("coef", t.estimate, params[j], 1e-8);
+        close("sandwich se", t.std_error, bse[j], 1e-8);
+        close("sandwich p", t.p_value, p[j], 1e-7);
+        close("covariance", fit.covariance[j][j].sqrt(), bse[j], 1e-8);
+    }
+    let big: Vec<f64> = w.iter().map(|v| v * 2000.0).collect();
+    let scaled = fit_swiss_as(Some(&big), WeightKind::Sampling);
+    for (a, b) in all_terms(&fit).into_iter().zip(all_terms(&scaled)) {
+        close("scaled coef", b.estimate, a.estimate, 1e-9);
+        close("scaled se", b.std_error, a.std_error, 1e-9);
+        close("scaled p", b.p_value, a.p_value, 1e-8);
+    }
+    // As frequencies the same weights × 2000 shrink the SEs by √2000.
+    let freq = fit_swiss_as(Some(&big), WeightKind::Frequency);
+    assert_eq!(freq.std_error_type, LogisticStdError::ModelBased);
+    let small = fit_swiss(Some(&w));
+    close(
+        "frequency se",
+        freq.drivers[0].std_error * 2000f64.sqrt(),
+        small.drivers[0].std_error,
+        1e-8,
+    );
+    // Without weights: model-based, no weight kind.
+    let plain = fit_swiss_as(None, WeightKind::Sampling);
+    assert_eq!(
+        (plain.std_error_type, plain.weight_kind),
+        (LogisticStdError::ModelBased, None)
+    );
 }
 
 #[test]
@@ -728,7 +796,11 @@ fn sample_survey_promoter_and_detractor_models_match_statsmodels() {
         .copied()
         .zip(pillars.iter().map(Vec::as_slice))
         .collect();
-    let o = LogisticOptions::default();
+    // The references are freq_weights fits.
+    let o = LogisticOptions {
+        weight_kind: WeightKind::Frequency,
+        ..LogisticOptions::default()
+    };
     for r in &refs {
         let fit = cx_metrics::logistic::nps_model(r.target, &ltr, &drivers, Some(&w), &o).unwrap();
         assert_eq!((fit.n, fit.n_omitted, fit.n_events), (919, 1081, r.events));

@@ -109,6 +109,23 @@ pub enum DriverWarning {
         /// The largest standard error of a sampled LMG score (R² units).
         max_std_error: f64,
     },
+    /// The outcome is an exact linear function of the drivers (R² = 1 up to rounding): the
+    /// coefficients are exact, the residual standard error is (about) zero, and so are the standard
+    /// errors, which say nothing about sampling error. Usually the outcome is computed from the
+    /// drivers (a total, an index): leave it out or model its parts.
+    ExactFit {
+        /// `1 − R²` as fitted (zero or rounding error).
+        unexplained: f64,
+    },
+}
+
+/// Largest `1 − R²` reported as an exact fit.
+pub const EXACT_FIT: f64 = 1e-12;
+
+/// The exact-fit warning, if R² is 1 up to rounding.
+pub(crate) fn exact_fit(r_squared: f64) -> Option<DriverWarning> {
+    let unexplained = 1.0 - r_squared;
+    (unexplained.abs() <= EXACT_FIT).then_some(DriverWarning::ExactFit { unexplained })
 }
 
 /// The sample-size warning, if any.

@@ -43,7 +43,8 @@ use crate::importance::{
 };
 use crate::moments::{overflow, Covariance, Moments};
 use crate::pillars::{Pillar, PillarScores};
-use crate::regression::{ols_and_moments, ols_from_covariance, Coefficient, OlsFit};
+use crate::regression::{ols_and_moments_with, CovarianceType, SUMMARY_COVARIANCE_NOTE};
+use crate::regression::{ols_from_covariance, Coefficient, OlsFit};
 use crate::weights::Weights;
 
 pub mod bootstrap;
@@ -114,6 +115,11 @@ pub struct DriverOptions {
     /// handled by `missing` and counted in [`DriverAnalysis::declared_missing`].
     #[serde(default)]
     pub missing_codes: Vec<MissingCodes>,
+    /// The standard errors of the regression table (see [`CovarianceType`]); `None` (the default):
+    /// HC1 (design-based) with weights, model-based without. Summary entry points (a covariance or
+    /// moments summary) can only give model-based ones.
+    #[serde(default)]
+    pub covariance: Option<CovarianceType>,
 }
 
 impl Default for DriverOptions {
@@ -128,6 +134,7 @@ impl Default for DriverOptions {
             outcome_scale: OutcomeScale::Auto,
             scales: Vec::new(),
             missing_codes: Vec::new(),
+            covariance: None,
         }
     }
 }
@@ -206,6 +213,18 @@ impl DriverOptions {
     /// Whether the outcome is on the 0–10 recommendation scale, so that an NPS of it is defined.
     pub fn outcome_is_recommendation(&self) -> bool {
         self.outcome_range() == Some((0.0, 10.0))
+    }
+
+    /// Set the standard errors of the regression table.
+    pub fn with_covariance(mut self, covariance: CovarianceType) -> Self {
+        self.covariance = Some(covariance);
+        self
+    }
+
+    /// The standard errors used for rows with (`weighted`) or without weights.
+    pub fn covariance_for(&self, weighted: bool) -> CovarianceType {
+        self.covariance
+            .unwrap_or_else(|| CovarianceType::default_for(weighted))
     }
 }
 
@@ -426,8 +445,9 @@ fn fit_design(
                 }
             }
         }
+        let covariance = options.covariance_for(design.weights().is_some());
         if let Some((fit, moments)) =
-            ols_and_moments(design, skip_missing, options.confidence_level)?
+            ols_and_moments_with(design, skip_missing, options.confidence_level, covariance)?
         {
             let complete = (fit.n + fit.n_zero_weight) as usize;
             // The outcome's values in the rows used (up to three distinct ones are enough to tell).
@@ -625,7 +645,10 @@ fn fit_rows(
         .collect();
     let weights = rows.weights.as_deref();
     let design = Design::from_f64(name, &rows.y, &terms, weights)?;
-    let Some((fit, moments)) = ols_and_moments(&design, false, options.confidence_level)? else {
+    let covariance = options.covariance_for(weights.is_some());
+    let Some((fit, moments)) =
+        ols_and_moments_with(&design, false, options.confidence_level, covariance)?
+    else {
         return Ok(None);
     };
     let positive = rows
@@ -658,6 +681,7 @@ fn fit_pairwise(
 ) -> Result<Fitted> {
     let summary = missing::pairwise(cols)?;
     let mut fit = ols_from_covariance(&summary.covariance, cols.outcome, options.confidence_level)?;
+    summary_covariance(&mut fit, options, cols.weights.is_some())?;
     fit.n_zero_weight = cols
         .weights
         .map_or(0, |w| w.iter().filter(|&&x| x == 0.0).count() as u64);
@@ -726,6 +750,7 @@ fn from_summary<S: AsRef<str>>(
         cov.effective_n,
     )?;
     let mut fit = ols_from_covariance(&sub, &options.outcome, options.confidence_level)?;
+    summary_covariance(&mut fit, options, sub.effective_n < sub.n as f64)?;
     fit.n_zero_weight = n_zero_weight;
     let fitted = Fitted {
         terms: names.iter().map(|s| (*s).to_owned()).collect(),
@@ -735,6 +760,26 @@ fn from_summary<S: AsRef<str>>(
         filled: Vec::new(),
     };
     finish(&names, fitted, Vec::new(), options)
+}
+
+/// A fit from a summary (pairwise correlations, a covariance or moments summary) has no per-row
+/// residuals: model-based standard errors, with the reason when a sandwich was the default, and an
+/// error when one was asked for.
+fn summary_covariance(fit: &mut OlsFit, options: &DriverOptions, weighted: bool) -> Result<()> {
+    match options.covariance {
+        Some(c) if c.is_sandwich() => Err(Error::invalid(
+            "covariance",
+            format!(
+                "{:?} needs the rows (the per-row residuals); {SUMMARY_COVARIANCE_NOTE}. Use                  covariance=\"classical\" here, or fit from the rows with listwise deletion",
+                c.as_str()
+            ),
+        )),
+        None if weighted => {
+            fit.covariance_note = Some(SUMMARY_COVARIANCE_NOTE.to_owned());
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The importance step, the diagnostics and the result.
@@ -786,6 +831,7 @@ fn finish(
         .skip(1)
         .map(|c| c.vif.unwrap_or(f64::NAN))
         .collect();
+    warnings.extend(diagnostics::exact_fit(fit.r_squared));
     warnings.extend(diagnostics::sample_size(fit.n, terms.len()));
     for (t, &v) in terms.iter().zip(&vif) {
         warnings.extend(diagnostics::vif(t, v));

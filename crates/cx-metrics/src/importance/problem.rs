@@ -20,6 +20,10 @@ pub(crate) const MATRIX_TOLERANCE: f64 = 1e-9;
 /// Smallest admitted partial variance of a variable given the variables before it (1 / this is a VIF).
 pub(crate) const PIVOT_TOLERANCE: f64 = 1e-10;
 
+/// Largest `|1 − R²|` of the outcome on the drivers taken as an exact fit (R² = 1) rather than a
+/// matrix that is not positive definite: the rounding error of a correlation matrix of `f64` data.
+pub(crate) const EXACT_FIT_TOLERANCE: f64 = 1e-12;
+
 /// The validated problem: what every measure is computed from.
 #[derive(Debug, Clone)]
 pub(crate) struct Problem {
@@ -159,6 +163,11 @@ fn check_positive_definite(r: &DMatrix<f64>, label: &dyn Fn(usize) -> String) ->
     let mut m = r.clone();
     for k in 0..n {
         let pivot = m[(k, k)];
+        // The outcome (last) may be an exact linear function of the drivers: R² = 1 is a fit (the
+        // measures are defined), as long as its partial variance is zero up to rounding.
+        if k + 1 == n && pivot.abs() <= EXACT_FIT_TOLERANCE {
+            return Ok(());
+        }
         if pivot.is_nan() || pivot <= PIVOT_TOLERANCE {
             if k + 1 == n {
                 return Err(Error::BadColumn {

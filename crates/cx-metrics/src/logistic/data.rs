@@ -29,6 +29,8 @@ pub(crate) struct Data {
     /// [`Weights::scale`]): extreme weights are rescaled so that the fit does not depend on their
     /// unit; what scales with the weights is reported in the caller's units.
     pub weight_scale: f64,
+    /// Whether weights were given.
+    pub weighted: bool,
 }
 
 impl Data {
@@ -144,6 +146,7 @@ pub(crate) fn prepare(
         w: Vec::with_capacity(n_in),
         n_omitted: 0,
         weight_scale,
+        weighted: weights.is_some(),
     };
     for (i, y) in outcome.iter().enumerate() {
         let complete = y.is_some()
@@ -169,6 +172,25 @@ pub(crate) fn prepare(
     }
     check_rows(&data)?;
     Ok(data)
+}
+
+impl Data {
+    /// The rows `index` (with repeats), checked as the original rows were.
+    pub(crate) fn resample(&self, index: &[usize]) -> Result<Data> {
+        let pick = |col: &[f64]| index.iter().map(|&i| col[i]).collect::<Vec<f64>>();
+        let data = Data {
+            outcome: self.outcome.clone(),
+            names: self.names.clone(),
+            columns: self.columns.iter().map(|c| pick(c)).collect(),
+            y: pick(&self.y),
+            w: pick(&self.w),
+            n_omitted: self.n_omitted,
+            weight_scale: self.weight_scale,
+            weighted: self.weighted,
+        };
+        check_rows(&data)?;
+        Ok(data)
+    }
 }
 
 /// Enough weighted rows, both outcomes present, every driver varies.

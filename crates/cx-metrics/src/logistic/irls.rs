@@ -69,6 +69,30 @@ pub(crate) struct Fit {
     pub separation: Option<Found>,
 }
 
+/// The sandwich (HC0) covariance `A⁻¹BA⁻¹` of the coefficients `beta`, with `A⁻¹ = a_inv` (the
+/// inverse information `(XᵀVX)⁻¹`) and `B = Σ wᵢ²(yᵢ − μᵢ)² xᵢxᵢᵀ` (the outer products of the
+/// score contributions). Binder (1983), "On the variances of asymptotically normal estimators from
+/// complex surveys", *Int. Stat. Review* 51(3).
+pub(crate) fn sandwich(
+    x: &DMatrix<f64>,
+    y: &[f64],
+    w: &[f64],
+    beta: &[f64],
+    a_inv: &DMatrix<f64>,
+) -> DMatrix<f64> {
+    let eta = x * DVector::from_column_slice(beta);
+    let mut scores = x.clone();
+    for (i, mut row) in scores.row_iter_mut().enumerate() {
+        let (mu, q) = (logistic(eta[i]), logistic(-eta[i]));
+        // y − μ, without cancellation when μ is near 1.
+        let resid = if y[i] > 0.5 { q } else { -mu };
+        row *= w[i] * resid;
+    }
+    let b = scores.tr_mul(&scores);
+    let v = a_inv * b * a_inv;
+    (&v + v.transpose()) * 0.5
+}
+
 /// `ln(1 + eˣ)` without overflow or cancellation.
 fn softplus(x: f64) -> f64 {
     if x > 0.0 {

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::bootstrap::{bootstrap_data, LogisticBootstrap};
 use super::data;
 use super::shapley::{check_method, decompose, PseudoR2Shapley, ShapleyOptions};
 use super::{fit_data, LogisticOptions, LogisticRegression};
@@ -98,6 +99,36 @@ pub fn nps_model<T: RawValue>(
     let y = events(ratings, target)?;
     let data = data::prepare(target.id(), &y, drivers, weights, options.nan_policy)?;
     fit_data(&data, options, &settings)
+}
+
+/// Percentile bootstrap of a promoter or detractor model (see [`LogisticBootstrap`]): `n_resamples`
+/// resamples of the complete rows (each keeping its weight) drawn from `seed`.
+///
+/// ```
+/// use cx_metrics::logistic::{nps_model_bootstrap, LogisticOptions, NpsOutcome};
+/// let ltr = [10u8, 9, 3, 7, 8, 9, 6, 10, 2, 8, 9, 4, 10, 7, 5, 9, 8, 3, 10, 6];
+/// let ease = [6.0, 7.0, 2.0, 5.0, 6.0, 4.0, 3.0, 5.0, 1.0, 7.0, 6.0, 3.0, 7.0, 4.0, 2.0, 5.0, 6.0, 4.0, 5.0, 5.0];
+/// let o = LogisticOptions::default();
+/// let b = nps_model_bootstrap(NpsOutcome::Promoter, &ltr, &[("ease", &ease)], None, &o, 200, 7).unwrap();
+/// assert_eq!(b.terms, ["intercept", "ease"]);
+/// assert!(b.intervals[1].low < b.estimates[1] && b.estimates[1] < b.intervals[1].high);
+/// ```
+///
+/// # Errors
+/// As [`nps_model`]; [`Error::InvalidArgument`] for fewer than
+/// [`MIN_RESAMPLES`](super::MIN_RESAMPLES) resamples or when fewer than two resamples can be fitted.
+pub fn nps_model_bootstrap<T: RawValue>(
+    target: NpsOutcome,
+    ratings: &[T],
+    drivers: &[(&str, &[f64])],
+    weights: Option<&[f64]>,
+    options: &LogisticOptions,
+    n_resamples: usize,
+    seed: u64,
+) -> Result<LogisticBootstrap> {
+    let y = events(ratings, target)?;
+    let data = data::prepare(target.id(), &y, drivers, weights, options.nan_policy)?;
+    bootstrap_data(&data, options, n_resamples, seed)
 }
 
 /// Logistic model of being a promoter (9–10 versus 0–8): `nps_model(NpsOutcome::Promoter, ...)`.
