@@ -27,6 +27,7 @@ pub mod design;
 pub mod drivers;
 pub mod error;
 pub mod groups;
+pub mod handling;
 pub mod importance;
 pub mod intervals;
 pub mod linalg;
@@ -40,6 +41,7 @@ mod resample;
 pub mod sbg;
 pub mod scale;
 mod serde_nan;
+pub mod service_level;
 mod simd;
 pub mod state;
 mod summary;
@@ -65,6 +67,7 @@ pub use drivers::{
     DriverWarning, MissingPolicy,
 };
 pub use error::{Error, Result, UndefinedReason};
+pub use handling::{HandlingResult, HandlingTally};
 pub use importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
     ImportanceMeasure, ImportanceOptions, ImportanceWarning, LmgMethod, MeasureScores,
@@ -88,6 +91,7 @@ pub use regression::ols_design;
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use sbg::{sbg_fit, SbgFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+pub use service_level::{ServiceLevelResult, ServiceLevelTally, SlFormula};
 pub use state::Example;
 pub use state::{Accumulator, Ratings, StateKind, Values};
 pub use survival::{EventTable, KaplanMeier};
@@ -116,6 +120,8 @@ macro_rules! state_registry {
             ChurnTally = 9, churn_tally, ChurnTally;
             CohortTally = 10, cohort_tally, CohortTally;
             CustomerSummary = 11, customer_summary, CustomerSummary;
+            HandlingTally = 12, handling_tally, HandlingTally;
+            ServiceLevelTally = 13, service_level_tally, ServiceLevelTally;
         }
     };
 }
