@@ -27,6 +27,7 @@ from ._results import Comparison, Interval
 from ._tally import PairedNpsTally, RegressionMoments, ScaleTally
 from .ces import CesResult, CesTally, ces, compare_ces
 from .clv import ClvResult, SbgFit, clv, sbg
+from .contact_center import handling_time, service_level
 from .csat import CsatResult, CsatTally, compare_csat, csat
 from .driver_bootstrap import DriverBootstrap
 from .driver_matrix import ImportancePerformance, WhatIf
@@ -49,6 +50,7 @@ from .nps_groups import CsatByGroup as CsatByGroup
 from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
+from .promoter_value import nps_value
 from .proportions import compare_proportions, proportion_ci
 from .retention import (
     ChurnByGroup,
@@ -125,11 +127,13 @@ __all__ = [
     "detractor_drivers",
     "driver_analysis",
     "exceptions",
+    "handling_time",
     "nps",
     "nps_bootstrap_ci",
     "nps_by_group",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "nps_value",
     "pillar_driver_analysis",
     "pillar_summary",
     "promoter_drivers",
@@ -138,6 +142,7 @@ __all__ = [
     "response_times",
     "retention_table",
     "sbg",
+    "service_level",
     "trend",
 ]
 

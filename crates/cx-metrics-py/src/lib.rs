@@ -19,14 +19,17 @@ mod driver_segments;
 mod drivers;
 mod errors;
 mod groups;
+mod handling;
 mod moments;
 mod nps;
 mod nps_models;
 mod pillar_scores;
+mod promoter_value;
 mod proportion;
 mod sbg;
 mod scale_tally;
 mod serde_result;
+mod service_level;
 mod survival;
 mod tally;
 mod trend;
@@ -113,5 +116,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<survival::PyEventTable>()?;
     m.add_class::<survival::PyKaplanMeier>()?;
     m.add_function(wrap_pyfunction!(survival::answered_summary, m)?)?;
+    m.add_class::<handling::PyHandlingTally>()?;
+    m.add_class::<handling::PyHandlingResult>()?;
+    m.add_function(wrap_pyfunction!(handling::handling_time, m)?)?;
+    m.add_class::<service_level::PyServiceLevelTally>()?;
+    m.add_class::<service_level::PyServiceLevelResult>()?;
+    m.add_class::<promoter_value::PyPromoterValue>()?;
+    m.add_function(wrap_pyfunction!(promoter_value::promoter_value, m)?)?;
     Ok(())
 }
