@@ -288,7 +288,7 @@ pub fn promoter_value(
     if let Some(i) = survey
         .scores
         .iter()
-        .position(|s| !s.is_nan() && !(s.fract() == 0.0 && (0.0..=10.0).contains(s)))
+        .position(|s| !(s.is_nan() || (s.fract() == 0.0 && (0.0..=10.0).contains(s))))
     {
         return Err(Error::invalid(
             "scores",
