@@ -28,6 +28,7 @@ from ._tally import PairedNpsTally, RegressionMoments, ScaleTally
 from .buy_till_you_die import BgNbdFit, CustomerClv, GammaGammaFit, bgnbd, clv_bgnbd, gamma_gamma, rfm_summary
 from .ces import CesResult, CesTally, ces, compare_ces
 from .clv import ClvResult, SbgFit, clv, sbg
+from .contact_center import handling_time, service_level
 from .csat import CsatResult, CsatTally, compare_csat, csat
 from .driver_bootstrap import DriverBootstrap
 from .driver_matrix import ImportancePerformance, WhatIf
@@ -75,6 +76,7 @@ from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .paths import Abandonment, NewVsReturning, PathResult, PathTally, abandonment, new_vs_returning, paths
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
+from .promoter_value import nps_value
 from .proportions import compare_proportions, proportion_ci
 from .retention import (
     ChurnByGroup,
@@ -159,12 +161,14 @@ __all__ = [
     "detractor_drivers",
     "driver_analysis",
     "exceptions",
+    "handling_time",
     "new_vs_returning",
     "nps",
     "nps_bootstrap_ci",
     "nps_by_group",
     "nps_sample_size",
     "nps_sample_size_two_groups",
+    "nps_value",
     "paths",
     "pillar_driver_analysis",
     "pillar_summary",
@@ -174,6 +178,7 @@ __all__ = [
     "response_times",
     "retention_table",
     "sbg",
+    "service_level",
     "trend",
 ]
 __all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "rfm_summary"]

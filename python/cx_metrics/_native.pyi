@@ -33,6 +33,8 @@ __all__ = [
     "FunnelResult",
     "FunnelSpec",
     "FunnelTally",
+    "HandlingResult",
+    "HandlingTally",
     "ImportancePerformance",
     "Journey",
     "JourneyGaps",
@@ -48,6 +50,7 @@ __all__ = [
     "PathResult",
     "PathTally",
     "PillarScores",
+    "PromoterValue",
     "ProportionComparison",
     "RegressionMoments",
     "RepeatRate",
@@ -55,6 +58,8 @@ __all__ = [
     "ScaleTally",
     "SegmentAnalyses",
     "SegmentImportanceTest",
+    "ServiceLevelResult",
+    "ServiceLevelTally",
     "Shift",
     "TouchpointScores",
     "Trend",
@@ -80,6 +85,7 @@ __all__ = [
     "driver_analysis",
     "group_codes",
     "group_fold",
+    "handling_time",
     "journey_gaps",
     "new_vs_returning",
     "nps_bootstrap_ci",
@@ -91,6 +97,7 @@ __all__ = [
     "paths",
     "pillar_scores",
     "pillars",
+    "promoter_value",
     "proportion_ci",
     "raise_non_numeric_column",
     "raise_unknown_column",
@@ -1453,3 +1460,109 @@ class FunnelComparison(_Serialised):
     def from_json(text: str) -> FunnelComparison: ...
 
 def compare_funnels(a: FunnelResult, b: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison: ...
+
+# Handling time and service level (cx_metrics::handling, cx_metrics::service_level).
+@final
+class HandlingResult(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> HandlingResult: ...
+
+@final
+class HandlingTally:
+    def __new__(cls, components: list[str]) -> HandlingTally: ...
+    @property
+    def components(self) -> list[str]: ...
+    def fold(
+        self,
+        talk: _F64 | None = None,
+        hold: _F64 | None = None,
+        acw: _F64 | None = None,
+        dial: _F64 | None = None,
+    ) -> None: ...
+    def result(self, *, confidence_level: float) -> HandlingResult: ...
+    def merge(self, other: HandlingTally) -> None: ...
+    def __add__(self, value: HandlingTally, /) -> HandlingTally: ...
+    def __radd__(self, value: object, /) -> HandlingTally: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @property
+    def n(self) -> int: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> HandlingTally: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> HandlingTally: ...
+
+def handling_time(
+    talk: _F64 | None = None,
+    hold: _F64 | None = None,
+    acw: _F64 | None = None,
+    dial: _F64 | None = None,
+    *,
+    components: list[str],
+    quantiles: list[float],
+    quantile_method: str,
+    confidence_level: float,
+) -> HandlingResult: ...
+
+@final
+class ServiceLevelResult(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> ServiceLevelResult: ...
+
+@final
+class ServiceLevelTally:
+    def __new__(cls, threshold: float, short_abandon: float | None = None) -> ServiceLevelTally: ...
+    @staticmethod
+    def from_counts(
+        threshold: float,
+        short_abandon: float | None,
+        answered_within: int,
+        answered_after: int,
+        abandoned_short: int,
+        abandoned_within: int,
+        abandoned_after: int,
+        answered_wait_total: float | None = None,
+    ) -> ServiceLevelTally: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def short_abandon(self) -> float | None: ...
+    @property
+    def counts(self) -> tuple[int, int, int, int, int]: ...
+    def fold(self, waits: _F64, answered: npt.NDArray[np.bool_]) -> None: ...
+    def result(self, formula: str, *, confidence_level: float) -> ServiceLevelResult: ...
+    def merge(self, other: ServiceLevelTally) -> None: ...
+    def __add__(self, value: ServiceLevelTally, /) -> ServiceLevelTally: ...
+    def __radd__(self, value: object, /) -> ServiceLevelTally: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
+    @property
+    def n(self) -> int: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(text: str) -> ServiceLevelTally: ...
+    def to_bytes(self) -> bytes: ...
+    @staticmethod
+    def from_bytes(data: bytes) -> ServiceLevelTally: ...
+
+@final
+class PromoterValue(_Serialised):
+    @staticmethod
+    def from_json(text: str) -> PromoterValue: ...
+    @property
+    def retention(self) -> list[KaplanMeier | None] | None: ...
+
+def promoter_value(
+    survey_ids: npt.NDArray[np.uint32],
+    scores: _F64,
+    outcome_ids: npt.NDArray[np.uint32],
+    n_ids: int,
+    *,
+    churned: npt.NDArray[np.bool_] | None = None,
+    revenue: _F64 | None = None,
+    value: _F64 | None = None,
+    durations: _F64 | None = None,
+    confidence_level: float,
+) -> PromoterValue: ...

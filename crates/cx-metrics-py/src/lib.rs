@@ -21,16 +21,19 @@ mod drivers;
 mod errors;
 mod funnel;
 mod groups;
+mod handling;
 mod journey;
 mod moments;
 mod nps;
 mod nps_models;
 mod paths;
 mod pillar_scores;
+mod promoter_value;
 mod proportion;
 mod sbg;
 mod scale_tally;
 mod serde_result;
+mod service_level;
 mod survival;
 mod tally;
 mod trend;
@@ -149,5 +152,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<funnel::PyFunnelResult>()?;
     m.add_class::<funnel::PyFunnelComparison>()?;
     m.add_function(wrap_pyfunction!(funnel::compare_funnels, m)?)?;
+    m.add_class::<handling::PyHandlingTally>()?;
+    m.add_class::<handling::PyHandlingResult>()?;
+    m.add_function(wrap_pyfunction!(handling::handling_time, m)?)?;
+    m.add_class::<service_level::PyServiceLevelTally>()?;
+    m.add_class::<service_level::PyServiceLevelResult>()?;
+    m.add_class::<promoter_value::PyPromoterValue>()?;
+    m.add_function(wrap_pyfunction!(promoter_value::promoter_value, m)?)?;
     Ok(())
 }

@@ -32,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod funnel;
 pub mod groups;
+pub mod handling;
 pub mod importance;
 pub mod intervals;
 pub mod journey;
@@ -42,11 +43,13 @@ pub mod multiple;
 pub mod nps;
 pub mod paths;
 pub mod pillars;
+pub mod promoter_value;
 pub mod regression;
 mod resample;
 pub mod sbg;
 pub mod scale;
 mod serde_nan;
+pub mod service_level;
 mod simd;
 pub mod state;
 mod summary;
@@ -75,6 +78,7 @@ pub use drivers::{
 };
 pub use error::{Error, Result, UndefinedReason};
 pub use funnel::{compare_funnels, FunnelResult, FunnelSpec, FunnelTally};
+pub use handling::{HandlingResult, HandlingTally};
 pub use importance::{
     dominance_from_subsets, relative_importance, shapley_from_subsets, Dominance, DriverGroup,
     ImportanceMeasure, ImportanceOptions, ImportanceWarning, LmgMethod, MeasureScores,
@@ -96,11 +100,13 @@ pub use multiple::{all_pairs, AllPairs, PairComparison};
 pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use paths::{PathResult, PathTally};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
+pub use promoter_value::{promoter_value, PromoterValue};
 pub use regression::ols_design;
 pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, OlsFit};
 pub use regression::{ols_with, CovarianceType};
 pub use sbg::{sbg_fit, SbgFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+pub use service_level::{ServiceLevelResult, ServiceLevelTally, SlFormula};
 pub use state::Example;
 pub use state::{Accumulator, Ratings, StateKind, Values};
 pub use survival::{EventTable, KaplanMeier};
@@ -129,6 +135,8 @@ macro_rules! state_registry {
             ChurnTally = 9, churn_tally, ChurnTally;
             CohortTally = 10, cohort_tally, CohortTally;
             CustomerSummary = 11, customer_summary, CustomerSummary;
+            HandlingTally = 12, handling_tally, HandlingTally;
+            ServiceLevelTally = 13, service_level_tally, ServiceLevelTally;
             FunnelTally = 14, funnel_tally, funnel::FunnelTally;
             PathTally = 15, path_tally, paths::PathTally;
             AuditTally = 16, audit_tally, audit::AuditTally;

@@ -1,0 +1,594 @@
+//! What a promoter is worth: survey answers (0–10 likelihood to recommend) joined by customer to
+//! what the same customers did afterwards — churn, revenue, lifetime value, time to churn — by NPS
+//! category, with intervals and the differences between categories.
+//!
+//! **An association, not an experiment.** Promoters may spend more because they were richer or
+//! longer-standing customers to begin with; "moving one detractor to promoter is worth X" is the
+//! difference in mean value between the two groups as observed, not the effect of changing one
+//! customer's mind. Every result says so.
+//!
+//! | figure | estimate | interval |
+//! | --- | --- | --- |
+//! | churn by category | churned / matched customers | Wilson |
+//! | revenue, lifetime value by category | mean | Student's t |
+//! | churn difference between categories | `p_a − p_b` | Newcombe (hybrid Wilson score) |
+//! | value difference ("worth") | `mean_a − mean_b` | Welch's t (Welch–Satterthwaite df) |
+//! | retention by category | Kaplan–Meier (churn the event, still active censored) | Greenwood, see [`survival`](crate::survival) |
+//!
+//! Ids come as integer codes shared by the two tables (the bindings code the labels once with the
+//! grouping engine). A survey id answered twice and an outcome id listed twice are errors naming
+//! both positions; survey answers without outcomes and outcomes without answers are counted and
+//! reported; a missing score (NaN) is left out and counted.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::intervals::{
+    mean_t_ci, newcombe_difference, proportion_ci, t_two_sided, Interval, ProportionMethod,
+};
+use crate::scale::NpsCategory;
+use crate::survival::{EventTable, KaplanMeier, Outcome, Tickets};
+use crate::Accumulator;
+
+/// Survey answers: customer id codes and 0–10 scores (NaN: missing).
+#[derive(Debug, Clone, Copy)]
+pub struct SurveyRows<'a> {
+    /// Customer id codes (below `n_ids`).
+    pub ids: &'a [u32],
+    /// Likelihood to recommend, integers 0–10 (NaN: missing, left out and counted).
+    pub scores: &'a [f64],
+}
+
+/// What customers did afterwards, one row per customer; each column optional.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutcomeRows<'a> {
+    /// Customer id codes (below `n_ids`).
+    pub ids: &'a [u32],
+    /// Churned by the end of the observation.
+    pub churned: Option<&'a [bool]>,
+    /// Revenue per customer over the observation.
+    pub revenue: Option<&'a [f64]>,
+    /// Lifetime value per customer.
+    pub value: Option<&'a [f64]>,
+    /// Time from the survey to churn (churned) or to the end of the observation (still active):
+    /// the Kaplan–Meier curve per category (needs `churned`).
+    pub durations: Option<&'a [f64]>,
+}
+
+/// A mean with its t interval.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeanFigure {
+    /// Customers.
+    pub n: u64,
+    /// The mean.
+    pub mean: f64,
+    /// Standard deviation (NaN with one customer).
+    #[serde(with = "crate::serde_nan")]
+    pub sd: f64,
+    /// Student's t interval (`None` with fewer than two customers).
+    pub ci: Option<Interval>,
+}
+
+/// The figures of one NPS category.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryFigures {
+    /// The category.
+    pub category: NpsCategory,
+    /// Matched customers in it.
+    pub n: u64,
+    /// Of them, churned.
+    pub churned: Option<u64>,
+    /// The share churned.
+    pub churn: Option<f64>,
+    /// Its Wilson interval.
+    pub churn_ci: Option<Interval>,
+    /// Revenue per customer.
+    pub revenue: Option<MeanFigure>,
+    /// Lifetime value per customer.
+    pub value: Option<MeanFigure>,
+}
+
+/// A difference between two categories, `a − b`.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// `"churn"`, `"revenue"` or `"value"`.
+    pub measure: String,
+    /// The category subtracted from.
+    pub a: NpsCategory,
+    /// The category subtracted.
+    pub b: NpsCategory,
+    /// `a − b`.
+    pub difference: f64,
+    /// Newcombe's interval (churn) or Welch's t interval (means); `None` when a group is too small.
+    pub ci: Option<Interval>,
+    /// `"newcombe"` or `"welch"`.
+    pub method: String,
+}
+
+/// The value of promoters, passives and detractors.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromoterValue {
+    /// Detractors, passives, promoters (in that order).
+    pub categories: Vec<CategoryFigures>,
+    /// Promoter − detractor, passive − detractor, promoter − passive, for each measure given.
+    pub differences: Vec<Difference>,
+    /// Kaplan–Meier curves (detractor, passive, promoter), when durations were given; `None` for a
+    /// category without customers.
+    pub retention: Option<Vec<Option<KaplanMeier>>>,
+    /// Survey answers counted (with a score).
+    pub n_survey: u64,
+    /// Survey answers with a missing score, left out.
+    pub n_missing_score: u64,
+    /// Survey answers whose customer has no outcome row (left out).
+    pub n_survey_unmatched: u64,
+    /// Outcome rows whose customer did not answer (left out).
+    pub n_outcomes_unmatched: u64,
+    /// Confidence level of every interval.
+    pub confidence_level: f64,
+    /// What the figures are.
+    pub note: String,
+}
+
+const NOTE: &str =
+    "an association between the answers and what the customers did afterwards, not an \
+                    experiment: the differences are between groups as observed, not the effect of \
+                    changing a customer's answer";
+
+#[derive(Default)]
+struct Stats {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Stats {
+    fn push(&mut self, x: f64) {
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+    }
+    fn var(&self) -> f64 {
+        if self.n > 1 {
+            self.m2 / (self.n - 1) as f64
+        } else {
+            f64::NAN
+        }
+    }
+    fn figure(&self, level: f64) -> Result<Option<MeanFigure>> {
+        if self.n == 0 {
+            return Ok(None);
+        }
+        let sd = self.var().sqrt();
+        let ci = if self.n > 1 {
+            Some(mean_t_ci(self.mean, sd, self.n as f64, level)?)
+        } else {
+            None
+        };
+        Ok(Some(MeanFigure {
+            n: self.n,
+            mean: self.mean,
+            sd,
+            ci,
+        }))
+    }
+}
+
+/// Welch's interval of `mean_a − mean_b`.
+fn welch(a: &Stats, b: &Stats, level: f64) -> Result<Option<Interval>> {
+    if a.n < 2 || b.n < 2 {
+        return Ok(None);
+    }
+    let (va, vb) = (a.var() / a.n as f64, b.var() / b.n as f64);
+    let se2 = va + vb;
+    if se2 == 0.0 {
+        let d = a.mean - b.mean;
+        return Ok(Some(Interval::new(d, d, level)));
+    }
+    let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
+    let half = t_two_sided(level, df)? * se2.sqrt();
+    let d = a.mean - b.mean;
+    Ok(Some(Interval::new(d - half, d + half, level)))
+}
+
+fn check_column<T>(col: Option<&[T]>, n: usize, what: &'static str) -> Result<()> {
+    match col {
+        Some(c) if c.len() != n => Err(Error::LengthMismatch {
+            what,
+            left: n,
+            right: c.len(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_values(col: Option<&[f64]>, name: &'static str, nonneg: bool) -> Result<()> {
+    if let Some(c) = col {
+        if let Some(i) = c
+            .iter()
+            .position(|v| !(v.is_finite() && (!nonneg || *v >= 0.0)))
+        {
+            return Err(Error::invalid(
+                name,
+                format!(
+                    "{} at position {i} of the outcomes; give a finite value{} for every customer \
+                     (drop the row if it is unknown)",
+                    c[i],
+                    if nonneg { " >= 0" } else { "" }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_ids(ids: &[u32], n_ids: usize, table: &'static str) -> Result<Vec<Option<usize>>> {
+    let mut at = vec![None; n_ids];
+    for (i, id) in ids.iter().enumerate() {
+        let slot = at.get_mut(*id as usize).ok_or_else(|| {
+            Error::invalid(
+                "ids",
+                format!("code {id} at position {i} of the {table}; codes lie below {n_ids}"),
+            )
+        })?;
+        if let Some(first) = *slot {
+            return Err(Error::invalid(
+                "id",
+                format!(
+                    "the customer at position {i} of the {table} repeats position {first}; keep one \
+                     row per customer (for the survey, e.g. the latest answer)"
+                ),
+            ));
+        }
+        *slot = Some(i);
+    }
+    Ok(at)
+}
+
+/// Join `survey` to `outcomes` by id code (`n_ids` distinct codes) and compute the figures.
+pub fn promoter_value(
+    survey: SurveyRows<'_>,
+    outcomes: OutcomeRows<'_>,
+    n_ids: usize,
+    confidence_level: f64,
+) -> Result<PromoterValue> {
+    if survey.ids.len() != survey.scores.len() {
+        return Err(Error::LengthMismatch {
+            what: "survey ids and scores",
+            left: survey.ids.len(),
+            right: survey.scores.len(),
+        });
+    }
+    let n_out = outcomes.ids.len();
+    check_column(outcomes.churned, n_out, "outcome ids and churned")?;
+    check_column(outcomes.revenue, n_out, "outcome ids and revenue")?;
+    check_column(outcomes.value, n_out, "outcome ids and value")?;
+    check_column(outcomes.durations, n_out, "outcome ids and durations")?;
+    check_values(outcomes.revenue, "revenue", false)?;
+    check_values(outcomes.value, "value", false)?;
+    check_values(outcomes.durations, "durations", true)?;
+    if outcomes.durations.is_some() && outcomes.churned.is_none() {
+        return Err(Error::invalid(
+            "durations",
+            "given without churned; the retention curve needs who churned (the event) and who is still active (censored)",
+        ));
+    }
+    if outcomes.churned.is_none() && outcomes.revenue.is_none() && outcomes.value.is_none() {
+        return Err(Error::invalid(
+            "outcomes",
+            "no outcome column; give churned, revenue or value (or several)",
+        ));
+    }
+    if let Some(i) = survey
+        .scores
+        .iter()
+        .position(|s| !(s.is_nan() || (s.fract() == 0.0 && (0.0..=10.0).contains(s))))
+    {
+        return Err(Error::invalid(
+            "scores",
+            format!(
+                "{} at position {i} of the survey; likelihood to recommend is an integer 0-10 (NaN: missing)",
+                survey.scores[i]
+            ),
+        ));
+    }
+    let survey_at = check_ids(survey.ids, n_ids, "survey")?;
+    let outcome_at = check_ids(outcomes.ids, n_ids, "outcomes")?;
+
+    let mut n = [0u64; 3];
+    let mut churned = [0u64; 3];
+    let mut revenue: [Stats; 3] = Default::default();
+    let mut value: [Stats; 3] = Default::default();
+    let mut km_rows: [(Vec<f64>, Vec<Outcome>); 3] = Default::default();
+    let (mut n_missing, mut n_unmatched) = (0u64, 0u64);
+    for (&id, &score) in survey.ids.iter().zip(survey.scores) {
+        if score.is_nan() {
+            n_missing += 1;
+            continue;
+        }
+        let Some(j) = outcome_at[id as usize] else {
+            n_unmatched += 1;
+            continue;
+        };
+        let k = NpsCategory::of(score as u8) as usize;
+        n[k] += 1;
+        if let Some(c) = outcomes.churned {
+            churned[k] += u64::from(c[j]);
+        }
+        if let Some(r) = outcomes.revenue {
+            revenue[k].push(r[j]);
+        }
+        if let Some(v) = outcomes.value {
+            value[k].push(v[j]);
+        }
+        if let (Some(d), Some(c)) = (outcomes.durations, outcomes.churned) {
+            km_rows[k].0.push(d[j]);
+            km_rows[k]
+                .1
+                .push(if c[j] { Outcome::Event } else { Outcome::Open });
+        }
+    }
+    let n_outcomes_unmatched = outcome_at
+        .iter()
+        .zip(&survey_at)
+        .filter(|(o, s)| o.is_some() && s.is_none())
+        .count() as u64;
+    let level = confidence_level;
+    let cats = [
+        NpsCategory::Detractor,
+        NpsCategory::Passive,
+        NpsCategory::Promoter,
+    ];
+    let mut categories = Vec::with_capacity(3);
+    for (k, &category) in cats.iter().enumerate() {
+        let has_churn = outcomes.churned.is_some() && n[k] > 0;
+        categories.push(CategoryFigures {
+            category,
+            n: n[k],
+            churned: outcomes.churned.map(|_| churned[k]),
+            churn: has_churn.then(|| churned[k] as f64 / n[k] as f64),
+            churn_ci: if has_churn {
+                Some(proportion_ci(
+                    churned[k] as f64,
+                    n[k] as f64,
+                    level,
+                    ProportionMethod::Wilson,
+                )?)
+            } else {
+                None
+            },
+            revenue: revenue[k].figure(level)?,
+            value: value[k].figure(level)?,
+        });
+    }
+    // Promoter − detractor, passive − detractor, promoter − passive.
+    let pairs = [(2usize, 0usize), (1, 0), (2, 1)];
+    let mut differences = Vec::new();
+    for (a, b) in pairs {
+        if outcomes.churned.is_some() && n[a] > 0 && n[b] > 0 {
+            let (pa, pb) = (
+                churned[a] as f64 / n[a] as f64,
+                churned[b] as f64 / n[b] as f64,
+            );
+            differences.push(Difference {
+                measure: "churn".into(),
+                a: cats[a],
+                b: cats[b],
+                difference: pa - pb,
+                ci: Some(newcombe_difference(
+                    churned[a] as f64,
+                    n[a] as f64,
+                    churned[b] as f64,
+                    n[b] as f64,
+                    level,
+                )?),
+                method: "newcombe".into(),
+            });
+        }
+        for (measure, stats, given) in [
+            ("revenue", &revenue, outcomes.revenue.is_some()),
+            ("value", &value, outcomes.value.is_some()),
+        ] {
+            if given && stats[a].n > 0 && stats[b].n > 0 {
+                differences.push(Difference {
+                    measure: measure.into(),
+                    a: cats[a],
+                    b: cats[b],
+                    difference: stats[a].mean - stats[b].mean,
+                    ci: welch(&stats[a], &stats[b], level)?,
+                    method: "welch".into(),
+                });
+            }
+        }
+    }
+    let retention = match outcomes.durations {
+        None => None,
+        Some(_) => {
+            let mut curves = Vec::with_capacity(3);
+            for (d, o) in &km_rows {
+                if d.is_empty() {
+                    curves.push(None);
+                    continue;
+                }
+                let mut t = EventTable::exact();
+                t.fold_batch(Tickets::new(d, o), None)?;
+                curves.push(Some(t.kaplan_meier()?));
+            }
+            Some(curves)
+        }
+    };
+    Ok(PromoterValue {
+        categories,
+        differences,
+        retention,
+        n_survey: survey.scores.len() as u64 - n_missing,
+        n_missing_score: n_missing,
+        n_survey_unmatched: n_unmatched,
+        n_outcomes_unmatched,
+        confidence_level,
+        note: NOTE.into(),
+    })
+}
+
+impl PromoterValue {
+    /// The difference of `measure` between categories `a` and `b`, if computed.
+    pub fn difference(&self, measure: &str, a: NpsCategory, b: NpsCategory) -> Option<&Difference> {
+        self.differences
+            .iter()
+            .find(|d| d.measure == measure && d.a == a && d.b == b)
+    }
+}
+
+fn name(c: NpsCategory) -> &'static str {
+    match c {
+        NpsCategory::Detractor => "detractor",
+        NpsCategory::Passive => "passive",
+        NpsCategory::Promoter => "promoter",
+    }
+}
+
+impl fmt::Display for PromoterValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = format!("{}%", 100.0 * self.confidence_level);
+        let iv = |i: &Option<Interval>, scale: f64| match i {
+            Some(i) => format!(
+                " ({level} CI {:.2} to {:.2})",
+                scale * i.low,
+                scale * i.high
+            ),
+            None => String::new(),
+        };
+        writeln!(
+            f,
+            "What a promoter is worth: {} matched answers ({} without an outcome, {} missing scores; {} outcomes without an answer left out)",
+            self.categories.iter().map(|c| c.n).sum::<u64>(),
+            self.n_survey_unmatched,
+            self.n_missing_score,
+            self.n_outcomes_unmatched
+        )?;
+        for c in &self.categories {
+            let mut parts = vec![format!("{} n={}", name(c.category), c.n)];
+            if let Some(p) = c.churn {
+                parts.push(format!("churn {:.1}%{}", 100.0 * p, iv(&c.churn_ci, 100.0)));
+            }
+            if let Some(r) = &c.revenue {
+                parts.push(format!("revenue {:.2}{}", r.mean, iv(&r.ci, 1.0)));
+            }
+            if let Some(v) = &c.value {
+                parts.push(format!("value {:.2}{}", v.mean, iv(&v.ci, 1.0)));
+            }
+            writeln!(f, "  {}", parts.join(", "))?;
+        }
+        for d in &self.differences {
+            let (scale, unit) = if d.measure == "churn" {
+                (100.0, " points")
+            } else {
+                (1.0, "")
+            };
+            let lead = if d.measure == "churn" {
+                format!("churn {} - {}", name(d.a), name(d.b))
+            } else {
+                format!(
+                    "moving one {} to {} goes with {} of",
+                    name(d.b),
+                    name(d.a),
+                    d.measure
+                )
+            };
+            writeln!(
+                f,
+                "  {lead} {:+.2}{unit}{} [{}]",
+                scale * d.difference,
+                iv(&d.ci, scale),
+                d.method
+            )?;
+        }
+        write!(f, "  Note: {}.", self.note)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_against_hand_computation() {
+        // Six customers answered; one answered twice is an error (below); customer 6 has no outcome,
+        // customer 7 no answer.
+        let ids = [0u32, 1, 2, 3, 4, 5, 6];
+        let scores = [10.0, 9.0, 8.0, 3.0, 5.0, 0.0, 9.0];
+        let out_ids = [0u32, 1, 2, 3, 4, 5, 7];
+        let churned = [false, false, true, true, false, true, true];
+        let revenue = [120.0, 100.0, 80.0, 20.0, 40.0, 30.0, 5.0];
+        let r = promoter_value(
+            SurveyRows {
+                ids: &ids,
+                scores: &scores,
+            },
+            OutcomeRows {
+                ids: &out_ids,
+                churned: Some(&churned),
+                revenue: Some(&revenue),
+                ..Default::default()
+            },
+            8,
+            0.95,
+        )
+        .unwrap();
+        assert_eq!((r.n_survey_unmatched, r.n_outcomes_unmatched), (1, 1));
+        let [det, pas, pro] = [&r.categories[0], &r.categories[1], &r.categories[2]];
+        assert_eq!((det.n, pas.n, pro.n), (3, 1, 2));
+        assert_eq!(det.churn, Some(2.0 / 3.0));
+        assert!((pro.revenue.as_ref().unwrap().mean - 110.0).abs() < 1e-12);
+        assert!((det.revenue.as_ref().unwrap().mean - 30.0).abs() < 1e-12);
+        let worth = r
+            .difference("revenue", NpsCategory::Promoter, NpsCategory::Detractor)
+            .unwrap();
+        assert!((worth.difference - 80.0).abs() < 1e-12);
+        // scipy.stats.ttest_ind([120, 100], [20, 40, 30], equal_var=False).confidence_interval(0.95)
+        let ci = worth.ci.unwrap();
+        assert!((ci.low - 20.23002551741628).abs() < 1e-9, "{ci:?}");
+        assert!((ci.high - 139.76997448258373).abs() < 1e-9, "{ci:?}");
+        assert!(r.to_string().contains("not an experiment"));
+        let dup = promoter_value(
+            SurveyRows {
+                ids: &[0, 1, 0],
+                scores: &[1.0, 2.0, 3.0],
+            },
+            OutcomeRows {
+                ids: &[0, 1],
+                revenue: Some(&[1.0, 2.0]),
+                ..Default::default()
+            },
+            2,
+            0.95,
+        )
+        .unwrap_err();
+        assert!(
+            dup.to_string()
+                .contains("position 2 of the survey repeats position 0"),
+            "{dup}"
+        );
+        let bad = promoter_value(
+            SurveyRows {
+                ids: &[0],
+                scores: &[11.0],
+            },
+            OutcomeRows {
+                ids: &[0],
+                revenue: Some(&[1.0]),
+                ..Default::default()
+            },
+            1,
+            0.95,
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("11 at position 0"), "{bad}");
+    }
+}
