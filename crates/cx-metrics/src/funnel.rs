@@ -708,10 +708,9 @@ fn run_attempt(ev: &[Ev], s: usize, spec: &FunnelSpec, as_of: i64) -> Attempt {
                 if r == a.level && !same_time {
                     a.level += 1;
                     a.end = t;
-                } else if spec.order == OrderMode::Strict {
-                    stop(&mut a);
-                    break;
-                } else if r < a.level && r >= a.entry && spec.repeats == Repeats::Stop {
+                } else if spec.order == OrderMode::Strict
+                    || (r < a.level && r >= a.entry && spec.repeats == Repeats::Stop)
+                {
                     stop(&mut a);
                     break;
                 }
@@ -836,6 +835,8 @@ impl Part {
     }
 
     /// Count one customer's attempts.
+    // The step index addresses several per-step arrays (counts and flags) alike.
+    #[allow(clippy::needless_range_loop)]
     fn customer(&mut self, atts: &[Attempt], spec: &FunnelSpec, as_of: i64, key: u64, rows: u64) {
         let k = spec.steps.len();
         self.rows += rows;
@@ -1004,7 +1005,7 @@ impl FunnelTally {
         self.as_of_ns
     }
 
-    fn from_part(&self, p: Part, as_of: Option<i64>) -> Result<Self> {
+    fn state_of_part(&self, p: Part, as_of: Option<i64>) -> Result<Self> {
         let mut t = Self::new(self.spec.clone())?;
         t.as_of_ns = as_of;
         t.n_rows = p.rows;
@@ -1191,7 +1192,7 @@ impl FunnelTally {
             .into_iter()
             .map(|p| {
                 let as_of = if p.rows > 0 { as_of } else { None };
-                self.from_part(p, as_of)
+                self.state_of_part(p, as_of)
             })
             .collect()
     }
