@@ -6,7 +6,7 @@ step-1 event, inclusive end. The pandas and polars versions compute it step by s
 time per customer, then for each step the earliest event of that step after the previous step and
 inside the window (with distinct times this is the ordered first-attempt funnel). All three must
 give the same counts (checked). Peak memory: the rise of the process's peak resident size while one
-contender runs, each in a fresh forked process. Figures depend on the machine; nothing is asserted.
+contender runs, each in a fresh (spawned) process. Figures depend on the machine; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def _peak(name: str, n: int, n_customers: int, out: Any) -> None:
 
 
 def peak_mib(name: str, n: int, n_customers: int) -> float:
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")  # polars may deadlock in a forked child
     q = ctx.Queue()
     p = ctx.Process(target=_peak, args=(name, n, n_customers, q))
     p.start()
