@@ -563,9 +563,10 @@ impl FunnelSpec {
             let some = input.u8("an option flag")?;
             let v = input.u64("an option")? as i64;
             match some {
-                0 => Ok(None),
+                0 if v == 0 => Ok(None),
+                0 => Err(StateKind::FunnelTally.invalid("an absent option has a value")),
                 1 => Ok(Some(v)),
-                _ => Err(Error::invalid("state", "an option flag is not 0 or 1")),
+                _ => Err(StateKind::FunnelTally.invalid("an option flag is not 0 or 1")),
             }
         };
         let (window_ns, as_of_ns) = (opt()?, opt()?);
@@ -1504,7 +1505,8 @@ impl Accumulator for FunnelTally {
         let some = input.u8("the as_of flag")?;
         let v = input.u64("as_of")? as i64;
         t.as_of_ns = match some {
-            0 => None,
+            0 if v == 0 => None,
+            0 => return Err(input.invalid("an absent as_of has a value")),
             1 => Some(v),
             _ => return Err(input.invalid("the as_of flag is not 0 or 1")),
         };

@@ -756,7 +756,8 @@ impl Accumulator for PathTally {
         let has_gap = input.u8("session gap flag")?;
         let gap = input.u64("session gap")? as i64;
         let session_gap = match has_gap {
-            0 => None,
+            0 if gap == 0 => None,
+            0 => return Err(input.invalid("an absent session gap has a value")),
             1 => Some(gap),
             _ => return Err(input.invalid("session gap flag")),
         };
@@ -785,9 +786,14 @@ impl Accumulator for PathTally {
             let a = input.u32("edge source")?;
             let b = input.u32("edge target")?;
             let ng = len(input, 8, "gap count")?;
-            if edges.insert((a, b), input.u64s(ng, "gaps")?).is_some() {
-                return Err(input.invalid("an edge given twice"));
+            // Edges are written in order: one out of order (or twice) is not a written state.
+            if edges
+                .last_key_value()
+                .is_some_and(|(last, _)| *last >= (a, b))
+            {
+                return Err(input.invalid("edges out of order or given twice"));
             }
+            edges.insert((a, b), input.u64s(ng, "gaps")?);
         }
         let nv = len(input, 12, "variant count")?;
         let mut variants = BTreeMap::new();
@@ -798,9 +804,13 @@ impl Accumulator for PathTally {
             for _ in 0..steps {
                 v.push(input.u32("variant step")?);
             }
-            if variants.insert(v, input.u64("variant count")?).is_some() {
-                return Err(input.invalid("a variant given twice"));
+            if variants
+                .last_key_value()
+                .is_some_and(|(last, _)| *last >= v)
+            {
+                return Err(input.invalid("variants out of order or given twice"));
             }
+            variants.insert(v, input.u64("variant count")?);
         }
         Ok(Self {
             session_gap,

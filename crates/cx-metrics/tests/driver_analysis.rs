@@ -816,11 +816,13 @@ fn sample_survey_partitions_merged_equal_the_rows_in_memory() {
     let col = |n: &str| cols[header.iter().position(|h| h == n).unwrap()].as_slice();
     let (ltr, weights) = (col("ltr"), col("weight"));
     let pillars = pillar_names();
+    // Model-based standard errors: the moments hold no per-row residuals for a sandwich (the rows'
+    // default with weights is HC1).
     let rows = pillar_driver_analysis(
         ltr,
         pillars.map(col),
         Some(weights),
-        &DriverOptions::default(),
+        &DriverOptions::default().with_covariance(cx_metrics::CovarianceType::Classical),
     )
     .unwrap();
     // Complete rows, folded in two partitions (odd and even rows) and merged.

@@ -1201,7 +1201,10 @@ mod tests {
             .zip(columns)
             .map(|(n, c)| (*n, c.as_slice()))
             .collect();
-        let analysis = driver_analysis(&y, &drivers, None, &DriverOptions::default()).unwrap();
+        // A synthetic continuous outcome: unchecked (the default checks `ltr` on 0-10).
+        let options =
+            DriverOptions::default().with_outcome_scale(crate::drivers::OutcomeScale::Unchecked);
+        let analysis = driver_analysis(&y, &drivers, None, &options).unwrap();
         let rated: Vec<RatedDriver<'_>> = names
             .iter()
             .zip(columns)

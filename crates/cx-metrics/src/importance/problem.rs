@@ -502,11 +502,19 @@ mod tests {
     }
 
     #[test]
-    fn outcome_fully_explained_is_an_error() {
-        // y = (x1 + x2)/√2 with x1 ⟂ x2.
+    fn outcome_fully_explained_is_decomposed() {
+        // y = (x1 + x2)/√2 with x1 ⟂ x2: an exact fit (R² = 1) is decomposed, not refused; each
+        // driver explains half.
         let h = std::f64::consts::FRAC_1_SQRT_2;
         let r = DMatrix::from_row_slice(3, 3, &[1.0, 0.0, h, 0.0, 1.0, h, h, h, 1.0]);
-        let e = relative_importance(&r, &["a", "b"], &ImportanceOptions::default()).unwrap_err();
-        assert!(matches!(e, Error::BadColumn { column, .. } if column == "outcome"));
+        let res = relative_importance(&r, &["a", "b"], &ImportanceOptions::default()).unwrap();
+        assert!((res.r_squared - 1.0).abs() < 1e-12);
+        for s in &res.scores {
+            assert!(
+                s.raw.iter().all(|v| (v - 0.5).abs() < 1e-12),
+                "{}",
+                s.measure
+            );
+        }
     }
 }
