@@ -346,6 +346,42 @@ def clv(
             raise InvalidArgumentError(f"invalid {name}: the {method} CLV needs {name}=")
         return value
 
+    # An argument the method does not use is an error, never silently ignored.
+    given = {
+        "arpu": arpu is not None,
+        "churn": churn is not None,
+        "retention": retention is not None,
+        "discount_rate": discount_rate != 0.0,
+        "horizon": horizon is not None,
+        "horizon_unit": horizon_unit is not None,
+        "timing": timing is not None,
+        "acquisition_cost": acquisition_cost != 0.0,
+        "fit": fit is not None,
+        "renewals": renewals != 0,
+        "spend": spend is not None,
+        "data": data is not None,
+    }
+    uses = {
+        "simple": {"arpu", "churn"},
+        "gupta_lehmann": {
+            "retention",
+            "discount_rate",
+            "horizon",
+            "horizon_unit",
+            "timing",
+            "acquisition_cost",
+        },
+        "sbg": {"fit", "discount_rate", "renewals", "horizon", "horizon_unit", "timing"},
+        "bgnbd": {"fit", "spend", "data", "discount_rate", "horizon", "horizon_unit", "timing"},
+    }
+    if method in uses:
+        unused = [name for name, was_given in given.items() if was_given and name not in uses[method]]
+        if unused:
+            raise InvalidArgumentError(
+                f"invalid {unused[0]}: the {method} CLV does not use {', '.join(n + '=' for n in unused)}; "
+                "leave it out (see the formulas in the docstring)"
+            )
+
     if method == "simple":
         native = _native.clv_simple(
             arpu=float(need("arpu", arpu)),

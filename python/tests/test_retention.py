@@ -165,6 +165,12 @@ def test_sbg_clv_is_the_discounted_expected_residual_lifetime() -> None:
         assert end.value == pytest.approx(100 * derl / (1 + d), rel=1e-10)
     with pytest.raises(InvalidArgumentError, match="infinite horizon needs a discount rate"):
         cx.clv("sbg", fit=fit, margin=1, timing="end", time_unit="year")
+    # An argument the method does not use was silently ignored (arpu= with the sBG, whose margin is
+    # money per period); it is an error naming it.
+    with pytest.raises(InvalidArgumentError, match="the sbg CLV does not use arpu="):
+        cx.clv("sbg", fit=fit, arpu=50, margin=30, discount_rate=d, timing="end", time_unit="year")
+    with pytest.raises(InvalidArgumentError, match="the simple CLV does not use discount_rate="):
+        cx.clv("simple", arpu=50, margin=0.8, churn=0.02, discount_rate=0.01, time_unit="month")
 
 
 def test_sbg_bad_input_and_diagnostics() -> None:
