@@ -624,9 +624,11 @@ pub(crate) fn fit_data(
             .map(|i| (0..k).map(|j| c[(i, j)] * scale).collect())
             .collect()
     });
-    let ll = fit.log_likelihood / scale;
-    let ll0 = null_log_likelihood(data) / scale;
-    let sum_weights = data.w.iter().sum::<f64>() / scale;
+    // The log-likelihoods and Σw in the caller's units, whatever the standard errors.
+    let unit = data.weight_scale;
+    let ll = fit.log_likelihood / unit;
+    let ll0 = null_log_likelihood(data) / unit;
+    let sum_weights = data.w.iter().sum::<f64>() / unit;
     if !(ll.is_finite() && ll0.is_finite() && sum_weights.is_finite()) {
         return Err(crate::weights::unrepresentable());
     }

@@ -231,29 +231,44 @@ fn pillar_summary_does_not_depend_on_the_unit_of_the_weights() {
 /// log-likelihood with c, as frequency weights say.
 #[test]
 fn logistic_models_do_not_depend_on_the_unit_of_the_weights() {
-    use cx_metrics::logistic::{detractor_model, promoter_model, LogisticOptions};
+    use cx_metrics::logistic::{detractor_model, promoter_model, LogisticOptions, WeightKind};
     let s = sample(500);
     let drivers = [("a", s.x[0].as_slice()), ("b", s.x[1].as_slice())];
-    let options = LogisticOptions::default();
-    for model in [promoter_model::<f64>, detractor_model::<f64>] {
-        let base = model(&s.y, &drivers, Some(&s.w), &options).unwrap();
-        for factor in FACTORS {
-            let w = scaled(&s.w, factor);
-            let r = model(&s.y, &drivers, Some(&w), &options).unwrap();
-            assert_close("pseudo_r2", r.pseudo_r2, base.pseudo_r2);
-            assert_close(
-                "log-likelihood",
-                r.log_likelihood,
-                base.log_likelihood * factor,
-            );
-            assert_close("sum_weights", r.sum_weights, base.sum_weights * factor);
-            assert_eq!((r.n, r.n_events), (base.n, base.n_events));
-            let terms = std::iter::once(&r.intercept).chain(&r.drivers);
-            let base_terms = std::iter::once(&base.intercept).chain(&base.drivers);
-            for (a, b) in terms.zip(base_terms) {
-                assert_close("estimate", a.estimate, b.estimate);
-                assert_close("odds ratio", a.odds_ratio, b.odds_ratio);
-                assert_close("std_error", a.std_error * factor.sqrt(), b.std_error);
+    // Sampling weights (the default): standard errors do not change with the weights' unit;
+    // frequency weights: they shrink as 1/sqrt(factor). The log-likelihood and Σw are in the
+    // caller's units either way.
+    for kind in [WeightKind::Sampling, WeightKind::Frequency] {
+        let options = LogisticOptions {
+            weight_kind: kind,
+            ..LogisticOptions::default()
+        };
+        let se_factor = |f: f64| {
+            if kind == WeightKind::Frequency {
+                f.sqrt()
+            } else {
+                1.0
+            }
+        };
+        for model in [promoter_model::<f64>, detractor_model::<f64>] {
+            let base = model(&s.y, &drivers, Some(&s.w), &options).unwrap();
+            for factor in FACTORS {
+                let w = scaled(&s.w, factor);
+                let r = model(&s.y, &drivers, Some(&w), &options).unwrap();
+                assert_close("pseudo_r2", r.pseudo_r2, base.pseudo_r2);
+                assert_close(
+                    "log-likelihood",
+                    r.log_likelihood,
+                    base.log_likelihood * factor,
+                );
+                assert_close("sum_weights", r.sum_weights, base.sum_weights * factor);
+                assert_eq!((r.n, r.n_events), (base.n, base.n_events));
+                let terms = std::iter::once(&r.intercept).chain(&r.drivers);
+                let base_terms = std::iter::once(&base.intercept).chain(&base.drivers);
+                for (a, b) in terms.zip(base_terms) {
+                    assert_close("estimate", a.estimate, b.estimate);
+                    assert_close("odds ratio", a.odds_ratio, b.odds_ratio);
+                    assert_close("std_error", a.std_error * se_factor(factor), b.std_error);
+                }
             }
         }
     }
