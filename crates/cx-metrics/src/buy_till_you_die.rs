@@ -35,7 +35,7 @@
 //! let rfm = Rfm { frequency: &[2.0, 1.0, 0.0, 0.0, 5.0, 3.0], recency: &[30.4, 1.7, 0.0, 0.0, 35.1, 12.0],
 //!                 t: &[38.9, 38.9, 38.9, 38.9, 38.0, 37.5] };
 //! let fit = bgnbd_fit(&rfm, &BtydOptions::default()).unwrap();
-//! assert!(fit.log_likelihood.is_finite());
+//! assert!(fit.diagnostics.log_likelihood.is_finite());
 //! let p = fit.p_alive(0.0, 0.0, 38.9);
 //! assert_eq!(p, 1.0);
 //! ```

@@ -887,14 +887,15 @@ fn finish(
 /// use cx_metrics::drivers::{nps_model_of_sample, DriverOptions, MissingPolicy};
 /// use cx_metrics::logistic::{LogisticOptions, NpsOutcome};
 /// let ltr = [10.0, 9.0, 3.0, 7.0, 8.0, 9.0, 6.0, 10.0, 2.0, 8.0, 9.0, 5.0];
-/// let ease = [6.0, 99.0, 2.0, 5.0, 6.0, 4.0, 3.0, 5.0, 1.0, 7.0, 6.0, 3.0];
+/// // Two "don't know" answers (99), one promoter and one not: their indicator is estimable.
+/// let ease = [6.0, 99.0, 99.0, 5.0, 6.0, 4.0, 3.0, 5.0, 1.0, 7.0, 6.0, 3.0];
 /// let o = DriverOptions::default()
 ///     .with_missing(MissingPolicy::Indicator)
 ///     .with_missing_codes(&["ease"], &[99.0]);
 /// let (m, declared) = nps_model_of_sample(
 ///     NpsOutcome::Promoter, &ltr, &[("ease", &ease)], None, &o, &LogisticOptions::default(),
 /// )?;
-/// assert_eq!((m.n, m.n_omitted, declared[0].n), (12, 0, 1));
+/// assert_eq!((m.n, m.n_omitted, declared[0].n), (12, 0, 2));
 /// # Ok::<(), cx_metrics::Error>(())
 /// ```
 ///
