@@ -191,23 +191,18 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module(".plot", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ += [
     "AuditCompliance",
     "AuditTally",
     "BrandComparison",
-    "FunnelByGroup",
-    "FunnelComparison",
-    "FunnelResult",
-    "FunnelSpec",
-    "FunnelTally",
     "Journey",
     "JourneyGaps",
     "PainPoints",
     "TouchpointScores",
     "audit_compliance",
     "compare_brands",
-    "compare_funnels",
-    "funnel",
     "journey_gaps",
     "pain_points",
     "sample_audit",

@@ -295,11 +295,11 @@ def handling_time(
     (360.0, ((0.5, 330.0),))
     """
     table = Table(data) if data is not None else None
-    cols = {
+    cols: dict[str, Any] = {
         n: None if c is None else _column(table, c, n)
         for n, c in zip(_COMPONENTS, (talk, hold, acw, dial), strict=True)
     }
-    opts = {
+    opts: dict[str, Any] = {
         "components": list(components),
         "quantiles": [float(p) for p in quantiles],
         "quantile_method": quantile_method,
@@ -316,7 +316,7 @@ def handling_time(
     by_name, groups = _groups(by, table, n_rows)
     out = {}
     for key, rows in groups:
-        part = {n: None if c is None else c[rows] for n, c in cols.items()}
+        part: dict[str, Any] = {n: None if c is None else c[rows] for n, c in cols.items()}
         out[key] = HandlingTime(_native.handling_time(**part, **opts))
     return HandlingTimeByGroup(by=by_name, groups=out)
 

@@ -641,13 +641,15 @@ class Abandonment(SameJson, NativeResult, Tabular):
             )
         ]
 
+    def _header(self) -> list[str]:
+        level = level_text(self.share_ci[0].confidence_level) if self.share_ci else "95%"
+        return ["stage", "reached", "stopped here", "share", f"{level} CI"]
+
     def __str__(self) -> str:
-        header = ["stage", "reached", "stopped here", "share", "interval"]
-        return "\n".join([self._headline(), *text_table(header, self._rows())])
+        return "\n".join([self._headline(), *text_table(self._header(), self._rows())])
 
     def _repr_html_(self) -> str:
-        header = ["stage", "reached", "stopped here", "share", "interval"]
-        return html_block(html_table(None, self._rows(), header=header), headline=self._headline())
+        return html_block(html_table(None, self._rows(), header=self._header()), headline=self._headline())
 
 
 def abandonment(

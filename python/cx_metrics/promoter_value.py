@@ -263,10 +263,10 @@ def nps_value(
             f"invalid id: the {id!r} columns mix types that cannot be compared; give both tables"
             " ids of one type"
         ) from None
-    codes = codes.astype(np.uint32)
-    s_codes, o_codes = codes[: len(s_ids)], codes[len(s_ids) :]
+    codes32: npt.NDArray[np.uint32] = codes.astype(np.uint32)
+    s_codes, o_codes = codes32[: len(s_ids)], codes32[len(s_ids) :]
     n_out = len(o_ids)
-    cols = {
+    cols: dict[str, Any] = {
         "churned": _churned(_column(ot, churned, "churned"), n_out),
         "revenue": None if revenue is None else np.asarray(ot._raw(revenue), dtype=np.float64),
         "value": None if value is None else np.asarray(ot._raw(value), dtype=np.float64),

@@ -178,12 +178,13 @@ def test_large_masked_columns_are_missing_and_match_statsmodels() -> None:
     frame.loc[missing, "b"] = pd.NA
     frame["flag"] = np.asarray(data["c"]) > 5  # a bool driver
     drivers = [*DRIVERS, "flag"]
-    got = cx.driver_analysis(frame, drivers=drivers, weights="weight")
+    # Model-based standard errors, as statsmodels WLS(...).fit() below.
+    got = cx.driver_analysis(frame, drivers=drivers, weights="weight", covariance="classical")
     assert got.n_omitted == int(missing.sum())
     # The same as dropping those rows first (1e-12: only the blocks the rows are folded in differ).
     kept = {k: np.asarray(v, dtype=np.float64)[~missing] for k, v in data.items()}
     kept["flag"] = (kept["c"] > 5).astype(np.float64)
-    dropped = cx.driver_analysis(kept, drivers=drivers, weights="weight")
+    dropped = cx.driver_analysis(kept, drivers=drivers, weights="weight", covariance="classical")
     _close(got.to_dict(), dropped.to_dict(), 1e-12)
     # And statsmodels WLS on the complete rows.
     x = sm.add_constant(np.column_stack([kept[d] for d in drivers]))

@@ -84,6 +84,26 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
     rng = np.random.default_rng(12)
     waits = np.round(rng.exponential(20.0, len(survey)), 1)
     outcomes = rng.choice(np.array([0, 1, 2], dtype=np.uint8), len(survey), p=[0.1, 0.85, 0.05])
+    events = pd.DataFrame(
+        {
+            "customer": [1, 1, 1, 2, 2, 3, 3, 3, 4],
+            "event": ["visit", "cart", "buy", "visit", "cart", "visit", "refund", "cart", "cart"],
+            "time": pd.to_datetime(
+                [
+                    "2026-03-01 10:00",
+                    "2026-03-01 10:05",
+                    "2026-03-01 10:20",
+                    "2026-03-01 11:00",
+                    "2026-03-01 13:30",
+                    "2026-03-02 12:00",
+                    "2026-03-02 12:01",
+                    "2026-03-02 12:02",
+                    "2026-03-03 09:00",
+                ]
+            ),
+            "channel": ["web", "web", "web", "app", "app", "web", "web", "web", "app"],
+        }
+    )
     return {
         "Interval": cx.proportion_ci(12, 40),
         "Comparison": cx.compare_nps([10, 9, 9, 3, 7], [2, 9, 5, 7, 7, 10]),
@@ -158,6 +178,12 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
             journey, cx.sample_journey_map(), reference="Northwind", csat="csat"
         ),
         "AuditCompliance": cx.audit_compliance(cx.sample_audit()),
+        "SegmentComparison": cx.pillar_driver_analysis(survey, by="segment").compare("north"),
+        "PathResult": cx.paths(events, customer="customer", event="event", time="time"),
+        "NewVsReturning": cx.new_vs_returning(events, customer="customer", time="time", period="day"),
+        "Abandonment": cx.abandonment(
+            events, customer="customer", event="event", stages=["visit", "cart", "buy"]
+        ),
     }
 
 
@@ -213,8 +239,15 @@ NAMES = [
     "JourneyGaps",
     "BrandComparison",
     "AuditCompliance",
+    "SegmentComparison",
+    "PathResult",
+    "NewVsReturning",
+    "Abandonment",
 ]
 TABULAR = {
+    "SegmentComparison",
+    "Abandonment",
+    "NewVsReturning",
     "NpsResult",
     "NpsResult undefined",
     "CsatResult",
@@ -331,6 +364,8 @@ def test_html_shows_intervals(results: dict[str, Any], name: str) -> None:
         "GammaGammaFit",  # standard errors, in the table
         "CustomerClv",  # a formula of fitted models
         "Journey",  # the map itself: stages and touchpoints, no estimate
+        "PathResult",  # counts of paths, transitions and gaps
+        "NewVsReturning",  # counts of customers per period
     }:
         return
     assert "CI" in text or "confidence interval" in text, name

@@ -55,7 +55,9 @@ def test_ols_sandwich_matches_statsmodels(swiss: pd.DataFrame, kind: str, weight
         ref = sm.WLS(y, x_mat, weights=swiss["w"].to_numpy()).fit(cov_type=kind, use_t=True)
     else:
         ref = sm.OLS(y, x_mat).fit(cov_type=kind, use_t=True)
-    r = cx.driver_analysis(swiss, drivers=DRIVERS, weights="w" if weighted else None, covariance=kind)
+    r = cx.driver_analysis(
+        swiss, outcome_scale=None, drivers=DRIVERS, weights="w" if weighted else None, covariance=kind
+    )
     assert r.covariance_type == kind
     table = r.coefficients
     for j, term in enumerate(["(Intercept)", *DRIVERS]):
@@ -68,15 +70,15 @@ def test_ols_sandwich_matches_statsmodels(swiss: pd.DataFrame, kind: str, weight
 
 
 def test_weighted_default_is_hc1_and_invariant_to_the_weights_scale(swiss: pd.DataFrame) -> None:
-    base = cx.driver_analysis(swiss, drivers=DRIVERS, weights="w")
+    base = cx.driver_analysis(swiss, outcome_scale=None, drivers=DRIVERS, weights="w")
     assert base.covariance_type == "HC1"
     assert base.covariance_note is None
     scaled = swiss.assign(w=swiss["w"] * 2000.0)
-    big = cx.driver_analysis(scaled, drivers=DRIVERS, weights="w")
+    big = cx.driver_analysis(scaled, outcome_scale=None, drivers=DRIVERS, weights="w")
     np.testing.assert_allclose(big.coefficients["std_error"], base.coefficients["std_error"], rtol=1e-12)
     np.testing.assert_allclose(big.coefficients["p_value"], base.coefficients["p_value"], rtol=1e-10)
     # Unweighted: model-based, as statsmodels' default.
-    plain = cx.driver_analysis(swiss, drivers=DRIVERS)
+    plain = cx.driver_analysis(swiss, outcome_scale=None, drivers=DRIVERS)
     assert plain.covariance_type == "classical"
     ref = sm.OLS(swiss["ltr"].to_numpy(), sm.add_constant(swiss[DRIVERS].to_numpy())).fit()
     np.testing.assert_allclose(plain.coefficients["std_error"], ref.bse, rtol=1e-10)
@@ -86,13 +88,15 @@ def test_weighted_default_is_hc1_and_invariant_to_the_weights_scale(swiss: pd.Da
 def test_pairwise_says_why_it_is_model_based_and_refuses_a_sandwich(swiss: pd.DataFrame) -> None:
     holes = swiss.copy()
     holes.loc[holes.index[3], "Education"] = math.nan
-    r = cx.driver_analysis(holes, drivers=DRIVERS, weights="w", missing="pairwise")
+    r = cx.driver_analysis(holes, outcome_scale=None, drivers=DRIVERS, weights="w", missing="pairwise")
     assert r.covariance_type == "classical"
     assert r.covariance_note is not None and "residuals" in r.covariance_note
     with pytest.raises(cx.exceptions.InvalidArgumentError, match="HC3"):
-        cx.driver_analysis(holes, drivers=DRIVERS, weights="w", missing="pairwise", covariance="HC3")
+        cx.driver_analysis(
+            holes, outcome_scale=None, drivers=DRIVERS, weights="w", missing="pairwise", covariance="HC3"
+        )
     with pytest.raises(cx.exceptions.InvalidArgumentError, match="HC0"):
-        cx.driver_analysis(swiss, drivers=DRIVERS, covariance="HC4")  # type: ignore[arg-type]
+        cx.driver_analysis(swiss, outcome_scale=None, drivers=DRIVERS, covariance="HC4")  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
