@@ -466,7 +466,7 @@ class Comparison:
         import json
 
         from . import _native
-        from ._json import read_document
+        from ._json import as_float, read_document
         from .exceptions import InvalidArgumentError
 
         d = read_document(text, "Comparison")
@@ -484,10 +484,10 @@ class Comparison:
                 else:
                     args.append(a)
             return cls(
-                _float(d["difference"]),
-                _float(d["std_error"]),
-                _float(d["z"]),
-                _float(d["p_value"]),
+                as_float(d["difference"]),
+                as_float(d["std_error"]),
+                as_float(d["z"]),
+                as_float(d["p_value"]),
                 str(d["method"]),
                 (function, tuple(args)),
             )
@@ -511,11 +511,6 @@ class Comparison:
             ("method", self.method),
         ]
         return html_table("Comparison of two samples", rows)
-
-
-def _float(x: Any) -> float:
-    """A stored number: ``None`` (NaN or an infinity in JSON) as NaN."""
-    return math.nan if x is None else float(x)
 
 
 class NativeResult:
