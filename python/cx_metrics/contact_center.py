@@ -190,9 +190,14 @@ class HandlingTimeByGroup(Tabular):
 
     by: str | tuple[str, ...]
     groups: dict[Any, HandlingTime]
+    # Groups of the grouping rules without a row (unused categorical levels): no figure exists.
+    no_contacts: tuple[Any, ...] = ()
 
     def __str__(self) -> str:
-        return "\n".join(f"{label_str(k)}: {v}" for k, v in self.groups.items())
+        lines = [f"{label_str(k)}: {v}" for k, v in self.groups.items()]
+        if self.no_contacts:
+            lines.append("no contacts: " + ", ".join(label_str(k) for k in self.no_contacts))
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         cols = self._columns()
@@ -316,9 +321,11 @@ def handling_time(
     by_name, groups = _groups(by, table, n_rows)
     out = {}
     for key, rows in groups:
-        part: dict[str, Any] = {n: None if c is None else c[rows] for n, c in cols.items()}
-        out[key] = HandlingTime(_native.handling_time(**part, **opts))
-    return HandlingTimeByGroup(by=by_name, groups=out)
+        if len(rows):
+            part: dict[str, Any] = {n: None if c is None else c[rows] for n, c in cols.items()}
+            out[key] = HandlingTime(_native.handling_time(**part, **opts))
+    empty = tuple(key for key, rows in groups if not len(rows))
+    return HandlingTimeByGroup(by=by_name, groups=out, no_contacts=empty)
 
 
 # ----- service level -----------------------------------------------------------------------------
@@ -473,9 +480,14 @@ class ServiceLevelByGroup(Tabular):
 
     by: str | tuple[str, ...]
     groups: dict[Any, ServiceLevel]
+    # Groups of the grouping rules without a row (unused categorical levels): no figure exists.
+    no_contacts: tuple[Any, ...] = ()
 
     def __str__(self) -> str:
-        return "\n".join(f"{label_str(k)}: {v}" for k, v in self.groups.items())
+        lines = [f"{label_str(k)}: {v}" for k, v in self.groups.items()]
+        if self.no_contacts:
+            lines.append("no contacts: " + ", ".join(label_str(k) for k in self.no_contacts))
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         cols = self._columns()
@@ -640,4 +652,8 @@ def service_level(
     if by is None:
         return one(w, a)
     by_name, groups = _groups(by, table, len(w))
-    return ServiceLevelByGroup(by=by_name, groups={k: one(w[rows], a[rows]) for k, rows in groups})
+    return ServiceLevelByGroup(
+        by=by_name,
+        groups={k: one(w[rows], a[rows]) for k, rows in groups if len(rows)},
+        no_contacts=tuple(k for k, rows in groups if not len(rows)),
+    )

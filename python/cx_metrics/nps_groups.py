@@ -575,42 +575,73 @@ def group_scores(
     keys = key_columns(by, table, arr.shape[0])
     labels, natives = _native.group_fold(tally._inner, arr, keys.specs, w, nan_policy)
     wrap = type(tally)._wrap
-    tallies = [wrap(t) for t in natives]
-    keys_of_groups = group_keys(labels, len(keys.names))
+
+    def whole() -> Any:
+        # Weighted sums merged group by group would round in another order than the ungrouped fold:
+        # fold the rows once more (when first asked for), so that the overall result equals the
+        # metric's own function of all rows.
+        total = tally.copy()
+        total.fold(arr, weights=w, nan_policy=nan_policy)
+        return finish(total)
+
+    out = grouped_result(
+        kind,
+        tally,
+        finish,
+        group_keys(labels, len(keys.names)),
+        [wrap(t) for t in natives],
+        outcome=outcome,
+        by=keys.by_name,
+        weighted=w is not None,
+        confidence_level=confidence_level,
+        method=method,
+        overall=overall,
+        whole=whole if w is not None else None,
+    )
+    warn_missing_labels(out.n_missing_label, keys.names, stacklevel=4)
+    return out
+
+
+def grouped_result(
+    kind: type[G],
+    tally: Any,
+    finish: Callable[[Any], Any],
+    keys: tuple[Key, ...],
+    tallies: Sequence[Any],
+    *,
+    outcome: str | None,
+    by: str | tuple[str, ...],
+    weighted: bool,
+    confidence_level: float,
+    method: str,
+    overall: bool,
+    whole: Callable[[], Any] | None = None,
+) -> G:
+    """The result by group of the tallies of ``keys`` (in the engine's order), each finished by
+    ``finish``; ``tally`` is an empty tally of the kind (the options are checked on it). The overall
+    result is the merge of the tallies, unless ``whole`` computes it otherwise."""
     results = [finish(t) for t in tallies]
     # The options are checked now (the core checks the level and the method before the estimate).
     _interval(finish(tally.copy()), confidence_level, method)
 
-    def whole() -> Any:
+    def merged() -> Any:
         total = tally.copy()
-        if w is None:
-            for t in tallies:  # whole counts: merging is exact
-                total.merge(t)
-        else:
-            # Weighted sums merged group by group would round in another order than the ungrouped
-            # fold: fold the rows once more (when first asked for), so that the overall result equals
-            # the metric's own function of all rows.
-            total.fold(arr, weights=w, nan_policy=nan_policy)
+        for t in tallies:  # whole counts (or partitions' weighted sums) merged
+            total.merge(t)
         return finish(total)
 
-    by_name = keys.by_name
-    results_by_key = dict(zip(keys_of_groups, results, strict=True))
-    out = kind(
+    return kind(
         outcome=outcome,
-        by=by_name,
-        groups=keys_of_groups,
-        results=results_by_key,
-        intervals={
-            k: _interval(r, confidence_level, method) for k, r in zip(keys_of_groups, results, strict=True)
-        },
+        by=by,
+        groups=keys,
+        results=dict(zip(keys, results, strict=True)),
+        intervals={k: _interval(r, confidence_level, method) for k, r in zip(keys, results, strict=True)},
         confidence_level=float(confidence_level),
         method=method,
-        weighted=w is not None,
+        weighted=weighted,
         show_overall=bool(overall),
-        _whole=whole if w is not None else whole(),
+        _whole=whole if whole is not None else (merged if weighted else merged()),
     )
-    warn_missing_labels(out.n_missing_label, keys.names, stacklevel=4)
-    return out
 
 
 def key_text(key: Key) -> str:

@@ -311,3 +311,22 @@ def test_service_level_bad_input_is_named() -> None:
         service_level(threshold=20, waits=[1.0], answered=[True])  # type: ignore[call-arg]
     with pytest.raises(InvalidArgumentError, match="short_abandon"):
         ServiceLevelTally(5, short_abandon=10)
+
+
+def test_unused_categorical_level_is_listed_not_an_error() -> None:
+    """An unused level of a categorical label has no contact: listed in ``no_contacts`` and printed."""
+    frame = pd.DataFrame(
+        {
+            "wait": [4.0, 30.0, 12.0],
+            "answered": [True, False, True],
+            "talk": [300.0, 200.0, 250.0],
+            "queue": pd.Categorical(["a", "c", "a"], categories=["a", "b", "c"]),
+        }
+    )
+    kwargs: dict[str, Any] = {"formula": "icmi2", "threshold": 20, "waits": "wait", "answered": "answered"}
+    sl = service_level(frame, by="queue", **kwargs)
+    assert list(sl.groups) == ["a", "c"] and sl.no_contacts == ("b",)
+    assert sl.groups["a"].service_level == 1.0 and "no contacts: b" in str(sl)
+    ht = handling_time(frame, components=["talk"], talk="talk", by="queue")
+    assert list(ht.groups) == ["a", "c"] and ht.no_contacts == ("b",)
+    assert ht.groups["a"].aht == 275.0

@@ -1,0 +1,367 @@
+"""Metrics over data split into partitions, whatever engine holds them (Dask, Spark, a loop over files).
+
+Every metric here has a mergeable state. A *plan* says which columns a metric reads, how the rows of one
+partition fold into a state per group (through the grouping engine, with the rules of every ``by=``),
+and how merged states finish into the result that the in-memory function returns. The engines only
+move data:
+
+1. :func:`fold_partition` turns one partition (a pandas DataFrame, a pyarrow Table or RecordBatch) into
+   pairs ``(key, state bytes)``: the key is the group's typed label as JSON text (``"[]"`` without
+   ``by``), the state its ``to_bytes()``, so that nothing but text and bytes crosses between processes;
+2. :func:`merge_pairs` merges pairs of the same key (in a tree, on workers or on the driver); every
+   state read back is checked in full (:class:`~cx_metrics.exceptions.InvalidStateError`);
+3. :func:`finish` orders the groups by the grouping rules (re-applied by the engine to the merged
+   labels, so a group's place does not depend on the partitioning) and builds the result.
+
+Counts are exact whatever the partitioning; weighted sums are added in another order than one pass
+over all rows would add them, so weighted figures agree with the in-memory ones to rounding (1e-12
+relative in the tests).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _native
+from ._groups import key_columns, key_from_json, key_to_json
+from ._table import Table
+from ._tally import NanPolicy, RegressionMoments, _State
+from .exceptions import InvalidArgumentError
+
+__all__ = ["Pair", "Plan", "ServiceLevelPlan", "TallyPlan", "finish", "fold_partition", "merge_pairs"]
+
+Pair = tuple[str, bytes]
+"""A group's key (typed labels as JSON text) and its state's bytes."""
+
+_OVERALL = "[]"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A metric over partitions (see the module docstring); subclasses say what to read and how to
+    finish. ``by`` are the label columns (empty: one result of all rows)."""
+
+    by: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column the metric reads from a partition."""
+        return (*self.inputs(), *self.by)
+
+    def inputs(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def empty(self) -> _State:
+        """An empty state of the metric."""
+        raise NotImplementedError
+
+    def read(self, data: bytes) -> _State:
+        """A state of the metric from its bytes (checked in full)."""
+        return type(self.empty()).from_bytes(data)
+
+    def fold(self, state: _State, table: Table) -> None:
+        """Fold every row of ``table`` into ``state``."""
+        raise NotImplementedError
+
+    def fold_groups(self, table: Table) -> tuple[list[tuple[Any, ...]], list[_State]]:
+        """The labels of the groups in ``table`` and a state of each; by default the rows of each
+        group (through the grouping engine) are folded apart."""
+        n_rows = table.n_rows
+        keys = key_columns(list(self.by), table, n_rows)
+        labels, codes = _native.group_codes(keys.specs, n_rows)
+        codes = np.asarray(codes)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+        states = []
+        for g in range(len(labels)):
+            rows = order[bounds[g] : bounds[g + 1]]
+            state = self.empty()
+            self.fold(state, Table({c: _take(table._raw(c), rows) for c in self.inputs()}))
+            states.append(state)
+        return labels, states
+
+    def result(self, state: _State) -> Any:
+        """The result of all rows (without ``by``)."""
+        raise NotImplementedError
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        """The result by group: ``keys`` in the grouping rules' order, a state each."""
+        raise NotImplementedError
+
+    @property
+    def by_name(self) -> str | tuple[str, ...]:
+        return self.by[0] if len(self.by) == 1 else self.by
+
+
+def _take(column: Any, rows: npt.NDArray[np.intp]) -> Any:
+    """The rows ``rows`` of one column (numpy, pandas, polars, pyarrow)."""
+    if hasattr(column, "iloc"):
+        return column.iloc[rows]
+    if hasattr(column, "gather"):  # polars
+        return column.gather(rows)
+    if hasattr(column, "take") and not isinstance(column, np.ndarray):  # pyarrow
+        return column.take(rows)
+    return np.asarray(column)[rows]
+
+
+def fold_partition(plan: Plan, partition: object) -> list[Pair]:
+    """The pairs ``(key, state bytes)`` of one partition: one per group (one without ``by``)."""
+    table = Table(partition)
+    if not plan.by:
+        state = plan.empty()
+        plan.fold(state, table)
+        return [(_OVERALL, state.to_bytes())]
+    labels, states = plan.fold_groups(table)
+    return [(_key_text(label), s.to_bytes()) for label, s in zip(labels, states, strict=True)]
+
+
+def _key_text(label: tuple[Any, ...]) -> str:
+    return json.dumps(key_to_json(tuple(label)), separators=(",", ":"))
+
+
+def merge_pairs(plan: Plan, *parts: Iterable[Pair]) -> list[Pair]:
+    """The pairs of ``parts`` with the states of one key merged (in the order given)."""
+    return [(k, s.to_bytes()) for k, s in _merged(plan, parts).items()]
+
+
+def _merged(plan: Plan, parts: Iterable[Iterable[Pair]]) -> dict[str, _State]:
+    out: dict[str, _State] = {}
+    for pairs in parts:
+        for key, data in pairs:
+            state = plan.read(bytes(data))
+            if key in out:
+                out[key].merge(state)
+            else:
+                out[key] = state
+    return out
+
+
+def finish(
+    plan: Plan, parts: Iterable[Iterable[Pair]], categories: Mapping[str, tuple[list[Any], bool]]
+) -> Any:
+    """The result of the merged pairs of ``parts``. ``categories`` gives, for each categorical label
+    column, its levels and whether they are ordered (its levels keep their order, unused ones are
+    groups with n = 0, as in memory)."""
+    merged = _merged(plan, parts)
+    if not plan.by:
+        state = merged.pop(_OVERALL, None)
+        return plan.result(plan.empty() if state is None else state)
+    labels = {k: key_from_json(json.loads(k)) for k in merged}
+    ordered = _ordered_keys(plan.by, list(labels.values()), categories)
+    by_label = {labels[k]: s for k, s in merged.items()}
+    states = [by_label[k] if k in by_label else plan.empty() for k in ordered]
+    keys = tuple(k[0] if len(plan.by) == 1 else k for k in ordered)
+    return plan.by_group(keys, states)
+
+
+def _ordered_keys(
+    by: Sequence[str], labels: list[tuple[Any, ...]], categories: Mapping[str, tuple[list[Any], bool]]
+) -> list[tuple[Any, ...]]:
+    """The distinct ``labels`` (a tuple each) in the order of the grouping rules, with the unused
+    levels of categorical columns: the grouping engine orders them, as it orders the rows in memory."""
+    columns: list[Any] = []
+    for i, name in enumerate(by):
+        values = [lab[i] for lab in labels]
+        if name in categories:
+            import pandas as pd
+
+            levels, is_ordered = categories[name]
+            labels_of = pd.Categorical(values, categories=levels, ordered=is_ordered)
+            columns.append(pd.Series(labels_of, name=name))
+        else:
+            columns.append(_label_column(values, name))
+    n = len(labels)
+    keys = key_columns(columns, None, n)
+    ordered, _ = _native.group_codes(keys.specs, n)
+    return [tuple(lab) for lab in ordered]
+
+
+def _label_column(values: list[Any], name: str) -> Any:
+    """The labels of one column as the engine reads them in memory: datetimes as datetime64 (the
+    engine keeps their unit), everything else as Python objects."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, np.datetime64) for v in present):
+        import pandas as pd
+
+        unit, _ = np.datetime_data(present[0].dtype)
+        return pd.Series(pd.array(values, dtype=f"datetime64[{unit}]"), name=name)
+    return values
+
+
+# ----- the plans ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TallyPlan(Plan):
+    """NPS, CSAT or CES of a rating column (optionally weighted), overall or by group."""
+
+    metric: Literal["nps", "csat", "ces"] = "nps"
+    values: str = ""
+    weights: str | None = None
+    nan_policy: NanPolicy = "omit"
+    scale: int = 5
+    satisfied: Any = None
+    version: int = 2
+    overall: bool = False
+    confidence_level: float = 0.95
+    method: str | None = None
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.values,) if self.weights is None else (self.values, self.weights)
+
+    def empty(self) -> _State:
+        if self.metric == "nps":
+            from .nps import NpsTally
+
+            return NpsTally()
+        if self.metric == "csat":
+            from .csat import CsatTally
+
+            return CsatTally(self.scale)
+        from .ces import CesTally
+
+        return CesTally(self.version)  # type: ignore[arg-type]
+
+    def fold(self, state: _State, table: Table) -> None:
+        weights = None if self.weights is None else table._raw(self.weights)
+        state.fold(table._raw(self.values), weights=weights, nan_policy=self.nan_policy)  # type: ignore[attr-defined]
+
+    def fold_groups(self, table: Table) -> tuple[list[tuple[Any, ...]], list[_State]]:
+        from ._convert import to_values, to_weights
+
+        values = np.ascontiguousarray(to_values(table._raw(self.values)))
+        weights = None if self.weights is None else to_weights(table._raw(self.weights), values.shape[0])
+        keys = key_columns(list(self.by), table, values.shape[0])
+        template = self.empty()
+        labels, natives = _native.group_fold(template._inner, values, keys.specs, weights, self.nan_policy)
+        return labels, [type(template)._wrap(t) for t in natives]
+
+    def _finish(self, state: Any) -> Any:
+        if self.metric == "csat":
+            return state.result(satisfied=self.satisfied)
+        return state.result()
+
+    def result(self, state: _State) -> Any:
+        out = self._finish(state)
+        if self.metric == "nps":
+            from .nps import warn_other_scale
+
+            warn_other_scale([out], stacklevel=6)
+        return out
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup, grouped_result, warn_missing_labels
+
+        kinds: dict[str, type[Any]] = {"nps": NpsByGroup, "csat": CsatByGroup, "ces": CesByGroup}
+        methods = {"nps": "adjusted_wald", "csat": "wilson", "ces": "wilson"}
+        out: Any = grouped_result(
+            kinds[self.metric],
+            self.empty(),
+            self._finish,
+            keys,
+            states,
+            outcome=self.values,
+            by=self.by_name,
+            weighted=self.weights is not None,
+            confidence_level=self.confidence_level,
+            method=self.method or methods[self.metric],
+            overall=self.overall,
+        )
+        warn_missing_labels(out.n_missing_label, self.by, stacklevel=6)
+        if self.metric == "nps":
+            from .nps import warn_other_scale
+
+            warn_other_scale(list(out.results.values()), stacklevel=6)
+        return out
+
+
+@dataclass(frozen=True)
+class MomentsPlan(Plan):
+    """The driver analysis of an outcome on its drivers from merged regression moments (all rows)."""
+
+    outcome: str = "ltr"
+    drivers: tuple[str, ...] = ()
+    weights: str | None = None
+    always: tuple[str, ...] | None = None
+    groups: Mapping[str, Sequence[str]] | None = field(default=None, hash=False)
+    confidence_level: float = 0.95
+
+    def inputs(self) -> tuple[str, ...]:
+        cols = (*self.drivers, self.outcome)
+        return cols if self.weights is None else (*cols, self.weights)
+
+    def empty(self) -> _State:
+        return RegressionMoments(self.outcome, list(self.drivers))
+
+    def fold(self, state: _State, table: Table) -> None:
+        state.fold({c: table._raw(c) for c in self.inputs()}, weights=self.weights)  # type: ignore[attr-defined]
+
+    def result(self, state: _State) -> Any:
+        return state.driver_analysis(  # type: ignore[attr-defined]
+            always=self.always, groups=self.groups, confidence_level=self.confidence_level
+        )
+
+
+@dataclass(frozen=True)
+class ServiceLevelPlan(Plan):
+    """The service level of contacts (waits and answered flags) under a named formula."""
+
+    waits: str = "wait"
+    answered: str = "answered"
+    formula: str = "icmi2"
+    threshold: float = 20.0
+    short_abandon: float | None = None
+    confidence_level: float = 0.95
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.waits, self.answered)
+
+    def empty(self) -> _State:
+        from .contact_center import ServiceLevelTally
+
+        return ServiceLevelTally(self.threshold, self.short_abandon)
+
+    def fold(self, state: _State, table: Table) -> None:
+        waits = np.asarray(table._raw(self.waits), dtype=np.float64)
+        state.fold(waits, np.asarray(table._raw(self.answered)))  # type: ignore[attr-defined]
+
+    def result(self, state: _State) -> Any:
+        return state.result(self.formula, confidence_level=self.confidence_level)  # type: ignore[attr-defined]
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        from .contact_center import ServiceLevelByGroup
+
+        pairs = list(zip(keys, states, strict=True))
+        return ServiceLevelByGroup(
+            by=self.by_name,
+            groups={k: self.result(s) for k, s in pairs if s.n},
+            no_contacts=tuple(k for k, s in pairs if not s.n),
+        )
+
+
+def by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``by=`` of the engines: a column name or a list of names (labels are columns of the data)."""
+    if by is None:
+        return ()
+    if isinstance(by, str):
+        return (by,)
+    if isinstance(by, list | tuple) and by and all(isinstance(b, str) for b in by):
+        return tuple(by)
+    raise InvalidArgumentError(
+        f"invalid by: {by!r}; give a column name or a list of column names of the data frame"
+    )
+
+
+def check_columns(plan: Plan, available: Sequence[str]) -> None:
+    """A column the plan reads that the data do not have is an error naming it and the columns."""
+    for name in plan.columns:
+        if name not in available:
+            _native.raise_unknown_column(name, list(available))
+    if len(set(plan.by)) != len(plan.by):
+        raise InvalidArgumentError(f"invalid by: {list(plan.by)} names a column twice")

@@ -1,0 +1,266 @@
+"""Metrics over a Dask DataFrame: each partition folds into mergeable states on the workers, the
+states travel as bytes and merge in a tree, and the driver finishes them into the result that the
+in-memory function returns for the same rows (same class, same groups in the same order).
+
+Only public Dask APIs are used (``DataFrame.to_delayed`` and ``dask.delayed``); the Dask versions
+tested are declared in the ``dask`` extra of the package (``pip install "cx-metrics[dask]"``).
+
+>>> import dask.dataframe as dd
+>>> import pandas as pd
+>>> import cx_metrics.dask as cxd
+>>> frame = pd.DataFrame({"ltr": [10, 9, 3, 7, 0, 10, 8, 9], "segment": list("abababab")})
+>>> data = dd.from_pandas(frame, npartitions=3)
+>>> r = cxd.nps(data, "ltr", by="segment")
+>>> r.groups, r["a"].n, round(r["b"].score, 2)
+(('a', 'b'), 4, 0.75)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
+
+from ._partitions import (
+    MomentsPlan,
+    Plan,
+    ServiceLevelPlan,
+    TallyPlan,
+    by_columns,
+    check_columns,
+    finish,
+    fold_partition,
+    merge_pairs,
+)
+from ._tally import NanPolicy
+from .exceptions import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from .ces import CesResult, CesVersion
+    from .contact_center import Formula, ServiceLevel, ServiceLevelByGroup
+    from .csat import CsatResult, Satisfied
+    from .drivers import DriverAnalysis
+    from .nps import NpsMethod, NpsResult
+    from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
+
+__all__ = ["ces", "csat", "driver_analysis", "nps", "service_level"]
+
+SPLIT_EVERY = 8
+"""How many partitions' states one task of the merge tree merges."""
+
+
+@overload
+def nps(
+    data: Any,
+    values: str,
+    *,
+    by: None = None,
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    split_every: int = SPLIT_EVERY,
+) -> NpsResult: ...
+
+
+@overload
+def nps(
+    data: Any,
+    values: str,
+    *,
+    by: str | Sequence[str],
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: NpsMethod = "adjusted_wald",
+    split_every: int = SPLIT_EVERY,
+) -> NpsByGroup: ...
+
+
+def nps(
+    data: Any,
+    values: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: NpsMethod = "adjusted_wald",
+    split_every: int = SPLIT_EVERY,
+) -> NpsResult | NpsByGroup:
+    """:func:`cx_metrics.nps` of the column ``values`` of a Dask DataFrame (``by``, ``weights``:
+    column names); the same result as in memory. ``split_every``: partitions merged per task."""
+    plan = TallyPlan(
+        by=by_columns(by),
+        metric="nps",
+        values=values,
+        weights=weights,
+        nan_policy=nan_policy,
+        overall=overall,
+        confidence_level=confidence_level,
+        method=method,
+    )
+    return _compute(data, plan, split_every)  # type: ignore[no-any-return]
+
+
+def csat(
+    data: Any,
+    values: str,
+    scale: int = 5,
+    *,
+    satisfied: Satisfied,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: str = "wilson",
+    split_every: int = SPLIT_EVERY,
+) -> CsatResult | CsatByGroup:
+    """:func:`cx_metrics.csat` of the column ``values`` of a Dask DataFrame; the same result as in
+    memory."""
+    plan = TallyPlan(
+        by=by_columns(by),
+        metric="csat",
+        values=values,
+        weights=weights,
+        nan_policy=nan_policy,
+        scale=scale,
+        satisfied=satisfied,
+        overall=overall,
+        confidence_level=confidence_level,
+        method=method,
+    )
+    return _compute(data, plan, split_every)  # type: ignore[no-any-return]
+
+
+def ces(
+    data: Any,
+    values: str,
+    version: CesVersion = 2,
+    *,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: str = "wilson",
+    split_every: int = SPLIT_EVERY,
+) -> CesResult | CesByGroup:
+    """:func:`cx_metrics.ces` of the column ``values`` of a Dask DataFrame; the same result as in
+    memory."""
+    plan = TallyPlan(
+        by=by_columns(by),
+        metric="ces",
+        values=values,
+        weights=weights,
+        nan_policy=nan_policy,
+        version=version,
+        overall=overall,
+        confidence_level=confidence_level,
+        method=method,
+    )
+    return _compute(data, plan, split_every)  # type: ignore[no-any-return]
+
+
+def driver_analysis(
+    data: Any,
+    outcome: str = "ltr",
+    drivers: Sequence[str] = (),
+    weights: str | None = None,
+    always: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence_level: float = 0.95,
+    *,
+    split_every: int = SPLIT_EVERY,
+) -> DriverAnalysis:
+    """The driver analysis of ``outcome`` on ``drivers`` from regression moments folded per partition
+    and merged (:meth:`cx_metrics.RegressionMoments.driver_analysis`): the coefficients, R², relative
+    importances and model-based standard errors of :func:`cx_metrics.driver_analysis` on the same
+    complete rows. Every value must be finite (drop or impute missing values first); robust and
+    design-based standard errors need the rows and are not available here."""
+    if isinstance(drivers, str) or not drivers:
+        raise InvalidArgumentError("invalid drivers: give a list of driver column names")
+    plan = MomentsPlan(
+        by=(),
+        outcome=outcome,
+        drivers=tuple(drivers),
+        weights=weights,
+        always=None if always is None else tuple(always),
+        groups=groups,
+        confidence_level=confidence_level,
+    )
+    return _compute(data, plan, split_every)  # type: ignore[no-any-return]
+
+
+def service_level(
+    data: Any,
+    *,
+    formula: Formula,
+    threshold: float,
+    waits: str,
+    answered: str,
+    short_abandon: float | None = None,
+    by: str | Sequence[str] | None = None,
+    confidence_level: float = 0.95,
+    split_every: int = SPLIT_EVERY,
+) -> ServiceLevel | ServiceLevelByGroup:
+    """:func:`cx_metrics.contact_center.service_level` of a Dask DataFrame of contacts (``waits``,
+    ``answered``, ``by``: column names); the same result as in memory."""
+    plan = ServiceLevelPlan(
+        by=by_columns(by),
+        waits=waits,
+        answered=answered,
+        formula=formula,
+        threshold=threshold,
+        short_abandon=short_abandon,
+        confidence_level=confidence_level,
+    )
+    return _compute(data, plan, split_every)  # type: ignore[no-any-return]
+
+
+def _compute(data: Any, plan: Plan, split_every: int) -> Any:
+    dask, dd = _dask()
+    if not isinstance(data, dd.DataFrame):
+        raise InvalidArgumentError(
+            f"invalid data: got a {type(data).__name__}; pass a dask.dataframe.DataFrame "
+            "(in-memory tables go to the functions of cx_metrics itself)"
+        )
+    if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
+        raise InvalidArgumentError(f"invalid split_every: {split_every!r}; give an integer >= 2")
+    check_columns(plan, [str(c) for c in data.columns])
+    categories = _categories(data, plan.by)
+    columns = list(dict.fromkeys(plan.columns))
+    level = [dask.delayed(fold_partition)(plan, part) for part in data[columns].to_delayed()]
+    while len(level) > 1:
+        level = [
+            dask.delayed(merge_pairs)(plan, *level[i : i + split_every])
+            for i in range(0, len(level), split_every)
+        ]
+    (pairs,) = dask.compute(level[0]) if level else ([],)
+    return finish(plan, [pairs], categories)
+
+
+def _categories(data: Any, by: Sequence[str]) -> dict[str, tuple[list[Any], bool]]:
+    """The levels of the categorical label columns whose categories Dask knows (their order and
+    unused levels are kept, as in memory). A categorical column with unknown categories may hold
+    other levels in every partition: its labels are sorted like text (set known categories with
+    ``.cat.set_categories`` to keep an order)."""
+    import pandas as pd
+
+    out: dict[str, tuple[list[Any], bool]] = {}
+    for name in by:
+        dtype = data[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and data[name].cat.known:
+            out[name] = (list(dtype.categories), bool(dtype.ordered))
+    return out
+
+
+def _dask() -> tuple[Any, Any]:
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError:  # pragma: no cover - the test environment has Dask
+        raise ImportError(
+            'cx_metrics.dask needs Dask: pip install "cx-metrics[dask]" (dask[dataframe] and distributed)'
+        ) from None
+    return dask, dd

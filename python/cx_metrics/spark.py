@@ -1,0 +1,254 @@
+"""Metrics over a PySpark DataFrame: ``mapInArrow`` folds each partition (per group) into rows of
+(key, state bytes) on the executors, ``groupBy("key").applyInArrow`` merges the states of each group
+(Spark 4; on the driver with older Spark), and the driver finishes them into the result that the
+in-memory function returns for the same rows (same class, same groups in the same order).
+
+Spark's grouped-aggregate pandas UDFs are not used: they do no partial aggregation, so every row of a
+group would travel to one executor. The executors need ``cx-metrics`` and ``pyarrow`` installed (on a
+managed platform: a cluster library or ``%pip install cx-metrics`` in the notebook).
+
+Label columns keep Spark's types as Arrow delivers them (strings, integers, doubles, booleans, dates,
+timestamps); a null label is the group ``None``, last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ._partitions import (
+    MomentsPlan,
+    Plan,
+    ServiceLevelPlan,
+    TallyPlan,
+    by_columns,
+    check_columns,
+    finish,
+    fold_partition,
+    merge_pairs,
+)
+from ._tally import NanPolicy
+from .exceptions import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from .ces import CesResult, CesVersion
+    from .contact_center import Formula, ServiceLevel, ServiceLevelByGroup
+    from .csat import CsatResult, Satisfied
+    from .drivers import DriverAnalysis
+    from .nps import NpsMethod, NpsResult
+    from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
+
+__all__ = ["ces", "csat", "driver_analysis", "nps", "service_level"]
+
+_SCHEMA = "key string, state binary"
+
+
+def nps(
+    data: Any,
+    values: str,
+    *,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: NpsMethod = "adjusted_wald",
+) -> NpsResult | NpsByGroup:
+    """:func:`cx_metrics.nps` of the column ``values`` of a Spark DataFrame (``by``, ``weights``:
+    column names); the same result as in memory."""
+    plan = TallyPlan(
+        by=by_columns(by),
+        metric="nps",
+        values=values,
+        weights=weights,
+        nan_policy=nan_policy,
+        overall=overall,
+        confidence_level=confidence_level,
+        method=method,
+    )
+    return _compute(data, plan)  # type: ignore[no-any-return]
+
+
+def csat(
+    data: Any,
+    values: str,
+    scale: int = 5,
+    *,
+    satisfied: Satisfied,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: str = "wilson",
+) -> CsatResult | CsatByGroup:
+    """:func:`cx_metrics.csat` of the column ``values`` of a Spark DataFrame; the same result as in
+    memory."""
+    plan = TallyPlan(
+        by=by_columns(by),
+        metric="csat",
+        values=values,
+        weights=weights,
+        nan_policy=nan_policy,
+        scale=scale,
+        satisfied=satisfied,
+        overall=overall,
+        confidence_level=confidence_level,
+        method=method,
+    )
+    return _compute(data, plan)  # type: ignore[no-any-return]
+
+
+def ces(
+    data: Any,
+    values: str,
+    version: CesVersion = 2,
+    *,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    nan_policy: NanPolicy = "omit",
+    overall: bool = False,
+    confidence_level: float = 0.95,
+    method: str = "wilson",
+) -> CesResult | CesByGroup:
+    """:func:`cx_metrics.ces` of the column ``values`` of a Spark DataFrame; the same result as in
+    memory."""
+    plan = TallyPlan(
+        by=by_columns(by),
+        metric="ces",
+        values=values,
+        weights=weights,
+        nan_policy=nan_policy,
+        version=version,
+        overall=overall,
+        confidence_level=confidence_level,
+        method=method,
+    )
+    return _compute(data, plan)  # type: ignore[no-any-return]
+
+
+def driver_analysis(
+    data: Any,
+    outcome: str = "ltr",
+    drivers: Sequence[str] = (),
+    weights: str | None = None,
+    always: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    confidence_level: float = 0.95,
+) -> DriverAnalysis:
+    """The driver analysis from regression moments folded per partition and merged (see
+    :func:`cx_metrics.dask.driver_analysis`: model-based standard errors; complete, finite rows)."""
+    if isinstance(drivers, str) or not drivers:
+        raise InvalidArgumentError("invalid drivers: give a list of driver column names")
+    plan = MomentsPlan(
+        by=(),
+        outcome=outcome,
+        drivers=tuple(drivers),
+        weights=weights,
+        always=None if always is None else tuple(always),
+        groups=groups,
+        confidence_level=confidence_level,
+    )
+    return _compute(data, plan)  # type: ignore[no-any-return]
+
+
+def service_level(
+    data: Any,
+    *,
+    formula: Formula,
+    threshold: float,
+    waits: str,
+    answered: str,
+    short_abandon: float | None = None,
+    by: str | Sequence[str] | None = None,
+    confidence_level: float = 0.95,
+) -> ServiceLevel | ServiceLevelByGroup:
+    """:func:`cx_metrics.contact_center.service_level` of a Spark DataFrame of contacts; the same
+    result as in memory."""
+    plan = ServiceLevelPlan(
+        by=by_columns(by),
+        waits=waits,
+        answered=answered,
+        formula=formula,
+        threshold=threshold,
+        short_abandon=short_abandon,
+        confidence_level=confidence_level,
+    )
+    return _compute(data, plan)  # type: ignore[no-any-return]
+
+
+def _compute(data: Any, plan: Plan) -> Any:
+    grouped_data = _spark()
+    if not hasattr(data, "mapInArrow") or not hasattr(data, "sparkSession"):
+        raise InvalidArgumentError(
+            f"invalid data: got a {type(data).__name__}; pass a pyspark.sql.DataFrame "
+            "(in-memory tables go to the functions of cx_metrics itself)"
+        )
+    check_columns(plan, list(data.columns))
+    partial = data.select(*dict.fromkeys(plan.columns)).mapInArrow(_Fold(plan), _SCHEMA)
+    if plan.by and hasattr(grouped_data, "applyInArrow"):
+        partial = partial.groupBy("key").applyInArrow(_merge_function(plan), _SCHEMA)
+    try:
+        rows = partial.collect()
+    except Exception as e:
+        raise _typed(e) from e
+    return finish(plan, [[(row["key"], bytes(row["state"])) for row in rows]], {})
+
+
+def _typed(error: Exception) -> Exception:
+    """The library's typed error raised in a Python worker (Spark reports it as a PythonException
+    with the worker's traceback as text), or ``error`` itself."""
+    from . import exceptions
+
+    found = _WORKER_ERROR.findall(str(error))
+    if found:
+        name, message = found[-1]
+        kind = getattr(exceptions, name, None)
+        if isinstance(kind, type) and issubclass(kind, exceptions.CxMetricsError):
+            return kind(f"{message} (in a Spark task)")
+    return error
+
+
+_WORKER_ERROR = re.compile(r"cx_metrics\.exceptions\.(\w+): ([^\n]*)")
+
+
+class _Fold:
+    """The executors' fold of one partition: its Arrow batches, one after another, into a state per
+    group (merged across batches), sent as one batch of (key, state)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        pairs = merge_pairs(self.plan, *(fold_partition(self.plan, b) for b in batches if b.num_rows))
+        yield _batch(pairs)
+
+
+def _merge_function(plan: Plan) -> Callable[[pa.Table], pa.Table]:
+    """The executors' merge of the states of one group (a function with type hints: Spark reads its
+    kind from them)."""
+
+    def merge(table: pa.Table) -> pa.Table:
+        pairs = zip(table.column("key").to_pylist(), table.column("state").to_pylist(), strict=True)
+        return pa.Table.from_batches([_batch(merge_pairs(plan, pairs))])
+
+    return merge
+
+
+def _batch(pairs: list[tuple[str, bytes]]) -> pa.RecordBatch:
+    schema = pa.schema([("key", pa.string()), ("state", pa.binary())])
+    return pa.RecordBatch.from_arrays(
+        [pa.array([k for k, _ in pairs], pa.string()), pa.array([s for _, s in pairs], pa.binary())],
+        schema=schema,
+    )
+
+
+def _spark() -> Any:
+    try:
+        from pyspark.sql.group import GroupedData
+    except ImportError:  # pragma: no cover - the test environment has PySpark
+        raise ImportError('cx_metrics.spark needs PySpark: pip install "cx-metrics[spark]"') from None
+    return GroupedData

@@ -1,0 +1,189 @@
+"""cx_metrics.dask on a real distributed.LocalCluster of two worker processes: every result equals the
+in-memory result of the same rows, counts exactly and every other figure to 1e-12 relative (weighted
+sums are added in another order than one pass adds them)."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cx_metrics as cx
+from cx_metrics.exceptions import ColumnError, InvalidArgumentError, OutOfRangeError
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+cxd = pytest.importorskip("cx_metrics.dask")
+
+from _same import assert_same  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """Two worker processes (states cross between processes as bytes), one thread each."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        assert len(c.scheduler_info()["workers"]) == 2
+        yield c
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    rng = np.random.default_rng(20261207)
+    n = 30_000
+    frame = pd.DataFrame(
+        {
+            "ltr": rng.integers(0, 11, n).astype(float),
+            "csat": rng.integers(1, 6, n),
+            "ces": rng.integers(1, 8, n),
+            "weight": rng.gamma(2.0, 0.7, n),
+            "segment": rng.choice(["web", "app", "Shop", None], n, p=[0.4, 0.3, 0.25, 0.05]),
+            "wave": rng.integers(2024, 2027, n),
+            "tier": pd.Categorical(rng.choice(["gold", "basic"], n), categories=["basic", "silver", "gold"]),
+            "score_band": rng.choice([0.5, 1.5, np.nan], n),
+            "day": pd.Timestamp("2026-03-01") + pd.to_timedelta(rng.integers(0, 4, n), unit="D"),
+            "ease": rng.integers(1, 11, n).astype(float),
+            "speed": rng.integers(1, 11, n).astype(float),
+            "wait": rng.exponential(25.0, n),
+            "answered": rng.random(n) < 0.88,
+        }
+    )
+    frame.loc[::13, "ltr"] = np.nan
+    noise = rng.normal(0, 1.5, n)
+    frame["ltr_full"] = np.clip(np.round(0.5 * frame["ease"] + 0.4 * frame["speed"] + noise), 0, 10)
+    return frame
+
+
+def partitions(frame: pd.DataFrame, n: int = 7) -> Any:
+    return dd.from_pandas(frame, npartitions=n)
+
+
+def quiet(f: Any, *args: Any, **kwargs: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(*args, **kwargs)
+
+
+@pytest.mark.parametrize("weights", [None, "weight"])
+def test_nps_overall(client: Any, survey: pd.DataFrame, weights: str | None) -> None:
+    got = cxd.nps(partitions(survey), "ltr", weights=weights)
+    want = cx.nps("ltr", data=survey, weights=weights)
+    assert got.n == want.n == 27_692 and got.n_omitted == want.n_omitted
+    assert_same(got.to_dict(), want.to_dict())
+
+
+@pytest.mark.parametrize(
+    "by", ["segment", "wave", "tier", "score_band", "day", ["wave", "segment"], ["tier", "score_band"]]
+)
+@pytest.mark.parametrize("weights", [None, "weight"])
+def test_nps_by_group_equals_in_memory(
+    client: Any, survey: pd.DataFrame, by: str | list[str], weights: str | None
+) -> None:
+    got = quiet(cxd.nps, partitions(survey), "ltr", by=by, weights=weights, overall=True)
+    want = quiet(cx.nps, "ltr", data=survey, by=by, weights=weights, overall=True)
+    assert type(got) is type(want)
+    assert got.groups == want.groups  # the grouping rules' order, typed labels, None last
+    assert [got[k].n for k in got.groups] == [want[k].n for k in want.groups]
+    assert_same(got.to_dict(), want.to_dict())
+
+
+def test_unused_categorical_level_is_a_group_with_n_zero(client: Any, survey: pd.DataFrame) -> None:
+    got = cxd.nps(partitions(survey), "ltr", by="tier")
+    assert got.groups == ("basic", "silver", "gold")
+    assert got["silver"].n == 0
+
+
+def test_categories_unknown_to_dask_are_sorted_like_text(client: Any, survey: pd.DataFrame) -> None:
+    data = partitions(survey).assign(tier=lambda d: d["tier"].cat.as_unknown())
+    assert not data["tier"].cat.known
+    got = cxd.nps(data, "ltr", by="tier")
+    assert got.groups == ("basic", "gold", "silver")
+    want = cx.nps("ltr", data=survey, by="tier")
+    assert [got[k].n for k in ("basic", "silver", "gold")] == [want[k].n for k in want.groups]
+
+
+def test_missing_label_warns_from_the_callers_line(client: Any, survey: pd.DataFrame) -> None:
+    with pytest.warns(cx.MissingLabelWarning, match=r"rows have no segment label") as caught:
+        cxd.nps(partitions(survey), "ltr", by="segment")
+    assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("n_partitions", [1, 2, 13])
+def test_counts_do_not_depend_on_the_partitioning(
+    client: Any, survey: pd.DataFrame, n_partitions: int
+) -> None:
+    got = quiet(cxd.nps, partitions(survey, n_partitions), "ltr", by=["wave", "segment"], split_every=2)
+    want = quiet(cx.nps, "ltr", data=survey, by=["wave", "segment"])
+    assert got.to_dict() == want.to_dict()  # unweighted: whole counts, equal to the last bit
+
+
+def test_csat_and_ces_by_group(client: Any, survey: pd.DataFrame) -> None:
+    kwargs: dict[str, Any] = {"satisfied": "top_two_box", "by": "segment", "weights": "weight"}
+    got = quiet(cxd.csat, partitions(survey), "csat", 5, **kwargs)
+    want = quiet(cx.csat, "csat", 5, data=survey, **kwargs)
+    assert got.groups == want.groups
+    assert_same(got.to_dict(), want.to_dict())
+    got_ces = cxd.ces(partitions(survey), "ces", 2, by="wave", method="jeffreys")
+    want_ces = cx.ces("ces", 2, data=survey, by="wave", method="jeffreys")
+    assert_same(got_ces.to_dict(), want_ces.to_dict())
+    overall = cxd.csat(partitions(survey), "csat", satisfied=4)
+    assert_same(overall.to_dict(), cx.csat(survey["csat"], satisfied=4).to_dict())
+
+
+def test_driver_analysis_from_merged_moments(client: Any, survey: pd.DataFrame) -> None:
+    got = cxd.driver_analysis(partitions(survey), "ltr_full", ["ease", "speed"], weights="weight")
+    moments = cx.RegressionMoments("ltr_full", ["ease", "speed"])
+    moments.fold(survey, weights="weight")
+    assert_same(got.to_dict(), moments.driver_analysis().to_dict())
+    # ... and the coefficients and R² of the in-memory analysis of the rows (model-based errors).
+    rows = cx.driver_analysis(survey, "ltr_full", ["ease", "speed"], weights="weight", covariance="classical")
+    assert got.n == rows.n == len(survey)
+    assert got.r_squared == pytest.approx(rows.r_squared, rel=1e-12)
+    ours, theirs = got.to_dict()["regression"], rows.to_dict()["regression"]
+    # The note says why a merged analysis reports model-based errors; every figure agrees.
+    assert "sandwich" in ours.pop("covariance_note") and theirs.pop("covariance_note") is None
+    assert_same(ours, theirs)
+
+
+def test_service_level_by_group(client: Any, survey: pd.DataFrame) -> None:
+    kwargs: dict[str, Any] = {"formula": "icmi3", "threshold": 20.0, "waits": "wait", "answered": "answered"}
+    got = cxd.service_level(partitions(survey), by="tier", short_abandon=5.0, **kwargs)
+    want = cx.contact_center.service_level(survey, by="tier", short_abandon=5.0, **kwargs)
+    assert list(got.groups) == list(want.groups) == ["basic", "gold"]
+    assert got.no_contacts == want.no_contacts == ("silver",)
+    assert_same(got.to_dict(), want.to_dict())
+    overall = cxd.service_level(partitions(survey), **kwargs)
+    assert_same(overall.to_dict(), cx.contact_center.service_level(survey, **kwargs).to_dict())
+
+
+def test_results_pickle_like_in_memory_ones(client: Any, survey: pd.DataFrame) -> None:
+    got = quiet(cxd.nps, partitions(survey), "ltr", by="segment", weights="weight")
+    again = pickle.loads(pickle.dumps(got))
+    assert again.groups == got.groups and again.overall.n == got.overall.n
+
+
+def test_bad_input_is_a_typed_error(client: Any, survey: pd.DataFrame) -> None:
+    with pytest.raises(ColumnError, match="ltrr"):
+        cxd.nps(partitions(survey), "ltrr")
+    with pytest.raises(ColumnError, match="region"):
+        cxd.nps(partitions(survey), "ltr", by="region")
+    with pytest.raises(InvalidArgumentError, match=r"dask\.dataframe\.DataFrame"):
+        cxd.nps(survey, "ltr")
+    with pytest.raises(InvalidArgumentError, match="split_every"):
+        cxd.nps(partitions(survey), "ltr", split_every=1)
+    with pytest.raises(InvalidArgumentError, match="by"):
+        cxd.nps(partitions(survey), "ltr", by=3)
+    bad = survey.assign(ltr=survey["ltr"].where(survey.index != 20_000, 11.0))
+    with pytest.raises(OutOfRangeError, match="11"):  # raised on a worker, typed on the client
+        cxd.nps(partitions(bad), "ltr", by="segment")
+    with pytest.raises(InvalidArgumentError, match="driver"):
+        cxd.driver_analysis(partitions(survey), "ltr_full", "ease")
