@@ -537,6 +537,27 @@ def test_every_text_is_escaped(survey: pd.DataFrame) -> None:
         cx.nps_by_group(data, by="wave"),
         cx.pillar_summary(data, items={HOSTILE: "empathy"}, by="wave"),
     ]
+    log = pd.DataFrame(
+        {
+            "customer": [1, 1, 2],
+            "event": [HOSTILE, "buy", HOSTILE],
+            "time": pd.to_datetime(["2026-03-01 10:00", "2026-03-01 10:05", "2026-03-01 11:00"]),
+            "segment": [HOSTILE, HOSTILE, "b"],
+        }
+    )
+    spec = cx.FunnelSpec(
+        [HOSTILE, "buy"],
+        order="ordered",
+        window=None,
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+        exclusions=[HOSTILE + "!"],
+    )
+    funnels = cx.funnel(log, spec, customer="customer", event="event", time="time", by="segment")
+    assert isinstance(funnels, cx.FunnelByGroup)
+    made += [funnels, funnels[HOSTILE], funnels[HOSTILE].compare(funnels["b"])]
     for r in made:
         html = r._repr_html_()
         assert "<script>" not in html and "&lt;script&gt;" in html, type(r).__name__
