@@ -210,3 +210,13 @@ __all__ += [
     "sample_journey_map",
     "touchpoint_scores",
 ]
+
+__all__ += [
+    "FunnelByGroup",
+    "FunnelComparison",
+    "FunnelResult",
+    "FunnelSpec",
+    "FunnelTally",
+    "compare_funnels",
+    "funnel",
+]

@@ -8,7 +8,7 @@ the results. See ``docs/funnels.md``.
 from __future__ import annotations
 
 import datetime
-import html
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -16,21 +16,26 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 
 from . import _native
-from ._groups import key_columns, label_str
+from ._groups import key_columns, key_from_json, key_to_json, label_str
+from ._json import read_document, write_document
 from ._results import (
     FrameColumn,
     Interval,
+    Kind,
     NativeResult,
     Tabular,
     html_block,
     html_table,
+    json_clean,
+    json_dict,
+    level_text,
     pct,
     text_table,
 )
 from ._table import Table
 from ._tally import _State
 from .exceptions import InvalidArgumentError
-from .retention import _column, _event_ids, _instant, _instants, _same_zone
+from .retention import SameJson, _column, _event_ids, _instant, _instants, _same_zone
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -271,20 +276,35 @@ class FunnelStep:
     customers: int
 
 
+_STEP_COLUMNS: list[tuple[str, Kind, Callable[[FunnelStep], Any]]] = [
+    ("step", "str", lambda s: s.step),
+    ("count", "int", lambda s: s.count),
+    ("from_previous", "int", lambda s: s.from_previous),
+    ("conversion", "float", lambda s: s.conversion),
+    ("conversion_low", "float", lambda s: s.conversion_ci.low if s.conversion_ci else None),
+    ("conversion_high", "float", lambda s: s.conversion_ci.high if s.conversion_ci else None),
+    ("drop_off", "int", lambda s: s.drop_off),
+    ("overall", "float", lambda s: s.overall),
+    ("overall_low", "float", lambda s: s.overall_ci.low if s.overall_ci else None),
+    ("overall_high", "float", lambda s: s.overall_ci.high if s.overall_ci else None),
+]
+"""The columns of a funnel's table, one row per step (also those of each segment in FunnelByGroup)."""
+
+
 def _ci(raw: Any) -> Interval | None:
     if raw is None:
         return None
     return Interval(raw["low"], raw["high"], raw["confidence_level"], "wilson", raw["clipped"])
 
 
-def _fmt(x: float | None) -> str:
-    return "-" if x is None else pct(x)
+@dataclass(frozen=True, eq=False, repr=False)
+class FunnelResult(SameJson, Tabular, NativeResult):
+    """A funnel: per-step counts, step-to-step and overall conversion with Wilson intervals,
+    drop-off, what was dropped, time to convert, and every rule (:attr:`rules`).
 
-
-@dataclass(frozen=True, eq=False)
-class FunnelResult(Tabular, NativeResult):
-    """A funnel: the rules (:attr:`rules`, printed first), per-step counts, step-to-step and overall
-    conversion with Wilson intervals, drop-off, what was dropped, and time to convert.
+    The printout starts with the conversion and its interval, then the rows counted and dropped and
+    the ``as_of`` time, then every rule, then the steps. Two results are equal when their figures
+    and rules are (a pickled or stored copy equals the original).
 
     Attributes
     ----------
@@ -301,6 +321,10 @@ class FunnelResult(Tabular, NativeResult):
         Seconds from the start of the attempt to the last step: conversions are events, attempts
         stopped (exclusion, strict break, repeat) competing, attempts still in their window at
         ``as_of`` censored there, timed-out attempts censored at the window's length.
+
+    ``to_pandas()`` / ``to_polars()``: one row per step, ``step``, ``count``, ``from_previous``,
+    ``conversion``, ``conversion_low``, ``conversion_high``, ``drop_off``, ``overall``,
+    ``overall_low``, ``overall_high``.
     """
 
     _native_type: ClassVar[Any] = _native.FunnelResult
@@ -352,6 +376,11 @@ class FunnelResult(Tabular, NativeResult):
         return _ci(self._raw["conversion_ci"])
 
     @property
+    def confidence_level(self) -> float:
+        """The level of every interval of the result."""
+        return float(self._raw["confidence_level"])
+
+    @property
     def time_to_convert(self) -> Any:
         return self._native.time_to_convert
 
@@ -373,6 +402,12 @@ class FunnelResult(Tabular, NativeResult):
         keys = (*keys, "n_unknown", "n_reordered", "n_customers", "n_attempts")
         return {k: int(self._raw[k]) for k in keys}
 
+    @property
+    def n_dropped(self) -> int:
+        """Rows left out: without a customer, time or event, and events of no step (when dropped)."""
+        c = self.counts
+        return c["n_missing_customer"] + c["n_missing_time"] + c["n_missing_event"] + c["n_unknown"]
+
     def compare(self, other: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison:
         """This funnel against ``other`` (independent customers), step by step: see
         :func:`compare_funnels`."""
@@ -386,73 +421,121 @@ class FunnelResult(Tabular, NativeResult):
 
     def _columns(self) -> list[FrameColumn]:
         steps = self.steps
+        return [(name, kind, [f(s) for s in steps]) for name, kind, f in _STEP_COLUMNS]
 
-        def col(name: str, kind: Any, f: Callable[[FunnelStep], Any]) -> FrameColumn:
-            return (name, kind, [f(s) for s in steps])
-
-        return [
-            col("step", "str", lambda s: s.step),
-            col("count", "int", lambda s: s.count),
-            col("from_previous", "int", lambda s: s.from_previous),
-            col("conversion", "float", lambda s: s.conversion),
-            col("conversion_low", "float", lambda s: s.conversion_ci.low if s.conversion_ci else None),
-            col("conversion_high", "float", lambda s: s.conversion_ci.high if s.conversion_ci else None),
-            col("drop_off", "int", lambda s: s.drop_off),
-            col("overall", "float", lambda s: s.overall),
-            col("overall_low", "float", lambda s: s.overall_ci.low if s.overall_ci else None),
-            col("overall_high", "float", lambda s: s.overall_ci.high if s.overall_ci else None),
-        ]
+    @property
+    def _unit(self) -> str:
+        return "customers" if self._raw["spec"]["counting"] == "uniques" else "attempts"
 
     def _table(self) -> tuple[list[str], list[list[str]]]:
-        level = round(100 * float(self._raw["confidence_level"]))
-        header = ["step", "count", "from prev", f"conversion ({level}% Wilson)", "drop-off", "from step 1"]
-
-        def ci(x: float | None, c: Interval | None) -> str:
-            return "-" if x is None or c is None else f"{pct(x)} [{pct(c.low)}, {pct(c.high)}]"
-
+        level = level_text(self.confidence_level)
+        header = [
+            "step",
+            "count",
+            "from prev",
+            f"conversion ({level} CI, Wilson)",
+            "drop-off",
+            f"from step 1 ({level} CI, Wilson)",
+        ]
         rows = [
             [
                 s.step,
                 str(s.count),
                 str(s.from_previous),
-                ci(s.conversion, s.conversion_ci),
+                _with_ci(s.conversion, s.conversion_ci),
                 str(s.drop_off),
-                ci(s.overall, s.overall_ci),
+                _with_ci(s.overall, s.overall_ci),
             ]
             for s in self.steps
         ]
         return header, rows
 
     def _headline(self) -> str:
-        c = self.counts
-        dropped = c["n_missing_customer"] + c["n_missing_time"] + c["n_missing_event"] + c["n_unknown"]
+        k = len(self._raw["steps"])
+        head = f"Funnel of {k} steps: {self.converted} of {self.entered} {self._unit} converted"
+        ci = self.conversion_ci
+        if self.conversion is None:
+            return f"{head}; conversion undefined (none entered step 1)"
+        if ci is None:
+            return f"{head}, {pct(self.conversion)}"
+        level = level_text(ci.confidence_level)
+        return f"{head}, {pct(self.conversion)} ({level} CI {pct(ci.low)} to {pct(ci.high)}, Wilson)"
+
+    def _as_of_text(self) -> str:
         as_of = self.as_of
-        given = " (given)" if self._raw["as_of_given"] else " (latest event)"
+        if as_of is None:
+            return "n/a"
+        when = np.datetime_as_string(as_of, unit="auto")
+        return f"{when} UTC ({'given' if self._raw['as_of_given'] else 'latest event'})"
+
+    def _data_line(self) -> str:
+        c = self.counts
         return (
-            f"Funnel: {self.converted} of {self.entered} converted ({_fmt(self.conversion)}); "
-            f"{c['n_rows']} rows, {dropped} dropped (missing customer {c['n_missing_customer']}, time "
+            f"{c['n_rows']} rows, {self.n_dropped} dropped (missing customer {c['n_missing_customer']}, time "
             f"{c['n_missing_time']}, event {c['n_missing_event']}; unknown event {c['n_unknown']}), "
-            f"{c['n_reordered']} out of time order; as of {as_of}{given if as_of is not None else ''}"
+            f"{c['n_reordered']} out of time order (sorted); {c['n_customers']} customers, "
+            f"{c['n_attempts']} attempts; as of {self._as_of_text()}"
+        )
+
+    def _data_rows(self) -> list[list[str]]:
+        c = self.counts
+        return [
+            ["rows", str(c["n_rows"])],
+            ["dropped: missing customer", str(c["n_missing_customer"])],
+            ["dropped: missing time", str(c["n_missing_time"])],
+            ["dropped: missing event", str(c["n_missing_event"])],
+            ["dropped: unknown event", str(c["n_unknown"])],
+            ["out of time order (sorted)", str(c["n_reordered"])],
+            ["customers", str(c["n_customers"])],
+            ["attempts", str(c["n_attempts"])],
+            ["as of", self._as_of_text()],
+        ]
+
+    def __repr__(self) -> str:
+        names = [str(s["step"]) for s in self._raw["steps"]]
+        return (
+            f"FunnelResult(steps={names!r}, entered={self.entered}, converted={self.converted}, "
+            f"conversion={self.conversion!r}, counting={self._raw['spec']['counting']!r})"
         )
 
     def __str__(self) -> str:
         header, rows = self._table()
-        return "\n".join([self._headline(), self.rules.rstrip(), *text_table(header, rows)])
+        return "\n".join(
+            [self._headline(), self._data_line(), self.rules.rstrip(), *text_table(header, rows)]
+        )
 
     def _repr_html_(self) -> str:
         header, rows = self._table()
-        rules = html_table("rules", [r.split(": ", 1) for r in self.rules.strip().splitlines()])
-        return html_block(rules, html_table("steps", rows, header=header), headline=self._headline())
+        return html_block(
+            html_table("data", self._data_rows()),
+            _rules_table(self.rules),
+            html_table("steps", rows, header=header),
+            headline=self._headline(),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """The result as JSON-safe builtins (the core's serde form)."""
-        return dict(self._raw)
+        """The result as JSON-safe builtins (the core's serde form: lists, numbers, text, None)."""
+        return json_dict(self._raw)
 
 
-@dataclass(frozen=True, eq=False)
-class FunnelComparison(Tabular, NativeResult):
+def _with_ci(x: float | None, c: Interval | None) -> str:
+    return "-" if x is None or c is None else f"{pct(x)} [{pct(c.low)}, {pct(c.high)}]"
+
+
+def _rules_table(rules: str, caption: str = "rules") -> str:
+    return html_table(caption, [r.split(": ", 1) for r in rules.strip().splitlines()])
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class FunnelComparison(SameJson, Tabular, NativeResult):
     """Two funnels compared step by step (first - second): the step-to-step and from-step-1
-    conversions, each with the pooled two-proportion z test and Newcombe's hybrid score interval."""
+    conversions, each with the pooled two-proportion z test and Newcombe's hybrid score interval.
+
+    ``steps``: per step, ``conversion`` and ``overall`` (None where a rate is undefined), each with
+    ``difference``, ``std_error``, ``std_error_pooled``, ``z``, ``p_value`` and ``interval``.
+    ``to_pandas()`` / ``to_polars()``: ``step``, then ``conversion_`` and ``overall_`` followed by
+    ``difference``, ``low``, ``high``, ``z``, ``p_value``.
+    """
 
     _native_type: ClassVar[Any] = _native.FunnelComparison
     _native: Any = field(repr=False)
@@ -463,7 +546,13 @@ class FunnelComparison(Tabular, NativeResult):
 
     @property
     def steps(self) -> list[dict[str, Any]]:
-        return list(self._raw["steps"])
+        steps: list[dict[str, Any]] = json_clean(self._raw["steps"])
+        return steps
+
+    @property
+    def confidence_level(self) -> float:
+        """The level of the intervals."""
+        return float(self._raw["confidence_level"])
 
     def _columns(self) -> list[FrameColumn]:
         rows = self.steps
@@ -486,8 +575,23 @@ class FunnelComparison(Tabular, NativeResult):
                 cols.append((f"{which}_{key}", "float", get(which, key)))
         return cols
 
-    def __str__(self) -> str:
-        header = ["step", "conversion diff", "z", "p", "overall diff", "z", "p"]
+    def _headline(self) -> str:
+        return (
+            f"Funnel comparison, first - second: {level_text(self.confidence_level)} CI Newcombe hybrid "
+            "score, pooled two-proportion z test"
+        )
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        level = level_text(self.confidence_level)
+        header = [
+            "step",
+            f"conversion diff ({level} CI)",
+            "z",
+            "p",
+            f"from step 1 diff ({level} CI)",
+            "z",
+            "p",
+        ]
 
         def cells(c: Any) -> list[str]:
             if c is None:
@@ -499,30 +603,58 @@ class FunnelComparison(Tabular, NativeResult):
                 f"{c['p_value']:.4g}",
             ]
 
-        rows = [[r["step"], *cells(r["conversion"]), *cells(r["overall"])] for r in self.steps]
-        level = round(100 * float(self._raw["confidence_level"]))
-        return "\n".join(
-            [f"Funnel comparison (first - second; {level}% Newcombe intervals)", *text_table(header, rows)]
-        )
+        return header, [[r["step"], *cells(r["conversion"]), *cells(r["overall"])] for r in self.steps]
+
+    def __repr__(self) -> str:
+        names = [str(r["step"]) for r in self._raw["steps"]]
+        return f"FunnelComparison(steps={names!r}, confidence_level={self.confidence_level!r})"
+
+    def __str__(self) -> str:
+        header, rows = self._table()
+        return "\n".join([self._headline(), *text_table(header, rows)])
 
     def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(str(self)) + "</pre>"
+        header, rows = self._table()
+        return html_block(html_table(None, rows, header=header), headline=self._headline())
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self._raw)
+        """The comparison as JSON-safe builtins (the core's serde form)."""
+        return json_dict(self._raw)
 
 
 def compare_funnels(a: FunnelResult, b: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison:
     """Compare two funnels of the same steps (two periods or two segments, independent customers):
     per step, the difference of the step-to-step and of the from-step-1 conversion (first - second)
-    with the pooled two-proportion z test and Newcombe's hybrid score interval."""
+    with the pooled two-proportion z test and Newcombe's hybrid score interval.
+
+    Examples
+    --------
+    >>> import cx_metrics as cx
+    >>> spec = cx.FunnelSpec(["a", "b"], order="ordered", window=None, window_end="inclusive",
+    ...                      entry="closed", counting="uniques", reentry="first")
+    >>> t1, t2 = cx.FunnelTally(spec), cx.FunnelTally(spec)
+    >>> t1.fold([1, 1, 2, 3, 3], ["a", "b", "a", "a", "b"], ["2026-01-01", "2026-01-02", "2026-01-01",
+    ...         "2026-01-01", "2026-01-03"])
+    >>> t2.fold([1, 2, 2], ["a", "a", "b"], ["2026-01-01", "2026-01-01", "2026-01-02"])
+    >>> c = cx.compare_funnels(t1.result(), t2.result())
+    >>> row = c.steps[1]["overall"]  # reaching b: 2 of 3 against 1 of 2
+    >>> round(row["difference"], 4), round(row["p_value"], 4)
+    (0.1667, 0.7094)
+    """
     return FunnelComparison._from_native(_native.compare_funnels(a._native, b._native, confidence_level))
 
 
-@dataclass(frozen=True, eq=False)
-class FunnelByGroup:
+@dataclass(frozen=True)
+class FunnelByGroup(Tabular):
     """Funnels by segment: ``result[label]`` (a tuple of labels for several ``by`` columns). A customer
-    belongs to the segment of their first event."""
+    belongs to the segment of their first event.
+
+    The printout gives the rules once (every segment is counted under the same spec), one row per
+    segment (conversion with its Wilson interval, rows and drops) and the steps of every segment.
+    ``to_pandas()`` / ``to_polars()``: the ``by`` columns (prefixed ``by_`` where a name is also a
+    column of the steps), then the columns of :meth:`FunnelResult.to_pandas`, one row per segment and
+    step. ``to_json()`` / ``from_json()`` store the results with their typed labels.
+    """
 
     names: tuple[str, ...]
     labels: list[tuple[Any, ...]]
@@ -541,20 +673,139 @@ class FunnelByGroup:
     def __len__(self) -> int:
         return len(self.results)
 
-    def __str__(self) -> str:
-        parts = [f"Funnels by {', '.join(self.names)}"]
+    def _label_columns(self) -> list[str]:
+        steps = {name for name, _, _ in _STEP_COLUMNS}
+        return [f"by_{n}" if n in steps else n for n in self.names]
+
+    def _columns(self) -> list[FrameColumn]:
+        cols: list[FrameColumn] = []
+        n_steps = [len(r._raw["steps"]) for r in self.results]
+        for i, name in enumerate(self._label_columns()):
+            values = [
+                label_str(lab[i]) for lab, k in zip(self.labels, n_steps, strict=True) for _ in range(k)
+            ]
+            cols.append((name, "str", values))
+        per_group = [r._columns() for r in self.results]
+        for j, (name, kind, _) in enumerate(_STEP_COLUMNS):
+            cols.append((name, kind, [v for group in per_group for v in group[j][2]]))
+        return cols
+
+    def _label(self, lab: tuple[Any, ...]) -> str:
+        return " / ".join(label_str(x) for x in lab)
+
+    def _level(self) -> float:
+        return self.results[0].confidence_level if self.results else 0.95
+
+    def _headline(self) -> str:
+        rows = sum(r.counts["n_rows"] for r in self.results)
+        dropped = sum(r.n_dropped for r in self.results)
+        reordered = sum(r.counts["n_reordered"] for r in self.results)
+        return (
+            f"Funnels by {', '.join(self.names)}: {len(self)} segments; {rows} rows, {dropped} dropped, "
+            f"{reordered} out of time order"
+        )
+
+    def _groups_table(self) -> tuple[list[str], list[list[str]]]:
+        level = level_text(self._level())
+        header = [
+            " / ".join(self.names),
+            "entered",
+            "converted",
+            f"conversion ({level} CI, Wilson)",
+            "rows",
+            "dropped",
+            "out of order",
+            "as of",
+        ]
+        rows = [
+            [
+                self._label(lab),
+                str(r.entered),
+                str(r.converted),
+                _with_ci(r.conversion, r.conversion_ci),
+                str(r.counts["n_rows"]),
+                str(r.n_dropped),
+                str(r.counts["n_reordered"]),
+                r._as_of_text(),
+            ]
+            for lab, r in self
+        ]
+        return header, rows
+
+    def _steps_table(self) -> tuple[list[str], list[list[str]]]:
+        header: list[str] = []
+        rows: list[list[str]] = []
         for lab, r in self:
-            parts.append(f"\n== {', '.join(label_str(x) for x in lab)} ==\n{r}")
-        return "\n".join(parts)
+            step_header, step_rows = r._table()
+            header = [" / ".join(self.names), *step_header]
+            rows.extend([self._label(lab), *row] for row in step_rows)
+        return header, rows
+
+    def _rules(self) -> list[tuple[str, str]]:
+        """The rules once when every segment shares them, else each segment's."""
+        distinct = {r.rules for r in self.results}
+        if len(distinct) <= 1:
+            return [("rules", rules) for rules in distinct]
+        return [(f"rules of {self._label(lab)}", r.rules) for lab, r in self]
+
+    def __str__(self) -> str:
+        lines = [self._headline()]
+        for caption, rules in self._rules():
+            lines += ([f"{caption}:"] if caption != "rules" else []) + [rules.rstrip()]
+        lines += text_table(*self._groups_table())
+        if self.results:
+            lines += ["", *text_table(*self._steps_table())]
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(str(self)) + "</pre>"
+        header, rows = self._groups_table()
+        tables = [_rules_table(rules, caption) for caption, rules in self._rules()]
+        tables.append(html_table("segments", rows, header=header))
+        if self.results:
+            step_header, step_rows = self._steps_table()
+            tables.append(html_table("steps", step_rows, header=step_header))
+        return html_block(*tables, headline=self._headline())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "by": list(self.names),
-            "groups": [{"labels": [label_str(x) for x in lab], "result": r.to_dict()} for lab, r in self],
-        }
+        """Every segment's labels (as text) and result as JSON-safe builtins."""
+        return json_dict(
+            {
+                "by": list(self.names),
+                "groups": [{"labels": [label_str(x) for x in lab], "result": r.to_dict()} for lab, r in self],
+            }
+        )
+
+    def to_json(self) -> str:
+        """The results as JSON text, for storage: ``by``, the segments' typed labels and each
+        segment's result (the core's serde form; never the events)."""
+        return write_document(
+            "FunnelByGroup",
+            {
+                "by": list(self.names),
+                "labels": [key_to_json(tuple(lab)) for lab in self.labels],
+                "results": [json.loads(r.to_json()) for r in self.results],
+            },
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> FunnelByGroup:
+        """The results from the text written by :meth:`to_json`."""
+        d = read_document(text, "FunnelByGroup")
+        try:
+            names = tuple(str(b) for b in d["by"])
+            labels = [key_from_json(lab) for lab in d["labels"]]
+            results = [FunnelResult.from_json(json.dumps(r)) for r in d["results"]]
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid FunnelByGroup JSON: {type(e).__name__} {e}") from None
+        if len(labels) != len(results):
+            raise InvalidArgumentError(
+                f"invalid FunnelByGroup JSON: {len(labels)} labels but {len(results)} results"
+            )
+        if any(not isinstance(lab, tuple) or len(lab) != len(names) for lab in labels):
+            raise InvalidArgumentError(
+                f"invalid FunnelByGroup JSON: every label needs {len(names)} values, one per by column"
+            )
+        return cls(names, labels, results)
 
 
 def _event_names(ev_spec_raw: Any, n: int) -> tuple[Any, list[str]]:

@@ -570,3 +570,225 @@ def test_plot_funnel() -> None:
     ax = cx.plot.funnel(r)
     assert len(ax.patches) == len(STEPS)
     plt.close("all")
+
+
+# ----- display, storage and equality ---------------------------------------------------------------
+
+
+RULE_CASES = [
+    dict(
+        order="ordered",
+        window=datetime.timedelta(hours=1),
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+        exclusions=("z",),
+        ties="input_order",
+    ),
+    dict(
+        order="strict",
+        window=datetime.timedelta(minutes=30),
+        window_end="exclusive",
+        entry="open",
+        counting="totals",
+        reentry="after_end",
+        exclusions=(),
+        ties="step_order",
+    ),
+    dict(
+        order="any_order",
+        window=None,
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="best",
+        exclusions=("x", "z"),
+        ties="step_order",
+    ),
+]
+
+
+def expected_rule_lines(rules: dict[str, Any]) -> list[str]:
+    """What the printout must say of each rule, written here from the rules as documented."""
+    order = {
+        "ordered": "order: ordered (other events may occur between steps)",
+        "strict": "order: strict (the next event must be the next step)",
+        "any_order": "order: any_order (step k = k of the steps done, in any order)",
+    }[rules["order"]]
+    w = rules["window"]
+    if w is None:
+        window = "window: none (an attempt stays open to the end of the data)"
+    else:
+        length = f"{int(w.total_seconds() // 3600)} h" if w.total_seconds() % 3600 == 0 else None
+        length = length or f"{int(w.total_seconds() // 60)} min"
+        start = "1" if rules["entry"] == "closed" else "k"
+        window = f"window: {length} from the attempt's first step-{start} event, end {rules['window_end']}"
+    unit = "customers" if rules["counting"] == "uniques" else "attempts"
+    excl = rules["exclusions"]
+    return [
+        order,
+        window,
+        f"entry: {rules['entry']} (attempts ",
+        f"counting: {rules['counting']} ({unit})",
+        f"re-entry: {rules['reentry']} (",
+        "exclusions: " + ("none" if not excl else "[" + ", ".join(f'"{e}"' for e in excl) + "] stop"),
+        f"equal timestamps: {rules['ties']}",
+        "repeats of a reached step: ignore",
+        "step times: non_decreasing",
+        "unknown events: drop",
+        "missing values: omit",
+        f"denominator: {unit} entering step 1; step-to-step rates divide by the previous step",
+    ]
+
+
+@pytest.mark.parametrize("rules", RULE_CASES, ids=lambda r: f"{r['order']}-{r['entry']}-{r['counting']}")
+def test_every_rule_is_printed_below_a_short_first_line(rules: dict[str, Any]) -> None:
+    sm = pytest.importorskip("statsmodels.stats.proportion")
+    df = random_log(np.random.default_rng(21), 300, NAMES)
+    long_steps = [f"{name} {'step name ' * 12}" for name in STEPS]  # names far longer than a line
+    df["event"] = df["event"].map(dict(zip(STEPS, long_steps, strict=True))).fillna(df["event"])
+    spec = cx.FunnelSpec(long_steps, **rules)
+    r = cx.funnel(df, spec, customer="customer", event="event", time="time", confidence_level=0.9)
+    assert isinstance(r, cx.FunnelResult)
+    text = str(r)
+    lines = text.splitlines()
+    assert len(lines[0]) <= 140, lines[0]
+    # The first line: the conversion and its Wilson interval, labelled with its level (statsmodels).
+    assert r.converted < r.entered
+    low, high = sm.proportion_confint(r.converted, r.entered, alpha=0.1, method="wilson")
+    unit = "customers" if rules["counting"] == "uniques" else "attempts"
+    share = 100 * r.converted / r.entered
+    assert lines[0] == (
+        f"Funnel of 4 steps: {r.converted} of {r.entered} {unit} converted, {share:.1f}% "
+        f"(90% CI {100 * low:.1f}% to {100 * high:.1f}%, Wilson)"
+    )
+    # The second line: every row counted or dropped.
+    c = r.counts
+    assert lines[1].startswith(f"{c['n_rows']} rows, {r.n_dropped} dropped (missing customer 0, time 0")
+    assert f"unknown event {c['n_unknown']}), {c['n_reordered']} out of time order" in lines[1]
+    assert (
+        r.n_dropped == c["n_unknown"] == int((~df["event"].isin([*long_steps, *rules["exclusions"]])).sum())
+    )
+    assert lines[1].endswith("as of 2026-03-01T00:03:15 UTC (latest event)")
+    assert df["time"].max() == pd.Timestamp("2026-03-01 00:03:15")
+    html = r._repr_html_()
+    for rule in expected_rule_lines(rules):
+        assert rule in text, rule
+        head, _, rest = rule.partition(": ")
+        assert html_escape(head) in html and html_escape(rest) in html, rule
+    assert "steps: " + " -> ".join(long_steps) in text
+    assert "(90% CI, Wilson)" in text and "(90% CI, Wilson)" in html
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_segments_print_their_rules_once_and_stack_their_tables() -> None:
+    df = random_log(np.random.default_rng(22), 300, NAMES)
+    df["segment"] = np.where(df["customer"] % 3 == 0, "c", np.where(df["customer"] % 3 == 1, "a", "b"))
+    df["step"] = df["segment"]  # a label column that shares its name with a column of the steps
+    spec = spec_of(STEPS, {**DEFAULTS, "window_s": 60, "window_end": "inclusive"})
+    by = cx.funnel(df, spec, customer="customer", event="event", time="time", by=["segment", "step"])
+    assert isinstance(by, cx.FunnelByGroup)
+    text = str(by)
+    assert text.count("order: ordered") == 1 and text.count("denominator: ") == 1
+    assert len(text.splitlines()[0]) <= 140
+    # The table: each segment's own table, stacked, after its labels (pandas concat as the reference).
+    parts = []
+    for lab, r in by:
+        part = r.to_pandas()
+        part.insert(0, "by_step", lab[1])
+        part.insert(0, "segment", lab[0])
+        parts.append(part)
+    reference = pd.concat(parts, ignore_index=True)
+    pd.testing.assert_frame_equal(by.to_pandas(), reference)
+    assert by.to_polars().equals(pl_from_pandas(reference))
+    # Each segment's conversion, with its interval, in the segments' table.
+    for lab, r in by:
+        ci = r.conversion_ci
+        assert r.conversion is not None and ci is not None
+        row = f"{lab[0]} / {lab[1]}"
+        cells = f"{100 * r.conversion:.1f}% [{100 * ci.low:.1f}%, {100 * ci.high:.1f}%]"
+        assert any(line.startswith(row) and cells in line for line in text.splitlines()), row
+    assert by._repr_html_().count(">order<") == 1
+
+
+def pl_from_pandas(frame: pd.DataFrame) -> Any:
+    pl = pytest.importorskip("polars")
+    return pl.from_pandas(frame)
+
+
+DEFAULTS: dict[str, Any] = dict(
+    order="ordered",
+    entry="closed",
+    counting="uniques",
+    reentry="first",
+    repeats="ignore",
+    step_times="non_decreasing",
+    ties="input_order",
+    unknown_events="drop",
+)
+
+
+def test_copies_compare_equal_and_other_results_do_not() -> None:
+    df = random_log(np.random.default_rng(23), 200, NAMES)
+    df["segment"] = np.where(df["customer"] % 2 == 0, "even", "odd")
+    spec = spec_of(STEPS, {**DEFAULTS, "window_s": 60, "window_end": "inclusive"})
+    r = cx.funnel(df, spec, customer="customer", event="event", time="time")
+    by = cx.funnel(df, spec, customer="customer", event="event", time="time", by="segment")
+    assert isinstance(r, cx.FunnelResult) and isinstance(by, cx.FunnelByGroup)
+    c = by["even"].compare(by["odd"])
+    for x in (r, by, c):
+        back = pickle.loads(pickle.dumps(x))
+        assert back == x and type(x).from_json(x.to_json()) == x
+        assert repr(back) == repr(x) and "\n" not in repr(x)
+    assert by["even"] != by["odd"] and r != by["even"]
+    assert c != by["odd"].compare(by["even"])
+    other = spec_of(STEPS, {**DEFAULTS, "window_s": 60, "window_end": "exclusive"})
+    r2 = cx.funnel(df, other, customer="customer", event="event", time="time")
+    assert isinstance(r2, cx.FunnelResult)
+    assert r2 != r  # the rules differ, even where the counts agree
+    assert repr(r) == (
+        f"FunnelResult(steps={STEPS!r}, entered={r.entered}, converted={r.converted}, "
+        f"conversion={r.conversion!r}, counting='uniques')"
+    )
+    with pytest.raises(TypeError):
+        hash(r)
+
+
+def test_comparison_prints_its_intervals_and_tests() -> None:
+    sm = pytest.importorskip("statsmodels.stats.proportion")
+    df = random_log(np.random.default_rng(24), 400, NAMES)
+    df["segment"] = np.where(df["customer"] % 2 == 0, "even", "odd")
+    spec = spec_of(STEPS, {**DEFAULTS, "window_s": 120, "window_end": "inclusive"})
+    by = cx.funnel(df, spec, customer="customer", event="event", time="time", by="segment")
+    assert isinstance(by, cx.FunnelByGroup)
+    even, odd = by["even"], by["odd"]
+    c = cx.compare_funnels(even, odd, confidence_level=0.9)
+    text = str(c).splitlines()
+    assert text[0] == (
+        "Funnel comparison, first - second: 90% CI Newcombe hybrid score, pooled two-proportion z test"
+    )
+    assert "conversion diff (90% CI)" in text[1] and "from step 1 diff (90% CI)" in text[1]
+    for line, s, t in zip(text[3:], even.steps[1:], odd.steps[1:], strict=True):
+        assert s.previous is not None and t.previous is not None
+        lo, hi = sm.confint_proportions_2indep(
+            s.from_previous,
+            s.previous,
+            t.from_previous,
+            t.previous,
+            method="newcomb",
+            compare="diff",
+            alpha=0.1,
+        )
+        z, p = sm.proportions_ztest([s.from_previous, t.from_previous], [s.previous, t.previous])
+        diff = s.from_previous / s.previous - t.from_previous / t.previous
+        assert line.split()[:5] == [s.step, f"{diff:+.4f}", f"[{lo:+.4f},", f"{hi:+.4f}]", f"{z:.3f}"]
+        assert line.split()[5] == f"{p:.4g}"
+    frame = c.to_pandas()
+    assert frame["step"].tolist() == STEPS and math.isnan(frame["conversion_difference"].iloc[0])
+    assert c._repr_html_().startswith('<div class="cx-metrics"><p>Funnel comparison')

@@ -163,6 +163,87 @@ def test_operational_results_round_trip() -> None:
     _same_tables(rg, back_rg)
 
 
+def _funnel_log() -> pd.DataFrame:
+    n_customers = 120
+    customer = np.repeat(np.arange(n_customers), 4)
+    event = RNG.choice(["visit", "cart", "buy", "refund"], len(customer), p=[0.4, 0.3, 0.2, 0.1])
+    seconds = RNG.integers(0, 7200, len(customer))
+    return pd.DataFrame(
+        {
+            "customer": customer,
+            "event": event,
+            "time": pd.Timestamp("2026-03-01") + pd.to_timedelta(seconds, unit="s"),
+            # Labels constant per customer (a customer is in the segment of their first event).
+            "tier": (customer % 3 + 1).astype(np.int64),
+            "day": [datetime.date(2026, 3, 1 + c % 2) for c in customer],
+            "seg": np.where(customer % 5 == 0, None, np.where(customer % 2 == 0, "web", "app")),
+        }
+    )
+
+
+@pytest.mark.parametrize("by", ["tier", "day", "seg", ["day", "seg"]])
+def test_funnel_results_round_trip_with_typed_labels(by: str | list[str]) -> None:
+    log = _funnel_log()
+    spec = cx.FunnelSpec(
+        ["visit", "cart", "buy"],
+        order="ordered",
+        window=datetime.timedelta(minutes=30),
+        window_end="exclusive",
+        entry="closed",
+        counting="totals",
+        reentry="after_end",
+        exclusions=["refund"],
+    )
+    whole = cx.funnel(log, spec, customer="customer", event="event", time="time", confidence_level=0.9)
+    assert isinstance(whole, cx.FunnelResult)
+    back = _round_trip(whole)
+    assert back == whole and back.to_dict() == whole.to_dict()
+    _same_tables(whole, back)
+    assert [s.conversion_ci for s in back.steps] == [s.conversion_ci for s in whole.steps]
+    by_group = cx.funnel(log, spec, customer="customer", event="event", time="time", by=by)
+    assert isinstance(by_group, cx.FunnelByGroup)
+    back_g = _round_trip(by_group)
+    assert back_g == by_group
+    assert back_g.labels == by_group.labels
+    assert [type(v) for lab in back_g.labels for v in lab] == [
+        type(v) for lab in by_group.labels for v in lab
+    ]
+    _same_tables(by_group, back_g)
+    for lab, r in by_group:
+        assert back_g[lab] == r
+    first, second = by_group.results[:2]
+    comparison = first.compare(second)
+    back_c = _round_trip(comparison)
+    assert back_c == comparison and back_c.steps == comparison.steps
+    _same_tables(comparison, back_c)
+
+
+def test_bad_funnel_documents_are_refused() -> None:
+    log = _funnel_log()
+    spec = cx.FunnelSpec(
+        ["visit", "buy"],
+        order="ordered",
+        window=None,
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+    )
+    by_group = cx.funnel(log, spec, customer="customer", event="event", time="time", by=["day", "seg"])
+    assert isinstance(by_group, cx.FunnelByGroup)
+    stored = json.loads(by_group.to_json())
+    with pytest.raises(InvalidArgumentError, match="not a FunnelByGroup"):
+        cx.FunnelByGroup.from_json(cx.nps([10.0, 3.0], by=["a", "b"]).to_json())
+    short = {**stored, "results": stored["results"][:1]}
+    with pytest.raises(InvalidArgumentError, match=f"{len(by_group)} labels but 1 results"):
+        cx.FunnelByGroup.from_json(json.dumps(short))
+    one_value = {**stored, "labels": [lab[:1] for lab in stored["labels"]]}
+    with pytest.raises(InvalidArgumentError, match="2 values, one per by column"):
+        cx.FunnelByGroup.from_json(json.dumps(one_value))
+    with pytest.raises(InvalidArgumentError, match="KeyError"):
+        cx.FunnelByGroup.from_json(json.dumps({k: v for k, v in stored.items() if k != "labels"}))
+
+
 @pytest.mark.parametrize(
     "key",
     [

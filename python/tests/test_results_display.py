@@ -104,6 +104,19 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
             "channel": ["web", "web", "web", "app", "app", "web", "web", "web", "app"],
         }
     )
+    funnel_spec = cx.FunnelSpec(
+        ["visit", "cart", "buy"],
+        order="ordered",
+        window=pd.Timedelta(hours=1),
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+        exclusions=["refund"],
+    )
+    funnel = cx.funnel(events, funnel_spec, customer="customer", event="event", time="time")
+    funnels = cx.funnel(events, funnel_spec, customer="customer", event="event", time="time", by="channel")
+    assert isinstance(funnel, cx.FunnelResult) and isinstance(funnels, cx.FunnelByGroup)
     return {
         "Interval": cx.proportion_ci(12, 40),
         "Comparison": cx.compare_nps([10, 9, 9, 3, 7], [2, 9, 5, 7, 7, 10]),
@@ -184,6 +197,9 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "Abandonment": cx.abandonment(
             events, customer="customer", event="event", stages=["visit", "cart", "buy"]
         ),
+        "FunnelResult": funnel,
+        "FunnelComparison": funnels["web"].compare(funnels["app"]),
+        "FunnelByGroup": funnels,
     }
 
 
@@ -243,6 +259,9 @@ NAMES = [
     "PathResult",
     "NewVsReturning",
     "Abandonment",
+    "FunnelResult",
+    "FunnelComparison",
+    "FunnelByGroup",
 ]
 TABULAR = {
     "SegmentComparison",
@@ -278,6 +297,9 @@ TABULAR = {
     "JourneyGaps",
     "BrandComparison",
     "AuditCompliance",
+    "FunnelResult",
+    "FunnelComparison",
+    "FunnelByGroup",
 }
 WARNED = {
     "NpsResult undefined",
@@ -302,6 +324,7 @@ def test_every_public_result_is_covered(results: dict[str, Any]) -> None:
     public -= {"CustomerSummary"}  # a mergeable state too
     public -= {"EventTable"}  # the mergeable state of service times: not a result
     public -= {"ByGroup"}  # the shared base of NpsByGroup, CsatByGroup and CesByGroup
+    public -= {"FunnelSpec"}  # the rules of a funnel: an argument of cx.funnel, not a result
     public -= {n for n in public if issubclass(getattr(cx, n), Warning)}  # warning categories
     covered = {type(r).__name__ for r in results.values()}
     assert public - {"Pillar"} <= covered, public - covered
@@ -514,6 +537,27 @@ def test_every_text_is_escaped(survey: pd.DataFrame) -> None:
         cx.nps_by_group(data, by="wave"),
         cx.pillar_summary(data, items={HOSTILE: "empathy"}, by="wave"),
     ]
+    log = pd.DataFrame(
+        {
+            "customer": [1, 1, 2],
+            "event": [HOSTILE, "buy", HOSTILE],
+            "time": pd.to_datetime(["2026-03-01 10:00", "2026-03-01 10:05", "2026-03-01 11:00"]),
+            "segment": [HOSTILE, HOSTILE, "b"],
+        }
+    )
+    spec = cx.FunnelSpec(
+        [HOSTILE, "buy"],
+        order="ordered",
+        window=None,
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+        exclusions=[HOSTILE + "!"],
+    )
+    funnels = cx.funnel(log, spec, customer="customer", event="event", time="time", by="segment")
+    assert isinstance(funnels, cx.FunnelByGroup)
+    made += [funnels, funnels[HOSTILE], funnels[HOSTILE].compare(funnels["b"])]
     for r in made:
         html = r._repr_html_()
         assert "<script>" not in html and "&lt;script&gt;" in html, type(r).__name__

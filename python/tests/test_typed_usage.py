@@ -133,6 +133,48 @@ def archived(survey: pd.DataFrame) -> tuple[cx.NpsByGroup, cx.Trend, cx.Comparis
     return by_region, kept, diff
 
 
+def funnels() -> tuple[cx.FunnelResult, cx.FunnelByGroup, cx.FunnelComparison]:
+    """A funnel with every rule named, by segment, compared, stored and read back."""
+    import datetime
+
+    log = pd.DataFrame(
+        {
+            "customer": [1, 1, 2, 2, 3],
+            "event": ["visit", "buy", "visit", "visit", "visit"],
+            "time": pd.to_datetime(
+                [
+                    "2026-03-01 10:00",
+                    "2026-03-01 10:20",
+                    "2026-03-01 11:00",
+                    "2026-03-02 09:00",
+                    "2026-03-01 12:00",
+                ]
+            ),
+            "channel": ["web", "web", "app", "app", "web"],
+        }
+    )
+    spec = cx.FunnelSpec(
+        ["visit", "buy"],
+        order="ordered",
+        window=datetime.timedelta(hours=1),
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+    )
+    r = cx.funnel(log, spec, customer="customer", event="event", time="time")
+    by = cx.funnel(log, spec, customer="customer", event="event", time="time", by="channel")
+    assert isinstance(r, cx.FunnelResult) and isinstance(by, cx.FunnelByGroup)
+    ci: cx.Interval | None = r.conversion_ci
+    assert ci is not None and ci.contains(r.converted / r.entered)
+    stored: cx.FunnelByGroup = cx.FunnelByGroup.from_json(by.to_json())
+    web: cx.FunnelResult = stored["web"]
+    diff: cx.FunnelComparison = cx.compare_funnels(web, stored["app"], confidence_level=0.9)
+    table: pd.DataFrame = stored.to_pandas()
+    assert list(table.columns[:2]) == ["channel", "step"] and len(diff.to_pandas()) == 2
+    return cx.FunnelResult.from_json(r.to_json()), stored, diff
+
+
 def test_typed_usage() -> None:
     score, ci, planned = loyalty(np.array([10, 9, 3, 7], dtype=np.uint8), [1.0, 2.0, 1.0, 0.5])
     assert ci.contains(score) and planned > 1000
@@ -151,6 +193,8 @@ def test_typed_usage() -> None:
     assert grouped(cx.datasets.sample_survey()) > 0
     by_region, kept, diff = archived(cx.datasets.sample_survey())
     assert len(by_region.groups) > 1 and kept.waves and diff.std_error > 0
+    one, segments, funnel_diff = funnels()
+    assert one.converted == 1 and len(segments) == 2 and funnel_diff.confidence_level == 0.9
     axes = story(cx.datasets.sample_survey())
     assert all(isinstance(ax, Axes) for ax in axes)
     plt.close("all")
