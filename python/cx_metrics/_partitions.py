@@ -34,7 +34,17 @@ from ._table import Table
 from ._tally import NanPolicy, RegressionMoments, _State
 from .exceptions import InvalidArgumentError
 
-__all__ = ["Pair", "Plan", "ServiceLevelPlan", "TallyPlan", "finish", "fold_partition", "merge_pairs"]
+__all__ = [
+    "FunnelPlan",
+    "MomentsPlan",
+    "Pair",
+    "Plan",
+    "ServiceLevelPlan",
+    "TallyPlan",
+    "finish",
+    "fold_partition",
+    "merge_pairs",
+]
 
 Pair = tuple[str, bytes]
 """A group's key (typed labels as JSON text) and its state's bytes."""
@@ -56,6 +66,12 @@ class Plan:
 
     def inputs(self) -> tuple[str, ...]:
         raise NotImplementedError
+
+    @property
+    def partition_key(self) -> str | None:
+        """The column whose rows must all be in one partition (and in one fold), if any: the
+        customer of a funnel. The engines shuffle by it unless told the data already are."""
+        return None
 
     def empty(self) -> _State:
         """An empty state of the metric."""
@@ -343,6 +359,65 @@ class ServiceLevelPlan(Plan):
             groups={k: self.result(s) for k, s in pairs if s.n},
             no_contacts=tuple(k for k, s in pairs if not s.n),
         )
+
+
+@dataclass(frozen=True)
+class FunnelPlan(Plan):
+    """A funnel over an event log (every event of a customer in one fold), overall or by segment (a
+    customer in the segment of their first event)."""
+
+    spec: Any = None
+    customer: str = "customer"
+    event: str = "event"
+    time: str = "time"
+    confidence_level: float = 0.95
+
+    def __post_init__(self) -> None:
+        from .funnels import FunnelSpec, _names_or_none
+
+        if not isinstance(self.spec, FunnelSpec):
+            raise InvalidArgumentError("invalid spec: give a cx.FunnelSpec")
+        if _names_or_none(self.spec) is not None:
+            raise InvalidArgumentError(
+                "invalid spec: steps given as predicates are resolved on the event names of one table; "
+                "over partitions, name the steps' events (map the events to step names first)"
+            )
+
+    @property
+    def partition_key(self) -> str | None:
+        return self.customer
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.customer, self.event, self.time)
+
+    def empty(self) -> _State:
+        from .funnels import FunnelTally
+
+        return FunnelTally(self.spec)
+
+    def _tallies(self, table: Table, by: object) -> tuple[list[tuple[Any, ...]], list[Any]]:
+        from .funnels import funnel_tallies
+
+        _, labels, tallies = funnel_tallies(
+            table._data, self.spec, customer=self.customer, event=self.event, time=self.time, by=by
+        )
+        return labels, tallies
+
+    def fold(self, state: _State, table: Table) -> None:
+        _, (tally,) = self._tallies(table, None)
+        state.merge(tally)
+
+    def fold_groups(self, table: Table) -> tuple[list[tuple[Any, ...]], list[_State]]:
+        return self._tallies(table, list(self.by))
+
+    def result(self, state: _State) -> Any:
+        return state.result(self.confidence_level)  # type: ignore[attr-defined]
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        from .funnels import FunnelByGroup
+
+        labels = [k if len(self.by) > 1 else (k,) for k in keys]
+        return FunnelByGroup(self.by, labels, [self.result(s) for s in states])
 
 
 def by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:

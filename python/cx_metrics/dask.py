@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from ._partitions import (
+    FunnelPlan,
     MomentsPlan,
     Plan,
     ServiceLevelPlan,
@@ -39,10 +40,11 @@ if TYPE_CHECKING:
     from .contact_center import Formula, ServiceLevel, ServiceLevelByGroup
     from .csat import CsatResult, Satisfied
     from .drivers import DriverAnalysis
+    from .funnels import FunnelByGroup, FunnelResult, FunnelSpec
     from .nps import NpsMethod, NpsResult
     from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
 
-__all__ = ["ces", "csat", "driver_analysis", "nps", "service_level"]
+__all__ = ["ces", "csat", "driver_analysis", "funnel", "nps", "service_level"]
 
 SPLIT_EVERY = 8
 """How many partitions' states one task of the merge tree merges."""
@@ -218,7 +220,35 @@ def service_level(
     return _compute(data, plan, split_every)  # type: ignore[no-any-return]
 
 
-def _compute(data: Any, plan: Plan, split_every: int) -> Any:
+def funnel(
+    data: Any,
+    spec: FunnelSpec,
+    *,
+    customer: str,
+    event: str,
+    time: str,
+    by: str | Sequence[str] | None = None,
+    confidence_level: float = 0.95,
+    shuffle: bool = True,
+    split_every: int = SPLIT_EVERY,
+) -> FunnelResult | FunnelByGroup:
+    """:func:`cx_metrics.funnel` of an event log in a Dask DataFrame (``customer``, ``event``,
+    ``time``, ``by``: column names); the same result as in memory. A funnel needs every event of a
+    customer in one partition: the log is shuffled by ``customer`` first, unless ``shuffle=False``
+    says it already is so (a merge that meets a customer twice is then refused with
+    :class:`~cx_metrics.exceptions.IncompatibleError`). Steps must be named events (no predicates)."""
+    plan = FunnelPlan(
+        by=by_columns(by),
+        spec=spec,
+        customer=customer,
+        event=event,
+        time=time,
+        confidence_level=confidence_level,
+    )
+    return _compute(data, plan, split_every, shuffle=shuffle)  # type: ignore[no-any-return]
+
+
+def _compute(data: Any, plan: Plan, split_every: int, *, shuffle: bool = True) -> Any:
     dask, dd = _dask()
     if not isinstance(data, dd.DataFrame):
         raise InvalidArgumentError(
@@ -230,7 +260,10 @@ def _compute(data: Any, plan: Plan, split_every: int) -> Any:
     check_columns(plan, [str(c) for c in data.columns])
     categories = _categories(data, plan.by)
     columns = list(dict.fromkeys(plan.columns))
-    level = [dask.delayed(fold_partition)(plan, part) for part in data[columns].to_delayed()]
+    data = data[columns]
+    if plan.partition_key is not None and shuffle:
+        data = data.shuffle(on=plan.partition_key)
+    level = [dask.delayed(fold_partition)(plan, part) for part in data.to_delayed()]
     while len(level) > 1:
         level = [
             dask.delayed(merge_pairs)(plan, *level[i : i + split_every])

@@ -843,6 +843,19 @@ def funnel(
     >>> r.converted, r.entered
     (1, 2)
     """
+    names, labels, tallies = funnel_tallies(events, spec, customer=customer, event=event, time=time, by=by)
+    results = [t.result(confidence_level) for t in tallies]
+    if by is None:
+        return results[0]
+    return FunnelByGroup(names, labels, results)
+
+
+def funnel_tallies(
+    events: object, spec: FunnelSpec, *, customer: object, event: object, time: object, by: object = None
+) -> tuple[tuple[str, ...], list[tuple[Any, ...]], list[FunnelTally]]:
+    """The funnel tallies of an event log, as :func:`funnel` counts them: one of every customer
+    without ``by`` (no names, one empty label), else one per group of the grouping rules (the ``by``
+    columns' names, the groups' labels), a customer in the group of their first event."""
     if not isinstance(spec, FunnelSpec):
         raise InvalidArgumentError("invalid spec: give a cx.FunnelSpec")
     times = _instants(_column(events, time, "time"), "time")
@@ -860,13 +873,9 @@ def funnel(
     tally = _native.FunnelTally(native_spec)
     if by is None:
         tally.fold(customers, ev_spec, times.ns, "ns")
-        return FunnelResult._from_native(tally.result(confidence_level))
+        return (), [()], [FunnelTally._wrap(tally)]
     table = Table(events) if events is not None else None
     keys = key_columns(by, table, n)
     labels, codes = _native.group_codes(keys.specs, n)
     states = tally.by_group(customers, ev_spec, times.ns, "ns", codes, len(labels))
-    return FunnelByGroup(
-        tuple(keys.names),
-        [tuple(lab) for lab in labels],
-        [FunnelResult._from_native(s.result(confidence_level)) for s in states],
-    )
+    return tuple(keys.names), [tuple(lab) for lab in labels], [FunnelTally._wrap(t) for t in states]

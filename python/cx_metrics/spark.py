@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ._partitions import (
+    FunnelPlan,
     MomentsPlan,
     Plan,
     ServiceLevelPlan,
@@ -38,10 +39,11 @@ if TYPE_CHECKING:
     from .contact_center import Formula, ServiceLevel, ServiceLevelByGroup
     from .csat import CsatResult, Satisfied
     from .drivers import DriverAnalysis
+    from .funnels import FunnelByGroup, FunnelResult, FunnelSpec
     from .nps import NpsMethod, NpsResult
     from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
 
-__all__ = ["ces", "csat", "driver_analysis", "nps", "service_level"]
+__all__ = ["ces", "csat", "driver_analysis", "funnel", "nps", "service_level"]
 
 _SCHEMA = "key string, state binary"
 
@@ -180,7 +182,33 @@ def service_level(
     return _compute(data, plan)  # type: ignore[no-any-return]
 
 
-def _compute(data: Any, plan: Plan) -> Any:
+def funnel(
+    data: Any,
+    spec: FunnelSpec,
+    *,
+    customer: str,
+    event: str,
+    time: str,
+    by: str | Sequence[str] | None = None,
+    confidence_level: float = 0.95,
+    shuffle: bool = True,
+) -> FunnelResult | FunnelByGroup:
+    """:func:`cx_metrics.funnel` of an event log in a Spark DataFrame; the same result as in memory.
+    The log is repartitioned by ``customer`` first (unless ``shuffle=False`` says every customer's
+    events already are in one partition), and each partition is folded whole. Steps must be named
+    events (no predicates)."""
+    plan = FunnelPlan(
+        by=by_columns(by),
+        spec=spec,
+        customer=customer,
+        event=event,
+        time=time,
+        confidence_level=confidence_level,
+    )
+    return _compute(data, plan, shuffle=shuffle)  # type: ignore[no-any-return]
+
+
+def _compute(data: Any, plan: Plan, *, shuffle: bool = True) -> Any:
     grouped_data = _spark()
     if not hasattr(data, "mapInArrow") or not hasattr(data, "sparkSession"):
         raise InvalidArgumentError(
@@ -188,7 +216,10 @@ def _compute(data: Any, plan: Plan) -> Any:
             "(in-memory tables go to the functions of cx_metrics itself)"
         )
     check_columns(plan, list(data.columns))
-    partial = data.select(*dict.fromkeys(plan.columns)).mapInArrow(_Fold(plan), _SCHEMA)
+    data = data.select(*dict.fromkeys(plan.columns))
+    if plan.partition_key is not None and shuffle:
+        data = data.repartition(plan.partition_key)
+    partial = data.mapInArrow(_Fold(plan), _SCHEMA)
     if plan.by and hasattr(grouped_data, "applyInArrow"):
         partial = partial.groupBy("key").applyInArrow(_merge_function(plan), _SCHEMA)
     try:
@@ -223,8 +254,13 @@ class _Fold:
         self.plan = plan
 
     def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        pairs = merge_pairs(self.plan, *(fold_partition(self.plan, b) for b in batches if b.num_rows))
-        yield _batch(pairs)
+        if self.plan.partition_key is not None:
+            # Every row of a key must be in one fold: the partition's batches make one table.
+            whole = pa.Table.from_batches(list(batches))
+            parts = [fold_partition(self.plan, whole)] if whole.num_rows else []
+        else:
+            parts = [fold_partition(self.plan, b) for b in batches if b.num_rows]
+        yield _batch(merge_pairs(self.plan, *parts))
 
 
 def _merge_function(plan: Plan) -> Callable[[pa.Table], pa.Table]:

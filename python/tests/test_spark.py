@@ -127,3 +127,38 @@ def test_bad_input_is_a_typed_error(spark: Any, frame: Any, survey: pd.DataFrame
     bad = spark.createDataFrame(pd.DataFrame({"ltr": [9.0, 12.0], "segment": ["a", "b"]}))
     with pytest.raises(OutOfRangeError, match=r"12.*in a Spark task"):  # raised in a Python worker
         cxs.nps(bad, "ltr", by="segment")
+
+
+def test_funnel_repartitioned_by_customer_equals_in_memory(spark: Any) -> None:
+    import datetime
+
+    rng = np.random.default_rng(3)
+    n = 6_000
+    log = pd.DataFrame(
+        {
+            "customer": rng.integers(0, 900, n),
+            "event": rng.choice(["visit", "cart", "buy", "other"], n, p=[0.4, 0.25, 0.15, 0.2]),
+            "time": pd.Timestamp("2026-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 30 * 86_400, n), unit="s"),
+            "channel": rng.choice(["web", "app"], n),
+        }
+    )
+    spec = cx.FunnelSpec(
+        ["visit", "cart", "buy"],
+        order="ordered",
+        window=datetime.timedelta(days=7),
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+        as_of="2026-02-01T00:00:00+00:00",  # Spark's timestamps are instants: they arrive in UTC
+    )
+    # Small Arrow batches: a partition arrives in several, and is still folded whole.
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "500")
+    try:
+        frame = spark.createDataFrame(log).repartition(3)
+        kwargs: dict[str, Any] = {"customer": "customer", "event": "event", "time": "time"}
+        assert cxs.funnel(frame, spec, **kwargs) == cx.funnel(log, spec, **kwargs)
+        assert cxs.funnel(frame, spec, by="channel", **kwargs) == cx.funnel(log, spec, by="channel", **kwargs)
+    finally:
+        spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
