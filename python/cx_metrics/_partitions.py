@@ -35,6 +35,9 @@ from ._tally import NanPolicy, RegressionMoments, _State
 from .exceptions import InvalidArgumentError
 
 __all__ = [
+    "AuditPlan",
+    "CohortPlan",
+    "CustomerPlan",
     "FunnelPlan",
     "MomentsPlan",
     "Pair",
@@ -418,6 +421,111 @@ class FunnelPlan(Plan):
 
         labels = [k if len(self.by) > 1 else (k,) for k in keys]
         return FunnelByGroup(self.by, labels, [self.result(s) for s in states])
+
+
+@dataclass(frozen=True)
+class CohortPlan(Plan):
+    """A cohort retention table from activity events (``customer_id``, ``time``; every event of a
+    customer in one fold) or customer spans (``start``, ``end``, optional ``customer_id``)."""
+
+    customer_id: str | None = None
+    time: str | None = None
+    start: str | None = None
+    end: str | None = None
+    period: str = "month"
+    definition: str = "return_on"
+    as_of: Any = None
+    max_periods: int | None = None
+
+    @property
+    def partition_key(self) -> str | None:
+        return self.customer_id
+
+    def inputs(self) -> tuple[str, ...]:
+        named = (self.customer_id, self.time, self.start, self.end)
+        return tuple(c for c in named if c is not None)
+
+    def empty(self) -> _State:
+        from .retention import CohortTally
+
+        return CohortTally(self.period)  # type: ignore[arg-type]
+
+    def fold(self, state: _State, table: Table) -> None:
+        from .retention import fold_cohorts
+
+        fold_cohorts(
+            state,  # type: ignore[arg-type]
+            table._data,
+            customer_id=self.customer_id,
+            time=self.time,
+            start=self.start,
+            end=self.end,
+            as_of=self.as_of,
+        )
+
+    def result(self, state: _State) -> Any:
+        return state.table(self.definition, as_of=self.as_of, max_periods=self.max_periods)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class CustomerPlan(Plan):
+    """Per-customer order summaries (first and last order, orders, total value): mergeable over any
+    split of the orders; the result is the merged :class:`~cx_metrics.CustomerSummary` itself."""
+
+    customer_id: str = "customer_id"
+    time: str = "time"
+    value: str | None = None
+
+    def inputs(self) -> tuple[str, ...]:
+        cols = (self.customer_id, self.time)
+        return cols if self.value is None else (*cols, self.value)
+
+    def empty(self) -> _State:
+        from .retention import CustomerSummary
+
+        return CustomerSummary()
+
+    def fold(self, state: _State, table: Table) -> None:
+        value = None if self.value is None else table._raw(self.value)
+        state.fold(np.asarray(table._raw(self.customer_id)), table._raw(self.time), value)  # type: ignore[attr-defined]
+
+    def result(self, state: _State) -> Any:
+        return state
+
+
+@dataclass(frozen=True)
+class AuditPlan(Plan):
+    """Touchpoint-audit compliance rates (one checklist item at one visit per row)."""
+
+    touchpoint: str = "touchpoint"
+    standard: str = "standard"
+    location: str = "location"
+    passed: str = "passed"
+    confidence_level: float = 0.95
+    method: str = "wilson"
+
+    def inputs(self) -> tuple[str, ...]:
+        return (self.touchpoint, self.standard, self.location, self.passed)
+
+    def empty(self) -> _State:
+        from .journey import AuditTally
+
+        return AuditTally()
+
+    def fold(self, state: _State, table: Table) -> None:
+        from .journey import fold_audit
+
+        fold_audit(
+            state,  # type: ignore[arg-type]
+            table._data,
+            touchpoint=self.touchpoint,
+            standard=self.standard,
+            location=self.location,
+            passed=self.passed,
+        )
+
+    def result(self, state: _State) -> Any:
+        return state.result(self.confidence_level, self.method)  # type: ignore[attr-defined]
 
 
 def by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -1092,8 +1092,15 @@ def audit_compliance(
     ([2], [1], 0.5)
     """
     t = AuditTally()
-    t.fold(_text(data, touchpoint), _text(data, standard), _text(data, location), _raw_list(data, passed))
+    fold_audit(t, data, touchpoint=touchpoint, standard=standard, location=location, passed=passed)
     return t.result(confidence_level, method)
+
+
+def fold_audit(
+    tally: AuditTally, data: object, *, touchpoint: str, standard: str, location: str, passed: str
+) -> None:
+    """Fold the audit rows of ``data`` (columns named as in :func:`audit_compliance`) into ``tally``."""
+    tally.fold(_text(data, touchpoint), _text(data, standard), _text(data, location), _raw_list(data, passed))
 
 
 _DATA = "data"

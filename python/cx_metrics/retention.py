@@ -889,6 +889,22 @@ def retention_table(
     ([2, 1], [1.0, 0.5])
     """
     tally = CohortTally(period)
+    fold_cohorts(tally, data, customer_id=customer_id, time=time, start=start, end=end, as_of=as_of)
+    return tally.table(definition, as_of=as_of, max_periods=max_periods)
+
+
+def fold_cohorts(
+    tally: CohortTally,
+    data: object,
+    *,
+    customer_id: object = None,
+    time: object = None,
+    start: object = None,
+    end: object = None,
+    as_of: object = None,
+) -> None:
+    """Fold activity events or customer spans into ``tally`` as :func:`retention_table` reads them
+    (``as_of`` only checked against the data's time zones)."""
     if time is not None:
         if start is not None or end is not None:
             raise InvalidArgumentError(
@@ -907,12 +923,8 @@ def retention_table(
         _same_zone(zones)
         ids = None if customer_id is None else _ids(data, customer_id, "customer_id", len(s.ns))
         tally._inner.fold_spans(s.ns, e.ns, "ns", ids)
-    at = None
     if as_of is not None:
-        a = _instant(as_of, "as_of")
-        _same_zone([*zones, ("as_of", a)])
-        at = int(a.ns[0])
-    return RetentionTable._from_native(tally._inner.table(definition, at, "ns", max_periods))
+        _same_zone([*zones, ("as_of", _instant(as_of, "as_of"))])
 
 
 # ----- new vs returning customers, repeat purchases -------------------------------------------------

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ._partitions import (
+    AuditPlan,
+    CohortPlan,
+    CustomerPlan,
     FunnelPlan,
     MomentsPlan,
     Plan,
@@ -40,10 +43,22 @@ if TYPE_CHECKING:
     from .csat import CsatResult, Satisfied
     from .drivers import DriverAnalysis
     from .funnels import FunnelByGroup, FunnelResult, FunnelSpec
+    from .journey import AuditCompliance
     from .nps import NpsMethod, NpsResult
     from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
+    from .retention import CustomerSummary, RetentionTable
 
-__all__ = ["ces", "csat", "driver_analysis", "funnel", "nps", "service_level"]
+__all__ = [
+    "audit_compliance",
+    "ces",
+    "csat",
+    "customer_summary",
+    "driver_analysis",
+    "funnel",
+    "nps",
+    "retention_table",
+    "service_level",
+]
 
 _SCHEMA = "key string, state binary"
 
@@ -206,6 +221,69 @@ def funnel(
         confidence_level=confidence_level,
     )
     return _compute(data, plan, shuffle=shuffle)  # type: ignore[no-any-return]
+
+
+def retention_table(
+    data: Any,
+    *,
+    customer_id: str | None = None,
+    time: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    period: str = "month",
+    definition: str = "return_on",
+    as_of: object = None,
+    max_periods: int | None = None,
+    shuffle: bool = True,
+) -> RetentionTable:
+    """:func:`cx_metrics.retention_table` of activity events (``customer_id``, ``time``) or customer
+    spans (``start``, ``end``) in a Spark DataFrame; the same table as in memory. With
+    ``customer_id``, the rows are shuffled by customer first (every event of a customer in one fold;
+    ``shuffle=False`` when they already are so partitioned)."""
+    plan = CohortPlan(
+        by=(),
+        customer_id=customer_id,
+        time=time,
+        start=start,
+        end=end,
+        period=period,
+        definition=definition,
+        as_of=as_of,
+        max_periods=max_periods,
+    )
+    return _compute(data, plan, shuffle=shuffle)  # type: ignore[no-any-return]
+
+
+def customer_summary(data: Any, *, customer_id: str, time: str, value: str | None = None) -> CustomerSummary:
+    """The merged :class:`cx_metrics.CustomerSummary` (first and last order, orders, total value per
+    integer customer id) of the orders in a Spark DataFrame, for :func:`cx_metrics.bgnbd` and
+    :func:`cx_metrics.gamma_gamma`; orders of a customer may be in any partitions."""
+    plan = CustomerPlan(by=(), customer_id=customer_id, time=time, value=value)
+    return _compute(data, plan)  # type: ignore[no-any-return]
+
+
+def audit_compliance(
+    data: Any,
+    *,
+    touchpoint: str = "touchpoint",
+    standard: str = "standard",
+    location: str = "location",
+    passed: str = "passed",
+    confidence_level: float = 0.95,
+    method: str = "wilson",
+) -> AuditCompliance:
+    """:func:`cx_metrics.audit_compliance` of the audit rows in a Spark DataFrame; the same rates as in
+    memory."""
+    plan = AuditPlan(
+        by=(),
+        touchpoint=touchpoint,
+        standard=standard,
+        location=location,
+        passed=passed,
+        confidence_level=confidence_level,
+        method=method,
+    )
+    return _compute(data, plan)  # type: ignore[no-any-return]
 
 
 def _compute(data: Any, plan: Plan, *, shuffle: bool = True) -> Any:

@@ -162,3 +162,17 @@ def test_funnel_repartitioned_by_customer_equals_in_memory(spark: Any) -> None:
         assert cxs.funnel(frame, spec, by="channel", **kwargs) == cx.funnel(log, spec, by="channel", **kwargs)
     finally:
         spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
+
+
+def test_operations_and_audits(spark: Any) -> None:
+    orders = cx.datasets.sample_operations("orders")
+    frame = spark.createDataFrame(orders.assign(order_date=orders["order_date"].dt.tz_localize("UTC")))
+    kwargs: dict[str, Any] = {"customer_id": "customer_id", "time": "order_date"}
+    got = cxs.retention_table(frame.repartition(3), **kwargs)
+    want = cx.retention_table(orders.assign(order_date=orders["order_date"].dt.tz_localize("UTC")), **kwargs)
+    assert_same(got.to_dict(), want.to_dict())
+    summary = cxs.customer_summary(frame, value="value", **kwargs)
+    assert summary.n == orders["customer_id"].nunique() and summary.to_pandas()["orders"].sum() == len(orders)
+    audit = cx.journey.sample_audit()
+    compliance = cxs.audit_compliance(spark.createDataFrame(audit).repartition(2))
+    assert compliance.to_pandas("cell").equals(cx.audit_compliance(audit).to_pandas("cell"))
