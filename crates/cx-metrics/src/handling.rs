@@ -33,6 +33,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::any_state::{Columnar, Columns};
 use crate::error::{Error, Result, UndefinedReason};
 use crate::intervals::{mean_t_ci, Interval};
 use crate::state::{add_count, Accumulator, Decoder, Encoder, Example, StateKind};
@@ -214,7 +215,8 @@ impl TryFrom<RawHandlingTally> for HandlingTally {
 }
 
 /// Options of [`HandlingTally`]'s `finish`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HandlingOptions {
     /// The confidence level of the mean's interval.
     pub confidence_level: f64,
@@ -402,6 +404,33 @@ impl Accumulator for HandlingTally {
             sums,
             mean: input.f64("mean")?,
             m2: input.f64("m2")?,
+        })
+    }
+}
+
+/// The configuration of a [`HandlingTally`] made by kind ([`crate::any_state::AnyState`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandlingConfig {
+    /// The components counted in the AHT (`"talk"`, `"hold"`, `"acw"`, `"dial"`).
+    pub components: Vec<Component>,
+}
+
+impl Columnar for HandlingTally {
+    type Config = HandlingConfig;
+
+    fn from_config(config: HandlingConfig) -> Result<Self> {
+        Self::new(&config.components)
+    }
+
+    /// Optional float64 columns `talk`, `hold`, `acw`, `dial`, one row per handled contact.
+    fn batch<'a>(columns: &Columns<'a>) -> Result<HandlingRows<'a>> {
+        columns.only(&["talk", "hold", "acw", "dial"])?;
+        Ok(HandlingRows {
+            talk: columns.f64("talk")?,
+            hold: columns.f64("hold")?,
+            acw: columns.f64("acw")?,
+            dial: columns.f64("dial")?,
         })
     }
 }

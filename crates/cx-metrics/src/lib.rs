@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod activity;
+pub mod any_state;
 pub mod audit;
 pub mod buy_till_you_die;
 pub mod ces;
@@ -142,6 +143,12 @@ macro_rules! state_registry {
             AuditTally = 16, audit_tally, audit::AuditTally;
         }
     };
+}
+
+// The kinds a program can make by name and fold from named columns (`any_state::AnyState`): one
+// line per kind that implements `any_state::Columnar`.
+columnar_states! {
+    HandlingTally,
 }
 
 /// The README's Rust example, compiled and run as a doctest.
