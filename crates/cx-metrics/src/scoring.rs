@@ -2084,4 +2084,47 @@ mod tests {
             Err(Error::InvalidModel { .. })
         ));
     }
+
+    /// The model bundled with the `live_scores` example: `ltr` on the six pillars of the sample
+    /// survey (unweighted), scales 1–10, `resolution` filled by the indicator method.
+    fn example_model() -> DriverModel {
+        let s = survey();
+        let options = DriverOptions::default()
+            .with_scales(&PILLARS, 1.0, 10.0)
+            .with_indicator_for(&["resolution"]);
+        let a = driver_analysis(&s.ltr, &s.drivers(), None, &options).unwrap();
+        DriverModel::from_analysis(&a).unwrap()
+    }
+
+    const EXAMPLE_MODEL: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/data/driver_model.json"
+    );
+
+    #[test]
+    fn the_bundled_example_model_is_the_sample_surveys() {
+        let text = std::fs::read_to_string(EXAMPLE_MODEL).unwrap();
+        let bundled = DriverModel::from_json(&text).unwrap();
+        let fresh = example_model();
+        assert_eq!(bundled.driver_names(), fresh.driver_names());
+        assert_eq!((bundled.n, bundled.missing), (fresh.n, fresh.missing));
+        // Written by `write_example_model`; the same fit to 1e-12 on any platform.
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(bundled.intercept, fresh.intercept));
+        for (a, b) in bundled.drivers.iter().zip(&fresh.drivers) {
+            assert!(close(a.coefficient, b.coefficient) && a.scale == b.scale);
+        }
+        for (a, b) in bundled.indicators.iter().zip(&fresh.indicators) {
+            assert!(close(a.coefficient, b.coefficient) && close(a.fill_value, b.fill_value));
+        }
+    }
+
+    /// Write the bundled example model: `cargo test -p cx-metrics --lib scoring -- --ignored
+    /// write_example_model`.
+    #[test]
+    #[ignore = "writes examples/data/driver_model.json"]
+    fn write_example_model() {
+        let text = example_model().to_json().unwrap();
+        std::fs::write(EXAMPLE_MODEL, text + "\n").unwrap();
+    }
 }
