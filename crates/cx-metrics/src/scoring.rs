@@ -1251,6 +1251,14 @@ impl RetentionModel {
         )
     }
 
+    /// A one-line description.
+    pub fn describe(&self) -> String {
+        format!(
+            "sBG retention model alpha {:.4}, beta {:.4}; {} customers, log-likelihood {:.4}",
+            self.alpha, self.beta, self.n_customers, self.log_likelihood
+        )
+    }
+
     /// The document: `{"model": "retention", "version": 1, ...}`.
     ///
     /// # Errors
@@ -1480,6 +1488,19 @@ impl ClvModel {
             horizon,
             timing,
             time_unit,
+        )
+    }
+
+    /// A one-line description.
+    pub fn describe(&self) -> String {
+        let [r, alpha, a, b] = self.bgnbd;
+        let spend = self.gamma_gamma.map_or_else(
+            || "no spend model".to_owned(),
+            |[p, q, g]| format!("Gamma-Gamma p {p:.4}, q {q:.4}, gamma {g:.4}"),
+        );
+        format!(
+            "BG/NBD r {r:.4}, alpha {alpha:.4} ({}s), a {a:.4}, b {b:.4}; {spend}; {} customers",
+            self.time_unit, self.n_customers
         )
     }
 
