@@ -322,6 +322,30 @@ class RetentionModel(NativeResult):
         curve: F64 = self._native.retention_curve(horizon)
         return curve
 
+    def clv(
+        self,
+        margin: float,
+        discount_rate: float,
+        *,
+        time_unit: str,
+        renewals: int = 0,
+        horizon: int | None = None,
+        timing: Literal["start", "end"] = "start",
+    ) -> float:
+        """The sBG lifetime value of a customer who has renewed ``renewals`` times: ``margin`` per
+        period (a period is one ``time_unit``) over the discounted expected residual lifetime, to
+        ``horizon`` periods (None: for ever, which needs ``discount_rate > 0``), the margin at the
+        ``timing`` of each period. The same figure as ``cx.clv("sbg", ...).value``."""
+        value, _ = self._native.clv(
+            float(margin),
+            float(discount_rate),
+            renewals=int(renewals),
+            horizon=None if horizon is None else int(horizon),
+            timing=timing,
+            time_unit=time_unit,
+        )
+        return float(value)
+
     def __str__(self) -> str:
         return repr(self._native)
 

@@ -201,6 +201,13 @@ def test_retention_model_forecasts_the_beta_geometric_curve() -> None:
     assert np.allclose(model.survival_curve(12), want, rtol=1e-12, atol=0)
     assert np.array_equal(model.survival_curve(12), fit.survival(12))
     assert np.allclose(model.retention_curve(12), want[1:] / want[:-1], rtol=1e-12)
+    # The lifetime value is the core's sBG CLV of the same parameters, to the bit.
+    for horizon, timing in [(None, "start"), (24, "end")]:
+        ref = cx.clv(
+            "sbg", fit=fit, time_unit="month", margin=50.0, discount_rate=0.01, horizon=horizon, timing=timing
+        )
+        got = model.clv(50.0, 0.01, time_unit="month", horizon=horizon, timing=timing)  # type: ignore[arg-type]
+        assert got == ref.value
 
 
 def test_clv_model_forecasts_as_the_fits() -> None:
@@ -223,3 +230,15 @@ def test_clv_model_forecasts_as_the_fits() -> None:
     assert np.allclose(model.expected_spend(x, m), want_spend, rtol=1e-12)
     values = model.clv(x, tx, big_t, m, margin=0.3, discount_rate=0.01, horizon=12)
     assert values.shape == x.shape and (values >= 0).all()
+    ref = cx.clv(
+        "bgnbd",
+        fit=purchases,
+        spend=gg,
+        data=cdnow.assign(monetary=m),
+        time_unit="week",
+        margin=0.3,
+        discount_rate=0.01,
+        horizon=12,
+        timing="end",
+    )
+    assert np.array_equal(values, np.asarray(ref.values))
