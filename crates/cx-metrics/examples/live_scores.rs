@@ -176,6 +176,13 @@ impl Live {
         Ok(())
     }
 
+    /// Count a line that cannot even be read as text.
+    fn feed_bad(&mut self, why: &str, err: &mut impl Write) -> io::Result<()> {
+        self.lines += 1;
+        self.bad += 1;
+        writeln!(err, "line {}: {why}", self.lines)
+    }
+
     fn rows(&self) -> Vec<Row> {
         self.segments
             .iter()
@@ -231,8 +238,15 @@ fn run(
     err: &mut impl Write,
 ) -> io::Result<Live> {
     let mut live = Live::new(model);
-    for line in input.lines() {
-        live.feed(&line?, err)?;
+    for line in input.split(b'\n') {
+        let mut bytes = line?;
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => live.feed(&text, err)?,
+            Err(_) => live.feed_bad("the line is not UTF-8 text", err)?,
+        }
         if every > 0 && live.lines % every == 0 {
             writeln!(out, "{}", live.snapshot())?;
         }
@@ -370,12 +384,19 @@ mod tests {
         ];
         lines.extend(bad.iter().map(|s| s.to_string()));
         lines.push("   ".to_string());
-        let input = lines.join("\n");
+        // Line 309 is not UTF-8, line 310 ends with CRLF.
+        let mut input = lines.join("\n").into_bytes();
+        input.extend_from_slice(b"\n{\"segment\": \"x\xff\"}\n");
+        input.extend_from_slice(format!("{}\r\n", lines[0]).as_bytes());
+        // Line 1 again (north, no ltr): one more scored line of north.
+        let north = expected.get_mut("north").unwrap();
+        let first = north.0[0];
+        north.0.push(first);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let live = run(model, input.as_bytes(), 100, &mut out, &mut err).unwrap();
+        let live = run(model, input.as_slice(), 100, &mut out, &mut err).unwrap();
         let err = String::from_utf8(err).unwrap();
         let out = String::from_utf8(out).unwrap();
-        assert_eq!((live.lines, live.bad, live.blank), (308, 7, 1));
+        assert_eq!((live.lines, live.bad, live.blank), (310, 8, 1));
         for (k, want) in [
             (301, "expected"),
             (302, "outside the scale 0..=10"),
@@ -384,6 +405,7 @@ mod tests {
             (305, "did you mean \"integrity\""),
             (306, "\"integrity\""),
             (307, "unknown field"),
+            (309, "not UTF-8"),
         ] {
             let line = err
                 .lines()
@@ -393,7 +415,7 @@ mod tests {
         }
         // Snapshots at 100, 200, 300 lines and the final one.
         assert_eq!(out.matches("after ").count(), 4);
-        assert!(out.contains("final after 308 lines: 300 scored, 7 bad, 1 blank"));
+        assert!(out.contains("final after 310 lines: 301 scored, 8 bad, 1 blank"));
         let rows = live.rows();
         assert_eq!(rows.len(), 3);
         for r in rows {

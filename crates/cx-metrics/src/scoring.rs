@@ -791,7 +791,9 @@ impl DriverModel {
 /// A fitted logistic model (the promoter or detractor model) that scores new rows with the
 /// probability of its category, `1/(1 + e^{−η})`, `η = β₀ + Σ βⱼ xⱼ`, computed without overflow in
 /// either tail. Its inputs are the regression's terms: a model fitted with the indicator method takes
-/// each `<driver>_missing` indicator as a column too (fill the driver and set it to 1).
+/// each `<driver>_missing` indicator as a column too (fill the driver and set it to 1). A logistic fit
+/// keeps no declared scales, so values are only checked to be finite; a missing value is an error
+/// naming the driver and the row, or a NaN probability counted in `n_omitted`.
 ///
 /// ```
 /// use cx_metrics::logistic::{promoter_model, LogisticOptions};
