@@ -90,6 +90,12 @@ from .retention import (
     repeat_rate,
     retention_table,
 )
+from .scoring import ClvModel as ClvModel
+from .scoring import DriverModel as DriverModel
+from .scoring import DriverPrediction as DriverPrediction
+from .scoring import LogisticModel as LogisticModel
+from .scoring import LogisticPrediction as LogisticPrediction
+from .scoring import RetentionModel as RetentionModel
 from .service_times import EventTable as EventTable
 from .service_times import ResponseTimes as ResponseTimes
 from .service_times import ResponseTimesByGroup as ResponseTimesByGroup

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from .driver_bootstrap import DriverBootstrap
     from .driver_matrix import ImportancePerformance, WhatIf
     from .driver_segments import SegmentComparison
+    from .scoring import DriverModel
 
 __all__ = [
     "Dominance",
@@ -691,6 +692,13 @@ class DriverAnalysis(NativeResult, Tabular):
             confidence_level=confidence_level,
         )
         return WhatIf._from_native(native)
+
+    def model(self) -> DriverModel:
+        """The fitted model that scores new rows (:class:`~cx_metrics.DriverModel`): this analysis's
+        coefficients, scales and missing-value policy, as a small JSON document (no rows)."""
+        from .scoring import DriverModel
+
+        return DriverModel._from_native(_native.DriverModel.of_analysis(self._native))
 
     # ----- formatting ---------------------------------------------------------------------------
 

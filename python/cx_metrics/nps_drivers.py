@@ -40,6 +40,8 @@ from .exceptions import InvalidArgumentError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .scoring import LogisticModel
+
 __all__ = ["NpsDriverModel", "NpsModelBootstrap", "detractor_drivers", "promoter_drivers"]
 
 WeightKind = Literal["sampling", "frequency"]
@@ -169,6 +171,13 @@ class NpsDriverModel(NativeResult, Tabular):
             seed=secrets.randbits(63) if seed is None else int(seed),
         )
         return NpsModelBootstrap._from_native(native)
+
+    def model(self) -> LogisticModel:
+        """The fitted model that scores new rows with the probability of the category
+        (:class:`~cx_metrics.LogisticModel`): this model's coefficients, as a small JSON document."""
+        from .scoring import LogisticModel
+
+        return LogisticModel._from_native(_native.LogisticModel.of_nps_model(self._native))
 
     @property
     def coefficients(self) -> pd.DataFrame:

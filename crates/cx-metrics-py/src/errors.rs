@@ -51,6 +51,7 @@ pub fn to_py(err: Error) -> PyErr {
         Error::InvalidState { .. } => InvalidStateError::new_err(msg),
         Error::Journey { .. } => JourneyError::new_err(msg),
         Error::OutOfScale { .. } => OutOfScaleError::new_err(msg),
+        Error::InvalidModel { .. } => InvalidStateError::new_err(msg),
         // `Error` is non-exhaustive: a variant added later still derives from the base class.
         _ => CxMetricsError::new_err(msg),
     }

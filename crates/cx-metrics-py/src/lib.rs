@@ -32,6 +32,7 @@ mod promoter_value;
 mod proportion;
 mod sbg;
 mod scale_tally;
+mod scoring;
 mod serde_result;
 mod service_level;
 mod survival;
@@ -159,5 +160,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<service_level::PyServiceLevelResult>()?;
     m.add_class::<promoter_value::PyPromoterValue>()?;
     m.add_function(wrap_pyfunction!(promoter_value::promoter_value, m)?)?;
+    m.add_class::<scoring::PyDriverModel>()?;
+    m.add_class::<scoring::PyLogisticModel>()?;
+    m.add_class::<scoring::PyRetentionModel>()?;
+    m.add_class::<scoring::PyClvModel>()?;
     Ok(())
 }

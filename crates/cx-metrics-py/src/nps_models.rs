@@ -168,7 +168,7 @@ serde_pymethods!(
 /// A logistic model of being a promoter or a detractor (the core's `LogisticRegression`).
 #[pyclass(module = "cx_metrics._native", name = "NpsDriverModel", frozen)]
 pub struct PyNpsDriverModel {
-    inner: LogisticRegression,
+    pub(crate) inner: LogisticRegression,
 }
 
 fn column<'py>(

@@ -226,6 +226,18 @@ pub enum Error {
         /// Highest point of the declared scale.
         max: f64,
     },
+    /// A fitted-model document (JSON) is malformed, of another model or format version, too large,
+    /// or internally inconsistent (lengths that disagree, a coefficient that is not finite).
+    #[error(
+        "invalid {model} model document: {message}; the model was not loaded (export it again with \
+         to_json from a fitted result of a release that writes this format)"
+    )]
+    InvalidModel {
+        /// The model that was being read: "driver", "logistic", "retention" or "clv".
+        model: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -49,6 +49,7 @@ pub mod regression;
 mod resample;
 pub mod sbg;
 pub mod scale;
+pub mod scoring;
 mod serde_nan;
 pub mod service_level;
 mod simd;
@@ -107,6 +108,7 @@ pub use regression::{ols, ols_from_covariance, ols_from_moments, Coefficient, Ol
 pub use regression::{ols_with, CovarianceType};
 pub use sbg::{sbg_fit, SbgFit};
 pub use scale::{Direction, NanPolicy, NpsCategory, NpsRating, RawValue, Scale};
+pub use scoring::{ClvModel, DriverModel, LogisticModel, RetentionModel};
 pub use service_level::{ServiceLevelResult, ServiceLevelTally, SlFormula};
 pub use state::Example;
 pub use state::{Accumulator, Ratings, StateKind, Values};
