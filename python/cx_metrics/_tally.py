@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from . import _native
 from ._convert import same_length, to_values, to_weights
-from .exceptions import ColumnError, IncompatibleError, InvalidArgumentError
+from .exceptions import ColumnError, IncompatibleError, InvalidArgumentError, InvalidStateError
 
 if TYPE_CHECKING:
     from ._results import Comparison
@@ -42,12 +42,18 @@ class _State:
 
     __slots__ = ("_inner",)
     _native_type: ClassVar[Any]
+    # States made by kind name cross as ``_native.State``: the kind they must hold.
+    _kind: ClassVar[str | None] = None
 
     def __init__(self, *args: Any) -> None:
         self._inner: Any = self._native_type(*args)
 
     @classmethod
     def _wrap(cls, inner: Any) -> Self:
+        if cls._kind is not None and inner.kind != cls._kind:
+            raise InvalidStateError(
+                f"invalid state: it holds a {inner.kind}, not a {cls._kind}; read it with its own class"
+            )
         obj = cls.__new__(cls)
         obj._inner = inner
         return obj

@@ -239,14 +239,15 @@ class HandlingTally(_State):
     """
 
     __slots__ = ()
-    _native_type = _native.HandlingTally
+    _native_type = _native.State
+    _kind = "handling_tally"
 
     def __init__(self, components: Sequence[Component]) -> None:
-        super().__init__(list(components))
+        self._inner = _native.State(self._kind, {"components": list(components)})
 
     @property
     def components(self) -> tuple[str, ...]:
-        return tuple(self._inner.components)
+        return tuple(self._inner.data()["components"])
 
     def fold(
         self,
@@ -259,11 +260,8 @@ class HandlingTally(_State):
     ) -> None:
         """Fold per-contact component durations (column names of ``data`` or arrays)."""
         table = Table(data) if data is not None else None
-        cols = {
-            n: None if c is None else _column(table, c, n)
-            for n, c in zip(_COMPONENTS, (talk, hold, acw, dial), strict=True)
-        }
-        self._inner.fold(**cols)
+        given = zip(_COMPONENTS, (talk, hold, acw, dial), strict=True)
+        self._inner.fold({n: _column(table, c, n) for n, c in given if c is not None})
 
     def result(self, confidence_level: float = 0.95) -> HandlingTime:
         """AHT with its t interval and the component means."""

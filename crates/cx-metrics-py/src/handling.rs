@@ -1,7 +1,8 @@
-//! Handling time: the `HandlingTally` state and the `HandlingResult` of the core.
+//! Handling time: the `HandlingResult` of the core and the in-memory function (the mergeable
+//! `HandlingTally` crosses as a `State`, see `any_state`).
 
 use cx_metrics::handling::{
-    handling_time as core_handling_time, Component, HandlingResult, HandlingRows, HandlingTally,
+    handling_time as core_handling_time, Component, HandlingResult, HandlingRows,
 };
 use cx_metrics::survival::QuantileMethod;
 use numpy::PyReadonlyArray1;
@@ -10,7 +11,6 @@ use pyo3::prelude::*;
 use crate::arrays::contiguous;
 use crate::errors::IntoPyResult;
 use crate::serde_result::serde_pymethods;
-use crate::tally::state_pymethods;
 
 /// An optional float64 column.
 type Column<'py> = Option<PyReadonlyArray1<'py, f64>>;
@@ -28,63 +28,6 @@ pub struct PyHandlingResult {
 serde_pymethods!(PyHandlingResult, HandlingResult, |inner| Self { inner }, {
     fn __str__(&self) -> String {
         self.inner.to_string()
-    }
-});
-
-/// The mergeable handling-time state.
-#[pyclass(module = "cx_metrics._native", name = "HandlingTally", eq)]
-#[derive(Clone, PartialEq)]
-pub struct PyHandlingTally {
-    pub(crate) inner: HandlingTally,
-}
-
-state_pymethods!(PyHandlingTally, HandlingTally, {
-    #[new]
-    fn new(components: Vec<String>) -> PyResult<Self> {
-        Ok(Self {
-            inner: HandlingTally::new(&self::components(&components)?).py()?,
-        })
-    }
-
-    /// The components counted in the AHT.
-    #[getter]
-    fn components(&self) -> Vec<String> {
-        self.inner
-            .components()
-            .iter()
-            .map(|c| c.id().to_string())
-            .collect()
-    }
-
-    /// Fold per-contact component columns (float64; `None`: not recorded); changes nothing on
-    /// error.
-    #[pyo3(signature = (talk=None, hold=None, acw=None, dial=None))]
-    fn fold(
-        &mut self,
-        py: Python<'_>,
-        talk: Column<'_>,
-        hold: Column<'_>,
-        acw: Column<'_>,
-        dial: Column<'_>,
-    ) -> PyResult<()> {
-        let [t, h, a, d] = [&talk, &hold, &acw, &dial].map(|c| c.as_ref().map(contiguous));
-        let rows = HandlingRows {
-            talk: t.as_deref(),
-            hold: h.as_deref(),
-            acw: a.as_deref(),
-            dial: d.as_deref(),
-        };
-        let inner = &mut self.inner;
-        py.detach(|| cx_metrics::Accumulator::fold_batch(inner, rows, None))
-            .py()
-    }
-
-    /// The result (no quantiles: the state keeps no values).
-    #[pyo3(signature = (*, confidence_level))]
-    fn result(&self, confidence_level: f64) -> PyResult<PyHandlingResult> {
-        Ok(PyHandlingResult {
-            inner: self.inner.result(confidence_level).py()?,
-        })
     }
 });
 

@@ -5,6 +5,7 @@
 //! states and results into Python classes.
 use pyo3::prelude::*;
 
+mod any_state;
 mod arrays;
 mod buy_till_you_die;
 mod ces;
@@ -153,7 +154,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<funnel::PyFunnelResult>()?;
     m.add_class::<funnel::PyFunnelComparison>()?;
     m.add_function(wrap_pyfunction!(funnel::compare_funnels, m)?)?;
-    m.add_class::<handling::PyHandlingTally>()?;
+    m.add_class::<any_state::PyState>()?;
+    m.add_class::<any_state::PyStateResult>()?;
     m.add_class::<handling::PyHandlingResult>()?;
     m.add_function(wrap_pyfunction!(handling::handling_time, m)?)?;
     m.add_class::<service_level::PyServiceLevelTally>()?;

@@ -47,7 +47,7 @@ pub enum Column<'a> {
     /// Flags.
     Bool(&'a [bool]),
     /// Labels.
-    Text(&'a [String]),
+    Text(&'a [&'a str]),
 }
 
 impl Column<'_> {
@@ -97,6 +97,15 @@ impl<'a> Columns<'a> {
         }
     }
 
+    /// The text column `name`, if given.
+    pub fn text(&self, name: &str) -> Result<Option<&'a [&'a str]>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Column::Text(v)) => Ok(Some(v)),
+            Some(other) => Err(wrong_type(name, "text", other)),
+        }
+    }
+
     /// The float64 column `name`, which the state needs.
     pub fn required_f64(&self, name: &str) -> Result<&'a [f64]> {
         self.f64(name)?.ok_or_else(|| missing_column(name))
@@ -142,7 +151,7 @@ fn missing_column(name: &str) -> Error {
 pub trait Columnar: Accumulator + Send + Sync + 'static
 where
     Self::Options: DeserializeOwned,
-    Self::Output: Serialize + fmt::Display,
+    Self::Output: ResultData,
 {
     /// What [`AnyState::new`] reads (serde).
     type Config: DeserializeOwned;
@@ -154,15 +163,65 @@ where
     fn batch<'a>(columns: &Columns<'a>) -> Result<Self::Batch<'a>>;
 }
 
-/// A finished result: its serde value and its text.
+/// What a [`Columnar`] state's result is: serde both ways, and text.
+pub trait ResultData: Serialize + DeserializeOwned + fmt::Display {}
+
+impl<T: Serialize + DeserializeOwned + fmt::Display> ResultData for T {}
+
+/// A finished result: its serde value, its JSON and its text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
     /// The result's kind of state.
     pub kind: StateKind,
     /// The result as serde data.
     pub value: serde_json::Value,
+    /// The result as JSON text (its fields in the result's order), for storage.
+    pub json: String,
     /// The result as text (its `Display`).
     pub text: String,
+}
+
+impl Finished {
+    /// The result of a state of kind `kind` from the JSON of [`Finished::json`], checked as the
+    /// result type reads it.
+    pub fn from_json(kind: &str, json: &str) -> Result<Self> {
+        let found = StateKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name() == kind)
+            .ok_or_else(|| unknown_kind(kind))?;
+        crate::read_finished(found, json).unwrap_or_else(|| Err(unknown_kind(kind)))
+    }
+}
+
+fn finished<O: ResultData>(kind: StateKind, output: &O) -> Result<Finished> {
+    let broken = |e: serde_json::Error| Error::InvalidState {
+        kind: kind.name(),
+        message: format!("the result does not serialise: {e}"),
+    };
+    Ok(Finished {
+        kind,
+        value: serde_json::to_value(output).map_err(broken)?,
+        json: serde_json::to_string(output).map_err(broken)?,
+        text: output.to_string(),
+    })
+}
+
+/// Read a stored result (for `columnar_states!`).
+#[doc(hidden)]
+pub fn read_result<T>(json: &str) -> Result<Finished>
+where
+    T: Columnar,
+    T::Options: DeserializeOwned,
+    T::Output: ResultData,
+{
+    let output: T::Output = serde_json::from_str(json).map_err(|e| {
+        Error::invalid(
+            "result",
+            format!("not the JSON of a {} result: {e}", T::KIND.name()),
+        )
+    })?;
+    finished(T::KIND, &output)
 }
 
 /// A state of any [`Columnar`] kind.
@@ -186,7 +245,15 @@ impl AnyState {
     pub fn from_stored(bytes: &[u8]) -> Result<Self> {
         let kind = stored_kind(bytes)?;
         crate::read_columnar(kind, bytes)
-            .unwrap_or_else(|| Err(unknown_kind(kind.name())))
+            .unwrap_or_else(|| {
+                Err(Error::InvalidState {
+                    kind: kind.name(),
+                    message: format!(
+                        "it holds a {}, which is not a state made by kind; read it with its own type",
+                        kind.name()
+                    ),
+                })
+            })
             .map(Self)
     }
 
@@ -235,6 +302,11 @@ impl AnyState {
     /// The state's JSON (the typed state's format).
     pub fn to_json(&self) -> String {
         self.0.to_json()
+    }
+
+    /// The state's fields as serde data (what its JSON's `"state"` holds).
+    pub fn data(&self) -> serde_json::Value {
+        self.0.data()
     }
 
     /// The typed state, if it is of type `T`.
@@ -310,7 +382,7 @@ pub fn make<T>(config: serde_json::Value) -> Result<Box<dyn ErasedState>>
 where
     T: Columnar,
     T::Options: DeserializeOwned,
-    T::Output: Serialize + fmt::Display,
+    T::Output: ResultData,
 {
     let config: T::Config = serde_json::from_value(config).map_err(|e| {
         Error::invalid(
@@ -327,7 +399,7 @@ pub fn read<T>(bytes: &[u8]) -> Result<Box<dyn ErasedState>>
 where
     T: Columnar,
     T::Options: DeserializeOwned,
-    T::Output: Serialize + fmt::Display,
+    T::Output: ResultData,
 {
     Ok(Box::new(T::from_stored(bytes)?))
 }
@@ -345,6 +417,7 @@ pub trait Erased: Send + Sync {
     fn finish(&self, options: serde_json::Value) -> Result<Finished>;
     fn to_bytes(&self) -> Vec<u8>;
     fn to_json(&self) -> String;
+    fn data(&self) -> serde_json::Value;
     fn clone_box(&self) -> Box<dyn Erased>;
     fn same(&self, other: &dyn Erased) -> bool;
     fn as_any(&self) -> &dyn Any;
@@ -354,7 +427,7 @@ impl<T> Erased for T
 where
     T: Columnar,
     T::Options: DeserializeOwned,
-    T::Output: Serialize + fmt::Display,
+    T::Output: ResultData,
 {
     fn kind(&self) -> StateKind {
         T::KIND
@@ -383,16 +456,7 @@ where
                 format!("invalid options of a {} result: {e}", T::KIND.name()),
             )
         })?;
-        let output = Accumulator::finish(self, &options)?;
-        let value = serde_json::to_value(&output).map_err(|e| Error::InvalidState {
-            kind: T::KIND.name(),
-            message: format!("the result does not serialise: {e}"),
-        })?;
-        Ok(Finished {
-            kind: T::KIND,
-            value,
-            text: output.to_string(),
-        })
+        finished(T::KIND, &Accumulator::finish(self, &options)?)
     }
 
     fn to_bytes(&self) -> Vec<u8> {
@@ -401,6 +465,11 @@ where
 
     fn to_json(&self) -> String {
         Accumulator::to_json(self)
+    }
+
+    fn data(&self) -> serde_json::Value {
+        // A state's fields are plain numbers and names: serialising them cannot fail.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
     fn clone_box(&self) -> Box<dyn Erased> {
@@ -429,6 +498,19 @@ macro_rules! columnar_states {
             $(
                 if kind == <$ty as $crate::Accumulator>::KIND {
                     return Some($crate::any_state::make::<$ty>(config));
+                }
+            )*
+            None
+        }
+
+        /// Read a stored result of a state of `kind` (None: not a columnar kind).
+        pub(crate) fn read_finished(
+            kind: $crate::StateKind,
+            json: &str,
+        ) -> Option<$crate::Result<$crate::any_state::Finished>> {
+            $(
+                if kind == <$ty as $crate::Accumulator>::KIND {
+                    return Some($crate::any_state::read_result::<$ty>(json));
                 }
             )*
             None
@@ -476,6 +558,7 @@ mod tests {
         let again = AnyState::from_stored(&Accumulator::to_bytes(&typed)).unwrap();
         any.merge(&again).unwrap();
         assert_eq!(any.n(), 6);
+        assert_eq!(any.data()["components"], json!(["talk", "acw"]));
         let r = any.finish(json!({"confidence_level": 0.9})).unwrap();
         assert_eq!(r.value["aht"], json!(340.0));
         let merged = any.downcast_ref::<HandlingTally>().unwrap();
@@ -507,6 +590,9 @@ mod tests {
         assert_eq!(a.n(), 0);
         assert!(a.finish(json!({"level": 0.9})).is_err());
         assert!(AnyState::from_stored(b"not a state").is_err());
+        let nps = Accumulator::to_bytes(&crate::NpsTally::new());
+        let e = AnyState::from_stored(&nps).unwrap_err();
+        assert!(matches!(e, Error::InvalidState { .. }), "{e}");
         assert!(AnyState::from_stored(&[0u8; 3]).is_err());
     }
 }
