@@ -61,6 +61,8 @@ __all__ = [
     "ServiceLevelResult",
     "ServiceLevelTally",
     "Shift",
+    "State",
+    "StateResult",
     "TouchpointScores",
     "Trend",
     "WhatIf",
@@ -107,8 +109,6 @@ __all__ = [
     "segment_driver_analysis",
     "touchpoint_scores",
     "trend",
-    "State",
-    "StateResult",
 ]
 __all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "summary_rfm"]
 
