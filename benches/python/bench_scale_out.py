@@ -190,10 +190,12 @@ def dask_part(rows: int, partitions: int, rounds: int) -> None:
     from distributed import Client, LocalCluster
 
     per = rows // partitions
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, memory_limit="8GiB") as cluster,
-        Client(cluster),
-    ):
+    cluster_options: dict[str, Any] = {
+        "threads_per_worker": 1,
+        "dashboard_address": None,
+        "memory_limit": "8GiB",
+    }
+    with LocalCluster(n_workers=2, **cluster_options) as cluster, Client(cluster):
         import cx_metrics.dask as cxd
 
         data = dd.from_map(make_partition, range(partitions), rows=per).persist()
@@ -230,7 +232,7 @@ def dask_part(rows: int, partitions: int, rounds: int) -> None:
 
 def spark_part(rows: int, rounds: int) -> None:
     from pyspark.sql import SparkSession
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as sf
 
     import cx_metrics.spark as cxs
 
@@ -246,8 +248,8 @@ def spark_part(rows: int, rounds: int) -> None:
     data = (
         spark.range(rows, numPartitions=8)
         .select(
-            F.floor(F.rand(1) * 11).cast("tinyint").alias("ltr"),
-            F.format_string("s%02d", F.floor(F.rand(2) * SEGMENTS).cast("int")).alias("segment"),
+            sf.floor(sf.rand(1) * 11).cast("tinyint").alias("ltr"),
+            sf.format_string("s%02d", sf.floor(sf.rand(2) * SEGMENTS).cast("int")).alias("segment"),
         )
         .cache()
     )
@@ -258,8 +260,8 @@ def spark_part(rows: int, rounds: int) -> None:
         return {k: g[k].score for k in g}
 
     def spark_groupby() -> dict[Any, float]:
-        y = F.col("ltr")
-        expr = F.avg((y >= 9).cast("int")) - F.avg((y <= 6).cast("int"))
+        y = sf.col("ltr")
+        expr = sf.avg((y >= 9).cast("int")) - sf.avg((y <= 6).cast("int"))
         return {r["segment"]: r["nps"] for r in data.groupBy("segment").agg(expr.alias("nps")).collect()}
 
     timed = race({"cx_metrics.spark": ours, "spark groupBy": spark_groupby}, rounds)

@@ -625,7 +625,10 @@ class FunnelComparison(SameJson, Tabular, NativeResult):
 def compare_funnels(a: FunnelResult, b: FunnelResult, confidence_level: float = 0.95) -> FunnelComparison:
     """Compare two funnels of the same steps (two periods or two segments, independent customers):
     per step, the difference of the step-to-step and of the from-step-1 conversion (first - second)
-    with the pooled two-proportion z test and Newcombe's hybrid score interval.
+    with the pooled two-proportion z test and Newcombe's hybrid score interval. Both funnels must be
+    counted under the same rules (order, window, entry, counting, re-entry, exclusions, ties...;
+    ``as_of`` may differ): otherwise :class:`~cx_metrics.exceptions.IncompatibleError` names the rules
+    that differ, since the difference would mix the rules with the customers.
 
     Examples
     --------

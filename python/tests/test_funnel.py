@@ -792,3 +792,34 @@ def test_comparison_prints_its_intervals_and_tests() -> None:
     frame = c.to_pandas()
     assert frame["step"].tolist() == STEPS and math.isnan(frame["conversion_difference"].iloc[0])
     assert c._repr_html_().startswith('<div class="cx-metrics"><p>Funnel comparison')
+
+
+def test_compare_refuses_funnels_counted_under_different_rules() -> None:
+    """A difference of conversions counted as customers and as attempts (or within another window)
+    mixes the rules with the customers: refused, naming the rules; another as_of compares."""
+    import datetime
+
+    import cx_metrics as cx
+    from cx_metrics.exceptions import IncompatibleError
+
+    log = {
+        "who": [1, 1, 2, 2, 2, 3],
+        "what": ["a", "b", "a", "a", "b", "a"],
+        "when": ["2026-01-01", "2026-01-02", "2026-01-01", "2026-01-03", "2026-01-04", "2026-01-02"],
+    }
+    rules: dict[str, Any] = {
+        "order": "ordered",
+        "window": None,
+        "window_end": "inclusive",
+        "entry": "closed",
+        "counting": "uniques",
+        "reentry": "first",
+    }
+    base = cx.funnel(log, cx.FunnelSpec(["a", "b"], **rules), customer="who", event="what", time="when")
+    totals = {**rules, "counting": "totals", "reentry": "after_end", "window": datetime.timedelta(days=1)}
+    other = cx.funnel(log, cx.FunnelSpec(["a", "b"], **totals), customer="who", event="what", time="when")
+    with pytest.raises(IncompatibleError, match=r"window, counting, reentry"):
+        cx.compare_funnels(base, other)
+    later_spec = cx.FunnelSpec(["a", "b"], **rules, as_of="2026-02-01")
+    later = cx.funnel(log, later_spec, customer="who", event="what", time="when")
+    assert cx.compare_funnels(base, later).steps[1]["overall"]["difference"] == 0.0

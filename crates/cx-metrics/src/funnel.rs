@@ -1579,13 +1579,38 @@ pub struct FunnelComparison {
     pub confidence_level: f64,
 }
 
+/// The rules two specs count under differently (the steps' predicates and `as_of` aside: funnels
+/// of two periods compare).
+fn rule_differences(a: &FunnelSpec, b: &FunnelSpec) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut check = |name: &'static str, same: bool| {
+        if !same {
+            out.push(name);
+        }
+    };
+    check("exclusions", a.exclusions == b.exclusions);
+    check("order", a.order == b.order);
+    check("window", a.window_ns == b.window_ns);
+    check("window_end", a.window_end == b.window_end);
+    check("entry", a.entry == b.entry);
+    check("counting", a.counting == b.counting);
+    check("reentry", a.reentry == b.reentry);
+    check("repeats", a.repeats == b.repeats);
+    check("step_times", a.step_times == b.step_times);
+    check("ties", a.ties == b.ties);
+    check("unknown_events", a.unknown_events == b.unknown_events);
+    check("missing", a.missing == b.missing);
+    out
+}
+
 /// Compare two funnel results step by step: for each step the two-proportion z test (pooled)
 /// and Newcombe's hybrid score interval of the difference (first − second) of the step-to-step
 /// conversion and of the conversion from step 1. The two samples must be independent (different
 /// customers: two segments, or two periods whose customers differ).
 ///
 /// # Errors
-/// [`Error::Incompatible`] when the step names differ; [`Error::InvalidArgument`] for a bad level.
+/// [`Error::Incompatible`] when the step names differ or the funnels were counted under different
+/// rules (naming them; `as_of` may differ); [`Error::InvalidArgument`] for a bad level.
 pub fn compare_funnels(
     a: &FunnelResult,
     b: &FunnelResult,
@@ -1598,6 +1623,14 @@ pub fn compare_funnels(
             "funnels of different steps ({:?} and {:?})",
             names(a),
             names(b)
+        )));
+    }
+    let differ = rule_differences(&a.spec, &b.spec);
+    if !differ.is_empty() {
+        return Err(Error::Incompatible(format!(
+            "funnels counted under different rules ({}); a difference of their conversions would \
+             mix the rules with the customers: count both under one spec",
+            differ.join(", ")
         )));
     }
     let cmp = |x1: u64, n1: u64, x2: u64, n2: u64| {
@@ -1988,5 +2021,15 @@ mod tests {
         // Newcombe (1998b), example (a): 0.0524 to 0.3339.
         assert!((s.interval.low - 0.05243147240236498).abs() < 1e-12);
         assert!((s.interval.high - 0.333872654036906).abs() < 1e-12);
+        // Funnels counted under other rules do not compare; another as_of does.
+        let mut totals = spec.clone();
+        totals.counting = Counting::Totals;
+        totals.window_ns = Some(3_600_000_000_000);
+        let other = run(&totals, &[(1, "A", 0), (1, "B", 1)]);
+        let e = compare_funnels(&a, &other, 0.95).unwrap_err();
+        assert!(e.to_string().contains("window, counting"), "{e}");
+        let mut later = spec.clone();
+        later.as_of_ns = Some(10);
+        assert!(compare_funnels(&a, &run(&later, &[(1, "A", 0)]), 0.95).is_ok());
     }
 }
