@@ -6,6 +6,7 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod arrow_input;
 mod buy_till_you_die;
 mod ces;
 mod churn;
@@ -159,5 +160,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<service_level::PyServiceLevelResult>()?;
     m.add_class::<promoter_value::PyPromoterValue>()?;
     m.add_function(wrap_pyfunction!(promoter_value::promoter_value, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow_input::fold_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow_input::fold_arrow_table, m)?)?;
     Ok(())
 }
