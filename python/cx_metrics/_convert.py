@@ -13,11 +13,18 @@ Booleans, one policy from every entry point: refused as ratings (a rating is a s
 :func:`to_values`) and as survey weights (:func:`refuse_boolean_weights`: a 0/1 weight is a row filter
 in disguise); accepted as 0/1 only where a binary column makes sense, as a driver or an outcome of driver
 analysis (``_table``).
+
+Any other object that exposes the Arrow PyCapsule interface (``__arrow_c_stream__`` or
+``__arrow_c_array__``: a DuckDB result, a nanoarrow array or stream, a pyarrow RecordBatchReader, an
+object of one's own) is not converted here: :func:`arrow_input` recognises it and the native module
+folds it chunk by chunk (see :class:`ArrowColumns` for a table given as ``data=``). numpy, pandas,
+polars and pyarrow arrays and tables keep the numpy paths above, which are zero-copy for them.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +32,17 @@ import numpy.typing as npt
 
 from .exceptions import InvalidArgumentError, LengthMismatchError
 
-__all__ = ["refuse_boolean_weights", "same_length", "to_values", "to_weights", "unmask"]
+__all__ = [
+    "ArrowColumns",
+    "arrow_columns",
+    "arrow_input",
+    "arrow_table",
+    "refuse_boolean_weights",
+    "same_length",
+    "to_values",
+    "to_weights",
+    "unmask",
+]
 
 _NATIVE_KINDS = frozenset("iuf")
 _SUPPORTED = (
@@ -275,8 +292,9 @@ def refuse_boolean_weights(obj: object, name: str = "weights") -> None:
         )
 
 
-def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[np.float64] | None:
-    """Survey weights as a contiguous float64 array of length ``n``, or None."""
+def to_weights(obj: object, n: int | None, values_name: str = "values") -> npt.NDArray[np.float64] | None:
+    """Survey weights as a contiguous float64 array of length ``n``, or None. ``n=None`` leaves the
+    length to the caller (the native Arrow fold, which knows it only at the end of a stream)."""
     if obj is None:
         return None
     refuse_boolean_weights(obj)
@@ -288,7 +306,7 @@ def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[
             "out) or drop the rows"
         )
     arr = to_values(obj, "weights")
-    if arr.shape[0] != n:
+    if n is not None and arr.shape[0] != n:
         raise LengthMismatchError(
             f"{values_name} and weights: lengths differ ({n} vs {arr.shape[0]}); pass one weight per value"
         )
@@ -301,3 +319,58 @@ def same_length(a: npt.NDArray[Any], b: npt.NDArray[Any], what: str) -> None:
         raise LengthMismatchError(
             f"{what}: lengths differ ({a.shape[0]} vs {b.shape[0]}); pass inputs of the same length"
         )
+
+
+# Inputs that keep their numpy path (zero-copy there) even though they expose the Arrow PyCapsule
+# interface; see arrow_input.
+_NUMPY_PATH_MODULES = frozenset({"numpy", "pandas", "polars", "pyarrow"})
+
+
+def _has_capsule(obj: object) -> bool:
+    kind = type(obj)
+    return hasattr(kind, "__arrow_c_stream__") or hasattr(kind, "__arrow_c_array__")
+
+
+def arrow_input(obj: object) -> bool:
+    """Whether ``obj`` is folded natively through the Arrow PyCapsule interface: it exposes
+    ``__arrow_c_stream__`` or ``__arrow_c_array__`` and is not a numpy, pandas, polars or pyarrow
+    object (those are read through numpy, which is as fast for them and keeps one code path)."""
+    if obj is None or isinstance(obj, np.ndarray) or _module_of(obj) in _NUMPY_PATH_MODULES:
+        return False
+    return _has_capsule(obj)
+
+
+def arrow_table(data: object) -> bool:
+    """Whether ``data`` is a table read through the Arrow PyCapsule interface (a record-batch stream:
+    a DuckDB relation or result, a nanoarrow stream, a pyarrow RecordBatchReader) rather than by
+    named columns (pandas, polars and pyarrow tables, dicts, 2-D arrays)."""
+    if data is None or isinstance(data, np.ndarray | dict):
+        return False
+    module = _module_of(data)
+    if module in ("pandas", "polars") and hasattr(data, "columns"):
+        return False
+    if module == "pyarrow" and hasattr(data, "column_names"):
+        return False
+    return _has_capsule(data)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrowColumns:
+    """The ratings column ``values`` (and the weight column ``weights``) of a table read through the
+    Arrow PyCapsule interface, folded batch by batch by the native module; the other columns are not
+    read. Built by :func:`arrow_columns`."""
+
+    data: object
+    values: str
+    weights: str | None
+
+
+def arrow_columns(data: object, values: object, weights: object) -> ArrowColumns:
+    """The columns ``values`` and ``weights`` of the Arrow table ``data``; both must be column names
+    (``weights`` may be None)."""
+    what = f"with data= an Arrow stream ({type(data).__name__}), pass the name of the"
+    if not isinstance(values, str):
+        raise InvalidArgumentError(f"invalid values: {what} ratings column, got a {type(values).__name__}")
+    if weights is not None and not isinstance(weights, str):
+        raise InvalidArgumentError(f"invalid weights: {what} weight column, got a {type(weights).__name__}")
+    return ArrowColumns(data, values, weights)

@@ -109,6 +109,7 @@ __all__ = [
     "trend",
 ]
 __all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "summary_rfm"]
+__all__ += ["fold_arrow", "fold_arrow_table"]
 
 __version__: str
 
@@ -1567,3 +1568,19 @@ def promoter_value(
     durations: _F64 | None = None,
     confidence_level: float,
 ) -> PromoterValue: ...
+
+# ----- Arrow PyCapsule input (objects with __arrow_c_stream__ or __arrow_c_array__) ----------------
+
+def fold_arrow(
+    tally: NpsTally | CsatTally | Ces2Tally | Ces1Tally | ScaleTally,
+    values: object,
+    weights: object = None,
+    nan_policy: str = "omit",
+) -> None: ...
+def fold_arrow_table(
+    tally: NpsTally | CsatTally | Ces2Tally | Ces1Tally | ScaleTally,
+    data: object,
+    values: str,
+    weights: str | None = None,
+    nan_policy: str = "omit",
+) -> None: ...

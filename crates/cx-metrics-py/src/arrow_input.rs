@@ -19,8 +19,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::ffi::{from_ffi, from_ffi_and_data_type, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::{
-    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
-    UInt32Type, UInt64Type, UInt8Type,
+    Decimal128Type, Decimal32Type, Decimal64Type, Float16Type, Float32Type, Float64Type, Int16Type,
+    Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{make_array, Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
 use arrow_schema::DataType;
@@ -324,9 +324,34 @@ fn fold_chunk<S: Fold>(
                 .collect();
             part.fold(&wide, weights, policy)
         }
-        other => return Err(Failure::Argument("values", type_problem("ratings", other))),
+        other => match decimals(chunk) {
+            Some(wide) => part.fold(&wide, weights, policy),
+            None => return Err(Failure::Argument("values", type_problem("ratings", other))),
+        },
     };
     result.map_err(|e| Failure::Core(shifted(e, offset)))
+}
+
+/// A decimal chunk (DuckDB writes `1.5` as a decimal) as `f64`, the unscaled integer divided by
+/// 10^scale (nulls as NaN); `None` for any other type.
+fn decimals(chunk: &dyn Array) -> Option<Vec<f64>> {
+    fn scaled<P: ArrowPrimitiveType>(
+        chunk: &dyn Array,
+        scale: i8,
+        f: impl Fn(P::Native) -> f64,
+    ) -> Vec<f64> {
+        let unit = 10f64.powi(i32::from(scale));
+        let a = chunk.as_primitive::<P>();
+        a.iter()
+            .map(|v| v.map_or(f64::NAN, |v| f(v) / unit))
+            .collect()
+    }
+    Some(match chunk.data_type() {
+        DataType::Decimal32(_, s) => scaled::<Decimal32Type>(chunk, *s, f64::from),
+        DataType::Decimal64(_, s) => scaled::<Decimal64Type>(chunk, *s, |v| v as f64),
+        DataType::Decimal128(_, s) => scaled::<Decimal128Type>(chunk, *s, |v| v as f64),
+        _ => return None,
+    })
 }
 
 /// A chunk of weights as `f64`, appended to `out`; a null weight, booleans or text are refused.
@@ -360,7 +385,10 @@ fn push_weights(chunk: &dyn Array, offset: usize, out: &mut Vec<f64>) -> Folded<
         DataType::UInt16 => extend::<UInt16Type>(chunk, out, f64::from),
         DataType::UInt32 => extend::<UInt32Type>(chunk, out, f64::from),
         DataType::UInt64 => extend::<UInt64Type>(chunk, out, |v| v as f64),
-        other => return Err(Failure::Argument("weights", type_problem("weights", other))),
+        other => match decimals(chunk) {
+            Some(wide) => out.extend_from_slice(&wide),
+            None => return Err(Failure::Argument("weights", type_problem("weights", other))),
+        },
     }
     Ok(())
 }
@@ -396,6 +424,10 @@ impl Weights<'_> {
                 while buffer.len() < n {
                     match chunks.next("weights")? {
                         Some(c) => {
+                            let c = match c.data_type() {
+                                DataType::Struct(_) => c.as_struct().column(0).clone(),
+                                _ => c,
+                            };
                             push_weights(&*c, *seen, buffer)?;
                             *seen += c.len();
                         }
@@ -440,19 +472,15 @@ fn mismatch(values: usize, weights: usize) -> Failure {
     })
 }
 
-/// Which column of each chunk to fold: the chunk itself (an array stream), or a named child of a
-/// struct (a record-batch stream: a table).
+/// Which columns of each chunk to fold: the chunk itself (an array stream) or a child of a struct
+/// (a record-batch stream: a table), and the weights from a child of the same batch, if any.
 #[derive(Clone, Copy)]
-enum Pick {
-    Whole,
-    Columns {
-        values: usize,
-        weights: Option<usize>,
-    },
+struct Pick {
+    values: Option<usize>,
+    weights: Option<usize>,
 }
 
-/// Fold every chunk of `values` (weights aligned by position, split anywhere) into `part`; returns
-/// nothing, counts into `part` only.
+/// Fold every chunk of `values` (weights aligned by position, split anywhere) into `part`.
 fn fold_stream<S: Fold>(
     part: &mut S,
     values: &mut Chunks,
@@ -461,41 +489,31 @@ fn fold_stream<S: Fold>(
     policy: cx_metrics::NanPolicy,
 ) -> Folded<()> {
     let mut offset = 0usize;
+    let mut buf = Vec::new();
     while let Some(chunk) = values.next("values")? {
         let n = chunk.len();
-        match pick {
-            Pick::Whole => {
-                let Some(w) = weights.take(offset, n)? else {
-                    let mut total = offset + n;
-                    while let Some(c) = values.next("values")? {
-                        total += c.len();
-                    }
-                    return Err(mismatch(total, weights.total()?));
-                };
-                fold_chunk(part, &*chunk, w, policy, offset)?;
-            }
-            Pick::Columns {
-                values: v,
-                weights: w,
-            } => {
-                let batch = chunk.as_struct();
-                let w = match w {
-                    Some(i) => {
-                        let mut buf = Vec::with_capacity(n);
-                        push_weights(&**batch.column(i), offset, &mut buf)?;
-                        Some(buf)
-                    }
-                    None => None,
-                };
-                fold_chunk(part, &**batch.column(v), w.as_deref(), policy, offset)?;
-            }
+        let column = match pick.values {
+            None => &chunk,
+            Some(i) => chunk.as_struct().column(i),
+        };
+        if let Some(i) = pick.weights {
+            buf.clear();
+            push_weights(&**chunk.as_struct().column(i), offset, &mut buf)?;
+            fold_chunk(part, &**column, Some(&buf), policy, offset)?;
+        } else {
+            let Some(w) = weights.take(offset, n)? else {
+                let mut total = offset + n;
+                while let Some(c) = values.next("values")? {
+                    total += c.len();
+                }
+                return Err(mismatch(total, weights.total()?));
+            };
+            fold_chunk(part, &**column, w, policy, offset)?;
         }
         offset += n;
     }
-    if let Pick::Whole = pick {
-        if weights.left_over(offset)? {
-            return Err(mismatch(offset, weights.total()?));
-        }
+    if weights.left_over(offset)? {
+        return Err(mismatch(offset, weights.total()?));
     }
     Ok(())
 }
@@ -551,24 +569,39 @@ fn table_columns(fields: &arrow_schema::Fields) -> String {
         .join(", ")
 }
 
-/// Refuse, before any chunk is read, a type that cannot hold ratings.
-fn check_values_type(data_type: &DataType) -> PyResult<()> {
+/// The column of each chunk that holds the ratings (`None`: the chunk itself; `Some(0)`: the one
+/// column of a one-column table); a type that cannot hold them is refused before any chunk is read.
+fn values_column(
+    data_type: &DataType,
+    what: &'static str,
+    message: &str,
+) -> PyResult<Option<usize>> {
     match data_type {
+        DataType::Struct(fields) if fields.len() == 1 && is_numeric(fields[0].data_type()) => Ok(Some(0)),
+        DataType::Struct(fields) if fields.len() == 1 => Err(to_py(cx_metrics::Error::BadColumn {
+            column: fields[0].name().clone(),
+            message: type_problem(message, fields[0].data_type()),
+        })),
         DataType::Struct(fields) => Err(invalid_argument(
-            "values",
+            what,
             format!(
                 "got an Arrow table (columns {}); pass one column, or pass the table as data= with the \
-                 name of the ratings column",
+                 name of the {message} column",
                 table_columns(fields)
             ),
         )),
-        t if is_numeric(t) => Ok(()),
-        t => Err(invalid_argument("values", type_problem("ratings", t))),
+        t if is_numeric(t) => Ok(None),
+        t => Err(invalid_argument(what, type_problem(message, t))),
     }
 }
 
 fn is_numeric(t: &DataType) -> bool {
-    t.is_integer() || t.is_floating()
+    t.is_integer()
+        || t.is_floating()
+        || matches!(
+            t,
+            DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..)
+        )
 }
 
 /// Fold an object exposing the Arrow PyCapsule interface (an array, a chunked array, an array
@@ -585,9 +618,10 @@ pub fn fold_arrow(
     let py = tally.py();
     let policy: cx_metrics::NanPolicy = nan_policy.parse().map_err(to_py)?;
     let mut chunks = Some(Chunks::from_py(values, "values")?);
-    if let Some(t) = chunks.as_ref().and_then(Chunks::data_type) {
-        check_values_type(t)?;
-    }
+    let column = match chunks.as_ref().and_then(Chunks::data_type) {
+        Some(t) => values_column(t, "values", "ratings")?,
+        None => None,
+    };
     let numpy_weights: Option<PyReadonlyArray1<'_, f64>> = match weights {
         Some(w) if !is_arrow(w)? => Some(w.extract().map_err(|_| {
             invalid_argument(
@@ -601,8 +635,8 @@ pub fn fold_arrow(
     let mut arrow_weights = match weights {
         Some(w) if numpy_slice.is_none() => {
             let c = Chunks::from_py(w, "weights")?;
-            if let Some(t) = c.data_type().filter(|t| !is_numeric(t)) {
-                return Err(invalid_argument("weights", type_problem("weights", t)));
+            if let Some(t) = c.data_type() {
+                values_column(t, "weights", "weights")?;
             }
             Some(c)
         }
@@ -620,7 +654,11 @@ pub fn fold_arrow(
             (None, None) => Weights::None,
         };
         let values = chunks.take().expect("one tally kind matches");
-        count(py, part, values, w, Pick::Whole, policy)
+        let pick = Pick {
+            values: column,
+            weights: None,
+        };
+        count(py, part, values, w, pick, policy)
     })
 }
 
@@ -677,8 +715,8 @@ pub fn fold_arrow_table(
         }
         Ok(i)
     };
-    let pick = Pick::Columns {
-        values: column(values, "ratings")?,
+    let pick = Pick {
+        values: Some(column(values, "ratings")?),
         weights: weights.map(|w| column(w, "weights")).transpose()?,
     };
     let mut chunks = Some(chunks);
