@@ -167,6 +167,15 @@ def test_weights_chunked_differently(
     got = cx.nps(values, weights=w)
     assert_same_nps(got, cx.nps(ratings, weights=weights))
     assert_matches_numpy(got, ratings, weights)
+    # one weight chunk under many value chunks (borrowed slice by slice), and the other way round
+    many = ArrowOnly(chunked(ratings, pa.int8(), list(range(100, 2000, 100))))
+    assert_same_nps(
+        cx.nps(many, weights=ArrowOnly(pa.chunked_array([weights]))), cx.nps(ratings, weights=weights)
+    )
+    many_w = ArrowOnly(pa.chunked_array(np.split(weights, range(7, 2000, 7))))
+    assert_same_nps(
+        cx.nps(ArrowOnly(chunked(ratings, pa.int8(), [])), weights=many_w), cx.nps(ratings, weights=weights)
+    )
     # float32 and integer weights, numpy weights with Arrow values
     w32 = weights.astype(np.float32)
     got32 = cx.nps(ArrowOnly(chunked(ratings, pa.int8(), [5])), weights=ArrowOnly(pa.array(w32)))

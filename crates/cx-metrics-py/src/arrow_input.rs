@@ -22,7 +22,7 @@ use arrow_array::types::{
     Decimal128Type, Decimal32Type, Decimal64Type, Float16Type, Float32Type, Float64Type, Int16Type,
     Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
-use arrow_array::{make_array, Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
+use arrow_array::{make_array, Array, ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray};
 use arrow_schema::DataType;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
@@ -397,46 +397,84 @@ fn push_weights(chunk: &dyn Array, offset: usize, out: &mut Vec<f64>) -> Folded<
 enum Weights<'a> {
     None,
     Slice(&'a [f64]),
-    Arrow {
-        chunks: Chunks,
-        buffer: Vec<f64>,
-        start: usize,
-        seen: usize,
-    },
+    Arrow(ArrowWeights),
+}
+
+/// Weights read from Arrow chunks cut anywhere: a `float64` chunk without nulls is borrowed as it is
+/// when it covers the values' chunk; otherwise the weights are gathered into a scratch buffer.
+struct ArrowWeights {
+    chunks: Chunks,
+    /// The current weight chunk as `float64` and the position of its first unused weight.
+    current: Float64Array,
+    pos: usize,
+    scratch: Vec<f64>,
+    /// Weights read so far (for positions in messages and lengths).
+    seen: usize,
+}
+
+impl ArrowWeights {
+    fn new(chunks: Chunks) -> Self {
+        Self {
+            chunks,
+            current: Float64Array::from(Vec::<f64>::new()),
+            pos: 0,
+            scratch: Vec::new(),
+            seen: 0,
+        }
+    }
+
+    /// The next weight chunk as `float64` (checked: no nulls, a numeric type), or `None` at the end.
+    fn pull(&mut self) -> Folded<Option<Float64Array>> {
+        let Some(c) = self.chunks.next("weights")? else {
+            return Ok(None);
+        };
+        let c = match c.data_type() {
+            DataType::Struct(_) => c.as_struct().column(0).clone(),
+            _ => c,
+        };
+        let offset = self.seen;
+        self.seen += c.len();
+        if c.data_type() == &DataType::Float64 && c.null_count() == 0 {
+            return Ok(Some(c.as_primitive::<Float64Type>().clone()));
+        }
+        let mut out = Vec::with_capacity(c.len());
+        push_weights(&*c, offset, &mut out)?;
+        Ok(Some(Float64Array::from(out)))
+    }
+
+    fn take(&mut self, n: usize) -> Folded<Option<&[f64]>> {
+        let left = self.current.len() - self.pos;
+        if left >= n {
+            let s = &self.current.values()[self.pos..self.pos + n];
+            self.pos += n;
+            return Ok(Some(s));
+        }
+        self.scratch.clear();
+        self.scratch
+            .extend_from_slice(&self.current.values()[self.pos..]);
+        while self.scratch.len() < n {
+            let Some(next) = self.pull()? else {
+                self.pos = self.current.len();
+                return Ok(None);
+            };
+            let want = (n - self.scratch.len()).min(next.len());
+            self.scratch.extend_from_slice(&next.values()[..want]);
+            self.current = next;
+            self.pos = want;
+        }
+        Ok(Some(&self.scratch))
+    }
 }
 
 impl Weights<'_> {
     /// The `n` weights of the rows `offset..offset + n`, or `Ok(None)` if there are fewer than that
     /// left (a length mismatch, reported by the caller with the totals). Arrow chunks are pulled as
-    /// needed, whatever their boundaries; weights already used are dropped from the buffer.
+    /// needed, whatever their boundaries.
     fn take(&mut self, offset: usize, n: usize) -> Folded<Option<Option<&[f64]>>> {
         match self {
             Self::None => Ok(Some(None)),
             Self::Slice(s) => Ok(s.get(offset..offset + n).map(Some)),
-            Self::Arrow {
-                chunks,
-                buffer,
-                start,
-                seen,
-            } => {
-                buffer.drain(..*start);
-                *start = 0;
-                while buffer.len() < n {
-                    match chunks.next("weights")? {
-                        Some(c) => {
-                            let c = match c.data_type() {
-                                DataType::Struct(_) => c.as_struct().column(0).clone(),
-                                _ => c,
-                            };
-                            push_weights(&*c, *seen, buffer)?;
-                            *seen += c.len();
-                        }
-                        None => return Ok(None),
-                    }
-                }
-                *start = n;
-                Ok(Some(Some(&buffer[..n])))
-            }
+            Self::Arrow(a) => Ok(a.take(n)?.map(Some)),
         }
     }
 
@@ -445,11 +483,11 @@ impl Weights<'_> {
         match self {
             Self::None => Ok(0),
             Self::Slice(s) => Ok(s.len()),
-            Self::Arrow { chunks, seen, .. } => {
-                while let Some(c) = chunks.next("weights")? {
-                    *seen += c.len();
+            Self::Arrow(a) => {
+                while let Some(c) = a.chunks.next("weights")? {
+                    a.seen += c.len();
                 }
-                Ok(*seen)
+                Ok(a.seen)
             }
         }
     }
@@ -459,7 +497,7 @@ impl Weights<'_> {
         Ok(match self {
             Self::None => false,
             Self::Slice(s) => s.len() != used,
-            Self::Arrow { buffer, start, .. } => buffer.len() > *start || self.total()? != used,
+            Self::Arrow(_) => self.total()? != used,
         })
     }
 }
@@ -645,12 +683,7 @@ pub fn fold_arrow(
     on_tally!(tally, |part| {
         let w = match (numpy_slice.as_deref(), arrow_weights.take()) {
             (Some(s), _) => Weights::Slice(s),
-            (None, Some(chunks)) => Weights::Arrow {
-                chunks,
-                buffer: Vec::new(),
-                start: 0,
-                seen: 0,
-            },
+            (None, Some(chunks)) => Weights::Arrow(ArrowWeights::new(chunks)),
             (None, None) => Weights::None,
         };
         let values = chunks.take().expect("one tally kind matches");
