@@ -17,8 +17,12 @@ analysis (``_table``).
 Any other object that exposes the Arrow PyCapsule interface (``__arrow_c_stream__`` or
 ``__arrow_c_array__``: a DuckDB result, a nanoarrow array or stream, a pyarrow RecordBatchReader, an
 object of one's own) is not converted here: :func:`arrow_input` recognises it and the native module
-folds it chunk by chunk (see :class:`ArrowColumns` for a table given as ``data=``). numpy, pandas,
-polars and pyarrow arrays and tables keep the numpy paths above, which are zero-copy for them.
+folds it chunk by chunk (see :class:`ArrowColumns` for a table given as ``data=``). A numeric pyarrow
+ChunkedArray or polars Series of several chunks goes the same way (:func:`chunked_arrow`): the numpy path
+would concatenate its chunks first, and the capsule path was measured faster for them (10^7 int16
+ratings in 100 chunks: 4.8 ms against 6.3 ms for pyarrow, 4.4 against 7.0 ms for polars; weighted,
+27 against 53 ms for pyarrow). Single-chunk pyarrow and polars inputs, numpy and pandas keep the numpy
+paths above, which are zero-copy for them and as fast (the two paths within 10% at 10^7 ratings).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ __all__ = [
     "arrow_columns",
     "arrow_input",
     "arrow_table",
+    "arrow_weights",
+    "chunked_arrow",
     "refuse_boolean_weights",
     "same_length",
     "to_values",
@@ -338,6 +344,32 @@ def arrow_input(obj: object) -> bool:
     if obj is None or isinstance(obj, np.ndarray) or _module_of(obj) in _NUMPY_PATH_MODULES:
         return False
     return _has_capsule(obj)
+
+
+def chunked_arrow(obj: object) -> bool:
+    """Whether ``obj`` is a numeric pyarrow ChunkedArray or polars Series of several chunks, which the
+    native module folds chunk by chunk through the Arrow PyCapsule interface instead of concatenating
+    it into one numpy array."""
+    module = _module_of(obj)
+    if module == "pyarrow" and hasattr(obj, "num_chunks") and hasattr(obj, "__arrow_c_stream__"):
+        import pyarrow as pa
+
+        return bool(obj.num_chunks > 1 and (pa.types.is_integer(obj.type) or pa.types.is_floating(obj.type)))
+    if module == "polars" and hasattr(obj, "n_chunks") and hasattr(obj, "__arrow_c_stream__"):
+        return bool(not hasattr(obj, "columns") and obj.n_chunks() > 1 and obj.dtype.is_numeric())
+    return False
+
+
+def arrow_weights(obj: object) -> object:
+    """Weights beside ratings read through the Arrow PyCapsule interface: an Arrow object as it is (a
+    pyarrow or polars column too, which is then not concatenated), anything else as a float64 numpy
+    array (its length is checked by the native fold). Booleans are refused."""
+    if obj is None:
+        return None
+    refuse_boolean_weights(obj)
+    if arrow_input(obj) or (_module_of(obj) in ("pyarrow", "polars") and _has_capsule(obj)):
+        return obj
+    return to_weights(obj, None)
 
 
 def arrow_table(data: object) -> bool:

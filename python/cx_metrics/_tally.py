@@ -25,7 +25,15 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._convert import ArrowColumns, arrow_input, same_length, to_values, to_weights
+from ._convert import (
+    ArrowColumns,
+    arrow_input,
+    arrow_weights,
+    chunked_arrow,
+    same_length,
+    to_values,
+    to_weights,
+)
 from .exceptions import ColumnError, IncompatibleError, InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -142,14 +150,15 @@ class _Tally(_State):
         Any other object exposing the Arrow PyCapsule interface (``__arrow_c_stream__`` or
         ``__arrow_c_array__``: a DuckDB result, a nanoarrow array or stream, ...) is folded chunk by
         chunk, never concatenated; Arrow nulls are missing values, and an error names the position in
-        the whole stream. Its weights may be another such object, chunked differently.
+        the whole stream. Its weights may be another such object, chunked differently. A numeric
+        pyarrow ChunkedArray or polars Series of several chunks is folded the same way (not
+        concatenated).
         """
         if isinstance(values, ArrowColumns):
             self._fold_arrow_table(values, weights, nan_policy)
             return
-        if arrow_input(values):
-            w = weights if weights is None or arrow_input(weights) else to_weights(weights, None)
-            _native.fold_arrow(self._inner, values, w, nan_policy)
+        if arrow_input(values) or chunked_arrow(values):
+            _native.fold_arrow(self._inner, values, arrow_weights(weights), nan_policy)
             return
         arr = to_values(values)
         w = to_weights(weights, arr.shape[0])

@@ -455,3 +455,58 @@ def test_weights_errors(ratings: npt.NDArray[np.float64], weights: npt.NDArray[n
     with pytest.raises(InvalidArgumentError, match="booleans"):
         t.fold(ArrowOnly(values), weights=np.ones(2000, dtype=bool))
     assert t == before
+
+
+# ----- which path pyarrow and polars inputs take --------------------------------------------------------
+
+
+@pytest.fixture
+def capsule_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each call of the native Arrow fold made by the façade."""
+    calls: list[str] = []
+    real = _native.fold_arrow
+
+    def spy(tally: Any, values: Any, weights: Any = None, nan_policy: str = "omit") -> None:
+        calls.append(type(values).__name__)
+        real(tally, values, weights, nan_policy)
+
+    monkeypatch.setattr(_native, "fold_arrow", spy)
+    return calls
+
+
+def test_multi_chunk_pyarrow_and_polars_take_the_capsule_path(
+    capsule_calls: list[str], ratings: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
+) -> None:
+    want = cx.nps(ratings, weights=weights)
+    assert capsule_calls == []
+    arr = chunked(ratings, pa.int16(), [700, 1400])
+    assert_same_nps(cx.nps(arr, weights=pa.chunked_array([weights[:5], weights[5:]])), want)
+    assert_same_nps(cx.nps(arr, weights=weights), want)
+    series = pl.concat([pl.from_arrow(c) for c in arr.chunks], rechunk=False)
+    assert isinstance(series, pl.Series) and series.n_chunks() == 3
+    assert_same_nps(cx.nps(series, weights=pl.Series(weights)), want)
+    assert capsule_calls == ["ChunkedArray", "ChunkedArray", "Series"]
+    # one chunk: the numpy path (zero-copy there), the same figures
+    assert_same_nps(cx.nps(chunked(ratings, pa.int16(), []), weights=weights), want)
+    assert_same_nps(cx.nps(pl.Series(ratings), weights=weights), want)
+    assert_same_nps(cx.nps("ltr", data=table(ratings, weights), weights="w"), want)
+    assert len(capsule_calls) == 3
+    # a table of several batches: its column has several chunks
+    many = pa.Table.from_batches(table(ratings, weights).to_batches(max_chunksize=500))
+    assert_same_nps(cx.nps("ltr", data=many, weights="w"), want)
+    assert capsule_calls[3:] == ["ChunkedArray"]
+
+
+def test_multi_chunk_errors_match_the_numpy_path(ratings: npt.NDArray[np.float64]) -> None:
+    arr = chunked(ratings, pa.int16(), [700, 1400])
+    with pytest.raises(InvalidArgumentError, match="booleans"):
+        cx.nps(arr, weights=pa.chunked_array([np.ones(1000, bool), np.ones(1000, bool)]))
+    with pytest.raises(LengthMismatchError, match=r"lengths differ \(2000 vs 3\)"):
+        cx.nps(arr, weights=[1.0, 2.0, 3.0])
+    first = int(np.flatnonzero(np.isnan(ratings))[0])
+    for values in (arr, chunked(ratings, pa.int16(), [])):
+        with pytest.raises(MissingValueError, match=f"position {first} "):
+            cx.nps(values, nan_policy="raise")
+    text = pa.chunked_array([["9", "10"], ["3"]])
+    with pytest.raises(InvalidArgumentError, match="not numeric"):
+        cx.nps(text)
