@@ -342,8 +342,9 @@ def test_empty_stream_counts_nothing() -> None:
 
 def test_chunks_are_consumed_one_at_a_time() -> None:
     """A stream of 200 chunks of 50 000 ratings, each made in pyarrow's memory pool as it is asked for:
-    the pool never holds more than a few chunks at once, so the stream is folded chunk by chunk (all
-    10^7 ratings together would take 200 times one chunk)."""
+    the pool never holds more than a few chunks at once (the native fold counts at most four at a time,
+    one per thread), so the stream is folded chunk by chunk; all 10^7 ratings together would take 200
+    times one chunk (``reader.read_all()`` of the same stream peaks at 199)."""
     n_chunks, size = 200, 50_000
     rng = np.random.default_rng(3)
     base = rng.integers(0, 11, size)
@@ -362,14 +363,15 @@ def test_chunks_are_consumed_one_at_a_time() -> None:
     got = cx.nps("ltr", data=reader)
     one_chunk = size * 2
     assert produced == list(range(n_chunks))
-    assert peak[0] <= 4 * one_chunk, f"the pool held {peak[0] / one_chunk:.1f} chunks at once"
+    assert peak[0] <= 5 * one_chunk, f"the pool held {peak[0] / one_chunk:.1f} chunks at once"
     all_values = np.concatenate([(base + k) % 11 for k in range(n_chunks)])
     assert got.n == n_chunks * size
     assert_same_nps(got, cx.nps(all_values))
 
 
 def test_stream_consumed_lazily_and_stops_at_first_error() -> None:
-    """A chunk that fails stops the stream there: the chunks after it are never asked for."""
+    """A chunk that fails stops the stream there: the chunks after its group (at most four chunks are
+    counted at a time) are never asked for."""
     produced: list[int] = []
 
     def batches() -> Iterator[pa.RecordBatch]:
@@ -380,7 +382,7 @@ def test_stream_consumed_lazily_and_stops_at_first_error() -> None:
     reader = pa.RecordBatchReader.from_batches(pa.schema([("ltr", pa.int8())]), batches())
     with pytest.raises(OutOfRangeError, match="value 12 at position 7 "):
         cx.nps("ltr", data=reader)
-    assert produced == [0, 1, 2, 3]
+    assert produced == list(range(len(produced))) and len(produced) <= 4 + 3
 
 
 # ----- bad inputs: typed errors, the tally unchanged ------------------------------------------------------

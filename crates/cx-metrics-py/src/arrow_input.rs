@@ -4,8 +4,9 @@
 //!
 //! The capsules are read with arrow-array's C Data Interface import (`ffi`, `ffi_stream`), which is all
 //! this needs: a stream is walked through its C callbacks, each chunk imported (its buffers borrowed, not
-//! copied), its values handed as a typed slice to the core's `fold`, then released before the next one
-//! is asked for. Missing values are Arrow nulls (and NaN): a chunk with nulls is read as `f64` with NaN
+//! copied) and its values handed as a typed slice to the core's `fold`. A few chunks are counted at a
+//! time, one per thread (at most four), and released before the next ones are asked for, so memory holds
+//! a handful of chunks whatever the length of the stream. Missing values are Arrow nulls (and NaN): a chunk with nulls is read as `f64` with NaN
 //! in their place, which the core counts in `n_omitted` (or names under `nan_policy="raise"`).
 //! Positions in errors are positions in the whole input, across chunks.
 //!
@@ -30,7 +31,7 @@ use pyo3::types::{PyCapsule, PyCapsuleMethods, PyTuple};
 
 use crate::arrays::{contiguous, Fold};
 use crate::errors::{invalid_argument, to_py};
-use crate::tally::fold_shared;
+use crate::tally::{fold_shared, EmptyLike};
 
 /// Why an Arrow fold failed, built without the GIL and turned into a Python exception after.
 enum Failure {
@@ -518,37 +519,84 @@ struct Pick {
     weights: Option<usize>,
 }
 
-/// Fold every chunk of `values` (weights aligned by position, split anywhere) into `part`.
-fn fold_stream<S: Fold>(
+/// Chunks folded at once, one per thread (at most this many): a stream is counted a few chunks at a
+/// time, in parallel, and never held whole.
+const MAX_CHUNKS_IN_FLIGHT: usize = 4;
+
+/// A chunk ready to count: its ratings column, its weights (owned) and its first row's position.
+struct Ready {
+    column: ArrayRef,
+    weights: Option<Vec<f64>>,
+    offset: usize,
+}
+
+/// Fold every chunk of `values` (weights aligned by position, split anywhere) into `part`: up to one
+/// chunk per thread ([`MAX_CHUNKS_IN_FLIGHT`] at most) is pulled, the chunks are counted in parallel
+/// into empty states and merged in stream order, then the next ones are pulled. The first error in
+/// stream order is returned, and no chunk after its group is asked for.
+fn fold_stream<S>(
     part: &mut S,
     values: &mut Chunks,
     weights: &mut Weights<'_>,
     pick: Pick,
     policy: cx_metrics::NanPolicy,
-) -> Folded<()> {
+) -> Folded<()>
+where
+    S: Fold + EmptyLike + cx_metrics::Merge + Sync,
+{
+    use rayon::prelude::*;
+    let in_flight = rayon::current_num_threads().clamp(1, MAX_CHUNKS_IN_FLIGHT);
     let mut offset = 0usize;
-    let mut buf = Vec::new();
-    while let Some(chunk) = values.next("values")? {
-        let n = chunk.len();
-        let column = match pick.values {
-            None => &chunk,
-            Some(i) => chunk.as_struct().column(i),
-        };
-        if let Some(i) = pick.weights {
-            buf.clear();
-            push_weights(&**chunk.as_struct().column(i), offset, &mut buf)?;
-            fold_chunk(part, &**column, Some(&buf), policy, offset)?;
-        } else {
-            let Some(w) = weights.take(offset, n)? else {
-                let mut total = offset + n;
-                while let Some(c) = values.next("values")? {
-                    total += c.len();
-                }
-                return Err(mismatch(total, weights.total()?));
+    let mut group: Vec<Ready> = Vec::with_capacity(in_flight);
+    loop {
+        group.clear();
+        while group.len() < in_flight {
+            let Some(chunk) = values.next("values")? else {
+                break;
             };
-            fold_chunk(part, &**column, w, policy, offset)?;
+            let n = chunk.len();
+            let column = match pick.values {
+                None => chunk.clone(),
+                Some(i) => chunk.as_struct().column(i).clone(),
+            };
+            let w = if let Some(i) = pick.weights {
+                let mut buf = Vec::with_capacity(n);
+                push_weights(&**chunk.as_struct().column(i), offset, &mut buf)?;
+                Some(buf)
+            } else {
+                match weights.take(offset, n)? {
+                    Some(w) => w.map(<[f64]>::to_vec),
+                    None => {
+                        let mut total = offset + n;
+                        while let Some(c) = values.next("values")? {
+                            total += c.len();
+                        }
+                        return Err(mismatch(total, weights.total()?));
+                    }
+                }
+            };
+            group.push(Ready {
+                column,
+                weights: w,
+                offset,
+            });
+            offset += n;
         }
-        offset += n;
+        if group.is_empty() {
+            break;
+        }
+        let template: &S = part;
+        let counted: Vec<Folded<S>> = group
+            .par_iter()
+            .map(|r| {
+                let mut p = template.empty_like();
+                fold_chunk(&mut p, &*r.column, r.weights.as_deref(), policy, r.offset)?;
+                Ok(p)
+            })
+            .collect();
+        for c in counted {
+            part.merge(&c?)?;
+        }
     }
     if weights.left_over(offset)? {
         return Err(mismatch(offset, weights.total()?));
@@ -557,14 +605,17 @@ fn fold_stream<S: Fold>(
 }
 
 /// Count `values` into `part` with the GIL released (the producer's callbacks included).
-fn count<S: Fold>(
+fn count<S>(
     py: Python<'_>,
     part: &mut S,
     mut values: Chunks,
     mut weights: Weights<'_>,
     pick: Pick,
     policy: cx_metrics::NanPolicy,
-) -> PyResult<()> {
+) -> PyResult<()>
+where
+    S: Fold + EmptyLike + cx_metrics::Merge + Sync,
+{
     py.detach(move || fold_stream(part, &mut values, &mut weights, pick, policy))
         .map_err(Failure::into_py)
 }
