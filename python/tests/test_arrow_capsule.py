@@ -512,3 +512,36 @@ def test_multi_chunk_errors_match_the_numpy_path(ratings: npt.NDArray[np.float64
     text = pa.chunked_array([["9", "10"], ["3"]])
     with pytest.raises(InvalidArgumentError, match="not numeric"):
         cx.nps(text)
+
+
+def test_weights_must_be_a_column_name_with_a_stream() -> None:
+    stream = ArrowOnly(pa.table({"ltr": [9, 3], "w": [1.0, 2.0]}))
+    with pytest.raises(InvalidArgumentError, match="pass the name of the weight column, got a list"):
+        cx.nps("ltr", data=stream, weights=[1.0, 2.0])
+    assert cx.nps("ltr", data=stream, weights="w").score == pytest.approx(-1 / 3, abs=TOL)
+
+
+def test_folds_from_several_threads(
+    ratings: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
+) -> None:
+    """Streams folded into one tally from several threads at once: the tally of all of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = np.array_split(np.arange(len(ratings)), 8)
+    shared = cx.NpsTally()
+
+    def fold(idx: npt.NDArray[np.intp]) -> None:
+        tbl = table(ratings[idx], weights[idx])
+        reader = pa.RecordBatchReader.from_batches(tbl.schema, tbl.to_batches(max_chunksize=37))
+        shared.fold(ArrowColumnsOf(reader))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(fold, parts))
+    assert_same_nps(shared.result(), cx.nps(ratings, weights=weights))
+
+
+def ArrowColumnsOf(reader: pa.RecordBatchReader) -> Any:  # noqa: N802  # reads as the class it builds
+    """The ``ltr`` and ``w`` columns of a stream, as ``data=`` hands them to a tally's fold."""
+    from cx_metrics._convert import arrow_columns
+
+    return arrow_columns(StreamOnly(reader), "ltr", "w")
