@@ -545,3 +545,13 @@ def ArrowColumnsOf(reader: pa.RecordBatchReader) -> Any:  # noqa: N802  # reads 
     from cx_metrics._convert import arrow_columns
 
     return arrow_columns(StreamOnly(reader), "ltr", "w")
+
+
+def test_sliced_arrays_start_at_their_offset() -> None:
+    """A slice exported through the C interface carries an offset into its buffers (values and nulls)."""
+    full = pa.array([0, 1, None, 10, 9, None, 7, 3, 10, 2], pa.int32())
+    part = full.slice(2, 6)  # None, 10, 9, None, 7, 3
+    got = cx.nps(ArrowOnly(part), weights=ArrowOnly(pa.array(np.arange(12.0)).slice(3, 6)))
+    assert_same_nps(got, cx.nps(np.array([np.nan, 10, 9, np.nan, 7, 3]), weights=np.arange(3.0, 9.0)))
+    with pytest.raises(InvalidArgumentError, match="weight at position 1 is null"):
+        cx.nps(ArrowOnly(part), weights=ArrowOnly(pa.array([1.0, 2.0, None, 4.0, 5.0, 6.0, 7.0]).slice(1, 6)))
