@@ -13,11 +13,23 @@ Booleans, one policy from every entry point: refused as ratings (a rating is a s
 :func:`to_values`) and as survey weights (:func:`refuse_boolean_weights`: a 0/1 weight is a row filter
 in disguise); accepted as 0/1 only where a binary column makes sense, as a driver or an outcome of driver
 analysis (``_table``).
+
+Any other object that exposes the Arrow PyCapsule interface (``__arrow_c_stream__`` or
+``__arrow_c_array__``: a DuckDB result, a nanoarrow array or stream, a pyarrow RecordBatchReader, an
+object of one's own) is not converted here: :func:`arrow_input` recognises it and the native module
+folds it chunk by chunk (see :class:`ArrowColumns` for a table given as ``data=``). A numeric pyarrow
+ChunkedArray or polars Series of several chunks goes the same way (:func:`chunked_arrow`): the numpy path
+would concatenate its chunks first, and the capsule path was measured as fast or faster for them (10^7
+int16 ratings in 100 chunks, release build: 4.2 ms against 4.9 ms for pyarrow, 3.9 against 7.9 ms for
+polars; weighted, 32 against 41 ms for pyarrow and 29 against 28 ms for polars). Single-chunk pyarrow
+and polars inputs, numpy and pandas keep the numpy paths above, which are zero-copy for them and as
+fast (the two paths within 10% at 10^7 ratings).
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +37,19 @@ import numpy.typing as npt
 
 from .exceptions import InvalidArgumentError, LengthMismatchError
 
-__all__ = ["refuse_boolean_weights", "same_length", "to_values", "to_weights", "unmask"]
+__all__ = [
+    "ArrowColumns",
+    "arrow_columns",
+    "arrow_input",
+    "arrow_table",
+    "arrow_weights",
+    "chunked_arrow",
+    "refuse_boolean_weights",
+    "same_length",
+    "to_values",
+    "to_weights",
+    "unmask",
+]
 
 _NATIVE_KINDS = frozenset("iuf")
 _SUPPORTED = (
@@ -275,8 +299,9 @@ def refuse_boolean_weights(obj: object, name: str = "weights") -> None:
         )
 
 
-def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[np.float64] | None:
-    """Survey weights as a contiguous float64 array of length ``n``, or None."""
+def to_weights(obj: object, n: int | None, values_name: str = "values") -> npt.NDArray[np.float64] | None:
+    """Survey weights as a contiguous float64 array of length ``n``, or None. ``n=None`` leaves the
+    length to the caller (the native Arrow fold, which knows it only at the end of a stream)."""
     if obj is None:
         return None
     refuse_boolean_weights(obj)
@@ -288,7 +313,7 @@ def to_weights(obj: object, n: int, values_name: str = "values") -> npt.NDArray[
             "out) or drop the rows"
         )
     arr = to_values(obj, "weights")
-    if arr.shape[0] != n:
+    if n is not None and arr.shape[0] != n:
         raise LengthMismatchError(
             f"{values_name} and weights: lengths differ ({n} vs {arr.shape[0]}); pass one weight per value"
         )
@@ -301,3 +326,84 @@ def same_length(a: npt.NDArray[Any], b: npt.NDArray[Any], what: str) -> None:
         raise LengthMismatchError(
             f"{what}: lengths differ ({a.shape[0]} vs {b.shape[0]}); pass inputs of the same length"
         )
+
+
+# Inputs that keep their numpy path (zero-copy there) even though they expose the Arrow PyCapsule
+# interface; see arrow_input.
+_NUMPY_PATH_MODULES = frozenset({"numpy", "pandas", "polars", "pyarrow"})
+
+
+def _has_capsule(obj: object) -> bool:
+    kind = type(obj)
+    return hasattr(kind, "__arrow_c_stream__") or hasattr(kind, "__arrow_c_array__")
+
+
+def arrow_input(obj: object) -> bool:
+    """Whether ``obj`` is folded natively through the Arrow PyCapsule interface: it exposes
+    ``__arrow_c_stream__`` or ``__arrow_c_array__`` and is not a numpy, pandas, polars or pyarrow
+    object (those are read through numpy, which is as fast for them and keeps one code path)."""
+    if obj is None or isinstance(obj, np.ndarray) or _module_of(obj) in _NUMPY_PATH_MODULES:
+        return False
+    return _has_capsule(obj)
+
+
+def chunked_arrow(obj: object) -> bool:
+    """Whether ``obj`` is a numeric pyarrow ChunkedArray or polars Series of several chunks, which the
+    native module folds chunk by chunk through the Arrow PyCapsule interface instead of concatenating
+    it into one numpy array."""
+    module = _module_of(obj)
+    if module == "pyarrow" and hasattr(obj, "num_chunks") and hasattr(obj, "__arrow_c_stream__"):
+        import pyarrow as pa
+
+        return bool(obj.num_chunks > 1 and (pa.types.is_integer(obj.type) or pa.types.is_floating(obj.type)))
+    if module == "polars" and hasattr(obj, "n_chunks") and hasattr(obj, "__arrow_c_stream__"):
+        return bool(not hasattr(obj, "columns") and obj.n_chunks() > 1 and obj.dtype.is_numeric())
+    return False
+
+
+def arrow_weights(obj: object) -> object:
+    """Weights beside ratings read through the Arrow PyCapsule interface: an Arrow object as it is (a
+    pyarrow or polars column too, which is then not concatenated), anything else as a float64 numpy
+    array (its length is checked by the native fold). Booleans are refused."""
+    if obj is None:
+        return None
+    refuse_boolean_weights(obj)
+    if arrow_input(obj) or (_module_of(obj) in ("pyarrow", "polars") and _has_capsule(obj)):
+        return obj
+    return to_weights(obj, None)
+
+
+def arrow_table(data: object) -> bool:
+    """Whether ``data`` is a table read through the Arrow PyCapsule interface (a record-batch stream:
+    a DuckDB relation or result, a nanoarrow stream, a pyarrow RecordBatchReader) rather than by
+    named columns (pandas, polars and pyarrow tables, dicts, 2-D arrays)."""
+    if data is None or isinstance(data, np.ndarray | dict):
+        return False
+    module = _module_of(data)
+    if module in ("pandas", "polars") and hasattr(data, "columns"):
+        return False
+    if module == "pyarrow" and hasattr(data, "column_names"):
+        return False
+    return _has_capsule(data)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrowColumns:
+    """The ratings column ``values`` (and the weight column ``weights``) of a table read through the
+    Arrow PyCapsule interface, folded batch by batch by the native module; the other columns are not
+    read. Built by :func:`arrow_columns`."""
+
+    data: object
+    values: str
+    weights: str | None
+
+
+def arrow_columns(data: object, values: object, weights: object) -> ArrowColumns:
+    """The columns ``values`` and ``weights`` of the Arrow table ``data``; both must be column names
+    (``weights`` may be None)."""
+    what = f"with data= an Arrow stream ({type(data).__name__}), pass the name of the"
+    if not isinstance(values, str):
+        raise InvalidArgumentError(f"invalid values: {what} ratings column, got a {type(values).__name__}")
+    if weights is not None and not isinstance(weights, str):
+        raise InvalidArgumentError(f"invalid weights: {what} weight column, got a {type(weights).__name__}")
+    return ArrowColumns(data, values, weights)

@@ -111,6 +111,7 @@ __all__ = [
     "trend",
 ]
 __all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "summary_rfm"]
+__all__ += ["fold_arrow", "fold_arrow_table"]
 
 __version__: str
 
@@ -1696,3 +1697,19 @@ class ClvModel(_Serialised):
         timing: str,
         time_unit: str,
     ) -> _F64: ...
+
+# ----- Arrow PyCapsule input (objects with __arrow_c_stream__ or __arrow_c_array__) ----------------
+
+def fold_arrow(
+    tally: NpsTally | CsatTally | Ces2Tally | Ces1Tally | ScaleTally,
+    values: object,
+    weights: object = None,
+    nan_policy: str = "omit",
+) -> None: ...
+def fold_arrow_table(
+    tally: NpsTally | CsatTally | Ces2Tally | Ces1Tally | ScaleTally,
+    data: object,
+    values: str,
+    weights: str | None = None,
+    nan_policy: str = "omit",
+) -> None: ...

@@ -25,7 +25,15 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._convert import same_length, to_values, to_weights
+from ._convert import (
+    ArrowColumns,
+    arrow_input,
+    arrow_weights,
+    chunked_arrow,
+    same_length,
+    to_values,
+    to_weights,
+)
 from .exceptions import ColumnError, IncompatibleError, InvalidArgumentError, InvalidStateError
 
 if TYPE_CHECKING:
@@ -144,10 +152,30 @@ class _Tally(_State):
             Non-negative finite survey weights, one per value.
         nan_policy : {"omit", "raise"}
             ``"omit"`` skips missing values and counts them in ``n_omitted``; ``"raise"`` fails on the first.
+
+        Any other object exposing the Arrow PyCapsule interface (``__arrow_c_stream__`` or
+        ``__arrow_c_array__``: a DuckDB result, a nanoarrow array or stream, ...) is folded chunk by
+        chunk, never concatenated; Arrow nulls are missing values, and an error names the position in
+        the whole stream. Its weights may be another such object, chunked differently. A numeric
+        pyarrow ChunkedArray or polars Series of several chunks is folded the same way (not
+        concatenated).
         """
+        if isinstance(values, ArrowColumns):
+            self._fold_arrow_table(values, weights, nan_policy)
+            return
+        if arrow_input(values) or chunked_arrow(values):
+            _native.fold_arrow(self._inner, values, arrow_weights(weights), nan_policy)
+            return
         arr = to_values(values)
         w = to_weights(weights, arr.shape[0])
         self._inner.fold(arr, w, nan_policy)
+
+    def _fold_arrow_table(self, columns: ArrowColumns, weights: object, nan_policy: NanPolicy) -> None:
+        if weights is not None:
+            raise InvalidArgumentError(
+                "invalid weights: the weight column of an Arrow table is named in its ArrowColumns"
+            )
+        _native.fold_arrow_table(self._inner, columns.data, columns.values, columns.weights, nan_policy)
 
     def _check(self, other: object) -> Self:
         if not isinstance(other, type(self)):

@@ -693,9 +693,15 @@ def warn_missing_labels(n_rows: int, names: Sequence[str], *, stacklevel: int) -
 
 
 def plain_inputs(values: object, weights: object, data: object) -> tuple[object, object]:
-    """``values`` and ``weights`` read from ``data`` where they are column names (without ``by``)."""
+    """``values`` and ``weights`` read from ``data`` where they are column names (without ``by``); a
+    table read through the Arrow PyCapsule interface (a DuckDB result, a nanoarrow stream, a pyarrow
+    RecordBatchReader) becomes its columns to fold batch by batch."""
     if data is None:
         return values, weights
+    from ._convert import arrow_columns, arrow_table
+
+    if arrow_table(data):
+        return arrow_columns(data, values, weights), None
     table = Table(data)
     return (
         table._raw(values) if isinstance(values, str) else values,

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod any_state;
 mod arrays;
+mod arrow_input;
 mod buy_till_you_die;
 mod ces;
 mod churn;
@@ -166,5 +167,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<scoring::PyLogisticModel>()?;
     m.add_class::<scoring::PyRetentionModel>()?;
     m.add_class::<scoring::PyClvModel>()?;
+    m.add_function(wrap_pyfunction!(arrow_input::fold_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow_input::fold_arrow_table, m)?)?;
     Ok(())
 }
