@@ -39,6 +39,7 @@ __all__ = [
     "CohortPlan",
     "CustomerPlan",
     "FunnelPlan",
+    "HandlingPlan",
     "MomentsPlan",
     "Pair",
     "Plan",
@@ -358,6 +359,44 @@ class ServiceLevelPlan(Plan):
 
         pairs = list(zip(keys, states, strict=True))
         return ServiceLevelByGroup(
+            by=self.by_name,
+            groups={k: self.result(s) for k, s in pairs if s.n},
+            no_contacts=tuple(k for k, s in pairs if not s.n),
+        )
+
+
+@dataclass(frozen=True)
+class HandlingPlan(Plan):
+    """Average handle time of contacts (component columns), overall or by group. The state keeps no
+    values: no quantiles of the totals over partitions."""
+
+    components: tuple[str, ...] = ()
+    columns_of: tuple[tuple[str, str], ...] = ()  # (component, column name)
+    confidence_level: float = 0.95
+
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(column for _, column in self.columns_of)
+
+    def empty(self) -> _State:
+        from .contact_center import HandlingTally
+
+        return HandlingTally(list(self.components))  # type: ignore[arg-type]
+
+    def fold(self, state: _State, table: Table) -> None:
+        given = {
+            component: np.asarray(table._raw(column), dtype=np.float64)
+            for component, column in self.columns_of
+        }
+        state.fold(**given)  # type: ignore[attr-defined]
+
+    def result(self, state: _State) -> Any:
+        return state.result(self.confidence_level)  # type: ignore[attr-defined]
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        from .contact_center import HandlingTimeByGroup
+
+        pairs = list(zip(keys, states, strict=True))
+        return HandlingTimeByGroup(
             by=self.by_name,
             groups={k: self.result(s) for k, s in pairs if s.n},
             no_contacts=tuple(k for k, s in pairs if not s.n),

@@ -24,6 +24,7 @@ from ._partitions import (
     CohortPlan,
     CustomerPlan,
     FunnelPlan,
+    HandlingPlan,
     MomentsPlan,
     Plan,
     ServiceLevelPlan,
@@ -39,7 +40,14 @@ from .exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     from .ces import CesResult, CesVersion
-    from .contact_center import Formula, ServiceLevel, ServiceLevelByGroup
+    from .contact_center import (
+        Component,
+        Formula,
+        HandlingTime,
+        HandlingTimeByGroup,
+        ServiceLevel,
+        ServiceLevelByGroup,
+    )
     from .csat import CsatResult, Satisfied
     from .drivers import DriverAnalysis
     from .funnels import FunnelByGroup, FunnelResult, FunnelSpec
@@ -55,6 +63,7 @@ __all__ = [
     "customer_summary",
     "driver_analysis",
     "funnel",
+    "handling_time",
     "nps",
     "retention_table",
     "service_level",
@@ -167,6 +176,30 @@ def driver_analysis(
         weights=weights,
         always=None if always is None else tuple(always),
         groups=groups,
+        confidence_level=confidence_level,
+    )
+    return _compute(data, plan)  # type: ignore[no-any-return]
+
+
+def handling_time(
+    data: Any,
+    *,
+    components: Sequence[Component],
+    talk: str | None = None,
+    hold: str | None = None,
+    acw: str | None = None,
+    dial: str | None = None,
+    by: str | Sequence[str] | None = None,
+    confidence_level: float = 0.95,
+) -> HandlingTime | HandlingTimeByGroup:
+    """:func:`cx_metrics.contact_center.handling_time` of a Spark DataFrame of handled contacts
+    (``talk``, ``hold``, ``acw``, ``dial``, ``by``: column names): the AHT with its t interval and the
+    component means, as in memory; the merged state keeps no values, so no quantiles of the totals."""
+    named = (("talk", talk), ("hold", hold), ("acw", acw), ("dial", dial))
+    plan = HandlingPlan(
+        by=by_columns(by),
+        components=tuple(components),
+        columns_of=tuple((component, column) for component, column in named if column is not None),
         confidence_level=confidence_level,
     )
     return _compute(data, plan)  # type: ignore[no-any-return]

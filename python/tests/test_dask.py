@@ -299,3 +299,27 @@ def test_audit_compliance_equals_in_memory(client: Any) -> None:
     want = cx.audit_compliance(audit)
     for level in ("touchpoint", "standard", "location", "cell"):
         assert got.to_pandas(level).equals(want.to_pandas(level))
+
+
+def test_handling_time_by_queue_equals_in_memory_without_quantiles(client: Any) -> None:
+    calls = cx.datasets.sample_operations("calls")
+    calls = calls[calls["answered"] == 1].astype(
+        {"talk_seconds": float, "hold_seconds": float, "acw_seconds": float}
+    )
+    kwargs: dict[str, Any] = {
+        "components": ["talk", "hold", "acw"],
+        "talk": "talk_seconds",
+        "hold": "hold_seconds",
+        "acw": "acw_seconds",
+        "by": "queue",
+    }
+    got = cxd.handling_time(partitions(calls, 4), **kwargs)
+    want = cx.contact_center.handling_time(calls, quantiles=(), **kwargs)
+    assert list(got.groups) == list(want.groups) == ["billing", "support"]
+    for queue in got.groups:
+        g, w = got.groups[queue], want.groups[queue]
+        assert g.handled == w.handled and g.quantiles == ()
+        assert g.aht == pytest.approx(w.aht, rel=1e-12)
+        assert g.aht_ci is not None and w.aht_ci is not None
+        assert g.aht_ci.low == pytest.approx(w.aht_ci.low, rel=1e-12)
+        assert g.component_means == pytest.approx(w.component_means, rel=1e-12)

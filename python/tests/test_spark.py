@@ -176,3 +176,14 @@ def test_operations_and_audits(spark: Any) -> None:
     audit = cx.journey.sample_audit()
     compliance = cxs.audit_compliance(spark.createDataFrame(audit).repartition(2))
     assert compliance.to_pandas("cell").equals(cx.audit_compliance(audit).to_pandas("cell"))
+
+
+def test_handling_time(spark: Any) -> None:
+    calls = cx.datasets.sample_operations("calls")
+    calls = calls[calls["answered"] == 1][["queue", "talk_seconds", "acw_seconds"]]
+    calls = calls.astype({"queue": str, "talk_seconds": float, "acw_seconds": float})
+    kwargs: dict[str, Any] = {"components": ["talk", "acw"], "talk": "talk_seconds", "acw": "acw_seconds"}
+    got = cxs.handling_time(spark.createDataFrame(calls).repartition(3), by="queue", **kwargs)
+    want = cx.contact_center.handling_time(calls, by="queue", quantiles=(), **kwargs)
+    assert list(got.groups) == list(want.groups)
+    assert all(got.groups[q].aht == pytest.approx(want.groups[q].aht, rel=1e-12) for q in got.groups)
