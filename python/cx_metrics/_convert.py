@@ -352,12 +352,13 @@ def chunked_arrow(obj: object) -> bool:
     native module folds chunk by chunk through the Arrow PyCapsule interface instead of concatenating
     it into one numpy array."""
     module = _module_of(obj)
-    if module == "pyarrow" and hasattr(obj, "num_chunks") and hasattr(obj, "__arrow_c_stream__"):
+    a: Any = obj
+    if module == "pyarrow" and hasattr(a, "num_chunks") and hasattr(a, "__arrow_c_stream__"):
         import pyarrow as pa
 
-        return bool(obj.num_chunks > 1 and (pa.types.is_integer(obj.type) or pa.types.is_floating(obj.type)))
-    if module == "polars" and hasattr(obj, "n_chunks") and hasattr(obj, "__arrow_c_stream__"):
-        return bool(not hasattr(obj, "columns") and obj.n_chunks() > 1 and obj.dtype.is_numeric())
+        return bool(a.num_chunks > 1 and (pa.types.is_integer(a.type) or pa.types.is_floating(a.type)))
+    if module == "polars" and hasattr(a, "n_chunks") and hasattr(a, "__arrow_c_stream__"):
+        return bool(not hasattr(a, "columns") and a.n_chunks() > 1 and a.dtype.is_numeric())
     return False
 
 
