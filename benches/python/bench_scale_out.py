@@ -195,7 +195,7 @@ def dask_part(rows: int, partitions: int, rounds: int) -> None:
         "dashboard_address": None,
         "memory_limit": "8GiB",
     }
-    with LocalCluster(n_workers=2, **cluster_options) as cluster, Client(cluster):
+    with LocalCluster(n_workers=2, **cluster_options) as cluster, Client(cluster) as client:
         import cx_metrics.dask as cxd
 
         data = dd.from_map(make_partition, range(partitions), rows=per).persist()
@@ -213,7 +213,7 @@ def dask_part(rows: int, partitions: int, rounds: int) -> None:
             out = ((sums["p"] - sums["d"]) / counts).compute()
             return dict(out.items())
 
-        timed = race({"cx_metrics.dask": ours, "dask groupby": dask_groupby}, rounds)
+        timed = settled_race(client, {"cx_metrics.dask": ours, "dask groupby": dask_groupby}, rounds)
         check(timed)
     whole = pd.concat([make_partition(i, per) for i in range(partitions)], ignore_index=True)
 
@@ -228,6 +228,32 @@ def dask_part(rows: int, partitions: int, rounds: int) -> None:
     check(timed)
     report(f"NPS by {SEGMENTS} segments, {per * partitions:,} rows in {partitions} partitions, "
            "LocalCluster of 2 worker processes", timed, "cx_metrics.dask")  # fmt: skip
+
+
+def settled_race(
+    client: Any, contenders: dict[str, Callable[[], Any]], rounds: int
+) -> dict[str, tuple[float, Any]]:
+    """:func:`race` for contenders on a Dask cluster: before each timed call, wait until the scheduler
+    holds only the persisted data again. A graph computed twice in a row otherwise finds the results
+    of the first call still held (its keys are released asynchronously) and takes no time at all."""
+
+    def held() -> int:
+        return int(client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)))
+
+    baseline = held()
+    names = list(contenders)
+    values = {name: contenders[name]() for name in names}  # warm-up
+    best = dict.fromkeys(names, float("inf"))
+    for r in range(rounds):
+        for i in range(len(names)):
+            name = names[(i + r) % len(names)]
+            deadline = time.monotonic() + 30.0
+            while held() > baseline and time.monotonic() < deadline:
+                time.sleep(0.05)
+            start = time.perf_counter()
+            values[name] = contenders[name]()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: (best[name], values[name]) for name in names}
 
 
 def spark_part(rows: int, rounds: int) -> None:
