@@ -45,6 +45,7 @@ __all__ = [
     "Plan",
     "ServiceLevelPlan",
     "TallyPlan",
+    "counted_pairs",
     "finish",
     "fold_partition",
     "merge_pairs",
@@ -299,6 +300,55 @@ class TallyPlan(Plan):
 
             warn_other_scale(list(out.results.values()), stacklevel=6)
         return out
+
+
+def counted_pairs(plan: TallyPlan, counts: object) -> list[Pair]:
+    """The pairs of a rating metric from its answers already counted by an engine (a ``GROUP BY``
+    of the ``by`` columns and the answer): ``counts`` is a table with the ``by`` columns, ``value``
+    (the answer; null or NaN: missing), ``rows`` and, weighted, ``sum_w`` and ``sum_w2``. Every value
+    and every pair of sums is checked by the tally (:meth:`~cx_metrics.NpsTally.fold_counts`); the
+    engine has checked the weights themselves."""
+    from .exceptions import CxMetricsError, MissingValueError
+
+    table = Table(counts)
+    n = table.n_rows
+    values = table.float_column("value")
+    rows = np.asarray(table.numeric_column("rows"), dtype=np.int64)
+    w = w2 = None
+    if plan.weights is not None:
+        w, w2 = table.float_column("sum_w"), table.float_column("sum_w2")
+    missing = np.isnan(values)
+    if plan.nan_policy == "raise" and missing.any():
+        raise MissingValueError(
+            f"missing value in {plan.values!r}: {int(rows[missing].sum())} answers are missing "
+            "(counted by the engine, so their positions are not known); filter them or use nan_policy='omit'"
+        )
+    if plan.by:
+        keys = key_columns(list(plan.by), table, n)
+        labels, codes = _native.group_codes(keys.specs, n)
+        codes = np.asarray(codes)
+    else:
+        labels, codes = [()], np.zeros(n, dtype=np.uint32)
+    pairs = []
+    for g, label in enumerate(labels):
+        at = codes == g
+        keep = at & ~missing
+        state = plan.empty()
+        try:
+            state.fold_counts(  # type: ignore[attr-defined]
+                values[keep],
+                rows[keep],
+                None if w is None else w[keep],
+                None if w2 is None else w2[keep],
+                omitted=int(rows[at & missing].sum()),
+            )
+        except CxMetricsError as e:
+            raise type(e)(
+                f"{plan.values!r} as counted by the engine (a position is one among the distinct "
+                f"answers, not a row): {e}"
+            ) from None
+        pairs.append((_key_text(label) if plan.by else _OVERALL, state.to_bytes()))
+    return pairs
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,38 @@ class _Tally(_State):
             )
         _native.fold_arrow_table(self._inner, columns.data, columns.values, columns.weights, nan_policy)
 
+    def fold_counts(
+        self,
+        values: object,
+        rows: object,
+        weights: object = None,
+        weights_sq: object = None,
+        omitted: int = 0,
+    ) -> None:
+        """Count pre-aggregated answers (a ``GROUP BY`` of the answers in SQL, Spark or DuckDB):
+        ``rows[i]`` answers of value ``values[i]``, optionally with the sum of their weights
+        (``weights[i]``) and of their squared weights (``weights_sq[i]``), and ``omitted`` missing
+        answers. The state is the one that folding the answers themselves gives (counts exactly,
+        sums of weights to rounding); every value is checked as an answer of the scale, every pair of
+        sums as sums of that many weights. On error nothing changes.
+
+        >>> import cx_metrics as cx
+        >>> t = cx.NpsTally()
+        >>> t.fold_counts([10, 9, 7, 3], [40, 25, 20, 15], omitted=3)
+        >>> t.n, round(t.result().score, 2), t.n_omitted
+        (100, 0.5, 3)
+        """
+        v = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+        r = np.asarray(rows)
+        if r.dtype.kind not in "iu" or (r.size and int(r.min()) < 0):
+            raise InvalidArgumentError(
+                "invalid rows: give the counts as non-negative integers, one per value"
+            )
+        r = np.ascontiguousarray(r, dtype=np.uint64)
+        w = None if weights is None else np.ascontiguousarray(np.asarray(weights, dtype=np.float64))
+        w2 = None if weights_sq is None else np.ascontiguousarray(np.asarray(weights_sq, dtype=np.float64))
+        self._inner.fold_counts(v, r, w, w2, int(omitted))
+
     def _check(self, other: object) -> Self:
         if not isinstance(other, type(self)):
             raise IncompatibleError(

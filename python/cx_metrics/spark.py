@@ -22,12 +22,14 @@ import pyarrow as pa
 from ._engines import Metrics
 from ._partitions import (
     Plan,
+    TallyPlan,
     check_columns,
+    counted_pairs,
     finish,
     fold_partition,
     merge_pairs,
 )
-from .exceptions import InvalidArgumentError
+from .exceptions import InvalidArgumentError, InvalidStateError, InvalidWeightError
 
 __all__ = [
     "audit_compliance",
@@ -54,6 +56,8 @@ def _compute(data: Any, plan: Plan, *, shuffle: bool = True) -> Any:
         )
     check_columns(plan, list(data.columns))
     data = data.select(*dict.fromkeys(plan.columns))
+    if isinstance(plan, TallyPlan) and (pairs := _counted_by_spark(data, plan)) is not None:
+        return finish(plan, [pairs], {})
     if plan.partition_key is not None and shuffle:
         data = data.repartition(plan.partition_key)
     partial = data.mapInArrow(_Fold(plan), _SCHEMA)
@@ -64,6 +68,53 @@ def _compute(data: Any, plan: Plan, *, shuffle: bool = True) -> Any:
     except Exception as e:
         raise _typed(e) from e
     return finish(plan, [[(row["key"], bytes(row["state"])) for row in rows]], {})
+
+
+_NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
+
+
+def _counted_by_spark(data: Any, plan: TallyPlan) -> list[tuple[str, bytes]] | None:
+    """A rating metric counted by Spark itself: one ``groupBy`` of the labels and the answer gives
+    each answer's rows (and sums of weights), and only those counts leave the JVM, to be checked and
+    turned into tallies (:func:`~cx_metrics._partitions.counted_pairs`). None when the columns are
+    not numeric (the Arrow path then raises the typed error naming the row), or when the sums of
+    weights cannot be represented (extreme weights: the Arrow path keeps them exactly)."""
+    from pyspark.sql import functions as sf
+
+    types = dict(data.dtypes)
+    columns = [plan.values] if plan.weights is None else [plan.values, plan.weights]
+    if not all(types[c].startswith(_NUMERIC) for c in columns):
+        return None
+    value = sf.col(plan.values)
+    if types[plan.values].startswith("decimal"):
+        value = value.cast("double")
+    aggregates = [sf.count(sf.lit(1)).alias("rows")]
+    if plan.weights is not None:
+        w = sf.col(plan.weights).cast("double")
+        bad = w.isNull() | sf.isnan(w) | (w < 0) | (w == float("inf"))
+        aggregates += [
+            sf.sum(w).alias("sum_w"),
+            sf.sum(w * w).alias("sum_w2"),
+            sf.sum(sf.when(bad, 1).otherwise(0)).alias("n_bad_weights"),
+        ]
+    counted = data.groupBy(*[sf.col(b) for b in plan.by], value.alias("value")).agg(*aggregates)
+    try:
+        table = counted.toArrow()
+    except Exception as e:
+        raise _typed(e) from e
+    if plan.weights is not None:
+        n_bad = int(pa.compute.sum(table.column("n_bad_weights")).as_py() or 0)
+        if n_bad:
+            raise InvalidWeightError(
+                f"invalid weights: {n_bad} weights in {plan.weights!r} are missing, negative or infinite "
+                "(counted by Spark, so their rows are not known); survey weights must be finite and >= 0"
+            )
+    try:
+        return counted_pairs(plan, table)
+    except (InvalidStateError, InvalidWeightError):
+        if plan.weights is None:
+            raise
+        return None  # sums of squared weights out of range: fold the rows themselves
 
 
 def _typed(error: Exception) -> Exception:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import cx_metrics as cx
-from cx_metrics.exceptions import ColumnError, InvalidArgumentError, OutOfRangeError
+from cx_metrics.exceptions import ColumnError, CxMetricsError, InvalidArgumentError, OutOfRangeError
 
 pytest.importorskip("pyspark")
 cxs = pytest.importorskip("cx_metrics.spark")
@@ -125,8 +125,11 @@ def test_bad_input_is_a_typed_error(spark: Any, frame: Any, survey: pd.DataFrame
     with pytest.raises(InvalidArgumentError, match=r"pyspark\.sql\.DataFrame"):
         cxs.nps(survey, "ltr")
     bad = spark.createDataFrame(pd.DataFrame({"ltr": [9.0, 12.0], "segment": ["a", "b"]}))
-    with pytest.raises(OutOfRangeError, match=r"12.*in a Spark task"):  # raised in a Python worker
+    with pytest.raises(OutOfRangeError, match=r"counted by the engine.*12"):  # counted by Spark
         cxs.nps(bad, "ltr", by="segment")
+    text = spark.createDataFrame(pd.DataFrame({"ltr": ["9", "x"], "segment": ["a", "b"]}))
+    with pytest.raises(CxMetricsError, match="in a Spark task"):  # raised in a Python worker
+        cxs.nps(text, "ltr", by="segment")
 
 
 def test_funnel_repartitioned_by_customer_equals_in_memory(spark: Any) -> None:
@@ -187,3 +190,31 @@ def test_handling_time(spark: Any) -> None:
     want = cx.contact_center.handling_time(calls, by="queue", quantiles=(), **kwargs)
     assert list(got.groups) == list(want.groups)
     assert all(got.groups[q].aht == pytest.approx(want.groups[q].aht, rel=1e-12) for q in got.groups)
+
+
+def test_ratings_are_counted_by_spark_and_checked_in_rust(
+    spark: Any, frame: Any, survey: pd.DataFrame
+) -> None:
+    """Numeric rating columns are counted by Spark's own groupBy (only counts leave the JVM); the
+    counts are checked by the tally. Weights Spark cannot square within range take the Arrow path."""
+    from cx_metrics._partitions import TallyPlan
+    from cx_metrics.exceptions import InvalidWeightError, MissingValueError
+    from cx_metrics.spark import _counted_by_spark
+
+    plan = TallyPlan(by=("segment",), metric="nps", values="ltr", weights="weight")
+    pairs = _counted_by_spark(frame.select("ltr", "weight", "segment"), plan)
+    assert pairs is not None and len(pairs) == 4  # three segments and the missing label
+    negative = spark.createDataFrame(pd.DataFrame({"ltr": [9.0, 3.0], "w": [1.0, -2.0]}))
+    with pytest.raises(InvalidWeightError, match="counted by Spark"):
+        cxs.nps(negative, "ltr", weights="w")
+    missing = spark.createDataFrame(pd.DataFrame({"ltr": [9.0, None, 3.0]}))
+    with pytest.raises(MissingValueError, match="1 answers are missing"):
+        cxs.nps(missing, "ltr", nan_policy="raise")
+    assert cxs.nps(missing, "ltr").n_omitted == 1
+    # Weights of 1e200: their squares overflow in Spark's sums; the rows are folded instead, exactly.
+    huge = survey[["ltr", "weight", "segment"]].assign(weight=survey["weight"] * 1e200)
+    sdf = spark.createDataFrame(huge.astype({"ltr": object}).where(huge.notna(), None))
+    assert _counted_by_spark(sdf, plan) is None
+    got = quiet(cxs.nps, sdf, "ltr", by="segment", weights="weight")
+    want = quiet(cx.nps, "ltr", data=huge, by="segment", weights="weight")
+    assert_same(got.to_dict(), want.to_dict())

@@ -174,6 +174,36 @@ macro_rules! tally_pymethods {
                 )
             }
 
+            /// Count pre-aggregated answers: `rows[i]` answers of value `values[i]` (with the sums
+            /// of their weights and of their squared weights, or unweighted), and `omitted` missing
+            /// answers; changes nothing on error.
+            #[pyo3(signature = (values, rows, weights=None, weights_sq=None, omitted=0))]
+            fn fold_counts(
+                &mut self,
+                values: numpy::PyReadonlyArray1<'_, f64>,
+                rows: numpy::PyReadonlyArray1<'_, u64>,
+                weights: Option<numpy::PyReadonlyArray1<'_, f64>>,
+                weights_sq: Option<numpy::PyReadonlyArray1<'_, f64>>,
+                omitted: u64,
+            ) -> PyResult<()> {
+                use $crate::errors::IntoPyResult;
+                let v = $crate::arrays::contiguous(&values);
+                let r = $crate::arrays::contiguous(&rows);
+                let w = weights.as_ref().map($crate::arrays::contiguous);
+                let w2 = weights_sq.as_ref().map($crate::arrays::contiguous);
+                let sums = match (w.as_deref(), w2.as_deref()) {
+                    (Some(a), Some(b)) => Some((a, b)),
+                    (None, None) => None,
+                    _ => {
+                        return Err($crate::errors::invalid_argument(
+                            "weights",
+                            "give the sums of weights and of squared weights together, or neither",
+                        ))
+                    }
+                };
+                self.inner.fold_counts(&v, &r, sums, omitted).py()
+            }
+
             /// Rows omitted as missing.
             #[getter]
             fn n_omitted(&self) -> u64 {

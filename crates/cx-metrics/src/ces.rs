@@ -220,6 +220,21 @@ impl<V: CesVersion> CesTally<V> {
         })
     }
 
+    /// Count pre-aggregated answers (see [`ScaleTally::fold_counts`]); on error nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// As [`ScaleTally::fold_counts`].
+    pub fn fold_counts(
+        &mut self,
+        values: &[f64],
+        rows: &[u64],
+        sums: Option<(&[f64], &[f64])>,
+        omitted: u64,
+    ) -> Result<()> {
+        self.tally.fold_counts(values, rows, sums, omitted)
+    }
+
     /// The underlying tally.
     pub fn tally(&self) -> &ScaleTally {
         &self.tally

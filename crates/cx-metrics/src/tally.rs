@@ -610,6 +610,84 @@ impl ScaleTally {
         self.push_point(p, weight)
     }
 
+    /// Count pre-aggregated answers (a `GROUP BY` of the answers, e.g. by Spark or SQL): `rows[i]`
+    /// answers of value `values[i]`, whose weights sum to `sums.0[i]` with squares summing to
+    /// `sums.1[i]` (without `sums`, every answer weighs 1), and `omitted` missing answers. The same
+    /// state as folding the answers themselves: counts exactly, sums of weights to rounding.
+    ///
+    /// Every value is checked as an answer of the scale (its position in `values` names it) and
+    /// every pair of sums as the sums of `rows[i]` weights (finite, ≥ 0, Σw² ≤ (Σw)² ≤ rows·Σw²).
+    /// The sums are taken in the caller's units: weights whose squares under- or overflow cannot be
+    /// given this way (fold the answers instead). On error nothing changes.
+    ///
+    /// ```
+    /// use cx_metrics::{NanPolicy, Scale, ScaleTally};
+    /// let scale = Scale::new(1, 5, cx_metrics::Direction::HigherIsBetter)?;
+    /// let mut a = ScaleTally::new(scale);
+    /// a.fold_counts(&[5.0, 3.0, 5.0], &[2, 1, 1], None, 1)?;
+    /// let mut b = ScaleTally::new(scale);
+    /// b.fold(&[5.0, 3.0, 5.0, 5.0, f64::NAN], None, NanPolicy::Omit)?;
+    /// assert_eq!(a, b);
+    /// assert!(a.fold_counts(&[6.0], &[1], None, 0).is_err());
+    /// # Ok::<(), cx_metrics::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] for columns of different lengths; the errors of a rating for a value
+    /// off the scale, fractional or not finite; [`Error::InvalidWeight`] for sums that are negative,
+    /// not finite or contradictory; [`Error::Overflow`] for counts that overflow.
+    pub fn fold_counts(
+        &mut self,
+        values: &[f64],
+        rows: &[u64],
+        sums: Option<(&[f64], &[f64])>,
+        omitted: u64,
+    ) -> Result<()> {
+        let n = values.len();
+        let check_len = |what: &'static str, len: usize| {
+            if len == n {
+                Ok(())
+            } else {
+                Err(Error::LengthMismatch {
+                    what,
+                    left: n,
+                    right: len,
+                })
+            }
+        };
+        check_len("values and rows", rows.len())?;
+        if let Some((w, w2)) = sums {
+            check_len("values and sums of weights", w.len())?;
+            check_len("values and sums of squared weights", w2.len())?;
+        }
+        let k = self.scale.points();
+        let (mut r, mut w, mut w2) = (vec![0u64; k], vec![0.0; k], vec![0.0; k]);
+        for (i, &value) in values.iter().enumerate() {
+            let point = self.scale.point_of(value, i)?;
+            let slot = self.scale.slot(point);
+            r[slot] = add_count(r[slot], rows[i], || {
+                format!("the row count at point {point}")
+            })?;
+            let (sw, sw2) = match sums {
+                None => (rows[i] as f64, rows[i] as f64),
+                Some((a, b)) => (a[i], b[i]),
+            };
+            let bad = !(sw.is_finite() && sw2.is_finite() && sw >= 0.0 && sw2 >= 0.0)
+                || (rows[i] == 0 && sw > 0.0);
+            if bad {
+                return Err(Error::InvalidWeight {
+                    index: i,
+                    weight: if sw.is_finite() && sw >= 0.0 { sw2 } else { sw },
+                });
+            }
+            w[slot] += sw;
+            w2[slot] += sw2;
+        }
+        let part = Self::from_parts(self.scale, r, w, w2, omitted)?;
+        self.merge(&part)
+    }
+
     /// Rows seen so far, counted or omitted: the stream position of the next row.
     fn position(&self) -> usize {
         usize::try_from(self.total_rows()).unwrap_or(usize::MAX)

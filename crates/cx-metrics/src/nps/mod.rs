@@ -145,6 +145,21 @@ impl NpsTally {
         self.0.fold(values, weights, nan_policy)
     }
 
+    /// Count pre-aggregated answers (see [`ScaleTally::fold_counts`]); on error nothing changes.
+    ///
+    /// # Errors
+    ///
+    /// As [`ScaleTally::fold_counts`].
+    pub fn fold_counts(
+        &mut self,
+        values: &[f64],
+        rows: &[u64],
+        sums: Option<(&[f64], &[f64])>,
+        omitted: u64,
+    ) -> Result<()> {
+        self.0.fold_counts(values, rows, sums, omitted)
+    }
+
     /// The underlying per-point tally (rows, Σw and Σw² for each point 0–10).
     pub fn tally(&self) -> &ScaleTally {
         &self.0
