@@ -80,3 +80,57 @@ def test_lower_is_better_is_part_of_the_scale() -> None:
     assert t.lower_is_better and (t.min, t.max) == (1, 5)
     assert "lower_is_better=True" in repr(t)
     assert pickle.loads(pickle.dumps(t)).lower_is_better
+
+
+@pytest.mark.parametrize("kind", ["nps", "csat", "ces"])
+def test_fold_counts_equals_the_fold_of_the_answers(kind: str) -> None:
+    """Counts per value with their sums of weights give the state the answers give (counts exactly,
+    sums to rounding); a bad value or contradictory sums change nothing."""
+    import json
+
+    import numpy as np
+
+    import cx_metrics as cx
+    from cx_metrics.exceptions import InvalidStateError, InvalidWeightError, NotIntegralError, OutOfRangeError
+
+    rng = np.random.default_rng(11)
+    top = {"nps": 10, "csat": 5, "ces": 7}[kind]
+    answers = rng.integers(0 if kind == "nps" else 1, top + 1, 5_000).astype(float)
+    answers[::97] = np.nan
+    w = rng.gamma(2.0, 0.8, answers.size)
+
+    def make() -> object:
+        return {"nps": cx.NpsTally, "csat": lambda: cx.CsatTally(5), "ces": lambda: cx.CesTally(2)}[kind]()
+
+    folded, counted, unweighted = make(), make(), make()
+    folded.fold(answers, weights=w)
+    values = np.unique(answers[~np.isnan(answers)])
+    rows = [int((answers == v).sum()) for v in values]
+    counted.fold_counts(
+        values,
+        rows,
+        [float(w[answers == v].sum()) for v in values],
+        [float((w[answers == v] ** 2).sum()) for v in values],
+        omitted=int(np.isnan(answers).sum()),
+    )
+    assert counted.n == folded.n and counted.n_omitted == folded.n_omitted == 52
+    mine, theirs = json.loads(counted.to_json())["state"], json.loads(folded.to_json())["state"]
+    assert mine["rows"] == theirs["rows"]
+    np.testing.assert_allclose(mine["weight"], theirs["weight"], rtol=1e-12)
+    np.testing.assert_allclose(mine["weight_sq"], theirs["weight_sq"], rtol=1e-12)
+    unweighted.fold_counts(values, rows, omitted=52)
+    plain = make()
+    plain.fold(answers)
+    assert unweighted == plain  # whole counts: the same state to the bit
+    before = unweighted.to_bytes()
+    with pytest.raises(OutOfRangeError):
+        unweighted.fold_counts([top + 1.0], [3])
+    with pytest.raises(NotIntegralError):
+        unweighted.fold_counts([2.5], [1])
+    with pytest.raises(InvalidWeightError):
+        unweighted.fold_counts([2.0], [1], [-1.0], [1.0])
+    with pytest.raises(InvalidStateError):
+        unweighted.fold_counts([2.0], [2], [1.0], [5.0])  # Σw² > (Σw)²: not the sums of two weights
+    with pytest.raises(cx.exceptions.InvalidArgumentError):
+        unweighted.fold_counts([2.0], [1], [1.0])  # sums of weights without the squares
+    assert unweighted.to_bytes() == before
