@@ -38,6 +38,7 @@ from ._results import (
 )
 from ._table import Table
 from .drivers import (
+    CovarianceName,
     DriverAnalysis,
     MissingCodeSpec,
     MissingPolicy,
@@ -138,9 +139,11 @@ def pillar_driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: None = None,
+    overall: Literal[False] = False,
     outcome_scale: OutcomeScale = "auto",
     scales: ScaleSpec | None = (1, 10),
     missing_codes: MissingCodeSpec | None = None,
+    covariance: CovarianceName | None = None,
 ) -> DriverAnalysis: ...
 
 
@@ -157,9 +160,11 @@ def pillar_driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: object,
+    overall: bool = False,
     outcome_scale: OutcomeScale = "auto",
     scales: ScaleSpec | None = (1, 10),
     missing_codes: MissingCodeSpec | None = None,
+    covariance: CovarianceName | None = None,
 ) -> SegmentDriverAnalyses: ...
 
 
@@ -175,9 +180,11 @@ def pillar_driver_analysis(
     indicator_for: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     by: object = None,
+    overall: bool = False,
     outcome_scale: OutcomeScale = "auto",
     scales: ScaleSpec | None = (1, 10),
     missing_codes: MissingCodeSpec | None = None,
+    covariance: CovarianceName | None = None,
 ) -> DriverAnalysis | SegmentDriverAnalyses:
     """:func:`~cx_metrics.driver_analysis` with the six pillar columns (:data:`PILLARS`) as drivers.
 
@@ -185,7 +192,9 @@ def pillar_driver_analysis(
     outcome ``ltr`` on 0-10: a value off its scale raises
     :class:`~cx_metrics.exceptions.OutOfScaleError` naming the column, the row and the value, unless
     it is declared missing (``missing_codes=[99]``, or per column), which hands those rows to
-    ``missing=`` and counts them in :attr:`~cx_metrics.DriverAnalysis.declared_missing`.
+    ``missing=`` and counts them in :attr:`~cx_metrics.DriverAnalysis.declared_missing`. ``by``,
+    ``overall`` and ``covariance`` are those of :func:`~cx_metrics.driver_analysis` (with ``by``, the
+    analysis of all rows comes last with ``overall=True``).
 
     Examples
     --------
@@ -207,9 +216,11 @@ def pillar_driver_analysis(
         indicator_for=indicator_for,
         columns=columns,
         by=by,
+        overall=overall,
         outcome_scale=outcome_scale,
         scales=scales,
         missing_codes=missing_codes,
+        covariance=covariance,
     )
 
 

@@ -276,3 +276,17 @@ def test_display_conversion_and_pickle(survey: pd.DataFrame) -> None:
     assert back == s and back.to_dict() == s.to_dict()
     pd.testing.assert_frame_equal(back.scores, s.scores)
     assert repr(s).startswith("PillarSummary(items={'integrity': 'integrity'")
+
+
+def test_pillar_driver_analysis_takes_overall_and_covariance() -> None:
+    """With ``by``, ``overall=True`` ends with the analysis of all rows, the same as without ``by``;
+    ``covariance`` reaches the regression table."""
+    import cx_metrics as cx
+
+    survey = cx.datasets.sample_survey()
+    whole = cx.pillar_driver_analysis(survey, weights="weight", covariance="HC3")
+    by_wave = cx.pillar_driver_analysis(survey, weights="weight", by="wave", overall=True, covariance="HC3")
+    assert by_wave.overall is not None
+    assert by_wave.overall.r_squared == whole.r_squared and by_wave.overall.n == whole.n
+    assert whole.covariance_type == by_wave.overall.covariance_type == "HC3"
+    assert cx.pillar_driver_analysis(survey, by="wave").overall is None
