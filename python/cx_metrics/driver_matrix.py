@@ -443,11 +443,30 @@ class WhatIf(NativeResult, Tabular):
     def __str__(self) -> str:
         ci = self._ci_text()
         drivers = ", ".join(f"{r['driver']} {_shift_text(r['shift'])}" for r in self._raw["scenario"])
-        return (
-            f"What if {drivers}:\nNPS {points(self.baseline)} -> {points(self.simulated)} "
+        lines = [
+            f"What if {drivers}:",
+            f"NPS {points(self.baseline)} -> {points(self.simulated)} "
             f"(change {points(self.change)} points{', ' + ci if ci else ''}; n = {self.n}, "
-            f"{self.n_omitted} omitted)"
-        )
+            f"{self.n_omitted} omitted)",
+            f"  sample: {self._sample_text()}; baseline = the NPS of these respondents",
+            f"  method: {self.binning} binning; "
+            + (
+                f"interval from {self.n_resamples} bootstrap resamples"
+                if self.n_resamples
+                else "no interval (pass n_resamples= for a bootstrap one)"
+            ),
+        ]
+        lines += [f"  note: {n}" for n in self._notes()]
+        return "\n".join(lines)
+
+    def _sample_text(self) -> str:
+        """The analysed sample: the missing-data policy, and the rows it filled."""
+        missing = str(self._raw.get("missing", "listwise"))
+        filled = int(self._raw.get("n_filled", 0) or 0)
+        text = f"missing={missing!r}"
+        if filled:
+            text += f", {filled} rows with a filled value"
+        return text
 
     def _notes(self) -> list[str]:
         out = []
@@ -475,7 +494,11 @@ class WhatIf(NativeResult, Tabular):
                     f"{points(self.interval.low)} to {points(self.interval.high)}",
                 )
             )
-        summary += [("n (omitted)", f"{self.n} ({self.n_omitted})"), ("binning", self.binning)]
+        summary += [
+            ("n (omitted)", f"{self.n} ({self.n_omitted})"),
+            ("sample", self._sample_text()),
+            ("binning", self.binning),
+        ]
         rows = [
             (
                 str(r["driver"]),

@@ -132,3 +132,17 @@ def test_declared_codes_carry_through_to_what_if_and_matrix(survey: pd.DataFrame
     pd.testing.assert_frame_equal(m.to_pandas(), m_ref.to_pandas())
     b, b_ref = (x.bootstrap(n_resamples=10, seed=1, measures=["lmg"]) for x in (r, ref))
     assert b.n == b_ref.n == r.n
+
+
+def test_what_if_prints_the_sample_it_used() -> None:
+    """The printout names the missing-data policy and the rows it filled (the baseline is the NPS of
+    exactly these respondents), the binning and whether there is an interval."""
+    import cx_metrics as cx
+
+    survey = cx.datasets.sample_survey()
+    r = cx.pillar_driver_analysis(survey, weights="weight", missing="indicator", indicator_for=["resolution"])
+    w = r.what_if({"resolution": 1}, scale=(1, 10))
+    text = str(w)
+    assert f"n = {w.n}" in text and f"{w.to_dict()['n_filled']} rows with a filled value" in text
+    assert "missing='indicator'" in text and "latent binning" in text and "n_resamples=" in text
+    assert w.to_dict()["n_filled"] > 0 and "sample" in w._repr_html_()
