@@ -133,8 +133,9 @@ class ImportancePerformance(NativeResult, Tabular):
         says so.
 
     Each driver has a performance interval (``performance_low``, ``performance_high``): computed from
-    the rows at 95% (a t interval of the weighted mean with Kish's effective sample size, or the
-    Wilson interval of the top-box share), and an importance interval when one was given. A driver
+    the rows at the matrix's ``confidence_level`` (95% by default; a t interval of the weighted mean
+    with Kish's effective sample size, or the Wilson interval of the top-box share), and an importance
+    interval when one was given. A driver
     whose interval contains a cut line is *uncertain* on that axis: its quadrant could be the
     neighbouring one.
 

@@ -585,6 +585,7 @@ class DriverAnalysis(NativeResult, Tabular):
         *,
         direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
         importance_intervals: Sequence[tuple[float, float]] | None = None,
+        confidence_level: float = 0.95,
     ) -> ImportancePerformance:
         """The importance-performance matrix of the ranked drivers: importance from this fitted analysis
         (nothing is refitted), performance from the drivers' rows.
@@ -606,6 +607,9 @@ class DriverAnalysis(NativeResult, Tabular):
         importance_intervals : sequence of (low, high), optional
             Importance intervals, one per ranked driver (in the units of the axis): a driver whose
             interval contains the cut line is marked uncertain.
+        confidence_level : float
+            Level of the performance intervals computed from the rows (give importance intervals of
+            the same level).
 
         Examples
         --------
@@ -630,7 +634,7 @@ class DriverAnalysis(NativeResult, Tabular):
             importance_cut=_cut(importance_cut),
             performance_cut=_cut(performance_cut),
             intervals=intervals,
-            interval_level=0.95,
+            interval_level=float(confidence_level),
         )
         return ImportancePerformance._from_native(native)
 

@@ -173,3 +173,27 @@ def test_reloading_does_not_warn_again_and_keeps_the_intervals() -> None:
     for other in (back, again):
         assert other.spread == m.spread
         pd.testing.assert_frame_equal(other.drivers, m.drivers)
+
+
+def test_matrix_confidence_level_sets_the_performance_intervals() -> None:
+    """``confidence_level`` is the level of the performance intervals (it was fixed at 95%): the 80%
+    t interval of each driver's mean rating, as scipy computes it from the analysed rows."""
+    import warnings
+
+    import numpy as np
+    from scipy import stats
+
+    import cx_metrics as cx
+
+    survey = cx.datasets.sample_survey()
+    drivers = list(cx.PILLARS)
+    complete = survey.dropna(subset=[*drivers, "ltr"])
+    r = cx.pillar_driver_analysis(complete)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cx.PerformanceNoiseWarning)
+        table = r.matrix(scale=(1, 10), confidence_level=0.8).to_pandas().set_index("driver")
+    for d in drivers:
+        x = complete[d].to_numpy(dtype=float)
+        half = stats.t.ppf(0.9, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+        assert table.loc[d, "performance_low"] == pytest.approx(x.mean() - half, rel=1e-9)
+        assert table.loc[d, "performance_high"] == pytest.approx(x.mean() + half, rel=1e-9)

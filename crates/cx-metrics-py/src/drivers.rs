@@ -685,7 +685,8 @@ serde_pymethods!(
 
         /// The importance–performance matrix: importance from this fitted analysis (no refit),
         /// performance from the kept driver columns. `intervals` are importance intervals
-        /// `(low, high)` at `interval_level`, one per ranked driver.
+        /// `(low, high)` at `interval_level`, one per ranked driver; the performance intervals and
+        /// the spread test are computed at that level too.
         #[pyo3(signature = (scales, *, measure, share, performance, importance_cut, performance_cut, intervals, interval_level))]
         #[allow(clippy::too_many_arguments)]
         fn matrix(
@@ -712,7 +713,8 @@ serde_pymethods!(
                 .with_measure(measure, share)
                 .with_performance(performance)
                 .with_cuts(importance_cut.line()?, performance_cut.line()?)
-                .with_intervals(intervals, None);
+                .with_intervals(intervals, None)
+                .with_confidence_level(interval_level);
             let views = rows.views(py)?;
             let data = views.data();
             let rated = data.rated(&scales)?;
