@@ -28,6 +28,12 @@ from ._tally import PairedNpsTally, RegressionMoments, ScaleTally
 from .buy_till_you_die import BgNbdFit, CustomerClv, GammaGammaFit, bgnbd, clv_bgnbd, gamma_gamma, rfm_summary
 from .ces import CesResult, CesTally, ces, compare_ces
 from .clv import ClvResult, SbgFit, clv, sbg
+from .contact_center import HandlingTally as HandlingTally
+from .contact_center import HandlingTime as HandlingTime
+from .contact_center import HandlingTimeByGroup as HandlingTimeByGroup
+from .contact_center import ServiceLevel as ServiceLevel
+from .contact_center import ServiceLevelByGroup as ServiceLevelByGroup
+from .contact_center import ServiceLevelTally as ServiceLevelTally
 from .contact_center import handling_time, service_level
 from .csat import CsatResult, CsatTally, compare_csat, csat
 from .driver_bootstrap import DriverBootstrap
@@ -225,4 +231,13 @@ __all__ += [
     "FunnelTally",
     "compare_funnels",
     "funnel",
+]
+
+__all__ += [
+    "HandlingTally",
+    "HandlingTime",
+    "HandlingTimeByGroup",
+    "ServiceLevel",
+    "ServiceLevelByGroup",
+    "ServiceLevelTally",
 ]

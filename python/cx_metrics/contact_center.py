@@ -6,16 +6,18 @@ converts columns and presents the results.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._groups import key_columns, label_str
+from ._groups import key_columns, key_from_json, key_to_json, label_str
+from ._json import read_document, write_document
 from ._results import (
     FrameColumn,
     Interval,
@@ -27,6 +29,7 @@ from ._results import (
     json_dict,
     level_text,
     pct,
+    text_table,
 )
 from ._table import Table
 from ._tally import _State
@@ -184,38 +187,112 @@ class HandlingTime(SameJson, NativeResult):
 
 
 @dataclass(frozen=True)
-class HandlingTimeByGroup(Tabular):
-    """Handling time per group of ``by``: ``groups`` maps each label (a tuple with several columns) to
-    its :class:`HandlingTime`; the table has one row per group."""
+class _ByGroup(Tabular):
+    """Results of contacts per group of ``by`` (the shared shape of :class:`HandlingTimeByGroup` and
+    :class:`ServiceLevelByGroup`): ``groups`` maps each label (a tuple with several columns) to its
+    result, ``no_contacts`` lists the groups of the grouping rules without a contact (unused
+    categorical levels: no figure exists). Prints and renders a table of one row per group, stores as
+    JSON with typed labels."""
 
     by: str | tuple[str, ...]
-    groups: dict[Any, HandlingTime]
-    # Groups of the grouping rules without a row (unused categorical levels): no figure exists.
+    groups: dict[Any, Any]
     no_contacts: tuple[Any, ...] = ()
+    _title: ClassVar[str] = ""
+    _result: ClassVar[Any] = None
+
+    def _headline(self) -> str:
+        raise NotImplementedError
+
+    def _level(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        return level_text(first.confidence_level if first is not None else 0.95)
+
+    def _header(self) -> list[str]:
+        level = self._level()
+        return [
+            f"{level} CI low" if n.endswith("_low") else f"{level} CI high" if n.endswith("_high") else n
+            for n, _, _ in self._columns()
+        ]
+
+    def _cells(self) -> list[list[str]]:
+        cols = self._columns()
+        return [
+            [v if isinstance(v, str) else str(v) if isinstance(v, int) else fixed(float(v), 4) for v in r]
+            for r in zip(*(c[2] for c in cols), strict=True)
+        ]
 
     def __str__(self) -> str:
-        lines = [f"{label_str(k)}: {v}" for k, v in self.groups.items()]
+        lines = [self._headline(), "", *text_table(self._header(), self._cells())]
         if self.no_contacts:
             lines.append("no contacts: " + ", ".join(label_str(k) for k in self.no_contacts))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        cols = self._columns()
-        rows = [
-            [v if isinstance(v, str) else fixed(float(v)) for v in r]
-            for r in zip(*(c[2] for c in cols), strict=True)
-        ]
-        return html_table(f"Handling time by {self.by}", rows, header=[c[0] for c in cols])
+        notes = (
+            ["no contacts: " + ", ".join(label_str(k) for k in self.no_contacts)] if self.no_contacts else []
+        )
+        return html_block(
+            html_table(f"{self._title} by {self.by}", self._cells(), header=self._header()),
+            headline=self._headline() + ("; " + notes[0] if notes else ""),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """One dict per group."""
-        return {label_str(k): v.to_dict() for k, v in self.groups.items()}
+        """One dict per group (labels as text), and the groups without a contact."""
+        out = {label_str(k): v.to_dict() for k, v in self.groups.items()}
+        if self.no_contacts:
+            out["(no contacts)"] = [label_str(k) for k in self.no_contacts]
+        return out
 
-    def _columns(self) -> list[FrameColumn]:
+    def to_json(self) -> str:
+        """The results as JSON text with typed labels, for storage."""
+        return write_document(
+            type(self).__name__,
+            {
+                "by": self.by if isinstance(self.by, str) else list(self.by),
+                "groups": [
+                    {"key": key_to_json(k), "result": json.loads(v.to_json())} for k, v in self.groups.items()
+                ],
+                "no_contacts": [key_to_json(k) for k in self.no_contacts],
+            },
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """The results written by :meth:`to_json`."""
+        d = read_document(text, cls.__name__)
+        try:
+            by = d["by"] if isinstance(d["by"], str) else tuple(d["by"])
+            groups = {
+                key_from_json(g["key"]): cls._result.from_json(json.dumps(g["result"])) for g in d["groups"]
+            }
+            empty = tuple(key_from_json(k) for k in d["no_contacts"])
+        except (KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"invalid {cls.__name__} JSON: {e}") from None
+        return cls(by=by, groups=groups, no_contacts=empty)
+
+    def _label_columns(self) -> list[FrameColumn]:
         names = [self.by] if isinstance(self.by, str) else list(self.by)
         keys = [k if isinstance(k, tuple) else (k,) for k in self.groups]
+        return [(n, "str", [label_str(k[i]) for k in keys]) for i, n in enumerate(names)]
+
+
+@dataclass(frozen=True)
+class HandlingTimeByGroup(_ByGroup):
+    """Handling time per group of ``by``: ``groups`` maps each label (a tuple with several columns) to
+    its :class:`HandlingTime`; the table has one row per group."""
+
+    _title: ClassVar[str] = "Handling time"
+    _result: ClassVar[Any] = HandlingTime
+
+    def _headline(self) -> str:
+        handled = sum(r.handled for r in self.groups.values())
+        first = next(iter(self.groups.values()), None)
+        formula = f"AHT = ({' + '.join(first.components)}) / handled" if first is not None else "AHT"
+        return f"Handling time by {self.by}: {len(self.groups)} groups, {handled} contacts; {formula}"
+
+    def _columns(self) -> list[FrameColumn]:
         res = list(self.groups.values())
-        cols: list[FrameColumn] = [(n, "str", [label_str(k[i]) for k in keys]) for i, n in enumerate(names)]
+        cols = self._label_columns()
         cols += [
             ("handled", "int", [r.handled for r in res]),
             ("aht", "float", [r.aht for r in res]),
@@ -473,38 +550,22 @@ class ServiceLevel(SameJson, NativeResult):
 
 
 @dataclass(frozen=True)
-class ServiceLevelByGroup(Tabular):
+class ServiceLevelByGroup(_ByGroup):
     """Service level per group of ``by``: ``groups`` maps each label to its :class:`ServiceLevel`."""
 
-    by: str | tuple[str, ...]
-    groups: dict[Any, ServiceLevel]
-    # Groups of the grouping rules without a row (unused categorical levels): no figure exists.
-    no_contacts: tuple[Any, ...] = ()
+    _title: ClassVar[str] = "Service level"
+    _result: ClassVar[Any] = ServiceLevel
 
-    def __str__(self) -> str:
-        lines = [f"{label_str(k)}: {v}" for k, v in self.groups.items()]
-        if self.no_contacts:
-            lines.append("no contacts: " + ", ".join(label_str(k) for k in self.no_contacts))
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        cols = self._columns()
-        rows = [
-            [v if isinstance(v, str) else fixed(float(v), 4) for v in r]
-            for r in zip(*(c[2] for c in cols), strict=True)
-        ]
-        return html_table(f"Service level by {self.by}", rows, header=[c[0] for c in cols])
-
-    def to_dict(self) -> dict[str, Any]:
-        """One dict per group."""
-        return {label_str(k): v.to_dict() for k, v in self.groups.items()}
+    def _headline(self) -> str:
+        contacts = sum(r.contacts for r in self.groups.values())
+        first = next(iter(self.groups.values()), None)
+        rule = f"formula {first.formula}, T = {first.threshold:g}" if first is not None else "no contacts"
+        return f"Service level by {self.by}: {len(self.groups)} groups, {contacts} contacts; {rule}"
 
     def _columns(self) -> list[FrameColumn]:
-        names = [self.by] if isinstance(self.by, str) else list(self.by)
-        keys = [k if isinstance(k, tuple) else (k,) for k in self.groups]
         res = list(self.groups.values())
         nan = math.nan
-        cols: list[FrameColumn] = [(n, "str", [label_str(k[i]) for k in keys]) for i, n in enumerate(names)]
+        cols = self._label_columns()
         cols += [
             ("contacts", "int", [r.contacts for r in res]),
             ("service_level", "float", [r.service_level for r in res]),

@@ -200,6 +200,30 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "FunnelResult": funnel,
         "FunnelComparison": funnels["web"].compare(funnels["app"]),
         "FunnelByGroup": funnels,
+        **_contact_centre(),
+    }
+
+
+def _contact_centre() -> dict[str, Any]:
+    calls = cx.datasets.sample_operations("calls")
+    answered = calls[calls["answered"] == 1]
+    times: dict[str, Any] = {
+        "components": ["talk", "hold", "acw"],
+        "talk": "talk_seconds",
+        "hold": "hold_seconds",
+        "acw": "acw_seconds",
+    }
+    level: dict[str, Any] = {
+        "formula": "icmi2",
+        "threshold": 20,
+        "waits": "wait_seconds",
+        "answered": "answered",
+    }
+    return {
+        "HandlingTime": cx.handling_time(answered, **times),
+        "HandlingTimeByGroup": cx.handling_time(answered, by="queue", **times),
+        "ServiceLevel": cx.service_level(calls, **level),
+        "ServiceLevelByGroup": cx.service_level(calls, by="queue", **level),
     }
 
 
@@ -262,6 +286,10 @@ NAMES = [
     "FunnelResult",
     "FunnelComparison",
     "FunnelByGroup",
+    "HandlingTime",
+    "HandlingTimeByGroup",
+    "ServiceLevel",
+    "ServiceLevelByGroup",
 ]
 TABULAR = {
     "SegmentComparison",
@@ -300,6 +328,8 @@ TABULAR = {
     "FunnelResult",
     "FunnelComparison",
     "FunnelByGroup",
+    "HandlingTimeByGroup",
+    "ServiceLevelByGroup",
 }
 WARNED = {
     "NpsResult undefined",
