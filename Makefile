@@ -14,7 +14,7 @@ export RUSTFLAGS ?= -Dwarnings
 # `cargo test` draws fresh cases every run (override with PROPTEST_RNG_SEED=... make test).
 export PROPTEST_RNG_SEED ?= 20261123
 
-.PHONY: help venv develop demo test test-rust test-python lint-python build-wheel bench clean
+.PHONY: help venv develop demo test test-rust test-python test-dask-oldest lint-python build-wheel bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort \
@@ -57,7 +57,19 @@ test-python: build-wheel ## pytest and stubtest against the installed wheel
 	$(PY) -m pytest python/tests
 	$(PY) -m mypy.stubtest cx_metrics._native
 
-test: venv test-rust build-wheel test-python lint-python ## Everything CI checks (Rust, wheel, pytest, ruff, stubtest, mypy)
+# The Dask tests once more with the oldest Dask of the range the `dask` extra declares (its lower
+# bounds, read from pyproject.toml), in a virtualenv of their own.
+OLDEST_DASK := .venv-dask-oldest
+test-dask-oldest: build-wheel ## The Dask tests with the oldest Dask of the declared range
+	rm -rf $(OLDEST_DASK)
+	$(PYTHON) -m venv $(OLDEST_DASK)
+	$(PY) -c 'import re, tomllib; \
+		extras = tomllib.load(open("$(PYPROJECT)", "rb"))["project"]["optional-dependencies"]; \
+		print("\n".join(re.sub(r">=([\w.]+),.*", r"==\1.*", r) for r in extras["dask"]))' > $(OLDEST_DASK)/oldest.txt
+	$(OLDEST_DASK)/bin/pip install --quiet $(WHEEL_DIR)/*.whl pytest pandas pyarrow -r $(OLDEST_DASK)/oldest.txt
+	$(OLDEST_DASK)/bin/python -m pytest -q -p no:cacheprovider python/tests/test_dask.py
+
+test: venv test-rust build-wheel test-python test-dask-oldest lint-python ## Everything CI checks (Rust, wheel, pytest, the oldest Dask, ruff, stubtest, mypy)
 	@echo "make test: all checks passed"
 
 bench: develop ## Time cx.nps (also by group), cx.driver_analysis, cohort tables and Kaplan-Meier against numpy, pandas, polars, statsmodels, pingouin, lifelines; peak memory
