@@ -407,12 +407,7 @@ class ServiceLevelPlan(Plan):
     def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
         from .contact_center import ServiceLevelByGroup
 
-        pairs = list(zip(keys, states, strict=True))
-        return ServiceLevelByGroup(
-            by=self.by_name,
-            groups={k: self.result(s) for k, s in pairs if s.n},
-            no_contacts=tuple(k for k, s in pairs if not s.n),
-        )
+        return _contacts_by_group(ServiceLevelByGroup, self, keys, states)
 
 
 @dataclass(frozen=True)
@@ -445,12 +440,18 @@ class HandlingPlan(Plan):
     def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
         from .contact_center import HandlingTimeByGroup
 
-        pairs = list(zip(keys, states, strict=True))
-        return HandlingTimeByGroup(
-            by=self.by_name,
-            groups={k: self.result(s) for k, s in pairs if s.n},
-            no_contacts=tuple(k for k, s in pairs if not s.n),
-        )
+        return _contacts_by_group(HandlingTimeByGroup, self, keys, states)
+
+
+def _contacts_by_group(kind: Any, plan: Plan, keys: tuple[Any, ...], states: list[_State]) -> Any:
+    """A contact-centre result by group: a result per group with contacts, the others listed in
+    ``no_contacts`` (unused categorical levels), as in memory."""
+    pairs = list(zip(keys, states, strict=True))
+    return kind(
+        by=plan.by_name,
+        groups={k: plan.result(s) for k, s in pairs if s.n},
+        no_contacts=tuple(k for k, s in pairs if not s.n),
+    )
 
 
 @dataclass(frozen=True)

@@ -111,10 +111,12 @@ def _counted_by_spark(data: Any, plan: TallyPlan) -> list[tuple[str, bytes]] | N
             )
     try:
         return counted_pairs(plan, table)
-    except (InvalidStateError, InvalidWeightError):
+    except (InvalidArgumentError, InvalidStateError, InvalidWeightError):
         if plan.weights is None:
             raise
-        return None  # sums of squared weights out of range: fold the rows themselves
+        # The weights were checked by Spark: sums whose squares over- or underflow are what fails
+        # here; fold the rows themselves.
+        return None
 
 
 def _typed(error: Exception) -> Exception:

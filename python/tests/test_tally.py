@@ -91,7 +91,7 @@ def test_fold_counts_equals_the_fold_of_the_answers(kind: str) -> None:
     import numpy as np
 
     import cx_metrics as cx
-    from cx_metrics.exceptions import InvalidStateError, InvalidWeightError, NotIntegralError, OutOfRangeError
+    from cx_metrics.exceptions import InvalidWeightError, NotIntegralError, OutOfRangeError
 
     rng = np.random.default_rng(11)
     top = {"nps": 10, "csat": 5, "ces": 7}[kind]
@@ -129,7 +129,7 @@ def test_fold_counts_equals_the_fold_of_the_answers(kind: str) -> None:
         unweighted.fold_counts([2.5], [1])
     with pytest.raises(InvalidWeightError):
         unweighted.fold_counts([2.0], [1], [-1.0], [1.0])
-    with pytest.raises(InvalidStateError):
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match=r"position 0.*cannot be those of 2 weights"):
         unweighted.fold_counts([2.0], [2], [1.0], [5.0])  # Σw² > (Σw)²: not the sums of two weights
     with pytest.raises(cx.exceptions.InvalidArgumentError):
         unweighted.fold_counts([2.0], [1], [1.0])  # sums of weights without the squares

@@ -673,14 +673,22 @@ impl ScaleTally {
                 None => (rows[i] as f64, rows[i] as f64),
                 Some((a, b)) => (a[i], b[i]),
             };
-            let bad = !(sw.is_finite() && sw2.is_finite() && sw >= 0.0 && sw2 >= 0.0)
-                || (rows[i] == 0 && sw > 0.0);
-            if bad {
+            if !(sw.is_finite() && sw2.is_finite() && sw >= 0.0 && sw2 >= 0.0) {
                 return Err(Error::InvalidWeight {
                     index: i,
                     weight: if sw.is_finite() && sw >= 0.0 { sw2 } else { sw },
                 });
             }
+            // The same check a stored state's cells pass, reported as the input it is.
+            crate::state::check_cell(rows[i], sw, sw2).map_err(|why| {
+                Error::invalid(
+                    "weights",
+                    format!(
+                        "the sums at position {i} (value {value}) cannot be those of {} weights: {why}",
+                        rows[i]
+                    ),
+                )
+            })?;
             w[slot] += sw;
             w2[slot] += sw2;
         }
