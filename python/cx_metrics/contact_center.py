@@ -64,8 +64,7 @@ _COMPONENTS: tuple[Component, ...] = ("talk", "hold", "acw", "dial")
 def _column(table: Table | None, c: object, name: str, dtype: Any = np.float64) -> npt.NDArray[Any]:
     raw = table._raw(c) if table is not None and isinstance(c, str) else c
     try:
-        # Contiguous and aligned: a column unpickled from a partition can sit at an odd address.
-        return np.require(np.asarray(raw), dtype=dtype, requirements=["C", "A"])
+        return np.asarray(raw, dtype=dtype)
     except (TypeError, ValueError) as e:
         raise InvalidArgumentError(f"invalid {name}: {e}; give a numeric column (seconds)") from None
 

@@ -17,12 +17,45 @@ pub trait SliceOp: Send {
     fn apply<T: RawValue + Element>(self, values: &[T]) -> cx_metrics::Result<Self::Output>;
 }
 
-/// The array's data as a slice: borrowed when contiguous, copied otherwise.
+/// The array's data as a slice: borrowed when contiguous and aligned, copied otherwise.
+///
+/// Numpy arrays need not be aligned (a view of a byte buffer at an odd offset, as unpickling or a
+/// `numpy.frombuffer(..., offset=1)` makes): such data are read element by element with unaligned
+/// loads, never through a slice or an `ndarray` view, which require aligned pointers.
 pub(crate) fn contiguous<'a, T: Element + Copy>(a: &'a PyReadonlyArray1<'_, T>) -> Cow<'a, [T]> {
-    match a.as_slice() {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => Cow::Owned(a.as_array().iter().copied().collect()),
+    if let Ok(s) = a.as_slice() {
+        return Cow::Borrowed(s);
     }
+    if a.is_aligned() {
+        return Cow::Owned(a.as_array().iter().copied().collect());
+    }
+    let base = a.data().cast_const().cast::<u8>();
+    let stride = a.strides()[0];
+    Cow::Owned(
+        (0..a.len())
+            .map(|i| {
+                // SAFETY: numpy guarantees `len` elements of `T` at `stride`-byte steps from `data`,
+                // and the read-only borrow that no one writes them meanwhile; the load is unaligned.
+                unsafe {
+                    base.offset(i as isize * stride)
+                        .cast::<T>()
+                        .read_unaligned()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// `a` itself when its data can be borrowed as a slice (contiguous and aligned), else a read-only
+/// view of a new contiguous, aligned copy: for holders that keep the array and slice it later.
+pub(crate) fn sliceable<'py, T: Element + Copy>(
+    a: PyReadonlyArray1<'py, T>,
+) -> PyReadonlyArray1<'py, T> {
+    if a.as_slice().is_ok() {
+        return a;
+    }
+    let copy = contiguous(&a).into_owned();
+    PyArray1::from_vec(a.py(), copy).readonly()
 }
 
 /// Run `op` on a 1-D numpy array of any integer or float dtype, with the GIL released.

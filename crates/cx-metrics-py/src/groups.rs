@@ -27,7 +27,7 @@ use numpy::{Element, PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayM
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::arrays::contiguous;
+use crate::arrays::{contiguous, sliceable};
 use crate::errors::{invalid_argument, to_py, IntoPyResult};
 
 /// A numpy array held (borrowed read-only) while the core reads it.
@@ -50,10 +50,7 @@ fn hold<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Held<'py>> {
         ($($t:ty => $v:ident),*) => {$(
             if let Ok(a) = obj.cast::<PyArray1<$t>>() {
                 let ro = a.try_readonly().map_err(|e| invalid_argument("by", e))?;
-                if ro.as_slice().is_err() {
-                    return Err(invalid_argument("by", "label arrays must be contiguous"));
-                }
-                return Ok(Held::$v(ro));
+                return Ok(Held::$v(sliceable(ro)));
             }
         )*};
     }

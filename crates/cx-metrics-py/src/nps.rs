@@ -348,7 +348,7 @@ pub fn nps_bootstrap_ci(
     nan_policy: &str,
 ) -> PyResult<(IntervalTuple, f64, f64, usize, &'static str)> {
     let policy: NanPolicy = nan_policy.parse().py()?;
-    let w = weights.as_ref().map(|w| w.as_array().to_vec());
+    let w = weights.as_ref().map(|w| contiguous(w).into_owned());
     let b = apply(
         values,
         Bootstrap {
