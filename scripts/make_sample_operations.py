@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Generate the synthetic operational data bundled with cx-metrics: customers, orders, support tickets
-and contact-centre calls of the company whose customers answered the bundled sample survey.
+"""Generate the synthetic operational data bundled with cx-metrics: customers, orders, support tickets,
+contact-centre calls and web / app events of the company whose customers answered the bundled sample
+survey.
 
 The data are fully determined by ``--seed`` (and the bundled survey, read for the respondents' wave,
 segment and recommendation score): the same seed gives the same bytes. Only the Python standard
@@ -27,6 +28,14 @@ Model (see ``python/cx_metrics/data/README.md`` for the full description):
 5. Calls: December 2026 calls to two queues: the caller waits an exponential time for an agent and
    abandons if their exponential patience runs out first; answered calls have talk, hold and
    after-call work times (seconds).
+6. Events: the December 2026 web and app events of the customers who were customers then. A share
+   of them visit, in one or more sessions; a session is a visit, perhaps a search, product views, an
+   add to cart, a checkout and a purchase, each reached with a probability (``STEP_PROBABILITY``,
+   higher for promoters, lower for detractors); a checkout may hit a payment error, after which the
+   customer may contact support and buys less often; a cart left in one session may be checked out in
+   a later one (so conversion windows matter); the app logs some add-to-cart and checkout events in
+   the same second (so the order of equal timestamps matters); a few purchases are refunded days
+   later. Events after ``AS_OF`` are not observed.
 
 Usage::
 
@@ -70,7 +79,23 @@ REPLY_MEDIAN_MINUTES = {"email": 240.0, "chat": 4.0, "phone": 2.0}
 BACKLOG_FROM = dt.datetime(2026, 12, 22)
 BACKLOG_FACTOR = 12.0
 
-FILES = ("sample_customers.csv", "sample_orders.csv", "sample_tickets.csv", "sample_calls.csv")
+FILES = (
+    "sample_customers.csv",
+    "sample_orders.csv",
+    "sample_tickets.csv",
+    "sample_calls.csv",
+    "sample_events.csv",
+)
+EVENTS_FROM = dt.datetime(2026, 12, 1)
+VISIT_SHARE = 0.45
+STEP_PROBABILITY = {
+    # category: search, product view, add to cart, checkout, purchase (after a clean checkout)
+    "promoter": (0.45, 0.85, 0.50, 0.70, 0.88),
+    "passive": (0.50, 0.80, 0.42, 0.62, 0.82),
+    "detractor": (0.55, 0.75, 0.34, 0.52, 0.74),
+    "unknown": (0.50, 0.80, 0.42, 0.62, 0.82),
+}
+PAYMENT_ERROR = {"web": 0.10, "app": 0.05}
 
 
 def _survey() -> list[dict[str, str]]:
@@ -219,6 +244,77 @@ def _calls(rng: np.random.Generator) -> list[list[str]]:
     return rows
 
 
+def _session_events(
+    rng: np.random.Generator, category: str, channel: str, start: dt.datetime, carried: bool
+) -> tuple[list[tuple[dt.datetime, str]], bool]:
+    """One session's events from `start`, and whether a cart is left at its end."""
+    p_search, p_view, p_cart, p_checkout, p_buy = STEP_PROBABILITY[category]
+    t = start
+    out = [(t, "visit")]
+
+    def later(mean_seconds: float) -> dt.datetime:
+        return t + dt.timedelta(seconds=1.0 + float(np.floor(rng.exponential(mean_seconds))))
+
+    if rng.random() < p_search:
+        t = later(40.0)
+        out.append((t, "search"))
+    cart = carried
+    if not carried:
+        if rng.random() >= p_view:
+            return out, False
+        for _ in range(int(rng.geometric(0.55))):
+            t = later(70.0)
+            out.append((t, "product_view"))
+        if rng.random() >= p_cart:
+            return out, False
+        t = later(90.0)
+        out.append((t, "add_to_cart"))
+        cart = True
+    if rng.random() >= p_checkout:
+        # The cart stays for a later session with probability 0.5.
+        return out, cart and rng.random() < 0.5
+    same_second = channel == "app" and rng.random() < 0.15
+    t = t if same_second else later(60.0)
+    out.append((t, "checkout"))
+    failed = rng.random() < PAYMENT_ERROR[channel]
+    if failed:
+        t = later(20.0)
+        out.append((t, "payment_error"))
+        if rng.random() < 0.5:
+            t = later(120.0)
+            out.append((t, "contact_support"))
+    if rng.random() < (0.35 if failed else p_buy):
+        t = later(45.0)
+        out.append((t, "purchase"))
+        if rng.random() < 0.04:
+            t = t + dt.timedelta(days=float(rng.uniform(1.0, 6.0)))
+            out.append((t.replace(microsecond=0), "refund"))
+        return out, False
+    return out, False
+
+
+def _events(rng: np.random.Generator, active: Active) -> list[list[str]]:
+    span = (AS_OF - EVENTS_FROM).total_seconds()
+    rows: list[tuple[dt.datetime, int, int, str, str]] = []
+    for cid, category, signup, cancelled in active:
+        if signup > AS_OF.date() or (cancelled is not None and cancelled < EVENTS_FROM.date()):
+            continue
+        if rng.random() >= VISIT_SHARE:
+            continue
+        sessions = 1 + int(rng.poisson(0.7))
+        starts = np.sort(rng.uniform(0, span, sessions))
+        carried = False
+        for start in starts:
+            channel = "app" if rng.random() < 0.4 else "web"
+            moment = EVENTS_FROM + dt.timedelta(seconds=float(np.floor(start)))
+            events, carried = _session_events(rng, category, channel, moment, carried)
+            for t, name in events:
+                if t <= AS_OF:
+                    rows.append((t, cid, len(rows), channel, name))
+    rows.sort()
+    return [[str(cid), channel, _moment(t), name] for t, cid, _, channel, name in rows]
+
+
 HEADERS = {
     "sample_customers.csv": ["customer_id", "segment", "plan", "signup", "cancelled", "monthly_fee"],
     "sample_orders.csv": ["order_id", "customer_id", "order_date", "value"],
@@ -233,13 +329,15 @@ HEADERS = {
         "hold_seconds",
         "acw_seconds",
     ],
+    "sample_events.csv": ["customer_id", "channel", "time", "event"],
 }
 
 
 def generate(seed: int = DEFAULT_SEED) -> dict[str, list[list[str]]]:
-    """The four tables as rows of text, one independent random stream per table."""
-    customer_rng, order_rng, ticket_rng, call_rng = (
-        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(4)
+    """The five tables as rows of text, one independent random stream per table (a new table takes
+    the next stream, so the others keep their bytes)."""
+    customer_rng, order_rng, ticket_rng, call_rng, event_rng = (
+        np.random.Generator(np.random.PCG64(s)) for s in np.random.SeedSequence(seed).spawn(5)
     )
     customers, active = _customers(customer_rng)
     return {
@@ -247,6 +345,7 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, list[list[str]]]:
         "sample_orders.csv": _orders(order_rng, active),
         "sample_tickets.csv": _tickets(ticket_rng, active),
         "sample_calls.csv": _calls(call_rng),
+        "sample_events.csv": _events(event_rng, active),
     }
 
 
@@ -261,7 +360,7 @@ def to_csv(name: str, rows: list[list[str]]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--out", type=Path, required=True, help="the directory to write the four files to")
+    parser.add_argument("--out", type=Path, required=True, help="the directory to write the five files to")
     args = parser.parse_args(argv)
     for name, rows in generate(args.seed).items():
         (args.out / name).write_text(to_csv(name, rows), encoding="utf-8")

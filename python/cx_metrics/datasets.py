@@ -132,6 +132,7 @@ SAMPLE_OPERATIONS_TABLES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyTyp
             "hold_seconds",
             "acw_seconds",
         ),
+        "events": ("customer_id", "channel", "time", "event"),
     }
 )
 """The operational tables and their columns, in file order."""
@@ -142,11 +143,18 @@ _OPERATIONS_DATES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "orders": ("order_date",),
         "tickets": ("created", "first_reply", "resolved"),
         "calls": ("offered",),
+        "events": ("time",),
     }
 )
 _OPERATIONS_COUNTS: Final[tuple[str, ...]] = ("answered", "talk_seconds", "hold_seconds", "acw_seconds")
 _OPERATIONS_LABELS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {"customers": ("segment", "plan"), "orders": (), "tickets": ("channel",), "calls": ("queue",)}
+    {
+        "customers": ("segment", "plan"),
+        "orders": (),
+        "tickets": ("channel",),
+        "calls": ("queue",),
+        "events": ("channel", "event"),
+    }
 )
 
 _PACKAGE: Final[str] = "cx_metrics"
@@ -295,10 +303,15 @@ def sample_operations(
     - ``"calls"``: December 2026 calls to two queues: ``offered`` moment, ``answered`` (1 or 0),
       ``wait_seconds`` (to the answer, or to the hang-up of an abandoned call), ``talk_seconds``,
       ``hold_seconds`` and ``acw_seconds`` (after-call work; 0 for abandoned calls).
+    - ``"events"``: December 2026 web and app events (``visit``, ``search``, ``product_view``,
+      ``add_to_cart``, ``checkout``, ``payment_error``, ``contact_support``, ``purchase``, ``refund``)
+      of the customers, one row per event with its ``channel`` and ``time`` (to the second; some
+      app events share a second), ordered by time: the input of :func:`cx_metrics.funnel` and
+      :func:`cx_metrics.paths`.
 
     Parameters
     ----------
-    table : {"customers", "orders", "tickets", "calls"}
+    table : {"customers", "orders", "tickets", "calls", "events"}
         Which table.
     backend : {"pandas", "polars"}, default "pandas"
         Data frame library to return. polars is imported only when asked for.

@@ -5,6 +5,7 @@ leave out), each checked against a pandas computation written here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -121,3 +122,53 @@ def test_open_tickets_are_what_answered_only_figures_leave_out(tables: dict[str,
     # The holiday backlog: the open tickets are the slow ones, so Kaplan-Meier's p90 is longer.
     km_p90 = next(q for q in r.km_quantiles if q.p == 0.9).estimate
     assert km_p90 is not None and km_p90 > dict(r.answered_quantiles)[0.9]
+
+
+def test_events_belong_to_december_customers(tables: dict[str, pd.DataFrame]) -> None:
+    events, customers = tables["events"], tables["customers"]
+    assert events["time"].is_monotonic_increasing
+    assert events["time"].min() >= pd.Timestamp("2026-12-01") and events["time"].max() <= AS_OF
+    joined = events.merge(customers, on="customer_id", validate="many_to_one")
+    assert len(joined) == len(events)
+    assert not (joined["cancelled"] < pd.Timestamp("2026-12-01")).any()
+    assert set(events["event"].cat.categories) == {
+        "visit",
+        "search",
+        "product_view",
+        "add_to_cart",
+        "checkout",
+        "payment_error",
+        "contact_support",
+        "purchase",
+        "refund",
+    }
+    # The app logs some add-to-cart and checkout events in the same second, so the order of equal
+    # timestamps matters to a funnel.
+    app = events[events["channel"] == "app"]
+    same = app.groupby(["customer_id", "time"], observed=True)["event"].agg(set)
+    assert any({"add_to_cart", "checkout"} <= s for s in same)
+
+
+def test_events_tell_the_payment_error_story(tables: dict[str, pd.DataFrame]) -> None:
+    """Checkouts that hit a payment error end in a purchase less often (pandas, per customer), and
+    the bundled funnel counts every customer who visited exactly once (a pandas count)."""
+    events = tables["events"]
+    per = events.groupby("customer_id")["event"].agg(set)
+    erred = per[per.map(lambda s: "payment_error" in s)]
+    clean = per[per.map(lambda s: "checkout" in s and "payment_error" not in s)]
+    bought = lambda s: "purchase" in s  # noqa: E731
+    assert len(erred) >= 20
+    assert erred.map(bought).mean() < clean.map(bought).mean() - 0.2
+    spec = cx.FunnelSpec(
+        ["visit", "product_view", "add_to_cart", "checkout", "purchase"],
+        order="ordered",
+        window=dt.timedelta(days=7),
+        window_end="inclusive",
+        entry="closed",
+        counting="uniques",
+        reentry="first",
+        as_of=AS_OF.to_pydatetime(),
+    )
+    r = cx.funnel(events, spec, customer="customer_id", event="event", time="time")
+    assert r.entered == events.loc[events["event"] == "visit", "customer_id"].nunique()
+    assert 0 < r.converted < r.entered
