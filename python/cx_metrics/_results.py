@@ -281,14 +281,15 @@ class PandasMissingError(ModuleNotFoundError):
     """A pandas DataFrame was asked for but pandas is not installed; the message says what to do."""
 
 
-def _import_pandas() -> Any:
-    """The pandas module, or :class:`PandasMissingError` saying how to get it or what to use instead."""
+def require_pandas(instead: str | None = "use to_polars() for the same table as a polars DataFrame") -> Any:
+    """The pandas module, or :class:`PandasMissingError` saying how to get it and, with ``instead``,
+    what to use instead (never a bare ``ModuleNotFoundError``)."""
     try:
         import pandas as pd
     except ImportError as e:
         raise PandasMissingError(
             "this table is a pandas DataFrame, and pandas is not installed: install it with "
-            "`pip install pandas`, or use to_polars() for the same table as a polars DataFrame",
+            "`pip install pandas`" + (f", or {instead}" if instead else ""),
             name="pandas",
         ) from e
     return pd
@@ -307,13 +308,13 @@ def table_frame(columns: Sequence[FrameColumn], index: str | None = None) -> Any
     """The columns as a pandas DataFrame (indexed by ``index`` when given) or, when pandas is not
     installed, as a polars DataFrame (``index`` stays the first column); when neither is installed,
     :class:`PandasMissingError` says how to get one."""
-    if pandas_available() or not _polars_available():
+    if pandas_available() or not polars_available():
         frame = pandas_frame(columns)
         return frame if index is None else frame.set_index(index)
     return polars_frame(columns)
 
 
-def _polars_available() -> bool:
+def polars_available() -> bool:
     try:
         import polars  # noqa: F401
     except ImportError:
@@ -326,7 +327,7 @@ def pandas_frame(columns: Sequence[FrameColumn]) -> pd.DataFrame:
     pandas' default text dtype (missing: NaN with pandas 3, None before), flags as bool."""
     import numpy as np
 
-    pd = _import_pandas()
+    pd = require_pandas()
 
     # Text as pandas' own default: the "str" dtype from pandas 3 (NaN missing), object before (None).
     text: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object

@@ -19,7 +19,16 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._results import FrameColumn, NativeResult, Tabular, html_block, html_table, json_dict, num
+from ._results import (
+    FrameColumn,
+    NativeResult,
+    Tabular,
+    html_block,
+    html_table,
+    json_dict,
+    num,
+    require_pandas,
+)
 from .exceptions import InvalidArgumentError
 from .retention import SameJson
 
@@ -83,7 +92,7 @@ def rfm_summary(summary: Any, calibration_end: Any, time_unit: ModelUnit = "week
     >>> cx.rfm_summary(s, "2026-02-02", "week")[["frequency", "recency", "T", "monetary"]].values.tolist()
     [[1.0, 2.0, 4.0, 20.0], [0.0, 0.0, 3.0, 5.0]]
     """
-    import pandas as pd
+    pd = require_pandas(None)
 
     from .retention import _instant
 
@@ -264,7 +273,7 @@ class BgNbdFit(_Fit):
     ) -> pd.DataFrame:
         """A table of P(alive) and expected purchases in the next ``t`` time units for every row of
         ``data`` (pandas, polars or Arrow)."""
-        import pandas as pd
+        pd = require_pandas(None)
 
         return pd.DataFrame(
             {
@@ -547,7 +556,7 @@ def cdnow_summary() -> pd.DataFrame:
     import io
     from importlib import resources
 
-    import pandas as pd
+    pd = require_pandas(None)
 
     raw = (resources.files("cx_metrics") / "data" / "cdnow_summary.csv").read_bytes()
     return pd.read_csv(io.BytesIO(raw))

@@ -18,7 +18,16 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._results import Interval, NativeResult, html_block, html_table, json_dict, level_text, num
+from ._results import (
+    Interval,
+    NativeResult,
+    html_block,
+    html_table,
+    json_dict,
+    level_text,
+    num,
+    require_pandas,
+)
 from .buy_till_you_die import BgNbdFit, CustomerClv, GammaGammaFit, clv_bgnbd
 from .exceptions import InvalidArgumentError
 from .retention import SameJson
@@ -127,7 +136,7 @@ class SbgFit(SameJson, NativeResult):
     def forecast(self, horizon: int, customers: float | None = None) -> pd.DataFrame:
         """Periods 0..horizon with survival, retention and expected survivors of ``customers`` (default:
         the first fitted cohort's size)."""
-        import pandas as pd
+        pd = require_pandas(None)
 
         n0 = self._raw["cohorts"][0]["survivors"][0] if customers is None else customers
         s = self.survival(horizon)

@@ -17,6 +17,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Literal, overload
 
+from ._results import require_pandas
+
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
@@ -244,7 +246,7 @@ def sample_survey(
 
 
 def _to_pandas(data: bytes) -> pd.DataFrame:
-    import pandas as pd
+    pd = require_pandas('pass backend="polars" for a polars DataFrame')
 
     dtypes: dict[str, str | pd.CategoricalDtype] = {
         "respondent_id": "int64",
@@ -339,7 +341,7 @@ def sample_operations(
         )
     data = (resources.files(_PACKAGE) / _DATA_DIR / f"sample_{table}.csv").read_bytes()
     if backend == "pandas":
-        import pandas as pd
+        pd = require_pandas('pass backend="polars" for a polars DataFrame')
 
         frame = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
         for column in _OPERATIONS_DATES[table]:

@@ -21,6 +21,7 @@ from ._results import (
     html_table,
     json_dict,
     level_text,
+    require_pandas,
     text_table,
 )
 
@@ -95,7 +96,7 @@ class DriverBootstrap(NativeResult, Tabular):
     @property
     def coefficients(self) -> pd.DataFrame:
         """Bootstrap of each regression coefficient, indexed by term."""
-        import pandas as pd
+        pd = require_pandas()
 
         keep, terms = self._estimates("coefficient")
         return pd.DataFrame(
@@ -114,7 +115,7 @@ class DriverBootstrap(NativeResult, Tabular):
     @property
     def importance(self) -> pd.DataFrame:
         """Bootstrap of each importance score (R² units), indexed by (measure, driver)."""
-        import pandas as pd
+        pd = require_pandas()
 
         t = self._native.estimates
         keep, terms = self._estimates(None)
@@ -125,7 +126,7 @@ class DriverBootstrap(NativeResult, Tabular):
     @property
     def differences(self) -> pd.DataFrame:
         """Pairwise differences of importance (``first - second``) with their tests."""
-        import pandas as pd
+        pd = require_pandas()
 
         out = []
         for m in self._raw["importance"]:
@@ -152,7 +153,7 @@ class DriverBootstrap(NativeResult, Tabular):
         """Probability of each driver (rows) taking each rank (columns, 1 = most important) under the
         first measure, with ``top`` (probability of rank 1) and the rank interval; None without
         measures."""
-        import pandas as pd
+        pd = require_pandas()
 
         ranks = self._raw.get("ranks")
         if ranks is None:

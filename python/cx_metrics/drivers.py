@@ -34,6 +34,8 @@ from ._results import (
     level_text,
     num,
     p_value,
+    require_pandas,
+    table_frame,
     text_table,
 )
 from ._table import Table
@@ -219,7 +221,7 @@ class Dominance(Tabular):
     @property
     def conditional_by_size(self) -> pd.DataFrame:
         """Average R² increment of each driver over the models of each size (0 = alone)."""
-        import pandas as pd
+        pd = require_pandas()
 
         rows = self._raw["conditional_by_size"]
         frame = pd.DataFrame([[as_float(x) for x in r] for r in rows], index=list(self.names))
@@ -230,12 +232,12 @@ class Dominance(Tabular):
     @property
     def general(self) -> pd.Series:
         """General dominance weights (equal to LMG)."""
-        import pandas as pd
+        pd = require_pandas()
 
         return pd.Series([as_float(x) for x in self._raw["general"]], index=list(self.names), name="general")
 
     def _pairwise(self, key: str) -> pd.DataFrame:
-        import pandas as pd
+        pd = require_pandas()
 
         names = list(self.names)
         return pd.DataFrame([[as_float(x) for x in r] for r in self._raw[key]], index=names, columns=names)
@@ -431,13 +433,13 @@ class DriverAnalysis(NativeResult, Tabular):
         """Regression table indexed by term, intercept first.
 
         Columns: ``estimate``, ``std_error``, ``t``, ``p_value``, ``ci_low``, ``ci_high`` (at
-        :attr:`confidence_level`).
+        :attr:`confidence_level`); a polars DataFrame with ``term`` as its first column when pandas is
+        not installed.
         """
-        import pandas as pd
-
         table = dict(self._native.coefficients)
-        terms = table.pop("term")
-        return pd.DataFrame(table, index=pd.Index(terms, name="term"))
+        columns: list[FrameColumn] = [("term", "str", list(table.pop("term")))]
+        columns += [(c, "float", list(v)) for c, v in table.items()]
+        return table_frame(columns, index="term")
 
     @property
     def importance(self) -> pd.DataFrame:
@@ -448,11 +450,12 @@ class DriverAnalysis(NativeResult, Tabular):
         ``beta_squared`` (squared standardized coefficient; relaimpo's ``betasq``), ``pratt``,
         ``johnson`` (Johnson's relative weights, identical to Genizi's decomposition, relaimpo's
         ``genizi``) and ``car``; then ``lmg_share`` (LMG as a share of the decomposed R²). Per-driver
-        measures are absent when drivers are grouped.
+        measures are absent when drivers are grouped. A polars DataFrame with ``driver`` as its first
+        column when pandas is not installed.
         """
-        import pandas as pd
-
-        return pd.DataFrame(self._importance_columns(), index=pd.Index(list(self.units), name="driver"))
+        columns: list[FrameColumn] = [("driver", "str", list(self.units))]
+        columns += [(c, "float", v) for c, v in self._importance_columns().items()]
+        return table_frame(columns, index="driver")
 
     def _importance_columns(self) -> dict[str, list[float]]:
         return {measure: values.tolist() for measure, values in self._native.importance.items()}
@@ -460,14 +463,14 @@ class DriverAnalysis(NativeResult, Tabular):
     @property
     def vif(self) -> pd.Series:
         """Variance inflation factor of each term."""
-        import pandas as pd
+        pd = require_pandas()
 
         return pd.Series(self._native.vif, index=pd.Index(list(self.terms), name="term"), name="vif")
 
     @property
     def correlations(self) -> pd.Series:
         """Zero-order (weighted) correlation of each term with the outcome."""
-        import pandas as pd
+        pd = require_pandas()
 
         return pd.Series(
             self._native.correlations, index=pd.Index(list(self.terms), name="term"), name="correlation"
@@ -1271,7 +1274,7 @@ class SegmentDriverAnalyses(NativeResult, Tabular):
 
     def importance(self, column: str = "lmg_share") -> pd.DataFrame:
         """One column of :attr:`DriverAnalysis.importance` per analysed segment (drivers x segments)."""
-        import pandas as pd
+        pd = require_pandas()
 
         return pd.DataFrame({s: a.importance[column] for s, a in self.analyses.items()})
 

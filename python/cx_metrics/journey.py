@@ -26,6 +26,7 @@ from ._results import (
     level_text,
     pandas_frame,
     polars_frame,
+    require_pandas,
     text_table,
 )
 from ._table import Table
@@ -1117,7 +1118,7 @@ def sample_journey() -> pd.DataFrame:
     """
     import io
 
-    import pandas as pd
+    pd = require_pandas(None)
 
     raw = (resources.files("cx_metrics") / _DATA / "sample_journey.csv").read_bytes()
     return pd.read_csv(io.BytesIO(raw))
@@ -1133,7 +1134,7 @@ def sample_audit() -> pd.DataFrame:
     """
     import io
 
-    import pandas as pd
+    pd = require_pandas(None)
 
     raw = (resources.files("cx_metrics") / _DATA / "sample_journey_audit.csv").read_bytes()
     return pd.read_csv(io.BytesIO(raw))

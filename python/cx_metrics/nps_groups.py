@@ -28,10 +28,13 @@ from ._results import (
     html_block,
     html_table,
     level_text,
+    pandas_available,
     pandas_frame,
     pct,
     points,
+    polars_available,
     polars_frame,
+    require_pandas,
     text_table,
 )
 from ._table import Table
@@ -225,8 +228,9 @@ class ByGroup(Tabular, Generic[R]):
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per group, as a pandas DataFrame (the same as :meth:`to_pandas`)."""
-        return self.to_pandas()
+        """One row per group, as a pandas DataFrame (the same as :meth:`to_pandas`; :meth:`to_polars`
+        when pandas is not installed)."""
+        return labelled_frame(self._label_columns(), self._columns())
 
     def estimate(self, key: Key) -> float:
         """The estimate of group ``key`` (the NPS score, the satisfied share, the agree share)."""
@@ -486,9 +490,17 @@ def key_columns_of(names: Sequence[str], keys: Sequence[Key]) -> list[tuple[str,
     return [(name, [("(all)" if k == "(all)" else k[j]) for k in keys]) for j, name in enumerate(names)]
 
 
+def labelled_frame(labels: list[tuple[str, list[Any]]], figures: list[FrameColumn]) -> Any:
+    """The table of a ``table`` property: pandas, or polars when pandas is not installed (when neither
+    is, :class:`PandasMissingError` says how to get one)."""
+    if pandas_available() or not polars_available():
+        return labelled_pandas(labels, figures)
+    return labelled_polars(labels, figures)
+
+
 def labelled_pandas(labels: list[tuple[str, list[Any]]], figures: list[FrameColumn]) -> pd.DataFrame:
     """A pandas table: the typed label columns, then the figure columns."""
-    import pandas as pd
+    pd = require_pandas()
 
     frame = pandas_frame(figures)
     return pd.concat([pd.DataFrame({name: _pandas_labels(v) for name, v in labels}), frame], axis=1)
@@ -503,7 +515,7 @@ def labelled_polars(labels: list[tuple[str, list[Any]]], figures: list[FrameColu
 
 
 def _pandas_labels(values: list[Any]) -> Any:
-    import pandas as pd
+    pd = require_pandas()
 
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
@@ -528,9 +540,9 @@ def _polars_labels(name: str, values: list[Any]) -> Any:
     import polars as pl
 
     if any(isinstance(v, np.datetime64) for v in values):
-        import pandas as pd
-
-        return pl.Series(name, pd.to_datetime(pd.Series([pd.NaT if v is None else v for v in values])))
+        # Through numpy, not pandas (a polars-only install has no pandas); NaT becomes null.
+        moments = np.array([np.datetime64("NaT") if v is None else v for v in values], dtype="datetime64[ns]")
+        return pl.Series(name, moments)
     return pl.Series(name, values, strict=False)
 
 

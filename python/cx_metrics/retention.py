@@ -35,6 +35,7 @@ from ._results import (
     json_dict,
     level_text,
     pct,
+    require_pandas,
     text_table,
 )
 from ._table import Table
@@ -778,7 +779,7 @@ class RetentionTable(SameJson, NativeResult, Tabular):
     def pivot(self) -> pd.DataFrame:
         """The rates as the usual wide table: one row per cohort (index ``cohort``, the first day of its
         period), ``size``, then one column per period 0, 1, ... (NaN where not observed yet)."""
-        import pandas as pd
+        pd = require_pandas(None)
 
         frame = pd.DataFrame(self.rates, columns=list(range(self.n_periods)))
         frame.insert(0, "size", self.sizes)
@@ -1091,7 +1092,7 @@ class CustomerSummary(_State):
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per customer (ascending id): customer_id, first, last (UTC datetimes), orders, total."""
-        import pandas as pd
+        pd = require_pandas()
 
         ids, first, last, orders, total = self._inner.columns()
         return pd.DataFrame(

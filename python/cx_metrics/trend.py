@@ -47,6 +47,7 @@ from .nps_groups import (
     json_key,
     key_columns_of,
     key_text,
+    labelled_frame,
     labelled_pandas,
     labelled_polars,
     warn_missing_labels,
@@ -430,18 +431,19 @@ class Trend(Tabular):
 
     @property
     def table(self) -> pd.DataFrame:
-        """The waves table as a pandas DataFrame."""
-        return self.to_pandas("waves")
+        """The waves table as a pandas DataFrame (polars when pandas is not installed)."""
+        return labelled_frame(*self._table("waves"))
 
     @property
     def changes(self) -> pd.DataFrame:
-        """The changes table as a pandas DataFrame."""
-        return self.to_pandas("changes")
+        """The changes table as a pandas DataFrame (polars when pandas is not installed)."""
+        return labelled_frame(*self._table("changes"))
 
     @property
     def tests(self) -> pd.DataFrame:
-        """The trend tests and charts, one row per segment, as a pandas DataFrame."""
-        return self.to_pandas("tests")
+        """The trend tests and charts, one row per segment, as a pandas DataFrame (polars when pandas is
+        not installed)."""
+        return labelled_frame(*self._table("tests"))
 
     @property
     def flagged(self) -> list[Key]:
@@ -866,8 +868,8 @@ class AllPairs(Tabular):
 
     @property
     def table(self) -> pd.DataFrame:
-        """The pairs as a pandas DataFrame."""
-        return self.to_pandas()
+        """The pairs as a pandas DataFrame (polars when pandas is not installed)."""
+        return labelled_frame(*self._pair_columns())
 
     def matrix(self, value: Literal["difference", "p_adjusted"] = "difference") -> npt.NDArray[np.float64]:
         """The square array of ``value`` for every ordered pair (row - column for differences; the
