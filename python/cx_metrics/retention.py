@@ -679,6 +679,39 @@ class CohortTally(_State):
         return RetentionTable._from_native(self._inner.table(definition, at, "ns", max_periods))
 
 
+def _summary_ids(customer_id: object) -> Any:
+    """Customer ids for a :class:`CustomerSummary`: an int64 array, or a list of str (None missing)."""
+    ids = np.asarray(customer_id)
+    if ids.dtype.kind in "iu":
+        if ids.dtype == np.uint64 and ids.size and int(ids.max()) > np.iinfo(np.int64).max:
+            raise InvalidArgumentError(
+                "invalid customer_id: ids above 2^63 - 1; give them as text (the summary keeps int64 ids)"
+            )
+        return np.ascontiguousarray(ids, dtype=np.int64)
+    if ids.dtype.kind in "OUT":
+        out: list[str | None] = []
+        for i, v in enumerate(ids.tolist()):
+            if isinstance(v, str):
+                out.append(v)
+            elif v is None or (isinstance(v, float) and math.isnan(v)) or _is_na(v):
+                out.append(None)
+            else:
+                raise InvalidArgumentError(
+                    f"invalid customer_id: row {i} is {v!r} ({type(v).__name__}) among text ids; give "
+                    "every id as text, or every id as an integer"
+                )
+        return out
+    raise InvalidArgumentError(
+        f"invalid customer_id: a {ids.dtype} column; give integer or text ids (float ids: cast them to "
+        "integers, dropping the missing ones, or to text)"
+    )
+
+
+def _is_na(v: object) -> bool:
+    """Whether ``v`` is pandas' or polars' missing value (without importing either)."""
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
 def _as_column(x: object) -> Any:
     if isinstance(x, str):
         raise InvalidArgumentError(f"invalid column: {x!r} is text; give a column of timestamps")
@@ -1056,8 +1089,9 @@ def repeat_rate(
 
 class CustomerSummary(_State):
     """Per-customer order summaries (recency / frequency / monetary): first and last order, orders and
-    total value per integer customer id. Mergeable over any split of the orders (``+``, ``sum``),
-    picklable, bytes and JSON.
+    total value per customer id, integer or text (one kind per summary: summaries of integer ids and
+    of text ids do not merge). Mergeable over any split of the orders (``+``, ``sum``), picklable,
+    bytes and JSON.
 
     >>> import cx_metrics as cx
     >>> s = cx.CustomerSummary()
@@ -1074,21 +1108,15 @@ class CustomerSummary(_State):
 
     @property
     def n_omitted(self) -> int:
-        """Order rows omitted for a missing time or value."""
+        """Order rows omitted for a missing customer id (text ids), time or value."""
         return int(self._inner.n_omitted)
 
     def fold(self, customer_id: object, time: object, value: object = None) -> None:
-        """Fold orders: integer customer ids, timestamps and optional values (missing time or value:
-        omitted and counted)."""
-        ids = np.asarray(customer_id)
-        if ids.dtype.kind not in "iu":
-            raise InvalidArgumentError(
-                f"invalid customer_id: a {ids.dtype} column; the summary keys customers by integer ids "
-                "(map other ids to integers first)"
-            )
+        """Fold orders: customer ids (integers, or texts with missing ids omitted and counted),
+        timestamps and optional values (missing time or value: omitted and counted)."""
         t = _instants(_as_column(time), "time")
         values = None if value is None else np.ascontiguousarray(np.asarray(value, dtype=np.float64))
-        self._inner.fold(np.ascontiguousarray(ids, dtype=np.int64), t.ns, values)
+        self._inner.fold(_summary_ids(customer_id), t.ns, values)
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per customer (ascending id): customer_id, first, last (UTC datetimes), orders, total."""

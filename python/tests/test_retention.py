@@ -385,3 +385,45 @@ def test_customer_summary_merges_and_matches_pandas() -> None:
     assert (ours["orders"] == ref["orders"]).all() and (ours["first"] == ref["first"]).all()
     assert (ours["last"] == ref["last"]).all()
     np.testing.assert_allclose(ours["total"], ref["total"], rtol=1e-12)
+
+
+def test_customer_summary_of_text_ids_merges_and_matches_pandas() -> None:
+    df = _orders(3_000)
+    df["value"] = np.arange(len(df)) % 17 + 0.5
+    df["cid"] = "acct-" + df["customer"].astype(str)
+    df.loc[df.index[::97], "cid"] = None  # missing ids: omitted and counted
+    half = len(df) // 2
+    a, b = cx.CustomerSummary(), cx.CustomerSummary()
+    a.fold(df["cid"][:half], df["time"][:half], df["value"][:half])
+    b.fold(pl.from_pandas(df[["cid"]][half:])["cid"], df["time"][half:], df["value"].to_numpy()[half:])
+    s = pickle.loads(pickle.dumps(a + b))
+    assert s == cx.CustomerSummary.from_json(s.to_json())
+    assert s.n_omitted == int(df["cid"].isna().sum())
+    ours = s.to_pandas().set_index("customer_id")
+    ref = (
+        df.dropna(subset=["cid"])
+        .groupby("cid")
+        .agg(first=("time", "min"), last=("time", "max"), orders=("time", "size"), total=("value", "sum"))
+    )
+    # Ids ascending by their UTF-8 bytes, as Python sorts str.
+    assert list(ours.index) == sorted(ref.index)
+    ref = ref.loc[ours.index]
+    assert (ours["orders"] == ref["orders"]).all() and (ours["first"] == ref["first"]).all()
+    assert (ours["last"] == ref["last"]).all()
+    np.testing.assert_allclose(ours["total"], ref["total"], rtol=1e-12)
+    rfm = cx.rfm_summary(s, df["time"].max() + pd.Timedelta(days=1), "week")
+    assert list(rfm["customer_id"]) == list(ours.index)
+
+
+def test_customer_summary_ids_of_two_kinds_are_refused() -> None:
+    ints, texts = cx.CustomerSummary(), cx.CustomerSummary()
+    ints.fold([1, 2], ["2026-01-01", "2026-01-02"])
+    texts.fold(["1", "2"], ["2026-01-01", "2026-01-02"])
+    with pytest.raises(cx.exceptions.IncompatibleError, match="keyed by integers and by texts"):
+        ints + texts
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match="row 1 is 2"):
+        cx.CustomerSummary().fold(np.array(["a", 2], dtype=object), ["2026-01-01", "2026-01-02"])
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match="float64 column"):
+        cx.CustomerSummary().fold([1.0, np.nan], ["2026-01-01", "2026-01-02"])
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match="above 2"):
+        cx.CustomerSummary().fold(np.array([2**64 - 1], dtype=np.uint64), ["2026-01-01"])

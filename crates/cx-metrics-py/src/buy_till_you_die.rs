@@ -186,7 +186,7 @@ pub fn summary_rfm<'py>(
     calibration_end: i64,
     unit_length: i64,
 ) -> PyResult<(
-    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyAny>,
     Array<'py>,
     Array<'py>,
     Array<'py>,
@@ -195,7 +195,7 @@ pub fn summary_rfm<'py>(
 )> {
     let r = summary.inner.rfm(calibration_end, unit_length).py()?;
     Ok((
-        PyArray1::from_vec(py, r.ids),
+        crate::customers::ids(py, r.ids.iter())?,
         PyArray1::from_vec(py, r.frequency),
         PyArray1::from_vec(py, r.recency),
         PyArray1::from_vec(py, r.t),

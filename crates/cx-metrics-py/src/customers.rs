@@ -2,10 +2,12 @@
 //! per-customer summary.
 
 use cx_metrics::customers::{
-    repeat_rate as core_repeat_rate, CustomerSummary, Orders, RepeatRate, Window,
+    repeat_rate as core_repeat_rate, CustomerId, CustomerIds, CustomerSummary, Orders, RepeatRate,
+    Window,
 };
 use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::arrays::contiguous;
 use crate::errors::IntoPyResult;
@@ -48,16 +50,16 @@ pub fn repeat_rate(
     Ok(PyRepeatRate { inner })
 }
 
-/// Per-customer order summaries (first, last, orders, total) by integer id; mergeable.
+/// Per-customer order summaries (first, last, orders, total) by integer or text id; mergeable.
 #[pyclass(module = "cx_metrics._native", name = "CustomerSummary", eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyCustomerSummary {
     pub(crate) inner: CustomerSummary,
 }
 
-/// The summary's columns: ids, first, last, orders, total.
+/// The summary's columns: ids (int64 array or list of str), first, last, orders, total.
 type Columns<'py> = (
-    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyAny>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<u64>>,
@@ -78,24 +80,39 @@ state_pymethods!(PyCustomerSummary, CustomerSummary, {
         self.inner.n_omitted()
     }
 
-    /// Fold orders: integer customer ids, times (`i64::MIN` missing) and optional values (NaN
-    /// missing).
+    /// Fold orders: customer ids (an int64 array, or a list of str with None for a missing id),
+    /// times (`i64::MIN` missing) and optional values (NaN missing).
     #[pyo3(signature = (customers, times, values=None))]
     fn fold(
         &mut self,
         py: Python<'_>,
-        customers: PyReadonlyArray1<'_, i64>,
+        customers: &Bound<'_, PyAny>,
         times: PyReadonlyArray1<'_, i64>,
         values: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<()> {
-        let (c, t) = (contiguous(&customers), contiguous(&times));
+        let ints = customers.extract::<PyReadonlyArray1<'_, i64>>().ok();
+        let ints = ints.as_ref().map(contiguous);
+        let texts: Vec<Option<String>> = match ints {
+            Some(_) => Vec::new(),
+            None => customers.extract().map_err(|_| {
+                crate::errors::invalid_argument(
+                    "customers",
+                    "give an int64 array or a list of str (None for a missing id)",
+                )
+            })?,
+        };
+        let ids = match &ints {
+            Some(i) => CustomerIds::Int(i),
+            None => CustomerIds::Text(&texts),
+        };
+        let t = contiguous(&times);
         let v = values.as_ref().map(contiguous);
         let inner = &mut self.inner;
         py.detach(|| {
             cx_metrics::Accumulator::fold_batch(
                 inner,
                 Orders {
-                    customers: &c,
+                    customers: ids,
                     times: &t,
                     values: v.as_deref(),
                 },
@@ -106,14 +123,37 @@ state_pymethods!(PyCustomerSummary, CustomerSummary, {
     }
 
     /// The summaries as columns: ids, first, last, orders, total.
-    fn columns<'py>(&self, py: Python<'py>) -> Columns<'py> {
+    fn columns<'py>(&self, py: Python<'py>) -> PyResult<Columns<'py>> {
         let rows = self.inner.customers();
-        (
-            PyArray1::from_iter(py, rows.iter().map(|r| r.0)),
+        Ok((
+            ids(py, rows.iter().map(|r| &r.0))?,
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.first)),
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.last)),
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.orders)),
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.total)),
-        )
+        ))
     }
 });
+
+/// Customer ids as Python sees them: an int64 array for integer ids, a list of str for text ids
+/// (a summary keeps one kind).
+pub(crate) fn ids<'py, 'a>(
+    py: Python<'py>,
+    ids: impl Iterator<Item = &'a CustomerId> + Clone,
+) -> PyResult<Bound<'py, PyAny>> {
+    let ints: Option<Vec<i64>> = ids
+        .clone()
+        .map(|id| match id {
+            CustomerId::Int(i) => Some(*i),
+            CustomerId::Text(_) => None,
+        })
+        .collect();
+    if let Some(ints) = ints {
+        return Ok(PyArray1::from_vec(py, ints).into_any());
+    }
+    let texts = ids.map(|id| match id {
+        CustomerId::Text(t) => t.clone(),
+        CustomerId::Int(i) => i.to_string(),
+    });
+    Ok(PyList::new(py, texts)?.into_any())
+}

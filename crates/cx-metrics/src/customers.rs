@@ -261,20 +261,72 @@ impl CustomerOrders {
     }
 }
 
-/// Per-customer summaries of order events (recency / frequency / monetary), keyed by integer
-/// customer ids: mergeable, so partitions of the orders in any split summarise apart and merge.
+/// A customer id: an integer or a text, as the data keep it (a JSON number or string). One summary
+/// keeps ids of one kind; integers order before texts, texts by their UTF-8 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CustomerId {
+    /// An integer id.
+    Int(i64),
+    /// A text id.
+    Text(String),
+}
+
+impl CustomerId {
+    fn is_text(&self) -> bool {
+        matches!(self, Self::Text(_))
+    }
+}
+
+impl std::fmt::Display for CustomerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+/// The customer ids of a batch of orders: integers or texts (a missing text id is `None` and the
+/// row is omitted and counted).
+#[derive(Debug, Clone, Copy)]
+pub enum CustomerIds<'a> {
+    /// Integer ids.
+    Int(&'a [i64]),
+    /// Text ids (`None`: missing).
+    Text(&'a [Option<String>]),
+}
+
+impl CustomerIds<'_> {
+    /// How many ids.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Int(v) => v.len(),
+            Self::Text(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no ids.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Per-customer summaries of order events (recency / frequency / monetary), keyed by customer ids
+/// (integers or texts, one kind per summary): mergeable, so partitions of the orders in any split
+/// summarise apart and merge.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(try_from = "RawCustomerSummary")]
 pub struct CustomerSummary {
     /// Customer ids, ascending, and their orders.
-    customers: Vec<(i64, CustomerOrders)>,
-    /// Order rows omitted for a missing time or value.
+    customers: Vec<(CustomerId, CustomerOrders)>,
+    /// Order rows omitted for a missing customer id, time or value.
     n_omitted: u64,
 }
 
 #[derive(Deserialize)]
 struct RawCustomerSummary {
-    customers: Vec<(i64, CustomerOrders)>,
+    customers: Vec<(CustomerId, CustomerOrders)>,
     n_omitted: u64,
 }
 
@@ -294,7 +346,7 @@ impl TryFrom<RawCustomerSummary> for CustomerSummary {
 #[derive(Debug, Clone, Copy)]
 pub struct Orders<'a> {
     /// Customer id per order.
-    pub customers: &'a [i64],
+    pub customers: CustomerIds<'a>,
     /// Time per order.
     pub times: &'a [i64],
     /// Value per order (`None`: every order counts 0).
@@ -308,11 +360,16 @@ impl CustomerSummary {
     }
 
     /// Customers and their orders, by ascending id.
-    pub fn customers(&self) -> &[(i64, CustomerOrders)] {
+    pub fn customers(&self) -> &[(CustomerId, CustomerOrders)] {
         &self.customers
     }
 
-    /// Order rows omitted for a missing time or value.
+    /// Whether the ids are texts (`None` while the summary is empty: either kind may come).
+    pub fn text_ids(&self) -> Option<bool> {
+        self.customers.first().map(|c| c.0.is_text())
+    }
+
+    /// Order rows omitted for a missing customer id, time or value.
     pub fn n_omitted(&self) -> u64 {
         self.n_omitted
     }
@@ -320,20 +377,31 @@ impl CustomerSummary {
 
 impl Merge for CustomerSummary {
     fn merge(&mut self, other: &Self) -> Result<()> {
+        if let (Some(a), Some(b)) = (self.text_ids(), other.text_ids()) {
+            if a != b {
+                let kind = |t: bool| if t { "texts" } else { "integers" };
+                return Err(Error::Incompatible(format!(
+                    "customer summaries keyed by {} and by {}: the same customer would be two; \
+                     give every partition the same kind of customer id",
+                    kind(a),
+                    kind(b)
+                )));
+            }
+        }
         let mut out = Vec::with_capacity(self.customers.len() + other.customers.len());
         let (mut i, mut j) = (0, 0);
         let (a, b) = (&self.customers, &other.customers);
         while i < a.len() || j < b.len() {
             if j == b.len() || (i < a.len() && a[i].0 < b[j].0) {
-                out.push(a[i]);
+                out.push(a[i].clone());
                 i += 1;
             } else if i == a.len() || b[j].0 < a[i].0 {
-                out.push(b[j]);
+                out.push(b[j].clone());
                 j += 1;
             } else {
                 let mut m = a[i].1;
                 m.merge(&b[j].1)?;
-                out.push((a[i].0, m));
+                out.push((a[i].0.clone(), m));
                 i += 1;
                 j += 1;
             }
@@ -349,7 +417,7 @@ impl Accumulator for CustomerSummary {
     const KIND: StateKind = StateKind::CustomerSummary;
     type Batch<'a> = Orders<'a>;
     type Options = ();
-    type Output = Vec<(i64, CustomerOrders)>;
+    type Output = Vec<(CustomerId, CustomerOrders)>;
 
     fn fold_batch(&mut self, batch: Orders<'_>, weights: Option<&[f64]>) -> Result<()> {
         if weights.is_some() {
@@ -381,31 +449,48 @@ impl Accumulator for CustomerSummary {
                 });
             }
         }
-        let mut rows: Vec<(i64, CustomerOrders)> = Vec::with_capacity(n);
         let mut n_omitted = 0u64;
+        let mut kept: Vec<usize> = Vec::with_capacity(n);
         for i in 0..n {
             let t = batch.times[i];
             let value = batch.values.map_or(0.0, |v| v[i]);
-            if t == i64::MIN || value.is_nan() {
+            let no_id = matches!(batch.customers, CustomerIds::Text(ids) if ids[i].is_none());
+            if t == i64::MIN || value.is_nan() || no_id {
                 n_omitted += 1;
-                continue;
+            } else {
+                kept.push(i);
             }
-            rows.push((
-                batch.customers[i],
-                CustomerOrders {
-                    first: t,
-                    last: t,
-                    orders: 1,
-                    total: value,
-                },
-            ));
         }
-        rows.sort_unstable_by_key(|r| r.0);
-        let mut part: Vec<(i64, CustomerOrders)> = Vec::new();
-        for (id, o) in rows {
-            match part.last_mut() {
-                Some((last, acc)) if *last == id => acc.merge(&o)?,
-                _ => part.push((id, o)),
+        let order = |i: usize| CustomerOrders {
+            first: batch.times[i],
+            last: batch.times[i],
+            orders: 1,
+            total: batch.values.map_or(0.0, |v| v[i]),
+        };
+        let mut part: Vec<(CustomerId, CustomerOrders)> = Vec::new();
+        match batch.customers {
+            CustomerIds::Int(ids) => {
+                kept.sort_unstable_by_key(|&i| ids[i]);
+                for i in kept {
+                    match part.last_mut() {
+                        Some((CustomerId::Int(last), acc)) if *last == ids[i] => {
+                            acc.merge(&order(i))?;
+                        }
+                        _ => part.push((CustomerId::Int(ids[i]), order(i))),
+                    }
+                }
+            }
+            CustomerIds::Text(ids) => {
+                let id = |i: usize| ids[i].as_deref().unwrap_or_default();
+                kept.sort_unstable_by(|&i, &j| id(i).cmp(id(j)));
+                for i in kept {
+                    match part.last_mut() {
+                        Some((CustomerId::Text(last), acc)) if last == id(i) => {
+                            acc.merge(&order(i))?;
+                        }
+                        _ => part.push((CustomerId::Text(id(i).to_owned()), order(i))),
+                    }
+                }
             }
         }
         self.merge(&Self {
@@ -418,12 +503,16 @@ impl Accumulator for CustomerSummary {
         self.customers.len() as u64
     }
 
-    fn finish(&self, _: &()) -> Result<Vec<(i64, CustomerOrders)>> {
+    fn finish(&self, _: &()) -> Result<Vec<(CustomerId, CustomerOrders)>> {
         Ok(self.customers.clone())
     }
 
     fn validate(&self) -> Result<()> {
+        let text = self.text_ids();
         for (k, (id, o)) in self.customers.iter().enumerate() {
+            if Some(id.is_text()) != text {
+                return Err(Self::KIND.invalid("customer ids of both kinds, integers and texts"));
+            }
             if k > 0 && self.customers[k - 1].0 >= *id {
                 return Err(Self::KIND.invalid("customer ids out of order or repeated"));
             }
@@ -438,10 +527,18 @@ impl Accumulator for CustomerSummary {
     }
 
     fn encode_payload(&self, out: &mut Encoder) {
+        // Integer ids as they were always written; text ids after a count of u64::MAX (which no
+        // summary of integer ids can have), then the count and each id as a string.
         out.u64(self.n_omitted);
+        if self.text_ids() == Some(true) {
+            out.u64(u64::MAX);
+        }
         out.u64(self.customers.len() as u64);
         for (id, o) in &self.customers {
-            out.u64(*id as u64);
+            match id {
+                CustomerId::Int(i) => out.u64(*i as u64),
+                CustomerId::Text(t) => out.str(t),
+            }
             out.u64(o.first as u64);
             out.u64(o.last as u64);
             out.u64(o.orders);
@@ -451,12 +548,20 @@ impl Accumulator for CustomerSummary {
 
     fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
         let n_omitted = input.u64("n_omitted")?;
-        let n = input.u64("customer count")?;
+        let mut n = input.u64("customer count")?;
+        let text = n == u64::MAX;
+        if text {
+            n = input.u64("customer count")?;
+        }
         let n = usize::try_from(n).map_err(|_| input.invalid("customer count"))?;
-        input.check_fits(n, 40, "customers")?;
+        input.check_fits(n, if text { 36 } else { 40 }, "customers")?;
         let mut customers = Vec::with_capacity(n);
         for _ in 0..n {
-            let id = input.u64("id")? as i64;
+            let id = if text {
+                CustomerId::Text(input.str("id")?)
+            } else {
+                CustomerId::Int(input.u64("id")? as i64)
+            };
             let first = input.u64("first")? as i64;
             let last = input.u64("last")? as i64;
             let orders = input.u64("orders")?;
@@ -485,7 +590,7 @@ impl crate::Example for CustomerSummary {
         let mut s = crate::CustomerSummary::new();
         s.fold_batch(
             Orders {
-                customers: &[5, 3, 5, 9, 3, 5, -2],
+                customers: crate::customers::CustomerIds::Int(&[5, 3, 5, 9, 3, 5, -2]),
                 times: &[10, 4, 2, 7, i64::MIN, 30, 1],
                 values: Some(&[1.5, 2.0, 3.25, 4.0, 5.0, 6.0, f64::NAN]),
             },
@@ -503,7 +608,7 @@ impl crate::Example for CustomerSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RfmSummary {
     /// Customer ids, ascending.
-    pub ids: Vec<i64>,
+    pub ids: Vec<CustomerId>,
     /// Repeat orders: orders − 1.
     pub frequency: Vec<f64>,
     /// Time from the first to the last order, in units.
@@ -539,7 +644,7 @@ impl CustomerSummary {
             monetary: Vec::with_capacity(self.customers.len()),
             n_excluded: 0,
         };
-        for &(id, o) in &self.customers {
+        for (id, o) in &self.customers {
             if o.last > calibration_end {
                 return Err(Error::invalid(
                     "calibration_end",
@@ -553,7 +658,7 @@ impl CustomerSummary {
                 out.n_excluded += 1;
                 continue;
             }
-            out.ids.push(id);
+            out.ids.push(id.clone());
             out.frequency.push((o.orders - 1) as f64);
             out.recency.push((o.last - o.first) as f64 / unit);
             out.t.push((calibration_end - o.first) as f64 / unit);
@@ -630,7 +735,7 @@ mod tests {
         let mut all = CustomerSummary::new();
         all.fold_batch(
             Orders {
-                customers: &ids,
+                customers: CustomerIds::Int(&ids),
                 times: &times,
                 values: Some(&values),
             },
@@ -641,7 +746,7 @@ mod tests {
         let mut b = CustomerSummary::new();
         a.fold_batch(
             Orders {
-                customers: &ids[..3],
+                customers: CustomerIds::Int(&ids[..3]),
                 times: &times[..3],
                 values: Some(&values[..3]),
             },
@@ -650,7 +755,7 @@ mod tests {
         .unwrap();
         b.fold_batch(
             Orders {
-                customers: &ids[3..],
+                customers: CustomerIds::Int(&ids[3..]),
                 times: &times[3..],
                 values: Some(&values[3..]),
             },
@@ -660,7 +765,12 @@ mod tests {
         a.merge(&b).unwrap();
         assert_eq!(a, all);
         assert_eq!(all.n_omitted(), 1);
-        let five = all.customers().iter().find(|c| c.0 == 5).unwrap().1;
+        let five = all
+            .customers()
+            .iter()
+            .find(|c| c.0 == CustomerId::Int(5))
+            .unwrap()
+            .1;
         assert_eq!(
             (five.first, five.last, five.orders, five.total),
             (2, 30, 3, 10.0)
@@ -672,13 +782,13 @@ mod tests {
     fn rfm_of_a_summary() {
         let mut s = CustomerSummary::new();
         let orders = Orders {
-            customers: &[7, 7, 7, 3, 9],
+            customers: CustomerIds::Int(&[7, 7, 7, 3, 9]),
             times: &[0, 14, 21, 7, 28],
             values: Some(&[10.0, 20.0, 30.0, 5.0, 1.0]),
         };
         s.fold_batch(orders, None).unwrap();
         let r = s.rfm(28, 7).unwrap();
-        assert_eq!(r.ids, vec![3, 7]);
+        assert_eq!(r.ids, vec![CustomerId::Int(3), CustomerId::Int(7)]);
         assert_eq!(r.frequency, vec![0.0, 2.0]);
         assert_eq!(r.recency, vec![0.0, 3.0]);
         assert_eq!(r.t, vec![3.0, 4.0]);
@@ -686,5 +796,90 @@ mod tests {
         assert_eq!(r.n_excluded, 1);
         assert!(s.rfm(20, 7).unwrap_err().to_string().contains("customer 7"));
         assert!(s.rfm(28, 0).is_err());
+    }
+
+    fn text_orders<'a>(
+        ids: &'a [Option<String>],
+        times: &'a [i64],
+        values: &'a [f64],
+    ) -> Orders<'a> {
+        Orders {
+            customers: CustomerIds::Text(ids),
+            times,
+            values: Some(values),
+        }
+    }
+
+    #[test]
+    fn text_ids_summarise_merge_and_store() {
+        let ids: Vec<Option<String>> = ["b-2", "a-1", "b-2", "c", "", "a-1"]
+            .iter()
+            .map(|s| (!s.is_empty()).then(|| (*s).to_owned()))
+            .collect();
+        let times = [10i64, 4, 2, 7, 5, 30];
+        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let mut all = CustomerSummary::new();
+        all.fold_batch(text_orders(&ids, &times, &values), None)
+            .unwrap();
+        assert_eq!(
+            all.n_omitted(),
+            1,
+            "the row without an id is omitted and counted"
+        );
+        let keys: Vec<_> = all.customers().iter().map(|c| c.0.clone()).collect();
+        let text = |s: &str| CustomerId::Text(s.to_owned());
+        assert_eq!(keys, vec![text("a-1"), text("b-2"), text("c")]);
+        let a1 = all.customers()[0].1;
+        assert_eq!((a1.first, a1.last, a1.orders, a1.total), (4, 30, 2, 8.0));
+        let (mut a, mut b) = (CustomerSummary::new(), CustomerSummary::new());
+        a.fold_batch(text_orders(&ids[..2], &times[..2], &values[..2]), None)
+            .unwrap();
+        b.fold_batch(text_orders(&ids[2..], &times[2..], &values[2..]), None)
+            .unwrap();
+        a.merge(&b).unwrap();
+        assert_eq!(a, all);
+        assert_eq!(CustomerSummary::from_bytes(&all.to_bytes()).unwrap(), all);
+        let json = serde_json::to_string(&all).unwrap();
+        assert!(json.contains("\"a-1\""), "{json}");
+        assert_eq!(serde_json::from_str::<CustomerSummary>(&json).unwrap(), all);
+        let r = all.rfm(40, 1).unwrap();
+        assert_eq!(r.ids, keys);
+        // Integer and text ids do not mix: the same customer would be two.
+        let mut ints = CustomerSummary::new();
+        ints.fold_batch(
+            Orders {
+                customers: CustomerIds::Int(&[1]),
+                times: &[3],
+                values: None,
+            },
+            None,
+        )
+        .unwrap();
+        let e = ints.clone().merge(&all).unwrap_err();
+        assert!(matches!(e, Error::Incompatible(_)), "{e}");
+        assert!(e.to_string().contains("integers and by texts"), "{e}");
+        let mut empty = CustomerSummary::new();
+        empty.merge(&all).unwrap();
+        assert_eq!(empty, all, "an empty summary takes either kind");
+    }
+
+    #[test]
+    fn hostile_text_summaries_are_refused() {
+        let ids = vec![Some("x".to_owned()), Some("y".to_owned())];
+        let mut s = CustomerSummary::new();
+        s.fold_batch(text_orders(&ids, &[1, 2], &[1.0, 2.0]), None)
+            .unwrap();
+        let bytes = s.to_bytes();
+        for cut in 0..bytes.len() {
+            assert!(
+                CustomerSummary::from_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        // Mixed kinds or unordered ids in JSON are refused.
+        let mixed = r#"{"customers":[[1,{"first":1,"last":1,"orders":1,"total":0.0}],["a",{"first":1,"last":1,"orders":1,"total":0.0}]],"n_omitted":0}"#;
+        assert!(serde_json::from_str::<CustomerSummary>(mixed).is_err());
+        let unordered = r#"{"customers":[["b",{"first":1,"last":1,"orders":1,"total":0.0}],["a",{"first":1,"last":1,"orders":1,"total":0.0}]],"n_omitted":0}"#;
+        assert!(serde_json::from_str::<CustomerSummary>(unordered).is_err());
     }
 }
