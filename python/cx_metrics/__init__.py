@@ -56,6 +56,7 @@ from .journey import Journey as Journey
 from .journey import JourneyGaps as JourneyGaps
 from .journey import PainPoints as PainPoints
 from .journey import TouchpointScores as TouchpointScores
+from .journey import TouchpointScoresByGroup as TouchpointScoresByGroup
 from .journey import audit_compliance as audit_compliance
 from .journey import compare_brands as compare_brands
 from .journey import journey_gaps as journey_gaps
@@ -213,6 +214,7 @@ __all__ += [
     "JourneyGaps",
     "PainPoints",
     "TouchpointScores",
+    "TouchpointScoresByGroup",
     "audit_compliance",
     "compare_brands",
     "journey_gaps",

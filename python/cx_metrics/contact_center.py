@@ -6,30 +6,26 @@ converts columns and presents the results.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._groups import key_columns, key_from_json, key_to_json, label_str
-from ._json import read_document, write_document
+from ._by_group import ResultsByGroup, group_rows
 from ._results import (
     FrameColumn,
     Interval,
     NativeResult,
-    Tabular,
     fixed,
     html_block,
     html_table,
     json_dict,
     level_text,
     pct,
-    text_table,
 )
 from ._table import Table
 from ._tally import _State
@@ -73,22 +69,6 @@ def _interval(raw: dict[str, Any] | None, method: str) -> Interval | None:
     if raw is None:
         return None
     return Interval(raw["low"], raw["high"], raw["confidence_level"], method, raw["clipped"])
-
-
-def _groups(
-    by: object, table: Table | None, n_rows: int
-) -> tuple[str | tuple[str, ...], list[tuple[Any, npt.NDArray[np.intp]]]]:
-    """The groups of ``by`` (through the grouping engine) with the rows of each."""
-    keys = key_columns(by, table, n_rows)
-    labels, codes = _native.group_codes(keys.specs, n_rows)
-    codes = np.asarray(codes)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-    out = []
-    for g, label in enumerate(labels):
-        key = label[0] if len(label) == 1 else tuple(label)
-        out.append((key, order[bounds[g] : bounds[g + 1]]))
-    return keys.by_name, out
 
 
 # ----- handling time -----------------------------------------------------------------------------
@@ -187,99 +167,12 @@ class HandlingTime(SameJson, NativeResult):
 
 
 @dataclass(frozen=True)
-class _ByGroup(Tabular):
-    """Results of contacts per group of ``by`` (the shared shape of :class:`HandlingTimeByGroup` and
-    :class:`ServiceLevelByGroup`): ``groups`` maps each label (a tuple with several columns) to its
-    result, ``no_contacts`` lists the groups of the grouping rules without a contact (unused
-    categorical levels: no figure exists). Prints and renders a table of one row per group, stores as
-    JSON with typed labels."""
-
-    by: str | tuple[str, ...]
-    groups: dict[Any, Any]
-    no_contacts: tuple[Any, ...] = ()
-    _title: ClassVar[str] = ""
-    _result: ClassVar[Any] = None
-
-    def _headline(self) -> str:
-        raise NotImplementedError
-
-    def _level(self) -> str:
-        first = next(iter(self.groups.values()), None)
-        return level_text(first.confidence_level if first is not None else 0.95)
-
-    def _header(self) -> list[str]:
-        level = self._level()
-        return [
-            f"{level} CI low" if n.endswith("_low") else f"{level} CI high" if n.endswith("_high") else n
-            for n, _, _ in self._columns()
-        ]
-
-    def _cells(self) -> list[list[str]]:
-        cols = self._columns()
-        return [
-            [v if isinstance(v, str) else str(v) if isinstance(v, int) else fixed(float(v), 4) for v in r]
-            for r in zip(*(c[2] for c in cols), strict=True)
-        ]
-
-    def __str__(self) -> str:
-        lines = [self._headline(), "", *text_table(self._header(), self._cells())]
-        if self.no_contacts:
-            lines.append("no contacts: " + ", ".join(label_str(k) for k in self.no_contacts))
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        notes = (
-            ["no contacts: " + ", ".join(label_str(k) for k in self.no_contacts)] if self.no_contacts else []
-        )
-        return html_block(
-            html_table(f"{self._title} by {self.by}", self._cells(), header=self._header()),
-            headline=self._headline() + ("; " + notes[0] if notes else ""),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """One dict per group (labels as text), and the groups without a contact."""
-        out = {label_str(k): v.to_dict() for k, v in self.groups.items()}
-        if self.no_contacts:
-            out["(no contacts)"] = [label_str(k) for k in self.no_contacts]
-        return out
-
-    def to_json(self) -> str:
-        """The results as JSON text with typed labels, for storage."""
-        return write_document(
-            type(self).__name__,
-            {
-                "by": self.by if isinstance(self.by, str) else list(self.by),
-                "groups": [
-                    {"key": key_to_json(k), "result": json.loads(v.to_json())} for k, v in self.groups.items()
-                ],
-                "no_contacts": [key_to_json(k) for k in self.no_contacts],
-            },
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Self:
-        """The results written by :meth:`to_json`."""
-        d = read_document(text, cls.__name__)
-        try:
-            by = d["by"] if isinstance(d["by"], str) else tuple(d["by"])
-            groups = {
-                key_from_json(g["key"]): cls._result.from_json(json.dumps(g["result"])) for g in d["groups"]
-            }
-            empty = tuple(key_from_json(k) for k in d["no_contacts"])
-        except (KeyError, TypeError) as e:
-            raise InvalidArgumentError(f"invalid {cls.__name__} JSON: {e}") from None
-        return cls(by=by, groups=groups, no_contacts=empty)
-
-    def _label_columns(self) -> list[FrameColumn]:
-        names = [self.by] if isinstance(self.by, str) else list(self.by)
-        keys = [k if isinstance(k, tuple) else (k,) for k in self.groups]
-        return [(n, "str", [label_str(k[i]) for k in keys]) for i, n in enumerate(names)]
-
-
-@dataclass(frozen=True)
-class HandlingTimeByGroup(_ByGroup):
+class HandlingTimeByGroup(ResultsByGroup):
     """Handling time per group of ``by``: ``groups`` maps each label (a tuple with several columns) to
-    its :class:`HandlingTime`; the table has one row per group."""
+    its :class:`HandlingTime`; the table has one row per group; ``no_contacts`` lists the groups of
+    the grouping rules without a contact (unused categorical levels: no figure exists)."""
+
+    no_contacts: tuple[Any, ...] = ()
 
     _title: ClassVar[str] = "Handling time"
     _result: ClassVar[Any] = HandlingTime
@@ -393,7 +286,7 @@ def handling_time(
         raise InvalidArgumentError(
             "invalid columns: the component columns differ in length; give one value per contact"
         )
-    by_name, groups = _groups(by, table, n_rows)
+    by_name, groups = group_rows(by, table, n_rows)
     out = {}
     for key, rows in groups:
         if len(rows):
@@ -550,8 +443,11 @@ class ServiceLevel(SameJson, NativeResult):
 
 
 @dataclass(frozen=True)
-class ServiceLevelByGroup(_ByGroup):
-    """Service level per group of ``by``: ``groups`` maps each label to its :class:`ServiceLevel`."""
+class ServiceLevelByGroup(ResultsByGroup):
+    """Service level per group of ``by``: ``groups`` maps each label to its :class:`ServiceLevel`;
+    ``no_contacts`` lists the groups of the grouping rules without a contact."""
+
+    no_contacts: tuple[Any, ...] = ()
 
     _title: ClassVar[str] = "Service level"
     _result: ClassVar[Any] = ServiceLevel
@@ -710,7 +606,7 @@ def service_level(
 
     if by is None:
         return one(w, a)
-    by_name, groups = _groups(by, table, len(w))
+    by_name, groups = group_rows(by, table, len(w))
     return ServiceLevelByGroup(
         by=by_name,
         groups={k: one(w[rows], a[rows]) for k, rows in groups if len(rows)},

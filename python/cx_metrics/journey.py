@@ -11,12 +11,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _native
+from ._by_group import ResultsByGroup, group_rows
+from ._groups import label_str
 from ._results import (
     FrameColumn,
     NativeResult,
@@ -31,7 +33,7 @@ from ._results import (
 )
 from ._table import Table
 from ._tally import _State
-from .exceptions import InvalidArgumentError
+from .exceptions import InvalidArgumentError, JourneyError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +47,7 @@ __all__ = [
     "JourneyGaps",
     "PainPoints",
     "TouchpointScores",
+    "TouchpointScoresByGroup",
     "audit_compliance",
     "compare_brands",
     "journey_gaps",
@@ -439,28 +442,154 @@ class TouchpointScores(_Result):
         return html_block(*parts, headline=self._headline())
 
 
+@dataclass(frozen=True)
+class TouchpointScoresByGroup(ResultsByGroup):
+    """Touchpoint and stage scores per segment of ``by``: ``groups`` maps each label (a tuple with
+    several columns) to its :class:`TouchpointScores` (each against its segment's map);
+    ``no_answers`` lists the segments of the grouping rules without a row (unused categorical levels).
+    The table stacks the segments' touchpoint rows (``level="stage"`` for the stages), label columns
+    first; shares and NPS are fractions."""
+
+    no_answers: tuple[Any, ...] = ()
+    _title: ClassVar[str] = "Touchpoint scores"
+    _result: ClassVar[Any] = TouchpointScores
+    _empty_field: ClassVar[str] = "no_answers"
+    _empty_text: ClassVar[str] = "no answers"
+
+    def __getitem__(self, key: Any) -> TouchpointScores:
+        result: TouchpointScores = self.groups[key]
+        return result
+
+    def _level(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        return level_text(first.options["confidence_level"] if first is not None else 0.95)
+
+    def _headline(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        customers = sum(r.n_customers for r in self.groups.values())
+        rows = sum(r.n_rows for r in self.groups.values())
+        excluded = sum(r.n_excluded for r in self.groups.values())
+        text = (
+            f"Touchpoint scores by {label_str(self.by)}: {len(self.groups)} segments, {customers} customers, "
+            f"{rows} rows ({excluded} excluded)"
+        )
+        if first is not None:
+            o = first.options
+            text += (
+                f"\n{self._level()} intervals: NPS {o['nps_method']}, shares {o['proportion_method']}, "
+                f"CES mean t; CSAT satisfied = {o['satisfied']} of {o['csat_scale']} points"
+            )
+        return text
+
+    def _table(self, level: str) -> tuple[list[str], list[list[str]]]:
+        """The compact table of every segment (as :class:`TouchpointScores` prints it), stacked."""
+        names = [self.by] if isinstance(self.by, str) else list(self.by)
+        head: list[str] = []
+        body: list[list[str]] = []
+        for key, r in self.groups.items():
+            h, rows = r._table(level)
+            head = names + h
+            labels = [label_str(k) for k in (key if isinstance(key, tuple) else (key,))]
+            body += [labels + row for row in rows]
+        return head, body
+
+    def __str__(self) -> str:
+        out = [self._headline()]
+        for level in ("touchpoint", "stage"):
+            head, body = self._table(level)
+            out += ["", f"by {level}:", *text_table(head, body)]
+        return "\n".join(out + self._empty_note())
+
+    def _repr_html_(self) -> str:
+        parts = []
+        for level in ("touchpoint", "stage"):
+            head, body = self._table(level)
+            parts.append(
+                html_table(f"by {label_str(self.by)} and {level}", [tuple(b) for b in body], header=head)
+            )
+        notes = self._empty_note()
+        return html_block(*parts, headline=self._headline() + ("; " + notes[0] if notes else ""))
+
+    def _columns(self, level: str = "touchpoint") -> list[FrameColumn]:
+        parts = [r._columns(level) for r in self.groups.values()]
+        labels = self._label_columns([len(p[0][2]) if p else 0 for p in parts])
+        if not parts:
+            return labels
+        names = [(n, k) for n, k, _ in parts[0]]
+        return labels + [(n, k, [v for p in parts for v in p[j][2]]) for j, (n, k) in enumerate(names)]
+
+    def to_pandas(self, level: str = "touchpoint") -> pd.DataFrame:
+        """One row per segment and touchpoint (or stage), label columns first."""
+        return pandas_frame(self._columns(level))
+
+    def to_polars(self, level: str = "touchpoint") -> pl.DataFrame:
+        """The columns of :meth:`to_pandas` as a polars DataFrame."""
+        return polars_frame(self._columns(level))
+
+
 def _journey_json(raw: Mapping[str, Any]) -> str:
     import json
 
     return json.dumps(raw["journey"])
 
 
+@overload
 def touchpoint_scores(
     data: object,
     journey: Journey,
+    *,
+    touchpoint: str = ...,
+    customer: str = ...,
+    ltr: str | None = ...,
+    csat: str | None = ...,
+    ces: str | None = ...,
+    by: None = ...,
+    confidence_level: float = ...,
+    nps_method: str = ...,
+    proportion_method: str = ...,
+    csat_points: int = ...,
+    satisfied: str = ...,
+    unknown: Literal["raise", "exclude"] = ...,
+) -> TouchpointScores: ...
+
+
+@overload
+def touchpoint_scores(
+    data: object,
+    journey: Journey | Mapping[Any, Journey],
+    *,
+    touchpoint: str = ...,
+    customer: str = ...,
+    ltr: str | None = ...,
+    csat: str | None = ...,
+    ces: str | None = ...,
+    by: object,
+    confidence_level: float = ...,
+    nps_method: str = ...,
+    proportion_method: str = ...,
+    csat_points: int = ...,
+    satisfied: str = ...,
+    unknown: Literal["raise", "exclude"] = ...,
+) -> TouchpointScoresByGroup: ...
+
+
+def touchpoint_scores(
+    data: object,
+    journey: Journey | Mapping[Any, Journey],
     *,
     touchpoint: str = "touchpoint",
     customer: str = "customer_id",
     ltr: str | None = None,
     csat: str | None = None,
     ces: str | None = None,
+    by: object = None,
     confidence_level: float = 0.95,
     nps_method: str = "adjusted_wald",
     proportion_method: str = "wilson",
     csat_points: int = 5,
     satisfied: str = "top_two_box",
     unknown: Literal["raise", "exclude"] = "raise",
-) -> TouchpointScores:
+) -> TouchpointScores | TouchpointScoresByGroup:
     """NPS (``ltr``, 0-10), CSAT (``csat``, on ``csat_points`` points, ``satisfied`` the satisfied set)
     and CES 2.0 (``ces``, 1-7, higher is easier) per touchpoint and per stage of ``journey``, with
     intervals, volumes and the share of customers who used each touchpoint.
@@ -469,6 +598,11 @@ def touchpoint_scores(
     the map (or is missing) raises :class:`~cx_metrics.exceptions.JourneyError` naming the row, or is left
     out and counted with ``unknown="exclude"``; a row without customer id always raises. A missing
     rating is omitted and counted per touchpoint. Ratings are unweighted.
+
+    ``by`` (a column name, several, or a column) scores every segment apart, through the grouping
+    engine, into a :class:`TouchpointScoresByGroup`; ``journey`` may then map each segment's label to
+    its own map (teams draw a map per segment; a segment without a map is an error naming it). Shares
+    of customers are within the segment.
 
     >>> import cx_metrics as cx
     >>> j = cx.Journey("j", {"buy": ["web", "shop"], "support": ["call"]})
@@ -479,16 +613,34 @@ def touchpoint_scores(
     >>> t["touchpoint"].tolist(), t["n_customers"].tolist(), t["nps"].tolist()
     (['web', 'shop', 'call'], [2, 1, 1], [1.0, -1.0, -1.0])
     """
-    native = _native.touchpoint_scores(
-        journey._inner,
-        _text(data, touchpoint),
-        _ids(data, customer),
-        _ratings(data, ltr),
-        _ratings(data, csat),
-        _ratings(data, ces),
-        _options(confidence_level, nps_method, proportion_method, csat_points, satisfied, unknown),
+    options = _options(confidence_level, nps_method, proportion_method, csat_points, satisfied, unknown)
+    columns = (_text(data, touchpoint), _ids(data, customer), *(_ratings(data, c) for c in (ltr, csat, ces)))
+    if by is None:
+        if not isinstance(journey, Journey):
+            raise InvalidArgumentError("invalid journey: a mapping of segments to maps needs by=")
+        return TouchpointScores(_native.touchpoint_scores(journey._inner, *columns, options))
+    by_name, groups = group_rows(by, Table(data), len(columns[0]))
+
+    def map_of(key: Any) -> Journey:
+        if isinstance(journey, Journey):
+            return journey
+        if key not in journey:
+            raise JourneyError(
+                f"journey: no map for segment {label_str(key)!r}; give a map for every segment of by= "
+                f"(maps are given for {', '.join(repr(label_str(k)) for k in journey)})"
+            )
+        return journey[key]
+
+    def one(key: Any, rows: npt.NDArray[np.intp]) -> TouchpointScores:
+        text, ids, *ratings = columns
+        part = ([text[i] for i in rows], ids[rows], *(None if r is None else r[rows] for r in ratings))
+        return TouchpointScores(_native.touchpoint_scores(map_of(key)._inner, *part, options))
+
+    return TouchpointScoresByGroup(
+        by=by_name,
+        groups={key: one(key, rows) for key, rows in groups if len(rows)},
+        no_answers=tuple(key for key, rows in groups if not len(rows)),
     )
-    return TouchpointScores(native)
 
 
 @dataclass(frozen=True, eq=False, repr=False)

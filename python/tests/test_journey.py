@@ -446,3 +446,60 @@ def test_plots_draw_the_map_and_the_benchmark(
     plt.close(ax.figure)
     with pytest.raises(InvalidArgumentError):
         plot.journey_map(s, metric="effort")  # type: ignore[arg-type]
+
+
+def test_scores_by_segment_match_pandas_within_each_segment(ours: pd.DataFrame, jmap: cx.Journey) -> None:
+    """by=: every segment scored apart, its shares of customers within the segment (pandas and
+    statsmodels' Wilson interval here), the stacked table's rows those of each segment's own result."""
+    by = cx.touchpoint_scores(ours, jmap, ltr="ltr", csat="csat", ces="ces", by="segment")
+    assert isinstance(by, cx.TouchpointScoresByGroup)
+    assert list(by.groups) == sorted(ours["segment"].unique())
+    table = by.to_pandas()
+    for segment, rows in ours.groupby("segment"):
+        alone = cx.touchpoint_scores(rows, jmap, ltr="ltr", csat="csat", ces="ces")
+        assert by[segment] == alone
+        got = table[table["segment"] == segment].set_index("touchpoint")
+        total = rows["customer_id"].nunique()
+        assert by[segment].n_customers == total
+        for name, g in rows.groupby("touchpoint"):
+            cust = g["customer_id"].nunique()
+            assert got.loc[name, "n_customers"] == cust
+            assert abs(got.loc[name, "customer_share"] - cust / total) < TIGHT
+            lo, hi = proportion_confint(cust, total, method="wilson")
+            assert abs(got.loc[name, "customer_share_low"] - lo) < TIGHT
+            assert abs(got.loc[name, "customer_share_high"] - hi) < TIGHT
+            ltr = g["ltr"].dropna()
+            assert abs(got.loc[name, "nps"] - ((ltr >= 9).mean() - (ltr <= 6).mean())) < TIGHT
+    assert len(table) == len(by.groups) * len(jmap.touchpoints)
+    assert by.to_polars("stage").height == len(by.groups) * len(jmap.stages)
+    assert pickle.loads(pickle.dumps(by)) == by
+    assert cx.TouchpointScoresByGroup.from_json(by.to_json()) == by
+    first = str(by).splitlines()[0]
+    n, rows = ours["customer_id"].nunique(), len(ours)
+    assert first == f"Touchpoint scores by segment: 2 segments, {n} customers, {rows} rows (0 excluded)"
+
+
+def test_a_map_per_segment(ours: pd.DataFrame, jmap: cx.Journey) -> None:
+    """Teams draw a map per segment: each segment's rows are scored against its own map, and a segment
+    without a map is an error naming it."""
+    stages = {s: [t[0] for t in tps] for s, tps in jmap.stages}
+    short = cx.Journey("new customers", {k: v for k, v in stages.items() if k != "return"}, segment="new")
+    maps = {"new": short, "returning": jmap}
+    new = ours[ours["segment"] == "new"]
+    by = cx.touchpoint_scores(ours, maps, csat="csat", by="segment", unknown="exclude")
+    assert by["new"] == cx.touchpoint_scores(new, short, csat="csat", unknown="exclude")
+    assert by["new"].n_excluded == int((new["stage"] == "return").sum())
+    assert by["returning"].n_excluded == 0
+    assert by["new"].journey == short
+    with pytest.raises(JourneyError, match="no map for segment 'returning'"):
+        cx.touchpoint_scores(ours, {"new": short}, csat="csat", by="segment", unknown="exclude")
+    with pytest.raises(InvalidArgumentError, match="needs by="):
+        cx.touchpoint_scores(ours, maps, csat="csat")
+
+
+def test_segments_without_answers_are_listed(ours: pd.DataFrame, jmap: cx.Journey) -> None:
+    rows = ours.assign(segment=pd.Categorical(ours["segment"], categories=["new", "returning", "vip"]))
+    by = cx.touchpoint_scores(rows, jmap, csat="csat", by="segment")
+    assert list(by.groups) == ["new", "returning"] and by.no_answers == ("vip",)
+    assert "no answers: vip" in str(by)
+    assert cx.TouchpointScoresByGroup.from_json(by.to_json()).no_answers == ("vip",)

@@ -181,6 +181,9 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "TouchpointScores": cx.touchpoint_scores(
             journey, cx.sample_journey_map(), ltr="ltr", csat="csat", ces="ces"
         ),
+        "TouchpointScoresByGroup": cx.touchpoint_scores(
+            journey, cx.sample_journey_map(), ltr="ltr", csat="csat", ces="ces", by="segment"
+        ),
         "PainPoints": cx.pain_points(
             journey, cx.sample_journey_map(), csat="csat", ces="ces", n_resamples=100
         ),
@@ -275,6 +278,7 @@ NAMES = [
     "ResponseTimesByGroup",
     "Journey",
     "TouchpointScores",
+    "TouchpointScoresByGroup",
     "PainPoints",
     "JourneyGaps",
     "BrandComparison",
@@ -321,6 +325,7 @@ TABULAR = {
     "ResponseTimesByGroup",
     "CustomerClv",
     "TouchpointScores",
+    "TouchpointScoresByGroup",
     "PainPoints",
     "JourneyGaps",
     "BrandComparison",
