@@ -18,7 +18,7 @@ from ._results import FrameColumn, Tabular, fixed, html_block, html_table, level
 from ._table import Table
 from .exceptions import InvalidArgumentError
 
-__all__ = ["ResultsByGroup", "group_rows"]
+__all__ = ["ResultsByGroup", "group_rows", "take_rows"]
 
 
 def group_rows(
@@ -36,6 +36,21 @@ def group_rows(
         key = label[0] if len(label) == 1 else tuple(label)
         out.append((key, order[bounds[g] : bounds[g + 1]]))
     return keys.by_name, out
+
+
+def take_rows(column: Any, rows: npt.NDArray[np.intp]) -> Any:
+    """The ``rows`` of a column (pandas or polars Series, pyarrow array, numpy array or sequence), of
+    the same kind where the kind can take rows (a sequence becomes a numpy array)."""
+    if column is None:
+        return None
+    module = type(column).__module__.split(".")[0]
+    if module == "pandas":
+        return column.iloc[rows]
+    if module == "polars":
+        return column.gather(rows)
+    if module == "pyarrow":
+        return column.take(rows)
+    return np.asarray(column)[rows]
 
 
 @dataclass(frozen=True)
@@ -127,6 +142,15 @@ class ResultsByGroup(Tabular):
         except (KeyError, TypeError) as e:
             raise InvalidArgumentError(f"invalid {cls.__name__} JSON: {e}") from None
         return cls(by=by, groups=groups, **{cls._empty_field: empty})  # type: ignore[call-arg]
+
+    def _stack(self, parts: list[list[FrameColumn]]) -> list[FrameColumn]:
+        """The label columns, then each figure column of the groups' tables (``parts``, one per group,
+        same columns) stacked group after group."""
+        labels = self._label_columns([len(p[0][2]) if p else 0 for p in parts])
+        if not parts:
+            return labels
+        names = [(n, k) for n, k, _ in parts[0]]
+        return labels + [(n, k, [v for p in parts for v in p[j][2]]) for j, (n, k) in enumerate(names)]
 
     def _label_columns(self, repeats: list[int] | None = None) -> list[FrameColumn]:
         """The label columns (as text), each group's label ``repeats[g]`` times (once by default)."""

@@ -511,12 +511,7 @@ class TouchpointScoresByGroup(ResultsByGroup):
         return html_block(*parts, headline=self._headline() + ("; " + notes[0] if notes else ""))
 
     def _columns(self, level: str = "touchpoint") -> list[FrameColumn]:
-        parts = [r._columns(level) for r in self.groups.values()]
-        labels = self._label_columns([len(p[0][2]) if p else 0 for p in parts])
-        if not parts:
-            return labels
-        names = [(n, k) for n, k, _ in parts[0]]
-        return labels + [(n, k, [v for p in parts for v in p[j][2]]) for j, (n, k) in enumerate(names)]
+        return self._stack([r._columns(level) for r in self.groups.values()])
 
     def to_pandas(self, level: str = "touchpoint") -> pd.DataFrame:
         """One row per segment and touchpoint (or stage), label columns first."""

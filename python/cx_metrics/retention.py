@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
+from ._by_group import ResultsByGroup, group_rows, take_rows
 from ._groups import key_columns, key_from_json, key_to_json, label_str
 from ._json import read_document, write_document
 from ._results import (
@@ -891,6 +892,65 @@ def _period_start(first_day: int, period: str, offset: int) -> np.datetime64:
     return start
 
 
+@dataclass(frozen=True)
+class RetentionTableByGroup(ResultsByGroup):
+    """A cohort retention table per segment of ``by``: ``groups`` maps each label to its
+    :class:`RetentionTable` (all observed to the same ``as_of``); ``no_rows`` lists the segments of
+    the grouping rules without a row. The table stacks the segments' long tables; the printout shows
+    each segment's average retention by period (over the cohorts that reached it)."""
+
+    no_rows: tuple[Any, ...] = ()
+    _title: ClassVar[str] = "Retention"
+    _result: ClassVar[Any] = RetentionTable
+    _empty_field: ClassVar[str] = "no_rows"
+    _empty_text: ClassVar[str] = "no rows"
+
+    def __getitem__(self, key: Any) -> RetentionTable:
+        result: RetentionTable = self.groups[key]
+        return result
+
+    def _headline(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        customers = sum(r.n_customers for r in self.groups.values())
+        if first is None:
+            return f"Retention by {label_str(self.by)}: no segment with rows"
+        return (
+            f"Retention by {first.period} cohort ({first.definition}) and {label_str(self.by)}: "
+            f"{len(self.groups)} segments, {customers} customers, observed to the {first.period} of "
+            f"{first.as_of}"
+        )
+
+    def _columns(self) -> list[FrameColumn]:
+        return self._stack([r._columns() for r in self.groups.values()])
+
+    def _average_table(self) -> tuple[list[str], list[list[str]]]:
+        names = [self.by] if isinstance(self.by, str) else list(self.by)
+        k = max((r.n_periods for r in self.groups.values()), default=0)
+        head = [*names, "customers", *(str(j) for j in range(k))]
+        body = []
+        for key, r in self.groups.items():
+            labels = [label_str(x) for x in (key if isinstance(key, tuple) else (key,))]
+            rates = [
+                pct(float(v)) if j < len(r.average) and not math.isnan(v) else "-"
+                for j, v in enumerate(list(r.average) + [math.nan] * (k - len(r.average)))
+            ]
+            body.append([*labels, str(r.n_customers), *rates])
+        return head, body
+
+    def __str__(self) -> str:
+        head, body = self._average_table()
+        lines = [self._headline(), "average retention by period (cohorts that reached it):"]
+        return "\n".join([*lines, *text_table(head, body), *self._empty_note()])
+
+    def _repr_html_(self) -> str:
+        head, body = self._average_table()
+        notes = self._empty_note()
+        return html_block(
+            html_table(f"Average retention by {label_str(self.by)}", [tuple(b) for b in body], header=head),
+            headline=self._headline() + ("; " + notes[0] if notes else ""),
+        )
+
+
 def retention_table(
     data: object = None,
     *,
@@ -902,7 +962,8 @@ def retention_table(
     definition: Definition = "return_on",
     as_of: object = None,
     max_periods: int | None = None,
-) -> RetentionTable:
+    by: object = None,
+) -> RetentionTable | RetentionTableByGroup:
     """A cohort retention table: customers by the calendar period of their first activity (their
     cohort), and the share active k periods later.
 
@@ -916,6 +977,11 @@ def retention_table(
     last observed date (default: the latest in the data); cohorts that have not reached a period by then
     have no figure there (NaN), not 0.
 
+    ``by`` (a column name, several, or a column labelling each row) gives one table per segment
+    (:class:`RetentionTableByGroup`), all observed to the same ``as_of`` (default: the latest in all
+    the data). Rows are grouped, not customers: label every row of a customer alike (a customer whose
+    rows carry two labels is in both segments).
+
     >>> import cx_metrics as cx
     >>> days = ["2026-01-05", "2026-02-10", "2026-01-20", "2026-02-03"]
     >>> t = cx.retention_table(customer_id=[1, 1, 2, 3], time=days)
@@ -924,7 +990,36 @@ def retention_table(
     """
     tally = CohortTally(period)
     fold_cohorts(tally, data, customer_id=customer_id, time=time, start=start, end=end, as_of=as_of)
-    return tally.table(definition, as_of=as_of, max_periods=max_periods)
+    overall = tally.table(definition, as_of=as_of, max_periods=max_periods)
+    if by is None:
+        return overall
+
+    def moments(value: object, name: str) -> Any:
+        # UTC instants (the cohorts are of UTC time), so each segment's rows need no parsing again.
+        if value is None:
+            return None
+        return _instants(_column(data, value, name), name).ns.view("datetime64[ns]")
+
+    columns = {
+        "customer_id": None if customer_id is None else _column(data, customer_id, "customer_id"),
+        "time": moments(time, "time"),
+        "start": moments(start, "start"),
+        "end": moments(end, "end"),
+    }
+    n = len(columns["time"] if time is not None else columns["start"])
+    by_name, groups = group_rows(by, None if data is None else Table(data), n)
+    at = as_of if as_of is not None else overall.as_of
+
+    def one(rows: npt.NDArray[np.intp]) -> RetentionTable:
+        t = CohortTally(period)
+        fold_cohorts(t, None, **{k: take_rows(v, rows) for k, v in columns.items()})
+        return t.table(definition, as_of=at, max_periods=max_periods)
+
+    return RetentionTableByGroup(
+        by=by_name,
+        groups={key: one(rows) for key, rows in groups if len(rows)},
+        no_rows=tuple(key for key, rows in groups if not len(rows)),
+    )
 
 
 def fold_cohorts(
@@ -1065,10 +1160,14 @@ def repeat_rate(
     time: object,
     window: tuple[object, object],
     confidence_level: float = 0.95,
-) -> RepeatRate:
+    by: object = None,
+) -> RepeatRate | RepeatRateByGroup:
     """New vs returning customers and the repeat-purchase rate of ``window`` (start included, end
     excluded) from order events: customers with two or more orders in the window / customers with at
     least one, both counted in the window. Orders before the window tell who is returning.
+
+    ``by`` (a column name, several, or a column labelling each row) gives the rate of every segment
+    (:class:`RepeatRateByGroup`); label every order of a customer alike.
 
     >>> import cx_metrics as cx
     >>> r = cx.repeat_rate(customer_id=[1, 1, 2, 3, 3], time=["2026-01-03", "2026-02-01", "2026-02-02",
@@ -1080,11 +1179,71 @@ def repeat_rate(
     w0 = _instant(window[0], "window start")
     w1 = _instant(window[1], "window end")
     _same_zone([("time", times), ("window start", w0), ("window end", w1)])
+    if by is not None:
+        ids = _column(data, customer_id, "customer_id")
+        by_name, groups = group_rows(by, None if data is None else Table(data), len(times.ns))
+        return RepeatRateByGroup(
+            by=by_name,
+            groups={
+                key: repeat_rate(
+                    customer_id=take_rows(ids, rows),
+                    time=times.ns[rows].view("datetime64[ns]"),
+                    window=(w0.ns[0].view("datetime64[ns]"), w1.ns[0].view("datetime64[ns]")),
+                    confidence_level=confidence_level,
+                )
+                for key, rows in groups
+                if len(rows)
+            },
+            no_rows=tuple(key for key, rows in groups if not len(rows)),
+        )
     spec = _ids(data, customer_id, "customer_id", len(times.ns))
     native = _native.repeat_rate(
         spec, times.ns, int(w0.ns[0]), int(w1.ns[0]), confidence_level=confidence_level
     )
     return RepeatRate._from_native(native)
+
+
+@dataclass(frozen=True)
+class RepeatRateByGroup(ResultsByGroup):
+    """The repeat-purchase rate per segment of ``by``: ``groups`` maps each label to its
+    :class:`RepeatRate`; ``no_rows`` lists the segments of the grouping rules without an order."""
+
+    no_rows: tuple[Any, ...] = ()
+    _title: ClassVar[str] = "Repeat-purchase rate"
+    _result: ClassVar[Any] = RepeatRate
+    _empty_field: ClassVar[str] = "no_rows"
+    _empty_text: ClassVar[str] = "no orders"
+
+    def __getitem__(self, key: Any) -> RepeatRate:
+        result: RepeatRate = self.groups[key]
+        return result
+
+    def _level(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        return level_text(first.rate_ci.confidence_level if first is not None and first.rate_ci else 0.95)
+
+    def _headline(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        window = "" if first is None else f" from {first.window[0]} to {first.window[1]}"
+        customers = sum(r.customers for r in self.groups.values())
+        return (
+            f"Repeat-purchase rate by {label_str(self.by)}{window}: {len(self.groups)} segments, "
+            f"{customers} customers"
+        )
+
+    def _columns(self) -> list[FrameColumn]:
+        res = list(self.groups.values())
+        return [
+            *self._label_columns(),
+            ("rate", "float", [r.rate for r in res]),
+            ("rate_low", "float", [r.rate_ci.low if r.rate_ci else math.nan for r in res]),
+            ("rate_high", "float", [r.rate_ci.high if r.rate_ci else math.nan for r in res]),
+            ("customers", "int", [r.customers for r in res]),
+            ("repeat", "int", [r.repeat for r in res]),
+            ("once", "int", [r.once for r in res]),
+            ("new", "int", [r.new for r in res]),
+            ("returning", "int", [r.returning for r in res]),
+        ]
 
 
 class CustomerSummary(_State):

@@ -159,6 +159,17 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
             time=["2026-01-05", "2026-02-10", "2026-02-11"],
             window=("2026-02-01", "2026-03-01"),
         ),
+        "RetentionTableByGroup": cx.retention_table(
+            customer_id=[1, 1, 2, 3, 4],
+            time=["2026-01-05", "2026-02-10", "2026-01-20", "2026-02-03", "2026-01-09"],
+            by=["a", "a", "b", "b", "a"],
+        ),
+        "RepeatRateByGroup": cx.repeat_rate(
+            customer_id=[1, 1, 2, 3],
+            time=["2026-01-05", "2026-02-10", "2026-02-11", "2026-02-12"],
+            window=("2026-02-01", "2026-03-01"),
+            by=["a", "a", "b", "a"],
+        ),
         "SbgFit": cx.sbg([1000, 631, 468, 382, 326, 289, 262, 241]),
         "ClvResult": cx.clv("simple", arpu=50, margin=0.8, churn=0.02, time_unit="month"),
         "BgNbdFit": _btyd()[0],
@@ -266,7 +277,9 @@ NAMES = [
     "ChurnResult",
     "ChurnByGroup",
     "RetentionTable",
+    "RetentionTableByGroup",
     "RepeatRate",
+    "RepeatRateByGroup",
     "SbgFit",
     "ClvResult",
     "BgNbdFit",
@@ -319,6 +332,8 @@ TABULAR = {
     "PillarSummary",
     "ChurnByGroup",
     "RetentionTable",
+    "RetentionTableByGroup",
+    "RepeatRateByGroup",
     "Trend",
     "AllPairs",
     "ResponseTimes",
@@ -417,6 +432,7 @@ def test_html_shows_intervals(results: dict[str, Any], name: str) -> None:
         "SegmentDriverAnalyses",
         "ImportancePerformance",
         "RetentionTable",  # shares of whole cohorts, counted
+        "RetentionTableByGroup",  # the same per segment
         "ClvResult",  # a formula of given rates
         "BgNbdFit",  # standard errors, in the table
         "GammaGammaFit",  # standard errors, in the table

@@ -427,3 +427,43 @@ def test_customer_summary_ids_of_two_kinds_are_refused() -> None:
         cx.CustomerSummary().fold([1.0, np.nan], ["2026-01-01", "2026-01-02"])
     with pytest.raises(cx.exceptions.InvalidArgumentError, match="above 2"):
         cx.CustomerSummary().fold(np.array([2**64 - 1], dtype=np.uint64), ["2026-01-01"])
+
+
+def test_retention_table_and_repeat_rate_by_segment() -> None:
+    """by=: each segment's table is the table of its rows observed to the same as_of (the latest in all
+    the data), and each segment's repeat rate matches a pandas count of its orders."""
+    orders = cx.datasets.sample_operations("orders")
+    customers = cx.datasets.sample_operations("customers")
+    orders = orders.merge(customers[["customer_id", "segment"]], on="customer_id")
+    overall = cx.retention_table(orders, customer_id="customer_id", time="order_date", max_periods=8)
+    by = cx.retention_table(orders, customer_id="customer_id", time="order_date", max_periods=8, by="segment")
+    assert isinstance(by, cx.RetentionTableByGroup)
+    assert list(by.groups) == sorted(orders["segment"].unique())
+    for segment, rows in orders.groupby("segment", observed=True):
+        alone = cx.retention_table(
+            rows, customer_id="customer_id", time="order_date", max_periods=8, as_of=overall.as_of
+        )
+        assert by[segment] == alone
+        assert by[segment].as_of == overall.as_of
+    assert sum(t.n_customers for t in by.groups.values()) == overall.n_customers
+    long = by.to_pandas()
+    assert list(long.columns[:3]) == ["segment", "cohort", "period"]
+    assert len(long) == sum(len(t.to_pandas()) for t in by.groups.values())
+    assert cx.RetentionTableByGroup.from_json(by.to_json()) == by
+
+    window = ("2026-01-01", "2027-01-01")
+    rates = cx.repeat_rate(orders, customer_id="customer_id", time="order_date", window=window, by="segment")
+    assert isinstance(rates, cx.RepeatRateByGroup)
+    start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1])
+    for segment, rows in orders.groupby("segment", observed=True):
+        inside = rows[(rows["order_date"] >= start) & (rows["order_date"] < end)]
+        counts = inside.groupby("customer_id").size()
+        before = set(rows.loc[rows["order_date"] < start, "customer_id"])
+        r = rates[segment]
+        twice, once = int((counts >= 2).sum()), int((counts == 1).sum())
+        assert (r.customers, r.repeat, r.once) == (len(counts), twice, once)
+        assert r.returning == len(set(counts.index) & before)
+        assert r.rate == pytest.approx((counts >= 2).mean(), rel=1e-15)
+    table = rates.to_pandas()
+    assert list(table.columns[:4]) == ["segment", "rate", "rate_low", "rate_high"]
+    assert cx.RepeatRateByGroup.from_json(rates.to_json()) == rates
