@@ -81,7 +81,18 @@ from .nps_groups import CesByGroup as CesByGroup
 from .nps_groups import CsatByGroup as CsatByGroup
 from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
-from .paths import Abandonment, NewVsReturning, PathResult, PathTally, abandonment, new_vs_returning, paths
+from .paths import (
+    Abandonment,
+    AbandonmentByGroup,
+    NewVsReturning,
+    NewVsReturningByGroup,
+    PathResult,
+    PathResultByGroup,
+    PathTally,
+    abandonment,
+    new_vs_returning,
+    paths,
+)
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .promoter_value import nps_value
 from .proportions import compare_proportions, proportion_ci
@@ -114,6 +125,7 @@ from .trend import AllPairs, Trend, compare_all, trend
 __all__ = [
     "PILLARS",
     "Abandonment",
+    "AbandonmentByGroup",
     "AllPairs",
     "ByGroup",
     "CesByGroup",
@@ -137,6 +149,7 @@ __all__ = [
     "Interval",
     "MissingLabelWarning",
     "NewVsReturning",
+    "NewVsReturningByGroup",
     "NpsByGroup",
     "NpsDriverModel",
     "NpsModelBootstrap",
@@ -144,6 +157,7 @@ __all__ = [
     "NpsTally",
     "PairedNpsTally",
     "PathResult",
+    "PathResultByGroup",
     "PathTally",
     "PerformanceNoiseWarning",
     "Pillar",

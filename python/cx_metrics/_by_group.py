@@ -5,6 +5,7 @@ rendered as HTML and stored as JSON with typed labels)."""
 from __future__ import annotations
 
 import json
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -70,6 +71,28 @@ class ResultsByGroup(Tabular):
 
     def _headline(self) -> str:
         raise NotImplementedError
+
+    # A mapping of labels to results: ``result[label]``, ``len``, iteration over the labels.
+    def __getitem__(self, key: Any) -> Any:
+        return self.groups[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.groups)
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def keys(self) -> KeysView[Any]:
+        """The labels of the groups with rows."""
+        return self.groups.keys()
+
+    def values(self) -> ValuesView[Any]:
+        """Their results."""
+        return self.groups.values()
+
+    def items(self) -> ItemsView[Any, Any]:
+        """(label, result) pairs."""
+        return self.groups.items()
 
     def _empty(self) -> tuple[Any, ...]:
         empty: tuple[Any, ...] = getattr(self, self._empty_field)

@@ -1399,7 +1399,13 @@ class Abandonment(_Serialised):
     def from_json(text: str) -> Abandonment: ...
 
 def abandonment(
-    customers: _KeySpec, events: _KeySpec, n_rows: int, stages: list[str], *, confidence_level: float
+    customers: _KeySpec,
+    events: _KeySpec,
+    n_rows: int,
+    stages: list[str],
+    *,
+    confidence_level: float,
+    stages_known: bool = False,
 ) -> Abandonment: ...
 
 # Funnels (cx_metrics::funnel).

@@ -29,7 +29,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._groups import key_columns
+from ._by_group import ResultsByGroup, group_rows, take_rows
+from ._groups import key_columns, label_str
 from ._results import (
     FrameColumn,
     Interval,
@@ -52,8 +53,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Abandonment",
+    "AbandonmentByGroup",
     "NewVsReturning",
+    "NewVsReturningByGroup",
     "PathResult",
+    "PathResultByGroup",
     "PathTable",
     "PathTally",
     "abandonment",
@@ -405,12 +409,13 @@ def paths(
     session_gap: object = None,
     max_steps: int = 100,
     by: object = None,
-) -> PathResult | dict[Any, PathResult]:
+) -> PathResult | PathResultByGroup:
     """Paths of an event log: the most frequent variants, the transition matrix, the directly-follows
     graph with exact median gaps, the last events and Sankey links (see the module docs for the
     conventions). ``customer``, ``event``, ``time`` (and ``session``, ``by``) are columns of
     ``events`` (a pandas / polars DataFrame or Arrow table) or arrays; ``session_gap`` splits a
-    customer's events into sessions after longer inactivity. With ``by``, a dict of results by group.
+    customer's events into sessions after longer inactivity. With ``by``, a :class:`PathResultByGroup`
+    (a mapping of each group's label to its result, with a summary table).
 
     >>> import cx_metrics as cx
     >>> r = cx.paths(customer=[1, 1, 2], event=["home", "buy", "home"],
@@ -429,7 +434,64 @@ def paths(
     )
     if not isinstance(out, list):
         return PathResult._from_native(out)
-    return {k[0]: PathResult._from_native(r) for k, r in out}
+    return PathResultByGroup(
+        by=_by_name(by),
+        groups={(k[0] if len(k) == 1 else tuple(k)): PathResult._from_native(r) for k, r in out},
+    )
+
+
+def _by_name(by: object) -> str | tuple[str, ...]:
+    if isinstance(by, str):
+        return by
+    if isinstance(by, (list, tuple)) and all(isinstance(b, str) for b in by):
+        return tuple(by) if len(by) > 1 else str(by[0])
+    return str(getattr(by, "name", None) or "by")
+
+
+@dataclass(frozen=True)
+class PathResultByGroup(ResultsByGroup):
+    """Paths per group of ``by``: ``groups`` maps each label to its :class:`PathResult` (also
+    ``result[label]``, ``len``, iteration over the labels); the table has one row per group: paths,
+    customers, events, the most frequent variant and the most frequent last event with their shares."""
+
+    no_rows: tuple[Any, ...] = ()
+    _title: ClassVar[str] = "Paths"
+    _result: ClassVar[Any] = PathResult
+    _empty_field: ClassVar[str] = "no_rows"
+    _empty_text: ClassVar[str] = "no rows"
+
+    def __getitem__(self, key: Any) -> PathResult:
+        result: PathResult = self.groups[key]
+        return result
+
+    def _level(self) -> str:
+        return ""
+
+    def _headline(self) -> str:
+        paths = sum(r.n_paths for r in self.groups.values())
+        customers = sum(r.n_customers for r in self.groups.values())
+        groups = len(self.groups)
+        return f"Paths by {label_str(self.by)}: {groups} groups, {paths} paths of {customers} customers"
+
+    def _columns(self) -> list[FrameColumn]:
+        res = list(self.groups.values())
+        top = [r.variants(1) for r in res]
+        ends = [r.exits for r in res]
+
+        def first(t: PathTable, name: str, default: Any) -> Any:
+            values = t[name]
+            return values[0] if len(values) else default
+
+        return [
+            *self._label_columns(),
+            ("n_paths", "int", [r.n_paths for r in res]),
+            ("n_customers", "int", [r.n_customers for r in res]),
+            ("n_events", "int", [r.n_events for r in res]),
+            ("top_variant", "str", [first(t, "path", "") for t in top]),
+            ("top_variant_share", "float", [first(t, "share", float("nan")) for t in top]),
+            ("top_exit", "str", [first(t, "event", "") for t in ends]),
+            ("top_exit_share", "float", [first(t, "share", float("nan")) for t in ends]),
+        ]
 
 
 # ----- new vs returning ------------------------------------------------------------------------------
@@ -538,7 +600,8 @@ def new_vs_returning(
     time: object,
     period: Period = "month",
     lookback: int | None = None,
-) -> NewVsReturning:
+    by: object = None,
+) -> NewVsReturning | NewVsReturningByGroup:
     """New vs returning customers per calendar ``period`` (``"day"``, ``"week"`` from Monday,
     ``"month"``, ``"quarter"``, ``"year"``, of UTC time): "returning" = active in an earlier period,
     within ``lookback`` periods (None: any earlier period in the data); customers seen before but
@@ -552,10 +615,59 @@ def new_vs_returning(
     if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 1):
         raise InvalidArgumentError(f"invalid lookback: {lookback!r}; give a number of periods >= 1, or None")
     times = _times(events, time)
+    if by is not None:
+        ids = _column(events, customer, "customer")
+        by_name, groups = group_rows(by, None if events is None else Table(events), len(times))
+        return NewVsReturningByGroup(
+            by=by_name,
+            groups={
+                key: new_vs_returning(
+                    customer=take_rows(ids, rows),
+                    time=times[rows].view("datetime64[ns]"),
+                    period=period,
+                    lookback=lookback,
+                )
+                for key, rows in groups
+                if len(rows)
+            },
+            no_rows=tuple(key for key, rows in groups if not len(rows)),
+        )
     spec = _ids(events, customer, "customer", len(times))
     return NewVsReturning._from_native(
         _native.new_vs_returning(spec, times, period=period, lookback=lookback)
     )
+
+
+@dataclass(frozen=True)
+class NewVsReturningByGroup(ResultsByGroup):
+    """New vs returning customers per period and group of ``by``: ``groups`` maps each label to its
+    :class:`NewVsReturning` (a customer is new in a group in their first period in that group's
+    rows); the table stacks the groups' period tables, label columns first."""
+
+    no_rows: tuple[Any, ...] = ()
+    _title: ClassVar[str] = "New vs returning customers"
+    _result: ClassVar[Any] = NewVsReturning
+    _empty_field: ClassVar[str] = "no_rows"
+    _empty_text: ClassVar[str] = "no rows"
+
+    def __getitem__(self, key: Any) -> NewVsReturning:
+        result: NewVsReturning = self.groups[key]
+        return result
+
+    def _level(self) -> str:
+        return ""
+
+    def _headline(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        per = "" if first is None else f" per {first.period}"
+        customers = sum(r.customers for r in self.groups.values())
+        return (
+            f"New vs returning customers{per} by {label_str(self.by)}: {len(self.groups)} groups, "
+            f"{customers} customers"
+        )
+
+    def _columns(self) -> list[FrameColumn]:
+        return self._stack([r._columns() for r in self.groups.values()])
 
 
 # ----- abandonment -----------------------------------------------------------------------------------
@@ -659,7 +771,8 @@ def abandonment(
     event: object,
     stages: Sequence[str],
     confidence_level: float = 0.95,
-) -> Abandonment:
+    by: object = None,
+) -> Abandonment | AbandonmentByGroup:
     """Abandonment at each of ``stages`` (in funnel order): each customer's furthest stage is the
     last stage of the list among their events, whatever the order of the events; per stage the
     share of customers stopping there (of those with any stage event), with Wilson intervals.
@@ -677,6 +790,59 @@ def abandonment(
     n = len(Table(events)._raw(event)) if isinstance(event, str) and events is not None else len(event)  # type: ignore[arg-type]
     cust = _ids(events, customer, "customer", n)
     ev = _label_spec(events, event, "event", n)
-    return Abandonment._from_native(
-        _native.abandonment(cust, ev, n, list(stages), confidence_level=confidence_level)
+    # The whole log first: its stages are checked for spelling there, once.
+    whole = _native.abandonment(cust, ev, n, list(stages), confidence_level=confidence_level)
+    if by is None:
+        return Abandonment._from_native(whole)
+    ids, names = _column(events, customer, "customer"), _column(events, event, "event")
+    by_name, groups = group_rows(by, None if events is None else Table(events), n)
+
+    def one(rows: npt.NDArray[np.intp]) -> Abandonment:
+        c, e = take_rows(ids, rows), take_rows(names, rows)
+        native = _native.abandonment(
+            _ids(None, c, "customer", len(rows)),
+            _label_spec(None, e, "event", len(rows)),
+            len(rows),
+            list(stages),
+            confidence_level=confidence_level,
+            stages_known=True,
+        )
+        return Abandonment._from_native(native)
+
+    return AbandonmentByGroup(
+        by=by_name,
+        groups={key: one(rows) for key, rows in groups if len(rows)},
+        no_rows=tuple(key for key, rows in groups if not len(rows)),
     )
+
+
+@dataclass(frozen=True)
+class AbandonmentByGroup(ResultsByGroup):
+    """Abandonment at each stage per group of ``by``: ``groups`` maps each label to its
+    :class:`Abandonment`; the table stacks the groups' stage tables, label columns first."""
+
+    no_rows: tuple[Any, ...] = ()
+    _title: ClassVar[str] = "Abandonment"
+    _result: ClassVar[Any] = Abandonment
+    _empty_field: ClassVar[str] = "no_rows"
+    _empty_text: ClassVar[str] = "no rows"
+
+    def __getitem__(self, key: Any) -> Abandonment:
+        result: Abandonment = self.groups[key]
+        return result
+
+    def _level(self) -> str:
+        first = next(iter(self.groups.values()), None)
+        return level_text(
+            first.share_ci[0].confidence_level if first is not None and first.share_ci else 0.95
+        )
+
+    def _headline(self) -> str:
+        customers = sum(r.customers for r in self.groups.values())
+        return (
+            f"Furthest stage reached by {label_str(self.by)}: {len(self.groups)} groups, "
+            f"{customers} customers ({self._level()} Wilson intervals)"
+        )
+
+    def _columns(self) -> list[FrameColumn]:
+        return self._stack([r._columns() for r in self.groups.values()])

@@ -355,3 +355,42 @@ def test_transition_heatmap_draws_the_matrix() -> None:
     plt.close("all")
     with pytest.raises(InvalidArgumentError):
         cx.plot.transition_heatmap(object())
+
+
+def test_new_vs_returning_and_abandonment_by_group() -> None:
+    """by=: each group's result is the function on the group's rows (its own figures checked against
+    pandas in the tests above); a stage that one group never reached counts 0 there, while a misspelt
+    stage is still refused, checked against the whole log."""
+    events = cx.datasets.sample_operations("events")
+    segment = (events["customer_id"] % 3).map({0: "a", 1: "b", 2: "c"})
+    events = events.assign(segment=segment)
+    stages = ["visit", "product_view", "add_to_cart", "checkout", "purchase"]
+    nvr = cx.new_vs_returning(events, customer="customer_id", time="time", period="week", by="segment")
+    ab = cx.abandonment(events, customer="customer_id", event="event", stages=stages, by="segment")
+    paths = cx.paths(events, customer="customer_id", event="event", time="time", by="segment")
+    assert list(nvr) == list(ab) == list(paths) == ["a", "b", "c"]
+    for s, rows in events.groupby("segment"):
+        sub = rows.reset_index(drop=True)
+        assert nvr[s] == cx.new_vs_returning(sub, customer="customer_id", time="time", period="week")
+        assert ab[s] == cx.abandonment(sub, customer="customer_id", event="event", stages=stages)
+        assert paths[s] == cx.paths(sub, customer="customer_id", event="event", time="time")
+        # pandas: customers whose furthest stage is "purchase", and their share.
+        furthest = (
+            sub[sub["event"].isin(stages)]
+            .groupby("customer_id")["event"]
+            .agg(lambda e: max(stages.index(x) for x in e))
+        )
+        assert ab[s].last[-1] == int((furthest == len(stages) - 1).sum())
+        assert ab[s].share[-1] == pytest.approx((furthest == len(stages) - 1).mean(), rel=1e-15)
+    assert len(nvr.to_pandas()) == sum(len(r.to_pandas()) for r in nvr.values())
+    assert list(ab.to_pandas().columns[:2]) == ["segment", "stage"]
+    # A stage that one group never reached (no refund among group "x") counts 0 there.
+    only = events.assign(segment=np.where(events["event"] == "refund", "y", "x"))
+    refunds = cx.abandonment(
+        only, customer="customer_id", event="event", stages=["visit", "refund"], by="segment"
+    )
+    assert refunds["x"].reached[-1] == 0 and refunds["x"].last[-1] == 0
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match="not an event in the data"):
+        cx.abandonment(
+            events, customer="customer_id", event="event", stages=["visit", "purchse"], by="segment"
+        )

@@ -211,6 +211,19 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
         "Abandonment": cx.abandonment(
             events, customer="customer", event="event", stages=["visit", "cart", "buy"]
         ),
+        "PathResultByGroup": cx.paths(
+            events, customer="customer", event="event", time="time", by=events["customer"] % 2
+        ),
+        "NewVsReturningByGroup": cx.new_vs_returning(
+            events, customer="customer", time="time", period="day", by=events["customer"] % 2
+        ),
+        "AbandonmentByGroup": cx.abandonment(
+            events,
+            customer="customer",
+            event="event",
+            stages=["visit", "cart", "buy"],
+            by=events["customer"] % 2,
+        ),
         "FunnelResult": funnel,
         "FunnelComparison": funnels["web"].compare(funnels["app"]),
         "FunnelByGroup": funnels,
@@ -298,8 +311,11 @@ NAMES = [
     "AuditCompliance",
     "SegmentComparison",
     "PathResult",
+    "PathResultByGroup",
     "NewVsReturning",
+    "NewVsReturningByGroup",
     "Abandonment",
+    "AbandonmentByGroup",
     "FunnelResult",
     "FunnelComparison",
     "FunnelByGroup",
@@ -311,7 +327,10 @@ NAMES = [
 TABULAR = {
     "SegmentComparison",
     "Abandonment",
+    "AbandonmentByGroup",
     "NewVsReturning",
+    "NewVsReturningByGroup",
+    "PathResultByGroup",
     "NpsResult",
     "NpsResult undefined",
     "CsatResult",
@@ -439,7 +458,9 @@ def test_html_shows_intervals(results: dict[str, Any], name: str) -> None:
         "CustomerClv",  # a formula of fitted models
         "Journey",  # the map itself: stages and touchpoints, no estimate
         "PathResult",  # counts of paths, transitions and gaps
+        "PathResultByGroup",  # the same per group
         "NewVsReturning",  # counts of customers per period
+        "NewVsReturningByGroup",  # the same per group
     }:
         return
     assert "CI" in text or "confidence interval" in text, name

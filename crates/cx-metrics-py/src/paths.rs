@@ -325,7 +325,7 @@ serde_pymethods!(PyAbandonment, Abandonment, |inner| Self { inner }, {});
 
 /// Abandonment at each of `stages` (in order) from events: customer ids and events (label specs).
 #[pyfunction]
-#[pyo3(signature = (customers, events, n_rows, stages, *, confidence_level))]
+#[pyo3(signature = (customers, events, n_rows, stages, *, confidence_level, stages_known=false))]
 pub fn abandonment(
     py: Python<'_>,
     customers: Bound<'_, PyAny>,
@@ -333,9 +333,20 @@ pub fn abandonment(
     n_rows: usize,
     stages: Vec<String>,
     confidence_level: f64,
+    stages_known: bool,
 ) -> PyResult<PyAbandonment> {
     let spec = parse(&customers)?;
-    let (codes, names) = codes_of(py, &events, n_rows)?;
+    let (codes, mut names) = codes_of(py, &events, n_rows)?;
+    if stages_known {
+        // The stages were checked against the whole log (this is a part of it): a stage without an
+        // event here is a name no row uses, reached by no one.
+        let absent: Vec<String> = stages
+            .iter()
+            .filter(|s| !names.contains(s))
+            .cloned()
+            .collect();
+        names.extend(absent);
+    }
     let inner = with_grouping(py, std::slice::from_ref(&spec), n_rows, |g| {
         let (c, n, missing) = cx_metrics::customers::customer_codes(g);
         core_abandonment(&c, n, missing, &codes, &names, &stages, confidence_level)
