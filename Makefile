@@ -14,7 +14,7 @@ export RUSTFLAGS ?= -Dwarnings
 # `cargo test` draws fresh cases every run (override with PROPTEST_RNG_SEED=... make test).
 export PROPTEST_RNG_SEED ?= 20261123
 
-.PHONY: help venv develop demo test test-rust test-python test-dask-oldest lint-python build-wheel bench clean
+.PHONY: help venv develop demo test test-rust test-python test-dask-oldest test-spark-oldest lint-python build-wheel bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort \
@@ -69,7 +69,17 @@ test-dask-oldest: build-wheel ## The Dask tests with the oldest Dask of the decl
 	$(OLDEST_DASK)/bin/pip install --quiet $(WHEEL_DIR)/*.whl pytest pandas pyarrow -r $(OLDEST_DASK)/oldest.txt
 	$(OLDEST_DASK)/bin/python -m pytest -q -p no:cacheprovider python/tests/test_dask.py
 
-test: venv test-rust build-wheel test-python test-dask-oldest lint-python ## Everything CI checks (Rust, wheel, pytest, the oldest Dask, ruff, stubtest, mypy)
+OLDEST_SPARK := .venv-spark-oldest
+test-spark-oldest: build-wheel ## The Spark tests with the oldest Spark of the declared range (and the pandas of its time)
+	rm -rf $(OLDEST_SPARK)
+	$(PYTHON) -m venv $(OLDEST_SPARK)
+	$(PY) -c 'import re, tomllib; \
+		extras = tomllib.load(open("$(PYPROJECT)", "rb"))["project"]["optional-dependencies"]; \
+		print("\n".join(re.sub(r">=([\w.]+),.*", r"==\1.*", r) for r in extras["spark"] if r.startswith("pyspark")))' > $(OLDEST_SPARK)/oldest.txt
+	$(OLDEST_SPARK)/bin/pip install --quiet $(WHEEL_DIR)/*.whl pytest "pandas<3" pyarrow -r $(OLDEST_SPARK)/oldest.txt
+	$(OLDEST_SPARK)/bin/python -m pytest -q -p no:cacheprovider python/tests/test_spark.py
+
+test: venv test-rust build-wheel test-python test-dask-oldest test-spark-oldest lint-python ## Everything CI checks (Rust, wheel, pytest, the oldest Dask and Spark, ruff, stubtest, mypy)
 	@echo "make test: all checks passed"
 
 bench: develop ## Time cx.nps (also by group), cx.driver_analysis, cohort tables and Kaplan-Meier against numpy, pandas, polars, statsmodels, pingouin, lifelines; peak memory
@@ -84,4 +94,4 @@ bench: develop ## Time cx.nps (also by group), cx.driver_analysis, cohort tables
 	$(PY) benches/python/bench_bgnbd.py
 
 clean: ## Remove the venv, wheels and build products
-	rm -rf $(VENV) $(WHEEL_DIR) python/cx_metrics/*.so
+	rm -rf $(VENV) $(OLDEST_DASK) $(OLDEST_SPARK) $(WHEEL_DIR) python/cx_metrics/*.so
