@@ -5,9 +5,9 @@ rendered as HTML and stored as JSON with typed labels)."""
 from __future__ import annotations
 
 import json
-from collections.abc import ItemsView, Iterator, KeysView, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -54,8 +54,12 @@ def take_rows(column: Any, rows: npt.NDArray[np.intp]) -> Any:
     return np.asarray(column)[rows]
 
 
+R = TypeVar("R")
+Rows = npt.NDArray[np.intp]
+
+
 @dataclass(frozen=True)
-class ResultsByGroup(Tabular):
+class ResultsByGroup(Tabular, Generic[R]):
     """One result per group of ``by``: ``groups`` maps each label (a tuple with several columns) to its
     result; the field named by ``_empty_field`` lists the groups of the grouping rules without rows
     (unused categorical levels: no figure exists). Prints and renders a table (``_columns``: one or
@@ -63,7 +67,7 @@ class ResultsByGroup(Tabular):
     declare ``by``, ``groups`` and the empty-groups field."""
 
     by: str | tuple[str, ...]
-    groups: dict[Any, Any]
+    groups: dict[Any, R]
     _title: ClassVar[str] = ""
     _result: ClassVar[Any] = None
     _empty_field: ClassVar[str] = "no_contacts"
@@ -72,8 +76,20 @@ class ResultsByGroup(Tabular):
     def _headline(self) -> str:
         raise NotImplementedError
 
+    @classmethod
+    def of(
+        cls, by: str | tuple[str, ...], groups: list[tuple[Any, Rows]], one: Callable[[Any, Rows], R]
+    ) -> Self:
+        """The result of ``one(label, rows)`` for every group of :func:`group_rows` with rows; the
+        groups without rows listed in the empty-groups field."""
+        return cls(  # type: ignore[call-arg]
+            by=by,
+            groups={key: one(key, rows) for key, rows in groups if len(rows)},
+            **{cls._empty_field: tuple(key for key, rows in groups if not len(rows))},
+        )
+
     # A mapping of labels to results: ``result[label]``, ``len``, iteration over the labels.
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: Any) -> R:
         return self.groups[key]
 
     def __iter__(self) -> Iterator[Any]:
@@ -86,11 +102,11 @@ class ResultsByGroup(Tabular):
         """The labels of the groups with rows."""
         return self.groups.keys()
 
-    def values(self) -> ValuesView[Any]:
+    def values(self) -> ValuesView[R]:
         """Their results."""
         return self.groups.values()
 
-    def items(self) -> ItemsView[Any, Any]:
+    def items(self) -> ItemsView[Any, R]:
         """(label, result) pairs."""
         return self.groups.items()
 

@@ -167,7 +167,7 @@ class HandlingTime(SameJson, NativeResult):
 
 
 @dataclass(frozen=True)
-class HandlingTimeByGroup(ResultsByGroup):
+class HandlingTimeByGroup(ResultsByGroup[HandlingTime]):
     """Handling time per group of ``by``: ``groups`` maps each label (a tuple with several columns) to
     its :class:`HandlingTime`; the table has one row per group; ``no_contacts`` lists the groups of
     the grouping rules without a contact (unused categorical levels: no figure exists)."""
@@ -286,14 +286,12 @@ def handling_time(
         raise InvalidArgumentError(
             "invalid columns: the component columns differ in length; give one value per contact"
         )
-    by_name, groups = group_rows(by, table, n_rows)
-    out = {}
-    for key, rows in groups:
-        if len(rows):
-            part: dict[str, Any] = {n: None if c is None else c[rows] for n, c in cols.items()}
-            out[key] = HandlingTime(_native.handling_time(**part, **opts))
-    empty = tuple(key for key, rows in groups if not len(rows))
-    return HandlingTimeByGroup(by=by_name, groups=out, no_contacts=empty)
+
+    def one(_: Any, rows: npt.NDArray[np.intp]) -> HandlingTime:
+        part: dict[str, Any] = {n: None if c is None else c[rows] for n, c in cols.items()}
+        return HandlingTime(_native.handling_time(**part, **opts))
+
+    return HandlingTimeByGroup.of(*group_rows(by, table, n_rows), one)
 
 
 # ----- service level -----------------------------------------------------------------------------
@@ -443,7 +441,7 @@ class ServiceLevel(SameJson, NativeResult):
 
 
 @dataclass(frozen=True)
-class ServiceLevelByGroup(ResultsByGroup):
+class ServiceLevelByGroup(ResultsByGroup[ServiceLevel]):
     """Service level per group of ``by``: ``groups`` maps each label to its :class:`ServiceLevel`;
     ``no_contacts`` lists the groups of the grouping rules without a contact."""
 
@@ -607,8 +605,4 @@ def service_level(
     if by is None:
         return one(w, a)
     by_name, groups = group_rows(by, table, len(w))
-    return ServiceLevelByGroup(
-        by=by_name,
-        groups={k: one(w[rows], a[rows]) for k, rows in groups if len(rows)},
-        no_contacts=tuple(k for k, rows in groups if not len(rows)),
-    )
+    return ServiceLevelByGroup.of(by_name, groups, lambda _, rows: one(w[rows], a[rows]))

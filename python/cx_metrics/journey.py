@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -443,7 +443,7 @@ class TouchpointScores(_Result):
 
 
 @dataclass(frozen=True)
-class TouchpointScoresByGroup(ResultsByGroup):
+class TouchpointScoresByGroup(ResultsByGroup[TouchpointScores]):
     """Touchpoint and stage scores per segment of ``by``: ``groups`` maps each label (a tuple with
     several columns) to its :class:`TouchpointScores` (each against its segment's map);
     ``no_answers`` lists the segments of the grouping rules without a row (unused categorical levels).
@@ -455,10 +455,6 @@ class TouchpointScoresByGroup(ResultsByGroup):
     _result: ClassVar[Any] = TouchpointScores
     _empty_field: ClassVar[str] = "no_answers"
     _empty_text: ClassVar[str] = "no answers"
-
-    def __getitem__(self, key: Any) -> TouchpointScores:
-        result: TouchpointScores = self.groups[key]
-        return result
 
     def _level(self) -> str:
         first = next(iter(self.groups.values()), None)
@@ -528,46 +524,6 @@ def _journey_json(raw: Mapping[str, Any]) -> str:
     return json.dumps(raw["journey"])
 
 
-@overload
-def touchpoint_scores(
-    data: object,
-    journey: Journey,
-    *,
-    touchpoint: str = ...,
-    customer: str = ...,
-    ltr: str | None = ...,
-    csat: str | None = ...,
-    ces: str | None = ...,
-    by: None = ...,
-    confidence_level: float = ...,
-    nps_method: str = ...,
-    proportion_method: str = ...,
-    csat_points: int = ...,
-    satisfied: str = ...,
-    unknown: Literal["raise", "exclude"] = ...,
-) -> TouchpointScores: ...
-
-
-@overload
-def touchpoint_scores(
-    data: object,
-    journey: Journey | Mapping[Any, Journey],
-    *,
-    touchpoint: str = ...,
-    customer: str = ...,
-    ltr: str | None = ...,
-    csat: str | None = ...,
-    ces: str | None = ...,
-    by: object,
-    confidence_level: float = ...,
-    nps_method: str = ...,
-    proportion_method: str = ...,
-    csat_points: int = ...,
-    satisfied: str = ...,
-    unknown: Literal["raise", "exclude"] = ...,
-) -> TouchpointScoresByGroup: ...
-
-
 def touchpoint_scores(
     data: object,
     journey: Journey | Mapping[Any, Journey],
@@ -631,11 +587,7 @@ def touchpoint_scores(
         part = ([text[i] for i in rows], ids[rows], *(None if r is None else r[rows] for r in ratings))
         return TouchpointScores(_native.touchpoint_scores(map_of(key)._inner, *part, options))
 
-    return TouchpointScoresByGroup(
-        by=by_name,
-        groups={key: one(key, rows) for key, rows in groups if len(rows)},
-        no_answers=tuple(key for key, rows in groups if not len(rows)),
-    )
+    return TouchpointScoresByGroup.of(by_name, groups, one)
 
 
 @dataclass(frozen=True, eq=False, repr=False)

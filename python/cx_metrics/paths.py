@@ -449,7 +449,7 @@ def _by_name(by: object) -> str | tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class PathResultByGroup(ResultsByGroup):
+class PathResultByGroup(ResultsByGroup[PathResult]):
     """Paths per group of ``by``: ``groups`` maps each label to its :class:`PathResult` (also
     ``result[label]``, ``len``, iteration over the labels); the table has one row per group: paths,
     customers, events, the most frequent variant and the most frequent last event with their shares."""
@@ -459,10 +459,6 @@ class PathResultByGroup(ResultsByGroup):
     _result: ClassVar[Any] = PathResult
     _empty_field: ClassVar[str] = "no_rows"
     _empty_text: ClassVar[str] = "no rows"
-
-    def __getitem__(self, key: Any) -> PathResult:
-        result: PathResult = self.groups[key]
-        return result
 
     def _level(self) -> str:
         return ""
@@ -618,19 +614,15 @@ def new_vs_returning(
     if by is not None:
         ids = _column(events, customer, "customer")
         by_name, groups = group_rows(by, None if events is None else Table(events), len(times))
-        return NewVsReturningByGroup(
-            by=by_name,
-            groups={
-                key: new_vs_returning(
-                    customer=take_rows(ids, rows),
-                    time=times[rows].view("datetime64[ns]"),
-                    period=period,
-                    lookback=lookback,
-                )
-                for key, rows in groups
-                if len(rows)
-            },
-            no_rows=tuple(key for key, rows in groups if not len(rows)),
+        return NewVsReturningByGroup.of(
+            by_name,
+            groups,
+            lambda _, rows: new_vs_returning(
+                customer=take_rows(ids, rows),
+                time=times[rows].view("datetime64[ns]"),
+                period=period,
+                lookback=lookback,
+            ),
         )
     spec = _ids(events, customer, "customer", len(times))
     return NewVsReturning._from_native(
@@ -639,7 +631,7 @@ def new_vs_returning(
 
 
 @dataclass(frozen=True)
-class NewVsReturningByGroup(ResultsByGroup):
+class NewVsReturningByGroup(ResultsByGroup[NewVsReturning]):
     """New vs returning customers per period and group of ``by``: ``groups`` maps each label to its
     :class:`NewVsReturning` (a customer is new in a group in their first period in that group's
     rows); the table stacks the groups' period tables, label columns first."""
@@ -649,10 +641,6 @@ class NewVsReturningByGroup(ResultsByGroup):
     _result: ClassVar[Any] = NewVsReturning
     _empty_field: ClassVar[str] = "no_rows"
     _empty_text: ClassVar[str] = "no rows"
-
-    def __getitem__(self, key: Any) -> NewVsReturning:
-        result: NewVsReturning = self.groups[key]
-        return result
 
     def _level(self) -> str:
         return ""
@@ -797,7 +785,7 @@ def abandonment(
     ids, names = _column(events, customer, "customer"), _column(events, event, "event")
     by_name, groups = group_rows(by, None if events is None else Table(events), n)
 
-    def one(rows: npt.NDArray[np.intp]) -> Abandonment:
+    def one(_: Any, rows: npt.NDArray[np.intp]) -> Abandonment:
         c, e = take_rows(ids, rows), take_rows(names, rows)
         native = _native.abandonment(
             _ids(None, c, "customer", len(rows)),
@@ -809,15 +797,11 @@ def abandonment(
         )
         return Abandonment._from_native(native)
 
-    return AbandonmentByGroup(
-        by=by_name,
-        groups={key: one(rows) for key, rows in groups if len(rows)},
-        no_rows=tuple(key for key, rows in groups if not len(rows)),
-    )
+    return AbandonmentByGroup.of(by_name, groups, one)
 
 
 @dataclass(frozen=True)
-class AbandonmentByGroup(ResultsByGroup):
+class AbandonmentByGroup(ResultsByGroup[Abandonment]):
     """Abandonment at each stage per group of ``by``: ``groups`` maps each label to its
     :class:`Abandonment`; the table stacks the groups' stage tables, label columns first."""
 
@@ -826,10 +810,6 @@ class AbandonmentByGroup(ResultsByGroup):
     _result: ClassVar[Any] = Abandonment
     _empty_field: ClassVar[str] = "no_rows"
     _empty_text: ClassVar[str] = "no rows"
-
-    def __getitem__(self, key: Any) -> Abandonment:
-        result: Abandonment = self.groups[key]
-        return result
 
     def _level(self) -> str:
         first = next(iter(self.groups.values()), None)

@@ -893,7 +893,7 @@ def _period_start(first_day: int, period: str, offset: int) -> np.datetime64:
 
 
 @dataclass(frozen=True)
-class RetentionTableByGroup(ResultsByGroup):
+class RetentionTableByGroup(ResultsByGroup[RetentionTable]):
     """A cohort retention table per segment of ``by``: ``groups`` maps each label to its
     :class:`RetentionTable` (all observed to the same ``as_of``); ``no_rows`` lists the segments of
     the grouping rules without a row. The table stacks the segments' long tables; the printout shows
@@ -904,10 +904,6 @@ class RetentionTableByGroup(ResultsByGroup):
     _result: ClassVar[Any] = RetentionTable
     _empty_field: ClassVar[str] = "no_rows"
     _empty_text: ClassVar[str] = "no rows"
-
-    def __getitem__(self, key: Any) -> RetentionTable:
-        result: RetentionTable = self.groups[key]
-        return result
 
     def _headline(self) -> str:
         first = next(iter(self.groups.values()), None)
@@ -1010,16 +1006,12 @@ def retention_table(
     by_name, groups = group_rows(by, None if data is None else Table(data), n)
     at = as_of if as_of is not None else overall.as_of
 
-    def one(rows: npt.NDArray[np.intp]) -> RetentionTable:
+    def one(_: Any, rows: npt.NDArray[np.intp]) -> RetentionTable:
         t = CohortTally(period)
         fold_cohorts(t, None, **{k: take_rows(v, rows) for k, v in columns.items()})
         return t.table(definition, as_of=at, max_periods=max_periods)
 
-    return RetentionTableByGroup(
-        by=by_name,
-        groups={key: one(rows) for key, rows in groups if len(rows)},
-        no_rows=tuple(key for key, rows in groups if not len(rows)),
-    )
+    return RetentionTableByGroup.of(by_name, groups, one)
 
 
 def fold_cohorts(
@@ -1182,19 +1174,15 @@ def repeat_rate(
     if by is not None:
         ids = _column(data, customer_id, "customer_id")
         by_name, groups = group_rows(by, None if data is None else Table(data), len(times.ns))
-        return RepeatRateByGroup(
-            by=by_name,
-            groups={
-                key: repeat_rate(
-                    customer_id=take_rows(ids, rows),
-                    time=times.ns[rows].view("datetime64[ns]"),
-                    window=(w0.ns[0].view("datetime64[ns]"), w1.ns[0].view("datetime64[ns]")),
-                    confidence_level=confidence_level,
-                )
-                for key, rows in groups
-                if len(rows)
-            },
-            no_rows=tuple(key for key, rows in groups if not len(rows)),
+        return RepeatRateByGroup.of(
+            by_name,
+            groups,
+            lambda _, rows: repeat_rate(
+                customer_id=take_rows(ids, rows),
+                time=times.ns[rows].view("datetime64[ns]"),
+                window=(w0.ns[0].view("datetime64[ns]"), w1.ns[0].view("datetime64[ns]")),
+                confidence_level=confidence_level,
+            ),
         )
     spec = _ids(data, customer_id, "customer_id", len(times.ns))
     native = _native.repeat_rate(
@@ -1204,7 +1192,7 @@ def repeat_rate(
 
 
 @dataclass(frozen=True)
-class RepeatRateByGroup(ResultsByGroup):
+class RepeatRateByGroup(ResultsByGroup[RepeatRate]):
     """The repeat-purchase rate per segment of ``by``: ``groups`` maps each label to its
     :class:`RepeatRate`; ``no_rows`` lists the segments of the grouping rules without an order."""
 
@@ -1213,10 +1201,6 @@ class RepeatRateByGroup(ResultsByGroup):
     _result: ClassVar[Any] = RepeatRate
     _empty_field: ClassVar[str] = "no_rows"
     _empty_text: ClassVar[str] = "no orders"
-
-    def __getitem__(self, key: Any) -> RepeatRate:
-        result: RepeatRate = self.groups[key]
-        return result
 
     def _level(self) -> str:
         first = next(iter(self.groups.values()), None)
