@@ -70,8 +70,8 @@ class ResultsByGroup(Tabular, Generic[R]):
     groups: dict[Any, R]
     _title: ClassVar[str] = ""
     _result: ClassVar[Any] = None
-    _empty_field: ClassVar[str] = "no_contacts"
-    _empty_text: ClassVar[str] = "no contacts"
+    _empty_field: ClassVar[str] = "no_rows"
+    _empty_text: ClassVar[str] = "no rows"
 
     def _headline(self) -> str:
         raise NotImplementedError

@@ -173,6 +173,8 @@ class HandlingTimeByGroup(ResultsByGroup[HandlingTime]):
     the grouping rules without a contact (unused categorical levels: no figure exists)."""
 
     no_contacts: tuple[Any, ...] = ()
+    _empty_field: ClassVar[str] = "no_contacts"
+    _empty_text: ClassVar[str] = "no contacts"
 
     _title: ClassVar[str] = "Handling time"
     _result: ClassVar[Any] = HandlingTime
@@ -446,6 +448,8 @@ class ServiceLevelByGroup(ResultsByGroup[ServiceLevel]):
     ``no_contacts`` lists the groups of the grouping rules without a contact."""
 
     no_contacts: tuple[Any, ...] = ()
+    _empty_field: ClassVar[str] = "no_contacts"
+    _empty_text: ClassVar[str] = "no contacts"
 
     _title: ClassVar[str] = "Service level"
     _result: ClassVar[Any] = ServiceLevel

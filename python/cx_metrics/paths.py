@@ -457,8 +457,6 @@ class PathResultByGroup(ResultsByGroup[PathResult]):
     no_rows: tuple[Any, ...] = ()
     _title: ClassVar[str] = "Paths"
     _result: ClassVar[Any] = PathResult
-    _empty_field: ClassVar[str] = "no_rows"
-    _empty_text: ClassVar[str] = "no rows"
 
     def _level(self) -> str:
         return ""
@@ -639,8 +637,6 @@ class NewVsReturningByGroup(ResultsByGroup[NewVsReturning]):
     no_rows: tuple[Any, ...] = ()
     _title: ClassVar[str] = "New vs returning customers"
     _result: ClassVar[Any] = NewVsReturning
-    _empty_field: ClassVar[str] = "no_rows"
-    _empty_text: ClassVar[str] = "no rows"
 
     def _level(self) -> str:
         return ""
@@ -808,8 +804,6 @@ class AbandonmentByGroup(ResultsByGroup[Abandonment]):
     no_rows: tuple[Any, ...] = ()
     _title: ClassVar[str] = "Abandonment"
     _result: ClassVar[Any] = Abandonment
-    _empty_field: ClassVar[str] = "no_rows"
-    _empty_text: ClassVar[str] = "no rows"
 
     def _level(self) -> str:
         first = next(iter(self.groups.values()), None)

@@ -902,8 +902,6 @@ class RetentionTableByGroup(ResultsByGroup[RetentionTable]):
     no_rows: tuple[Any, ...] = ()
     _title: ClassVar[str] = "Retention"
     _result: ClassVar[Any] = RetentionTable
-    _empty_field: ClassVar[str] = "no_rows"
-    _empty_text: ClassVar[str] = "no rows"
 
     def _headline(self) -> str:
         first = next(iter(self.groups.values()), None)
@@ -1199,7 +1197,6 @@ class RepeatRateByGroup(ResultsByGroup[RepeatRate]):
     no_rows: tuple[Any, ...] = ()
     _title: ClassVar[str] = "Repeat-purchase rate"
     _result: ClassVar[Any] = RepeatRate
-    _empty_field: ClassVar[str] = "no_rows"
     _empty_text: ClassVar[str] = "no orders"
 
     def _level(self) -> str:
