@@ -289,3 +289,28 @@ def test_errors_say_what_to_do() -> None:
         cx.trend({"ltr": [10, 9, 8], "wave": [1, 1, 2], "id": [5, 5, 5]}, "nps", respondent_id="id")
     with pytest.raises(OutOfRangeError, match="position 2"):
         cx.trend({"ltr": [10, 9, 11], "wave": [1, 1, 2]}, "nps")
+
+
+# NIST/SEMATECH e-Handbook of Statistical Methods, section 6.3.3.2 (Proportions control charts): 30
+# wafers of 50 chips, the fraction with a misregistration on each; published centre line .2313 and
+# 3-sigma limits UCL .4102, LCL .0524 (rounded to 4 decimals).
+NIST_WAFERS = [
+    0.24, 0.30, 0.16, 0.20, 0.08, 0.14, 0.32, 0.18, 0.28, 0.20,
+    0.10, 0.12, 0.34, 0.24, 0.44, 0.16, 0.20, 0.10, 0.26, 0.22,
+    0.40, 0.36, 0.48, 0.30, 0.18, 0.24, 0.14, 0.26, 0.18, 0.12,
+]  # fmt: skip
+
+
+def test_p_chart_reproduces_the_nist_handbook_example() -> None:
+    rows = []
+    for i, p in enumerate(NIST_WAFERS):
+        bad = round(p * 50)
+        rows += [(i + 1, 5)] * bad + [(i + 1, 1)] * (50 - bad)  # top box = a misregistered chip
+    df = pd.DataFrame(rows, columns=["wafer", "csat"])
+    t = cx.trend(df, "csat", by="wafer", satisfied="top_box")
+    w = t.table
+    assert t.tests["chart"].iloc[0] == "p"
+    assert round(float(w["centre"].iloc[0]), 4) == 0.2313
+    assert (w["ucl"].round(4) == 0.4102).all() and (w["lcl"].round(4) == 0.0524).all()
+    # Rule 1 flags the wafers beyond the published upper limit: 15 (0.44) and 23 (0.48).
+    assert list(w.loc[w["rule_1"], "wafer"]) == [15, 23]
