@@ -22,8 +22,9 @@
 //! holds, per time, the rows and weights **entering** then, and the risk set at `t` counts the rows
 //! with `entry < t ≤ exit`: a row entering at `t` is not at risk for the exits at `t` (R
 //! `survival`'s `Surv(start, stop, event)` intervals, "open on the left and closed on the right";
-//! lifelines counts it, `entry ≤ t`, so the two differ only where an entry time equals an exit
-//! time). An entry must be below its row's exit (R refuses `stop <= start` too): a row observed for
+//! lifelines' estimate too, though the `at_risk` column of its event table includes the rows
+//! entering at `t`, and the entrants at the first time of its timeline are counted before its
+//! exits). An entry must be below its row's exit (R refuses `stop <= start` too): a row observed for
 //! no time is never at risk. Rows without an entry time are at risk from the start, so tables with
 //! and without entries merge. With bins, entries are rounded **down** and exits up. The risk set can
 //! empty before the last exit (everyone left, later rows enter): the curve then goes on by the
