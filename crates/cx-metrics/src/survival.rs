@@ -2016,6 +2016,70 @@ mod tests {
             .is_ok());
     }
 
+    use proptest::prelude::*;
+
+    proptest! {
+        /// With entries, any split of the rows folded apart and merged (either order) equals one
+        /// pass, bytes and JSON restore it, and the risk set at each exit time is the brute
+        /// force's.
+        #[test]
+        fn entries_merge_like_one_pass(
+            rows in proptest::collection::vec((0u8..12, 1u8..12, 0u8..3, 0u8..8, any::<bool>()), 1..300),
+            split in 0usize..300,
+        ) {
+            // Exit = entry + gap (half units: ties among exits, entries, and between the two);
+            // some rows without an entry time (a table of their own, merged in).
+            let e: Vec<f64> = rows.iter().map(|r| f64::from(r.0) * 0.5).collect();
+            let d: Vec<f64> = rows.iter().map(|r| f64::from(r.0 + r.1) * 0.5).collect();
+            let c: Vec<u8> = rows.iter().map(|r| r.2).collect();
+            // Dyadic weights: sums are exact whatever the order.
+            let w: Vec<f64> = rows.iter().map(|r| f64::from(r.3) * 0.25).collect();
+            let late: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].4).collect();
+            let early: Vec<usize> = (0..rows.len()).filter(|&i| !rows[i].4).collect();
+            let pick = |ix: &[usize], v: &[f64]| ix.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            let (ld, le, lw) = (pick(&late, &d), pick(&late, &e), pick(&late, &w));
+            let lc: Vec<u8> = late.iter().map(|&i| c[i]).collect();
+            let (ed, ew) = (pick(&early, &d), pick(&early, &w));
+            let ec: Vec<u8> = early.iter().map(|&i| c[i]).collect();
+            let mut whole = EventTable::exact();
+            whole.fold_codes(TicketCodes::new(&ld, &lc).with_entries(&le), Some(&lw)).unwrap();
+            whole.fold_codes(TicketCodes::new(&ed, &ec), Some(&ew)).unwrap();
+            let s = split.min(ld.len());
+            let mut a = EventTable::exact();
+            a.fold_codes(TicketCodes::new(&ld[..s], &lc[..s]).with_entries(&le[..s]), Some(&lw[..s])).unwrap();
+            let mut b = EventTable::exact();
+            b.fold_codes(TicketCodes::new(&ld[s..], &lc[s..]).with_entries(&le[s..]), Some(&lw[s..])).unwrap();
+            let mut c0 = EventTable::exact();
+            c0.fold_codes(TicketCodes::new(&ed, &ec), Some(&ew)).unwrap();
+            let mut ab = a.clone();
+            ab.merge(&b).unwrap();
+            ab.merge(&c0).unwrap();
+            let mut ba = c0.clone();
+            ba.merge(&b).unwrap();
+            ba.merge(&a).unwrap();
+            if whole.n_entered() == 0 {
+                // No late row: entries merge in as an empty column or none at all.
+                prop_assert_eq!(ab.times(), whole.times());
+            } else {
+                prop_assert_eq!(&ab, &whole);
+                prop_assert_eq!(&ba, &whole);
+            }
+            prop_assert_eq!(&EventTable::from_bytes(&whole.to_bytes()).unwrap(), &whole);
+            prop_assert_eq!(&EventTable::from_json(&whole.to_json()).unwrap(), &whole);
+            if let Ok(k) = whole.finish(&()) {
+                for (j, t) in k.times.iter().enumerate() {
+                    let n: f64 = (0..rows.len())
+                        .filter(|&i| (!rows[i].4 || e[i] < *t) && *t <= d[i])
+                        .map(|i| w[i])
+                        .sum();
+                    if k.events[j] + k.competing[j] + k.censored[j] > 0.0 {
+                        prop_assert_eq!(k.at_risk[j], n);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn answered_only_figures_match_the_fixture() {
         // ../shared/validation/operations_vectors.json, frt_minutes.
