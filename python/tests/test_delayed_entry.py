@@ -2,8 +2,9 @@
 
 References and tolerances:
 - lifelines 0.30 ``KaplanMeierFitter.fit(durations, event_observed, entry=..., weights=...)``: S(t), the
-  median, the log-log band (Greenwood; unweighted only: lifelines' weighted band differs from the
-  Greenwood formula on summed weights by about 1e-5, which the brute force below checks instead), the
+  median, the log-log band (Greenwood; unweighted only: lifelines' ``KaplanMeierFitter._additive_var``
+  truncates a weighted risk set to an integer, ``population.astype("uint64")``, so its weighted band is
+  not Greenwood's formula on summed weights, which the brute force below checks instead), the
   entrants and the risk set its estimate uses at every time, on datasets
   with tied exits, tied entries, entries tied with exits, and weights: 1e-9 relative on the curve and
   band (lifelines sums logs; we multiply), exact on risk sets without weights, 1e-12 relative with them.
