@@ -277,7 +277,13 @@ class ResponseTimes(Tabular):
             f" closed unanswered {self.n_closed_unanswered}",
             rows,
             header=["figure", "estimate", f"{100 * self.confidence_level:g}% CI low", "high"],
-            warnings=[f"answered-only figures leave out {self.n_open} open tickets"] if self.n_open else [],
+            warnings=([f"answered-only figures leave out {self.n_open} open tickets"] if self.n_open else [])
+            + (
+                [f"delayed entry: {self.n_entered} tickets at risk only when entry < t <= duration"]
+                if self.n_entered
+                else []
+            )
+            + [f"nobody at risk after {t:g} until later tickets entered" for t in self.risk_set_gaps],
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -136,6 +136,7 @@ def test_an_emptied_risk_set_is_reported_where_lifelines_refuses() -> None:
     assert r.risk_set_gaps == (2.0,) and r.curve.risk_set_gaps == [2.0]
     assert [r.curve.survival_at(t) for t in (1.0, 2.0, 5.0, 8.0)] == [0.5, 0.0, 0.0, 0.0]
     assert "nobody was at risk after 2" in str(r)
+    assert "nobody at risk after 2 until later tickets entered" in r._repr_html_()
     with pytest.raises(lifelines.exceptions.StatError):
         lifelines.KaplanMeierFitter().fit(d, np.array(o) == 1, entry=e)
     # After a censored row the curve multiplies on from S(2) = 0.5 (no warning needed about 0).
@@ -209,6 +210,7 @@ def test_response_times_with_entry_prints_and_stores_it() -> None:
     assert isinstance(r, ResponseTimes)
     assert r.n_entered == 400
     assert "delayed entry: 400 tickets" in str(r)
+    assert "delayed entry: 400 tickets at risk only when entry &lt; t &lt;= duration" in r._repr_html_()
     back = ResponseTimes.from_json(r.to_json())
     assert back.n_entered == 400 and back.curve == r.curve
     kmf = lifelines.KaplanMeierFitter().fit(d, o == 1, entry=e)
