@@ -3,13 +3,18 @@ same tickets, one run: 10^7 waits in minutes rounded to a tenth (so many tied ti
 data have), 20 % still open.
 
 Prints seconds per call (best of a few rounds, the contenders timed in turns) and the ratio
-lifelines / cx_metrics (above 1 means cx_metrics is faster), and checks that both give the same median.
-Run with ``make bench``. Figures depend on the machine; nothing here is asserted.
+lifelines / cx_metrics (above 1 means cx_metrics is faster), checks that both give the same median, then
+the phases of ours (fold, result, quantile with its Brookmeyer-Crowley interval). The fold uses the
+threads of rayon's pool: all cores, or ``RAYON_NUM_THREADS`` (run once with ``RAYON_NUM_THREADS=1`` for
+the single-thread figure). Run with ``make bench``. Figures depend on the machine; nothing here is
+asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
 
 import numpy as np
 from _timing import race
@@ -44,6 +49,26 @@ def main() -> None:
     print(f"Kaplan-Meier of {args.n:,} tickets (median {m_ours:g}; lifelines {m_theirs:g})")
     print(f"  cx_metrics EventTable.fold + result: {t_ours:.3f} s")
     print(f"  lifelines KaplanMeierFitter.fit:     {t_theirs:.3f} s  ({t_theirs / t_ours:.1f}x)")
+    threads = os.environ.get("RAYON_NUM_THREADS") or f"{os.cpu_count()} (all cores)"
+    table = EventTable()
+    table.fold(waits, codes)
+    km = table.result()
+
+    def fold() -> None:
+        EventTable().fold(waits, codes)
+
+    for name, call in (
+        ("fold", fold),
+        ("result", table.result),
+        ("quantile + interval", lambda: km.quantile(0.5, 0.95, "log_log", "smallest")),
+    ):
+        best = float("inf")
+        for _ in range(args.rounds):
+            start = time.perf_counter()
+            call()
+            best = min(best, time.perf_counter() - start)
+        print(f"    {name}: {best:.4f} s")
+    print(f"  ({len(km.times):,} distinct times; fold threads: {threads})")
 
 
 if __name__ == "__main__":

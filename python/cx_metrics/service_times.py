@@ -76,12 +76,22 @@ class EventTable(_State):
     def __init__(self, bin_width: float | None = None) -> None:
         super().__init__(bin_width)
 
-    def fold(self, durations: object, outcomes: object, weights: object = None) -> None:
-        """Fold durations (>= 0) with outcome codes (0 open, 1 event, 2 competing), optionally weighted."""
+    def fold(self, durations: object, outcomes: object, weights: object = None, entry: object = None) -> None:
+        """Fold durations (>= 0) with outcome codes (0 open, 1 event, 2 competing), optionally weighted.
+
+        ``entry``: the time each row entered observation, on the durations' clock (delayed entry,
+        left truncation; lifelines' ``entry=``): a row is at risk at ``t`` when ``entry < t <= duration``.
+        Without it every row is at risk from 0.
+        """
         d = np.ascontiguousarray(durations, dtype=np.float64)
         o = _codes(outcomes, len(d))
         w = None if weights is None else numeric_weights(weights).astype(np.float64)
-        self._inner.fold(d, o, w)
+        self._inner.fold(d, o, w, _entries(entry))
+
+    @property
+    def n_entered(self) -> int:
+        """Rows folded with an entry time (delayed entry)."""
+        return self._inner.n_entered  # type: ignore[no-any-return]
 
     @property
     def bin_width(self) -> float | None:
@@ -91,6 +101,30 @@ class EventTable(_State):
     def result(self) -> _native.KaplanMeier:
         """The Kaplan-Meier curve, Greenwood standard errors and Aalen-Johansen incidences."""
         return self._inner.result()  # type: ignore[no-any-return]
+
+
+def _entries(entry: object) -> npt.NDArray[np.float64] | None:
+    """Entry times as float64 (missing values as NaN, which the core names by position)."""
+    if entry is None:
+        return None
+    try:
+        module = _module_of(entry)
+        if module == "pandas":
+            import pandas as pd
+
+            values = pd.Series(entry).astype("float64").to_numpy(na_value=np.nan)
+        elif module == "polars":
+            values = entry.cast(float).to_numpy()  # type: ignore[attr-defined]
+        elif isinstance(entry, list):
+            values = [math.nan if v is None else v for v in entry]
+        else:
+            values = entry
+        return np.ascontiguousarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(
+            f"invalid entry: {e}; give one number per row, the time it entered observation"
+            " (0 if observed from its start)"
+        ) from None
 
 
 def _codes(outcomes: object, n: int) -> npt.NDArray[np.uint8]:
@@ -148,6 +182,12 @@ class ResponseTimes(Tabular):
         Mean wait restricted to ``horizon`` (``∫ S``) and its standard error.
     unit, quantile_method, conf_type, convention, confidence_level, target, horizon
         The options, printed with the result.
+    n_entered : int
+        Tickets with an entry time (delayed entry, ``entry=``): at risk at ``t`` only when
+        ``entry < t <= duration``. 0 when every ticket is at risk from 0.
+    risk_set_gaps : tuple of float
+        With delayed entry, the times after which nobody was at risk although later tickets entered and
+        exited (the curve goes on by the product-limit rule; 0 stays 0).
     """
 
     n: int
@@ -172,6 +212,8 @@ class ResponseTimes(Tabular):
     target: float | None
     horizon: float | None
     curve: _native.KaplanMeier
+    n_entered: int = 0
+    risk_set_gaps: tuple[float, ...] = ()
 
     def __str__(self) -> str:
         u = self.unit
@@ -202,6 +244,17 @@ class ResponseTimes(Tabular):
             )
         if self.n_excluded_future:
             lines.append(f"  {self.n_excluded_future} tickets created after as_of were left out")
+        if self.n_entered:
+            lines.append(
+                f"  delayed entry: {self.n_entered} tickets observed from an entry time (at risk when"
+                " entry < t <= duration; the answered-only figures ignore entry times)"
+            )
+        if self.risk_set_gaps:
+            gaps = ", ".join(f"{t:g}" for t in self.risk_set_gaps)
+            lines.append(
+                f"  nobody was at risk after {gaps} until later tickets entered: the curve after that"
+                " multiplies on (and stays 0 once 0)"
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -224,7 +277,13 @@ class ResponseTimes(Tabular):
             f" closed unanswered {self.n_closed_unanswered}",
             rows,
             header=["figure", "estimate", f"{100 * self.confidence_level:g}% CI low", "high"],
-            warnings=[f"answered-only figures leave out {self.n_open} open tickets"] if self.n_open else [],
+            warnings=([f"answered-only figures leave out {self.n_open} open tickets"] if self.n_open else [])
+            + (
+                [f"delayed entry: {self.n_entered} tickets at risk only when entry < t <= duration"]
+                if self.n_entered
+                else []
+            )
+            + [f"nobody at risk after {t:g} until later tickets entered" for t in self.risk_set_gaps],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -271,6 +330,7 @@ class ResponseTimes(Tabular):
             d["answered_mean"] = _nan(d["answered_mean"])
             d["answered_quantiles"] = tuple((float(p), _nan(v)) for p, v in d["answered_quantiles"])
             d["km_quantiles"] = tuple(SurvivalQuantile(*q) for q in d["km_quantiles"])
+            d["risk_set_gaps"] = tuple(float(t) for t in d.get("risk_set_gaps", ()))
             d["curve"] = _native.KaplanMeier.from_json(json.dumps(d["curve"]))
             return cls(**d)
         except (KeyError, TypeError, ValueError) as e:
@@ -508,6 +568,7 @@ def response_times(
     ticket_id: object = None,
     by: object = None,
     weights: object = None,
+    entry: object = None,
     quantiles: Sequence[float] = (0.5, 0.9),
     quantile_method: QuantileMethod = "type7",
     target: float | None = None,
@@ -526,6 +587,11 @@ def response_times(
     omitted). Reports the answered-only mean and quantiles (``quantile_method``: ``"type7"`` or
     ``"nearest_rank"``) beside the Kaplan-Meier quantiles with Brookmeyer-Crowley intervals, P(answered
     within ``target``) and the restricted mean to ``horizon``.
+
+    ``entry`` (with ``durations``): the time each ticket entered observation, on the same clock (delayed
+    entry, left truncation, as lifelines' ``entry=``); a ticket is at risk at ``t`` when
+    ``entry < t <= duration`` (R survival's ``Surv(start, stop, event)``). An entry that is missing,
+    negative, or not below its duration is an error naming the row.
 
     Bad input: a reply or closure before creation, a negative duration, a missing creation time, a
     duplicate ``ticket_id`` and mixed tz-aware / naive timestamps are errors naming the row; tickets
@@ -548,12 +614,20 @@ def response_times(
         raw_o = table._raw(outcomes) if table is not None and isinstance(outcomes, str) else outcomes
         o = np.full(len(d), _EVENT, dtype=np.uint8) if outcomes is None else _codes(raw_o, len(d))
         keep = np.ones(len(d), dtype=bool)
+        raw_e = table._raw(entry) if table is not None and isinstance(entry, str) else entry
+        e = _entries(raw_e)
     else:
         if created is None or first_reply is None:
             raise InvalidArgumentError(
                 "invalid arguments: give durations= (and outcomes=), or created=, first_reply= and as_of="
             )
+        if entry is not None:
+            raise InvalidArgumentError(
+                "invalid arguments: entry= goes with durations= (entry times on the durations' clock);"
+                " from timestamps, compute durations and entry times first"
+            )
         d, o, keep = _tickets(table, created, first_reply, closed, as_of, unit)
+        e = None
     n_rows = len(keep)
     if ticket_id is not None:
         raw_id = table._raw(ticket_id) if table is not None and isinstance(ticket_id, str) else ticket_id
@@ -586,7 +660,7 @@ def response_times(
     empty = _native.EventTable(bin_width)
     if by is None:
         t = _native.EventTable(bin_width)
-        t.fold(d, o, w)
+        t.fold(d, o, w, e)
         return _result(t, d, o, w, n_future, opts)
     keys = key_columns(by, table, n_rows)
     specs = keys.specs
@@ -595,7 +669,7 @@ def response_times(
             "invalid as_of: by= with tickets created after as_of; filter them out first"
         )
     labels, codes = _native.group_codes(specs, n_rows)
-    tables = empty.by_group(codes, len(labels), d, o, w)
+    tables = empty.by_group(codes, len(labels), d, o, w, e)
     groups: dict[Any, ResponseTimes] = {}
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
@@ -669,4 +743,6 @@ def _result(
         target=target,
         horizon=horizon,
         curve=km,
+        n_entered=km.n_entered,
+        risk_set_gaps=tuple(km.risk_set_gaps),
     )

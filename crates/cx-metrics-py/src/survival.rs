@@ -37,25 +37,35 @@ state_pymethods!(PyEventTable, EventTable, {
     }
 
     /// Fold float64 durations with their outcome codes (uint8: 0 open, 1 event, 2 competing),
-    /// optionally weighted; changes nothing on error.
-    #[pyo3(signature = (durations, outcomes, weights=None))]
+    /// optionally weighted and with entry times (delayed entry); changes nothing on error.
+    #[pyo3(signature = (durations, outcomes, weights=None, entries=None))]
     fn fold(
         &mut self,
         py: Python<'_>,
         durations: PyReadonlyArray1<'_, f64>,
         outcomes: PyReadonlyArray1<'_, u8>,
         weights: Option<PyReadonlyArray1<'_, f64>>,
+        entries: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<()> {
         let d = contiguous(&durations);
         let o = contiguous(&outcomes);
         let w = weights.as_ref().map(contiguous);
+        let e = entries.as_ref().map(contiguous);
         let inner = &mut self.inner;
-        py.detach(|| inner.fold_codes(TicketCodes::new(&d, &o), w.as_deref()))
-            .py()
+        py.detach(|| {
+            let rows = TicketCodes::new(&d, &o);
+            let rows = match e.as_deref() {
+                Some(e) => rows.with_entries(e),
+                None => rows,
+            };
+            inner.fold_codes(rows, w.as_deref())
+        })
+        .py()
     }
 
     /// One table per group (`codes` from the grouping engine, below `n_groups`), in one pass.
-    #[pyo3(signature = (codes, n_groups, durations, outcomes, weights=None))]
+    #[pyo3(signature = (codes, n_groups, durations, outcomes, weights=None, entries=None))]
+    #[allow(clippy::too_many_arguments)]
     fn by_group(
         &self,
         py: Python<'_>,
@@ -64,14 +74,23 @@ state_pymethods!(PyEventTable, EventTable, {
         durations: PyReadonlyArray1<'_, f64>,
         outcomes: PyReadonlyArray1<'_, u8>,
         weights: Option<PyReadonlyArray1<'_, f64>>,
+        entries: Option<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<Vec<Self>> {
         let c = contiguous(&codes);
         let d = contiguous(&durations);
         let o = contiguous(&outcomes);
         let w = weights.as_ref().map(contiguous);
+        let e = entries.as_ref().map(contiguous);
         let inner = &self.inner;
         let tables = py
-            .detach(|| inner.by_group(&c, n_groups, TicketCodes::new(&d, &o), w.as_deref()))
+            .detach(|| {
+                let rows = TicketCodes::new(&d, &o);
+                let rows = match e.as_deref() {
+                    Some(e) => rows.with_entries(e),
+                    None => rows,
+                };
+                inner.by_group(&c, n_groups, rows, w.as_deref())
+            })
             .py()?;
         Ok(tables.into_iter().map(|inner| Self { inner }).collect())
     }
@@ -87,6 +106,12 @@ state_pymethods!(PyEventTable, EventTable, {
     fn totals(&self) -> (u64, u64, u64) {
         let t = self.inner.totals();
         (t[0], t[1], t[2])
+    }
+
+    /// Rows folded with an entry time (delayed entry).
+    #[getter]
+    fn n_entered(&self) -> u64 {
+        self.inner.n_entered()
     }
 
     /// The Kaplan–Meier curve and cumulative incidences.
@@ -177,6 +202,26 @@ result_pymethods!(PyKaplanMeier, KaplanMeier, {
     fn weighted(&self) -> bool {
         self.inner.weighted
     }
+    /// Weight entering observation at each time (empty without delayed entry).
+    #[getter]
+    fn entered<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array(py, &self.inner.entered)
+    }
+    /// Rows with an entry time (delayed entry; 0: all at risk from the start).
+    #[getter]
+    fn n_entered(&self) -> u64 {
+        self.inner.n_entered
+    }
+    /// Whether rows entered late (left truncation: at risk when entry < t <= exit).
+    #[getter]
+    fn left_truncated(&self) -> bool {
+        self.inner.left_truncated()
+    }
+    /// Times after which nobody was at risk although later rows entered and exited.
+    #[getter]
+    fn risk_set_gaps(&self) -> Vec<f64> {
+        self.inner.risk_set_gaps.clone()
+    }
     /// The pointwise band of S: (lower, upper).
     fn band<'py>(
         &self,
@@ -232,8 +277,13 @@ result_pymethods!(PyKaplanMeier, KaplanMeier, {
 
     fn __repr__(&self) -> String {
         let k = &self.inner;
+        let entered = if k.left_truncated() {
+            format!(", entered={} (at risk when entry < t <= exit)", k.n_entered)
+        } else {
+            String::new()
+        };
         format!(
-            "KaplanMeier(n={}, events={}, competing={}, censored={}, times={}, weighted={})",
+            "KaplanMeier(n={}, events={}, competing={}, censored={}, times={}, weighted={}{entered})",
             k.n,
             k.n_events,
             k.n_competing,

@@ -15,9 +15,25 @@
 //! has at most max/width rows, and everything below is exact for the binned times). Tables merge
 //! (by time) when their bin widths are equal.
 //!
+//! # Delayed entry (left truncation)
+//!
+//! A row may enter observation after time 0 (a customer observed from the start of the data
+//! window although their tenure began earlier; [`Tickets::with_entries`]). The table then also
+//! holds, per time, the rows and weights **entering** then, and the risk set at `t` counts the rows
+//! with `entry < t ≤ exit`: a row entering at `t` is not at risk for the exits at `t` (R
+//! `survival`'s `Surv(start, stop, event)` intervals, "open on the left and closed on the right";
+//! lifelines' estimate too, though the `at_risk` column of its event table includes the rows
+//! entering at `t`, and the entrants at the first time of its timeline are counted before its
+//! exits). An entry must be below its row's exit (R refuses `stop <= start` too): a row observed for
+//! no time is never at risk. Rows without an entry time are at risk from the start, so tables with
+//! and without entries merge. With bins, entries are rounded **down** and exits up. The risk set can
+//! empty before the last exit (everyone left, later rows enter): the curve then goes on by the
+//! product-limit rule (0 stays 0) and [`KaplanMeier::risk_set_gaps`] names the times.
+//!
 //! # The estimates
 //!
-//! With `n_j` the (weighted) tickets still waiting just before time `t_j`, `d_j` the events and
+//! With `n_j` the (weighted) tickets still waiting just before time `t_j` (with delayed entry,
+//! those that entered before `t_j`), `d_j` the events and
 //! `c_j` the competing outcomes at `t_j`:
 //!
 //! * **Kaplan–Meier**: `S(t) = Π_{t_j ≤ t} (n_j − d_j − c_j) / n_j`, the probability of still
@@ -61,7 +77,6 @@
 //! ```
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, UndefinedReason};
@@ -107,21 +122,33 @@ impl Outcome {
     }
 }
 
-/// A batch of tickets: how long each waited (≥ 0, in any one unit) and how the wait ended.
+/// A batch of tickets: how long each waited (≥ 0, in any one unit) and how the wait ended,
+/// optionally with the time each entered observation (delayed entry, see [`EventTable`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Tickets<'a> {
-    /// Durations, finite and ≥ 0.
+    /// Durations (exit times), finite and ≥ 0.
     pub durations: &'a [f64],
     /// One outcome per duration.
     pub outcomes: &'a [Outcome],
+    /// Entry times (finite, ≥ 0, below the row's duration), or `None`: at risk from the start.
+    pub entries: Option<&'a [f64]>,
 }
 
 impl<'a> Tickets<'a> {
-    /// Tickets from aligned columns (checked when folded).
+    /// Tickets from aligned columns (checked when folded), at risk from the start.
     pub fn new(durations: &'a [f64], outcomes: &'a [Outcome]) -> Self {
         Self {
             durations,
             outcomes,
+            entries: None,
+        }
+    }
+
+    /// The same tickets observed from the entry times `entries` (one per row, checked when folded).
+    pub fn with_entries(self, entries: &'a [f64]) -> Self {
+        Self {
+            entries: Some(entries),
+            ..self
         }
     }
 }
@@ -131,16 +158,31 @@ impl<'a> Tickets<'a> {
 /// by its position.
 #[derive(Debug, Clone, Copy)]
 pub struct TicketCodes<'a> {
-    /// Durations, finite and ≥ 0.
+    /// Durations (exit times), finite and ≥ 0.
     pub durations: &'a [f64],
     /// One outcome code per duration.
     pub codes: &'a [u8],
+    /// Entry times (finite, ≥ 0, below the row's duration), or `None`: at risk from the start.
+    pub entries: Option<&'a [f64]>,
 }
 
 impl<'a> TicketCodes<'a> {
-    /// Tickets from aligned columns of durations and outcome codes (checked when folded).
+    /// Tickets from aligned columns of durations and outcome codes (checked when folded), at risk
+    /// from the start.
     pub fn new(durations: &'a [f64], codes: &'a [u8]) -> Self {
-        Self { durations, codes }
+        Self {
+            durations,
+            codes,
+            entries: None,
+        }
+    }
+
+    /// The same tickets observed from the entry times `entries` (one per row, checked when folded).
+    pub fn with_entries(self, entries: &'a [f64]) -> Self {
+        Self {
+            entries: Some(entries),
+            ..self
+        }
     }
 }
 
@@ -152,6 +194,8 @@ pub trait TicketRows: Copy + Sync {
     fn n_outcomes(&self) -> usize;
     /// The outcome of row `i` (below both lengths), or an error that names `i`.
     fn outcome(&self, i: usize) -> Result<Outcome>;
+    /// The entry times, if the rows have them.
+    fn entries(&self) -> Option<&[f64]>;
 }
 
 impl TicketRows for Tickets<'_> {
@@ -164,6 +208,9 @@ impl TicketRows for Tickets<'_> {
     #[inline]
     fn outcome(&self, i: usize) -> Result<Outcome> {
         Ok(self.outcomes[i])
+    }
+    fn entries(&self) -> Option<&[f64]> {
+        self.entries
     }
 }
 
@@ -184,76 +231,173 @@ impl TicketRows for TicketCodes<'_> {
             )
         })
     }
+    fn entries(&self) -> Option<&[f64]> {
+        self.entries
+    }
 }
 
-/// Rows per chunk of the parallel fold: large enough that a chunk's hash map of distinct times
-/// pays for itself, small enough that every core gets a few chunks.
+/// Rows per chunk of the parallel fold: large enough that a chunk's table of distinct times pays
+/// for itself, small enough that every core gets a few chunks (and below 2³², so that a chunk counts
+/// its rows in `u32`).
 const MIN_CHUNK: usize = 1 << 16;
 const MAX_CHUNK: usize = 1 << 24;
 
-/// One chunk's tally by exact time: the bit pattern of the (binned) time → its cell. Times are
-/// finite and ≥ 0 with zero as +0.0, so their bit patterns order as the times do.
-#[derive(Default)]
-struct Cells {
-    index: FxHashMap<u64, u32>,
-    times: Vec<u64>,
-    rows: Vec<[u64; 3]>,
-    weights: Vec<[f64; 3]>,
+/// The slot of an unused cell: a NaN bit pattern, never the bits of a time (finite, ≥ 0).
+const EMPTY: u64 = u64::MAX;
+
+/// One cell of a chunk's tally: the bit pattern of the (binned) time, the rows ending there
+/// (event, competing, censored) and entering there, and (weighted folds) their summed weights.
+trait Cell: Copy + Default {
+    fn add(&mut self, slot: usize, w: f64);
+    fn rows(&self) -> [u64; 4];
+    fn weights(&self) -> [f64; 4];
 }
 
-impl Cells {
-    /// The cell of time `t` (bit pattern), new if needed.
+/// Rows only (an unweighted fold: the weights are the counts, set when the table is made).
+#[derive(Clone, Copy, Default)]
+struct Counts([u32; 4]);
+
+impl Cell for Counts {
     #[inline]
-    fn cell(&mut self, bits: u64) -> usize {
-        let next = self.times.len();
-        let j = *self.index.entry(bits).or_insert(next as u32) as usize;
-        if j == next {
-            self.times.push(bits);
-            self.rows.push([0; 3]);
+    fn add(&mut self, slot: usize, _: f64) {
+        self.0[slot] += 1;
+    }
+    fn rows(&self) -> [u64; 4] {
+        self.0.map(u64::from)
+    }
+    fn weights(&self) -> [f64; 4] {
+        self.0.map(f64::from)
+    }
+}
+
+/// Rows and summed weights.
+#[derive(Clone, Copy, Default)]
+struct Weighted([u32; 4], [f64; 4]);
+
+impl Cell for Weighted {
+    #[inline]
+    fn add(&mut self, slot: usize, w: f64) {
+        self.0[slot] += 1;
+        self.1[slot] += w;
+    }
+    fn rows(&self) -> [u64; 4] {
+        self.0.map(u64::from)
+    }
+    fn weights(&self) -> [f64; 4] {
+        self.1
+    }
+}
+
+/// One chunk's tally by exact time: an open-addressing table (linear probing, at most half full)
+/// keyed by the bit pattern of the time, with the counts inline so that a row costs one probe of
+/// one cache line. The slot is the top bits of the bit pattern times 2⁶⁴/φ (Fibonacci hashing),
+/// which spreads times that differ only in the exponent or only in the low mantissa bits alike;
+/// FxHash, whose low bits only depend on the low bits of the key, clusters times like 1.0, 2.0,
+/// 3.0 (no low mantissa bits) and was measured 5–10× slower here, a general hasher (aHash) 2×.
+struct Cells<C: Cell> {
+    keys: Vec<u64>,
+    cells: Vec<C>,
+    shift: u32,
+    len: usize,
+}
+
+impl<C: Cell> Cells<C> {
+    /// An empty tally (allocated at its first row: a fold by group makes one per group).
+    fn new() -> Self {
+        Self {
+            keys: Vec::new(),
+            cells: Vec::new(),
+            shift: 64,
+            len: 0,
         }
-        j
     }
 
-    /// Count a row of weight 1 (the weights are the counts, set when the table is made).
     #[inline]
-    fn count(&mut self, t: f64, slot: usize) {
-        let j = self.cell(t.to_bits());
-        self.rows[j][slot] += 1;
+    fn home(&self, bits: u64) -> usize {
+        (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
-    /// Count a weighted row.
+    /// Count a row of weight `w` in `slot` (0 event, 1 competing, 2 censored, 3 entry) at the
+    /// time with bit pattern `bits`.
     #[inline]
-    fn add(&mut self, t: f64, slot: usize, w: f64) {
-        let j = self.cell(t.to_bits());
-        if j == self.weights.len() {
-            self.weights.push([0.0; 3]);
+    fn add(&mut self, bits: u64, slot: usize, w: f64) {
+        if self.keys.is_empty() {
+            self.grow();
         }
-        self.rows[j][slot] += 1;
-        self.weights[j][slot] += w;
+        let mask = self.keys.len() - 1;
+        let mut j = self.home(bits);
+        loop {
+            let k = self.keys[j];
+            if k == bits {
+                self.cells[j].add(slot, w);
+                return;
+            }
+            if k == EMPTY {
+                break;
+            }
+            j = (j + 1) & mask;
+        }
+        self.keys[j] = bits;
+        self.cells[j].add(slot, w);
+        self.len += 1;
+        if 2 * self.len > self.keys.len() {
+            self.grow();
+        }
     }
 
-    /// The cells as a table, sorted by time (only the distinct times are sorted).
-    fn into_table(self, bin_width: Option<f64>) -> EventTable {
-        let mut order: Vec<u32> = (0..self.times.len() as u32).collect();
-        order.sort_unstable_by_key(|&j| self.times[j as usize]);
-        let weighted = self.weights.len() == self.rows.len() && !self.rows.is_empty();
+    fn grow(&mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        let cells = std::mem::take(&mut self.cells);
+        let size = (2 * keys.len()).max(16);
+        self.keys = vec![EMPTY; size];
+        self.cells = vec![C::default(); size];
+        self.shift = 64 - size.trailing_zeros();
+        for (k, c) in keys.into_iter().zip(cells) {
+            if k != EMPTY {
+                let mut j = self.home(k);
+                while self.keys[j] != EMPTY {
+                    j = (j + 1) & (size - 1);
+                }
+                self.keys[j] = k;
+                self.cells[j] = c;
+            }
+        }
+    }
+
+    /// The used cells, sorted by time (only the distinct times are sorted; bit patterns of times
+    /// ≥ 0 order as the times do).
+    fn sorted(&self) -> Vec<(u64, C)> {
+        let mut used: Vec<(u64, C)> = self
+            .keys
+            .iter()
+            .zip(&self.cells)
+            .filter(|(k, _)| **k != EMPTY)
+            .map(|(k, c)| (*k, *c))
+            .collect();
+        used.sort_unstable_by_key(|u| u.0);
+        used
+    }
+
+    /// The cells as a table (`entries`: whether the rows had entry times).
+    fn into_table(self, bin_width: Option<f64>, entries: bool) -> EventTable {
+        let used = self.sorted();
+        let (rows, weights): (Vec<[u64; 4]>, Vec<[f64; 4]>) =
+            used.iter().map(|u| (u.1.rows(), u.1.weights())).unzip();
         EventTable {
             bin_width,
-            times: order
-                .iter()
-                .map(|&j| f64::from_bits(self.times[j as usize]))
-                .collect(),
-            rows: order.iter().map(|&j| self.rows[j as usize]).collect(),
-            weights: order
-                .iter()
-                .map(|&j| {
-                    if weighted {
-                        self.weights[j as usize]
-                    } else {
-                        self.rows[j as usize].map(|r| r as f64)
-                    }
-                })
-                .collect(),
+            times: used.iter().map(|u| f64::from_bits(u.0)).collect(),
+            rows: rows.iter().map(|r| [r[0], r[1], r[2]]).collect(),
+            weights: weights.iter().map(|w| [w[0], w[1], w[2]]).collect(),
+            entries: if entries {
+                rows.iter().map(|r| r[3]).collect()
+            } else {
+                Vec::new()
+            },
+            entry_weights: if entries {
+                weights.iter().map(|w| w[3]).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -271,8 +415,26 @@ fn bad_duration(i: usize, d: f64) -> Error {
     )
 }
 
+fn bad_entry(i: usize, e: f64, d: f64) -> Error {
+    Error::invalid(
+        "entry",
+        if e.is_nan() {
+            format!("the entry time at position {i} is missing; give every row the time it entered observation (0 for a row observed from its start)")
+        } else if e < 0.0 {
+            format!("the entry time {e} at position {i} is negative; entry times are on the durations' clock (time since the start, ≥ 0)")
+        } else if !e.is_finite() {
+            format!("the entry time {e} at position {i} is not finite; remove or correct that row")
+        } else if e == d {
+            format!("the entry time {e} at position {i} equals its duration: a row observed for no time is never at risk (R survival refuses it too); drop that row")
+        } else {
+            format!("the entry time {e} at position {i} is after its duration {d} (the exit); check that row")
+        },
+    )
+}
+
 /// The mergeable event table of waiting times: per distinct time, the rows and summed weights of
-/// events, competing outcomes and censored tickets. See the [module documentation](self).
+/// events, competing outcomes and censored tickets, and (with delayed entry) of the tickets that
+/// enter observation then. See the [module documentation](self).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawEventTable")]
 pub struct EventTable {
@@ -284,6 +446,13 @@ pub struct EventTable {
     rows: Vec<[u64; 3]>,
     /// Summed weights at each time: events, competing, censored.
     weights: Vec<[f64; 3]>,
+    /// Rows entering observation at each time; empty when no row had an entry time (every row at
+    /// risk from the start).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    entries: Vec<u64>,
+    /// Their summed weights (empty or one per time, as `entries`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    entry_weights: Vec<f64>,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +461,10 @@ struct RawEventTable {
     times: Vec<f64>,
     rows: Vec<[u64; 3]>,
     weights: Vec<[f64; 3]>,
+    #[serde(default)]
+    entries: Vec<u64>,
+    #[serde(default)]
+    entry_weights: Vec<f64>,
 }
 
 impl TryFrom<RawEventTable> for EventTable {
@@ -302,6 +475,8 @@ impl TryFrom<RawEventTable> for EventTable {
             times: r.times,
             rows: r.rows,
             weights: r.weights,
+            entries: r.entries,
+            entry_weights: r.entry_weights,
         };
         t.validate()?;
         Ok(t)
@@ -322,6 +497,8 @@ impl EventTable {
             times: Vec::new(),
             rows: Vec::new(),
             weights: Vec::new(),
+            entries: Vec::new(),
+            entry_weights: Vec::new(),
         }
     }
 
@@ -359,6 +536,21 @@ impl EventTable {
         &self.weights
     }
 
+    /// Rows entering observation at each time (empty: no row had an entry time).
+    pub fn entries(&self) -> &[u64] {
+        &self.entries
+    }
+
+    /// Summed weights of the rows entering at each time (empty as [`EventTable::entries`]).
+    pub fn entry_weights(&self) -> &[f64] {
+        &self.entry_weights
+    }
+
+    /// Rows with an entry time (delayed entry) in the whole table.
+    pub fn n_entered(&self) -> u64 {
+        self.entries.iter().fold(0u64, |a, r| a.saturating_add(*r))
+    }
+
     /// Rows of each outcome in the whole table: events, competing outcomes, censored.
     pub fn totals(&self) -> [u64; 3] {
         self.rows.iter().fold([0u64; 3], |a, r| {
@@ -377,6 +569,15 @@ impl EventTable {
         }
     }
 
+    /// The binned entry time: rounded **down** (exits are rounded up), so that a row stays at risk
+    /// over every bin its observation overlaps and its binned entry stays below its binned exit.
+    fn bin_entry(&self, t: f64) -> f64 {
+        match self.bin_width {
+            Some(w) => (t / w).floor() * w,
+            None => t,
+        }
+    }
+
     /// Check what can be checked before the pass: aligned lengths and the weights.
     fn check<B: TicketRows>(batch: B, weights: Option<&[f64]>) -> Result<Option<&[f64]>> {
         let n = batch.durations().len();
@@ -386,6 +587,15 @@ impl EventTable {
                 left: n,
                 right: batch.n_outcomes(),
             });
+        }
+        if let Some(e) = batch.entries() {
+            if e.len() != n {
+                return Err(Error::LengthMismatch {
+                    what: "durations and entry times",
+                    left: n,
+                    right: e.len(),
+                });
+            }
         }
         match weights {
             Some(w) => Ok(Some(
@@ -422,40 +632,22 @@ impl EventTable {
                 });
             }
         }
-        let n_groups = groups.map_or(1, |g| g.1);
         let chunk = n
             .div_ceil(4 * rayon::current_num_threads())
             .clamp(MIN_CHUNK, MAX_CHUNK);
-        let fold = |c: usize| -> std::result::Result<Vec<Self>, (usize, Error)> {
-            let mut cells: Vec<Cells> = (0..n_groups).map(|_| Cells::default()).collect();
-            for i in c * chunk..((c + 1) * chunk).min(n) {
-                let di = d[i];
-                if !(di.is_finite() && di >= 0.0) {
-                    return Err((i, bad_duration(i, di)));
-                }
-                let slot = batch.outcome(i).map_err(|e| (i, e))?.slot();
-                let g = match groups {
-                    None => 0,
-                    Some((codes, k)) => {
-                        let g = codes[i] as usize;
-                        if g >= k {
-                            let msg = format!("group {g} at position {i} is not below {k}");
-                            return Err((i, Error::invalid("codes", msg)));
-                        }
-                        g
-                    }
-                };
-                // -0.0 and 0.0 are one time.
-                let t = if di == 0.0 { 0.0 } else { self.bin(di) };
-                match w {
-                    None => cells[g].count(t, slot),
-                    Some(w) => cells[g].add(t, slot, w[i]),
-                }
-            }
-            Ok(cells
-                .into_iter()
-                .map(|c| c.into_table(self.bin_width))
-                .collect())
+        let fold = |c: usize| match w {
+            None => self.fold_chunk::<Counts, B>(
+                batch,
+                groups,
+                None,
+                c * chunk..((c + 1) * chunk).min(n),
+            ),
+            Some(w) => self.fold_chunk::<Weighted, B>(
+                batch,
+                groups,
+                Some(w),
+                c * chunk..((c + 1) * chunk).min(n),
+            ),
         };
         let n_chunks = n.div_ceil(chunk).max(1);
         let tables = if n_chunks == 1 {
@@ -478,6 +670,56 @@ impl EventTable {
                 .expect("at least one chunk")
         };
         tables.map_err(|(_, e)| e)
+    }
+
+    /// The tables of the rows `range` of a batch (one per group), each row checked; a bad row is
+    /// returned with its position.
+    fn fold_chunk<C: Cell, B: TicketRows>(
+        &self,
+        batch: B,
+        groups: Option<(&[u32], usize)>,
+        weights: Option<&[f64]>,
+        range: std::ops::Range<usize>,
+    ) -> std::result::Result<Vec<Self>, (usize, Error)> {
+        let n_groups = groups.map_or(1, |g| g.1);
+        let mut cells: Vec<Cells<C>> = (0..n_groups).map(|_| Cells::new()).collect();
+        let d = batch.durations();
+        let entries = batch.entries();
+        for i in range {
+            let di = d[i];
+            if !(di.is_finite() && di >= 0.0) {
+                return Err((i, bad_duration(i, di)));
+            }
+            let slot = batch.outcome(i).map_err(|e| (i, e))?.slot();
+            let g = match groups {
+                None => 0,
+                Some((codes, k)) => {
+                    let g = codes[i] as usize;
+                    if g >= k {
+                        let msg = format!("group {g} at position {i} is not below {k}");
+                        return Err((i, Error::invalid("codes", msg)));
+                    }
+                    g
+                }
+            };
+            let wi = weights.map_or(1.0, |w| w[i]);
+            // -0.0 and 0.0 are one time.
+            let t = if di == 0.0 { 0.0 } else { self.bin(di) };
+            if let Some(e) = entries {
+                let ei = e[i];
+                if !(ei.is_finite() && ei >= 0.0 && ei < di) {
+                    return Err((i, bad_entry(i, ei, di)));
+                }
+                let te = if ei == 0.0 { 0.0 } else { self.bin_entry(ei) };
+                cells[g].add(te.to_bits(), 3, wi);
+            }
+            cells[g].add(t.to_bits(), slot, wi);
+        }
+        let with_entries = entries.is_some();
+        Ok(cells
+            .into_iter()
+            .map(|c| c.into_table(self.bin_width, with_entries))
+            .collect())
     }
 
     /// The table of one batch (checked and aggregated by time).
@@ -539,20 +781,41 @@ impl EventTable {
             n_censored: self.totals()[2],
             weighted,
             bin_width: self.bin_width,
+            entered: Vec::new(),
+            n_entered: self.n_entered(),
+            risk_set_gaps: Vec::new(),
         };
         // S as num/den while both are exact integers, then as a running product.
         const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
         let (mut num, mut den, mut exact) = (1.0f64, 1.0f64, !weighted);
-        let mut at_risk = total;
+        // At risk at t: the rows with entry < t ≤ exit. Rows without an entry time are at risk
+        // from the start; rows entering at t_j join after t_j.
+        let with_entries = !self.entries.is_empty();
+        let entry_total: f64 = self.entry_weights.iter().sum();
+        let mut rows_at_risk = total_rows - km.n_entered;
+        let mut at_risk = if km.n_entered == 0 {
+            total
+        } else if rows_at_risk == 0 {
+            0.0
+        } else {
+            (total - entry_total).max(0.0)
+        };
+        let last_exit = self.rows.iter().rposition(|r| r.iter().any(|v| *v > 0));
         let (mut gw, mut f_event, mut f_competing) = (0.0f64, 0.0f64, 0.0f64);
-        for w in &self.weights {
+        for (j, (w, r)) in self.weights.iter().zip(&self.rows).enumerate() {
             let (d, c, cens) = (w[0], w[1], w[2]);
             let leaving = d + c;
+            let rows_leaving = r[0] + r[1];
             let s_before = num / den;
             if leaving > 0.0 && at_risk > 0.0 {
                 f_event += s_before * d / at_risk;
                 f_competing += s_before * c / at_risk;
-                let stay = (at_risk - leaving).max(0.0);
+                // Every row at risk leaves: S is 0 (not a rounding residue of the running sums).
+                let stay = if rows_leaving >= rows_at_risk {
+                    0.0
+                } else {
+                    (at_risk - leaving).max(0.0)
+                };
                 if exact && num * stay < EXACT && den * at_risk < EXACT {
                     num *= stay;
                     den *= at_risk;
@@ -575,7 +838,22 @@ impl EventTable {
             km.greenwood.push(gw);
             km.cif_event.push(f_event);
             km.cif_competing.push(f_competing);
-            at_risk = (at_risk - leaving - cens).max(0.0);
+            let rows_ending = rows_leaving + r[2];
+            rows_at_risk = rows_at_risk.saturating_sub(rows_ending);
+            at_risk = if rows_at_risk == 0 {
+                0.0
+            } else {
+                (at_risk - leaving - cens).max(0.0)
+            };
+            if with_entries {
+                let (er, ew) = (self.entries[j], self.entry_weights[j]);
+                km.entered.push(ew);
+                rows_at_risk += er;
+                at_risk += ew;
+                if rows_at_risk == 0 && last_exit.is_some_and(|last| j < last) && rows_ending > 0 {
+                    km.risk_set_gaps.push(self.times[j]);
+                }
+            }
         }
         Ok(km)
     }
@@ -593,30 +871,47 @@ impl Merge for EventTable {
             )));
         }
         let (a, b) = (self, other);
+        let with_entries = !a.entries.is_empty() || !b.entries.is_empty();
+        let entry = |t: &EventTable, j: usize| {
+            if t.entries.is_empty() {
+                (0, 0.0)
+            } else {
+                (t.entries[j], t.entry_weights[j])
+            }
+        };
         let mut out = EventTable {
             bin_width: a.bin_width,
             times: Vec::with_capacity(a.times.len() + b.times.len()),
             rows: Vec::with_capacity(a.times.len() + b.times.len()),
             weights: Vec::with_capacity(a.times.len() + b.times.len()),
+            entries: Vec::new(),
+            entry_weights: Vec::new(),
         };
         let (mut i, mut j) = (0, 0);
         while i < a.times.len() || j < b.times.len() {
             let take_a = j >= b.times.len() || (i < a.times.len() && a.times[i] <= b.times[j]);
             let take_b = i >= a.times.len() || (j < b.times.len() && b.times[j] <= a.times[i]);
-            let (t, mut r, mut w) = if take_a {
-                (a.times[i], a.rows[i], a.weights[i])
+            let (t, mut r, mut w, mut e) = if take_a {
+                (a.times[i], a.rows[i], a.weights[i], entry(a, i))
             } else {
-                (b.times[j], b.rows[j], b.weights[j])
+                (b.times[j], b.rows[j], b.weights[j], entry(b, j))
             };
             if take_a && take_b {
                 for k in 0..3 {
                     r[k] = add_count(r[k], b.rows[j][k], || format!("the rows at time {t}"))?;
                     w[k] += b.weights[j][k];
                 }
+                let (er, ew) = entry(b, j);
+                e.0 = add_count(e.0, er, || format!("the entries at time {t}"))?;
+                e.1 += ew;
             }
             out.times.push(t);
             out.rows.push(r);
             out.weights.push(w);
+            if with_entries {
+                out.entries.push(e.0);
+                out.entry_weights.push(e.1);
+            }
             i += usize::from(take_a);
             j += usize::from(take_b);
         }
@@ -631,8 +926,15 @@ impl Merge for EventTable {
     }
 }
 
+/// Bit 63 of the number of times in the byte form (format version 2): an entry column follows the
+/// rows (a table without entries writes the version-1 layout, which an event table nested in
+/// another state's payload keeps).
+const ENTRIES_FLAG: u64 = 1 << 63;
+
 impl Accumulator for EventTable {
     const KIND: StateKind = StateKind::EventTable;
+    /// Version 2 adds the entry column (delayed entry); version-1 payloads are tables without it.
+    const VERSION: u16 = 2;
     type Batch<'a> = Tickets<'a>;
     type Options = ();
     type Output = KaplanMeier;
@@ -686,7 +988,8 @@ impl Accumulator for EventTable {
                     return Err(kind.invalid(format!("time {t} is not a bin of width {width}")));
                 }
             }
-            if r.iter().all(|v| *v == 0) {
+            let entered = self.entries.get(j).copied().unwrap_or(0);
+            if r.iter().all(|v| *v == 0) && entered == 0 {
                 return Err(kind.invalid(format!("time {t} has no rows")));
             }
             for c in 0..3 {
@@ -701,16 +1004,62 @@ impl Accumulator for EventTable {
                     .ok_or_else(|| kind.invalid("the row counts overflow"))?;
             }
         }
+        if self.entries.is_empty() && self.entry_weights.is_empty() {
+            return Ok(());
+        }
+        if self.entries.len() != k || self.entry_weights.len() != k {
+            return Err(kind.invalid(format!(
+                "{k} times but {} entry counts and {} entry weights",
+                self.entries.len(),
+                self.entry_weights.len()
+            )));
+        }
+        let mut entered = 0u64;
+        for (j, (r, w)) in self.entries.iter().zip(&self.entry_weights).enumerate() {
+            if !(w.is_finite() && *w >= 0.0) || (*r == 0 && *w != 0.0) {
+                return Err(kind.invalid(format!(
+                    "time {}: entry weight {w} for {r} rows (weights must be finite, >= 0, and 0 without rows)",
+                    self.times[j]
+                )));
+            }
+            entered = entered
+                .checked_add(*r)
+                .ok_or_else(|| kind.invalid("the entry counts overflow"))?;
+        }
+        if entered > total {
+            return Err(kind.invalid(format!("{entered} rows entered but {total} rows ended")));
+        }
+        // Every row ending at t was at risk at t (entry < t ≤ exit).
+        let mut at_risk = total - entered;
+        for (j, r) in self.rows.iter().enumerate() {
+            let ending = r[0] + r[1] + r[2];
+            if ending > at_risk {
+                return Err(kind.invalid(format!(
+                    "time {}: {ending} rows end but only {at_risk} were at risk (entered before it)",
+                    self.times[j]
+                )));
+            }
+            at_risk = at_risk - ending + self.entries[j];
+        }
         Ok(())
     }
 
     fn encode_payload(&self, out: &mut Encoder) {
         out.f64(self.bin_width.unwrap_or(0.0));
-        out.u64(self.times.len() as u64);
+        let flag = if self.entries.is_empty() {
+            0
+        } else {
+            ENTRIES_FLAG
+        };
+        out.u64(self.times.len() as u64 | flag);
         for j in 0..self.times.len() {
             out.f64(self.times[j]);
             out.u64s(&self.rows[j]);
             out.f64s(&self.weights[j]);
+        }
+        for (r, w) in self.entries.iter().zip(&self.entry_weights) {
+            out.u64(*r);
+            out.f64(*w);
         }
     }
 
@@ -718,14 +1067,23 @@ impl Accumulator for EventTable {
         let width = input.f64("the bin width")?;
         let bin_width = if width == 0.0 { None } else { Some(width) };
         let k = input.u64("the number of times")?;
-        let k =
-            usize::try_from(k).map_err(|_| input.invalid("the number of times is too large"))?;
-        input.check_fits(k, 56, "times")?;
+        let with_entries = k & ENTRIES_FLAG != 0;
+        if with_entries && input.version() < 2 {
+            return Err(input.invalid(format!(
+                "an entry column in a format version {} payload (entries came with version 2)",
+                input.version()
+            )));
+        }
+        let k = usize::try_from(k & !ENTRIES_FLAG)
+            .map_err(|_| input.invalid("the number of times is too large"))?;
+        input.check_fits(k, if with_entries { 72 } else { 56 }, "times")?;
         let mut t = Self {
             bin_width,
             times: Vec::with_capacity(k),
             rows: Vec::with_capacity(k),
             weights: Vec::with_capacity(k),
+            entries: Vec::new(),
+            entry_weights: Vec::new(),
         };
         for _ in 0..k {
             t.times.push(input.f64("a time")?);
@@ -736,6 +1094,14 @@ impl Accumulator for EventTable {
                 input.f64("weights")?,
                 input.f64("weights")?,
             ]);
+        }
+        if with_entries {
+            t.entries.reserve(k);
+            t.entry_weights.reserve(k);
+            for _ in 0..k {
+                t.entries.push(input.u64("entries")?);
+                t.entry_weights.push(input.f64("entry weights")?);
+            }
         }
         Ok(t)
     }
@@ -885,6 +1251,19 @@ pub struct KaplanMeier {
     pub weighted: bool,
     /// The table's bin width (`None`: exact times).
     pub bin_width: Option<f64>,
+    /// Weight entering observation at each time (delayed entry; empty when no row had an entry
+    /// time). A row entering at `t` is at risk at times after `t`: entry < t ≤ exit.
+    #[serde(default)]
+    pub entered: Vec<f64>,
+    /// Rows with an entry time (0: every row at risk from the start).
+    #[serde(default)]
+    pub n_entered: u64,
+    /// With delayed entry, the times after which nobody was at risk although later rows entered
+    /// and exited: the curve after such a time multiplies the earlier `S` by the later factors as
+    /// if nothing happened in the gap (the product-limit rule, as R `survfit`); if `S` reached 0
+    /// there it stays 0. Empty when the risk set never emptied before the last exit.
+    #[serde(default)]
+    pub risk_set_gaps: Vec<f64>,
 }
 
 /// A quantile of the waiting time with its Brookmeyer–Crowley interval; `None` where the curve
@@ -933,6 +1312,11 @@ pub struct RestrictedMean {
 }
 
 impl KaplanMeier {
+    /// Whether some rows entered observation late (left truncation; see [`KaplanMeier::entered`]).
+    pub fn left_truncated(&self) -> bool {
+        self.n_entered > 0
+    }
+
     /// Index of the last time ≤ `t` (`None` before the first time).
     fn index_at(&self, t: f64) -> Option<usize> {
         self.times.partition_point(|x| *x <= t).checked_sub(1)
@@ -1433,6 +1817,267 @@ mod tests {
             .fold_codes(TicketCodes::new(&bad_d, &bad_c), None)
             .unwrap_err();
         assert!(err.to_string().contains("position 100001"), "{err}");
+    }
+
+    /// The product-limit curve by brute force, independent of the table: at each distinct exit
+    /// time t, n = Σ w [entry < t ≤ exit] over the rows themselves (R survival's `(start, stop]`).
+    fn brute_force(
+        d: &[f64],
+        c: &[u8],
+        e: &[f64],
+        w: &[f64],
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut times: Vec<f64> = d.to_vec();
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        let (mut at_risk, mut surv, mut gw) = (vec![], vec![], vec![]);
+        let (mut s, mut g) = (1.0, 0.0);
+        for &t in &times {
+            let n: f64 = (0..d.len())
+                .filter(|&i| e[i] < t && t <= d[i])
+                .map(|i| w[i])
+                .sum();
+            let dd: f64 = (0..d.len())
+                .filter(|&i| d[i] == t && c[i] != 0)
+                .map(|i| w[i])
+                .sum();
+            if dd > 0.0 {
+                s *= 1.0 - dd / n;
+                g += if n > dd {
+                    dd / (n * (n - dd))
+                } else {
+                    f64::INFINITY
+                };
+            }
+            at_risk.push(n);
+            surv.push(s);
+            gw.push(g);
+        }
+        (times, at_risk, surv, gw)
+    }
+
+    fn km_entered(d: &[f64], c: &[u8], e: &[f64], w: Option<&[f64]>) -> KaplanMeier {
+        let mut t = EventTable::exact();
+        t.fold_codes(TicketCodes::new(d, c).with_entries(e), w)
+            .unwrap();
+        t.finish(&()).unwrap()
+    }
+
+    #[test]
+    fn delayed_entry_matches_a_brute_force_risk_set() {
+        // Ties among exits, among entries, and between entries and exits (an entry at 2 is not at
+        // risk at the exits at 2: entry < t ≤ exit); weights and none. Tolerance 1e-14 relative.
+        let d = [2.0, 2.0, 3.0, 5.0, 5.0, 6.0, 7.0, 9.0, 4.0, 8.0];
+        let c = [1u8, 0, 1, 1, 2, 0, 1, 1, 1, 0];
+        let e = [0.0, 1.0, 2.0, 2.0, 0.0, 4.0, 5.0, 2.0, 3.5, 7.0];
+        let w = [1.0, 2.0, 0.5, 1.5, 1.0, 0.25, 3.0, 1.0, 2.0, 0.75];
+        for weights in [None, Some(&w[..])] {
+            let k = km_entered(&d, &c, &e, weights);
+            let ones = [1.0; 10];
+            let (times, n, s, g) = brute_force(&d, &c, &e, weights.unwrap_or(&ones));
+            assert!(k.left_truncated() && k.n_entered == 10);
+            // The curve has the exit times and the entry-only times (1, 3.5): compare at exits.
+            for (j, t) in times.iter().enumerate() {
+                let i = k.times.iter().position(|x| x == t).unwrap();
+                let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-14 * b.abs().max(1.0);
+                assert!(
+                    close(k.at_risk[i], n[j]),
+                    "n at {t}: {} vs {}",
+                    k.at_risk[i],
+                    n[j]
+                );
+                assert!(
+                    close(k.survival[i], s[j]),
+                    "S at {t}: {} vs {}",
+                    k.survival[i],
+                    s[j]
+                );
+                assert!(close(k.greenwood[i], g[j]), "Greenwood at {t}");
+            }
+            assert!(k.risk_set_gaps.is_empty());
+        }
+        // Entries at 0 (or no entries) give the curve without delayed entry.
+        let plain = km(&d, &c.map(|x| if x == 2 { 1 } else { x }), None);
+        let zero = km_entered(&d, &c.map(|x| if x == 2 { 1 } else { x }), &[0.0; 10], None);
+        assert_eq!(plain.survival, zero.survival[1..]);
+    }
+
+    #[test]
+    fn delayed_entry_merges_round_trips_and_names_bad_rows() {
+        let d = [3.0, 1.0, 4.0, 1.5, 5.0, 9.0, 2.0, 6.0];
+        let c = [1u8, 0, 2, 1, 1, 0, 1, 1];
+        let e = [1.0, 0.0, 0.5, 1.0, 4.0, 2.0, 0.0, 3.0];
+        let w = [1.0, 2.0, 0.5, 1.0, 1.5, 1.0, 0.0, 3.0];
+        let mut all = EventTable::exact();
+        all.fold_codes(TicketCodes::new(&d, &c).with_entries(&e), Some(&w))
+            .unwrap();
+        let mut a = EventTable::exact();
+        a.fold_codes(
+            TicketCodes::new(&d[..3], &c[..3]).with_entries(&e[..3]),
+            Some(&w[..3]),
+        )
+        .unwrap();
+        let mut b = EventTable::exact();
+        b.fold_codes(
+            TicketCodes::new(&d[3..], &c[3..]).with_entries(&e[3..]),
+            Some(&w[3..]),
+        )
+        .unwrap();
+        // A table without entries merges with one that has them (its rows at risk from 0).
+        let mut none = EventTable::exact();
+        none.fold_codes(TicketCodes::new(&[7.0], &[1]), None)
+            .unwrap();
+        b.merge(&a).unwrap();
+        assert_eq!(b, all);
+        assert_eq!(all.n_entered(), 8);
+        let bytes = all.to_bytes();
+        assert_eq!(&bytes[6..8], &2u16.to_le_bytes());
+        assert_eq!(EventTable::from_bytes(&bytes).unwrap(), all);
+        assert_eq!(EventTable::from_json(&all.to_json()).unwrap(), all);
+        let mut mixed = all.clone();
+        mixed.merge(&none).unwrap();
+        assert_eq!(mixed.n(), 9);
+        assert_eq!(mixed.n_entered(), 8);
+        let k = mixed.finish(&()).unwrap();
+        // The row without an entry time is at risk from the start: alone at 0 (the entries at 0
+        // join after it), with the rows entering at 0 and 0.5 at time 1.
+        assert_eq!(k.times[..3], [0.0, 0.5, 1.0]);
+        assert_eq!(k.at_risk[..3], [1.0, 1.0 + 2.0, 1.0 + 2.0 + 0.5]);
+        // An entry column in a version-1 payload is refused, not misread.
+        let mut v1 = bytes.clone();
+        v1[6..8].copy_from_slice(&1u16.to_le_bytes());
+        let err = EventTable::from_bytes(&v1).unwrap_err();
+        assert!(err.to_string().contains("entry column"), "{err}");
+        // A state whose rows end without having been at risk is refused.
+        let bad = r#"{"bin_width":null,"times":[1.0,2.0],"rows":[[1,0,0],[1,0,0]],"weights":[[1.0,0.0,0.0],[1.0,0.0,0.0]],"entries":[0,2],"entry_weights":[0.0,2.0]}"#;
+        let err = EventTable::from_json(bad).unwrap_err();
+        assert!(err.to_string().contains("were at risk"), "{err}");
+        for (entry, msg) in [
+            (f64::NAN, "missing"),
+            (-1.0, "negative"),
+            (3.0, "equals its duration"),
+            (3.5, "after its duration"),
+            (f64::INFINITY, "not finite"),
+        ] {
+            let mut e2 = e;
+            e2[0] = entry;
+            let err = EventTable::exact()
+                .fold_codes(TicketCodes::new(&d, &c).with_entries(&e2), None)
+                .unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("position 0") && text.contains(msg), "{text}");
+        }
+        let err = EventTable::exact()
+            .fold_codes(TicketCodes::new(&d, &c).with_entries(&e[..3]), None)
+            .unwrap_err();
+        assert!(err.to_string().contains("entry times"), "{err}");
+        // Bins: entries are rounded down, exits up.
+        let mut binned = EventTable::binned(10.0).unwrap();
+        binned
+            .fold_codes(
+                TicketCodes::new(&[15.0, 25.0], &[1, 1]).with_entries(&[12.0, 14.0]),
+                None,
+            )
+            .unwrap();
+        assert_eq!(binned.times(), &[10.0, 20.0, 30.0]);
+        assert_eq!(binned.entries(), &[2, 0, 0]);
+    }
+
+    #[test]
+    fn an_emptied_risk_set_is_reported_and_the_curve_stays_at_zero() {
+        // Rows (0, 1] and (0, 2] both end with the event: S(2) = 0, nobody at risk after 2; rows
+        // entering at 3 and 4 exit later. The product-limit curve stays 0 (R survfit's), and the
+        // gap is reported.
+        let k = km_entered(
+            &[1.0, 2.0, 5.0, 6.0],
+            &[1, 1, 1, 0],
+            &[0.0, 0.0, 3.0, 4.0],
+            None,
+        );
+        assert_eq!(k.risk_set_gaps, vec![2.0]);
+        let s_at = |t| k.survival_at(t);
+        assert_eq!(
+            (s_at(1.0), s_at(2.0), s_at(5.0), s_at(6.0)),
+            (0.5, 0.0, 0.0, 0.0)
+        );
+        let j = k.times.iter().position(|t| *t == 5.0).unwrap();
+        assert_eq!(k.at_risk[j], 2.0);
+        // A gap after a censored row keeps S and multiplies on.
+        let k = km_entered(
+            &[1.0, 2.0, 5.0, 6.0],
+            &[1, 0, 1, 1],
+            &[0.0, 0.0, 3.0, 4.0],
+            None,
+        );
+        assert_eq!(k.risk_set_gaps, vec![2.0]);
+        assert_eq!((k.survival_at(2.0), k.survival_at(5.0)), (0.5, 0.25));
+        assert!(k
+            .quantile(0.5, 0.95, ConfType::LogLog, Convention::Smallest)
+            .is_ok());
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// With entries, any split of the rows folded apart and merged (either order) equals one
+        /// pass, bytes and JSON restore it, and the risk set at each exit time is the brute
+        /// force's.
+        #[test]
+        fn entries_merge_like_one_pass(
+            rows in proptest::collection::vec((0u8..12, 1u8..12, 0u8..3, 0u8..8, any::<bool>()), 1..300),
+            split in 0usize..300,
+        ) {
+            // Exit = entry + gap (half units: ties among exits, entries, and between the two);
+            // some rows without an entry time (a table of their own, merged in).
+            let e: Vec<f64> = rows.iter().map(|r| f64::from(r.0) * 0.5).collect();
+            let d: Vec<f64> = rows.iter().map(|r| f64::from(r.0 + r.1) * 0.5).collect();
+            let c: Vec<u8> = rows.iter().map(|r| r.2).collect();
+            // Dyadic weights: sums are exact whatever the order.
+            let w: Vec<f64> = rows.iter().map(|r| f64::from(r.3) * 0.25).collect();
+            let late: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].4).collect();
+            let early: Vec<usize> = (0..rows.len()).filter(|&i| !rows[i].4).collect();
+            let pick = |ix: &[usize], v: &[f64]| ix.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            let (ld, le, lw) = (pick(&late, &d), pick(&late, &e), pick(&late, &w));
+            let lc: Vec<u8> = late.iter().map(|&i| c[i]).collect();
+            let (ed, ew) = (pick(&early, &d), pick(&early, &w));
+            let ec: Vec<u8> = early.iter().map(|&i| c[i]).collect();
+            let mut whole = EventTable::exact();
+            whole.fold_codes(TicketCodes::new(&ld, &lc).with_entries(&le), Some(&lw)).unwrap();
+            whole.fold_codes(TicketCodes::new(&ed, &ec), Some(&ew)).unwrap();
+            let s = split.min(ld.len());
+            let mut a = EventTable::exact();
+            a.fold_codes(TicketCodes::new(&ld[..s], &lc[..s]).with_entries(&le[..s]), Some(&lw[..s])).unwrap();
+            let mut b = EventTable::exact();
+            b.fold_codes(TicketCodes::new(&ld[s..], &lc[s..]).with_entries(&le[s..]), Some(&lw[s..])).unwrap();
+            let mut c0 = EventTable::exact();
+            c0.fold_codes(TicketCodes::new(&ed, &ec), Some(&ew)).unwrap();
+            let mut ab = a.clone();
+            ab.merge(&b).unwrap();
+            ab.merge(&c0).unwrap();
+            let mut ba = c0.clone();
+            ba.merge(&b).unwrap();
+            ba.merge(&a).unwrap();
+            if whole.n_entered() == 0 {
+                // No late row: entries merge in as an empty column or none at all.
+                prop_assert_eq!(ab.times(), whole.times());
+            } else {
+                prop_assert_eq!(&ab, &whole);
+                prop_assert_eq!(&ba, &whole);
+            }
+            prop_assert_eq!(&EventTable::from_bytes(&whole.to_bytes()).unwrap(), &whole);
+            prop_assert_eq!(&EventTable::from_json(&whole.to_json()).unwrap(), &whole);
+            if let Ok(k) = whole.finish(&()) {
+                for (j, t) in k.times.iter().enumerate() {
+                    let n: f64 = (0..rows.len())
+                        .filter(|&i| (!rows[i].4 || e[i] < *t) && *t <= d[i])
+                        .map(|i| w[i])
+                        .sum();
+                    if k.events[j] + k.competing[j] + k.censored[j] > 0.0 {
+                        prop_assert_eq!(k.at_risk[j], n);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
