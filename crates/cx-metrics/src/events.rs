@@ -10,6 +10,8 @@
 //! [`by_customer`] puts the rows of each customer together (a counting sort on the customer code,
 //! stable: a customer's rows keep their input order), in one pass and without sorting the customers.
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::groups::{Grouping, Label, TimeUnit};
 
@@ -157,12 +159,26 @@ pub fn by_customer(customers: &[u32], n_customers: usize, keep: &[bool]) -> (Vec
     (offsets, order)
 }
 
-/// Customer codes and keys of integer ids (numbered in order of first appearance, one hash
-/// pass): the codes of each row, and one key per code ([`key_of_int`] of its id).
+/// Customer codes and keys of integer ids: the codes of each row, and one key per code
+/// ([`key_of_int`] of its id). When the ids span a range of at most about twice the number of rows
+/// (the usual case of numbered customers) the code is `id − min` (no hashing; codes of ids absent
+/// from the range have no rows); otherwise the ids are numbered in order of first appearance, in
+/// one hash pass. Either way equal ids share a code and distinct ids have distinct codes.
 ///
 /// # Errors
 /// As [`customers::factorize_ids`](crate::customers::factorize_ids).
 pub fn int_customers(ids: &[i64]) -> Result<(Vec<u32>, Vec<u64>)> {
+    if let Some((min, span)) = dense_span(ids) {
+        let codes = ids
+            .par_iter()
+            .with_min_len(1 << 16)
+            .map(|id| id.wrapping_sub(min) as u32)
+            .collect();
+        let keys = (0..span)
+            .map(|c| key_of_int(min.wrapping_add(c as i64)))
+            .collect();
+        return Ok((codes, keys));
+    }
     let (codes, n) = crate::customers::factorize_ids(ids)?;
     let mut keys = vec![0u64; n];
     let mut seen = vec![false; n];
@@ -174,6 +190,24 @@ pub fn int_customers(ids: &[i64]) -> Result<(Vec<u32>, Vec<u64>)> {
         }
     }
     Ok((codes, keys))
+}
+
+/// The smallest id and the span `max − min + 1` of ids that may be coded as `id − min`: a span of
+/// at most `2 · len + 1024` codes, below 2³².
+fn dense_span(ids: &[i64]) -> Option<(i64, usize)> {
+    if ids.is_empty() || ids.len() >= u32::MAX as usize {
+        return None;
+    }
+    let (min, max) = ids
+        .par_chunks(1 << 16)
+        .map(|c| {
+            c.iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+        })
+        .reduce(|| (i64::MAX, i64::MIN), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    let span = u64::try_from(i128::from(max) - i128::from(min) + 1).ok()?;
+    let limit = (2 * ids.len() as u64 + 1024).min(u64::from(u32::MAX));
+    (span <= limit).then_some((min, span as usize))
 }
 
 /// Customer codes, the missing code and keys from the grouping of a customer-id column: integer
@@ -218,6 +252,28 @@ mod tests {
         let (offsets, order) = by_customer(&customers, 3, &keep);
         assert_eq!(offsets, vec![0, 2, 2, 4]);
         assert_eq!(order, vec![1, 4, 0, 2]);
+    }
+
+    #[test]
+    fn dense_and_hashed_ids_code_alike() {
+        // A dense range: codes are id - min, keys those of the ids.
+        let (codes, keys) = int_customers(&[12, 10, 12, 13]).unwrap();
+        assert_eq!(codes, vec![2, 0, 2, 3]);
+        assert_eq!(keys.len(), 4);
+        assert_eq!(keys[2], key_of_int(12));
+        assert_eq!(keys[1], key_of_int(11));
+        // A sparse range: numbered in order of first appearance.
+        let ids = [5_000_000_000i64, -7, 5_000_000_000, 3];
+        let (codes, keys) = int_customers(&ids).unwrap();
+        assert_eq!(codes, vec![0, 1, 0, 2]);
+        assert_eq!(
+            keys,
+            vec![key_of_int(ids[0]), key_of_int(-7), key_of_int(3)]
+        );
+        // The extremes of i64 do not overflow the span.
+        let (codes, _) = int_customers(&[i64::MIN, i64::MAX]).unwrap();
+        assert_eq!(codes, vec![0, 1]);
+        assert_eq!(int_customers(&[]).unwrap(), (vec![], vec![]));
     }
 
     #[test]

@@ -67,7 +67,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::events::{by_customer, to_ns, EventLog, MISSING_TIME};
+use crate::events::{to_ns, EventLog, MISSING_TIME};
 use crate::intervals::{check_level, compare_proportions, proportion_ci, Interval};
 use crate::intervals::{ProportionComparison, ProportionMethod};
 use crate::state::{add_count, Accumulator, Decoder, Encoder, Example, StateKind};
@@ -272,6 +272,9 @@ pub struct FunnelSpec {
     pub as_of_ns: Option<i64>,
 }
 
+/// A row dropped (the role of no event), and an event code whose rows need every check.
+const DROPPED: u8 = 251;
+const SLOW: u8 = 252;
 const OTHER: u8 = 253;
 const EXCLUSION: u8 = 254;
 const MISSING: u8 = 255;
@@ -785,6 +788,28 @@ fn attempts_of(ev: &[Ev], spec: &FunnelSpec, as_of: i64, out: &mut Vec<Attempt>)
     }
 }
 
+/// Below this many rows a fold runs on one thread.
+const PARALLEL_ROWS: usize = 1 << 16;
+
+/// Customers are grouped in buckets of `2^BUCKET_BITS` consecutive codes (their counters fit in a
+/// core's cache).
+const BUCKET_BITS: u32 = 12;
+const BUCKET_MASK: u32 = (1 << BUCKET_BITS) - 1;
+
+/// What becomes of a row: kept (time in ns, role) or dropped (the index of its counter).
+enum Row {
+    Keep(i64, u8),
+    Drop(usize),
+}
+
+/// The first pass over a chunk of rows: kept rows per customer code, dropped rows per group (by
+/// counter), the latest kept time.
+struct RowScan {
+    counts: Vec<u32>,
+    dropped: Vec<[u64; 4]>,
+    max_t: Option<i64>,
+}
+
 /// Per-group partial results of one pass.
 #[derive(Debug, Clone)]
 struct Part {
@@ -1061,10 +1086,8 @@ impl FunnelTally {
             .map(|e| e.as_deref().map_or(MISSING, |e| spec.role_of(e)))
             .collect();
         let mut parts: Vec<Part> = (0..n_groups).map(|_| Part::new(spec.steps.len())).collect();
-        let mut keep = vec![false; n];
-        let mut ns = vec![0i64; n];
-        let mut max_t: Option<i64> = None;
-        for i in 0..n {
+        // What becomes of row `i`: kept (time in ns, role), dropped (the counter), or an error.
+        let classify = |i: usize| -> Result<Row> {
             let role = roles[log.events[i] as usize];
             let t = log.times[i];
             let missing = if Some(log.customers[i]) == log.missing_customer {
@@ -1083,10 +1106,7 @@ impl FunnelTally {
                         format!("row {i} has {what}; drop such rows, or pass missing=\"omit\" to drop and count them"),
                     ));
                 }
-                let p = &mut parts[group_of(i)];
-                p.dropped[slot] += 1;
-                p.rows += 1;
-                continue;
+                return Ok(Row::Drop(slot));
             }
             if role == OTHER {
                 match spec.unknown_events {
@@ -1099,12 +1119,7 @@ impl FunnelTally {
                             format!("row {i} holds event {name:?}, which is no step and no exclusion; add it to a step, or pass unknown_events=\"drop\" (counted) or \"keep\""),
                         ));
                     }
-                    UnknownEvents::Drop => {
-                        let p = &mut parts[group_of(i)];
-                        p.dropped[3] += 1;
-                        p.rows += 1;
-                        continue;
-                    }
+                    UnknownEvents::Drop => return Ok(Row::Drop(3)),
                     UnknownEvents::Keep => {}
                 }
             }
@@ -1122,64 +1137,226 @@ impl FunnelTally {
                     ));
                 }
             }
-            keep[i] = true;
-            ns[i] = t;
-            max_t = Some(max_t.map_or(t, |m: i64| m.max(t)));
+            Ok(Row::Keep(t, role))
+        };
+        let n_c = log.n_customers;
+        let threads = rayon::current_num_threads().max(1);
+        // The fast test of a row: its event code's role when rows of that code are kept whatever
+        // else (`SLOW` otherwise), and the raw times that convert to ns without overflow and are
+        // not after `as_of`. Rows failing it go through `classify`.
+        let fast_role: Vec<u8> = roles
+            .iter()
+            .map(|&r| match r {
+                MISSING => SLOW,
+                OTHER if spec.unknown_events != UnknownEvents::Keep => SLOW,
+                r => r,
+            })
+            .collect();
+        let per = to_ns(1, log.unit).unwrap_or(1);
+        let lo_raw = (i64::MIN / per).max(MISSING_TIME + 1);
+        let hi_raw = spec.as_of_ns.map_or(i64::MAX / per, |a| a.div_euclid(per));
+        let no_customer = log.missing_customer.map_or(u64::MAX, u64::from);
+        // Customers are taken in buckets of 2^BUCKET_BITS consecutive codes: the rows are first
+        // grouped by bucket (a counting sort whose counters stay in cache), then by customer
+        // inside each bucket.
+        let n_b = n_c.div_ceil(1 << BUCKET_BITS);
+        // Pass 1, over row chunks in parallel: check every row (the first bad row is named: the
+        // chunks are in row order), note each row's role (`DROPPED`), count dropped rows by group
+        // and kept rows by customer.
+        let n_row_chunks = if n < PARALLEL_ROWS { 1 } else { threads };
+        let row_chunk = n.div_ceil(n_row_chunks).max(1);
+        let mut row_role: Vec<u8> = vec![DROPPED; n];
+        let scans: Vec<Result<RowScan>> = row_role
+            .par_chunks_mut(row_chunk)
+            .enumerate()
+            .map(|(ch, out)| {
+                let mut s = RowScan {
+                    counts: vec![0u32; n_b],
+                    dropped: vec![[0u64; 4]; n_groups],
+                    max_t: None,
+                };
+                let lo = ch * row_chunk;
+                let mut max_raw = i64::MIN;
+                for (k, slot) in out.iter_mut().enumerate() {
+                    let i = lo + k;
+                    let c = log.customers[i];
+                    let t = log.times[i];
+                    let fast = fast_role[log.events[i] as usize];
+                    if fast != SLOW && t >= lo_raw && t <= hi_raw && u64::from(c) != no_customer {
+                        *slot = fast;
+                        s.counts[(c >> BUCKET_BITS) as usize] += 1;
+                        max_raw = max_raw.max(t);
+                        continue;
+                    }
+                    match classify(i)? {
+                        Row::Keep(t, r) => {
+                            *slot = r;
+                            s.counts[(c >> BUCKET_BITS) as usize] += 1;
+                            s.max_t = Some(s.max_t.map_or(t, |m: i64| m.max(t)));
+                        }
+                        Row::Drop(d) => s.dropped[group_of(i)][d] += 1,
+                    }
+                }
+                if max_raw > i64::MIN {
+                    let t = max_raw * per; // checked above: it fits
+                    s.max_t = Some(s.max_t.map_or(t, |m: i64| m.max(t)));
+                }
+                Ok(s)
+            })
+            .collect();
+        let scans = scans.into_iter().collect::<Result<Vec<RowScan>>>()?;
+        // Where each bucket's kept rows go: `offsets[b]..offsets[b + 1]` (n < 2³² rows).
+        let mut offsets = vec![0u32; n_b + 1];
+        let mut max_t: Option<i64> = None;
+        for s in &scans {
+            for (o, k) in offsets[1..].iter_mut().zip(&s.counts) {
+                *o += k;
+            }
+            max_t = match (max_t, s.max_t) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            for (p, d) in parts.iter_mut().zip(&s.dropped) {
+                for (x, y) in p.dropped.iter_mut().zip(d) {
+                    *x += y;
+                    p.rows += y;
+                }
+            }
+        }
+        drop(scans);
+        for b in 0..n_b {
+            offsets[b + 1] += offsets[b];
         }
         let as_of = spec.as_of_ns.or(max_t);
         let as_of_v = as_of.unwrap_or(0);
-        let (offsets, order) = by_customer(log.customers, log.n_customers, &keep);
-        let n_c = log.n_customers;
-        let chunk = n_c
-            .div_ceil(8 * rayon::current_num_threads())
-            .clamp(1024, 1 << 16);
-        let n_chunks = n_c.div_ceil(chunk).max(1);
+        let kept = offsets[n_b] as usize;
+        // Pass 2, over bucket ranges in parallel (each about the same number of kept rows): the
+        // kept rows of the range's buckets, in input order, into the range's own slice, with
+        // their customer's place in the bucket.
+        let n_ranges = if n < PARALLEL_ROWS { 1 } else { threads };
+        let mut bounds = vec![0usize];
+        for r in 1..n_ranges {
+            let target = (kept as u64 * r as u64 / n_ranges as u64) as u32;
+            let b = offsets.partition_point(|o| *o < target).min(n_b);
+            bounds.push(b.max(*bounds.last().unwrap_or(&0)));
+        }
+        bounds.push(n_b);
+        let grouped = groups.is_some();
+        let mut times: Vec<i64> = vec![0; kept];
+        // (place of the customer in its bucket) << 8 | role.
+        let mut place_role: Vec<u32> = vec![0; kept];
+        let mut group_codes: Vec<u32> = vec![0; if grouped { kept } else { 0 }];
+        {
+            let mut slices = Vec::with_capacity(n_ranges);
+            let (mut t_rest, mut r_rest, mut g_rest) = (
+                times.as_mut_slice(),
+                place_role.as_mut_slice(),
+                group_codes.as_mut_slice(),
+            );
+            for w in bounds.windows(2) {
+                let len = (offsets[w[1]] - offsets[w[0]]) as usize;
+                let (t, t2) = t_rest.split_at_mut(len);
+                let (r, r2) = r_rest.split_at_mut(len);
+                let (g, g2) = g_rest.split_at_mut(if grouped { len } else { 0 });
+                (t_rest, r_rest, g_rest) = (t2, r2, g2);
+                slices.push((w[0], w[1], t, r, g));
+            }
+            slices.into_par_iter().for_each(|(lo, hi, ts, rs, gs)| {
+                if lo == hi {
+                    return;
+                }
+                let base = offsets[lo];
+                let mut next: Vec<u32> = offsets[lo..hi].iter().map(|o| o - base).collect();
+                let rows = log.customers.iter().zip(&row_role).enumerate();
+                for (i, (&c, &r)) in rows {
+                    let b = (c >> BUCKET_BITS) as usize;
+                    if b < lo || b >= hi || r == DROPPED {
+                        continue;
+                    }
+                    let slot = &mut next[b - lo];
+                    let j = *slot as usize;
+                    ts[j] = log.times[i] * per; // checked in pass 1: it fits
+                    rs[j] = (c & BUCKET_MASK) << 8 | u32::from(r);
+                    if let Some(g) = gs.get_mut(j) {
+                        *g = group_of(i) as u32;
+                    }
+                    *slot += 1;
+                }
+            });
+        }
+        drop(row_role);
         // Equal times in step order: steps, then exclusions, then other events.
         let step_rank = |r: u8| match r {
             EXCLUSION => 200,
             OTHER => 201,
             step => step,
         };
-        let folded: Vec<Vec<Part>> = (0..n_chunks)
+        // Pass 3, over buckets in parallel: each bucket's rows by customer (a counting sort in
+        // input order), then each customer's events scanned in time order.
+        let bucket_chunk = n_b.div_ceil(8 * threads).max(1);
+        let folded: Vec<Vec<Part>> = (0..n_b.div_ceil(bucket_chunk))
             .into_par_iter()
-            .map(|ch| {
+            .map(|chunk| {
                 let mut out: Vec<Part> =
                     (0..n_groups).map(|_| Part::new(spec.steps.len())).collect();
+                let mut starts = vec![0u32; (1 << BUCKET_BITS) + 1];
+                let mut local: Vec<(i64, u8, u32)> = Vec::new();
                 let mut buf: Vec<(i64, u8, u32)> = Vec::new();
                 let mut ev: Vec<Ev> = Vec::new();
                 let mut atts: Vec<Attempt> = Vec::new();
-                for c in ch * chunk..((ch + 1) * chunk).min(n_c) {
-                    let rows = &order[offsets[c]..offsets[c + 1]];
-                    if rows.is_empty() {
+                for b in chunk * bucket_chunk..((chunk + 1) * bucket_chunk).min(n_b) {
+                    let (lo, hi) = (offsets[b] as usize, offsets[b + 1] as usize);
+                    if lo == hi {
                         continue;
                     }
-                    buf.clear();
-                    buf.extend(
-                        rows.iter()
-                            .map(|&r| (ns[r as usize], roles[log.events[r as usize] as usize], r)),
-                    );
-                    let reordered = buf.windows(2).filter(|w| w[1].0 < w[0].0).count() as u64;
-                    match spec.ties {
-                        Ties::InputOrder => {
-                            if reordered > 0 {
-                                buf.sort_by_key(|e| e.0);
-                            }
-                        }
-                        Ties::StepOrder => buf.sort_by_key(|e| (e.0, step_rank(e.1))),
+                    let (ts, rs) = (&times[lo..hi], &place_role[lo..hi]);
+                    starts.fill(0);
+                    for pr in rs {
+                        starts[(pr >> 8) as usize + 1] += 1;
                     }
-                    ev.clear();
-                    ev.extend(buf.iter().map(|e| (e.0, e.1)));
-                    attempts_of(&ev, spec, as_of_v, &mut atts);
-                    let g = group_of(buf[0].2 as usize);
-                    let p = &mut out[g];
-                    p.reordered += reordered;
-                    p.customer(
-                        &atts,
-                        spec,
-                        as_of_v,
-                        log.customer_keys[c],
-                        rows.len() as u64,
-                    );
+                    for k in 0..1 << BUCKET_BITS {
+                        starts[k + 1] += starts[k];
+                    }
+                    local.clear();
+                    local.resize(hi - lo, (0, 0, 0));
+                    for (j, (t, pr)) in ts.iter().zip(rs).enumerate() {
+                        let slot = &mut starts[(pr >> 8) as usize];
+                        let g = if grouped { group_codes[lo + j] } else { 0 };
+                        local[*slot as usize] = (*t, (pr & 0xff) as u8, g);
+                        *slot += 1;
+                    }
+                    // `starts[k]` is now the end of customer k's rows.
+                    let mut a = 0usize;
+                    for (k, &end) in starts[..1 << BUCKET_BITS].iter().enumerate() {
+                        let e = end as usize;
+                        if e == a {
+                            continue;
+                        }
+                        let rows = &local[a..e];
+                        let c = (b << BUCKET_BITS) + k;
+                        let reordered = rows.windows(2).filter(|w| w[1].0 < w[0].0).count() as u64;
+                        let sorted = spec.ties == Ties::InputOrder && reordered == 0;
+                        let g = if sorted {
+                            ev.clear();
+                            ev.extend(rows.iter().map(|e| (e.0, e.1)));
+                            rows[0].2 as usize
+                        } else {
+                            buf.clear();
+                            buf.extend_from_slice(rows);
+                            match spec.ties {
+                                Ties::InputOrder => buf.sort_by_key(|e| e.0),
+                                Ties::StepOrder => buf.sort_by_key(|e| (e.0, step_rank(e.1))),
+                            }
+                            ev.clear();
+                            ev.extend(buf.iter().map(|e| (e.0, e.1)));
+                            buf[0].2 as usize
+                        };
+                        attempts_of(&ev, spec, as_of_v, &mut atts);
+                        let p = &mut out[g];
+                        p.reordered += reordered;
+                        p.customer(&atts, spec, as_of_v, log.customer_keys[c], (e - a) as u64);
+                        a = e;
+                    }
                 }
                 out
             })
@@ -1959,6 +2136,155 @@ mod tests {
         empty.steps[1].events.clear();
         assert!(FunnelTally::new(empty).is_err());
         assert!(FunnelSpec::ordered(&["A", "A"], None).is_err());
+    }
+
+    /// A pseudo-random log of `n` rows over `n_c` customers, in no time order, with ties and rows
+    /// of no step (an LCG, so the test needs no seed file).
+    fn random_rows(n: usize, n_c: u32) -> Vec<(u32, &'static str, i64)> {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            x >> 33
+        };
+        let names = ["A", "B", "C", "D", "X", "other"];
+        (0..n)
+            .map(|_| {
+                let c = (next() % u64::from(n_c)) as u32;
+                let e = names[(next() % 6) as usize];
+                let t = (next() % 400) as i64;
+                (c, e, t)
+            })
+            .collect()
+    }
+
+    /// The ordered, closed, first-attempt funnel counted by hand: per customer, events sorted by
+    /// time (input order among ties), the first A starts, each next step is the first later-or-equal
+    /// event of that step inside the window.
+    fn brute_ordered_first(rows: &[(u32, &str, i64)], steps: &[&str], window: i64) -> Vec<u64> {
+        let mut by: std::collections::BTreeMap<u32, Vec<(i64, &str)>> = Default::default();
+        for (c, e, t) in rows {
+            by.entry(*c).or_default().push((*t, e));
+        }
+        let mut counts = vec![0u64; steps.len()];
+        for ev in by.values_mut() {
+            ev.sort_by_key(|e| e.0); // stable: input order among ties
+            let Some(s) = ev.iter().position(|e| e.1 == steps[0]) else {
+                continue;
+            };
+            let t0 = ev[s].0;
+            let mut level = 1;
+            for &(t, e) in &ev[s + 1..] {
+                if t - t0 > window || level == steps.len() {
+                    break;
+                }
+                if e == steps[level] {
+                    level += 1;
+                }
+            }
+            for c in &mut counts[..level] {
+                *c += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn a_large_fold_equals_small_folds_and_a_hand_count() {
+        // 200 000 rows: the fold runs its parallel passes; small folds of whole customers (below
+        // the parallel threshold) run on one thread. Both must give the same state.
+        let rows = random_rows(200_000, 30_000);
+        let mut spec = FunnelSpec::ordered(&["A", "B", "C", "D"], Some(60)).unwrap();
+        spec.as_of_ns = Some(1_000 * 1_000_000_000);
+        let whole = |spec: &FunnelSpec| {
+            let mut t = FunnelTally::new(spec.clone()).unwrap();
+            t.fold_batch(Log::new(&rows).log(), None).unwrap();
+            t
+        };
+        let parts = |spec: &FunnelSpec| {
+            let mut merged = FunnelTally::new(spec.clone()).unwrap();
+            for k in 0..8u32 {
+                let part: Vec<_> = rows.iter().copied().filter(|r| r.0 % 8 == k).collect();
+                assert!(part.len() < PARALLEL_ROWS);
+                let mut t = FunnelTally::new(spec.clone()).unwrap();
+                t.fold_batch(Log::new(&part).log(), None).unwrap();
+                merged.merge(&t).unwrap();
+            }
+            merged
+        };
+        let r = whole(&spec).finish(&FunnelOptions::default()).unwrap();
+        assert_eq!(
+            counts(&r),
+            brute_ordered_first(&rows, &["A", "B", "C", "D"], 60)
+        );
+        assert!(r.n_reordered > 0 && r.n_unknown > 0);
+        let mut variants = vec![spec.clone()];
+        let mut v = spec.clone();
+        v.ties = Ties::StepOrder;
+        v.exclusions = vec!["X".into()];
+        variants.push(v);
+        let mut v = spec.clone();
+        v.reentry = Reentry::AfterEnd;
+        v.counting = Counting::Totals;
+        v.unknown_events = UnknownEvents::Keep;
+        v.order = OrderMode::Strict;
+        variants.push(v);
+        let mut v = spec.clone();
+        v.order = OrderMode::AnyOrder;
+        v.reentry = Reentry::Best;
+        v.entry = Entry::Open;
+        variants.push(v);
+        for spec in &variants {
+            let (w, p) = (whole(spec), parts(spec));
+            let f = |t: &FunnelTally| t.finish(&FunnelOptions::default()).unwrap();
+            assert_eq!(f(&w), f(&p), "{}", spec.describe());
+        }
+        // By group: the group of a customer's first kept event (after sorting; "X" and "other"
+        // are dropped as unknown), against a hand count of each group's customers.
+        let log = Log::new(&rows);
+        let first_group = |c: u32| {
+            let mut ev: Vec<(i64, usize)> = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.0 == c && !matches!(r.1, "other" | "X"))
+                .map(|(i, r)| (r.2, i))
+                .collect();
+            ev.sort_by_key(|e| e.0);
+            ev.first().map(|e| (e.1 % 3) as u32)
+        };
+        let codes: Vec<u32> = (0..rows.len() as u32).map(|i| i % 3).collect();
+        let by = FunnelTally::new(spec.clone())
+            .unwrap()
+            .by_group(&codes, 3, log.log())
+            .unwrap();
+        let groups: Vec<Option<u32>> = (0..30_000).map(first_group).collect();
+        for (g, state) in by.iter().enumerate() {
+            let sub: Vec<_> = rows
+                .iter()
+                .copied()
+                .filter(|r| groups[r.0 as usize] == Some(g as u32))
+                .collect();
+            let r = state.finish(&FunnelOptions::default()).unwrap();
+            assert_eq!(
+                counts(&r),
+                brute_ordered_first(&sub, &["A", "B", "C", "D"], 60)
+            );
+        }
+        // The first bad row is named whichever chunk holds it.
+        let mut bad: Vec<_> = rows
+            .iter()
+            .map(|&(c, e, t)| (c, if matches!(e, "other" | "X") { "B" } else { e }, t))
+            .collect();
+        bad[150_000].1 = "other";
+        bad[190_000].1 = "other";
+        let mut raise = spec.clone();
+        raise.unknown_events = UnknownEvents::Raise;
+        let e = FunnelTally::new(raise)
+            .unwrap()
+            .fold_batch(Log::new(&bad).log(), None)
+            .unwrap_err();
+        assert!(e.to_string().contains("row 150000 "), "{e}");
     }
 
     #[test]
