@@ -323,3 +323,102 @@ def test_handling_time_by_queue_equals_in_memory_without_quantiles(client: Any) 
         assert g.aht_ci is not None and w.aht_ci is not None
         assert g.aht_ci.low == pytest.approx(w.aht_ci.low, rel=1e-12)
         assert g.component_means == pytest.approx(w.component_means, rel=1e-12)
+
+
+# ----- pillar summaries, response times, driver analysis by segment --------------------------------
+
+
+def without_scores(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k != "scores"}
+
+
+@pytest.mark.parametrize(
+    ("by", "weights", "overall"),
+    [(None, None, False), ("segment", "weight", False), (["wave", "segment"], None, True)],
+)
+def test_pillar_summary_equals_in_memory(
+    client: Any, by: str | list[str] | None, weights: str | None, overall: bool
+) -> None:
+    survey = cx.datasets.sample_survey()
+    items = {"integrity": "integrity", "resolution": "resolution", "empathy": "empathy"}
+    kwargs: dict[str, Any] = {"by": by, "weights": weights, "top_box": 3, "confidence_level": 0.9}
+    kwargs["overall"] = overall
+    got = cxd.pillar_summary(partitions(survey, 5), items, split_every=2, **kwargs)
+    want = cx.pillar_summary(survey, items, **kwargs)
+    assert isinstance(got, cx.MergedPillarSummary) and got.groups == want.groups
+    assert got.n_respondents == want.n_respondents == len(survey)
+    assert_same(got.to_dict(), without_scores(want.to_dict()))
+    with pytest.raises(cx.exceptions.UndefinedError, match="summaries only"):
+        got.scores  # noqa: B018
+
+
+def test_pillar_summary_of_unused_levels_and_bad_answers(client: Any) -> None:
+    survey = cx.datasets.sample_survey()
+    survey["tier"] = pd.Categorical(
+        np.where(survey["respondent_id"] % 2, "a", "c"), categories=["a", "b", "c"]
+    )
+    got = cxd.pillar_summary(partitions(survey, 3), ["empathy"], by="tier")
+    want = cx.pillar_summary(survey, ["empathy"], by="tier")
+    assert got.groups == want.groups == ("a", "b", "c")
+    assert_same(got.to_dict(), without_scores(want.to_dict()))
+    survey.loc[7, "empathy"] = 11
+    with pytest.raises(ColumnError, match="empathy"):
+        cxd.pillar_summary(partitions(survey, 3), ["empathy"], by="tier")
+
+
+@pytest.fixture(scope="module")
+def tickets() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 6_000
+    return pd.DataFrame(
+        {
+            # Whole minutes: many tickets share a time, as in a helpdesk export.
+            "minutes": np.round(rng.exponential(40.0, n)),
+            "outcome": rng.choice([0, 1, 2], n, p=[0.15, 0.75, 0.10]),
+            "queue": rng.choice(["billing", "tech", "sales"], n),
+            "weight": rng.gamma(2.0, 0.5, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("by", [None, "queue"])
+def test_response_times_equal_in_memory(client: Any, tickets: pd.DataFrame, by: str | None) -> None:
+    kwargs: dict[str, Any] = {"durations": "minutes", "outcomes": "outcome", "by": by}
+    kwargs |= {"quantiles": (0.25, 0.5, 0.9, 0.99), "target": 30.0, "horizon": 120.0}
+    got = cxd.response_times(partitions(tickets, 6), **kwargs)
+    want = cx.response_times(tickets, **kwargs)
+    assert_same(got.to_dict(), want.to_dict())
+    results = [got] if by is None else list(got.groups.values())
+    assert all(r.answered_quantiles for r in results)
+
+
+def test_weighted_response_times_take_nearest_rank(client: Any, tickets: pd.DataFrame) -> None:
+    kwargs: dict[str, Any] = {
+        "durations": "minutes",
+        "outcomes": "outcome",
+        "weights": "weight",
+        "by": "queue",
+    }
+    kwargs |= {"quantile_method": "nearest_rank", "target": 45.0}
+    got = cxd.response_times(partitions(tickets, 4), **kwargs)
+    want = cx.response_times(tickets, **kwargs)
+    assert_weighted_curves_same(got.to_dict(), want.to_dict(), tickets["weight"].sum())
+    with pytest.raises(InvalidArgumentError, match="type7"):
+        cxd.response_times(partitions(tickets, 4), durations="minutes", weights="weight")
+
+
+def assert_weighted_curves_same(got: dict[str, Any], want: dict[str, Any], total_weight: float) -> None:
+    """Weighted response times by group: every figure to 1e-12 relative but the tail of the curve.
+    The weight at risk is the total weight minus the weight already out, so its rounding (the merged
+    sums are added in another order) is relative to the total weight, not to itself: it is compared
+    to 1e-12 x the total weight, and the survival and its standard error, products of factors
+    1 - events / at risk, to 1e-11 relative (they differ by up to 2e-12 in the last rows)."""
+    assert got.keys() == want.keys()
+    for key in want:
+        g, w = dict(got[key]), dict(want[key])
+        curve_g, curve_w = g.pop("curve"), w.pop("curve")
+        assert_same(g, w, f"result[{key!r}]")
+        assert curve_g["times"] == curve_w["times"]
+        np.testing.assert_allclose(curve_g["at_risk"], curve_w["at_risk"], rtol=0, atol=1e-12 * total_weight)
+        for name in ("survival", "std_error"):
+            np.testing.assert_allclose(curve_g[name], curve_w[name], rtol=1e-11, atol=1e-15)
