@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         ServiceLevelByGroup,
     )
     from .csat import CsatResult, Satisfied
-    from .drivers import DriverAnalysis
+    from .drivers import DriverAnalysis, SegmentDriverAnalyses
     from .funnels import FunnelByGroup, FunnelResult, FunnelSpec
     from .journey import AuditCompliance
     from .nps import NpsMethod, NpsResult
@@ -179,17 +179,29 @@ class Metrics:
         always: Sequence[str] | None = None,
         groups: Mapping[str, Sequence[str]] | None = None,
         confidence_level: float = 0.95,
+        *,
+        by: str | Sequence[str] | None = None,
+        overall: bool = False,
         **engine: Any,
-    ) -> DriverAnalysis:
+    ) -> DriverAnalysis | SegmentDriverAnalyses:
         """The driver analysis of ``outcome`` on ``drivers`` from regression moments folded per partition
         and merged (:meth:`cx_metrics.RegressionMoments.driver_analysis`): the coefficients, R², relative
         importances and model-based standard errors of :func:`cx_metrics.driver_analysis` on the same
         complete rows. Every value must be finite (drop or impute missing values first); robust and
-        design-based standard errors need the rows and are not available here."""
+        design-based standard errors need the rows and are not available here.
+
+        With ``by`` (label columns), one analysis per segment from the merged moments of its rows: a
+        :class:`~cx_metrics.SegmentDriverAnalyses` with the figures of ``cx.driver_analysis(...,
+        by=..., covariance="classical")`` on the same rows (``overall=True`` adds the analysis of all
+        rows). What differs from in memory: model-based (classical) standard errors only, each
+        analysis notes why (``covariance_note``); a segment that cannot be analysed is skipped with the
+        reason the moments give (worded as the analysis of moments words it); the result keeps no rows,
+        so ``compare`` (a bootstrap of the segments' rows) is not available."""
         if isinstance(drivers, str) or not drivers:
             raise InvalidArgumentError("invalid drivers: give a list of driver column names")
         plan = MomentsPlan(
-            by=(),
+            by=by_columns(by),
+            overall=bool(overall),
             outcome=outcome,
             drivers=tuple(drivers),
             weights=weights,

@@ -374,10 +374,67 @@ class MomentsPlan(Plan):
     def fold(self, state: _State, table: Table) -> None:
         state.fold({c: table._raw(c) for c in self.inputs()}, weights=self.weights)  # type: ignore[attr-defined]
 
+    overall: bool = False
+
     def result(self, state: _State) -> Any:
         return state.driver_analysis(  # type: ignore[attr-defined]
             always=self.always, groups=self.groups, confidence_level=self.confidence_level
         )
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        """The analyses per segment as :func:`cx_metrics.driver_analysis` with ``by`` reports them (a
+        segment that cannot be analysed is skipped with the reason), built by the core from the
+        analyses of the merged moments of each segment."""
+        from .drivers import SegmentDriverAnalyses
+        from .exceptions import CxMetricsError
+        from .nps_groups import key_text
+
+        segments = []
+        for key, state in zip(keys, states, strict=True):
+            rows = state.n + state.n_zero_weight  # type: ignore[attr-defined]
+            if rows == 0:
+                status: dict[str, Any] = {"status": "skipped", "reason": "the segment has no rows"}
+            else:
+                try:
+                    analysis = self.result(state)
+                    status = {"status": "analysed", "analysis": json.loads(analysis._native.to_json())}
+                except CxMetricsError as e:
+                    status = {"status": "skipped", "reason": str(e)}
+            segments.append({"segment": key_text(key), "n_rows": rows, "status": status})
+        stored: dict[str, Any] = {
+            "segments": segments,
+            "n_skipped": sum(s["status"]["status"] == "skipped" for s in segments),
+            "labels": [[_core_label(v) for v in (k if len(self.by) > 1 else (k,))] for k in keys],
+            "by": list(self.by),
+        }
+        if self.overall and states:
+            total = states[0].copy()
+            for s in states[1:]:
+                total.merge(s)
+            stored["overall"] = json.loads(self.result(total)._native.to_json())
+        return SegmentDriverAnalyses._from_native(_native.SegmentAnalyses.from_json(json.dumps(stored)))
+
+
+def _core_label(v: Any) -> dict[str, Any]:
+    """A label as the core's typed ``Label`` reads it from JSON (``{"kind": ..., "value": ...}``)."""
+    import datetime
+
+    if v is None:
+        return {"kind": "missing"}
+    if isinstance(v, bool | np.bool_):
+        return {"kind": "bool", "value": bool(v)}
+    if isinstance(v, int | np.integer):
+        return {"kind": "int", "value": int(v)}
+    if isinstance(v, float | np.floating):
+        return {"kind": "float", "value": float(v)}
+    if isinstance(v, str):
+        return {"kind": "text", "value": v}
+    if isinstance(v, np.datetime64):
+        unit, _ = np.datetime_data(v.dtype)
+        return {"kind": "datetime", "value": {"value": int(v.astype(np.int64)), "unit": unit}}
+    if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
+        return {"kind": "date", "value": (v - datetime.date(1970, 1, 1)).days}
+    raise InvalidArgumentError(f"invalid by: label {v!r} of type {type(v).__name__} cannot be a segment")
 
 
 @dataclass(frozen=True)
