@@ -785,7 +785,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (state >> 33) as u32
         };
-        let mut cols = vec![Vec::with_capacity(n); 4];
+        let mut cols: Vec<Vec<f64>> = (0..4).map(|_| Vec::with_capacity(n)).collect();
         for _ in 0..n {
             for c in cols.iter_mut() {
                 let r = next();
