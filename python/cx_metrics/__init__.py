@@ -82,7 +82,6 @@ from .nps_groups import MissingLabelWarning as MissingLabelWarning
 from .nps_groups import NpsByGroup, nps_by_group
 from .paths import Abandonment, NewVsReturning, PathResult, PathTally, abandonment, new_vs_returning, paths
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
-from .pillars import MergedPillarSummary as MergedPillarSummary
 from .pillars import PillarTally as PillarTally
 from .promoter_value import nps_value
 from .proportions import compare_proportions, proportion_ci
@@ -245,6 +244,5 @@ __all__ += [
 ]
 
 __all__ += [
-    "MergedPillarSummary",
     "PillarTally",
 ]

@@ -381,8 +381,9 @@ class Metrics:
         ``weights``: column names): each partition is scored and folded into a
         :class:`~cx_metrics.PillarTally` per group, and the merged tallies give the same summaries per
         group and pillar as in memory. **Summaries only**: the result is a
-        :class:`~cx_metrics.MergedPillarSummary`, whose ``scores`` (per respondent) raises. Weights are
-        used as given (the largest within 2^+-256; in memory extreme weights are rescaled instead)."""
+        :class:`~cx_metrics.pillars.MergedPillarSummary`, whose ``scores`` (per respondent) raises.
+        Weights are used as given (the largest within 2^+-256; in memory extreme weights are rescaled
+        instead)."""
         from .drivers import _higher_is_better, _scale_bounds, _whole
         from .pillars import _items
 

@@ -770,9 +770,9 @@ class PillarTally(_State):
 
     >>> t = PillarTally(["integrity", "empathy"], scale=(1, 5))
     >>> t.fold({"integrity": [5.0, 4.0, float("nan")], "empathy": [2.0, 5.0, 4.0]})
-    >>> r = t.result()
-    >>> r["all"].loc["integrity", ["n", "n_unscored", "estimate"]].tolist()
-    [2, 1, 4.5]
+    >>> row = t.result()["all"].loc["integrity"]
+    >>> int(row["n"]), int(row["n_unscored"]), float(row["estimate"])
+    (2, 1, 4.5)
     """
 
     __slots__ = ()

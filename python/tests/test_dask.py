@@ -345,7 +345,7 @@ def test_pillar_summary_equals_in_memory(
     kwargs["overall"] = overall
     got = cxd.pillar_summary(partitions(survey, 5), items, split_every=2, **kwargs)
     want = cx.pillar_summary(survey, items, **kwargs)
-    assert isinstance(got, cx.MergedPillarSummary) and got.groups == want.groups
+    assert isinstance(got, cx.pillars.MergedPillarSummary) and got.groups == want.groups
     assert got.n_respondents == want.n_respondents == len(survey)
     assert_same(got.to_dict(), without_scores(want.to_dict()))
     with pytest.raises(cx.exceptions.UndefinedError, match="summaries only"):

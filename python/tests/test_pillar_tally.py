@@ -64,12 +64,12 @@ def test_merged_parts_equal_the_in_memory_summary(survey: pd.DataFrame, weighted
 def test_merged_summary_has_no_scores_and_says_so(survey: pd.DataFrame) -> None:
     memory = cx.pillar_summary(survey)
     merged = folded_in_parts(memory.scores, None, 3).result()
-    assert isinstance(merged, cx.MergedPillarSummary) and isinstance(merged, cx.PillarSummary)
+    assert isinstance(merged, cx.pillars.MergedPillarSummary) and isinstance(merged, cx.PillarSummary)
     assert merged.has_scores is False
     with pytest.raises(UndefinedError, match="summaries only"):
         merged.scores  # noqa: B018
     assert "scores" not in merged.to_dict() and "scores" in memory.to_dict()
-    again = cx.MergedPillarSummary.from_json(merged.to_json())
+    again = cx.pillars.MergedPillarSummary.from_json(merged.to_json())
     assert again.to_dict() == merged.to_dict()
     assert pickle.loads(pickle.dumps(merged)).to_dict() == merged.to_dict()
     assert str(merged).splitlines()[2:] == str(memory).splitlines()[2:]

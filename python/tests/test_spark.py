@@ -237,7 +237,7 @@ def test_pillar_summary_equals_in_memory(spark: Any) -> None:
     for kwargs in ({}, {"by": "segment", "weights": "weight", "overall": True, "top_box": 3}):
         got = cxs.pillar_summary(frame, list(items), **kwargs)
         want = cx.pillar_summary(plain, list(items), **kwargs)
-        assert isinstance(got, cx.MergedPillarSummary) and got.groups == want.groups
+        assert isinstance(got, cx.pillars.MergedPillarSummary) and got.groups == want.groups
         assert_same(got.to_dict(), {k: v for k, v in want.to_dict().items() if k != "scores"})
 
 
