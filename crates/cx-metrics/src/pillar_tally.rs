@@ -968,6 +968,46 @@ mod tests {
         assert!(PillarTally::new(scale, &[], 2).is_err());
     }
 
+    proptest::proptest! {
+        /// Any split of the respondents folded apart and merged, in either order, gives the
+        /// summaries of one pass: counts equal, every figure to 1e-12 relative.
+        #[test]
+        fn any_split_merged_in_any_order_equals_one_pass(
+            rows in proptest::collection::vec(
+                (proptest::option::of(1u8..=7), proptest::option::of(1u8..=7), 0u8..6), 0..300),
+            split in 0usize..300,
+        ) {
+            let scale = Scale::new(1, 7, Direction::HigherIsBetter).unwrap();
+            let pillars = [Pillar::Integrity, Pillar::Empathy];
+            let col = |k: usize, r: &[(Option<u8>, Option<u8>, u8)]| -> Vec<f64> {
+                r.iter()
+                    .map(|x| [x.0, x.1][k].map_or(f64::NAN, f64::from))
+                    .collect()
+            };
+            let fold = |r: &[(Option<u8>, Option<u8>, u8)]| {
+                let mut t = PillarTally::new(scale, &pillars, 2).unwrap();
+                let (a, b) = (col(0, r), col(1, r));
+                let w: Vec<f64> = r.iter().map(|x| f64::from(x.2) * 0.7).collect();
+                t.fold_scores(&[(pillars[0], &a[..]), (pillars[1], &b[..])], Some(&w)).unwrap();
+                t
+            };
+            let cut = split.min(rows.len());
+            let whole = fold(&rows);
+            let (head, tail) = (fold(&rows[..cut]), fold(&rows[cut..]));
+            let mut ab = head.clone();
+            ab.merge(&tail).unwrap();
+            let mut ba = tail;
+            ba.merge(&head).unwrap();
+            let want = whole.summaries("g", 0.9).unwrap();
+            for merged in [ab, ba] {
+                proptest::prop_assert_eq!(merged.respondents(), rows.len() as u64);
+                for (s, w) in merged.summaries("g", 0.9).unwrap().iter().zip(&want) {
+                    same(s, w);
+                }
+            }
+        }
+    }
+
     #[test]
     fn hostile_states_are_refused() {
         let t = PillarTally::example();
