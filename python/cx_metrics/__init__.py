@@ -94,6 +94,7 @@ from .paths import (
     paths,
 )
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
+from .pillars import PillarTally as PillarTally
 from .promoter_value import nps_value
 from .proportions import compare_proportions, proportion_ci
 from .retention import (
@@ -260,4 +261,8 @@ __all__ += [
     "ServiceLevel",
     "ServiceLevelByGroup",
     "ServiceLevelTally",
+]
+
+__all__ += [
+    "PillarTally",
 ]

@@ -15,6 +15,8 @@ from ._partitions import (
     FunnelPlan,
     HandlingPlan,
     MomentsPlan,
+    PillarPlan,
+    ResponseTimesPlan,
     ServiceLevelPlan,
     TallyPlan,
     by_columns,
@@ -33,12 +35,14 @@ if TYPE_CHECKING:
         ServiceLevelByGroup,
     )
     from .csat import CsatResult, Satisfied
-    from .drivers import DriverAnalysis
+    from .drivers import DriverAnalysis, SegmentDriverAnalyses
     from .funnels import FunnelByGroup, FunnelResult, FunnelSpec
     from .journey import AuditCompliance
     from .nps import NpsMethod, NpsResult
     from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
+    from .pillars import MergedPillarSummary, Pillar
     from .retention import CustomerSummary, RetentionTable
+    from .service_times import ResponseTimes, ResponseTimesByGroup
 
 __all__ = ["Metrics"]
 
@@ -175,17 +179,29 @@ class Metrics:
         always: Sequence[str] | None = None,
         groups: Mapping[str, Sequence[str]] | None = None,
         confidence_level: float = 0.95,
+        *,
+        by: str | Sequence[str] | None = None,
+        overall: bool = False,
         **engine: Any,
-    ) -> DriverAnalysis:
+    ) -> DriverAnalysis | SegmentDriverAnalyses:
         """The driver analysis of ``outcome`` on ``drivers`` from regression moments folded per partition
         and merged (:meth:`cx_metrics.RegressionMoments.driver_analysis`): the coefficients, R², relative
         importances and model-based standard errors of :func:`cx_metrics.driver_analysis` on the same
         complete rows. Every value must be finite (drop or impute missing values first); robust and
-        design-based standard errors need the rows and are not available here."""
+        design-based standard errors need the rows and are not available here.
+
+        With ``by`` (label columns), one analysis per segment from the merged moments of its rows: a
+        :class:`~cx_metrics.SegmentDriverAnalyses` with the figures of ``cx.driver_analysis(...,
+        by=..., covariance="classical")`` on the same rows (``overall=True`` adds the analysis of all
+        rows). What differs from in memory: model-based (classical) standard errors only, each
+        analysis notes why (``covariance_note``); a segment that cannot be analysed is skipped with the
+        reason the moments give (worded as the analysis of moments words it); the result keeps no rows,
+        so ``compare`` (a bootstrap of the segments' rows) is not available."""
         if isinstance(drivers, str) or not drivers:
             raise InvalidArgumentError("invalid drivers: give a list of driver column names")
         plan = MomentsPlan(
-            by=(),
+            by=by_columns(by),
+            overall=bool(overall),
             outcome=outcome,
             drivers=tuple(drivers),
             weights=weights,
@@ -343,5 +359,92 @@ class Metrics:
             passed=passed,
             confidence_level=confidence_level,
             method=method,
+        )
+        return self._compute(data, plan, **engine)  # type: ignore[no-any-return]
+
+    def pillar_summary(
+        self,
+        data: Any,
+        items: Mapping[str, Pillar | str] | Sequence[Pillar | str] | None = None,
+        scale: tuple[int, int] = (1, 10),
+        by: str | Sequence[str] | None = None,
+        weights: str | None = None,
+        min_answered: int = 1,
+        top_box: int = 2,
+        confidence_level: float = 0.95,
+        *,
+        direction: str = "higher_is_better",
+        overall: bool = False,
+        **engine: Any,
+    ) -> MergedPillarSummary:
+        """:func:`cx_metrics.pillar_summary` of the item columns of a Dask or Spark DataFrame (``by``,
+        ``weights``: column names): each partition is scored and folded into a
+        :class:`~cx_metrics.PillarTally` per group, and the merged tallies give the same summaries per
+        group and pillar as in memory. **Summaries only**: the result is a
+        :class:`~cx_metrics.pillars.MergedPillarSummary`, whose ``scores`` (per respondent) raises.
+        Weights are used as given (the largest within 2^+-256; in memory extreme weights are rescaled
+        instead)."""
+        from .drivers import _higher_is_better, _scale_bounds, _whole
+        from .pillars import _items
+
+        _higher_is_better(direction)
+        mapping = _items(items)
+        plan = PillarPlan(
+            by=by_columns(by),
+            items=tuple(mapping.items()),
+            scale=_scale_bounds(scale),
+            direction=direction,
+            min_answered=_whole("min_answered", min_answered, count=True),
+            top_box=_whole("top_box", top_box, count=True),
+            weights=weights,
+            confidence_level=float(confidence_level),
+            overall=bool(overall),
+        )
+        return self._compute(data, plan, **engine)  # type: ignore[no-any-return]
+
+    def response_times(
+        self,
+        data: Any,
+        *,
+        durations: str,
+        outcomes: str | None = None,
+        by: str | Sequence[str] | None = None,
+        weights: str | None = None,
+        quantiles: Sequence[float] = (0.5, 0.9),
+        quantile_method: str = "type7",
+        target: float | None = None,
+        horizon: float | None = None,
+        confidence_level: float = 0.95,
+        conf_type: str = "log_log",
+        convention: str = "smallest",
+        unit: str = "minutes",
+        **engine: Any,
+    ) -> ResponseTimes | ResponseTimesByGroup:
+        """:func:`cx_metrics.response_times` of the ``durations`` (and ``outcomes``: 0 open, 1 answered,
+        2 closed unanswered; all answered without) columns of a Dask or Spark DataFrame, from event
+        tables folded per partition and merged: the same Kaplan-Meier figures and the same answered-only
+        mean and quantiles as in memory. The answered-only figures are recovered from the merged table's
+        events per distinct time, which needs exact times: no ``bin_width`` here, and timestamps
+        (``created=``, ``first_reply=``, ``as_of=``) and ``ticket_id=`` are not taken (compute the
+        durations, and check ids, in the engine first). With weights, the quantiles are nearest-rank
+        (a weighted type 7 is refused, as in memory)."""
+        if not isinstance(durations, str):
+            raise InvalidArgumentError(
+                "invalid durations: give the name of the durations column (timestamps are not taken over "
+                "partitions: compute the durations in the engine first)"
+            )
+        plan = ResponseTimesPlan(
+            by=by_columns(by),
+            durations=durations,
+            outcomes=outcomes,
+            weights=weights,
+            quantiles=tuple(float(p) for p in quantiles),
+            quantile_method=quantile_method,
+            target=target,
+            horizon=horizon,
+            confidence_level=float(confidence_level),
+            conf_type=conf_type,
+            convention=convention,
+            unit=unit,
         )
         return self._compute(data, plan, **engine)  # type: ignore[no-any-return]

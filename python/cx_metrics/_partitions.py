@@ -42,7 +42,9 @@ __all__ = [
     "HandlingPlan",
     "MomentsPlan",
     "Pair",
+    "PillarPlan",
     "Plan",
+    "ResponseTimesPlan",
     "ServiceLevelPlan",
     "TallyPlan",
     "counted_pairs",
@@ -372,10 +374,67 @@ class MomentsPlan(Plan):
     def fold(self, state: _State, table: Table) -> None:
         state.fold({c: table._raw(c) for c in self.inputs()}, weights=self.weights)  # type: ignore[attr-defined]
 
+    overall: bool = False
+
     def result(self, state: _State) -> Any:
         return state.driver_analysis(  # type: ignore[attr-defined]
             always=self.always, groups=self.groups, confidence_level=self.confidence_level
         )
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        """The analyses per segment as :func:`cx_metrics.driver_analysis` with ``by`` reports them (a
+        segment that cannot be analysed is skipped with the reason), built by the core from the
+        analyses of the merged moments of each segment."""
+        from .drivers import SegmentDriverAnalyses
+        from .exceptions import CxMetricsError
+        from .nps_groups import key_text
+
+        segments = []
+        for key, state in zip(keys, states, strict=True):
+            rows = state.n + state.n_zero_weight  # type: ignore[attr-defined]
+            if rows == 0:
+                status: dict[str, Any] = {"status": "skipped", "reason": "the segment has no rows"}
+            else:
+                try:
+                    analysis = self.result(state)
+                    status = {"status": "analysed", "analysis": json.loads(analysis._native.to_json())}
+                except CxMetricsError as e:
+                    status = {"status": "skipped", "reason": str(e)}
+            segments.append({"segment": key_text(key), "n_rows": rows, "status": status})
+        stored: dict[str, Any] = {
+            "segments": segments,
+            "n_skipped": sum(s["status"]["status"] == "skipped" for s in segments),
+            "labels": [[_core_label(v) for v in (k if len(self.by) > 1 else (k,))] for k in keys],
+            "by": list(self.by),
+        }
+        if self.overall and states:
+            total = states[0].copy()
+            for s in states[1:]:
+                total.merge(s)
+            stored["overall"] = json.loads(self.result(total)._native.to_json())
+        return SegmentDriverAnalyses._from_native(_native.SegmentAnalyses.from_json(json.dumps(stored)))
+
+
+def _core_label(v: Any) -> dict[str, Any]:
+    """A label as the core's typed ``Label`` reads it from JSON (``{"kind": ..., "value": ...}``)."""
+    import datetime
+
+    if v is None:
+        return {"kind": "missing"}
+    if isinstance(v, bool | np.bool_):
+        return {"kind": "bool", "value": bool(v)}
+    if isinstance(v, int | np.integer):
+        return {"kind": "int", "value": int(v)}
+    if isinstance(v, float | np.floating):
+        return {"kind": "float", "value": float(v)}
+    if isinstance(v, str):
+        return {"kind": "text", "value": v}
+    if isinstance(v, np.datetime64):
+        unit, _ = np.datetime_data(v.dtype)
+        return {"kind": "datetime", "value": {"value": int(v.astype(np.int64)), "unit": unit}}
+    if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
+        return {"kind": "date", "value": (v - datetime.date(1970, 1, 1)).days}
+    raise InvalidArgumentError(f"invalid by: label {v!r} of type {type(v).__name__} cannot be a segment")
 
 
 @dataclass(frozen=True)
@@ -616,6 +675,159 @@ class AuditPlan(Plan):
 
     def result(self, state: _State) -> Any:
         return state.result(self.confidence_level, self.method)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class PillarPlan(Plan):
+    """Pillar summaries: each partition's item answers scored (the core's scoring of
+    :func:`cx_metrics.pillar_summary`) and folded into a :class:`~cx_metrics.PillarTally` per group;
+    the merged tallies give the summaries only (no per-respondent scores)."""
+
+    items: tuple[tuple[str, str], ...] = ()  # (item column, pillar id)
+    scale: tuple[int, int] = (1, 10)
+    direction: str = "higher_is_better"
+    min_answered: int = 1
+    top_box: int = 2
+    weights: str | None = None
+    confidence_level: float = 0.95
+    overall: bool = False
+
+    def inputs(self) -> tuple[str, ...]:
+        names = tuple(name for name, _ in self.items)
+        return names if self.weights is None else (*names, self.weights)
+
+    def empty(self) -> _State:
+        from .pillars import PillarTally
+
+        pillars = list(dict.fromkeys(p for _, p in self.items))
+        return PillarTally(pillars, self.scale, self.top_box, direction=self.direction)  # type: ignore[arg-type]
+
+    def fold(self, state: _State, table: Table) -> None:
+        from .drivers import _weights
+
+        names = [name for name, _ in self.items]
+        columns = [np.require(table.float_column(n), requirements=["C", "A"]) for n in names]
+        lo, hi = self.scale
+        scored = _native.pillar_scores(
+            names,
+            columns,
+            item_pillars=[p for _, p in self.items],
+            min=lo,
+            max=hi,
+            higher_is_better=self.direction == "higher_is_better",
+            min_answered=self.min_answered,
+            groups=None,
+            weights=None,
+            top_box=self.top_box,
+            confidence_level=self.confidence_level,
+        )
+        scores = np.asarray(scored.scores)
+        by_pillar = {p: scores[k] for k, p in enumerate(scored.pillars)}
+        w = None if self.weights is None else _weights(table, self.weights)
+        state.fold(by_pillar, weights=w)  # type: ignore[attr-defined]
+
+    def _summary(self, groups: list[tuple[Any, _State]]) -> Any:
+        from .pillars import merged_summary
+
+        return merged_summary(
+            groups,  # type: ignore[arg-type]
+            items=dict(self.items),
+            by=None if not self.by else self.by_name,
+            scale=self.scale,
+            direction=self.direction,
+            min_answered=self.min_answered,
+            top_box=self.top_box,
+            confidence_level=self.confidence_level,
+            weighted=self.weights is not None,
+            overall=self.overall and bool(self.by),
+        )
+
+    def result(self, state: _State) -> Any:
+        return self._summary([("all", state)])
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        from .nps_groups import has_missing_label, warn_missing_labels
+
+        out = self._summary(list(zip(keys, states, strict=True)))
+        missing = sum(s.n for k, s in zip(keys, states, strict=True) if has_missing_label(k))
+        warn_missing_labels(missing, self.by, stacklevel=6)
+        return out
+
+
+@dataclass(frozen=True)
+class ResponseTimesPlan(Plan):
+    """Response times from durations (and outcome codes) folded into an event table per group. The
+    answered-only figures come from the merged table's events per distinct time: the answered
+    durations themselves when unweighted (exact times), each time with its events' weight when
+    weighted; then the in-memory code (``service_times._result``) finishes them."""
+
+    durations: str = "duration"
+    outcomes: str | None = None
+    weights: str | None = None
+    quantiles: tuple[float, ...] = (0.5, 0.9)
+    quantile_method: str = "type7"
+    target: float | None = None
+    horizon: float | None = None
+    confidence_level: float = 0.95
+    conf_type: str = "log_log"
+    convention: str = "smallest"
+    unit: str = "minutes"
+
+    def inputs(self) -> tuple[str, ...]:
+        named = (self.durations, self.outcomes, self.weights)
+        return tuple(c for c in named if c is not None)
+
+    def empty(self) -> _State:
+        from .service_times import EventTable
+
+        return EventTable()
+
+    def fold(self, state: _State, table: Table) -> None:
+        from .service_times import _EVENT, _codes
+
+        d = np.require(table.float_column(self.durations), requirements=["C", "A"])
+        if self.outcomes is None:
+            o = np.full(len(d), _EVENT, dtype=np.uint8)
+        else:
+            o = np.require(_codes(table._raw(self.outcomes), len(d)), requirements=["C", "A"])
+        w = None
+        if self.weights is not None:
+            from ._table import numeric_weights
+
+            w = np.require(
+                numeric_weights(table._raw(self.weights)).astype(np.float64), requirements=["C", "A"]
+            )
+        state._inner.fold(d, o, w)
+
+    def result(self, state: _State) -> Any:
+        from .service_times import _EVENT, _Options, _result
+
+        table = state._inner
+        km = table.result()
+        times, events = np.asarray(km.times), np.asarray(km.events)
+        if self.weights is not None:
+            # Each distinct time once, with the weight of its answered tickets.
+            at = events > 0
+            d, w = times[at], events[at]
+        else:
+            d, w = np.repeat(times, np.rint(events).astype(np.int64)), None
+        options = _Options(
+            quantiles=self.quantiles,
+            quantile_method=self.quantile_method,
+            target=self.target,
+            horizon=self.horizon,
+            confidence_level=self.confidence_level,
+            conf_type=self.conf_type,
+            convention=self.convention,
+            unit=self.unit,
+        )
+        return _result(table, d, np.full(len(d), _EVENT, dtype=np.uint8), w, 0, options)
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        from .service_times import ResponseTimesByGroup
+
+        groups = {k: self.result(s) for k, s in zip(keys, states, strict=True)}
+        return ResponseTimesByGroup(by=self.by_name, groups=groups)
 
 
 def by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -39,6 +39,8 @@ __all__ = [
     "funnel",
     "handling_time",
     "nps",
+    "pillar_summary",
+    "response_times",
     "retention_table",
     "service_level",
 ]
@@ -111,5 +113,7 @@ driver_analysis = _metrics.driver_analysis
 funnel = _metrics.funnel
 handling_time = _metrics.handling_time
 nps = _metrics.nps
+pillar_summary = _metrics.pillar_summary
+response_times = _metrics.response_times
 retention_table = _metrics.retention_table
 service_level = _metrics.service_level

@@ -37,6 +37,7 @@ from ._results import (
     text_table,
 )
 from ._table import Table
+from ._tally import _State
 from .drivers import (
     CovarianceName,
     DriverAnalysis,
@@ -70,7 +71,15 @@ if TYPE_CHECKING:
     import polars as pl
     from matplotlib.axes import Axes
 
-__all__ = ["PILLARS", "Pillar", "PillarSummary", "pillar_driver_analysis", "pillar_summary"]
+__all__ = [
+    "PILLARS",
+    "MergedPillarSummary",
+    "Pillar",
+    "PillarSummary",
+    "PillarTally",
+    "pillar_driver_analysis",
+    "pillar_summary",
+]
 
 
 @cache
@@ -743,3 +752,321 @@ def _summary_row(s: Mapping[str, Any], group: Key) -> dict[str, Any]:
         "top_box_ci_high": top_ci.get("high"),
         "n_zero_weight": int(s["n_zero_weight"]),
     }
+
+
+# ----- the mergeable state: summaries over partitions -------------------------------------------------
+
+
+class PillarTally(_State):
+    """The mergeable state of pillar summaries: per pillar the weighted moments of the scores (Chan et
+    al.'s pairwise merge), the top-box weight and the respondents without a score. It finishes into the
+    same figures as :func:`pillar_summary` (whose groups are folded by this state's code in the core);
+    it keeps no per-respondent scores, so its result has summaries only.
+
+    It folds pillar *scores* (columns named by pillar ids, NaN where a respondent is unscored: the
+    ``scores`` of a :class:`PillarSummary`), not item answers: scoring is row by row, so the engines
+    score each partition and fold the scores. Weights are used as given (finite, >= 0, the largest
+    within 2^+-256).
+
+    >>> t = PillarTally(["integrity", "empathy"], scale=(1, 5))
+    >>> t.fold({"integrity": [5.0, 4.0, float("nan")], "empathy": [2.0, 5.0, 4.0]})
+    >>> row = t.result()["all"].loc["integrity"]
+    >>> int(row["n"]), int(row["n_unscored"]), float(row["estimate"])
+    (2, 1, 4.5)
+    """
+
+    __slots__ = ()
+    _native_type = _native.State
+    _kind = "pillar_tally"
+
+    def __init__(
+        self,
+        pillars: Sequence[Pillar | str],
+        scale: tuple[int, int] = (1, 10),
+        top_box: int = 2,
+        *,
+        direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
+    ) -> None:
+        if isinstance(pillars, str | Pillar):
+            pillars = [pillars]
+        _higher_is_better(direction)
+        lo, hi = _scale_bounds(scale)
+        config = {
+            "min": lo,
+            "max": hi,
+            "direction": direction,
+            "pillars": [_pillar_id(p) for p in pillars],
+            "top_box": _whole("top_box", top_box, count=True),
+        }
+        self._inner = _native.State(self._kind, config)
+
+    def _config(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._inner.data()
+        return data
+
+    @property
+    def pillars(self) -> tuple[Pillar, ...]:
+        """The pillars, in model order."""
+        return tuple(Pillar(p) for p in self._config()["pillars"])
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        """The scores' scale ``(min, max)``."""
+        s = self._config()["scale"]
+        return (int(s["min"]), int(s["max"]))
+
+    @property
+    def direction(self) -> str:
+        return str(self._config()["scale"]["direction"])
+
+    @property
+    def top_box(self) -> int:
+        return int(self._config()["top_box"])
+
+    def fold(self, scores: object, weights: object = None) -> None:
+        """Fold pillar scores: a table (or dict of columns) with one column per pillar of the tally,
+        named by its id, NaN where the respondent is unscored; ``weights``: a column name of
+        ``scores`` or one weight per row. A score off the scale is an error naming the pillar and the
+        row; on error nothing changes."""
+        table = Table(scores)
+        ids = [p.id for p in self.pillars]
+        extra = [c for c in table.names if c not in ids and c != weights]
+        if extra:
+            raise InvalidArgumentError(
+                f"invalid scores: column {extra[0]!r} is not a pillar of this tally "
+                f"({', '.join(ids)}); fold the scores of its pillars only"
+            )
+        columns = {p: _aligned(table.float_column(p)) for p in ids}
+        w = _weights(table, weights)
+        self._inner.fold(columns, None if w is None else _aligned(w))
+
+    def result(self, confidence_level: float = 0.95) -> MergedPillarSummary:
+        """The summaries of every pillar over everything folded (group ``"all"``): a
+        :class:`MergedPillarSummary` whose items are the pillar score columns themselves."""
+        pillars = [p.id for p in self.pillars]
+        return merged_summary(
+            [("all", self)],
+            items={p: p for p in pillars},
+            by=None,
+            scale=self.scale,
+            direction=self.direction,
+            min_answered=1,
+            top_box=self.top_box,
+            confidence_level=confidence_level,
+            weighted=self._weighted(),
+            overall=False,
+        )
+
+    def _weighted(self) -> bool:
+        """Whether weights other than 1 were folded (a sum of weights differs from its rows)."""
+        for cell in self._config()["cells"]:
+            m = cell["moments"]
+            if m["sum_w"] != m["n"] or m["sum_w2"] != m["n"] or m["n_zero_weight"]:
+                return True
+        return False
+
+
+def _aligned(a: object) -> npt.NDArray[np.float64]:
+    return np.require(np.asarray(a, dtype=np.float64), requirements=["C", "A"])
+
+
+@dataclass(frozen=True)
+class _MergedReport:
+    """What a :class:`MergedPillarSummary` keeps in place of the core's report: the merged tallies'
+    summaries per group (typed keys), those of all groups with ``overall``, no per-respondent scores."""
+
+    pillars: tuple[str, ...]
+    groups: tuple[tuple[Key, int, tuple[dict[str, Any], ...]], ...]  # key, respondents, summaries
+    overall: tuple[dict[str, Any], ...] | None
+
+    @property
+    def n_respondents(self) -> int:
+        return sum(n for _, n, _ in self.groups)
+
+    def to_json(self) -> str:
+        from ._groups import key_to_json
+
+        groups = [
+            {
+                "key": key_to_json(k if isinstance(k, tuple) else (k,)),
+                "n_respondents": n,
+                "summaries": list(s),
+            }
+            for k, n, s in self.groups
+        ]
+        overall = None if self.overall is None else list(self.overall)
+        return json.dumps(json_clean({"pillars": list(self.pillars), "groups": groups, "overall": overall}))
+
+    @classmethod
+    def from_json(cls, text: str, n_by: int) -> _MergedReport:
+        from ._groups import key_from_json
+
+        stored = json.loads(text)
+        groups = []
+        for g in stored["groups"]:
+            label = tuple(key_from_json(g["key"]))
+            key = label[0] if n_by == 1 else label
+            groups.append((key, int(g["n_respondents"]), tuple(g["summaries"])))
+        overall = stored["overall"]
+        return cls(tuple(stored["pillars"]), tuple(groups), None if overall is None else tuple(overall))
+
+
+@dataclass(frozen=True)
+class MergedPillarSummary(PillarSummary):
+    """A :class:`PillarSummary` finished from merged :class:`PillarTally` states (``cxd.pillar_summary``,
+    ``cxs.pillar_summary``, :meth:`PillarTally.result`): the same summaries per group and pillar as in
+    memory, but **no per-respondent scores** (the states keep none): :attr:`scores` raises
+    :class:`~cx_metrics.exceptions.UndefinedError`, :attr:`has_scores` is False and ``to_dict()`` has
+    no ``scores``."""
+
+    @property
+    def has_scores(self) -> bool:
+        """False: a merged summary has summaries only."""
+        return False
+
+    @property
+    def _scores(self) -> dict[str, npt.NDArray[np.float64]]:  # type: ignore[override]
+        raise _no_scores()
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Not available: the merged states keep summaries only (see the class docstring)."""
+        raise _no_scores()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-safe builtins (as :meth:`PillarSummary.to_dict`, without scores)."""
+        out: dict[str, Any] = json_dict(
+            {
+                "items": self.items,
+                "pillars": [p.id for p in self.pillars],
+                "by": self.by,
+                "groups": [json_key(g) for g in self.groups],
+                "scale": list(self.scale),
+                "direction": self.direction,
+                "min_answered": self.min_answered,
+                "top_box": self.top_box,
+                "top_box_threshold": self.top_box_threshold,
+                "confidence_level": self.confidence_level,
+                "n_respondents": self.n_respondents,
+                "n_unscored": self.n_unscored,
+                "weighted": self.weighted,
+                "summaries": [{**r, "group": json_key(r["group"])} for r in self._rows],
+            }
+        )
+        return out
+
+    @classmethod
+    def from_json(cls, text: str) -> MergedPillarSummary:
+        """A merged summary from the text written by :meth:`to_json`."""
+        stored = json.loads(text)
+        o = stored["options"]
+        by = tuple(o["by"]) if isinstance(o["by"], list) else o["by"]
+        n_by = 1 if by is None or isinstance(by, str) else len(by)
+        return _merged(
+            _MergedReport.from_json(json.dumps(stored["report"]), n_by),
+            items=dict(o["items"]),
+            by=by,
+            scale=(int(o["scale"][0]), int(o["scale"][1])),
+            direction=o["direction"],
+            min_answered=int(o["min_answered"]),
+            top_box=int(o["top_box"]),
+            confidence_level=float(o["confidence_level"]),
+            weighted=bool(o["weighted"]),
+        )
+
+
+def _no_scores() -> Exception:
+    from .exceptions import UndefinedError
+
+    return UndefinedError(
+        "no per-respondent scores: this pillar summary was finished from merged PillarTally states "
+        "(over partitions), which keep summaries only; call cx.pillar_summary on the rows for the scores"
+    )
+
+
+def merged_summary(
+    groups: Sequence[tuple[Key, PillarTally]],
+    *,
+    items: dict[str, str],
+    by: str | tuple[str, ...] | None,
+    scale: tuple[int, int],
+    direction: str,
+    min_answered: int,
+    top_box: int,
+    confidence_level: float,
+    weighted: bool,
+    overall: bool,
+) -> MergedPillarSummary:
+    """The summary of one tally per group (in the grouping rules' order; ``[("all", tally)]`` without
+    ``by``), each finished by the core; with ``overall``, the rows of all groups' merged tally follow."""
+    level = float(confidence_level)
+    tallies = [t for _, t in groups]
+    parts = []
+    for key, t in groups:
+        f = t._inner.result(confidence_level=level).to_dict()
+        parts.append((key, int(f["n_respondents"]), tuple(f["summaries"])))
+    total = None
+    if overall and tallies:
+        merged = sum(tallies[1:], tallies[0].copy())
+        total = tuple(merged._inner.result(confidence_level=level).to_dict()["summaries"])
+    pillars = tuple(p.id for p in tallies[0].pillars) if tallies else ()
+    return _merged(
+        _MergedReport(pillars, tuple(parts), total),
+        items=items,
+        by=by,
+        scale=scale,
+        direction=direction,
+        min_answered=min_answered,
+        top_box=top_box,
+        confidence_level=level,
+        weighted=weighted,
+    )
+
+
+def _merged(
+    report: _MergedReport,
+    *,
+    items: dict[str, str],
+    by: str | tuple[str, ...] | None,
+    scale: tuple[int, int],
+    direction: str,
+    min_answered: int,
+    top_box: int,
+    confidence_level: float,
+    weighted: bool,
+) -> MergedPillarSummary:
+    rows: list[dict[str, Any]] = []
+    first: dict[str, Any] | None = None
+    for key, n, summaries in report.groups:
+        if by is None and not n:
+            continue  # as in memory: no respondent, no summary
+        rows += [_summary_row(s, key) for s in summaries]
+        first = first or (summaries[0] if summaries else None)
+    if report.overall is not None:
+        rows += [_summary_row(s, "(all)") for s in report.overall]
+    n_unscored = {
+        p: sum(int(s[k]["n_unscored"]) for _, _, s in report.groups) for k, p in enumerate(report.pillars)
+    }
+    lo, hi = scale
+    threshold = float(hi - top_box + 1) if direction == "higher_is_better" else float(lo + top_box - 1)
+    if first is not None:
+        threshold = as_float(first["top_box_threshold"])
+    return MergedPillarSummary(
+        items=items,
+        pillars=tuple(Pillar(p) for p in report.pillars),
+        by=by,
+        groups=tuple(k for k, _, _ in report.groups),
+        scale=scale,
+        direction=direction,
+        min_answered=min_answered,
+        top_box=top_box,
+        top_box_threshold=threshold,
+        confidence_level=confidence_level,
+        n_respondents=report.n_respondents,
+        n_unscored=n_unscored,
+        weighted=weighted,
+        show_overall=report.overall is not None,
+        _rows=tuple(rows),
+        _index=None,
+        _native=report,
+    )

@@ -323,3 +323,150 @@ def test_handling_time_by_queue_equals_in_memory_without_quantiles(client: Any) 
         assert g.aht_ci is not None and w.aht_ci is not None
         assert g.aht_ci.low == pytest.approx(w.aht_ci.low, rel=1e-12)
         assert g.component_means == pytest.approx(w.component_means, rel=1e-12)
+
+
+# ----- pillar summaries, response times, driver analysis by segment --------------------------------
+
+
+def without_scores(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k != "scores"}
+
+
+@pytest.mark.parametrize(
+    ("by", "weights", "overall"),
+    [(None, None, False), ("segment", "weight", False), (["wave", "segment"], None, True)],
+)
+def test_pillar_summary_equals_in_memory(
+    client: Any, by: str | list[str] | None, weights: str | None, overall: bool
+) -> None:
+    survey = cx.datasets.sample_survey()
+    items = {"integrity": "integrity", "resolution": "resolution", "empathy": "empathy"}
+    kwargs: dict[str, Any] = {"by": by, "weights": weights, "top_box": 3, "confidence_level": 0.9}
+    kwargs["overall"] = overall
+    got = cxd.pillar_summary(partitions(survey, 5), items, split_every=2, **kwargs)
+    want = cx.pillar_summary(survey, items, **kwargs)
+    assert isinstance(got, cx.pillars.MergedPillarSummary) and got.groups == want.groups
+    assert got.n_respondents == want.n_respondents == len(survey)
+    assert_same(got.to_dict(), without_scores(want.to_dict()))
+    with pytest.raises(cx.exceptions.UndefinedError, match="summaries only"):
+        got.scores  # noqa: B018
+
+
+def test_pillar_summary_of_unused_levels_and_bad_answers(client: Any) -> None:
+    survey = cx.datasets.sample_survey()
+    survey["tier"] = pd.Categorical(
+        np.where(survey["respondent_id"] % 2, "a", "c"), categories=["a", "b", "c"]
+    )
+    got = cxd.pillar_summary(partitions(survey, 3), ["empathy"], by="tier")
+    want = cx.pillar_summary(survey, ["empathy"], by="tier")
+    assert got.groups == want.groups == ("a", "b", "c")
+    assert_same(got.to_dict(), without_scores(want.to_dict()))
+    survey.loc[7, "empathy"] = 11
+    with pytest.raises(ColumnError, match="empathy"):
+        cxd.pillar_summary(partitions(survey, 3), ["empathy"], by="tier")
+
+
+@pytest.fixture(scope="module")
+def tickets() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 6_000
+    return pd.DataFrame(
+        {
+            # Whole minutes: many tickets share a time, as in a helpdesk export.
+            "minutes": np.round(rng.exponential(40.0, n)),
+            "outcome": rng.choice([0, 1, 2], n, p=[0.15, 0.75, 0.10]),
+            "queue": rng.choice(["billing", "tech", "sales"], n),
+            "weight": rng.gamma(2.0, 0.5, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("by", [None, "queue"])
+def test_response_times_equal_in_memory(client: Any, tickets: pd.DataFrame, by: str | None) -> None:
+    kwargs: dict[str, Any] = {"durations": "minutes", "outcomes": "outcome", "by": by}
+    kwargs |= {"quantiles": (0.25, 0.5, 0.9, 0.99), "target": 30.0, "horizon": 120.0}
+    got = cxd.response_times(partitions(tickets, 6), **kwargs)
+    want = cx.response_times(tickets, **kwargs)
+    assert_same(got.to_dict(), want.to_dict())
+    results = [got] if by is None else list(got.groups.values())
+    assert all(r.answered_quantiles for r in results)
+
+
+def test_weighted_response_times_take_nearest_rank(client: Any, tickets: pd.DataFrame) -> None:
+    kwargs: dict[str, Any] = {
+        "durations": "minutes",
+        "outcomes": "outcome",
+        "weights": "weight",
+        "by": "queue",
+    }
+    kwargs |= {"quantile_method": "nearest_rank", "target": 45.0}
+    got = cxd.response_times(partitions(tickets, 4), **kwargs)
+    want = cx.response_times(tickets, **kwargs)
+    assert_weighted_curves_same(got.to_dict(), want.to_dict(), tickets["weight"].sum())
+    with pytest.raises(InvalidArgumentError, match="type7"):
+        cxd.response_times(partitions(tickets, 4), durations="minutes", weights="weight")
+
+
+def assert_weighted_curves_same(got: dict[str, Any], want: dict[str, Any], total_weight: float) -> None:
+    """Weighted response times by group: every figure to 1e-12 relative but the tail of the curve.
+    The weight at risk is the total weight minus the weight already out, so its rounding (the merged
+    sums are added in another order) is relative to the total weight, not to itself: it is compared
+    to 1e-12 x the total weight, and the survival and its standard error, products of factors
+    1 - events / at risk, to 1e-11 relative (they differ by up to 2e-12 in the last rows)."""
+    assert got.keys() == want.keys()
+    for key in want:
+        g, w = dict(got[key]), dict(want[key])
+        curve_g, curve_w = g.pop("curve"), w.pop("curve")
+        assert_same(g, w, f"result[{key!r}]")
+        assert curve_g["times"] == curve_w["times"]
+        np.testing.assert_allclose(curve_g["at_risk"], curve_w["at_risk"], rtol=0, atol=1e-12 * total_weight)
+        for name in ("survival", "std_error"):
+            np.testing.assert_allclose(curve_g[name], curve_w[name], rtol=1e-11, atol=1e-15)
+
+
+def without_model_notes(d: Any) -> Any:
+    """The analyses without what differs by design: the note of a moments analysis on why its
+    errors are model-based, and the covariance option (classical in memory, none given over moments)."""
+    if isinstance(d, dict):
+        return {
+            k: without_model_notes(v)
+            for k, v in d.items()
+            if k != "covariance_note" and not (k == "covariance" and v in (None, "classical"))
+        }
+    if isinstance(d, list):
+        return [without_model_notes(v) for v in d]
+    return d
+
+
+@pytest.mark.parametrize(("by", "weights"), [("segment", "weight"), (["wave", "tier"], None)])
+def test_driver_analysis_by_segment_from_merged_moments(
+    client: Any, survey: pd.DataFrame, by: str | list[str], weights: str | None
+) -> None:
+    data = survey.dropna(subset=["segment"]) if by == "segment" else survey
+    drivers = ["ease", "speed"]
+    got = cxd.driver_analysis(partitions(data), "ltr_full", drivers, weights=weights, by=by, overall=True)
+    want = cx.driver_analysis(
+        data, "ltr_full", drivers, weights=weights, by=by, overall=True, covariance="classical"
+    )
+    assert got.segments == want.segments and got.n_rows == want.n_rows and got.skipped == want.skipped
+    if weights is not None:  # weighted: the note says why the errors are model-based
+        assert "sandwich" in got.to_dict()["overall"]["regression"]["covariance_note"]
+    assert_same(without_model_notes(got.to_dict()), without_model_notes(want.to_dict()))
+
+
+def test_driver_analysis_by_skips_segments_as_in_memory(client: Any, survey: pd.DataFrame) -> None:
+    data = survey.iloc[:3000].copy()
+    data["group"] = np.where(np.arange(len(data)) < 3, 7, data["wave"])
+    for by in (["tier", "group"], "tier"):
+        got = cxd.driver_analysis(partitions(data, 3), "ltr_full", ["ease", "speed"], by=by)
+        want = cx.driver_analysis(data, "ltr_full", ["ease", "speed"], by=by, covariance="classical")
+        assert got.segments == want.segments and got.skipped == want.skipped
+        assert_same(without_model_notes(got.to_dict()), without_model_notes(want.to_dict()))
+    # Three rows of group 7 are too few for a model; the unused level silver has no rows.
+    assert list(
+        cxd.driver_analysis(partitions(data, 3), "ltr_full", ["ease", "speed"], by="tier").skipped
+    ) == ["silver"]
+    skipped = cxd.driver_analysis(
+        partitions(data, 3), "ltr_full", ["ease", "speed"], by=["tier", "group"]
+    ).skipped
+    assert list(skipped) == [("basic", 7)] and "3 complete rows" in skipped[("basic", 7)]

@@ -220,3 +220,55 @@ def test_ratings_are_counted_by_spark_and_checked_in_rust(
     got = quiet(cxs.nps, sdf, "ltr", by="segment", weights="weight")
     want = quiet(cx.nps, "ltr", data=huge, by="segment", weights="weight")
     assert_same(got.to_dict(), want.to_dict())
+
+
+# ----- pillar summaries, response times, driver analysis by segment --------------------------------
+
+
+def test_pillar_summary_equals_in_memory(spark: Any) -> None:
+    survey = cx.datasets.sample_survey()
+    items = ("integrity", "resolution", "empathy")
+    plain = pd.DataFrame(
+        {
+            "segment": survey["segment"].astype(str),
+            "weight": survey["weight"],
+            **{p: survey[p].to_numpy(dtype=float, na_value=np.nan) for p in items},
+        }
+    )
+    frame = spark.createDataFrame(plain).repartition(4)
+    for kwargs in ({}, {"by": "segment", "weights": "weight", "overall": True, "top_box": 3}):
+        got = cxs.pillar_summary(frame, list(items), **kwargs)
+        want = cx.pillar_summary(plain, list(items), **kwargs)
+        assert isinstance(got, cx.pillars.MergedPillarSummary) and got.groups == want.groups
+        assert_same(got.to_dict(), {k: v for k, v in want.to_dict().items() if k != "scores"})
+
+
+def test_response_times_equal_in_memory(spark: Any) -> None:
+    rng = np.random.default_rng(5)
+    n = 4_000
+    tickets = pd.DataFrame(
+        {
+            "minutes": np.round(rng.exponential(40.0, n)),
+            "outcome": rng.choice([0, 1, 2], n, p=[0.15, 0.75, 0.10]),
+            "queue": rng.choice(["billing", "tech"], n),
+        }
+    )
+    frame = spark.createDataFrame(tickets).repartition(3)
+    kwargs: dict[str, Any] = {"durations": "minutes", "outcomes": "outcome", "target": 30.0, "horizon": 90.0}
+    for by in (None, "queue"):
+        got = cxs.response_times(frame, by=by, **kwargs)
+        assert_same(got.to_dict(), cx.response_times(tickets, by=by, **kwargs).to_dict())
+
+
+def test_driver_analysis_by_segment(frame: Any, survey: pd.DataFrame) -> None:
+    drivers = ["ease", "speed"]
+    got = cxs.driver_analysis(frame, "ltr_full", drivers, weights="weight", by="wave", overall=True)
+    want = cx.driver_analysis(
+        survey, "ltr_full", drivers, weights="weight", by="wave", overall=True, covariance="classical"
+    )
+    assert got.segments == want.segments == (2024, 2025, 2026)
+    for key in got.segments:
+        g, w = got[key].to_dict()["regression"], want[key].to_dict()["regression"]
+        assert "sandwich" in g.pop("covariance_note") and w.pop("covariance_note") is None
+        assert_same(g, w)
+        assert_same(got[key].to_dict()["importance"], want[key].to_dict()["importance"])

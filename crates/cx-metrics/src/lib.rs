@@ -43,6 +43,7 @@ pub mod moments;
 pub mod multiple;
 pub mod nps;
 pub mod paths;
+pub mod pillar_tally;
 pub mod pillars;
 pub mod promoter_value;
 pub mod regression;
@@ -101,6 +102,7 @@ pub use multiple::PValueAdjustment;
 pub use multiple::{all_pairs, AllPairs, PairComparison};
 pub use nps::{NpsMethod, NpsResult, NpsTally};
 pub use paths::{PathResult, PathTally};
+pub use pillar_tally::{PillarTally, PillarTallyResult};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
 pub use promoter_value::{promoter_value, PromoterValue};
 pub use regression::ols_design;
@@ -143,6 +145,7 @@ macro_rules! state_registry {
             FunnelTally = 14, funnel_tally, funnel::FunnelTally;
             PathTally = 15, path_tally, paths::PathTally;
             AuditTally = 16, audit_tally, audit::AuditTally;
+            PillarTally = 17, pillar_tally, pillar_tally::PillarTally;
         }
     };
 }
@@ -151,6 +154,7 @@ macro_rules! state_registry {
 // line per kind that implements `any_state::Columnar`.
 columnar_states! {
     HandlingTally,
+    PillarTally,
 }
 
 /// The README's Rust example, compiled and run as a doctest.

@@ -16,11 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::groups::{Grouping, Label};
-use crate::intervals::{self, Interval, ProportionMethod};
-use crate::moments::Moments;
-use crate::scale::{Direction, Scale};
-use crate::summary;
-use crate::tally::Merge;
+use crate::intervals::{self, Interval};
+use crate::pillar_tally::PillarTally;
+use crate::scale::Scale;
 use crate::weights::Weights;
 
 /// The three tiers of the pillar model.
@@ -543,10 +541,9 @@ impl PillarScores {
                 right: self.n_respondents as usize,
             });
         }
-        let (top, scaled) = self.check_summary(weights, options)?;
+        let (empty, scaled) = self.check_summary(weights, options)?;
         let weights = scaled.as_deref();
-        let empty = GroupFold::new(self.pillars.len())?;
-        let folds = grouping.fold_rows(&empty, |acc, i| self.fold_row(acc, i, weights, top))?;
+        let folds = grouping.fold_rows(&empty, |acc, i| self.fold_row(acc, i, weights))?;
         let names = grouping.labels().iter().map(|ls| {
             ls.iter()
                 .map(ToString::to_string)
@@ -555,7 +552,7 @@ impl PillarScores {
         });
         let mut out = Vec::with_capacity(grouping.n_groups() * self.pillars.len());
         for (name, acc) in names.zip(&folds) {
-            self.push_summaries(&mut out, &name, acc, top, options)?;
+            out.extend(acc.summaries(&name, options.confidence_level)?);
         }
         Ok(out)
     }
@@ -565,27 +562,24 @@ impl PillarScores {
         weights: Option<&[f64]>,
         options: SummaryOptions,
     ) -> Result<Vec<PillarSummary>> {
-        let (top, scaled) = self.check_summary(weights, options)?;
+        let (mut acc, scaled) = self.check_summary(weights, options)?;
         let weights = scaled.as_deref();
         if self.n_respondents == 0 {
             return Ok(Vec::new());
         }
-        let mut acc = GroupFold::new(self.pillars.len())?;
         for i in 0..self.n_respondents as usize {
-            self.fold_row(&mut acc, i, weights, top)?;
+            self.fold_row(&mut acc, i, weights)?;
         }
-        let mut out = Vec::with_capacity(self.pillars.len());
-        self.push_summaries(&mut out, "all", &acc, top, options)?;
-        Ok(out)
+        acc.summaries("all", options.confidence_level)
     }
 
-    /// Checks the scores, weights and options: the top box, and the weights to fold (rescaled by a
-    /// power of two when extreme).
+    /// Checks the scores, weights and options: the empty tally of the pillars (which checks the top
+    /// box), and the weights to fold (rescaled by a power of two when extreme).
     fn check_summary<'w>(
         &self,
         weights: Option<&'w [f64]>,
         options: SummaryOptions,
-    ) -> Result<(TopBox, Option<Cow<'w, [f64]>>)> {
+    ) -> Result<(PillarTally, Option<Cow<'w, [f64]>>)> {
         let n = self.n_respondents as usize;
         let consistent = self.scores.len() == self.pillars.len()
             && self.n_unscored.len() == self.pillars.len()
@@ -611,200 +605,22 @@ impl PillarScores {
         // power of two (see `weights`) so that their squares are representable.
         let scaled = checked.as_ref().map(Weights::scaled);
         intervals::check_level(options.confidence_level)?;
-        let points = self.scale.points() as u32;
-        if options.top_box == 0 || options.top_box >= points {
-            return Err(Error::invalid(
-                "top_box",
-                format!(
-                    "{}; count between 1 and {} of the best points of {}",
-                    options.top_box,
-                    points - 1,
-                    self.scale
-                ),
-            ));
-        }
-        let span = f64::from(options.top_box - 1);
-        let top = match self.scale.direction() {
-            Direction::HigherIsBetter => TopBox {
-                threshold: f64::from(self.scale.max()) - span,
-                higher: true,
-            },
-            Direction::LowerIsBetter => TopBox {
-                threshold: f64::from(self.scale.min()) + span,
-                higher: false,
-            },
-        };
-        Ok((top, scaled))
+        let empty = PillarTally::new(self.scale, &self.pillars, options.top_box)?;
+        Ok((empty, scaled))
     }
 
-    fn fold_row(
-        &self,
-        acc: &mut GroupFold,
-        i: usize,
-        weights: Option<&[f64]>,
-        top: TopBox,
-    ) -> Result<()> {
+    /// Fold respondent `i` into `acc` (the tally's own row update).
+    fn fold_row(&self, acc: &mut PillarTally, i: usize, weights: Option<&[f64]>) -> Result<()> {
         let w = weights.map_or(1.0, |w| w[i]);
-        for (k, p) in acc.pillars.iter_mut().enumerate() {
-            match self.scores[k][i] {
-                Some(x) => {
-                    p.moments.add_row(&[x], w)?;
-                    if top.contains(x) {
-                        p.top += w;
-                    }
-                }
-                None => p.unscored += 1,
-            }
-        }
-        Ok(())
+        acc.add_respondent(|k| self.scores[k][i], w)
     }
-
-    fn push_summaries(
-        &self,
-        out: &mut Vec<PillarSummary>,
-        name: &str,
-        acc: &GroupFold,
-        top: TopBox,
-        options: SummaryOptions,
-    ) -> Result<()> {
-        for (&pillar, p) in self.pillars.iter().zip(&acc.pillars) {
-            out.push(summary(
-                name,
-                pillar,
-                self.scale,
-                &p.moments,
-                p.top,
-                p.unscored,
-                top.threshold,
-                options,
-            )?);
-        }
-        Ok(())
-    }
-}
-
-/// The top box: scores at or above `threshold` (at or below, when lower is better).
-#[derive(Debug, Clone, Copy)]
-struct TopBox {
-    threshold: f64,
-    higher: bool,
-}
-
-impl TopBox {
-    fn contains(self, x: f64) -> bool {
-        if self.higher {
-            x >= self.threshold
-        } else {
-            x <= self.threshold
-        }
-    }
-}
-
-/// One pillar of one group while folding: score moments, top-box weight, unscored respondents.
-#[derive(Debug, Clone)]
-struct PillarFold {
-    moments: Moments,
-    top: f64,
-    unscored: u64,
-}
-
-/// Every measured pillar of one group while folding (a mergeable state for the grouping engine).
-#[derive(Debug, Clone)]
-struct GroupFold {
-    pillars: Vec<PillarFold>,
-}
-
-impl GroupFold {
-    fn new(pillars: usize) -> Result<Self> {
-        let empty = PillarFold {
-            moments: Moments::new(["score"])?,
-            top: 0.0,
-            unscored: 0,
-        };
-        Ok(Self {
-            pillars: vec![empty; pillars],
-        })
-    }
-}
-
-impl Merge for GroupFold {
-    fn merge(&mut self, other: &Self) -> Result<()> {
-        for (a, b) in self.pillars.iter_mut().zip(&other.pillars) {
-            a.moments.merge(&b.moments)?;
-            a.top += b.top;
-            a.unscored = a.unscored.checked_add(b.unscored).ok_or_else(|| {
-                Error::invalid(
-                    "pillar summary",
-                    "unscored respondents overflow a 64-bit count",
-                )
-            })?;
-        }
-        Ok(())
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn summary(
-    label: &str,
-    pillar: Pillar,
-    scale: Scale,
-    m: &Moments,
-    top: f64,
-    n_unscored: u64,
-    top_box_threshold: f64,
-    options: SummaryOptions,
-) -> Result<PillarSummary> {
-    let level = options.confidence_level;
-    let n_eff = m.effective_n();
-    let scored = m.n() > 0;
-    let mean = scored.then(|| m.means()[0]);
-    let sd = if n_eff > 1.0 {
-        Some(m.covariance()?.get(0, 0).max(0.0).sqrt())
-    } else {
-        None
-    };
-    let mean_ci = match (mean, sd) {
-        (Some(x), Some(s)) => Some(summary::mean_ci(
-            None,
-            x,
-            s,
-            n_eff,
-            level,
-            (scale.min(), scale.max()),
-        )?),
-        _ => None,
-    };
-    let share = scored.then(|| top / m.sum_weights());
-    let top_box_ci = match share {
-        Some(p) => Some(summary::share_ci(
-            None,
-            p,
-            n_eff,
-            level,
-            ProportionMethod::Wilson,
-        )?),
-        None => None,
-    };
-    Ok(PillarSummary {
-        group: label.to_string(),
-        pillar,
-        n: m.n(),
-        n_unscored,
-        n_zero_weight: m.n_zero_weight(),
-        effective_n: n_eff,
-        mean,
-        sd,
-        mean_ci,
-        top_box_threshold,
-        top_box_share: share,
-        top_box_ci,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::groups::KeyColumn;
+    use crate::scale::Direction;
 
     #[test]
     fn ids_round_trip_and_groups_are_the_model() {
