@@ -15,6 +15,7 @@ from ._partitions import (
     FunnelPlan,
     HandlingPlan,
     MomentsPlan,
+    PathPlan,
     PillarPlan,
     ResponseTimesPlan,
     ServiceLevelPlan,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from .journey import AuditCompliance
     from .nps import NpsMethod, NpsResult
     from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
+    from .paths import PathResult, PathResultByGroup
     from .pillars import MergedPillarSummary, Pillar
     from .retention import CustomerSummary, RetentionTable
     from .service_times import ResponseTimes, ResponseTimesByGroup
@@ -287,6 +289,36 @@ class Metrics:
             event=event,
             time=time,
             confidence_level=confidence_level,
+        )
+        return self._compute(data, plan, shuffle=shuffle, **engine)  # type: ignore[no-any-return]
+
+    def paths(
+        self,
+        data: Any,
+        *,
+        customer: str,
+        event: str,
+        time: str,
+        session: str | None = None,
+        session_gap: object = None,
+        max_steps: int = 100,
+        by: str | Sequence[str] | None = None,
+        shuffle: bool = True,
+        **engine: Any,
+    ) -> PathResult | PathResultByGroup:
+        """:func:`cx_metrics.paths` of an event log in a Dask or Spark DataFrame (``customer`` integer ids,
+        ``event``, ``time``, ``session``, ``by``: column names); the same result as in memory. Paths need
+        every event of a customer in one partition: the log is shuffled by ``customer`` first, unless
+        ``shuffle=False`` says it already is so (a merge that meets a customer twice is refused with
+        :class:`~cx_metrics.exceptions.IncompatibleError`)."""
+        plan = PathPlan(
+            by=by_columns(by),
+            customer=customer,
+            event=event,
+            time=time,
+            session=session,
+            session_gap=session_gap,
+            max_steps=max_steps,
         )
         return self._compute(data, plan, shuffle=shuffle, **engine)  # type: ignore[no-any-return]
 

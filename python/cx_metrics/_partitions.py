@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from . import _native
+from ._by_group import group_rows, take_rows
 from ._groups import key_columns, key_from_json, key_to_json
 from ._table import Table
 from ._tally import NanPolicy, RegressionMoments, _State
@@ -42,6 +42,7 @@ __all__ = [
     "HandlingPlan",
     "MomentsPlan",
     "Pair",
+    "PathPlan",
     "PillarPlan",
     "Plan",
     "ResponseTimesPlan",
@@ -95,17 +96,12 @@ class Plan:
     def fold_groups(self, table: Table) -> tuple[list[tuple[Any, ...]], list[_State]]:
         """The labels of the groups in ``table`` and a state of each; by default the rows of each
         group (through the grouping engine) are folded apart."""
-        n_rows = table.n_rows
-        keys = key_columns(list(self.by), table, n_rows)
-        labels, codes = _native.group_codes(keys.specs, n_rows)
-        codes = np.asarray(codes)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
-        states = []
-        for g in range(len(labels)):
-            rows = order[bounds[g] : bounds[g + 1]]
+        _, groups = group_rows(list(self.by), table, table.n_rows)
+        labels, states = [], []
+        for key, rows in groups:
             state = self.empty()
-            self.fold(state, Table({c: _take(table._raw(c), rows) for c in self.inputs()}))
+            self.fold(state, Table({c: take_rows(table._raw(c), rows) for c in self.inputs()}))
+            labels.append(key if len(self.by) > 1 else (key,))
             states.append(state)
         return labels, states
 
@@ -120,17 +116,6 @@ class Plan:
     @property
     def by_name(self) -> str | tuple[str, ...]:
         return self.by[0] if len(self.by) == 1 else self.by
-
-
-def _take(column: Any, rows: npt.NDArray[np.intp]) -> Any:
-    """The rows ``rows`` of one column (numpy, pandas, polars, pyarrow)."""
-    if hasattr(column, "iloc"):
-        return column.iloc[rows]
-    if hasattr(column, "gather"):  # polars
-        return column.gather(rows)
-    if hasattr(column, "take") and not isinstance(column, np.ndarray):  # pyarrow
-        return column.take(rows)
-    return np.asarray(column)[rows]
 
 
 def fold_partition(plan: Plan, partition: object) -> list[Pair]:
@@ -570,6 +555,49 @@ class FunnelPlan(Plan):
 
         labels = [k if len(self.by) > 1 else (k,) for k in keys]
         return FunnelByGroup(self.by, labels, [self.result(s) for s in states])
+
+
+@dataclass(frozen=True)
+class PathPlan(Plan):
+    """Paths of an event log (every event of a customer in one fold), overall or by group (a group's
+    paths from its rows)."""
+
+    customer: str = "customer"
+    event: str = "event"
+    time: str = "time"
+    session: str | None = None
+    session_gap: Any = None
+    max_steps: int = 100
+
+    def __post_init__(self) -> None:
+        self.empty()  # a bad session_gap or max_steps is refused here, not on the workers
+
+    @property
+    def partition_key(self) -> str | None:
+        return self.customer
+
+    def inputs(self) -> tuple[str, ...]:
+        named = (self.customer, self.event, self.time, self.session)
+        return tuple(c for c in named if c is not None)
+
+    def empty(self) -> _State:
+        from .paths import PathTally
+
+        return PathTally(self.session_gap, self.max_steps)
+
+    def fold(self, state: _State, table: Table) -> None:
+        session = None if self.session is None else table._raw(self.session)
+        state.fold(table._raw(self.customer), table._raw(self.event), table._raw(self.time), session)  # type: ignore[attr-defined]
+
+    def result(self, state: _State) -> Any:
+        return state.result()  # type: ignore[attr-defined]
+
+    def by_group(self, keys: tuple[Any, ...], states: list[_State]) -> Any:
+        from .paths import PathResultByGroup
+
+        return PathResultByGroup(
+            by=self.by_name, groups={k: self.result(s) for k, s in zip(keys, states, strict=True) if s.n}
+        )
 
 
 @dataclass(frozen=True)

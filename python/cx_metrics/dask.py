@@ -39,6 +39,7 @@ __all__ = [
     "funnel",
     "handling_time",
     "nps",
+    "paths",
     "pillar_summary",
     "response_times",
     "retention_table",
@@ -113,6 +114,7 @@ driver_analysis = _metrics.driver_analysis
 funnel = _metrics.funnel
 handling_time = _metrics.handling_time
 nps = _metrics.nps
+paths = _metrics.paths
 pillar_summary = _metrics.pillar_summary
 response_times = _metrics.response_times
 retention_table = _metrics.retention_table

@@ -34,6 +34,7 @@ from ._results import (
     json_safe,
     level_text,
     pct,
+    require_pandas,
     text_table,
 )
 from ._table import Table
@@ -61,6 +62,7 @@ from .nps_groups import (
     json_key,
     key_columns_of,
     key_text,
+    labelled_frame,
     labelled_pandas,
     labelled_polars,
     warn_missing_labels,
@@ -373,7 +375,7 @@ class PillarSummary(Tabular):
     def scores(self) -> pd.DataFrame:
         """One row per respondent (the index of a pandas ``data``), one column per measured pillar id;
         NaN where the respondent is unscored."""
-        import pandas as pd
+        pd = require_pandas("use to_polars() for the summaries")
 
         frame = pd.DataFrame({p.id: self._scores[p.id] for p in self.pillars})
         if self._index is not None:
@@ -382,8 +384,9 @@ class PillarSummary(Tabular):
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per group and pillar, as a pandas DataFrame (the same as :meth:`to_pandas`)."""
-        return self.to_pandas()
+        """One row per group and pillar, as a pandas DataFrame (the same as :meth:`to_pandas`; polars
+        when pandas is not installed)."""
+        return labelled_frame(self._label_columns(), self._columns())
 
     @property
     def by_columns(self) -> tuple[str, ...]:

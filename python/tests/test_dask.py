@@ -256,6 +256,20 @@ def test_funnel_steps_must_be_named(client: Any, log: pd.DataFrame) -> None:
         cxd.funnel(partitions(log), spec, customer="customer", event="event", time="time")
 
 
+@pytest.mark.parametrize("by", [None, "channel"])
+def test_paths_shuffled_by_customer_equal_in_memory(client: Any, log: pd.DataFrame, by: str | None) -> None:
+    kwargs: dict[str, Any] = {"customer": "customer", "event": "event", "time": "time", "by": by}
+    got = cxd.paths(partitions(log, 6), session_gap=3600, **kwargs)
+    want = cx.paths(log, session_gap=3600, **kwargs)
+    assert got == want  # variants, transitions with every gap, exits: exactly
+    if by is not None:
+        assert list(got) == list(want)  # the groups in the same order
+    with pytest.raises(cx.exceptions.IncompatibleError):
+        cxd.paths(partitions(log, 6), shuffle=False, **kwargs)
+    with pytest.raises(InvalidArgumentError, match="session_gap"):
+        cxd.paths(partitions(log, 6), session_gap="1h", **kwargs)
+
+
 def test_retention_table_from_orders_equals_in_memory(client: Any) -> None:
     orders = cx.datasets.sample_operations("orders")
     kwargs: dict[str, Any] = {"customer_id": "customer_id", "time": "order_date", "period": "month"}

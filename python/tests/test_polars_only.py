@@ -118,6 +118,10 @@ _SWEEP = textwrap.dedent(
         "compare": cx.compare_nps(survey["ltr"][:500], survey["ltr"][500:]),
         "all_pairs": cx.compare_all(survey, metric="nps", by="segment"),
         "trend": cx.trend(survey, metric="nps", by="wave"),
+        "pillars": cx.pillar_summary(survey, by="segment"),
+        "response_times": cx.response_times(
+            durations=np.arange(1.0, 41.0), outcomes=np.tile(np.array([1, 0], dtype=np.uint8), 20)
+        ),
         "drivers": da,
         "dominance": da.dominance,
         "matrix": da.matrix(scale=(1, 10)),
@@ -179,5 +183,5 @@ def test_no_bare_import_error_anywhere_without_pandas() -> None:
     assert out["checked"] > 150
     assert set(out["polars"].values()) == {"polars"}, out["polars"]
     # The `table` properties of the grouped results are polars tables, not errors.
-    assert {"nps_by", "csat_by", "ces_by", "trend", "all_pairs"} <= set(out["tables"])
+    assert {"nps_by", "csat_by", "ces_by", "trend", "all_pairs", "pillars"} <= set(out["tables"])
     assert set(out["tables"].values()) == {"polars"}, out["tables"]

@@ -165,6 +165,10 @@ def test_funnel_repartitioned_by_customer_equals_in_memory(spark: Any) -> None:
         kwargs: dict[str, Any] = {"customer": "customer", "event": "event", "time": "time"}
         assert cxs.funnel(frame, spec, **kwargs) == cx.funnel(log, spec, **kwargs)
         assert cxs.funnel(frame, spec, by="channel", **kwargs) == cx.funnel(log, spec, by="channel", **kwargs)
+        # Paths of the same log: variants, transitions with every gap and exits, exactly.
+        assert cxs.paths(frame, session_gap=3600, **kwargs) == cx.paths(log, session_gap=3600, **kwargs)
+        by_channel = cxs.paths(frame, by="channel", **kwargs)
+        assert by_channel == cx.paths(log, by="channel", **kwargs) and list(by_channel) == ["app", "web"]
     finally:
         spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
 
