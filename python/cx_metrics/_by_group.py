@@ -82,7 +82,7 @@ class ResultsByGroup(Tabular, Generic[R]):
     ) -> Self:
         """The result of ``one(label, rows)`` for every group of :func:`group_rows` with rows; the
         groups without rows listed in the empty-groups field."""
-        return cls(  # type: ignore[call-arg]
+        return cls(
             by=by,
             groups={key: one(key, rows) for key, rows in groups if len(rows)},
             **{cls._empty_field: tuple(key for key, rows in groups if not len(rows))},
@@ -115,7 +115,7 @@ class ResultsByGroup(Tabular, Generic[R]):
         return empty
 
     def _level(self) -> str:
-        first = next(iter(self.groups.values()), None)
+        first: Any = next(iter(self.groups.values()), None)
         return level_text(first.confidence_level if first is not None else 0.95)
 
     def _header(self) -> list[str]:
@@ -150,19 +150,21 @@ class ResultsByGroup(Tabular, Generic[R]):
 
     def to_dict(self) -> dict[str, Any]:
         """One dict per group (labels as text), and the groups without rows."""
-        out = {label_str(k): v.to_dict() for k, v in self.groups.items()}
+        results: dict[Any, Any] = self.groups
+        out = {label_str(k): v.to_dict() for k, v in results.items()}
         if self._empty():
             out[f"({self._empty_text})"] = [label_str(k) for k in self._empty()]
         return out
 
     def to_json(self) -> str:
         """The results as JSON text with typed labels, for storage."""
+        results: dict[Any, Any] = self.groups
         return write_document(
             type(self).__name__,
             {
                 "by": self.by if isinstance(self.by, str) else list(self.by),
                 "groups": [
-                    {"key": key_to_json(k), "result": json.loads(v.to_json())} for k, v in self.groups.items()
+                    {"key": key_to_json(k), "result": json.loads(v.to_json())} for k, v in results.items()
                 ],
                 self._empty_field: [key_to_json(k) for k in self._empty()],
             },
@@ -180,7 +182,7 @@ class ResultsByGroup(Tabular, Generic[R]):
             empty = tuple(key_from_json(k) for k in d[cls._empty_field])
         except (KeyError, TypeError) as e:
             raise InvalidArgumentError(f"invalid {cls.__name__} JSON: {e}") from None
-        return cls(by=by, groups=groups, **{cls._empty_field: empty})  # type: ignore[call-arg]
+        return cls(by=by, groups=groups, **{cls._empty_field: empty})
 
     def _stack(self, parts: list[list[FrameColumn]]) -> list[FrameColumn]:
         """The label columns, then each figure column of the groups' tables (``parts``, one per group,

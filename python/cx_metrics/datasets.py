@@ -15,7 +15,7 @@ import io
 from collections.abc import Mapping
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, Literal, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
 from ._results import require_pandas
 
@@ -248,7 +248,7 @@ def sample_survey(
 def _to_pandas(data: bytes) -> pd.DataFrame:
     pd = require_pandas('pass backend="polars" for a polars DataFrame')
 
-    dtypes: dict[str, str | pd.CategoricalDtype] = {
+    dtypes: dict[str, Any] = {
         "respondent_id": "int64",
         "wave": pd.CategoricalDtype(list(SAMPLE_SURVEY_WAVES), ordered=True),
         "segment": pd.CategoricalDtype(list(SAMPLE_SURVEY_SEGMENTS)),

@@ -565,12 +565,15 @@ def touchpoint_scores(
     (['web', 'shop', 'call'], [2, 1, 1], [1.0, -1.0, -1.0])
     """
     options = _options(confidence_level, nps_method, proportion_method, csat_points, satisfied, unknown)
-    columns = (_text(data, touchpoint), _ids(data, customer), *(_ratings(data, c) for c in (ltr, csat, ces)))
+    text, ids = _text(data, touchpoint), _ids(data, customer)
+    r_ltr, r_csat, r_ces = (_ratings(data, c) for c in (ltr, csat, ces))
     if by is None:
         if not isinstance(journey, Journey):
             raise InvalidArgumentError("invalid journey: a mapping of segments to maps needs by=")
-        return TouchpointScores(_native.touchpoint_scores(journey._inner, *columns, options))
-    by_name, groups = group_rows(by, Table(data), len(columns[0]))
+        return TouchpointScores(
+            _native.touchpoint_scores(journey._inner, text, ids, r_ltr, r_csat, r_ces, options)
+        )
+    by_name, groups = group_rows(by, Table(data), len(text))
 
     def map_of(key: Any) -> Journey:
         if isinstance(journey, Journey):
@@ -583,9 +586,14 @@ def touchpoint_scores(
         return journey[key]
 
     def one(key: Any, rows: npt.NDArray[np.intp]) -> TouchpointScores:
-        text, ids, *ratings = columns
-        part = ([text[i] for i in rows], ids[rows], *(None if r is None else r[rows] for r in ratings))
-        return TouchpointScores(_native.touchpoint_scores(map_of(key)._inner, *part, options))
+        def take(r: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64] | None:
+            return None if r is None else r[rows]
+
+        labels = [text[i] for i in rows]
+        native = _native.touchpoint_scores(
+            map_of(key)._inner, labels, ids[rows], take(r_ltr), take(r_csat), take(r_ces), options
+        )
+        return TouchpointScores(native)
 
     return TouchpointScoresByGroup.of(by_name, groups, one)
 

@@ -609,22 +609,19 @@ def new_vs_returning(
     if lookback is not None and (isinstance(lookback, bool) or not isinstance(lookback, int) or lookback < 1):
         raise InvalidArgumentError(f"invalid lookback: {lookback!r}; give a number of periods >= 1, or None")
     times = _times(events, time)
-    if by is not None:
-        ids = _column(events, customer, "customer")
-        by_name, groups = group_rows(by, None if events is None else Table(events), len(times))
-        return NewVsReturningByGroup.of(
-            by_name,
-            groups,
-            lambda _, rows: new_vs_returning(
-                customer=take_rows(ids, rows),
-                time=times[rows].view("datetime64[ns]"),
-                period=period,
-                lookback=lookback,
-            ),
+
+    def of_rows(ids: object, ns: npt.NDArray[np.int64]) -> NewVsReturning:
+        spec = _ids(None, ids, "customer", len(ns))
+        return NewVsReturning._from_native(
+            _native.new_vs_returning(spec, ns, period=period, lookback=lookback)
         )
-    spec = _ids(events, customer, "customer", len(times))
-    return NewVsReturning._from_native(
-        _native.new_vs_returning(spec, times, period=period, lookback=lookback)
+
+    ids = _column(events, customer, "customer")
+    if by is None:
+        return of_rows(ids, times)
+    by_name, groups = group_rows(by, None if events is None else Table(events), len(times))
+    return NewVsReturningByGroup.of(
+        by_name, groups, lambda _, rows: of_rows(take_rows(ids, rows), times[rows])
     )
 
 

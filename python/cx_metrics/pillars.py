@@ -928,7 +928,7 @@ class MergedPillarSummary(PillarSummary):
         return False
 
     @property
-    def _scores(self) -> dict[str, npt.NDArray[np.float64]]:  # type: ignore[override]
+    def _scores(self) -> dict[str, npt.NDArray[np.float64]]:
         raise _no_scores()
 
     @property

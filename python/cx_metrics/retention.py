@@ -1169,24 +1169,21 @@ def repeat_rate(
     w0 = _instant(window[0], "window start")
     w1 = _instant(window[1], "window end")
     _same_zone([("time", times), ("window start", w0), ("window end", w1)])
-    if by is not None:
-        ids = _column(data, customer_id, "customer_id")
-        by_name, groups = group_rows(by, None if data is None else Table(data), len(times.ns))
-        return RepeatRateByGroup.of(
-            by_name,
-            groups,
-            lambda _, rows: repeat_rate(
-                customer_id=take_rows(ids, rows),
-                time=times.ns[rows].view("datetime64[ns]"),
-                window=(w0.ns[0].view("datetime64[ns]"), w1.ns[0].view("datetime64[ns]")),
-                confidence_level=confidence_level,
-            ),
+
+    def of_rows(ids: object, ns: npt.NDArray[np.int64]) -> RepeatRate:
+        spec = _ids(None, ids, "customer_id", len(ns))
+        native = _native.repeat_rate(
+            spec, ns, int(w0.ns[0]), int(w1.ns[0]), confidence_level=confidence_level
         )
-    spec = _ids(data, customer_id, "customer_id", len(times.ns))
-    native = _native.repeat_rate(
-        spec, times.ns, int(w0.ns[0]), int(w1.ns[0]), confidence_level=confidence_level
+        return RepeatRate._from_native(native)
+
+    ids = _column(data, customer_id, "customer_id")
+    if by is None:
+        return of_rows(ids, times.ns)
+    by_name, groups = group_rows(by, None if data is None else Table(data), len(times.ns))
+    return RepeatRateByGroup.of(
+        by_name, groups, lambda _, rows: of_rows(take_rows(ids, rows), times.ns[rows])
     )
-    return RepeatRate._from_native(native)
 
 
 @dataclass(frozen=True)
