@@ -734,7 +734,7 @@ class PillarPlan(Plan):
         from .drivers import _weights
 
         names = [name for name, _ in self.items]
-        columns = [np.require(table.float_column(n), requirements=["C", "A"]) for n in names]
+        columns = [np.asarray(table.float_column(n), dtype=np.float64) for n in names]
         lo, hi = self.scale
         scored = _native.pillar_scores(
             names,
@@ -813,18 +813,16 @@ class ResponseTimesPlan(Plan):
     def fold(self, state: _State, table: Table) -> None:
         from .service_times import _EVENT, _codes
 
-        d = np.require(table.float_column(self.durations), requirements=["C", "A"])
+        d = np.asarray(table.float_column(self.durations), dtype=np.float64)
         if self.outcomes is None:
             o = np.full(len(d), _EVENT, dtype=np.uint8)
         else:
-            o = np.require(_codes(table._raw(self.outcomes), len(d)), requirements=["C", "A"])
+            o = np.asarray(_codes(table._raw(self.outcomes), len(d)))
         w = None
         if self.weights is not None:
             from ._table import numeric_weights
 
-            w = np.require(
-                numeric_weights(table._raw(self.weights)).astype(np.float64), requirements=["C", "A"]
-            )
+            w = numeric_weights(table._raw(self.weights)).astype(np.float64)
         state._inner.fold(d, o, w)
 
     def result(self, state: _State) -> Any:

@@ -330,6 +330,11 @@ class PillarSummary(Tabular):
         table = self._native.scores
         return {p: table[k] for k, p in enumerate(self._native.pillars)}
 
+    @property
+    def has_scores(self) -> bool:
+        """Whether the per-respondent scores are kept (not in a summary merged over partitions)."""
+        return True
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_scores", None)  # a view of the native result, rebuilt on access
@@ -445,7 +450,8 @@ class PillarSummary(Tabular):
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-safe builtins: options, one summary per group and pillar (the columns of
-        :attr:`table`, undefined figures None) and the scores per pillar id (None when unscored)."""
+        :attr:`table`, undefined figures None) and, when it has them (:attr:`has_scores`), the scores
+        per pillar id (None when unscored)."""
         return json_dict(
             {
                 "items": self.items,
@@ -462,8 +468,8 @@ class PillarSummary(Tabular):
                 "n_unscored": self.n_unscored,
                 "weighted": self.weighted,
                 "summaries": [{**r, "group": json_key(r["group"])} for r in self._rows],
-                "scores": {p: col.tolist() for p, col in self._scores.items()},
             }
+            | ({"scores": {p: col.tolist() for p, col in self._scores.items()}} if self.has_scores else {})
         )
 
     def _level(self) -> str:
@@ -839,9 +845,9 @@ class PillarTally(_State):
                 f"invalid scores: column {extra[0]!r} is not a pillar of this tally "
                 f"({', '.join(ids)}); fold the scores of its pillars only"
             )
-        columns = {p: _aligned(table.float_column(p)) for p in ids}
+        columns = {p: np.asarray(table.float_column(p), dtype=np.float64) for p in ids}
         w = _weights(table, weights)
-        self._inner.fold(columns, None if w is None else _aligned(w))
+        self._inner.fold(columns, None if w is None else np.asarray(w, dtype=np.float64))
 
     def result(self, confidence_level: float = 0.95) -> MergedPillarSummary:
         """The summaries of every pillar over everything folded (group ``"all"``): a
@@ -867,10 +873,6 @@ class PillarTally(_State):
             if m["sum_w"] != m["n"] or m["sum_w2"] != m["n"] or m["n_zero_weight"]:
                 return True
         return False
-
-
-def _aligned(a: object) -> npt.NDArray[np.float64]:
-    return np.require(np.asarray(a, dtype=np.float64), requirements=["C", "A"])
 
 
 @dataclass(frozen=True)
@@ -935,28 +937,6 @@ class MergedPillarSummary(PillarSummary):
     def scores(self) -> pd.DataFrame:
         """Not available: the merged states keep summaries only (see the class docstring)."""
         raise _no_scores()
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result as JSON-safe builtins (as :meth:`PillarSummary.to_dict`, without scores)."""
-        out: dict[str, Any] = json_dict(
-            {
-                "items": self.items,
-                "pillars": [p.id for p in self.pillars],
-                "by": self.by,
-                "groups": [json_key(g) for g in self.groups],
-                "scale": list(self.scale),
-                "direction": self.direction,
-                "min_answered": self.min_answered,
-                "top_box": self.top_box,
-                "top_box_threshold": self.top_box_threshold,
-                "confidence_level": self.confidence_level,
-                "n_respondents": self.n_respondents,
-                "n_unscored": self.n_unscored,
-                "weighted": self.weighted,
-                "summaries": [{**r, "group": json_key(r["group"])} for r in self._rows],
-            }
-        )
-        return out
 
     @classmethod
     def from_json(cls, text: str) -> MergedPillarSummary:
