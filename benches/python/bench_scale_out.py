@@ -159,6 +159,23 @@ def states(n: int) -> None:
             len(fresh_handling().to_bytes()),
         )
     )
+    pillar_ids = ["integrity", "resolution", "expectations", "time_and_effort", "personalisation", "empathy"]
+    scores = {p: x[:, i] for i, p in enumerate(pillar_ids)}
+    pillars = cx.PillarTally(pillar_ids)
+
+    def fresh_pillars() -> Any:
+        t = cx.PillarTally(pillar_ids)
+        t.fold({p: v[:CHUNK] for p, v in scores.items()}, weights=w[:CHUNK])
+        return t
+
+    table.append(
+        (
+            "PillarTally (6 pillars, weighted)",
+            per_core(chunks(lambda s: pillars.fold({p: v[s] for p, v in scores.items()}, weights=w[s])), n),
+            merge_cost(fresh_pillars),
+            len(fresh_pillars().to_bytes()),
+        )
+    )
     # Funnels and paths key their states by customer (a customer's events in one partition): a state
     # grows with its customers, and merging two states that saw the same customer is refused, so the
     # merge is timed on disjoint customers.
