@@ -726,6 +726,13 @@ class WhatIf(_Serialised):
 class SegmentAnalyses(_Serialised):
     @staticmethod
     def from_json(text: str) -> SegmentAnalyses: ...
+    @staticmethod
+    def of_parts(
+        segments: list[tuple[str, int, DriverAnalysis | None, str | None]],
+        labels: list[list[Any]],
+        by: list[str],
+        overall: DriverAnalysis | None = None,
+    ) -> SegmentAnalyses: ...
     @property
     def labels(self) -> list[tuple[_Label, ...]]: ...
     @property

@@ -374,51 +374,47 @@ class MomentsPlan(Plan):
         from .exceptions import CxMetricsError
         from .nps_groups import key_text
 
-        segments = []
+        segments: list[tuple[str, int, Any, str | None]] = []
         for key, state in zip(keys, states, strict=True):
             rows = state.n + state.n_zero_weight  # type: ignore[attr-defined]
+            analysis, reason = None, None
             if rows == 0:
-                status: dict[str, Any] = {"status": "skipped", "reason": "the segment has no rows"}
+                reason = "the segment has no rows"
             else:
                 try:
-                    analysis = self.result(state)
-                    status = {"status": "analysed", "analysis": json.loads(analysis._native.to_json())}
+                    analysis = self.result(state)._native
                 except CxMetricsError as e:
-                    status = {"status": "skipped", "reason": str(e)}
-            segments.append({"segment": key_text(key), "n_rows": rows, "status": status})
-        stored: dict[str, Any] = {
-            "segments": segments,
-            "n_skipped": sum(s["status"]["status"] == "skipped" for s in segments),
-            "labels": [[_core_label(v) for v in (k if len(self.by) > 1 else (k,))] for k in keys],
-            "by": list(self.by),
-        }
+                    reason = str(e)
+            segments.append((key_text(key), rows, analysis, reason))
+        overall = None
         if self.overall and states:
             total = states[0].copy()
             for s in states[1:]:
                 total.merge(s)
-            stored["overall"] = json.loads(self.result(total)._native.to_json())
-        return SegmentDriverAnalyses._from_native(_native.SegmentAnalyses.from_json(json.dumps(stored)))
+            overall = self.result(total)._native
+        labels = [[_core_label(v) for v in (k if len(self.by) > 1 else (k,))] for k in keys]
+        native = _native.SegmentAnalyses.of_parts(segments, labels, list(self.by), overall)
+        return SegmentDriverAnalyses._from_native(native)
 
 
-def _core_label(v: Any) -> dict[str, Any]:
-    """A label as the core's typed ``Label`` reads it from JSON (``{"kind": ..., "value": ...}``)."""
+def _core_label(v: Any) -> Any:
+    """A label as the bindings read a typed label: None (missing), bool, int, float, str, or
+    ``("date", days)`` / ``("datetime", value, unit)``."""
     import datetime
 
-    if v is None:
-        return {"kind": "missing"}
-    if isinstance(v, bool | np.bool_):
-        return {"kind": "bool", "value": bool(v)}
-    if isinstance(v, int | np.integer):
-        return {"kind": "int", "value": int(v)}
-    if isinstance(v, float | np.floating):
-        return {"kind": "float", "value": float(v)}
-    if isinstance(v, str):
-        return {"kind": "text", "value": v}
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
     if isinstance(v, np.datetime64):
         unit, _ = np.datetime_data(v.dtype)
-        return {"kind": "datetime", "value": {"value": int(v.astype(np.int64)), "unit": unit}}
+        return ("datetime", int(v.astype(np.int64)), unit)
     if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
-        return {"kind": "date", "value": (v - datetime.date(1970, 1, 1)).days}
+        return ("date", (v - datetime.date(1970, 1, 1)).days)
     raise InvalidArgumentError(f"invalid by: label {v!r} of type {type(v).__name__} cannot be a segment")
 
 

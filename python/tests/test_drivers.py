@@ -423,3 +423,21 @@ def test_results_pickle(survey: pd.DataFrame) -> None:
     again = back.with_data(survey)
     assert again.bootstrap(n_resamples=10, seed=1).to_dict() == r.bootstrap(n_resamples=10, seed=1).to_dict()
     assert pickle.loads(pickle.dumps(cx.Pillar.EMPATHY)) is cx.Pillar.EMPATHY
+
+
+def test_segment_analyses_from_parts_need_one_label_per_segment() -> None:
+    """Merged segment analyses are assembled by the core from analysis objects; labels that do not
+    match the segments are an error naming both counts."""
+    from cx_metrics import _native
+
+    moments = cx.RegressionMoments("y", ["a"])
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=50)
+    moments.fold({"y": 2 * a + rng.normal(size=50), "a": a})
+    analysis = moments.driver_analysis()._native
+    parts = [("x", 50, analysis, None), ("z", 0, None, "the segment has no rows")]
+    both = _native.SegmentAnalyses.of_parts(parts, [["x"], ["z"]], ["seg"])
+    assert both.segments == ["x", "z"] and both.skipped == [None, "the segment has no rows"]
+    assert both.labels == [("x",), ("z",)]
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match="1 labels for 2 segments"):
+        _native.SegmentAnalyses.of_parts(parts, [["x"]], ["seg"])

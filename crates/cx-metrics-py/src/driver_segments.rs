@@ -65,6 +65,14 @@ pub fn segment_driver_analysis(
     })
 }
 
+/// One segment made elsewhere: its name, rows, analysis (None when skipped) and why it was skipped.
+type Part<'py> = (
+    String,
+    usize,
+    Option<PyRef<'py, PyDriverAnalysis>>,
+    Option<String>,
+);
+
 /// A driver analysis per segment (the core's `SegmentAnalyses`), with the rows kept in memory.
 #[pyclass(module = "cx_metrics._native", name = "SegmentAnalyses", frozen)]
 pub struct PySegmentAnalyses {
@@ -82,6 +90,40 @@ serde_pymethods!(
         #[getter]
         fn labels<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, pyo3::types::PyTuple>>> {
             crate::groups::labels_py(py, &self.inner.labels)
+        }
+        /// Analyses made elsewhere (the merged moments of each segment over partitions) as one
+        /// result: per segment `(name, rows, analysis or None, why skipped or None)`, the segments'
+        /// labels (tuples, one label per `by` column), the label columns' names, the analysis of all
+        /// rows.
+        #[staticmethod]
+        #[pyo3(signature = (segments, labels, by, overall=None))]
+        fn of_parts(
+            segments: Vec<Part<'_>>,
+            labels: Vec<Vec<Bound<'_, PyAny>>>,
+            by: Vec<String>,
+            overall: Option<PyRef<'_, PyDriverAnalysis>>,
+        ) -> PyResult<Self> {
+            let parts = segments
+                .into_iter()
+                .map(|(name, n_rows, analysis, reason)| {
+                    let status = match analysis {
+                        Some(a) => Ok(a.inner.clone()),
+                        None => Err(reason.unwrap_or_default()),
+                    };
+                    (name, n_rows, status)
+                })
+                .collect();
+            let labels = labels
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(crate::groups::to_label)
+                        .collect::<PyResult<Vec<_>>>()
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            let overall = overall.map(|a| a.inner.clone());
+            let inner = SegmentAnalyses::from_parts(parts, labels, by, overall).py()?;
+            Ok(Self { inner, kept: None })
         }
         /// The names of the label columns (empty when not stored).
         #[getter]

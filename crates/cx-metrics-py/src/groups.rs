@@ -153,7 +153,7 @@ pub(crate) fn parse<'py>(spec: &Bound<'py, PyAny>) -> PyResult<Spec<'py>> {
     })
 }
 
-fn to_label(v: &Bound<'_, PyAny>) -> PyResult<Label> {
+pub(crate) fn to_label(v: &Bound<'_, PyAny>) -> PyResult<Label> {
     if v.is_none() {
         return Ok(Label::Missing);
     }

@@ -204,6 +204,51 @@ pub struct SegmentAnalyses {
 }
 
 impl SegmentAnalyses {
+    /// Analyses made elsewhere, assembled as one result (the merged regression moments of each
+    /// segment over partitions): per segment its name, rows, and its analysis or why it was skipped,
+    /// in order; the segments' typed labels, the label columns' names and the analysis of all rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `labels` is not empty and not one per segment.
+    pub fn from_parts(
+        parts: Vec<(String, usize, std::result::Result<DriverAnalysis, String>)>,
+        labels: Vec<Vec<Label>>,
+        by: Vec<String>,
+        overall: Option<DriverAnalysis>,
+    ) -> Result<Self> {
+        if !labels.is_empty() && labels.len() != parts.len() {
+            return Err(Error::invalid(
+                "labels",
+                format!(
+                    "{} labels for {} segments; give one per segment",
+                    labels.len(),
+                    parts.len()
+                ),
+            ));
+        }
+        let segments: Vec<SegmentAnalysis> = parts
+            .into_iter()
+            .map(|(segment, n_rows, analysis)| SegmentAnalysis {
+                segment,
+                n_rows,
+                status: match analysis {
+                    Ok(a) => SegmentStatus::Analysed {
+                        analysis: Box::new(a),
+                    },
+                    Err(reason) => SegmentStatus::Skipped { reason },
+                },
+            })
+            .collect();
+        let n_skipped = segments.iter().filter(|s| s.analysis().is_none()).count();
+        Ok(Self {
+            segments,
+            n_skipped,
+            labels,
+            by,
+            overall: overall.map(Box::new),
+        })
+    }
+
     /// The analysis of segment `name`.
     pub fn get(&self, name: &str) -> Option<&SegmentAnalysis> {
         self.segments.iter().find(|s| s.segment == name)
