@@ -37,6 +37,19 @@
 //! replicate by replicate (the replicates are paired). Its two-sided p-value is the percentile-interval
 //! inversion `min(1, 2(1 + min(#{d* ≤ 0}, #{d* ≥ 0}))/(B + 1))` (Davison & Hinkley 1997, §4.4).
 //!
+//! **Shares**: with every measure the bootstrap also summarises each unit's *share*, its score divided
+//! by the sum of the measure's scores in the same replicate (`θ_j / Σ_l θ_l`, relaimpo's
+//! `rela = TRUE` and [`MeasureScores::share`](crate::importance::MeasureScores::share), the importance
+//! axis of the [matrix](super::matrix) by default). For the measures that decompose R² (LMG, Johnson,
+//! Pratt, CAR) the sum is the replicate's R² (less the R² of the `always` covariates), so the share is
+//! `LMG_j / R²` of that replicate; for `last`, `first` and `beta_squared` it is the measure's own
+//! normalisation. Numerator and denominator move together across replicates, so the share interval is
+//! not the R²-unit interval divided by the full-sample R² (that ratio ignores the denominator's
+//! variation and its correlation with the numerator). The jackknife of the share (for BCa) divides the
+//! leave-one-out scores by their own sum, from the same leave-one-out sums. A replicate whose scores
+//! sum to 0 (or to a non-finite figure) has no shares: it is counted in
+//! [`MeasureBootstrap::n_share_failed`] and left out of the share intervals only.
+//!
 //! **Ranks**: in every replicate the units are ranked by the first requested measure (rank 1 = most
 //! important). Each row of [`RankProbabilities::probabilities`] (a driver) and each column (a rank)
 //! sums to 1.
@@ -212,6 +225,66 @@ pub struct MeasureBootstrap {
     pub scores: Vec<BootstrapEstimate>,
     /// Every pair `(j, l)` with `j < l` in unit order.
     pub differences: Vec<ImportanceDifference>,
+    /// The units' shares `θ_j / Σ_l θ_l` per replicate (see the module docs), one per unit in the
+    /// order of [`DriverBootstrap::units`]; `None` when the full-sample scores sum to 0, when fewer
+    /// than 2 replicates have shares, or in a result written before shares were bootstrapped.
+    #[serde(default)]
+    pub shares: Option<Vec<BootstrapEstimate>>,
+    /// Fitted replicates whose scores of this measure sum to 0 (or to a non-finite figure): they
+    /// have no shares and are left out of the share intervals (counted, never hidden).
+    #[serde(default)]
+    pub n_share_failed: usize,
+}
+
+/// Which bootstrap interval to read: the percentile interval or the BCa interval.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BootstrapInterval {
+    /// The percentile interval (the default).
+    #[default]
+    Percentile,
+    /// The bias-corrected and accelerated interval.
+    Bca,
+}
+
+impl BootstrapInterval {
+    /// The snake_case name, as parsed by `FromStr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Percentile => "percentile",
+            Self::Bca => "bca",
+        }
+    }
+
+    /// This interval of `estimate` (`None` for a BCa interval that is undefined).
+    pub fn of(self, estimate: &BootstrapEstimate) -> Option<Interval> {
+        match self {
+            Self::Percentile => Some(estimate.percentile),
+            Self::Bca => estimate.bca,
+        }
+    }
+}
+
+impl std::fmt::Display for BootstrapInterval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for BootstrapInterval {
+    type Err = Error;
+    /// Parse `"percentile"` or `"bca"`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "percentile" => Ok(Self::Percentile),
+            "bca" => Ok(Self::Bca),
+            other => Err(Error::invalid(
+                "interval",
+                format!("{other:?}; use \"percentile\" or \"bca\""),
+            )),
+        }
+    }
 }
 
 /// A rank interval: rank 1 is the most important.
@@ -280,6 +353,42 @@ impl DriverBootstrap {
     /// The bootstrap of the coefficient of `term` (a term or `"(Intercept)"`).
     pub fn coefficient(&self, term: &str) -> Option<&BootstrapEstimate> {
         self.coefficients.iter().find(|c| c.name == term)
+    }
+
+    /// How many times each resampled row was drawn in replicate `replicate` (`0..n_resamples`):
+    /// [`resample_counts`] with this result's `n` and seed. The rows are those the bootstrap
+    /// resampled (complete rows with positive weight, in input order), so a replicate can be refitted
+    /// elsewhere with the weights `count × weight`.
+    pub fn resample_counts(&self, replicate: usize) -> Vec<u32> {
+        resample_counts(self.n, self.seed, replicate)
+    }
+}
+
+/// How many times each of `n` rows is drawn in replicate `replicate` of a [`bootstrap`] with `seed`
+/// (the multiplicities `mᵢ` of the module docs; they sum to `n`). The draws depend on the seed and the
+/// replicate only.
+///
+/// ```
+/// use cx_metrics::drivers::bootstrap::resample_counts;
+/// let m = resample_counts(50, 7, 3);
+/// assert_eq!(m.iter().map(|&c| c as usize).sum::<usize>(), 50);
+/// assert_eq!(m, resample_counts(50, 7, 3));
+/// ```
+pub fn resample_counts(n: usize, seed: u64, replicate: usize) -> Vec<u32> {
+    let mut counts = vec![0; n];
+    draw_counts(&mut counts, seed, 0, replicate);
+    counts
+}
+
+/// Fill `counts` (one per row) with the multiplicities of replicate `replicate` of stratum `stratum`.
+fn draw_counts(counts: &mut [u32], seed: u64, stratum: u64, replicate: usize) {
+    let n = counts.len();
+    let mut rng = replicate_rng(seed, stratum, replicate);
+    counts.fill(0);
+    for _ in 0..n {
+        if let Some(c) = counts.get_mut(rng.random_range(0..n)) {
+            *c += 1;
+        }
     }
 }
 
@@ -674,13 +783,7 @@ impl Engine {
             .map_init(
                 || (vec![0u32; n], Sums::zeros(self.k), vec![0.0; len]),
                 |(counts, sums, scratch), r| {
-                    let mut rng = replicate_rng(seed, stratum, r);
-                    counts.fill(0);
-                    for _ in 0..n {
-                        if let Some(c) = counts.get_mut(rng.random_range(0..n)) {
-                            *c += 1;
-                        }
-                    }
+                    draw_counts(counts, seed, stratum, r);
                     self.sums(Some(counts), sums, scratch);
                     self.statistics(sums)
                 },
@@ -894,10 +997,13 @@ fn summarise(
             d.p_adjusted = p;
             d.significant = p <= 1.0 - level;
         }
+        let (shares, n_share_failed) = share_estimates(engine, estimate, &ok, &jack, off, level)?;
         importance.push(MeasureBootstrap {
             measure,
             scores,
             differences,
+            shares,
+            n_share_failed,
         });
     }
     let ranks = engine
@@ -918,6 +1024,54 @@ fn summarise(
         importance,
         ranks,
     })
+}
+
+/// The shares `θ_j / Σ_l θ_l` of the `g` scores starting at `off` of one statistics vector; `None`
+/// when the sum is 0 or a share is not finite.
+fn shares_of(stats: &[f64], off: usize, g: usize) -> Option<Vec<f64>> {
+    let scores = stats.get(off..off + g)?;
+    let total: f64 = scores.iter().sum();
+    if total == 0.0 || !total.is_finite() {
+        return None;
+    }
+    let out: Vec<f64> = scores.iter().map(|x| x / total).collect();
+    out.iter().all(|x| x.is_finite()).then_some(out)
+}
+
+/// The share estimates of the measure whose scores start at `off` (see the module docs), and the
+/// number of fitted replicates without shares.
+fn share_estimates(
+    engine: &Engine,
+    estimate: &[f64],
+    ok: &[&Vec<f64>],
+    jack: &[&Vec<f64>],
+    off: usize,
+    level: f64,
+) -> Result<(Option<Vec<BootstrapEstimate>>, usize)> {
+    let g = engine.units.len();
+    let replicates: Vec<Vec<f64>> = ok.iter().filter_map(|r| shares_of(r, off, g)).collect();
+    let n_failed = ok.len() - replicates.len();
+    let Some(full) = shares_of(estimate, off, g) else {
+        return Ok((None, n_failed));
+    };
+    if replicates.len() < 2 {
+        return Ok((None, n_failed));
+    }
+    let jackknife: Vec<Vec<f64>> = jack.iter().filter_map(|r| shares_of(r, off, g)).collect();
+    let rows: Vec<&Vec<f64>> = replicates.iter().collect();
+    let jack_rows: Vec<&Vec<f64>> = jackknife.iter().collect();
+    let shares = (0..g)
+        .map(|u| {
+            summarise_replicates(
+                &engine.units[u],
+                full[u],
+                &column(&rows, u),
+                &column(&jack_rows, u),
+                level,
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((Some(shares), n_failed))
 }
 
 /// Ranks (1 = largest) of `scores`; ties go to the earlier unit.
@@ -980,5 +1134,174 @@ fn rank_probabilities(
         probabilities,
         rank: ranks_of(estimate.get(off..off + g).unwrap_or(&[])),
         intervals,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drivers::{driver_analysis, DriverAnalysis};
+
+    /// `n` rows of two or three correlated drivers and an outcome (a linear congruential generator).
+    fn rows(n: usize, p: usize, seed: u64) -> (Vec<f64>, Vec<Vec<f64>>, Vec<f64>) {
+        let mut s = seed;
+        let mut unif = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut xs = vec![Vec::with_capacity(n); p];
+        let (mut y, mut w) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for _ in 0..n {
+            let common = unif();
+            let mut lin = 0.0;
+            for (j, col) in xs.iter_mut().enumerate() {
+                let x = common + unif();
+                lin += (j + 1) as f64 * x;
+                col.push(x);
+            }
+            y.push(lin + 2.0 * unif());
+            w.push(0.5 + unif());
+        }
+        (y, xs, w)
+    }
+
+    fn run(
+        p: usize,
+        b: usize,
+        measures: &[ImportanceMeasure],
+    ) -> (DriverBootstrap, DriverAnalysis) {
+        let (y, xs, w) = rows(120, p, 42);
+        let names = ["a", "b", "c"];
+        let drivers: Vec<(&str, &[f64])> = names
+            .iter()
+            .zip(&xs)
+            .map(|(n, c)| (*n, c.as_slice()))
+            .collect();
+        let options = DriverOptions::default()
+            .with_outcome("y")
+            .with_outcome_scale(crate::drivers::OutcomeScale::Unchecked);
+        let boot = BootstrapOptions::default()
+            .with_resamples(b)
+            .with_seed(3)
+            .with_measures(measures);
+        let out = bootstrap(&y, &drivers, Some(&w), &options, &boot).unwrap();
+        let analysis = driver_analysis(&y, &drivers, Some(&w), &options).unwrap();
+        (out, analysis)
+    }
+
+    #[test]
+    fn lmg_shares_of_two_drivers_mirror_each_other() {
+        // share₁ + share₂ = 1 in every replicate and every jackknife sample, so the interval of share₁
+        // is 1 minus that of share₂ with the ends swapped (percentile and BCa alike), to rounding.
+        let (b, a) = run(
+            2,
+            999,
+            &[ImportanceMeasure::Lmg, ImportanceMeasure::Johnson],
+        );
+        for m in [ImportanceMeasure::Lmg, ImportanceMeasure::Johnson] {
+            let mb = b.measure(m).unwrap();
+            let sh = mb.shares.as_ref().unwrap();
+            assert_eq!(mb.n_share_failed, 0);
+            let (s1, s2) = (&sh[0], &sh[1]);
+            assert!((s1.estimate + s2.estimate - 1.0).abs() < 1e-12);
+            assert!(
+                (s1.percentile.low - (1.0 - s2.percentile.high)).abs() < 1e-12,
+                "{m}"
+            );
+            assert!(
+                (s1.percentile.high - (1.0 - s2.percentile.low)).abs() < 1e-12,
+                "{m}"
+            );
+            let (b1, b2) = (s1.bca.unwrap(), s2.bca.unwrap());
+            assert!((b1.low - (1.0 - b2.high)).abs() < 1e-12, "{m}");
+            assert!((b1.high - (1.0 - b2.low)).abs() < 1e-12, "{m}");
+            assert!((s1.std_error - s2.std_error).abs() < 1e-12);
+            // The full-sample shares are the analysis's.
+            for (e, x) in sh.iter().zip(a.scores(m).unwrap().share.as_ref().unwrap()) {
+                assert!((e.estimate - x).abs() < 1e-12, "{} {x}", e.estimate);
+                assert!(e.percentile.low <= e.estimate && e.estimate <= e.percentile.high);
+            }
+        }
+    }
+
+    #[test]
+    fn share_intervals_are_quantiles_of_the_replicate_shares() {
+        // The replicates again from their counts: weighted sums with weight count × w, the scores
+        // over their sum, the quantiles by hand (linear interpolation, numpy's default).
+        let (b, _) = run(3, 200, &[ImportanceMeasure::Lmg]);
+        let (y, xs, w) = rows(120, 3, 42);
+        let engine = {
+            let names = ["a", "b", "c"];
+            let drivers: Vec<(&str, &[f64])> = names
+                .iter()
+                .zip(&xs)
+                .map(|(n, c)| (*n, c.as_slice()))
+                .collect();
+            let options = DriverOptions::default()
+                .with_outcome("y")
+                .with_outcome_scale(crate::drivers::OutcomeScale::Unchecked);
+            Engine::from_columns(&y, &drivers, Some(&w), &options, &[ImportanceMeasure::Lmg])
+                .unwrap()
+        };
+        let mut shares: Vec<Vec<f64>> = vec![Vec::new(); 3];
+        for r in 0..200 {
+            let counts = b.resample_counts(r);
+            assert_eq!(counts.len(), 120);
+            let mut sums = Sums::zeros(engine.k);
+            let mut scratch = vec![0.0; sums.v.len()];
+            engine.sums(Some(&counts), &mut sums, &mut scratch);
+            let stats = engine.statistics(&sums).unwrap();
+            let lmg = &stats[4..7];
+            let total: f64 = lmg.iter().sum();
+            for u in 0..3 {
+                shares[u].push(lmg[u] / total);
+            }
+        }
+        let quantile = |v: &[f64], q: f64| {
+            let mut v = v.to_vec();
+            v.sort_by(f64::total_cmp);
+            let h = (v.len() - 1) as f64 * q;
+            let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+            v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+        };
+        let sh = b
+            .measure(ImportanceMeasure::Lmg)
+            .unwrap()
+            .shares
+            .clone()
+            .unwrap();
+        for u in 0..3 {
+            assert!((sh[u].percentile.low - quantile(&shares[u], 0.025)).abs() < 1e-12);
+            assert!((sh[u].percentile.high - quantile(&shares[u], 0.975)).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn a_zero_sum_has_no_shares_and_old_results_still_read() {
+        assert_eq!(shares_of(&[1.0, 0.0, 0.0], 1, 2), None);
+        assert_eq!(shares_of(&[1.0, 1.0, 3.0], 1, 2), Some(vec![0.25, 0.75]));
+        assert_eq!(shares_of(&[1.0, f64::INFINITY, 3.0], 1, 2), None);
+        let (b, _) = run(2, 50, &[ImportanceMeasure::Lmg]);
+        let mut old = serde_json::to_value(&b).unwrap();
+        for m in old["importance"].as_array_mut().unwrap() {
+            let m = m.as_object_mut().unwrap();
+            assert!(m.remove("shares").is_some() && m.remove("n_share_failed").is_some());
+        }
+        let back: DriverBootstrap = serde_json::from_value(old).unwrap();
+        assert!(back.importance[0].shares.is_none());
+        assert_eq!(back.importance[0].scores, b.importance[0].scores);
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(serde_json::from_str::<DriverBootstrap>(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn interval_names_parse() {
+        for i in [BootstrapInterval::Percentile, BootstrapInterval::Bca] {
+            assert_eq!(i.as_str().parse::<BootstrapInterval>().unwrap(), i);
+            assert_eq!(serde_json::to_string(&i).unwrap(), format!("\"{i}\""));
+        }
+        assert!("BCa".parse::<BootstrapInterval>().is_err());
     }
 }
