@@ -33,6 +33,13 @@
 //! interval: an end on the line counts) is marked uncertain on that axis: its quadrant could be the
 //! neighbouring one. The cut lines themselves are taken as fixed.
 //!
+//! The importance intervals can come from the [bootstrap](super::bootstrap) of the same analysis
+//! ([`importance_performance_with_bootstrap`]): the intervals of the units' shares when the axis is
+//! in shares, of their scores in R² units otherwise, percentile or BCa
+//! ([`BootstrapInterval`]). The share interval is bootstrapped replicate by replicate (each
+//! replicate's scores over their own sum), never the R²-unit interval divided by the full-sample R².
+//! The result then says where its importance intervals came from ([`ImportanceIntervalSource`]).
+//!
 //! From rows ([`importance_performance`]), the performance intervals are computed unless given, at
 //! [`MatrixOptions::confidence_level`]:
 //!
@@ -73,6 +80,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::bootstrap::{BootstrapInterval, DriverBootstrap};
 use super::DriverAnalysis;
 use crate::error::{Error, Result, UndefinedReason};
 use crate::importance::ImportanceMeasure;
@@ -589,6 +597,186 @@ pub struct ImportancePerformance {
     /// `[0, 1]`); the full extent of the performance axis.
     #[serde(default)]
     pub scale: Option<Scale>,
+    /// Where the importance intervals came from, when they were read from a bootstrap of the
+    /// analysis (none when given as numbers, or when there are none).
+    #[serde(default)]
+    pub importance_source: Option<ImportanceIntervalSource>,
+}
+
+/// The bootstrap the importance intervals of a matrix were read from.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportanceIntervalSource {
+    /// Replicates drawn.
+    pub n_resamples: usize,
+    /// Replicates left out of these intervals: those that could not be fitted, and for shares those
+    /// whose scores summed to 0.
+    pub n_failed: usize,
+    /// The bootstrap's seed.
+    pub seed: u64,
+    /// Percentile or BCa.
+    pub interval: BootstrapInterval,
+    /// The level of the intervals.
+    pub confidence_level: f64,
+    /// Intervals of the shares (`true`) or of the scores in R² units.
+    pub share: bool,
+}
+
+impl fmt::Display for ImportanceIntervalSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = self.confidence_level * 100.0;
+        write!(
+            f,
+            "{level}% {} intervals of the {} from {} bootstrap resamples ({} failed), seed {}",
+            self.interval,
+            if self.share { "shares" } else { "R² scores" },
+            self.n_resamples,
+            self.n_failed,
+            self.seed
+        )
+    }
+}
+
+/// The importance intervals of `measure` (of its shares when `share`, else in R² units) that
+/// `boot`, a [`bootstrap`](super::bootstrap()) of `analysis`, gives; `interval` picks percentile or
+/// BCa.
+///
+/// # Errors
+/// [`Error::Incompatible`] when `boot` is not a bootstrap of `analysis` (another outcome, other ranked
+/// units, another sample size, or full-sample scores that differ from the analysis's);
+/// [`Error::InvalidArgument`] when `measure` was not bootstrapped, when its shares were not (a result
+/// written before they were, or scores that sum to 0), or when a BCa interval is undefined.
+pub fn bootstrap_importance_intervals(
+    analysis: &DriverAnalysis,
+    boot: &DriverBootstrap,
+    measure: ImportanceMeasure,
+    share: bool,
+    interval: BootstrapInterval,
+) -> Result<(Vec<Interval>, ImportanceIntervalSource)> {
+    let other = |what: String| {
+        Error::Incompatible(format!(
+            "the importance intervals come from a bootstrap of another analysis ({what}); \
+             bootstrap this analysis (analysis.bootstrap(...)) and pass that"
+        ))
+    };
+    if boot.outcome != analysis.outcome {
+        return Err(other(format!(
+            "outcome {:?}, this analysis's is {:?}",
+            boot.outcome, analysis.outcome
+        )));
+    }
+    if boot.units != analysis.importance.names {
+        return Err(other(format!(
+            "units {:?}, this analysis ranks {:?}",
+            boot.units, analysis.importance.names
+        )));
+    }
+    if boot.n as u64 != analysis.n {
+        return Err(other(format!(
+            "{} rows resampled, this analysis used {}",
+            boot.n, analysis.n
+        )));
+    }
+    let measured: Vec<&str> = boot.importance.iter().map(|m| m.measure.as_str()).collect();
+    let mb = boot.measure(measure).ok_or_else(|| {
+        Error::invalid(
+            "importance_intervals",
+            format!(
+                "the bootstrap has no {measure} (it bootstrapped [{}]); bootstrap with measures \
+                 that include {measure:?}",
+                measured.join(", ")
+            ),
+        )
+    })?;
+    let scores = analysis.scores(measure).ok_or_else(|| {
+        Error::invalid(
+            "measure",
+            format!("{measure} was not computed in this analysis"),
+        )
+    })?;
+    for (e, x) in mb.scores.iter().zip(&scores.raw) {
+        // The same scores by two paths (moments of the analysis, standardized sums of the bootstrap)
+        // agree to about 1e-13; a bootstrap of other rows or weights differs far beyond this.
+        if (e.estimate - x).abs() > 1e-9 * (1.0 + x.abs()) {
+            return Err(other(format!(
+                "its {measure} score of {:?} is {}, this analysis's is {x}",
+                e.name, e.estimate
+            )));
+        }
+    }
+    let estimates = if share {
+        mb.shares.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "importance_intervals",
+                format!(
+                    "the bootstrap has no share intervals of {measure} (its scores sum to 0, or it \
+                     was made before shares were bootstrapped); bootstrap again or use share = false"
+                ),
+            )
+        })?
+    } else {
+        mb.scores.as_slice()
+    };
+    let intervals = estimates
+        .iter()
+        .map(|e| {
+            interval.of(e).ok_or_else(|| {
+                Error::invalid(
+                    "interval",
+                    format!(
+                        "the BCa interval of {:?} is undefined (every replicate lies on one side \
+                         of the estimate); use the percentile interval",
+                        e.name
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let source = ImportanceIntervalSource {
+        n_resamples: boot.n_resamples,
+        n_failed: boot.n_failed + if share { mb.n_share_failed } else { 0 },
+        seed: boot.seed,
+        interval,
+        confidence_level: boot.confidence_level,
+        share,
+    };
+    Ok((intervals, source))
+}
+
+/// [`importance_performance`] with the importance intervals read from `boot`, a bootstrap of
+/// `analysis` (see [`bootstrap_importance_intervals`]; any intervals in `options` are replaced). The
+/// result records the source in [`ImportancePerformance::importance_source`]. The bootstrap's
+/// confidence level must be the matrix's (`options.confidence_level`), so that both axes are read at
+/// one level.
+///
+/// # Errors
+/// Those of [`bootstrap_importance_intervals`] and [`importance_performance`];
+/// [`Error::InvalidArgument`] when the levels differ.
+pub fn importance_performance_with_bootstrap(
+    analysis: &DriverAnalysis,
+    columns: &[RatedDriver<'_>],
+    weights: Option<&[f64]>,
+    options: &MatrixOptions,
+    boot: &DriverBootstrap,
+    interval: BootstrapInterval,
+) -> Result<ImportancePerformance> {
+    if (boot.confidence_level - options.confidence_level).abs() > 1e-12 {
+        return Err(Error::invalid(
+            "confidence_level",
+            format!(
+                "the bootstrap's intervals are at the level {}, the matrix's performance intervals at \
+                 {}; bootstrap at the matrix's level or make the matrix at the bootstrap's",
+                boot.confidence_level, options.confidence_level
+            ),
+        ));
+    }
+    let (intervals, source) =
+        bootstrap_importance_intervals(analysis, boot, options.measure, options.share, interval)?;
+    let mut opts = options.clone();
+    opts.importance_intervals = Some(intervals);
+    let mut m = importance_performance(analysis, columns, weights, &opts)?;
+    m.importance_source = Some(source);
+    Ok(m)
 }
 
 /// Whether the drivers' performances differ beyond sampling noise (see the module docs).
@@ -1110,6 +1298,7 @@ pub fn importance_performance_from_scores(
         drivers,
         performance_spread: None,
         scale: (options.performance == Performance::Mean).then_some(first.scale),
+        importance_source: None,
     })
 }
 
@@ -1303,5 +1492,134 @@ mod tests {
         let back: ImportancePerformance = serde_json::from_value(old).unwrap();
         assert!(back.performance_spread.is_none());
         assert!(back.drivers[0].performance_interval.is_none());
+    }
+
+    #[test]
+    fn bootstrap_intervals_of_the_same_analysis_only() {
+        use crate::drivers::bootstrap::{bootstrap, BootstrapOptions};
+        let columns: Vec<Vec<f64>> = (0..3).map(|j| ratings(200, 21 + j)).collect();
+        let noise = ratings(200, 5);
+        let y: Vec<f64> = (0..200)
+            .map(|i| {
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| (j + 1) as f64 * c[i])
+                    .sum::<f64>()
+                    + 3.0 * noise[i]
+            })
+            .collect();
+        let names = ["a", "b", "c"];
+        let drivers: Vec<(&str, &[f64])> = names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| (*n, c.as_slice()))
+            .collect();
+        let options = DriverOptions::default()
+            .with_outcome("y")
+            .with_outcome_scale(crate::drivers::OutcomeScale::Unchecked);
+        let analysis = driver_analysis(&y, &drivers, None, &options).unwrap();
+        let boot_opts = BootstrapOptions::default()
+            .with_resamples(300)
+            .with_seed(1)
+            .with_measures(&[ImportanceMeasure::Lmg]);
+        let boot = bootstrap(&y, &drivers, None, &options, &boot_opts).unwrap();
+        let rated: Vec<RatedDriver<'_>> = names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| RatedDriver::new(n, c, ten(), 2).unwrap())
+            .collect();
+        for (share, kind) in [
+            (true, BootstrapInterval::Percentile),
+            (false, BootstrapInterval::Bca),
+        ] {
+            let opts = MatrixOptions::default().with_measure(ImportanceMeasure::Lmg, share);
+            let m =
+                importance_performance_with_bootstrap(&analysis, &rated, None, &opts, &boot, kind)
+                    .unwrap();
+            let mb = boot.measure(ImportanceMeasure::Lmg).unwrap();
+            let est = if share {
+                mb.shares.as_ref().unwrap()
+            } else {
+                &mb.scores
+            };
+            for (d, e) in m.drivers.iter().zip(est) {
+                let iv = kind.of(e).unwrap();
+                assert_eq!(d.importance_interval, Some(iv));
+                assert_eq!(d.uncertain_importance, iv.contains(m.importance_line));
+                assert!((d.importance - e.estimate).abs() < 1e-12);
+            }
+            let src = m.importance_source.as_ref().unwrap();
+            assert_eq!(
+                (src.n_resamples, src.seed, src.interval, src.share),
+                (300, 1, kind, share)
+            );
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ImportancePerformance>(&json).unwrap(),
+                m
+            );
+        }
+        // Another measure, another outcome, other rows: refused.
+        let opts = MatrixOptions::default().with_measure(ImportanceMeasure::Last, true);
+        let e = bootstrap_importance_intervals(
+            &analysis,
+            &boot,
+            ImportanceMeasure::Johnson,
+            true,
+            BootstrapInterval::Percentile,
+        );
+        assert!(matches!(e, Err(Error::InvalidArgument { .. })), "{e:?}");
+        let e = importance_performance_with_bootstrap(
+            &analysis,
+            &rated,
+            None,
+            &opts,
+            &boot,
+            BootstrapInterval::Percentile,
+        );
+        assert!(matches!(e, Err(Error::InvalidArgument { .. })), "{e:?}");
+        let y2: Vec<f64> = y.iter().map(|v| v * 2.0).collect();
+        let other = bootstrap(
+            &y2,
+            &drivers,
+            None,
+            &options.clone().with_outcome("y2"),
+            &boot_opts,
+        )
+        .unwrap();
+        let e = bootstrap_importance_intervals(
+            &analysis,
+            &other,
+            ImportanceMeasure::Lmg,
+            true,
+            BootstrapInterval::Percentile,
+        );
+        assert!(matches!(e, Err(Error::Incompatible(_))), "{e:?}");
+        let w: Vec<f64> = (0..200).map(|i| 1.0 + (i % 3) as f64).collect();
+        let weighted = bootstrap(&y, &drivers, Some(&w), &options, &boot_opts).unwrap();
+        let e = bootstrap_importance_intervals(
+            &analysis,
+            &weighted,
+            ImportanceMeasure::Lmg,
+            true,
+            BootstrapInterval::Percentile,
+        );
+        let msg = e.unwrap_err().to_string();
+        assert!(
+            msg.contains("another analysis") && msg.contains("score"),
+            "{msg}"
+        );
+        // Both axes at one level.
+        let opts = MatrixOptions::default().with_confidence_level(0.9);
+        let e = importance_performance_with_bootstrap(
+            &analysis,
+            &rated,
+            None,
+            &opts,
+            &boot,
+            BootstrapInterval::Percentile,
+        );
+        assert!(e.unwrap_err().to_string().contains("level"));
     }
 }
