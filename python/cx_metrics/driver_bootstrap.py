@@ -58,7 +58,11 @@ class DriverBootstrap(NativeResult, Tabular):
         Multiplicity adjustment of the pairwise p-values.
 
     Intervals are percentile intervals (``ci_low``, ``ci_high``) and BCa intervals (``bca_low``,
-    ``bca_high``; NaN where BCa is undefined). ``to_pandas()`` / ``to_polars()`` give one row per
+    ``bca_high``; NaN where BCa is undefined). :attr:`importance` is in R² units; :attr:`shares` has
+    the same figures for each driver's share of the measure (its score over the sum of the scores,
+    replicate by replicate: for LMG the share of R²), the importance axis of
+    :meth:`DriverAnalysis.matrix`, which reads either table from this result
+    (``importance_intervals=boot``). ``to_pandas()`` / ``to_polars()`` give one row per
     bootstrapped figure: ``measure`` (an importance measure, or ``"coefficient"``), ``term`` (the
     driver, or the model term), then ``estimate``, ``std_error``, ``bias``, ``ci_low``, ``ci_high``,
     ``bca_low`` and ``bca_high``; importance first. :meth:`plot` draws the importance with its
@@ -122,6 +126,52 @@ class DriverBootstrap(NativeResult, Tabular):
         measures = [m for m, k in zip(t["measure"], keep, strict=True) if k]
         index = pd.MultiIndex.from_arrays([measures, terms], names=["measure", "driver"])
         return pd.DataFrame({c: t[c][keep] for c in _ESTIMATE_COLUMNS}, index=index)
+
+    @property
+    def shares(self) -> pd.DataFrame:
+        """Bootstrap of each driver's share of the measure (its score over the sum of the measure's
+        scores, replicate by replicate; for LMG, Johnson, Pratt and CAR the share of the decomposed
+        R²), indexed by (measure, driver), with the columns of :attr:`importance`. A measure whose
+        scores sum to 0 has no rows. Not the R² interval divided by R²: the sum varies with the
+        replicate too.
+
+        Examples
+        --------
+        >>> import cx_metrics as cx
+        >>> r = cx.pillar_driver_analysis(cx.datasets.sample_survey())
+        >>> s = r.bootstrap(n_resamples=200, seed=1).shares.loc["lmg"]
+        >>> round(float(s["estimate"].sum()), 12)
+        1.0
+        """
+        pd = require_pandas()
+
+        t = self._native.share_estimates
+        index = pd.MultiIndex.from_arrays([list(t["measure"]), list(t["term"])], names=["measure", "driver"])
+        return pd.DataFrame({c: t[c] for c in _ESTIMATE_COLUMNS}, index=index)
+
+    @property
+    def n_share_failed(self) -> dict[str, int]:
+        """Per measure, the fitted replicates whose scores summed to 0: they have no shares and are
+        left out of :attr:`shares` (counted, never hidden)."""
+        return {m: int(k) for m, k in self._native.n_share_failed}
+
+    def resample_counts(self) -> npt.NDArray[np.uint32]:
+        """How many times each resampled row was drawn in each replicate: an ``(n_resamples, n)``
+        array whose rows sum to ``n``. The columns are the rows the bootstrap resampled (the complete
+        rows with positive weight, in input order), so any statistic can be recomputed on the same
+        resamples with the weights ``count * weight``. Regenerated from the seed, not stored.
+
+        Examples
+        --------
+        >>> import cx_metrics as cx
+        >>> r = cx.pillar_driver_analysis(cx.datasets.sample_survey())
+        >>> b = r.bootstrap(n_resamples=50, seed=1)
+        >>> m = b.resample_counts()
+        >>> m.shape == (50, b.n), bool((m.sum(axis=1) == b.n).all())
+        (True, True)
+        """
+        counts: npt.NDArray[np.uint32] = self._native.resample_counts()
+        return counts
 
     @property
     def differences(self) -> pd.DataFrame:
@@ -197,12 +247,19 @@ class DriverBootstrap(NativeResult, Tabular):
         )
 
     def _warnings(self) -> list[str]:
-        if not self.n_failed:
-            return []
-        return [
-            f"{self.n_failed} of {self.n_resamples} resamples could not be fitted and were left out; "
-            "the intervals rest on the others"
+        out = []
+        if self.n_failed:
+            out.append(
+                f"{self.n_failed} of {self.n_resamples} resamples could not be fitted and were left out; "
+                "the intervals rest on the others"
+            )
+        out += [
+            f"{k} fitted resamples had {m} scores summing to 0 and no shares; the share intervals rest "
+            "on the others"
+            for m, k in self.n_share_failed.items()
+            if k
         ]
+        return out
 
     def __str__(self) -> str:
         level = f"{level_text(self.confidence_level)} CI"

@@ -135,7 +135,8 @@ class ImportancePerformance(NativeResult, Tabular):
     Each driver has a performance interval (``performance_low``, ``performance_high``): computed from
     the rows at the matrix's ``confidence_level`` (95% by default; a t interval of the weighted mean
     with Kish's effective sample size, or the Wilson interval of the top-box share), and an importance
-    interval when one was given. A driver
+    interval when one was given or read from a bootstrap of the analysis
+    (:attr:`importance_source` says which bootstrap, interval and level). A driver
     whose interval contains a cut line is *uncertain* on that axis: its quadrant could be the
     neighbouring one.
 
@@ -199,6 +200,28 @@ class ImportancePerformance(NativeResult, Tabular):
     def from_json(cls, text: str) -> ImportancePerformance:
         """A result from the text written by :meth:`to_json` (no warning is repeated)."""
         return cls._restore(cls._native_type.from_json(text))
+
+    @property
+    def importance_source(self) -> dict[str, Any] | None:
+        """Where the importance intervals came from, when read from a bootstrap of the analysis:
+        ``n_resamples``, ``n_failed`` (replicates left out of these intervals), ``seed``, ``interval``
+        (``"percentile"`` or ``"bca"``), ``confidence_level`` and ``share`` (intervals of the shares,
+        or of the R² scores). None when the intervals were given as numbers, or when there are none."""
+        source: dict[str, Any] | None = self._native.importance_source
+        return source
+
+    def _source_note(self) -> str | None:
+        """The importance intervals' origin in words (None without importance intervals)."""
+        s = self.importance_source
+        if s is None:
+            given = any(r.get("importance_interval") for r in self._raw["drivers"])
+            return "importance intervals: given by the caller" if given else None
+        what = f"{self.measure} shares" if s["share"] else f"{self.measure} scores (R² units)"
+        return (
+            f"importance intervals: {level_text(float(s['confidence_level']))} {s['interval']} intervals "
+            f"of the {what} from a bootstrap of {s['n_resamples']} resamples ({s['n_failed']} failed), "
+            f"seed {s['seed']}"
+        )
 
     def _noise_note(self) -> str:
         s = self.spread
@@ -316,7 +339,9 @@ class ImportancePerformance(NativeResult, Tabular):
         return out
 
     def __str__(self) -> str:
-        lines = [self._headline(), "", *text_table(self._header, self._rows())]
+        source = self._source_note()
+        head = [self._headline()] + ([source] if source else [])
+        lines = [*head, "", *text_table(self._header, self._rows())]
         notes = self._notes()
         return "\n".join([*lines, "", *notes] if notes else lines)
 
@@ -331,7 +356,7 @@ class ImportancePerformance(NativeResult, Tabular):
         ]
         if self.spread is not None and self.spread.within_noise:
             uncertain.insert(0, self._noise_note())
-        table = html_table(None, self._rows(), header=self._header, warnings=uncertain)
+        table = html_table(self._source_note(), self._rows(), header=self._header, warnings=uncertain)
         return html_block(table, headline=self._headline())
 
     def plot(self, **kwargs: Any) -> Axes:

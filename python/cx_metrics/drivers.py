@@ -587,8 +587,14 @@ class DriverAnalysis(NativeResult, Tabular):
         performance_cut: str | float = "mean",
         *,
         direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
-        importance_intervals: Sequence[tuple[float, float]] | None = None,
+        importance_intervals: Sequence[tuple[float, float]]
+        | DriverBootstrap
+        | Literal["bootstrap"]
+        | None = None,
         confidence_level: float = 0.95,
+        interval: Literal["percentile", "bca"] = "percentile",
+        n_resamples: int = 1000,
+        seed: int | None = None,
     ) -> ImportancePerformance:
         """The importance-performance matrix of the ranked drivers: importance from this fitted analysis
         (nothing is refitted), performance from the drivers' rows.
@@ -607,12 +613,22 @@ class DriverAnalysis(NativeResult, Tabular):
             Where each axis is cut.
         direction : {"higher_is_better", "lower_is_better"}
             The direction of the scale.
-        importance_intervals : sequence of (low, high), optional
+        importance_intervals : sequence of (low, high), DriverBootstrap or "bootstrap", optional
             Importance intervals, one per ranked driver (in the units of the axis): a driver whose
-            interval contains the cut line is marked uncertain.
+            interval contains the cut line is marked uncertain. A :class:`DriverBootstrap` of this
+            analysis (``analysis.bootstrap(...)``, at ``confidence_level``, with ``measure`` among its
+            measures) gives them: its :attr:`~DriverBootstrap.shares` intervals when ``share`` is
+            true, its R²-unit :attr:`~DriverBootstrap.importance` intervals otherwise; a bootstrap of
+            another analysis is refused. ``"bootstrap"`` runs that bootstrap here (``n_resamples``,
+            ``seed``, the measure only). The printout says where the intervals came from.
         confidence_level : float
             Level of the performance intervals computed from the rows (give importance intervals of
             the same level).
+        interval : {"percentile", "bca"}
+            Which bootstrap interval to read (with a bootstrap only).
+        n_resamples, seed : int
+            Of the bootstrap run with ``importance_intervals="bootstrap"`` (seed None: drawn at random,
+            reported in the printout).
 
         Examples
         --------
@@ -622,11 +638,27 @@ class DriverAnalysis(NativeResult, Tabular):
         >>> m.quadrant("time_and_effort")
         'fix_first'
         """
+        from .driver_bootstrap import DriverBootstrap
         from .driver_matrix import ImportancePerformance
 
+        if isinstance(importance_intervals, str):
+            if importance_intervals != "bootstrap":
+                raise InvalidArgumentError(
+                    f"invalid importance_intervals: {importance_intervals!r}; give a sequence of "
+                    '(low, high), a DriverBootstrap of this analysis, or "bootstrap"'
+                )
+            importance_intervals = self.bootstrap(
+                n_resamples, seed, confidence_level, measures=(measure,), adjustment="holm"
+            )
+        boot = importance_intervals if isinstance(importance_intervals, DriverBootstrap) else None
+        if boot is None and interval != "percentile":
+            raise InvalidArgumentError(
+                f"invalid interval: {interval!r} reads a bootstrap's intervals; pass "
+                'importance_intervals=analysis.bootstrap(...) or "bootstrap"'
+            )
         intervals = (
             None
-            if importance_intervals is None
+            if importance_intervals is None or boot is not None
             else [(float(lo), float(hi)) for lo, hi in importance_intervals]
         )
         native = self._native.matrix(
@@ -638,6 +670,8 @@ class DriverAnalysis(NativeResult, Tabular):
             performance_cut=_cut(performance_cut),
             intervals=intervals,
             interval_level=float(confidence_level),
+            bootstrap=None if boot is None else boot._native,
+            interval=interval,
         )
         return ImportancePerformance._from_native(native)
 

@@ -106,6 +106,10 @@ def _same(new: Any, old: Any, path: str) -> None:
         allowed = {"options"} | ({"labels", "by"} if path == "segments" else set())
         if path.startswith("matrix"):  # performance intervals, the spread test and the scale came later
             allowed |= {"performance_spread", "scale", "importance_interval", "performance_interval"}
+        if path.startswith("matrix"):  # where the importance intervals came from, later still
+            allowed |= {"importance_source"}
+        if path.startswith("bootstrap"):  # the share intervals came later
+            allowed |= {"shares", "n_share_failed"}
         # What the standard errors are (added with the sandwich covariances).
         allowed |= {"covariance_type", "coefficient_covariance", "covariance_note"}
         allowed |= {"std_error_type", "weight_kind", "warnings"}

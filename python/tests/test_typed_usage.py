@@ -175,6 +175,23 @@ def funnels() -> tuple[cx.FunnelResult, cx.FunnelByGroup, cx.FunnelComparison]:
     return cx.FunnelResult.from_json(r.to_json()), stored, diff
 
 
+def uncertain_quadrants(survey: pd.DataFrame) -> tuple[list[str], int]:
+    """The matrix's importance intervals read from a bootstrap of the same analysis."""
+    r: cx.DriverAnalysis = cx.pillar_driver_analysis(survey, weights="weight")
+    boot: cx.DriverBootstrap = r.bootstrap(n_resamples=50, seed=3, measures=["lmg"])
+    shares: pd.DataFrame = boot.shares
+    counts: npt.NDArray[np.uint32] = boot.resample_counts()
+    failed: dict[str, int] = boot.n_share_failed
+    m: cx.ImportancePerformance = r.matrix(scale=(1, 10), importance_intervals=boot, interval="bca")
+    again: cx.ImportancePerformance = r.matrix(
+        scale=(1, 10), importance_intervals="bootstrap", n_resamples=20, seed=1
+    )
+    source: dict[str, object] | None = m.importance_source
+    assert source is not None and again.importance_source is not None and failed["lmg"] == 0
+    flagged: list[str] = m.drivers.index[m.drivers["uncertain_importance"]].tolist()
+    return flagged, int(counts.shape[0]) + len(shares) - 6
+
+
 def test_typed_usage() -> None:
     score, ci, planned = loyalty(np.array([10, 9, 3, 7], dtype=np.uint8), [1.0, 2.0, 1.0, 0.5])
     assert ci.contains(score) and planned > 1000
@@ -195,6 +212,8 @@ def test_typed_usage() -> None:
     assert len(by_region.groups) > 1 and kept.waves and diff.std_error > 0
     one, segments, funnel_diff = funnels()
     assert one.converted == 1 and len(segments) == 2 and funnel_diff.confidence_level == 0.9
+    flagged, replicates = uncertain_quadrants(cx.datasets.sample_survey())
+    assert set(flagged) <= set(cx.PILLARS) and replicates == 50
     axes = story(cx.datasets.sample_survey())
     assert all(isinstance(ax, Axes) for ax in axes)
     plt.close("all")

@@ -3,7 +3,7 @@
 //! `to_dict`).
 
 use cx_metrics::drivers::{BootstrapEstimate, DriverBootstrap, ImportancePerformance, WhatIf};
-use numpy::PyArray1;
+use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde::Serialize;
@@ -80,6 +80,38 @@ serde_pymethods!(
         fn adjustment(&self) -> String {
             serde_name(&self.inner.adjustment)
         }
+        /// The bootstrapped shares (each unit's score over the measure's sum, replicate by
+        /// replicate), measure by measure (a measure without shares has no rows): `measure` and
+        /// `term` (lists), then one array per figure as in `estimates`.
+        #[getter]
+        fn share_estimates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+            let mut keys: Vec<(String, &str)> = Vec::new();
+            let mut rows: Vec<&BootstrapEstimate> = Vec::new();
+            for m in &self.inner.importance {
+                for e in m.shares.iter().flatten() {
+                    keys.push((m.measure.to_string(), &e.name));
+                    rows.push(e);
+                }
+            }
+            estimate_table(py, &keys, &rows)
+        }
+        /// Fitted replicates without shares (their scores summed to 0), per measure.
+        #[getter]
+        fn n_share_failed(&self) -> Vec<(String, usize)> {
+            self.inner
+                .importance
+                .iter()
+                .map(|m| (m.measure.to_string(), m.n_share_failed))
+                .collect()
+        }
+        /// How many times each resampled row was drawn, one row per replicate: an
+        /// `(n_resamples, n)` array (the core's `DriverBootstrap::resample_counts`).
+        fn resample_counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<u32>>> {
+            let b = &self.inner;
+            let rows: Vec<Vec<u32>> =
+                py.detach(|| (0..b.n_resamples).map(|r| b.resample_counts(r)).collect());
+            PyArray2::from_vec2(py, &rows).map_err(|e| crate::errors::invalid_argument("counts", e))
+        }
         /// Every bootstrapped figure, importance (measure by measure) first, then the coefficients
         /// (measure `"coefficient"`): `measure` and `term` (lists), then one array per figure (BCa
         /// bounds NaN where BCa is undefined).
@@ -97,30 +129,40 @@ serde_pymethods!(
                 keys.push(("coefficient".to_owned(), &e.name));
                 rows.push(e);
             }
-            let nan = f64::NAN;
-            let d = PyDict::new(py);
-            d.set_item(
-                "measure",
-                keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(),
-            )?;
-            d.set_item("term", keys.iter().map(|k| k.1).collect::<Vec<_>>())?;
-            d.set_item("estimate", floats(py, &rows, |e| e.estimate))?;
-            d.set_item("std_error", floats(py, &rows, |e| e.std_error))?;
-            d.set_item("bias", floats(py, &rows, |e| e.bias))?;
-            d.set_item("ci_low", floats(py, &rows, |e| e.percentile.low))?;
-            d.set_item("ci_high", floats(py, &rows, |e| e.percentile.high))?;
-            d.set_item(
-                "bca_low",
-                floats(py, &rows, |e| e.bca.map_or(nan, |i| i.low)),
-            )?;
-            d.set_item(
-                "bca_high",
-                floats(py, &rows, |e| e.bca.map_or(nan, |i| i.high)),
-            )?;
-            Ok(d)
+            estimate_table(py, &keys, &rows)
         }
     }
 );
+
+/// `measure` and `term` (lists), then one array per figure of the estimates (BCa bounds NaN where
+/// BCa is undefined).
+fn estimate_table<'py>(
+    py: Python<'py>,
+    keys: &[(String, &str)],
+    rows: &[&BootstrapEstimate],
+) -> PyResult<Bound<'py, PyDict>> {
+    let nan = f64::NAN;
+    let d = PyDict::new(py);
+    d.set_item(
+        "measure",
+        keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(),
+    )?;
+    d.set_item("term", keys.iter().map(|k| k.1).collect::<Vec<_>>())?;
+    d.set_item("estimate", floats(py, rows, |e| e.estimate))?;
+    d.set_item("std_error", floats(py, rows, |e| e.std_error))?;
+    d.set_item("bias", floats(py, rows, |e| e.bias))?;
+    d.set_item("ci_low", floats(py, rows, |e| e.percentile.low))?;
+    d.set_item("ci_high", floats(py, rows, |e| e.percentile.high))?;
+    d.set_item(
+        "bca_low",
+        floats(py, rows, |e| e.bca.map_or(nan, |i| i.low)),
+    )?;
+    d.set_item(
+        "bca_high",
+        floats(py, rows, |e| e.bca.map_or(nan, |i| i.high)),
+    )?;
+    Ok(d)
+}
 
 /// The importance–performance matrix (the core's `ImportancePerformance`).
 #[pyclass(module = "cx_metrics._native", name = "ImportancePerformance", frozen)]
@@ -156,6 +198,16 @@ serde_pymethods!(
         #[getter]
         fn direction(&self) -> String {
             serde_name(&self.inner.direction)
+        }
+        /// Where the importance intervals came from (a dict of the core's `ImportanceIntervalSource`),
+        /// when read from a bootstrap; None otherwise.
+        #[getter]
+        fn importance_source<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+            self.inner
+                .importance_source
+                .as_ref()
+                .map(|s| Ok(pythonize::pythonize(py, s)?))
+                .transpose()
         }
         /// One row per driver (input order): `driver` and `quadrant` (lists), then one array per
         /// figure.

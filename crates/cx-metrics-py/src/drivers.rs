@@ -7,6 +7,8 @@
 //! the performance axis of the matrix, what-if). A result restored from JSON or a pickle has no rows;
 //! `with_rows` gives it them again.
 
+use cx_metrics::drivers::bootstrap::BootstrapInterval;
+use cx_metrics::drivers::matrix::importance_performance_with_bootstrap;
 use cx_metrics::drivers::matrix::{CutLine, MatrixOptions, Performance, RatedDriver};
 use cx_metrics::drivers::whatif::{Binning, Scenario, Shift};
 use cx_metrics::drivers::{
@@ -686,8 +688,10 @@ serde_pymethods!(
         /// The importance–performance matrix: importance from this fitted analysis (no refit),
         /// performance from the kept driver columns. `intervals` are importance intervals
         /// `(low, high)` at `interval_level`, one per ranked driver; the performance intervals and
-        /// the spread test are computed at that level too.
-        #[pyo3(signature = (scales, *, measure, share, performance, importance_cut, performance_cut, intervals, interval_level))]
+        /// the spread test are computed at that level too. With `bootstrap` (a bootstrap of this
+        /// analysis) the importance intervals are read from it instead (`interval`: "percentile" or
+        /// "bca").
+        #[pyo3(signature = (scales, *, measure, share, performance, importance_cut, performance_cut, intervals, interval_level, bootstrap = None, interval = "percentile"))]
         #[allow(clippy::too_many_arguments)]
         fn matrix(
             &self,
@@ -700,6 +704,8 @@ serde_pymethods!(
             performance_cut: Cut,
             intervals: Option<Vec<(f64, f64)>>,
             interval_level: f64,
+            bootstrap: Option<PyRef<'_, PyDriverBootstrap>>,
+            interval: &str,
         ) -> PyResult<PyImportancePerformance> {
             let rows = self.rows.as_ref().ok_or_else(|| no_rows("matrix()"))?;
             let measure: ImportanceMeasure = measure.parse().py()?;
@@ -719,14 +725,15 @@ serde_pymethods!(
             let data = views.data();
             let rated = data.rated(&scales)?;
             let a = &self.inner;
+            let interval: BootstrapInterval = interval.parse().py()?;
+            let boot = bootstrap.as_ref().map(|b| &b.inner);
+            let weights = data.weights.as_deref();
             let inner = py
-                .detach(|| {
-                    cx_metrics::drivers::importance_performance(
-                        a,
-                        &rated,
-                        data.weights.as_deref(),
-                        &m,
-                    )
+                .detach(|| match boot {
+                    Some(b) => {
+                        importance_performance_with_bootstrap(a, &rated, weights, &m, b, interval)
+                    }
+                    None => cx_metrics::drivers::importance_performance(a, &rated, weights, &m),
                 })
                 .py()?;
             Ok(PyImportancePerformance { inner })
