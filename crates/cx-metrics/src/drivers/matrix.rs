@@ -33,7 +33,7 @@
 //! interval: an end on the line counts) is marked uncertain on that axis: its quadrant could be the
 //! neighbouring one. The cut lines themselves are taken as fixed.
 //!
-//! The importance intervals can come from the [bootstrap](super::bootstrap) of the same analysis
+//! The importance intervals can come from the [bootstrap](mod@super::bootstrap) of the same analysis
 //! ([`importance_performance_with_bootstrap`]): the intervals of the units' shares when the axis is
 //! in shares, of their scores in R² units otherwise, percentile or BCa
 //! ([`BootstrapInterval`]). The share interval is bootstrapped replicate by replicate (each
