@@ -43,9 +43,10 @@ build-wheel: venv ## Build the release wheel and install it into .venv
 	cd python && $(abspath $(VENV))/bin/maturin build --release --quiet -i $(abspath $(PY)) -o $(abspath $(WHEEL_DIR))
 	$(PY) -m pip install --quiet --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
 
-test-rust: ## cargo fmt --check, clippy -D warnings, cargo test of the workspace
+test-rust: ## cargo fmt --check, clippy -D warnings, the core's docs without broken links, cargo test of the workspace
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cx-metrics
 	cargo test --workspace
 
 lint-python: venv ## ruff check, ruff format --check, mypy --strict on the typed usage file

@@ -8,7 +8,7 @@
 //! finite and `≥ 0`. Values are checked while the fit reads them: an infinity is an error naming its
 //! column and row; a NaN (or a masked value) is a missing value, handled by the missing-data policy.
 //!
-//! The fit never copies the columns into `f64`. It reads them in blocks of at most [`BLOCK`] rows:
+//! The fit never copies the columns into `f64`. It reads them in blocks of at most 2,048 rows:
 //! each block's rows are converted to `f64` in a small scratch buffer, by a loop compiled for each
 //! width (and for the CPU's vector instructions), and folded while they are in cache; an `f64`
 //! column is read in place. Rows left out — a missing value under listwise deletion, a weight of

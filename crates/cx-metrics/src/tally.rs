@@ -179,7 +179,7 @@ fn sq_unrepresentable(what: String, scaled: f64, exponent: i32) -> Error {
 
 impl ScaleTally {
     /// A tally from its parts: rows, Σw and Σw² per point (lowest point first) and the rows omitted
-    /// as missing, checked as a serialised state is (see [`ScaleTally::check`]).
+    /// as missing, with the checks a serialised state gets when it is read back (`from_bytes`).
     ///
     /// ```
     /// use cx_metrics::{Direction, Scale, ScaleTally};
