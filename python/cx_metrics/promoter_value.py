@@ -252,6 +252,12 @@ def nps_value(
     Duplicate ids are errors naming the rows; answers without outcomes and outcomes without answers are
     left out and counted.
 
+    The joined rows are folded into :class:`NpsValueTally` (the core's mergeable state), which
+    :func:`cx_metrics.dask.nps_value` and :func:`cx_metrics.spark.nps_value` fold per partition of the
+    joined tables and merge. A customer must not be split across states: the engines partition the
+    joined rows by ``id`` first; a state keeps no ids, so states folded by hand from parts that share a
+    customer would count that customer twice.
+
     >>> import cx_metrics as cx
     >>> s = {"customer": [1, 2, 3, 4], "ltr": [10, 9, 3, 6]}
     >>> o = {"customer": [1, 2, 3, 4], "revenue": [120.0, 100.0, 20.0, 40.0]}

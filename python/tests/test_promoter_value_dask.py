@@ -82,6 +82,27 @@ def test_by_segment_equals_in_memory(client: Any) -> None:
     assert_same(got.to_pandas().to_dict("list"), want.to_pandas().to_dict("list"))
 
 
+def test_a_missing_segment_label_is_a_segment(client: Any) -> None:
+    # Answers without a segment are the segment None (last), as in memory; the outcome rows without an
+    # answer, which have no segment after the join either, are not counted as its answers.
+    survey, outcomes = tables()
+    survey["region"] = survey["region"].where(np.arange(len(survey)) % 17 != 0, None)
+    want = cx.nps_value(survey, outcomes, id="customer", revenue="revenue", by="region")
+    got = cxd.nps_value(
+        dd.from_pandas(survey, npartitions=3),
+        dd.from_pandas(outcomes, npartitions=2),
+        id="customer",
+        revenue="revenue",
+        by="region",
+    )
+    assert isinstance(got, PromoterValueByGroup) and isinstance(want, PromoterValueByGroup)
+    assert list(got.groups) == ["north", "south", "west", None]
+    for k in want.groups:
+        assert_same(got.groups[k].to_dict(), want.groups[k].to_dict())
+    none = got.groups[None].to_dict()
+    assert none["n_survey"] + none["n_missing_score"] == int(survey["region"].isna().sum())
+
+
 def test_duplicates_across_partitions_are_refused(client: Any) -> None:
     survey, outcomes = tables()
     # The first answer again at the end: the two rows are in different input partitions.
