@@ -65,6 +65,19 @@ def test_overall_and_by_segment_equal_in_memory(spark: Any) -> None:
         assert_same(got_by.groups[k].to_dict(), want_by.groups[k].to_dict())
 
 
+def test_a_missing_segment_label_is_a_segment(spark: Any) -> None:
+    survey, outcomes = tables()
+    survey["region"] = survey["region"].where(survey.index % 17 != 0, None)
+    want = cx.nps_value(survey, outcomes, id="customer", value="clv", by="region")
+    got = cxs.nps_value(
+        _frame(spark, survey, 2), _frame(spark, outcomes, 3), id="customer", value="clv", by="region"
+    )
+    assert isinstance(got, PromoterValueByGroup) and isinstance(want, PromoterValueByGroup)
+    assert list(got.groups) == ["north", "south", "west", None]
+    for k in want.groups:
+        assert_same(got.groups[k].to_dict(), want.groups[k].to_dict())
+
+
 def test_duplicates_are_refused(spark: Any) -> None:
     survey, outcomes = tables()
     twice = pd.concat([survey, survey.iloc[[150]]], ignore_index=True)
