@@ -95,6 +95,7 @@ from .paths import (
 )
 from .pillars import PILLARS, Pillar, PillarSummary, pillar_driver_analysis, pillar_summary
 from .pillars import PillarTally as PillarTally
+from .promoter_value import NpsValueTally as NpsValueTally
 from .promoter_value import nps_value
 from .proportions import compare_proportions, proportion_ci
 from .retention import (
@@ -265,4 +266,8 @@ __all__ += [
 
 __all__ += [
     "PillarTally",
+]
+
+__all__ += [
+    "NpsValueTally",
 ]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .nps_groups import CesByGroup, CsatByGroup, NpsByGroup
     from .paths import PathResult, PathResultByGroup
     from .pillars import MergedPillarSummary, Pillar
+    from .promoter_value import PromoterValue, PromoterValueByGroup
     from .retention import CustomerSummary, RetentionTable
     from .service_times import ResponseTimes, ResponseTimesByGroup
 
@@ -51,12 +52,18 @@ __all__ = ["Metrics"]
 Compute = Callable[..., Any]
 """An engine's ``compute(data, plan, *, shuffle=True, **engine)``: the result of ``plan`` over ``data``."""
 
+Join = Callable[..., Any]
+"""An engine's ``join(survey, outcomes, *, id, survey_columns, outcome_columns)``: the outer join of the
+two frames by ``id`` (the columns named, and the presence flags ``__cx_answered`` and ``__cx_outcome``:
+True in the rows that come from the survey, from the outcomes)."""
+
 
 class Metrics:
     """The metrics over one engine's data frames (see the module docstring)."""
 
-    def __init__(self, compute: Compute) -> None:
+    def __init__(self, compute: Compute, join: Join | None = None) -> None:
         self._compute = compute
+        self._join = join
 
     @overload
     def nps(
@@ -480,3 +487,52 @@ class Metrics:
             unit=unit,
         )
         return self._compute(data, plan, **engine)  # type: ignore[no-any-return]
+
+    def nps_value(
+        self,
+        survey: Any,
+        outcomes: Any,
+        *,
+        id: str,
+        score: str = "ltr",
+        churned: str | None = None,
+        revenue: str | None = None,
+        value: str | None = None,
+        duration: str | None = None,
+        by: str | Sequence[str] | None = None,
+        confidence_level: float = 0.95,
+        **engine: Any,
+    ) -> PromoterValue | PromoterValueByGroup:
+        """:func:`cx_metrics.nps_value` of a survey and an outcome table in two Dask or Spark DataFrames
+        (``id``, ``score``, ``by``: columns of the survey; ``churned``, ``revenue``, ``value``,
+        ``duration``: columns of the outcomes): the same result as in memory. The engine joins the two
+        tables (an outer join by ``id``) and partitions the joined rows by ``id``, so every row of a
+        customer is folded in one partition, where a customer who answered twice or is listed twice
+        in the outcomes is refused (:class:`~cx_metrics.exceptions.InvalidArgumentError` naming the
+        id). Each partition folds into :class:`~cx_metrics.NpsValueTally` states (per segment of
+        ``by``), merged and finished as in memory."""
+        from .promoter_value import NpsValuePlan
+
+        if self._join is None:
+            raise InvalidArgumentError("invalid engine: this engine has no join of two tables")
+        plan = NpsValuePlan(
+            by=by_columns(by),
+            id=id,
+            score=score,
+            churned=churned,
+            revenue=revenue,
+            value=value,
+            duration=duration,
+            confidence_level=float(confidence_level),
+        )
+        survey_columns = (score, *plan.by)
+        shared = sorted(set(survey_columns) & set(plan.outcome_columns))
+        if id in survey_columns or id in plan.outcome_columns or shared:
+            raise InvalidArgumentError(
+                f"invalid columns: {shared or [id]} named as columns of both tables (or as the id and"
+                " another column); the joined rows need distinct names, rename one first"
+            )
+        joined = self._join(
+            survey, outcomes, id=id, survey_columns=survey_columns, outcome_columns=plan.outcome_columns
+        )
+        return self._compute(joined, plan, **engine)  # type: ignore[no-any-return]

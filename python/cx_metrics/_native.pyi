@@ -112,6 +112,7 @@ __all__ = [
 ]
 __all__ += ["BgNbdFit", "CustomerClv", "GammaGammaFit", "bgnbd", "clv_bgnbd", "gamma_gamma", "summary_rfm"]
 __all__ += ["fold_arrow", "fold_arrow_table"]
+__all__ += ["handling_time_by_group", "service_level_by_group"]
 
 __version__: str
 
@@ -1562,6 +1563,28 @@ def handling_time(
     quantile_method: str,
     confidence_level: float,
 ) -> HandlingResult: ...
+def handling_time_by_group(
+    talk: _F64 | None = None,
+    hold: _F64 | None = None,
+    acw: _F64 | None = None,
+    dial: _F64 | None = None,
+    *,
+    keys: list[_KeySpec],
+    components: list[str],
+    quantiles: list[float],
+    quantile_method: str,
+    confidence_level: float,
+) -> tuple[list[tuple[_Label, ...]], list[HandlingResult | None]]: ...
+def service_level_by_group(
+    waits: _F64,
+    answered: npt.NDArray[np.bool_],
+    *,
+    keys: list[_KeySpec],
+    threshold: float,
+    short_abandon: float | None,
+    formula: str,
+    confidence_level: float,
+) -> tuple[list[tuple[_Label, ...]], list[ServiceLevelResult | None]]: ...
 
 @final
 class ServiceLevelResult(_Serialised):
@@ -1610,6 +1633,8 @@ class PromoterValue(_Serialised):
     def from_json(text: str) -> PromoterValue: ...
     @property
     def retention(self) -> list[KaplanMeier | None] | None: ...
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> PromoterValue: ...
 
 def promoter_value(
     survey_ids: npt.NDArray[np.uint32],

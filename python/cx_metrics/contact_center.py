@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _native
-from ._by_group import ResultsByGroup, group_rows
+from ._by_group import ResultsByGroup
+from ._groups import key_columns
 from ._results import (
     FrameColumn,
     Interval,
@@ -289,11 +290,11 @@ def handling_time(
             "invalid columns: the component columns differ in length; give one value per contact"
         )
 
-    def one(_: Any, rows: npt.NDArray[np.intp]) -> HandlingTime:
-        part: dict[str, Any] = {n: None if c is None else c[rows] for n, c in cols.items()}
-        return HandlingTime(_native.handling_time(**part, **opts))
-
-    return HandlingTimeByGroup.of(*group_rows(by, table, n_rows), one)
+    keys = key_columns(by, table, n_rows)
+    labels, results = _native.handling_time_by_group(**cols, keys=keys.specs, **opts)
+    return _grouped(
+        HandlingTimeByGroup, keys.by_name, labels, [None if r is None else HandlingTime(r) for r in results]
+    )
 
 
 # ----- service level -----------------------------------------------------------------------------
@@ -608,5 +609,33 @@ def service_level(
 
     if by is None:
         return one(w, a)
-    by_name, groups = group_rows(by, table, len(w))
-    return ServiceLevelByGroup.of(by_name, groups, lambda _, rows: one(w[rows], a[rows]))
+    keys = key_columns(by, table, len(w))
+    labels, results = _native.service_level_by_group(
+        w,
+        a,
+        keys=keys.specs,
+        threshold=threshold,
+        short_abandon=short_abandon,
+        formula=formula,
+        confidence_level=confidence_level,
+    )
+    return _grouped(
+        ServiceLevelByGroup, keys.by_name, labels, [None if r is None else ServiceLevel(r) for r in results]
+    )
+
+
+_G = TypeVar("_G", bound=ResultsByGroup[Any])
+
+
+def _grouped(
+    kind: type[_G], by: str | tuple[str, ...], labels: Sequence[tuple[Any, ...]], results: Sequence[Any]
+) -> _G:
+    """A result by group from the grouping engine's labels (in its order) and a result per group (None
+    for a group without contacts, listed in the empty-groups field)."""
+    keys = [label[0] if len(label) == 1 else tuple(label) for label in labels]
+    pairs = list(zip(keys, results, strict=True))
+    return kind(
+        by=by,
+        groups={k: r for k, r in pairs if r is not None},
+        **{kind._empty_field: tuple(k for k, r in pairs if r is None)},
+    )

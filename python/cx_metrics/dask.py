@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import _native
 from ._engines import Metrics
 from ._partitions import (
     Plan,
@@ -39,6 +40,7 @@ __all__ = [
     "funnel",
     "handling_time",
     "nps",
+    "nps_value",
     "paths",
     "pillar_summary",
     "response_times",
@@ -78,6 +80,31 @@ def _compute(data: Any, plan: Plan, *, shuffle: bool = True, split_every: int = 
     return finish(plan, [pairs], categories)
 
 
+def _join(
+    survey: Any, outcomes: Any, *, id: str, survey_columns: Sequence[str], outcome_columns: Sequence[str]
+) -> Any:
+    """The outer join of ``survey`` and ``outcomes`` by ``id`` (``dd.merge``, a hash join on the key),
+    with the presence flags of the two sides. The plan's partition key (``id``) then has the joined
+    rows shuffled by ``id`` before the fold, so every row of a customer is in one partition whatever
+    strategy the merge took."""
+    from .promoter_value import _ANSWERED, _OUTCOME
+
+    _, dd = _dask()
+    for name, frame, columns in (("survey", survey, survey_columns), ("outcomes", outcomes, outcome_columns)):
+        if not isinstance(frame, dd.DataFrame):
+            raise InvalidArgumentError(
+                f"invalid {name}: got a {type(frame).__name__}; pass a dask.dataframe.DataFrame "
+                "(in-memory tables go to cx_metrics.nps_value itself)"
+            )
+        available = [str(c) for c in frame.columns]
+        for c in (id, *columns):
+            if c not in available:
+                _native.raise_unknown_column(c, available)
+    left = survey[[id, *survey_columns]].assign(**{_ANSWERED: True})
+    right = outcomes[[id, *outcome_columns]].assign(**{_OUTCOME: True})
+    return dd.merge(left, right, how="outer", on=id)
+
+
 def _categories(data: Any, by: Sequence[str]) -> dict[str, tuple[list[Any], bool]]:
     """The levels of the categorical label columns whose categories Dask knows (their order and
     unused levels are kept, as in memory). A categorical column with unknown categories may hold
@@ -105,7 +132,7 @@ def _dask() -> tuple[Any, Any]:
 
 
 # The metrics, written once for every engine (``_engines``); ``split_every=`` is Dask's own option.
-_metrics = Metrics(_compute)
+_metrics = Metrics(_compute, _join)
 audit_compliance = _metrics.audit_compliance
 ces = _metrics.ces
 csat = _metrics.csat
@@ -114,6 +141,7 @@ driver_analysis = _metrics.driver_analysis
 funnel = _metrics.funnel
 handling_time = _metrics.handling_time
 nps = _metrics.nps
+nps_value = _metrics.nps_value
 paths = _metrics.paths
 pillar_summary = _metrics.pillar_summary
 response_times = _metrics.response_times

@@ -14,11 +14,12 @@ timestamps); a null label is the group ``None``, last.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
 
+from . import _native
 from ._engines import Metrics
 from ._partitions import (
     Plan,
@@ -40,6 +41,7 @@ __all__ = [
     "funnel",
     "handling_time",
     "nps",
+    "nps_value",
     "paths",
     "pillar_summary",
     "response_times",
@@ -71,6 +73,31 @@ def _compute(data: Any, plan: Plan, *, shuffle: bool = True) -> Any:
     except Exception as e:
         raise _typed(e) from e
     return finish(plan, [[(row["key"], bytes(row["state"])) for row in rows]], {})
+
+
+def _join(
+    survey: Any, outcomes: Any, *, id: str, survey_columns: Sequence[str], outcome_columns: Sequence[str]
+) -> Any:
+    """The full outer join of ``survey`` and ``outcomes`` by ``id``, with the presence flags of the two
+    sides. The plan's partition key (``id``) then has the joined rows repartitioned by ``id`` before
+    the fold, so every row of a customer is in one partition (a broadcast join would not do that)."""
+    from pyspark.sql import functions as sf
+
+    from .promoter_value import _ANSWERED, _OUTCOME
+
+    for name, frame, columns in (("survey", survey, survey_columns), ("outcomes", outcomes, outcome_columns)):
+        if not hasattr(frame, "mapInArrow") or not hasattr(frame, "sparkSession"):
+            raise InvalidArgumentError(
+                f"invalid {name}: got a {type(frame).__name__}; pass a pyspark.sql.DataFrame "
+                "(in-memory tables go to cx_metrics.nps_value itself)"
+            )
+        available = list(frame.columns)
+        for c in (id, *columns):
+            if c not in available:
+                _native.raise_unknown_column(c, available)
+    left = survey.select(id, *survey_columns).withColumn(_ANSWERED, sf.lit(True))
+    right = outcomes.select(id, *outcome_columns).withColumn(_OUTCOME, sf.lit(True))
+    return left.join(right, on=id, how="full_outer")
 
 
 _NUMERIC = ("tinyint", "smallint", "int", "bigint", "float", "double", "decimal")
@@ -184,7 +211,7 @@ def _spark() -> Any:
 
 
 # The metrics, written once for every engine (``_engines``).
-_metrics = Metrics(_compute)
+_metrics = Metrics(_compute, _join)
 audit_compliance = _metrics.audit_compliance
 ces = _metrics.ces
 csat = _metrics.csat
@@ -193,6 +220,7 @@ driver_analysis = _metrics.driver_analysis
 funnel = _metrics.funnel
 handling_time = _metrics.handling_time
 nps = _metrics.nps
+nps_value = _metrics.nps_value
 paths = _metrics.paths
 pillar_summary = _metrics.pillar_summary
 response_times = _metrics.response_times

@@ -330,3 +330,49 @@ def test_unused_categorical_level_is_listed_not_an_error() -> None:
     ht = handling_time(frame, components=["talk"], talk="talk", by="queue")
     assert list(ht.groups) == ["a", "c"] and ht.no_contacts == ("b",)
     assert ht.groups["a"].aht == 275.0
+
+
+def test_by_groups_in_one_native_call_equal_each_group_alone() -> None:
+    """``by=`` folds every group in one call of the core (the rows gathered group by group): each group's
+    result equals the function on that group's rows alone, exactly (the same rows in the same order
+    through the same code), for two label columns, with a missing label; a bad value is named by its
+    row in the whole input."""
+    rng = np.random.default_rng(12)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "agent": rng.choice(["ann", "bob", "cy", None], n, p=[0.4, 0.3, 0.25, 0.05]),
+            "shift": rng.integers(1, 4, n),
+            "talk": rng.gamma(3.0, 100.0, n),
+            "acw": rng.gamma(2.0, 15.0, n),
+            "wait": rng.exponential(25.0, n),
+            "answered": rng.random(n) < 0.9,
+        }
+    )
+    ht = handling_time(frame, components=["talk", "acw"], talk="talk", acw="acw", by=["agent", "shift"])
+    sl = service_level(
+        frame,
+        formula="icmi5",
+        threshold=20,
+        short_abandon=4,
+        waits="wait",
+        answered="answered",
+        by=["agent", "shift"],
+    )
+    assert list(ht.groups) == list(sl.groups) and len(ht.groups) == 12
+    assert list(ht.groups)[-1] == (None, 3)  # the missing label last
+    for agent, shift in ht.groups:
+        at = frame["agent"].isna() if agent is None else frame["agent"] == agent
+        rows = frame[at & (frame["shift"] == shift)]
+        alone = handling_time(rows, components=["talk", "acw"], talk="talk", acw="acw")
+        assert ht.groups[(agent, shift)].to_dict() == alone.to_dict()
+        by_hand = service_level(
+            rows, formula="icmi5", threshold=20, short_abandon=4, waits="wait", answered="answered"
+        )
+        assert sl.groups[(agent, shift)].to_dict() == by_hand.to_dict()
+    bad = frame.assign(acw=frame["acw"].where(frame.index != 2718, -1.0))
+    with pytest.raises(InvalidArgumentError, match="at position 2718"):
+        handling_time(bad, components=["talk", "acw"], talk="talk", acw="acw", by="agent")
+    bad = frame.assign(wait=frame["wait"].where(frame.index != 2718, np.nan))
+    with pytest.raises(CxMetricsError, match="2718"):
+        service_level(bad, formula="icmi2", threshold=20, waits="wait", answered="answered", by="agent")

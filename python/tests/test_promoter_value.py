@@ -140,3 +140,21 @@ def test_bad_input_is_named(tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     assert isinstance(r, PromoterValue) and r.n_missing_score == 2
     with pytest.raises(InvalidArgumentError, match="durations"):
         cx.nps_value(survey, outcomes, id="customer", revenue="revenue", duration="months")
+
+
+def test_by_segment_checks_the_whole_tables(tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    survey, outcomes = tables
+    # A customer who answered in two segments is refused (each segment alone would count them once).
+    other = survey.iloc[[7]].assign(region="east" if survey["region"][7] == "west" else "west")
+    with pytest.raises(InvalidArgumentError, match="position 800 of the survey repeats position 7"):
+        cx.nps_value(
+            pd.concat([survey, other], ignore_index=True),
+            outcomes,
+            id="customer",
+            revenue="revenue",
+            by="region",
+        )
+    bad = survey.assign(ltr=survey["ltr"].astype(float))
+    bad.loc[650, "ltr"] = 10.5
+    with pytest.raises(InvalidArgumentError, match=r"10\.5 at position 650"):
+        cx.nps_value(bad, outcomes, id="customer", revenue="revenue", by="region")

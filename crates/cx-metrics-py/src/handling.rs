@@ -2,11 +2,13 @@
 //! `HandlingTally` crosses as a `State`, see `any_state`).
 
 use cx_metrics::handling::{
-    handling_time as core_handling_time, Component, HandlingResult, HandlingRows,
+    handling_time as core_handling_time, handling_time_by_group as core_by_group, Component,
+    HandlingResult, HandlingRows,
 };
 use cx_metrics::survival::QuantileMethod;
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 use crate::arrays::contiguous;
 use crate::errors::IntoPyResult;
@@ -59,4 +61,49 @@ pub fn handling_time(
         .detach(|| core_handling_time(rows, &chosen, &quantiles, method, confidence_level))
         .py()?;
     Ok(PyHandlingResult { inner })
+}
+
+/// Handling time per group of the label columns `keys` (as `group_codes` takes them), in one call:
+/// the groups' labels and a result per group (`None` for a group without contacts).
+#[pyfunction]
+#[pyo3(signature = (talk=None, hold=None, acw=None, dial=None, *, keys, components, quantiles, quantile_method, confidence_level))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn handling_time_by_group<'py>(
+    py: Python<'py>,
+    talk: Column<'_>,
+    hold: Column<'_>,
+    acw: Column<'_>,
+    dial: Column<'_>,
+    keys: Vec<Bound<'py, PyAny>>,
+    components: Vec<String>,
+    quantiles: Vec<f64>,
+    quantile_method: &str,
+    confidence_level: f64,
+) -> PyResult<(Vec<Bound<'py, PyTuple>>, Vec<Option<PyHandlingResult>>)> {
+    let chosen = self::components(&components)?;
+    let method: QuantileMethod = quantile_method.parse().py()?;
+    let [t, h, a, d] = [&talk, &hold, &acw, &dial].map(|c| c.as_ref().map(contiguous));
+    let rows = HandlingRows {
+        talk: t.as_deref(),
+        hold: h.as_deref(),
+        acw: a.as_deref(),
+        dial: d.as_deref(),
+    };
+    let n = [&t, &h, &a, &d]
+        .iter()
+        .find_map(|c| c.as_ref().map(|c| c.len()))
+        .unwrap_or(0);
+    let specs = keys
+        .iter()
+        .map(crate::groups::parse)
+        .collect::<PyResult<Vec<_>>>()?;
+    let (labels, results) = crate::groups::with_grouping(py, &specs, n, |g| {
+        let results = core_by_group(g, rows, &chosen, &quantiles, method, confidence_level)?;
+        Ok((g.labels().to_vec(), results))
+    })?;
+    let results = results
+        .into_iter()
+        .map(|r| r.map(|inner| PyHandlingResult { inner }))
+        .collect();
+    Ok((crate::groups::labels_py(py, &labels)?, results))
 }

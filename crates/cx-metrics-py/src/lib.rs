@@ -161,6 +161,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(handling::handling_time, m)?)?;
     m.add_class::<service_level::PyServiceLevelTally>()?;
     m.add_class::<service_level::PyServiceLevelResult>()?;
+    m.add_function(wrap_pyfunction!(handling::handling_time_by_group, m)?)?;
+    m.add_function(wrap_pyfunction!(service_level::service_level_by_group, m)?)?;
     m.add_class::<promoter_value::PyPromoterValue>()?;
     m.add_function(wrap_pyfunction!(promoter_value::promoter_value, m)?)?;
     m.add_class::<scoring::PyDriverModel>()?;

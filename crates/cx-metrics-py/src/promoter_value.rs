@@ -7,7 +7,7 @@ use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
 use crate::arrays::contiguous;
-use crate::errors::IntoPyResult;
+use crate::errors::{invalid_argument, IntoPyResult};
 use crate::serde_result::serde_pymethods;
 use crate::survival::PyKaplanMeier;
 
@@ -20,6 +20,15 @@ pub struct PyPromoterValue {
 serde_pymethods!(PyPromoterValue, PromoterValue, |inner| Self { inner }, {
     fn __str__(&self) -> String {
         self.inner.to_string()
+    }
+
+    /// A result from its dict (`to_dict`, or the `to_dict()` of a finished `nps_value_tally`
+    /// state's result), read by serde as the core reads it (no JSON text).
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        pythonize::depythonize::<PromoterValue>(data)
+            .map(|inner| Self { inner })
+            .map_err(|e| invalid_argument("result", e))
     }
 
     /// The Kaplan–Meier curves (detractor, passive, promoter; `None` for an empty category), or

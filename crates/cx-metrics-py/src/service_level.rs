@@ -1,10 +1,12 @@
 //! Service level: the `ServiceLevelTally` state and the `ServiceLevelResult` of the core.
 
 use cx_metrics::service_level::{
-    ContactRows, ServiceLevelResult, ServiceLevelTally, SlCounts, SlFormula,
+    service_level_by_group as core_by_group, ContactRows, ServiceLevelResult, ServiceLevelTally,
+    SlCounts, SlFormula,
 };
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 use crate::arrays::contiguous;
 use crate::errors::IntoPyResult;
@@ -135,3 +137,40 @@ state_pymethods!(PyServiceLevelTally, ServiceLevelTally, {
         })
     }
 });
+
+/// The service level under `formula` per group of the label columns `keys` (as `group_codes` takes
+/// them), in one call: the groups' labels and a result per group (`None` for a group without
+/// contacts).
+#[pyfunction]
+#[pyo3(signature = (waits, answered, *, keys, threshold, short_abandon, formula, confidence_level))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn service_level_by_group<'py>(
+    py: Python<'py>,
+    waits: PyReadonlyArray1<'_, f64>,
+    answered: PyReadonlyArray1<'_, bool>,
+    keys: Vec<Bound<'py, PyAny>>,
+    threshold: f64,
+    short_abandon: Option<f64>,
+    formula: &str,
+    confidence_level: f64,
+) -> PyResult<(Vec<Bound<'py, PyTuple>>, Vec<Option<PyServiceLevelResult>>)> {
+    let f: SlFormula = formula.parse().py()?;
+    let (w, a) = (contiguous(&waits), contiguous(&answered));
+    let rows = ContactRows {
+        waits: &w,
+        answered: &a,
+    };
+    let specs = keys
+        .iter()
+        .map(crate::groups::parse)
+        .collect::<PyResult<Vec<_>>>()?;
+    let (labels, results) = crate::groups::with_grouping(py, &specs, w.len(), |g| {
+        let results = core_by_group(g, rows, threshold, short_abandon, f, confidence_level)?;
+        Ok((g.labels().to_vec(), results))
+    })?;
+    let results = results
+        .into_iter()
+        .map(|r| r.map(|inner| PyServiceLevelResult { inner }))
+        .collect();
+    Ok((crate::groups::labels_py(py, &labels)?, results))
+}

@@ -543,6 +543,73 @@ pub fn handling_time(
     Ok(r)
 }
 
+/// The rows of each group, contiguous: `order` lists the rows group after group (each group's rows
+/// in input order) and group `g` holds `order[bounds[g]..bounds[g + 1]]` (a counting sort of the
+/// group codes, every code below `n_groups`).
+pub(crate) fn rows_by_group(codes: &[u32], n_groups: usize) -> (Vec<usize>, Vec<usize>) {
+    let mut bounds = vec![0usize; n_groups + 1];
+    for &c in codes {
+        bounds[c as usize + 1] += 1;
+    }
+    for g in 0..n_groups {
+        bounds[g + 1] += bounds[g];
+    }
+    let mut next = bounds[..n_groups].to_vec();
+    let mut order = vec![0usize; codes.len()];
+    for (i, &c) in codes.iter().enumerate() {
+        order[next[c as usize]] = i;
+        next[c as usize] += 1;
+    }
+    (order, bounds)
+}
+
+/// [`handling_time`] of every group of `grouping`, in one call: the rows are checked once (a bad
+/// duration is named by its row in the input), gathered group by group (in input order) and each
+/// group's rows give exactly the result [`handling_time`] gives for them; `None` for a group without
+/// contacts (an unused categorical level).
+pub fn handling_time_by_group(
+    grouping: &crate::groups::Grouping<'_>,
+    rows: HandlingRows<'_>,
+    components: &[Component],
+    quantiles: &[f64],
+    method: QuantileMethod,
+    confidence_level: f64,
+) -> Result<Vec<Option<HandlingResult>>> {
+    use rayon::prelude::*;
+
+    check_components(components)?;
+    let n = rows.check(components)?;
+    if n != grouping.n_rows() {
+        return Err(Error::LengthMismatch {
+            what: "component columns and group labels",
+            left: n,
+            right: grouping.n_rows(),
+        });
+    }
+    crate::intervals::check_level(confidence_level)?;
+    let (order, bounds) = rows_by_group(&grouping.codes(), grouping.n_groups());
+    let gathered = rows
+        .columns()
+        .map(|c| c.map(|c| order.iter().map(|&i| c[i]).collect::<Vec<f64>>()));
+    (0..grouping.n_groups())
+        .into_par_iter()
+        .map(|g| {
+            let at = bounds[g]..bounds[g + 1];
+            if at.is_empty() {
+                return Ok(None);
+            }
+            let part = |k: usize| gathered[k].as_deref().map(|c| &c[at.clone()]);
+            let group = HandlingRows {
+                talk: part(0),
+                hold: part(1),
+                acw: part(2),
+                dial: part(3),
+            };
+            handling_time(group, components, quantiles, method, confidence_level).map(Some)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -668,5 +735,66 @@ mod tests {
         assert_eq!(t.n(), 0);
         assert!(HandlingTally::new(&[]).is_err());
         assert!(HandlingTally::new(&[Component::Talk, Component::Talk]).is_err());
+    }
+
+    #[test]
+    fn by_group_equals_each_group_alone() {
+        use crate::groups::{Grouping, KeyColumn};
+        // 300 contacts of 7 agents (agent 5 has none: labels 0..7 without 5), in mixed order.
+        let agent: Vec<i64> = (0..300).map(|i| [3, 0, 6, 1, 4, 2][(i * 7) % 6]).collect();
+        let talk: Vec<f64> = (0..300).map(|i| f64::from((i * 37) % 500)).collect();
+        let hold: Vec<f64> = (0..300).map(|i| f64::from((i * 11) % 60) * 0.5).collect();
+        let g = Grouping::new(vec![KeyColumn::from(&agent[..])], 300).unwrap();
+        let rows = HandlingRows {
+            talk: Some(&talk),
+            hold: Some(&hold),
+            ..Default::default()
+        };
+        let chosen = [Component::Talk, Component::Hold];
+        let by = handling_time_by_group(&g, rows, &chosen, &[0.5, 0.9], QuantileMethod::Type7, 0.9)
+            .unwrap();
+        assert_eq!(by.len(), 6);
+        for (k, label) in [0i64, 1, 2, 3, 4, 6].iter().enumerate() {
+            let at: Vec<usize> = (0..300).filter(|&i| agent[i] == *label).collect();
+            let t: Vec<f64> = at.iter().map(|&i| talk[i]).collect();
+            let h: Vec<f64> = at.iter().map(|&i| hold[i]).collect();
+            let alone = handling_time(
+                HandlingRows {
+                    talk: Some(&t),
+                    hold: Some(&h),
+                    ..Default::default()
+                },
+                &chosen,
+                &[0.5, 0.9],
+                QuantileMethod::Type7,
+                0.9,
+            )
+            .unwrap();
+            // Bit for bit: the same rows in the same order through the same code.
+            assert_eq!(by[k].as_ref(), Some(&alone), "agent {label}");
+        }
+        // A bad duration is named by its row in the input, not in its group.
+        let mut bad = hold.clone();
+        bad[250] = -1.0;
+        let e = handling_time_by_group(
+            &g,
+            HandlingRows {
+                talk: Some(&talk),
+                hold: Some(&bad),
+                ..Default::default()
+            },
+            &chosen,
+            &[0.5],
+            QuantileMethod::Type7,
+            0.9,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("at position 250"), "{e}");
+        let short = Grouping::new(vec![KeyColumn::from(&agent[..10])], 10).unwrap();
+        assert!(matches!(
+            handling_time_by_group(&short, rows, &chosen, &[], QuantileMethod::Type7, 0.9),
+            Err(Error::LengthMismatch { .. })
+        ));
     }
 }

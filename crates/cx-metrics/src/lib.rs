@@ -42,6 +42,7 @@ pub mod logistic;
 pub mod moments;
 pub mod multiple;
 pub mod nps;
+pub mod nps_value_tally;
 pub mod paths;
 pub mod pillar_tally;
 pub mod pillars;
@@ -101,6 +102,7 @@ pub use moments::{Covariance, Moments};
 pub use multiple::PValueAdjustment;
 pub use multiple::{all_pairs, AllPairs, PairComparison};
 pub use nps::{NpsMethod, NpsResult, NpsTally};
+pub use nps_value_tally::NpsValueTally;
 pub use paths::{PathResult, PathTally};
 pub use pillar_tally::{PillarTally, PillarTallyResult};
 pub use pillars::{Pillar, PillarGroup, PillarItems, PillarScores, PillarSummary, SummaryOptions};
@@ -146,6 +148,7 @@ macro_rules! state_registry {
             PathTally = 15, path_tally, paths::PathTally;
             AuditTally = 16, audit_tally, audit::AuditTally;
             PillarTally = 17, pillar_tally, pillar_tally::PillarTally;
+            NpsValueTally = 18, nps_value_tally, nps_value_tally::NpsValueTally;
         }
     };
 }
@@ -155,6 +158,7 @@ macro_rules! state_registry {
 columnar_states! {
     HandlingTally,
     PillarTally,
+    NpsValueTally,
 }
 
 /// The README's Rust example, compiled and run as a doctest.

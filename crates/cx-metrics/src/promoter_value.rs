@@ -19,18 +19,20 @@
 //! grouping engine). A survey id answered twice and an outcome id listed twice are errors naming
 //! both positions; survey answers without outcomes and outcomes without answers are counted and
 //! reported; a missing score (NaN) is left out and counted.
+//!
+//! The joined rows are folded into the mergeable state
+//! [`NpsValueTally`](crate::nps_value_tally::NpsValueTally), which finishes into the figures: the
+//! same state folds the joined rows of partitions apart and merges them.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::intervals::{
-    mean_t_ci, newcombe_difference, proportion_ci, t_two_sided, Interval, ProportionMethod,
-};
+use crate::intervals::Interval;
+use crate::nps_value_tally::{JoinedRow, Measures, NpsValueTally, OutcomeRow};
 use crate::scale::NpsCategory;
-use crate::survival::{EventTable, KaplanMeier, Outcome, Tickets};
-use crate::Accumulator;
+use crate::survival::KaplanMeier;
 
 /// Survey answers: customer id codes and 0–10 scores (NaN: missing).
 #[derive(Debug, Clone, Copy)]
@@ -135,67 +137,10 @@ pub struct PromoterValue {
     pub note: String,
 }
 
-const NOTE: &str =
+pub(crate) const NOTE: &str =
     "an association between the answers and what the customers did afterwards, not an \
                     experiment: the differences are between groups as observed, not the effect of \
                     changing a customer's answer";
-
-#[derive(Default)]
-struct Stats {
-    n: u64,
-    mean: f64,
-    m2: f64,
-}
-
-impl Stats {
-    fn push(&mut self, x: f64) {
-        self.n += 1;
-        let d = x - self.mean;
-        self.mean += d / self.n as f64;
-        self.m2 += d * (x - self.mean);
-    }
-    fn var(&self) -> f64 {
-        if self.n > 1 {
-            self.m2 / (self.n - 1) as f64
-        } else {
-            f64::NAN
-        }
-    }
-    fn figure(&self, level: f64) -> Result<Option<MeanFigure>> {
-        if self.n == 0 {
-            return Ok(None);
-        }
-        let sd = self.var().sqrt();
-        let ci = if self.n > 1 {
-            Some(mean_t_ci(self.mean, sd, self.n as f64, level)?)
-        } else {
-            None
-        };
-        Ok(Some(MeanFigure {
-            n: self.n,
-            mean: self.mean,
-            sd,
-            ci,
-        }))
-    }
-}
-
-/// Welch's interval of `mean_a − mean_b`.
-fn welch(a: &Stats, b: &Stats, level: f64) -> Result<Option<Interval>> {
-    if a.n < 2 || b.n < 2 {
-        return Ok(None);
-    }
-    let (va, vb) = (a.var() / a.n as f64, b.var() / b.n as f64);
-    let se2 = va + vb;
-    if se2 == 0.0 {
-        let d = a.mean - b.mean;
-        return Ok(Some(Interval::new(d, d, level)));
-    }
-    let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
-    let half = t_two_sided(level, df)? * se2.sqrt();
-    let d = a.mean - b.mean;
-    Ok(Some(Interval::new(d - half, d + half, level)))
-}
 
 fn check_column<T>(col: Option<&[T]>, n: usize, what: &'static str) -> Result<()> {
     match col {
@@ -273,18 +218,13 @@ pub fn promoter_value(
     check_values(outcomes.revenue, "revenue", false)?;
     check_values(outcomes.value, "value", false)?;
     check_values(outcomes.durations, "durations", true)?;
-    if outcomes.durations.is_some() && outcomes.churned.is_none() {
-        return Err(Error::invalid(
-            "durations",
-            "given without churned; the retention curve needs who churned (the event) and who is still active (censored)",
-        ));
-    }
-    if outcomes.churned.is_none() && outcomes.revenue.is_none() && outcomes.value.is_none() {
-        return Err(Error::invalid(
-            "outcomes",
-            "no outcome column; give churned, revenue or value (or several)",
-        ));
-    }
+    let measures = Measures {
+        churned: outcomes.churned.is_some(),
+        revenue: outcomes.revenue.is_some(),
+        value: outcomes.value.is_some(),
+        duration: outcomes.durations.is_some(),
+    };
+    measures.check()?;
     if let Some(i) = survey
         .scores
         .iter()
@@ -301,139 +241,33 @@ pub fn promoter_value(
     let survey_at = check_ids(survey.ids, n_ids, "survey")?;
     let outcome_at = check_ids(outcomes.ids, n_ids, "outcomes")?;
 
-    let mut n = [0u64; 3];
-    let mut churned = [0u64; 3];
-    let mut revenue: [Stats; 3] = Default::default();
-    let mut value: [Stats; 3] = Default::default();
-    let mut km_rows: [(Vec<f64>, Vec<Outcome>); 3] = Default::default();
-    let (mut n_missing, mut n_unmatched) = (0u64, 0u64);
-    for (&id, &score) in survey.ids.iter().zip(survey.scores) {
-        if score.is_nan() {
-            n_missing += 1;
-            continue;
-        }
-        let Some(j) = outcome_at[id as usize] else {
-            n_unmatched += 1;
-            continue;
-        };
-        let k = NpsCategory::of(score as u8) as usize;
-        n[k] += 1;
-        if let Some(c) = outcomes.churned {
-            churned[k] += u64::from(c[j]);
-        }
-        if let Some(r) = outcomes.revenue {
-            revenue[k].push(r[j]);
-        }
-        if let Some(v) = outcomes.value {
-            value[k].push(v[j]);
-        }
-        if let (Some(d), Some(c)) = (outcomes.durations, outcomes.churned) {
-            km_rows[k].0.push(d[j]);
-            km_rows[k]
-                .1
-                .push(if c[j] { Outcome::Event } else { Outcome::Open });
-        }
-    }
-    let n_outcomes_unmatched = outcome_at
+    // The joined rows: every answer (with its customer's outcome row, if any), then the outcome
+    // rows of customers who did not answer; folded and finished by the mergeable state.
+    let outcome = |j: usize| OutcomeRow {
+        churned: outcomes.churned.is_some_and(|c| c[j]),
+        revenue: outcomes.revenue.map_or(f64::NAN, |c| c[j]),
+        value: outcomes.value.map_or(f64::NAN, |c| c[j]),
+        duration: outcomes.durations.map_or(f64::NAN, |c| c[j]),
+    };
+    let answers = survey.ids.iter().zip(survey.scores).map(|(&id, &score)| {
+        Ok(JoinedRow {
+            answer: Some(score),
+            outcome: outcome_at[id as usize].map(outcome),
+        })
+    });
+    let unanswered = outcome_at
         .iter()
         .zip(&survey_at)
-        .filter(|(o, s)| o.is_some() && s.is_none())
-        .count() as u64;
-    let level = confidence_level;
-    let cats = [
-        NpsCategory::Detractor,
-        NpsCategory::Passive,
-        NpsCategory::Promoter,
-    ];
-    let mut categories = Vec::with_capacity(3);
-    for (k, &category) in cats.iter().enumerate() {
-        let has_churn = outcomes.churned.is_some() && n[k] > 0;
-        categories.push(CategoryFigures {
-            category,
-            n: n[k],
-            churned: outcomes.churned.map(|_| churned[k]),
-            churn: has_churn.then(|| churned[k] as f64 / n[k] as f64),
-            churn_ci: if has_churn {
-                Some(proportion_ci(
-                    churned[k] as f64,
-                    n[k] as f64,
-                    level,
-                    ProportionMethod::Wilson,
-                )?)
-            } else {
-                None
-            },
-            revenue: revenue[k].figure(level)?,
-            value: value[k].figure(level)?,
+        .filter_map(|(o, s)| match (o, s) {
+            (Some(j), None) => Some(Ok(JoinedRow {
+                answer: None,
+                outcome: Some(outcome(*j)),
+            })),
+            _ => None,
         });
-    }
-    // Promoter − detractor, passive − detractor, promoter − passive.
-    let pairs = [(2usize, 0usize), (1, 0), (2, 1)];
-    let mut differences = Vec::new();
-    for (a, b) in pairs {
-        if outcomes.churned.is_some() && n[a] > 0 && n[b] > 0 {
-            let (pa, pb) = (
-                churned[a] as f64 / n[a] as f64,
-                churned[b] as f64 / n[b] as f64,
-            );
-            differences.push(Difference {
-                measure: "churn".into(),
-                a: cats[a],
-                b: cats[b],
-                difference: pa - pb,
-                ci: Some(newcombe_difference(
-                    churned[a] as f64,
-                    n[a] as f64,
-                    churned[b] as f64,
-                    n[b] as f64,
-                    level,
-                )?),
-                method: "newcombe".into(),
-            });
-        }
-        for (measure, stats, given) in [
-            ("revenue", &revenue, outcomes.revenue.is_some()),
-            ("value", &value, outcomes.value.is_some()),
-        ] {
-            if given && stats[a].n > 0 && stats[b].n > 0 {
-                differences.push(Difference {
-                    measure: measure.into(),
-                    a: cats[a],
-                    b: cats[b],
-                    difference: stats[a].mean - stats[b].mean,
-                    ci: welch(&stats[a], &stats[b], level)?,
-                    method: "welch".into(),
-                });
-            }
-        }
-    }
-    let retention = match outcomes.durations {
-        None => None,
-        Some(_) => {
-            let mut curves = Vec::with_capacity(3);
-            for (d, o) in &km_rows {
-                if d.is_empty() {
-                    curves.push(None);
-                    continue;
-                }
-                let mut t = EventTable::exact();
-                t.fold_batch(Tickets::new(d, o), None)?;
-                curves.push(Some(t.kaplan_meier()?));
-            }
-            Some(curves)
-        }
-    };
-    Ok(PromoterValue {
-        categories,
-        differences,
-        retention,
-        n_survey: survey.scores.len() as u64 - n_missing,
-        n_missing_score: n_missing,
-        n_survey_unmatched: n_unmatched,
-        n_outcomes_unmatched,
-        confidence_level,
-        note: NOTE.into(),
-    })
+    let mut tally = NpsValueTally::new(measures)?;
+    tally.fold_rows(answers.chain(unanswered))?;
+    tally.promoter_value(confidence_level, None)
 }
 
 impl PromoterValue {

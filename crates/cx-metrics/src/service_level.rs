@@ -545,6 +545,54 @@ pub struct SlOptions {
     pub confidence_level: f64,
 }
 
+/// The [`ServiceLevelResult`] under `formula` of every group of `grouping`, in one call: the contacts
+/// are checked once (a bad wait is named by its row in the input), gathered group by group (in input
+/// order), and each group folded into its own tally of threshold `T` and short-abandon threshold
+/// `N`, as one tally per group folded from its rows gives; `None` for a group without contacts (an
+/// unused categorical level).
+pub fn service_level_by_group(
+    grouping: &crate::groups::Grouping<'_>,
+    rows: ContactRows<'_>,
+    threshold: f64,
+    short_abandon: Option<f64>,
+    formula: SlFormula,
+    confidence_level: f64,
+) -> Result<Vec<Option<ServiceLevelResult>>> {
+    use rayon::prelude::*;
+
+    let mut all = ServiceLevelTally::new(threshold, short_abandon)?;
+    all.fold_batch(rows, None)?;
+    if rows.waits.len() != grouping.n_rows() {
+        return Err(Error::LengthMismatch {
+            what: "waits and group labels",
+            left: rows.waits.len(),
+            right: grouping.n_rows(),
+        });
+    }
+    crate::intervals::check_level(confidence_level)?;
+    let (order, bounds) = crate::handling::rows_by_group(&grouping.codes(), grouping.n_groups());
+    let waits: Vec<f64> = order.iter().map(|&i| rows.waits[i]).collect();
+    let answered: Vec<bool> = order.iter().map(|&i| rows.answered[i]).collect();
+    (0..grouping.n_groups())
+        .into_par_iter()
+        .map(|g| {
+            let at = bounds[g]..bounds[g + 1];
+            if at.is_empty() {
+                return Ok(None);
+            }
+            let mut t = ServiceLevelTally::new(threshold, short_abandon)?;
+            t.fold_batch(
+                ContactRows {
+                    waits: &waits[at.clone()],
+                    answered: &answered[at],
+                },
+                None,
+            )?;
+            t.result(formula, confidence_level).map(Some)
+        })
+        .collect()
+}
+
 impl Accumulator for ServiceLevelTally {
     const KIND: StateKind = StateKind::ServiceLevelTally;
     type Batch<'a> = ContactRows<'a>;
@@ -928,5 +976,52 @@ mod tests {
         assert_eq!(ServiceLevelTally::from_json(&ex.to_json()).unwrap(), ex);
         let c = ServiceLevelTally::from_counts(20.0, None, icmi(), None);
         assert!(c.is_err());
+    }
+
+    #[test]
+    fn by_group_equals_each_group_alone() {
+        use crate::groups::{Grouping, KeyColumn};
+        let queue: Vec<i64> = (0..400).map(|i| (i * 13) % 9).collect();
+        let waits: Vec<f64> = (0..400).map(|i| f64::from((i * 29) % 90) * 0.7).collect();
+        let answered: Vec<bool> = (0..400).map(|i| i % 7 != 0).collect();
+        let g = Grouping::new(vec![KeyColumn::from(&queue[..])], 400).unwrap();
+        let rows = ContactRows {
+            waits: &waits,
+            answered: &answered,
+        };
+        let by = service_level_by_group(&g, rows, 20.0, Some(3.0), SlFormula::Icmi5, 0.95).unwrap();
+        assert_eq!(by.len(), 9);
+        for (q, got) in by.iter().enumerate() {
+            let at: Vec<usize> = (0..400).filter(|&i| queue[i] == q as i64).collect();
+            let w: Vec<f64> = at.iter().map(|&i| waits[i]).collect();
+            let a: Vec<bool> = at.iter().map(|&i| answered[i]).collect();
+            let mut t = ServiceLevelTally::new(20.0, Some(3.0)).unwrap();
+            t.fold_batch(
+                ContactRows {
+                    waits: &w,
+                    answered: &a,
+                },
+                None,
+            )
+            .unwrap();
+            let alone = t.result(SlFormula::Icmi5, 0.95).unwrap();
+            assert_eq!(got.as_ref(), Some(&alone), "queue {q}");
+        }
+        let mut bad = waits.clone();
+        bad[321] = f64::NAN;
+        let e = service_level_by_group(
+            &g,
+            ContactRows {
+                waits: &bad,
+                answered: &answered,
+            },
+            20.0,
+            None,
+            SlFormula::Icmi2,
+            0.95,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("321"), "{e}");
     }
 }
