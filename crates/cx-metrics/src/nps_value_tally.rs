@@ -1,4 +1,4 @@
-//! The mergeable state of "what a promoter is worth" ([`promoter_value`](crate::promoter_value)):
+//! The mergeable state of "what a promoter is worth" ([`promoter_value`](mod@crate::promoter_value)):
 //! survey answers joined by customer to their outcomes, folded row by row of the joined table.
 //!
 //! A row of the joined table is a customer: their answer (a 0–10 score, or a missing score), their
@@ -11,7 +11,7 @@
 //!
 //! and, for the whole state, the answers without a score (and of them those with an outcome), the
 //! scored answers without an outcome and the outcome rows without an answer. Finishing gives the
-//! [`PromoterValue`] of the rows folded, exactly as [`promoter_value`](crate::promoter_value) does
+//! [`PromoterValue`] of the rows folded, exactly as [`promoter_value`](mod@crate::promoter_value) does
 //! for two tables in memory: that function joins them and folds the joined rows into this state.
 //!
 //! **A customer must not be split across states.** A fold refuses a customer id that appears twice

@@ -21,7 +21,7 @@
 //! reported; a missing score (NaN) is left out and counted.
 //!
 //! The joined rows are folded into the mergeable state
-//! [`NpsValueTally`](crate::nps_value_tally::NpsValueTally), which finishes into the figures: the
+//! [`NpsValueTally`], which finishes into the figures: the
 //! same state folds the joined rows of partitions apart and merges them.
 
 use std::fmt;
