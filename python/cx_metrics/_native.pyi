@@ -465,6 +465,7 @@ class DriverOptions:
         outcome_scale: Literal["auto"] | tuple[float, float] | None,
         scales: list[tuple[str, float, float]],
         missing_codes: list[tuple[str, list[float]]],
+        check_codes: bool = True,
     ) -> DriverOptions: ...
 
 @final

@@ -973,8 +973,9 @@ def _numeric_weights(table: Table, weights: object) -> npt.NDArray[Any] | None:
 OutcomeScale = Literal["auto"] | tuple[float, float] | None
 """The outcome's scale: ``"auto"`` (0-10 for ``ltr``, else unchecked), ``(min, max)`` or None."""
 
-ScaleSpec = tuple[float, float] | Mapping[str, tuple[float, float]]
-"""The drivers' scales: one ``(min, max)`` for all, or one per driver named in a mapping."""
+ScaleSpec = tuple[float, float] | Mapping[str, tuple[float, float]] | Literal["auto"]
+"""The drivers' scales: one ``(min, max)`` for all, one per driver named in a mapping, or ``"auto"``
+(no scale declared; drivers checked for "don't know" codes)."""
 
 MissingCodeSpec = Sequence[float] | Mapping[str, Sequence[float]]
 """Codes that mean "no answer": for every column, or per column named in a mapping."""
@@ -1008,7 +1009,12 @@ def _declarations(
         out_scale: Any = "auto"
     else:
         out_scale = None if outcome_scale is None else _pair("outcome_scale", outcome_scale)
-    if scales is None:
+    if scales is None or isinstance(scales, str):
+        if scales is not None and scales != "auto":
+            raise InvalidArgumentError(
+                f'invalid scales: {scales!r}; give "auto", (min, max), a mapping of driver to (min, max)'
+                " or None"
+            )
         declared: list[tuple[str, float, float]] = []
     elif isinstance(scales, Mapping):
         declared = [(str(k), *_pair("scales", v)) for k, v in scales.items()]
@@ -1022,7 +1028,12 @@ def _declarations(
     else:
         every = _codes("missing_codes", missing_codes)
         codes = [(c, every) for c in (outcome, *drivers)]
-    return {"outcome_scale": out_scale, "scales": declared, "missing_codes": codes}
+    return {
+        "outcome_scale": out_scale,
+        "scales": declared,
+        "missing_codes": codes,
+        "check_codes": scales is not None,
+    }
 
 
 def _options(
@@ -1064,7 +1075,7 @@ def driver_analysis(
     by: None = None,
     overall: Literal[False] = False,
     outcome_scale: OutcomeScale = "auto",
-    scales: ScaleSpec | None = None,
+    scales: ScaleSpec | None = "auto",
     missing_codes: MissingCodeSpec | None = None,
     covariance: CovarianceName | None = None,
 ) -> DriverAnalysis: ...
@@ -1086,7 +1097,7 @@ def driver_analysis(
     by: object,
     overall: bool = False,
     outcome_scale: OutcomeScale = "auto",
-    scales: ScaleSpec | None = None,
+    scales: ScaleSpec | None = "auto",
     missing_codes: MissingCodeSpec | None = None,
     covariance: CovarianceName | None = None,
 ) -> SegmentDriverAnalyses: ...
@@ -1107,7 +1118,7 @@ def driver_analysis(
     by: object = None,
     overall: bool = False,
     outcome_scale: OutcomeScale = "auto",
-    scales: ScaleSpec | None = None,
+    scales: ScaleSpec | None = "auto",
     missing_codes: MissingCodeSpec | None = None,
     covariance: CovarianceName | None = None,
 ) -> DriverAnalysis | SegmentDriverAnalyses:
@@ -1158,10 +1169,15 @@ def driver_analysis(
         The outcome's scale, checked: ``"auto"`` (default) checks the recommendation score ``ltr`` on
         0-10 and leaves any other outcome unchecked; ``(1, 5)`` declares a scale; ``None`` checks
         nothing (a continuous outcome). :meth:`DriverAnalysis.what_if` needs an outcome on 0-10.
-    scales : (min, max) or mapping of driver to (min, max), optional
+    scales : "auto", (min, max), mapping of driver to (min, max), or None
         The drivers' scales, checked: one for every driver (``(1, 10)``), or one per driver named in a
-        mapping; a driver without one is not checked. :func:`~cx_metrics.pillar_driver_analysis`
-        checks the pillars on 1-10 by default.
+        mapping. A driver without one (and every driver under ``"auto"``, the default) is checked
+        for "don't know" codes only: an integer column that is a 0-10 rating apart from at most
+        three values that are negative or at least twice its highest rating (such as 99) raises
+        :class:`~cx_metrics.exceptions.OutOfScaleError` naming the first of them, so that a code is
+        never fitted as a rating; any other column (a count past 10, a continuous measure) is not
+        checked. ``None`` checks nothing. :func:`~cx_metrics.pillar_driver_analysis` checks the
+        pillars on 1-10 by default.
     missing_codes : sequence of numbers, or mapping of column to sequence of numbers, optional
         Codes that mean "no answer" (``[99]`` for "don't know"): in every outcome and driver column,
         or per column (``{"resolution": [99], "ltr": [-1]}``). They become missing values, handled

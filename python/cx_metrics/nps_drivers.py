@@ -364,7 +364,7 @@ def promoter_drivers(
     columns: Sequence[str] | None = None,
     missing: MissingPolicy = "listwise",
     indicator_for: Sequence[str] | None = None,
-    scales: ScaleSpec | None = None,
+    scales: ScaleSpec | None = "auto",
     missing_codes: MissingCodeSpec | None = None,
     weight_kind: WeightKind = "sampling",
 ) -> NpsDriverModel:
@@ -412,7 +412,7 @@ def detractor_drivers(
     columns: Sequence[str] | None = None,
     missing: MissingPolicy = "listwise",
     indicator_for: Sequence[str] | None = None,
-    scales: ScaleSpec | None = None,
+    scales: ScaleSpec | None = "auto",
     missing_codes: MissingCodeSpec | None = None,
     weight_kind: WeightKind = "sampling",
 ) -> NpsDriverModel:

@@ -67,6 +67,33 @@ def test_the_code_left_unchecked_is_what_collapsed_the_share(survey: pd.DataFram
     assert declared > 0.05
 
 
+def test_driver_analysis_without_scales_refuses_the_code_too(survey: pd.DataFrame) -> None:
+    # The case through the general entry point, no scale declared: the 99s are refused by the
+    # "don't know" code check (the share fell from 13.5 % to 0.1 % before), not fitted as ratings.
+    d = with_codes(survey, "empathy", 300)
+    first = int(np.flatnonzero(is_code(d["empathy"]))[0])
+    with pytest.raises(OutOfScaleError, match=rf'"empathy": value 99 at row {first} is outside its scale 1..=10'):
+        cx.driver_analysis(d, drivers=cx.PILLARS)
+    for call in (cx.promoter_drivers, cx.detractor_drivers):
+        with pytest.raises(OutOfScaleError, match='"empathy"'):
+            call(d, drivers=cx.PILLARS)
+    # Declared missing: the analysis of the rows without them (as the pillar entry point gives).
+    declared = cx.driver_analysis(d, drivers=cx.PILLARS, missing_codes={"empathy": [99]})
+    manual = cx.driver_analysis(d.assign(empathy=d["empathy"].replace(99, np.nan)), drivers=cx.PILLARS)
+    assert declared.importance["lmg_share"]["empathy"] == pytest.approx(
+        manual.importance["lmg_share"]["empathy"], rel=1e-12
+    )
+    # scales=None checks nothing (the collapse is then the user's explicit choice).
+    unchecked = cx.driver_analysis(d, drivers=cx.PILLARS, scales=None)
+    assert unchecked.importance["lmg_share"]["empathy"] < 0.01
+    # A count that runs past 10 and a continuous measure are not ratings: never refused.
+    rng = np.random.default_rng(3)
+    other = survey.assign(contacts=rng.poisson(4.0, len(survey)) * 3, spend=rng.gamma(2.0, 50.0, len(survey)))
+    cx.driver_analysis(other, drivers=["integrity", "contacts", "spend"])
+    with pytest.raises(InvalidArgumentError, match="scales"):
+        cx.driver_analysis(survey, drivers=cx.PILLARS, scales="none")  # type: ignore[arg-type]
+
+
 def test_an_outcome_of_11_is_refused(survey: pd.DataFrame) -> None:
     d = survey.copy()
     d.loc[d.index[7], "ltr"] = 11

@@ -74,13 +74,15 @@ impl PyDriverOptions {
 
     /// The same options with the declared scales and missing codes: `outcome_scale` is `"auto"`
     /// (0–10 for `ltr`, unchecked otherwise), `None` (unchecked) or `(min, max)`; `scales` holds
-    /// `(driver, min, max)`, `missing_codes` `(column, codes)`.
-    #[pyo3(signature = (*, outcome_scale, scales, missing_codes))]
+    /// `(driver, min, max)`, `missing_codes` `(column, codes)`; `check_codes`: whether drivers
+    /// without a declared scale are checked for "don't know" codes.
+    #[pyo3(signature = (*, outcome_scale, scales, missing_codes, check_codes=true))]
     fn declare(
         &self,
         outcome_scale: Option<Bound<'_, PyAny>>,
         scales: Vec<(String, f64, f64)>,
         missing_codes: Vec<(String, Vec<f64>)>,
+        check_codes: bool,
     ) -> PyResult<Self> {
         let outcome_scale = match outcome_scale {
             None => OutcomeScale::Unchecked,
@@ -100,7 +102,11 @@ impl PyDriverOptions {
                 }
             },
         };
-        let mut inner = self.inner.clone().with_outcome_scale(outcome_scale);
+        let mut inner = self
+            .inner
+            .clone()
+            .with_outcome_scale(outcome_scale)
+            .with_code_check(check_codes);
         inner.scales = scales
             .into_iter()
             .map(|(c, min, max)| ColumnScale::new(c, min, max))

@@ -304,17 +304,98 @@ fn check_range(
     Ok(())
 }
 
-/// Check every value of `design` against the declared scales (without a copy of the data).
+/// Most distinct values off the 0–10 rating scale that a driver without a declared scale may hold and
+/// still be read as a rating with "don't know" codes.
+const MAX_CODES: usize = 3;
+
+/// A driver without a declared scale, read with `get` (NaN = missing; declared codes skipped): when
+/// its values are integers, at least half of them on 0–10, and every other value is one of at most
+/// [`MAX_CODES`] values that are negative or at least twice the highest value on 0–10 (the shape
+/// of a rating with a "don't know" code such as 99), the first such value is an
+/// [`Error::OutOfScale`] against the range the rating uses. Any other column (a continuous
+/// measure, a count that runs past 10) is not checked.
+fn check_undeclared_codes(
+    column: &str,
+    n: usize,
+    get: impl Fn(usize) -> f64,
+    codes: &[&f64],
+) -> Result<()> {
+    let on_scale = |v: f64| (0.0..=10.0).contains(&v);
+    let (mut inside, mut total) = (0usize, 0usize);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for i in 0..n {
+        let v = get(i);
+        if v.is_nan() || codes.iter().any(|c| **c == v) {
+            continue;
+        }
+        if !v.is_finite() || v.fract() != 0.0 {
+            return Ok(());
+        }
+        total += 1;
+        if on_scale(v) {
+            inside += 1;
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    if inside == 0 || inside == total || 2 * inside < total {
+        return Ok(());
+    }
+    let mut off: Vec<f64> = Vec::new();
+    let mut first = None;
+    for i in 0..n {
+        let v = get(i);
+        if v.is_nan() || on_scale(v) || codes.iter().any(|c| **c == v) {
+            continue;
+        }
+        if v > 0.0 && v < 2.0 * hi.max(1.0) {
+            return Ok(());
+        }
+        if !off.contains(&v) {
+            if off.len() == MAX_CODES {
+                return Ok(());
+            }
+            off.push(v);
+        }
+        first.get_or_insert((i, v));
+    }
+    match first {
+        Some((index, value)) => Err(Error::OutOfScale {
+            column: column.to_owned(),
+            index,
+            value,
+            min: lo,
+            max: hi,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Check one column against its declared range, or (a driver without one, when
+/// [`DriverOptions::check_codes`]) for "don't know" codes.
+fn check_column(
+    column: &str,
+    outcome: &str,
+    n: usize,
+    get: impl Fn(usize) -> f64,
+    options: &DriverOptions,
+) -> Result<()> {
+    let codes = codes_of(column, options);
+    match range_of(column, outcome, options) {
+        Some(range) => check_range(column, n, get, Some(range), &codes),
+        None if column != outcome && options.check_codes => {
+            check_undeclared_codes(column, n, get, &codes)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Check every value of `design` against the declared scales, and the drivers without one for
+/// "don't know" codes (without a copy of the data).
 pub(crate) fn check_design_scales(design: &Design<'_>, options: &DriverOptions) -> Result<()> {
     let outcome = design.outcome().name();
     let n = design.n_rows();
     for c in std::iter::once(design.outcome()).chain(design.drivers()) {
-        let name = c.name();
-        let range = range_of(name, outcome, options);
-        if range.is_none() {
-            continue;
-        }
-        let codes = codes_of(name, options);
         let get = |i: usize| {
             if c.is_missing(i) {
                 f64::NAN
@@ -322,7 +403,7 @@ pub(crate) fn check_design_scales(design: &Design<'_>, options: &DriverOptions) 
                 c.values().get(i)
             }
         };
-        check_range(name, n, get, range, &codes)?;
+        check_column(c.name(), outcome, n, get, options)?;
     }
     Ok(())
 }
@@ -356,14 +437,8 @@ pub fn declared_values(
     check_declarations(outcome, &names, options)?;
     let mut counts = Vec::new();
     let mut recode = |name: &str, col: &[f64]| -> Result<Option<Vec<f64>>> {
+        check_column(name, outcome, col.len(), |i| col[i], options)?;
         let codes = codes_of(name, options);
-        check_range(
-            name,
-            col.len(),
-            |i| col[i],
-            range_of(name, outcome, options),
-            &codes,
-        )?;
         if codes.is_empty() {
             return Ok(None);
         }
@@ -418,6 +493,52 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("don't know"));
+    }
+
+    #[test]
+    fn an_undeclared_dont_know_code_is_refused() {
+        // The case: a 1–10 driver with 99 = "don't know" and no scale declared.
+        let o = DriverOptions::default();
+        let fit = |ease: &[f64], o: &DriverOptions| {
+            driver_analysis(&LTR, &[("ease", ease), ("speed", &SPEED)], None, o)
+        };
+        let err = fit(&EASE, &o).unwrap_err();
+        assert_eq!(
+            err,
+            Error::OutOfScale {
+                column: "ease".into(),
+                index: 4,
+                value: 99.0,
+                min: 1.0,
+                max: 7.0
+            }
+        );
+        assert!(err.to_string().contains("missing_codes"));
+        // Negative codes too; the first one is named.
+        let mut neg = EASE;
+        neg[4] = -1.0;
+        neg[11] = -9.0;
+        assert!(matches!(
+            fit(&neg, &o),
+            Err(Error::OutOfScale { index: 4, .. })
+        ));
+        // Declared missing, declared scale of its own, or the check turned off: fitted.
+        assert!(fit(&EASE, &o.clone().with_missing_codes(&["ease"], &[99.0])).is_ok());
+        assert!(fit(&EASE, &o.clone().with_scales(&["ease"], 0.0, 100.0)).is_ok());
+        assert!(fit(&EASE, &o.clone().with_code_check(false)).is_ok());
+        // Not the shape of a rating with codes: a count running past 10, a continuous measure,
+        // more than three distinct values far off, a column mostly off 0–10.
+        let count = [6.0, 5.0, 7.0, 2.0, 13.0, 4.0, 7.0, 1.0, 4.0, 6.0, 3.0, 99.0];
+        let spend = [6.5, 5.0, 7.0, 2.0, 99.0, 4.0, 7.0, 1.0, 4.0, 6.0, 3.0, 99.0];
+        let many = [
+            6.0, 5.0, 7.0, 2.0, 97.0, 4.0, 98.0, 1.0, 99.0, 6.0, 3.0, 96.0,
+        ];
+        let mostly = [
+            60.0, 50.0, 70.0, 20.0, 99.0, 40.0, 70.0, 1.0, 4.0, 6.0, 3.0, 99.0,
+        ];
+        for col in [count, spend, many, mostly] {
+            assert!(fit(&col, &o).is_ok(), "{col:?}");
+        }
     }
 
     #[test]

@@ -111,6 +111,13 @@ pub struct DriverOptions {
     /// its scale is an [`Error::OutOfScale`].
     #[serde(default)]
     pub scales: Vec<ColumnScale>,
+    /// Whether a driver without a declared scale is checked for "don't know" codes (default
+    /// `true`): an integer column that is a 0–10 rating apart from at most three values far off it
+    /// (negative, or at least twice its highest value on the scale, such as 99) is refused with an
+    /// [`Error::OutOfScale`] naming the first such value, so that a code is not fitted as a rating.
+    /// Declare the code missing (`missing_codes`), the driver's scale (`scales`), or set `false`.
+    #[serde(default = "yes")]
+    pub check_codes: bool,
     /// Codes that mean "no answer" per column (the outcome or a driver): they become missing values,
     /// handled by `missing` and counted in [`DriverAnalysis::declared_missing`].
     #[serde(default)]
@@ -120,6 +127,10 @@ pub struct DriverOptions {
     /// moments summary) can only give model-based ones.
     #[serde(default)]
     pub covariance: Option<CovarianceType>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for DriverOptions {
@@ -133,6 +144,7 @@ impl Default for DriverOptions {
             confidence_level: 0.95,
             outcome_scale: OutcomeScale::Auto,
             scales: Vec::new(),
+            check_codes: true,
             missing_codes: Vec::new(),
             covariance: None,
         }
@@ -190,6 +202,13 @@ impl DriverOptions {
                 .iter()
                 .map(|d| ColumnScale::new(d.as_ref(), min, max)),
         );
+        self
+    }
+
+    /// Check (`true`, the default) or not the drivers without a declared scale for "don't know"
+    /// codes (see [`DriverOptions::check_codes`]).
+    pub fn with_code_check(mut self, check: bool) -> Self {
+        self.check_codes = check;
         self
     }
 
