@@ -210,6 +210,20 @@ class ImportancePerformance(NativeResult, Tabular):
         source: dict[str, Any] | None = self._native.importance_source
         return source
 
+    @property
+    def performance_rows(self) -> int | None:
+        """The rows the performance was computed on: those the driver analysis used (its missing-data
+        policy and declared codes, as its what-if and bootstrap), or None when each driver's available
+        ratings were used (pairwise deletion, which has no single sample)."""
+        rows = self._raw.get("performance_rows")
+        return None if rows is None else int(rows)
+
+    def _sample_note(self) -> str:
+        rows = self.performance_rows
+        if rows is None:
+            return "performance: each driver's available ratings"
+        return f"performance: the {rows} rows the analysis used"
+
     def _source_note(self) -> str | None:
         """The importance intervals' origin in words (None without importance intervals)."""
         s = self.importance_source
@@ -340,7 +354,7 @@ class ImportancePerformance(NativeResult, Tabular):
 
     def __str__(self) -> str:
         source = self._source_note()
-        head = [self._headline()] + ([source] if source else [])
+        head = [self._headline(), self._sample_note()] + ([source] if source else [])
         lines = [*head, "", *text_table(self._header, self._rows())]
         notes = self._notes()
         return "\n".join([*lines, "", *notes] if notes else lines)
@@ -356,7 +370,8 @@ class ImportancePerformance(NativeResult, Tabular):
         ]
         if self.spread is not None and self.spread.within_noise:
             uncertain.insert(0, self._noise_note())
-        table = html_table(self._source_note(), self._rows(), header=self._header, warnings=uncertain)
+        caption = "; ".join(n for n in (self._sample_note(), self._source_note()) if n)
+        table = html_table(caption, self._rows(), header=self._header, warnings=uncertain)
         return html_block(table, headline=self._headline())
 
     def plot(self, **kwargs: Any) -> Axes:

@@ -197,3 +197,41 @@ def test_matrix_confidence_level_sets_the_performance_intervals() -> None:
         half = stats.t.ppf(0.9, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
         assert table.loc[d, "performance_low"] == pytest.approx(x.mean() - half, rel=1e-9)
         assert table.loc[d, "performance_high"] == pytest.approx(x.mean() + half, rel=1e-9)
+
+
+def test_performance_is_on_the_sample_the_analysis_used() -> None:
+    # One sample per analysis: the matrix's performance is computed on the rows the importance was
+    # estimated on (listwise: complete rows; indicator: every row with an outcome, each driver's own
+    # ratings among them; declared codes missing), checked against pandas on those rows.
+    survey = cx.datasets.sample_survey()
+    d = survey.copy()
+    d.loc[d.index[10:310], "empathy"] = 99
+    w = d["weight"]
+
+    def weighted_means(rows: pd.Series) -> dict[str, float]:
+        out = {}
+        for p in PILLARS:
+            x = d.loc[rows, p].replace(99, np.nan)
+            ok = x.notna()
+            out[p] = float(np.average(x[ok], weights=w[rows][ok]))
+        return out
+
+    answered = d["ltr"].notna() & (w > 0)
+    complete = answered & d[PILLARS].replace(99, np.nan).notna().all(axis=1)
+    for missing, rows in (("listwise", complete), ("indicator", answered)):
+        a = cx.driver_analysis(d, drivers=PILLARS, weights="weight", missing=missing, missing_codes=[99])
+        m = a.matrix(scale=(1, 10))
+        assert m.performance_rows == a.n == int(rows.sum())
+        table = m.drivers
+        expected = weighted_means(rows)
+        for p in PILLARS:
+            assert table.loc[p, "performance"] == pytest.approx(expected[p], rel=TOL)
+        assert f"performance: the {a.n} rows the analysis used" in str(m)
+    # The listwise sample is not every driver's available ratings (the former behaviour).
+    available = d["empathy"].replace(99, np.nan).notna()
+    assert int(available.sum()) > int(complete.sum())
+    # Pairwise deletion has no single sample: each driver's available ratings, and it says so.
+    a = cx.driver_analysis(d, drivers=PILLARS, missing="pairwise", missing_codes=[99])
+    m = a.matrix(scale=(1, 10))
+    assert m.performance_rows is None
+    assert "each driver's available ratings" in str(m)

@@ -9,7 +9,9 @@
 
 use cx_metrics::drivers::bootstrap::BootstrapInterval;
 use cx_metrics::drivers::matrix::importance_performance_with_bootstrap;
-use cx_metrics::drivers::matrix::{CutLine, MatrixOptions, Performance, RatedDriver};
+use cx_metrics::drivers::matrix::{
+    AnalysedSample, CutLine, MatrixOptions, Performance, RatedDriver,
+};
 use cx_metrics::drivers::whatif::{Binning, Scenario, Shift};
 use cx_metrics::drivers::{
     BootstrapOptions, ColumnScale, DriverAnalysis, DriverOptions, MissingCodes, MissingPolicy,
@@ -733,13 +735,20 @@ serde_pymethods!(
             let a = &self.inner;
             let interval: BootstrapInterval = interval.parse().py()?;
             let boot = bootstrap.as_ref().map(|b| &b.inner);
-            let weights = data.weights.as_deref();
             let inner = py
-                .detach(|| match boot {
-                    Some(b) => {
-                        importance_performance_with_bootstrap(a, &rated, weights, &m, b, interval)
+                .detach(|| {
+                    let sample = AnalysedSample::of(a, &data.y, &rated, data.weights.as_deref())?;
+                    let (rated, weights) = match &sample {
+                        Some(s) => (s.rated(&rated), s.weights.as_deref()),
+                        None => (rated.clone(), data.weights.as_deref()),
+                    };
+                    match boot {
+                        Some(b) => importance_performance_with_bootstrap(
+                            a, &rated, weights, &m, b, interval,
+                        ),
+                        None => cx_metrics::drivers::importance_performance(a, &rated, weights, &m),
                     }
-                    None => cx_metrics::drivers::importance_performance(a, &rated, weights, &m),
+                    .map(|r| r.on_sample(sample.as_ref()))
                 })
                 .py()?;
             Ok(PyImportancePerformance { inner })

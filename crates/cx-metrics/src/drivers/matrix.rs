@@ -601,6 +601,19 @@ pub struct ImportancePerformance {
     /// analysis (none when given as numbers, or when there are none).
     #[serde(default)]
     pub importance_source: Option<ImportanceIntervalSource>,
+    /// The rows of the analysed sample the performance was computed on (see [`AnalysedSample`]);
+    /// none when each driver's available ratings were used (pairwise deletion, or a matrix built
+    /// from columns alone).
+    #[serde(default)]
+    pub performance_rows: Option<usize>,
+}
+
+impl ImportancePerformance {
+    /// The same matrix, recorded as computed on `sample` (or on each driver's available ratings).
+    pub fn on_sample(mut self, sample: Option<&AnalysedSample>) -> Self {
+        self.performance_rows = sample.map(|s| s.rows.len());
+        self
+    }
 }
 
 /// The bootstrap the importance intervals of a matrix were read from.
@@ -818,6 +831,105 @@ impl ImportancePerformance {
         self.priorities()
             .into_iter()
             .filter(|d| d.quadrant == q)
+            .collect()
+    }
+}
+
+/// The rows a driver analysis used, for its matrix: the ratings of `drivers` (every driver of the
+/// analysis, in its order) and the `weights` on the analysed sample only, so that the performance
+/// axis describes the respondents the importance was estimated on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysedSample {
+    /// Per driver, its ratings on the analysed rows (declared "don't know" codes and, under the
+    /// indicator method, the filled answers are NaN: missing).
+    pub columns: Vec<Vec<f64>>,
+    /// The weights of the analysed rows.
+    pub weights: Option<Vec<f64>>,
+    /// The analysed rows (positions in the input).
+    pub rows: Vec<usize>,
+}
+
+impl AnalysedSample {
+    /// The rows of `analysis` among `y`, `drivers` and `weights` (the columns it was fitted on):
+    /// declared codes become missing; the outcome must be present and the weight positive; under
+    /// listwise deletion every driver must be rated, under the indicator method every driver that
+    /// is not filled. `None` under pairwise deletion, which has no single sample (the matrix then
+    /// uses each driver's available ratings, and says so).
+    ///
+    /// # Errors
+    /// Those of [`declared_values`](super::declared_values); [`Error::BadColumn`] when `drivers`
+    /// are not the analysis's drivers in its order, or a column's length differs from `y`'s.
+    pub fn of(
+        analysis: &DriverAnalysis,
+        y: &[f64],
+        drivers: &[RatedDriver<'_>],
+        weights: Option<&[f64]>,
+    ) -> Result<Option<Self>> {
+        let o = &analysis.options;
+        if o.missing == super::MissingPolicy::Pairwise {
+            return Ok(None);
+        }
+        let names: Vec<&str> = drivers.iter().map(|d| d.name).collect();
+        if names != analysis.drivers {
+            return Err(Error::BadColumn {
+                column: names.join(", "),
+                message: format!(
+                    "are not the analysis's drivers ({}); give every driver of the analysis, in its \
+                     order",
+                    analysis.drivers.join(", ")
+                ),
+            });
+        }
+        let n = y.len();
+        for d in drivers {
+            if d.values.len() != n {
+                return Err(Error::BadColumn {
+                    column: d.name.to_owned(),
+                    message: format!(
+                        "has {} values but the outcome has {n}; columns must have the same length",
+                        d.values.len()
+                    ),
+                });
+            }
+        }
+        let columns: Vec<(&str, &[f64])> = drivers.iter().map(|d| (d.name, d.values)).collect();
+        let declared = super::declared_values(y, &columns, o)?;
+        let y = declared.y.as_deref().unwrap_or(y);
+        let values: Vec<&[f64]> = drivers
+            .iter()
+            .zip(&declared.drivers)
+            .map(|(d, r)| r.as_deref().unwrap_or(d.values))
+            .collect();
+        let filled = |name: &str| {
+            o.missing == super::MissingPolicy::Indicator
+                && (o.indicator_for.is_empty() || o.indicator_for.iter().any(|f| f == name))
+        };
+        let rows: Vec<usize> = (0..n)
+            .filter(|&i| {
+                !y[i].is_nan()
+                    && weights.is_none_or(|w| w[i] > 0.0)
+                    && drivers
+                        .iter()
+                        .zip(&values)
+                        .all(|(d, v)| !v[i].is_nan() || filled(d.name))
+            })
+            .collect();
+        Ok(Some(Self {
+            columns: values
+                .iter()
+                .map(|v| rows.iter().map(|&i| v[i]).collect())
+                .collect(),
+            weights: weights.map(|w| rows.iter().map(|&i| w[i]).collect()),
+            rows,
+        }))
+    }
+
+    /// `drivers` with their ratings on this sample.
+    pub fn rated<'a>(&'a self, drivers: &[RatedDriver<'a>]) -> Vec<RatedDriver<'a>> {
+        drivers
+            .iter()
+            .zip(&self.columns)
+            .map(|(d, c)| RatedDriver { values: c, ..*d })
             .collect()
     }
 }
@@ -1299,6 +1411,7 @@ pub fn importance_performance_from_scores(
         performance_spread: None,
         scale: (options.performance == Performance::Mean).then_some(first.scale),
         importance_source: None,
+        performance_rows: None,
     })
 }
 

@@ -66,8 +66,9 @@ pub use data::{
 };
 pub use diagnostics::DriverWarning;
 pub use matrix::{
-    importance_performance, importance_performance_from_scores, CutLine, DriverPoint,
-    ImportancePerformance, MatrixDriver, MatrixOptions, Performance, Quadrant, RatedDriver,
+    importance_performance, importance_performance_from_scores, AnalysedSample, CutLine,
+    DriverPoint, ImportancePerformance, MatrixDriver, MatrixOptions, Performance, Quadrant,
+    RatedDriver,
 };
 pub use missing::{FilledDriver, MissingPolicy, INDICATOR_SUFFIX};
 pub use relative_weight_se::{
