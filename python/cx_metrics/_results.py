@@ -177,9 +177,15 @@ def pct(share: float) -> str:
     return "n/a" if math.isnan(share) else f"{100.0 * share:.1f}%"
 
 
+def signed(x: float, decimals: int = 1) -> str:
+    """``x`` with its sign and ``decimals`` decimals, never ``-0.0`` (a value that rounds to zero is
+    ``+0.0``)."""
+    return f"{round(x, decimals) + 0.0:+.{decimals}f}"
+
+
 def points(score: float) -> str:
     """An NPS fraction in [-1, 1] as signed points with one decimal (``"n/a"`` when NaN)."""
-    return "n/a" if math.isnan(score) else f"{100.0 * score:+.1f}"
+    return "n/a" if math.isnan(score) else signed(100.0 * score)
 
 
 def num(x: float | None, digits: int = 4) -> str:
@@ -201,6 +207,12 @@ def p_value(x: float | None) -> str:
     if x is None or math.isnan(x):
         return "n/a"
     return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def p_equals(x: float | None) -> str:
+    """``"p = 0.123"``, or ``"p < 0.001"`` below 0.001 (``"p = n/a"`` for None or NaN)."""
+    text = p_value(x)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -442,8 +454,8 @@ class Comparison:
     def __str__(self) -> str:
         ci = self.ci()
         return (
-            f"difference {100 * self.difference:+.1f} points (95% CI {100 * ci.low:+.1f} to "
-            f"{100 * ci.high:+.1f}); z = {self.z:.2f}, p = {self.p_value:.3g} ({self.method})"
+            f"difference {points(self.difference)} points (95% CI {points(ci.low)} to "
+            f"{points(ci.high)}); z = {self.z:.2f}, p = {self.p_value:.3g} ({self.method})"
         )
 
     def to_json(self) -> str:
@@ -504,8 +516,8 @@ class Comparison:
     def _repr_html_(self) -> str:
         ci = self.ci()
         rows = [
-            ("difference (a - b)", f"{100 * self.difference:+.1f} points"),
-            ("95% CI", f"{100 * ci.low:+.1f} to {100 * ci.high:+.1f} points"),
+            ("difference (a - b)", f"{points(self.difference)} points"),
+            ("95% CI", f"{points(ci.low)} to {points(ci.high)} points"),
             ("standard error", f"{100 * self.std_error:.2f} points"),
             ("z", fixed(self.z)),
             ("p-value (two-sided)", p_value(self.p_value)),

@@ -26,7 +26,7 @@ from ._results import (
     json_dict,
     level_text,
     num,
-    p_value,
+    p_equals,
     pct,
     points,
     table_frame,
@@ -81,7 +81,7 @@ class SpreadTest:
         overlap = "; every pair of intervals overlaps" if self.intervals_overlap else ""
         return (
             f"spread of performance {verdict}: chi2({self.df}) = {fixed(self.statistic)}, "
-            f"p = {p_value(self.p_value)}{overlap}"
+            f"{p_equals(self.p_value)}{overlap}"
         )
 
 
@@ -243,7 +243,7 @@ class ImportancePerformance(NativeResult, Tabular):
             return ""
         return (
             f"the drivers' performances do not differ beyond noise (chi2({s.df}) = {fixed(s.statistic)}, "
-            f"p = {p_value(s.p_value)}"
+            f"{p_equals(s.p_value)}"
             + ("; every pair of performance intervals overlaps" if s.intervals_overlap else "")
             + "): the performance cut separates drivers the data cannot tell apart, so read the "
             "quadrants as one group"

@@ -203,7 +203,7 @@ class NpsResult(Tabular):
             return f"NPS undefined ({self.undefined}); n={self.n}, {self.n_omitted} omitted"
         ci = self.ci()
         return (
-            f"NPS {100 * self.score:+.1f} (95% CI {100 * ci.low:+.1f} to {100 * ci.high:+.1f}, "
+            f"NPS {points(self.score)} (95% CI {points(ci.low)} to {points(ci.high)}, "
             f"adjusted Wald; n={self.n}: {pct(self.promoters)} promoters, {pct(self.passives)} passives, "
             f"{pct(self.detractors)} detractors)"
         )
@@ -471,7 +471,13 @@ def warn_other_scale(results: list[NpsResult], stacklevel: int = 3) -> None:
     scale, metric = ("1-5", "cx.csat") if top <= 5 else ("1-7", "cx.ces")
     warnings.warn(
         f"none of the {n} ratings is above {top}: they look like a {scale} scale, not the 0-10 "
-        f"recommendation question, and every one of them counts as a detractor; use {metric} for a "
+        "recommendation question, and "
+        + (
+            "every one of them counts as a detractor"
+            if top <= 6
+            else "they count as detractors (up to 6) or passives (7), never promoters"
+        )
+        + f"; use {metric} for a "
         f"{scale} scale, or ignore this warning (category cx.ScaleWarning) if the answers are 0-10",
         ScaleWarning,
         stacklevel=stacklevel,

@@ -45,7 +45,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ._json import as_float
-from ._results import ci_bounds, level_text, pct, points
+from ._results import ci_bounds, level_text, p_equals, pct, points, signed
 from .ces import CesResult
 from .csat import CsatResult
 from .driver_bootstrap import DriverBootstrap
@@ -380,7 +380,7 @@ def nps_by_group(
         for xi, s in zip(x, score, strict=True):
             if not math.isnan(s):
                 ax.annotate(
-                    f"{s:+.1f}",
+                    signed(s),
                     (xi, s),
                     xytext=(0, 7),
                     textcoords="offset points",
@@ -1233,7 +1233,7 @@ def trend(result: Trend, *, segment: Any = None, ax: Axes | None = None) -> Axes
     _title(
         ax,
         f"{spec.name} of {result.outcome} over {' / '.join(result.by_columns)}{seg}",
-        f"trend {spec.diff_text(float(test['slope']))} per wave (WLS, p = {_p_text(float(test['p_value']))})",
+        f"trend {spec.diff_text(float(test['slope']))} per wave (WLS, {p_equals(float(test['p_value']))})",
     )
     _legend_outside(ax, handles, names)
     return ax
@@ -1247,10 +1247,6 @@ _CHART_NAMES = {
     "xbar": "X-bar",
     "i_mr": "I-MR",
 }
-
-
-def _p_text(p: float) -> str:
-    return "n/a" if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def all_pairs(result: AllPairs, *, ax: Axes | None = None) -> Axes:
@@ -1288,7 +1284,7 @@ def all_pairs(result: AllPairs, *, ax: Axes | None = None) -> Axes:
             ax.text(
                 j,
                 i,
-                f"{diff[i, j]:+.1f}{star}" if spec.measure != "mean" else f"{diff[i, j]:+.2f}{star}",
+                f"{signed(diff[i, j])}{star}" if spec.measure != "mean" else f"{signed(diff[i, j], 2)}{star}",
                 ha="center",
                 va="center",
                 fontsize=NOTE_SIZE,

@@ -31,9 +31,11 @@ from ._results import (
     html_table,
     json_dict,
     level_text,
+    p_equals,
     p_value,
     pct,
     points,
+    signed,
     text_table,
 )
 from ._table import Table
@@ -94,10 +96,10 @@ class _Spec:
         if math.isnan(x):
             return "n/a"
         if self.measure == "nps":
-            return f"{100 * x:+.1f} pts"
+            return f"{signed(100 * x)} pts"
         if self.measure == "share":
-            return f"{100 * x:+.1f} pp"
-        return f"{x:+.2f}"
+            return f"{signed(100 * x)} pp"
+        return signed(x, 2)
 
     @property
     def unit(self) -> float:
@@ -581,7 +583,7 @@ class Trend(Tabular):
         t = self._raw["segments"][s]["test"]
         spec = self._spec
         slope = _nan(t["slope"])
-        return f"trend (WLS slope per wave): {spec.diff_text(slope)}, p = {p_value(_nan(t['p_value']))}" + (
+        return f"trend (WLS slope per wave): {spec.diff_text(slope)}, {p_equals(_nan(t['p_value']))}" + (
             f" (adjusted {p_value(_nan(t['p_adjusted']))})" if self.segment is not None else ""
         )
 

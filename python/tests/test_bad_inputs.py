@@ -168,8 +168,11 @@ def test_too_many_resamples_are_a_typed_error() -> None:
 def test_nps_warns_on_another_scale() -> None:
     with pytest.warns(cx.ScaleWarning, match="1-5 scale.*cx.csat"):
         cx.nps([1, 2, 3, 4, 5] * 6)
-    with pytest.warns(cx.ScaleWarning, match="1-7 scale.*cx.ces"):
-        cx.nps([1, 2, 3, 4, 5, 6, 7] * 5)
+    with pytest.warns(cx.ScaleWarning, match="1-7 scale.*cx.ces") as caught:
+        r = cx.nps([1, 2, 3, 4, 5, 6, 7] * 5)
+    # The 7s are passives, as the result says: the warning does not call them detractors.
+    assert r.n_passives == 5
+    assert "detractors (up to 6) or passives (7), never promoters" in str(caught[0].message)
     with pytest.warns(cx.ScaleWarning):
         cx.nps([1, 2, 3, 4, 5] * 6, by=[1, 2] * 15)
     with warnings.catch_warnings():

@@ -290,12 +290,15 @@ def test_matrix_axes_are_the_analysis_shares_and_the_mean_ratings(survey: pd.Dat
     m = r.matrix(scale=(1, 10), top_box=2)
     d = m.drivers
     assert np.allclose(d["importance"], r.importance["lmg_share"], rtol=1e-12)
-    w = survey["weight"].to_numpy()
+    # Performance on the rows the analysis used (listwise: an outcome and every pillar rated).
+    analysed = survey.dropna(subset=["ltr", *cx.PILLARS])
+    analysed = analysed[analysed["weight"] > 0]
+    assert m.performance_rows == r.n == len(analysed)
+    w = analysed["weight"].to_numpy()
     for p in cx.PILLARS:
-        x = survey[p].to_numpy(dtype=float)
-        ok = ~np.isnan(x)
-        assert math.isclose(d.loc[p, "performance"], np.average(x[ok], weights=w[ok]), rel_tol=1e-12)
-        assert d.loc[p, "n_missing"] == int((~ok).sum())
+        x = analysed[p].to_numpy(dtype=float)
+        assert math.isclose(d.loc[p, "performance"], np.average(x, weights=w), rel_tol=1e-12)
+        assert d.loc[p, "n_missing"] == 0
     assert math.isclose(m.importance_line, float(np.mean(d["importance"])), rel_tol=1e-12)
     important = d["importance"] >= m.importance_line
     performing = d["performance"] >= m.performance_line
@@ -307,11 +310,8 @@ def test_matrix_axes_are_the_analysis_shares_and_the_mean_ratings(survey: pd.Dat
     assert list(d["quadrant"]) == list(expected)
     assert sorted(d["priority"]) == list(range(1, 7))
     top = r.matrix(scale=(1, 10), top_box=2, performance="top_box", importance_cut=0.15)
-    x = survey["integrity"].to_numpy(dtype=float)
-    ok = ~np.isnan(x)
-    assert math.isclose(
-        top.drivers.loc["integrity", "performance"], np.average(x[ok] >= 9, weights=w[ok]), rel_tol=1e-12
-    )
+    x = analysed["integrity"].to_numpy(dtype=float)
+    assert math.isclose(top.drivers.loc["integrity", "performance"], np.average(x >= 9, weights=w), rel_tol=1e-12)
     assert top.importance_line == 0.15
     assert "fix_first" in str(m)
 

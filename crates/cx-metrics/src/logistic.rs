@@ -338,7 +338,7 @@ impl LogisticWarning {
                 drivers,
                 rows,
             } => format!(
-                "{separation} separation along {}: {rows} rows predicted perfectly; the estimates do not                  exist (infinite standard errors): drop or merge those drivers",
+                "{separation} separation along {}: {rows} rows predicted perfectly; the estimates do not exist (infinite standard errors): drop or merge those drivers",
                 drivers.join(", ")
             ),
             Self::FewEventsPerVariable {
@@ -346,13 +346,13 @@ impl LogisticWarning {
                 drivers,
                 per_variable,
             } => format!(
-                "{per_variable:.1} events per driver ({events} of the rarer outcome, {drivers}                  drivers; at least 10 recommended): coefficients are biased away from zero and Wald                  intervals too narrow; use fewer drivers or .bootstrap()"
+                "{per_variable:.1} events per driver ({events} of the rarer outcome, {drivers} drivers; at least 10 recommended): coefficients are biased away from zero and Wald intervals too narrow; use fewer drivers or .bootstrap()"
             ),
             Self::FailedResamples {
                 n_failed,
                 n_resamples,
             } => format!(
-                "{n_failed} of {n_resamples} resamples ({:.1} %) could not be fitted and were left                  out; many failures mean too many drivers for the rows",
+                "{n_failed} of {n_resamples} resamples ({:.1} %) could not be fitted and were left out; many failures mean too many drivers for the rows",
                 100.0 * *n_failed as f64 / *n_resamples as f64
             ),
         }

@@ -395,7 +395,7 @@ pub fn driver_analysis_design(
         return Err(Error::invalid(
             "outcome",
             format!(
-                "the design's outcome is {:?} but the options name {name:?}; build the design with                  the outcome of the options",
+                "the design's outcome is {:?} but the options name {name:?}; build the design with the outcome of the options",
                 design.outcome().name()
             ),
         ));
@@ -790,7 +790,7 @@ fn summary_covariance(fit: &mut OlsFit, options: &DriverOptions, weighted: bool)
         Some(c) if c.is_sandwich() => Err(Error::invalid(
             "covariance",
             format!(
-                "{:?} needs the rows (the per-row residuals); {SUMMARY_COVARIANCE_NOTE}. Use                  covariance=\"classical\" here, or fit from the rows with listwise deletion",
+                "{:?} needs the rows (the per-row residuals); {SUMMARY_COVARIANCE_NOTE}. Use covariance=\"classical\" here, or fit from the rows with listwise deletion",
                 c.as_str()
             ),
         )),

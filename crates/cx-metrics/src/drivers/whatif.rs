@@ -1035,7 +1035,8 @@ impl fmt::Display for WhatIf {
             f,
             "{} → NPS {:+.1}",
             phrases.join(", "),
-            self.change * 100.0
+            // A change that rounds to zero prints +0.0, never -0.0.
+            (self.change * 1000.0).round() / 10.0 + 0.0
         )?;
         if let Some(ci) = &self.interval {
             write!(
