@@ -72,7 +72,9 @@ def test_driver_analysis_without_scales_refuses_the_code_too(survey: pd.DataFram
     # "don't know" code check (the share fell from 13.5 % to 0.1 % before), not fitted as ratings.
     d = with_codes(survey, "empathy", 300)
     first = int(np.flatnonzero(is_code(d["empathy"]))[0])
-    with pytest.raises(OutOfScaleError, match=rf'"empathy": value 99 at row {first} is outside its scale 1..=10'):
+    with pytest.raises(
+        OutOfScaleError, match=rf'"empathy": value 99 at row {first} is outside its scale 1..=10'
+    ):
         cx.driver_analysis(d, drivers=cx.PILLARS)
     for call in (cx.promoter_drivers, cx.detractor_drivers):
         with pytest.raises(OutOfScaleError, match='"empathy"'):

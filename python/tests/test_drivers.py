@@ -311,7 +311,9 @@ def test_matrix_axes_are_the_analysis_shares_and_the_mean_ratings(survey: pd.Dat
     assert sorted(d["priority"]) == list(range(1, 7))
     top = r.matrix(scale=(1, 10), top_box=2, performance="top_box", importance_cut=0.15)
     x = analysed["integrity"].to_numpy(dtype=float)
-    assert math.isclose(top.drivers.loc["integrity", "performance"], np.average(x >= 9, weights=w), rel_tol=1e-12)
+    assert math.isclose(
+        top.drivers.loc["integrity", "performance"], np.average(x >= 9, weights=w), rel_tol=1e-12
+    )
     assert top.importance_line == 0.15
     assert "fix_first" in str(m)
 
