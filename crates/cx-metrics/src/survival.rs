@@ -51,6 +51,11 @@
 //! * **Quantiles** `t_p` (the median is p = 0.5) under a named [`Convention`]: `smallest`, the
 //!   textbook `inf{t: S(t) ≤ 1 − p}`; or `midpoint`, R `survival`'s rule (if `S` equals `1 − p`
 //!   over an interval, the interval's midpoint). Equal means within [`FLAT_TOL`].
+//! * **Quantiles of the time to the event** when some rows end in the competing outcome: `S` is
+//!   then the probability that neither has happened, and its quantiles are those of the time to the
+//!   first outcome of either kind. [`KaplanMeier::incidence_quantile`] reads `inf{t: F_event(t) ≥ p}`
+//!   from the cumulative incidence instead: undefined when `F_event` (which tends to the share ever
+//!   answered, not to 1) stays below `p`, and without an interval.
 //! * **Brookmeyer–Crowley** interval of a quantile: the times at which the pointwise confidence
 //!   band of `S` crosses `1 − p` (the quantile of the lower band is the lower limit, that of the
 //!   upper band the upper limit), under the same convention. The band's transform is a
