@@ -9,7 +9,8 @@ References and tolerances:
 - lifelines ``KaplanMeierFitter`` on "reply or closure" as the event: the time to the first outcome
   (``km_quantiles``), exact times; without closures its median is the time to a reply, unchanged.
 - Counts of tickets created after as_of per group: numpy masks written in the test, exact.
-- Weighted nearest-rank quantile: a numpy cumulative sum written in the test, exact.
+- Weighted nearest-rank quantile: a numpy cumulative sum written in the test, exact. Weighted time to a
+  reply: lifelines' weighted ``AalenJohansenFitter`` curve, 1e-12 (observed durations).
 """
 
 from __future__ import annotations
@@ -220,3 +221,23 @@ def test_weighted_default_quantiles_name_the_method_to_pass() -> None:
     share = np.cumsum(w[order]) / w.sum()
     for p, v in r.answered_quantiles:
         assert v == d[order][np.flatnonzero(share >= p)[0]]
+
+
+@pytest.mark.filterwarnings("ignore:It looks like your weights are not integers")
+def test_weighted_time_to_reply_matches_lifelines_weighted_aalen_johansen() -> None:
+    rng = np.random.default_rng(12)
+    n = 300
+    d = rng.permutation(np.arange(1, n + 1, dtype=float)) / 10.0  # distinct: lifelines jitters ties
+    o = rng.choice([0, 1, 2], size=n, p=[0.1, 0.6, 0.3]).astype(np.uint8)
+    w = rng.gamma(2.0, 0.5, n)
+    r = cx.response_times(
+        durations=d, outcomes=o, weights=w, quantiles=(0.2, 0.4, 0.8), quantile_method="nearest_rank"
+    )
+    assert isinstance(r, ResponseTimes)
+    aj = lifelines.AalenJohansenFitter(calculate_variance=False).fit(d, o, event_of_interest=1, weights=w)
+    for q in r.reply_quantiles:
+        expected = _aj_quantile(aj, q.p)
+        assert (q.estimate is None) == (expected is None)
+        if expected is not None:
+            assert q.estimate == pytest.approx(expected, abs=1e-12)
+    assert r.reply_quantiles[2].estimate is None  # about 60% of the weight is ever answered
