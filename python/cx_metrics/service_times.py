@@ -11,7 +11,7 @@ import datetime
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, astuple, dataclass, fields
+from dataclasses import asdict, astuple, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -146,13 +146,20 @@ def _codes(outcomes: object, n: int) -> npt.NDArray[np.uint8]:
 
 @dataclass(frozen=True)
 class SurvivalQuantile:
-    """A quantile of the waiting time with its Brookmeyer-Crowley interval (``None``: not reached
-    within the data)."""
+    """A quantile of a waiting time (``None``: not reached, or undefined).
+
+    ``estimator``: ``"kaplan_meier"``, ``inf{t: S(t) <= 1 - p}`` with its Brookmeyer-Crowley interval
+    (``low``, ``high``); or ``"aalen_johansen"``, ``inf{t: F_reply(t) >= p}`` from the cumulative
+    incidence of a reply, without an interval (``low`` and ``high`` are ``None``: no documented method
+    here), ``max_incidence`` being the highest ``F_reply`` reached (the estimate is undefined when it
+    stays below ``p``)."""
 
     p: float
     estimate: float | None
     low: float | None
     high: float | None
+    estimator: str = "kaplan_meier"
+    max_incidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -174,12 +181,20 @@ class ResponseTimes(Tabular):
     answered_within : float or None
         Share of the answered tickets answered within ``target``.
     km_quantiles : tuple of SurvivalQuantile
-        Kaplan-Meier quantiles with Brookmeyer-Crowley intervals (open tickets censored).
+        Kaplan-Meier quantiles with Brookmeyer-Crowley intervals (open tickets censored) of ``S``, the
+        share of tickets still waiting: the time to the **first outcome, reply or closure**. Without
+        closures unanswered, that is the time to a reply.
+    reply_quantiles : tuple of SurvivalQuantile
+        Quantiles of the time to a **reply**: the Kaplan-Meier ones (the same as ``km_quantiles``) when
+        no ticket was closed unanswered; otherwise from the Aalen-Johansen cumulative incidence of a
+        reply, ``inf{t: F_reply(t) >= p}``, with no interval, and undefined (``None``) when ``F_reply``
+        stays below ``p`` (too many tickets closed unanswered, or too many still open).
     within : float or None
         P(event within ``target``): the Aalen-Johansen cumulative incidence (``1 - S(target)`` when no
         ticket was closed unanswered), with ``within_low`` / ``within_high``.
     restricted_mean, restricted_mean_se : float or None
-        Mean wait restricted to ``horizon`` (``∫ S``) and its standard error.
+        Mean wait restricted to ``horizon`` (``∫ S``: the time to the first outcome, reply or closure)
+        and its standard error.
     unit, quantile_method, conf_type, convention, confidence_level, target, horizon
         The options, printed with the result.
     n_entered : int
@@ -214,6 +229,59 @@ class ResponseTimes(Tabular):
     curve: _native.KaplanMeier
     n_entered: int = 0
     risk_set_gaps: tuple[float, ...] = ()
+    reply_quantiles: tuple[SurvivalQuantile, ...] = ()
+
+    @property
+    def competing(self) -> bool:
+        """Whether some tickets were closed unanswered: then the time to a reply (``reply_quantiles``,
+        ``within``) and the time to the first outcome (``km_quantiles``, ``restricted_mean``) differ."""
+        return self.n_closed_unanswered > 0
+
+    def estimates(self) -> dict[str, str]:
+        """Which estimate each figure is, in words (printed, and in :meth:`to_dict`)."""
+        if not self.competing:
+            return {
+                "km_quantiles": "time to reply: Kaplan-Meier quantiles, Brookmeyer-Crowley intervals",
+                "reply_quantiles": "time to reply: Kaplan-Meier quantiles, Brookmeyer-Crowley intervals",
+                "within": "P(reply within target): 1 - S(target) (Kaplan-Meier), interval 1 - the band of S",
+                "restricted_mean": "restricted mean time to reply: integral of S (Kaplan-Meier)",
+            }
+        return {
+            "km_quantiles": "time to first outcome (reply or closure): Kaplan-Meier quantiles of S,"
+            " Brookmeyer-Crowley intervals",
+            "reply_quantiles": "time to reply: first t with CIF_reply(t) >= p (Aalen-Johansen cumulative"
+            " incidence; closures unanswered are a competing outcome); no interval",
+            "within": "P(reply within target): CIF_reply(target) (Aalen-Johansen), delta-method interval"
+            " on the log(-log) scale",
+            "restricted_mean": "restricted mean time to first outcome (reply or closure): integral of S",
+        }
+
+    def _reply_lines(self, level: str) -> list[str]:
+        lines = []
+        for q in self.reply_quantiles:
+            head = f"  time to reply p{_pname(q.p)}"
+            if q.estimate is not None:
+                lines.append(
+                    f"{head} {fixed(q.estimate)} (Aalen-Johansen: first t with CIF_reply(t) >= {pct(q.p)};"
+                    " no interval)"
+                )
+            elif q.max_incidence is not None and self.curve.survival[-1] <= 0.0:
+                lines.append(
+                    f"{head} undefined: CIF_reply never reaches {pct(q.p)} (at most {pct(q.max_incidence)};"
+                    " the other tickets were closed unanswered)"
+                )
+            else:
+                lines.append(
+                    f"{head} not reached: CIF_reply reaches {pct(_nan(q.max_incidence))} by the last time"
+                    " (open or closed-unanswered tickets)"
+                )
+        for q in self.km_quantiles:
+            lines.append(
+                f"  time to first outcome (reply or closure), Kaplan-Meier p{_pname(q.p)} {_t(q.estimate)}"
+                f" ({level} CI {_t(q.low)} to {_t(q.high)}; Brookmeyer-Crowley, {self.conf_type},"
+                f" {self.convention} convention)"
+            )
+        return lines
 
     def __str__(self) -> str:
         u = self.unit
@@ -227,19 +295,25 @@ class ResponseTimes(Tabular):
             f"  these leave out {self.n_open} open and {self.n_closed_unanswered} closed-unanswered tickets"
         )
         level = f"{100 * self.confidence_level:g}%"
-        for q in self.km_quantiles:
-            lines.append(
-                f"  Kaplan-Meier p{_pname(q.p)} {_t(q.estimate)} ({level} CI {_t(q.low)} to {_t(q.high)};"
-                f" Brookmeyer-Crowley, {self.conf_type}, {self.convention} convention)"
-            )
+        if self.competing:
+            lines += self._reply_lines(level)
+        else:
+            for q in self.km_quantiles:
+                lines.append(
+                    f"  Kaplan-Meier p{_pname(q.p)} {_t(q.estimate)} ({level} CI {_t(q.low)} to {_t(q.high)};"
+                    f" Brookmeyer-Crowley, {self.conf_type}, {self.convention} convention)"
+                )
         if self.target is not None and self.within is not None:
+            how = "CIF_reply, Aalen-Johansen" if self.competing else "1 - S, Kaplan-Meier"
             lines.append(
-                f"  within {self.target:g}: {pct(self.within)} ({level} CI {pct(_nan(self.within_low))} to"
-                f" {pct(_nan(self.within_high))}); answered only: {pct(_nan(self.answered_within))}"
+                f"  P(reply within {self.target:g}) ({how}): {pct(self.within)} ({level} CI"
+                f" {pct(_nan(self.within_low))} to {pct(_nan(self.within_high))}); answered only:"
+                f" {pct(_nan(self.answered_within))}"
             )
         if self.horizon is not None and self.restricted_mean is not None:
+            what = " of the time to first outcome (reply or closure)" if self.competing else ""
             lines.append(
-                f"  restricted mean to {self.horizon:g}: {fixed(self.restricted_mean)}"
+                f"  restricted mean{what} to {self.horizon:g}: {fixed(self.restricted_mean)}"
                 f" (se {fixed(self.restricted_mean_se)})"
             )
         if self.n_excluded_future:
@@ -260,13 +334,22 @@ class ResponseTimes(Tabular):
     def _repr_html_(self) -> str:
         rows = [["answered-only mean", fixed(self.answered_mean), "", ""]]
         rows += [[f"answered-only p{_pname(p)}", fixed(v), "", ""] for p, v in self.answered_quantiles]
+        if self.competing:
+            rows += [
+                [f"time to reply p{_pname(q.p)} (Aalen-Johansen CIF_reply)", _reply_t(q), "no interval", ""]
+                for q in self.reply_quantiles
+            ]
+            first = "time to first outcome (reply or closure), Kaplan-Meier"
+        else:
+            first = "Kaplan-Meier"
         rows += [
-            [f"Kaplan-Meier p{_pname(q.p)}", _t(q.estimate), _t(q.low), _t(q.high)] for q in self.km_quantiles
+            [f"{first} p{_pname(q.p)}", _t(q.estimate), _t(q.low), _t(q.high)] for q in self.km_quantiles
         ]
         if self.within is not None:
+            how = "CIF_reply, Aalen-Johansen" if self.competing else "1 - S, Kaplan-Meier"
             rows.append(
                 [
-                    f"P(within {self.target:g})",
+                    f"P(reply within {self.target:g}) ({how})",
                     pct(self.within),
                     pct(_nan(self.within_low)),
                     pct(_nan(self.within_high)),
@@ -290,6 +373,8 @@ class ResponseTimes(Tabular):
         """The figures as plain Python values (the curve as lists)."""
         plain = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "curve"}
         plain["km_quantiles"] = [asdict(q) for q in self.km_quantiles]
+        plain["reply_quantiles"] = [asdict(q) for q in self.reply_quantiles]
+        plain["estimates"] = self.estimates()
         d = json_dict(plain)
         d["curve"] = {
             k: getattr(self.curve, k).tolist() for k in ("times", "survival", "std_error", "at_risk")
@@ -315,6 +400,7 @@ class ResponseTimes(Tabular):
         in the core's serde form (never the tickets)."""
         stored = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "curve"}
         stored["km_quantiles"] = [astuple(q) for q in self.km_quantiles]
+        stored["reply_quantiles"] = [astuple(q) for q in self.reply_quantiles]
         stored["curve"] = json.loads(self.curve.to_json())
         return write_document("ResponseTimes", stored)
 
@@ -332,6 +418,10 @@ class ResponseTimes(Tabular):
             d["km_quantiles"] = tuple(SurvivalQuantile(*q) for q in d["km_quantiles"])
             d["risk_set_gaps"] = tuple(float(t) for t in d.get("risk_set_gaps", ()))
             d["curve"] = _native.KaplanMeier.from_json(json.dumps(d["curve"]))
+            if "reply_quantiles" in d:
+                d["reply_quantiles"] = tuple(SurvivalQuantile(*q) for q in d["reply_quantiles"])
+            else:  # written before the reply quantiles were stored: computed from the curve
+                d["reply_quantiles"] = _reply_quantiles(d["curve"], d["km_quantiles"], d["convention"])
             return cls(**d)
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidArgumentError(f"invalid ResponseTimes JSON: {type(e).__name__} {e}") from None
@@ -350,9 +440,17 @@ class ResponseTimesByGroup(Tabular):
 
     by: str | tuple[str, ...]
     groups: dict[Any, ResponseTimes]
+    future_only: dict[Any, int] = field(default_factory=dict)
+    """Groups whose every ticket was created after ``as_of``: no result, their tickets counted here (the
+    other groups count theirs in ``n_excluded_future``)."""
 
     def __str__(self) -> str:
-        return "\n".join(f"{label_str(k)}: {v}" for k, v in self.groups.items())
+        lines = [f"{label_str(k)}: {v}" for k, v in self.groups.items()]
+        lines += [
+            f"{label_str(k)}: all {n} tickets created after as_of were left out (no result)"
+            for k, n in self.future_only.items()
+        ]
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         cols = self._columns()
@@ -362,7 +460,17 @@ class ResponseTimesByGroup(Tabular):
         ]
         first = next(iter(self.groups.values()), None)
         level = f" (Kaplan-Meier quantiles with {100 * first.confidence_level:g}% CI)" if first else ""
-        return html_table(f"Response times by {self.by}{level}", rows, header=[c[0] for c in cols])
+        if any(r.competing for r in self.groups.values()):
+            level += (
+                "; with tickets closed unanswered, km_p* is the time to first outcome (reply or closure) and"
+                " reply_p* the time to reply (Aalen-Johansen CIF_reply, no interval)"
+            )
+        warnings = [
+            f"{label_str(k)}: all {n} tickets after as_of, no result" for k, n in self.future_only.items()
+        ]
+        return html_table(
+            f"Response times by {self.by}{level}", rows, header=[c[0] for c in cols], warnings=warnings
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """One dict per group."""
@@ -377,6 +485,7 @@ class ResponseTimesByGroup(Tabular):
                 "by": [self.by] if isinstance(self.by, str) else list(self.by),
                 "labels": [key_to_json(k) for k in self.groups],
                 "results": [json.loads(v.to_json()) for v in self.groups.values()],
+                "future_only": [[key_to_json(k), n] for k, n in self.future_only.items()],
             },
         )
 
@@ -388,13 +497,18 @@ class ResponseTimesByGroup(Tabular):
             by = [str(b) for b in d["by"]]
             labels = [key_from_json(k) for k in d["labels"]]
             results = [ResponseTimes._from_stored(r) for r in d["results"]]
+            future_only = {key_from_json(k): int(n) for k, n in d.get("future_only", [])}
         except (KeyError, TypeError) as e:
             raise InvalidArgumentError(f"invalid ResponseTimesByGroup JSON: {type(e).__name__} {e}") from None
         if len(labels) != len(results):
             raise InvalidArgumentError(
                 f"invalid ResponseTimesByGroup JSON: {len(labels)} labels but {len(results)} results"
             )
-        return cls(by=by[0] if len(by) == 1 else tuple(by), groups=dict(zip(labels, results, strict=True)))
+        return cls(
+            by=by[0] if len(by) == 1 else tuple(by),
+            groups=dict(zip(labels, results, strict=True)),
+            future_only=future_only,
+        )
 
     def _columns(self) -> list[FrameColumn]:
         names = [self.by] if isinstance(self.by, str) else list(self.by)
@@ -412,6 +526,12 @@ class ResponseTimesByGroup(Tabular):
             cols.append((f"km_p{p}_low", "float", [_nan(r.km_quantiles[i].low) for r in res]))
             cols.append((f"km_p{p}_high", "float", [_nan(r.km_quantiles[i].high) for r in res]))
         cols.append(("within", "float", [_nan(r.within) for r in res]))
+        cols.append(("n_closed_unanswered", "int", [r.n_closed_unanswered for r in res]))
+        cols.append(("n_excluded_future", "int", [r.n_excluded_future for r in res]))
+        for i, q in enumerate(res[0].reply_quantiles if res else ()):
+            cols.append(
+                (f"reply_p{_pname(q.p)}", "float", [_nan(r.reply_quantiles[i].estimate) for r in res])
+            )
         return cols
 
 
@@ -421,6 +541,26 @@ def _pname(p: float) -> str:
 
 def _t(x: float | None) -> str:
     return "not reached" if x is None else fixed(x)
+
+
+def _reply_t(q: SurvivalQuantile) -> str:
+    if q.estimate is not None:
+        return fixed(q.estimate)
+    return f"undefined (CIF_reply at most {pct(_nan(q.max_incidence))})"
+
+
+def _reply_quantiles(
+    km: _native.KaplanMeier, km_quantiles: Sequence[SurvivalQuantile], convention: str
+) -> tuple[SurvivalQuantile, ...]:
+    """The quantiles of the time to a reply: the Kaplan-Meier ones without closures unanswered,
+    otherwise those of the Aalen-Johansen cumulative incidence of a reply (no interval)."""
+    if km.counts[2] == 0:
+        return tuple(km_quantiles)
+    out = []
+    for q in km_quantiles:
+        estimate, reached, _ = km.incidence_quantile(q.p, convention)
+        out.append(SurvivalQuantile(q.p, estimate, None, None, "aalen_johansen", reached))
+    return tuple(out)
 
 
 def _nan(x: float | None) -> float:
@@ -585,8 +725,11 @@ def response_times(
     ``as_of``, the time the data were taken; numpy, pandas or polars datetimes, all tz-aware or all naive)
     or from ``durations`` with ``outcomes`` (0 open, 1 answered, 2 closed unanswered; all answered if
     omitted). Reports the answered-only mean and quantiles (``quantile_method``: ``"type7"`` or
-    ``"nearest_rank"``) beside the Kaplan-Meier quantiles with Brookmeyer-Crowley intervals, P(answered
-    within ``target``) and the restricted mean to ``horizon``.
+    ``"nearest_rank"``; with weights only the latter) beside the Kaplan-Meier quantiles with
+    Brookmeyer-Crowley intervals, P(reply within ``target``) and the restricted mean to ``horizon``.
+    With tickets closed unanswered, the Kaplan-Meier figures are those of the time to the first outcome
+    (reply or closure), and the time to a reply (``reply_quantiles``) comes from the Aalen-Johansen
+    cumulative incidence of a reply, without an interval (see :class:`ResponseTimes`).
 
     ``entry`` (with ``durations``): the time each ticket entered observation, on the same clock (delayed
     entry, left truncation, as lifelines' ``entry=``); a ticket is at risk at ``t`` when
@@ -595,8 +738,9 @@ def response_times(
 
     Bad input: a reply or closure before creation, a negative duration, a missing creation time, a
     duplicate ``ticket_id`` and mixed tz-aware / naive timestamps are errors naming the row; tickets
-    created after ``as_of`` are left out and counted (``n_excluded_future``); a reply after ``as_of`` is
-    not known yet, so that ticket counts as open.
+    created after ``as_of`` are left out and counted (``n_excluded_future``, per group with ``by``; a
+    group with only such tickets is listed in ``future_only``; all of them is an error); a reply after
+    ``as_of`` is not known yet, so that ticket counts as open.
 
     >>> import cx_metrics as cx
     >>> r = cx.response_times(durations=[1, 2, 3, 4, 5, 6], outcomes=[1, 1, 1, 0, 1, 1], quantiles=(0.5,))
@@ -647,6 +791,11 @@ def response_times(
         raw_w = table._raw(weights) if table is not None and isinstance(weights, str) else weights
         w = numeric_weights(raw_w).astype(np.float64)[keep]
     n_future = int((~keep).sum())
+    if n_rows > 0 and n_future == n_rows:
+        raise InvalidArgumentError(
+            f"invalid as_of: all {n_rows} tickets were created after as_of, so none existed yet and none is"
+            " counted; give the time the data were taken as as_of (or check the created column)"
+        )
     opts = _Options(
         quantiles=tuple(quantiles),
         quantile_method=quantile_method,
@@ -664,20 +813,25 @@ def response_times(
         return _result(t, d, o, w, n_future, opts)
     keys = key_columns(by, table, n_rows)
     specs = keys.specs
-    if not keep.all():
-        raise InvalidArgumentError(
-            "invalid as_of: by= with tickets created after as_of; filter them out first"
-        )
-    labels, codes = _native.group_codes(specs, n_rows)
+    labels, all_codes = _native.group_codes(specs, n_rows)
+    # Tickets created after as_of are left out and counted per group, as without by=.
+    future = np.bincount(all_codes[~keep], minlength=len(labels))
+    codes = np.ascontiguousarray(all_codes[keep])
     tables = empty.by_group(codes, len(labels), d, o, w, e)
     groups: dict[Any, ResponseTimes] = {}
+    future_only: dict[Any, int] = {}
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
     for g, label in enumerate(labels):
         rows = order[bounds[g] : bounds[g + 1]]
         key = label[0] if len(label) == 1 else tuple(label)
-        groups[key] = _result(tables[g], d[rows], o[rows], None if w is None else w[rows], 0, opts)
-    return ResponseTimesByGroup(by=keys.by_name, groups=groups)
+        if len(rows) == 0:
+            future_only[key] = int(future[g])
+            continue
+        groups[key] = _result(
+            tables[g], d[rows], o[rows], None if w is None else w[rows], int(future[g]), opts
+        )
+    return ResponseTimesByGroup(by=keys.by_name, groups=groups, future_only=future_only)
 
 
 @dataclass(frozen=True)
@@ -713,6 +867,7 @@ def _result(
         mean, aq, within_a = math.nan, [(p, math.nan) for p in quantiles], None
     km = table.result()
     kq = tuple(SurvivalQuantile(*km.quantile(p, confidence_level, conf_type, convention)) for p in quantiles)
+    rq = _reply_quantiles(km, kq, convention)
     within = low = high = None
     if target is not None:
         within, _, (low, high, _, _) = km.within(target, confidence_level, conf_type)
@@ -745,4 +900,5 @@ def _result(
         curve=km,
         n_entered=km.n_entered,
         risk_set_gaps=tuple(km.risk_set_gaps),
+        reply_quantiles=rq,
     )

@@ -269,6 +269,16 @@ result_pymethods!(PyKaplanMeier, KaplanMeier, {
             .py()?;
         Ok((p.estimate, p.std_error, interval_tuple(p.interval)))
     }
+    /// The `p` quantile of the time to the event from its Aalen–Johansen cumulative incidence:
+    /// (estimate or None when the incidence stays below p, the highest incidence reached, whether
+    /// every ticket had an outcome by the last time). No interval.
+    fn incidence_quantile(&self, p: f64, convention: &str) -> PyResult<(Option<f64>, f64, bool)> {
+        let q = self
+            .inner
+            .incidence_quantile(p, convention.parse().py()?)
+            .py()?;
+        Ok((q.estimate, q.max_incidence, q.complete))
+    }
     /// The restricted mean to `horizon`: (estimate, standard error).
     fn restricted_mean(&self, horizon: f64) -> PyResult<(f64, f64)> {
         let r = self.inner.restricted_mean(horizon).py()?;

@@ -51,6 +51,11 @@
 //! * **Quantiles** `t_p` (the median is p = 0.5) under a named [`Convention`]: `smallest`, the
 //!   textbook `inf{t: S(t) ≤ 1 − p}`; or `midpoint`, R `survival`'s rule (if `S` equals `1 − p`
 //!   over an interval, the interval's midpoint). Equal means within [`FLAT_TOL`].
+//! * **Quantiles of the time to the event** when some rows end in the competing outcome: `S` is
+//!   then the probability that neither has happened, and its quantiles are those of the time to the
+//!   first outcome of either kind. [`KaplanMeier::incidence_quantile`] reads `inf{t: F_event(t) ≥ p}`
+//!   from the cumulative incidence instead: undefined when `F_event` (which tends to the share ever
+//!   answered, not to 1) stays below `p`, and without an interval.
 //! * **Brookmeyer–Crowley** interval of a quantile: the times at which the pointwise confidence
 //!   band of `S` crosses `1 − p` (the quantile of the lower band is the lower limit, that of the
 //!   upper band the upper limit), under the same convention. The band's transform is a
@@ -1287,6 +1292,24 @@ pub struct SurvivalQuantile {
     pub convention: Convention,
 }
 
+/// A quantile of the time to the event from its Aalen–Johansen cumulative incidence (see
+/// [`KaplanMeier::incidence_quantile`]); no interval.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidenceQuantile {
+    /// The probability p (0.5 for the median).
+    pub p: f64,
+    /// The quantile `inf{t: F_event(t) ≥ p}`; `None` when `F_event` stays below `p`.
+    pub estimate: Option<f64>,
+    /// `F_event` at the last time: the share of tickets answered, as estimated so far.
+    pub max_incidence: f64,
+    /// Whether every ticket had an outcome by the last time (`S` fell to 0): then `F_event` can
+    /// rise no further, and a quantile above `max_incidence` never exists.
+    pub complete: bool,
+    /// The convention on flat stretches.
+    pub convention: Convention,
+}
+
 /// A probability with its confidence interval.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1468,6 +1491,34 @@ impl KaplanMeier {
         })
     }
 
+    /// The `p` quantile of the time to the **event** when some tickets end in the competing
+    /// outcome: the first time at which the Aalen–Johansen cumulative incidence `F_event` reaches
+    /// `p` (`inf{t: F_event(t) ≥ p}`; `convention` as for [`KaplanMeier::quantile`], on
+    /// `1 − F_event`). `F_event` tends to the share of tickets that are ever answered, not to 1:
+    /// when it stays below `p` the quantile is undefined (`estimate: None`, with the highest
+    /// incidence reached in `max_incidence` and whether the curve ended — every ticket answered
+    /// or closed — in `complete`). Without competing outcomes `F_event = 1 − S` and this is the
+    /// Kaplan–Meier quantile. No interval: this module has no documented interval for a quantile
+    /// of a cumulative incidence (the Brookmeyer–Crowley band is of `S`, the time to the first
+    /// outcome of either kind).
+    pub fn incidence_quantile(&self, p: f64, convention: Convention) -> Result<IncidenceQuantile> {
+        if !(p > 0.0 && p < 1.0) {
+            return Err(Error::invalid(
+                "quantiles",
+                format!("{p}; a quantile's probability lies strictly between 0 and 1, e.g. 0.5 for the median"),
+            ));
+        }
+        let f = self.cif_event.last().copied().unwrap_or(0.0);
+        let complement: Vec<f64> = self.cif_event.iter().map(|v| 1.0 - v).collect();
+        Ok(IncidenceQuantile {
+            p,
+            estimate: self.step_quantile(&complement, 1.0 - p, convention),
+            max_incidence: f,
+            complete: self.survival.last().is_some_and(|s| *s <= 0.0),
+            convention,
+        })
+    }
+
     /// Delta-method variance of the cumulative incidence at index `j` (Collett, *Modelling
     /// Survival Data in Medical Research*, 3rd ed., p. 411, as lifelines' `AalenJohansenFitter`):
     /// `Σ (F(t) − F(t_i))² D_i/(n_i(n_i − D_i)) + Σ S(t_{i−1})² d_ki (n_i − d_ki)/n_i³
@@ -1617,7 +1668,7 @@ pub fn answered_summary(
     if weights.is_some() && method == QuantileMethod::Type7 {
         return Err(Error::invalid(
             "quantile_method",
-            "\"type7\" with weights; a weighted type 7 quantile has no standard definition: use quantile_method=\"nearest_rank\" with weights",
+            "\"type7\" (the default) with weights; type 7 interpolates between order statistics and has no weighted definition: pass quantile_method=\"nearest_rank\" (the smallest duration with at least a share p of the weight at or below it)",
         ));
     }
     let mut pairs: Vec<(f64, f64)> = durations
@@ -1751,6 +1802,38 @@ mod tests {
         let p = k.within(2.0, 0.95, ConfType::LogLog).unwrap();
         assert!((p.estimate - 1.0 / 3.0).abs() < 1e-15);
         assert!(p.interval.low < p.estimate && p.estimate < p.interval.high);
+    }
+
+    #[test]
+    fn reply_quantiles_come_from_the_incidence_not_from_the_first_outcome() {
+        let k = km(&[1.0, 2.0, 2.0, 3.0, 4.0, 5.0], &[1, 2, 1, 0, 2, 1], None);
+        // By hand: F_event = 1/6, 1/3, 1/3, 1/3, then + S(4−)·1/1 = (1/4)·1 at 5 → 7/12; S(5) = 0.
+        let first = k
+            .quantile(0.5, 0.95, ConfType::LogLog, Convention::Smallest)
+            .unwrap();
+        assert_eq!(first.estimate, Some(2.0)); // S(2) = 1/2: the first outcome, reply or closure
+        let reply = k.incidence_quantile(0.5, Convention::Smallest).unwrap();
+        assert_eq!(reply.estimate, Some(5.0));
+        assert!((reply.max_incidence - 7.0 / 12.0).abs() < 1e-15 && reply.complete);
+        let never = k.incidence_quantile(0.6, Convention::Smallest).unwrap();
+        assert_eq!(never.estimate, None); // 7/12 of the tickets are ever answered
+        assert!(k.incidence_quantile(1.0, Convention::Smallest).is_err());
+        // One ticket, closed unanswered: no reply quantile at all (not 30, the closure time).
+        let closed = km(&[30.0], &[2], None);
+        let q = closed
+            .incidence_quantile(0.5, Convention::Smallest)
+            .unwrap();
+        assert_eq!((q.estimate, q.max_incidence, q.complete), (None, 0.0, true));
+        // Without competing outcomes F_event = 1 − S: the Kaplan–Meier quantiles, both conventions.
+        let d = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 8.0, 9.0, 12.0];
+        let k = km(&d, &[1, 1, 1, 0, 1, 1, 0, 1, 1, 0], None);
+        for p in [0.1, 0.25, 0.5, 0.6, 0.75, 0.9] {
+            for c in [Convention::Smallest, Convention::Midpoint] {
+                let a = k.incidence_quantile(p, c).unwrap().estimate;
+                let b = k.quantile(p, 0.95, ConfType::LogLog, c).unwrap().estimate;
+                assert_eq!(a, b, "p = {p}, {c:?}");
+            }
+        }
     }
 
     #[test]
