@@ -1216,7 +1216,10 @@ def driver_analysis(
     # `always`: in every subset, not ranked).
     # A scale given for every driver covers the drivers named; missing codes cover every column read.
     declared = _declarations(outcome, names, outcome_scale, scales, None)
-    names += [a for a in dict.fromkeys(always or []) if a not in names and a != outcome and a in table.names]
+    for a in dict.fromkeys(always or []):
+        if a not in names and a != outcome:
+            table.numeric_column(a)  # a column of the data (else a ColumnError naming the data's columns)
+            names.append(a)
     declared["missing_codes"] = _declarations(outcome, names, None, None, missing_codes)["missing_codes"]
     options = _options(outcome, missing, indicator_for, always, groups, confidence_level, covariance).declare(
         **declared

@@ -270,3 +270,12 @@ def test_an_always_column_is_not_checked_on_the_drivers_scale(survey: pd.DataFra
     d = survey.assign(tenure=np.linspace(0, 30, len(survey)))
     r = cx.pillar_driver_analysis(d, always=["tenure"])
     assert r.drivers[-1] == "tenure" and "tenure" in r.always and r.units == cx.PILLARS
+
+
+def test_an_always_column_missing_from_the_data_names_the_data_columns(survey: pd.DataFrame) -> None:
+    # The error lists the data's columns (where an always= covariate may come from), not the drivers.
+    with pytest.raises(
+        ColumnError, match=r'"nonexistent" not found; available columns: respondent_id, wave'
+    ) as e:
+        cx.driver_analysis(survey, drivers=["integrity", "empathy"], always=["nonexistent"])
+    assert "csat" in str(e.value)

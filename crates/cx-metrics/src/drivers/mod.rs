@@ -701,7 +701,12 @@ fn fit_pairwise(
 ) -> Result<Fitted> {
     let summary = missing::pairwise(cols)?;
     let mut fit = ols_from_covariance(&summary.covariance, cols.outcome, options.confidence_level)?;
-    summary_covariance(&mut fit, options, cols.weights.is_some())?;
+    summary_covariance(
+        &mut fit,
+        options,
+        cols.weights.is_some(),
+        PAIRWISE_COVARIANCE_NOTE,
+    )?;
     fit.n_zero_weight = cols
         .weights
         .map_or(0, |w| w.iter().filter(|&&x| x == 0.0).count() as u64);
@@ -770,7 +775,12 @@ fn from_summary<S: AsRef<str>>(
         cov.effective_n,
     )?;
     let mut fit = ols_from_covariance(&sub, &options.outcome, options.confidence_level)?;
-    summary_covariance(&mut fit, options, sub.effective_n < sub.n as f64)?;
+    summary_covariance(
+        &mut fit,
+        options,
+        sub.effective_n < sub.n as f64,
+        SUMMARY_COVARIANCE_NOTE,
+    )?;
     fit.n_zero_weight = n_zero_weight;
     let fitted = Fitted {
         terms: names.iter().map(|s| (*s).to_owned()).collect(),
@@ -782,20 +792,32 @@ fn from_summary<S: AsRef<str>>(
     finish(&names, fitted, Vec::new(), options)
 }
 
+/// Why a pairwise-deletion fit reports model-based standard errors.
+const PAIRWISE_COVARIANCE_NOTE: &str =
+    "model-based: pairwise deletion fits from pairwise-complete \
+     correlations, with no single set of rows whose residuals a sandwich (design-based) covariance \
+     needs; analyse with listwise deletion or the indicator method for HC0-HC3";
+
 /// A fit from a summary (pairwise correlations, a covariance or moments summary) has no per-row
-/// residuals: model-based standard errors, with the reason when a sandwich was the default, and an
-/// error when one was asked for.
-fn summary_covariance(fit: &mut OlsFit, options: &DriverOptions, weighted: bool) -> Result<()> {
+/// residuals: model-based standard errors, with the reason (`note`) when a sandwich was the
+/// default, and an error when one was asked for.
+fn summary_covariance(
+    fit: &mut OlsFit,
+    options: &DriverOptions,
+    weighted: bool,
+    note: &str,
+) -> Result<()> {
     match options.covariance {
         Some(c) if c.is_sandwich() => Err(Error::invalid(
             "covariance",
             format!(
-                "{:?} needs the rows (the per-row residuals); {SUMMARY_COVARIANCE_NOTE}. Use covariance=\"classical\" here, or fit from the rows with listwise deletion",
+                "{:?} needs the rows (the per-row residuals); {note}. Use covariance=\"classical\" \
+                 here",
                 c.as_str()
             ),
         )),
         None if weighted => {
-            fit.covariance_note = Some(SUMMARY_COVARIANCE_NOTE.to_owned());
+            fit.covariance_note = Some(note.to_owned());
             Ok(())
         }
         _ => Ok(()),
