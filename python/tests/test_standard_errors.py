@@ -93,7 +93,7 @@ def test_pairwise_says_why_it_is_model_based_and_refuses_a_sandwich(swiss: pd.Da
     assert r.covariance_note is not None and "residuals" in r.covariance_note
     # The reason names pairwise deletion, not a covariance summary the user never gave.
     assert "pairwise deletion" in r.covariance_note and "moments summary" not in r.covariance_note
-    with pytest.raises(cx.exceptions.InvalidArgumentError, match="HC3.*pairwise deletion"):
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match=r"HC3.*pairwise deletion"):
         cx.driver_analysis(
             holes, outcome_scale=None, drivers=DRIVERS, weights="w", missing="pairwise", covariance="HC3"
         )
