@@ -45,7 +45,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from ._json import as_float
-from ._results import ci_bounds, level_text, p_equals, pct, points, signed
+from ._results import ci_bounds, level_text, p_equals, pct, points
 from .ces import CesResult
 from .csat import CsatResult
 from .driver_bootstrap import DriverBootstrap
@@ -380,7 +380,7 @@ def nps_by_group(
         for xi, s in zip(x, score, strict=True):
             if not math.isnan(s):
                 ax.annotate(
-                    signed(s),
+                    format_number(s, 1, signed=True),
                     (xi, s),
                     xytext=(0, 7),
                     textcoords="offset points",
@@ -1284,7 +1284,7 @@ def all_pairs(result: AllPairs, *, ax: Axes | None = None) -> Axes:
             ax.text(
                 j,
                 i,
-                f"{signed(diff[i, j])}{star}" if spec.measure != "mean" else f"{signed(diff[i, j], 2)}{star}",
+                f"{format_number(diff[i, j], 1 if spec.measure != 'mean' else 2, signed=True)}{star}",
                 ha="center",
                 va="center",
                 fontsize=NOTE_SIZE,
@@ -1496,6 +1496,24 @@ def what_if(result: Any, *, ax: Axes | None = None) -> Axes:
         )
     _title(ax, f"What if: {scenario}", f"n = {result.n}{ci}")
     return ax
+
+
+def _log_formatter(mantissas: tuple[float, ...] | None = None) -> Any:
+    """Labels of a log axis as plain numbers (0.05, 0.5, 2, 10), with as many decimals as the tick
+    needs; with ``mantissas``, only ticks at those multiples of a power of ten are labelled (the minor
+    ticks at 2 and 5, so the axis is not crowded)."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(v: float, _pos: int) -> str:
+        if v <= 0:
+            return ""
+        exponent = math.floor(math.log10(v) + 1e-12)
+        mantissa = v / 10.0**exponent
+        if mantissas is not None and not any(math.isclose(mantissa, m, rel_tol=1e-9) for m in mantissas):
+            return ""
+        return format_number(v, max(0, -exponent))
+
+    return FuncFormatter(label)
 
 
 def _points_formatter() -> Any:
@@ -1925,8 +1943,11 @@ def odds_ratios(
         )
     ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1)
     ax.set_xscale("log")
+    # Plain numbers on the log axis (0.5, 1, 2), not 10^0 and 2x10^0; driver names as words.
+    ax.xaxis.set_major_formatter(_log_formatter())
+    ax.xaxis.set_minor_formatter(_log_formatter((2.0, 5.0)))
     ax.set_yticks(np.arange(len(drivers)))
-    ax.set_yticklabels(drivers, fontsize=TICK_SIZE)
+    ax.set_yticklabels([pretty_name(d) for d in drivers], fontsize=TICK_SIZE)
     ax.invert_yaxis()
     ax.set_xlabel("odds ratio per unit of the driver (log scale)", fontsize=LABEL_SIZE)
     level = level_text(models[0].confidence_level)

@@ -92,7 +92,15 @@ def test_odds_ratio_plot(survey: pd.DataFrame) -> None:
     det = cx.detractor_drivers(survey, drivers=PILLARS, weights="weight")
     ax = plot.odds_ratios([pro, det])
     assert ax.get_xscale() == "log"
-    assert [t.get_text() for t in ax.get_yticklabels()] == PILLARS
+    # Driver names as words, as in every chart; plain numbers on the log axis (no 10^0 mathtext).
+    assert [t.get_text() for t in ax.get_yticklabels()] == [plot.pretty_name(p) for p in PILLARS]
+    assert "Time and Effort" in [t.get_text() for t in ax.get_yticklabels()]
+    ax.set_xlim(0.05, 20)
+    ax.figure.canvas.draw()
+    major = [t.get_text() for t in ax.get_xticklabels()]
+    minor = [t.get_text() for t in ax.get_xticklabels(minor=True) if t.get_text()]
+    assert {"0.1", "1", "10"} <= set(major) and {"0.5", "2", "5"} <= set(minor)
+    assert not any("$" in t or "^" in t for t in major + minor)
     assert "sandwich (HC0)" in ax.get_title(loc="left")
     assert len(ax.lines) >= 1 and len(ax.containers) == 2
     plt.close(ax.figure)
