@@ -592,8 +592,9 @@ def importance(
             raise InvalidArgumentError(
                 f"invalid measure: {measure!r}; this analysis has {', '.join(map(str, table.columns))}"
             )
-        names = [str(u) for u in table.index]
-        values = table[measure].to_numpy(dtype=np.float64)
+        # The ranked units in the table's order (the table is pandas, or polars without pandas).
+        names = [str(u) for u in result.units]
+        values = np.asarray(table[measure].to_numpy(), dtype=np.float64)
         low = high = None
         title = f"Driver importance for {result.outcome}"
         detail = f"R² = {result.r_squared:.3f}, n = {result.n:,}"
