@@ -54,12 +54,8 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--n", type=int, default=10_000_000, help="respondents (default 10^7)"
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=5, help="timed repeats per contender"
-    )
+    parser.add_argument("--n", type=int, default=10_000_000, help="respondents (default 10^7)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed repeats per contender")
     args = parser.parse_args()
 
     rng = np.random.default_rng(20261123)
@@ -107,9 +103,7 @@ def main() -> None:
         return float(lo), float(hi)
 
     def numpy_bootstrap(resamples: int = 9999) -> tuple[float, float]:
-        m = np.random.default_rng(1).multinomial(
-            int(counts.sum()), counts / counts.sum(), resamples
-        )
+        m = np.random.default_rng(1).multinomial(int(counts.sum()), counts / counts.sum(), resamples)
         lo, hi = np.quantile((m[:, 2] - m[:, 0]) / counts.sum(), [0.025, 0.975])
         return float(lo), float(hi)
 
