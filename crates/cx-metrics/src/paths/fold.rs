@@ -3,12 +3,13 @@
 //! The rows are checked and counted in one pass, each kept row gets a customer code (`id − min`
 //! when the ids are dense, otherwise the rank of the id among the distinct ids, so codes ascend
 //! with the ids), and the code range is cut into slices, one task each (over every core with
-//! rayon). A task puts the rows of its customers together by a counting sort (stable: a customer's
-//! rows stay in input order), then for each customer counts the events earlier than the latest one
-//! so far, sorts the rows by (session, time) only when they are not already in that order (a stable
-//! sort: ties keep row order) and walks them. Gaps are kept per edge unsorted and sorted once when
-//! the tasks' counts are put together; variants are interned by a 64-bit hash of their codes with
-//! the codes stored once in an arena (equal hashes are compared code by code).
+//! rayon). A task puts its rows in buckets of 4096 consecutive codes, then groups each bucket's
+//! rows (few enough to stay in cache) by customer with a counting sort (stable: a customer's rows
+//! stay in input order). For each customer it counts the events earlier than the latest one so
+//! far in input order, sorts the rows by (session, time) only when they are not already in that
+//! order (a stable sort: ties keep row order) and walks them. Gaps are kept per edge unsorted and
+//! sorted once when the tasks' counts are put together; variants are interned by a 64-bit hash of
+//! their codes with the codes stored once in an arena (equal hashes are compared code by code).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -107,7 +108,8 @@ impl Scan {
     }
 }
 
-/// Whether row `i` has every field (the order of the checks is the order rows are counted in).
+/// The first field row `i` misses (0 customer, 1 event, 2 time, 3 session; a row is counted once,
+/// at its first missing field), or `None` when it has them all.
 #[inline]
 fn missing(b: &PathEvents<'_>, i: usize) -> Option<u8> {
     if b.customers[i] == i64::MIN {
