@@ -101,7 +101,31 @@ def _label_spec(data: object, value: object, name: str, n_rows: int) -> Any:
     if value is None:
         raise InvalidArgumentError(f"invalid {name}: give the column (or its name in the events)")
     table = Table(data) if isinstance(value, str) and data is not None else None
+    raw = table._raw(value) if table is not None and isinstance(value, str) else value
+    text = _as_arrow_text(raw)
+    if text is not None:
+        return key_columns(text, None, n_rows).specs[0]
     return key_columns(value, table, n_rows).specs[0]
+
+
+def _as_arrow_text(raw: object) -> Any:
+    """A column of Python strings (a pandas object column, a numpy object or unicode array) as an
+    Arrow string array, whose buffers cross without a Python object per row; None for any other
+    column (or when pyarrow is not installed, or the values are not all text or missing)."""
+    dtype = getattr(raw, "dtype", None)
+    if getattr(dtype, "kind", None) not in ("O", "U") or getattr(raw, "ndim", 1) != 1:
+        return None
+    if isinstance(raw, np.ma.MaskedArray):
+        return None
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is optional
+        return None
+    try:
+        arr = pa.array(raw, from_pandas=True)
+    except (TypeError, ValueError, OverflowError, pa.ArrowException):
+        return None
+    return arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else None
 
 
 def _times(data: object, time: object) -> npt.NDArray[np.int64]:

@@ -179,6 +179,41 @@ def test_inputs_pandas_polars_arrow_agree() -> None:
     assert a == b == c == d
 
 
+def test_columns_read_in_place_or_as_arrow_text_give_the_same_paths() -> None:
+    # Int64 customers and sessions are read in place, text in object or unicode columns crosses as
+    # Arrow strings: each must give what the same labels given one Python object per row give.
+    df = _log(8, n=1_500)
+    df["session"] = (df["time"].dt.day // 7).astype(np.int64)
+    events = df["event"].astype(object)
+    events[[3, 50, 700]] = [None, np.nan, None]
+    kwargs = {"time": df["time"].to_numpy(), "session_gap": 3600}
+    want = cx.paths(
+        customer=df["customer"].tolist(), event=events.tolist(), session=df["session"].tolist(), **kwargs
+    )
+    assert want.omitted["event"] == 3
+    for customer, event, session in [
+        (df["customer"], events, df["session"]),
+        (df["customer"].to_numpy(), events.to_numpy(), df["session"].to_numpy()),
+        (df["customer"].astype(str).tolist(), events.tolist(), df["session"].astype(str).tolist()),
+    ]:
+        assert cx.paths(customer=customer, event=event, session=session, **kwargs) == want
+    # A unicode array (no missing values), against the same labels as a list.
+    full = df["event"].to_numpy().astype(str)
+    assert cx.paths(customer=df["customer"], event=full, **kwargs) == cx.paths(
+        customer=df["customer"], event=full.tolist(), **kwargs
+    )
+    # Objects that are not all text keep the labels' route.
+    mixed = np.array([1.5, "a", 2, "b"], dtype=object)
+    at = np.arange(4).astype("datetime64[s]")
+    r = cx.paths(customer=[1, 1, 2, 2], event=mixed, time=at)
+    assert r == cx.paths(customer=[1, 1, 2, 2], event=mixed.tolist(), time=at)
+    assert r.variants(None)["path"] == ["1.5 > a", "2 > b"]
+    # The smallest int64 is an id like any other (not a missing customer).
+    low = np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).min, 5], dtype=np.int64)
+    r = cx.paths(customer=low, event=["a", "b", "a"], time=np.arange(3).astype("datetime64[s]"))
+    assert (r.n_customers, r.n_omitted, r.variants(None)["path"]) == (2, 0, ["a", "a > b"])
+
+
 def test_time_zones() -> None:
     aware = pd.to_datetime(["2026-01-01 10:00", "2026-01-01 11:00"]).tz_localize("Europe/Paris")
     r = cx.paths(customer=[1, 1], event=["a", "b"], time=aware)

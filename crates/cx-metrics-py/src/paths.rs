@@ -17,7 +17,7 @@ use pyo3::types::PyTuple;
 
 use crate::arrays::contiguous;
 use crate::errors::IntoPyResult;
-use crate::groups::{labels_py, parse, with_grouping};
+use crate::groups::{labels_py, parse, with_grouping, Held, Spec};
 use crate::serde_result::serde_pymethods;
 use crate::tally::state_pymethods;
 
@@ -35,6 +35,33 @@ fn codes_of(
 fn keys_of(py: Python<'_>, spec: &Bound<'_, PyAny>, n: usize) -> PyResult<Vec<i64>> {
     let spec = parse(spec)?;
     with_grouping(py, std::slice::from_ref(&spec), n, |g| Ok(label_keys(g)))
+}
+
+/// Keys of a label spec: an int64 column without nulls read in place (its values are the keys, as
+/// long as none is `i64::MIN`, the missing key), any other column numbered by the grouping engine.
+enum Keys<'py> {
+    Ints(PyReadonlyArray1<'py, i64>),
+    Codes(Vec<i64>),
+}
+
+impl Keys<'_> {
+    fn as_slice(&self) -> &[i64] {
+        match self {
+            Self::Ints(a) => a.as_slice().unwrap_or(&[]),
+            Self::Codes(v) => v,
+        }
+    }
+}
+
+fn keys<'py>(py: Python<'py>, spec: &Bound<'py, PyAny>, n: usize) -> PyResult<Keys<'py>> {
+    if let Spec::Int(Held::I64(a), None) = parse(spec)? {
+        if a.as_slice()
+            .is_ok_and(|s| s.len() == n && !s.contains(&i64::MIN))
+        {
+            return Ok(Keys::Ints(a));
+        }
+    }
+    keys_of(py, spec, n).map(Keys::Codes)
 }
 
 /// Mergeable path counts (customers' events must each be in one partition).
@@ -232,15 +259,15 @@ pub fn paths<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = contiguous(&times);
     let n = t.len();
-    let c = keys_of(py, &customers, n)?;
+    let c = keys(py, &customers, n)?;
     let (codes, names) = codes_of(py, &events, n)?;
-    let sessions = sessions.map(|s| keys_of(py, &s, n)).transpose()?;
+    let sessions = sessions.map(|s| keys(py, &s, n)).transpose()?;
     let batch = PathEvents {
-        customers: &c,
+        customers: c.as_slice(),
         events: &codes,
         names: &names,
         times: &t,
-        sessions: sessions.as_deref(),
+        sessions: sessions.as_ref().map(Keys::as_slice),
     };
     match by {
         None => {

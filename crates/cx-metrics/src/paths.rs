@@ -49,12 +49,14 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::state::{add_count, Accumulator, Decoder, Encoder, Example, StateKind};
 use crate::tally::Merge;
+
+mod fold;
 
 /// The name of the start pseudo-state in transition tables.
 pub const START: &str = "(start)";
@@ -328,6 +330,24 @@ impl PathTally {
                 self.session_gap, self.max_steps, other.session_gap, other.max_steps
             )));
         }
+        if self.events.is_empty() && self.customers.is_empty() && self.paths == 0 {
+            // Nothing to merge into (at most rows left out): take the other's counts as they are.
+            let what = |w: &'static str| move || w.to_string();
+            let omitted = self.omitted.add(&other.omitted)?;
+            let n_reordered = add_count(self.n_reordered, other.n_reordered, what("reordered"))?;
+            let dropped = add_count(
+                self.variants_dropped,
+                other.variants_dropped,
+                what("dropped variants"),
+            )?;
+            *self = Self {
+                omitted,
+                n_reordered,
+                variants_dropped: dropped,
+                ..other
+            };
+            return Ok(());
+        }
         // Customers: both ascending; a shared id means a customer split across partitions.
         let mut customers = Vec::with_capacity(self.customers.len() + other.customers.len());
         let (a, b) = (&self.customers, &other.customers);
@@ -429,9 +449,6 @@ impl Merge for PathTally {
     }
 }
 
-/// The sort key of a kept row: customer, session, time, row.
-type RowKey = (i64, i64, i64, u32);
-
 impl Accumulator for PathTally {
     const KIND: StateKind = StateKind::PathTally;
     type Batch<'a> = PathEvents<'a>;
@@ -468,148 +485,19 @@ impl Accumulator for PathTally {
                 format!("{n} rows are more than one fold takes; fold them in parts"),
             ));
         }
-        // Event names: each batch code mapped to its rank among the names used.
-        let mut used = vec![false; batch.names.len()];
-        let mut omitted = Omitted::default();
-        let mut keep: Vec<u32> = Vec::with_capacity(n);
-        for i in 0..n {
-            let e = batch.events[i];
-            if batch.customers[i] == i64::MIN {
-                omitted.customer += 1;
-            } else if e == u32::MAX {
-                omitted.event += 1;
-            } else if batch.times[i] == i64::MIN {
-                omitted.time += 1;
-            } else if batch.sessions.is_some_and(|s| s[i] == i64::MIN) {
-                omitted.session += 1;
-            } else {
-                let Some(u) = used.get_mut(e as usize) else {
-                    return Err(Error::invalid(
-                        "events",
-                        format!(
-                            "the event code {e} at row {i} has no name (there are {} names)",
-                            batch.names.len()
-                        ),
-                    ));
-                };
-                *u = true;
-                keep.push(i as u32);
-            }
-        }
-        let mut names: Vec<&String> = batch
-            .names
-            .iter()
-            .zip(&used)
-            .filter_map(|(s, u)| u.then_some(s))
-            .collect();
-        for s in &names {
-            check_name(s)?;
-        }
-        names.sort_unstable();
-        names.dedup();
-        let code: Vec<u32> = batch
-            .names
-            .iter()
-            .map(|s| names.binary_search(&s).map_or(u32::MAX, |k| k as u32))
-            .collect();
-        let sessions = batch.sessions;
-        let key = |i: u32| -> RowKey {
-            let i = i as usize;
-            (
-                batch.customers[i],
-                sessions.map_or(0, |s| s[i]),
-                batch.times[i],
-                i as u32,
-            )
-        };
-        // Events earlier than the customer's latest event so far in the input (counted, then sorted).
-        let mut n_reordered = 0u64;
-        let sorted = keep.windows(2).all(|w| key(w[0]) <= key(w[1]));
-        if !sorted {
-            let mut last: FxHashMap<i64, i64> = FxHashMap::default();
-            for &i in &keep {
-                let (c, t) = (batch.customers[i as usize], batch.times[i as usize]);
-                let slot = last.entry(c).or_insert(t);
-                if t < *slot {
-                    n_reordered += 1;
-                } else {
-                    *slot = t;
-                }
-            }
-            keep.sort_unstable_by_key(|&i| key(i));
-        }
+        let f = fold::fold(batch, self.session_gap, self.max_steps, check_name)?;
         let mut part = Self::new(self.session_gap, self.max_steps)?;
-        part.events = names.iter().map(|s| (*s).clone()).collect();
-        part.starts = vec![0; names.len()];
-        part.exits = vec![0; names.len()];
-        part.omitted = omitted;
-        part.n_reordered = n_reordered;
-        let mut edges: FxHashMap<(u32, u32), Vec<u64>> = FxHashMap::default();
-        let mut variants: FxHashMap<Vec<u32>, u64> = FxHashMap::default();
-        let mut path: Vec<u32> = Vec::new();
-        let mut path_len = 0u64;
-        let mut prev: Option<RowKey> = None;
-        let max_steps = u64::from(self.max_steps);
-        let mut close = |part: &mut Self, path: &mut Vec<u32>, len: u64, last: u32| {
-            part.paths += 1;
-            part.exits[last as usize] += 1;
-            if len <= max_steps {
-                *variants.entry(std::mem::take(path)).or_insert(0) += 1;
-            } else {
-                part.variants_dropped += 1;
-                path.clear();
-            }
-        };
-        let mut last_code = 0u32;
-        for &i in &keep {
-            let k = key(i);
-            let e = code[batch.events[i as usize] as usize];
-            let continues = match prev {
-                Some(p) if p.0 == k.0 && p.1 == k.1 => {
-                    let gap = k.2.checked_sub(p.2).ok_or_else(|| {
-                        Error::invalid(
-                            "time",
-                            format!("the gap before row {i} does not fit 64 bits"),
-                        )
-                    })?;
-                    self.session_gap.is_none_or(|g| gap <= g)
-                }
-                _ => false,
-            };
-            if continues {
-                let gap = (k.2 - prev.map_or(k.2, |p| p.2)) as u64;
-                edges.entry((last_code, e)).or_default().push(gap);
-                part.steps += 1;
-                path_len += 1;
-                if path_len <= max_steps {
-                    path.push(e);
-                }
-            } else {
-                if prev.is_some() {
-                    close(&mut part, &mut path, path_len, last_code);
-                }
-                if prev.is_none_or(|p| p.0 != k.0) {
-                    part.customers.push(k.0);
-                }
-                part.starts[e as usize] += 1;
-                part.steps += 1;
-                path_len = 1;
-                path.push(e);
-            }
-            last_code = e;
-            prev = Some(k);
-        }
-        if prev.is_some() {
-            close(&mut part, &mut path, path_len, last_code);
-        }
-        part.edges = edges
-            .into_iter()
-            .map(|(k, mut g)| {
-                g.sort_unstable();
-                (k, g)
-            })
-            .collect();
-        part.variants = variants.into_iter().collect();
+        part.events = f.names;
+        part.starts = f.starts;
+        part.exits = f.exits;
+        part.customers = f.customers;
+        part.paths = f.paths;
+        part.steps = f.steps;
+        part.omitted = f.omitted;
+        part.n_reordered = f.n_reordered;
+        part.variants_dropped = f.variants_dropped;
+        part.edges = f.edges;
+        part.variants = f.variants;
         if let Some(c) = first_shared(&self.customers, &part.customers) {
             return Err(Error::invalid(
                 "customer_id",
@@ -1082,16 +970,19 @@ fn share(count: u64, of: u64) -> f64 {
 impl PathTally {
     fn result(&self) -> PathResult {
         let name = |c: u32| self.events[c as usize].clone();
-        let mut variants: Vec<Variant> = self
-            .variants
-            .iter()
+        // Most frequent first; ties keep the order of the codes, which is the order of the steps'
+        // names (the codes are the ranks of the sorted names), so no text is compared.
+        let mut order: Vec<(&Vec<u32>, u64)> = self.variants.iter().map(|(v, c)| (v, *c)).collect();
+        order.sort_by_key(|v| std::cmp::Reverse(v.1));
+        let variants: Vec<Variant> = order
+            .par_iter()
+            .with_min_len(1 << 12)
             .map(|(v, c)| Variant {
                 steps: v.iter().map(|x| name(*x)).collect(),
                 count: *c,
                 share: share(*c, self.paths),
             })
             .collect();
-        variants.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.steps.cmp(&b.steps)));
         // Occurrences of each event: its transitions out plus its exits.
         let mut out = self.exits.clone();
         for ((a, _), g) in &self.edges {
@@ -1439,5 +1330,245 @@ mod tests {
             None,
         );
         assert!(err.is_err());
+    }
+
+    /// The straightforward fold the fast one must equal: rows checked, sorted by (customer,
+    /// session, time, row) with one global sort, and walked.
+    fn reference(b: PathEvents<'_>, gap: Option<i64>, max_steps: u32) -> PathTally {
+        let mut t = PathTally::new(gap, max_steps).unwrap();
+        let mut keep: Vec<usize> = Vec::new();
+        for i in 0..b.customers.len() {
+            if b.customers[i] == i64::MIN {
+                t.omitted.customer += 1;
+            } else if b.events[i] == u32::MAX {
+                t.omitted.event += 1;
+            } else if b.times[i] == i64::MIN {
+                t.omitted.time += 1;
+            } else if b.sessions.is_some_and(|s| s[i] == i64::MIN) {
+                t.omitted.session += 1;
+            } else {
+                keep.push(i);
+            }
+        }
+        let mut names: Vec<String> = keep
+            .iter()
+            .map(|&i| b.names[b.events[i] as usize].clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        let code = |i: usize| names.binary_search(&b.names[b.events[i] as usize]).unwrap() as u32;
+        // Reordered: earlier than the customer's latest event so far, in input order.
+        let mut latest: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        for &i in &keep {
+            let l = latest.entry(b.customers[i]).or_insert(b.times[i]);
+            if b.times[i] < *l {
+                t.n_reordered += 1;
+            } else {
+                *l = b.times[i];
+            }
+        }
+        let session = |i: usize| b.sessions.map_or(0, |s| s[i]);
+        keep.sort_by_key(|&i| (b.customers[i], session(i), b.times[i], i));
+        t.starts = vec![0; names.len()];
+        t.exits = vec![0; names.len()];
+        let mut customers: Vec<i64> = keep.iter().map(|&i| b.customers[i]).collect();
+        customers.dedup();
+        t.customers = customers;
+        // Paths: runs of rows of one customer and session without a gap beyond the session gap.
+        let mut paths: Vec<Vec<usize>> = Vec::new();
+        for (j, &i) in keep.iter().enumerate() {
+            let joins = j > 0 && {
+                let p = keep[j - 1];
+                b.customers[p] == b.customers[i]
+                    && session(p) == session(i)
+                    && gap.is_none_or(|g| b.times[i] - b.times[p] <= g)
+            };
+            match paths.last_mut() {
+                Some(path) if joins => path.push(i),
+                _ => paths.push(vec![i]),
+            }
+        }
+        for path in &paths {
+            t.paths += 1;
+            t.steps += path.len() as u64;
+            t.starts[code(path[0]) as usize] += 1;
+            t.exits[code(path[path.len() - 1]) as usize] += 1;
+            for w in path.windows(2) {
+                t.edges
+                    .entry((code(w[0]), code(w[1])))
+                    .or_default()
+                    .push((b.times[w[1]] - b.times[w[0]]) as u64);
+            }
+            if path.len() <= max_steps as usize {
+                *t.variants
+                    .entry(path.iter().map(|&i| code(i)).collect())
+                    .or_insert(0) += 1;
+            } else {
+                t.variants_dropped += 1;
+            }
+        }
+        for g in t.edges.values_mut() {
+            g.sort_unstable();
+        }
+        t.events = names;
+        t
+    }
+
+    /// SplitMix64: the random numbers of the generated logs.
+    struct Mix(u64);
+    impl Mix {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) % below
+        }
+    }
+
+    /// A random log: `n` rows of `n_customers` customers (ids spread by `spread`, negative ones
+    /// too), `k` names of which some are never used, ties in time, rows missing each field,
+    /// sessions (with missing ones) when asked.
+    #[allow(clippy::type_complexity)]
+    fn random_log(
+        seed: u64,
+        n: usize,
+        n_customers: u64,
+        spread: i64,
+        k: u32,
+        with_sessions: bool,
+    ) -> (Vec<i64>, Vec<u32>, Vec<String>, Vec<i64>, Option<Vec<i64>>) {
+        let mut r = Mix(seed);
+        let names: Vec<String> = (0..k).map(|j| format!("e{}", (j * 7) % k)).collect();
+        let mut c = Vec::with_capacity(n);
+        let mut e = Vec::with_capacity(n);
+        let mut t = Vec::with_capacity(n);
+        let mut s = Vec::with_capacity(n);
+        for _ in 0..n {
+            let miss = r.next(40);
+            let id = (r.next(n_customers) as i64 - (n_customers / 3) as i64) * spread;
+            c.push(if miss == 0 { i64::MIN } else { id });
+            // The last name is never used.
+            let ev = r.next(u64::from(k.max(2) - 1)) as u32;
+            e.push(if miss == 1 { u32::MAX } else { ev.min(k - 1) });
+            t.push(if miss == 2 {
+                i64::MIN
+            } else {
+                r.next(30) as i64 - 5
+            });
+            s.push(if miss == 3 {
+                i64::MIN
+            } else {
+                r.next(3) as i64 * 1_000 - 1_000
+            });
+        }
+        (c, e, names, t, with_sessions.then_some(s))
+    }
+
+    fn check_against_reference(
+        seed: u64,
+        n: usize,
+        n_customers: u64,
+        spread: i64,
+        with_sessions: bool,
+        gap: Option<i64>,
+        max_steps: u32,
+    ) {
+        let (c, e, names, t, s) = random_log(seed, n, n_customers, spread, 5, with_sessions);
+        let batch = PathEvents {
+            customers: &c,
+            events: &e,
+            names: &names,
+            times: &t,
+            sessions: s.as_deref(),
+        };
+        let want = reference(batch, gap, max_steps);
+        let mut got = PathTally::new(gap, max_steps).unwrap();
+        got.fold_batch(batch, None).unwrap();
+        assert_eq!(got, want, "seed {seed}");
+        assert_eq!(got.finish(&()).unwrap(), want.finish(&()).unwrap());
+        got.validate().unwrap();
+        // Two batches split by customer: the same state.
+        let odd: Vec<usize> = (0..n).filter(|&i| c[i].rem_euclid(2) == 1).collect();
+        let even: Vec<usize> = (0..n).filter(|&i| c[i].rem_euclid(2) != 1).collect();
+        let mut two = PathTally::new(gap, max_steps).unwrap();
+        for rows in [odd, even] {
+            let pick = |v: &[i64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
+            let (pc, pt) = (pick(&c), pick(&t));
+            let ps = s.as_deref().map(pick);
+            let pe: Vec<u32> = rows.iter().map(|&i| e[i]).collect();
+            two.fold_batch(
+                PathEvents {
+                    customers: &pc,
+                    events: &pe,
+                    names: &names,
+                    times: &pt,
+                    sessions: ps.as_deref(),
+                },
+                None,
+            )
+            .unwrap();
+        }
+        assert_eq!(two, want, "seed {seed}, two batches");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        #[test]
+        fn fold_equals_the_reference_fold(
+            seed in proptest::prelude::any::<u64>(),
+            n in 0usize..400,
+            n_customers in 1u64..60,
+            sparse in proptest::prelude::any::<bool>(),
+            with_sessions in proptest::prelude::any::<bool>(),
+            gap in proptest::option::of(1i64..8),
+            max_steps in 1u32..8,
+        ) {
+            let spread = if sparse { 1_000_000_007 } else { 1 };
+            check_against_reference(seed, n, n_customers, spread, with_sessions, gap, max_steps);
+        }
+    }
+
+    #[test]
+    fn large_folds_over_several_tasks_equal_the_reference_fold() {
+        // Enough rows for the fold to cut the customers into several tasks, dense and sparse ids.
+        for (seed, spread, sessions, gap) in [
+            (1, 1, false, None),
+            (2, 1_000_003, true, Some(6)),
+            (3, 1, true, None),
+        ] {
+            check_against_reference(seed, 300_000, 20_000, spread, sessions, gap, 6);
+        }
+    }
+
+    #[test]
+    fn a_gap_beyond_64_bits_is_refused_with_its_row() {
+        let n = names(&["a"]);
+        let mut t = PathTally::new(None, 5).unwrap();
+        let err = t
+            .fold_batch(
+                PathEvents {
+                    customers: &[4, 4],
+                    events: &[0, 0],
+                    names: &n,
+                    times: &[i64::MIN + 1, i64::MAX],
+                    sessions: None,
+                },
+                None,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("row 1"), "{err}");
+        let err = t.fold_batch(
+            PathEvents {
+                customers: &[4],
+                events: &[3],
+                names: &n,
+                times: &[0],
+                sessions: None,
+            },
+            None,
+        );
+        assert!(err.unwrap_err().to_string().contains("code 3 at row 0"));
+        assert_eq!(t, PathTally::new(None, 5).unwrap());
     }
 }
