@@ -201,13 +201,13 @@ impl ClvResult {
             Some(t) => format!("margin at the {} of each {}", t.id(), self.time_unit),
             None => String::from("undiscounted"),
         };
-        let counted = if self.counted.is_empty() {
-            counted(&self.method, self.timing, self.time_unit)
-        } else {
-            self.counted.clone()
+        let counted = match (self.timing, self.counted.is_empty()) {
+            (None, _) => String::new(),
+            (Some(_), false) => format!(": {}", self.counted),
+            (Some(_), true) => format!(": {}", counted(&self.method, self.timing, self.time_unit)),
         };
         format!(
-            "CLV {:.2} ({}; rates per {}, discount {}, {horizon}, {timing}: {counted})",
+            "CLV {:.2} ({}; rates per {}, discount {}, {horizon}, {timing}{counted})",
             self.value, self.method, self.time_unit, self.discount_rate
         )
     }
