@@ -78,9 +78,14 @@ def _float_column(data: object, value: object, name: str) -> npt.NDArray[np.floa
 
 def rfm_summary(summary: Any, calibration_end: Any, time_unit: ModelUnit = "week") -> pd.DataFrame:
     """Frequency (orders - 1), recency (first to last order), ``T`` (first order to
-    ``calibration_end``) in ``time_unit`` units and ``monetary`` (mean value of all the customer's
-    orders, the first included: the summary keeps only totals) of every customer of a
-    :class:`~cx_metrics.CustomerSummary`, the input of :func:`bgnbd` and :func:`gamma_gamma`.
+    ``calibration_end``) in ``time_unit`` units and ``monetary_all`` (mean value of **all** the
+    customer's orders, the first included: the summary keeps only totals) of every customer of a
+    :class:`~cx_metrics.CustomerSummary`, the input of :func:`bgnbd`.
+
+    ``monetary_all`` is not the ``monetary`` that :func:`gamma_gamma` reads: the Gamma-Gamma model (as
+    Fader & Hardie and lifetimes' ``summary_data_from_transaction_data`` define it) takes the mean of the
+    **repeat** purchases only, which a summary of totals cannot give; the column is named so that it is
+    not fed to :func:`gamma_gamma` by mistake (which refuses it, and refuses a summary).
 
     The summary must hold only orders up to ``calibration_end`` (an error names the first customer with
     a later order); customers whose first order is at ``calibration_end`` itself are left out and
@@ -89,7 +94,7 @@ def rfm_summary(summary: Any, calibration_end: Any, time_unit: ModelUnit = "week
     >>> import cx_metrics as cx
     >>> s = cx.CustomerSummary()
     >>> s.fold([1, 1, 2], ["2026-01-05", "2026-01-19", "2026-01-12"], [10.0, 30.0, 5.0])
-    >>> cx.rfm_summary(s, "2026-02-02", "week")[["frequency", "recency", "T", "monetary"]].values.tolist()
+    >>> cx.rfm_summary(s, "2026-02-02", "week")[["frequency", "recency", "T", "monetary_all"]].values.tolist()
     [[1.0, 2.0, 4.0, 20.0], [0.0, 0.0, 3.0, 5.0]]
     """
     pd = require_pandas(None)
@@ -100,7 +105,7 @@ def rfm_summary(summary: Any, calibration_end: Any, time_unit: ModelUnit = "week
         raise InvalidArgumentError(f'invalid time_unit: {time_unit!r}; use "day" or "week"')
     end = int(_instant(calibration_end, "calibration_end").ns[0])
     ids, x, tx, t, m, excluded = _native.summary_rfm(summary._inner, end, _NS_PER[time_unit])
-    df = pd.DataFrame({"customer_id": ids, "frequency": x, "recency": tx, "T": t, "monetary": m})
+    df = pd.DataFrame({"customer_id": ids, "frequency": x, "recency": tx, "T": t, "monetary_all": m})
     df.attrs["n_excluded"] = int(excluded)
     df.attrs["time_unit"] = time_unit
     return df
@@ -392,8 +397,11 @@ def gamma_gamma(
     max_iterations: int = 200,
     tolerance: float = 1e-10,
 ) -> GammaGammaFit:
-    """Fit the Gamma-Gamma spend model to the mean spend (``monetary``) of customers' repeat purchases;
-    customers with frequency 0 are left out and counted (:attr:`GammaGammaFit.n_excluded`).
+    """Fit the Gamma-Gamma spend model to the mean spend (``monetary``) of customers' repeat purchases
+    (the first purchase left out, as lifetimes' ``summary_data_from_transaction_data`` gives it);
+    customers with frequency 0 are left out and counted (:attr:`GammaGammaFit.n_excluded`). A
+    :class:`~cx_metrics.CustomerSummary` keeps only totals, so it cannot give that mean and is refused,
+    as is the ``monetary_all`` column of :func:`rfm_summary` (the mean of all orders).
 
     >>> import cx_metrics as cx
     >>> from cx_metrics.buy_till_you_die import cdnow_summary
@@ -404,9 +412,21 @@ def gamma_gamma(
     from .retention import CustomerSummary
 
     if isinstance(data, CustomerSummary):
-        if calibration_end is None:
-            raise InvalidArgumentError("invalid calibration_end: a CustomerSummary needs calibration_end=")
-        data = rfm_summary(data, calibration_end)
+        raise InvalidArgumentError(
+            "invalid data: a CustomerSummary keeps each customer's total only, so the mean of the repeat "
+            "purchases (the first left out) that the Gamma-Gamma model needs cannot be taken from it; give "
+            "per-customer frequency and repeat-purchase mean (e.g. lifetimes' "
+            "summary_data_from_transaction_data)"
+        )
+    columns = getattr(data, "columns", None)
+    names = [] if columns is None else list(columns)
+    defaulted = isinstance(monetary, str) and monetary == "monetary"
+    if defaulted and "monetary" not in names and "monetary_all" in names:
+        raise InvalidArgumentError(
+            "invalid monetary: the data have monetary_all (the mean of all orders, first included, "
+            "from rfm_summary), not the mean of the repeat purchases the Gamma-Gamma model needs; "
+            "give a repeat-purchase mean as monetary="
+        )
     x = _float_column(data, frequency, "frequency")
     m = _float_column(data, monetary, "monetary")
     return GammaGammaFit(_native.gamma_gamma(x, m, max_iterations=max_iterations, tolerance=tolerance))

@@ -56,8 +56,14 @@ class SbgFit(SameJson, NativeResult):
     log_likelihood : float
         The maximised log-likelihood.
     converged : bool
-        Whether the fit converged; :attr:`message`, :attr:`iterations`, :attr:`gradient_norm` and
-        :attr:`condition_number` say how (a fit that does not converge is reported, not raised).
+        Whether the fit reached an interior maximum (a small gradient in (ln alpha, ln beta) where the
+        observed information is positive definite and well conditioned); :attr:`message`,
+        :attr:`iterations`, :attr:`gradient_norm` and :attr:`condition_number` say how (a fit that
+        does not converge is reported, not raised).
+    boundary : bool
+        Whether the likelihood is highest at the edge of the parameter space (everyone churns in the
+        first period; one churn probability fits as well as any mix): alpha and beta are then not
+        identified, ``converged`` is False and the intervals and standard errors are NaN.
     """
 
     _native_type: ClassVar[Any] = _native.SbgFit
@@ -111,6 +117,10 @@ class SbgFit(SameJson, NativeResult):
     @property
     def message(self) -> str:
         return str(self._raw["message"])
+
+    @property
+    def boundary(self) -> bool:
+        return bool(self._raw.get("boundary", False))
 
     @property
     def iterations(self) -> int:
@@ -184,8 +194,10 @@ def sbg(
 ) -> SbgFit:
     """Fit the shifted-beta-geometric model (Fader & Hardie 2007) by maximum likelihood.
 
-    ``survivors``: one cohort's customers at the start and after each period (n0, n1, ..., nT, never
-    increasing), or a list of such cohorts observed for different lengths.
+    ``survivors``: one cohort's customers at the start and after each period (n0, n1, ..., nT, whole
+    counts, never increasing), or a list of such cohorts observed for different lengths. A fractional
+    count is refused (the intervals count customers). Data whose likelihood is highest at the edge of
+    the parameter space are reported with ``converged=False`` and ``boundary=True``, without intervals.
 
     >>> import cx_metrics as cx
     >>> fit = cx.sbg([1000, 631, 468, 382, 326, 289, 262, 241])
@@ -244,6 +256,13 @@ class ClvResult(SameJson, NativeResult):
     def multiple(self) -> float:
         return float(self._raw["multiple"])
 
+    @property
+    def counted(self) -> str:
+        """Which margins the value counts and how each is discounted, in words: Gupta-Lehmann with
+        ``timing="start"`` counts the current period's margin; the sBG value is a residual lifetime
+        that never does (see docs/clv.md)."""
+        return str(self._raw.get("counted", ""))
+
     def to_dict(self) -> dict[str, Any]:
         """The core's result as a JSON-safe dict."""
         return json_dict(self._raw)
@@ -263,6 +282,7 @@ class ClvResult(SameJson, NativeResult):
             ),
             ("discount rate per period", num(self.discount_rate)),
             ("periods of margin (multiple)", num(self.multiple)),
+            ("margins counted", self.counted),
         ]
         return html_block(html_table(None, rows), headline=str(self))
 
@@ -337,6 +357,13 @@ def clv(
       ``"start"``: m*(1+i)/(1+i-r); minus ``acquisition_cost``.
     - ``"sbg"``: ``margin`` times the discounted expected residual lifetime of a customer of the sBG
       ``fit`` who has renewed ``renewals`` times (Fader & Hardie 2010's DERL with ``timing="start"``).
+
+    ``timing="start"`` counts different margins for the two discounted methods: Gupta-Lehmann values a
+    customer at the start of the current period and counts that period's (certain) margin; the sBG
+    value is a residual lifetime taken just before the next renewal, which never counts the current
+    period's margin and leaves the next renewal's undiscounted. On one survival curve ``"end"`` gives
+    the same value v for both, and ``"start"`` gives ``margin + v`` (Gupta-Lehmann) and ``(1 + d) * v``
+    (sBG). :attr:`ClvResult.counted` and the printout say which margins are counted.
     - ``"bgnbd"``: per customer of ``data`` (frequency, recency, T, monetary), ``margin`` (a share of
       spend) x Gamma-Gamma expected spend (``spend``) x BG/NBD expected purchases (``fit``) in each
       of ``horizon`` periods, discounted; returns a :class:`CustomerClv` (see :func:`clv_bgnbd`).

@@ -810,6 +810,37 @@ class RetentionTable(SameJson, NativeResult, Tabular):
     def n_omitted(self) -> int:
         return int(self._raw["n_omitted"])
 
+    @property
+    def n_customers_after_as_of(self) -> int:
+        """Customers left out because their first activity is after :attr:`as_of`'s period."""
+        return int(self._raw.get("n_customers_after_as_of", 0))
+
+    @property
+    def n_customers_active_after_as_of(self) -> int:
+        """Customers in the table with activity after :attr:`as_of`'s period (left out)."""
+        return int(self._raw.get("n_customers_active_after_as_of", 0))
+
+    @property
+    def n_active_periods_after_as_of(self) -> int:
+        """Activity left out for lying after :attr:`as_of`'s period, in (customer, period) pairs."""
+        return int(self._raw.get("n_active_periods_after_as_of", 0))
+
+    def _after_as_of(self) -> str:
+        parts = []
+        if self.n_customers_after_as_of:
+            parts.append(f"{self.n_customers_after_as_of} customers first active after it")
+        if self.n_active_periods_after_as_of:
+            parts.append(
+                f"activity in {self.n_active_periods_after_as_of} (customer, {self.period}) pairs after it "
+                f"({self.n_customers_active_after_as_of} customers of the table among them"
+                + (
+                    ", counted as retained through as_of by return_on_or_after)"
+                    if self.definition == "return_on_or_after"
+                    else ")"
+                )
+            )
+        return "; left out after as_of: " + ", ".join(parts) if parts else ""
+
     def pivot(self) -> pd.DataFrame:
         """The rates as the usual wide table: one row per cohort (index ``cohort``, the first day of its
         period), ``size``, then one column per period 0, 1, ... (NaN where not observed yet)."""
@@ -843,6 +874,7 @@ class RetentionTable(SameJson, NativeResult, Tabular):
         return (
             f"Retention by {self.period} cohort ({self.definition}), {self.n_customers} customers, "
             f"observed to the {self.period} of {self.as_of}"
+            + self._after_as_of()
             + (f"; {self.n_omitted} rows omitted (no customer or time)" if self.n_omitted else "")
         )
 

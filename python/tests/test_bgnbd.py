@@ -284,14 +284,42 @@ def test_from_a_customer_summary() -> None:
             "frequency": g.size() - 1,
             "recency": (g.day.max() - g.day.min()) / 7,
             "T": (210 - g.day.min()) / 7,
-            "monetary": g.value.mean(),
+            "monetary_all": g.value.mean(),
         }
     )
     np.testing.assert_allclose(
-        rfm[["frequency", "recency", "T", "monetary"]].to_numpy(), want.to_numpy(), rtol=1e-12
+        rfm[["frequency", "recency", "T", "monetary_all"]].to_numpy(), want.to_numpy(), rtol=1e-12
     )
     from_summary = cx.bgnbd(summary, calibration_end=end, time_unit="week")
     from_table = cx.bgnbd(want.reset_index())
     assert from_summary.params == pytest.approx(from_table.params, rel=1e-12)
     with pytest.raises(InvalidArgumentError, match="calibration end"):
         cx.rfm_summary(summary, pd.Timestamp("2026-02-01"), "week")
+
+
+def test_the_mean_of_all_orders_is_not_fed_to_gamma_gamma() -> None:
+    """lifetimes' summary_data_from_transaction_data, written in pandas: monetary is the mean of the
+    repeat purchases (the first left out). rfm_summary's mean of all orders is named monetary_all, and
+    gamma_gamma refuses it (and a CustomerSummary), never fitting the biased mean silently."""
+    orders = pd.DataFrame(
+        {
+            "customer": [1, 1, 1, 2, 3, 3],
+            "time": pd.to_datetime(
+                ["2026-01-05", "2026-01-19", "2026-02-02", "2026-01-12", "2026-01-07", "2026-01-21"]
+            ),
+            "value": [10.0, 30.0, 20.0, 5.0, 8.0, 12.0],
+        }
+    )
+    s = cx.CustomerSummary()
+    s.fold(orders.customer, orders.time, orders.value)
+    rfm = cx.rfm_summary(s, "2026-02-09", "week")
+    assert "monetary" not in rfm.columns
+    g = orders.sort_values("time").groupby("customer")
+    all_mean = g.value.mean()
+    repeat_mean = g.value.apply(lambda v: v.iloc[1:].mean() if len(v) > 1 else 0.0)
+    np.testing.assert_allclose(rfm["monetary_all"], all_mean.to_numpy(), rtol=1e-12)
+    assert repeat_mean.tolist() == [25.0, 0.0, 12.0]  # what gamma_gamma expects, not [20, 5, 10]
+    with pytest.raises(InvalidArgumentError, match="monetary_all"):
+        cx.gamma_gamma(rfm)
+    with pytest.raises(InvalidArgumentError, match="repeat"):
+        cx.gamma_gamma(s, calibration_end="2026-02-09")

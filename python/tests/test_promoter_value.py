@@ -158,3 +158,22 @@ def test_by_segment_checks_the_whole_tables(tables: tuple[pd.DataFrame, pd.DataF
     bad.loc[650, "ltr"] = 10.5
     with pytest.raises(InvalidArgumentError, match=r"10\.5 at position 650"):
         cx.nps_value(bad, outcomes, id="customer", revenue="revenue", by="region")
+
+
+def test_a_missing_interval_says_why() -> None:
+    # One passive: no standard deviation, so no Welch interval for it or its differences; the
+    # printout says so instead of printing a bare figure (pandas: the passive group has 1 row).
+    survey = pd.DataFrame({"customer": [1, 2, 3, 4, 5, 6], "ltr": [10, 9, 8, 3, 5, 0]})
+    outcomes = pd.DataFrame({"customer": [1, 2, 3, 4, 5, 6], "revenue": [120.0, 100, 80, 20, 40, 30]})
+    r = cx.nps_value(survey, outcomes, id="customer", revenue="revenue")
+    assert isinstance(r, PromoterValue)
+    text = str(r)
+    category = pd.cut(survey["ltr"], [-1, 6, 8, 10])
+    groups = outcomes.groupby(category, observed=False)["revenue"]
+    assert groups.count().tolist() == [3, 1, 2]
+    passive_mean = groups.mean().iloc[1]
+    assert (
+        f"revenue {passive_mean:.2f} (no interval: fewer than 2 customers with revenue: 1 in passive)" in text
+    )
+    gap = groups.mean().iloc[2] - passive_mean
+    assert f"{gap:+.2f} (no interval: fewer than 2 customers with revenue: 1 in passive)" in text

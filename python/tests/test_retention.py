@@ -5,12 +5,16 @@ Tolerances: the closed forms of ``operations_vectors.json`` 1e-12 relative (its 
 tables exactly (against pandas); Wilson intervals against statsmodels 1e-12; the sBG fit against the
 reference 1e-7 relative (alpha, beta), 1e-10 (log-likelihood) and against ``scipy.optimize.minimize`` of the
 same likelihood (Nelder-Mead on the log parameters, xatol 1e-12) 1e-5 relative; the sBG CLV
-against Fader & Hardie's closed form with ``scipy.special.hyp2f1`` 1e-10 relative.
+against Fader & Hardie's closed form with ``scipy.special.hyp2f1`` 1e-10 relative; sBG fits at
+the edge of the parameter space against their supremum (closed form) 1e-6 absolute and against
+where ``scipy.optimize.minimize`` goes; the CLV timings against brute-force sums over 2,000 periods
+1e-6 relative; ``as_of`` against the table of the events up to it and pandas counts, exactly.
 """
 
 from __future__ import annotations
 
 import datetime
+import itertools
 import math
 import pickle
 from typing import Any
@@ -467,3 +471,121 @@ def test_retention_table_and_repeat_rate_by_segment() -> None:
     table = rates.to_pandas()
     assert list(table.columns[:4]) == ["segment", "rate", "rate_low", "rate_high"]
     assert cx.RepeatRateByGroup.from_json(rates.to_json()) == rates
+
+
+# ----- issue 12: as_of, dates in messages, sBG at the edge, CLV timing, fractional counts -----------
+
+
+def test_retention_table_as_of_counts_what_it_leaves_out() -> None:
+    """Reference: pandas on the events up to as_of only, and pandas counts of what lies after it."""
+    days = ["2025-01-01", "2025-02-01", "2025-03-05", "2025-04-01"]
+    t = cx.retention_table(customer_id=[1, 2, 2, 3], time=days, as_of="2025-02-15")
+    assert t.sizes == [1, 1] and t.n_customers == 2
+    assert t.n_customers_after_as_of == 1  # customer 3, first active in April
+    assert t.n_active_periods_after_as_of == 2  # customer 2 in March, customer 3 in April
+    assert t.n_customers_active_after_as_of == 1
+    text = str(t)
+    assert "2 customers" in text and "3 customers" not in text
+    assert "left out after as_of: 1 customers first active after it" in text
+    d = t.to_dict()
+    assert (d["n_customers_after_as_of"], d["n_active_periods_after_as_of"]) == (1, 2)
+    unbounded = cx.retention_table(
+        customer_id=[1, 2, 2, 3], time=days, as_of="2025-02-15", definition="return_on_or_after"
+    )
+    assert "counted as retained through as_of by return_on_or_after" in str(unbounded)
+    # Seeded orders against pandas: the table as of a month equals the table of the orders up to it.
+    df = _orders(3_000)
+    months = df["time"].dt.to_period("M")
+    as_of = months.min() + 4
+    early = df[months <= as_of]
+    got = cx.retention_table(df, customer_id="customer", time="time", as_of=str(as_of.start_time.date()))
+    want = cx.retention_table(early, customer_id="customer", time="time")
+    assert got.sizes == want.sizes and got.n_customers == want.n_customers
+    assert np.array_equal(got.counts, want.counts, equal_nan=True)
+    first = months.groupby(df["customer"]).transform("min")
+    assert got.n_customers_after_as_of == df.loc[first > as_of, "customer"].nunique()
+    after = df[months > as_of].assign(m=months[months > as_of])
+    assert got.n_active_periods_after_as_of == len(after[["customer", "m"]].drop_duplicates())
+    assert (
+        got.n_customers_active_after_as_of == after.loc[first[months > as_of] <= as_of, "customer"].nunique()
+    )
+    assert got.n_customers + got.n_customers_after_as_of == df["customer"].nunique()
+    # Spans: a span still running after as_of is active through it; later starts are counted.
+    spans = cx.retention_table(
+        start=["2025-01-10", "2025-01-20", "2025-03-02"],
+        end=["2025-03-10", None, None],
+        as_of="2025-02-15",
+    )
+    assert spans.sizes == [2] and spans.n_customers_after_as_of == 1
+    assert spans.counts[0].tolist() == [2.0, 2.0] and spans.n_active_periods_after_as_of == 1
+
+
+def test_messages_name_dates_and_periods() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"\(2024-01 before 2025-01\)"):
+        cx.retention_table(customer_id=[1, 2], time=["2025-01-03", "2025-02-03"], as_of="2024-01-01")
+    with pytest.raises(InvalidArgumentError, match=r"ends \(2024-12-01\) before it starts \(2025-01-20\)"):
+        cx.retention_table(start=["2025-01-20"], end=["2024-12-01"])
+    with pytest.raises(InvalidArgumentError, match=r"ends \(2024-12-01\) before it starts \(2025-01-20\)"):
+        cx.churn(start=["2025-01-20"], end=["2024-12-01"], period_start="2025-01-01", period_end="2025-02-01")
+
+
+def test_sbg_at_the_edge_is_not_converged_and_scipy_agrees() -> None:
+    """The likelihood written with scipy.special.betaln (``_sbg_loglik``): along the ray to the edge it
+    keeps rising to its supremum (no interior maximum), and our estimate sits at that supremum (the
+    closed form, 1e-6; scipy's betaln loses digits beyond alpha ~ 1e6, so the ray stops there)."""
+    # Everyone churns in period 1: the likelihood 100 ln(a/(a+b)) only rises as b/a -> 0.
+    edge = cx.sbg([100, 0])
+    assert not edge.converged and edge.boundary
+    assert "no interior maximum" in edge.message and "no interior maximum" in str(edge)
+    assert math.isnan(edge.alpha_ci.low) and math.isnan(edge.beta_std_error)
+    ray = [-_sbg_loglik([0.0, t], [[100, 0]]) for t in (-1.0, -5.0, -10.0, -20.0)]
+    assert all(a < b < 0 for a, b in itertools.pairwise(ray))
+    assert edge.log_likelihood == pytest.approx(0.0, abs=1e-6) and edge.log_likelihood >= ray[-1]
+    # 99 churn in period 1, 1 in period 2: the supremum is one churn probability 100/101 for everyone
+    # (alpha, beta -> infinity with beta/alpha = 1/100).
+    geo = cx.sbg([100, 1, 0])
+    sup = 100 * math.log(100 / 101) + math.log(1 / 101)
+    assert not geo.converged and geo.boundary
+    ray = [-_sbg_loglik([math.log(100 * k), math.log(k)], [[100, 1, 0]]) for k in (1.0, 10.0, 1e2, 1e3, 1e4)]
+    assert all(a < b < sup for a, b in itertools.pairwise(ray))
+    assert geo.log_likelihood == pytest.approx(sup, abs=1e-6) and geo.log_likelihood >= ray[-1] - 1e-9
+    assert geo.beta / geo.alpha == pytest.approx(0.01, rel=1e-3)
+    # A well-posed fit stays converged.
+    ok = cx.sbg([1000, 631, 468, 382, 326, 289, 262, 241])
+    assert ok.converged and not ok.boundary
+
+
+def test_sbg_refuses_fractional_counts_by_position() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"count 100.5 at period 0 is not a whole number"):
+        cx.sbg([100.5, 60, 40])
+    with pytest.raises(InvalidArgumentError, match=r"cohort 1: count 39.5 at period 2"):
+        cx.sbg([[100, 60, 40], [100, 60, 39.5]])
+
+
+def test_clv_timing_says_which_margins_it_counts() -> None:
+    """Brute-force sums over 2,000 periods of one survival curve (retention 0.8, discount 0.1)."""
+    fit = cx.sbg([100000, 80000, 64000, 51200, 40960])
+    s = fit.survival(2000)  # S(0..2000)
+    m, d = 100.0, 0.1
+    t = np.arange(2001)
+    disc = (1 + d) ** -t.astype(float)
+    current_and_later = m * float(np.sum(s * disc))  # S(t) (1+d)^-t, t = 0, 1, ...
+    later_at_end = m * float(np.sum(s[1:] * disc[1:]))  # t = 1, 2, ...
+    later_from_next_renewal = m * float(np.sum(s[1:] * disc[:-1]))  # S(t) (1+d)^-(t-1), t >= 1
+    kw: dict[str, Any] = {"margin": m, "discount_rate": d, "time_unit": "year"}
+    gl_end = cx.clv("gupta_lehmann", retention=0.8, timing="end", **kw)
+    gl_start = cx.clv("gupta_lehmann", retention=0.8, timing="start", **kw)
+    sbg_end = cx.clv("sbg", fit=fit, timing="end", **kw)
+    sbg_start = cx.clv("sbg", fit=fit, timing="start", **kw)
+    tol = 1e-6  # the fitted curve is 0.8 per year to ~1e-9
+    assert gl_end.value == pytest.approx(later_at_end, rel=tol) and sbg_end.value == pytest.approx(
+        later_at_end, rel=tol
+    )
+    assert gl_start.value == pytest.approx(current_and_later, rel=tol)
+    assert sbg_start.value == pytest.approx(later_from_next_renewal, rel=tol)
+    # Asked for the same thing, they agree: GL start less the current margin is the sBG value at the end.
+    assert gl_start.value - m == pytest.approx(sbg_end.value, rel=tol)
+    assert sbg_start.value == pytest.approx((1 + d) * gl_end.value, rel=tol)
+    assert "current year's margin (certain, not discounted)" in str(gl_start)
+    assert "residual" in str(sbg_start) and "current year's margin is not counted" in str(sbg_start)
+    assert gl_start.counted != sbg_start.counted and "counted" in gl_start.to_dict()

@@ -46,7 +46,7 @@ pub fn churn_counts(
     Ok(PyChurnResult { inner })
 }
 
-/// Churn from customer rows (start and end instants, `i64::MIN` for missing / no end) over the
+/// Churn from customer rows (start and end instants in ns, `i64::MIN` for missing / no end) over the
 /// period `[period_start, period_end]`; with `ids` (a label spec) the ids must be unique; with
 /// `groups` (label specs) one result per group (None for a group without customers) and the
 /// groups' labels.
@@ -83,6 +83,7 @@ pub fn churn_customers<'py>(
         ends: &ends,
         period_start,
         period_end,
+        unit: Some(cx_metrics::groups::TimeUnit::Ns),
     };
     match groups {
         None => {

@@ -35,6 +35,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::groups::TimeUnit;
 use crate::intervals::{proportion_ci, Interval, ProportionMethod};
 use crate::state::{add_count, Accumulator, Decoder, Encoder, StateKind};
 use crate::tally::Merge;
@@ -155,6 +156,17 @@ pub struct CustomerRows<'a> {
     pub period_start: i64,
     /// The instant the period ends (> `period_start`).
     pub period_end: i64,
+    /// The unit of the instants (after 1970-01-01T00:00 UTC), for dates in messages; `None`:
+    /// plain numbers in any one unit.
+    pub unit: Option<TimeUnit>,
+}
+
+/// An instant as a date when its unit is known (`2025-01-31`), else the number.
+fn show(value: i64, unit: Option<TimeUnit>) -> String {
+    unit.map_or_else(
+        || value.to_string(),
+        |u| crate::cohorts::iso_instant(value, u),
+    )
 }
 
 impl ChurnTally {
@@ -228,6 +240,7 @@ impl ChurnTally {
         end: Option<i64>,
         period_start: i64,
         period_end: i64,
+        unit: Option<TimeUnit>,
     ) -> Result<()> {
         let Some(s) = start else {
             self.n_omitted += 1;
@@ -238,8 +251,10 @@ impl ChurnTally {
                 return Err(Error::invalid(
                     "end",
                     format!(
-                        "the customer at row {i} ends ({e}) before it starts ({s}); fix or drop \
-                         the row"
+                        "the customer at row {i} ends ({}) before it starts ({}); fix or drop \
+                         the row",
+                        show(e, unit),
+                        show(s, unit)
                     ),
                 ));
             }
@@ -369,10 +384,10 @@ impl Accumulator for ChurnTally {
                 right: batch.ends.len(),
             });
         }
-        check_period(batch.period_start, batch.period_end)?;
+        check_period(batch.period_start, batch.period_end, batch.unit)?;
         let mut part = Self::new();
         for (i, (s, e)) in batch.starts.iter().zip(batch.ends).enumerate() {
-            part.push(i, *s, *e, batch.period_start, batch.period_end)?;
+            part.push(i, *s, *e, batch.period_start, batch.period_end, batch.unit)?;
         }
         self.merge(&part)
     }
@@ -428,13 +443,15 @@ impl Accumulator for ChurnTally {
 }
 
 /// Check a period's instants: `period_end` after `period_start`.
-pub fn check_period(period_start: i64, period_end: i64) -> Result<()> {
+/// `unit`: the instants' unit, to name them as dates (`None`: plain numbers).
+pub fn check_period(period_start: i64, period_end: i64, unit: Option<TimeUnit>) -> Result<()> {
     if period_end <= period_start {
         return Err(Error::invalid(
             "period",
             format!(
-                "the period ends ({period_end}) at or before it starts ({period_start}); give the \
-                 start first"
+                "the period ends ({}) at or before it starts ({}); give the start first",
+                show(period_end, unit),
+                show(period_start, unit)
             ),
         ));
     }
@@ -558,7 +575,7 @@ pub fn churn_by_group(
     options: &ChurnOptions,
 ) -> Result<Vec<Option<ChurnResult>>> {
     crate::intervals::check_level(options.confidence_level)?;
-    check_period(rows.period_start, rows.period_end)?;
+    check_period(rows.period_start, rows.period_end, rows.unit)?;
     if rows.starts.len() != rows.ends.len() {
         return Err(Error::LengthMismatch {
             what: "starts and ends",
@@ -573,6 +590,7 @@ pub fn churn_by_group(
             rows.ends[i],
             rows.period_start,
             rows.period_end,
+            rows.unit,
         )
     })?;
     Ok(states.iter().map(|s| s.result(options).ok()).collect())
@@ -607,6 +625,7 @@ impl crate::Example for ChurnTally {
                 ],
                 period_start: 10,
                 period_end: 20,
+                unit: None,
             },
             None,
         )
@@ -649,6 +668,7 @@ mod tests {
                 ends: &ends,
                 period_start: 10,
                 period_end: 20,
+                unit: None,
             },
             None,
         )
@@ -686,6 +706,7 @@ mod tests {
                     ends: &[None, Some(4)],
                     period_start: 0,
                     period_end: 10,
+                    unit: None,
                 },
                 None,
             )
@@ -699,7 +720,31 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("no customers at the start"));
         assert!(ChurnTally::from_counts(2, 3, 0, 0).is_err());
-        assert!(check_period(5, 5).is_err());
+        assert!(check_period(5, 5, None).is_err());
+        // With the unit known, instants are named as dates (2024-12-01, 2025-01-20 in ns).
+        let e = ChurnTally::new()
+            .fold_batch(
+                CustomerRows {
+                    starts: &[Some(1_737_331_200_000_000_000)],
+                    ends: &[Some(1_733_011_200_000_000_000)],
+                    period_start: 0,
+                    period_end: 10,
+                    unit: Some(TimeUnit::Ns),
+                },
+                None,
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("row 0 ends (2024-12-01) before it starts (2025-01-20)"),
+            "{e}"
+        );
+        let e = check_period(86_400 * 31, 43_200, Some(TimeUnit::S)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("ends (1970-01-01T12:00:00Z) at or before it starts (1970-02-01)"),
+            "{e}"
+        );
         assert!(convert_churn(1.5, 1.0, 12.0).is_err());
     }
 

@@ -14,7 +14,13 @@
 //! | Gupta–Lehmann, margin at the start | m · Σ_{t=0..T−1} rᵗ / (1 + i)ᵗ; T = ∞: m · (1 + i) / (1 + i − r) |
 //! | sBG (DERL) | m · Σ_{t≥n} S(t)/S(n−1) · (1 + d)^−(t−n+1), × (1 + d) with margin at the start |
 //!
-//! (minus an acquisition cost when one is given). The sBG form with margin at the start is
+//! (minus an acquisition cost when one is given). The two discounted methods count different
+//! margins with the margin at the start: Gupta–Lehmann values a customer at the start of the
+//! current period and counts that period's (certain) margin; the sBG value is a *residual*
+//! lifetime taken just before the next renewal, which never counts the current period's margin
+//! and leaves the next renewal's undiscounted. On one survival curve, margin at the end gives the
+//! same value v for both; at the start Gupta–Lehmann gives m + v and sBG (1 + d) · v. Every result
+//! says which margins it counts ([`ClvResult::counted`], printed by [`ClvResult::describe`]). The sBG form with margin at the start is
 //! Fader & Hardie's DERL(d | α, β, n − 1 renewals) = (β + n − 1)/(α + β + n − 1) ·
 //! ₂F₁(1, β + n; α + β + n; 1/(1 + d)).
 //!
@@ -146,6 +152,42 @@ pub struct ClvResult {
     pub acquisition_cost: f64,
     /// Expected (discounted) periods of margin: `(value + acquisition_cost) / margin`.
     pub multiple: f64,
+    /// Which margins are counted and how each is discounted, in words (see [`counted`]).
+    #[serde(default)]
+    pub counted: String,
+}
+
+/// Which margins a lifetime value counts and how each is discounted, in words: what `timing`
+/// means for `method` (`"simple"`, `"gupta_lehmann"`, `"sbg"`) with periods of `unit`.
+///
+/// Gupta–Lehmann values a customer at the start of the current period: with the margin at the
+/// start, the current period's margin (certain, undiscounted) is counted. The sBG value is Fader &
+/// Hardie's discounted expected *residual* lifetime: it is taken just before the next renewal, and
+/// the current period's margin (already paid) is never counted; "start" then means the margin of
+/// the next renewal is not discounted. On the same survival curve, margin at the end gives the
+/// same value for both; at the start, Gupta–Lehmann = margin + that value, sBG = (1 + d) × that
+/// value.
+pub fn counted(method: &str, timing: Option<DiscountTiming>, unit: TimeUnit) -> String {
+    match (method, timing) {
+        ("gupta_lehmann", Some(DiscountTiming::Start)) => format!(
+            "the current {unit}'s margin (certain, not discounted) and each later {unit} t's with \
+             probability r^t, discounted t {unit}s"
+        ),
+        ("gupta_lehmann", Some(DiscountTiming::End)) => format!(
+            "margins of {unit}s t = 1, 2, … (not the current {unit}'s), each with probability r^t \
+             at the end of its {unit}, discounted t {unit}s"
+        ),
+        ("sbg", Some(DiscountTiming::Start)) => format!(
+            "residual, valued just before the next renewal: the margin of renewal t = 1, 2, … \
+             with probability S(n + t)/S(n) (n: renewals so far), discounted t − 1 {unit}s (the \
+             next renewal's not discounted); the current {unit}'s margin is not counted"
+        ),
+        ("sbg", Some(DiscountTiming::End)) => format!(
+            "residual: the margin of renewal t = 1, 2, … with probability S(n + t)/S(n) (n: \
+             renewals so far), discounted t {unit}s; the current {unit}'s margin is not counted"
+        ),
+        _ => String::from("undiscounted margin per expected lifetime"),
+    }
 }
 
 impl ClvResult {
@@ -159,8 +201,13 @@ impl ClvResult {
             Some(t) => format!("margin at the {} of each {}", t.id(), self.time_unit),
             None => String::from("undiscounted"),
         };
+        let counted = match (self.timing, self.counted.is_empty()) {
+            (None, _) => String::new(),
+            (Some(_), false) => format!(": {}", self.counted),
+            (Some(_), true) => format!(": {}", counted(&self.method, self.timing, self.time_unit)),
+        };
         format!(
-            "CLV {:.2} ({}; rates per {}, discount {}, {horizon}, {timing})",
+            "CLV {:.2} ({}; rates per {}, discount {}, {horizon}, {timing}{counted})",
             self.value, self.method, self.time_unit, self.discount_rate
         )
     }
@@ -206,6 +253,7 @@ pub fn simple_clv(arpu: f64, margin: f64, churn: f64, time_unit: TimeUnit) -> Re
         timing: None,
         acquisition_cost: 0.0,
         multiple: 1.0 / churn,
+        counted: counted("simple", None, time_unit),
     })
 }
 
@@ -294,6 +342,7 @@ pub fn gupta_lehmann(
         timing: Some(timing),
         acquisition_cost,
         multiple,
+        counted: counted("gupta_lehmann", Some(timing), time_unit),
     })
 }
 
@@ -368,6 +417,7 @@ pub fn sbg_clv(
         timing: Some(timing),
         acquisition_cost: 0.0,
         multiple,
+        counted: counted("sbg", Some(timing), time_unit),
     })
 }
 

@@ -193,6 +193,61 @@ impl PeriodUnit {
     }
 }
 
+/// Year, month (1–12) and day (1–31) of a day counted from 1970-01-01.
+fn ymd_from_days(z: i64) -> (i64, i64, i64) {
+    let (y, m) = civil_from_days(z);
+    (y, m, z - days_from_civil(y, m, 1) + 1)
+}
+
+/// The ISO date (`2025-01-31`) of the day `days` after 1970-01-01.
+pub fn iso_day(days: i64) -> String {
+    let (y, m, d) = ymd_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// An instant (`unit`s after 1970-01-01T00:00 UTC) as an ISO date, with the UTC time of day when it
+/// is not midnight (`2025-01-31`, `2025-01-31T12:30:00Z`): for messages.
+pub fn iso_instant(value: i64, unit: TimeUnit) -> String {
+    let per_second: i64 = match unit {
+        TimeUnit::S => 1,
+        TimeUnit::Ms => 1_000,
+        TimeUnit::Us => 1_000_000,
+        _ => 1_000_000_000,
+    };
+    let seconds = value.div_euclid(per_second);
+    let (days, in_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let fraction = value.rem_euclid(per_second);
+    if in_day == 0 && fraction == 0 {
+        return iso_day(days);
+    }
+    let (h, mi, s) = (in_day / 3600, in_day % 3600 / 60, in_day % 60);
+    if fraction == 0 {
+        format!("{}T{h:02}:{mi:02}:{s:02}Z", iso_day(days))
+    } else {
+        let digits = per_second.ilog10() as usize;
+        format!(
+            "{}T{h:02}:{mi:02}:{s:02}.{fraction:0digits$}Z",
+            iso_day(days)
+        )
+    }
+}
+
+impl PeriodUnit {
+    /// The label of period `index`: `2025-01-31` (day), `week of 2025-01-27` (ISO week, from
+    /// Monday), `2025-01` (month), `2025-Q1` (quarter), `2025` (year).
+    pub fn label(self, index: i64) -> String {
+        let day = self.start_day(index);
+        let (y, m, _) = ymd_from_days(day);
+        match self {
+            Self::Day => iso_day(day),
+            Self::Week => format!("week of {}", iso_day(day)),
+            Self::Month => format!("{y:04}-{m:02}"),
+            Self::Quarter => format!("{y:04}-Q{}", (m - 1) / 3 + 1),
+            Self::Year => format!("{y:04}"),
+        }
+    }
+}
+
 impl fmt::Display for PeriodUnit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
@@ -631,8 +686,10 @@ impl CohortTally {
                 return Err(Error::invalid(
                     "end",
                     format!(
-                        "the customer at row {i} ends ({e}) before it starts ({s}); fix or drop \
-                         the row"
+                        "the customer at row {i} ends ({}) before it starts ({}); fix or drop \
+                         the row",
+                        iso_instant(e, unit),
+                        iso_instant(s, unit)
                     ),
                 ));
             }
@@ -887,10 +944,25 @@ pub struct CohortTable {
     pub average_customers: Vec<u64>,
     /// The last period observed.
     pub as_of: i64,
-    /// Customers counted.
+    /// Customers in the table (the sum of [`sizes`](Self::sizes)).
     pub n_customers: u64,
     /// Rows omitted for a missing customer or time.
     pub n_omitted: u64,
+    /// Customers left out because their first activity (their cohort) is after `as_of`.
+    #[serde(default)]
+    pub n_customers_after_as_of: u64,
+    /// Customers in the table with activity after `as_of`. That activity is left out of
+    /// `"return_on"` cells; `"return_on_or_after"` (active in period k or any later one) counts
+    /// these customers as retained in every period through `as_of`, as the tally keeps only each
+    /// customer's last period (fold only the activity up to `as_of` to count them otherwise).
+    #[serde(default)]
+    pub n_customers_active_after_as_of: u64,
+    /// Activity left out for lying after `as_of`, as (customer, period) pairs: a customer active
+    /// in two periods after `as_of` counts twice, several events of one customer in one period
+    /// once (customers after `as_of` included; spans without an end are active through `as_of`
+    /// only).
+    #[serde(default)]
+    pub n_active_periods_after_as_of: u64,
 }
 
 impl CohortTable {
@@ -899,22 +971,42 @@ impl CohortTable {
             return Err(Error::Undefined(crate::error::UndefinedReason::NoRows));
         };
         let as_of = options.as_of.unwrap_or(observed);
-        let last_cohort = t.rows.last().map_or(first.cohort, |r| r.cohort);
+        // The last cohort with customers by `as_of` (later ones are left out and counted).
+        let last_cohort = t
+            .rows
+            .iter()
+            .rev()
+            .map(|r| r.cohort)
+            .find(|c| *c <= as_of)
+            .unwrap_or(first.cohort);
         if as_of < first.cohort {
             return Err(Error::invalid(
                 "as_of",
                 format!(
-                    "the last observed period is before the first cohort ({} before {}); give a \
+                    "the last observed {unit} is before the first cohort ({} before {}); give a \
                      later as_of",
-                    as_of, first.cohort
+                    t.unit.label(as_of),
+                    t.unit.label(first.cohort),
+                    unit = t.unit
                 ),
             ));
+        }
+        // What lies after `as_of` is left out of the table, and counted.
+        let (mut customers_after, mut active_after, mut periods_after) = (0u64, 0u64, 0u64);
+        for r in &t.rows {
+            let inside = (as_of - r.cohort + 1).max(0) as usize;
+            if inside == 0 {
+                customers_after += r.size;
+            } else {
+                active_after += r.last.iter().skip(inside).sum::<u64>();
+            }
+            periods_after += r.active.iter().skip(inside).sum::<u64>();
         }
         let mut n_periods = (as_of - first.cohort + 1) as usize;
         if let Some(m) = options.max_periods {
             n_periods = n_periods.min(m as usize + 1);
         }
-        let cohorts: Vec<i64> = (first.cohort..=last_cohort.min(as_of)).collect();
+        let cohorts: Vec<i64> = (first.cohort..=last_cohort).collect();
         let n = cohorts.len();
         let mut sizes = vec![0u64; n];
         let mut counts = vec![f64::NAN; n * n_periods];
@@ -971,7 +1063,7 @@ impl CohortTable {
             definition: options.definition,
             cohort_start_days: cohorts.iter().map(|c| t.unit.start_day(*c)).collect(),
             cohorts,
-            sizes,
+            sizes: sizes.clone(),
             n_periods,
             counts,
             rates,
@@ -979,8 +1071,11 @@ impl CohortTable {
             average,
             average_customers: den,
             as_of,
-            n_customers: t.n(),
+            n_customers: sizes.iter().sum(),
             n_omitted: t.n_omitted,
+            n_customers_after_as_of: customers_after,
+            n_customers_active_after_as_of: active_after,
+            n_active_periods_after_as_of: periods_after,
         })
     }
 }
@@ -1198,5 +1293,168 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.to_string().contains("row 0 ends"));
+    }
+
+    fn month_of(y: i64, m: i64, d: i64) -> (i64, i64) {
+        let day = days_from_civil(y, m, d);
+        (day * DAY, PeriodUnit::Month.index_of_day(day))
+    }
+
+    #[test]
+    fn as_of_before_the_last_activity_counts_what_it_leaves_out() {
+        // The trial's case: customers 1, 2, 2, 3 on Jan 1, Feb 1, Mar 5, Apr 1 2025, as of Feb 15.
+        let times = [
+            month_of(2025, 1, 1).0,
+            month_of(2025, 2, 1).0,
+            month_of(2025, 3, 5).0,
+            month_of(2025, 4, 1).0,
+        ];
+        let mut t = CohortTally::new(PeriodUnit::Month);
+        t.fold_batch(
+            CohortBatch::events(&[0, 1, 1, 2], 3, &times, TimeUnit::S),
+            None,
+        )
+        .unwrap();
+        let as_of = month_of(2025, 2, 15).1;
+        for definition in [
+            RetentionDefinition::ReturnOn,
+            RetentionDefinition::ReturnOnOrAfter,
+        ] {
+            let table = t
+                .finish(&CohortOptions {
+                    as_of: Some(as_of),
+                    definition,
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(table.sizes, vec![1, 1]);
+            assert_eq!(table.n_customers, 2, "the customers the table holds");
+            assert_eq!(
+                table.n_customers_after_as_of, 1,
+                "customer 3, first active in April"
+            );
+            // Customer 2 in March, customer 3 in April.
+            assert_eq!(table.n_active_periods_after_as_of, 2);
+            assert_eq!(table.n_customers_active_after_as_of, 1);
+        }
+        // Messages name periods, not indices.
+        let e = t
+            .finish(&CohortOptions {
+                as_of: Some(month_of(2024, 1, 1).1),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("(2024-01 before 2025-01)"), "{e}");
+    }
+
+    #[test]
+    fn as_of_equals_folding_only_the_activity_up_to_it() {
+        // Reference: the table of the events up to as_of only, and brute-force counts of what lies
+        // after it.
+        let mut seed: u64 = 0x5eed;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % m
+        };
+        for round in 0..40 {
+            let n = 1 + next(60) as usize;
+            let customers: Vec<u32> = (0..n).map(|_| next(12) as u32).collect();
+            let days: Vec<i64> = (0..n).map(|_| 20_000 + next(240) as i64).collect();
+            let times: Vec<i64> = days.iter().map(|d| d * DAY).collect();
+            let mut all = CohortTally::new(PeriodUnit::Month);
+            all.fold_batch(
+                CohortBatch::events(&customers, 12, &times, TimeUnit::S),
+                None,
+            )
+            .unwrap();
+            let first = PeriodUnit::Month.index_of_day(*days.iter().min().unwrap());
+            let as_of = first + next(9) as i64;
+            let keep: Vec<usize> = (0..n)
+                .filter(|&i| PeriodUnit::Month.index_of_day(days[i]) <= as_of)
+                .collect();
+            let mut cut = CohortTally::new(PeriodUnit::Month);
+            let kc: Vec<u32> = keep.iter().map(|&i| customers[i]).collect();
+            let kt: Vec<i64> = keep.iter().map(|&i| times[i]).collect();
+            cut.fold_batch(CohortBatch::events(&kc, 12, &kt, TimeUnit::S), None)
+                .unwrap();
+            let mut pairs_after = std::collections::BTreeSet::new();
+            let mut first_of = std::collections::BTreeMap::new();
+            for i in 0..n {
+                let p = PeriodUnit::Month.index_of_day(days[i]);
+                let f = first_of.entry(customers[i]).or_insert(p);
+                *f = (*f).min(p);
+                if p > as_of {
+                    pairs_after.insert((customers[i], p));
+                }
+            }
+            let late = first_of.values().filter(|f| **f > as_of).count() as u64;
+            let active_after = pairs_after
+                .iter()
+                .map(|(c, _)| *c)
+                .filter(|c| first_of[c] <= as_of)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as u64;
+            for definition in [
+                RetentionDefinition::ReturnOn,
+                RetentionDefinition::ReturnOnOrAfter,
+            ] {
+                let options = CohortOptions {
+                    as_of: Some(as_of),
+                    definition,
+                    ..Default::default()
+                };
+                let got = all.finish(&options).unwrap();
+                let want = cut.finish(&options).unwrap();
+                assert_eq!(got.sizes, want.sizes, "round {round}");
+                assert_eq!(got.n_customers, want.n_customers);
+                let same = got
+                    .counts
+                    .iter()
+                    .zip(&want.counts)
+                    .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+                // Unbounded retention counts the customers active after as_of as retained
+                // through it: at least the cut table's counts, the same when none is.
+                let at_least = got
+                    .counts
+                    .iter()
+                    .zip(&want.counts)
+                    .all(|(a, b)| a >= b || (a.is_nan() && b.is_nan()));
+                match definition {
+                    RetentionDefinition::ReturnOn => assert!(same, "round {round}"),
+                    _ => assert!(at_least && (same || active_after > 0), "round {round}"),
+                }
+                assert_eq!(got.n_customers_after_as_of, late);
+                assert_eq!(got.n_active_periods_after_as_of, pairs_after.len() as u64);
+                assert_eq!(got.n_customers_active_after_as_of, active_after);
+                assert_eq!(
+                    got.n_customers + late,
+                    first_of.len() as u64,
+                    "every customer in the table or counted after as_of"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn period_labels_and_iso_instants() {
+        assert_eq!(PeriodUnit::Month.label(660), "2025-01");
+        assert_eq!(PeriodUnit::Month.label(648), "2024-01");
+        assert_eq!(PeriodUnit::Quarter.label(220), "2025-Q1");
+        assert_eq!(PeriodUnit::Year.label(55), "2025");
+        let day = days_from_civil(2025, 3, 31);
+        assert_eq!(PeriodUnit::Day.label(day), "2025-03-31");
+        // 2025-03-31 is a Monday.
+        assert_eq!(
+            PeriodUnit::Week.label(PeriodUnit::Week.index_of_day(day + 3)),
+            "week of 2025-03-31"
+        );
+        assert_eq!(
+            iso_instant(1_733_011_200_000_000_000, TimeUnit::Ns),
+            "2024-12-01"
+        );
+        assert_eq!(iso_instant(-1, TimeUnit::S), "1969-12-31T23:59:59Z");
+        assert_eq!(iso_instant(1_500, TimeUnit::Ms), "1970-01-01T00:00:01.500Z");
     }
 }

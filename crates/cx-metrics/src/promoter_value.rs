@@ -298,6 +298,36 @@ impl fmt::Display for PromoterValue {
             ),
             None => String::new(),
         };
+        // Customers with the measure in a category (a mean's own n, else the category's).
+        let measured = |cat: NpsCategory, measure: &str| {
+            self.categories
+                .iter()
+                .find(|c| c.category == cat)
+                .map_or(0, |c| match measure {
+                    "revenue" => c.revenue.as_ref().map_or(0, |m| m.n),
+                    "value" => c.value.as_ref().map_or(0, |m| m.n),
+                    _ => c.n,
+                })
+        };
+        // Why an interval is missing: the categories with fewer than 2 customers (a mean's
+        // interval needs a standard deviation).
+        let why = |cats: &[NpsCategory], measure: &str| {
+            let few: Vec<String> = cats
+                .iter()
+                .filter_map(|c| {
+                    let n = measured(*c, measure);
+                    (n < 2).then(|| format!("{n} in {}", name(*c)))
+                })
+                .collect();
+            if few.is_empty() {
+                String::from(" (no interval)")
+            } else {
+                format!(
+                    " (no interval: fewer than 2 customers with {measure}: {})",
+                    few.join(", ")
+                )
+            }
+        };
         writeln!(
             f,
             "What a promoter is worth: {} matched answers ({} without an outcome, {} missing scores; {} outcomes without an answer left out)",
@@ -308,14 +338,30 @@ impl fmt::Display for PromoterValue {
         )?;
         for c in &self.categories {
             let mut parts = vec![format!("{} n={}", name(c.category), c.n)];
+            let or_why = |ci: &Option<Interval>, scale: f64, measure: &str| match ci {
+                Some(_) => iv(ci, scale),
+                None => why(&[c.category], measure),
+            };
             if let Some(p) = c.churn {
-                parts.push(format!("churn {:.1}%{}", 100.0 * p, iv(&c.churn_ci, 100.0)));
+                parts.push(format!(
+                    "churn {:.1}%{}",
+                    100.0 * p,
+                    or_why(&c.churn_ci, 100.0, "churn")
+                ));
             }
             if let Some(r) = &c.revenue {
-                parts.push(format!("revenue {:.2}{}", r.mean, iv(&r.ci, 1.0)));
+                parts.push(format!(
+                    "revenue {:.2}{}",
+                    r.mean,
+                    or_why(&r.ci, 1.0, "revenue")
+                ));
             }
             if let Some(v) = &c.value {
-                parts.push(format!("value {:.2}{}", v.mean, iv(&v.ci, 1.0)));
+                parts.push(format!(
+                    "value {:.2}{}",
+                    v.mean,
+                    or_why(&v.ci, 1.0, "value")
+                ));
             }
             writeln!(f, "  {}", parts.join(", "))?;
         }
@@ -339,7 +385,10 @@ impl fmt::Display for PromoterValue {
                 f,
                 "  {lead} {:+.2}{unit}{} [{}]",
                 scale * d.difference,
-                iv(&d.ci, scale),
+                match d.ci {
+                    Some(_) => iv(&d.ci, scale),
+                    None => why(&[d.a, d.b], &d.measure),
+                },
                 d.method
             )?;
         }
@@ -390,6 +439,23 @@ mod tests {
         assert!((ci.low - 20.23002551741628).abs() < 1e-9, "{ci:?}");
         assert!((ci.high - 139.76997448258373).abs() < 1e-9, "{ci:?}");
         assert!(r.to_string().contains("not an experiment"));
+        // The one passive has no interval of its own nor in a difference, and the printout says why.
+        let text = r.to_string();
+        let passive = r
+            .difference("revenue", NpsCategory::Promoter, NpsCategory::Passive)
+            .unwrap();
+        assert!(passive.ci.is_none() && pas.revenue.as_ref().unwrap().ci.is_none());
+        assert!(
+            text.contains("passive n=1")
+                && text.contains("revenue 80.00 (no interval: fewer than 2 customers with revenue: 1 in passive)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "+30.00 (no interval: fewer than 2 customers with revenue: 1 in passive)"
+            ),
+            "{text}"
+        );
         let dup = promoter_value(
             SurveyRows {
                 ids: &[0, 1, 0],

@@ -23,6 +23,16 @@
 //! information are returned as data ([`SbgFit::converged`], [`SbgFit::message`]). Intervals of α and
 //! β are Wald intervals on the log scale from the observed information.
 //!
+//! Converged means an **interior** maximum: the gradient in (ln α, ln β) is below the tolerance
+//! *and* the observed information there is positive definite and well conditioned (condition
+//! number in (ln α, ln β) below [`SbgOptions::max_condition`]). Some data have no interior
+//! maximum: when every customer churns in the first period the likelihood only rises as β/α → 0,
+//! and when one churn probability for everyone fits as well as any mix it rises as α, β → ∞ with
+//! their ratio fixed. The search then walks towards the edge, the gradient in (ln α, ln β)
+//! vanishes while α and β are not identified, and the fit is reported with
+//! [`SbgFit::boundary`] set, `converged == false`, a message saying so, and no intervals or
+//! standard errors (NaN).
+//!
 //! ```
 //! use cx_metrics::sbg::{sbg_fit, SbgOptions};
 //! // Fader & Hardie (2007), "regular" customers: α = 0.704, β = 1.182.
@@ -47,6 +57,10 @@ pub struct SbgOptions {
     pub max_iterations: u32,
     /// Convergence: the largest |∂ℓ/∂ ln α|, |∂ℓ/∂ ln β| relative to 1 + |ℓ|.
     pub tolerance: f64,
+    /// Largest condition number of the observed information in (ln α, ln β) at an interior
+    /// maximum; above it (or not positive definite) the maximum is at the edge of the parameter
+    /// space and α, β are not identified.
+    pub max_condition: f64,
 }
 
 impl Default for SbgOptions {
@@ -55,6 +69,7 @@ impl Default for SbgOptions {
             confidence_level: 0.95,
             max_iterations: 200,
             tolerance: 1e-12,
+            max_condition: 1e8,
         }
     }
 }
@@ -86,11 +101,18 @@ pub struct SbgFit {
     pub covariance: [f64; 4],
     /// The maximised log-likelihood.
     pub log_likelihood: f64,
-    /// Whether the convergence test passed.
+    /// Whether the fit reached an interior maximum: a small gradient in (ln α, ln β) where the
+    /// observed information is positive definite and well conditioned.
     pub converged: bool,
+    /// Whether the likelihood is highest at the edge of the parameter space (α or β → 0 or ∞,
+    /// or both → ∞ with their ratio fixed): α and β are then not identified, and their intervals
+    /// and standard errors are NaN.
+    #[serde(default)]
+    pub boundary: bool,
     /// Newton iterations taken.
     pub iterations: u32,
-    /// Euclidean norm of the gradient of ℓ in (α, β) at the estimate.
+    /// Euclidean norm of the gradient of ℓ in (α, β) at the estimate (the convergence test reads
+    /// the gradient in (ln α, ln β), which is this one scaled by the parameters).
     pub gradient_norm: f64,
     /// Condition number of the observed information at the estimate (∞ when singular).
     #[serde(with = "crate::serde_nan")]
@@ -145,7 +167,7 @@ pub fn survival(alpha: f64, beta: f64, t: u32) -> f64 {
         .exp()
 }
 
-/// Check the cohorts: at least one; each at least two finite counts ≥ 0, the first positive,
+/// Check the cohorts: at least one; each at least two whole counts ≥ 0, the first positive,
 /// never increasing.
 fn check_cohorts(cohorts: &[&[f64]]) -> Result<()> {
     if cohorts.is_empty() {
@@ -172,6 +194,16 @@ fn check_cohorts(cohorts: &[&[f64]]) -> Result<()> {
                 return Err(Error::invalid(
                     "survivors",
                     format!("{name}: count {n} at period {t} is not a finite count >= 0"),
+                ));
+            }
+            if n.fract() != 0.0 {
+                return Err(Error::invalid(
+                    "survivors",
+                    format!(
+                        "{name}: count {n} at period {t} is not a whole number of customers; the \
+                         intervals count customers, so give counts (round weighted counts \
+                         deliberately, or fit the unweighted counts)"
+                    ),
                 ));
             }
             if t > 0 && n > s[t - 1] {
@@ -247,14 +279,14 @@ fn eigen2(m: [f64; 4]) -> (f64, f64) {
     (mean - rad, mean + rad)
 }
 
-/// Fit the sBG model to one or more cohorts (each: survivors n₀, n₁, …, n_T; counts may be
-/// weighted, i.e. non-integer).
+/// Fit the sBG model to one or more cohorts (each: survivors n₀, n₁, …, n_T, whole counts).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for no cohort, a cohort of fewer than two counts, a negative or
-/// non-finite count, a first count of zero, survivors that increase (naming the cohort and the
-/// period), or a bad confidence level. A fit that does not converge is returned with
-/// `converged == false` and its diagnostics, not as an error.
+/// [`Error::InvalidArgument`] for no cohort, a cohort of fewer than two counts, a negative,
+/// non-finite or fractional count, a first count of zero, survivors that increase (naming the
+/// cohort and the period), or a bad confidence level. A fit that does not converge, or whose
+/// maximum is at the edge of the parameter space, is returned with `converged == false` (and
+/// [`SbgFit::boundary`]) and its diagnostics, not as an error.
 pub fn sbg_fit(cohorts: &[&[f64]], options: &SbgOptions) -> Result<SbgFit> {
     check_cohorts(cohorts)?;
     let z = z_two_sided(options.confidence_level)?;
@@ -335,16 +367,48 @@ pub fn sbg_fit(cohorts: &[&[f64]], options: &SbgOptions) -> Result<SbgFit> {
             );
         }
     }
-    if converged {
+    let (alpha, beta) = (theta[0].exp(), theta[1].exp());
+    // Observed information in (ln α, ln β): diag(p) (−H) diag(p), p = (α, β) (the gradient term
+    // of the chain rule vanishes at a maximum). Its conditioning says whether the maximum is
+    // interior: at the edge it flattens in some direction.
+    let info_log = [
+        -h[0] * alpha * alpha,
+        -h[1] * alpha * beta,
+        -h[2] * alpha * beta,
+        -h[3] * beta * beta,
+    ];
+    let (lo_log, hi_log) = eigen2(info_log);
+    let interior = lo_log > 0.0 && hi_log / lo_log <= options.max_condition && lo_log.is_finite();
+    // A likelihood that stalls or diverges at the edge is a boundary too.
+    let diverged = theta[0].abs() > 50.0 || theta[1].abs() > 50.0;
+    let boundary = (converged || diverged) && !interior;
+    if boundary {
+        converged = false;
+        let edge = if alpha / beta > 1e6 {
+            "β/α → 0: everyone churns in the first period"
+        } else if beta / alpha > 1e6 {
+            "α/β → 0: almost nobody churns"
+        } else {
+            "α, β → ∞ with β/α fixed: one churn probability for everyone fits as well as any mix"
+        };
+        message =
+            format!(
+            "no interior maximum after {iterations} iterations: the likelihood is highest at the \
+             edge of the parameter space ({edge}); α and β are not identified separately \
+             (condition number of the information in (ln α, ln β) {:.3e}), so no intervals or \
+             standard errors are given; the fitted curve is the limit, use more periods or \
+             cohorts to separate them",
+            if lo_log > 0.0 { hi_log / lo_log } else { f64::INFINITY }
+        );
+    } else if converged {
         message = format!("converged in {iterations} iterations");
     }
-    let (alpha, beta) = (theta[0].exp(), theta[1].exp());
     // Observed information in (α, β) and its inverse.
     let info = [-h[0], -h[1], -h[2], -h[3]];
     let (lo, hi) = eigen2(info);
     let condition_number = if lo > 0.0 { hi / lo } else { f64::INFINITY };
     let det = info[0] * info[3] - info[1] * info[2];
-    let covariance = if det > 0.0 && info[0] > 0.0 {
+    let covariance = if det > 0.0 && info[0] > 0.0 && !boundary {
         [info[3] / det, -info[1] / det, -info[2] / det, info[0] / det]
     } else {
         [f64::NAN; 4]
@@ -364,6 +428,7 @@ pub fn sbg_fit(cohorts: &[&[f64]], options: &SbgOptions) -> Result<SbgFit> {
         covariance,
         log_likelihood: ll,
         converged,
+        boundary,
         iterations,
         gradient_norm: g[0].hypot(g[1]),
         condition_number,
@@ -423,6 +488,49 @@ mod tests {
         assert!(sbg_fit(&[&[100.0]], &SbgOptions::default()).is_err());
         assert!(sbg_fit(&[&[0.0, 0.0]], &SbgOptions::default()).is_err());
         assert!(sbg_fit(&[], &SbgOptions::default()).is_err());
+    }
+
+    #[test]
+    fn a_maximum_at_the_edge_is_reported_not_converged() {
+        // Everyone churns in period 1: ℓ = 100 ln(α/(α+β)) < 0 = its supremum as β/α → 0.
+        let fit = sbg_fit(&[&[100.0, 0.0]], &SbgOptions::default()).unwrap();
+        assert!(!fit.converged && fit.boundary, "{}", fit.message);
+        assert!(
+            fit.message.contains("no interior maximum"),
+            "{}",
+            fit.message
+        );
+        assert!(fit.log_likelihood > -1e-6 && fit.log_likelihood <= 0.0);
+        assert!(fit.alpha_ci.low.is_nan() && fit.alpha_std_error.is_nan());
+        // 99 churn in period 1 and 1 in period 2: the supremum is the geometric model
+        // (α, β → ∞, θ = 100/101): 100 ln(100/101) + ln(1/101).
+        let fit = sbg_fit(&[&[100.0, 1.0, 0.0]], &SbgOptions::default()).unwrap();
+        let sup = 100.0 * (100.0f64 / 101.0).ln() + (1.0f64 / 101.0).ln();
+        assert!(!fit.converged && fit.boundary, "{}", fit.message);
+        assert!((fit.log_likelihood - sup).abs() < 1e-6 && fit.log_likelihood <= sup + 1e-12);
+        assert!(
+            (fit.beta / fit.alpha - 0.01).abs() < 1e-4,
+            "{} {}",
+            fit.alpha,
+            fit.beta
+        );
+        assert!(fit.beta_ci.high.is_nan());
+        // The paper's data stay interior.
+        for data in [&REGULAR, &HIGH_END] {
+            let fit = sbg_fit(&[data], &SbgOptions::default()).unwrap();
+            assert!(fit.converged && !fit.boundary, "{}", fit.message);
+        }
+    }
+
+    #[test]
+    fn fractional_counts_are_refused_by_position() {
+        let e = sbg_fit(&[&[100.5, 60.0, 40.0]], &SbgOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("count 100.5 at period 0"), "{e}");
+        let e = sbg_fit(&[&REGULAR, &[10.0, 9.0, 8.25]], &SbgOptions::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("cohort 1: count 8.25 at period 2"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1192,6 +1192,7 @@ impl RetentionModel {
             covariance: [f64::NAN; 4],
             log_likelihood: self.log_likelihood,
             converged: true,
+            boundary: false,
             iterations: 0,
             gradient_norm: f64::NAN,
             condition_number: f64::NAN,
