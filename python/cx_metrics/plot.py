@@ -813,6 +813,10 @@ def importance_performance(
     fig = _root_figure(ax)
     renderer = _renderer(fig)
     obstacles = [t.get_window_extent(renderer).extents for t in quadrant_texts]
+    # The performance intervals too: a label laid over one would hide half of it.
+    for j in np.flatnonzero(has_interval).tolist():
+        (lx, ly), (hx, hy) = ax.transData.transform([(perf_low[j], imp[j]), (perf_high[j], imp[j])])
+        obstacles.append((min(lx, hx), ly - 2.0, max(lx, hx), hy + 2.0))
     anchors = ax.transData.transform(np.column_stack([perf, imp]))
     sizes = [_text_size(ax, n, renderer) for n in names]
     radius = math.sqrt(marker_area) / 2.0 * fig.dpi / 72.0 + 1.0

@@ -668,6 +668,21 @@ def test_matrix_full_scale_and_interval_bars(analysis: cx.DriverAnalysis) -> Non
     assert top.get_xlim() == pytest.approx((0.0, 1.0))
 
 
+def test_matrix_labels_leave_the_performance_intervals_visible(analysis: cx.DriverAnalysis) -> None:
+    # A driver's label laid over its interval bar hid half of it (the interval looked one-sided).
+    ax = analysis.matrix(scale=(1, 10)).plot()
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    bars = [ln.get_window_extent(renderer) for ln in ax.lines if ln.get_gid() == "performance_interval"]
+    labels = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "driver"]
+    assert bars and len(labels) == len(bars)
+    for lab in labels:
+        for bar in bars:
+            width = min(lab.x1, bar.x1) - max(lab.x0, bar.x0)
+            height = min(lab.y1, bar.y1 + 1.0) - max(lab.y0, bar.y0 - 1.0)
+            assert width <= 0 or height <= 0, (lab, bar)
+
+
 def test_top_box_ticks_are_distinct_percentages() -> None:
     rng = np.random.default_rng(5)
     n = 3000
