@@ -651,16 +651,13 @@ class DriverAnalysis(NativeResult, Tabular):
                 n_resamples, seed, confidence_level, measures=(measure,), adjustment="holm"
             )
         boot = importance_intervals if isinstance(importance_intervals, DriverBootstrap) else None
+        given = None if isinstance(importance_intervals, DriverBootstrap) else importance_intervals
         if boot is None and interval != "percentile":
             raise InvalidArgumentError(
                 f"invalid interval: {interval!r} reads a bootstrap's intervals; pass "
                 'importance_intervals=analysis.bootstrap(...) or "bootstrap"'
             )
-        intervals = (
-            None
-            if importance_intervals is None or boot is not None
-            else [(float(lo), float(hi)) for lo, hi in importance_intervals]
-        )
+        intervals = None if given is None else [(float(lo), float(hi)) for lo, hi in given]
         native = self._native.matrix(
             _scales(self.drivers, scale, top_box, direction),
             measure=measure,
