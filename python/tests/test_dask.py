@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -21,19 +20,6 @@ distributed = pytest.importorskip("distributed")
 cxd = pytest.importorskip("cx_metrics.dask")
 
 from _same import assert_same  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    """Two worker processes (states cross between processes as bytes), one thread each."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        assert len(c.scheduler_info()["workers"]) == 2
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ are in different partitions of the input (the joined rows are partitioned by id)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -23,18 +22,6 @@ cxd = pytest.importorskip("cx_metrics.dask")
 
 from _promoter_value_data import MEASURES, tables  # noqa: E402
 from _same import assert_same  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    """Two worker processes (states cross between processes as bytes), one thread each."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="2GiB"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
 
 
 def test_overall_equals_in_memory(client: Any) -> None:

@@ -6,9 +6,6 @@ twice in the outcomes is refused wherever the two rows were."""
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -23,26 +20,6 @@ cxs = pytest.importorskip("cx_metrics.spark")
 
 from _promoter_value_data import MEASURES, tables  # noqa: E402
 from _same import assert_same  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("cx-metrics-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _frame(spark: Any, frame: pd.DataFrame, partitions: int) -> Any:
