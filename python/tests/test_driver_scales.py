@@ -68,7 +68,7 @@ def test_the_code_left_unchecked_is_what_collapsed_the_share(survey: pd.DataFram
 
 
 def test_driver_analysis_without_scales_refuses_the_code_too(survey: pd.DataFrame) -> None:
-    # The case through the general entry point, no scale declared: the 99s are refused by the
+    # 300 Empathy answers coded 99 through the general entry point, no scale declared: refused by the
     # "don't know" code check (the share fell from 13.5 % to 0.1 % before), not fitted as ratings.
     d = with_codes(survey, "empathy", 300)
     first = int(np.flatnonzero(is_code(d["empathy"]))[0])

@@ -497,7 +497,7 @@ mod tests {
 
     #[test]
     fn an_undeclared_dont_know_code_is_refused() {
-        // The case: a 1–10 driver with 99 = "don't know" and no scale declared.
+        // A 1–10 driver with 99 = "don't know" and no scale declared.
         let o = DriverOptions::default();
         let fit = |ease: &[f64], o: &DriverOptions| {
             driver_analysis(&LTR, &[("ease", ease), ("speed", &SPEED)], None, o)
