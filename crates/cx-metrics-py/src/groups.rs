@@ -350,6 +350,24 @@ fn label_py<'py>(py: Python<'py>, l: &Label) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
+/// Results per group of the label columns `keys` (as `group_codes` takes them) over `n_rows` rows,
+/// in one call: the groups' labels, and `f`'s result per group (`None` for a group without rows)
+/// wrapped by `wrap`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn results_by_group<'py, T: Send, P>(
+    py: Python<'py>,
+    keys: &[Bound<'py, PyAny>],
+    n_rows: usize,
+    f: impl FnOnce(&Grouping<'_>) -> cx_metrics::Result<Vec<Option<T>>> + Send,
+    wrap: impl Fn(T) -> P,
+) -> PyResult<(Vec<Bound<'py, PyTuple>>, Vec<Option<P>>)> {
+    let specs = keys.iter().map(parse).collect::<PyResult<Vec<_>>>()?;
+    let (labels, results) =
+        with_grouping(py, &specs, n_rows, |g| Ok((g.labels().to_vec(), f(g)?)))?;
+    let results = results.into_iter().map(|r| r.map(&wrap)).collect();
+    Ok((labels_py(py, &labels)?, results))
+}
+
 pub(crate) fn labels_py<'py>(
     py: Python<'py>,
     g: &[Vec<Label>],

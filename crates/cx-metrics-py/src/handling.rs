@@ -21,6 +21,23 @@ fn components(names: &[String]) -> PyResult<Vec<Component>> {
     names.iter().map(|s| s.parse().py()).collect()
 }
 
+/// `f` of the component columns (talk, hold, after-call work, dialling; contiguous, copied only when
+/// strided) as the core's rows, and the length of the first column given (0 without any).
+fn with_rows<R>(columns: [&Column<'_>; 4], f: impl FnOnce(HandlingRows<'_>, usize) -> R) -> R {
+    let [t, h, a, d] = columns.map(|c| c.as_ref().map(contiguous));
+    let n = [&t, &h, &a, &d]
+        .iter()
+        .find_map(|c| c.as_ref().map(|c| c.len()))
+        .unwrap_or(0);
+    let rows = HandlingRows {
+        talk: t.as_deref(),
+        hold: h.as_deref(),
+        acw: a.as_deref(),
+        dial: d.as_deref(),
+    };
+    f(rows, n)
+}
+
 /// Handling time of a set of contacts (AHT with its t interval, component means, quantiles).
 #[pyclass(module = "cx_metrics._native", name = "HandlingResult", frozen)]
 pub struct PyHandlingResult {
@@ -50,16 +67,10 @@ pub fn handling_time(
 ) -> PyResult<PyHandlingResult> {
     let chosen = self::components(&components)?;
     let method: QuantileMethod = quantile_method.parse().py()?;
-    let [t, h, a, d] = [&talk, &hold, &acw, &dial].map(|c| c.as_ref().map(contiguous));
-    let rows = HandlingRows {
-        talk: t.as_deref(),
-        hold: h.as_deref(),
-        acw: a.as_deref(),
-        dial: d.as_deref(),
-    };
-    let inner = py
-        .detach(|| core_handling_time(rows, &chosen, &quantiles, method, confidence_level))
-        .py()?;
+    let inner = with_rows([&talk, &hold, &acw, &dial], |rows, _| {
+        py.detach(|| core_handling_time(rows, &chosen, &quantiles, method, confidence_level))
+    })
+    .py()?;
     Ok(PyHandlingResult { inner })
 }
 
@@ -82,28 +93,13 @@ pub fn handling_time_by_group<'py>(
 ) -> PyResult<(Vec<Bound<'py, PyTuple>>, Vec<Option<PyHandlingResult>>)> {
     let chosen = self::components(&components)?;
     let method: QuantileMethod = quantile_method.parse().py()?;
-    let [t, h, a, d] = [&talk, &hold, &acw, &dial].map(|c| c.as_ref().map(contiguous));
-    let rows = HandlingRows {
-        talk: t.as_deref(),
-        hold: h.as_deref(),
-        acw: a.as_deref(),
-        dial: d.as_deref(),
-    };
-    let n = [&t, &h, &a, &d]
-        .iter()
-        .find_map(|c| c.as_ref().map(|c| c.len()))
-        .unwrap_or(0);
-    let specs = keys
-        .iter()
-        .map(crate::groups::parse)
-        .collect::<PyResult<Vec<_>>>()?;
-    let (labels, results) = crate::groups::with_grouping(py, &specs, n, |g| {
-        let results = core_by_group(g, rows, &chosen, &quantiles, method, confidence_level)?;
-        Ok((g.labels().to_vec(), results))
-    })?;
-    let results = results
-        .into_iter()
-        .map(|r| r.map(|inner| PyHandlingResult { inner }))
-        .collect();
-    Ok((crate::groups::labels_py(py, &labels)?, results))
+    with_rows([&talk, &hold, &acw, &dial], |rows, n| {
+        crate::groups::results_by_group(
+            py,
+            &keys,
+            n,
+            |g| core_by_group(g, rows, &chosen, &quantiles, method, confidence_level),
+            |inner| PyHandlingResult { inner },
+        )
+    })
 }

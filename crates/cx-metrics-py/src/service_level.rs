@@ -160,17 +160,11 @@ pub fn service_level_by_group<'py>(
         waits: &w,
         answered: &a,
     };
-    let specs = keys
-        .iter()
-        .map(crate::groups::parse)
-        .collect::<PyResult<Vec<_>>>()?;
-    let (labels, results) = crate::groups::with_grouping(py, &specs, w.len(), |g| {
-        let results = core_by_group(g, rows, threshold, short_abandon, f, confidence_level)?;
-        Ok((g.labels().to_vec(), results))
-    })?;
-    let results = results
-        .into_iter()
-        .map(|r| r.map(|inner| PyServiceLevelResult { inner }))
-        .collect();
-    Ok((crate::groups::labels_py(py, &labels)?, results))
+    crate::groups::results_by_group(
+        py,
+        &keys,
+        w.len(),
+        |g| core_by_group(g, rows, threshold, short_abandon, f, confidence_level),
+        |inner| PyServiceLevelResult { inner },
+    )
 }
