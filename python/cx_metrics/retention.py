@@ -1259,8 +1259,13 @@ class RepeatRateByGroup(ResultsByGroup[RepeatRate]):
 class CustomerSummary(_State):
     """Per-customer order summaries (recency / frequency / monetary): first and last order, orders and
     total value per customer id, integer or text (one kind per summary: summaries of integer ids and
-    of text ids do not merge). Mergeable over any split of the orders (``+``, ``sum``), picklable,
-    bytes and JSON.
+    of text ids do not merge), and the orders at the first instant with their total, from which
+    :func:`~cx_metrics.rfm_summary` takes the mean value of the repeat orders (the Gamma-Gamma model's
+    ``monetary``). Frequency counts every order but one as a repeat (orders - 1); of several orders at
+    a customer's first instant one is the first order, but the data do not say which, so the first
+    order's value is taken as their mean. Mergeable over any split of the orders (``+``, ``sum``),
+    exactly; picklable, bytes and JSON (format version 2; version 1, which did not keep the first
+    orders, is read with them unknown).
 
     >>> import cx_metrics as cx
     >>> s = cx.CustomerSummary()
@@ -1288,10 +1293,16 @@ class CustomerSummary(_State):
         self._inner.fold(_summary_ids(customer_id), t.ns, values)
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per customer (ascending id): customer_id, first, last (UTC datetimes), orders, total."""
+        """One row per customer (ascending id): customer_id, first, last (UTC datetimes), orders, total,
+        ``first_orders`` (orders at the first instant: 1 unless several share it) and ``first_value``
+        (the value counted as the first order's: the mean of the orders at the first instant). A summary
+        stored in format version 1 did not keep them: ``first_orders`` 0 and ``first_value`` NaN."""
         pd = require_pandas()
 
-        ids, first, last, orders, total = self._inner.columns()
+        ids, first, last, orders, total, first_orders, first_total = self._inner.columns()
+        n_first = first_orders.astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            first_value = first_total / np.where(n_first > 0, n_first, 1)
         return pd.DataFrame(
             {
                 "customer_id": ids,
@@ -1299,5 +1310,7 @@ class CustomerSummary(_State):
                 "last": last.view("datetime64[ns]"),
                 "orders": orders.astype(np.int64),
                 "total": total,
+                "first_orders": n_first,
+                "first_value": first_value,
             }
         )
