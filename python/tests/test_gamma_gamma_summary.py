@@ -173,6 +173,9 @@ def test_cdnow_through_an_order_log_and_the_summary() -> None:
     want = cx.clv_bgnbd(fit_table, cx.gamma_gamma(cdnow), cdnow, **kwargs)  # type: ignore[arg-type]
     np.testing.assert_allclose(got.values, want.values, rtol=1e-8)
     assert got.total == pytest.approx(want.total, rel=1e-9)
+    # The same through cx.clv("bgnbd", ...): the summary's calibration end is passed on.
+    via = cx.clv("bgnbd", fit=fit, spend=gg, data=summary, calibration_end=end, **kwargs)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(via.values, got.values)
 
 
 def test_ties_at_the_first_instant_take_the_mean_of_the_tied_orders() -> None:
