@@ -195,3 +195,19 @@ def test_dask_retention_table_with_as_of_is_the_exact_table(client: Any) -> None
     want = cx.retention_table(df, **kwargs)
     assert isinstance(want, RetentionTable)
     assert got.to_dict() == want.to_dict()
+
+
+def test_spark_retention_table_with_as_of_is_the_exact_table(spark: Any) -> None:
+    cxs = pytest.importorskip("cx_metrics.spark")
+    df = _events(600, 9)
+    p = df["time"].dt.to_period("M")
+    as_of = p.min() + 5
+    kwargs: dict[str, Any] = {
+        "customer_id": "customer",
+        "time": "time",
+        "definition": "return_on_or_after",
+        "as_of": as_of.start_time.tz_localize("UTC"),  # Spark's timestamps come back in UTC
+    }
+    got = cxs.retention_table(spark.createDataFrame(df), **kwargs)
+    assert got.as_of_in_fold
+    assert np.array_equal(got.counts, _pandas_table(df, "M", as_of, "return_on_or_after")[1], equal_nan=True)
