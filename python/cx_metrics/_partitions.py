@@ -621,7 +621,7 @@ class CohortPlan(Plan):
     def empty(self) -> _State:
         from .retention import CohortTally
 
-        return CohortTally(self.period)  # type: ignore[arg-type]
+        return CohortTally(self.period, as_of=self.as_of)  # type: ignore[arg-type]
 
     def fold(self, state: _State, table: Table) -> None:
         from .retention import fold_cohorts

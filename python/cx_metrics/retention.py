@@ -630,6 +630,12 @@ class CohortTally(_State):
     partition) or customer spans (:meth:`fold_spans`), merge (``+``, ``sum``), pickle, store as bytes or
     JSON, and finish with :meth:`table`.
 
+    ``as_of``: fold only the activity up to the period of this date; what lies after it is left out
+    and counted, and the tables are exactly those of the activity up to ``as_of`` (for every
+    definition). Tallies merge only with tallies of the same ``as_of``. A tally folded without one and
+    finished with an earlier ``as_of`` counts, under ``"return_on_or_after"``, a customer active after
+    it as retained through it (``n_customers_active_after_as_of``; the printout says so).
+
     >>> import cx_metrics as cx
     >>> t = cx.CohortTally("month")
     >>> t.fold_events([1, 1, 2], ["2026-01-05", "2026-02-10", "2026-02-01"])
@@ -640,8 +646,17 @@ class CohortTally(_State):
     __slots__ = ()
     _native_type: ClassVar[Any] = _native.CohortTally
 
-    def __init__(self, period: Period = "month") -> None:
-        super().__init__(period)
+    def __init__(self, period: Period = "month", as_of: object = None) -> None:
+        if as_of is None:
+            super().__init__(period)
+        else:
+            self._inner = _native.CohortTally.until(period, int(_instant(as_of, "as_of").ns[0]), "ns")
+
+    @property
+    def as_of(self) -> np.datetime64 | None:
+        """The first day of the last period folded (``None``: every period)."""
+        day = self._inner.as_of_day
+        return None if day is None else np.datetime64(int(day), "D")
 
     @property
     def period(self) -> str:
@@ -825,21 +840,35 @@ class RetentionTable(SameJson, NativeResult, Tabular):
         """Activity left out for lying after :attr:`as_of`'s period, in (customer, period) pairs."""
         return int(self._raw.get("n_active_periods_after_as_of", 0))
 
+    @property
+    def as_of_in_fold(self) -> bool:
+        """Whether the activity after :attr:`as_of` was left out while folding (``as_of`` given to
+        :func:`retention_table`, or a :class:`CohortTally` made with one): the table is then exactly
+        that of the activity up to ``as_of``. False for a tally folded without ``as_of`` and finished
+        with one, where ``return_on_or_after`` counts :attr:`n_customers_active_after_as_of` customers as
+        retained through ``as_of``."""
+        return bool(self._raw.get("as_of_in_fold", False))
+
     def _after_as_of(self) -> str:
         parts = []
         if self.n_customers_after_as_of:
             parts.append(f"{self.n_customers_after_as_of} customers first active after it")
         if self.n_active_periods_after_as_of:
+            approximate = self.definition == "return_on_or_after" and not self.as_of_in_fold
             parts.append(
                 f"activity in {self.n_active_periods_after_as_of} (customer, {self.period}) pairs after it "
                 f"({self.n_customers_active_after_as_of} customers of the table among them"
                 + (
-                    ", counted as retained through as_of by return_on_or_after)"
-                    if self.definition == "return_on_or_after"
+                    ", counted as retained through as_of by return_on_or_after: an approximation, as this"
+                    " state was folded without as_of)"
+                    if approximate
                     else ")"
                 )
             )
-        return "; left out after as_of: " + ", ".join(parts) if parts else ""
+        if not parts:
+            return ""
+        how = " (left out while folding: the table of the activity up to as_of)" if self.as_of_in_fold else ""
+        return "; left out after as_of: " + ", ".join(parts) + how
 
     def pivot(self) -> pd.DataFrame:
         """The rates as the usual wide table: one row per cohort (index ``cohort``, the first day of its
@@ -1001,7 +1030,9 @@ def retention_table(
     ``"return_on_or_after"`` ("unbounded": active in period k or later). ``period``: ``"day"``,
     ``"week"`` (ISO, from Monday), ``"month"``, ``"quarter"``, ``"year"`` of UTC time. ``as_of``: the
     last observed date (default: the latest in the data); cohorts that have not reached a period by then
-    have no figure there (NaN), not 0.
+    have no figure there (NaN), not 0. Activity after ``as_of`` is left out while folding and counted
+    (``n_customers_after_as_of``, ``n_customers_active_after_as_of``, ``n_active_periods_after_as_of``): the
+    table is exactly that of the activity up to ``as_of``, for every definition.
 
     ``by`` (a column name, several, or a column labelling each row) gives one table per segment
     (:class:`RetentionTableByGroup`), all observed to the same ``as_of`` (default: the latest in all
@@ -1014,7 +1045,7 @@ def retention_table(
     >>> t.sizes, t.rates[0].tolist()
     ([2, 1], [1.0, 0.5])
     """
-    tally = CohortTally(period)
+    tally = CohortTally(period, as_of=as_of)
     fold_cohorts(tally, data, customer_id=customer_id, time=time, start=start, end=end, as_of=as_of)
     overall = tally.table(definition, as_of=as_of, max_periods=max_periods)
     if by is None:
@@ -1037,7 +1068,7 @@ def retention_table(
     at = as_of if as_of is not None else overall.as_of
 
     def one(_: Any, rows: npt.NDArray[np.intp]) -> RetentionTable:
-        t = CohortTally(period)
+        t = CohortTally(period, as_of=at)
         fold_cohorts(t, None, **{k: take_rows(v, rows) for k, v in columns.items()})
         return t.table(definition, as_of=at, max_periods=max_periods)
 
