@@ -10,8 +10,9 @@
 //!   a later step-1 event), with an inclusive or exclusive end ([`WindowEnd`]);
 //! * **entry** ([`Entry`]): `closed` (an attempt starts at step 1) or `open` (at any step);
 //! * **counting** ([`Counting`]): `uniques` (customers) or `totals` (attempts);
-//! * **re-entry** ([`Reentry`]): `first` (the first start only), `best` (of every start, the
-//!   attempt that goes furthest, as ClickHouse `windowFunnel` does), `after_end` (a new attempt at
+//! * **re-entry** ([`Reentry`]): `first` (the first start only), `best` (every start tried; the
+//!   attempts whose steps no other attempt covers are kept: under closed entry the one that goes
+//!   furthest, as ClickHouse `windowFunnel` does), `after_end` (a new attempt at
 //!   the first start after the previous one completed, timed out, was excluded or stopped);
 //! * **repeats** ([`Repeats`]): whether a repeat of a step already reached stops the attempt;
 //! * **step times** ([`StepTimes`]): whether successive steps may share a timestamp;
@@ -66,8 +67,10 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cohorts::iso_instant;
 use crate::error::{Error, Result};
 use crate::events::{to_ns, EventLog, MISSING_TIME};
+use crate::groups::TimeUnit;
 use crate::intervals::{check_level, compare_proportions, proportion_ci, Interval};
 use crate::intervals::{ProportionComparison, ProportionMethod};
 use crate::state::{add_count, Accumulator, Decoder, Encoder, Example, StateKind};
@@ -157,8 +160,10 @@ named_enum!(
     Reentry {
         /// Only the first start; later step-1 events neither restart nor reset the window.
         First = "first",
-        /// Every start is tried; the attempt that reaches the furthest step is kept (ties: the
-        /// earliest).
+        /// Every start is tried; an attempt covers the steps from its entry to the furthest step
+        /// it reached, and the attempts kept are those whose steps no other attempt covers (of
+        /// equal ones, the earliest). Closed entry: the one furthest attempt. Open entry: a
+        /// customer counts at every step that any attempt reached.
         Best = "best",
         /// A new attempt at the first start after the previous attempt ended (completed, timed
         /// out, excluded, or stopped).
@@ -473,13 +478,23 @@ impl FunnelSpec {
             Reentry::First => {
                 "first (one attempt per customer; later starts do not reset the window)"
             }
+            Reentry::Best if self.entry == Entry::Open => {
+                "best (every start tried; kept: the attempts whose steps no other attempt covers)"
+            }
             Reentry::Best => "best (every start tried; the furthest attempt kept)",
             Reentry::AfterEnd => "after_end (a new attempt after the previous one ended)",
         };
         let _ = writeln!(s, "re-entry: {reentry}");
         let _ = writeln!(s, "repeats of a reached step: {}", self.repeats.id());
         let _ = writeln!(s, "step times: {}", self.step_times.id());
-        let _ = writeln!(s, "equal timestamps: {}", self.ties.id());
+        let _ = match self.ties {
+            Ties::InputOrder => writeln!(s, "equal timestamps: input_order"),
+            Ties::StepOrder => writeln!(
+                s,
+                "equal timestamps: step_order (steps in step order, then exclusions, then other \
+                 events; input order among equals)"
+            ),
+        };
         let _ = writeln!(s, "unknown events: {}", self.unknown_events.id());
         let _ = writeln!(s, "missing values: {}", self.missing.id());
         let _ = writeln!(
@@ -755,24 +770,38 @@ fn attempts_of(ev: &[Ev], spec: &FunnelSpec, as_of: i64, out: &mut Vec<Attempt>)
     match spec.reentry {
         Reentry::First => out.push(run_attempt(ev, s, spec, as_of)),
         Reentry::Best => {
-            let mut best: Option<Attempt> = None;
+            // Every start is tried. An attempt covers the steps from its entry to the furthest
+            // step it reached; the attempts kept are those whose steps no other attempt covers
+            // (of two covering the same steps, the earlier). Under closed entry every attempt
+            // enters at step 1, so this is the one furthest attempt (ClickHouse `windowFunnel`);
+            // under open entry a customer can keep several (say A -> C, then D alone outside
+            // the window), and the steps counted are those that any attempt reached.
+            let mut tried: Vec<Attempt> = Vec::new();
             for j in s..ev.len() {
                 if !starts(ev[j].1) {
                     continue;
                 }
                 let a = run_attempt(ev, j, spec, as_of);
-                let better = match best {
-                    None => true,
-                    Some(b) => a.level > b.level || (a.level == b.level && a.entry < b.entry),
-                };
-                if better {
-                    best = Some(a);
-                }
                 if a.complete && a.entry == 0 {
-                    break;
+                    // It covers every step: no other attempt is kept.
+                    out.push(a);
+                    return;
+                }
+                tried.push(a);
+            }
+            // By entry, then furthest first, then earliest: an attempt is covered by one before
+            // it in this order exactly when one of those reaches at least as far.
+            let mut order: Vec<usize> = (0..tried.len()).collect();
+            order.sort_by_key(|&i| (tried[i].entry, std::cmp::Reverse(tried[i].level), i));
+            let mut furthest = 0u8;
+            let mut keep = vec![false; tried.len()];
+            for i in order {
+                if tried[i].level > furthest {
+                    furthest = tried[i].level;
+                    keep[i] = true;
                 }
             }
-            out.extend(best);
+            out.extend(tried.iter().zip(keep).filter(|(_, k)| *k).map(|(a, _)| *a));
         }
         Reentry::AfterEnd => {
             let mut s = Some(s);
@@ -1133,7 +1162,11 @@ impl FunnelTally {
                 if t > a {
                     return Err(Error::invalid(
                         "time",
-                        format!("row {i} is at {t} ns, after as_of ({a} ns); move as_of to the end of the data or drop later rows"),
+                        format!(
+                            "row {i} is at {}, after as_of ({}); move as_of to the end of the data or drop later rows",
+                            iso_instant(t, TimeUnit::Ns),
+                            iso_instant(a, TimeUnit::Ns)
+                        ),
                     ));
                 }
             }
@@ -1403,7 +1436,9 @@ impl Merge for FunnelTally {
         let as_of = match (self.as_of_ns, other.as_of_ns) {
             (Some(a), Some(b)) if a != b => {
                 return Err(Error::Incompatible(format!(
-                    "funnel states with different ends of data (as_of {a} and {b} ns); give the spec one as_of for every partition"
+                    "funnel states with different ends of data (as_of {} and {}); give the spec one as_of for every partition",
+                    iso_instant(a, TimeUnit::Ns),
+                    iso_instant(b, TimeUnit::Ns)
                 )))
             }
             (a, b) => a.or(b),
@@ -1964,11 +1999,20 @@ mod tests {
         dedup.repeats = Repeats::Stop;
         assert_eq!(level(&run(&dedup, &seq("A-B-C-B-D"))), 3);
         assert_eq!(level(&run(&clickhouse(&abcd, 100), &seq("A-B-C-B-D"))), 4);
-        // strict_order: A-B-D-C stops at D: level 2.
-        let mut strict = clickhouse(&abcd, 100);
+        // strict_order, as documented: chain A->B->C on A-B-D-C stops at the D, level 2. D is no
+        // condition of the chain: ClickHouse records such rows as event 0, which breaks the strict
+        // order, so the mapping is `strict` with `unknown_events = keep` (with `drop` the D is
+        // not seen and the chain reaches C).
+        let abc = ["A", "B", "C"];
+        let mut strict = clickhouse(&abc, 100);
         strict.order = OrderMode::Strict;
-        assert_eq!(level(&run(&strict, &seq("A-B-D-C"))), 2);
-        assert_eq!(level(&run(&clickhouse(&abcd, 100), &seq("A-B-D-C"))), 3);
+        strict.unknown_events = UnknownEvents::Keep;
+        let r = run(&strict, &seq("A-B-D-C"));
+        assert_eq!((level(&r), r.n_unknown), (2, 0));
+        strict.unknown_events = UnknownEvents::Drop;
+        let r = run(&strict, &seq("A-B-D-C"));
+        assert_eq!((level(&r), r.n_unknown), (3, 1));
+        assert_eq!(level(&run(&clickhouse(&abc, 100), &seq("A-B-D-C"))), 3);
         // strict_increase: conditions apply only to events with strictly increasing timestamps.
         let same = [(0, "A", 0), (0, "B", 0), (0, "C", 1)];
         let mut inc = clickhouse(&["A", "B", "C"], 100);
@@ -2066,6 +2110,38 @@ mod tests {
         let r = run(&open, &[(0, "B", 0), (0, "C", 1), (1, "A", 0)]);
         assert_eq!(counts(&r), [1, 1, 1]);
         assert_eq!(r.steps[1].from_previous, 0);
+        assert_eq!(r.converted, 0);
+    }
+
+    #[test]
+    fn open_entry_best_counts_every_step_an_attempt_reached() {
+        // A 10:00, B 10:01, C 10:02, D 12:00 with a one-hour window: the attempt from A reaches
+        // C; D, two hours later, starts an attempt of its own. A customer counts at a step if
+        // any attempt reached it: every re-entry rule that tries the D counts it.
+        let m = 60;
+        let rows = [(0, "A", 0), (0, "B", m), (0, "C", 2 * m), (0, "D", 120 * m)];
+        let mut spec = FunnelSpec::ordered(&["A", "B", "C", "D"], Some(3600)).unwrap();
+        spec.entry = Entry::Open;
+        let with = |reentry, counting| {
+            let mut s = spec.clone();
+            (s.reentry, s.counting) = (reentry, counting);
+            run(&s, &rows)
+        };
+        assert_eq!(
+            counts(&with(Reentry::First, Counting::Uniques)),
+            [1, 1, 1, 0]
+        );
+        for counting in [Counting::Uniques, Counting::Totals] {
+            let r = with(Reentry::Best, counting);
+            assert_eq!(counts(&r), [1, 1, 1, 1]);
+            // Kept: A -> C and D alone; the attempt from A is the time-to-convert unit (timed
+            // out: the data end at D, two hours after it).
+            assert_eq!((r.n_attempts, r.outcomes), (2, [0, 0, 0, 1]));
+            assert_eq!(counts(&with(Reentry::AfterEnd, counting)), [1, 1, 1, 1]);
+        }
+        // Attempts from B and C are covered by the one from A and not kept.
+        let r = with(Reentry::Best, Counting::Totals);
+        assert_eq!(r.steps[3].from_previous, 0);
         assert_eq!(r.converted, 0);
     }
 
