@@ -850,6 +850,9 @@ struct Part {
     attempts: StepCounts,
     uniques: StepCounts,
     outcomes: [u64; 4],
+    /// Per step, attempts and customers lost between the step before and it whose window is
+    /// still open at `as_of`.
+    pending: [Vec<u64>; 2],
     durations: Vec<f64>,
     codes: Vec<u8>,
     keys: Vec<u64>,
@@ -866,6 +869,7 @@ impl Part {
             attempts: StepCounts::zeros(k),
             uniques: StepCounts::zeros(k),
             outcomes: [0; 4],
+            pending: [vec![0; k], vec![0; k]],
             durations: Vec::new(),
             codes: Vec::new(),
             keys: Vec::new(),
@@ -883,6 +887,11 @@ impl Part {
         self.attempts_n += o.attempts_n;
         self.attempts.add(&o.attempts)?;
         self.uniques.add(&o.uniques)?;
+        for (a, b) in self.pending.iter_mut().zip(&o.pending) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
         self.durations.extend(o.durations);
         self.codes.extend(o.codes);
         self.keys.extend(o.keys);
@@ -918,6 +927,16 @@ impl Part {
             self.uniques.reached[j] += u64::from(any[0][j]);
             self.uniques.from_previous[j] += u64::from(any[1][j]);
             self.uniques.from_first[j] += u64::from(any[2][j]);
+        }
+        // An attempt still inside its window at `as_of` whose furthest step is `level - 1` is in
+        // the drop-off before step `level`, but may still get there.
+        let mut pending = [false; MAX_STEPS];
+        for a in atts.iter().filter(|a| a.open && (a.level as usize) < k) {
+            self.pending[0][a.level as usize] += 1;
+            pending[a.level as usize] = true;
+        }
+        for j in 1..k {
+            self.pending[1][j] += u64::from(pending[j] && !any[1][j]);
         }
         // The attempts of the time-to-convert table: those entering at step 1.
         let entered = atts.iter().filter(|a| a.entry == 0);
@@ -986,6 +1005,11 @@ pub struct FunnelTally {
     outcomes: [u64; 4],
     time_to_convert: EventTable,
     customer_keys: Vec<u64>,
+    /// Per step, the attempts and the customers lost between the step before and it whose window
+    /// is still open at `as_of` (`None` for a state stored without them).
+    pending: Option<[Vec<u64>; 2]>,
+    /// The kinds of customer ids folded: 1 integers, 2 texts (bits; 0 before any fold).
+    id_kinds: u8,
 }
 
 #[derive(Deserialize)]
@@ -1002,6 +1026,10 @@ struct RawFunnelTally {
     outcomes: [u64; 4],
     time_to_convert: EventTable,
     customer_keys: Vec<u64>,
+    #[serde(default)]
+    pending: Option<[Vec<u64>; 2]>,
+    #[serde(default)]
+    id_kinds: u8,
 }
 
 impl TryFrom<RawFunnelTally> for FunnelTally {
@@ -1020,6 +1048,8 @@ impl TryFrom<RawFunnelTally> for FunnelTally {
             outcomes: r.outcomes,
             time_to_convert: r.time_to_convert,
             customer_keys: r.customer_keys,
+            pending: r.pending,
+            id_kinds: r.id_kinds,
         };
         t.validate()?;
         Ok(t)
@@ -1047,7 +1077,38 @@ impl FunnelTally {
             outcomes: [0; 4],
             time_to_convert: EventTable::exact(),
             customer_keys: Vec::new(),
+            pending: Some([vec![0; k], vec![0; k]]),
+            id_kinds: 0,
         })
+    }
+
+    /// Note the kinds of customer ids of a fold (bits: 1 integers, 2 texts), checked first with
+    /// [`FunnelTally::check_id_kinds`]. An integer id and the same digits as text are two
+    /// customers, so states of different kinds do not merge.
+    pub fn add_id_kinds(&mut self, kinds: u8) {
+        self.id_kinds |= kinds & 3;
+    }
+
+    /// Whether ids of `kinds` (bits: 1 integers, 2 texts) may join this state.
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`] when the state holds ids of another kind, naming both.
+    pub fn check_id_kinds(&self, kinds: u8) -> Result<()> {
+        let (a, b) = (self.id_kinds & 3, kinds & 3);
+        if a == 0 || b == 0 || a == b {
+            return Ok(());
+        }
+        let kind = |k: u8| match k {
+            1 => "integers",
+            2 => "texts",
+            _ => "integers and texts",
+        };
+        Err(Error::Incompatible(format!(
+            "funnel states keyed by {} and by {}: the integer 1 and the text \"1\" would be two \
+             customers; give every partition the same kind of customer id (convert one column)",
+            kind(a),
+            kind(b)
+        )))
     }
 
     /// The funnel's rules.
@@ -1071,6 +1132,7 @@ impl FunnelTally {
         t.attempts = p.attempts;
         t.customers = p.uniques;
         t.outcomes = p.outcomes;
+        t.pending = Some(p.pending);
         t.time_to_convert
             .fold_codes(TicketCodes::new(&p.durations, &p.codes), None)?;
         let mut keys = p.keys;
@@ -1443,6 +1505,7 @@ impl Merge for FunnelTally {
             }
             (a, b) => a.or(b),
         };
+        self.check_id_kinds(other.id_kinds)?;
         let (a, b) = (&self.customer_keys, &other.customer_keys);
         let mut keys = Vec::with_capacity(a.len() + b.len());
         let (mut i, mut j) = (0, 0);
@@ -1475,6 +1538,19 @@ impl Merge for FunnelTally {
         out.customers.add(&other.customers)?;
         out.time_to_convert.merge(&other.time_to_convert)?;
         out.customer_keys = keys;
+        out.pending = match (&self.pending, &other.pending) {
+            (Some(a), Some(b)) => {
+                let mut sum = a.clone();
+                for (x, y) in sum.iter_mut().zip(b) {
+                    for (u, v) in x.iter_mut().zip(y) {
+                        *u = add(*u, *v)?;
+                    }
+                }
+                Some(sum)
+            }
+            _ => None,
+        };
+        out.id_kinds = self.id_kinds | other.id_kinds;
         *self = out;
         Ok(())
     }
@@ -1507,6 +1583,13 @@ pub struct FunnelStepRow {
     pub attempts: u64,
     /// Customers at the step (whatever the counting).
     pub customers: u64,
+    /// Of `drop_off`, those whose window is still open at `as_of` (they may still reach the
+    /// step; `None` for a state stored without these counts).
+    #[serde(default)]
+    pub in_window: Option<u64>,
+    /// `drop_off − in_window`: lost with their window closed (`None` as `in_window`).
+    #[serde(default)]
+    pub drop_off_closed: Option<u64>,
 }
 
 /// A funnel: its rules, per-step counts and conversions with Wilson intervals, time to convert.
@@ -1538,6 +1621,19 @@ pub struct FunnelResult {
     pub time_to_convert: Option<KaplanMeier>,
     /// Time-to-convert units by outcome: converted, stopped, still in the window, timed out.
     pub outcomes: [u64; 4],
+    /// Of `entered`, those still inside their window at `as_of` (`outcomes[2]`): in the
+    /// denominator of `conversion`, not (yet) converted.
+    #[serde(default)]
+    pub in_window: u64,
+    /// `converted / (entered − in_window)`: the conversion of the entrants whose window has
+    /// closed (converted, stopped or timed out).
+    #[serde(default)]
+    pub conversion_closed: Option<f64>,
+    /// The cumulative incidence of conversion at the window's length (Aalen–Johansen from
+    /// `time_to_convert`: the entrants still inside their window censored at `as_of`, stopped
+    /// attempts competing); `None` without a window or without entrants.
+    #[serde(default)]
+    pub conversion_by_window_end: Option<f64>,
     /// Rows seen (kept and dropped).
     pub n_rows: u64,
     /// Rows dropped without a customer id.
@@ -1594,6 +1690,8 @@ impl Accumulator for FunnelTally {
         let c = self.unit_counts();
         let entered = c.reached[0];
         let k = self.spec.steps.len();
+        let unit = usize::from(self.spec.counting == Counting::Uniques);
+        let pending = self.pending.as_ref().map(|p| &p[unit]);
         let steps = (0..k)
             .map(|j| {
                 let previous = (j > 0).then(|| c.reached[j - 1]);
@@ -1611,6 +1709,10 @@ impl Accumulator for FunnelTally {
                     overall_ci: wilson(c.from_first[j], entered, level),
                     attempts: self.attempts.reached[j],
                     customers: self.customers.reached[j],
+                    in_window: pending.map(|p| p[j]),
+                    drop_off_closed: pending.map(|p| {
+                        previous.map_or(0, |q| q.saturating_sub(from_previous).saturating_sub(p[j]))
+                    }),
                 }
             })
             .collect();
@@ -1619,6 +1721,15 @@ impl Accumulator for FunnelTally {
             Some(self.time_to_convert.kaplan_meier()?)
         } else {
             None
+        };
+        let in_window = self.outcomes[2];
+        let conversion_by_window_end = match (&time_to_convert, self.spec.window_ns) {
+            (Some(km), Some(w)) => {
+                let w = w as f64 / 1e9;
+                let i = km.times.partition_point(|t| *t <= w);
+                Some(if i == 0 { 0.0 } else { km.cif_event[i - 1] })
+            }
+            _ => None,
         };
         Ok(FunnelResult {
             rules: self.spec.describe(),
@@ -1633,6 +1744,9 @@ impl Accumulator for FunnelTally {
             confidence_level: level,
             time_to_convert,
             outcomes: self.outcomes,
+            in_window,
+            conversion_closed: ratio(converted, entered.saturating_sub(in_window)),
+            conversion_by_window_end,
             n_rows: self.n_rows,
             n_missing_customer: self.dropped[0],
             n_missing_time: self.dropped[1],
@@ -1666,6 +1780,19 @@ impl Accumulator for FunnelTally {
             .try_fold(0u64, |a, v| a.checked_add(*v));
         if total != Some(self.time_to_convert.n()) {
             return Err(kind.invalid("the outcomes do not add up to the time-to-convert table"));
+        }
+        if let Some(p) = &self.pending {
+            for (pend, c) in p.iter().zip([&self.attempts, &self.customers]) {
+                let bad = pend.len() != k
+                    || pend[0] != 0
+                    || (1..k).any(|j| pend[j] > c.reached[j - 1] - c.from_previous[j]);
+                if bad {
+                    return Err(kind.invalid("more in the window than in the drop-off of a step"));
+                }
+            }
+        }
+        if self.id_kinds > 3 {
+            return Err(kind.invalid("unknown customer id kinds"));
         }
         if self.customer_keys.windows(2).any(|w| w[0] >= w[1]) {
             return Err(kind.invalid("the customer keys are not strictly increasing"));
@@ -1707,6 +1834,12 @@ impl Accumulator for FunnelTally {
         self.time_to_convert.encode_payload(out);
         out.u64(self.customer_keys.len() as u64);
         out.u64s(&self.customer_keys);
+        out.u8(u8::from(self.pending.is_some()));
+        if let Some(p) = &self.pending {
+            out.u64s(&p[0]);
+            out.u64s(&p[1]);
+        }
+        out.u8(self.id_kinds);
     }
 
     fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
@@ -1742,6 +1875,15 @@ impl Accumulator for FunnelTally {
         let n = usize::try_from(n).map_err(|_| input.invalid("too many customer keys"))?;
         input.check_fits(n, 8, "customer keys")?;
         t.customer_keys = input.u64s(n, "customer keys")?;
+        t.pending = match input.u8("the in-window flag")? {
+            0 => None,
+            1 => Some([
+                input.u64s(k, "in-window counts")?,
+                input.u64s(k, "in-window counts")?,
+            ]),
+            _ => return Err(input.invalid("the in-window flag is not 0 or 1")),
+        };
+        t.id_kinds = input.u8("the customer id kinds")?;
         Ok(t)
     }
 }
@@ -2143,6 +2285,50 @@ mod tests {
         let r = with(Reentry::Best, Counting::Totals);
         assert_eq!(r.steps[3].from_previous, 0);
         assert_eq!(r.converted, 0);
+    }
+
+    #[test]
+    fn drop_off_still_in_the_window_is_counted_apart() {
+        // Window 100 s, as_of 1000 s. Customer 0 converts; 1 timed out at A; 2 and 3 are at A and
+        // at B inside their window; 4 reached B and timed out.
+        let mut spec = FunnelSpec::ordered(&["A", "B", "C"], Some(100)).unwrap();
+        spec.as_of_ns = Some(1_000 * 1_000_000_000);
+        let rows = [
+            (0, "A", 0),
+            (0, "B", 5),
+            (0, "C", 9),
+            (1, "A", 0),
+            (2, "A", 950),
+            (3, "A", 960),
+            (3, "B", 970),
+            (4, "A", 0),
+            (4, "B", 50),
+        ];
+        let r = run(&spec, &rows);
+        assert_eq!(counts(&r), [5, 3, 1]);
+        let drops: Vec<_> = r
+            .steps
+            .iter()
+            .map(|s| (s.drop_off, s.in_window, s.drop_off_closed))
+            .collect();
+        assert_eq!(drops, [(0, Some(0), Some(0)), (2, Some(1), Some(1)), (2, Some(1), Some(1))]);
+        assert_eq!((r.in_window, r.conversion_closed), (2, Some(1.0 / 3.0)));
+        // Kaplan-Meier by hand: censored at 40 and 50 s (in window), conversion at 9 s of 5 at
+        // risk, then the timed-out censored at 100 s: the incidence at the window is 1/5.
+        assert_eq!(r.conversion_by_window_end, Some(0.2));
+    }
+
+    #[test]
+    fn integer_and_text_ids_do_not_merge() {
+        let spec = FunnelSpec::ordered(&["A"], None).unwrap();
+        let (mut a, mut b) = (FunnelTally::new(spec.clone()).unwrap(), FunnelTally::new(spec).unwrap());
+        a.add_id_kinds(1);
+        b.add_id_kinds(2);
+        let err = a.clone().merge(&b).unwrap_err().to_string();
+        assert!(err.contains("keyed by integers and by texts"), "{err}");
+        assert!(a.check_id_kinds(1).is_ok() && a.check_id_kinds(0).is_ok());
+        let back = FunnelTally::from_bytes(&b.to_bytes()).unwrap();
+        assert!(a.merge(&back).is_err());
     }
 
     #[test]
