@@ -1650,6 +1650,10 @@ pub struct FunnelResult {
     pub n_customers: u64,
     /// Attempts (starts that made an attempt under the re-entry rule).
     pub n_attempts: u64,
+    /// The customers' 64-bit keys, ascending, for [`compare_funnels`] to refuse two funnels that
+    /// share customers. Not stored: a result read back from JSON has none.
+    #[serde(skip)]
+    pub customer_keys: Vec<u64>,
 }
 
 fn wilson(x: u64, n: u64, level: f64) -> Option<Interval> {
@@ -1755,6 +1759,7 @@ impl Accumulator for FunnelTally {
             n_reordered: self.n_reordered,
             n_customers: self.n_customers,
             n_attempts: self.n_attempts,
+            customer_keys: self.customer_keys.clone(),
         })
     }
 
@@ -1963,8 +1968,9 @@ fn rule_differences(a: &FunnelSpec, b: &FunnelSpec) -> Vec<&'static str> {
 /// customers: two segments, or two periods whose customers differ).
 ///
 /// # Errors
-/// [`Error::Incompatible`] when the step names differ or the funnels were counted under different
-/// rules (naming them; `as_of` may differ); [`Error::InvalidArgument`] for a bad level.
+/// [`Error::Incompatible`] when the step names differ, the funnels were counted under different
+/// rules (naming them; `as_of` may differ) or share customers (counted from their keys, when both
+/// results hold them); [`Error::InvalidArgument`] for a bad level.
 pub fn compare_funnels(
     a: &FunnelResult,
     b: &FunnelResult,
@@ -1985,6 +1991,25 @@ pub fn compare_funnels(
             "funnels counted under different rules ({}); a difference of their conversions would \
              mix the rules with the customers: count both under one spec",
             differ.join(", ")
+        )));
+    }
+    let (ka, kb) = (&a.customer_keys, &b.customer_keys);
+    let (mut i, mut j, mut shared) = (0, 0, 0u64);
+    while i < ka.len() && j < kb.len() {
+        match ka[i].cmp(&kb[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => (shared, i, j) = (shared + 1, i + 1, j + 1),
+        }
+    }
+    if shared > 0 {
+        return Err(Error::Incompatible(format!(
+            "the two funnels share {shared} customers (of {} and {}); the z test and Newcombe's \
+             interval assume independent samples, so a customer in both would make the p-value and \
+             interval wrong: compare funnels of different customers (two segments, or two periods \
+             whose customers differ)",
+            ka.len(),
+            kb.len()
         )));
     }
     let cmp = |x1: u64, n1: u64, x2: u64, n2: u64| {
@@ -2591,11 +2616,11 @@ mod tests {
     #[test]
     fn comparison_uses_newcombe_and_the_z_test() {
         let spec = FunnelSpec::ordered(&["A", "B"], None).unwrap();
-        let mk = |conv: u32, n: u32| {
-            let rows: Vec<(u32, &str, i64)> = (0..n)
+        let mk = |conv: u32, n: u32, first: u32| {
+            let rows: Vec<(u32, &str, i64)> = (first..first + n)
                 .flat_map(|c| {
                     let mut v = vec![(c, "A", 0)];
-                    if c < conv {
+                    if c < first + conv {
                         v.push((c, "B", 1));
                     }
                     v
@@ -2603,8 +2628,13 @@ mod tests {
                 .collect();
             run(&spec, &rows)
         };
-        let (a, b) = (mk(56, 70), mk(48, 80));
+        let (a, b) = (mk(56, 70, 0), mk(48, 80, 100));
         let c = compare_funnels(&a, &b, 0.95).unwrap();
+        // The same customers in both: refused (the test assumes independent samples).
+        let e = compare_funnels(&a, &a, 0.95).unwrap_err().to_string();
+        assert!(e.contains("share 70 customers (of 70 and 70)"), "{e}");
+        let e = compare_funnels(&a, &mk(1, 10, 65), 0.95).unwrap_err().to_string();
+        assert!(e.contains("share 5 customers"), "{e}");
         let s = c.steps[1].conversion.unwrap();
         // Newcombe (1998b), example (a): 0.0524 to 0.3339.
         assert!((s.interval.low - 0.05243147240236498).abs() < 1e-12);
@@ -2613,11 +2643,11 @@ mod tests {
         let mut totals = spec.clone();
         totals.counting = Counting::Totals;
         totals.window_ns = Some(3_600_000_000_000);
-        let other = run(&totals, &[(1, "A", 0), (1, "B", 1)]);
+        let other = run(&totals, &[(500, "A", 0), (500, "B", 1)]);
         let e = compare_funnels(&a, &other, 0.95).unwrap_err();
         assert!(e.to_string().contains("window, counting"), "{e}");
         let mut later = spec.clone();
         later.as_of_ns = Some(10);
-        assert!(compare_funnels(&a, &run(&later, &[(1, "A", 0)]), 0.95).is_ok());
+        assert!(compare_funnels(&a, &run(&later, &[(500, "A", 0)]), 0.95).is_ok());
     }
 }
