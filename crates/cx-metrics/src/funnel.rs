@@ -301,6 +301,68 @@ fn ns_text(ns: i64) -> String {
     format!("{ns} ns")
 }
 
+/// The matching characters of two texts by Ratcliff and Obershelp (Python's `difflib`): the
+/// longest common block (the earliest in `a`, then in `b`), then the same on each side of it.
+fn matching_chars(a: &[char], b: &[char]) -> usize {
+    let (mut best, mut at_a, mut at_b) = (0usize, 0usize, 0usize);
+    let mut run = vec![0usize; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let mut next = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            if ca == cb {
+                next[j + 1] = run[j] + 1;
+                if next[j + 1] > best {
+                    (best, at_a, at_b) = (next[j + 1], i + 1 - next[j + 1], j + 1 - next[j + 1]);
+                }
+            }
+        }
+        run = next;
+    }
+    if best == 0 {
+        return 0;
+    }
+    best + matching_chars(&a[..at_a], &b[..at_b])
+        + matching_chars(&a[at_a + best..], &b[at_b + best..])
+}
+
+/// `difflib.SequenceMatcher(None, a, b).ratio()`: 2·matches / (len a + len b), in 0..=1.
+fn similarity(a: &str, b: &str) -> f64 {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    2.0 * matching_chars(&a, &b) as f64 / (a.len() + b.len()) as f64
+}
+
+/// At most this many close event names are kept for a step that matches no event name.
+const CLOSE_NAMES: usize = 3;
+/// The least similarity of a close name (`difflib.get_close_matches`' default cutoff).
+const CLOSE_CUTOFF: f64 = 0.6;
+
+/// The close names of a step among `names`, as `difflib.get_close_matches` orders them: the most
+/// similar first (equal ones by name, descending), at most [`CLOSE_NAMES`], each at least
+/// [`CLOSE_CUTOFF`] similar to one of the step's event names.
+fn close_names<'a>(step: &Step, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(f64, &str)> = names
+        .map(|n| {
+            let score = step
+                .events
+                .iter()
+                .map(|e| similarity(e, n))
+                .fold(0.0, f64::max);
+            (score, n)
+        })
+        .filter(|(score, _)| *score >= CLOSE_CUTOFF)
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(y.1.cmp(x.1)));
+    scored.dedup_by(|x, y| x.1 == y.1);
+    scored
+        .into_iter()
+        .take(CLOSE_NAMES)
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
 impl FunnelSpec {
     /// An ordered, closed funnel of one event name per step, with a window in seconds, its end
     /// inclusive, counting unique customers on their first attempt; ties in input order, repeats
@@ -1010,6 +1072,18 @@ pub struct FunnelTally {
     pending: Option<[Vec<u64>; 2]>,
     /// The kinds of customer ids folded: 1 integers, 2 texts (bits; 0 before any fold).
     id_kinds: u8,
+    /// Per step, whether a folded log held one of its event names; for a step that none did, the
+    /// closest event names seen (see [`close_names`]).
+    step_names: Vec<StepNames>,
+}
+
+/// Whether the logs folded held an event name of a step, and if not the closest names they held.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StepNames {
+    /// A log held one of the step's event names.
+    pub seen: bool,
+    /// When not: the most similar event names of the logs (at most 3, similarity ≥ 0.6).
+    pub close: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -1030,11 +1104,23 @@ struct RawFunnelTally {
     pending: Option<[Vec<u64>; 2]>,
     #[serde(default)]
     id_kinds: u8,
+    #[serde(default)]
+    step_names: Vec<StepNames>,
 }
 
 impl TryFrom<RawFunnelTally> for FunnelTally {
     type Error = Error;
     fn try_from(r: RawFunnelTally) -> Result<Self> {
+        // A state stored without the steps' names seen warns of none.
+        let seen = StepNames {
+            seen: true,
+            close: Vec::new(),
+        };
+        let step_names = if r.step_names.is_empty() {
+            vec![seen; r.spec.steps.len()]
+        } else {
+            r.step_names
+        };
         let t = Self {
             spec: r.spec,
             as_of_ns: r.as_of_ns,
@@ -1050,6 +1136,7 @@ impl TryFrom<RawFunnelTally> for FunnelTally {
             customer_keys: r.customer_keys,
             pending: r.pending,
             id_kinds: r.id_kinds,
+            step_names,
         };
         t.validate()?;
         Ok(t)
@@ -1079,7 +1166,37 @@ impl FunnelTally {
             customer_keys: Vec::new(),
             pending: Some([vec![0; k], vec![0; k]]),
             id_kinds: 0,
+            step_names: vec![StepNames::default(); k],
         })
+    }
+
+    /// Note the event names of a folded log: which steps they match, and for a step they do not,
+    /// the closest of them.
+    fn note_names(&mut self, names: &[Option<String>]) {
+        let names: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+        if names.is_empty() {
+            return;
+        }
+        for (st, seen) in self.spec.steps.iter().zip(self.step_names.iter_mut()) {
+            if seen.seen {
+                continue;
+            }
+            if st.events.iter().any(|e| names.contains(&e.as_str())) {
+                *seen = StepNames {
+                    seen: true,
+                    close: Vec::new(),
+                };
+            } else {
+                let close = close_names(
+                    st,
+                    names
+                        .iter()
+                        .copied()
+                        .chain(seen.close.iter().map(String::as_str)),
+                );
+                seen.close = close;
+            }
+        }
     }
 
     /// Note the kinds of customer ids of a fold (bits: 1 integers, 2 texts), checked first with
@@ -1477,7 +1594,36 @@ impl FunnelTally {
     /// # Errors
     /// As [`Accumulator::fold_batch`].
     pub fn by_group(&self, codes: &[u32], n_groups: usize, log: EventLog<'_>) -> Result<Vec<Self>> {
-        self.tallies_of(log, Some((codes, n_groups)))
+        let mut states = self.tallies_of(log, Some((codes, n_groups)))?;
+        for s in &mut states {
+            s.note_names(log.event_names);
+        }
+        Ok(states)
+    }
+
+    /// A line per step that no folded log held an event name of (none before a row is folded).
+    fn step_warnings(&self) -> Vec<String> {
+        if self.n_rows == 0 {
+            return Vec::new();
+        }
+        let steps = self.spec.steps.iter().zip(&self.step_names).enumerate();
+        steps
+            .filter(|(_, (_, n))| !n.seen)
+            .map(|(j, (st, n))| {
+                let close = if n.close.is_empty() {
+                    "no event name of the data is close".to_string()
+                } else {
+                    let names: Vec<String> = n.close.iter().map(|c| format!("{c:?}")).collect();
+                    format!("closest event names: {}", names.join(", "))
+                };
+                format!(
+                    "step {} ({:?}) matches no event name of the data, so it counts 0 ({close}); \
+                     check the spelling",
+                    j + 1,
+                    st.name
+                )
+            })
+            .collect()
     }
 
     fn unit_counts(&self) -> &StepCounts {
@@ -1551,6 +1697,18 @@ impl Merge for FunnelTally {
             _ => None,
         };
         out.id_kinds = self.id_kinds | other.id_kinds;
+        for ((n, a), b) in out
+            .step_names
+            .iter_mut()
+            .zip(&self.spec.steps)
+            .zip(&other.step_names)
+        {
+            if n.seen || b.seen {
+                (n.seen, n.close) = (true, Vec::new());
+            } else {
+                n.close = close_names(a, n.close.iter().chain(&b.close).map(String::as_str));
+            }
+        }
         *self = out;
         Ok(())
     }
@@ -1654,6 +1812,10 @@ pub struct FunnelResult {
     /// share customers. Not stored: a result read back from JSON has none.
     #[serde(skip)]
     pub customer_keys: Vec<u64>,
+    /// One line per step whose event names none of the folded logs held (a misspelt name gives
+    /// zeros, which are also a possible count: said here, with the closest names seen).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 fn wilson(x: u64, n: u64, level: f64) -> Option<Interval> {
@@ -1681,7 +1843,8 @@ impl Accumulator for FunnelTally {
             ));
         }
         let mut parts = self.tallies_of(batch, None)?;
-        let part = parts.pop().expect("one state");
+        let mut part = parts.pop().expect("one state");
+        part.note_names(batch.event_names);
         self.merge(&part)
     }
 
@@ -1760,6 +1923,7 @@ impl Accumulator for FunnelTally {
             n_customers: self.n_customers,
             n_attempts: self.n_attempts,
             customer_keys: self.customer_keys.clone(),
+            warnings: self.step_warnings(),
         })
     }
 
@@ -1795,6 +1959,14 @@ impl Accumulator for FunnelTally {
                     return Err(kind.invalid("more in the window than in the drop-off of a step"));
                 }
             }
+        }
+        let names_ok = self.step_names.len() == k
+            && self
+                .step_names
+                .iter()
+                .all(|n| n.close.len() <= CLOSE_NAMES && (!n.seen || n.close.is_empty()));
+        if !names_ok {
+            return Err(kind.invalid("the steps' event names seen are not one per step"));
         }
         if self.id_kinds > 3 {
             return Err(kind.invalid("unknown customer id kinds"));
@@ -1845,6 +2017,13 @@ impl Accumulator for FunnelTally {
             out.u64s(&p[1]);
         }
         out.u8(self.id_kinds);
+        for n in &self.step_names {
+            out.u8(u8::from(n.seen));
+            out.u64(n.close.len() as u64);
+            for c in &n.close {
+                out.str(c);
+            }
+        }
     }
 
     fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
@@ -1889,6 +2068,20 @@ impl Accumulator for FunnelTally {
             _ => return Err(input.invalid("the in-window flag is not 0 or 1")),
         };
         t.id_kinds = input.u8("the customer id kinds")?;
+        for n in &mut t.step_names {
+            n.seen = match input.u8("a step-seen flag")? {
+                0 => false,
+                1 => true,
+                _ => return Err(input.invalid("a step-seen flag is not 0 or 1")),
+            };
+            let m = input.u64("the number of close names")?;
+            if m > CLOSE_NAMES as u64 {
+                return Err(input.invalid(format!("{m} close names; at most {CLOSE_NAMES}")));
+            }
+            n.close = (0..m)
+                .map(|_| input.str("a close name"))
+                .collect::<Result<_>>()?;
+        }
         Ok(t)
     }
 }
@@ -2336,7 +2529,14 @@ mod tests {
             .iter()
             .map(|s| (s.drop_off, s.in_window, s.drop_off_closed))
             .collect();
-        assert_eq!(drops, [(0, Some(0), Some(0)), (2, Some(1), Some(1)), (2, Some(1), Some(1))]);
+        assert_eq!(
+            drops,
+            [
+                (0, Some(0), Some(0)),
+                (2, Some(1), Some(1)),
+                (2, Some(1), Some(1))
+            ]
+        );
         assert_eq!((r.in_window, r.conversion_closed), (2, Some(1.0 / 3.0)));
         // Kaplan-Meier by hand: censored at 40 and 50 s (in window), conversion at 9 s of 5 at
         // risk, then the timed-out censored at 100 s: the incidence at the window is 1/5.
@@ -2344,9 +2544,59 @@ mod tests {
     }
 
     #[test]
+    fn a_step_matching_no_event_name_warns_with_the_closest_names() {
+        // Python's difflib.SequenceMatcher(None, a, b).ratio() of each pair (exact fractions).
+        for (a, b, ratio) in [
+            ("purchse", "purchase", 14.0 / 15.0),
+            ("ZZZ", "A", 0.0),
+            ("checkout", "check_out", 16.0 / 17.0),
+            ("add_to_cart", "add_cart", 16.0 / 19.0),
+            ("qabxcd", "abycdf", 8.0 / 12.0),
+        ] {
+            assert!((similarity(a, b) - ratio).abs() < 1e-15, "{a} {b}");
+        }
+        let mut spec = FunnelSpec::ordered(&["visit", "purchse", "ZZZ"], None).unwrap();
+        spec.as_of_ns = Some(100 * 1_000_000_000);
+        let rows = [
+            (0, "visit", 0),
+            (0, "purchase", 1),
+            (1, "purchased", 2),
+            (1, "purse", 3),
+            (2, "chase", 4),
+        ];
+        let r = run(&spec, &rows);
+        assert_eq!(counts(&r), [1, 0, 0]);
+        assert_eq!(r.warnings.len(), 2);
+        // difflib.get_close_matches("purchse", names, n=3, cutoff=0.6).
+        assert!(
+            r.warnings[0].contains(r#"step 2 ("purchse") matches no event name of the data"#)
+                && r.warnings[0]
+                    .contains(r#"closest event names: "purchase", "purchased", "purse""#),
+            "{}",
+            r.warnings[0]
+        );
+        assert!(r.warnings[1].contains("no event name of the data is close"));
+        // Seen in another partition: no warning once merged; never seen: the closest of both.
+        let mut a = FunnelTally::new(spec.clone()).unwrap();
+        a.fold_batch(Log::new(&rows).log(), None).unwrap();
+        let mut b = FunnelTally::new(spec).unwrap();
+        b.fold_batch(Log::new(&[(7, "purchse", 0), (7, "ZZ", 1)]).log(), None)
+            .unwrap();
+        a.merge(&b).unwrap();
+        let w = a.finish(&FunnelOptions::default()).unwrap().warnings;
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains(r#"closest event names: "ZZ""#), "{w:?}");
+        let back = FunnelTally::from_bytes(&a.to_bytes()).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
     fn integer_and_text_ids_do_not_merge() {
         let spec = FunnelSpec::ordered(&["A"], None).unwrap();
-        let (mut a, mut b) = (FunnelTally::new(spec.clone()).unwrap(), FunnelTally::new(spec).unwrap());
+        let (mut a, mut b) = (
+            FunnelTally::new(spec.clone()).unwrap(),
+            FunnelTally::new(spec).unwrap(),
+        );
         a.add_id_kinds(1);
         b.add_id_kinds(2);
         let err = a.clone().merge(&b).unwrap_err().to_string();
@@ -2633,7 +2883,9 @@ mod tests {
         // The same customers in both: refused (the test assumes independent samples).
         let e = compare_funnels(&a, &a, 0.95).unwrap_err().to_string();
         assert!(e.contains("share 70 customers (of 70 and 70)"), "{e}");
-        let e = compare_funnels(&a, &mk(1, 10, 65), 0.95).unwrap_err().to_string();
+        let e = compare_funnels(&a, &mk(1, 10, 65), 0.95)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("share 5 customers"), "{e}");
         let s = c.steps[1].conversion.unwrap();
         // Newcombe (1998b), example (a): 0.0524 to 0.3339.
