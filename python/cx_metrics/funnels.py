@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings as _warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -45,6 +46,7 @@ __all__ = [
     "FunnelComparison",
     "FunnelResult",
     "FunnelSpec",
+    "FunnelStepWarning",
     "FunnelTally",
     "TimeToConvert",
     "compare_funnels",
@@ -62,6 +64,11 @@ Ties = Literal["input_order", "step_order"]
 UnknownEvents = Literal["drop", "keep", "raise"]
 Missing = Literal["omit", "raise"]
 StepLike = str | Sequence[str] | tuple[str, str | Sequence[str] | Callable[[str], bool]]
+
+
+class FunnelStepWarning(UserWarning):
+    """A step matches no event name of the data (a misspelt name counts 0): the message names the
+    step and the closest event names seen."""
 
 
 def _window_ns(window: object) -> int | None:
@@ -253,8 +260,12 @@ class FunnelTally(_State):
         self._inner.fold(_event_ids(None, customers, len(t.ns), "customers"), ev, t.ns, "ns")
 
     def result(self, confidence_level: float = 0.95) -> FunnelResult:
-        """The funnel: steps, conversions with Wilson intervals, time to convert."""
-        return FunnelResult._from_native(self._inner.result(confidence_level))
+        """The funnel: steps, conversions with Wilson intervals, time to convert. Warns
+        (:class:`FunnelStepWarning`) of each step that matches no event name of the data."""
+        out = FunnelResult._from_native(self._inner.result(confidence_level))
+        for w in out.warnings:
+            _warnings.warn(f"{w} (category cx.FunnelStepWarning)", FunnelStepWarning, stacklevel=2)
+        return out
 
 
 def _names_or_none(spec: FunnelSpec) -> list[str] | None:
@@ -399,6 +410,12 @@ class FunnelResult(SameJson, Tabular, NativeResult):
             return None
         w = self._raw["spec"]["window_ns"]
         return TimeToConvert(km, None if w is None else w / 1e9, self.outcomes, self._unit)
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per step that matches no event name of the data (printed, and warned of when
+        the result is made), with the closest event names seen."""
+        return [str(w) for w in self._raw.get("warnings", [])]
 
     @property
     def in_window(self) -> int:
@@ -565,6 +582,7 @@ class FunnelResult(SameJson, Tabular, NativeResult):
             [
                 self._headline(),
                 self._data_line(),
+                *(f"warning: {w}" for w in self.warnings),
                 self._window_line(),
                 self.rules.rstrip(),
                 *text_table(header, rows),
@@ -576,7 +594,7 @@ class FunnelResult(SameJson, Tabular, NativeResult):
         return html_block(
             html_table("data", self._data_rows()),
             _rules_table(self.rules),
-            html_table("steps", rows, header=header),
+            html_table("steps", rows, header=header, warnings=self.warnings),
             headline=self._headline(),
         )
 

@@ -369,7 +369,9 @@ def test_step_order_ties_print_where_exclusions_go() -> None:
     )
     assert counts(r) == [1, 1]  # the step B sorts before the exclusion at the same time
     assert "equal timestamps: step_order (steps in step order, then exclusions, then other events" in str(r)
-    assert "equal timestamps: input_order\n" in str(run([(1, "A", "10:00")], ["A", "B"]))
+    with pytest.warns(cx.FunnelStepWarning, match='step 2 \\("B"\\)'):
+        one = run([(1, "A", "10:00")], ["A", "B"])
+    assert "equal timestamps: input_order\n" in str(one)
 
 
 def test_time_errors_print_iso_instants() -> None:
@@ -410,10 +412,12 @@ def test_integer_and_text_customer_ids_do_not_merge() -> None:
         t1 + t2
     with pytest.raises(IncompatibleError, match="keyed by integers and by texts"):
         t1.fold(["2"], ["A"], ["2026-03-01 11:00"])
-    assert counts(t1.result()) == [1, 0]  # the refused fold changed nothing
+    with pytest.warns(cx.FunnelStepWarning):  # no B in the data
+        assert counts(t1.result()) == [1, 0]  # the refused fold changed nothing
     t3 = cx.FunnelTally(s)
     t3.fold([2], ["A"], ["2026-03-01 11:00"])
-    assert counts((t1 + t3).result()) == [2, 0]
+    with pytest.warns(cx.FunnelStepWarning):
+        assert counts((t1 + t3).result()) == [2, 0]
     # The kinds survive storage.
     back = cx.FunnelTally.from_json(t2.to_json())
     with pytest.raises(IncompatibleError, match="keyed by integers and by texts"):
@@ -445,3 +449,33 @@ def test_predicate_steps_and_tallies_say_what_works() -> None:
     t = cx.FunnelTally(resolved)
     t.fold([1, 1], ["A", "B2"], ["2026-01-01", "2026-01-02"])
     assert t.result() == r
+
+
+def test_a_misspelt_step_warns_with_the_closest_names() -> None:
+    import difflib
+
+    names = ["visit", "purchase", "purchased", "purse", "chase"]
+    rows = [(i, e, "10:00") for i, e in enumerate(names)]
+    with pytest.warns(cx.FunnelStepWarning) as caught:
+        r = run(rows, ["visit", "purchse", "ZZZ"])
+    assert counts(r) == [1, 0, 0]  # zeros are a count: no error
+    assert len(caught) == 2 and len(r.warnings) == 2
+    close = difflib.get_close_matches("purchse", names, n=3, cutoff=0.6)  # the reference
+    quoted = ", ".join(f'"{c}"' for c in close)
+    assert r.warnings[0] == (
+        f'step 2 ("purchse") matches no event name of the data, so it counts 0 (closest event names: '
+        f"{quoted}); check the spelling"
+    )
+    assert "step 3" in r.warnings[1] and "no event name of the data is close" in r.warnings[1]
+    assert difflib.get_close_matches("ZZZ", names, n=3, cutoff=0.6) == []
+    text = str(r)
+    assert f"warning: {r.warnings[0]}" in text.splitlines()[2]
+    assert "cx-warning" in r._repr_html_()
+    assert cx.FunnelResult.from_json(r.to_json()).warnings == r.warnings
+    # Merged partitions: a step seen in either is no warning.
+    s = spec(["visit", "purchse"], as_of="2026-03-02")
+    t1, t2 = cx.FunnelTally(s), cx.FunnelTally(s)
+    t1.fold([1], ["visit"], ["2026-03-01 10:00"])
+    t2.fold([2], ["purchse"], ["2026-03-01 10:00"])
+    merged = (t1 + t2).result()
+    assert merged.warnings == []
