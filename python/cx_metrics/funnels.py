@@ -670,6 +670,12 @@ class TimeToConvert(Tabular):
         """The table as a pandas DataFrame (as :meth:`to_pandas`)."""
         return self.to_pandas()
 
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The two cumulative incidences (:func:`cx_metrics.plot.time_to_convert`)."""
+        from .plot import time_to_convert as plot_time_to_convert
+
+        return plot_time_to_convert(self, ax=ax)
+
     def _headline(self) -> str:
         o = self.outcomes
         n = sum(o.values())
@@ -927,6 +933,7 @@ class FunnelByGroup(Tabular):
             "entered",
             "converted",
             f"conversion ({level} CI, Wilson)",
+            "in window",
             "rows",
             "dropped",
             "out of order",
@@ -938,6 +945,7 @@ class FunnelByGroup(Tabular):
                 str(r.entered),
                 str(r.converted),
                 _with_ci(r.conversion, r.conversion_ci),
+                str(r.in_window),
                 str(r.counts["n_rows"]),
                 str(r.n_dropped),
                 str(r.counts["n_reordered"]),

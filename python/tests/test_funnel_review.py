@@ -351,7 +351,10 @@ def test_time_to_convert_plots() -> None:
     ax = cxplot.time_to_convert(r)
     assert ax.get_ylabel() == "share of entrants"
     plt.close(ax.figure)
-    ax = cxplot.time_to_convert(r.time_to_convert)
+    ttc = r.time_to_convert
+    assert ttc is not None
+    ax = ttc.plot()
+    assert [line.get_label() for line in ax.get_lines()][:2] == ["converted", "converted or stopped"]
     plt.close(ax.figure)
     with pytest.raises(InvalidArgumentError, match="time_to_convert draws"):
         cxplot.time_to_convert(r.steps)
