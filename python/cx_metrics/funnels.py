@@ -336,10 +336,17 @@ class FunnelResult(SameJson, Tabular, NativeResult):
         The denominator (customers or attempts entering step 1) and those reaching the last step.
     conversion, conversion_ci : float or None, Interval or None
         ``converted / entered`` and its Wilson interval.
-    time_to_convert : KaplanMeier or None
+    in_window, conversion_closed, conversion_by_window_end : int, float or None, float or None
+        Entrants still inside their window at ``as_of`` (in the denominator of ``conversion``, not
+        converted yet), the conversion of those whose window closed, and the cumulative incidence
+        of conversion at the window's length. Per step, ``in_window`` is the part of ``drop_off``
+        still inside its window, ``drop_off_closed`` the rest.
+    time_to_convert : TimeToConvert or None
         Seconds from the start of the attempt to the last step: conversions are events, attempts
         stopped (exclusion, strict break, repeat) competing, attempts still in their window at
         ``as_of`` censored there, timed-out attempts censored at the window's length.
+    warnings : list of str
+        One line per step that matches no event name of the data, with the closest names seen.
 
     ``to_pandas()`` / ``to_polars()``: one row per step, ``step``, ``count``, ``from_previous``,
     ``conversion``, ``conversion_low``, ``conversion_high``, ``drop_off``, ``overall``,
