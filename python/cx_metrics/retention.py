@@ -217,10 +217,10 @@ def _ids(data: object, value: object, name: str, n_rows: int) -> Any:
     if value is None:
         raise InvalidArgumentError(f"invalid {name}: give the customer ids (or the name of their column)")
     table = Table(data) if isinstance(value, str) and data is not None else None
-    return key_columns(value, table, n_rows).specs[0]
+    return key_columns(value, table, n_rows, what=name).specs[0]
 
 
-def _event_ids(data: object, value: object, n_rows: int) -> Any:
+def _event_ids(data: object, value: object, n_rows: int, name: str = "customer_id") -> Any:
     """Customer ids of events for the native fold: an int64 array when they are integers without
     missing values (numbered in one hash pass, without sorting labels), else a label spec."""
     raw: Any = _column(data, value, "customer_id") if isinstance(value, str) else value
@@ -236,7 +236,7 @@ def _event_ids(data: object, value: object, n_rows: int) -> Any:
     fits = arr is not None and arr.ndim == 1 and len(arr) == n_rows
     if fits and (arr.dtype.kind == "i" or (arr.dtype.kind == "u" and arr.dtype.itemsize < 8)):
         return np.ascontiguousarray(arr, dtype=np.int64)
-    return _ids(data, value, "customer_id", n_rows)
+    return _ids(data, value, name, n_rows)
 
 
 def _datestr(ns: int) -> str:

@@ -5,7 +5,7 @@ use cx_metrics::funnel::{
     compare_funnels as core_compare, FunnelComparison, FunnelOptions, FunnelResult, FunnelSpec,
     FunnelTally, Step,
 };
-use cx_metrics::groups::TimeUnit;
+use cx_metrics::groups::{Label, TimeUnit};
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
@@ -73,7 +73,7 @@ serde_pymethods!(PyFunnelSpec, FunnelSpec, |inner| Self { inner }, {
 });
 
 /// The customer and event columns as codes: customer codes, their count, the missing code,
-/// customer keys, event codes, event names.
+/// customer keys, event codes, event names, the kinds of customer ids (bits: 1 integers, 2 texts).
 type Codes = (
     Vec<u32>,
     usize,
@@ -81,6 +81,7 @@ type Codes = (
     Vec<u64>,
     Vec<u32>,
     Vec<Option<String>>,
+    u8,
 );
 
 fn codes(
@@ -89,16 +90,25 @@ fn codes(
     event_labels: &Bound<'_, PyAny>,
     n: usize,
 ) -> PyResult<Codes> {
+    let mut id_kinds = 0u8;
     let (cust, n_c, missing, keys) =
         if let Ok(ids) = customers.extract::<PyReadonlyArray1<'_, i64>>() {
             let ids = contiguous(&ids);
             let ids: &[i64] = &ids;
             let (codes, keys) = py.detach(|| events::int_customers(ids)).py()?;
             let n_c = keys.len();
+            id_kinds = u8::from(!ids.is_empty());
             (codes, n_c, None, keys)
         } else {
             let spec = crate::groups::parse(customers)?;
             crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
+                for l in g.labels() {
+                    id_kinds |= match l.first() {
+                        Some(Label::Int(_)) => 1,
+                        Some(Label::Missing) | None => 0,
+                        Some(_) => 2,
+                    };
+                }
                 Ok(events::label_customers(g))
             })?
         };
@@ -106,7 +116,7 @@ fn codes(
     let (ev, names) = crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
         Ok(events::event_names(g))
     })?;
-    Ok((cust, n_c, missing, keys, ev, names))
+    Ok((cust, n_c, missing, keys, ev, names, id_kinds))
 }
 
 /// Per-step counts of a funnel, its time-to-convert table and its customers' keys; mergeable
@@ -147,8 +157,9 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
         let unit: TimeUnit = unit.parse().py()?;
         let times = contiguous(&times);
         let times: &[i64] = &times;
-        let (cust, n_c, missing, keys, ev, names) =
+        let (cust, n_c, missing, keys, ev, names, id_kinds) =
             codes(py, &customers, &event_labels, times.len())?;
+        self.inner.check_id_kinds(id_kinds).py()?;
         let inner = &mut self.inner;
         py.detach(|| {
             let log = EventLog {
@@ -163,7 +174,9 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
             };
             cx_metrics::Accumulator::fold_batch(inner, log, None)
         })
-        .py()
+        .py()?;
+        self.inner.add_id_kinds(id_kinds);
+        Ok(())
     }
 
     /// One new state per group (`codes`: each row's group, below `n_groups`); a customer belongs
@@ -184,7 +197,7 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
         let times: &[i64] = &times;
         let by = contiguous(&codes_by);
         let by: &[u32] = &by;
-        let (cust, n_c, missing, keys, ev, names) =
+        let (cust, n_c, missing, keys, ev, names, id_kinds) =
             codes(py, &customers, &event_labels, times.len())?;
         let inner = &self.inner;
         let states = py
@@ -202,7 +215,13 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
                 inner.by_group(by, n_groups, log)
             })
             .py()?;
-        Ok(states.into_iter().map(|inner| Self { inner }).collect())
+        Ok(states
+            .into_iter()
+            .map(|mut inner| {
+                inner.add_id_kinds(id_kinds);
+                Self { inner }
+            })
+            .collect())
     }
 
     /// The funnel result with Wilson intervals at `confidence_level`.
