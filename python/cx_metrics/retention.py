@@ -698,6 +698,16 @@ class CohortTally(_State):
 def _summary_ids(customer_id: object) -> Any:
     """Customer ids for a :class:`CustomerSummary`: an int64 array, or a list of str (None missing)."""
     ids = np.asarray(customer_id)
+    if ids.dtype.kind == "U" and not isinstance(customer_id, np.ndarray):
+        # numpy turns the integers of a list mixing integers and texts into texts (1 -> "1"): look at
+        # the values as given, so that a mix is refused below.
+        ids = np.asarray(customer_id, dtype=object)
+    if (
+        ids.dtype.kind == "O"
+        and ids.size
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in ids.tolist())
+    ):
+        ids = np.asarray(ids.tolist(), dtype=np.int64)
     if ids.dtype.kind in "iu":
         if ids.dtype == np.uint64 and ids.size and int(ids.max()) > np.iinfo(np.int64).max:
             raise InvalidArgumentError(

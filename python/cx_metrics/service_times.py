@@ -140,7 +140,7 @@ def _codes(outcomes: object, n: int) -> npt.NDArray[np.uint8]:
         return o.astype(np.uint8)
     bad = int(np.flatnonzero(~np.isin(o, (0, 1, 2)))[0]) if o.dtype.kind in "iuf" else 0
     raise InvalidArgumentError(
-        f"invalid outcomes: {o[bad]!r} at position {bad}; use 0 (open), 1 (event) or 2 (competing)"
+        f"invalid outcomes: {o[bad].item()!r} at position {bad}; use 0 (open), 1 (event) or 2 (competing)"
     )
 
 
@@ -843,8 +843,8 @@ def response_times(
             dup = np.sort(first[counts > 1])[0]
             later = int(np.flatnonzero(ids == ids[dup])[1])
             raise InvalidArgumentError(
-                f"invalid ticket_id: id {ids[dup]!r} at position {later} repeats position {int(dup)};"
-                " keep one row per ticket"
+                f"invalid ticket_id: id {ids.tolist()[dup]!r} at position {later} repeats position "
+                f"{int(dup)}; keep one row per ticket"
             )
     w = None
     if weights is not None:

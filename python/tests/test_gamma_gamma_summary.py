@@ -256,3 +256,16 @@ def test_bad_values_name_the_row_and_missing_ones_are_counted() -> None:
             time_unit="week",
             timing="end",
         )
+
+
+def test_ids_mixing_integers_and_texts_are_refused_by_row() -> None:
+    # numpy reads [1, "a"] as the texts "1" and "a": the summary took it silently as text ids, so
+    # customer 1 of another batch given as an integer would have been a second customer.
+    times = pd.to_datetime(["2026-01-01", "2026-01-02"])
+    for ids, row in (([1, "a"], 0), (["a", 1], 1), (pd.Series(["1", 1], dtype=object), 1)):
+        with pytest.raises(InvalidArgumentError, match=rf"row {row} is 1 \(int\) among text ids"):
+            cx.CustomerSummary().fold(ids, times, [1.0, 2.0])
+    # Integers held in an object column are integer ids.
+    s = cx.CustomerSummary()
+    s.fold(pd.Series([7, 8], dtype=object), times, [1.0, 2.0])
+    assert s.to_pandas()["customer_id"].tolist() == [7, 8]

@@ -174,3 +174,10 @@ def test_weighted_bootstrap_at_large_n_draws_category_sums() -> None:
     assert abs(ci.high - (r.score + z * se)) < 0.1 * se
     small = cx.nps_bootstrap_ci(values[:20_000], weights=w[:20_000], n_resamples=100, seed=1)
     assert small.method == "bootstrap"
+
+
+def test_the_weighted_bootstrap_error_names_the_python_function() -> None:
+    r = cx.nps([10, 9, 3, 7], weights=[1.0, 2.0, 0.5, 1.0])
+    # It named only the Rust function nps::bootstrap_ci.
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match=r"cx\.nps_bootstrap_ci\(values, weights"):
+        r.ci(0.95, "bootstrap")

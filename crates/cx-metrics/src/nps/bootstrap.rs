@@ -192,7 +192,9 @@ fn percentiles(mut reps: Vec<f64>, level: f64) -> (f64, f64) {
 
 /// Percentile interval from category counts (detractors, passives, promoters): each resample draws
 /// a multinomial(n; shares) sample as two binomials (passives, then promoters among the rest), the
-/// same law as resampling the n rows. Swapping promoters and detractors negates every replicate.
+/// same law as resampling the n rows. Swapping unequal counts of promoters and detractors negates
+/// every replicate; equal counts swap to the same data, whose percentile interval is symmetric only
+/// up to Monte Carlo error.
 pub(crate) fn from_counts(
     counts: [u64; 3],
     level: f64,

@@ -188,8 +188,8 @@ impl NpsResult {
                     return Err(Error::invalid(
                         "method",
                         "the bootstrap of weighted data needs the rows, not the tally; \
-                         call nps::bootstrap_ci(values, weights, confidence_level, \
-                         n_resamples, seed, nan_policy) instead",
+                         bootstrap the rows instead (cx.nps_bootstrap_ci(values, weights, ...) in \
+                         Python, nps::bootstrap_ci in Rust)",
                     ));
                 }
                 let (lo, hi) = bootstrap::from_counts(
