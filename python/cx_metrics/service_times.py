@@ -563,6 +563,8 @@ class ResponseTimesByGroup(Tabular):
             cols.append((f"km_p{p}_low", "float", [_nan(r.km_quantiles[i].low) for r in res]))
             cols.append((f"km_p{p}_high", "float", [_nan(r.km_quantiles[i].high) for r in res]))
         cols.append(("within", "float", [_nan(r.within) for r in res]))
+        cols.append(("within_low", "float", [_nan(r.within_low) for r in res]))
+        cols.append(("within_high", "float", [_nan(r.within_high) for r in res]))
         cols.append(("n_closed_unanswered", "int", [r.n_closed_unanswered for r in res]))
         cols.append(("n_excluded_future", "int", [r.n_excluded_future for r in res]))
         for i, q in enumerate(res[0].reply_quantiles if res else ()):

@@ -209,3 +209,17 @@ def test_groups_get_the_same_intervals_as_their_tickets_alone() -> None:
         assert col in frame.columns
     chat = by.groups["chat"].reply_quantiles[0]
     assert frame.loc[frame.iloc[:, 0] == "chat", "reply_p30_low"].iloc[0] == chat.low
+
+
+def test_the_group_table_carries_the_interval_of_p_within_target() -> None:
+    d, o = _tickets(400, 22)
+    channel = np.random.default_rng(22).choice(["chat", "mail"], len(d))
+    by = cx.response_times(durations=d, outcomes=o, by=channel, target=15.0)
+    assert isinstance(by, ResponseTimesByGroup)
+    frame = by.to_pandas().set_index(by.to_pandas().columns[0])
+    for label, res in by.groups.items():
+        assert res.within_low is not None and res.within_high is not None
+        # The table had P(reply within target) without its interval.
+        assert frame.loc[label, "within_low"] == res.within_low
+        assert frame.loc[label, "within_high"] == res.within_high
+        assert res.within_low <= frame.loc[label, "within"] <= res.within_high
