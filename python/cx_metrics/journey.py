@@ -902,6 +902,12 @@ def journey_gaps(
         items = list(targets)
     native_targets = []
     for i, t in enumerate(items):
+        threshold = t.get("threshold", 0.0)
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)):
+            raise InvalidArgumentError(
+                f"invalid targets: target {i} has threshold {threshold!r}; give a number (shares and NPS "
+                "as fractions: 0.85 is 85 %)"
+            )
         try:
             native_targets.append(
                 (

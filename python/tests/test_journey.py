@@ -174,6 +174,9 @@ def test_a_percentage_given_for_a_share_is_refused(ours: pd.DataFrame, jmap: cx.
         cx.journey_gaps(s, [{"name": "website", "metric": "nps", "threshold": 30}])
     with pytest.raises(cx.exceptions.InvalidArgumentError, match=r"1\.\.7"):
         cx.journey_gaps(s, {"website": {"ces_mean": 8.5}})
+    for bad in (True, "85 %", None):
+        with pytest.raises(cx.exceptions.InvalidArgumentError, match="give a number"):
+            cx.journey_gaps(s, [{"name": "website", "metric": "csat", "threshold": bad}])
     ok = cx.journey_gaps(s, [{"name": "website", "metric": "csat", "threshold": 0.85}])
     assert ok.to_pandas()["threshold"].tolist() == [0.85]
 
