@@ -979,9 +979,14 @@ class CohortTally:
     @staticmethod
     def until(period: str, as_of: int, unit: str = "ns") -> CohortTally: ...
     @property
-    def as_of_day(self) -> int | None: ...
+    def as_of_ns(self) -> int | None: ...
     def table(
-        self, definition: str, as_of: int | None = None, unit: str = "ns", max_periods: int | None = None
+        self,
+        definition: str,
+        as_of: int | None = None,
+        unit: str = "ns",
+        max_periods: int | None = None,
+        through: int | None = None,
     ) -> CohortTable: ...
     def to_json(self) -> str: ...
     @staticmethod

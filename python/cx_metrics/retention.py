@@ -630,11 +630,13 @@ class CohortTally(_State):
     partition) or customer spans (:meth:`fold_spans`), merge (``+``, ``sum``), pickle, store as bytes or
     JSON, and finish with :meth:`table`.
 
-    ``as_of``: fold only the activity up to the period of this date; what lies after it is left out
-    and counted, and the tables are exactly those of the activity up to ``as_of`` (for every
-    definition). Tallies merge only with tallies of the same ``as_of``. A tally folded without one and
-    finished with an earlier ``as_of`` counts, under ``"return_on_or_after"``, a customer active after
-    it as retained through it (``n_customers_active_after_as_of``; the printout says so).
+    ``as_of``: fold only the activity up to this instant, inclusive (a date is its midnight UTC; an
+    event exactly at ``as_of`` is kept): every event after it is left out and counted, even within
+    ``as_of``'s own period, and the tables are exactly those of the activity up to ``as_of`` (for every
+    definition; the ``as_of`` period is flagged in progress). Tallies merge only with tallies of the
+    same instant. A tally folded without one and finished with an earlier ``as_of`` is cut at the end
+    of ``as_of``'s period and counts, under ``"return_on_or_after"``, a customer active after it as
+    retained through it (``n_customers_active_after_as_of``; the printout says so).
 
     >>> import cx_metrics as cx
     >>> t = cx.CohortTally("month")
@@ -654,9 +656,9 @@ class CohortTally(_State):
 
     @property
     def as_of(self) -> np.datetime64 | None:
-        """The first day of the last period folded (``None``: every period)."""
-        day = self._inner.as_of_day
-        return None if day is None else np.datetime64(int(day), "D")
+        """The instant folded up to (UTC, ``datetime64[ns]``), as given; ``None``: everything."""
+        ns = self._inner.as_of_ns
+        return None if ns is None else np.datetime64(int(ns), "ns")
 
     @property
     def period(self) -> str:
@@ -761,8 +763,11 @@ class RetentionTable(SameJson, NativeResult, Tabular):
     sizes : list of int
         Customers per cohort.
     as_of : numpy.datetime64
-        First day of the last observed period: cells after it are NaN ("not observed yet"), never 0;
-        cells in it are flagged in :attr:`incomplete` (the period may be partial).
+        The ``as_of`` instant given (UTC, ``datetime64[ns]``; events up to it, inclusive); without one,
+        the first day of the last observed period. Cells after its period are NaN ("not observed
+        yet"), never 0; cells in it are flagged in :attr:`incomplete` (the period may be partial).
+    as_of_period : numpy.datetime64
+        First day of the period of :attr:`as_of`.
     average : numpy.ndarray
         Per period: retained / customers over the cohorts that reached it.
 
@@ -823,6 +828,11 @@ class RetentionTable(SameJson, NativeResult, Tabular):
 
     @property
     def as_of(self) -> np.datetime64:
+        ns = self._raw.get("as_of_ns")
+        return self.as_of_period if ns is None else np.datetime64(int(ns), "ns")
+
+    @property
+    def as_of_period(self) -> np.datetime64:
         first = int(self._raw["cohort_start_days"][0])
         offset = int(self._raw["as_of"]) - int(self._raw["cohorts"][0])
         return _period_start(first, self.period, offset)
@@ -837,26 +847,29 @@ class RetentionTable(SameJson, NativeResult, Tabular):
 
     @property
     def n_customers_after_as_of(self) -> int:
-        """Customers left out because their first activity is after :attr:`as_of`'s period."""
+        """Customers left out because their first activity is after :attr:`as_of` (after its period
+        for a table finished from a state folded without ``as_of``)."""
         return int(self._raw.get("n_customers_after_as_of", 0))
 
     @property
     def n_customers_active_after_as_of(self) -> int:
-        """Customers in the table with activity after :attr:`as_of`'s period (left out)."""
+        """Customers in the table with activity after :attr:`as_of` (left out)."""
         return int(self._raw.get("n_customers_active_after_as_of", 0))
 
     @property
     def n_active_periods_after_as_of(self) -> int:
-        """Activity left out for lying after :attr:`as_of`'s period, in (customer, period) pairs."""
+        """Activity left out for lying after :attr:`as_of`, in (customer, period) pairs (a customer
+        with events after ``as_of`` inside its period counts one pair there)."""
         return int(self._raw.get("n_active_periods_after_as_of", 0))
 
     @property
     def as_of_in_fold(self) -> bool:
         """Whether the activity after :attr:`as_of` was left out while folding (``as_of`` given to
         :func:`retention_table`, or a :class:`CohortTally` made with one): the table is then exactly
-        that of the activity up to ``as_of``. False for a tally folded without ``as_of`` and finished
-        with one, where ``return_on_or_after`` counts :attr:`n_customers_active_after_as_of` customers as
-        retained through ``as_of``."""
+        that of the activity up to the ``as_of`` instant. False for a tally folded without ``as_of`` and
+        finished with one, which is cut at the end of ``as_of``'s period and where
+        ``return_on_or_after`` counts :attr:`n_customers_active_after_as_of` customers as retained
+        through it."""
         return bool(self._raw.get("as_of_in_fold", False))
 
     def _after_as_of(self) -> str:
@@ -909,10 +922,23 @@ class RetentionTable(SameJson, NativeResult, Tabular):
         """The core's table as a JSON-safe dict."""
         return json_dict(self._raw)
 
+    def _observed(self) -> str:
+        """How far the table is observed: the instant given, or the last period."""
+        ns = self._raw.get("as_of_ns")
+        if ns is None:
+            return f"observed to the {self.period} of {self.as_of_period}"
+        given, period = _datestr(int(ns)), f"the {self.period} of {self.as_of_period}"
+        if self.as_of_in_fold:
+            return f"observed to {given} (as_of, inclusive; {period} in progress)"
+        return (
+            f"observed to the end of {period} (as_of {given} given to a state folded without it: cut at "
+            f"the end of its {self.period})"
+        )
+
     def _headline(self) -> str:
         return (
             f"Retention by {self.period} cohort ({self.definition}), {self.n_customers} customers, "
-            f"observed to the {self.period} of {self.as_of}"
+            + self._observed()
             + self._after_as_of()
             + (f"; {self.n_omitted} rows omitted (no customer or time)" if self.n_omitted else "")
         )
@@ -981,8 +1007,7 @@ class RetentionTableByGroup(ResultsByGroup[RetentionTable]):
             return f"Retention by {label_str(self.by)}: no segment with rows"
         return (
             f"Retention by {first.period} cohort ({first.definition}) and {label_str(self.by)}: "
-            f"{len(self.groups)} segments, {customers} customers, observed to the {first.period} of "
-            f"{first.as_of}"
+            f"{len(self.groups)} segments, {customers} customers, {first._observed()}"
         )
 
     def _columns(self) -> list[FrameColumn]:
@@ -1039,10 +1064,12 @@ def retention_table(
     ``definition`` (Amplitude's names): ``"return_on"`` ("N-day": active in period k) or
     ``"return_on_or_after"`` ("unbounded": active in period k or later). ``period``: ``"day"``,
     ``"week"`` (ISO, from Monday), ``"month"``, ``"quarter"``, ``"year"`` of UTC time. ``as_of``: the
-    last observed date (default: the latest in the data); cohorts that have not reached a period by then
-    have no figure there (NaN), not 0. Activity after ``as_of`` is left out while folding and counted
-    (``n_customers_after_as_of``, ``n_customers_active_after_as_of``, ``n_active_periods_after_as_of``): the
-    table is exactly that of the activity up to ``as_of``, for every definition.
+    last observed instant, inclusive (a date is its midnight UTC; default: the latest period in the
+    data); cohorts that have not reached a period by then have no figure there (NaN), not 0, and the
+    ``as_of`` period is flagged in progress. Every event after the ``as_of`` instant (within its period
+    too) is left out while folding and counted (``n_customers_after_as_of``,
+    ``n_customers_active_after_as_of``, ``n_active_periods_after_as_of``): the table is exactly that of
+    the activity up to ``as_of``, for every definition; a span ending after ``as_of`` has no end yet.
 
     ``by`` (a column name, several, or a column labelling each row) gives one table per segment
     (:class:`RetentionTableByGroup`), all observed to the same ``as_of`` (default: the latest in all
@@ -1075,12 +1102,17 @@ def retention_table(
     }
     n = len(columns["time"] if time is not None else columns["start"])
     by_name, groups = group_rows(by, None if data is None else Table(data), n)
-    at = as_of if as_of is not None else overall.as_of
+    # Without as_of, every segment is observed to the latest period of all the data.
+    through = (
+        None if as_of is not None else int(overall.as_of_period.astype("datetime64[ns]").astype(np.int64))
+    )
 
     def one(_: Any, rows: npt.NDArray[np.intp]) -> RetentionTable:
-        t = CohortTally(period, as_of=at)
+        t = CohortTally(period, as_of=as_of)
         fold_cohorts(t, None, **{k: take_rows(v, rows) for k, v in columns.items()})
-        return t.table(definition, as_of=at, max_periods=max_periods)
+        if through is None:
+            return t.table(definition, as_of=as_of, max_periods=max_periods)
+        return RetentionTable._from_native(t._inner.table(definition, None, "ns", max_periods, through))
 
     return RetentionTableByGroup.of(by_name, groups, one)
 

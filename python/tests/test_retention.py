@@ -443,13 +443,28 @@ def test_retention_table_and_repeat_rate_by_segment() -> None:
     by = cx.retention_table(orders, customer_id="customer_id", time="order_date", max_periods=8, by="segment")
     assert isinstance(by, cx.RetentionTableByGroup)
     assert list(by.groups) == sorted(orders["segment"].unique())
+    latest = orders["order_date"].max()
     for segment, rows in orders.groupby("segment", observed=True):
+        # As of the latest order of all the data: every row of the segment, observed to the same period.
         alone = cx.retention_table(
-            rows, customer_id="customer_id", time="order_date", max_periods=8, as_of=overall.as_of
+            rows, customer_id="customer_id", time="order_date", max_periods=8, as_of=latest
         )
-        assert by[segment] == alone
-        assert by[segment].as_of == overall.as_of
+        assert isinstance(alone, cx.RetentionTable)
+        got = by[segment]
+        assert alone.n_active_periods_after_as_of == 0 and got.as_of_period == alone.as_of_period
+        assert (got.sizes, got.cohorts, got.n_customers) == (alone.sizes, alone.cohorts, alone.n_customers)
+        assert np.array_equal(got.counts, alone.counts, equal_nan=True)
+        assert np.array_equal(got.incomplete, alone.incomplete)
+        assert got.as_of == overall.as_of == overall.as_of_period  # no instant given: the last period
     assert sum(t.n_customers for t in by.groups.values()) == overall.n_customers
+    # With an as_of inside a month, each segment is the table of its rows up to that instant.
+    cut = pd.Timestamp("2025-11-17T15:00")
+    by_cut = cx.retention_table(orders, customer_id="customer_id", time="order_date", as_of=cut, by="segment")
+    assert isinstance(by_cut, cx.RetentionTableByGroup)
+    for segment, rows in orders.groupby("segment", observed=True):
+        alone = cx.retention_table(rows, customer_id="customer_id", time="order_date", as_of=cut)
+        assert by_cut[segment] == alone and by_cut[segment].as_of == np.datetime64(cut.to_datetime64(), "ns")
+    assert "observed to 2025-11-17T15:00:00 (as_of, inclusive" in str(by_cut)
     long = by.to_pandas()
     assert list(long.columns[:3]) == ["segment", "cohort", "period"]
     assert len(long) == sum(len(t.to_pandas()) for t in by.groups.values())
@@ -493,22 +508,23 @@ def test_retention_table_as_of_counts_what_it_leaves_out() -> None:
         customer_id=[1, 2, 2, 3], time=days, as_of="2025-02-15", definition="return_on_or_after"
     )
     assert "left out while folding: the table of the activity up to as_of" in str(unbounded)
-    # Seeded orders against pandas: the table as of a month equals the table of the orders up to it.
+    # Seeded orders against pandas: the table as of an instant inside a month equals the table of the
+    # orders up to that instant (inclusive), observed to its month.
     df = _orders(3_000)
     months = df["time"].dt.to_period("M")
-    as_of = months.min() + 4
-    early = df[months <= as_of]
-    got = cx.retention_table(df, customer_id="customer", time="time", as_of=str(as_of.start_time.date()))
+    cut = (months.min() + 4).start_time + pd.Timedelta(days=12, hours=6)
+    assert ((months == months.min() + 4) & (df["time"] > cut)).any()
+    early = df[df["time"] <= cut]
+    got = cx.retention_table(df, customer_id="customer", time="time", as_of=cut)
     want = cx.retention_table(early, customer_id="customer", time="time")
     assert got.sizes == want.sizes and got.n_customers == want.n_customers
     assert np.array_equal(got.counts, want.counts, equal_nan=True)
-    first = months.groupby(df["customer"]).transform("min")
-    assert got.n_customers_after_as_of == df.loc[first > as_of, "customer"].nunique()
-    after = df[months > as_of].assign(m=months[months > as_of])
+    first = df.groupby("customer")["time"].transform("min")
+    assert got.n_customers_after_as_of == df.loc[first > cut, "customer"].nunique()
+    later = df["time"] > cut
+    after = df[later].assign(m=months[later])
     assert got.n_active_periods_after_as_of == len(after[["customer", "m"]].drop_duplicates())
-    assert (
-        got.n_customers_active_after_as_of == after.loc[first[months > as_of] <= as_of, "customer"].nunique()
-    )
+    assert got.n_customers_active_after_as_of == after.loc[first[later] <= cut, "customer"].nunique()
     assert got.n_customers + got.n_customers_after_as_of == df["customer"].nunique()
     # Spans: a span still running after as_of is active through it; later starts are counted.
     spans = cx.retention_table(
@@ -517,11 +533,14 @@ def test_retention_table_as_of_counts_what_it_leaves_out() -> None:
         as_of="2025-02-15",
     )
     assert spans.sizes == [2] and spans.n_customers_after_as_of == 1
-    assert spans.counts[0].tolist() == [2.0, 2.0] and spans.n_active_periods_after_as_of == 1
+    # The first span is active after as_of in the rest of February and in March: 2 pairs.
+    assert spans.counts[0].tolist() == [2.0, 2.0] and spans.n_active_periods_after_as_of == 2
 
 
 def test_messages_name_dates_and_periods() -> None:
-    with pytest.raises(InvalidArgumentError, match=r"\(2024-01\) is before every customer's first activity"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"as_of \(2024-01-01\) is before every customer's first activity"
+    ):
         cx.retention_table(customer_id=[1, 2], time=["2025-01-03", "2025-02-03"], as_of="2024-01-01")
     with pytest.raises(InvalidArgumentError, match=r"ends \(2024-12-01\) before it starts \(2025-01-20\)"):
         cx.retention_table(start=["2025-01-20"], end=["2024-12-01"])

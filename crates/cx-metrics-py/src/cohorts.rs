@@ -32,22 +32,22 @@ state_pymethods!(PyCohortTally, CohortTally, {
         self.inner.unit().id()
     }
 
-    /// An empty tally that folds only the activity up to the period of `as_of` (an instant in
-    /// `unit`s): what lies after it is left out and counted.
+    /// An empty tally that folds only the activity up to the instant `as_of` (in `unit`s),
+    /// inclusive: what lies after it is left out and counted.
     #[staticmethod]
     #[pyo3(signature = (period, as_of, unit="ns"))]
     fn until(period: &str, as_of: i64, unit: &str) -> PyResult<Self> {
         let pu = period.parse::<PeriodUnit>().py()?;
         let unit: TimeUnit = unit.parse().py()?;
         Ok(Self {
-            inner: CohortTally::until(pu, pu.index_of(as_of, unit)),
+            inner: CohortTally::until(pu, as_of, unit).py()?,
         })
     }
 
-    /// The first day of the last period folded (days after 1970-01-01), or None: every period.
+    /// The instant folded up to (nanoseconds since the epoch), or None: everything.
     #[getter]
-    fn as_of_day(&self) -> Option<i64> {
-        self.inner.as_of().map(|p| self.inner.unit().start_day(p))
+    fn as_of_ns(&self) -> Option<i64> {
+        self.inner.as_of_ns()
     }
 
     /// Rows omitted for a missing customer or time.
@@ -141,19 +141,28 @@ state_pymethods!(PyCohortTally, CohortTally, {
         .py()
     }
 
-    /// The retention table; `as_of` is an instant in `unit`s (default: the latest period seen).
-    #[pyo3(signature = (definition, as_of=None, unit="ns", max_periods=None))]
+    /// The retention table; `as_of` is an instant in `unit`s, recorded in the table (default: the
+    /// tally's, else the latest period seen); `through`: an instant whose period is the last
+    /// observed, recorded as no instant (segments observed to the latest period of all).
+    #[pyo3(signature = (definition, as_of=None, unit="ns", max_periods=None, through=None))]
     fn table(
         &self,
         definition: &str,
         as_of: Option<i64>,
         unit: &str,
         max_periods: Option<u32>,
+        through: Option<i64>,
     ) -> PyResult<PyCohortTable> {
         let unit: TimeUnit = unit.parse().py()?;
+        let pu = self.inner.unit();
+        let as_of_ns = match as_of {
+            Some(t) => Some(cx_metrics::cohorts::as_of_ns(t, unit).py()?),
+            None => None,
+        };
         let options = CohortOptions {
             definition: definition.parse().py()?,
-            as_of: as_of.map(|t| self.inner.unit().index_of(t, unit)),
+            as_of: as_of.or(through).map(|t| pu.index_of(t, unit)),
+            as_of_ns,
             max_periods,
         };
         let inner = cx_metrics::Accumulator::finish(&self.inner, &options).py()?;

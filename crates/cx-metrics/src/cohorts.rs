@@ -24,14 +24,17 @@
 //!
 //! # `as_of` before the last activity
 //!
-//! A tally made with [`CohortTally::until`] leaves the activity after its `as_of` period out while
-//! folding, and counts it (customers first active after it, customers of the table active after
-//! it, and (customer, period) pairs after it): its tables are exactly those of the activity up to
-//! `as_of`, for every definition (a span ending after `as_of` is still active then: no end yet). A
-//! tally folded without `as_of` and finished with an earlier one keeps only each customer's last
-//! period, so `"return_on_or_after"` counts a customer active after `as_of` as retained through it
-//! (counted in [`CohortTable::n_customers_active_after_as_of`], and flagged by
-//! [`CohortTable::as_of_in_fold`] being false); `"return_on"` is exact either way.
+//! A tally made with [`CohortTally::until`] leaves out, while folding, every event strictly after
+//! the `as_of` **instant** (an event exactly at `as_of` is kept), and counts it (customers first
+//! active after it, customers of the table active after it, and (customer, period) pairs of the
+//! activity after it): its tables are exactly those of the activity up to `as_of`, for every
+//! definition, even when `as_of` lies inside a period (that period is flagged incomplete). A span
+//! ending after `as_of` had no end yet then (active through `as_of`); a span starting after it is
+//! left out. A tally folded without `as_of` and finished with an earlier one
+//! ([`CohortOptions::as_of`], a period) is cut at the end of that period and keeps only each
+//! customer's last period, so `"return_on_or_after"` counts a customer active after it as retained
+//! through it (counted in [`CohortTable::n_customers_active_after_as_of`], and flagged by
+//! [`CohortTable::as_of_in_fold`] being false); `"return_on"` is exact to the end of the period.
 //!
 //! ```
 //! use cx_metrics::cohorts::{CohortBatch, CohortOptions, CohortTally, PeriodUnit, RetentionDefinition};
@@ -214,6 +217,31 @@ fn ymd_from_days(z: i64) -> (i64, i64, i64) {
 pub fn iso_day(days: i64) -> String {
     let (y, m, d) = ymd_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Nanoseconds per `unit`.
+fn ns_per(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::S => 1_000_000_000,
+        TimeUnit::Ms => 1_000_000,
+        TimeUnit::Us => 1_000,
+        _ => 1,
+    }
+}
+
+/// The instant `as_of` (`unit`s after 1970-01-01T00:00 UTC) in nanoseconds, as a cohort tally and
+/// table keep it; an error outside 1677-09-21 to 2262-04-11.
+pub fn as_of_ns(as_of: i64, unit: TimeUnit) -> Result<i64> {
+    as_of.checked_mul(ns_per(unit)).ok_or_else(|| {
+        Error::invalid(
+            "as_of",
+            format!(
+                "{} is outside the instants of 1677-09-21 to 2262-04-11 that a cohort tally keeps \
+                 (in nanoseconds); give an as_of in that range",
+                iso_instant(as_of, unit)
+            ),
+        )
+    })
 }
 
 /// An instant (`unit`s after 1970-01-01T00:00 UTC) as an ISO date, with the UTC time of day when it
@@ -460,8 +488,13 @@ impl<'a> CohortBatch<'a> {
 pub struct CohortOptions {
     /// Which customers count as retained.
     pub definition: RetentionDefinition,
-    /// The last period observed (a period index); default: the latest period in the data.
+    /// The last period observed (a period index); default: the tally's `as_of` period, else the
+    /// latest period in the data.
     pub as_of: Option<i64>,
+    /// The `as_of` instant (nanoseconds after 1970-01-01T00:00 UTC) the caller gave, recorded in the
+    /// table ([`CohortTable::as_of_ns`]); it must be in the period [`CohortOptions::as_of`]. A
+    /// tally made with [`CohortTally::until`] takes only its own instant here.
+    pub as_of_ns: Option<i64>,
     /// At most this many periods after the cohort's own (default: every observed one).
     pub max_periods: Option<u32>,
 }
@@ -477,21 +510,23 @@ pub struct CohortTally {
     rows: Vec<CohortRow>,
     observed_through: Option<i64>,
     n_omitted: u64,
-    /// The last period folded ([`CohortTally::until`]); `None`: every period.
-    as_of: Option<i64>,
+    /// The instant folded up to, in nanoseconds after 1970-01-01T00:00 UTC
+    /// ([`CohortTally::until`]); `None`: everything.
+    as_of_ns: Option<i64>,
     /// What the fold left out for lying after `as_of`.
     left_out: LeftOut,
 }
 
-/// Activity a [`CohortTally`] made with [`CohortTally::until`] left out for lying after its
-/// `as_of` period (the counters of [`CohortTable`] of the same names).
+/// Activity a [`CohortTally`] made with [`CohortTally::until`] left out for lying strictly after its
+/// `as_of` instant (the counters of [`CohortTable`] of the same names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LeftOut {
     /// Customers whose first activity (their cohort) is after `as_of`.
     pub customers_after: u64,
     /// Customers active by `as_of` and after it.
     pub customers_active_after: u64,
-    /// (customer, period) pairs after `as_of` (spans without an end: none).
+    /// (customer, period) pairs with activity after `as_of` (a span ending after it: from the
+    /// `as_of` period to the end's; spans starting after it without an end: none).
     pub active_periods_after: u64,
 }
 
@@ -521,7 +556,7 @@ struct RawCohortTally {
     observed_through: Option<i64>,
     n_omitted: u64,
     #[serde(default)]
-    as_of: Option<i64>,
+    as_of_ns: Option<i64>,
     #[serde(default)]
     left_out: LeftOut,
 }
@@ -534,7 +569,7 @@ impl TryFrom<RawCohortTally> for CohortTally {
             rows: r.rows,
             observed_through: r.observed_through,
             n_omitted: r.n_omitted,
-            as_of: r.as_of,
+            as_of_ns: r.as_of_ns,
             left_out: r.left_out,
         };
         t.validate()?;
@@ -550,25 +585,33 @@ impl CohortTally {
             rows: Vec::new(),
             observed_through: None,
             n_omitted: 0,
-            as_of: None,
+            as_of_ns: None,
             left_out: LeftOut::default(),
         }
     }
 
-    /// An empty tally that folds only the activity up to the period `as_of` (a period index of
-    /// `unit`): what lies after it is left out and counted ([`CohortTally::left_out`]), so its
-    /// tables are those of the activity up to `as_of` for every definition. Tallies merge only
-    /// with tallies of the same `as_of`.
-    pub fn until(unit: PeriodUnit, as_of: i64) -> Self {
-        Self {
-            as_of: Some(as_of),
+    /// An empty tally that folds only the activity up to the instant `as_of` (`time_unit`s after
+    /// 1970-01-01T00:00 UTC), inclusive: every event strictly after it is left out and counted
+    /// ([`CohortTally::left_out`]), so its tables are those of the activity up to `as_of` for every
+    /// definition, `as_of` being inside a period or not. Tallies merge only with tallies of the
+    /// same instant. The instant is kept in nanoseconds: one outside 1677-09-21 to 2262-04-11 is
+    /// an error.
+    pub fn until(unit: PeriodUnit, as_of: i64, time_unit: TimeUnit) -> Result<Self> {
+        let ns = as_of_ns(as_of, time_unit)?;
+        Ok(Self {
+            as_of_ns: Some(ns),
             ..Self::new(unit)
-        }
+        })
     }
 
-    /// The last period folded (`None`: every period).
-    pub fn as_of(&self) -> Option<i64> {
-        self.as_of
+    /// The instant folded up to, in nanoseconds after 1970-01-01T00:00 UTC (`None`: everything).
+    pub fn as_of_ns(&self) -> Option<i64> {
+        self.as_of_ns
+    }
+
+    /// The period of the instant folded up to (`None`: every period).
+    pub fn as_of_period(&self) -> Option<i64> {
+        self.as_of_ns.map(|ns| self.unit.index_of(ns, TimeUnit::Ns))
     }
 
     /// The activity left out for lying after [`CohortTally::as_of`].
@@ -576,20 +619,21 @@ impl CohortTally {
         self.left_out
     }
 
-    /// Drops the events after `cut` (counted), checking every customer code first so that an
-    /// error names the row of the caller's batch.
+    /// Drops the events whose instant is after `cut` (in the events' unit; counted by their
+    /// periods), checking every customer code first so that an error names the row of the
+    /// caller's batch.
     fn cut_events(
         customers: &[u32],
         n_customers: usize,
         missing: Option<u32>,
-        periods: &[i64],
+        (times, periods): (&[i64], &[i64]),
         cut: i64,
     ) -> Result<(Vec<u32>, Vec<i64>, LeftOut)> {
         let (mut kept_c, mut kept_p) = (Vec::with_capacity(customers.len()), Vec::new());
         kept_p.reserve(customers.len());
         let mut after: Vec<(u32, i64)> = Vec::new();
         let mut kept_any = vec![false; n_customers];
-        for (i, (&c, &p)) in customers.iter().zip(periods).enumerate() {
+        for (i, ((&c, &p), &t)) in customers.iter().zip(periods).zip(times).enumerate() {
             let present = p != i64::MIN && Some(c) != missing;
             if present && c as usize >= n_customers {
                 return Err(Error::invalid(
@@ -597,7 +641,7 @@ impl CohortTally {
                     format!("code {c} at row {i} is not below the {n_customers} customers"),
                 ));
             }
-            if present && p > cut {
+            if present && t > cut {
                 after.push((c, p));
             } else {
                 if present {
@@ -674,11 +718,13 @@ impl CohortTally {
                 }
             })
             .collect();
-        let Some(cut) = self.as_of else {
+        let Some(cut) = self.as_of_ns else {
             return self.fold_periods(customers, n_customers, missing, &periods);
         };
+        // The instant in the events' unit, rounded down: an event at t is after it iff t > cut.
+        let cut = cut.div_euclid(ns_per(unit));
         let (kept_c, kept_p, left) =
-            Self::cut_events(customers, n_customers, missing, &periods, cut)?;
+            Self::cut_events(customers, n_customers, missing, (times, &periods), cut)?;
         let mut out = self.fold_periods(&kept_c, n_customers, missing, &kept_p)?;
         out.left_out = left;
         Ok(out)
@@ -721,7 +767,7 @@ impl CohortTally {
             }
         }
         let mut out = Self::new(pu);
-        out.as_of = self.as_of;
+        out.as_of_ns = self.as_of_ns;
         out.n_omitted = omitted;
         if width == 0 {
             return Ok(out);
@@ -821,7 +867,11 @@ impl CohortTally {
         }
         let pu = self.unit;
         let mut out = Self::new(pu);
-        out.as_of = self.as_of;
+        out.as_of_ns = self.as_of_ns;
+        // The instant in the spans' unit (rounded down) and its period.
+        let cut = self
+            .as_of_ns
+            .map(|ns| (ns.div_euclid(ns_per(unit)), pu.index_of(ns, TimeUnit::Ns)));
         let mut spans = Vec::with_capacity(starts.len());
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (i, (&s, &e)) in starts.iter().zip(ends).enumerate() {
@@ -842,18 +892,19 @@ impl CohortTally {
             }
             let c = pu.index_of(s, unit);
             let mut l = (e != i64::MIN).then(|| pu.index_of(e, unit));
-            if let Some(cut) = self.as_of {
+            if let Some((cut, cut_period)) = cut {
                 let left = &mut out.left_out;
-                if c > cut {
+                if s > cut {
                     // First active after as_of: left out, with its periods (none without an end).
                     left.customers_after += 1;
                     left.active_periods_after += l.map_or(0, |l| (l - c + 1) as u64);
                     continue;
                 }
-                if let Some(end) = l.filter(|end| *end > cut) {
-                    // Active after as_of: as of as_of the span had no end yet.
+                if let Some(end) = l.filter(|_| e > cut) {
+                    // Active after as_of (from the rest of the as_of period to the end's): as of
+                    // as_of the span had no end yet.
                     left.customers_active_after += 1;
-                    left.active_periods_after += (end - cut) as u64;
+                    left.active_periods_after += (end - cut_period + 1) as u64;
                     l = None;
                 }
             }
@@ -904,16 +955,17 @@ impl Merge for CohortTally {
                 self.unit, other.unit
             )));
         }
-        if self.as_of != other.as_of {
+        if self.as_of_ns != other.as_of_ns {
             let name = |a: Option<i64>| {
-                a.map_or("without as_of".to_string(), |p| {
-                    format!("up to as_of {}", self.unit.label(p))
+                a.map_or("without as_of".to_string(), |ns| {
+                    format!("up to as_of {}", iso_instant(ns, TimeUnit::Ns))
                 })
             };
             return Err(Error::Incompatible(format!(
-                "cohort tallies folded {} and {}; fold every partition with the same as_of",
-                name(self.as_of),
-                name(other.as_of)
+                "cohort tallies folded {} and {}; fold every partition with the same as_of \
+                 instant",
+                name(self.as_of_ns),
+                name(other.as_of_ns)
             )));
         }
         let left_out = self.left_out.add(&other.left_out)?;
@@ -949,7 +1001,8 @@ impl Merge for CohortTally {
 
 impl Accumulator for CohortTally {
     const KIND: StateKind = StateKind::CohortTally;
-    /// Version 2 appends the `as_of` the tally was folded to and the activity left out after it.
+    /// Version 2 appends the `as_of` instant the tally was folded to (nanoseconds) and the
+    /// activity left out after it.
     const VERSION: u16 = 2;
     type Batch<'a> = CohortBatch<'a>;
     type Options = CohortOptions;
@@ -1019,13 +1072,14 @@ impl Accumulator for CohortTally {
                 .checked_add(r.size)
                 .ok_or_else(|| Self::KIND.invalid("the customer count overflows"))?;
         }
-        match (self.as_of, self.observed_through) {
+        match (self.as_of_period(), self.observed_through) {
             (None, _) if self.left_out != LeftOut::default() => {
                 return Err(Self::KIND.invalid("activity left out after as_of without an as_of"));
             }
             (Some(a), Some(t)) if t > a => {
                 return Err(Self::KIND.invalid(format!(
-                    "activity in period {t}, after the as_of period {a} the tally was folded to"
+                    "activity in period {t}, after the period {a} of the as_of the tally was \
+                     folded to"
                 )));
             }
             _ => {}
@@ -1056,8 +1110,8 @@ impl Accumulator for CohortTally {
             out.u64s(&r.active);
             out.u64s(&r.last);
         }
-        out.u8(u8::from(self.as_of.is_some()));
-        out.u64(self.as_of.unwrap_or(0) as u64);
+        out.u8(u8::from(self.as_of_ns.is_some()));
+        out.u64(self.as_of_ns.unwrap_or(0) as u64);
         out.u64(self.left_out.customers_after);
         out.u64(self.left_out.customers_active_after);
         out.u64(self.left_out.active_periods_after);
@@ -1098,11 +1152,11 @@ impl Accumulator for CohortTally {
                 last,
             });
         }
-        let (mut as_of, mut left_out) = (None, LeftOut::default());
+        let (mut as_of_ns, mut left_out) = (None, LeftOut::default());
         if input.version() >= 2 {
             let has = input.u8("as_of flag")?;
             let at = input.u64("as_of")? as i64;
-            as_of = match has {
+            as_of_ns = match has {
                 0 if at == 0 => None,
                 1 => Some(at),
                 _ => return Err(input.invalid(format!("as_of flag {has} with as_of {at}"))),
@@ -1118,7 +1172,7 @@ impl Accumulator for CohortTally {
             rows,
             observed_through,
             n_omitted,
-            as_of,
+            as_of_ns,
             left_out,
         })
     }
@@ -1154,8 +1208,12 @@ pub struct CohortTable {
     pub average: Vec<f64>,
     /// Per offset: customers of the cohorts that reached it (the average's denominator).
     pub average_customers: Vec<u64>,
-    /// The last period observed.
+    /// The last period observed (the period of [`as_of_ns`](Self::as_of_ns) when one was given).
     pub as_of: i64,
+    /// The `as_of` instant given (nanoseconds after 1970-01-01T00:00 UTC), inclusive; `None`: the
+    /// table is observed to the latest period in the data.
+    #[serde(default)]
+    pub as_of_ns: Option<i64>,
     /// Customers in the table (the sum of [`sizes`](Self::sizes)).
     pub n_customers: u64,
     /// Rows omitted for a missing customer or time.
@@ -1178,7 +1236,9 @@ pub struct CohortTable {
     #[serde(default)]
     pub n_active_periods_after_as_of: u64,
     /// Whether the activity after `as_of` was left out while folding ([`CohortTally::until`]):
-    /// the table is then exactly that of the activity up to `as_of`, for every definition.
+    /// the table is then exactly that of the activity up to the `as_of` instant, for every
+    /// definition. When false and an `as_of` was given, the table is cut at the end of its period
+    /// (see [`n_customers_active_after_as_of`](Self::n_customers_active_after_as_of)).
     #[serde(default)]
     pub as_of_in_fold: bool,
 }
@@ -1186,36 +1246,59 @@ pub struct CohortTable {
 impl CohortTable {
     fn from_tally(t: &CohortTally, options: &CohortOptions) -> Result<Self> {
         let (Some(first), Some(observed)) = (t.rows.first(), t.observed_through) else {
-            if let (Some(cut), true) = (t.as_of, t.left_out.customers_after > 0) {
+            if let (Some(cut), true) = (t.as_of_ns, t.left_out.customers_after > 0) {
                 return Err(Error::invalid(
                     "as_of",
                     format!(
-                        "the last observed {unit} ({}) is before every customer's first \
-                         activity ({} customers, all first active later); give a later as_of",
-                        t.unit.label(cut),
+                        "as_of ({}) is before every customer's first activity ({} customers, all \
+                         first active later); give a later as_of",
+                        iso_instant(cut, TimeUnit::Ns),
                         t.left_out.customers_after,
-                        unit = t.unit
                     ),
                 ));
             }
             return Err(Error::Undefined(crate::error::UndefinedReason::NoRows));
         };
-        if let (Some(cut), Some(asked)) = (t.as_of, options.as_of) {
-            if asked != cut {
+        if let Some(cut) = t.as_of_ns {
+            let asked = match (options.as_of_ns, options.as_of) {
+                (Some(ns), _) if ns != cut => Some(iso_instant(ns, TimeUnit::Ns)),
+                (_, Some(p)) if Some(p) != t.as_of_period() => {
+                    Some(format!("the {unit} {}", t.unit.label(p), unit = t.unit))
+                }
+                _ => None,
+            };
+            if let Some(asked) = asked {
                 return Err(Error::invalid(
                     "as_of",
                     format!(
-                        "{}: this tally was folded up to the {unit} {} and holds nothing after it; \
-                         finish it with that as_of (or none), or fold the data again with the \
+                        "{asked}: this tally was folded up to as_of {} and holds nothing after \
+                         it; finish it with that as_of (or none), or fold the data again with the \
                          as_of you want",
-                        t.unit.label(asked),
-                        t.unit.label(cut),
+                        iso_instant(cut, TimeUnit::Ns),
+                    ),
+                ));
+            }
+        }
+        if let (Some(ns), Some(p)) = (options.as_of_ns, options.as_of) {
+            if t.unit.index_of(ns, TimeUnit::Ns) != p {
+                return Err(Error::invalid(
+                    "as_of",
+                    format!(
+                        "the instant {} is not in the {unit} {} given as the last observed; give \
+                         one or the other",
+                        iso_instant(ns, TimeUnit::Ns),
+                        t.unit.label(p),
                         unit = t.unit
                     ),
                 ));
             }
         }
-        let as_of = options.as_of.or(t.as_of).unwrap_or(observed);
+        let as_of_ns = t.as_of_ns.or(options.as_of_ns);
+        let as_of = options
+            .as_of
+            .or(t.as_of_period())
+            .or(as_of_ns.map(|ns| t.unit.index_of(ns, TimeUnit::Ns)))
+            .unwrap_or(observed);
         // The last cohort with customers by `as_of` (later ones are left out and counted).
         let last_cohort = t
             .rows
@@ -1316,12 +1399,13 @@ impl CohortTable {
             average,
             average_customers: den,
             as_of,
+            as_of_ns,
             n_customers: sizes.iter().sum(),
             n_omitted: t.n_omitted,
             n_customers_after_as_of: customers_after + t.left_out.customers_after,
             n_customers_active_after_as_of: active_after + t.left_out.customers_active_after,
             n_active_periods_after_as_of: periods_after + t.left_out.active_periods_after,
-            as_of_in_fold: t.as_of.is_some(),
+            as_of_in_fold: t.as_of_ns.is_some(),
         })
     }
 }
@@ -1595,8 +1679,9 @@ mod tests {
 
     #[test]
     fn as_of_equals_folding_only_the_activity_up_to_it() {
-        // Reference: the table of the events up to as_of only, and brute-force counts of what lies
-        // after it.
+        // Reference: the table of the events up to the as_of instant only (folded without as_of,
+        // finished at the as_of period), and brute-force counts of the events after it. The
+        // instants are at any second of a day, and as_of inside a month.
         let mut seed: u64 = 0x5eed;
         let mut next = |m: u64| {
             seed = seed
@@ -1604,140 +1689,241 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % m
         };
-        for round in 0..40 {
+        let month = |t: i64| PeriodUnit::Month.index_of(t, TimeUnit::S);
+        for round in 0..60 {
             let n = 1 + next(60) as usize;
             let customers: Vec<u32> = (0..n).map(|_| next(12) as u32).collect();
-            let days: Vec<i64> = (0..n).map(|_| 20_000 + next(240) as i64).collect();
-            let times: Vec<i64> = days.iter().map(|d| d * DAY).collect();
+            let times: Vec<i64> = (0..n)
+                .map(|_| (20_000 + next(240) as i64) * DAY + next(DAY as u64) as i64)
+                .collect();
             let mut all = CohortTally::new(PeriodUnit::Month);
             all.fold_batch(
                 CohortBatch::events(&customers, 12, &times, TimeUnit::S),
                 None,
             )
             .unwrap();
-            let first = PeriodUnit::Month.index_of_day(*days.iter().min().unwrap());
-            let as_of = first + next(9) as i64;
-            let keep: Vec<usize> = (0..n)
-                .filter(|&i| PeriodUnit::Month.index_of_day(days[i]) <= as_of)
-                .collect();
-            let mut cut = CohortTally::new(PeriodUnit::Month);
-            let kc: Vec<u32> = keep.iter().map(|&i| customers[i]).collect();
-            let kt: Vec<i64> = keep.iter().map(|&i| times[i]).collect();
-            cut.fold_batch(CohortBatch::events(&kc, 12, &kt, TimeUnit::S), None)
-                .unwrap();
-            let mut pairs_after = std::collections::BTreeSet::new();
-            let mut first_of = std::collections::BTreeMap::new();
-            for i in 0..n {
-                let p = PeriodUnit::Month.index_of_day(days[i]);
-                let f = first_of.entry(customers[i]).or_insert(p);
-                *f = (*f).min(p);
-                if p > as_of {
-                    pairs_after.insert((customers[i], p));
+            // as_of: an event's own instant (kept: inclusive) every fourth round, else any second.
+            let lo = *times.iter().min().unwrap();
+            let as_of = if round % 4 == 0 {
+                times[next(n as u64) as usize]
+            } else {
+                lo + next(270 * DAY as u64) as i64
+            };
+            let as_of_period = month(as_of);
+            let fold_kept = |keep: &dyn Fn(usize) -> bool| {
+                let rows: Vec<usize> = (0..n).filter(|&i| keep(i)).collect();
+                let kc: Vec<u32> = rows.iter().map(|&i| customers[i]).collect();
+                let kt: Vec<i64> = rows.iter().map(|&i| times[i]).collect();
+                let mut t = CohortTally::new(PeriodUnit::Month);
+                t.fold_batch(CohortBatch::events(&kc, 12, &kt, TimeUnit::S), None)
+                    .unwrap();
+                t
+            };
+            let cut = fold_kept(&|i| times[i] <= as_of);
+            let cut_by_period = fold_kept(&|i| month(times[i]) <= as_of_period);
+            // Brute-force counts of what lies after a cut (`after(i)`: event i is after it).
+            let counters = |after: &dyn Fn(usize) -> bool| {
+                let mut pairs = std::collections::BTreeSet::new();
+                let mut kept = std::collections::BTreeSet::new();
+                let mut seen = std::collections::BTreeSet::new();
+                for i in 0..n {
+                    seen.insert(customers[i]);
+                    if after(i) {
+                        pairs.insert((customers[i], month(times[i])));
+                    } else {
+                        kept.insert(customers[i]);
+                    }
                 }
-            }
-            let late = first_of.values().filter(|f| **f > as_of).count() as u64;
-            let active_after = pairs_after
-                .iter()
-                .map(|(c, _)| *c)
-                .filter(|c| first_of[c] <= as_of)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len() as u64;
+                let late = seen.iter().filter(|c| !kept.contains(*c)).count() as u64;
+                let active_after = pairs
+                    .iter()
+                    .map(|(c, _)| *c)
+                    .filter(|c| kept.contains(c))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len() as u64;
+                (late, active_after, pairs.len() as u64, seen.len() as u64)
+            };
+            let exact_counters = counters(&|i| times[i] > as_of);
+            let period_counters = counters(&|i| month(times[i]) > as_of_period);
             for definition in [
                 RetentionDefinition::ReturnOn,
                 RetentionDefinition::ReturnOnOrAfter,
             ] {
                 let options = CohortOptions {
-                    as_of: Some(as_of),
+                    as_of: Some(as_of_period),
                     definition,
                     ..Default::default()
                 };
-                let got = all.finish(&options).unwrap();
-                let want = cut.finish(&options).unwrap();
-                // Folded with the as_of (two partitions by customer, merged): exactly the table
-                // of the events up to as_of, with the same counters of what was left out.
-                let mut folded = CohortTally::until(PeriodUnit::Month, as_of);
+                let same = |a: &CohortTable, b: &CohortTable| {
+                    a.sizes == b.sizes
+                        && a.as_of == b.as_of
+                        && a.average_customers == b.average_customers
+                        && a.incomplete == b.incomplete
+                        && a.counts
+                            .iter()
+                            .zip(&b.counts)
+                            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+                };
+                let with = |t: &CohortTally| {
+                    if t.n() == 0 {
+                        return None;
+                    }
+                    Some(t.finish(&options).unwrap())
+                };
+                // Folded with the as_of instant (two partitions by customer, merged): exactly the
+                // table of the events up to as_of, with the counters of what was left out.
+                let mut folded = CohortTally::until(PeriodUnit::Month, as_of, TimeUnit::S).unwrap();
                 for parity in [0, 1] {
                     let rows: Vec<usize> = (0..n).filter(|i| customers[*i] % 2 == parity).collect();
                     let pc: Vec<u32> = rows.iter().map(|&i| customers[i]).collect();
                     let pt: Vec<i64> = rows.iter().map(|&i| times[i]).collect();
-                    let mut part = CohortTally::until(PeriodUnit::Month, as_of);
+                    let mut part =
+                        CohortTally::until(PeriodUnit::Month, as_of, TimeUnit::S).unwrap();
                     part.fold_batch(CohortBatch::events(&pc, 12, &pt, TimeUnit::S), None)
                         .unwrap();
                     folded.merge(&part).unwrap();
                 }
-                let exact = folded.finish(&options).unwrap();
-                let exact_default = folded
+                let (late, active_after, pairs_after, n_all) = exact_counters;
+                let Some(want) = with(&cut) else {
+                    // Nothing up to as_of: an error saying so.
+                    let e = folded.finish(&options).unwrap_err().to_string();
+                    assert!(e.contains("give a later as_of"), "{e}");
+                    continue;
+                };
+                let exact = folded
                     .finish(&CohortOptions {
                         definition,
                         ..Default::default()
                     })
                     .unwrap();
-                assert_eq!(
-                    serde_json::to_string(&exact).unwrap(),
-                    serde_json::to_string(&exact_default).unwrap(),
-                    "the tally's as_of is the default"
-                );
-                assert!(exact.as_of_in_fold && !got.as_of_in_fold);
-                assert_eq!(
-                    (exact.sizes.clone(), exact.as_of),
-                    (want.sizes.clone(), want.as_of)
-                );
-                assert!(
-                    exact
-                        .counts
-                        .iter()
-                        .zip(&want.counts)
-                        .all(|(a, b)| a == b || (a.is_nan() && b.is_nan())),
-                    "round {round} {definition:?}"
-                );
-                assert_eq!(exact.average_customers, want.average_customers);
+                assert!(exact.as_of_in_fold);
+                assert_eq!(exact.as_of_ns, Some(as_of * 1_000_000_000));
+                assert!(same(&exact, &want), "round {round} {definition:?}");
+                // The as_of period stays flagged incomplete.
+                let last = exact.cohorts.len() - 1;
+                let k = (as_of_period - exact.cohorts[last]) as usize;
+                assert!(k >= exact.n_periods || exact.incomplete[last * exact.n_periods + k]);
                 assert_eq!(
                     (
                         exact.n_customers_after_as_of,
                         exact.n_customers_active_after_as_of,
                         exact.n_active_periods_after_as_of
                     ),
-                    (late, active_after, pairs_after.len() as u64),
+                    (late, active_after, pairs_after),
                     "round {round}"
                 );
+                assert_eq!(exact.n_customers + late, n_all);
                 let back = CohortTally::from_bytes(&folded.to_bytes()).unwrap();
                 assert_eq!(back, folded);
                 assert_eq!(CohortTally::from_json(&folded.to_json()).unwrap(), folded);
-                assert_eq!(got.sizes, want.sizes, "round {round}");
-                assert_eq!(got.n_customers, want.n_customers);
-                let same = got
-                    .counts
-                    .iter()
-                    .zip(&want.counts)
-                    .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
-                // Unbounded retention counts the customers active after as_of as retained
-                // through it: at least the cut table's counts, the same when none is.
+                // Folded without as_of and finished at the as_of period: cut at the end of the
+                // period; "return_on" is that table exactly, "return_on_or_after" counts the
+                // customers active after the period as retained through it (at least as many).
+                let got = all.finish(&options).unwrap();
+                let by_period = with(&cut_by_period).unwrap();
+                assert!(!got.as_of_in_fold && got.as_of_ns.is_none());
+                assert_eq!(got.sizes, by_period.sizes, "round {round}");
                 let at_least = got
                     .counts
                     .iter()
-                    .zip(&want.counts)
+                    .zip(&by_period.counts)
                     .all(|(a, b)| a >= b || (a.is_nan() && b.is_nan()));
+                let (late, active_after, pairs_after, _) = period_counters;
                 match definition {
-                    RetentionDefinition::ReturnOn => assert!(same, "round {round}"),
-                    _ => assert!(at_least && (same || active_after > 0), "round {round}"),
+                    RetentionDefinition::ReturnOn => assert!(same(&got, &by_period)),
+                    _ => assert!(
+                        at_least && (same(&got, &by_period) || active_after > 0),
+                        "round {round}"
+                    ),
                 }
                 assert_eq!(got.n_customers_after_as_of, late);
-                assert_eq!(got.n_active_periods_after_as_of, pairs_after.len() as u64);
+                assert_eq!(got.n_active_periods_after_as_of, pairs_after);
                 assert_eq!(got.n_customers_active_after_as_of, active_after);
-                assert_eq!(
-                    got.n_customers + late,
-                    first_of.len() as u64,
-                    "every customer in the table or counted after as_of"
-                );
+                assert_eq!(got.n_customers + late, n_all);
             }
         }
     }
 
     #[test]
+    fn the_reported_case_cuts_inside_the_month() {
+        // Customer 1 on 2026-01-05 and 2026-02-20, customer 2 on 2026-02-25, as of 2026-02-10:
+        // customer 1 was not active in February up to the 10th, customer 2 not yet a customer.
+        let at = |y, m, d| days_from_civil(y, m, d) * DAY;
+        let times = [at(2026, 1, 5), at(2026, 2, 20), at(2026, 2, 25)];
+        let as_of = at(2026, 2, 10);
+        for definition in [
+            RetentionDefinition::ReturnOn,
+            RetentionDefinition::ReturnOnOrAfter,
+        ] {
+            let mut t = CohortTally::until(PeriodUnit::Month, as_of, TimeUnit::S).unwrap();
+            t.fold_batch(
+                CohortBatch::events(&[0, 0, 1], 2, &times, TimeUnit::S),
+                None,
+            )
+            .unwrap();
+            let table = t
+                .finish(&CohortOptions {
+                    definition,
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(table.sizes, vec![1]);
+            assert_eq!(table.counts, vec![1.0, 0.0]);
+            assert_eq!(table.incomplete, vec![false, true]);
+            assert_eq!(table.n_customers_after_as_of, 1);
+            assert_eq!(table.n_customers_active_after_as_of, 1);
+            assert_eq!(table.n_active_periods_after_as_of, 2);
+            // An event exactly at as_of is kept.
+            let mut at_edge = CohortTally::until(PeriodUnit::Month, as_of, TimeUnit::S).unwrap();
+            at_edge
+                .fold_batch(
+                    CohortBatch::events(&[0, 0], 1, &[times[0], as_of], TimeUnit::S),
+                    None,
+                )
+                .unwrap();
+            let table = at_edge
+                .finish(&CohortOptions {
+                    definition,
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(table.counts, vec![1.0, 1.0]);
+            assert_eq!(table.n_active_periods_after_as_of, 0);
+            // The same instant in milliseconds, one millisecond later: after it.
+            let mut ms = CohortTally::until(PeriodUnit::Month, as_of, TimeUnit::S).unwrap();
+            ms.fold_batch(
+                CohortBatch::events(
+                    &[0, 0],
+                    1,
+                    &[times[0] * 1000, as_of * 1000 + 1],
+                    TimeUnit::Ms,
+                ),
+                None,
+            )
+            .unwrap();
+            assert_eq!(ms.left_out().active_periods_after, 1);
+        }
+    }
+
+    #[test]
     fn spans_folded_with_as_of_are_the_spans_known_then() {
-        // Starts and ends in months 0..8 (an end after as_of is no end yet as of as_of).
+        // Starts and ends in months 0..8, as_of on the 10th of month 3 (an end after as_of is no
+        // end yet as of as_of; a start after it is left out, in month 3 too).
         let month = |m: i64| PeriodUnit::Month.start_day(660 + m) * DAY + 3_600;
-        let starts: Vec<i64> = [0, 0, 1, 2, 5, 6, 1].map(month).to_vec();
+        let in3 = |days: i64| month(3) + days * DAY;
+        let starts: Vec<i64> = [
+            month(0),
+            month(0),
+            month(1),
+            month(2),
+            month(5),
+            month(6),
+            month(1),
+            month(0),
+            in3(15),
+            in3(15),
+        ]
+        .to_vec();
         let ends: Vec<i64> = [
             month(1),
             i64::MIN,
@@ -1746,10 +1932,13 @@ mod tests {
             month(6),
             i64::MIN,
             month(4),
+            in3(20),
+            i64::MIN,
+            in3(16),
         ]
         .to_vec();
         let as_of = 660 + 3;
-        let mut folded = CohortTally::until(PeriodUnit::Month, as_of);
+        let mut folded = CohortTally::until(PeriodUnit::Month, in3(9), TimeUnit::S).unwrap();
         folded
             .fold_batch(
                 CohortBatch::Spans {
@@ -1760,9 +1949,9 @@ mod tests {
                 None,
             )
             .unwrap();
-        // By hand, what is known at as_of: customers 0-3 and 6; 2 and 6 have no end yet.
-        let known_ends = [month(1), i64::MIN, i64::MIN, month(3), i64::MIN];
-        let known_starts = [month(0), month(0), month(1), month(2), month(1)];
+        // By hand, what is known at as_of: customers 0-3, 6 and 7; 2, 6 and 7 have no end yet.
+        let known_ends = [month(1), i64::MIN, i64::MIN, month(3), i64::MIN, i64::MIN];
+        let known_starts = [month(0), month(0), month(1), month(2), month(1), month(0)];
         let mut then = CohortTally::new(PeriodUnit::Month);
         then.fold_batch(
             CohortBatch::Spans {
@@ -1787,11 +1976,13 @@ mod tests {
             let text = |v: &[f64]| format!("{v:?}"); // NaN (not observed yet) alike
             assert_eq!(text(&got.counts), text(&want.counts), "{definition:?}");
             assert_eq!(got.sizes, want.sizes);
-            // Left out: customers 4 and 5 (first active after as_of; 4 in months 5 and 6, 5 with
-            // no end: none), and customers 2 (months 4-7) and 6 (month 4) active after it.
-            assert_eq!(got.n_customers_after_as_of, 2);
-            assert_eq!(got.n_customers_active_after_as_of, 2);
-            assert_eq!(got.n_active_periods_after_as_of, 2 + 4 + 1);
+            // Left out: customers 4, 5, 8 and 9 (first active after as_of; 4 in months 5 and 6,
+            // 9 in month 3, 5 and 8 with no end: none), and customers 2 (months 3-7), 6 (months
+            // 3-4) and 7 (month 3) active after it.
+            assert_eq!(got.n_customers_after_as_of, 4);
+            assert_eq!(got.n_customers_active_after_as_of, 3);
+            assert_eq!(got.n_active_periods_after_as_of, 2 + 1 + 5 + 2 + 1);
+            assert_eq!(got.n_customers, 6);
         }
     }
 
@@ -1799,34 +1990,55 @@ mod tests {
     fn a_tally_folded_to_an_as_of_is_finished_with_it_and_merges_only_alike() {
         let customers = [0u32, 0, 1];
         let times = [0, 70 * DAY, 40 * DAY];
-        let mut t = CohortTally::until(PeriodUnit::Month, 1);
+        // As of 1970-02-20T12:00Z.
+        let as_of = 50 * DAY + DAY / 2;
+        let mut t = CohortTally::until(PeriodUnit::Month, as_of, TimeUnit::S).unwrap();
         t.fold_batch(
             CohortBatch::events(&customers, 2, &times, TimeUnit::S),
             None,
         )
         .unwrap();
-        assert_eq!(t.as_of(), Some(1));
+        assert_eq!(t.as_of_ns(), Some(as_of * 1_000_000_000));
+        assert_eq!(t.as_of_period(), Some(1));
         assert_eq!(t.left_out().active_periods_after, 1);
-        let other = CohortTally::until(PeriodUnit::Month, 2);
+        // Another instant of the same month: refused, naming both.
+        let other = CohortTally::until(PeriodUnit::Month, 40 * DAY, TimeUnit::S).unwrap();
         let e = t.clone().merge(&other).unwrap_err().to_string();
         assert!(
-            e.contains("up to as_of 1970-02") && e.contains("1970-03"),
+            e.contains("up to as_of 1970-02-20T12:00:00Z") && e.contains("up to as_of 1970-02-10"),
             "{e}"
         );
+        // The same instant in another unit is the same instant.
+        let same = CohortTally::until(PeriodUnit::Month, as_of * 1000, TimeUnit::Ms).unwrap();
+        t.clone().merge(&same).unwrap();
         assert!(t
             .clone()
             .merge(&CohortTally::new(PeriodUnit::Month))
             .is_err());
-        let e = t
-            .finish(&CohortOptions {
+        for options in [
+            CohortOptions {
                 as_of: Some(2),
                 ..Default::default()
+            },
+            CohortOptions {
+                as_of_ns: Some(40 * DAY * 1_000_000_000),
+                ..Default::default()
+            },
+        ] {
+            let e = t.finish(&options).unwrap_err().to_string();
+            assert!(e.contains("folded up to as_of 1970-02-20T12:00:00Z"), "{e}");
+        }
+        let table = t
+            .finish(&CohortOptions {
+                as_of: Some(1),
+                as_of_ns: Some(as_of * 1_000_000_000),
+                ..Default::default()
             })
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("folded up to the month 1970-02"), "{e}");
+            .unwrap();
+        assert_eq!(table.as_of_ns, Some(as_of * 1_000_000_000));
+        assert_eq!(table.as_of, 1);
         // Everything after as_of: an error saying so, not an empty table.
-        let mut late = CohortTally::until(PeriodUnit::Month, -3);
+        let mut late = CohortTally::until(PeriodUnit::Month, -DAY, TimeUnit::S).unwrap();
         late.fold_batch(
             CohortBatch::events(&customers, 2, &times, TimeUnit::S),
             None,
@@ -1836,9 +2048,13 @@ mod tests {
             .finish(&CohortOptions::default())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("give a later as_of"), "{e}");
+        assert!(
+            e.contains("as_of (1969-12-31) is before") && e.contains("give a later as_of"),
+            "{e}"
+        );
         // A bad customer code is named by its row, dropped or not.
-        let e = CohortTally::until(PeriodUnit::Month, 0)
+        let e = CohortTally::until(PeriodUnit::Month, 0, TimeUnit::S)
+            .unwrap()
             .fold_batch(
                 CohortBatch::events(&[0, 5], 2, &[0, 90 * DAY], TimeUnit::S),
                 None,
@@ -1846,11 +2062,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("code 5 at row 1"), "{e}");
+        // An instant that nanoseconds cannot hold is an error, not a wrapped number.
+        let e = CohortTally::until(PeriodUnit::Month, i64::MAX / 1000, TimeUnit::S)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("give an as_of in that range"), "{e}");
         // Version 1 payloads (before as_of) still read, without an as_of.
         let v1 = CohortTally::new(PeriodUnit::Month);
-        assert_eq!(v1.as_of(), None);
+        assert_eq!(v1.as_of_ns(), None);
         // A hand-edited state with activity after its as_of is refused.
-        let json = t.to_json().replace("\"as_of\":1", "\"as_of\":0");
+        let json = t.to_json().replace(
+            &format!("\"as_of_ns\":{}", as_of * 1_000_000_000),
+            &format!("\"as_of_ns\":{}", 20 * DAY * 1_000_000_000),
+        );
+        assert_ne!(json, t.to_json());
         assert!(CohortTally::from_json(&json).is_err());
     }
 
