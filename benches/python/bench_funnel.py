@@ -8,8 +8,10 @@ inside the window (with distinct times this is the ordered first-attempt funnel)
 give the same counts (checked). Each contender reads the table as generated (event names a pandas
 categorical, times datetime64[ns]) with its library's ordinary calls.
 
-``cx_metrics`` uses every core it is given (its fold splits the rows, then the customers, over the
-threads); its time on one thread (``RAYON_NUM_THREADS=1``, in a fresh process) is printed too.
+``cx_metrics`` folds this spec by passes over the columns in place (its extra memory is per customer,
+not per event; docs/funnels.md) and uses every core it is given (pass 1 splits the rows, the later
+passes the customers, over the threads); its time on one thread (``RAYON_NUM_THREADS=1``, in a fresh
+process) is printed too.
 
 Peak memory: in a fresh (spawned) process per contender, the table is built, the peak resident size
 is reset (``/proc/self/clear_refs``), the contender runs once, and the rise of the peak over the

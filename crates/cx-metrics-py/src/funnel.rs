@@ -1,6 +1,6 @@
 //! Funnels: the core's `FunnelSpec`, `FunnelTally`, `FunnelResult` and `compare_funnels`.
 
-use cx_metrics::events::{self, EventLog};
+use cx_metrics::events::{self, CustomerColumn, EventCodes, EventColumns, EventLog};
 use cx_metrics::funnel::{
     compare_funnels as core_compare, FunnelComparison, FunnelOptions, FunnelResult, FunnelSpec,
     FunnelTally, Step,
@@ -10,7 +10,8 @@ use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
 use crate::arrays::contiguous;
-use crate::errors::IntoPyResult;
+use crate::errors::{invalid_argument, IntoPyResult};
+use crate::groups::{Held, Spec};
 use crate::serde_result::serde_pymethods;
 use crate::survival::PyKaplanMeier;
 use crate::tally::state_pymethods;
@@ -109,6 +110,14 @@ fn codes(
     Ok((cust, n_c, missing, keys, ev, names))
 }
 
+/// Categorical event codes borrowed from the held array.
+enum EventCodesHeld<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+}
+
 /// Per-step counts of a funnel, its time-to-convert table and its customers' keys; mergeable
 /// only across partitions that each hold all of their customers' events.
 #[pyclass(module = "cx_metrics._native", name = "FunnelTally", eq)]
@@ -135,7 +144,7 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
 
     /// Fold an event log: customer ids (an int64 array, or a label spec), event names (a label
     /// spec) and times (`unit`s since the epoch, `i64::MIN` missing). Every event of a customer
-    /// must be in this call.
+    /// must be in this call. Integer ids and categorical event codes are read in place.
     fn fold(
         &mut self,
         py: Python<'_>,
@@ -147,21 +156,94 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
         let unit: TimeUnit = unit.parse().py()?;
         let times = contiguous(&times);
         let times: &[i64] = &times;
-        let (cust, n_c, missing, keys, ev, names) =
-            codes(py, &customers, &event_labels, times.len())?;
+        let n = times.len();
+        let ids = customers.extract::<PyReadonlyArray1<'_, i64>>().ok();
+        let ids = ids.as_ref().map(contiguous);
+        let coded = match ids {
+            Some(_) => None,
+            None => {
+                let spec = crate::groups::parse(&customers)?;
+                Some(crate::groups::with_grouping(
+                    py,
+                    std::slice::from_ref(&spec),
+                    n,
+                    |g| Ok(events::label_customers(g)),
+                )?)
+            }
+        };
+        let customers = match (&ids, &coded) {
+            (Some(ids), _) => CustomerColumn::Ints(ids),
+            (None, Some((codes, n_customers, missing, keys))) => CustomerColumn::Codes {
+                codes,
+                n_customers: *n_customers,
+                missing: *missing,
+                keys,
+            },
+            (None, None) => unreachable!("customers are ids or coded"),
+        };
+        let spec = crate::groups::parse(&event_labels)?;
+        let in_place = match &spec {
+            Spec::Categorical { codes, levels, .. } => {
+                let names: Vec<Option<String>> = levels.iter().map(events::label_name).collect();
+                match codes {
+                    Held::I8(c) => Some((
+                        EventCodesHeld::I8(c.as_slice().map_err(|e| invalid_argument("event", e))?),
+                        names,
+                    )),
+                    Held::I16(c) => Some((
+                        EventCodesHeld::I16(
+                            c.as_slice().map_err(|e| invalid_argument("event", e))?,
+                        ),
+                        names,
+                    )),
+                    Held::I32(c) => Some((
+                        EventCodesHeld::I32(
+                            c.as_slice().map_err(|e| invalid_argument("event", e))?,
+                        ),
+                        names,
+                    )),
+                    Held::I64(c) => Some((
+                        EventCodesHeld::I64(
+                            c.as_slice().map_err(|e| invalid_argument("event", e))?,
+                        ),
+                        names,
+                    )),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         let inner = &mut self.inner;
+        if let Some((codes, names)) = in_place {
+            let events = match codes {
+                EventCodesHeld::I8(c) => EventCodes::I8(c),
+                EventCodesHeld::I16(c) => EventCodes::I16(c),
+                EventCodesHeld::I32(c) => EventCodes::I32(c),
+                EventCodesHeld::I64(c) => EventCodes::I64(c),
+            };
+            return py
+                .detach(|| {
+                    inner.fold_columns(EventColumns {
+                        customers,
+                        events,
+                        event_names: &names,
+                        times,
+                        unit,
+                    })
+                })
+                .py();
+        }
+        let (ev, names) = crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
+            Ok(events::event_names(g))
+        })?;
         py.detach(|| {
-            let log = EventLog {
-                customers: &cust,
-                n_customers: n_c,
-                missing_customer: missing,
-                customer_keys: &keys,
-                events: &ev,
+            inner.fold_columns(EventColumns {
+                customers,
+                events: EventCodes::U32(&ev),
                 event_names: &names,
                 times,
                 unit,
-            };
-            cx_metrics::Accumulator::fold_batch(inner, log, None)
+            })
         })
         .py()
     }
