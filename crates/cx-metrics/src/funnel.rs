@@ -1472,8 +1472,8 @@ impl FunnelTally {
         self.tallies_of(log, Some((codes, n_groups)))
     }
 
-    /// Fold the rows by passes ([`FoldPath::Passes`]; the spec must allow it): `n_ranges` ranges
-    /// of customers (0: one per thread).
+    /// Fold the rows by passes ([`FoldPath::Passes`]; the spec must allow it): the rows split in
+    /// `n_chunks` contiguous chunks (0: one per thread).
     fn fold_passes<C: passes::Customers, E: passes::Events>(
         &mut self,
         customers: &C,
@@ -1481,7 +1481,7 @@ impl FunnelTally {
         names: &[Option<String>],
         times: &[i64],
         unit: TimeUnit,
-        n_ranges: usize,
+        n_chunks: usize,
     ) -> Result<()> {
         let n = times.len();
         if n >= u32::MAX as usize {
@@ -1497,7 +1497,7 @@ impl FunnelTally {
             .collect();
         roles.push(MISSING);
         let (part, as_of) = passes::fold(
-            spec, customers, events, &roles, names, times, unit, n_ranges,
+            spec, customers, events, &roles, names, times, unit, n_chunks,
         )?;
         let as_of = if part.rows > 0 { as_of } else { None };
         let t = self.state_of_part(part, as_of)?;
@@ -1505,7 +1505,7 @@ impl FunnelTally {
     }
 
     /// Fold an event log by passes whatever the spec (tests compare both ways).
-    fn fold_log_passes(&mut self, log: EventLog<'_>, n_ranges: usize) -> Result<()> {
+    fn fold_log_passes(&mut self, log: EventLog<'_>, n_chunks: usize) -> Result<()> {
         log.check()?;
         let customers = passes::Coded {
             codes: log.customers,
@@ -1520,7 +1520,7 @@ impl FunnelTally {
             log.event_names,
             log.times,
             log.unit,
-            n_ranges,
+            n_chunks,
         )
     }
 

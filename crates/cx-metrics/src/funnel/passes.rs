@@ -15,9 +15,17 @@
 //!
 //! A customer's attempt reaches the steps found; it is complete when it reached the last, stopped
 //! (competing outcome, at `X`) when not complete and `X` exists, else in its window at `as_of` or
-//! timed out. Every count and the time-to-convert table follow. The rows are never copied or
-//! sorted: the customers are split in ranges of codes, one per thread, each thread reading every
-//! row and keeping the state of its own customers (`O(customers × steps)` in all).
+//! timed out. Every count and the time-to-convert table follow.
+//!
+//! The rows are never copied or sorted. Every pass splits the rows in contiguous chunks, one per
+//! thread; each chunk keeps its own per-customer minima (pass 1: first and last kept time and first
+//! step-1 key; later passes: the first key found), merged by the minimum of `(time, row)` after the
+//! pass — the same whatever the split. A later pass reads the event column first and touches a
+//! customer's state only for rows of the events it looks for whose customer is at the level it
+//! extends. Extra memory: 32 bytes per customer per chunk in pass 1, then 33 bytes per customer
+//! (level and attempt) and 16 per customer and chunk (ordered: the candidates, and the exclusions'
+//! when there are exclusions; any order: 16 per customer, step and chunk) — `O(customers × steps ×
+//! threads)`, whatever the number of rows.
 
 use rayon::prelude::*;
 
@@ -123,8 +131,10 @@ impl<T: Copy + Into<i64> + Sync> Events for Signed<'_, T> {
     }
 }
 
-/// A customer's attempt: its start (the first step-1 key), the last step reached and the first key
-/// found for the next step.
+/// A customer's attempt, as one chunk of rows sees it: its start (the first step-1 key), the last
+/// step reached and the chunk's first key of the step the pass looks for (one cache line holds
+/// two). In pass 1, `cand` is the chunk's first step-1 key and `prev_t` the time of the customer's
+/// first kept row in the chunk.
 #[derive(Clone, Copy)]
 #[repr(C, align(32))]
 struct Chain {
@@ -161,11 +171,60 @@ struct Hit {
 /// applied to the customers' states without branches (the states' cache misses overlap).
 const BLOCK: usize = 4096;
 
-/// Pass 1 over one chunk of rows: per customer the time of its first and last kept row in the
-/// chunk (`i64::MIN`: none) and its first step-1 key; counts.
-struct Seen {
-    first_last: Vec<(i64, i64)>,
-    first0: Vec<(i64, u32)>,
+/// The hits of a chunk of rows gathered by ranges of customers before they are applied: each range's
+/// state (at most [`RANGE_BYTES`]) stays within a few pages while its hits are applied, so that
+/// the random updates of the states are cache misses that overlap, not page-table walks. Each range
+/// keeps its hits in row order; the buffers take a fixed memory whatever the number of rows.
+struct Buckets {
+    shift: u32,
+    bufs: Vec<Vec<Hit>>,
+}
+
+/// The bytes of customer state one range of [`Buckets`] covers, and the hits it holds.
+const RANGE_BYTES: usize = 1 << 18;
+const BUCKET_HITS: usize = 512;
+
+impl Buckets {
+    /// Ranges of the `n_c` customers whose states take `bytes` each.
+    fn new(n_c: usize, bytes: usize) -> Self {
+        let per = (RANGE_BYTES / bytes.max(1)).max(1);
+        let shift = usize::BITS - 1 - per.leading_zeros();
+        let n_b = (n_c >> shift) + 1;
+        Self {
+            shift,
+            bufs: (0..n_b).map(|_| Vec::with_capacity(BUCKET_HITS)).collect(),
+        }
+    }
+
+    /// Add `hits` (customers below `n_c`), each full range given to `apply`.
+    #[inline]
+    fn add(&mut self, hits: &[Hit], apply: &mut impl FnMut(&[Hit])) {
+        for h in hits {
+            let buf = &mut self.bufs[(h.c >> self.shift) as usize];
+            buf.push(*h);
+            if buf.len() == BUCKET_HITS {
+                apply(buf);
+                buf.clear();
+            }
+        }
+    }
+
+    /// Give every range's remaining hits to `apply`.
+    fn flush(&mut self, apply: &mut impl FnMut(&[Hit])) {
+        for buf in &mut self.bufs {
+            if !buf.is_empty() {
+                apply(buf);
+                buf.clear();
+            }
+        }
+    }
+}
+
+/// Pass 1 over one chunk of rows: each customer's time of its last kept row in the chunk
+/// (`i64::MIN`: none), its [`Chain`] (the chunk's first step-1 key and first kept time), the counts.
+struct Scan {
+    last: Vec<i64>,
+    chain: Vec<Chain>,
     dropped: [u64; 4],
     reordered: u64,
     max_t: Option<i64>,
@@ -225,7 +284,7 @@ fn min_key(a: (i64, u32), b: (i64, u32)) -> (i64, u32) {
     }
 }
 
-/// Row chunks, one per thread (or `n_chunks`; 0 to choose).
+/// Contiguous row chunks, one per thread (or `n_chunks`; 0 to choose).
 fn row_chunks(n: usize, n_chunks: usize) -> Vec<(usize, usize)> {
     let t = match n_chunks {
         0 if n < PARALLEL_ROWS => 1,
@@ -235,14 +294,28 @@ fn row_chunks(n: usize, n_chunks: usize) -> Vec<(usize, usize)> {
     (0..t).map(|j| (j * n / t, (j + 1) * n / t)).collect()
 }
 
-/// Customers in blocks for the sequential steps over all customers (run in parallel).
+/// Customers in blocks for the steps over all customers (run in parallel).
 const CUSTOMER_BLOCK: usize = 1 << 14;
+
+/// Each of `arrays` (one per chunk of rows) cut in blocks of `CUSTOMER_BLOCK` customers: for every
+/// block, its slice of every array (so that the blocks can be merged in parallel).
+fn by_block<T>(arrays: &mut [Vec<T>], n_c: usize) -> Vec<Vec<&mut [T]>> {
+    let mut blocks: Vec<Vec<&mut [T]>> = (0..n_c.div_ceil(CUSTOMER_BLOCK))
+        .map(|_| Vec::with_capacity(arrays.len()))
+        .collect();
+    for a in arrays.iter_mut() {
+        for (b, s) in a.chunks_mut(CUSTOMER_BLOCK).enumerate() {
+            blocks[b].push(s);
+        }
+    }
+    blocks
+}
 
 /// The funnel of every row, by passes: the partial result (customers in code order) and the end of
 /// the data (`None` without kept rows or `as_of`). `roles[e]`: the role of event index `e` (the
 /// last index: a missing name). Codes must have been checked to be in range, the row count to be
-/// below 2³² − 1. The rows are split in `n_chunks` chunks (0: one per thread), each with its own
-/// per-customer minima, merged after each pass.
+/// below 2³² − 1. The rows are split in `n_chunks` contiguous chunks (0: one per thread), each with
+/// its own per-customer minima, merged after each pass.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fold<C: Customers, E: Events>(
     spec: &FunnelSpec,
@@ -271,82 +344,83 @@ pub(super) fn fold<C: Customers, E: Events>(
     // Pass 1, a chunk of rows per thread: every row checked (the first bad row of the first
     // chunk that has one is the first of all), dropped rows counted, each customer's first and
     // last kept time and first step-1 key.
-    let seen: Vec<Result<Seen>> = chunks
+    let scans: Vec<Result<Scan>> = chunks
         .par_iter()
         .map(|&(a, b)| first_pass(&rules, customers, events, names, times, unit, n_c, a, b))
         .collect();
-    let seen = seen.into_iter().collect::<Result<Vec<Seen>>>()?;
-    let max_t = seen.iter().filter_map(|s| s.max_t).max();
+    let scans = scans.into_iter().collect::<Result<Vec<Scan>>>()?;
+    let max_t = scans.iter().filter_map(|s| s.max_t).max();
     let as_of = spec.as_of_ns.or(max_t);
+    let mut totals = Part::new(k);
+    let (mut lasts, mut chains): (Vec<Vec<i64>>, Vec<Vec<Chain>>) = scans
+        .into_iter()
+        .map(|s| {
+            for (d, x) in totals.dropped.iter_mut().zip(&s.dropped) {
+                *d += x;
+            }
+            totals.reordered += s.reordered;
+            (s.last, s.chain)
+        })
+        .unzip();
     // Merged: rows earlier than the customer's previous kept row across chunks, each customer's
-    // level (`UNSEEN`, 0 without a step-1 event, else 1) and chain.
+    // level (`UNSEEN`, 0 without a step-1 event, else 1) and attempt (in every chunk's copy).
     let mut level = vec![UNSEEN; n_c];
-    let mut chain = vec![NO_CHAIN; n_c];
-    let reordered: u64 = level
-        .par_chunks_mut(CUSTOMER_BLOCK)
-        .zip(chain.par_chunks_mut(CUSTOMER_BLOCK))
-        .enumerate()
-        .map(|(b, (level, chain))| {
+    let blocks: Vec<_> = by_block(&mut lasts, n_c)
+        .into_iter()
+        .zip(by_block(&mut chains, n_c))
+        .zip(level.chunks_mut(CUSTOMER_BLOCK))
+        .collect();
+    let reordered: u64 = blocks
+        .into_par_iter()
+        .map(|((lasts, mut chains), level)| {
             let mut reordered = 0u64;
-            for (j, (l, ch)) in level.iter_mut().zip(chain.iter_mut()).enumerate() {
-                let c = b * CUSTOMER_BLOCK + j;
+            for (j, l) in level.iter_mut().enumerate() {
                 let mut last = i64::MIN;
                 let mut first = LAST;
-                for s in &seen {
-                    let (f, l) = s.first_last[c];
-                    if l != i64::MIN {
-                        reordered += u64::from(last != i64::MIN && f < last);
-                        last = l;
+                for (ls, ch) in lasts.iter().zip(chains.iter()) {
+                    let x = &ch[j];
+                    if ls[j] != i64::MIN {
+                        reordered += u64::from(last != i64::MIN && x.prev_t < last);
+                        last = ls[j];
                     }
-                    first = min_key(first, s.first0[c]);
+                    first = min_key(first, (x.cand_t, x.cand_row));
                 }
-                if last == i64::MIN {
-                    continue;
+                if last != i64::MIN {
+                    *l = u8::from(first.1 != NONE);
                 }
-                *l = u8::from(first.1 != NONE);
-                ch.t0 = first.0;
-                (ch.prev_t, ch.prev_row) = first;
+                for ch in chains.iter_mut() {
+                    ch[j] = Chain {
+                        t0: first.0,
+                        prev_t: first.0,
+                        prev_row: first.1,
+                        ..NO_CHAIN
+                    };
+                }
             }
             reordered
         })
         .sum();
-    let mut totals = Part::new(k);
-    for s in &seen {
-        for (d, x) in totals.dropped.iter_mut().zip(&s.dropped) {
-            *d += x;
-        }
-        totals.reordered += s.reordered;
-    }
     totals.reordered += reordered;
-    drop(seen);
+    drop(lasts);
     let has_exclusions = roles.contains(&EXCLUSION);
     let mut excl = if has_exclusions || spec.order == OrderMode::AnyOrder {
         vec![LAST; n_c]
     } else {
         Vec::new()
     };
+    let passes = Passes {
+        rules: &rules,
+        customers,
+        events,
+        times,
+        chunks: &chunks,
+    };
     match spec.order {
-        OrderMode::AnyOrder => any_order(
-            &rules,
-            customers,
-            events,
-            times,
-            chunks.len(),
-            &mut level,
-            &mut chain,
-            &mut excl,
-        ),
-        _ => ordered(
-            &rules,
-            customers,
-            events,
-            times,
-            chunks.len(),
-            &mut level,
-            &mut chain,
-            &mut excl,
-        ),
+        OrderMode::AnyOrder => passes.any_order(&mut level, &mut chains, &mut excl),
+        _ => passes.ordered(&mut level, &mut chains, &mut excl),
     }
+    let chain = chains.swap_remove(0);
+    drop(chains);
     let as_of_v = as_of.unwrap_or(0);
     let parts: Vec<Part> = level
         .par_chunks(CUSTOMER_BLOCK)
@@ -378,26 +452,41 @@ fn first_pass<C: Customers, E: Events>(
     n_c: usize,
     a: usize,
     b: usize,
-) -> Result<Seen> {
+) -> Result<Scan> {
     let spec = rules.spec;
     let (per, roles) = (rules.per, rules.roles);
     let keep_other = spec.unknown_events == UnknownEvents::Keep;
     let lo_raw = (i64::MIN / per).max(MISSING_TIME + 1);
     let hi_raw = spec.as_of_ns.map_or(i64::MAX / per, |a| a.div_euclid(per));
-    let mut s = Seen {
-        first_last: vec![(i64::MIN, i64::MIN); n_c],
-        first0: vec![LAST; n_c],
-        dropped: [0; 4],
-        reordered: 0,
-        max_t: None,
-    };
+    let mut last = vec![i64::MIN; n_c];
+    let mut chain = vec![NO_CHAIN; n_c];
+    let (mut dropped, mut reordered) = ([0u64; 4], 0u64);
     let mut max_t = i64::MIN;
     let mut hits = vec![Hit::default(); BLOCK];
-    let mut starts = vec![Hit::default(); BLOCK];
+    let mut buckets = Buckets::new(n_c, 8 + std::mem::size_of::<Chain>() / 2);
+    let mut apply = |hits: &[Hit]| {
+        for h in hits {
+            let c = h.c as usize;
+            let l = &mut last[c];
+            reordered += u64::from(h.t < *l);
+            let new = *l == i64::MIN;
+            *l = h.t;
+            if new | (h.role == 0) {
+                let s = &mut chain[c];
+                s.prev_t = if new { h.t } else { s.prev_t };
+                let better = (h.role == 0) & ((h.t, h.row) < (s.cand_t, s.cand_row));
+                (s.cand_t, s.cand_row) = if better {
+                    (h.t, h.row)
+                } else {
+                    (s.cand_t, s.cand_row)
+                };
+            }
+        }
+    };
     let mut start = a;
     while start < b {
         let end = (start + BLOCK).min(b);
-        let (mut m, mut m0) = (0, 0);
+        let mut m = 0;
         for (j, &raw) in times[start..end].iter().enumerate() {
             let i = start + j;
             let c = customers.at(i);
@@ -420,115 +509,96 @@ fn first_pass<C: Customers, E: Events>(
                 match classify(spec, i, row, unit, name)? {
                     Row::Keep(t, role) => (t, role),
                     Row::Drop(d) => {
-                        s.dropped[d] += 1;
+                        dropped[d] += 1;
                         continue;
                     }
                 }
             };
             max_t = max_t.max(t);
-            let hit = Hit {
+            hits[m] = Hit {
                 t,
                 c,
                 row: i as u32,
                 role,
             };
-            hits[m] = hit;
-            m += 1;
-            starts[m0] = hit;
-            m0 += usize::from(role == 0);
-        }
-        for h in &hits[..m] {
-            let fl = &mut s.first_last[h.c as usize];
-            s.reordered += u64::from(h.t < fl.1);
-            fl.0 = if fl.1 == i64::MIN { h.t } else { fl.0 };
-            fl.1 = h.t;
-        }
-        for h in &starts[..m0] {
-            let f = &mut s.first0[h.c as usize];
-            *f = min_key(*f, (h.t, h.row));
-        }
-        start = end;
-    }
-    s.max_t = (max_t > i64::MIN).then_some(max_t);
-    Ok(s)
-}
-
-/// The rows whose role `select`s (indexed by event index) of the customers `lo..lo + level.len()`
-/// at a level that `at_level` accepts (the missing time excluded), block by block, each block given
-/// to `apply` (customers relative to `lo`).
-#[allow(clippy::too_many_arguments)]
-fn for_hits<C: Customers, E: Events>(
-    rules: &Rules<'_>,
-    customers: &C,
-    events: &E,
-    times: &[i64],
-    select: &[bool],
-    lo: usize,
-    level: &[u8],
-    at_level: impl Fn(u8) -> bool,
-    mut apply: impl FnMut(&[Hit]),
-) {
-    let mut hits = vec![Hit::default(); BLOCK];
-    let mut start = 0;
-    while start < times.len() {
-        let end = (start + BLOCK).min(times.len());
-        let mut m = 0;
-        for (j, &raw) in times[start..end].iter().enumerate() {
-            let i = start + j;
-            let e = events.at(i);
-            if !select[e] {
-                continue;
-            }
-            let c = (customers.at(i) as usize).wrapping_sub(lo);
-            if raw == MISSING_TIME || !level.get(c).is_some_and(|l| at_level(*l)) {
-                continue;
-            }
-            hits[m] = Hit {
-                t: raw.wrapping_mul(rules.per),
-                c: c as u32,
-                row: i as u32,
-                role: rules.roles[e],
-            };
             m += 1;
         }
-        apply(&hits[..m]);
+        buckets.add(&hits[..m], &mut apply);
         start = end;
     }
+    buckets.flush(&mut apply);
+    Ok(Scan {
+        last,
+        chain,
+        dropped,
+        reordered,
+        max_t: (max_t > i64::MIN).then_some(max_t),
+    })
 }
 
-/// Ranges of customer codes, one per chunk of rows (each range's passes read every row).
-fn customer_ranges(n_c: usize, n_ranges: usize) -> Vec<usize> {
-    let r = n_ranges.clamp(1, n_c.max(1));
-    (0..=r).map(|j| j * n_c / r).collect()
+/// The later passes' view of the rows.
+struct Passes<'r, 's, C, E> {
+    rules: &'r Rules<'s>,
+    customers: &'r C,
+    events: &'r E,
+    times: &'r [i64],
+    chunks: &'r [(usize, usize)],
 }
 
-/// Ordered: one pass per step after the first (the first of them also finds the exclusions), the
-/// customers split in ranges, each range's state updated by one thread.
-#[allow(clippy::too_many_arguments)]
-fn ordered<C: Customers, E: Events>(
-    rules: &Rules<'_>,
-    customers: &C,
-    events: &E,
-    times: &[i64],
-    n_ranges: usize,
-    level: &mut [u8],
-    chain: &mut [Chain],
-    excl: &mut [(i64, u32)],
-) {
-    let k = rules.spec.steps.len();
-    let with_x = !excl.is_empty();
-    let bounds = customer_ranges(level.len(), n_ranges);
-    let mut slices = Vec::new();
-    let (mut lv, mut ch, mut ex) = (level, chain, excl);
-    for w in bounds.windows(2) {
-        let len = w[1] - w[0];
-        let (a, b) = lv.split_at_mut(len);
-        let (c, d) = ch.split_at_mut(len);
-        let (e, f) = ex.split_at_mut(if with_x { len } else { 0 });
-        slices.push((w[0], a, c, e));
-        (lv, ch, ex) = (b, d, f);
+impl<C: Customers, E: Events> Passes<'_, '_, C, E> {
+    /// The rows `a..b` whose event index `select`s, with a customer at a level that `at_level`
+    /// accepts (the missing time excluded), given to `apply` by ranges of customers whose states
+    /// take `bytes` each ([`Buckets`]). The event column is read first; the customer, time and
+    /// level only of the rows it selects.
+    fn for_hits(
+        &self,
+        (a, b): (usize, usize),
+        select: &[bool],
+        level: &[u8],
+        at_level: impl Fn(u8) -> bool,
+        bytes: usize,
+        mut apply: impl FnMut(&[Hit]),
+    ) {
+        let mut buckets = Buckets::new(level.len(), bytes);
+        let mut picked = vec![0u32; BLOCK];
+        let mut hits = vec![Hit::default(); BLOCK];
+        let mut start = a;
+        while start < b {
+            let end = (start + BLOCK).min(b);
+            let mut m = 0;
+            for i in start..end {
+                picked[m] = i as u32;
+                m += usize::from(select[self.events.at(i)]);
+            }
+            let mut h = 0;
+            for &i in &picked[..m] {
+                let i = i as usize;
+                let raw = self.times[i];
+                let c = self.customers.at(i);
+                let ok = raw != MISSING_TIME && level.get(c as usize).is_some_and(|l| at_level(*l));
+                hits[h] = Hit {
+                    t: raw.wrapping_mul(self.rules.per),
+                    c,
+                    row: i as u32,
+                    role: self.rules.roles[self.events.at(i)],
+                };
+                h += usize::from(ok);
+            }
+            buckets.add(&hits[..h], &mut apply);
+            start = end;
+        }
+        buckets.flush(&mut apply);
     }
-    slices.into_par_iter().for_each(|(lo, level, chain, excl)| {
+
+    /// Ordered: one pass per step after the first (the first of them also finds the exclusions),
+    /// each chunk of rows with its own copy of the attempts holding its first keys, merged after the
+    /// pass.
+    fn ordered(&self, level: &mut [u8], chains: &mut [Vec<Chain>], excl: &mut [(i64, u32)]) {
+        let rules = self.rules;
+        let k = rules.spec.steps.len();
+        let n_c = level.len();
+        let with_x = !excl.is_empty();
+        let n_chunks = self.chunks.len();
         for step in 1..k {
             let step_r = step as u8;
             let x_pass = step == 1 && with_x;
@@ -540,140 +610,184 @@ fn ordered<C: Customers, E: Events>(
                 .iter()
                 .map(|&role| role == step_r || (x_pass && role == EXCLUSION))
                 .collect();
-            let at = |l: u8| l == step_r;
-            for_hits(
-                rules,
-                customers,
-                events,
-                times,
-                &select,
-                lo,
-                level,
-                at,
-                |hits| {
-                    for h in hits {
-                        let c = h.c as usize;
-                        let key = (h.t, h.row);
-                        let s = &mut chain[c];
-                        let prev = (s.prev_t, s.prev_row);
-                        let ok = rules.in_window(h.t, s.t0);
-                        if h.role == EXCLUSION {
-                            // In this pass the last step reached is the start.
-                            let x = &mut excl[c];
-                            let better = ok
-                                & rules.before(prev, 0, key, EXCLUSION)
-                                & rules.before(key, EXCLUSION, *x, EXCLUSION);
-                            *x = if better { key } else { *x };
+            let mut xs: Vec<Vec<(i64, u32)>> = (0..n_chunks)
+                .map(|_| if x_pass { vec![LAST; n_c] } else { Vec::new() })
+                .collect();
+            let lv = &*level;
+            let bytes = std::mem::size_of::<Chain>() + if x_pass { 16 } else { 0 };
+            self.chunks
+                .par_iter()
+                .zip(chains.par_iter_mut())
+                .zip(xs.par_iter_mut())
+                .for_each(|((&rows, ch), x)| {
+                    self.for_hits(
+                        rows,
+                        &select,
+                        lv,
+                        |l| l == step_r,
+                        bytes,
+                        |hits| {
+                            for h in hits {
+                                let c = h.c as usize;
+                                let key = (h.t, h.row);
+                                let s = &mut ch[c];
+                                let prev = (s.prev_t, s.prev_row);
+                                let ok = rules.in_window(h.t, s.t0);
+                                if h.role == EXCLUSION {
+                                    // In this pass the last step reached is the start.
+                                    let x = &mut x[c];
+                                    let better =
+                                        ok & rules.before(prev, 0, key, EXCLUSION) & (key < *x);
+                                    *x = if better { key } else { *x };
+                                    continue;
+                                }
+                                let cand = (s.cand_t, s.cand_row);
+                                let better = ok
+                                    & (!rules.increasing | (h.t > s.prev_t))
+                                    & rules.before(prev, step_r - 1, key, step_r)
+                                    & (key < cand);
+                                (s.cand_t, s.cand_row) = if better { key } else { cand };
+                            }
+                        },
+                    );
+                });
+            // Merged: a step found before the first exclusion is reached; every copy of the
+            // attempt updated, its candidate reset for the next pass.
+            let mut x_blocks = if x_pass {
+                by_block(&mut xs, n_c)
+            } else {
+                Vec::new()
+            }
+            .into_iter();
+            let mut ex_blocks = excl.chunks_mut(CUSTOMER_BLOCK);
+            let blocks: Vec<_> = by_block(chains, n_c)
+                .into_iter()
+                .zip(level.chunks_mut(CUSTOMER_BLOCK))
+                .map(|(ch, lv)| (ch, x_blocks.next(), ex_blocks.next(), lv))
+                .collect();
+            blocks
+                .into_par_iter()
+                .for_each(|(mut ch, x_parts, mut ex, lv)| {
+                    for (j, l) in lv.iter_mut().enumerate() {
+                        if *l != step_r {
                             continue;
                         }
-                        let cand = (s.cand_t, s.cand_row);
-                        let better = ok
-                            & (!rules.increasing | (h.t > s.prev_t))
-                            & rules.before(prev, step_r - 1, key, step_r)
-                            & rules.before(key, step_r, cand, step_r);
-                        (s.cand_t, s.cand_row) = if better { key } else { cand };
+                        let mut x = ex.as_ref().map_or(LAST, |e| e[j]);
+                        if let (Some(parts), Some(e)) = (&x_parts, &mut ex) {
+                            for p in parts {
+                                x = min_key(x, p[j]);
+                            }
+                            e[j] = x;
+                        }
+                        let mut best = LAST;
+                        for p in ch.iter() {
+                            best = min_key(best, (p[j].cand_t, p[j].cand_row));
+                        }
+                        let reached = best.1 != NONE && rules.before(best, step_r, x, EXCLUSION);
+                        *l += u8::from(reached);
+                        for p in ch.iter_mut() {
+                            let s = &mut p[j];
+                            if reached {
+                                (s.prev_t, s.prev_row) = best;
+                            }
+                            (s.cand_t, s.cand_row) = LAST;
+                        }
                     }
-                },
-            );
-            // A step found before the first exclusion is reached.
-            for (j, (l, s)) in level.iter_mut().zip(chain.iter_mut()).enumerate() {
-                if *l != step_r {
-                    continue;
-                }
-                let x = excl.get(j).copied().unwrap_or(LAST);
-                let cand = (s.cand_t, s.cand_row);
-                if cand.1 != NONE && rules.before(cand, step_r, x, EXCLUSION) {
-                    (s.prev_t, s.prev_row) = cand;
-                    *l += 1;
-                }
-                (s.cand_t, s.cand_row) = LAST;
-            }
+                });
         }
-    });
+    }
+
+    /// Any order: one pass for the first key of every step and exclusion after the start, each
+    /// chunk of rows with its own first keys, merged after the pass into the first copy of the
+    /// attempts.
+    fn any_order(&self, level: &mut [u8], chains: &mut [Vec<Chain>], excl: &mut [(i64, u32)]) {
+        let rules = self.rules;
+        let k = rules.spec.steps.len();
+        if k < 2 {
+            return;
+        }
+        let w = k - 1;
+        let n_c = level.len();
+        let select: Vec<bool> = rules
+            .roles
+            .iter()
+            .map(|&role| (role != 0 && (role as usize) < k) || role == EXCLUSION)
+            .collect();
+        let entered = |l: u8| l >= 1 && l != UNSEEN;
+        let chain = &mut chains[0];
+        // Per chunk: each customer's first exclusion and first key of every step after the start.
+        let found: Vec<(Vec<(i64, u32)>, Vec<(i64, u32)>)> = self
+            .chunks
+            .par_iter()
+            .map(|&rows| {
+                let mut x = vec![LAST; n_c];
+                let mut firsts = vec![LAST; n_c * w];
+                let (lv, ch) = (&*level, &*chain);
+                let bytes = std::mem::size_of::<Chain>() + (w + 1) * 16;
+                self.for_hits(rows, &select, lv, entered, bytes, |hits| {
+                    for h in hits {
+                        let key = (h.t, h.row);
+                        let c = h.c as usize;
+                        let s = &ch[c];
+                        let ok = rules.in_window(h.t, s.t0)
+                            & rules.before((s.t0, s.prev_row), 0, key, h.role);
+                        let f = if h.role == EXCLUSION {
+                            &mut x[c]
+                        } else {
+                            &mut firsts[c * w + h.role as usize - 1]
+                        };
+                        let better = ok & (key < *f);
+                        *f = if better { key } else { *f };
+                    }
+                });
+                (x, firsts)
+            })
+            .collect();
+        let (mut xs, mut fs): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+        let x_blocks = by_block(&mut xs, n_c);
+        let f_blocks = by_block_of(&mut fs, n_c, w);
+        x_blocks
+            .into_par_iter()
+            .zip(f_blocks)
+            .zip(level.par_chunks_mut(CUSTOMER_BLOCK))
+            .zip(chain.par_chunks_mut(CUSTOMER_BLOCK))
+            .zip(excl.par_chunks_mut(CUSTOMER_BLOCK))
+            .for_each(|((((xp, fp), lv), ch), ex)| {
+                for (j, ((l, s), x)) in lv.iter_mut().zip(ch.iter_mut()).zip(ex).enumerate() {
+                    if !entered(*l) {
+                        continue;
+                    }
+                    for p in &xp {
+                        *x = min_key(*x, p[j]);
+                    }
+                    // The attempt ends at the latest of the steps' first keys (when it
+                    // completes).
+                    for step in 0..w {
+                        let mut f = LAST;
+                        for p in &fp {
+                            f = min_key(f, p[j * w + step]);
+                        }
+                        if f.1 != NONE && rules.before(f, step as u8 + 1, *x, EXCLUSION) {
+                            *l += 1;
+                            s.prev_t = s.prev_t.max(f.0);
+                        }
+                    }
+                }
+            });
+    }
 }
 
-/// Any order: one pass for the first key of every step and exclusion after the start, the
-/// customers split in ranges as for [`ordered`].
-#[allow(clippy::too_many_arguments)]
-fn any_order<C: Customers, E: Events>(
-    rules: &Rules<'_>,
-    customers: &C,
-    events: &E,
-    times: &[i64],
-    n_ranges: usize,
-    level: &mut [u8],
-    chain: &mut [Chain],
-    excl: &mut [(i64, u32)],
-) {
-    let k = rules.spec.steps.len();
-    if k < 2 {
-        return;
-    }
-    let w = k - 1;
-    let select: Vec<bool> = rules
-        .roles
-        .iter()
-        .map(|&role| (role != 0 && (role as usize) < k) || role == EXCLUSION)
+/// As [`by_block`], for arrays of `w` entries per customer.
+fn by_block_of<T>(arrays: &mut [Vec<T>], n_c: usize, w: usize) -> Vec<Vec<&mut [T]>> {
+    let mut blocks: Vec<Vec<&mut [T]>> = (0..n_c.div_ceil(CUSTOMER_BLOCK))
+        .map(|_| Vec::with_capacity(arrays.len()))
         .collect();
-    let bounds = customer_ranges(level.len(), n_ranges);
-    let mut slices = Vec::new();
-    let (mut lv, mut ch, mut ex) = (level, chain, excl);
-    for b in bounds.windows(2) {
-        let len = b[1] - b[0];
-        let (a, rest_l) = lv.split_at_mut(len);
-        let (c, rest_c) = ch.split_at_mut(len);
-        let (e, rest_e) = ex.split_at_mut(len);
-        slices.push((b[0], a, c, e));
-        (lv, ch, ex) = (rest_l, rest_c, rest_e);
-    }
-    slices.into_par_iter().for_each(|(lo, level, chain, excl)| {
-        // Each step's first key after the start (`w` per customer).
-        let mut firsts = vec![LAST; level.len() * w];
-        let entered = |l: u8| l >= 1 && l != UNSEEN;
-        for_hits(
-            rules,
-            customers,
-            events,
-            times,
-            &select,
-            lo,
-            level,
-            entered,
-            |hits| {
-                for h in hits {
-                    let key = (h.t, h.row);
-                    let c = h.c as usize;
-                    let s = &chain[c];
-                    let ok = rules.in_window(h.t, s.t0)
-                        & rules.before((s.t0, s.prev_row), 0, key, h.role);
-                    let x = if h.role == EXCLUSION {
-                        &mut excl[c]
-                    } else {
-                        &mut firsts[c * w + h.role as usize - 1]
-                    };
-                    let better = ok & rules.before(key, h.role, *x, h.role);
-                    *x = if better { key } else { *x };
-                }
-            },
-        );
-        for (j, ((l, s), x)) in level
-            .iter_mut()
-            .zip(chain.iter_mut())
-            .zip(excl.iter())
-            .enumerate()
-        {
-            if !entered(*l) {
-                continue;
-            }
-            // The attempt ends at the latest of the steps' first keys (when it completes).
-            for (step, f) in firsts[j * w..(j + 1) * w].iter().enumerate() {
-                if f.1 != NONE && rules.before(*f, step as u8 + 1, *x, EXCLUSION) {
-                    *l += 1;
-                    s.prev_t = s.prev_t.max(f.0);
-                }
-            }
+    for a in arrays.iter_mut() {
+        for (b, s) in a.chunks_mut(CUSTOMER_BLOCK * w).enumerate() {
+            blocks[b].push(s);
         }
-    });
+    }
+    blocks
 }
 
 /// The counts, time-to-convert units and keys of the customers `lo..`, in code order.
@@ -785,9 +899,9 @@ mod tests {
         Ok(t)
     }
 
-    fn by_passes(spec: &FunnelSpec, log: EventLog<'_>, ranges: usize) -> Result<FunnelTally> {
+    fn by_passes(spec: &FunnelSpec, log: EventLog<'_>, chunks: usize) -> Result<FunnelTally> {
         let mut t = FunnelTally::new(spec.clone())?;
-        t.fold_log_passes(log, ranges)?;
+        t.fold_log_passes(log, chunks)?;
         Ok(t)
     }
 
@@ -856,7 +970,9 @@ mod tests {
 
         /// The passes give the sorted fold's state, bit for bit (counts, time to convert, keys,
         /// dropped and reordered rows), on logs with ties, exclusions, missing values and unknown
-        /// events, for every rule combination of the family and any number of customer ranges.
+        /// events, for every rule combination of the family and any split of the rows in 1-7
+        /// contiguous chunks (with up to 50 rows, chunk boundaries fall between a customer's
+        /// rows; the chunks run on the thread pool's threads).
         #[test]
         fn passes_equal_the_sorted_fold(
             (n_c, rows) in (1u32..7).prop_flat_map(|n_c| (Just(n_c), prop::collection::vec(raw_row(n_c), 0..50))),
@@ -869,12 +985,12 @@ mod tests {
             totals in any::<bool>(),
             keep in any::<bool>(),
             as_of in any::<bool>(),
-            ranges in 1usize..4,
+            chunks in 1usize..8,
         ) {
             let spec = spec_of(n_steps, any, increasing, step_ties, window, exclusions, totals, keep, as_of);
             let log = Log::new(&rows, n_c);
             let a = sorted(&spec, log.log()).unwrap();
-            let b = by_passes(&spec, log.log(), ranges).unwrap();
+            let b = by_passes(&spec, log.log(), chunks).unwrap();
             prop_assert_eq!(a.to_bytes(), b.to_bytes(), "{}", spec.describe());
             let f = |t: &FunnelTally| t.finish(&FunnelOptions::default()).unwrap();
             prop_assert_eq!(f(&a), f(&b));
@@ -883,8 +999,55 @@ mod tests {
             raise.missing = MissingRows::Raise;
             raise.unknown_events = UnknownEvents::Raise;
             let ea = sorted(&raise, log.log()).map(|_| ()).map_err(|e| e.to_string());
-            let eb = by_passes(&raise, log.log(), ranges).map(|_| ()).map_err(|e| e.to_string());
+            let eb = by_passes(&raise, log.log(), chunks).map(|_| ()).map_err(|e| e.to_string());
             prop_assert_eq!(ea, eb);
+        }
+    }
+
+    #[test]
+    fn many_rows_in_many_chunks_equal_the_sorted_fold() {
+        // Enough rows that the buffers of customer ranges fill and are applied mid-chunk (a few
+        // customers: one range; many: several ranges), ties and exclusions included, rows split
+        // in 1 to 9 chunks: the sorted fold's state, bit for bit.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n_c in [40u32, 150_000] {
+            let rows: Vec<RawRow> = (0..30_000)
+                .map(|_| {
+                    let r = next();
+                    let customer = (r % 997 != 0).then_some((r >> 8) as u32 % n_c);
+                    let event = ((r >> 40) % 200 != 0).then_some((r >> 44) as usize % NAMES.len());
+                    (customer, event, Some((r >> 52) as i64 % 300))
+                })
+                .collect();
+            let log = Log::new(&rows, n_c);
+            for (any, increasing, window, exclusions) in [
+                (false, false, Some((60, false)), 1),
+                (false, true, None, 0),
+                (false, false, Some((30, true)), 2),
+                (true, false, Some((90, false)), 1),
+                (true, false, None, 0),
+            ] {
+                let spec = spec_of(
+                    4, any, increasing, true, window, exclusions, false, false, false,
+                );
+                let a = sorted(&spec, log.log()).unwrap();
+                assert!(a.n_reordered > 0 && a.customers.reached[1] > 0);
+                for chunks in [1, 2, 3, 9] {
+                    let b = by_passes(&spec, log.log(), chunks).unwrap();
+                    assert_eq!(
+                        a.to_bytes(),
+                        b.to_bytes(),
+                        "{chunks} chunks: {}",
+                        spec.describe()
+                    );
+                }
+            }
         }
     }
 
