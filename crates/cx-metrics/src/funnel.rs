@@ -1473,7 +1473,7 @@ impl FunnelTally {
     }
 
     /// Fold the rows by passes ([`FoldPath::Passes`]; the spec must allow it): the rows split in
-    /// `n_chunks` contiguous chunks (0: one per thread).
+    /// `n_chunks` contiguous chunks (0: one per thread when each has enough rows per customer).
     fn fold_passes<C: passes::Customers, E: passes::Events>(
         &mut self,
         customers: &C,

@@ -17,15 +17,17 @@
 //! (competing outcome, at `X`) when not complete and `X` exists, else in its window at `as_of` or
 //! timed out. Every count and the time-to-convert table follow.
 //!
-//! The rows are never copied or sorted. Every pass splits the rows in contiguous chunks, one per
-//! thread; each chunk keeps its own per-customer minima (pass 1: first and last kept time and first
-//! step-1 key; later passes: the first key found), merged by the minimum of `(time, row)` after the
-//! pass — the same whatever the split. A later pass reads the event column first and touches a
-//! customer's state only for rows of the events it looks for whose customer is at the level it
-//! extends. Extra memory: 32 bytes per customer per chunk in pass 1, then 33 bytes per customer
-//! (level and attempt) and 16 per customer and chunk (ordered: the candidates, and the exclusions'
-//! when there are exclusions; any order: 16 per customer, step and chunk) — `O(customers × steps ×
-//! threads)`, whatever the number of rows.
+//! The rows are never copied or sorted. Every pass splits the rows in contiguous chunks (one per
+//! thread when each chunk holds at least [`ROWS_PER_CUSTOMER`] rows per customer, else one); each
+//! chunk keeps its own copy of every customer's attempt with the first key it found, merged by the
+//! minimum of `(time, row)` after the pass — the same whatever the split. Pass 1 touches, per row,
+//! the time of the customer's last kept row, and the attempt only for the customer's first row of
+//! the chunk and step-1 rows; a later pass reads the event column first and touches the attempt
+//! only for rows of the events it looks for whose customer is at the level it extends. The hits
+//! are applied by ranges of customers ([`Buckets`]). Extra memory, per customer: 1 byte (level)
+//! and 32 per chunk (attempt), plus 8 per chunk in pass 1, 16 with exclusions (plus 16 per chunk
+//! in pass 2), and for `any_order` 16 per step and chunk; the buffers of the ranges take 12 KiB per
+//! 256 KiB of state (under 5 %) — `O(customers × steps × chunks)`, whatever the number of rows.
 
 use rayon::prelude::*;
 
@@ -284,11 +286,19 @@ fn min_key(a: (i64, u32), b: (i64, u32)) -> (i64, u32) {
     }
 }
 
-/// Contiguous row chunks, one per thread (or `n_chunks`; 0 to choose).
-fn row_chunks(n: usize, n_chunks: usize) -> Vec<(usize, usize)> {
+/// A chunk of rows of its own (with its copy of every customer's state, merged after each pass)
+/// only for at least this many rows per customer: below, the merges cost more than the thread
+/// saves.
+const ROWS_PER_CUSTOMER: usize = 8;
+
+/// Contiguous row chunks of `n` rows of `n_c` customers: `n_chunks`, or (0) one per thread as long
+/// as each holds [`ROWS_PER_CUSTOMER`] rows per customer, else one.
+fn row_chunks(n: usize, n_c: usize, n_chunks: usize) -> Vec<(usize, usize)> {
     let t = match n_chunks {
         0 if n < PARALLEL_ROWS => 1,
-        0 => rayon::current_num_threads().max(1),
+        0 => rayon::current_num_threads()
+            .min(n / (ROWS_PER_CUSTOMER * n_c.max(1)))
+            .max(1),
         t => t,
     };
     (0..t).map(|j| (j * n / t, (j + 1) * n / t)).collect()
@@ -314,7 +324,7 @@ fn by_block<T>(arrays: &mut [Vec<T>], n_c: usize) -> Vec<Vec<&mut [T]>> {
 /// The funnel of every row, by passes: the partial result (customers in code order) and the end of
 /// the data (`None` without kept rows or `as_of`). `roles[e]`: the role of event index `e` (the
 /// last index: a missing name). Codes must have been checked to be in range, the row count to be
-/// below 2³² − 1. The rows are split in `n_chunks` contiguous chunks (0: one per thread), each with
+/// below 2³² − 1. The rows are split in `n_chunks` contiguous chunks (0: see [`row_chunks`]), each with
 /// its own per-customer minima, merged after each pass.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fold<C: Customers, E: Events>(
@@ -340,8 +350,8 @@ pub(super) fn fold<C: Customers, E: Events>(
         window: spec.window_ns.unwrap_or(i64::MAX),
         inclusive: spec.window_ns.is_none() || spec.window_end == WindowEnd::Inclusive,
     };
-    let chunks = row_chunks(n, n_chunks);
-    // Pass 1, a chunk of rows per thread: every row checked (the first bad row of the first
+    let chunks = row_chunks(n, n_c, n_chunks);
+    // Pass 1, the chunks in parallel: every row checked (the first bad row of the first
     // chunk that has one is the first of all), dropped rows counted, each customer's first and
     // last kept time and first step-1 key.
     let scans: Vec<Result<Scan>> = chunks
@@ -716,7 +726,8 @@ impl<C: Customers, E: Events> Passes<'_, '_, C, E> {
         let entered = |l: u8| l >= 1 && l != UNSEEN;
         let chain = &mut chains[0];
         // Per chunk: each customer's first exclusion and first key of every step after the start.
-        let found: Vec<(Vec<(i64, u32)>, Vec<(i64, u32)>)> = self
+        type Keys = Vec<(i64, u32)>;
+        let found: Vec<(Keys, Keys)> = self
             .chunks
             .par_iter()
             .map(|&rows| {
