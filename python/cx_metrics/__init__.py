@@ -271,3 +271,9 @@ __all__ += [
 __all__ += [
     "NpsValueTally",
 ]
+
+from .funnels import FunnelStepWarning as FunnelStepWarning  # noqa: E402
+
+__all__ += [
+    "FunnelStepWarning",
+]

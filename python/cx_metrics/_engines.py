@@ -370,9 +370,11 @@ class Metrics:
         value: str | None = None,
         **engine: Any,
     ) -> CustomerSummary:
-        """The merged :class:`cx_metrics.CustomerSummary` (first and last order, orders, total value per
-        integer customer id) of the orders in a Dask or Spark DataFrame, for :func:`cx_metrics.bgnbd` and
-        :func:`cx_metrics.gamma_gamma`; orders of a customer may be in any partitions."""
+        """The merged :class:`cx_metrics.CustomerSummary` (first and last order, orders, total value and
+        the orders at the first instant per integer customer id) of the orders in a Dask or Spark
+        DataFrame, for :func:`cx_metrics.rfm_summary`, :func:`cx_metrics.bgnbd`,
+        :func:`cx_metrics.gamma_gamma` and :func:`cx_metrics.clv_bgnbd`; orders of a customer may be in
+        any partitions (ties at the first instant too: the merge is exact)."""
         plan = CustomerPlan(by=(), customer_id=customer_id, time=time, value=value)
         return self._compute(data, plan, **engine)  # type: ignore[no-any-return]
 

@@ -56,9 +56,10 @@ class KeyColumns:
         return self.names[0] if len(self.names) == 1 else self.names
 
 
-def key_columns(by: object, table: Table | None, n_rows: int) -> KeyColumns:
+def key_columns(by: object, table: Table | None, n_rows: int, what: str = "by") -> KeyColumns:
     """The label columns of ``by``: a column name of ``table`` or a list of names, one label per row
-    (an array, a Series), or a list of such arrays; each checked to have ``n_rows`` labels."""
+    (an array, a Series), or a list of such arrays; each checked to have ``n_rows`` labels (``what``:
+    the argument named in the error)."""
     raws: list[tuple[str, Any]] = []
     if isinstance(by, str):
         raws.append((by, _column(table, by)))
@@ -76,7 +77,7 @@ def key_columns(by: object, table: Table | None, n_rows: int) -> KeyColumns:
         spec, length = _spec(raw)
         if length != n_rows:
             raise LengthMismatchError(
-                f"length mismatch: by has {length} labels for {n_rows} rows; give one label per row"
+                f"length mismatch: {what} has {length} labels for {n_rows} rows; give one label per row"
                 + (f" (column {name!r})" if len(raws) > 1 else "")
             )
         specs.append(spec)

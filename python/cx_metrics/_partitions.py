@@ -621,7 +621,7 @@ class CohortPlan(Plan):
     def empty(self) -> _State:
         from .retention import CohortTally
 
-        return CohortTally(self.period)  # type: ignore[arg-type]
+        return CohortTally(self.period, as_of=self.as_of)  # type: ignore[arg-type]
 
     def fold(self, state: _State, table: Table) -> None:
         from .retention import fold_cohorts
@@ -642,8 +642,9 @@ class CohortPlan(Plan):
 
 @dataclass(frozen=True)
 class CustomerPlan(Plan):
-    """Per-customer order summaries (first and last order, orders, total value): mergeable over any
-    split of the orders; the result is the merged :class:`~cx_metrics.CustomerSummary` itself."""
+    """Per-customer order summaries (first and last order, orders, total value, orders at the first
+    instant): mergeable over any split of the orders; the result is the merged
+    :class:`~cx_metrics.CustomerSummary` itself."""
 
     customer_id: str = "customer_id"
     time: str = "time"

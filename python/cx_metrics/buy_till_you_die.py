@@ -78,14 +78,20 @@ def _float_column(data: object, value: object, name: str) -> npt.NDArray[np.floa
 
 def rfm_summary(summary: Any, calibration_end: Any, time_unit: ModelUnit = "week") -> pd.DataFrame:
     """Frequency (orders - 1), recency (first to last order), ``T`` (first order to
-    ``calibration_end``) in ``time_unit`` units and ``monetary_all`` (mean value of **all** the
-    customer's orders, the first included: the summary keeps only totals) of every customer of a
-    :class:`~cx_metrics.CustomerSummary`, the input of :func:`bgnbd`.
+    ``calibration_end``) in ``time_unit`` units, ``monetary`` (mean value of the **repeat** orders, the
+    first left out; 0 for a customer without repeats) and ``monetary_all`` (mean value of all the
+    customer's orders) of every customer of a :class:`~cx_metrics.CustomerSummary`: the input of
+    :func:`bgnbd`, :func:`gamma_gamma` and :func:`clv_bgnbd`.
 
-    ``monetary_all`` is not the ``monetary`` that :func:`gamma_gamma` reads: the Gamma-Gamma model (as
-    Fader & Hardie and lifetimes' ``summary_data_from_transaction_data`` define it) takes the mean of the
-    **repeat** purchases only, which a summary of totals cannot give; the column is named so that it is
-    not fed to :func:`gamma_gamma` by mistake (which refuses it, and refuses a summary).
+    ``monetary`` is lifetimes' ``monetary_value`` (``summary_data_from_transaction_data``) and the
+    Gamma-Gamma model's input (Fader, Hardie & Lee 2005): (total - the first order's value) /
+    (orders - 1). Frequency counts every order but one as a repeat, so of several orders at a
+    customer's first instant one is the first order and the others are repeats; which one is first the
+    data do not say, so the first order's value is taken as the mean of the orders at the first instant
+    (lifetimes instead merges all orders of a period into one purchase, which changes frequency too;
+    with at most one order per customer per period the two agree). A summary stored in format version 1
+    did not keep the first orders: its table has no ``monetary`` column (``monetary_all`` only) and
+    :func:`gamma_gamma` refuses it; fold the orders again.
 
     The summary must hold only orders up to ``calibration_end`` (an error names the first customer with
     a later order); customers whose first order is at ``calibration_end`` itself are left out and
@@ -93,10 +99,18 @@ def rfm_summary(summary: Any, calibration_end: Any, time_unit: ModelUnit = "week
 
     >>> import cx_metrics as cx
     >>> s = cx.CustomerSummary()
-    >>> s.fold([1, 1, 2], ["2026-01-05", "2026-01-19", "2026-01-12"], [10.0, 30.0, 5.0])
-    >>> cx.rfm_summary(s, "2026-02-02", "week")[["frequency", "recency", "T", "monetary_all"]].values.tolist()
-    [[1.0, 2.0, 4.0, 20.0], [0.0, 0.0, 3.0, 5.0]]
+    >>> days = ["2026-01-05", "2026-01-19", "2026-01-26", "2026-01-12"]
+    >>> s.fold([1, 1, 1, 2], days, [10.0, 30.0, 20.0, 5.0])
+    >>> rfm = cx.rfm_summary(s, "2026-02-02", "week")
+    >>> rfm[["frequency", "recency", "T", "monetary", "monetary_all"]].values.tolist()
+    [[2.0, 3.0, 4.0, 25.0, 20.0], [0.0, 0.0, 3.0, 0.0, 5.0]]
     """
+    return _rfm_summary(summary, calibration_end, time_unit, require_monetary=False)
+
+
+def _rfm_summary(
+    summary: Any, calibration_end: Any, time_unit: str, *, require_monetary: bool
+) -> pd.DataFrame:
     pd = require_pandas(None)
 
     from .retention import _instant
@@ -104,8 +118,14 @@ def rfm_summary(summary: Any, calibration_end: Any, time_unit: ModelUnit = "week
     if time_unit not in _NS_PER:
         raise InvalidArgumentError(f'invalid time_unit: {time_unit!r}; use "day" or "week"')
     end = int(_instant(calibration_end, "calibration_end").ns[0])
-    ids, x, tx, t, m, excluded = _native.summary_rfm(summary._inner, end, _NS_PER[time_unit])
-    df = pd.DataFrame({"customer_id": ids, "frequency": x, "recency": tx, "T": t, "monetary_all": m})
+    ids, x, tx, t, m, m_all, excluded = _native.summary_rfm(
+        summary._inner, end, _NS_PER[time_unit], require_monetary=require_monetary
+    )
+    columns: dict[str, Any] = {"customer_id": ids, "frequency": x, "recency": tx, "T": t}
+    if m is not None:
+        columns["monetary"] = m
+    columns["monetary_all"] = m_all
+    df = pd.DataFrame(columns)
     df.attrs["n_excluded"] = int(excluded)
     df.attrs["time_unit"] = time_unit
     return df
@@ -399,9 +419,14 @@ def gamma_gamma(
 ) -> GammaGammaFit:
     """Fit the Gamma-Gamma spend model to the mean spend (``monetary``) of customers' repeat purchases
     (the first purchase left out, as lifetimes' ``summary_data_from_transaction_data`` gives it);
-    customers with frequency 0 are left out and counted (:attr:`GammaGammaFit.n_excluded`). A
-    :class:`~cx_metrics.CustomerSummary` keeps only totals, so it cannot give that mean and is refused,
-    as is the ``monetary_all`` column of :func:`rfm_summary` (the mean of all orders).
+    customers with frequency 0 are left out and counted (:attr:`GammaGammaFit.n_excluded`).
+
+    ``data``: a table with ``frequency`` and ``monetary`` (the :func:`rfm_summary` table, or lifetimes'),
+    or columns passed as ``frequency=``, ``monetary=``; or a :class:`~cx_metrics.CustomerSummary` (in
+    memory, or merged by ``cxd``/``cxs.customer_summary``) with ``calibration_end``, read as
+    :func:`rfm_summary` reads it (a summary stored in format version 1 is refused: it did not keep the
+    first order's value; fold the orders again). The ``monetary_all`` column of :func:`rfm_summary`
+    (the mean of all orders, the first included) is refused.
 
     >>> import cx_metrics as cx
     >>> from cx_metrics.buy_till_you_die import cdnow_summary
@@ -412,12 +437,9 @@ def gamma_gamma(
     from .retention import CustomerSummary
 
     if isinstance(data, CustomerSummary):
-        raise InvalidArgumentError(
-            "invalid data: a CustomerSummary keeps each customer's total only, so the mean of the repeat "
-            "purchases (the first left out) that the Gamma-Gamma model needs cannot be taken from it; give "
-            "per-customer frequency and repeat-purchase mean (e.g. lifetimes' "
-            "summary_data_from_transaction_data)"
-        )
+        if calibration_end is None:
+            raise InvalidArgumentError("invalid calibration_end: a CustomerSummary needs calibration_end=")
+        data = _rfm_summary(data, calibration_end, "week", require_monetary=True)
     columns = getattr(data, "columns", None)
     names = [] if columns is None else list(columns)
     defaulted = isinstance(monetary, str) and monetary == "monetary"
@@ -425,7 +447,8 @@ def gamma_gamma(
         raise InvalidArgumentError(
             "invalid monetary: the data have monetary_all (the mean of all orders, first included, "
             "from rfm_summary), not the mean of the repeat purchases the Gamma-Gamma model needs; "
-            "give a repeat-purchase mean as monetary="
+            "rfm_summary gives monetary too unless its summary was stored in format version 1 "
+            "(fold the orders again), or give a repeat-purchase mean as monetary="
         )
     x = _float_column(data, frequency, "frequency")
     m = _float_column(data, monetary, "monetary")
@@ -533,6 +556,7 @@ def clv_bgnbd(
     time_unit: TimeUnit,
     timing: Timing,
     horizon_unit: TimeUnit | None = None,
+    calibration_end: Any = None,
 ) -> CustomerClv:
     """Lifetime value of each customer: for periods k = 1..horizon of ``time_unit``, ``margin`` (a share
     of spend) x expected spend (Gamma-Gamma) x expected purchases in period k given the history
@@ -548,7 +572,16 @@ def clv_bgnbd(
     ...                  timing="end")
     >>> round(float(v.values[0]), 2) > 0, v.horizon, v.timing
     (True, 52, 'end')
+
+    ``data`` may also be a :class:`~cx_metrics.CustomerSummary` with ``calibration_end``: its
+    :func:`rfm_summary` in the BG/NBD fit's time unit, one value per customer of that table.
     """
+    from .retention import CustomerSummary
+
+    if isinstance(data, CustomerSummary):
+        if calibration_end is None:
+            raise InvalidArgumentError("invalid calibration_end: a CustomerSummary needs calibration_end=")
+        data = _rfm_summary(data, calibration_end, fit.time_unit, require_monetary=True)
     native = _native.clv_bgnbd(
         fit._native,
         spend._native,

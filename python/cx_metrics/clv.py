@@ -304,6 +304,7 @@ def clv(
     recency: object = "recency",
     age: object = "T",
     monetary: object = "monetary",
+    calibration_end: Any = None,
 ) -> CustomerClv: ...
 
 
@@ -347,6 +348,7 @@ def clv(
     recency: object = "recency",
     age: object = "T",
     monetary: object = "monetary",
+    calibration_end: Any = None,
 ) -> ClvResult | CustomerClv:
     """Customer lifetime value, with the units and timing explicit.
 
@@ -367,6 +369,7 @@ def clv(
     - ``"bgnbd"``: per customer of ``data`` (frequency, recency, T, monetary), ``margin`` (a share of
       spend) x Gamma-Gamma expected spend (``spend``) x BG/NBD expected purchases (``fit``) in each
       of ``horizon`` periods, discounted; returns a :class:`CustomerClv` (see :func:`clv_bgnbd`).
+      ``data`` may be a :class:`~cx_metrics.CustomerSummary` with its ``calibration_end``.
 
     >>> import cx_metrics as cx
     >>> print(cx.clv("simple", arpu=50, margin=0.8, churn=0.02, time_unit="month"))
@@ -396,6 +399,7 @@ def clv(
         "renewals": renewals != 0,
         "spend": spend is not None,
         "data": data is not None,
+        "calibration_end": calibration_end is not None,
     }
     uses = {
         "simple": {"arpu", "churn"},
@@ -408,7 +412,16 @@ def clv(
             "acquisition_cost",
         },
         "sbg": {"fit", "discount_rate", "renewals", "horizon", "horizon_unit", "timing"},
-        "bgnbd": {"fit", "spend", "data", "discount_rate", "horizon", "horizon_unit", "timing"},
+        "bgnbd": {
+            "fit",
+            "spend",
+            "data",
+            "discount_rate",
+            "horizon",
+            "horizon_unit",
+            "timing",
+            "calibration_end",
+        },
     }
     if method in uses:
         unused = [name for name, was_given in given.items() if was_given and name not in uses[method]]
@@ -454,6 +467,7 @@ def clv(
             time_unit=time_unit,
             timing=need("timing", timing),
             horizon_unit=horizon_unit,
+            calibration_end=calibration_end,
         )
     elif method == "sbg":
         f = need("fit", fit)

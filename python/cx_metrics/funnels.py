@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings as _warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -45,7 +46,9 @@ __all__ = [
     "FunnelComparison",
     "FunnelResult",
     "FunnelSpec",
+    "FunnelStepWarning",
     "FunnelTally",
+    "TimeToConvert",
     "compare_funnels",
     "funnel",
 ]
@@ -61,6 +64,11 @@ Ties = Literal["input_order", "step_order"]
 UnknownEvents = Literal["drop", "keep", "raise"]
 Missing = Literal["omit", "raise"]
 StepLike = str | Sequence[str] | tuple[str, str | Sequence[str] | Callable[[str], bool]]
+
+
+class FunnelStepWarning(UserWarning):
+    """A step matches no event name of the data (a misspelt name counts 0): the message names the
+    step and the closest event names seen."""
 
 
 def _window_ns(window: object) -> int | None:
@@ -167,8 +175,9 @@ class FunnelSpec:
                 if callable(events):
                     if names is None:
                         raise InvalidArgumentError(
-                            f"invalid steps: step {k + 1} ({name!r}) is a predicate; it is resolved against "
-                            "the event names of a log (use cx.funnel, or FunnelTally.fold)"
+                            f"invalid steps: step {k + 1} ({name!r}) is a predicate, which only cx.funnel "
+                            "evaluates (on the log's distinct event names); a FunnelTally and describe() "
+                            f"need the step as event names: ({name!r}, [n for n in names if predicate(n)])"
                         )
                     out.append((name, [n for n in names if events(n)]))
                 else:
@@ -238,19 +247,25 @@ class FunnelTally(_State):
     def __init__(self, spec: FunnelSpec) -> None:
         if not isinstance(spec, FunnelSpec):
             raise InvalidArgumentError("invalid spec: give a cx.FunnelSpec")
-        self._inner = _native.FunnelTally(spec._native_spec(_names_or_none(spec)))
+        # A tally is stored and merged with its steps as event names: a predicate step is refused
+        # here, naming the fix (resolved per fold, two partitions could count different steps).
+        self._inner = _native.FunnelTally(spec._native_spec())
 
     def fold(self, customers: object, events: object, times: object) -> None:
         """Fold events (customer ids, event names, timestamps): every event of a customer must be in
-        this fold. Step predicates need the event names, so a spec with predicates is resolved here
-        only if it was resolved when the tally was made (use :func:`funnel` for predicates)."""
+        this fold. (Steps are event names here: a spec with predicate steps is refused when the tally
+        is made; :func:`funnel` evaluates predicates.)"""
         t = _instants(times, "time")
-        ev = key_columns(events, None, len(t.ns)).specs[0]
-        self._inner.fold(_event_ids(None, customers, len(t.ns)), ev, t.ns, "ns")
+        ev = key_columns(events, None, len(t.ns), what="events").specs[0]
+        self._inner.fold(_event_ids(None, customers, len(t.ns), "customers"), ev, t.ns, "ns")
 
     def result(self, confidence_level: float = 0.95) -> FunnelResult:
-        """The funnel: steps, conversions with Wilson intervals, time to convert."""
-        return FunnelResult._from_native(self._inner.result(confidence_level))
+        """The funnel: steps, conversions with Wilson intervals, time to convert. Warns
+        (:class:`FunnelStepWarning`) of each step that matches no event name of the data."""
+        out = FunnelResult._from_native(self._inner.result(confidence_level))
+        for w in out.warnings:
+            _warnings.warn(f"{w} (category cx.FunnelStepWarning)", FunnelStepWarning, stacklevel=2)
+        return out
 
 
 def _names_or_none(spec: FunnelSpec) -> list[str] | None:
@@ -274,6 +289,8 @@ class FunnelStep:
     overall_ci: Interval | None
     attempts: int
     customers: int
+    in_window: int | None = None
+    drop_off_closed: int | None = None
 
 
 _STEP_COLUMNS: list[tuple[str, Kind, Callable[[FunnelStep], Any]]] = [
@@ -287,6 +304,8 @@ _STEP_COLUMNS: list[tuple[str, Kind, Callable[[FunnelStep], Any]]] = [
     ("overall", "float", lambda s: s.overall),
     ("overall_low", "float", lambda s: s.overall_ci.low if s.overall_ci else None),
     ("overall_high", "float", lambda s: s.overall_ci.high if s.overall_ci else None),
+    ("in_window", "int", lambda s: s.in_window),
+    ("drop_off_closed", "int", lambda s: s.drop_off_closed),
 ]
 """The columns of a funnel's table, one row per step (also those of each segment in FunnelByGroup)."""
 
@@ -317,10 +336,17 @@ class FunnelResult(SameJson, Tabular, NativeResult):
         The denominator (customers or attempts entering step 1) and those reaching the last step.
     conversion, conversion_ci : float or None, Interval or None
         ``converted / entered`` and its Wilson interval.
-    time_to_convert : KaplanMeier or None
+    in_window, conversion_closed, conversion_by_window_end : int, float or None, float or None
+        Entrants still inside their window at ``as_of`` (in the denominator of ``conversion``, not
+        converted yet), the conversion of those whose window closed, and the cumulative incidence
+        of conversion at the window's length. Per step, ``in_window`` is the part of ``drop_off``
+        still inside its window, ``drop_off_closed`` the rest.
+    time_to_convert : TimeToConvert or None
         Seconds from the start of the attempt to the last step: conversions are events, attempts
         stopped (exclusion, strict break, repeat) competing, attempts still in their window at
         ``as_of`` censored there, timed-out attempts censored at the window's length.
+    warnings : list of str
+        One line per step that matches no event name of the data, with the closest names seen.
 
     ``to_pandas()`` / ``to_polars()``: one row per step, ``step``, ``count``, ``from_previous``,
     ``conversion``, ``conversion_low``, ``conversion_high``, ``drop_off``, ``overall``,
@@ -354,6 +380,8 @@ class FunnelResult(SameJson, Tabular, NativeResult):
                 overall_ci=_ci(s["overall_ci"]),
                 attempts=int(s["attempts"]),
                 customers=int(s["customers"]),
+                in_window=s.get("in_window"),
+                drop_off_closed=s.get("drop_off_closed"),
             )
             for s in self._raw["steps"]
         ]
@@ -381,8 +409,41 @@ class FunnelResult(SameJson, Tabular, NativeResult):
         return float(self._raw["confidence_level"])
 
     @property
-    def time_to_convert(self) -> Any:
-        return self._native.time_to_convert
+    def time_to_convert(self) -> TimeToConvert | None:
+        """Seconds from the start of each entrant's attempt to its last step (None without
+        entrants): a :class:`TimeToConvert`."""
+        km = self._native.time_to_convert
+        if km is None:
+            return None
+        w = self._raw["spec"]["window_ns"]
+        return TimeToConvert(km, None if w is None else w / 1e9, self.outcomes, self._unit)
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per step that matches no event name of the data (printed, and warned of when
+        the result is made), with the closest event names seen."""
+        return [str(w) for w in self._raw.get("warnings", [])]
+
+    @property
+    def in_window(self) -> int:
+        """Entrants (time-to-convert units) still inside their window at ``as_of``: in the
+        denominator of :attr:`conversion`, not converted (yet)."""
+        return int(self._raw.get("in_window", self._raw["outcomes"][2]))
+
+    @property
+    def conversion_closed(self) -> float | None:
+        """``converted / (entered - in_window)``: the conversion of the entrants whose window has
+        closed."""
+        c = self._raw.get("conversion_closed")
+        return None if c is None else float(c)
+
+    @property
+    def conversion_by_window_end(self) -> float | None:
+        """The cumulative incidence of conversion at the window's length (Aalen-Johansen from
+        :attr:`time_to_convert`: entrants still inside their window censored at ``as_of``, stopped
+        attempts competing); None without a window."""
+        c = self._raw.get("conversion_by_window_end")
+        return None if c is None else float(c)
 
     @property
     def as_of(self) -> np.datetime64 | None:
@@ -435,6 +496,7 @@ class FunnelResult(SameJson, Tabular, NativeResult):
             "from prev",
             f"conversion ({level} CI, Wilson)",
             "drop-off",
+            "of which in window",
             f"from step 1 ({level} CI, Wilson)",
         ]
         rows = [
@@ -444,6 +506,7 @@ class FunnelResult(SameJson, Tabular, NativeResult):
                 str(s.from_previous),
                 _with_ci(s.conversion, s.conversion_ci),
                 str(s.drop_off),
+                "n/a" if s.in_window is None else str(s.in_window),
                 _with_ci(s.overall, s.overall_ci),
             ]
             for s in self.steps
@@ -459,7 +522,27 @@ class FunnelResult(SameJson, Tabular, NativeResult):
         if ci is None:
             return f"{head}, {pct(self.conversion)}"
         level = level_text(ci.confidence_level)
-        return f"{head}, {pct(self.conversion)} ({level} CI {pct(ci.low)} to {pct(ci.high)}, Wilson)"
+        head = f"{head}, {pct(self.conversion)} ({level} CI {pct(ci.low)} to {pct(ci.high)}, Wilson)"
+        if self.in_window:
+            head += f"; {self.in_window} still in their window"
+        return head
+
+    def _window_line(self) -> str:
+        """The denominator of the headline and the entrants still inside their window."""
+        unit, n, open_ = self._unit, self.entered, self.in_window
+        text = f"denominator of the headline: all {n} {unit} entering step 1"
+        if not open_:
+            return text + ", every window closed at as_of"
+        text += f", {open_} of them still inside their window at as_of (counted as not converted)"
+        if self.conversion_closed is not None:
+            closed, share = n - open_, pct(self.conversion_closed)
+            text += f"; of the {closed} whose window closed {self.converted} converted, {share}"
+        if self.conversion_by_window_end is not None:
+            text += (
+                f"; by the end of the window {pct(self.conversion_by_window_end)} (cumulative incidence of "
+                "conversion, those in their window censored)"
+            )
+        return text
 
     def _as_of_text(self) -> str:
         as_of = self.as_of
@@ -489,6 +572,8 @@ class FunnelResult(SameJson, Tabular, NativeResult):
             ["customers", str(c["n_customers"])],
             ["attempts", str(c["n_attempts"])],
             ["as of", self._as_of_text()],
+            ["in their window at as_of", str(self.in_window)],
+            ["denominator", self._window_line().split(": ", 1)[1]],
         ]
 
     def __repr__(self) -> str:
@@ -501,7 +586,14 @@ class FunnelResult(SameJson, Tabular, NativeResult):
     def __str__(self) -> str:
         header, rows = self._table()
         return "\n".join(
-            [self._headline(), self._data_line(), self.rules.rstrip(), *text_table(header, rows)]
+            [
+                self._headline(),
+                self._data_line(),
+                *(f"warning: {w}" for w in self.warnings),
+                self._window_line(),
+                self.rules.rstrip(),
+                *text_table(header, rows),
+            ]
         )
 
     def _repr_html_(self) -> str:
@@ -509,13 +601,143 @@ class FunnelResult(SameJson, Tabular, NativeResult):
         return html_block(
             html_table("data", self._data_rows()),
             _rules_table(self.rules),
-            html_table("steps", rows, header=header),
+            html_table("steps", rows, header=header, warnings=self.warnings),
             headline=self._headline(),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-safe builtins (the core's serde form: lists, numbers, text, None)."""
         return json_dict(self._raw)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TimeToConvert(Tabular):
+    """The time from the start of each entrant's attempt to its last step, in seconds: one row per
+    distinct time with the entrants at risk, the conversions, the attempts stopped (an exclusion, a
+    strict-order break, a repeat: a competing outcome) and those censored (still inside their window
+    at ``as_of``, at ``as_of - start``; timed out, at the window's length).
+
+    Three curves, each a share of the entrants, add up to 1 at every time:
+
+    * ``converted`` (``cif_event``): the cumulative incidence of conversion (Aalen-Johansen), the
+      conversion by that time had nobody been censored;
+    * ``stopped`` (``cif_competing``): the cumulative incidence of a stop;
+    * ``neither`` (``survival``): Kaplan-Meier of "neither converted nor stopped" (all-cause; it is
+      not one minus the conversion when attempts stop).
+
+    ``table()`` / ``to_pandas()`` / ``to_polars()``: ``time_s``, ``at_risk``, ``converted_n``,
+    ``stopped_n``, ``censored_n``, ``converted``, ``stopped``, ``neither``. Every other attribute of
+    the Kaplan-Meier curve (``survival_at``, ``band``...) is read through. ``cx.plot.time_to_convert``
+    draws it.
+    """
+
+    _km: Any
+    window_s: float | None
+    outcomes: dict[str, int]
+    unit: str
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._km, name)
+
+    @property
+    def times(self) -> Any:
+        return self._km.times
+
+    @property
+    def cif_event(self) -> Any:
+        """Cumulative incidence of conversion at each time."""
+        return self._km.cif_event
+
+    @property
+    def cif_competing(self) -> Any:
+        """Cumulative incidence of a stop at each time."""
+        return self._km.cif_competing
+
+    @property
+    def survival(self) -> Any:
+        """Kaplan-Meier share that has neither converted nor stopped (all-cause)."""
+        return self._km.survival
+
+    def _columns(self) -> list[FrameColumn]:
+        km = self._km
+        return [
+            ("time_s", "float", list(km.times)),
+            ("at_risk", "float", list(km.at_risk)),
+            ("converted_n", "float", list(km.events)),
+            ("stopped_n", "float", list(km.competing)),
+            ("censored_n", "float", list(km.censored)),
+            ("converted", "float", list(km.cif_event)),
+            ("stopped", "float", list(km.cif_competing)),
+            ("neither", "float", list(km.survival)),
+        ]
+
+    def table(self) -> Any:
+        """The table as a pandas DataFrame (as :meth:`to_pandas`)."""
+        return self.to_pandas()
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The two cumulative incidences (:func:`cx_metrics.plot.time_to_convert`)."""
+        from .plot import time_to_convert as plot_time_to_convert
+
+        return plot_time_to_convert(self, ax=ax)
+
+    def _headline(self) -> str:
+        o = self.outcomes
+        n = sum(o.values())
+        end = self.cif_event[-1] if len(self.times) else 0.0
+        window = "no window" if self.window_s is None else f"window {self.window_s:g} s"
+        return (
+            f"Time to convert of {n} {self.unit} entering step 1 ({window}): {o['converted']} converted, "
+            f"{o['stopped']} stopped, {o['in_window']} in their window at as_of and {o['timed_out']} timed "
+            f"out (both censored); converted by {self.times[-1]:g} s: {pct(end)} (cumulative incidence)"
+            if len(self.times)
+            else f"Time to convert: no entrants ({window})"
+        )
+
+    def _rows(self) -> tuple[list[str], list[list[str]]]:
+        header = [
+            "time (s)",
+            "at risk",
+            "converted",
+            "stopped",
+            "censored",
+            "converted by",
+            "stopped by",
+            "neither",
+        ]
+        rows = [
+            [f"{t:g}", f"{r:g}", f"{e:g}", f"{c:g}", f"{z:g}", pct(a), pct(b), pct(s)]
+            for t, r, e, c, z, a, b, s in zip(
+                self._km.times,
+                self._km.at_risk,
+                self._km.events,
+                self._km.competing,
+                self._km.censored,
+                self._km.cif_event,
+                self._km.cif_competing,
+                self._km.survival,
+                strict=True,
+            )
+        ]
+        return header, rows
+
+    def __repr__(self) -> str:
+        return f"TimeToConvert(n_times={len(self.times)}, outcomes={self.outcomes!r})"
+
+    def __str__(self) -> str:
+        return "\n".join([self._headline(), *text_table(*self._rows())])
+
+    def _repr_html_(self) -> str:
+        header, rows = self._rows()
+        return html_block(html_table("time to convert", rows, header=header), headline=self._headline())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table's columns, the window and the outcomes as JSON-safe builtins."""
+        d: dict[str, Any] = {name: values for name, _, values in self._columns()}
+        d.update(window_s=self.window_s, outcomes=dict(self.outcomes), unit=self.unit)
+        return json_dict(d)
 
 
 def _with_ci(x: float | None, c: Interval | None) -> str:
@@ -628,7 +850,10 @@ def compare_funnels(a: FunnelResult, b: FunnelResult, confidence_level: float = 
     with the pooled two-proportion z test and Newcombe's hybrid score interval. Both funnels must be
     counted under the same rules (order, window, entry, counting, re-entry, exclusions, ties...;
     ``as_of`` may differ): otherwise :class:`~cx_metrics.exceptions.IncompatibleError` names the rules
-    that differ, since the difference would mix the rules with the customers.
+    that differ, since the difference would mix the rules with the customers. Two funnels that share
+    customers (``r.compare(r)``, two periods of the same customers) are refused too, giving how many
+    are shared: the z test and the interval assume independent samples. (A result read back from
+    JSON or a pickle holds no customer keys, so this check needs the results as computed.)
 
     Examples
     --------
@@ -638,7 +863,7 @@ def compare_funnels(a: FunnelResult, b: FunnelResult, confidence_level: float = 
     >>> t1, t2 = cx.FunnelTally(spec), cx.FunnelTally(spec)
     >>> t1.fold([1, 1, 2, 3, 3], ["a", "b", "a", "a", "b"], ["2026-01-01", "2026-01-02", "2026-01-01",
     ...         "2026-01-01", "2026-01-03"])
-    >>> t2.fold([1, 2, 2], ["a", "a", "b"], ["2026-01-01", "2026-01-01", "2026-01-02"])
+    >>> t2.fold([4, 5, 5], ["a", "a", "b"], ["2026-01-01", "2026-01-01", "2026-01-02"])
     >>> c = cx.compare_funnels(t1.result(), t2.result())
     >>> row = c.steps[1]["overall"]  # reaching b: 2 of 3 against 1 of 2
     >>> round(row["difference"], 4), round(row["p_value"], 4)
@@ -715,6 +940,7 @@ class FunnelByGroup(Tabular):
             "entered",
             "converted",
             f"conversion ({level} CI, Wilson)",
+            "in window",
             "rows",
             "dropped",
             "out of order",
@@ -726,6 +952,7 @@ class FunnelByGroup(Tabular):
                 str(r.entered),
                 str(r.converted),
                 _with_ci(r.conversion, r.conversion_ci),
+                str(r.in_window),
                 str(r.counts["n_rows"]),
                 str(r.n_dropped),
                 str(r.counts["n_reordered"]),
@@ -812,7 +1039,7 @@ class FunnelByGroup(Tabular):
 
 
 def _event_names(ev_spec_raw: Any, n: int) -> tuple[Any, list[str]]:
-    spec = key_columns(ev_spec_raw, None, n).specs[0]
+    spec = key_columns(ev_spec_raw, None, n, what="event").specs[0]
     labels, _ = _native.group_codes([spec], n)
     return spec, [str(lab[0]) for lab in labels if lab[0] is not None]
 
@@ -868,11 +1095,11 @@ def funnel_tallies(
         _same_zone([("time", times), ("as_of", as_of_inst)])
     ev_raw = _column(events, event, "event")
     if _names_or_none(spec) is None:
-        ev_spec, names = key_columns(ev_raw, None, n).specs[0], None
+        ev_spec, names = key_columns(ev_raw, None, n, what="event").specs[0], None
     else:  # predicates are evaluated on the distinct event names
         ev_spec, names = _event_names(ev_raw, n)
     native_spec = spec._native_spec(names)
-    customers = _event_ids(events, customer, n)
+    customers = _event_ids(events, customer, n, "customer")
     tally = _native.FunnelTally(native_spec)
     if by is None:
         tally.fold(customers, ev_spec, times.ns, "ns")

@@ -82,6 +82,18 @@ def _missing(v: object) -> bool:
     return type(v).__name__ in ("NAType", "NaTType")
 
 
+def _outcome(v: object, row: int) -> float:
+    """One audit check as a number (the core checks that it is 0 or 1); text is refused by row."""
+    if _missing(v):
+        return math.nan
+    if isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return float(v)
+    raise InvalidArgumentError(
+        f"invalid passed: row {row} has {v!r}; give 1 (or True) for passed, 0 (or False) for failed "
+        "and a missing value for not applicable (map text outcomes such as 'yes'/'no' first)"
+    )
+
+
 def _text(data: object, name: str) -> list[str]:
     """A label column as text ("" for a missing label, which the core names by row)."""
     return ["" if v is None else str(v) for v in _raw_list(data, name)]
@@ -971,7 +983,11 @@ class BrandComparison(_Result):
         return dict(self._raw)
 
     def _body(self) -> tuple[list[str], list[list[str]]]:
-        head = ["brand", "level", "name", "score", "brand", "reference", "difference", "CI", "p adj."]
+        scores = self._raw["scores"]
+        level = scores[0]["options"]["confidence_level"] if scores else 0.95
+        # The intervals are per comparison; only the p-values carry the multiplicity adjustment.
+        ci = f"{level_text(level)} CI" + ("" if self._raw["adjustment"] == "none" else " (unadj.)")
+        head = ["brand", "level", "name", "score", "brand", "reference", "difference", ci, "p adj."]
         body = []
         for x in self._raw["differences"]:
             body.append(
@@ -993,7 +1009,8 @@ class BrandComparison(_Result):
         head, body = self._body()
         line = (
             f"Brands vs {self.reference} (points; p-values adjusted by {self._raw['adjustment']} over "
-            f"{sum(1 for x in self._raw['differences'] if x['p_value'] is not None)} comparisons)"
+            f"{sum(1 for x in self._raw['differences'] if x['p_value'] is not None)} comparisons; intervals "
+            "per comparison, not adjusted)"
         )
         return "\n".join([line, *text_table(head, body)])
 
@@ -1066,7 +1083,7 @@ class AuditTally(_State):
         self, touchpoint: Sequence[str], standard: Sequence[str], location: Sequence[str], passed: object
     ) -> None:
         """Fold checks: 1 (or True) passed, 0 failed, missing (NaN / None) not applicable."""
-        p = np.asarray([math.nan if _missing(v) else float(v) for v in list(passed)], dtype=np.float64)  # type: ignore[call-overload]
+        p = np.fromiter((_outcome(v, i) for i, v in enumerate(list(passed))), dtype=np.float64)  # type: ignore[call-overload]
         self._inner.fold(
             [str(t) for t in touchpoint], [str(s) for s in standard], [str(x) for x in location], p
         )

@@ -104,8 +104,8 @@ def _label_spec(data: object, value: object, name: str, n_rows: int) -> Any:
     raw = table._raw(value) if table is not None and isinstance(value, str) else value
     text = _as_arrow_text(raw)
     if text is not None:
-        return key_columns(text, None, n_rows).specs[0]
-    return key_columns(value, table, n_rows).specs[0]
+        return key_columns(text, None, n_rows, what=name).specs[0]
+    return key_columns(value, table, n_rows, what=name).specs[0]
 
 
 def _as_arrow_text(raw: object) -> Any:

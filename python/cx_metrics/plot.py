@@ -1968,3 +1968,55 @@ def odds_ratios(
 
 
 __all__ += ["funnel", "odds_ratios", "transition_heatmap"]
+
+
+def time_to_convert(result: Any, ax: Axes | None = None) -> Axes:
+    """The time to convert of a funnel (a :class:`~cx_metrics.FunnelResult` or its
+    :attr:`~cx_metrics.FunnelResult.time_to_convert`): the cumulative incidence of conversion and,
+    stacked above it, of a stop, as step lines over the seconds from the start of the attempt;
+    censored entrants (still in their window at ``as_of``, or timed out) marked where they left.
+
+    >>> import datetime
+    >>> import matplotlib.pyplot as plt
+    >>> import cx_metrics as cx
+    >>> spec = cx.FunnelSpec(["a", "b"], order="ordered", window=datetime.timedelta(hours=1),
+    ...                      window_end="inclusive", entry="closed", counting="uniques", reentry="first")
+    >>> r = cx.funnel(None, spec, customer=[1, 1, 2], event=["a", "b", "a"],
+    ...               time=["2026-01-01 10:00", "2026-01-01 10:20", "2026-01-01 12:00"])
+    >>> ax = time_to_convert(r)
+    >>> plt.close(ax.figure)
+    """
+    from .funnels import FunnelResult, TimeToConvert
+
+    _expect(result, (FunnelResult, TimeToConvert), "time_to_convert")
+    ttc = result.time_to_convert if isinstance(result, FunnelResult) else result
+    if ttc is None:
+        raise InvalidArgumentError("invalid result: the funnel has no entrants, so no time to convert")
+    ax = _axes(ax, (6.4, 3.8))
+    times = np.concatenate(([0.0], np.asarray(ttc.times, dtype=float)))
+    conv = np.concatenate(([0.0], np.asarray(ttc.cif_event, dtype=float)))
+    stop = np.concatenate(([0.0], np.asarray(ttc.cif_competing, dtype=float)))
+    ax.fill_between(times, 0.0, conv, step="post", color=BLUE, alpha=0.25, linewidth=0)
+    ax.step(times, conv, where="post", color=BLUE, linewidth=1.6, label="converted")
+    ax.step(times, conv + stop, where="post", color=VERMILLION, linewidth=1.2, label="converted or stopped")
+    censored = np.asarray(ttc.censored) > 0
+    if censored.any():
+        ax.plot(times[1:][censored], conv[1:][censored], "|", color=INK, markersize=7)
+    if ttc.window_s is not None:
+        ax.axvline(ttc.window_s, color=GREY, linestyle=":", linewidth=1)
+    ax.set_ylim(0.0, 1.02)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("seconds from the start of the attempt", fontsize=LABEL_SIZE)
+    ax.set_ylabel("share of entrants", fontsize=LABEL_SIZE)
+    o = ttc.outcomes
+    _title(
+        ax,
+        "Time to convert: cumulative incidence",
+        f"n={sum(o.values())}, {o['in_window']} in their window and {o['timed_out']} timed out censored (|)",
+    )
+    ax.legend(fontsize=NOTE_SIZE, frameon=False, loc="upper left")
+    _style(ax, "both")
+    return ax
+
+
+__all__ += ["time_to_convert"]

@@ -217,10 +217,10 @@ def _ids(data: object, value: object, name: str, n_rows: int) -> Any:
     if value is None:
         raise InvalidArgumentError(f"invalid {name}: give the customer ids (or the name of their column)")
     table = Table(data) if isinstance(value, str) and data is not None else None
-    return key_columns(value, table, n_rows).specs[0]
+    return key_columns(value, table, n_rows, what=name).specs[0]
 
 
-def _event_ids(data: object, value: object, n_rows: int) -> Any:
+def _event_ids(data: object, value: object, n_rows: int, name: str = "customer_id") -> Any:
     """Customer ids of events for the native fold: an int64 array when they are integers without
     missing values (numbered in one hash pass, without sorting labels), else a label spec."""
     raw: Any = _column(data, value, "customer_id") if isinstance(value, str) else value
@@ -236,7 +236,7 @@ def _event_ids(data: object, value: object, n_rows: int) -> Any:
     fits = arr is not None and arr.ndim == 1 and len(arr) == n_rows
     if fits and (arr.dtype.kind == "i" or (arr.dtype.kind == "u" and arr.dtype.itemsize < 8)):
         return np.ascontiguousarray(arr, dtype=np.int64)
-    return _ids(data, value, "customer_id", n_rows)
+    return _ids(data, value, name, n_rows)
 
 
 def _datestr(ns: int) -> str:
@@ -630,6 +630,12 @@ class CohortTally(_State):
     partition) or customer spans (:meth:`fold_spans`), merge (``+``, ``sum``), pickle, store as bytes or
     JSON, and finish with :meth:`table`.
 
+    ``as_of``: fold only the activity up to the period of this date; what lies after it is left out
+    and counted, and the tables are exactly those of the activity up to ``as_of`` (for every
+    definition). Tallies merge only with tallies of the same ``as_of``. A tally folded without one and
+    finished with an earlier ``as_of`` counts, under ``"return_on_or_after"``, a customer active after
+    it as retained through it (``n_customers_active_after_as_of``; the printout says so).
+
     >>> import cx_metrics as cx
     >>> t = cx.CohortTally("month")
     >>> t.fold_events([1, 1, 2], ["2026-01-05", "2026-02-10", "2026-02-01"])
@@ -640,8 +646,17 @@ class CohortTally(_State):
     __slots__ = ()
     _native_type: ClassVar[Any] = _native.CohortTally
 
-    def __init__(self, period: Period = "month") -> None:
-        super().__init__(period)
+    def __init__(self, period: Period = "month", as_of: object = None) -> None:
+        if as_of is None:
+            super().__init__(period)
+        else:
+            self._inner = _native.CohortTally.until(period, int(_instant(as_of, "as_of").ns[0]), "ns")
+
+    @property
+    def as_of(self) -> np.datetime64 | None:
+        """The first day of the last period folded (``None``: every period)."""
+        day = self._inner.as_of_day
+        return None if day is None else np.datetime64(int(day), "D")
 
     @property
     def period(self) -> str:
@@ -825,21 +840,35 @@ class RetentionTable(SameJson, NativeResult, Tabular):
         """Activity left out for lying after :attr:`as_of`'s period, in (customer, period) pairs."""
         return int(self._raw.get("n_active_periods_after_as_of", 0))
 
+    @property
+    def as_of_in_fold(self) -> bool:
+        """Whether the activity after :attr:`as_of` was left out while folding (``as_of`` given to
+        :func:`retention_table`, or a :class:`CohortTally` made with one): the table is then exactly
+        that of the activity up to ``as_of``. False for a tally folded without ``as_of`` and finished
+        with one, where ``return_on_or_after`` counts :attr:`n_customers_active_after_as_of` customers as
+        retained through ``as_of``."""
+        return bool(self._raw.get("as_of_in_fold", False))
+
     def _after_as_of(self) -> str:
         parts = []
         if self.n_customers_after_as_of:
             parts.append(f"{self.n_customers_after_as_of} customers first active after it")
         if self.n_active_periods_after_as_of:
+            approximate = self.definition == "return_on_or_after" and not self.as_of_in_fold
             parts.append(
                 f"activity in {self.n_active_periods_after_as_of} (customer, {self.period}) pairs after it "
                 f"({self.n_customers_active_after_as_of} customers of the table among them"
                 + (
-                    ", counted as retained through as_of by return_on_or_after)"
-                    if self.definition == "return_on_or_after"
+                    ", counted as retained through as_of by return_on_or_after: an approximation, as this"
+                    " state was folded without as_of)"
+                    if approximate
                     else ")"
                 )
             )
-        return "; left out after as_of: " + ", ".join(parts) if parts else ""
+        if not parts:
+            return ""
+        how = " (left out while folding: the table of the activity up to as_of)" if self.as_of_in_fold else ""
+        return "; left out after as_of: " + ", ".join(parts) + how
 
     def pivot(self) -> pd.DataFrame:
         """The rates as the usual wide table: one row per cohort (index ``cohort``, the first day of its
@@ -1001,7 +1030,9 @@ def retention_table(
     ``"return_on_or_after"`` ("unbounded": active in period k or later). ``period``: ``"day"``,
     ``"week"`` (ISO, from Monday), ``"month"``, ``"quarter"``, ``"year"`` of UTC time. ``as_of``: the
     last observed date (default: the latest in the data); cohorts that have not reached a period by then
-    have no figure there (NaN), not 0.
+    have no figure there (NaN), not 0. Activity after ``as_of`` is left out while folding and counted
+    (``n_customers_after_as_of``, ``n_customers_active_after_as_of``, ``n_active_periods_after_as_of``): the
+    table is exactly that of the activity up to ``as_of``, for every definition.
 
     ``by`` (a column name, several, or a column labelling each row) gives one table per segment
     (:class:`RetentionTableByGroup`), all observed to the same ``as_of`` (default: the latest in all
@@ -1014,7 +1045,7 @@ def retention_table(
     >>> t.sizes, t.rates[0].tolist()
     ([2, 1], [1.0, 0.5])
     """
-    tally = CohortTally(period)
+    tally = CohortTally(period, as_of=as_of)
     fold_cohorts(tally, data, customer_id=customer_id, time=time, start=start, end=end, as_of=as_of)
     overall = tally.table(definition, as_of=as_of, max_periods=max_periods)
     if by is None:
@@ -1037,7 +1068,7 @@ def retention_table(
     at = as_of if as_of is not None else overall.as_of
 
     def one(_: Any, rows: npt.NDArray[np.intp]) -> RetentionTable:
-        t = CohortTally(period)
+        t = CohortTally(period, as_of=at)
         fold_cohorts(t, None, **{k: take_rows(v, rows) for k, v in columns.items()})
         return t.table(definition, as_of=at, max_periods=max_periods)
 
@@ -1259,8 +1290,13 @@ class RepeatRateByGroup(ResultsByGroup[RepeatRate]):
 class CustomerSummary(_State):
     """Per-customer order summaries (recency / frequency / monetary): first and last order, orders and
     total value per customer id, integer or text (one kind per summary: summaries of integer ids and
-    of text ids do not merge). Mergeable over any split of the orders (``+``, ``sum``), picklable,
-    bytes and JSON.
+    of text ids do not merge), and the orders at the first instant with their total, from which
+    :func:`~cx_metrics.rfm_summary` takes the mean value of the repeat orders (the Gamma-Gamma model's
+    ``monetary``). Frequency counts every order but one as a repeat (orders - 1); of several orders at
+    a customer's first instant one is the first order, but the data do not say which, so the first
+    order's value is taken as their mean. Mergeable over any split of the orders (``+``, ``sum``),
+    exactly; picklable, bytes and JSON (format version 2; version 1, which did not keep the first
+    orders, is read with them unknown).
 
     >>> import cx_metrics as cx
     >>> s = cx.CustomerSummary()
@@ -1288,10 +1324,16 @@ class CustomerSummary(_State):
         self._inner.fold(_summary_ids(customer_id), t.ns, values)
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per customer (ascending id): customer_id, first, last (UTC datetimes), orders, total."""
+        """One row per customer (ascending id): customer_id, first, last (UTC datetimes), orders, total,
+        ``first_orders`` (orders at the first instant: 1 unless several share it) and ``first_value``
+        (the value counted as the first order's: the mean of the orders at the first instant). A summary
+        stored in format version 1 did not keep them: ``first_orders`` 0 and ``first_value`` NaN."""
         pd = require_pandas()
 
-        ids, first, last, orders, total = self._inner.columns()
+        ids, first, last, orders, total, first_orders, first_total = self._inner.columns()
+        n_first = first_orders.astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            first_value = first_total / np.where(n_first > 0, n_first, 1)
         return pd.DataFrame(
             {
                 "customer_id": ids,
@@ -1299,5 +1341,7 @@ class CustomerSummary(_State):
                 "last": last.view("datetime64[ns]"),
                 "orders": orders.astype(np.int64),
                 "total": total,
+                "first_orders": n_first,
+                "first_value": first_value,
             }
         )

@@ -149,10 +149,12 @@ class SurvivalQuantile:
     """A quantile of a waiting time (``None``: not reached, or undefined).
 
     ``estimator``: ``"kaplan_meier"``, ``inf{t: S(t) <= 1 - p}`` with its Brookmeyer-Crowley interval
-    (``low``, ``high``); or ``"aalen_johansen"``, ``inf{t: F_reply(t) >= p}`` from the cumulative
-    incidence of a reply, without an interval (``low`` and ``high`` are ``None``: no documented method
-    here), ``max_incidence`` being the highest ``F_reply`` reached (the estimate is undefined when it
-    stays below ``p``)."""
+    (``low``, ``high``: where the band of ``S`` crosses ``1 - p``); or ``"aalen_johansen"``,
+    ``inf{t: F_reply(t) >= p}`` from the cumulative incidence of a reply, ``max_incidence`` being the
+    highest ``F_reply`` reached (the estimate is undefined when it stays below ``p``), with the interval
+    that inverts the pointwise band of ``F_reply`` by the same principle: ``low`` the first time the
+    band's upper curve reaches ``p``, ``high`` the first time its lower curve does (``None``: never within
+    the data, so unbounded above). ``conf_type``: the band's transform (of ``S``, or of ``F_reply``)."""
 
     p: float
     estimate: float | None
@@ -160,6 +162,7 @@ class SurvivalQuantile:
     high: float | None
     estimator: str = "kaplan_meier"
     max_incidence: float | None = None
+    conf_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,11 +190,14 @@ class ResponseTimes(Tabular):
     reply_quantiles : tuple of SurvivalQuantile
         Quantiles of the time to a **reply**: the Kaplan-Meier ones (the same as ``km_quantiles``) when
         no ticket was closed unanswered; otherwise from the Aalen-Johansen cumulative incidence of a
-        reply, ``inf{t: F_reply(t) >= p}``, with no interval, and undefined (``None``) when ``F_reply``
-        stays below ``p`` (too many tickets closed unanswered, or too many still open).
+        reply, ``inf{t: F_reply(t) >= p}``, undefined (``None``) when ``F_reply`` stays below ``p`` (too
+        many tickets closed unanswered, or too many still open), with the interval that inverts the
+        pointwise band of ``F_reply`` (delta-method variance as lifelines' ``AalenJohansenFitter``,
+        ``conf_type`` applied to ``F_reply``; ``high`` ``None``: unbounded within the data).
     within : float or None
         P(event within ``target``): the Aalen-Johansen cumulative incidence (``1 - S(target)`` when no
-        ticket was closed unanswered), with ``within_low`` / ``within_high``.
+        ticket was closed unanswered), with ``within_low`` / ``within_high`` (from the same band of
+        ``F_reply`` as the reply quantiles').
     restricted_mean, restricted_mean_se : float or None
         Mean wait restricted to ``horizon`` (``∫ S``: the time to the first outcome, reply or closure)
         and its standard error.
@@ -250,11 +256,19 @@ class ResponseTimes(Tabular):
             "km_quantiles": "time to first outcome (reply or closure): Kaplan-Meier quantiles of S,"
             " Brookmeyer-Crowley intervals",
             "reply_quantiles": "time to reply: first t with CIF_reply(t) >= p (Aalen-Johansen cumulative"
-            " incidence; closures unanswered are a competing outcome); no interval",
-            "within": "P(reply within target): CIF_reply(target) (Aalen-Johansen), delta-method interval"
-            " on the log(-log) scale",
+            " incidence; closures unanswered are a competing outcome); interval: the times whose pointwise"
+            f" band of CIF_reply covers p ({self._cif_band()})",
+            "within": f"P(reply within target): CIF_reply(target) (Aalen-Johansen), {self._cif_band()}",
             "restricted_mean": "restricted mean time to first outcome (reply or closure): integral of S",
         }
+
+    def _cif_band(self) -> str:
+        """Where the intervals of the time to a reply and of P(reply within target) come from."""
+        weights = "; weights as frequencies, as lifelines' weights=" if self.curve.weighted else ""
+        return (
+            f"delta-method variance of CIF_reply as lifelines' AalenJohansenFitter (Collett p. 411),"
+            f" {self.conf_type} transform: {_CIF_TRANSFORM.get(self.conf_type, self.conf_type)}{weights}"
+        )
 
     def _reply_lines(self, level: str) -> list[str]:
         lines = []
@@ -262,19 +276,29 @@ class ResponseTimes(Tabular):
             head = f"  time to reply p{_pname(q.p)}"
             if q.estimate is not None:
                 lines.append(
-                    f"{head} {fixed(q.estimate)} (Aalen-Johansen: first t with CIF_reply(t) >= {pct(q.p)};"
-                    " no interval)"
+                    f"{head} {fixed(q.estimate)} ({level} CI {_t(q.low)} to {_upper(q.high)}; Aalen-Johansen:"
+                    f" first t with CIF_reply(t) >= {pct(q.p)},"
+                    " interval where the band of CIF_reply covers it)"
                 )
-            elif q.max_incidence is not None and self.curve.survival[-1] <= 0.0:
-                lines.append(
+                continue
+            if q.max_incidence is not None and self.curve.survival[-1] <= 0.0:
+                line = (
                     f"{head} undefined: CIF_reply never reaches {pct(q.p)} (at most {pct(q.max_incidence)};"
                     " the other tickets were closed unanswered)"
                 )
             else:
-                lines.append(
+                line = (
                     f"{head} not reached: CIF_reply reaches {pct(_nan(q.max_incidence))} by the last time"
                     " (open or closed-unanswered tickets)"
                 )
+            if q.low is not None:
+                line += (
+                    f"; the band's upper curve reaches it at {fixed(q.low)}:"
+                    f" {level} CI {fixed(q.low)} to unbounded"
+                )
+            lines.append(line)
+        if self.reply_quantiles:
+            lines.append(f"    (reply intervals: {self._cif_band()})")
         for q in self.km_quantiles:
             lines.append(
                 f"  time to first outcome (reply or closure), Kaplan-Meier p{_pname(q.p)} {_t(q.estimate)}"
@@ -304,7 +328,11 @@ class ResponseTimes(Tabular):
                     f" Brookmeyer-Crowley, {self.conf_type}, {self.convention} convention)"
                 )
         if self.target is not None and self.within is not None:
-            how = "CIF_reply, Aalen-Johansen" if self.competing else "1 - S, Kaplan-Meier"
+            how = (
+                f"CIF_reply, Aalen-Johansen, {self.conf_type} band of CIF_reply"
+                if self.competing
+                else "1 - S, Kaplan-Meier"
+            )
             lines.append(
                 f"  P(reply within {self.target:g}) ({how}): {pct(self.within)} ({level} CI"
                 f" {pct(_nan(self.within_low))} to {pct(_nan(self.within_high))}); answered only:"
@@ -336,7 +364,12 @@ class ResponseTimes(Tabular):
         rows += [[f"answered-only p{_pname(p)}", fixed(v), "", ""] for p, v in self.answered_quantiles]
         if self.competing:
             rows += [
-                [f"time to reply p{_pname(q.p)} (Aalen-Johansen CIF_reply)", _reply_t(q), "no interval", ""]
+                [
+                    f"time to reply p{_pname(q.p)} (Aalen-Johansen CIF_reply)",
+                    _reply_t(q),
+                    _t(q.low),
+                    _upper(q.high) if q.low is not None else "",
+                ]
                 for q in self.reply_quantiles
             ]
             first = "time to first outcome (reply or closure), Kaplan-Meier"
@@ -418,10 +451,13 @@ class ResponseTimes(Tabular):
             d["km_quantiles"] = tuple(SurvivalQuantile(*q) for q in d["km_quantiles"])
             d["risk_set_gaps"] = tuple(float(t) for t in d.get("risk_set_gaps", ()))
             d["curve"] = _native.KaplanMeier.from_json(json.dumps(d["curve"]))
-            if "reply_quantiles" in d:
-                d["reply_quantiles"] = tuple(SurvivalQuantile(*q) for q in d["reply_quantiles"])
-            else:  # written before the reply quantiles were stored: computed from the curve
-                d["reply_quantiles"] = _reply_quantiles(d["curve"], d["km_quantiles"], d["convention"])
+            stored_rq = d.get("reply_quantiles")
+            if stored_rq is not None and all(len(q) >= 7 for q in stored_rq):
+                d["reply_quantiles"] = tuple(SurvivalQuantile(*q) for q in stored_rq)
+            else:  # written before the reply quantiles (or their intervals) were stored: from the curve
+                d["reply_quantiles"] = _reply_quantiles(
+                    d["curve"], d["km_quantiles"], d["convention"], d["confidence_level"], d["conf_type"]
+                )
             return cls(**d)
         except (KeyError, TypeError, ValueError) as e:
             raise InvalidArgumentError(f"invalid ResponseTimes JSON: {type(e).__name__} {e}") from None
@@ -463,7 +499,8 @@ class ResponseTimesByGroup(Tabular):
         if any(r.competing for r in self.groups.values()):
             level += (
                 "; with tickets closed unanswered, km_p* is the time to first outcome (reply or closure) and"
-                " reply_p* the time to reply (Aalen-Johansen CIF_reply, no interval)"
+                " reply_p* the time to reply (Aalen-Johansen CIF_reply; reply_p*_low / _high invert the"
+                " pointwise band of CIF_reply, NaN high: unbounded)"
             )
         warnings = [
             f"{label_str(k)}: all {n} tickets after as_of, no result" for k, n in self.future_only.items()
@@ -532,6 +569,10 @@ class ResponseTimesByGroup(Tabular):
             cols.append(
                 (f"reply_p{_pname(q.p)}", "float", [_nan(r.reply_quantiles[i].estimate) for r in res])
             )
+        for i, q in enumerate(res[0].reply_quantiles if res else ()):
+            p = _pname(q.p)
+            cols.append((f"reply_p{p}_low", "float", [_nan(r.reply_quantiles[i].low) for r in res]))
+            cols.append((f"reply_p{p}_high", "float", [_nan(r.reply_quantiles[i].high) for r in res]))
         return cols
 
 
@@ -543,6 +584,17 @@ def _t(x: float | None) -> str:
     return "not reached" if x is None else fixed(x)
 
 
+_CIF_TRANSFORM = {
+    "log_log": "log(-log CIF), lifelines' interval",
+    "log": "log CIF, upper limit cut at 1 (the transform R survfit applies to a multi-state curve)",
+    "plain": "CIF +- z se, cut to [0, 1]",
+}
+
+
+def _upper(x: float | None) -> str:
+    return "unbounded" if x is None else fixed(x)
+
+
 def _reply_t(q: SurvivalQuantile) -> str:
     if q.estimate is not None:
         return fixed(q.estimate)
@@ -550,16 +602,23 @@ def _reply_t(q: SurvivalQuantile) -> str:
 
 
 def _reply_quantiles(
-    km: _native.KaplanMeier, km_quantiles: Sequence[SurvivalQuantile], convention: str
+    km: _native.KaplanMeier,
+    km_quantiles: Sequence[SurvivalQuantile],
+    convention: str,
+    confidence_level: float,
+    conf_type: str,
 ) -> tuple[SurvivalQuantile, ...]:
     """The quantiles of the time to a reply: the Kaplan-Meier ones without closures unanswered,
-    otherwise those of the Aalen-Johansen cumulative incidence of a reply (no interval)."""
+    otherwise those of the Aalen-Johansen cumulative incidence of a reply, with the intervals that
+    invert its pointwise band (computed in the core)."""
     if km.counts[2] == 0:
         return tuple(km_quantiles)
     out = []
     for q in km_quantiles:
-        estimate, reached, _ = km.incidence_quantile(q.p, convention)
-        out.append(SurvivalQuantile(q.p, estimate, None, None, "aalen_johansen", reached))
+        estimate, low, high, reached, _ = km.incidence_quantile_interval(
+            q.p, confidence_level, conf_type, convention
+        )
+        out.append(SurvivalQuantile(q.p, estimate, low, high, "aalen_johansen", reached, conf_type))
     return tuple(out)
 
 
@@ -729,7 +788,8 @@ def response_times(
     Brookmeyer-Crowley intervals, P(reply within ``target``) and the restricted mean to ``horizon``.
     With tickets closed unanswered, the Kaplan-Meier figures are those of the time to the first outcome
     (reply or closure), and the time to a reply (``reply_quantiles``) comes from the Aalen-Johansen
-    cumulative incidence of a reply, without an interval (see :class:`ResponseTimes`).
+    cumulative incidence of a reply, with the interval that inverts its pointwise band (lifelines'
+    ``AalenJohansenFitter`` variance, ``conf_type`` applied to the incidence; see :class:`ResponseTimes`).
 
     ``entry`` (with ``durations``): the time each ticket entered observation, on the same clock (delayed
     entry, left truncation, as lifelines' ``entry=``); a ticket is at risk at ``t`` when
@@ -866,8 +926,11 @@ def _result(
     else:
         mean, aq, within_a = math.nan, [(p, math.nan) for p in quantiles], None
     km = table.result()
-    kq = tuple(SurvivalQuantile(*km.quantile(p, confidence_level, conf_type, convention)) for p in quantiles)
-    rq = _reply_quantiles(km, kq, convention)
+    kq = tuple(
+        SurvivalQuantile(*km.quantile(p, confidence_level, conf_type, convention), conf_type=conf_type)
+        for p in quantiles
+    )
+    rq = _reply_quantiles(km, kq, convention, confidence_level, conf_type)
     within = low = high = None
     if target is not None:
         within, _, (low, high, _, _) = km.within(target, confidence_level, conf_type)

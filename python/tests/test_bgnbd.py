@@ -299,8 +299,9 @@ def test_from_a_customer_summary() -> None:
 
 def test_the_mean_of_all_orders_is_not_fed_to_gamma_gamma() -> None:
     """lifetimes' summary_data_from_transaction_data, written in pandas: monetary is the mean of the
-    repeat purchases (the first left out). rfm_summary's mean of all orders is named monetary_all, and
-    gamma_gamma refuses it (and a CustomerSummary), never fitting the biased mean silently."""
+    repeat purchases (the first left out). rfm_summary gives it as monetary, and the mean of all orders
+    as monetary_all, which gamma_gamma refuses as its default monetary, never fitting the biased mean
+    silently."""
     orders = pd.DataFrame(
         {
             "customer": [1, 1, 1, 2, 3, 3],
@@ -313,13 +314,11 @@ def test_the_mean_of_all_orders_is_not_fed_to_gamma_gamma() -> None:
     s = cx.CustomerSummary()
     s.fold(orders.customer, orders.time, orders.value)
     rfm = cx.rfm_summary(s, "2026-02-09", "week")
-    assert "monetary" not in rfm.columns
     g = orders.sort_values("time").groupby("customer")
     all_mean = g.value.mean()
     repeat_mean = g.value.apply(lambda v: v.iloc[1:].mean() if len(v) > 1 else 0.0)
     np.testing.assert_allclose(rfm["monetary_all"], all_mean.to_numpy(), rtol=1e-12)
     assert repeat_mean.tolist() == [25.0, 0.0, 12.0]  # what gamma_gamma expects, not [20, 5, 10]
+    np.testing.assert_allclose(rfm["monetary"], repeat_mean.to_numpy(), rtol=1e-12)
     with pytest.raises(InvalidArgumentError, match="monetary_all"):
-        cx.gamma_gamma(rfm)
-    with pytest.raises(InvalidArgumentError, match="repeat"):
-        cx.gamma_gamma(s, calibration_end="2026-02-09")
+        cx.gamma_gamma(rfm.drop(columns="monetary"))

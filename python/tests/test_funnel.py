@@ -117,19 +117,20 @@ def reference(df: pd.DataFrame, steps: list[str], rules: dict[str, Any]) -> dict
             if rules["reentry"] == "first":
                 atts = [attempt(evs, firsts[0])]
             elif rules["reentry"] == "best":
-                best = None
-                for j in firsts:
-                    a = attempt(evs, j)
-                    if (
-                        best is None
-                        or a["level"] > best["level"]
-                        or (a["level"] == best["level"] and a["entry"] < best["entry"])
-                    ):
-                        best = a
-                    if a["status"] == "complete" and a["entry"] == 0:
-                        break
-                assert best is not None
-                atts = [best]
+                # Every start tried; kept: the attempts whose steps (entry to furthest) no other
+                # attempt covers, the earliest of equal ones.
+                tried = [attempt(evs, j) for j in firsts]
+
+                def covers(b: dict[str, Any], a: dict[str, Any]) -> bool:
+                    return b["entry"] <= a["entry"] and b["level"] >= a["level"]
+
+                atts = [
+                    a
+                    for i, a in enumerate(tried)
+                    if not any(
+                        covers(b, a) and (not covers(a, b) or i2 < i) for i2, b in enumerate(tried) if i2 != i
+                    )
+                ]
             else:
                 s: int | None = firsts[0]
                 while s is not None:
@@ -659,9 +660,10 @@ def test_every_rule_is_printed_below_a_short_first_line(rules: dict[str, Any]) -
     low, high = sm.proportion_confint(r.converted, r.entered, alpha=0.1, method="wilson")
     unit = "customers" if rules["counting"] == "uniques" else "attempts"
     share = 100 * r.converted / r.entered
+    in_window = f"; {r.outcomes['in_window']} still in their window" if r.outcomes["in_window"] else ""
     assert lines[0] == (
         f"Funnel of 4 steps: {r.converted} of {r.entered} {unit} converted, {share:.1f}% "
-        f"(90% CI {100 * low:.1f}% to {100 * high:.1f}%, Wilson)"
+        f"(90% CI {100 * low:.1f}% to {100 * high:.1f}%, Wilson){in_window}"
     )
     # The second line: every row counted or dropped.
     c = r.counts
@@ -821,5 +823,6 @@ def test_compare_refuses_funnels_counted_under_different_rules() -> None:
     with pytest.raises(IncompatibleError, match=r"window, counting, reentry"):
         cx.compare_funnels(base, other)
     later_spec = cx.FunnelSpec(["a", "b"], **rules, as_of="2026-02-01")
-    later = cx.funnel(log, later_spec, customer="who", event="what", time="when")
+    others = {**log, "who": [11, 11, 12, 12, 12, 13]}  # other customers: independent samples
+    later = cx.funnel(others, later_spec, customer="who", event="what", time="when")
     assert cx.compare_funnels(base, later).steps[1]["overall"]["difference"] == 0.0

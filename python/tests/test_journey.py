@@ -160,6 +160,22 @@ def test_bad_rows_are_named_or_excluded_and_counted(ours: pd.DataFrame, jmap: cx
         cx.touchpoint_scores(ours.assign(csat=ours["csat"] + 3), jmap, csat="csat")
     with pytest.raises(cx.exceptions.ColumnError):
         cx.touchpoint_scores(ours, jmap, csat="satisfaction")
+    # A text rating column says what to do, not that a driver must be numeric.
+    with pytest.raises(cx.exceptions.ColumnError, match="ratings, drivers and outcomes must be numeric"):
+        cx.touchpoint_scores(ours.assign(csat=ours["csat"].map(str)), jmap, csat="csat")
+
+
+def test_a_percentage_given_for_a_share_is_refused(ours: pd.DataFrame, jmap: cx.Journey) -> None:
+    s = cx.touchpoint_scores(ours, jmap, csat="csat", ces="ces", ltr="ltr")
+    # 85 meant as 85 % printed "csat >= 8500.00 ... missed beyond doubt" before.
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match=r"outside 0\.\.1.*give 0\.85"):
+        cx.journey_gaps(s, [{"name": "website", "metric": "csat", "threshold": 85}])
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match=r"-1\.\.1"):
+        cx.journey_gaps(s, [{"name": "website", "metric": "nps", "threshold": 30}])
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match=r"1\.\.7"):
+        cx.journey_gaps(s, {"website": {"ces_mean": 8.5}})
+    ok = cx.journey_gaps(s, [{"name": "website", "metric": "csat", "threshold": 0.85}])
+    assert ok.to_pandas()["threshold"].tolist() == [0.85]
 
 
 def test_gaps_verdicts_follow_the_wilson_and_t_intervals(ours: pd.DataFrame, jmap: cx.Journey) -> None:
@@ -380,6 +396,17 @@ def test_brand_differences_match_statsmodels_and_holm(data: pd.DataFrame, jmap: 
     assert "holm" in str(c)
     with pytest.raises(InvalidArgumentError, match="Acme"):
         cx.compare_brands(data, jmap, reference="Acme", csat="csat")
+
+
+def test_text_audit_outcomes_are_refused_by_row() -> None:
+    audit = cx.sample_audit()
+    text = audit.assign(passed=audit["passed"].map({1.0: "yes", 0.0: "no"}))
+    row = int(text["passed"].notna().to_numpy().argmax())
+    # A bare "could not convert string to float" before, naming neither row nor column.
+    with pytest.raises(cx.exceptions.InvalidArgumentError, match=rf"passed: row {row} has '(yes|no)'"):
+        cx.audit_compliance(text)
+    flags = audit.assign(passed=audit["passed"].map({1.0: True, 0.0: False}))
+    assert cx.audit_compliance(flags).to_pandas().equals(cx.audit_compliance(audit).to_pandas())
 
 
 def test_audit_compliance_matches_statsmodels_wilson_and_merges() -> None:

@@ -62,14 +62,14 @@ def test_a_misspelt_column_name(survey: pd.DataFrame, where: str, kwargs: dict[s
 def test_a_label_column_as_a_driver(survey: pd.DataFrame, column: str) -> None:
     message = raised(lambda: cx.driver_analysis(survey, drivers=["integrity", column]), ColumnError)
     assert f'column "{column}": holds category values, not numbers' in message
-    assert "recode categories as ratings or 0/1 dummies first" in message
+    assert "categories as 0/1 dummies, first" in message
 
 
 def test_a_text_column_as_a_driver(survey: pd.DataFrame) -> None:
     data = survey.assign(ease_text=survey["time_and_effort"].astype(str))
     message = raised(lambda: cx.driver_analysis(data, drivers=["ease_text"]), ColumnError)
     assert 'column "ease_text": holds str values, not numbers' in message
-    assert "a driver or outcome must be numeric" in message
+    assert "ratings, drivers and outcomes must be numeric" in message
 
 
 @pytest.mark.parametrize("backend", ["pandas", "polars"])

@@ -176,30 +176,38 @@ pub fn gamma_gamma(
     Ok(PyGammaGammaFit { inner })
 }
 
-/// Recency / frequency / T / mean order value of a customer summary at a calibration end.
+/// Recency / frequency / T / mean order values (of the repeat orders: `None` when a summary stored
+/// in format version 1 cannot give it, an error with `require_monetary`; of all orders) of a
+/// customer summary at a calibration end.
 #[pyfunction]
-#[pyo3(signature = (summary, calibration_end, unit_length))]
+#[pyo3(signature = (summary, calibration_end, unit_length, *, require_monetary=false))]
 #[allow(clippy::type_complexity)]
 pub fn summary_rfm<'py>(
     py: Python<'py>,
     summary: &PyCustomerSummary,
     calibration_end: i64,
     unit_length: i64,
+    require_monetary: bool,
 ) -> PyResult<(
     Bound<'py, PyAny>,
     Array<'py>,
     Array<'py>,
     Array<'py>,
+    Option<Array<'py>>,
     Array<'py>,
     u64,
 )> {
     let r = summary.inner.rfm(calibration_end, unit_length).py()?;
+    if require_monetary {
+        r.repeat_monetary().py()?;
+    }
     Ok((
         crate::customers::ids(py, r.ids.iter())?,
         PyArray1::from_vec(py, r.frequency),
         PyArray1::from_vec(py, r.recency),
         PyArray1::from_vec(py, r.t),
-        PyArray1::from_vec(py, r.monetary),
+        r.monetary.map(|m| PyArray1::from_vec(py, m)),
+        PyArray1::from_vec(py, r.monetary_all),
         r.n_excluded,
     ))
 }

@@ -32,6 +32,24 @@ state_pymethods!(PyCohortTally, CohortTally, {
         self.inner.unit().id()
     }
 
+    /// An empty tally that folds only the activity up to the period of `as_of` (an instant in
+    /// `unit`s): what lies after it is left out and counted.
+    #[staticmethod]
+    #[pyo3(signature = (period, as_of, unit="ns"))]
+    fn until(period: &str, as_of: i64, unit: &str) -> PyResult<Self> {
+        let pu = period.parse::<PeriodUnit>().py()?;
+        let unit: TimeUnit = unit.parse().py()?;
+        Ok(Self {
+            inner: CohortTally::until(pu, pu.index_of(as_of, unit)),
+        })
+    }
+
+    /// The first day of the last period folded (days after 1970-01-01), or None: every period.
+    #[getter]
+    fn as_of_day(&self) -> Option<i64> {
+        self.inner.as_of().map(|p| self.inner.unit().start_day(p))
+    }
+
     /// Rows omitted for a missing customer or time.
     #[getter]
     fn n_omitted(&self) -> u64 {

@@ -57,11 +57,14 @@ pub struct PyCustomerSummary {
     pub(crate) inner: CustomerSummary,
 }
 
-/// The summary's columns: ids (int64 array or list of str), first, last, orders, total.
+/// The summary's columns: ids (int64 array or list of str), first, last, orders, total, orders at
+/// the first instant (0: unknown) and their total (NaN: unknown).
 type Columns<'py> = (
     Bound<'py, PyAny>,
     Bound<'py, PyArray1<i64>>,
     Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<f64>>,
     Bound<'py, PyArray1<u64>>,
     Bound<'py, PyArray1<f64>>,
 );
@@ -122,15 +125,23 @@ state_pymethods!(PyCustomerSummary, CustomerSummary, {
         .py()
     }
 
-    /// The summaries as columns: ids, first, last, orders, total.
+    /// The summaries as columns: ids, first, last, orders, total, orders at the first instant (0:
+    /// unknown, a summary stored in format version 1) and their total (NaN: unknown).
     fn columns<'py>(&self, py: Python<'py>) -> PyResult<Columns<'py>> {
         let rows = self.inner.customers();
+        let at_first = |r: &(CustomerId, cx_metrics::customers::CustomerOrders)| r.1.at_first;
         Ok((
             ids(py, rows.iter().map(|r| &r.0))?,
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.first)),
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.last)),
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.orders)),
             PyArray1::from_iter(py, rows.iter().map(|r| r.1.total)),
+            PyArray1::from_iter(py, rows.iter().map(|r| at_first(r).map_or(0, |f| f.orders))),
+            PyArray1::from_iter(
+                py,
+                rows.iter()
+                    .map(|r| at_first(r).map_or(f64::NAN, |f| f.total)),
+            ),
         ))
     }
 });

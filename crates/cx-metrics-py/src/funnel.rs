@@ -5,7 +5,7 @@ use cx_metrics::funnel::{
     compare_funnels as core_compare, FunnelComparison, FunnelOptions, FunnelResult, FunnelSpec,
     FunnelTally, Step,
 };
-use cx_metrics::groups::TimeUnit;
+use cx_metrics::groups::{Grouping, Label, TimeUnit};
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
@@ -74,7 +74,7 @@ serde_pymethods!(PyFunnelSpec, FunnelSpec, |inner| Self { inner }, {
 });
 
 /// The customer and event columns as codes: customer codes, their count, the missing code,
-/// customer keys, event codes, event names.
+/// customer keys, event codes, event names, the kinds of customer ids (bits: 1 integers, 2 texts).
 type Codes = (
     Vec<u32>,
     usize,
@@ -82,6 +82,7 @@ type Codes = (
     Vec<u64>,
     Vec<u32>,
     Vec<Option<String>>,
+    u8,
 );
 
 fn codes(
@@ -90,24 +91,44 @@ fn codes(
     event_labels: &Bound<'_, PyAny>,
     n: usize,
 ) -> PyResult<Codes> {
+    let mut id_kinds = 0u8;
     let (cust, n_c, missing, keys) =
         if let Ok(ids) = customers.extract::<PyReadonlyArray1<'_, i64>>() {
             let ids = contiguous(&ids);
             let ids: &[i64] = &ids;
             let (codes, keys) = py.detach(|| events::int_customers(ids)).py()?;
             let n_c = keys.len();
+            id_kinds = u8::from(!ids.is_empty());
             (codes, n_c, None, keys)
         } else {
             let spec = crate::groups::parse(customers)?;
             crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
-                Ok(events::label_customers(g))
+                let (out, kinds) = label_customers(g)?;
+                id_kinds = kinds;
+                Ok(out)
             })?
         };
     let spec = crate::groups::parse(event_labels)?;
     let (ev, names) = crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
         Ok(events::event_names(g))
     })?;
-    Ok((cust, n_c, missing, keys, ev, names))
+    Ok((cust, n_c, missing, keys, ev, names, id_kinds))
+}
+
+/// Customer codes, their count, the missing code, customer keys.
+type CustomerCodes = (Vec<u32>, usize, Option<u32>, Vec<u64>);
+
+/// The customer codes of a grouping of ids, with the kinds of the ids (bits: 1 integers, 2 texts).
+fn label_customers(g: &Grouping<'_>) -> cx_metrics::Result<(CustomerCodes, u8)> {
+    let id_kinds = g.labels().iter().fold(0u8, |kinds, l| {
+        kinds
+            | match l.first() {
+                Some(Label::Int(_)) => 1,
+                Some(Label::Missing) | None => 0,
+                Some(_) => 2,
+            }
+    });
+    Ok((events::label_customers(g), id_kinds))
 }
 
 /// Categorical event codes borrowed from the held array.
@@ -159,6 +180,7 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
         let n = times.len();
         let ids = customers.extract::<PyReadonlyArray1<'_, i64>>().ok();
         let ids = ids.as_ref().map(contiguous);
+        let mut id_kinds = ids.as_ref().map_or(0, |ids| u8::from(!ids.is_empty()));
         let coded = match ids {
             Some(_) => None,
             None => {
@@ -167,10 +189,15 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
                     py,
                     std::slice::from_ref(&spec),
                     n,
-                    |g| Ok(events::label_customers(g)),
+                    |g| {
+                        let (out, kinds) = label_customers(g)?;
+                        id_kinds = kinds;
+                        Ok(out)
+                    },
                 )?)
             }
         };
+        self.inner.check_id_kinds(id_kinds).py()?;
         let customers = match (&ids, &coded) {
             (Some(ids), _) => CustomerColumn::Ints(ids),
             (None, Some((codes, n_customers, missing, keys))) => CustomerColumn::Codes {
@@ -221,17 +248,18 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
                 EventCodesHeld::I32(c) => EventCodes::I32(c),
                 EventCodesHeld::I64(c) => EventCodes::I64(c),
             };
-            return py
-                .detach(|| {
-                    inner.fold_columns(EventColumns {
-                        customers,
-                        events,
-                        event_names: &names,
-                        times,
-                        unit,
-                    })
+            py.detach(|| {
+                inner.fold_columns(EventColumns {
+                    customers,
+                    events,
+                    event_names: &names,
+                    times,
+                    unit,
                 })
-                .py();
+            })
+            .py()?;
+            self.inner.add_id_kinds(id_kinds);
+            return Ok(());
         }
         let (ev, names) = crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
             Ok(events::event_names(g))
@@ -245,7 +273,9 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
                 unit,
             })
         })
-        .py()
+        .py()?;
+        self.inner.add_id_kinds(id_kinds);
+        Ok(())
     }
 
     /// One new state per group (`codes`: each row's group, below `n_groups`); a customer belongs
@@ -266,7 +296,7 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
         let times: &[i64] = &times;
         let by = contiguous(&codes_by);
         let by: &[u32] = &by;
-        let (cust, n_c, missing, keys, ev, names) =
+        let (cust, n_c, missing, keys, ev, names, id_kinds) =
             codes(py, &customers, &event_labels, times.len())?;
         let inner = &self.inner;
         let states = py
@@ -284,7 +314,13 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
                 inner.by_group(by, n_groups, log)
             })
             .py()?;
-        Ok(states.into_iter().map(|inner| Self { inner }).collect())
+        Ok(states
+            .into_iter()
+            .map(|mut inner| {
+                inner.add_id_kinds(id_kinds);
+                Self { inner }
+            })
+            .collect())
     }
 
     /// The funnel result with Wilson intervals at `confidence_level`.

@@ -17,6 +17,14 @@ type Band<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
 /// A quantile as `(p, estimate, low, high)`; `None` where the curve does not reach it.
 type QuantileTuple = (f64, Option<f64>, Option<f64>, Option<f64>);
+/// (estimate, low, high, highest incidence, complete) of a quantile of a cumulative incidence.
+type IncidenceQuantileTuple = (Option<f64>, Option<f64>, Option<f64>, f64, bool);
+/// (standard error, lower, upper) at every time.
+type IncidenceBand<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+);
 
 /// The mergeable event table of waiting times (events, competing outcomes, censored per time).
 #[pyclass(module = "cx_metrics._native", name = "EventTable", eq)]
@@ -271,13 +279,47 @@ result_pymethods!(PyKaplanMeier, KaplanMeier, {
     }
     /// The `p` quantile of the time to the event from its Aalen–Johansen cumulative incidence:
     /// (estimate or None when the incidence stays below p, the highest incidence reached, whether
-    /// every ticket had an outcome by the last time). No interval.
+    /// every ticket had an outcome by the last time). `incidence_quantile_interval` gives its
+    /// interval too.
     fn incidence_quantile(&self, p: f64, convention: &str) -> PyResult<(Option<f64>, f64, bool)> {
+        let (estimate, _, _, reached, complete) =
+            self.incidence_quantile_interval(p, 0.95, "log_log", convention)?;
+        Ok((estimate, reached, complete))
+    }
+    /// The `p` quantile of the time to the event from its Aalen–Johansen cumulative incidence,
+    /// with the interval that inverts the incidence's pointwise band: (estimate or None when the
+    /// incidence stays below p, low, high (None: never reached within the data), the highest
+    /// incidence reached, whether every ticket had an outcome by the last time).
+    fn incidence_quantile_interval(
+        &self,
+        p: f64,
+        confidence_level: f64,
+        conf_type: &str,
+        convention: &str,
+    ) -> PyResult<IncidenceQuantileTuple> {
         let q = self
             .inner
-            .incidence_quantile(p, convention.parse().py()?)
+            .incidence_quantile(
+                p,
+                confidence_level,
+                conf_type.parse().py()?,
+                convention.parse().py()?,
+            )
             .py()?;
-        Ok((q.estimate, q.max_incidence, q.complete))
+        Ok((q.estimate, q.low, q.high, q.max_incidence, q.complete))
+    }
+    /// The pointwise band of the event's cumulative incidence: (standard error, lower, upper).
+    fn incidence_band<'py>(
+        &self,
+        py: Python<'py>,
+        confidence_level: f64,
+        conf_type: &str,
+    ) -> PyResult<IncidenceBand<'py>> {
+        let (se, lo, hi) = self
+            .inner
+            .incidence_band(confidence_level, conf_type.parse().py()?)
+            .py()?;
+        Ok((array(py, &se), array(py, &lo), array(py, &hi)))
     }
     /// The restricted mean to `horizon`: (estimate, standard error).
     fn restricted_mean(&self, horizon: f64) -> PyResult<(f64, f64)> {

@@ -22,6 +22,17 @@
 //! customer: active in every period from the start's to the end's; no end is active through
 //! `as_of`).
 //!
+//! # `as_of` before the last activity
+//!
+//! A tally made with [`CohortTally::until`] leaves the activity after its `as_of` period out while
+//! folding, and counts it (customers first active after it, customers of the table active after
+//! it, and (customer, period) pairs after it): its tables are exactly those of the activity up to
+//! `as_of`, for every definition (a span ending after `as_of` is still active then: no end yet). A
+//! tally folded without `as_of` and finished with an earlier one keeps only each customer's last
+//! period, so `"return_on_or_after"` counts a customer active after `as_of` as retained through it
+//! (counted in [`CohortTable::n_customers_active_after_as_of`], and flagged by
+//! [`CohortTable::as_of_in_fold`] being false); `"return_on"` is exact either way.
+//!
 //! ```
 //! use cx_metrics::cohorts::{CohortBatch, CohortOptions, CohortTally, PeriodUnit, RetentionDefinition};
 //! use cx_metrics::groups::TimeUnit;
@@ -466,6 +477,41 @@ pub struct CohortTally {
     rows: Vec<CohortRow>,
     observed_through: Option<i64>,
     n_omitted: u64,
+    /// The last period folded ([`CohortTally::until`]); `None`: every period.
+    as_of: Option<i64>,
+    /// What the fold left out for lying after `as_of`.
+    left_out: LeftOut,
+}
+
+/// Activity a [`CohortTally`] made with [`CohortTally::until`] left out for lying after its
+/// `as_of` period (the counters of [`CohortTable`] of the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LeftOut {
+    /// Customers whose first activity (their cohort) is after `as_of`.
+    pub customers_after: u64,
+    /// Customers active by `as_of` and after it.
+    pub customers_active_after: u64,
+    /// (customer, period) pairs after `as_of` (spans without an end: none).
+    pub active_periods_after: u64,
+}
+
+impl LeftOut {
+    fn add(&self, other: &Self) -> Result<Self> {
+        let what = || "the activity left out after as_of".to_string();
+        Ok(Self {
+            customers_after: add_count(self.customers_after, other.customers_after, what)?,
+            customers_active_after: add_count(
+                self.customers_active_after,
+                other.customers_active_after,
+                what,
+            )?,
+            active_periods_after: add_count(
+                self.active_periods_after,
+                other.active_periods_after,
+                what,
+            )?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -474,6 +520,10 @@ struct RawCohortTally {
     rows: Vec<CohortRow>,
     observed_through: Option<i64>,
     n_omitted: u64,
+    #[serde(default)]
+    as_of: Option<i64>,
+    #[serde(default)]
+    left_out: LeftOut,
 }
 
 impl TryFrom<RawCohortTally> for CohortTally {
@@ -484,6 +534,8 @@ impl TryFrom<RawCohortTally> for CohortTally {
             rows: r.rows,
             observed_through: r.observed_through,
             n_omitted: r.n_omitted,
+            as_of: r.as_of,
+            left_out: r.left_out,
         };
         t.validate()?;
         Ok(t)
@@ -498,7 +550,81 @@ impl CohortTally {
             rows: Vec::new(),
             observed_through: None,
             n_omitted: 0,
+            as_of: None,
+            left_out: LeftOut::default(),
         }
+    }
+
+    /// An empty tally that folds only the activity up to the period `as_of` (a period index of
+    /// `unit`): what lies after it is left out and counted ([`CohortTally::left_out`]), so its
+    /// tables are those of the activity up to `as_of` for every definition. Tallies merge only
+    /// with tallies of the same `as_of`.
+    pub fn until(unit: PeriodUnit, as_of: i64) -> Self {
+        Self {
+            as_of: Some(as_of),
+            ..Self::new(unit)
+        }
+    }
+
+    /// The last period folded (`None`: every period).
+    pub fn as_of(&self) -> Option<i64> {
+        self.as_of
+    }
+
+    /// The activity left out for lying after [`CohortTally::as_of`].
+    pub fn left_out(&self) -> LeftOut {
+        self.left_out
+    }
+
+    /// Drops the events after `cut` (counted), checking every customer code first so that an
+    /// error names the row of the caller's batch.
+    fn cut_events(
+        customers: &[u32],
+        n_customers: usize,
+        missing: Option<u32>,
+        periods: &[i64],
+        cut: i64,
+    ) -> Result<(Vec<u32>, Vec<i64>, LeftOut)> {
+        let (mut kept_c, mut kept_p) = (Vec::with_capacity(customers.len()), Vec::new());
+        kept_p.reserve(customers.len());
+        let mut after: Vec<(u32, i64)> = Vec::new();
+        let mut kept_any = vec![false; n_customers];
+        for (i, (&c, &p)) in customers.iter().zip(periods).enumerate() {
+            let present = p != i64::MIN && Some(c) != missing;
+            if present && c as usize >= n_customers {
+                return Err(Error::invalid(
+                    "customers",
+                    format!("code {c} at row {i} is not below the {n_customers} customers"),
+                ));
+            }
+            if present && p > cut {
+                after.push((c, p));
+            } else {
+                if present {
+                    kept_any[c as usize] = true;
+                }
+                kept_c.push(c);
+                kept_p.push(p);
+            }
+        }
+        after.par_sort_unstable();
+        after.dedup();
+        let mut left = LeftOut {
+            active_periods_after: after.len() as u64,
+            ..LeftOut::default()
+        };
+        let mut previous = None;
+        for &(c, _) in &after {
+            if previous != Some(c) {
+                if kept_any[c as usize] {
+                    left.customers_active_after += 1;
+                } else {
+                    left.customers_after += 1;
+                }
+                previous = Some(c);
+            }
+        }
+        Ok((kept_c, kept_p, left))
     }
 
     /// The period unit.
@@ -548,10 +674,29 @@ impl CohortTally {
                 }
             })
             .collect();
+        let Some(cut) = self.as_of else {
+            return self.fold_periods(customers, n_customers, missing, &periods);
+        };
+        let (kept_c, kept_p, left) =
+            Self::cut_events(customers, n_customers, missing, &periods, cut)?;
+        let mut out = self.fold_periods(&kept_c, n_customers, missing, &kept_p)?;
+        out.left_out = left;
+        Ok(out)
+    }
+
+    /// Folds events whose periods are known (`i64::MIN`: a missing time).
+    fn fold_periods(
+        &self,
+        customers: &[u32],
+        n_customers: usize,
+        missing: Option<u32>,
+        periods: &[i64],
+    ) -> Result<Self> {
+        let pu = self.unit;
         let mut first = vec![i64::MAX; n_customers];
         let mut last = vec![i64::MIN; n_customers];
         let mut omitted = 0u64;
-        for (i, (&c, &p)) in customers.iter().zip(&periods).enumerate() {
+        for (i, (&c, &p)) in customers.iter().zip(periods).enumerate() {
             if p == i64::MIN || Some(c) == missing {
                 omitted += 1;
                 continue;
@@ -576,6 +721,7 @@ impl CohortTally {
             }
         }
         let mut out = Self::new(pu);
+        out.as_of = self.as_of;
         out.n_omitted = omitted;
         if width == 0 {
             return Ok(out);
@@ -612,7 +758,7 @@ impl CohortTally {
         if n_customers.saturating_mul(words) <= 1 << 25 {
             // One bit per customer and offset.
             let mut bits = vec![0u64; n_customers * words];
-            for (&c, &p) in customers.iter().zip(&periods) {
+            for (&c, &p) in customers.iter().zip(periods) {
                 if p == i64::MIN || Some(c) == missing {
                     continue;
                 }
@@ -642,7 +788,7 @@ impl CohortTally {
             // Distinct (customer, offset) pairs by sorting.
             let mut keys: Vec<u64> = customers
                 .iter()
-                .zip(&periods)
+                .zip(periods)
                 .filter(|(c, p)| **p != i64::MIN && Some(**c) != missing)
                 .map(|(&c, &p)| c as u64 * width as u64 + (p - first[c as usize]) as u64)
                 .collect();
@@ -675,6 +821,7 @@ impl CohortTally {
         }
         let pu = self.unit;
         let mut out = Self::new(pu);
+        out.as_of = self.as_of;
         let mut spans = Vec::with_capacity(starts.len());
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for (i, (&s, &e)) in starts.iter().zip(ends).enumerate() {
@@ -694,7 +841,22 @@ impl CohortTally {
                 ));
             }
             let c = pu.index_of(s, unit);
-            let l = (e != i64::MIN).then(|| pu.index_of(e, unit));
+            let mut l = (e != i64::MIN).then(|| pu.index_of(e, unit));
+            if let Some(cut) = self.as_of {
+                let left = &mut out.left_out;
+                if c > cut {
+                    // First active after as_of: left out, with its periods (none without an end).
+                    left.customers_after += 1;
+                    left.active_periods_after += l.map_or(0, |l| (l - c + 1) as u64);
+                    continue;
+                }
+                if let Some(end) = l.filter(|end| *end > cut) {
+                    // Active after as_of: as of as_of the span had no end yet.
+                    left.customers_active_after += 1;
+                    left.active_periods_after += (end - cut) as u64;
+                    l = None;
+                }
+            }
             lo = lo.min(c);
             hi = hi.max(l.unwrap_or(c));
             spans.push((c, l));
@@ -742,6 +904,19 @@ impl Merge for CohortTally {
                 self.unit, other.unit
             )));
         }
+        if self.as_of != other.as_of {
+            let name = |a: Option<i64>| {
+                a.map_or("without as_of".to_string(), |p| {
+                    format!("up to as_of {}", self.unit.label(p))
+                })
+            };
+            return Err(Error::Incompatible(format!(
+                "cohort tallies folded {} and {}; fold every partition with the same as_of",
+                name(self.as_of),
+                name(other.as_of)
+            )));
+        }
+        let left_out = self.left_out.add(&other.left_out)?;
         let mut rows: Vec<CohortRow> = Vec::with_capacity(self.rows.len() + other.rows.len());
         let (a, b) = (&self.rows, &other.rows);
         let (mut i, mut j) = (0, 0);
@@ -763,6 +938,7 @@ impl Merge for CohortTally {
         let n_omitted = add_count(self.n_omitted, other.n_omitted, || "omitted rows".into())?;
         self.rows = rows;
         self.n_omitted = n_omitted;
+        self.left_out = left_out;
         self.observed_through = match (self.observed_through, other.observed_through) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, y) => x.or(y),
@@ -773,6 +949,8 @@ impl Merge for CohortTally {
 
 impl Accumulator for CohortTally {
     const KIND: StateKind = StateKind::CohortTally;
+    /// Version 2 appends the `as_of` the tally was folded to and the activity left out after it.
+    const VERSION: u16 = 2;
     type Batch<'a> = CohortBatch<'a>;
     type Options = CohortOptions;
     type Output = CohortTable;
@@ -841,6 +1019,18 @@ impl Accumulator for CohortTally {
                 .checked_add(r.size)
                 .ok_or_else(|| Self::KIND.invalid("the customer count overflows"))?;
         }
+        match (self.as_of, self.observed_through) {
+            (None, _) if self.left_out != LeftOut::default() => {
+                return Err(Self::KIND.invalid("activity left out after as_of without an as_of"));
+            }
+            (Some(a), Some(t)) if t > a => {
+                return Err(Self::KIND.invalid(format!(
+                    "activity in period {t}, after the as_of period {a} the tally was folded to"
+                )));
+            }
+            _ => {}
+        }
+        self.left_out.add(&LeftOut::default())?;
         Ok(())
     }
 
@@ -866,6 +1056,11 @@ impl Accumulator for CohortTally {
             out.u64s(&r.active);
             out.u64s(&r.last);
         }
+        out.u8(u8::from(self.as_of.is_some()));
+        out.u64(self.as_of.unwrap_or(0) as u64);
+        out.u64(self.left_out.customers_after);
+        out.u64(self.left_out.customers_active_after);
+        out.u64(self.left_out.active_periods_after);
     }
 
     fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
@@ -903,11 +1098,28 @@ impl Accumulator for CohortTally {
                 last,
             });
         }
+        let (mut as_of, mut left_out) = (None, LeftOut::default());
+        if input.version() >= 2 {
+            let has = input.u8("as_of flag")?;
+            let at = input.u64("as_of")? as i64;
+            as_of = match has {
+                0 if at == 0 => None,
+                1 => Some(at),
+                _ => return Err(input.invalid(format!("as_of flag {has} with as_of {at}"))),
+            };
+            left_out = LeftOut {
+                customers_after: input.u64("customers after as_of")?,
+                customers_active_after: input.u64("customers active after as_of")?,
+                active_periods_after: input.u64("active periods after as_of")?,
+            };
+        }
         Ok(Self {
             unit,
             rows,
             observed_through,
             n_omitted,
+            as_of,
+            left_out,
         })
     }
 }
@@ -951,10 +1163,12 @@ pub struct CohortTable {
     /// Customers left out because their first activity (their cohort) is after `as_of`.
     #[serde(default)]
     pub n_customers_after_as_of: u64,
-    /// Customers in the table with activity after `as_of`. That activity is left out of
-    /// `"return_on"` cells; `"return_on_or_after"` (active in period k or any later one) counts
-    /// these customers as retained in every period through `as_of`, as the tally keeps only each
-    /// customer's last period (fold only the activity up to `as_of` to count them otherwise).
+    /// Customers in the table with activity after `as_of`. That activity is left out of the
+    /// table. When it was left out while folding ([`CohortTable::as_of_in_fold`]) the table is
+    /// exact; when a tally folded without `as_of` is finished with an earlier one,
+    /// `"return_on_or_after"` (active in period k or any later one) counts these customers as
+    /// retained in every period through `as_of`, as the tally keeps only each customer's last
+    /// period (`"return_on"` is exact either way).
     #[serde(default)]
     pub n_customers_active_after_as_of: u64,
     /// Activity left out for lying after `as_of`, as (customer, period) pairs: a customer active
@@ -963,14 +1177,45 @@ pub struct CohortTable {
     /// only).
     #[serde(default)]
     pub n_active_periods_after_as_of: u64,
+    /// Whether the activity after `as_of` was left out while folding ([`CohortTally::until`]):
+    /// the table is then exactly that of the activity up to `as_of`, for every definition.
+    #[serde(default)]
+    pub as_of_in_fold: bool,
 }
 
 impl CohortTable {
     fn from_tally(t: &CohortTally, options: &CohortOptions) -> Result<Self> {
         let (Some(first), Some(observed)) = (t.rows.first(), t.observed_through) else {
+            if let (Some(cut), true) = (t.as_of, t.left_out.customers_after > 0) {
+                return Err(Error::invalid(
+                    "as_of",
+                    format!(
+                        "the last observed {unit} ({}) is before every customer's first \
+                         activity ({} customers, all first active later); give a later as_of",
+                        t.unit.label(cut),
+                        t.left_out.customers_after,
+                        unit = t.unit
+                    ),
+                ));
+            }
             return Err(Error::Undefined(crate::error::UndefinedReason::NoRows));
         };
-        let as_of = options.as_of.unwrap_or(observed);
+        if let (Some(cut), Some(asked)) = (t.as_of, options.as_of) {
+            if asked != cut {
+                return Err(Error::invalid(
+                    "as_of",
+                    format!(
+                        "{}: this tally was folded up to the {unit} {} and holds nothing after it; \
+                         finish it with that as_of (or none), or fold the data again with the \
+                         as_of you want",
+                        t.unit.label(asked),
+                        t.unit.label(cut),
+                        unit = t.unit
+                    ),
+                ));
+            }
+        }
+        let as_of = options.as_of.or(t.as_of).unwrap_or(observed);
         // The last cohort with customers by `as_of` (later ones are left out and counted).
         let last_cohort = t
             .rows
@@ -1073,9 +1318,10 @@ impl CohortTable {
             as_of,
             n_customers: sizes.iter().sum(),
             n_omitted: t.n_omitted,
-            n_customers_after_as_of: customers_after,
-            n_customers_active_after_as_of: active_after,
-            n_active_periods_after_as_of: periods_after,
+            n_customers_after_as_of: customers_after + t.left_out.customers_after,
+            n_customers_active_after_as_of: active_after + t.left_out.customers_active_after,
+            n_active_periods_after_as_of: periods_after + t.left_out.active_periods_after,
+            as_of_in_fold: t.as_of.is_some(),
         })
     }
 }
@@ -1407,6 +1653,56 @@ mod tests {
                 };
                 let got = all.finish(&options).unwrap();
                 let want = cut.finish(&options).unwrap();
+                // Folded with the as_of (two partitions by customer, merged): exactly the table
+                // of the events up to as_of, with the same counters of what was left out.
+                let mut folded = CohortTally::until(PeriodUnit::Month, as_of);
+                for parity in [0, 1] {
+                    let rows: Vec<usize> = (0..n).filter(|i| customers[*i] % 2 == parity).collect();
+                    let pc: Vec<u32> = rows.iter().map(|&i| customers[i]).collect();
+                    let pt: Vec<i64> = rows.iter().map(|&i| times[i]).collect();
+                    let mut part = CohortTally::until(PeriodUnit::Month, as_of);
+                    part.fold_batch(CohortBatch::events(&pc, 12, &pt, TimeUnit::S), None)
+                        .unwrap();
+                    folded.merge(&part).unwrap();
+                }
+                let exact = folded.finish(&options).unwrap();
+                let exact_default = folded
+                    .finish(&CohortOptions {
+                        definition,
+                        ..Default::default()
+                    })
+                    .unwrap();
+                assert_eq!(
+                    serde_json::to_string(&exact).unwrap(),
+                    serde_json::to_string(&exact_default).unwrap(),
+                    "the tally's as_of is the default"
+                );
+                assert!(exact.as_of_in_fold && !got.as_of_in_fold);
+                assert_eq!(
+                    (exact.sizes.clone(), exact.as_of),
+                    (want.sizes.clone(), want.as_of)
+                );
+                assert!(
+                    exact
+                        .counts
+                        .iter()
+                        .zip(&want.counts)
+                        .all(|(a, b)| a == b || (a.is_nan() && b.is_nan())),
+                    "round {round} {definition:?}"
+                );
+                assert_eq!(exact.average_customers, want.average_customers);
+                assert_eq!(
+                    (
+                        exact.n_customers_after_as_of,
+                        exact.n_customers_active_after_as_of,
+                        exact.n_active_periods_after_as_of
+                    ),
+                    (late, active_after, pairs_after.len() as u64),
+                    "round {round}"
+                );
+                let back = CohortTally::from_bytes(&folded.to_bytes()).unwrap();
+                assert_eq!(back, folded);
+                assert_eq!(CohortTally::from_json(&folded.to_json()).unwrap(), folded);
                 assert_eq!(got.sizes, want.sizes, "round {round}");
                 assert_eq!(got.n_customers, want.n_customers);
                 let same = got
@@ -1435,6 +1731,127 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn spans_folded_with_as_of_are_the_spans_known_then() {
+        // Starts and ends in months 0..8 (an end after as_of is no end yet as of as_of).
+        let month = |m: i64| PeriodUnit::Month.start_day(660 + m) * DAY + 3_600;
+        let starts: Vec<i64> = [0, 0, 1, 2, 5, 6, 1].map(month).to_vec();
+        let ends: Vec<i64> = [
+            month(1),
+            i64::MIN,
+            month(7),
+            month(3),
+            month(6),
+            i64::MIN,
+            month(4),
+        ]
+        .to_vec();
+        let as_of = 660 + 3;
+        let mut folded = CohortTally::until(PeriodUnit::Month, as_of);
+        folded
+            .fold_batch(
+                CohortBatch::Spans {
+                    starts: &starts,
+                    ends: &ends,
+                    unit: TimeUnit::S,
+                },
+                None,
+            )
+            .unwrap();
+        // By hand, what is known at as_of: customers 0-3 and 6; 2 and 6 have no end yet.
+        let known_ends = [month(1), i64::MIN, i64::MIN, month(3), i64::MIN];
+        let known_starts = [month(0), month(0), month(1), month(2), month(1)];
+        let mut then = CohortTally::new(PeriodUnit::Month);
+        then.fold_batch(
+            CohortBatch::Spans {
+                starts: &known_starts,
+                ends: &known_ends,
+                unit: TimeUnit::S,
+            },
+            None,
+        )
+        .unwrap();
+        for definition in [
+            RetentionDefinition::ReturnOn,
+            RetentionDefinition::ReturnOnOrAfter,
+        ] {
+            let options = CohortOptions {
+                as_of: Some(as_of),
+                definition,
+                ..Default::default()
+            };
+            let got = folded.finish(&options).unwrap();
+            let want = then.finish(&options).unwrap();
+            let text = |v: &[f64]| format!("{v:?}"); // NaN (not observed yet) alike
+            assert_eq!(text(&got.counts), text(&want.counts), "{definition:?}");
+            assert_eq!(got.sizes, want.sizes);
+            // Left out: customers 4 and 5 (first active after as_of; 4 in months 5 and 6, 5 with
+            // no end: none), and customers 2 (months 4-7) and 6 (month 4) active after it.
+            assert_eq!(got.n_customers_after_as_of, 2);
+            assert_eq!(got.n_customers_active_after_as_of, 2);
+            assert_eq!(got.n_active_periods_after_as_of, 2 + 4 + 1);
+        }
+    }
+
+    #[test]
+    fn a_tally_folded_to_an_as_of_is_finished_with_it_and_merges_only_alike() {
+        let customers = [0u32, 0, 1];
+        let times = [0, 70 * DAY, 40 * DAY];
+        let mut t = CohortTally::until(PeriodUnit::Month, 1);
+        t.fold_batch(
+            CohortBatch::events(&customers, 2, &times, TimeUnit::S),
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.as_of(), Some(1));
+        assert_eq!(t.left_out().active_periods_after, 1);
+        let other = CohortTally::until(PeriodUnit::Month, 2);
+        let e = t.clone().merge(&other).unwrap_err().to_string();
+        assert!(
+            e.contains("up to as_of 1970-02") && e.contains("1970-03"),
+            "{e}"
+        );
+        assert!(t
+            .clone()
+            .merge(&CohortTally::new(PeriodUnit::Month))
+            .is_err());
+        let e = t
+            .finish(&CohortOptions {
+                as_of: Some(2),
+                ..Default::default()
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("folded up to the month 1970-02"), "{e}");
+        // Everything after as_of: an error saying so, not an empty table.
+        let mut late = CohortTally::until(PeriodUnit::Month, -3);
+        late.fold_batch(
+            CohortBatch::events(&customers, 2, &times, TimeUnit::S),
+            None,
+        )
+        .unwrap();
+        let e = late
+            .finish(&CohortOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("give a later as_of"), "{e}");
+        // A bad customer code is named by its row, dropped or not.
+        let e = CohortTally::until(PeriodUnit::Month, 0)
+            .fold_batch(
+                CohortBatch::events(&[0, 5], 2, &[0, 90 * DAY], TimeUnit::S),
+                None,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("code 5 at row 1"), "{e}");
+        // Version 1 payloads (before as_of) still read, without an as_of.
+        let v1 = CohortTally::new(PeriodUnit::Month);
+        assert_eq!(v1.as_of(), None);
+        // A hand-edited state with activity after its as_of is refused.
+        let json = t.to_json().replace("\"as_of\":1", "\"as_of\":0");
+        assert!(CohortTally::from_json(&json).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Customers from order events: a mergeable per-customer summary (first and last order, orders,
-//! total value: recency / frequency / monetary), new vs returning customers, and the repeat-purchase
-//! rate of a window.
+//! total value: recency / frequency / monetary; and the orders at the first instant, for the mean
+//! value of the repeat orders that the Gamma–Gamma model takes), new vs returning customers, and the
+//! repeat-purchase rate of a window.
 //!
 //! **Repeat-purchase rate** of a window `[start, end)`: customers with two or more orders in the
 //! window ÷ customers with at least one order in the window (both counted in the same window, with a
@@ -229,7 +230,8 @@ pub fn check_unique(codes: &[u32], n_codes: usize, missing: Option<u32>) -> Resu
     Ok(())
 }
 
-/// One customer's orders: first and last time, count and total value.
+/// One customer's orders: first and last time, count and total value, and the orders at the first
+/// instant (what the mean value of the repeat orders needs).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CustomerOrders {
     /// Time of the first order.
@@ -240,6 +242,33 @@ pub struct CustomerOrders {
     pub orders: u64,
     /// Total value of the orders.
     pub total: f64,
+    /// The orders at the first instant (`first`) and their total value; `None` in a summary stored
+    /// in format version 1, which did not keep them (fold the orders again to have them).
+    #[serde(default)]
+    pub at_first: Option<FirstOrders>,
+}
+
+/// The orders of a customer at their first instant: how many, and their total value.
+///
+/// Frequency counts every order but one as a repeat (orders − 1), ties at the first instant
+/// included: of several orders at the first instant, one is the first order and the others are
+/// repeats, but the data do not say which, so the first order's value is taken as the mean of the
+/// orders at the first instant ([`FirstOrders::value`]). With one order at the first instant (the
+/// usual case) it is that order's value exactly. Counts and sums only: merging is exact and does
+/// not depend on how the orders were split or in which order the parts are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FirstOrders {
+    /// Orders at the first instant (≥ 1).
+    pub orders: u64,
+    /// Their total value.
+    pub total: f64,
+}
+
+impl FirstOrders {
+    /// The value counted as the first order's: the mean value of the orders at the first instant.
+    pub fn value(&self) -> f64 {
+        self.total / self.orders as f64
+    }
 }
 
 impl CustomerOrders {
@@ -251,13 +280,46 @@ impl CustomerOrders {
                 what: "a customer's total value".into(),
             });
         }
+        let at_first = match self.first.cmp(&o.first) {
+            std::cmp::Ordering::Less => self.at_first,
+            std::cmp::Ordering::Greater => o.at_first,
+            std::cmp::Ordering::Equal => match (self.at_first, o.at_first) {
+                (Some(a), Some(b)) => {
+                    let orders = add_count(a.orders, b.orders, || {
+                        "a customer's order count at the first instant".into()
+                    })?;
+                    let total = a.total + b.total;
+                    if !total.is_finite() {
+                        return Err(Error::Overflow {
+                            what: "a customer's total value at the first instant".into(),
+                        });
+                    }
+                    Some(FirstOrders { orders, total })
+                }
+                // A part stored before the first orders were kept: unknown, never guessed.
+                _ => None,
+            },
+        };
         *self = Self {
             first: self.first.min(o.first),
             last: self.last.max(o.last),
             orders,
             total,
+            at_first,
         };
         Ok(())
+    }
+
+    /// The mean value of the repeat orders (all but the first, see [`FirstOrders`]): (total − the
+    /// first order's value) / (orders − 1); 0 for a customer with one order (lifetimes'
+    /// `monetary_value`); `None` when the first orders are unknown (a summary stored in format
+    /// version 1) and the customer has repeat orders.
+    pub fn repeat_mean(&self) -> Option<f64> {
+        if self.orders <= 1 {
+            return Some(0.0);
+        }
+        let first = self.at_first?;
+        Some((self.total - first.value()) / (self.orders - 1) as f64)
     }
 }
 
@@ -314,7 +376,25 @@ impl CustomerIds<'_> {
 
 /// Per-customer summaries of order events (recency / frequency / monetary), keyed by customer ids
 /// (integers or texts, one kind per summary): mergeable, so partitions of the orders in any split
-/// summarise apart and merge.
+/// summarise apart and merge. Each customer keeps the orders at their first instant
+/// ([`FirstOrders`], format version 2), from which [`CustomerSummary::rfm`] takes the mean value of
+/// the repeat orders; a summary stored in version 1 is read with them unknown.
+///
+/// ```
+/// use cx_metrics::customers::{CustomerIds, Orders};
+/// use cx_metrics::{Accumulator, CustomerSummary, Merge};
+/// // Customer 7: 10 at t = 0, 20 at t = 7, 30 at t = 14, in two parts.
+/// let mut a = CustomerSummary::new();
+/// a.fold_batch(Orders { customers: CustomerIds::Int(&[7, 7]), times: &[14, 0], values: Some(&[30.0, 10.0]) }, None)?;
+/// let mut b = CustomerSummary::new();
+/// b.fold_batch(Orders { customers: CustomerIds::Int(&[7]), times: &[7], values: Some(&[20.0]) }, None)?;
+/// a.merge(&b)?;
+/// let r = a.rfm(21, 7)?;
+/// assert_eq!((r.frequency[0], r.recency[0], r.t[0]), (2.0, 2.0, 3.0));
+/// assert_eq!(r.repeat_monetary()?, &[25.0]); // (20 + 30) / 2: the first order left out
+/// assert_eq!(r.monetary_all, vec![20.0]);
+/// # Ok::<(), cx_metrics::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(try_from = "RawCustomerSummary")]
 pub struct CustomerSummary {
@@ -415,6 +495,9 @@ impl Merge for CustomerSummary {
 
 impl Accumulator for CustomerSummary {
     const KIND: StateKind = StateKind::CustomerSummary;
+    /// Version 2 keeps each customer's orders at the first instant ([`FirstOrders`]); version 1
+    /// payloads are read with them unknown.
+    const VERSION: u16 = 2;
     type Batch<'a> = Orders<'a>;
     type Options = ();
     type Output = Vec<(CustomerId, CustomerOrders)>;
@@ -461,11 +544,18 @@ impl Accumulator for CustomerSummary {
                 kept.push(i);
             }
         }
-        let order = |i: usize| CustomerOrders {
-            first: batch.times[i],
-            last: batch.times[i],
-            orders: 1,
-            total: batch.values.map_or(0.0, |v| v[i]),
+        let order = |i: usize| {
+            let value = batch.values.map_or(0.0, |v| v[i]);
+            CustomerOrders {
+                first: batch.times[i],
+                last: batch.times[i],
+                orders: 1,
+                total: value,
+                at_first: Some(FirstOrders {
+                    orders: 1,
+                    total: value,
+                }),
+            }
         };
         let mut part: Vec<(CustomerId, CustomerOrders)> = Vec::new();
         match batch.customers {
@@ -522,6 +612,24 @@ impl Accumulator for CustomerSummary {
                     o.orders, o.first, o.last, o.total
                 )));
             }
+            if let Some(f) = o.at_first {
+                // All the orders are at the first instant exactly when the first is the last; then
+                // the two totals are sums of the same values, added in the same order. Values may
+                // be negative (refunds), so nothing orders the two totals otherwise.
+                let all = f.orders == o.orders;
+                let consistent = f.orders >= 1
+                    && f.orders <= o.orders
+                    && f.total.is_finite()
+                    && all == (o.first == o.last)
+                    && (!all || f.total == o.total);
+                if !consistent {
+                    return Err(Self::KIND.invalid(format!(
+                        "customer {id}: {} of {} orders (total {}) at the first instant {} (last \
+                         {}), total {}",
+                        f.orders, o.orders, o.total, o.first, o.last, f.total
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -543,6 +651,14 @@ impl Accumulator for CustomerSummary {
             out.u64(o.last as u64);
             out.u64(o.orders);
             out.f64(o.total);
+            // Format version 2: the orders at the first instant and their total (0 orders: unknown,
+            // a state first stored in version 1).
+            let f = o.at_first.unwrap_or(FirstOrders {
+                orders: 0,
+                total: 0.0,
+            });
+            out.u64(f.orders);
+            out.f64(f.total);
         }
     }
 
@@ -554,7 +670,9 @@ impl Accumulator for CustomerSummary {
             n = input.u64("customer count")?;
         }
         let n = usize::try_from(n).map_err(|_| input.invalid("customer count"))?;
-        input.check_fits(n, if text { 36 } else { 40 }, "customers")?;
+        let v2 = input.version() >= 2;
+        let size = if text { 36 } else { 40 } + if v2 { 16 } else { 0 };
+        input.check_fits(n, size, "customers")?;
         let mut customers = Vec::with_capacity(n);
         for _ in 0..n {
             let id = if text {
@@ -566,6 +684,18 @@ impl Accumulator for CustomerSummary {
             let last = input.u64("last")? as i64;
             let orders = input.u64("orders")?;
             let total = input.f64("total")?;
+            let at_first = if v2 {
+                let orders = input.u64("orders at the first instant")?;
+                let total = input.f64("total at the first instant")?;
+                match orders {
+                    // Unknown is written as 0 orders of total +0.0, nothing else.
+                    0 if total.to_bits() == 0 => None,
+                    0 => return Err(input.invalid("total at the first instant")),
+                    _ => Some(FirstOrders { orders, total }),
+                }
+            } else {
+                None
+            };
             customers.push((
                 id,
                 CustomerOrders {
@@ -573,6 +703,7 @@ impl Accumulator for CustomerSummary {
                     last,
                     orders,
                     total,
+                    at_first,
                 },
             ));
         }
@@ -599,9 +730,20 @@ impl crate::Example for CustomerSummary {
         .expect("the fixed sample rows are valid");
         s
     }
+
+    /// Version 1 did not keep the orders at the first instant: its files restore them unknown.
+    fn example_as_of(version: u16) -> Self {
+        let mut s = Self::example();
+        if version < 2 {
+            for (_, o) in &mut s.customers {
+                o.at_first = None;
+            }
+        }
+        s
+    }
 }
 
-/// Per-customer recency / frequency / age and mean order value at the end of a calibration
+/// Per-customer recency / frequency / age and mean order values at the end of a calibration
 /// period, in a time unit: the input of the BG/NBD and Gamma–Gamma models
 /// ([`crate::buy_till_you_die`]).
 #[non_exhaustive]
@@ -615,15 +757,39 @@ pub struct RfmSummary {
     pub recency: Vec<f64>,
     /// Time from the first order to the calibration end, in units.
     pub t: Vec<f64>,
-    /// Mean value of all the customer's orders (the first included: the summary keeps only totals).
-    pub monetary: Vec<f64>,
+    /// Mean value of the repeat orders, the first left out ([`CustomerOrders::repeat_mean`]; 0
+    /// with frequency 0): the Gamma–Gamma model's input, lifetimes' `monetary_value`. `None` when
+    /// the summary was stored in format version 1 (no first orders) and a customer has repeats.
+    pub monetary: Option<Vec<f64>>,
+    /// Mean value of all the customer's orders, the first included.
+    pub monetary_all: Vec<f64>,
     /// Customers left out for a first order at the calibration end itself (no time observed).
     pub n_excluded: u64,
 }
 
+impl RfmSummary {
+    /// The mean value of the repeat orders of every customer ([`RfmSummary::monetary`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the summary does not keep the first orders (stored in format
+    /// version 1): the fix is to fold the orders again.
+    pub fn repeat_monetary(&self) -> Result<&[f64]> {
+        self.monetary.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "summary",
+                "it was stored in customer_summary format version 1, which did not keep the value \
+                 of each customer's first order, so the mean value of the repeat orders (the \
+                 Gamma–Gamma model's monetary) cannot be taken from it; fold the orders into a new \
+                 summary",
+            )
+        })
+    }
+}
+
 impl CustomerSummary {
-    /// Recency, frequency, age `T` and mean order value of every customer at `calibration_end`,
-    /// in units of `unit_length` (both in the unit of the order times: nanoseconds from Python).
+    /// Recency, frequency, age `T` and mean order values (of the repeat orders, and of all) of every
+    /// customer at `calibration_end`, in units of `unit_length` (both in the unit of the order
+    /// times: nanoseconds from Python).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a `unit_length` ≤ 0, or naming the first customer with an
@@ -641,7 +807,8 @@ impl CustomerSummary {
             frequency: Vec::with_capacity(self.customers.len()),
             recency: Vec::with_capacity(self.customers.len()),
             t: Vec::with_capacity(self.customers.len()),
-            monetary: Vec::with_capacity(self.customers.len()),
+            monetary: Some(Vec::with_capacity(self.customers.len())),
+            monetary_all: Vec::with_capacity(self.customers.len()),
             n_excluded: 0,
         };
         for (id, o) in &self.customers {
@@ -662,7 +829,11 @@ impl CustomerSummary {
             out.frequency.push((o.orders - 1) as f64);
             out.recency.push((o.last - o.first) as f64 / unit);
             out.t.push((calibration_end - o.first) as f64 / unit);
-            out.monetary.push(o.total / o.orders as f64);
+            out.monetary_all.push(o.total / o.orders as f64);
+            match (o.repeat_mean(), &mut out.monetary) {
+                (Some(m), Some(column)) => column.push(m),
+                _ => out.monetary = None,
+            }
         }
         Ok(out)
     }
@@ -792,7 +963,9 @@ mod tests {
         assert_eq!(r.frequency, vec![0.0, 2.0]);
         assert_eq!(r.recency, vec![0.0, 3.0]);
         assert_eq!(r.t, vec![3.0, 4.0]);
-        assert_eq!(r.monetary, vec![5.0, 20.0]);
+        assert_eq!(r.monetary_all, vec![5.0, 20.0]);
+        // Customer 7's repeat orders are 20 and 30; customer 3 has none.
+        assert_eq!(r.repeat_monetary().unwrap(), &[0.0, 25.0]);
         assert_eq!(r.n_excluded, 1);
         assert!(s.rfm(20, 7).unwrap_err().to_string().contains("customer 7"));
         assert!(s.rfm(28, 0).is_err());
@@ -881,5 +1054,231 @@ mod tests {
         assert!(serde_json::from_str::<CustomerSummary>(mixed).is_err());
         let unordered = r#"{"customers":[["b",{"first":1,"last":1,"orders":1,"total":0.0}],["a",{"first":1,"last":1,"orders":1,"total":0.0}]],"n_omitted":0}"#;
         assert!(serde_json::from_str::<CustomerSummary>(unordered).is_err());
+    }
+
+    /// Orders of a few customers at a few instants (many ties), integer values (sums are exact, so
+    /// summaries compare bit for bit), split into parts by `part`.
+    fn fold_int_orders(rows: &[(i64, i64, f64)]) -> CustomerSummary {
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let times: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let values: Vec<f64> = rows.iter().map(|r| r.2).collect();
+        let mut s = CustomerSummary::new();
+        s.fold_batch(
+            Orders {
+                customers: CustomerIds::Int(&ids),
+                times: &times,
+                values: Some(&values),
+            },
+            None,
+        )
+        .unwrap();
+        s
+    }
+
+    proptest::proptest! {
+        /// Any split of an order log (ties at the first instant included), merged in any order or
+        /// grouping, gives the one-pass summary exactly; and each customer's first orders and
+        /// repeat mean are those of a direct computation from the rows.
+        #[test]
+        fn any_split_and_merge_order_gives_the_same_summary(
+            rows in proptest::collection::vec((0i64..5, 0i64..4, -20i32..50), 1..60),
+            parts in proptest::collection::vec(0usize..4, 60),
+            order in proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just(
+                (0..4usize).collect::<Vec<_>>()
+            )),
+        ) {
+            use proptest::prelude::*;
+            let rows: Vec<(i64, i64, f64)> =
+                rows.into_iter().map(|(c, t, v)| (c, t, f64::from(v))).collect();
+            let all = fold_int_orders(&rows);
+            let split: Vec<CustomerSummary> = (0..4)
+                .map(|p| {
+                    let mine: Vec<_> = rows
+                        .iter()
+                        .zip(&parts)
+                        .filter(|(_, q)| **q == p)
+                        .map(|(r, _)| *r)
+                        .collect();
+                    fold_int_orders(&mine)
+                })
+                .collect();
+            // Left to right in a random order.
+            let mut seq = CustomerSummary::new();
+            for &k in &order {
+                seq.merge(&split[k]).unwrap();
+            }
+            prop_assert_eq!(&seq, &all);
+            // As a tree, in the reverse order.
+            let mut left = split[order[3]].clone();
+            left.merge(&split[order[2]]).unwrap();
+            let mut right = split[order[1]].clone();
+            right.merge(&split[order[0]]).unwrap();
+            right.merge(&left).unwrap();
+            prop_assert_eq!(&right, &all);
+            // The direct computation: the orders at each customer's earliest time, and the repeat
+            // mean (total − their mean) / (orders − 1).
+            for (id, o) in all.customers() {
+                let CustomerId::Int(c) = id else { unreachable!() };
+                let mine: Vec<_> = rows.iter().filter(|r| r.0 == *c).collect();
+                let t0 = mine.iter().map(|r| r.1).min().unwrap();
+                let at: Vec<f64> = mine.iter().filter(|r| r.1 == t0).map(|r| r.2).collect();
+                let f = o.at_first.unwrap();
+                prop_assert_eq!(f.orders, at.len() as u64);
+                prop_assert_eq!(f.total, at.iter().sum::<f64>());
+                let n = mine.len() as f64;
+                let total: f64 = mine.iter().map(|r| r.2).sum();
+                let want = if mine.len() == 1 {
+                    0.0
+                } else {
+                    (total - f.total / at.len() as f64) / (n - 1.0)
+                };
+                // Integer sums are exact; one division each side: 1e-12 relative.
+                let got = o.repeat_mean().unwrap();
+                prop_assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{} {}", got, want);
+            }
+            prop_assert_eq!(CustomerSummary::from_bytes(&all.to_bytes()).unwrap(), all.clone());
+            prop_assert_eq!(CustomerSummary::from_json(&all.to_json()).unwrap(), all);
+        }
+    }
+
+    #[test]
+    fn ties_at_the_first_instant_count_as_one_first_order_of_their_mean_value() {
+        // Customer 1: 10 and 30 at t = 0 (one of them is the first order, the other a repeat),
+        // then 50 at t = 7. Frequency 2; first order's value (10 + 30) / 2 = 20; repeat mean
+        // (90 − 20) / 2 = 35, the mean of the two possible choices ((30 + 50) / 2, (10 + 50) / 2).
+        let s = fold_int_orders(&[(1, 0, 10.0), (1, 7, 50.0), (1, 0, 30.0)]);
+        let o = s.customers()[0].1;
+        assert_eq!(
+            o.at_first,
+            Some(FirstOrders {
+                orders: 2,
+                total: 40.0
+            })
+        );
+        assert_eq!(o.repeat_mean(), Some(35.0));
+        let r = s.rfm(14, 7).unwrap();
+        assert_eq!(
+            (r.frequency[0], r.repeat_monetary().unwrap()[0]),
+            (2.0, 35.0)
+        );
+        assert_eq!(r.monetary_all[0], 30.0);
+    }
+
+    /// A version-1 payload of `s` (the layout before the first orders were kept).
+    fn v1_bytes(s: &CustomerSummary) -> Vec<u8> {
+        let mut out = Encoder::new();
+        out.u64(s.n_omitted);
+        out.u64(s.customers.len() as u64);
+        for (id, o) in &s.customers {
+            let CustomerId::Int(i) = id else {
+                unreachable!()
+            };
+            out.u64(*i as u64);
+            out.u64(o.first as u64);
+            out.u64(o.last as u64);
+            out.u64(o.orders);
+            out.f64(o.total);
+        }
+        let payload = out.into_bytes();
+        let mut b = b"CXST".to_vec();
+        b.extend_from_slice(&StateKind::CustomerSummary.code().to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        b.extend_from_slice(&payload);
+        b
+    }
+
+    #[test]
+    fn a_version_1_summary_has_no_repeat_monetary_and_says_why() {
+        let s = fold_int_orders(&[(1, 0, 10.0), (1, 7, 50.0), (2, 3, 4.0)]);
+        let old = CustomerSummary::from_bytes(&v1_bytes(&s)).unwrap();
+        assert!(old.customers().iter().all(|c| c.1.at_first.is_none()));
+        assert_eq!(
+            CustomerSummary::from_bytes(&old.to_bytes()).unwrap(),
+            old,
+            "unknown first orders round-trip in version 2"
+        );
+        let r = old.rfm(14, 7).unwrap();
+        assert_eq!(r.monetary, None);
+        assert_eq!(r.monetary_all, vec![30.0, 4.0]);
+        let e = r.repeat_monetary().unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+        assert!(e.to_string().contains("format version 1"), "{e}");
+        assert!(
+            e.to_string().contains("fold the orders into a new summary"),
+            "{e}"
+        );
+        // Merged with new orders: a customer whose first instant comes from the new part is known,
+        // one whose first instant is in the old part stays unknown, never guessed.
+        let new = fold_int_orders(&[(1, 9, 1.0), (2, 1, 2.0), (3, 5, 6.0)]);
+        let mut m = old.clone();
+        m.merge(&new).unwrap();
+        let first = |k: usize| m.customers()[k].1.at_first;
+        assert_eq!(first(0), None);
+        assert_eq!(
+            first(1),
+            Some(FirstOrders {
+                orders: 1,
+                total: 2.0
+            })
+        );
+        assert_eq!(
+            first(2),
+            Some(FirstOrders {
+                orders: 1,
+                total: 6.0
+            })
+        );
+        // A customer with one order has repeat mean 0 whether or not the first is known.
+        let one = fold_int_orders(&[(4, 2, 9.0)]);
+        let old_one = CustomerSummary::from_bytes(&v1_bytes(&one)).unwrap();
+        assert_eq!(
+            old_one.rfm(14, 7).unwrap().repeat_monetary().unwrap(),
+            &[0.0]
+        );
+        // The version-1 JSON (no "at_first") reads the same way.
+        let json = r#"{"kind":"customer_summary","version":1,"state":{"customers":[[1,{"first":0,"last":7,"orders":2,"total":60.0}]],"n_omitted":0}}"#;
+        let j = CustomerSummary::from_json(json).unwrap();
+        assert_eq!(j.customers()[0].1.at_first, None);
+    }
+
+    #[test]
+    fn inconsistent_first_orders_are_refused() {
+        let s = fold_int_orders(&[(1, 0, 10.0), (1, 7, 50.0), (2, 3, 4.0)]);
+        let bytes = s.to_bytes();
+        // Customer 1's record starts after the header and two counts: id, first, last, orders,
+        // total, then the first orders and their total.
+        let at = 20 + 16 + 5 * 8;
+        let patch = |offset: usize, word: [u8; 8]| {
+            let mut b = bytes.clone();
+            b[offset..offset + 8].copy_from_slice(&word);
+            CustomerSummary::from_bytes(&b)
+        };
+        assert!(patch(at, 1u64.to_le_bytes()).is_ok());
+        for (orders, total) in [
+            (3u64, 10.0f64),    // more orders at the first instant than orders
+            (2, 60.0),          // all at the first instant, but the last is later
+            (1, f64::NAN),      // not finite
+            (1, f64::INFINITY), //
+            (0, 10.0),          // unknown is 0 orders of total +0.0 only
+            (0, -0.0),          //
+        ] {
+            let mut b = bytes.clone();
+            b[at..at + 8].copy_from_slice(&orders.to_le_bytes());
+            b[at + 8..at + 16].copy_from_slice(&total.to_le_bytes());
+            let e = CustomerSummary::from_bytes(&b).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidState { .. }),
+                "{orders} {total}: {e}"
+            );
+        }
+        // Customer 2 has one order: its first total must be its total.
+        let at2 = at + 16 + 5 * 8;
+        let mut b = bytes.clone();
+        b[at2 + 8..at2 + 16].copy_from_slice(&5.0f64.to_le_bytes());
+        assert!(CustomerSummary::from_bytes(&b).is_err());
+        let json = r#"{"customers":[[1,{"first":0,"last":0,"orders":2,"total":6.0,"at_first":{"orders":1,"total":3.0}}]],"n_omitted":0}"#;
+        assert!(CustomerSummary::from_json(json).is_err());
     }
 }

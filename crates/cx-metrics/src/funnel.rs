@@ -10,8 +10,9 @@
 //!   a later step-1 event), with an inclusive or exclusive end ([`WindowEnd`]);
 //! * **entry** ([`Entry`]): `closed` (an attempt starts at step 1) or `open` (at any step);
 //! * **counting** ([`Counting`]): `uniques` (customers) or `totals` (attempts);
-//! * **re-entry** ([`Reentry`]): `first` (the first start only), `best` (of every start, the
-//!   attempt that goes furthest, as ClickHouse `windowFunnel` does), `after_end` (a new attempt at
+//! * **re-entry** ([`Reentry`]): `first` (the first start only), `best` (every start tried; the
+//!   attempts whose steps no other attempt covers are kept: under closed entry the one that goes
+//!   furthest, as ClickHouse `windowFunnel` does), `after_end` (a new attempt at
 //!   the first start after the previous one completed, timed out, was excluded or stopped);
 //! * **repeats** ([`Repeats`]): whether a repeat of a step already reached stops the attempt;
 //! * **step times** ([`StepTimes`]): whether successive steps may share a timestamp;
@@ -66,6 +67,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cohorts::iso_instant;
 use crate::error::{Error, Result};
 use crate::events::{dense_span, int_customers, CustomerColumn, EventCodes, EventColumns};
 use crate::events::{to_ns, EventLog, MISSING_TIME};
@@ -161,8 +163,10 @@ named_enum!(
     Reentry {
         /// Only the first start; later step-1 events neither restart nor reset the window.
         First = "first",
-        /// Every start is tried; the attempt that reaches the furthest step is kept (ties: the
-        /// earliest).
+        /// Every start is tried; an attempt covers the steps from its entry to the furthest step
+        /// it reached, and the attempts kept are those whose steps no other attempt covers (of
+        /// equal ones, the earliest). Closed entry: the one furthest attempt. Open entry: a
+        /// customer counts at every step that any attempt reached.
         Best = "best",
         /// A new attempt at the first start after the previous attempt ended (completed, timed
         /// out, excluded, or stopped).
@@ -309,6 +313,68 @@ fn ns_text(ns: i64) -> String {
         }
     }
     format!("{ns} ns")
+}
+
+/// The matching characters of two texts by Ratcliff and Obershelp (Python's `difflib`): the
+/// longest common block (the earliest in `a`, then in `b`), then the same on each side of it.
+fn matching_chars(a: &[char], b: &[char]) -> usize {
+    let (mut best, mut at_a, mut at_b) = (0usize, 0usize, 0usize);
+    let mut run = vec![0usize; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let mut next = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            if ca == cb {
+                next[j + 1] = run[j] + 1;
+                if next[j + 1] > best {
+                    (best, at_a, at_b) = (next[j + 1], i + 1 - next[j + 1], j + 1 - next[j + 1]);
+                }
+            }
+        }
+        run = next;
+    }
+    if best == 0 {
+        return 0;
+    }
+    best + matching_chars(&a[..at_a], &b[..at_b])
+        + matching_chars(&a[at_a + best..], &b[at_b + best..])
+}
+
+/// `difflib.SequenceMatcher(None, a, b).ratio()`: 2·matches / (len a + len b), in 0..=1.
+fn similarity(a: &str, b: &str) -> f64 {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    2.0 * matching_chars(&a, &b) as f64 / (a.len() + b.len()) as f64
+}
+
+/// At most this many close event names are kept for a step that matches no event name.
+const CLOSE_NAMES: usize = 3;
+/// The least similarity of a close name (`difflib.get_close_matches`' default cutoff).
+const CLOSE_CUTOFF: f64 = 0.6;
+
+/// The close names of a step among `names`, as `difflib.get_close_matches` orders them: the most
+/// similar first (equal ones by name, descending), at most [`CLOSE_NAMES`], each at least
+/// [`CLOSE_CUTOFF`] similar to one of the step's event names.
+fn close_names<'a>(step: &Step, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(f64, &str)> = names
+        .map(|n| {
+            let score = step
+                .events
+                .iter()
+                .map(|e| similarity(e, n))
+                .fold(0.0, f64::max);
+            (score, n)
+        })
+        .filter(|(score, _)| *score >= CLOSE_CUTOFF)
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(y.1.cmp(x.1)));
+    scored.dedup_by(|x, y| x.1 == y.1);
+    scored
+        .into_iter()
+        .take(CLOSE_NAMES)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 impl FunnelSpec {
@@ -510,13 +576,23 @@ impl FunnelSpec {
             Reentry::First => {
                 "first (one attempt per customer; later starts do not reset the window)"
             }
+            Reentry::Best if self.entry == Entry::Open => {
+                "best (every start tried; kept: the attempts whose steps no other attempt covers)"
+            }
             Reentry::Best => "best (every start tried; the furthest attempt kept)",
             Reentry::AfterEnd => "after_end (a new attempt after the previous one ended)",
         };
         let _ = writeln!(s, "re-entry: {reentry}");
         let _ = writeln!(s, "repeats of a reached step: {}", self.repeats.id());
         let _ = writeln!(s, "step times: {}", self.step_times.id());
-        let _ = writeln!(s, "equal timestamps: {}", self.ties.id());
+        let _ = match self.ties {
+            Ties::InputOrder => writeln!(s, "equal timestamps: input_order"),
+            Ties::StepOrder => writeln!(
+                s,
+                "equal timestamps: step_order (steps in step order, then exclusions, then other \
+                 events; input order among equals)"
+            ),
+        };
         let _ = writeln!(s, "unknown events: {}", self.unknown_events.id());
         let _ = writeln!(s, "missing values: {}", self.missing.id());
         let _ = writeln!(
@@ -792,24 +868,38 @@ fn attempts_of(ev: &[Ev], spec: &FunnelSpec, as_of: i64, out: &mut Vec<Attempt>)
     match spec.reentry {
         Reentry::First => out.push(run_attempt(ev, s, spec, as_of)),
         Reentry::Best => {
-            let mut best: Option<Attempt> = None;
+            // Every start is tried. An attempt covers the steps from its entry to the furthest
+            // step it reached; the attempts kept are those whose steps no other attempt covers
+            // (of two covering the same steps, the earlier). Under closed entry every attempt
+            // enters at step 1, so this is the one furthest attempt (ClickHouse `windowFunnel`);
+            // under open entry a customer can keep several (say A -> C, then D alone outside
+            // the window), and the steps counted are those that any attempt reached.
+            let mut tried: Vec<Attempt> = Vec::new();
             for j in s..ev.len() {
                 if !starts(ev[j].1) {
                     continue;
                 }
                 let a = run_attempt(ev, j, spec, as_of);
-                let better = match best {
-                    None => true,
-                    Some(b) => a.level > b.level || (a.level == b.level && a.entry < b.entry),
-                };
-                if better {
-                    best = Some(a);
-                }
                 if a.complete && a.entry == 0 {
-                    break;
+                    // It covers every step: no other attempt is kept.
+                    out.push(a);
+                    return;
+                }
+                tried.push(a);
+            }
+            // By entry, then furthest first, then earliest: an attempt is covered by one before
+            // it in this order exactly when one of those reaches at least as far.
+            let mut order: Vec<usize> = (0..tried.len()).collect();
+            order.sort_by_key(|&i| (tried[i].entry, std::cmp::Reverse(tried[i].level), i));
+            let mut furthest = 0u8;
+            let mut keep = vec![false; tried.len()];
+            for i in order {
+                if tried[i].level > furthest {
+                    furthest = tried[i].level;
+                    keep[i] = true;
                 }
             }
-            out.extend(best);
+            out.extend(tried.iter().zip(keep).filter(|(_, k)| *k).map(|(a, _)| *a));
         }
         Reentry::AfterEnd => {
             let mut s = Some(s);
@@ -899,7 +989,11 @@ fn classify(
         if t > a {
             return Err(Error::invalid(
                 "time",
-                format!("row {i} is at {t} ns, after as_of ({a} ns); move as_of to the end of the data or drop later rows"),
+                format!(
+                    "row {i} is at {}, after as_of ({}); move as_of to the end of the data or drop later rows",
+                    iso_instant(t, TimeUnit::Ns),
+                    iso_instant(a, TimeUnit::Ns)
+                ),
             ));
         }
     }
@@ -925,6 +1019,9 @@ struct Part {
     attempts: StepCounts,
     uniques: StepCounts,
     outcomes: [u64; 4],
+    /// Per step, attempts and customers lost between the step before and it whose window is
+    /// still open at `as_of`.
+    pending: [Vec<u64>; 2],
     durations: Vec<f64>,
     codes: Vec<u8>,
     keys: Vec<u64>,
@@ -941,6 +1038,7 @@ impl Part {
             attempts: StepCounts::zeros(k),
             uniques: StepCounts::zeros(k),
             outcomes: [0; 4],
+            pending: [vec![0; k], vec![0; k]],
             durations: Vec::new(),
             codes: Vec::new(),
             keys: Vec::new(),
@@ -958,6 +1056,11 @@ impl Part {
         self.attempts_n += o.attempts_n;
         self.attempts.add(&o.attempts)?;
         self.uniques.add(&o.uniques)?;
+        for (a, b) in self.pending.iter_mut().zip(&o.pending) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
         self.durations.extend(o.durations);
         self.codes.extend(o.codes);
         self.keys.extend(o.keys);
@@ -993,6 +1096,16 @@ impl Part {
             self.uniques.reached[j] += u64::from(any[0][j]);
             self.uniques.from_previous[j] += u64::from(any[1][j]);
             self.uniques.from_first[j] += u64::from(any[2][j]);
+        }
+        // An attempt still inside its window at `as_of` whose furthest step is `level - 1` is in
+        // the drop-off before step `level`, but may still get there.
+        let mut pending = [false; MAX_STEPS];
+        for a in atts.iter().filter(|a| a.open && (a.level as usize) < k) {
+            self.pending[0][a.level as usize] += 1;
+            pending[a.level as usize] = true;
+        }
+        for j in 1..k {
+            self.pending[1][j] += u64::from(pending[j] && !any[1][j]);
         }
         // The attempts of the time-to-convert table: those entering at step 1.
         let entered = atts.iter().filter(|a| a.entry == 0);
@@ -1085,6 +1198,23 @@ pub struct FunnelTally {
     outcomes: [u64; 4],
     time_to_convert: EventTable,
     customer_keys: Vec<u64>,
+    /// Per step, the attempts and the customers lost between the step before and it whose window
+    /// is still open at `as_of` (`None` for a state stored without them).
+    pending: Option<[Vec<u64>; 2]>,
+    /// The kinds of customer ids folded: 1 integers, 2 texts (bits; 0 before any fold).
+    id_kinds: u8,
+    /// Per step, whether a folded log held one of its event names; for a step that none did, the
+    /// closest event names seen (see [`close_names`]).
+    step_names: Vec<StepNames>,
+}
+
+/// Whether the logs folded held an event name of a step, and if not the closest names they held.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StepNames {
+    /// A log held one of the step's event names.
+    pub seen: bool,
+    /// When not: the most similar event names of the logs (at most 3, similarity ≥ 0.6).
+    pub close: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -1101,11 +1231,27 @@ struct RawFunnelTally {
     outcomes: [u64; 4],
     time_to_convert: EventTable,
     customer_keys: Vec<u64>,
+    #[serde(default)]
+    pending: Option<[Vec<u64>; 2]>,
+    #[serde(default)]
+    id_kinds: u8,
+    #[serde(default)]
+    step_names: Vec<StepNames>,
 }
 
 impl TryFrom<RawFunnelTally> for FunnelTally {
     type Error = Error;
     fn try_from(r: RawFunnelTally) -> Result<Self> {
+        // A state stored without the steps' names seen warns of none.
+        let seen = StepNames {
+            seen: true,
+            close: Vec::new(),
+        };
+        let step_names = if r.step_names.is_empty() {
+            vec![seen; r.spec.steps.len()]
+        } else {
+            r.step_names
+        };
         let t = Self {
             spec: r.spec,
             as_of_ns: r.as_of_ns,
@@ -1119,6 +1265,9 @@ impl TryFrom<RawFunnelTally> for FunnelTally {
             outcomes: r.outcomes,
             time_to_convert: r.time_to_convert,
             customer_keys: r.customer_keys,
+            pending: r.pending,
+            id_kinds: r.id_kinds,
+            step_names,
         };
         t.validate()?;
         Ok(t)
@@ -1146,7 +1295,68 @@ impl FunnelTally {
             outcomes: [0; 4],
             time_to_convert: EventTable::exact(),
             customer_keys: Vec::new(),
+            pending: Some([vec![0; k], vec![0; k]]),
+            id_kinds: 0,
+            step_names: vec![StepNames::default(); k],
         })
+    }
+
+    /// Note the event names of a folded log: which steps they match, and for a step they do not,
+    /// the closest of them.
+    fn note_names(&mut self, names: &[Option<String>]) {
+        let names: Vec<&str> = names.iter().flatten().map(String::as_str).collect();
+        if names.is_empty() {
+            return;
+        }
+        for (st, seen) in self.spec.steps.iter().zip(self.step_names.iter_mut()) {
+            if seen.seen {
+                continue;
+            }
+            if st.events.iter().any(|e| names.contains(&e.as_str())) {
+                *seen = StepNames {
+                    seen: true,
+                    close: Vec::new(),
+                };
+            } else {
+                let close = close_names(
+                    st,
+                    names
+                        .iter()
+                        .copied()
+                        .chain(seen.close.iter().map(String::as_str)),
+                );
+                seen.close = close;
+            }
+        }
+    }
+
+    /// Note the kinds of customer ids of a fold (bits: 1 integers, 2 texts), checked first with
+    /// [`FunnelTally::check_id_kinds`]. An integer id and the same digits as text are two
+    /// customers, so states of different kinds do not merge.
+    pub fn add_id_kinds(&mut self, kinds: u8) {
+        self.id_kinds |= kinds & 3;
+    }
+
+    /// Whether ids of `kinds` (bits: 1 integers, 2 texts) may join this state.
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`] when the state holds ids of another kind, naming both.
+    pub fn check_id_kinds(&self, kinds: u8) -> Result<()> {
+        let (a, b) = (self.id_kinds & 3, kinds & 3);
+        if a == 0 || b == 0 || a == b {
+            return Ok(());
+        }
+        let kind = |k: u8| match k {
+            1 => "integers",
+            2 => "texts",
+            _ => "integers and texts",
+        };
+        Err(Error::Incompatible(format!(
+            "funnel states keyed by {} and by {}: the integer 1 and the text \"1\" would be two \
+             customers; give every partition the same kind of customer id (convert one column)",
+            kind(a),
+            kind(b)
+        )))
     }
 
     /// The funnel's rules.
@@ -1170,6 +1380,7 @@ impl FunnelTally {
         t.attempts = p.attempts;
         t.customers = p.uniques;
         t.outcomes = p.outcomes;
+        t.pending = Some(p.pending);
         t.time_to_convert
             .fold_codes(TicketCodes::new(&p.durations, &p.codes), None)?;
         let mut keys = p.keys;
@@ -1469,7 +1680,36 @@ impl FunnelTally {
     /// # Errors
     /// As [`Accumulator::fold_batch`].
     pub fn by_group(&self, codes: &[u32], n_groups: usize, log: EventLog<'_>) -> Result<Vec<Self>> {
-        self.tallies_of(log, Some((codes, n_groups)))
+        let mut states = self.tallies_of(log, Some((codes, n_groups)))?;
+        for s in &mut states {
+            s.note_names(log.event_names);
+        }
+        Ok(states)
+    }
+
+    /// A line per step that no folded log held an event name of (none before a row is folded).
+    fn step_warnings(&self) -> Vec<String> {
+        if self.n_rows == 0 {
+            return Vec::new();
+        }
+        let steps = self.spec.steps.iter().zip(&self.step_names).enumerate();
+        steps
+            .filter(|(_, (_, n))| !n.seen)
+            .map(|(j, (st, n))| {
+                let close = if n.close.is_empty() {
+                    "no event name of the data is close".to_string()
+                } else {
+                    let names: Vec<String> = n.close.iter().map(|c| format!("{c:?}")).collect();
+                    format!("closest event names: {}", names.join(", "))
+                };
+                format!(
+                    "step {} ({:?}) matches no event name of the data, so it counts 0 ({close}); \
+                     check the spelling",
+                    j + 1,
+                    st.name
+                )
+            })
+            .collect()
     }
 
     /// Fold the rows by passes ([`FoldPath::Passes`]; the spec must allow it): the rows split in
@@ -1500,8 +1740,18 @@ impl FunnelTally {
             spec, customers, events, &roles, names, times, unit, n_chunks,
         )?;
         let as_of = if part.rows > 0 { as_of } else { None };
-        let t = self.state_of_part(part, as_of)?;
+        let mut t = self.state_of_part(part, as_of)?;
+        t.note_names(names);
         self.merge(&t)
+    }
+
+    /// Fold an event log by the rows grouped by customer and sorted ([`FoldPath::Sorted`]), whatever
+    /// the spec (tests compare both ways).
+    fn fold_sorted(&mut self, log: EventLog<'_>) -> Result<()> {
+        let mut parts = self.tallies_of(log, None)?;
+        let mut part = parts.pop().expect("one state");
+        part.note_names(log.event_names);
+        self.merge(&part)
     }
 
     /// Fold an event log by passes whatever the spec (tests compare both ways).
@@ -1693,11 +1943,14 @@ impl Merge for FunnelTally {
         let as_of = match (self.as_of_ns, other.as_of_ns) {
             (Some(a), Some(b)) if a != b => {
                 return Err(Error::Incompatible(format!(
-                    "funnel states with different ends of data (as_of {a} and {b} ns); give the spec one as_of for every partition"
+                    "funnel states with different ends of data (as_of {} and {}); give the spec one as_of for every partition",
+                    iso_instant(a, TimeUnit::Ns),
+                    iso_instant(b, TimeUnit::Ns)
                 )))
             }
             (a, b) => a.or(b),
         };
+        self.check_id_kinds(other.id_kinds)?;
         let (a, b) = (&self.customer_keys, &other.customer_keys);
         let mut keys = Vec::with_capacity(a.len() + b.len());
         let (mut i, mut j) = (0, 0);
@@ -1730,6 +1983,31 @@ impl Merge for FunnelTally {
         out.customers.add(&other.customers)?;
         out.time_to_convert.merge(&other.time_to_convert)?;
         out.customer_keys = keys;
+        out.pending = match (&self.pending, &other.pending) {
+            (Some(a), Some(b)) => {
+                let mut sum = a.clone();
+                for (x, y) in sum.iter_mut().zip(b) {
+                    for (u, v) in x.iter_mut().zip(y) {
+                        *u = add(*u, *v)?;
+                    }
+                }
+                Some(sum)
+            }
+            _ => None,
+        };
+        out.id_kinds = self.id_kinds | other.id_kinds;
+        for ((n, a), b) in out
+            .step_names
+            .iter_mut()
+            .zip(&self.spec.steps)
+            .zip(&other.step_names)
+        {
+            if n.seen || b.seen {
+                (n.seen, n.close) = (true, Vec::new());
+            } else {
+                n.close = close_names(a, n.close.iter().chain(&b.close).map(String::as_str));
+            }
+        }
         *self = out;
         Ok(())
     }
@@ -1762,6 +2040,13 @@ pub struct FunnelStepRow {
     pub attempts: u64,
     /// Customers at the step (whatever the counting).
     pub customers: u64,
+    /// Of `drop_off`, those whose window is still open at `as_of` (they may still reach the
+    /// step; `None` for a state stored without these counts).
+    #[serde(default)]
+    pub in_window: Option<u64>,
+    /// `drop_off − in_window`: lost with their window closed (`None` as `in_window`).
+    #[serde(default)]
+    pub drop_off_closed: Option<u64>,
 }
 
 /// A funnel: its rules, per-step counts and conversions with Wilson intervals, time to convert.
@@ -1793,6 +2078,19 @@ pub struct FunnelResult {
     pub time_to_convert: Option<KaplanMeier>,
     /// Time-to-convert units by outcome: converted, stopped, still in the window, timed out.
     pub outcomes: [u64; 4],
+    /// Of `entered`, those still inside their window at `as_of` (`outcomes[2]`): in the
+    /// denominator of `conversion`, not (yet) converted.
+    #[serde(default)]
+    pub in_window: u64,
+    /// `converted / (entered − in_window)`: the conversion of the entrants whose window has
+    /// closed (converted, stopped or timed out).
+    #[serde(default)]
+    pub conversion_closed: Option<f64>,
+    /// The cumulative incidence of conversion at the window's length (Aalen–Johansen from
+    /// `time_to_convert`: the entrants still inside their window censored at `as_of`, stopped
+    /// attempts competing); `None` without a window or without entrants.
+    #[serde(default)]
+    pub conversion_by_window_end: Option<f64>,
     /// Rows seen (kept and dropped).
     pub n_rows: u64,
     /// Rows dropped without a customer id.
@@ -1809,6 +2107,14 @@ pub struct FunnelResult {
     pub n_customers: u64,
     /// Attempts (starts that made an attempt under the re-entry rule).
     pub n_attempts: u64,
+    /// The customers' 64-bit keys, ascending, for [`compare_funnels`] to refuse two funnels that
+    /// share customers. Not stored: a result read back from JSON has none.
+    #[serde(skip)]
+    pub customer_keys: Vec<u64>,
+    /// One line per step whose event names none of the folded logs held (a misspelt name gives
+    /// zeros, which are also a possible count: said here, with the closest names seen).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 fn wilson(x: u64, n: u64, level: f64) -> Option<Interval> {
@@ -1838,9 +2144,7 @@ impl Accumulator for FunnelTally {
         if self.spec.fold_path() == FoldPath::Passes {
             return self.fold_log_passes(batch, 0);
         }
-        let mut parts = self.tallies_of(batch, None)?;
-        let part = parts.pop().expect("one state");
-        self.merge(&part)
+        self.fold_sorted(batch)
     }
 
     fn n(&self) -> u64 {
@@ -1852,6 +2156,8 @@ impl Accumulator for FunnelTally {
         let c = self.unit_counts();
         let entered = c.reached[0];
         let k = self.spec.steps.len();
+        let unit = usize::from(self.spec.counting == Counting::Uniques);
+        let pending = self.pending.as_ref().map(|p| &p[unit]);
         let steps = (0..k)
             .map(|j| {
                 let previous = (j > 0).then(|| c.reached[j - 1]);
@@ -1869,6 +2175,10 @@ impl Accumulator for FunnelTally {
                     overall_ci: wilson(c.from_first[j], entered, level),
                     attempts: self.attempts.reached[j],
                     customers: self.customers.reached[j],
+                    in_window: pending.map(|p| p[j]),
+                    drop_off_closed: pending.map(|p| {
+                        previous.map_or(0, |q| q.saturating_sub(from_previous).saturating_sub(p[j]))
+                    }),
                 }
             })
             .collect();
@@ -1877,6 +2187,15 @@ impl Accumulator for FunnelTally {
             Some(self.time_to_convert.kaplan_meier()?)
         } else {
             None
+        };
+        let in_window = self.outcomes[2];
+        let conversion_by_window_end = match (&time_to_convert, self.spec.window_ns) {
+            (Some(km), Some(w)) => {
+                let w = w as f64 / 1e9;
+                let i = km.times.partition_point(|t| *t <= w);
+                Some(if i == 0 { 0.0 } else { km.cif_event[i - 1] })
+            }
+            _ => None,
         };
         Ok(FunnelResult {
             rules: self.spec.describe(),
@@ -1891,6 +2210,9 @@ impl Accumulator for FunnelTally {
             confidence_level: level,
             time_to_convert,
             outcomes: self.outcomes,
+            in_window,
+            conversion_closed: ratio(converted, entered.saturating_sub(in_window)),
+            conversion_by_window_end,
             n_rows: self.n_rows,
             n_missing_customer: self.dropped[0],
             n_missing_time: self.dropped[1],
@@ -1899,6 +2221,8 @@ impl Accumulator for FunnelTally {
             n_reordered: self.n_reordered,
             n_customers: self.n_customers,
             n_attempts: self.n_attempts,
+            customer_keys: self.customer_keys.clone(),
+            warnings: self.step_warnings(),
         })
     }
 
@@ -1924,6 +2248,27 @@ impl Accumulator for FunnelTally {
             .try_fold(0u64, |a, v| a.checked_add(*v));
         if total != Some(self.time_to_convert.n()) {
             return Err(kind.invalid("the outcomes do not add up to the time-to-convert table"));
+        }
+        if let Some(p) = &self.pending {
+            for (pend, c) in p.iter().zip([&self.attempts, &self.customers]) {
+                let bad = pend.len() != k
+                    || pend[0] != 0
+                    || (1..k).any(|j| pend[j] > c.reached[j - 1] - c.from_previous[j]);
+                if bad {
+                    return Err(kind.invalid("more in the window than in the drop-off of a step"));
+                }
+            }
+        }
+        let names_ok = self.step_names.len() == k
+            && self
+                .step_names
+                .iter()
+                .all(|n| n.close.len() <= CLOSE_NAMES && (!n.seen || n.close.is_empty()));
+        if !names_ok {
+            return Err(kind.invalid("the steps' event names seen are not one per step"));
+        }
+        if self.id_kinds > 3 {
+            return Err(kind.invalid("unknown customer id kinds"));
         }
         if self.customer_keys.windows(2).any(|w| w[0] >= w[1]) {
             return Err(kind.invalid("the customer keys are not strictly increasing"));
@@ -1965,6 +2310,19 @@ impl Accumulator for FunnelTally {
         self.time_to_convert.encode_payload(out);
         out.u64(self.customer_keys.len() as u64);
         out.u64s(&self.customer_keys);
+        out.u8(u8::from(self.pending.is_some()));
+        if let Some(p) = &self.pending {
+            out.u64s(&p[0]);
+            out.u64s(&p[1]);
+        }
+        out.u8(self.id_kinds);
+        for n in &self.step_names {
+            out.u8(u8::from(n.seen));
+            out.u64(n.close.len() as u64);
+            for c in &n.close {
+                out.str(c);
+            }
+        }
     }
 
     fn decode_payload(input: &mut Decoder<'_>) -> Result<Self> {
@@ -2000,6 +2358,29 @@ impl Accumulator for FunnelTally {
         let n = usize::try_from(n).map_err(|_| input.invalid("too many customer keys"))?;
         input.check_fits(n, 8, "customer keys")?;
         t.customer_keys = input.u64s(n, "customer keys")?;
+        t.pending = match input.u8("the in-window flag")? {
+            0 => None,
+            1 => Some([
+                input.u64s(k, "in-window counts")?,
+                input.u64s(k, "in-window counts")?,
+            ]),
+            _ => return Err(input.invalid("the in-window flag is not 0 or 1")),
+        };
+        t.id_kinds = input.u8("the customer id kinds")?;
+        for n in &mut t.step_names {
+            n.seen = match input.u8("a step-seen flag")? {
+                0 => false,
+                1 => true,
+                _ => return Err(input.invalid("a step-seen flag is not 0 or 1")),
+            };
+            let m = input.u64("the number of close names")?;
+            if m > CLOSE_NAMES as u64 {
+                return Err(input.invalid(format!("{m} close names; at most {CLOSE_NAMES}")));
+            }
+            n.close = (0..m)
+                .map(|_| input.str("a close name"))
+                .collect::<Result<_>>()?;
+        }
         Ok(t)
     }
 }
@@ -2079,8 +2460,9 @@ fn rule_differences(a: &FunnelSpec, b: &FunnelSpec) -> Vec<&'static str> {
 /// customers: two segments, or two periods whose customers differ).
 ///
 /// # Errors
-/// [`Error::Incompatible`] when the step names differ or the funnels were counted under different
-/// rules (naming them; `as_of` may differ); [`Error::InvalidArgument`] for a bad level.
+/// [`Error::Incompatible`] when the step names differ, the funnels were counted under different
+/// rules (naming them; `as_of` may differ) or share customers (counted from their keys, when both
+/// results hold them); [`Error::InvalidArgument`] for a bad level.
 pub fn compare_funnels(
     a: &FunnelResult,
     b: &FunnelResult,
@@ -2101,6 +2483,25 @@ pub fn compare_funnels(
             "funnels counted under different rules ({}); a difference of their conversions would \
              mix the rules with the customers: count both under one spec",
             differ.join(", ")
+        )));
+    }
+    let (ka, kb) = (&a.customer_keys, &b.customer_keys);
+    let (mut i, mut j, mut shared) = (0, 0, 0u64);
+    while i < ka.len() && j < kb.len() {
+        match ka[i].cmp(&kb[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => (shared, i, j) = (shared + 1, i + 1, j + 1),
+        }
+    }
+    if shared > 0 {
+        return Err(Error::Incompatible(format!(
+            "the two funnels share {shared} customers (of {} and {}); the z test and Newcombe's \
+             interval assume independent samples, so a customer in both would make the p-value and \
+             interval wrong: compare funnels of different customers (two segments, or two periods \
+             whose customers differ)",
+            ka.len(),
+            kb.len()
         )));
     }
     let cmp = |x1: u64, n1: u64, x2: u64, n2: u64| {
@@ -2257,11 +2658,20 @@ mod tests {
         dedup.repeats = Repeats::Stop;
         assert_eq!(level(&run(&dedup, &seq("A-B-C-B-D"))), 3);
         assert_eq!(level(&run(&clickhouse(&abcd, 100), &seq("A-B-C-B-D"))), 4);
-        // strict_order: A-B-D-C stops at D: level 2.
-        let mut strict = clickhouse(&abcd, 100);
+        // strict_order, as documented: chain A->B->C on A-B-D-C stops at the D, level 2. D is no
+        // condition of the chain: ClickHouse records such rows as event 0, which breaks the strict
+        // order, so the mapping is `strict` with `unknown_events = keep` (with `drop` the D is
+        // not seen and the chain reaches C).
+        let abc = ["A", "B", "C"];
+        let mut strict = clickhouse(&abc, 100);
         strict.order = OrderMode::Strict;
-        assert_eq!(level(&run(&strict, &seq("A-B-D-C"))), 2);
-        assert_eq!(level(&run(&clickhouse(&abcd, 100), &seq("A-B-D-C"))), 3);
+        strict.unknown_events = UnknownEvents::Keep;
+        let r = run(&strict, &seq("A-B-D-C"));
+        assert_eq!((level(&r), r.n_unknown), (2, 0));
+        strict.unknown_events = UnknownEvents::Drop;
+        let r = run(&strict, &seq("A-B-D-C"));
+        assert_eq!((level(&r), r.n_unknown), (3, 1));
+        assert_eq!(level(&run(&clickhouse(&abc, 100), &seq("A-B-D-C"))), 3);
         // strict_increase: conditions apply only to events with strictly increasing timestamps.
         let same = [(0, "A", 0), (0, "B", 0), (0, "C", 1)];
         let mut inc = clickhouse(&["A", "B", "C"], 100);
@@ -2360,6 +2770,139 @@ mod tests {
         assert_eq!(counts(&r), [1, 1, 1]);
         assert_eq!(r.steps[1].from_previous, 0);
         assert_eq!(r.converted, 0);
+    }
+
+    #[test]
+    fn open_entry_best_counts_every_step_an_attempt_reached() {
+        // A 10:00, B 10:01, C 10:02, D 12:00 with a one-hour window: the attempt from A reaches
+        // C; D, two hours later, starts an attempt of its own. A customer counts at a step if
+        // any attempt reached it: every re-entry rule that tries the D counts it.
+        let m = 60;
+        let rows = [(0, "A", 0), (0, "B", m), (0, "C", 2 * m), (0, "D", 120 * m)];
+        let mut spec = FunnelSpec::ordered(&["A", "B", "C", "D"], Some(3600)).unwrap();
+        spec.entry = Entry::Open;
+        let with = |reentry, counting| {
+            let mut s = spec.clone();
+            (s.reentry, s.counting) = (reentry, counting);
+            run(&s, &rows)
+        };
+        assert_eq!(
+            counts(&with(Reentry::First, Counting::Uniques)),
+            [1, 1, 1, 0]
+        );
+        for counting in [Counting::Uniques, Counting::Totals] {
+            let r = with(Reentry::Best, counting);
+            assert_eq!(counts(&r), [1, 1, 1, 1]);
+            // Kept: A -> C and D alone; the attempt from A is the time-to-convert unit (timed
+            // out: the data end at D, two hours after it).
+            assert_eq!((r.n_attempts, r.outcomes), (2, [0, 0, 0, 1]));
+            assert_eq!(counts(&with(Reentry::AfterEnd, counting)), [1, 1, 1, 1]);
+        }
+        // Attempts from B and C are covered by the one from A and not kept.
+        let r = with(Reentry::Best, Counting::Totals);
+        assert_eq!(r.steps[3].from_previous, 0);
+        assert_eq!(r.converted, 0);
+    }
+
+    #[test]
+    fn drop_off_still_in_the_window_is_counted_apart() {
+        // Window 100 s, as_of 1000 s. Customer 0 converts; 1 timed out at A; 2 and 3 are at A and
+        // at B inside their window; 4 reached B and timed out.
+        let mut spec = FunnelSpec::ordered(&["A", "B", "C"], Some(100)).unwrap();
+        spec.as_of_ns = Some(1_000 * 1_000_000_000);
+        let rows = [
+            (0, "A", 0),
+            (0, "B", 5),
+            (0, "C", 9),
+            (1, "A", 0),
+            (2, "A", 950),
+            (3, "A", 960),
+            (3, "B", 970),
+            (4, "A", 0),
+            (4, "B", 50),
+        ];
+        let r = run(&spec, &rows);
+        assert_eq!(counts(&r), [5, 3, 1]);
+        let drops: Vec<_> = r
+            .steps
+            .iter()
+            .map(|s| (s.drop_off, s.in_window, s.drop_off_closed))
+            .collect();
+        assert_eq!(
+            drops,
+            [
+                (0, Some(0), Some(0)),
+                (2, Some(1), Some(1)),
+                (2, Some(1), Some(1))
+            ]
+        );
+        assert_eq!((r.in_window, r.conversion_closed), (2, Some(1.0 / 3.0)));
+        // Kaplan-Meier by hand: censored at 40 and 50 s (in window), conversion at 9 s of 5 at
+        // risk, then the timed-out censored at 100 s: the incidence at the window is 1/5.
+        assert_eq!(r.conversion_by_window_end, Some(0.2));
+    }
+
+    #[test]
+    fn a_step_matching_no_event_name_warns_with_the_closest_names() {
+        // Python's difflib.SequenceMatcher(None, a, b).ratio() of each pair (exact fractions).
+        for (a, b, ratio) in [
+            ("purchse", "purchase", 14.0 / 15.0),
+            ("ZZZ", "A", 0.0),
+            ("checkout", "check_out", 16.0 / 17.0),
+            ("add_to_cart", "add_cart", 16.0 / 19.0),
+            ("qabxcd", "abycdf", 8.0 / 12.0),
+        ] {
+            assert!((similarity(a, b) - ratio).abs() < 1e-15, "{a} {b}");
+        }
+        let mut spec = FunnelSpec::ordered(&["visit", "purchse", "ZZZ"], None).unwrap();
+        spec.as_of_ns = Some(100 * 1_000_000_000);
+        let rows = [
+            (0, "visit", 0),
+            (0, "purchase", 1),
+            (1, "purchased", 2),
+            (1, "purse", 3),
+            (2, "chase", 4),
+        ];
+        let r = run(&spec, &rows);
+        assert_eq!(counts(&r), [1, 0, 0]);
+        assert_eq!(r.warnings.len(), 2);
+        // difflib.get_close_matches("purchse", names, n=3, cutoff=0.6).
+        assert!(
+            r.warnings[0].contains(r#"step 2 ("purchse") matches no event name of the data"#)
+                && r.warnings[0]
+                    .contains(r#"closest event names: "purchase", "purchased", "purse""#),
+            "{}",
+            r.warnings[0]
+        );
+        assert!(r.warnings[1].contains("no event name of the data is close"));
+        // Seen in another partition: no warning once merged; never seen: the closest of both.
+        let mut a = FunnelTally::new(spec.clone()).unwrap();
+        a.fold_batch(Log::new(&rows).log(), None).unwrap();
+        let mut b = FunnelTally::new(spec).unwrap();
+        b.fold_batch(Log::new(&[(7, "purchse", 0), (7, "ZZ", 1)]).log(), None)
+            .unwrap();
+        a.merge(&b).unwrap();
+        let w = a.finish(&FunnelOptions::default()).unwrap().warnings;
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains(r#"closest event names: "ZZ""#), "{w:?}");
+        let back = FunnelTally::from_bytes(&a.to_bytes()).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn integer_and_text_ids_do_not_merge() {
+        let spec = FunnelSpec::ordered(&["A"], None).unwrap();
+        let (mut a, mut b) = (
+            FunnelTally::new(spec.clone()).unwrap(),
+            FunnelTally::new(spec).unwrap(),
+        );
+        a.add_id_kinds(1);
+        b.add_id_kinds(2);
+        let err = a.clone().merge(&b).unwrap_err().to_string();
+        assert!(err.contains("keyed by integers and by texts"), "{err}");
+        assert!(a.check_id_kinds(1).is_ok() && a.check_id_kinds(0).is_ok());
+        let back = FunnelTally::from_bytes(&b.to_bytes()).unwrap();
+        assert!(a.merge(&back).is_err());
     }
 
     #[test]
@@ -2622,11 +3165,11 @@ mod tests {
     #[test]
     fn comparison_uses_newcombe_and_the_z_test() {
         let spec = FunnelSpec::ordered(&["A", "B"], None).unwrap();
-        let mk = |conv: u32, n: u32| {
-            let rows: Vec<(u32, &str, i64)> = (0..n)
+        let mk = |conv: u32, n: u32, first: u32| {
+            let rows: Vec<(u32, &str, i64)> = (first..first + n)
                 .flat_map(|c| {
                     let mut v = vec![(c, "A", 0)];
-                    if c < conv {
+                    if c < first + conv {
                         v.push((c, "B", 1));
                     }
                     v
@@ -2634,8 +3177,15 @@ mod tests {
                 .collect();
             run(&spec, &rows)
         };
-        let (a, b) = (mk(56, 70), mk(48, 80));
+        let (a, b) = (mk(56, 70, 0), mk(48, 80, 100));
         let c = compare_funnels(&a, &b, 0.95).unwrap();
+        // The same customers in both: refused (the test assumes independent samples).
+        let e = compare_funnels(&a, &a, 0.95).unwrap_err().to_string();
+        assert!(e.contains("share 70 customers (of 70 and 70)"), "{e}");
+        let e = compare_funnels(&a, &mk(1, 10, 65), 0.95)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("share 5 customers"), "{e}");
         let s = c.steps[1].conversion.unwrap();
         // Newcombe (1998b), example (a): 0.0524 to 0.3339.
         assert!((s.interval.low - 0.05243147240236498).abs() < 1e-12);
@@ -2644,11 +3194,11 @@ mod tests {
         let mut totals = spec.clone();
         totals.counting = Counting::Totals;
         totals.window_ns = Some(3_600_000_000_000);
-        let other = run(&totals, &[(1, "A", 0), (1, "B", 1)]);
+        let other = run(&totals, &[(500, "A", 0), (500, "B", 1)]);
         let e = compare_funnels(&a, &other, 0.95).unwrap_err();
         assert!(e.to_string().contains("window, counting"), "{e}");
         let mut later = spec.clone();
         later.as_of_ns = Some(10);
-        assert!(compare_funnels(&a, &run(&later, &[(1, "A", 0)]), 0.95).is_ok());
+        assert!(compare_funnels(&a, &run(&later, &[(500, "A", 0)]), 0.95).is_ok());
     }
 }

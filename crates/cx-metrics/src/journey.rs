@@ -941,6 +941,22 @@ impl Metric {
         Self::CustomerShare,
     ];
 
+    /// The range a threshold of this metric can take, and the unit it is in (for the error).
+    fn range(self, csat_points: u8) -> (f64, f64, &'static str) {
+        match self {
+            Self::Nps => (-1.0, 1.0, "NPS is a fraction from -1 to 1 (0.3 is +30)"),
+            Self::Csat | Self::CsatBottom | Self::CesAgree | Self::CustomerShare => {
+                (0.0, 1.0, "shares are fractions (0.85 is 85 %)")
+            }
+            Self::CsatMean => (
+                1.0,
+                f64::from(csat_points),
+                "a mean rating of the CSAT scale",
+            ),
+            Self::CesMean => (1.0, 7.0, "a mean rating of the 1-7 CES scale"),
+        }
+    }
+
     /// The estimate and its interval in a score row (`None`: the column was not given).
     fn of(self, r: &ScoreRow) -> Option<(f64, Option<Interval>)> {
         match self {
@@ -1090,7 +1106,9 @@ pub struct JourneyGaps {
 ///
 /// # Errors
 /// [`Error::Journey`] for a target on a touchpoint or stage not on the map;
-/// [`Error::InvalidArgument`] for a non-finite threshold or a score whose column was not given.
+/// [`Error::InvalidArgument`] for a non-finite threshold, a threshold outside its metric's range
+/// (a share above 1, as a percentage given for a fraction would be), or a score whose column was not
+/// given.
 pub fn journey_gaps(scores: &TouchpointScores, targets: &[Target]) -> Result<JourneyGaps> {
     let mut gaps = Vec::with_capacity(targets.len());
     for (i, t) in targets.iter().enumerate() {
@@ -1100,6 +1118,21 @@ pub fn journey_gaps(scores: &TouchpointScores, targets: &[Target]) -> Result<Jou
                 format!(
                     "target {i} has threshold {}; it must be finite",
                     t.threshold
+                ),
+            ));
+        }
+        let (low, high, unit) = t.metric.range(scores.options.csat_scale.points());
+        if !(low..=high).contains(&t.threshold) {
+            let hint = if t.threshold > 1.0 && high == 1.0 && t.threshold <= 100.0 {
+                format!("; for {} %, give {}", t.threshold, t.threshold / 100.0)
+            } else {
+                String::new()
+            };
+            return Err(Error::invalid(
+                "targets",
+                format!(
+                    "target {i} ({} {}) has threshold {}, outside {low}..{high}: {unit}{hint}",
+                    t.name, t.metric, t.threshold
                 ),
             ));
         }

@@ -55,7 +55,12 @@
 //!   then the probability that neither has happened, and its quantiles are those of the time to the
 //!   first outcome of either kind. [`KaplanMeier::incidence_quantile`] reads `inf{t: F_event(t) ≥ p}`
 //!   from the cumulative incidence instead: undefined when `F_event` (which tends to the share ever
-//!   answered, not to 1) stays below `p`, and without an interval.
+//!   answered, not to 1) stays below `p`. Its interval inverts the pointwise band of `F_event`
+//!   ([`KaplanMeier::incidence_band`]: the delta-method variance above, lifelines'
+//!   `AalenJohansenFitter`, with the transform a [`ConfType`] names, applied to `F`): the times whose
+//!   band covers `p`, from the first time the upper band reaches `p` to the first time the lower band
+//!   does (`None` when it never does within the data) — the Brookmeyer–Crowley principle for `F`, and
+//!   how R `survival`'s `quantile` reads the limits of a multi-state curve from its pointwise limits.
 //! * **Brookmeyer–Crowley** interval of a quantile: the times at which the pointwise confidence
 //!   band of `S` crosses `1 − p` (the quantile of the lower band is the lower limit, that of the
 //!   upper band the upper limit), under the same convention. The band's transform is a
@@ -1292,8 +1297,9 @@ pub struct SurvivalQuantile {
     pub convention: Convention,
 }
 
-/// A quantile of the time to the event from its Aalen–Johansen cumulative incidence (see
-/// [`KaplanMeier::incidence_quantile`]); no interval.
+/// A quantile of the time to the event from its Aalen–Johansen cumulative incidence, with the
+/// interval that inverts the pointwise band of the incidence (see
+/// [`KaplanMeier::incidence_quantile`]).
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidenceQuantile {
@@ -1301,6 +1307,15 @@ pub struct IncidenceQuantile {
     pub p: f64,
     /// The quantile `inf{t: F_event(t) ≥ p}`; `None` when `F_event` stays below `p`.
     pub estimate: Option<f64>,
+    /// Lower limit: the first time the band's upper curve reaches `p` (`None`: it never does).
+    pub low: Option<f64>,
+    /// Upper limit: the first time the band's lower curve reaches `p` (`None`: unbounded, it never
+    /// does within the data).
+    pub high: Option<f64>,
+    /// Nominal coverage.
+    pub confidence_level: f64,
+    /// The band's transform, applied to `F_event` (`log_log`: `log(−log F)`, lifelines').
+    pub conf_type: ConfType,
     /// `F_event` at the last time: the share of tickets answered, as estimated so far.
     pub max_incidence: f64,
     /// Whether every ticket had an outcome by the last time (`S` fell to 0): then `F_event` can
@@ -1441,8 +1456,9 @@ impl KaplanMeier {
     /// The probability that the event happened within `target` — the Aalen–Johansen cumulative
     /// incidence `F_event(target)`, which is `1 − S(target)` when nothing ends in the competing
     /// outcome — with its interval. Without competing outcomes the interval is `1 −` the band of
-    /// `S` (transform `conf_type`); with them, the delta-method variance on the log-log scale of
-    /// `F` (as lifelines' `AalenJohansenFitter`).
+    /// `S` (transform `conf_type`); with them, the band of `F_event` at `target`
+    /// ([`KaplanMeier::incidence_band`]: lifelines' `AalenJohansenFitter` variance, the transform
+    /// `conf_type` applied to `F`, `log_log` being lifelines' interval).
     pub fn within(
         &self,
         target: f64,
@@ -1473,22 +1489,41 @@ impl KaplanMeier {
             });
         }
         let f = self.cif_event[j];
-        let var = self.cif_variance(j, true);
-        let se = var.sqrt();
-        let (low, high) = if f <= 0.0 || f >= 1.0 || !se.is_finite() {
-            (f, f)
-        } else {
-            // log(−log F) scale, as lifelines' AalenJohansenFitter: θ = log(−log F), se(θ) =
-            // se / (F |log F|), F = exp(−exp(θ)).
-            let theta = (-f.ln()).ln();
-            let half = z * se / (f * f.ln().abs());
-            ((-(theta + half).exp()).exp(), (-(theta - half).exp()).exp())
-        };
+        let se = self.cif_variances(true)[j].sqrt();
+        let (low, high) = incidence_limits(f, se, z, conf_type);
         Ok(Probability {
             estimate: f,
             std_error: se,
-            interval: Interval::new(low.min(high), low.max(high), confidence_level),
+            interval: Interval::new(low, high, confidence_level),
         })
+    }
+
+    /// The pointwise band of the event's cumulative incidence `F_event` at every time:
+    /// (standard error, lower, upper). The variance is the delta-method formula of
+    /// [`KaplanMeier::incidence_quantile`]'s docs (lifelines' `AalenJohansenFitter`); the transform
+    /// is applied to `F`: `log_log` is `θ = log(−log F)` with `se(θ) = se / (F |log F|)` (lifelines'
+    /// `confidence_interval_`), `log` is `log F` with `se / F` (the upper limit cut at 1; the
+    /// transform R `survfit` applies to a multi-state curve by default), `plain` is `F ± z·se` cut
+    /// to [0, 1]. Where `F` is 0 (nothing yet) the band is [0, 0]; where it is 1, [1, 1].
+    /// With weights the counts are summed weights (treated as frequencies, as lifelines' `weights=`).
+    pub fn incidence_band(
+        &self,
+        confidence_level: f64,
+        conf_type: ConfType,
+    ) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
+        let z = z_two_sided(confidence_level)?;
+        let se: Vec<f64> = self
+            .cif_variances(true)
+            .into_iter()
+            .map(f64::sqrt)
+            .collect();
+        let (lo, hi) = self
+            .cif_event
+            .iter()
+            .zip(&se)
+            .map(|(f, s)| incidence_limits(*f, *s, z, conf_type))
+            .unzip();
+        Ok((se, lo, hi))
     }
 
     /// The `p` quantile of the time to the **event** when some tickets end in the competing
@@ -1498,42 +1533,77 @@ impl KaplanMeier {
     /// when it stays below `p` the quantile is undefined (`estimate: None`, with the highest
     /// incidence reached in `max_incidence` and whether the curve ended — every ticket answered
     /// or closed — in `complete`). Without competing outcomes `F_event = 1 − S` and this is the
-    /// Kaplan–Meier quantile. No interval: this module has no documented interval for a quantile
-    /// of a cumulative incidence (the Brookmeyer–Crowley band is of `S`, the time to the first
-    /// outcome of either kind).
-    pub fn incidence_quantile(&self, p: f64, convention: Convention) -> Result<IncidenceQuantile> {
+    /// Kaplan–Meier quantile.
+    ///
+    /// The interval inverts the pointwise band of `F_event` ([`KaplanMeier::incidence_band`], level
+    /// `confidence_level`, transform `conf_type` applied to `F`), by the principle of
+    /// Brookmeyer–Crowley: the set of times whose band covers `p`. Its lower limit is the first
+    /// time the upper band reaches `p`, its upper limit the first time the lower band does; a limit
+    /// the band never reaches within the data is `None` (unbounded above, or — for the lower limit —
+    /// not even the upper band reaches `p`). The same `convention` applies to flat stretches of
+    /// the band. R `survival`'s `quantile` of a multi-state `survfit` reads its limits from the
+    /// pointwise limits of the curve in the same way (with its own variance, the infinitesimal
+    /// jackknife, and `log` transform by default).
+    pub fn incidence_quantile(
+        &self,
+        p: f64,
+        confidence_level: f64,
+        conf_type: ConfType,
+        convention: Convention,
+    ) -> Result<IncidenceQuantile> {
         if !(p > 0.0 && p < 1.0) {
             return Err(Error::invalid(
                 "quantiles",
                 format!("{p}; a quantile's probability lies strictly between 0 and 1, e.g. 0.5 for the median"),
             ));
         }
+        check_level(confidence_level)?;
+        let (_, lo, hi) = self.incidence_band(confidence_level, conf_type)?;
         let f = self.cif_event.last().copied().unwrap_or(0.0);
-        let complement: Vec<f64> = self.cif_event.iter().map(|v| 1.0 - v).collect();
+        let q = 1.0 - p;
+        let complement = |v: &[f64]| v.iter().map(|x| 1.0 - x).collect::<Vec<f64>>();
         Ok(IncidenceQuantile {
             p,
-            estimate: self.step_quantile(&complement, 1.0 - p, convention),
+            estimate: self.step_quantile(&complement(&self.cif_event), q, convention),
+            low: self.step_quantile(&complement(&hi), q, convention),
+            high: self.step_quantile(&complement(&lo), q, convention),
+            confidence_level,
+            conf_type,
             max_incidence: f,
             complete: self.survival.last().is_some_and(|s| *s <= 0.0),
             convention,
         })
     }
 
-    /// Delta-method variance of the cumulative incidence at index `j` (Collett, *Modelling
+    /// Delta-method variance of the cumulative incidence at every time (Collett, *Modelling
     /// Survival Data in Medical Research*, 3rd ed., p. 411, as lifelines' `AalenJohansenFitter`):
-    /// `Σ (F(t) − F(t_i))² D_i/(n_i(n_i − D_i)) + Σ S(t_{i−1})² d_ki (n_i − d_ki)/n_i³
-    /// − 2 Σ (F(t) − F(t_i)) S(t_{i−1}) d_ki / n_i²`.
-    fn cif_variance(&self, j: usize, event: bool) -> f64 {
+    /// at `t = t_j`, `Σ_{i≤j} (F(t) − F(t_i))² D_i/(n_i(n_i − D_i)) + Σ S(t_{i−1})² d_ki (n_i −
+    /// d_ki)/n_i³ − 2 Σ (F(t) − F(t_i)) S(t_{i−1}) d_ki / n_i²` (a first term with `n_i = D_i` is 0).
+    ///
+    /// In one pass, without expanding the squares (which cancels badly where `F` is large): with
+    /// `δ = F(t_j) − F(t_{j−1})`, `A = Σ a_i`, `L = Σ a_i (F(t) − F(t_i))`, `Q = Σ a_i (F(t) −
+    /// F(t_i))²` and `C`, `T` alike for the third term, `Q ← Q + 2δL + δ²A`, `L ← L + δA`, `T ← T +
+    /// δC` before adding the terms of `t_j` (whose own differences are 0). Every update adds terms
+    /// ≥ 0.
+    fn cif_variances(&self, event: bool) -> Vec<f64> {
         let cif = if event {
             &self.cif_event
         } else {
             &self.cif_competing
         };
-        let ft = cif[j];
-        let mut var = 0.0;
+        let (mut a, mut l, mut q) = (0.0f64, 0.0f64, 0.0f64);
+        let (mut c, mut t) = (0.0f64, 0.0f64);
+        let mut second = 0.0f64;
         let mut s_before = 1.0;
+        let mut f_prev = 0.0;
+        let mut out = Vec::with_capacity(self.times.len());
         #[allow(clippy::needless_range_loop)] // six columns indexed alike
-        for i in 0..=j {
+        for i in 0..self.times.len() {
+            let delta = cif[i] - f_prev;
+            q += 2.0 * delta * l + delta * delta * a;
+            l += delta * a;
+            t += delta * c;
+            f_prev = cif[i];
             let n = self.at_risk[i];
             let dk = if event {
                 self.events[i]
@@ -1542,19 +1612,16 @@ impl KaplanMeier {
             };
             let d = self.events[i] + self.competing[i];
             if d > 0.0 && n > 0.0 {
-                let diff = ft - cif[i];
-                let term1 = if n > d {
-                    diff * diff * d / (n * (n - d))
-                } else {
-                    0.0
-                };
-                let term2 = s_before * s_before * dk * (n - dk) / (n * n * n);
-                let term3 = -2.0 * diff * s_before * dk / (n * n);
-                var += term1 + term2 + term3;
+                if n > d {
+                    a += d / (n * (n - d));
+                }
+                second += s_before * s_before * dk * (n - dk) / (n * n * n);
+                c += s_before * dk / (n * n);
             }
             s_before = self.survival[i];
+            out.push((q + second - 2.0 * t).max(0.0));
         }
-        var.max(0.0)
+        out
     }
 
     /// The restricted mean waiting time `∫₀^τ S(t) dt` to the horizon `τ` (> 0), with its
@@ -1599,6 +1666,27 @@ impl KaplanMeier {
             estimate: area,
             std_error: var.sqrt(),
         })
+    }
+}
+
+/// The limits of a cumulative incidence `f` with standard error `se` at the normal quantile `z`,
+/// under the transform `conf_type` applied to `f` (see [`KaplanMeier::incidence_band`]).
+fn incidence_limits(f: f64, se: f64, z: f64, conf_type: ConfType) -> (f64, f64) {
+    if f <= 0.0 || f >= 1.0 || se == 0.0 || !se.is_finite() {
+        return (f, f);
+    }
+    match conf_type {
+        ConfType::Plain => ((f - z * se).max(0.0), (f + z * se).min(1.0)),
+        ConfType::Log => {
+            let half = z * se / f;
+            (f * (-half).exp(), (f * half.exp()).min(1.0))
+        }
+        ConfType::LogLog => {
+            // θ = log(−log F), se(θ) = se / (F |log F|), F = exp(−exp(θ)): a larger θ is a smaller F.
+            let theta = (-f.ln()).ln();
+            let half = z * se / (f * f.ln().abs());
+            ((-(theta + half).exp()).exp(), (-(theta - half).exp()).exp())
+        }
     }
 }
 
@@ -1812,16 +1900,22 @@ mod tests {
             .quantile(0.5, 0.95, ConfType::LogLog, Convention::Smallest)
             .unwrap();
         assert_eq!(first.estimate, Some(2.0)); // S(2) = 1/2: the first outcome, reply or closure
-        let reply = k.incidence_quantile(0.5, Convention::Smallest).unwrap();
+        let reply = k
+            .incidence_quantile(0.5, 0.95, ConfType::LogLog, Convention::Smallest)
+            .unwrap();
         assert_eq!(reply.estimate, Some(5.0));
         assert!((reply.max_incidence - 7.0 / 12.0).abs() < 1e-15 && reply.complete);
-        let never = k.incidence_quantile(0.6, Convention::Smallest).unwrap();
+        let never = k
+            .incidence_quantile(0.6, 0.95, ConfType::LogLog, Convention::Smallest)
+            .unwrap();
         assert_eq!(never.estimate, None); // 7/12 of the tickets are ever answered
-        assert!(k.incidence_quantile(1.0, Convention::Smallest).is_err());
+        assert!(k
+            .incidence_quantile(1.0, 0.95, ConfType::LogLog, Convention::Smallest)
+            .is_err());
         // One ticket, closed unanswered: no reply quantile at all (not 30, the closure time).
         let closed = km(&[30.0], &[2], None);
         let q = closed
-            .incidence_quantile(0.5, Convention::Smallest)
+            .incidence_quantile(0.5, 0.95, ConfType::LogLog, Convention::Smallest)
             .unwrap();
         assert_eq!((q.estimate, q.max_incidence, q.complete), (None, 0.0, true));
         // Without competing outcomes F_event = 1 − S: the Kaplan–Meier quantiles, both conventions.
@@ -1829,11 +1923,116 @@ mod tests {
         let k = km(&d, &[1, 1, 1, 0, 1, 1, 0, 1, 1, 0], None);
         for p in [0.1, 0.25, 0.5, 0.6, 0.75, 0.9] {
             for c in [Convention::Smallest, Convention::Midpoint] {
-                let a = k.incidence_quantile(p, c).unwrap().estimate;
+                let a = k
+                    .incidence_quantile(p, 0.95, ConfType::LogLog, c)
+                    .unwrap()
+                    .estimate;
                 let b = k.quantile(p, 0.95, ConfType::LogLog, c).unwrap().estimate;
                 assert_eq!(a, b, "p = {p}, {c:?}");
             }
         }
+    }
+
+    /// The delta-method variance of `F_event` at index `j`, term by term as written (Collett
+    /// p. 411): the brute-force reference of the one-pass recurrence.
+    fn cif_variance_direct(k: &KaplanMeier, j: usize) -> f64 {
+        let ft = k.cif_event[j];
+        let mut var = 0.0;
+        let mut s_before = 1.0;
+        for i in 0..=j {
+            let (n, dk) = (k.at_risk[i], k.events[i]);
+            let d = dk + k.competing[i];
+            if d > 0.0 && n > 0.0 {
+                let diff = ft - k.cif_event[i];
+                if n > d {
+                    var += diff * diff * d / (n * (n - d));
+                }
+                var += s_before * s_before * dk * (n - dk) / (n * n * n);
+                var -= 2.0 * diff * s_before * dk / (n * n);
+            }
+            s_before = k.survival[i];
+        }
+        var.max(0.0)
+    }
+
+    #[test]
+    fn the_one_pass_incidence_variance_equals_the_formula_term_by_term() {
+        // 400 tickets, exact times with ties, a third closed unanswered, some open; and weighted.
+        let n = 400;
+        let d: Vec<f64> = (0..n)
+            .map(|i| ((i * 37 % 101) as f64) / 4.0 + 0.5)
+            .collect();
+        let c: Vec<u8> = (0..n).map(|i| [1, 2, 1, 0, 1, 2][i % 6]).collect();
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 5) as f64).collect();
+        for weights in [None, Some(&w[..])] {
+            let k = km(&d, &c, weights);
+            let v = k.cif_variances(true);
+            for (j, got) in v.iter().enumerate() {
+                let direct = cif_variance_direct(&k, j);
+                // Relative 1e-10: the two orders of summation differ by rounding only.
+                assert!(
+                    (got - direct).abs() <= 1e-10 * direct.max(1e-12),
+                    "j = {j}: {got} vs {direct}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_reply_quantile_interval_inverts_the_band_of_the_incidence() {
+        // F_event = 1/6, 1/3 (2), 1/3 (3), 1/3 (4), 7/12 (5): as in the test above.
+        let k = km(&[1.0, 2.0, 2.0, 3.0, 4.0, 5.0], &[1, 2, 1, 0, 2, 1], None);
+        let (se, lo, hi) = k.incidence_band(0.95, ConfType::LogLog).unwrap();
+        // By hand at t = 1: F = 1/6, only the first row: term2 = 1·1·5/6³ = 5/216, term1 = term3 = 0.
+        assert!((se[0] - (5.0f64 / 216.0).sqrt()).abs() < 1e-15);
+        // The log(−log F) limits by hand at t = 1.
+        let (f, z) = (1.0f64 / 6.0, 1.959_963_984_540_054);
+        let theta = (-f.ln()).ln();
+        let half = z * se[0] / (f * f.ln().abs());
+        assert!((lo[0] - (-(theta + half).exp()).exp()).abs() < 1e-15);
+        assert!((hi[0] - (-(theta - half).exp()).exp()).abs() < 1e-15);
+        for conf_type in [ConfType::LogLog, ConfType::Log, ConfType::Plain] {
+            let (_, lo, hi) = k.incidence_band(0.95, conf_type).unwrap();
+            for p in [0.1, 0.2, 0.3, 0.5, 0.55, 0.9] {
+                let q = k
+                    .incidence_quantile(p, 0.95, conf_type, Convention::Smallest)
+                    .unwrap();
+                // The limits are the first times each band reaches p, read here by a plain scan.
+                let first = |curve: &[f64]| {
+                    (0..k.times.len())
+                        .find(|j| curve[*j] >= p - FLAT_TOL)
+                        .map(|j| k.times[j])
+                };
+                assert_eq!(q.low, first(&hi), "{conf_type:?} p = {p}");
+                assert_eq!(q.high, first(&lo), "{conf_type:?} p = {p}");
+                assert_eq!(q.estimate, first(&k.cif_event), "{conf_type:?} p = {p}");
+                if let (Some(l), Some(e)) = (q.low, q.estimate) {
+                    assert!(l <= e);
+                }
+                if let (Some(e), Some(h)) = (q.estimate, q.high) {
+                    assert!(e <= h);
+                }
+            }
+        }
+        // P(reply within 2) is F(2) with the band at 2, under each transform.
+        for conf_type in [ConfType::LogLog, ConfType::Log, ConfType::Plain] {
+            let (se, lo, hi) = k.incidence_band(0.9, conf_type).unwrap();
+            let w = k.within(2.5, 0.9, conf_type).unwrap();
+            assert_eq!((w.estimate, w.std_error), (k.cif_event[1], se[1]));
+            assert_eq!((w.interval.low, w.interval.high), (lo[1], hi[1]));
+        }
+        // Before the first reply F = 0 and its band is [0, 0]: no limit comes from there.
+        let late = km(&[3.0, 5.0, 8.0, 9.0], &[2, 1, 0, 1], None);
+        let (_, lo, hi) = late.incidence_band(0.95, ConfType::LogLog).unwrap();
+        assert_eq!((lo[0], hi[0]), (0.0, 0.0));
+        let q = late
+            .incidence_quantile(0.2, 0.95, ConfType::Log, Convention::Smallest)
+            .unwrap();
+        assert_eq!(q.estimate, Some(5.0));
+        assert!(q.low.unwrap() >= 5.0);
+        assert!(late
+            .incidence_quantile(0.5, 1.5, ConfType::Log, Convention::Smallest)
+            .is_err());
     }
 
     #[test]

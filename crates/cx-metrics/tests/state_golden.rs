@@ -10,7 +10,7 @@ use std::fmt::Debug;
 use std::path::PathBuf;
 
 use common::states;
-use cx_metrics::{Accumulator, NanPolicy, NpsTally, Satisfied};
+use cx_metrics::{Accumulator, Example, NanPolicy, NpsTally, Satisfied};
 
 fn golden(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,16 +25,21 @@ const LAST_KIND_BEFORE_HEADER: u16 = 7;
 /// Read the bytes, JSON and (bare, pre-envelope) legacy JSON of `state`'s kind, of every format
 /// version, and check each restores `state` exactly; the writer of this release writes the files of
 /// the kind's current version ([`Accumulator::VERSION`]) byte for byte.
-fn check<S: Accumulator + Debug>(state: &S) {
+fn check<S: Accumulator + Example + Debug>(state: &S) {
     let kind = S::KIND.name();
+    // What the files of a version restore: the sample, less what that version did not keep.
+    let as_of = |version: u16| {
+        if version == S::VERSION {
+            state.clone()
+        } else {
+            S::example_as_of(version)
+        }
+    };
+    let v1 = as_of(1);
     let bytes = std::fs::read(golden(&format!("{kind}.v1.bin"))).unwrap();
-    assert_eq!(&S::from_bytes(&bytes).unwrap(), state, "{kind}.v1.bin");
+    assert_eq!(S::from_bytes(&bytes).unwrap(), v1, "{kind}.v1.bin");
     let json = std::fs::read_to_string(golden(&format!("{kind}.v1.json"))).unwrap();
-    assert_eq!(
-        &S::from_json(json.trim_end()).unwrap(),
-        state,
-        "{kind}.v1.json"
-    );
+    assert_eq!(S::from_json(json.trim_end()).unwrap(), v1, "{kind}.v1.json");
     // Only the kinds that existed before the state header have bare (v0) files.
     if S::KIND.code() <= LAST_KIND_BEFORE_HEADER {
         let bare = std::fs::read_to_string(golden(&format!("{kind}.v0.json"))).unwrap();
@@ -47,10 +52,14 @@ fn check<S: Accumulator + Debug>(state: &S) {
     for version in 2..=S::VERSION {
         let name = format!("{kind}.v{version}.bin");
         let b = std::fs::read(golden(&name)).unwrap();
-        assert_eq!(&S::from_bytes(&b).unwrap(), state, "{name}");
+        assert_eq!(S::from_bytes(&b).unwrap(), as_of(version), "{name}");
         let name = format!("{kind}.v{version}.json");
         let j = std::fs::read_to_string(golden(&name)).unwrap();
-        assert_eq!(&S::from_json(j.trim_end()).unwrap(), state, "{name}");
+        assert_eq!(
+            S::from_json(j.trim_end()).unwrap(),
+            as_of(version),
+            "{name}"
+        );
     }
     let current = S::VERSION;
     let b = std::fs::read(golden(&format!("{kind}.v{current}.bin"))).unwrap();
@@ -208,4 +217,56 @@ fn write_golden_files() {
     }
     common::states::for_each_state!(write_kind);
     write(&nps_tally_of_huge_weights(), "nps_tally.huge_weights");
+    write(&customer_summary_with_ties(), "customer_summary.ties");
+}
+
+/// A customer summary of text ids with ties at the first instant (customer "a": 10 and 30 at t =
+/// 5, 50 at t = 12), a customer with one order ("b") and one whose orders are all at one instant
+/// ("c": 2 and 4 at t = 1).
+fn customer_summary_with_ties() -> cx_metrics::CustomerSummary {
+    use cx_metrics::customers::{CustomerIds, Orders};
+    let ids: Vec<Option<String>> = ["a", "c", "a", "b", "a", "c"]
+        .iter()
+        .map(|s| Some((*s).to_owned()))
+        .collect();
+    let mut s = cx_metrics::CustomerSummary::new();
+    s.fold_batch(
+        Orders {
+            customers: CustomerIds::Text(&ids),
+            times: &[5, 1, 12, 9, 5, 1],
+            values: Some(&[10.0, 2.0, 50.0, 7.5, 30.0, 4.0]),
+        },
+        None,
+    )
+    .unwrap();
+    s
+}
+
+/// Version 2 of the customer summary stores the orders at the first instant: a summary with ties
+/// there restores exactly, and its repeat means are those of the convention (the tied orders'
+/// mean counts as the first order's value).
+#[test]
+fn a_customer_summary_with_ties_at_the_first_instant_restores_exactly() {
+    let s = customer_summary_with_ties();
+    let b = std::fs::read(golden("customer_summary.ties.v2.bin")).unwrap();
+    assert_eq!(cx_metrics::CustomerSummary::from_bytes(&b).unwrap(), s);
+    assert_eq!(s.to_bytes(), b);
+    let j = std::fs::read_to_string(golden("customer_summary.ties.v2.json")).unwrap();
+    assert_eq!(
+        cx_metrics::CustomerSummary::from_json(j.trim_end()).unwrap(),
+        s
+    );
+    let firsts: Vec<_> = s
+        .customers()
+        .iter()
+        .map(|c| c.1.at_first.map(|f| (f.orders, f.total)))
+        .collect();
+    assert_eq!(
+        firsts,
+        vec![Some((2, 40.0)), Some((1, 7.5)), Some((2, 6.0))]
+    );
+    let r = s.rfm(20, 1).unwrap();
+    // "a": (90 − 20) / 2; "b": no repeats; "c": (6 − 3) / 1.
+    assert_eq!(r.repeat_monetary().unwrap(), &[35.0, 0.0, 3.0]);
+    assert_eq!(r.frequency, vec![2.0, 0.0, 1.0]);
 }

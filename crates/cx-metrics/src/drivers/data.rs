@@ -21,8 +21,8 @@ pub fn non_numeric_column(column: &str, found: &str) -> Error {
     Error::BadColumn {
         column: column.to_owned(),
         message: format!(
-            "holds {found} values, not numbers; a driver or outcome must be numeric \
-             (recode categories as ratings or 0/1 dummies first)"
+            "holds {found} values, not numbers; ratings, drivers and outcomes must be \
+             numeric (recode text answers as ratings, or categories as 0/1 dummies, first)"
         ),
     }
 }

@@ -220,6 +220,29 @@ fn gaps_follow_the_interval() {
         problem(journey_gaps(&s, &bad).unwrap_err()),
         "unknown_touchpoint"
     );
+    // A percentage given for a share, an NPS in points, a CES mean off its scale: refused, with
+    // the fraction to give.
+    let e = journey_gaps(&s, &[t("web", Metric::Csat, 85.0, Direction::AtLeast)]).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { .. }), "{e:?}");
+    let m = e.to_string();
+    assert!(
+        m.contains("web csat") && m.contains("0..1") && m.contains("give 0.85"),
+        "{m}"
+    );
+    let e = journey_gaps(&s, &[t("web", Metric::Nps, 30.0, Direction::AtLeast)]).unwrap_err();
+    assert!(e.to_string().contains("-1..1"), "{e}");
+    let e = journey_gaps(&s, &[t("web", Metric::CesMean, 8.0, Direction::AtLeast)]).unwrap_err();
+    assert!(e.to_string().contains("1..7"), "{e}");
+    let e = journey_gaps(&s, &[t("web", Metric::CsatMean, 6.0, Direction::AtLeast)]).unwrap_err();
+    assert!(e.to_string().contains("1..5"), "{e}");
+    // The ends of each range are thresholds a user may mean.
+    for (m, x) in [
+        (Metric::Csat, 1.0),
+        (Metric::Nps, -1.0),
+        (Metric::CesMean, 7.0),
+    ] {
+        assert!(journey_gaps(&s, &[t("web", m, x, Direction::AtLeast)]).is_ok());
+    }
 }
 
 #[test]

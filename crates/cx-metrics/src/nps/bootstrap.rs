@@ -7,7 +7,6 @@ use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use statrs::function::factorial::ln_binomial;
 
 use super::NpsTally;
 use crate::error::{Error, Result, UndefinedReason};
@@ -145,88 +144,35 @@ fn check_resamples(n_resamples: usize) -> Result<()> {
     )
 }
 
-/// Binomial(n, p) sampler by inversion with a chop-down search that starts at the mode and walks
-/// outwards, alternating sides (Kemp 1986; Kachitvichyanukul & Schmeiser 1988): u ~ U(0, 1) is
-/// reduced by pmf(m), pmf(m+1), pmf(m−1), pmf(m+2), … until it falls below zero. Each outcome gets
-/// exactly its probability (the order of the search does not matter), up to rounding of pmf(m),
-/// which comes from statrs' log-gamma; the expected cost is O(√(np(1−p))).
+/// Binomial(n, p) sampler: rand_distr's BTPE (Kachitvichyanukul & Schmeiser 1988, the algorithm
+/// numpy uses), O(1) expected time per draw whatever n. It draws the rarer side (p ≤ ½) and
+/// orients the draw, so swapping successes and failures mirrors every draw exactly (k ↔ n − k).
 struct Binomial {
     n: u64,
     flip: bool,
-    mode: u64,
-    pmf_mode: f64,
-    ratio: f64,
+    law: rand_distr::Binomial,
 }
 
 impl Binomial {
     /// Bin(n, s / (s + f)), from the integer counts of successes `s` and failures `f` that define
-    /// the probability: the sampler draws the rarer side (so swapping `s` and `f` mirrors every
-    /// draw exactly, k ↔ n − k).
+    /// the probability (no successes and no failures: every draw is 0).
     fn new(n: u64, s: u64, f: u64) -> Self {
         let flip = s > f;
-        let total = (s + f) as f64;
-        let p = if total > 0.0 {
-            s.min(f) as f64 / total
+        let total = s.saturating_add(f);
+        let p = if total > 0 {
+            s.min(f) as f64 / total as f64
         } else {
             0.0
         };
-        let q = 1.0 - p;
-        if n == 0 || p <= 0.0 {
-            return Self {
-                n,
-                flip,
-                mode: 0,
-                pmf_mode: 1.0,
-                ratio: 0.0,
-            };
-        }
-        let mode = (((n as f64) + 1.0) * p).floor().min(n as f64) as u64;
-        let ln_pmf = ln_binomial(n, mode) + mode as f64 * p.ln() + (n - mode) as f64 * q.ln();
         Self {
             n,
             flip,
-            mode,
-            pmf_mode: ln_pmf.exp(),
-            ratio: p / q,
+            law: rand_distr::Binomial::new(n, p).expect("0 <= p <= 1/2"),
         }
     }
 
     fn sample<R: Rng>(&self, rng: &mut R) -> u64 {
-        let mut u: f64 = rng.random();
-        let n = self.n;
-        let m = self.mode;
-        u -= self.pmf_mode;
-        if u < 0.0 || self.ratio == 0.0 {
-            return self.orient(m);
-        }
-        // Upward side: k = m + i, pmf(k+1) = pmf(k)·(n−k)/(k+1)·p/q.
-        // Downward side: k = m − i, pmf(k−1) = pmf(k)·k/(n−k+1)·q/p.
-        let (mut up, mut fu) = (m, self.pmf_mode);
-        let (mut down, mut fd) = (m, self.pmf_mode);
-        loop {
-            let can_up = up < n && fu > 0.0;
-            let can_down = down > 0 && fd > 0.0;
-            if !can_up && !can_down {
-                // Only rounding of the pmf leaves mass unassigned: return the mode.
-                return self.orient(m);
-            }
-            if can_up {
-                fu *= (n - up) as f64 / (up + 1) as f64 * self.ratio;
-                up += 1;
-                u -= fu;
-                if u < 0.0 {
-                    return self.orient(up);
-                }
-            }
-            if can_down {
-                fd *= down as f64 / ((n - down + 1) as f64 * self.ratio);
-                down -= 1;
-                u -= fd;
-                if u < 0.0 {
-                    return self.orient(down);
-                }
-            }
-        }
+        self.orient(rand_distr::Distribution::sample(&self.law, rng))
     }
 
     fn orient(&self, k: u64) -> u64 {
