@@ -2,8 +2,8 @@
 
 use cx_metrics::events::{self, CustomerColumn, EventCodes, EventColumns, EventLog};
 use cx_metrics::funnel::{
-    compare_funnels as core_compare, FunnelComparison, FunnelOptions, FunnelResult, FunnelSpec,
-    FunnelTally, Step,
+    compare_funnels as core_compare, id_kinds_of_rows, FunnelComparison, FunnelOptions,
+    FunnelResult, FunnelSpec, FunnelTally, Step, FLOAT_ID,
 };
 use cx_metrics::groups::{Grouping, Label, TimeUnit};
 use numpy::PyReadonlyArray1;
@@ -118,17 +118,22 @@ fn codes(
 /// Customer codes, their count, the missing code, customer keys.
 type CustomerCodes = (Vec<u32>, usize, Option<u32>, Vec<u64>);
 
-/// The customer codes of a grouping of ids, with the kinds of the ids (bits: 1 integers, 2 texts).
+/// The customer codes of a grouping of ids, with the kinds of the ids (bits: 1 integers, 2 texts;
+/// one kind per fold, floats refused: see [`id_kinds_of_rows`]).
 fn label_customers(g: &Grouping<'_>) -> cx_metrics::Result<(CustomerCodes, u8)> {
-    let id_kinds = g.labels().iter().fold(0u8, |kinds, l| {
-        kinds
-            | match l.first() {
-                Some(Label::Int(_)) => 1,
-                Some(Label::Missing) | None => 0,
-                Some(_) => 2,
-            }
-    });
-    Ok((events::label_customers(g), id_kinds))
+    let kinds: Vec<u8> = g
+        .labels()
+        .iter()
+        .map(|l| match l.first() {
+            Some(Label::Int(_)) => 1,
+            Some(Label::Missing) | None => 0,
+            Some(Label::Float(_)) => FLOAT_ID,
+            Some(_) => 2,
+        })
+        .collect();
+    let out = events::label_customers(g);
+    let id_kinds = id_kinds_of_rows(&out.0, &kinds)?;
+    Ok((out, id_kinds))
 }
 
 /// Categorical event codes borrowed from the held array.

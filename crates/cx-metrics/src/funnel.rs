@@ -1141,6 +1141,55 @@ impl Part {
     }
 }
 
+/// The kind of a customer id label: 0 missing, 1 integer, 2 text (and any other label read as
+/// its text, as a boolean or a date), [`FLOAT_ID`] a float.
+pub const FLOAT_ID: u8 = 4;
+
+/// The kinds of customer ids of one fold (bits: 1 integers, 2 texts), from each row's customer
+/// code and each code's kind (0 missing, 1 integer, 2 text, [`FLOAT_ID`] float): one kind per fold.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the first row of the other kind when integers and texts mix
+/// (the integer 1 and the text "1" would be two customers), or the first row of a float id
+/// (integer or text ids only).
+pub fn id_kinds_of_rows(codes: &[u32], kinds: &[u8]) -> Result<u8> {
+    let kind_of = |c: u32| kinds.get(c as usize).copied().unwrap_or(0);
+    if kinds.contains(&FLOAT_ID) {
+        if let Some(i) = codes.iter().position(|c| kind_of(*c) == FLOAT_ID) {
+            return Err(Error::invalid(
+                "customer",
+                format!("row {i} holds a float customer id; ids are integers or texts: convert the column (to integers, or to texts)"),
+            ));
+        }
+    }
+    let all = kinds.iter().fold(0u8, |a, k| a | k);
+    if all & 3 != 3 {
+        return Ok(all & 3);
+    }
+    let Some(first) = codes.iter().position(|c| kind_of(*c) != 0) else {
+        return Ok(0);
+    };
+    let k0 = kind_of(codes[first]);
+    match codes[first..]
+        .iter()
+        .position(|c| kind_of(*c) != 0 && kind_of(*c) != k0)
+    {
+        None => Ok(k0),
+        Some(j) => {
+            let name = |k: u8| if k == 1 { "an integer" } else { "a text" };
+            Err(Error::invalid(
+                "customer",
+                format!(
+                    "row {} holds {} customer id and row {first} {}: the integer 1 and the text \"1\" would be two customers; give one kind of id (convert the column, e.g. to texts)",
+                    first + j,
+                    name(kind_of(codes[first + j])),
+                    name(k0)
+                ),
+            ))
+        }
+    }
+}
+
 /// Every event code below `k` names (a negative categorical code is a missing name); else the
 /// first bad row is named.
 fn check_event_codes(events: EventCodes<'_>, k: usize) -> Result<()> {
@@ -2887,6 +2936,34 @@ mod tests {
         assert!(w[0].contains(r#"closest event names: "ZZ""#), "{w:?}");
         let back = FunnelTally::from_bytes(&a.to_bytes()).unwrap();
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn one_kind_of_customer_id_per_fold() {
+        // Codes 0 and 2 integers, 1 text, 3 missing; 4 a float.
+        let kinds = [1, 2, 1, 0];
+        assert_eq!(id_kinds_of_rows(&[0, 2, 3, 0], &kinds).unwrap(), 1);
+        assert_eq!(id_kinds_of_rows(&[1, 3], &kinds).unwrap(), 2);
+        assert_eq!(id_kinds_of_rows(&[3], &kinds).unwrap(), 0);
+        assert_eq!(id_kinds_of_rows(&[], &[]).unwrap(), 0);
+        let e = id_kinds_of_rows(&[3, 1, 1, 0, 2], &kinds)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 3 holds an integer customer id and row 1 a text"),
+            "{e}"
+        );
+        let e = id_kinds_of_rows(&[0, 0, 1], &[1, 2, FLOAT_ID])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 2 holds a text customer id and row 0 an integer"),
+            "{e}"
+        );
+        let e = id_kinds_of_rows(&[0, 1, 1], &[1, FLOAT_ID])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 1 holds a float customer id"), "{e}");
     }
 
     #[test]
