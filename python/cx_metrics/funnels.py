@@ -262,9 +262,13 @@ class FunnelTally(_State):
     def result(self, confidence_level: float = 0.95) -> FunnelResult:
         """The funnel: steps, conversions with Wilson intervals, time to convert. Warns
         (:class:`FunnelStepWarning`) of each step that matches no event name of the data."""
+        return self._result(confidence_level)
+
+    def _result(self, confidence_level: float) -> FunnelResult:
+        # The warnings point at the caller of the caller of this (of `result`, or of `funnel`).
         out = FunnelResult._from_native(self._inner.result(confidence_level))
         for w in out.warnings:
-            _warnings.warn(f"{w} (category cx.FunnelStepWarning)", FunnelStepWarning, stacklevel=2)
+            _warnings.warn(f"{w} (category cx.FunnelStepWarning)", FunnelStepWarning, stacklevel=3)
         return out
 
 
@@ -1074,7 +1078,9 @@ def funnel(
     (1, 2)
     """
     names, labels, tallies = funnel_tallies(events, spec, customer=customer, event=event, time=time, by=by)
-    results = [t.result(confidence_level) for t in tallies]
+    results: list[FunnelResult] = []
+    for t in tallies:  # a loop, not a comprehension (a frame of its own before Python 3.12)
+        results.append(t._result(confidence_level))
     if by is None:
         return results[0]
     return FunnelByGroup(names, labels, results)

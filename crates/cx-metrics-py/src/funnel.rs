@@ -1,16 +1,17 @@
 //! Funnels: the core's `FunnelSpec`, `FunnelTally`, `FunnelResult` and `compare_funnels`.
 
-use cx_metrics::events::{self, EventLog};
+use cx_metrics::events::{self, CustomerColumn, EventCodes, EventColumns, EventLog};
 use cx_metrics::funnel::{
-    compare_funnels as core_compare, FunnelComparison, FunnelOptions, FunnelResult, FunnelSpec,
-    FunnelTally, Step,
+    compare_funnels as core_compare, id_kinds_of_rows, FunnelComparison, FunnelOptions,
+    FunnelResult, FunnelSpec, FunnelTally, Step, FLOAT_ID,
 };
-use cx_metrics::groups::{Label, TimeUnit};
+use cx_metrics::groups::{Grouping, Label, TimeUnit};
 use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
 use crate::arrays::contiguous;
-use crate::errors::IntoPyResult;
+use crate::errors::{invalid_argument, IntoPyResult};
+use crate::groups::{Held, Spec};
 use crate::serde_result::serde_pymethods;
 use crate::survival::PyKaplanMeier;
 use crate::tally::state_pymethods;
@@ -102,14 +103,9 @@ fn codes(
         } else {
             let spec = crate::groups::parse(customers)?;
             crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
-                for l in g.labels() {
-                    id_kinds |= match l.first() {
-                        Some(Label::Int(_)) => 1,
-                        Some(Label::Missing) | None => 0,
-                        Some(_) => 2,
-                    };
-                }
-                Ok(events::label_customers(g))
+                let (out, kinds) = label_customers(g)?;
+                id_kinds = kinds;
+                Ok(out)
             })?
         };
     let spec = crate::groups::parse(event_labels)?;
@@ -117,6 +113,35 @@ fn codes(
         Ok(events::event_names(g))
     })?;
     Ok((cust, n_c, missing, keys, ev, names, id_kinds))
+}
+
+/// Customer codes, their count, the missing code, customer keys.
+type CustomerCodes = (Vec<u32>, usize, Option<u32>, Vec<u64>);
+
+/// The customer codes of a grouping of ids, with the kinds of the ids (bits: 1 integers, 2 texts;
+/// one kind per fold, floats refused: see [`id_kinds_of_rows`]).
+fn label_customers(g: &Grouping<'_>) -> cx_metrics::Result<(CustomerCodes, u8)> {
+    let kinds: Vec<u8> = g
+        .labels()
+        .iter()
+        .map(|l| match l.first() {
+            Some(Label::Int(_)) => 1,
+            Some(Label::Missing) | None => 0,
+            Some(Label::Float(_)) => FLOAT_ID,
+            Some(_) => 2,
+        })
+        .collect();
+    let out = events::label_customers(g);
+    let id_kinds = id_kinds_of_rows(&out.0, &kinds)?;
+    Ok((out, id_kinds))
+}
+
+/// Categorical event codes borrowed from the held array.
+enum EventCodesHeld<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
 }
 
 /// Per-step counts of a funnel, its time-to-convert table and its customers' keys; mergeable
@@ -145,7 +170,7 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
 
     /// Fold an event log: customer ids (an int64 array, or a label spec), event names (a label
     /// spec) and times (`unit`s since the epoch, `i64::MIN` missing). Every event of a customer
-    /// must be in this call.
+    /// must be in this call. Integer ids and categorical event codes are read in place.
     fn fold(
         &mut self,
         py: Python<'_>,
@@ -157,22 +182,101 @@ state_pymethods!(PyFunnelTally, FunnelTally, {
         let unit: TimeUnit = unit.parse().py()?;
         let times = contiguous(&times);
         let times: &[i64] = &times;
-        let (cust, n_c, missing, keys, ev, names, id_kinds) =
-            codes(py, &customers, &event_labels, times.len())?;
+        let n = times.len();
+        let ids = customers.extract::<PyReadonlyArray1<'_, i64>>().ok();
+        let ids = ids.as_ref().map(contiguous);
+        let mut id_kinds = ids.as_ref().map_or(0, |ids| u8::from(!ids.is_empty()));
+        let coded = match ids {
+            Some(_) => None,
+            None => {
+                let spec = crate::groups::parse(&customers)?;
+                Some(crate::groups::with_grouping(
+                    py,
+                    std::slice::from_ref(&spec),
+                    n,
+                    |g| {
+                        let (out, kinds) = label_customers(g)?;
+                        id_kinds = kinds;
+                        Ok(out)
+                    },
+                )?)
+            }
+        };
         self.inner.check_id_kinds(id_kinds).py()?;
+        let customers = match (&ids, &coded) {
+            (Some(ids), _) => CustomerColumn::Ints(ids),
+            (None, Some((codes, n_customers, missing, keys))) => CustomerColumn::Codes {
+                codes,
+                n_customers: *n_customers,
+                missing: *missing,
+                keys,
+            },
+            (None, None) => unreachable!("customers are ids or coded"),
+        };
+        let spec = crate::groups::parse(&event_labels)?;
+        let in_place = match &spec {
+            Spec::Categorical { codes, levels, .. } => {
+                let names: Vec<Option<String>> = levels.iter().map(events::label_name).collect();
+                match codes {
+                    Held::I8(c) => Some((
+                        EventCodesHeld::I8(c.as_slice().map_err(|e| invalid_argument("event", e))?),
+                        names,
+                    )),
+                    Held::I16(c) => Some((
+                        EventCodesHeld::I16(
+                            c.as_slice().map_err(|e| invalid_argument("event", e))?,
+                        ),
+                        names,
+                    )),
+                    Held::I32(c) => Some((
+                        EventCodesHeld::I32(
+                            c.as_slice().map_err(|e| invalid_argument("event", e))?,
+                        ),
+                        names,
+                    )),
+                    Held::I64(c) => Some((
+                        EventCodesHeld::I64(
+                            c.as_slice().map_err(|e| invalid_argument("event", e))?,
+                        ),
+                        names,
+                    )),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         let inner = &mut self.inner;
+        if let Some((codes, names)) = in_place {
+            let events = match codes {
+                EventCodesHeld::I8(c) => EventCodes::I8(c),
+                EventCodesHeld::I16(c) => EventCodes::I16(c),
+                EventCodesHeld::I32(c) => EventCodes::I32(c),
+                EventCodesHeld::I64(c) => EventCodes::I64(c),
+            };
+            py.detach(|| {
+                inner.fold_columns(EventColumns {
+                    customers,
+                    events,
+                    event_names: &names,
+                    times,
+                    unit,
+                })
+            })
+            .py()?;
+            self.inner.add_id_kinds(id_kinds);
+            return Ok(());
+        }
+        let (ev, names) = crate::groups::with_grouping(py, std::slice::from_ref(&spec), n, |g| {
+            Ok(events::event_names(g))
+        })?;
         py.detach(|| {
-            let log = EventLog {
-                customers: &cust,
-                n_customers: n_c,
-                missing_customer: missing,
-                customer_keys: &keys,
-                events: &ev,
+            inner.fold_columns(EventColumns {
+                customers,
+                events: EventCodes::U32(&ev),
                 event_names: &names,
                 times,
                 unit,
-            };
-            cx_metrics::Accumulator::fold_batch(inner, log, None)
+            })
         })
         .py()?;
         self.inner.add_id_kinds(id_kinds);

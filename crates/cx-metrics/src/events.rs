@@ -68,6 +68,25 @@ impl EventLog<'_> {
                 });
             }
         }
+        self.check_customers()?;
+        let k = self.event_names.len();
+        if let Some(i) = self.events.iter().position(|e| *e as usize >= k) {
+            return Err(Error::invalid(
+                "event",
+                format!(
+                    "code {} at row {i} is not below the {k} event names",
+                    self.events[i]
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Check that there is one key per customer code and every row's customer code is in range.
+    ///
+    /// # Errors
+    /// [`Error::LengthMismatch`] or [`Error::InvalidArgument`].
+    pub fn check_customers(&self) -> Result<()> {
         if self.customer_keys.len() != self.n_customers {
             return Err(Error::LengthMismatch {
                 what: "customer codes and customer keys",
@@ -85,16 +104,6 @@ impl EventLog<'_> {
                 format!(
                     "code {} at row {i} is not below the {} customers",
                     self.customers[i], self.n_customers
-                ),
-            ));
-        }
-        let k = self.event_names.len();
-        if let Some(i) = self.events.iter().position(|e| *e as usize >= k) {
-            return Err(Error::invalid(
-                "event",
-                format!(
-                    "code {} at row {i} is not below the {k} event names",
-                    self.events[i]
                 ),
             ));
         }
@@ -194,7 +203,7 @@ pub fn int_customers(ids: &[i64]) -> Result<(Vec<u32>, Vec<u64>)> {
 
 /// The smallest id and the span `max − min + 1` of ids that may be coded as `id − min`: a span of
 /// at most `2 · len + 1024` codes, below 2³².
-fn dense_span(ids: &[i64]) -> Option<(i64, usize)> {
+pub fn dense_span(ids: &[i64]) -> Option<(i64, usize)> {
     if ids.is_empty() || ids.len() >= u32::MAX as usize {
         return None;
     }
@@ -208,6 +217,74 @@ fn dense_span(ids: &[i64]) -> Option<(i64, usize)> {
     let span = u64::try_from(i128::from(max) - i128::from(min) + 1).ok()?;
     let limit = (2 * ids.len() as u64 + 1024).min(u64::from(u32::MAX));
     (span <= limit).then_some((min, span as usize))
+}
+
+/// The customer column of an event log as it arrives, read in place.
+#[derive(Debug, Clone, Copy)]
+pub enum CustomerColumn<'a> {
+    /// Codes below `n_customers`, one key per code (as in [`EventLog`]).
+    Codes {
+        /// The customer code of each row.
+        codes: &'a [u32],
+        /// The number of customer codes.
+        n_customers: usize,
+        /// The code of rows without a customer id, if any.
+        missing: Option<u32>,
+        /// One key per code.
+        keys: &'a [u64],
+    },
+    /// Integer ids without missing values (coded as by [`int_customers`]).
+    Ints(&'a [i64]),
+}
+
+/// The event-name codes of each row, read in place: `u32` codes (as in [`EventLog`]) or the codes
+/// of a categorical column (a negative code is a missing name).
+#[derive(Debug, Clone, Copy)]
+pub enum EventCodes<'a> {
+    /// Codes below the number of event names.
+    U32(&'a [u32]),
+    /// Categorical codes, 8-bit.
+    I8(&'a [i8]),
+    /// Categorical codes, 16-bit.
+    I16(&'a [i16]),
+    /// Categorical codes, 32-bit.
+    I32(&'a [i32]),
+    /// Categorical codes, 64-bit.
+    I64(&'a [i64]),
+}
+
+impl EventCodes<'_> {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::U32(c) => c.len(),
+            Self::I8(c) => c.len(),
+            Self::I16(c) => c.len(),
+            Self::I32(c) => c.len(),
+            Self::I64(c) => c.len(),
+        }
+    }
+
+    /// Whether there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An event log as its columns arrive (nothing copied or coded per row): customers, event-name
+/// codes with their names, times in `unit`s ([`MISSING_TIME`]: missing).
+#[derive(Debug, Clone, Copy)]
+pub struct EventColumns<'a> {
+    /// The customers.
+    pub customers: CustomerColumn<'a>,
+    /// The event-name code of each row.
+    pub events: EventCodes<'a>,
+    /// The event name of each code (`None`: a missing name).
+    pub event_names: &'a [Option<String>],
+    /// The time of each row in `unit`s since the epoch.
+    pub times: &'a [i64],
+    /// The unit of `times`.
+    pub unit: TimeUnit,
 }
 
 /// Customer codes, the missing code and keys from the grouping of a customer-id column: integer
@@ -224,6 +301,15 @@ pub fn label_customers(g: &Grouping<'_>) -> (Vec<u32>, usize, Option<u32>, Vec<u
         })
         .collect();
     (codes, n, missing, keys)
+}
+
+/// The event name of a label (`None` for the missing label; non-text labels by their text).
+pub fn label_name(l: &Label) -> Option<String> {
+    match l {
+        Label::Missing => None,
+        Label::Text(s) => Some(s.clone()),
+        l => Some(l.to_string()),
+    }
 }
 
 /// Event-name codes of each row and the name of each code (`None` for the missing label) from

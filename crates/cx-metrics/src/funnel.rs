@@ -69,6 +69,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cohorts::iso_instant;
 use crate::error::{Error, Result};
+use crate::events::{dense_span, int_customers, CustomerColumn, EventCodes, EventColumns};
 use crate::events::{to_ns, EventLog, MISSING_TIME};
 use crate::groups::TimeUnit;
 use crate::intervals::{check_level, compare_proportions, proportion_ci, Interval};
@@ -76,6 +77,8 @@ use crate::intervals::{ProportionComparison, ProportionMethod};
 use crate::state::{add_count, Accumulator, Decoder, Encoder, Example, StateKind};
 use crate::survival::{EventTable, KaplanMeier, TicketCodes};
 use crate::tally::Merge;
+
+mod passes;
 
 /// At most this many steps (any-order funnels keep the steps reached in a 64-bit mask).
 pub const MAX_STEPS: usize = 64;
@@ -277,6 +280,17 @@ pub struct FunnelSpec {
     pub as_of_ns: Option<i64>,
 }
 
+/// How a fold of a [`FunnelSpec`] runs (see [`FunnelSpec::fold_path`]); the result is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldPath {
+    /// Passes over the rows as they are, one per step: extra memory `O(customers × steps)`
+    /// whatever the number of rows.
+    Passes,
+    /// The rows grouped by customer and sorted by time: extra memory grows with the rows (13 bytes
+    /// per kept row, and 1 per row).
+    Sorted,
+}
+
 /// A row dropped (the role of no event), and an event code whose rows need every check.
 const DROPPED: u8 = 251;
 const SLOW: u8 = 252;
@@ -457,6 +471,28 @@ impl FunnelSpec {
             }
         }
         Ok(())
+    }
+
+    /// How a fold of this spec runs. [`FoldPath::Passes`] for the specs whose attempt follows from
+    /// the first events of each step (ordered or any-order, closed entry, re-entry `first`, repeats
+    /// ignored; any-order with non-decreasing step times), whatever the window, exclusions,
+    /// counting, ties, unknown events and missing values; [`FoldPath::Sorted`] for the rules that
+    /// need each customer's sequence (strict order, open entry, re-entry `best` or `after_end`,
+    /// repeats `stop`, any-order with increasing step times). A fold by group is always sorted.
+    pub fn fold_path(&self) -> FoldPath {
+        let family = self.entry == Entry::Closed
+            && self.reentry == Reentry::First
+            && self.repeats == Repeats::Ignore
+            && match self.order {
+                OrderMode::Ordered => true,
+                OrderMode::AnyOrder => self.step_times == StepTimes::NonDecreasing,
+                OrderMode::Strict => false,
+            };
+        if family {
+            FoldPath::Passes
+        } else {
+            FoldPath::Sorted
+        }
     }
 
     /// The number of steps.
@@ -893,6 +929,77 @@ enum Row {
     Drop(usize),
 }
 
+/// A row's values that decide what becomes of it.
+#[derive(Clone, Copy)]
+struct RowValues {
+    no_customer: bool,
+    /// In the log's unit ([`MISSING_TIME`]: missing).
+    time: i64,
+    role: u8,
+}
+
+/// What becomes of row `i`: kept (time in ns, role), dropped (the counter), or an error naming the
+/// row (`name`: its event name, for the message).
+fn classify(
+    spec: &FunnelSpec,
+    i: usize,
+    row: RowValues,
+    unit: TimeUnit,
+    name: impl FnOnce() -> String,
+) -> Result<Row> {
+    let RowValues { time: t, role, .. } = row;
+    let missing = if row.no_customer {
+        Some((0, "customer", "no customer id"))
+    } else if t == MISSING_TIME {
+        Some((1, "time", "no time"))
+    } else if role == MISSING {
+        Some((2, "event", "no event name"))
+    } else {
+        None
+    };
+    if let Some((slot, name, what)) = missing {
+        if spec.missing == MissingRows::Raise {
+            return Err(Error::invalid(
+                name,
+                format!("row {i} has {what}; drop such rows, or pass missing=\"omit\" to drop and count them"),
+            ));
+        }
+        return Ok(Row::Drop(slot));
+    }
+    if role == OTHER {
+        match spec.unknown_events {
+            UnknownEvents::Raise => {
+                let name = name();
+                return Err(Error::invalid(
+                    "event",
+                    format!("row {i} holds event {name:?}, which is no step and no exclusion; add it to a step, or pass unknown_events=\"drop\" (counted) or \"keep\""),
+                ));
+            }
+            UnknownEvents::Drop => return Ok(Row::Drop(3)),
+            UnknownEvents::Keep => {}
+        }
+    }
+    let t = to_ns(t, unit).ok_or_else(|| {
+        Error::invalid(
+            "time",
+            format!("row {i}: {t} does not fit in 64-bit nanoseconds"),
+        )
+    })?;
+    if let Some(a) = spec.as_of_ns {
+        if t > a {
+            return Err(Error::invalid(
+                "time",
+                format!(
+                    "row {i} is at {}, after as_of ({}); move as_of to the end of the data or drop later rows",
+                    iso_instant(t, TimeUnit::Ns),
+                    iso_instant(a, TimeUnit::Ns)
+                ),
+            ));
+        }
+    }
+    Ok(Row::Keep(t, role))
+}
+
 /// The first pass over a chunk of rows: kept rows per customer code, dropped rows per group (by
 /// counter), the latest kept time.
 struct RowScan {
@@ -1031,6 +1138,79 @@ impl Part {
                 }
             }
         }
+    }
+}
+
+/// The kind of a customer id label: 0 missing, 1 integer, 2 text (and any other label read as
+/// its text, as a boolean or a date), [`FLOAT_ID`] a float.
+pub const FLOAT_ID: u8 = 4;
+
+/// The kinds of customer ids of one fold (bits: 1 integers, 2 texts), from each row's customer
+/// code and each code's kind (0 missing, 1 integer, 2 text, [`FLOAT_ID`] float): one kind per fold.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the first row of the other kind when integers and texts mix
+/// (the integer 1 and the text "1" would be two customers), or the first row of a float id
+/// (integer or text ids only).
+pub fn id_kinds_of_rows(codes: &[u32], kinds: &[u8]) -> Result<u8> {
+    let kind_of = |c: u32| kinds.get(c as usize).copied().unwrap_or(0);
+    if kinds.contains(&FLOAT_ID) {
+        if let Some(i) = codes.iter().position(|c| kind_of(*c) == FLOAT_ID) {
+            return Err(Error::invalid(
+                "customer",
+                format!("row {i} holds a float customer id; ids are integers or texts: convert the column (to integers, or to texts)"),
+            ));
+        }
+    }
+    let all = kinds.iter().fold(0u8, |a, k| a | k);
+    if all & 3 != 3 {
+        return Ok(all & 3);
+    }
+    let Some(first) = codes.iter().position(|c| kind_of(*c) != 0) else {
+        return Ok(0);
+    };
+    let k0 = kind_of(codes[first]);
+    match codes[first..]
+        .iter()
+        .position(|c| kind_of(*c) != 0 && kind_of(*c) != k0)
+    {
+        None => Ok(k0),
+        Some(j) => {
+            let name = |k: u8| if k == 1 { "an integer" } else { "a text" };
+            Err(Error::invalid(
+                "customer",
+                format!(
+                    "row {} holds {} customer id and row {first} {}: the integer 1 and the text \"1\" would be two customers; give one kind of id (convert the column, e.g. to texts)",
+                    first + j,
+                    name(kind_of(codes[first + j])),
+                    name(k0)
+                ),
+            ))
+        }
+    }
+}
+
+/// Every event code below `k` names (a negative categorical code is a missing name); else the
+/// first bad row is named.
+fn check_event_codes(events: EventCodes<'_>, k: usize) -> Result<()> {
+    fn first<T: Copy + Into<i64>>(c: &[T], k: usize) -> Option<(usize, i64)> {
+        c.iter()
+            .position(|x| (*x).into() >= k as i64)
+            .map(|i| (i, c[i].into()))
+    }
+    let bad = match events {
+        EventCodes::U32(c) => first(c, k),
+        EventCodes::I8(c) => first(c, k),
+        EventCodes::I16(c) => first(c, k),
+        EventCodes::I32(c) => first(c, k),
+        EventCodes::I64(c) => first(c, k),
+    };
+    match bad {
+        None => Ok(()),
+        Some((i, code)) => Err(Error::invalid(
+            "event",
+            format!("code {code} at row {i} is not below the {k} event names"),
+        )),
     }
 }
 
@@ -1253,7 +1433,7 @@ impl FunnelTally {
         t.time_to_convert
             .fold_codes(TicketCodes::new(&p.durations, &p.codes), None)?;
         let mut keys = p.keys;
-        keys.sort_unstable();
+        keys.par_sort_unstable();
         keys.dedup();
         t.customer_keys = keys;
         Ok(t)
@@ -1296,60 +1476,15 @@ impl FunnelTally {
         let mut parts: Vec<Part> = (0..n_groups).map(|_| Part::new(spec.steps.len())).collect();
         // What becomes of row `i`: kept (time in ns, role), dropped (the counter), or an error.
         let classify = |i: usize| -> Result<Row> {
-            let role = roles[log.events[i] as usize];
-            let t = log.times[i];
-            let missing = if Some(log.customers[i]) == log.missing_customer {
-                Some((0, "customer", "no customer id"))
-            } else if t == MISSING_TIME {
-                Some((1, "time", "no time"))
-            } else if role == MISSING {
-                Some((2, "event", "no event name"))
-            } else {
-                None
+            let code = log.events[i] as usize;
+            let row = RowValues {
+                no_customer: Some(log.customers[i]) == log.missing_customer,
+                time: log.times[i],
+                role: roles[code],
             };
-            if let Some((slot, name, what)) = missing {
-                if spec.missing == MissingRows::Raise {
-                    return Err(Error::invalid(
-                        name,
-                        format!("row {i} has {what}; drop such rows, or pass missing=\"omit\" to drop and count them"),
-                    ));
-                }
-                return Ok(Row::Drop(slot));
-            }
-            if role == OTHER {
-                match spec.unknown_events {
-                    UnknownEvents::Raise => {
-                        let name = log.event_names[log.events[i] as usize]
-                            .as_deref()
-                            .unwrap_or("");
-                        return Err(Error::invalid(
-                            "event",
-                            format!("row {i} holds event {name:?}, which is no step and no exclusion; add it to a step, or pass unknown_events=\"drop\" (counted) or \"keep\""),
-                        ));
-                    }
-                    UnknownEvents::Drop => return Ok(Row::Drop(3)),
-                    UnknownEvents::Keep => {}
-                }
-            }
-            let t = to_ns(t, log.unit).ok_or_else(|| {
-                Error::invalid(
-                    "time",
-                    format!("row {i}: {t} does not fit in 64-bit nanoseconds"),
-                )
-            })?;
-            if let Some(a) = spec.as_of_ns {
-                if t > a {
-                    return Err(Error::invalid(
-                        "time",
-                        format!(
-                            "row {i} is at {}, after as_of ({}); move as_of to the end of the data or drop later rows",
-                            iso_instant(t, TimeUnit::Ns),
-                            iso_instant(a, TimeUnit::Ns)
-                        ),
-                    ));
-                }
-            }
-            Ok(Row::Keep(t, role))
+            classify(spec, i, row, log.unit, || {
+                log.event_names[code].as_deref().unwrap_or("").to_string()
+            })
         };
         let n_c = log.n_customers;
         let threads = rayon::current_num_threads().max(1);
@@ -1626,6 +1761,219 @@ impl FunnelTally {
             .collect()
     }
 
+    /// Fold the rows by passes ([`FoldPath::Passes`]; the spec must allow it): the rows split in
+    /// `n_chunks` contiguous chunks (0: one per thread when each has enough rows per customer).
+    fn fold_passes<C: passes::Customers, E: passes::Events>(
+        &mut self,
+        customers: &C,
+        events: &E,
+        names: &[Option<String>],
+        times: &[i64],
+        unit: TimeUnit,
+        n_chunks: usize,
+    ) -> Result<()> {
+        let n = times.len();
+        if n >= u32::MAX as usize {
+            return Err(Error::invalid(
+                "events",
+                format!("{n} rows are more than one fold takes; fold them in parts (whole customers in each)"),
+            ));
+        }
+        let spec = &self.spec;
+        let mut roles: Vec<u8> = names
+            .iter()
+            .map(|e| e.as_deref().map_or(MISSING, |e| spec.role_of(e)))
+            .collect();
+        roles.push(MISSING);
+        let (part, as_of) = passes::fold(
+            spec, customers, events, &roles, names, times, unit, n_chunks,
+        )?;
+        let as_of = if part.rows > 0 { as_of } else { None };
+        let mut t = self.state_of_part(part, as_of)?;
+        t.note_names(names);
+        self.merge(&t)
+    }
+
+    /// Fold an event log by the rows grouped by customer and sorted ([`FoldPath::Sorted`]), whatever
+    /// the spec (tests compare both ways).
+    fn fold_sorted(&mut self, log: EventLog<'_>) -> Result<()> {
+        let mut parts = self.tallies_of(log, None)?;
+        let mut part = parts.pop().expect("one state");
+        part.note_names(log.event_names);
+        self.merge(&part)
+    }
+
+    /// Fold an event log by passes whatever the spec (tests compare both ways).
+    fn fold_log_passes(&mut self, log: EventLog<'_>, n_chunks: usize) -> Result<()> {
+        log.check()?;
+        let customers = passes::Coded {
+            codes: log.customers,
+            n: log.n_customers,
+            missing: log.missing_customer,
+            keys: log.customer_keys,
+        };
+        let events = passes::Unsigned(log.events);
+        self.fold_passes(
+            &customers,
+            &events,
+            log.event_names,
+            log.times,
+            log.unit,
+            n_chunks,
+        )
+    }
+
+    /// Fold an event log given as its columns, read in place. On [`FoldPath::Passes`], nothing is
+    /// made per row when the customer ids are integers spanning at most about twice the number of
+    /// rows (coded `id − min` as they are read) or codes, and the event names are `u32` or
+    /// categorical codes; other integer ids are numbered first (4 bytes per row). On
+    /// [`FoldPath::Sorted`], as [`Accumulator::fold_batch`] of the coded log.
+    ///
+    /// # Errors
+    /// As [`Accumulator::fold_batch`].
+    pub fn fold_columns(&mut self, cols: EventColumns<'_>) -> Result<()> {
+        let n_rows = match cols.customers {
+            CustomerColumn::Codes { codes, .. } => codes.len(),
+            CustomerColumn::Ints(ids) => ids.len(),
+        };
+        for (what, len) in [
+            ("customers and events", cols.events.len()),
+            ("customers and times", cols.times.len()),
+        ] {
+            if len != n_rows {
+                return Err(Error::LengthMismatch {
+                    what,
+                    left: n_rows,
+                    right: len,
+                });
+            }
+        }
+        let n_names = cols.event_names.len();
+        let numbered;
+        let (codes, n_c, missing, keys): (&[u32], usize, Option<u32>, &[u64]) = match cols.customers
+        {
+            CustomerColumn::Codes {
+                codes,
+                n_customers,
+                missing,
+                keys,
+            } => (codes, n_customers, missing, keys),
+            CustomerColumn::Ints(ids) => {
+                if self.spec.fold_path() == FoldPath::Passes {
+                    if let Some((min, span)) = dense_span(ids) {
+                        let customers = passes::Dense { ids, min, span };
+                        return self.fold_event_codes(&customers, &cols);
+                    }
+                }
+                numbered = int_customers(ids)?;
+                (&numbered.0, numbered.1.len(), None, &numbered.1)
+            }
+        };
+        if self.spec.fold_path() == FoldPath::Passes {
+            // The checks of `EventLog::check` on the customers (the events are checked next).
+            let log = EventLog {
+                customers: codes,
+                n_customers: n_c,
+                missing_customer: missing,
+                customer_keys: keys,
+                events: &[],
+                event_names: &[],
+                times: &[],
+                unit: cols.unit,
+            };
+            log.check_customers()?;
+            let customers = passes::Coded {
+                codes,
+                n: n_c,
+                missing,
+                keys,
+            };
+            return self.fold_event_codes(&customers, &cols);
+        }
+        // The sorted fold takes `u32` event codes; a missing categorical code becomes one more
+        // (missing) name.
+        let mut names = cols.event_names.to_vec();
+        let coded: Vec<u32>;
+        let events: &[u32] = match cols.events {
+            EventCodes::U32(c) => c,
+            other => {
+                names.push(None);
+                let as_u32 = |c: i64| {
+                    if c < 0 || c as usize >= n_names {
+                        n_names as u32
+                    } else {
+                        c as u32
+                    }
+                };
+                check_event_codes(other, n_names)?;
+                coded = match other {
+                    EventCodes::I8(c) => c.iter().map(|c| as_u32((*c).into())).collect(),
+                    EventCodes::I16(c) => c.iter().map(|c| as_u32((*c).into())).collect(),
+                    EventCodes::I32(c) => c.iter().map(|c| as_u32((*c).into())).collect(),
+                    EventCodes::I64(c) => c.iter().map(|c| as_u32(*c)).collect(),
+                    EventCodes::U32(c) => c.to_vec(),
+                };
+                &coded
+            }
+        };
+        let log = EventLog {
+            customers: codes,
+            n_customers: n_c,
+            missing_customer: missing,
+            customer_keys: keys,
+            events,
+            event_names: &names,
+            times: cols.times,
+            unit: cols.unit,
+        };
+        self.fold_batch(log, None)
+    }
+
+    fn fold_event_codes<C: passes::Customers>(
+        &mut self,
+        customers: &C,
+        cols: &EventColumns<'_>,
+    ) -> Result<()> {
+        let names = cols.event_names;
+        let n_names = names.len();
+        check_event_codes(cols.events, n_names)?;
+        let (times, unit) = (cols.times, cols.unit);
+        match cols.events {
+            EventCodes::U32(c) => {
+                let events = passes::Unsigned(c);
+                self.fold_passes(customers, &events, names, times, unit, 0)
+            }
+            EventCodes::I8(codes) => {
+                let events = passes::Signed {
+                    codes,
+                    missing: n_names,
+                };
+                self.fold_passes(customers, &events, names, times, unit, 0)
+            }
+            EventCodes::I16(codes) => {
+                let events = passes::Signed {
+                    codes,
+                    missing: n_names,
+                };
+                self.fold_passes(customers, &events, names, times, unit, 0)
+            }
+            EventCodes::I32(codes) => {
+                let events = passes::Signed {
+                    codes,
+                    missing: n_names,
+                };
+                self.fold_passes(customers, &events, names, times, unit, 0)
+            }
+            EventCodes::I64(codes) => {
+                let events = passes::Signed {
+                    codes,
+                    missing: n_names,
+                };
+                self.fold_passes(customers, &events, names, times, unit, 0)
+            }
+        }
+    }
+
     fn unit_counts(&self) -> &StepCounts {
         match self.spec.counting {
             Counting::Uniques => &self.customers,
@@ -1842,10 +2190,10 @@ impl Accumulator for FunnelTally {
                 "a funnel counts customers or attempts; it takes no weights",
             ));
         }
-        let mut parts = self.tallies_of(batch, None)?;
-        let mut part = parts.pop().expect("one state");
-        part.note_names(batch.event_names);
-        self.merge(&part)
+        if self.spec.fold_path() == FoldPath::Passes {
+            return self.fold_log_passes(batch, 0);
+        }
+        self.fold_sorted(batch)
     }
 
     fn n(&self) -> u64 {
@@ -2588,6 +2936,34 @@ mod tests {
         assert!(w[0].contains(r#"closest event names: "ZZ""#), "{w:?}");
         let back = FunnelTally::from_bytes(&a.to_bytes()).unwrap();
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn one_kind_of_customer_id_per_fold() {
+        // Codes 0 and 2 integers, 1 text, 3 missing; 4 a float.
+        let kinds = [1, 2, 1, 0];
+        assert_eq!(id_kinds_of_rows(&[0, 2, 3, 0], &kinds).unwrap(), 1);
+        assert_eq!(id_kinds_of_rows(&[1, 3], &kinds).unwrap(), 2);
+        assert_eq!(id_kinds_of_rows(&[3], &kinds).unwrap(), 0);
+        assert_eq!(id_kinds_of_rows(&[], &[]).unwrap(), 0);
+        let e = id_kinds_of_rows(&[3, 1, 1, 0, 2], &kinds)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 3 holds an integer customer id and row 1 a text"),
+            "{e}"
+        );
+        let e = id_kinds_of_rows(&[0, 0, 1], &[1, 2, FLOAT_ID])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 2 holds a text customer id and row 0 an integer"),
+            "{e}"
+        );
+        let e = id_kinds_of_rows(&[0, 1, 1], &[1, FLOAT_ID])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 1 holds a float customer id"), "{e}");
     }
 
     #[test]
