@@ -1158,7 +1158,7 @@ pub fn id_kinds_of_rows(codes: &[u32], kinds: &[u8]) -> Result<u8> {
         if let Some(i) = codes.iter().position(|c| kind_of(*c) == FLOAT_ID) {
             return Err(Error::invalid(
                 "customer",
-                format!("row {i} holds a float customer id; ids are integers or texts: convert the column (to integers, or to texts)"),
+                format!("row {i} holds a float customer id; ids are integers or texts: convert the column (to integers: pandas' .astype(\"Int64\") keeps missing ids missing; or to texts)"),
             ));
         }
     }
