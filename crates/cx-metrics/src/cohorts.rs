@@ -614,7 +614,7 @@ impl CohortTally {
         self.as_of_ns.map(|ns| self.unit.index_of(ns, TimeUnit::Ns))
     }
 
-    /// The activity left out for lying after [`CohortTally::as_of`].
+    /// The activity left out for lying after [`CohortTally::as_of_ns`].
     pub fn left_out(&self) -> LeftOut {
         self.left_out
     }
