@@ -928,10 +928,12 @@ def _result(
     else:
         mean, aq, within_a = math.nan, [(p, math.nan) for p in quantiles], None
     km = table.result()
-    kq = tuple(
-        SurvivalQuantile(*km.quantile(p, confidence_level, conf_type, convention), conf_type=conf_type)
-        for p in quantiles
-    )
+
+    def km_quantile(p: float) -> SurvivalQuantile:
+        q, estimate, low, high = km.quantile(p, confidence_level, conf_type, convention)
+        return SurvivalQuantile(q, estimate, low, high, conf_type=conf_type)
+
+    kq = tuple(km_quantile(p) for p in quantiles)
     rq = _reply_quantiles(km, kq, convention, confidence_level, conf_type)
     within = low = high = None
     if target is not None:
