@@ -59,8 +59,10 @@ def make(n: int, n_customers: int) -> pd.DataFrame:
     )
 
 
-def ours(df: pd.DataFrame) -> list[int]:
-    spec = cx.FunnelSpec(
+def _spec() -> cx.FunnelSpec:
+    """The funnel every contender computes: ordered, a 1-hour window from the first step-1 event
+    (inclusive end), closed entry, unique customers, first attempt."""
+    return cx.FunnelSpec(
         STEPS,
         order="ordered",
         window=datetime.timedelta(hours=1),
@@ -69,6 +71,10 @@ def ours(df: pd.DataFrame) -> list[int]:
         counting="uniques",
         reentry="first",
     )
+
+
+def ours(df: pd.DataFrame) -> list[int]:
+    spec = _spec()
     r = cx.funnel(df, spec, customer="customer", event="event", time="time")
     assert isinstance(r, cx.FunnelResult)
     return [s.count for s in r.steps]
@@ -76,15 +82,7 @@ def ours(df: pd.DataFrame) -> list[int]:
 
 def ours_sorted(df: pd.DataFrame) -> list[int]:
     """The same funnel by the sorted fold: one segment (a fold by segment is always sorted)."""
-    spec = cx.FunnelSpec(
-        STEPS,
-        order="ordered",
-        window=datetime.timedelta(hours=1),
-        window_end="inclusive",
-        entry="closed",
-        counting="uniques",
-        reentry="first",
-    )
+    spec = _spec()
     one = np.zeros(len(df), dtype=np.int8)
     r = cx.funnel(df, spec, customer="customer", event="event", time="time", by=one)
     assert isinstance(r, cx.FunnelByGroup) and len(r) == 1
