@@ -13,6 +13,7 @@ a cut at the end of the period would differ). Tolerance: exact counts.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -256,41 +257,42 @@ def test_spans_as_of_against_pandas() -> None:
         assert ((s == as_of) & ~known).any() and ((e == as_of) & later_ends).any()
 
 
+def _engine_matches_pandas_and_memory(
+    df: pd.DataFrame, run: Callable[..., Any], engine_as_of: Any, local_as_of: Any
+) -> None:
+    """The engine's table with a mid-month as_of equals the pandas table cut at that instant and the
+    in-memory table, for every definition."""
+    cut, as_of = _mid_period(df, "M", "month")
+    for definition in DEFINITIONS:
+        kwargs: dict[str, Any] = {"customer_id": "customer", "time": "time", "definition": definition}
+        got = run(**kwargs, as_of=engine_as_of(cut))
+        assert got.as_of_in_fold
+        assert np.array_equal(got.counts, _pandas_table(df, "M", cut, as_of, definition)[1], equal_nan=True)
+        want = cx.retention_table(df, **kwargs, as_of=local_as_of(cut))
+        assert isinstance(want, RetentionTable)
+        assert got.to_dict() == want.to_dict()
+
+
 def test_dask_retention_table_with_as_of_is_the_exact_table(client: Any) -> None:
     dd = pytest.importorskip("dask.dataframe")
     cxd = pytest.importorskip("cx_metrics.dask")
     df = _events(1_000, 8)
-    cut, as_of = _mid_period(df, "M", "month")
-    for definition in DEFINITIONS:
-        kwargs: dict[str, Any] = {
-            "customer_id": "customer",
-            "time": "time",
-            "definition": definition,
-            "as_of": cut.isoformat(),
-        }
-        got = cxd.retention_table(dd.from_pandas(df, npartitions=4), **kwargs)
-        assert got.as_of_in_fold
-        assert np.array_equal(got.counts, _pandas_table(df, "M", cut, as_of, definition)[1], equal_nan=True)
-        want = cx.retention_table(df, **kwargs)
-        assert isinstance(want, RetentionTable)
-        assert got.to_dict() == want.to_dict()
+    ddf = dd.from_pandas(df, npartitions=4)
+    _engine_matches_pandas_and_memory(
+        df,
+        lambda **kw: cxd.retention_table(ddf, **kw),
+        lambda cut: cut.isoformat(),
+        lambda cut: cut.isoformat(),
+    )
 
 
 def test_spark_retention_table_with_as_of_is_the_exact_table(spark: Any) -> None:
     cxs = pytest.importorskip("cx_metrics.spark")
     df = _events(600, 9)
-    cut, as_of = _mid_period(df, "M", "month")
-    for definition in DEFINITIONS:
-        kwargs: dict[str, Any] = {
-            "customer_id": "customer",
-            "time": "time",
-            "definition": definition,
-            "as_of": cut.tz_localize("UTC"),  # Spark's timestamps come back in UTC
-        }
-        got = cxs.retention_table(spark.createDataFrame(df), **kwargs)
-        assert got.as_of_in_fold
-        assert np.array_equal(got.counts, _pandas_table(df, "M", cut, as_of, definition)[1], equal_nan=True)
-        local = {**kwargs, "as_of": cut}
-        want = cx.retention_table(df, **local)
-        assert isinstance(want, RetentionTable)
-        assert got.to_dict() == want.to_dict()
+    sdf = spark.createDataFrame(df)
+    _engine_matches_pandas_and_memory(
+        df,
+        lambda **kw: cxs.retention_table(sdf, **kw),
+        lambda cut: cut.tz_localize("UTC"),  # Spark's timestamps come back in UTC
+        lambda cut: cut,
+    )

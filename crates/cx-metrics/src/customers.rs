@@ -900,39 +900,17 @@ mod tests {
 
     #[test]
     fn summaries_merge_as_one_pass() {
-        let ids = [5i64, 3, 5, 9, 3, 5];
-        let times = [10i64, 4, 2, 7, i64::MIN, 30];
-        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let mut all = CustomerSummary::new();
-        all.fold_batch(
-            Orders {
-                customers: CustomerIds::Int(&ids),
-                times: &times,
-                values: Some(&values),
-            },
-            None,
-        )
-        .unwrap();
-        let mut a = CustomerSummary::new();
-        let mut b = CustomerSummary::new();
-        a.fold_batch(
-            Orders {
-                customers: CustomerIds::Int(&ids[..3]),
-                times: &times[..3],
-                values: Some(&values[..3]),
-            },
-            None,
-        )
-        .unwrap();
-        b.fold_batch(
-            Orders {
-                customers: CustomerIds::Int(&ids[3..]),
-                times: &times[3..],
-                values: Some(&values[3..]),
-            },
-            None,
-        )
-        .unwrap();
+        let rows = [
+            (5i64, 10i64, 1.0),
+            (3, 4, 2.0),
+            (5, 2, 3.0),
+            (9, 7, 4.0),
+            (3, i64::MIN, 5.0),
+            (5, 30, 6.0),
+        ];
+        let all = fold_int_orders(&rows);
+        let mut a = fold_int_orders(&rows[..3]);
+        let b = fold_int_orders(&rows[3..]);
         a.merge(&b).unwrap();
         assert_eq!(a, all);
         assert_eq!(all.n_omitted(), 1);
@@ -1056,8 +1034,8 @@ mod tests {
         assert!(serde_json::from_str::<CustomerSummary>(unordered).is_err());
     }
 
-    /// Orders of a few customers at a few instants (many ties), integer values (sums are exact, so
-    /// summaries compare bit for bit), split into parts by `part`.
+    /// One batch of orders `(customer, time, value)` folded into a new summary (with integer values
+    /// the sums are exact, so summaries compare bit for bit).
     fn fold_int_orders(rows: &[(i64, i64, f64)]) -> CustomerSummary {
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         let times: Vec<i64> = rows.iter().map(|r| r.1).collect();
