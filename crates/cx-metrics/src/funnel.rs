@@ -283,8 +283,9 @@ pub struct FunnelSpec {
 /// How a fold of a [`FunnelSpec`] runs (see [`FunnelSpec::fold_path`]); the result is the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FoldPath {
-    /// Passes over the rows as they are, one per step: extra memory `O(customers × steps)`
-    /// whatever the number of rows.
+    /// Passes over the rows as they are, one per step, or a single pass when the times never
+    /// decrease down the rows (event logs are usually written in time order): extra memory
+    /// `O(customers × steps)` whatever the number of rows.
     Passes,
     /// The rows grouped by customer and sorted by time: extra memory grows with the rows (13 bytes
     /// per kept row, and 1 per row).
@@ -1761,8 +1762,8 @@ impl FunnelTally {
             .collect()
     }
 
-    /// Fold the rows by passes ([`FoldPath::Passes`]; the spec must allow it): the rows split in
-    /// `n_chunks` contiguous chunks (0: one per thread when each has enough rows per customer).
+    /// Fold the rows by passes, or one pass when they are in time order ([`FoldPath::Passes`]; the
+    /// spec must allow it), the rows shared among threads by `split`.
     fn fold_passes<C: passes::Customers, E: passes::Events>(
         &mut self,
         customers: &C,
@@ -1770,7 +1771,7 @@ impl FunnelTally {
         names: &[Option<String>],
         times: &[i64],
         unit: TimeUnit,
-        n_chunks: usize,
+        split: passes::Split,
     ) -> Result<()> {
         let n = times.len();
         if n >= u32::MAX as usize {
@@ -1785,9 +1786,8 @@ impl FunnelTally {
             .map(|e| e.as_deref().map_or(MISSING, |e| spec.role_of(e)))
             .collect();
         roles.push(MISSING);
-        let (part, as_of) = passes::fold(
-            spec, customers, events, &roles, names, times, unit, n_chunks,
-        )?;
+        let (part, as_of) =
+            passes::fold(spec, customers, events, &roles, names, times, unit, split)?;
         let as_of = if part.rows > 0 { as_of } else { None };
         let mut t = self.state_of_part(part, as_of)?;
         t.note_names(names);
@@ -1803,8 +1803,8 @@ impl FunnelTally {
         self.merge(&part)
     }
 
-    /// Fold an event log by passes whatever the spec (tests compare both ways).
-    fn fold_log_passes(&mut self, log: EventLog<'_>, n_chunks: usize) -> Result<()> {
+    /// Fold an event log by passes (or one pass) whatever the spec (tests compare both ways).
+    fn fold_log_passes(&mut self, log: EventLog<'_>, split: passes::Split) -> Result<()> {
         log.check()?;
         let customers = passes::Coded {
             codes: log.customers,
@@ -1819,7 +1819,7 @@ impl FunnelTally {
             log.event_names,
             log.times,
             log.unit,
-            n_chunks,
+            split,
         )
     }
 
@@ -1941,35 +1941,35 @@ impl FunnelTally {
         match cols.events {
             EventCodes::U32(c) => {
                 let events = passes::Unsigned(c);
-                self.fold_passes(customers, &events, names, times, unit, 0)
+                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
             }
             EventCodes::I8(codes) => {
                 let events = passes::Signed {
                     codes,
                     missing: n_names,
                 };
-                self.fold_passes(customers, &events, names, times, unit, 0)
+                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
             }
             EventCodes::I16(codes) => {
                 let events = passes::Signed {
                     codes,
                     missing: n_names,
                 };
-                self.fold_passes(customers, &events, names, times, unit, 0)
+                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
             }
             EventCodes::I32(codes) => {
                 let events = passes::Signed {
                     codes,
                     missing: n_names,
                 };
-                self.fold_passes(customers, &events, names, times, unit, 0)
+                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
             }
             EventCodes::I64(codes) => {
                 let events = passes::Signed {
                     codes,
                     missing: n_names,
                 };
-                self.fold_passes(customers, &events, names, times, unit, 0)
+                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
             }
         }
     }
@@ -2191,7 +2191,7 @@ impl Accumulator for FunnelTally {
             ));
         }
         if self.spec.fold_path() == FoldPath::Passes {
-            return self.fold_log_passes(batch, 0);
+            return self.fold_log_passes(batch, passes::Split::Auto);
         }
         self.fold_sorted(batch)
     }
