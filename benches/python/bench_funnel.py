@@ -1,18 +1,21 @@
 """Time a 5-step funnel of ``cx_metrics`` against the same funnel written in pandas and in polars, one
-run: 10^7 events of 10^6 customers (event names a-e and one name of no step), distinct times.
+run: 10^7 events of 10^6 customers (event names a-e and one name of no step), distinct times, the
+same events in two row orders: in time order (as event logs are written) and shuffled.
 
 The spec: ordered, closed entry, unique customers, first attempt, a one-hour window from the first
 step-1 event, inclusive end. The pandas and polars versions compute it step by step: the first step-1
 time per customer, then for each step the earliest event of that step after the previous step and
-inside the window (with distinct times this is the ordered first-attempt funnel). All three must
-give the same counts (checked). Each contender reads the table as generated (event names a pandas
-categorical, times datetime64[ns]) with its library's ordinary calls.
+inside the window (with distinct times this is the ordered first-attempt funnel). All contenders must
+give the same counts (checked). Each reads the table as generated (event names a pandas categorical,
+times datetime64[ns]) with its library's ordinary calls.
 
-``cx_metrics`` folds this spec by passes over the columns in place (its extra memory is per customer,
-not per event; docs/funnels.md) and uses every core it is given (every pass splits the rows in one
-contiguous chunk per thread); its time on one thread (``RAYON_NUM_THREADS=1``, in a fresh process) is
-printed too, and, for comparison in the same run, the time of its sorted fold (the rows grouped by
-customer and sorted, the way a fold by segment always runs: ``by=`` a column of one value).
+``cx_metrics`` folds this spec in place with extra memory per customer, not per event
+(docs/funnels.md): rows in time order in one pass (each customer's attempt a state machine fed its
+rows in order, the customers split in one range per thread), other rows by passes over the columns
+(one per step, the rows split in one contiguous chunk per thread). Its time on one thread
+(``RAYON_NUM_THREADS=1``, in a fresh process) is printed too, and, on the shuffled rows, the time of
+its sorted fold (the rows grouped by customer and sorted, the way a fold by segment always runs:
+``by=`` a column of one value).
 
 Peak memory: in a fresh (spawned) process per contender, the table is built, the peak resident size
 is reset (``/proc/self/clear_refs``), the contender runs once, and the rise of the peak over the
@@ -42,7 +45,12 @@ STEPS = ["a", "b", "c", "d", "e"]
 WINDOW_NS = 3600 * 1_000_000_000
 
 
-def make(n: int, n_customers: int) -> pd.DataFrame:
+ORDERS = ("time order", "shuffled")
+
+
+def make(n: int, n_customers: int, order: str = "time order") -> pd.DataFrame:
+    """The events, in time order (sorted by time, as a log is written) or shuffled (the same events,
+    the rows in random order)."""
     rng = np.random.default_rng(20261207)
     customer = rng.integers(0, n_customers, n)
     # Steps tend to follow each other: the time grows with the step, plus noise (2 h scale).
@@ -50,11 +58,12 @@ def make(n: int, n_customers: int) -> pd.DataFrame:
     t = (step * 900 + rng.exponential(7200.0, n)) * 1e9
     t = t.astype(np.int64) + np.arange(n, dtype=np.int64) % 997  # distinct times in practice
     names = np.array([*STEPS, "other"])
+    rows = np.argsort(t, kind="stable") if order == "time order" else np.arange(n)
     return pd.DataFrame(
         {
-            "customer": customer,
-            "event": pd.Categorical(names[step]),
-            "time": pd.to_datetime(t, unit="ns"),
+            "customer": customer[rows],
+            "event": pd.Categorical(names[step[rows]]),
+            "time": pd.to_datetime(t[rows], unit="ns"),
         }
     )
 
@@ -153,8 +162,8 @@ def _status_kib(field: str) -> float | None:
     return None
 
 
-def _peak(name: str, n: int, n_customers: int, out: Any) -> None:
-    df = make(n, n_customers)
+def _peak(name: str, n: int, n_customers: int, order: str, out: Any) -> None:
+    df = make(n, n_customers, order)
     try:  # reset the peak resident size to the current one (Linux)
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -170,18 +179,18 @@ def _peak(name: str, n: int, n_customers: int, out: Any) -> None:
     out.put(((_status_kib("VmHWM") or before) - before) / 1024.0)
 
 
-def peak_mib(name: str, n: int, n_customers: int) -> float:
+def peak_mib(name: str, n: int, n_customers: int, order: str) -> float:
     ctx = mp.get_context("spawn")  # polars may deadlock in a forked child
     q = ctx.Queue()
-    p = ctx.Process(target=_peak, args=(name, n, n_customers, q))
+    p = ctx.Process(target=_peak, args=(name, n, n_customers, order, q))
     p.start()
     value = float(q.get())
     p.join()
     return value
 
 
-def _one_thread(n: int, n_customers: int, rounds: int, out: Any) -> None:
-    df = make(n, n_customers)
+def _one_thread(n: int, n_customers: int, order: str, rounds: int, out: Any) -> None:
+    df = make(n, n_customers, order)
     ours(df)
     best = float("inf")
     for _ in range(rounds):
@@ -191,14 +200,14 @@ def _one_thread(n: int, n_customers: int, rounds: int, out: Any) -> None:
     out.put(best)
 
 
-def one_thread_seconds(n: int, n_customers: int, rounds: int) -> float:
+def one_thread_seconds(n: int, n_customers: int, order: str, rounds: int) -> float:
     """The best time of ``cx_metrics`` on one thread, in a fresh process."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     old = os.environ.get("RAYON_NUM_THREADS")
     os.environ["RAYON_NUM_THREADS"] = "1"  # read when the child's thread pool starts
     try:
-        p = ctx.Process(target=_one_thread, args=(n, n_customers, rounds, q))
+        p = ctx.Process(target=_one_thread, args=(n, n_customers, order, rounds, q))
         p.start()
     finally:
         if old is None:
@@ -217,27 +226,33 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    df = make(args.n, args.customers)
-    times = race({k: (lambda f=f: f(df)) for k, f in TIMED.items()}, rounds=args.rounds)
-    counts = {k: v[1] for k, v in times.items()}
-    assert counts["cx_metrics"] == counts["pandas"] == counts["polars"] == counts[SORTED], counts
-    t_ours = times["cx_metrics"][0]
-    print(f"5-step funnel of {args.n:,} events, {args.customers:,} customers; counts {counts['cx_metrics']}")
     print(
-        f"  (cx_metrics on {os.cpu_count()} cores, best of {args.rounds} rounds, load average {load:.1f} "
-        "before the run; ratios are contender time / cx_metrics time)"
+        f"5-step funnel of {args.n:,} events, {args.customers:,} customers (cx_metrics on "
+        f"{os.cpu_count()} cores, best of {args.rounds} rounds, load average {load:.1f} before the run; "
+        "ratios are contender time / cx_metrics time)"
     )
-    for name in TIMED:
-        t = times[name][0]
-        ratio = "" if name == "cx_metrics" else f"  ({t / t_ours:.1f}x)"
-        print(f"  {name:<23} {t:7.3f} s{ratio}  peak +{peak_mib(name, args.n, args.customers):.0f} MiB")
     tenth = args.n // 10
-    print(f"  cx_metrics peak at {tenth:,} events: +{peak_mib('cx_metrics', tenth, args.customers):.0f} MiB")
-    t1 = one_thread_seconds(args.n, args.customers, args.rounds)
-    print(
-        f"  cx_metrics on one thread {t1:.3f} s: pandas {times['pandas'][0] / t1:.1f}x, "
-        f"polars {times['polars'][0] / t1:.1f}x of it"
-    )
+    for order in ORDERS:
+        df = make(args.n, args.customers, order)
+        timed = TIMED if order == "shuffled" else CONTENDERS
+        times = race({k: (lambda f=f, d=df: f(d)) for k, f in timed.items()}, rounds=args.rounds)
+        del df
+        counts = {k: v[1] for k, v in times.items()}
+        assert len({tuple(c) for c in counts.values()}) == 1, counts
+        t_ours = times["cx_metrics"][0]
+        print(f"rows in {order}; counts {counts['cx_metrics']}")
+        for name in timed:
+            t = times[name][0]
+            ratio = "" if name == "cx_metrics" else f"  ({t / t_ours:.1f}x)"
+            peak = peak_mib(name, args.n, args.customers, order)
+            print(f"  {name:<23} {t:7.3f} s{ratio}  peak +{peak:.0f} MiB")
+        peak = peak_mib("cx_metrics", tenth, args.customers, order)
+        print(f"  cx_metrics peak at {tenth:,} events: +{peak:.0f} MiB")
+        t1 = one_thread_seconds(args.n, args.customers, order, args.rounds)
+        print(
+            f"  cx_metrics on one thread {t1:.3f} s: pandas {times['pandas'][0] / t1:.1f}x, "
+            f"polars {times['polars'][0] / t1:.1f}x of it"
+        )
 
 
 if __name__ == "__main__":
