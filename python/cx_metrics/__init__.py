@@ -273,7 +273,9 @@ __all__ += [
 ]
 
 from .funnels import FunnelStepWarning as FunnelStepWarning  # noqa: E402
+from .funnels import TimeToConvert as TimeToConvert  # noqa: E402
 
 __all__ += [
     "FunnelStepWarning",
+    "TimeToConvert",
 ]

@@ -420,7 +420,9 @@ class FunnelResult(SameJson, Tabular, NativeResult):
         if km is None:
             return None
         w = self._raw["spec"]["window_ns"]
-        return TimeToConvert(km, None if w is None else w / 1e9, self.outcomes, self._unit)
+        return TimeToConvert(
+            km, None if w is None else w / 1e9, self.outcomes, self._unit, self.confidence_level
+        )
 
     @property
     def warnings(self) -> list[str]:
@@ -629,8 +631,12 @@ class TimeToConvert(Tabular):
     * ``neither`` (``survival``): Kaplan-Meier of "neither converted nor stopped" (all-cause; it is
       not one minus the conversion when attempts stop).
 
+    ``converted`` has its pointwise band at ``confidence_level`` (the Aalen-Johansen variance of
+    lifelines' ``AalenJohansenFitter``, on the log(-log) scale as lifelines does).
+
     ``table()`` / ``to_pandas()`` / ``to_polars()``: ``time_s``, ``at_risk``, ``converted_n``,
-    ``stopped_n``, ``censored_n``, ``converted``, ``stopped``, ``neither``. Every other attribute of
+    ``stopped_n``, ``censored_n``, ``converted``, ``converted_low``, ``converted_high``, ``stopped``,
+    ``neither``. Every other attribute of
     the Kaplan-Meier curve (``survival_at``, ``band``...) is read through. ``cx.plot.time_to_convert``
     draws it.
     """
@@ -639,6 +645,7 @@ class TimeToConvert(Tabular):
     window_s: float | None
     outcomes: dict[str, int]
     unit: str
+    confidence_level: float = 0.95
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -664,8 +671,14 @@ class TimeToConvert(Tabular):
         """Kaplan-Meier share that has neither converted nor stopped (all-cause)."""
         return self._km.survival
 
+    def converted_band(self) -> tuple[Any, Any]:
+        """The pointwise band of ``converted`` at :attr:`confidence_level`: (lower, upper)."""
+        _, low, high = self._km.incidence_band(self.confidence_level, "log_log")
+        return low, high
+
     def _columns(self) -> list[FrameColumn]:
         km = self._km
+        low, high = self.converted_band()
         return [
             ("time_s", "float", list(km.times)),
             ("at_risk", "float", list(km.at_risk)),
@@ -673,6 +686,8 @@ class TimeToConvert(Tabular):
             ("stopped_n", "float", list(km.competing)),
             ("censored_n", "float", list(km.censored)),
             ("converted", "float", list(km.cif_event)),
+            ("converted_low", "float", list(low)),
+            ("converted_high", "float", list(high)),
             ("stopped", "float", list(km.cif_competing)),
             ("neither", "float", list(km.survival)),
         ]
@@ -693,9 +708,10 @@ class TimeToConvert(Tabular):
         end = self.cif_event[-1] if len(self.times) else 0.0
         window = "no window" if self.window_s is None else f"window {self.window_s:g} s"
         return (
-            f"Time to convert of {n} {self.unit} entering step 1 ({window}): {o['converted']} converted, "
-            f"{o['stopped']} stopped, {o['in_window']} in their window at as_of and {o['timed_out']} timed "
-            f"out (both censored); converted by {self.times[-1]:g} s: {pct(end)} (cumulative incidence)"
+            f"Time to convert of {n} {self.unit} entering step 1 ({window}): converted by "
+            f"{self.times[-1]:g} s {pct(end)} (cumulative incidence)\n"
+            f"{o['converted']} converted, {o['stopped']} stopped, {o['in_window']} in their window at "
+            f"as_of and {o['timed_out']} timed out (both censored)"
             if len(self.times)
             else f"Time to convert: no entrants ({window})"
         )
@@ -707,19 +723,31 @@ class TimeToConvert(Tabular):
             "converted",
             "stopped",
             "censored",
-            "converted by",
+            f"converted by [{self.confidence_level:.0%} CI]",
             "stopped by",
             "neither",
         ]
+        low, high = self.converted_band()
         rows = [
-            [f"{t:g}", f"{r:g}", f"{e:g}", f"{c:g}", f"{z:g}", pct(a), pct(b), pct(s)]
-            for t, r, e, c, z, a, b, s in zip(
+            [
+                f"{t:g}",
+                f"{r:g}",
+                f"{e:g}",
+                f"{c:g}",
+                f"{z:g}",
+                f"{pct(a)} [{pct(lo)}, {pct(hi)}]",
+                pct(b),
+                pct(s),
+            ]
+            for t, r, e, c, z, a, lo, hi, b, s in zip(
                 self._km.times,
                 self._km.at_risk,
                 self._km.events,
                 self._km.competing,
                 self._km.censored,
                 self._km.cif_event,
+                low,
+                high,
                 self._km.cif_competing,
                 self._km.survival,
                 strict=True,
@@ -729,6 +757,14 @@ class TimeToConvert(Tabular):
 
     def __repr__(self) -> str:
         return f"TimeToConvert(n_times={len(self.times)}, outcomes={self.outcomes!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when stored alike (the curve, window, outcomes, unit and level)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return "\n".join([self._headline(), *text_table(*self._rows())])
@@ -740,8 +776,44 @@ class TimeToConvert(Tabular):
     def to_dict(self) -> dict[str, Any]:
         """The table's columns, the window and the outcomes as JSON-safe builtins."""
         d: dict[str, Any] = {name: values for name, _, values in self._columns()}
-        d.update(window_s=self.window_s, outcomes=dict(self.outcomes), unit=self.unit)
+        d.update(
+            window_s=self.window_s,
+            outcomes=dict(self.outcomes),
+            unit=self.unit,
+            confidence_level=self.confidence_level,
+        )
         return json_dict(d)
+
+    def to_json(self) -> str:
+        """The result as JSON text, for storage: the curve in the core's serde form (its times,
+        counts and both cumulative incidences), the window, the outcomes and the unit counted."""
+        stored = {
+            "window_s": self.window_s,
+            "outcomes": dict(self.outcomes),
+            "unit": self.unit,
+            "confidence_level": self.confidence_level,
+            "curve": json.loads(self._km.to_json()),
+        }
+        return write_document("TimeToConvert", stored)
+
+    @classmethod
+    def from_json(cls, text: str) -> TimeToConvert:
+        """A result from the text written by :meth:`to_json`."""
+        d = read_document(text, "TimeToConvert")
+        try:
+            window = d["window_s"]
+            outcomes = {str(k): int(v) for k, v in d["outcomes"].items()}
+            if set(outcomes) != {"converted", "stopped", "in_window", "timed_out"}:
+                raise ValueError(f"outcomes {sorted(outcomes)}")
+            return cls(
+                _native.KaplanMeier.from_json(json.dumps(d["curve"])),
+                None if window is None else float(window),
+                outcomes,
+                str(d["unit"]),
+                float(d["confidence_level"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise InvalidArgumentError(f"invalid TimeToConvert JSON: {type(e).__name__} {e}") from None
 
 
 def _with_ci(x: float | None, c: Interval | None) -> str:

@@ -216,6 +216,28 @@ def test_funnel_results_round_trip_with_typed_labels(by: str | list[str]) -> Non
     back_c = _round_trip(comparison)
     assert back_c == comparison and back_c.steps == comparison.steps
     _same_tables(comparison, back_c)
+    # The time to convert: its curve, counts, window and outcomes come back; so do the read-through
+    # attributes of the curve.
+    ttc = whole.time_to_convert
+    assert ttc is not None
+    back_t = _round_trip(ttc)
+    _same_tables(ttc, back_t)
+    assert back_t.to_dict() == ttc.to_dict()
+    assert (back_t.window_s, back_t.outcomes, back_t.unit) == (1800.0, ttc.outcomes, ttc.unit)
+    t_mid = float(np.median(ttc.times))
+    assert back_t.survival_at(t_mid) == ttc.survival_at(t_mid)
+    assert (back_t.band(0.95, "log_log")[0] == ttc.band(0.95, "log_log")[0]).all()
+    assert (back_t.std_error == ttc.std_error).all() and back_t.counts == ttc.counts
+    with pytest.raises(InvalidArgumentError, match="not a TimeToConvert"):
+        cx.TimeToConvert.from_json(whole.to_json())
+    stored_t = json.loads(ttc.to_json())
+    for bad, match in [
+        ({**stored_t, "outcomes": {"converted": 1}}, "invalid TimeToConvert JSON"),
+        ({k: v for k, v in stored_t.items() if k != "curve"}, "invalid TimeToConvert JSON"),
+        ({**stored_t, "curve": {"times": "x"}}, "TimeToConvert|KaplanMeier|invalid"),
+    ]:
+        with pytest.raises(InvalidArgumentError, match=match):
+            cx.TimeToConvert.from_json(json.dumps(bad))
 
 
 def test_bad_funnel_documents_are_refused() -> None:

@@ -225,6 +225,7 @@ def results(survey: pd.DataFrame) -> dict[str, Any]:
             by=events["customer"] % 2,
         ),
         "FunnelResult": funnel,
+        "TimeToConvert": funnel.time_to_convert,
         "FunnelComparison": funnels["web"].compare(funnels["app"]),
         "FunnelByGroup": funnels,
         **_contact_centre(),
@@ -319,6 +320,7 @@ NAMES = [
     "FunnelResult",
     "FunnelComparison",
     "FunnelByGroup",
+    "TimeToConvert",
     "HandlingTime",
     "HandlingTimeByGroup",
     "ServiceLevel",
@@ -367,6 +369,7 @@ TABULAR = {
     "FunnelResult",
     "FunnelComparison",
     "FunnelByGroup",
+    "TimeToConvert",
     "HandlingTimeByGroup",
     "ServiceLevelByGroup",
 }
