@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import warnings as _warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -706,9 +707,10 @@ class TimeToConvert(Tabular):
         o = self.outcomes
         n = sum(o.values())
         end = self.cif_event[-1] if len(self.times) else 0.0
-        window = "no window" if self.window_s is None else f"window {self.window_s:g} s"
+        window = "no window" if self.window_s is None else f"window {_seconds_text(self.window_s)}"
+        unit = self.unit[:-1] if n == 1 else self.unit
         return (
-            f"Time to convert of {n} {self.unit} entering step 1 ({window}): converted by "
+            f"Time to convert of {n} {unit} entering step 1 ({window}): converted by "
             f"{self.times[-1]:g} s {pct(end)} (cumulative incidence)\n"
             f"{o['converted']} converted, {o['stopped']} stopped, {o['in_window']} in their window at "
             f"as_of and {o['timed_out']} timed out (both censored)"
@@ -723,7 +725,7 @@ class TimeToConvert(Tabular):
             "converted",
             "stopped",
             "censored",
-            f"converted by [{self.confidence_level:.0%} CI]",
+            f"converted by [{level_text(self.confidence_level)} CI]",
             "stopped by",
             "neither",
         ]
@@ -735,7 +737,7 @@ class TimeToConvert(Tabular):
                 f"{e:g}",
                 f"{c:g}",
                 f"{z:g}",
-                f"{pct(a)} [{pct(lo)}, {pct(hi)}]",
+                _with_band(a, lo, hi),
                 pct(b),
                 pct(s),
             ]
@@ -798,22 +800,48 @@ class TimeToConvert(Tabular):
 
     @classmethod
     def from_json(cls, text: str) -> TimeToConvert:
-        """A result from the text written by :meth:`to_json`."""
+        """A result from the text written by :meth:`to_json` (checked: a level in (0, 1), a window
+        of positive seconds or none, the unit counted, outcome counts that match the curve's)."""
         d = read_document(text, "TimeToConvert")
         try:
-            window = d["window_s"]
-            outcomes = {str(k): int(v) for k, v in d["outcomes"].items()}
-            if set(outcomes) != {"converted", "stopped", "in_window", "timed_out"}:
-                raise ValueError(f"outcomes {sorted(outcomes)}")
-            return cls(
-                _native.KaplanMeier.from_json(json.dumps(d["curve"])),
-                None if window is None else float(window),
-                outcomes,
-                str(d["unit"]),
-                float(d["confidence_level"]),
-            )
+            level, window, unit = d["confidence_level"], d["window_s"], d["unit"]
+            if isinstance(level, bool) or not isinstance(level, float | int) or not 0.0 < level < 1.0:
+                raise ValueError(f"confidence_level {level!r} is not a number in (0, 1)")
+            number = isinstance(window, float | int) and not isinstance(window, bool)
+            if window is not None and not (number and math.isfinite(window) and window > 0):
+                raise ValueError(f"window_s {window!r} is neither None nor seconds > 0")
+            if unit not in ("customers", "attempts"):
+                raise ValueError(f"unit {unit!r} is neither 'customers' nor 'attempts'")
+            outcomes = d["outcomes"]
+            keys = ("converted", "stopped", "in_window", "timed_out")
+            if not isinstance(outcomes, dict) or sorted(outcomes) != sorted(keys):
+                raise ValueError(f"outcomes {outcomes!r} are not the counts of {', '.join(keys)}")
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in outcomes.values()):
+                raise ValueError(f"outcomes {outcomes!r} are not counts >= 0")
+            km = _native.KaplanMeier.from_json(json.dumps(d["curve"]))
+            _, converted, stopped, censored = km.counts
+            if (converted, stopped, censored) != (
+                outcomes["converted"],
+                outcomes["stopped"],
+                outcomes["in_window"] + outcomes["timed_out"],
+            ):
+                raise ValueError(f"outcomes {outcomes!r} do not match the curve's counts")
+            return cls(km, None if window is None else float(window), dict(outcomes), unit, float(level))
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise InvalidArgumentError(f"invalid TimeToConvert JSON: {type(e).__name__} {e}") from None
+
+
+def _seconds_text(s: float) -> str:
+    """Seconds as they are best read: ``3600`` -> ``"3600 s (1:00:00)"``, ``2592000`` ->
+    ``"2592000 s (30 days)"``."""
+    span = str(datetime.timedelta(seconds=s)).removesuffix(", 0:00:00")
+    return f"{s:g} s" if s < 60 else f"{s:.0f} s ({span})" if s == int(s) else f"{s:g} s ({span})"
+
+
+def _with_band(x: float, low: float, high: float) -> str:
+    """An incidence with its band; none where the band has no width (an incidence of 0 or 1,
+    where the log(-log) band is undefined)."""
+    return pct(x) if low == high else f"{pct(x)} [{pct(low)}, {pct(high)}]"
 
 
 def _with_ci(x: float | None, c: Interval | None) -> str:

@@ -231,10 +231,22 @@ def test_funnel_results_round_trip_with_typed_labels(by: str | list[str]) -> Non
     with pytest.raises(InvalidArgumentError, match="not a TimeToConvert"):
         cx.TimeToConvert.from_json(whole.to_json())
     stored_t = json.loads(ttc.to_json())
+    curve = stored_t["curve"]
+    outcomes = stored_t["outcomes"]
     for bad, match in [
-        ({**stored_t, "outcomes": {"converted": 1}}, "invalid TimeToConvert JSON"),
-        ({k: v for k, v in stored_t.items() if k != "curve"}, "invalid TimeToConvert JSON"),
-        ({**stored_t, "curve": {"times": "x"}}, "TimeToConvert|KaplanMeier|invalid"),
+        ({**stored_t, "outcomes": {"converted": 1}}, "are not the counts of"),
+        ({**stored_t, "outcomes": {**outcomes, "converted": 3.7}}, "are not counts >= 0"),
+        ({**stored_t, "outcomes": {**outcomes, "stopped": -1}}, "are not counts >= 0"),
+        ({**stored_t, "outcomes": {**outcomes, "stopped": True}}, "are not counts >= 0"),
+        ({**stored_t, "outcomes": {**outcomes, "converted": 10**6}}, "do not match the curve"),
+        ({k: v for k, v in stored_t.items() if k != "curve"}, "KeyError"),
+        ({**stored_t, "confidence_level": 1.5}, "confidence_level 1.5"),
+        ({**stored_t, "confidence_level": "0.9"}, "confidence_level '0.9'"),
+        ({**stored_t, "window_s": -5}, "window_s -5"),
+        ({**stored_t, "window_s": "12"}, "window_s '12'"),
+        ({**stored_t, "unit": 5}, "unit 5"),
+        ({**stored_t, "curve": {**curve, "times": curve["times"][:-1]}}, "entries for"),
+        ({**stored_t, "curve": {**curve, "times": curve["times"][::-1]}}, "above the one before"),
     ]:
         with pytest.raises(InvalidArgumentError, match=match):
             cx.TimeToConvert.from_json(json.dumps(bad))

@@ -1228,6 +1228,7 @@ mod infinite_as_null {
 /// cumulative incidences, one entry per distinct time (weighted counts).
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct KaplanMeier {
     /// Distinct times, increasing.
     pub times: Vec<f64>,
@@ -1274,6 +1275,99 @@ pub struct KaplanMeier {
     /// there it stays 0. Empty when the risk set never emptied before the last exit.
     #[serde(default)]
     pub risk_set_gaps: Vec<f64>,
+}
+
+impl Serialize for KaplanMeier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+/// A stored curve is checked as it is read: one entry per time in every column, times finite and
+/// increasing, counts finite and not negative, probabilities within [0, 1].
+impl<'de> Deserialize<'de> for KaplanMeier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let km = Self::deserialize(d)?;
+        km.check_stored().map_err(serde::de::Error::custom)?;
+        Ok(km)
+    }
+}
+
+impl KaplanMeier {
+    /// What is wrong with a curve read back from storage, if anything.
+    fn check_stored(&self) -> std::result::Result<(), String> {
+        let n = self.times.len();
+        let columns: [(&str, &[f64]); 8] = [
+            ("at_risk", &self.at_risk),
+            ("events", &self.events),
+            ("competing", &self.competing),
+            ("censored", &self.censored),
+            ("survival", &self.survival),
+            ("greenwood", &self.greenwood),
+            ("cif_event", &self.cif_event),
+            ("cif_competing", &self.cif_competing),
+        ];
+        for (name, v) in columns {
+            if v.len() != n {
+                return Err(format!("{name} has {} entries for {n} times", v.len()));
+            }
+        }
+        if !self.entered.is_empty() && self.entered.len() != n {
+            return Err(format!(
+                "entered has {} entries for {n} times",
+                self.entered.len()
+            ));
+        }
+        if let Some(i) = (0..n)
+            .find(|&i| !self.times[i].is_finite() || (i > 0 && self.times[i] <= self.times[i - 1]))
+        {
+            return Err(format!(
+                "time {} at position {i} is not finite and above the one before",
+                self.times[i]
+            ));
+        }
+        let counts: [(&str, &[f64]); 5] = [
+            ("at_risk", &self.at_risk),
+            ("events", &self.events),
+            ("competing", &self.competing),
+            ("censored", &self.censored),
+            ("entered", &self.entered),
+        ];
+        for (name, v) in counts {
+            if let Some((i, x)) = v
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !(x.is_finite() && **x >= 0.0))
+            {
+                return Err(format!(
+                    "{name} {x} at position {i} is not a finite count >= 0"
+                ));
+            }
+        }
+        let tol = 1e-9;
+        for (name, v) in [
+            ("survival", &self.survival),
+            ("cif_event", &self.cif_event),
+            ("cif_competing", &self.cif_competing),
+        ] {
+            if let Some((i, x)) = v
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !(**x >= -tol && **x <= 1.0 + tol))
+            {
+                return Err(format!("{name} {x} at position {i} is not a probability"));
+            }
+        }
+        if let Some((i, x)) = self
+            .greenwood
+            .iter()
+            .enumerate()
+            .find(|(_, x)| x.is_nan() || **x < 0.0)
+        {
+            return Err(format!("greenwood {x} at position {i} is not a sum >= 0"));
+        }
+        Ok(())
+    }
 }
 
 /// A quantile of the waiting time with its Brookmeyer–Crowley interval; `None` where the curve
@@ -1826,6 +1920,36 @@ mod tests {
         t.fold_batch(Tickets::new(durations, &outcomes(codes)), weights)
             .unwrap();
         t.finish(&()).unwrap()
+    }
+
+    #[test]
+    fn stored_curves_are_checked_as_they_are_read() {
+        let k = km(&[1.0, 2.0, 2.5, 4.0, 5.0], &[1, 2, 0, 1, 0], None);
+        let text = serde_json::to_string(&k).unwrap();
+        let back: KaplanMeier = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, k);
+        let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let tampered = |key: &str, value: serde_json::Value| {
+            let mut v = stored.clone();
+            v[key] = value;
+            serde_json::from_value::<KaplanMeier>(v)
+                .unwrap_err()
+                .to_string()
+        };
+        let short = tampered("times", serde_json::json!([1.0, 2.0]));
+        assert!(short.contains("has 5 entries for 2 times"), "{short}");
+        let reversed = tampered("times", serde_json::json!([5.0, 4.0, 2.5, 2.0, 1.0]));
+        assert!(
+            reversed.contains("not finite and above the one before"),
+            "{reversed}"
+        );
+        let negative = tampered("events", serde_json::json!([1.0, 0.0, -1.0, 1.0, 0.0]));
+        assert!(negative.contains("events -1 at position 2"), "{negative}");
+        let over = tampered("cif_event", serde_json::json!([0.2, 0.2, 0.2, 1.5, 1.5]));
+        assert!(
+            over.contains("cif_event 1.5 at position 3 is not a probability"),
+            "{over}"
+        );
     }
 
     #[test]

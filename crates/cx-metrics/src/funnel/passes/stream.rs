@@ -24,13 +24,10 @@
 
 use rayon::prelude::*;
 
-use super::{
-    classify, Attempted, Customers, Events, Hit, Row, RowValues, Rules, MISSING, NONE, OTHER,
-    PARALLEL_ROWS, UNSEEN,
-};
+use super::{Attempted, Customers, Events, Hit, Row, RowCheck, Rules, NONE, PARALLEL_ROWS, UNSEEN};
 use crate::error::{Error, Result};
 use crate::events::MISSING_TIME;
-use crate::funnel::{OrderMode, UnknownEvents, EXCLUSION};
+use crate::funnel::{OrderMode, EXCLUSION};
 use crate::groups::TimeUnit;
 
 /// Whether the times that are not missing never decrease down the column.
@@ -317,13 +314,7 @@ fn scan_range<C: Customers, E: Events>(
     unit: TimeUnit,
 ) -> RangeScan {
     let rules = m.rules;
-    let spec = rules.spec;
-    let (per_ns, roles) = (rules.per, rules.roles);
-    let keep_other = spec.unknown_events == UnknownEvents::Keep;
-    let lo_raw = (i64::MIN / per_ns).max(MISSING_TIME + 1);
-    let hi_raw = spec
-        .as_of_ns
-        .map_or(i64::MAX / per_ns, |a| a.div_euclid(per_ns));
+    let check = RowCheck::new(rules, names, unit);
     let (lo, hi) = (m.lo as u32, (m.lo + m.level.len()) as u32);
     let first_range = lo == 0;
     let whole = m.level.len() == customers.n();
@@ -372,32 +363,15 @@ fn scan_range<C: Customers, E: Events>(
         let mut n_hits = 0;
         for (&i, &c) in rows[..n_rows].iter().zip(&cs[..n_rows]) {
             let i = i as usize;
-            let (e, raw) = (events.at(i), times[i]);
-            let role = roles[e];
-            let fast = c != NONE
-                && role != MISSING
-                && (role != OTHER || keep_other)
-                && raw >= lo_raw
-                && raw <= hi_raw;
-            let (t, role) = if fast {
-                (raw * per_ns, role)
-            } else {
-                let row = RowValues {
-                    no_customer: c == NONE,
-                    time: raw,
-                    role,
-                };
-                let name = || names.get(e).and_then(|x| x.clone()).unwrap_or_default();
-                match classify(spec, i, row, unit, name) {
-                    Ok(Row::Keep(t, role)) => (t, role),
-                    Ok(Row::Drop(d)) => {
-                        out.dropped[d] += 1;
-                        continue;
-                    }
-                    Err(e) => {
-                        out.error = Some((i, e));
-                        return out;
-                    }
+            let (t, role) = match check.check(i, c, events.at(i), times[i]) {
+                Ok(Row::Keep(t, role)) => (t, role),
+                Ok(Row::Drop(d)) => {
+                    out.dropped[d] += 1;
+                    continue;
+                }
+                Err(e) => {
+                    out.error = Some((i, e));
+                    return out;
                 }
             };
             out.max_t = out.max_t.max(t);
