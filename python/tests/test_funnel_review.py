@@ -337,6 +337,53 @@ def test_time_to_convert_curves_with_stops_against_aalen_johansen() -> None:
     assert r.conversion_by_window_end == pytest.approx(cif[times <= w * 60][-1], abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_time_to_convert_band_is_lifelines(seed: int) -> None:
+    # Each customer: A at a start, then B (converted), X (stopped, an exclusion) or nothing (still
+    # in the window at as_of), at durations distinct across customers so that lifelines' fit needs
+    # no jitter. Reference: lifelines' AalenJohansenFitter on those durations (event 1 = converted,
+    # 2 = stopped, 0 = censored): the curve to 1e-12, the log(-log) band to 1e-9 relative.
+    lifelines = pytest.importorskip("lifelines")
+    rng = np.random.default_rng(seed)
+    n = 300
+    starts = rng.permutation(n) * 7  # seconds after BASE
+    dur = rng.permutation(np.arange(1, 3 * n + 1))[:n] + 0.5  # distinct seconds
+    outcome = rng.choice([0, 1, 2], size=n, p=[0.2, 0.55, 0.25])
+    as_of = int(starts.max() + dur.max()) + 10
+    dur = np.where(outcome == 0, as_of - starts, dur)  # censored at as_of - start
+    assert outcome[np.argmax(dur)] == 0  # the longest censored: lifelines' variance defined throughout
+    rows: list[tuple[int, str, pd.Timestamp]] = []
+    for c in range(n):
+        t0 = BASE + pd.Timedelta(seconds=int(starts[c]))
+        rows.append((c, "A", t0))
+        if outcome[c] == 1:
+            rows.append((c, "B", t0 + pd.Timedelta(seconds=float(dur[c]))))
+        elif outcome[c] == 2:
+            rows.append((c, "X", t0 + pd.Timedelta(seconds=float(dur[c]))))
+    log = pd.DataFrame(rows, columns=["c", "e", "t"])
+    s = spec(["A", "B"], window=None, exclusions=["X"], as_of=BASE + pd.Timedelta(seconds=as_of))
+    r = cx.funnel(log, s, customer="c", event="e", time="t", confidence_level=0.9)
+    assert isinstance(r, cx.FunnelResult)
+    ttc = r.time_to_convert
+    assert ttc is not None and len(np.unique(dur)) == n
+    fitter = lifelines.AalenJohansenFitter(calculate_variance=True, alpha=0.1)
+    aj = fitter.fit(dur, outcome, event_of_interest=1)
+    f_ref = aj.cumulative_density_.iloc[:, 0]
+    ci = aj.confidence_interval_.to_numpy()
+    keep = (f_ref > 0).to_numpy()
+    t_ref = f_ref.index.to_numpy()[keep]
+    at = np.searchsorted(ttc.times, t_ref)
+    np.testing.assert_allclose(ttc.times[at], t_ref, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(ttc.cif_event[at], f_ref.to_numpy()[keep], rtol=0, atol=1e-12)
+    low, high = ttc.converted_band()
+    np.testing.assert_allclose(low[at], ci.min(axis=1)[keep], rtol=1e-9)
+    np.testing.assert_allclose(high[at], ci.max(axis=1)[keep], rtol=1e-9)
+    table = ttc.table()
+    np.testing.assert_array_equal(table["converted_low"].to_numpy(), low)
+    assert (table["converted_low"] <= table["converted"]).all()
+    assert (table["converted"] <= table["converted_high"]).all()
+
+
 def test_time_to_convert_plots() -> None:
     pytest.importorskip("matplotlib")
     import matplotlib
