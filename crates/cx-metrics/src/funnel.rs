@@ -1938,39 +1938,25 @@ impl FunnelTally {
         let n_names = names.len();
         check_event_codes(cols.events, n_names)?;
         let (times, unit) = (cols.times, cols.unit);
+        let split = passes::Split::Auto;
+        // Categorical codes of any width: a negative code is a missing name.
+        macro_rules! signed {
+            ($codes:expr) => {{
+                let events = passes::Signed {
+                    codes: $codes,
+                    missing: n_names,
+                };
+                self.fold_passes(customers, &events, names, times, unit, split)
+            }};
+        }
         match cols.events {
             EventCodes::U32(c) => {
-                let events = passes::Unsigned(c);
-                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
+                self.fold_passes(customers, &passes::Unsigned(c), names, times, unit, split)
             }
-            EventCodes::I8(codes) => {
-                let events = passes::Signed {
-                    codes,
-                    missing: n_names,
-                };
-                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
-            }
-            EventCodes::I16(codes) => {
-                let events = passes::Signed {
-                    codes,
-                    missing: n_names,
-                };
-                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
-            }
-            EventCodes::I32(codes) => {
-                let events = passes::Signed {
-                    codes,
-                    missing: n_names,
-                };
-                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
-            }
-            EventCodes::I64(codes) => {
-                let events = passes::Signed {
-                    codes,
-                    missing: n_names,
-                };
-                self.fold_passes(customers, &events, names, times, unit, passes::Split::Auto)
-            }
+            EventCodes::I8(codes) => signed!(codes),
+            EventCodes::I16(codes) => signed!(codes),
+            EventCodes::I32(codes) => signed!(codes),
+            EventCodes::I64(codes) => signed!(codes),
         }
     }
 
